@@ -1,0 +1,312 @@
+"""接诉即办: cases (工单), their append-only event log, and what hangs off a case."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from jiedao.common.crypto import EncryptedTextField
+from jiedao.org.models import Community, Grid, Unit
+
+
+class Category(models.Model):
+    """A node of the 3-level category tree (分类). Cases are filed under leaves."""
+
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+                               verbose_name=_("上级分类"))
+    code = models.CharField(_("分类代码"), max_length=20, unique=True)
+    name = models.CharField(_("名称"), max_length=60)
+    level = models.PositiveSmallIntegerField(_("层级"), default=1)
+    response_hours = models.DecimalField(_("响应时限(小时)"), max_digits=6, decimal_places=1, default=2)
+    completion_workdays = models.PositiveSmallIntegerField(_("办结时限(工作日)"), default=5)
+    office_hours_only = models.BooleanField(
+        _("响应时限只计工作时间"), default=False,
+        help_text=_("勾选后，响应时限只在工作日的办公时间内计时；否则全天候计时。"),
+    )
+    needs_verification = models.BooleanField(_("办结后需网格员现场核查"), default=False)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("工单分类")
+        verbose_name_plural = _("工单分类")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="uniq_category_name_under_parent"),
+        ]
+
+    def __str__(self):
+        return self.path_name
+
+    @property
+    def path_name(self):
+        names = [self.name]
+        node = self
+        while node.parent_id is not None:
+            node = node.parent
+            names.append(node.name)
+        return " / ".join(reversed(names))
+
+
+class RoutingRule(models.Model):
+    """派单规则: the first active rule (by priority) matching category and place picks the unit."""
+
+    priority = models.PositiveIntegerField(_("优先级"), default=100, help_text=_("数字小的先匹配。"))
+    name = models.CharField(_("规则名称"), max_length=80, blank=True)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE,
+                                 verbose_name=_("分类"), help_text=_("匹配该分类及其所有下级分类；留空匹配所有分类。"))
+    community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("社区"))
+    grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("网格"))
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, verbose_name=_("承办单位"))
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("派单规则")
+        verbose_name_plural = _("派单规则")
+        ordering = ["priority", "id"]
+
+    def __str__(self):
+        return self.name or f"#{self.pk} → {self.unit}"
+
+
+class Channel(models.TextChoices):
+    HOTLINE_12345 = "12345", _("12345热线")
+    PHONE = "phone", _("电话")
+    WINDOW = "window", _("窗口")
+    LETTER = "letter", _("来信")
+    LEADER_MAILBOX = "mailbox", _("领导信箱")
+    PORTAL = "portal", _("居民网页/小程序")
+    QR = "qr", _("扫码上报")
+    GRID = "grid", _("网格员上报")
+    API = "api", _("接口")
+    SENSOR = "sensor", _("感知设备")
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("待派单")
+    DISPATCHED = "dispatched", _("待响应")
+    RETURNED = "returned", _("已退单")
+    IN_PROGRESS = "in_progress", _("办理中")
+    VERIFYING = "verifying", _("待核查")
+    RATING = "rating", _("待回访")
+    CLOSED = "closed", _("已结案")
+    MERGED = "merged", _("已并案")
+
+
+OPEN_STATUSES = (Status.NEW, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS, Status.VERIFYING, Status.RATING)
+# States in which the unit still owes work (the deadline clock runs).
+WORKING_STATUSES = (Status.DISPATCHED, Status.IN_PROGRESS)
+
+
+class Urgency(models.TextChoices):
+    GREEN = "green", _("正常")
+    YELLOW = "yellow", _("临期")
+    RED = "red", _("超期")
+
+
+class Case(models.Model):
+    number = models.CharField(_("工单编号"), max_length=20, unique=True)
+    channel = models.CharField(_("来源渠道"), max_length=10, choices=Channel.choices)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.NEW, db_index=True)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("分类"))
+    description = models.TextField(_("诉求内容"))
+    reporter_name = EncryptedTextField(_("诉求人姓名"), blank=True, default="")
+    reporter_phone = EncryptedTextField(_("联系电话"), blank=True, default="")
+    reporter_phone_index = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="reported_cases", verbose_name=_("诉求人账号"))
+    address = EncryptedTextField(_("地址"), blank=True, default="")
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
+    lng = models.FloatField(_("经度"), null=True, blank=True)
+    community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("社区"))
+    grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("网格"))
+
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="cases",
+                             verbose_name=_("承办单位"))
+    routed_by = models.CharField(_("派单依据"), max_length=200, blank=True)
+    dispatched_at = models.DateTimeField(_("派单时间"), null=True, blank=True)
+    response_due = models.DateTimeField(_("响应时限"), null=True, blank=True)
+    completion_due = models.DateTimeField(_("办结时限"), null=True, blank=True, db_index=True)
+    responded_at = models.DateTimeField(_("响应时间"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+    urgency = models.CharField(_("时限状态"), max_length=6, choices=Urgency.choices, default=Urgency.GREEN)
+    supervised = models.BooleanField(_("督办中"), default=False)
+    return_count = models.PositiveSmallIntegerField(_("退单次数"), default=0)
+    rework_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
+    extension_count = models.PositiveSmallIntegerField(_("延期次数"), default=0)
+    master = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases",
+                               verbose_name=_("并入工单"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("登记人"))
+    created_at = models.DateTimeField(_("受理时间"), db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("工单")
+        verbose_name_plural = _("工单")
+        indexes = [
+            models.Index(fields=["unit", "status", "completion_due"], name="case_unit_queue"),
+            models.Index(fields=["status", "created_at"], name="case_status_created"),
+            models.Index(fields=["reporter", "created_at"], name="case_reporter"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
+
+class CaseEvent(models.Model):
+    """One state change or recorded act on a case. Append-only: never updated or deleted."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    actor_unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The unit holding the case after the event (counts dispatches and returns per unit).
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="case_events")
+    action = models.CharField(max_length=20)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12, blank=True)
+    note = models.TextField(blank=True)
+    # What the action changed besides the status (unit, deadlines, rating …), to replay the case.
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("工单流转记录")
+        verbose_name_plural = _("工单流转记录")
+        ordering = ["case", "seq"]
+        constraints = [models.UniqueConstraint(fields=["case", "seq"], name="uniq_case_event_seq")]
+        indexes = [models.Index(fields=["action", "at"], name="case_event_action_at")]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("case events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("case events are append-only")
+
+
+class CasePhoto(models.Model):
+    class Kind(models.TextChoices):
+        INTAKE = "intake", _("诉求照片")
+        RESULT = "result", _("办结照片")
+        VERIFY = "verify", _("核查照片")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="photos")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    image = models.ImageField(upload_to="cases/%Y/%m/")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("工单照片")
+        verbose_name_plural = _("工单照片")
+
+
+class Rating(models.Model):
+    """回访评价: the resident's verdict on one round of handling."""
+
+    class Satisfaction(models.TextChoices):
+        SATISFIED = "satisfied", _("满意")
+        BASIC = "basic", _("基本满意")
+        UNSATISFIED = "unsatisfied", _("不满意")
+
+    class Source(models.TextChoices):
+        RESIDENT = "resident", _("居民自评")
+        CALLBACK = "callback", _("回访员")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="ratings")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="ratings")
+    round = models.PositiveSmallIntegerField(default=1)
+    resolved = models.BooleanField(_("问题是否解决"))
+    satisfaction = models.CharField(_("满意度"), max_length=12, choices=Satisfaction.choices)
+    source = models.CharField(_("评价方式"), max_length=10, choices=Source.choices)
+    comment = models.TextField(_("意见"), blank=True)
+    rated_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("回访评价")
+        verbose_name_plural = _("回访评价")
+        constraints = [models.UniqueConstraint(fields=["case", "round"], name="uniq_rating_round")]
+        indexes = [models.Index(fields=["unit", "rated_at"], name="rating_unit_time")]
+
+
+class Extension(models.Model):
+    """延期申请: a unit asks for more time; a leader approves or refuses."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REFUSED = "refused", _("已驳回")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="extensions")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    extra_workdays = models.PositiveSmallIntegerField(_("延长工作日"))
+    reason = models.TextField(_("延期理由"))
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+
+
+class Whistle(models.Model):
+    """吹哨报到: several units summoned to one case with a deadline."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="whistles")
+    blown_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    blown_at = models.DateTimeField()
+    report_due = models.DateTimeField(_("报到时限"))
+    reason = models.TextField(_("吹哨事由"))
+
+    class Meta:
+        verbose_name = _("吹哨")
+        verbose_name_plural = _("吹哨")
+
+
+class WhistleSummons(models.Model):
+    whistle = models.ForeignKey(Whistle, on_delete=models.PROTECT, related_name="summonses")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="summonses")
+    reported_at = models.DateTimeField(_("报到时间"), null=True, blank=True)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    part = models.TextField(_("承担工作"), blank=True)
+
+    class Meta:
+        verbose_name = _("吹哨报到单位")
+        verbose_name_plural = _("吹哨报到单位")
+        constraints = [models.UniqueConstraint(fields=["whistle", "unit"], name="uniq_whistle_unit")]
+
+
+class Notification(models.Model):
+    """An in-app message to a unit or a person (e.g. a case turning yellow or red)."""
+
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="notifications")
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)
+    message = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("消息")
+        verbose_name_plural = _("消息")
+        ordering = ["-created_at"]
+
+
+class CaseNumberCounter(models.Model):
+    """The last sequence number used per day, so that case numbers are readable and unique."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)

@@ -1,0 +1,179 @@
+"""Reads of cases. Every selector takes the user and returns only what that user may see."""
+
+import base64
+import datetime as dt
+import json
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from jiedao.common.errors import NotFound, ValidationFailed
+
+from . import states
+from .models import OPEN_STATUSES, Case, CaseEvent, Category, Notification, Status
+
+
+def visible_cases(user):
+    """Scoping in one place: street-wide roles see all; a unit its own and summoned
+    cases; a grid worker the cases of their grids; a resident only their own."""
+    qs = Case.objects.all()
+    if user is None or not user.is_authenticated:
+        return qs.none()
+    if user.sees_whole_street:
+        return qs
+    condition = Q(pk__in=[])
+    if user.has_role("handler") and user.unit_id:
+        condition |= Q(unit_id=user.unit_id) | Q(whistles__summonses__unit_id=user.unit_id)
+        # A unit also keeps seeing cases it returned or once held.
+        condition |= Q(events__action="return", events__actor_unit_id=user.unit_id)
+    if user.has_role("grid"):
+        condition |= Q(grid__in=user.grids.all())
+    if user.has_role("resident"):
+        condition |= Q(reporter_id=user.pk)
+    return qs.filter(condition).distinct()
+
+
+def case_for(user, number):
+    case = visible_cases(user).select_related("category", "unit", "grid", "community", "master").filter(
+        number=number).first()
+    if case is None:
+        raise NotFound(_("工单 %(number)s 不存在或您无权查看。") % {"number": number})
+    return case
+
+
+def public_case(number, phone):
+    """A case found by its number and the reporter's phone (resident without an account)."""
+    from jiedao.common.crypto import blind_index
+
+    from .validation import normalise_phone
+
+    case = Case.objects.select_related("category", "unit", "master").filter(number=(number or "").strip()).first()
+    if case is None or not case.reporter_phone_index or blind_index(normalise_phone(phone)) != case.reporter_phone_index:
+        raise NotFound(_("没有找到与该手机号匹配的工单，请核对工单号和手机号。"))
+    return case
+
+
+def events_of(case):
+    return list(CaseEvent.objects.filter(case=case).select_related("actor", "actor_unit", "unit").order_by("seq"))
+
+
+def allowed_actions(user, case):
+    """The actions this user may take on the case now, in table order."""
+    from .services import may_take
+
+    return [t for action, t in states.TRANSITIONS.items() if may_take(user, case, action)]
+
+
+# --- lists with keyset pagination ---------------------------------------------
+
+def _encode_cursor(values):
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor):
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, json.JSONDecodeError):
+        raise ValidationFailed("cursor", _("翻页参数无效，请从第一页重新开始。")) from None
+
+
+LIST_FIELDS = ("category", "unit", "grid", "community")
+
+
+def case_list(user, *, status=None, unit=None, category=None, urgency=None, q=None, cursor=None, limit=50,
+              order="created"):
+    """A page of cases the user may see, newest first (``order='created'``) or by
+    deadline (``order='due'``). Returns ``(cases, next_cursor)``; a fixed number of queries."""
+    qs = visible_cases(user).select_related(*LIST_FIELDS)
+    if status:
+        statuses = [s for s in status.split(",") if s]
+        bad = [s for s in statuses if s not in Status.values and s != "open"]
+        if bad:
+            raise ValidationFailed("status", _("状态“%(value)s”无效。") % {"value": ",".join(bad)})
+        if "open" in statuses:
+            statuses = [s for s in statuses if s != "open"] + list(OPEN_STATUSES)
+        qs = qs.filter(status__in=statuses)
+    if unit:
+        qs = qs.filter(unit__code=unit)
+    if category:
+        node = Category.objects.filter(code=category).first()
+        if node is None:
+            raise ValidationFailed("category", _("分类代码“%(code)s”不存在。") % {"code": category})
+        qs = qs.filter(Q(category=node) | Q(category__parent=node) | Q(category__parent__parent=node))
+    if urgency:
+        qs = qs.filter(urgency=urgency)
+    if q:
+        qs = qs.filter(Q(number__icontains=q) | Q(description__icontains=q))
+    limit = max(1, min(int(limit), 200))
+    if order == "due":
+        # Deadline first; cases without a deadline last, then by id.
+        qs = qs.order_by(F_nulls_last("completion_due"), "id")
+        if cursor:
+            due, last_id = _decode_cursor(cursor)
+            if due is None:
+                qs = qs.filter(completion_due__isnull=True, id__gt=last_id)
+            else:
+                due = dt.datetime.fromisoformat(due)
+                qs = qs.filter(Q(completion_due__gt=due) | Q(completion_due=due, id__gt=last_id)
+                               | Q(completion_due__isnull=True))
+        rows = list(qs[: limit + 1])
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = _encode_cursor([last.completion_due.isoformat() if last.completion_due else None, last.id])
+        return rows[:limit], next_cursor
+    qs = qs.order_by("-created_at", "-id")
+    if cursor:
+        created, last_id = _decode_cursor(cursor)
+        created = dt.datetime.fromisoformat(created)
+        qs = qs.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=last_id))
+    rows = list(qs[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = _encode_cursor([last.created_at.isoformat(), last.id])
+    return rows[:limit], next_cursor
+
+
+def F_nulls_last(field):
+    from django.db.models import F
+
+    return F(field).asc(nulls_last=True)
+
+
+def dispatcher_queue(user):
+    """New, returned and unrouted cases for the dispatcher: three lists, oldest first."""
+    qs = visible_cases(user).select_related(*LIST_FIELDS).order_by("created_at", "id")
+    return {
+        "new": list(qs.filter(status=Status.NEW, category__isnull=False)[:100]),
+        "unclassified": list(qs.filter(status=Status.NEW, category__isnull=True)[:100]),
+        "returned": list(qs.filter(status=Status.RETURNED)[:100]),
+    }
+
+
+def pending_extensions(user):
+    from .models import Extension
+
+    if not user.has_role("leader", "admin"):
+        return []
+    return list(Extension.objects.filter(decision=Extension.Decision.PENDING)
+                .select_related("case", "case__unit", "requested_by").order_by("requested_at"))
+
+
+def notifications_for(user, unread_only=True, limit=20):
+    qs = Notification.objects.filter(Q(user=user) | Q(unit_id=user.unit_id) if user.unit_id else Q(user=user))
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    return list(qs.select_related("case")[:limit])
+
+
+def category_tree():
+    """All active categories as nested dicts, for pickers."""
+    nodes = list(Category.objects.filter(active=True).order_by("code").values("id", "parent_id", "code", "name", "level"))
+    by_parent = {}
+    for node in nodes:
+        by_parent.setdefault(node["parent_id"], []).append(node)
+    for node in nodes:
+        node["children"] = by_parent.get(node["id"], [])
+    return by_parent.get(None, [])

@@ -1,0 +1,675 @@
+"""Every write to a case. Each function takes the acting user and plain values,
+checks the role and the state against ``states.TRANSITIONS``, changes the rows and
+writes the event in one transaction, and returns the case."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiedao.common.crypto import blind_index
+from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from jiedao.common.models import IdempotencyKey
+from jiedao.geo.locate import locate
+from jiedao.org.models import Community, Grid, Unit
+from jiedao.workcal.calendar import SHANGHAI, add_hours, add_workdays, workday_deadline
+
+from . import states, validation
+from .models import (
+    Case, CaseEvent, CaseNumberCounter, CasePhoto, Category, Channel, Extension, Notification, Rating,
+    RoutingRule, Status, Urgency, Whistle, WhistleSummons,
+)
+
+RESIDENT_CHANNELS = {Channel.PORTAL, Channel.QR}
+OPERATOR_CHANNELS = {Channel.HOTLINE_12345, Channel.PHONE, Channel.WINDOW, Channel.LETTER,
+                     Channel.LEADER_MAILBOX, Channel.PORTAL, Channel.QR}
+
+
+# --- helpers ----------------------------------------------------------------
+
+def _now(at=None):
+    return at or timezone.now()
+
+
+def _next_number(at: dt.datetime) -> str:
+    """JD + local date + 5-digit sequence of the day, e.g. JD2026112200017."""
+    day = at.astimezone(SHANGHAI).date()
+    updated = CaseNumberCounter.objects.filter(day=day).update(last=F("last") + 1)
+    if not updated:
+        try:
+            with transaction.atomic():
+                CaseNumberCounter.objects.create(day=day, last=1)
+        except IntegrityError:
+            CaseNumberCounter.objects.filter(day=day).update(last=F("last") + 1)
+    last = CaseNumberCounter.objects.get(day=day).last
+    return f"{settings.JIEDAO['CASE_NUMBER_PREFIX']}{day:%Y%m%d}{last:05d}"
+
+
+def record_event(case, action, actor, from_status, note="", data=None, at=None, actor_unit=None):
+    """Append one event to the case's log (the caller holds the transaction)."""
+    last = case.events.order_by("-seq").values_list("seq", flat=True).first() or 0
+    return CaseEvent.objects.create(
+        case=case,
+        seq=last + 1,
+        at=_now(at),
+        actor=actor if (actor is not None and actor.is_authenticated) else None,
+        actor_unit=actor_unit if actor_unit is not None else getattr(actor, "unit", None),
+        unit=case.unit,
+        action=action,
+        from_status=from_status or "",
+        to_status=case.status,
+        note=note or "",
+        data=data or {},
+    )
+
+
+def _scope_ok(user, case, scope) -> bool:
+    if scope == states.ANY:
+        return True
+    if scope == states.OWN_UNIT:
+        return user.unit_id is not None and user.unit_id == case.unit_id
+    if scope == states.SUMMONED:
+        return user.unit_id is not None and WhistleSummons.objects.filter(
+            whistle__case=case, unit_id=user.unit_id).exists()
+    if scope == states.OWN_REPORT:
+        return case.reporter_id is not None and case.reporter_id == user.pk
+    if scope == states.OWN_GRID:
+        return case.grid_id is None or user.grids.filter(pk=case.grid_id).exists()
+    return False
+
+
+def may_take(user, case, action, proven_reporter=False) -> bool:
+    """Whether the user may take ``action`` on the case now (role, relation and state)."""
+    transition = states.TRANSITIONS[action]
+    if not states.can_take(transition, case.status):
+        return False
+    for role, scope in transition.actors:
+        if scope == states.PUBLIC:
+            if proven_reporter:
+                return True
+            continue
+        if user is not None and user.is_authenticated and user.has_role(role) and _scope_ok(user, case, scope):
+            return True
+    return False
+
+
+def _authorize(user, case, action, proven_reporter=False):
+    transition = states.TRANSITIONS[action]
+    if not states.can_take(transition, case.status):
+        raise InvalidTransition(
+            _("工单 %(number)s 当前状态为“%(status)s”，不能执行“%(action)s”。")
+            % {"number": case.number, "status": case.get_status_display(), "action": transition.label}
+        )
+    if not may_take(user, case, action, proven_reporter=proven_reporter):
+        raise NotAllowed(_("您无权对工单 %(number)s 执行“%(action)s”。")
+                         % {"number": case.number, "action": transition.label})
+    return transition
+
+
+def _locked(case_or_number):
+    number = case_or_number.number if isinstance(case_or_number, Case) else case_or_number
+    try:
+        return Case.objects.select_for_update().select_related("category", "unit").get(number=number)
+    except Case.DoesNotExist:
+        raise NotFound(_("工单 %(number)s 不存在。") % {"number": number}) from None
+
+
+def _require_note(note, field="note", message=None):
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed(field, message or _("请填写说明，此项为必填。"))
+    return note
+
+
+def _notify(unit=None, user=None, case=None, kind="", message=""):
+    Notification.objects.create(unit=unit, user=user, case=case, kind=kind, message=message[:300])
+
+
+def _category_by_code(errors, code, field="category"):
+    if not code:
+        return None
+    category = Category.objects.filter(code=code, active=True).first()
+    if category is None:
+        errors.add(field, _("分类代码“%(code)s”不存在或已停用。") % {"code": code})
+    elif category.children.exists():
+        errors.add(field, _("请选择最末一级分类（“%(name)s”下还有子分类）。") % {"name": category.name})
+    return category
+
+
+# --- routing and deadlines --------------------------------------------------
+
+def _category_chain(category):
+    chain = []
+    node = category
+    while node is not None:
+        chain.append(node.pk)
+        node = node.parent if node.parent_id else None
+    return chain
+
+
+def route(case):
+    """The unit for the case by the routing rules (first match wins), and why."""
+    chain = _category_chain(case.category) if case.category_id else []
+    rules = RoutingRule.objects.filter(active=True, unit__active=True).select_related("unit").order_by("priority", "id")
+    for rule in rules:
+        if rule.category_id is not None and rule.category_id not in chain:
+            continue
+        if rule.community_id is not None and rule.community_id != case.community_id:
+            continue
+        if rule.grid_id is not None and rule.grid_id != case.grid_id:
+            continue
+        return rule.unit, _("派单规则 #%(id)s %(name)s") % {"id": rule.pk, "name": rule.name}
+    default = Unit.objects.filter(street__default_unit__isnull=False).values_list("street__default_unit", flat=True).first()
+    if default:
+        return Unit.objects.get(pk=default), _("无匹配规则，派给街道默认承办单位")
+    return None, ""
+
+
+def deadlines_for(category, start):
+    """(response_due, completion_due) for a case of this category dispatched at ``start``."""
+    response_due = add_hours(start, float(category.response_hours), category.office_hours_only)
+    completion_due = workday_deadline(start, category.completion_workdays)
+    return response_due, completion_due
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+# --- intake (受理) -----------------------------------------------------------
+
+def submit_case(user, *, channel, description, reporter_name="", reporter_phone="", lat=None, lng=None,
+                address="", community_code="", grid_code="", category_code="", photos=(), dispatch=False,
+                idempotency_key=None, at=None):
+    """Register a new case from any door. Returns ``(case, created)``."""
+    authenticated = user is not None and user.is_authenticated
+    if idempotency_key and authenticated:
+        previous = IdempotencyKey.objects.filter(user=user, scope="case", key=idempotency_key).first()
+        if previous is not None:
+            return Case.objects.get(pk=previous.object_id), False
+
+    errors = FieldErrors()
+    if channel not in Channel.values:
+        errors.add("channel", _("来源渠道“%(value)s”无效。") % {"value": channel})
+    elif not _channel_allowed(user, channel):
+        raise NotAllowed(_("您不能以“%(channel)s”渠道登记工单。") % {"channel": Channel(channel).label})
+    description = validation.check_description(errors, "description", description)
+    phone_required = not authenticated or not user.is_street_staff
+    if authenticated and user.has_role("resident") and not reporter_phone:
+        reporter_phone = user.phone
+    if authenticated and user.has_role("resident") and not reporter_name:
+        reporter_name = user.display_name
+    phone = validation.check_phone(errors, "reporter_phone", reporter_phone, required=phone_required)
+    reporter_name = (reporter_name or "").strip()
+    if len(reporter_name) > 50:
+        errors.add("reporter_name", _("姓名不能超过50个字。"))
+    lat, lng = validation.check_location(errors, lat, lng)
+    address = (address or "").strip()
+    if len(address) > 200:
+        errors.add("address", _("地址不能超过200个字。"))
+    grid = community = None
+    if grid_code:
+        grid = Grid.objects.select_related("community").filter(code=grid_code).first()
+        if grid is None:
+            errors.add("grid", _("网格编码“%(code)s”不存在。") % {"code": grid_code})
+    if community_code:
+        community = Community.objects.filter(code=community_code).first()
+        if community is None:
+            errors.add("community", _("社区代码“%(code)s”不存在。") % {"code": community_code})
+    category = _category_by_code(errors, category_code)
+    photos = validation.check_photos(errors, "photos", photos)
+    if dispatch and not category_code:
+        errors.add("category", _("立即派单需要先选择分类。"))
+    errors.raise_if_any()
+
+    if grid is None and lat is not None:
+        grid = locate(lat, lng)
+    if grid is not None:
+        community = grid.community
+
+    now = _now(at)
+    with transaction.atomic():
+        case = Case.objects.create(
+            number=_next_number(now),
+            channel=channel,
+            status=Status.NEW,
+            category=category,
+            description=description,
+            reporter_name=reporter_name,
+            reporter_phone=phone,
+            reporter_phone_index=blind_index(phone) if phone else "",
+            reporter=user if authenticated and user.has_role("resident") else None,
+            address=address,
+            lat=lat,
+            lng=lng,
+            community=community,
+            grid=grid,
+            created_by=user if authenticated else None,
+            created_at=now,
+        )
+        for upload in photos:
+            CasePhoto.objects.create(case=case, kind=CasePhoto.Kind.INTAKE, image=upload)
+        record_event(case, "create", user, "", data={
+            "channel": channel, "category": category.code if category else None,
+            "grid": grid.code if grid else None, "community": community.code if community else None,
+            "photos": len(photos),
+        }, at=now)
+        if idempotency_key and authenticated:
+            IdempotencyKey.objects.create(user=user, scope="case", key=idempotency_key, object_id=str(case.pk))
+        if dispatch:
+            _dispatch_locked(user, case, unit_code=None, note="", at=now, check=False)
+    return case, True
+
+
+def _channel_allowed(user, channel) -> bool:
+    if user is None or not user.is_authenticated:
+        return channel in RESIDENT_CHANNELS
+    if user.has_role("operator", "dispatcher", "admin", "leader") and channel in OPERATOR_CHANNELS:
+        return True
+    if user.has_role("grid") and channel == Channel.GRID:
+        return True
+    if user.has_role("resident") and channel in RESIDENT_CHANNELS:
+        return True
+    if user.is_street_staff and channel in (Channel.API, Channel.SENSOR):
+        return True
+    return False
+
+
+# --- dispatcher ---------------------------------------------------------------
+
+@transaction.atomic
+def classify(user, number, category_code, at=None):
+    case = _locked(number)
+    _authorize(user, case, "classify")
+    errors = FieldErrors()
+    category = _category_by_code(errors, category_code)
+    if category is None and not errors:
+        errors.add("category", _("请选择分类。"))
+    errors.raise_if_any()
+    old = case.category.code if case.category_id else None
+    case.category = category
+    case.save(update_fields=["category", "updated_at"])
+    record_event(case, "classify", user, case.status, data={"from": old, "category": category.code}, at=at)
+    return case
+
+
+@transaction.atomic
+def dispatch(user, number, unit_code=None, note="", at=None):
+    case = _locked(number)
+    return _dispatch_locked(user, case, unit_code=unit_code, note=note, at=at)
+
+
+def _dispatch_locked(user, case, unit_code, note, at, check=True):
+    if check:
+        _authorize(user, case, "dispatch")
+    if case.category_id is None:
+        raise ValidationFailed("category", _("派单前请先选择分类。"))
+    if unit_code:
+        unit = Unit.objects.filter(code=unit_code, active=True).first()
+        if unit is None:
+            raise ValidationFailed("unit", _("承办单位代码“%(code)s”不存在或已停用。") % {"code": unit_code})
+        reason = _("派单员指定")
+    else:
+        unit, reason = route(case)
+        if unit is None:
+            raise ValidationFailed("unit", _("没有派单规则匹配此工单，请手动选择承办单位。"))
+    now = _now(at)
+    before = case.status
+    case.unit = unit
+    case.routed_by = str(reason)[:200]
+    case.dispatched_at = now
+    case.response_due, case.completion_due = deadlines_for(case.category, now)
+    case.responded_at = None
+    case.urgency = Urgency.GREEN
+    case.status = Status.DISPATCHED
+    case.save()
+    record_event(case, "dispatch", user, before, note=note, at=now, data={
+        "unit": unit.code, "routed_by": case.routed_by,
+        "response_due": _iso(case.response_due), "completion_due": _iso(case.completion_due),
+        "manual": bool(unit_code),
+    })
+    _notify(unit=unit, case=case, kind="dispatch",
+            message=_("新工单 %(number)s 已派至本单位，请在时限内响应。") % {"number": case.number})
+    return case
+
+
+@transaction.atomic
+def merge(user, number, master_number, note="", at=None):
+    case = _locked(number)
+    _authorize(user, case, "merge")
+    if master_number == case.number:
+        raise ValidationFailed("master", _("不能把工单并入它自己。"))
+    try:
+        master = Case.objects.select_for_update().get(number=master_number)
+    except Case.DoesNotExist:
+        raise ValidationFailed("master", _("主工单 %(number)s 不存在。") % {"number": master_number}) from None
+    if not master.is_open:
+        raise ValidationFailed("master", _("主工单 %(number)s 已结束，不能并入。") % {"number": master_number})
+    before = case.status
+    case.master = master
+    case.status = Status.MERGED
+    case.closed_at = _now(at)
+    case.save()
+    record_event(case, "merge", user, before, note=note, at=at, data={"master": master.number})
+    record_event(master, "absorb", user, master.status, at=at, data={"duplicate": case.number})
+    if case.reporter_id:
+        _notify(user=case.reporter, case=case, kind="merge",
+                message=_("您反映的问题已有人反映，工单 %(number)s 已并入 %(master)s 一并办理，可继续跟踪。")
+                % {"number": case.number, "master": master.number})
+    return case
+
+
+# --- unit -------------------------------------------------------------------
+
+@transaction.atomic
+def return_case(user, number, reason, at=None):
+    case = _locked(number)
+    _authorize(user, case, "return")
+    reason = _require_note(reason, "reason", _("退单必须填写理由。"))
+    now = _now(at)
+    window = dt.timedelta(hours=settings.JIEDAO["RETURN_WINDOW_HOURS"])
+    if case.dispatched_at and now - case.dispatched_at > window:
+        raise InvalidTransition(_("已超过退单时限（派单后%(hours)d小时内），不能退单。")
+                                % {"hours": settings.JIEDAO["RETURN_WINDOW_HOURS"]})
+    before = case.status
+    unit = case.unit
+    case.status = Status.RETURNED
+    case.return_count += 1
+    case.unit = None
+    case.save()
+    record_event(case, "return", user, before, note=reason, at=now, actor_unit=unit, data={"unit": unit.code})
+    return case
+
+
+@transaction.atomic
+def respond(user, number, note="", at=None):
+    case = _locked(number)
+    _authorize(user, case, "respond")
+    now = _now(at)
+    before = case.status
+    case.status = Status.IN_PROGRESS
+    case.responded_at = now
+    case.save()
+    on_time = case.response_due is None or now <= case.response_due
+    record_event(case, "respond", user, before, note=note, at=now, data={"on_time": on_time})
+    return case
+
+
+@transaction.atomic
+def add_note(user, number, note, at=None):
+    case = _locked(number)
+    _authorize(user, case, "note")
+    note = _require_note(note)
+    record_event(case, "note", user, case.status, note=note, at=at)
+    return case
+
+
+@transaction.atomic
+def request_extension(user, number, extra_workdays, reason, at=None):
+    case = _locked(number)
+    _authorize(user, case, "request_extension")
+    reason = _require_note(reason, "reason", _("申请延期必须填写理由。"))
+    try:
+        extra = int(extra_workdays)
+    except (TypeError, ValueError):
+        raise ValidationFailed("extra_workdays", _("延长天数必须是整数。")) from None
+    if not 1 <= extra <= 30:
+        raise ValidationFailed("extra_workdays", _("延长天数须在1到30个工作日之间。"))
+    if case.extensions.filter(decision=Extension.Decision.PENDING).exists():
+        raise InvalidTransition(_("已有一个延期申请在等待审批。"))
+    now = _now(at)
+    ext = Extension.objects.create(case=case, requested_by=user, requested_at=now,
+                                   extra_workdays=extra, reason=reason)
+    record_event(case, "request_extension", user, case.status, note=reason, at=now,
+                 data={"extension": ext.pk, "extra_workdays": extra})
+    return case
+
+
+@transaction.atomic
+def decide_extension(user, number, approve, note="", at=None):
+    case = _locked(number)
+    action = "approve_extension" if approve else "refuse_extension"
+    _authorize(user, case, action)
+    ext = case.extensions.filter(decision=Extension.Decision.PENDING).first()
+    if ext is None:
+        raise InvalidTransition(_("没有待审批的延期申请。"))
+    if not approve:
+        note = _require_note(note, "note", _("驳回延期必须填写理由。"))
+    now = _now(at)
+    ext.decision = Extension.Decision.APPROVED if approve else Extension.Decision.REFUSED
+    ext.decided_by = user
+    ext.decided_at = now
+    ext.decision_note = note or ""
+    ext.save()
+    data = {"extension": ext.pk}
+    if approve:
+        old_due = case.completion_due
+        base = old_due.astimezone(SHANGHAI).date() if old_due else now.astimezone(SHANGHAI).date()
+        new_date = add_workdays(base, ext.extra_workdays)
+        case.completion_due = dt.datetime.combine(new_date, dt.time(23, 59, 59), SHANGHAI).astimezone(dt.timezone.utc)
+        case.extension_count += 1
+        case.urgency = Urgency.GREEN
+        case.save()
+        data.update({"completion_due_before": _iso(old_due), "completion_due": _iso(case.completion_due)})
+    record_event(case, action, user, case.status, note=note, at=now, data=data)
+    if case.unit_id:
+        _notify(unit=case.unit, case=case, kind="extension", message=(
+            _("工单 %(number)s 的延期申请已批准。") if approve else _("工单 %(number)s 的延期申请被驳回。")
+        ) % {"number": case.number})
+    return case
+
+
+@transaction.atomic
+def blow_whistle(user, number, unit_codes, report_hours, reason, at=None):
+    case = _locked(number)
+    _authorize(user, case, "whistle")
+    reason = _require_note(reason, "reason", _("吹哨必须说明事由。"))
+    codes = [c for c in dict.fromkeys(unit_codes or []) if c]
+    if len(codes) < 1:
+        raise ValidationFailed("units", _("请至少选择一个被召集的单位。"))
+    units = list(Unit.objects.filter(code__in=codes, active=True))
+    missing = sorted(set(codes) - {u.code for u in units})
+    if missing:
+        raise ValidationFailed("units", _("单位代码不存在：%(codes)s") % {"codes": "、".join(missing)})
+    try:
+        hours = float(report_hours)
+    except (TypeError, ValueError):
+        raise ValidationFailed("report_hours", _("报到时限必须是小时数。")) from None
+    if not 0 < hours <= 72:
+        raise ValidationFailed("report_hours", _("报到时限须在0到72小时之间。"))
+    now = _now(at)
+    whistle = Whistle.objects.create(case=case, blown_by=user, blown_at=now,
+                                     report_due=now + dt.timedelta(hours=hours), reason=reason)
+    for unit in units:
+        WhistleSummons.objects.create(whistle=whistle, unit=unit)
+        _notify(unit=unit, case=case, kind="whistle",
+                message=_("街道就工单 %(number)s 吹哨，请于 %(due)s 前报到。")
+                % {"number": case.number, "due": timezone.localtime(whistle.report_due).strftime("%m-%d %H:%M")})
+    record_event(case, "whistle", user, case.status, note=reason, at=now,
+                 data={"whistle": whistle.pk, "units": [u.code for u in units], "report_due": _iso(whistle.report_due)})
+    return case
+
+
+@transaction.atomic
+def report_to_whistle(user, number, part, at=None):
+    case = _locked(number)
+    _authorize(user, case, "report")
+    part = _require_note(part, "part", _("报到时请说明本单位承担的工作。"))
+    summons = (WhistleSummons.objects.select_for_update()
+               .filter(whistle__case=case, unit_id=user.unit_id, reported_at__isnull=True)
+               .order_by("whistle__blown_at").first())
+    if summons is None:
+        raise InvalidTransition(_("本单位没有待报到的吹哨召集。"))
+    now = _now(at)
+    summons.reported_at = now
+    summons.reported_by = user
+    summons.part = part
+    summons.save()
+    record_event(case, "report", user, case.status, note=part, at=now,
+                 data={"whistle": summons.whistle_id, "on_time": now <= summons.whistle.report_due})
+    return case
+
+
+@transaction.atomic
+def resolve(user, number, result, photos=(), at=None):
+    case = _locked(number)
+    _authorize(user, case, "resolve")
+    errors = FieldErrors()
+    result = (result or "").strip()
+    if not result:
+        errors.add("result", _("请填写办理结果。"))
+    photos = validation.check_photos(errors, "photos", photos)
+    errors.raise_if_any()
+    now = _now(at)
+    before = case.status
+    case.status = Status.VERIFYING if case.category.needs_verification else Status.RATING
+    case.resolved_at = now
+    case.urgency = Urgency.GREEN
+    case.save()
+    for upload in photos:
+        CasePhoto.objects.create(case=case, kind=CasePhoto.Kind.RESULT, image=upload)
+    on_time = case.completion_due is None or now <= case.completion_due
+    record_event(case, "resolve", user, before, note=result, at=now, data={"on_time": on_time, "photos": len(photos)})
+    return case
+
+
+@transaction.atomic
+def verify(user, number, passed, note="", at=None):
+    case = _locked(number)
+    action = "verify_pass" if passed else "verify_fail"
+    _authorize(user, case, action)
+    if not passed:
+        note = _require_note(note, "note", _("核查不通过时请写明原因。"))
+    before = case.status
+    case.status = Status.RATING if passed else Status.IN_PROGRESS
+    if not passed:
+        case.resolved_at = None
+    case.save()
+    record_event(case, action, user, before, note=note, at=at)
+    if not passed and case.unit_id:
+        _notify(unit=case.unit, case=case, kind="verify",
+                message=_("工单 %(number)s 现场核查未通过，已退回继续办理。") % {"number": case.number})
+    return case
+
+
+# --- rating and closing -----------------------------------------------------
+
+@transaction.atomic
+def rate(user, number, resolved, satisfaction, comment="", source=None, phone=None, at=None):
+    """回访评价. A resident rates their own case (signed in, or with the case's phone);
+    staff enter a callback. Unresolved or 不满意 reopens the case to the same unit."""
+    case = _locked(number)
+    proven = False
+    if phone is not None:
+        proven = bool(case.reporter_phone_index) and blind_index(validation.normalise_phone(phone)) == case.reporter_phone_index
+        if not proven:
+            raise NotAllowed(_("工单号与手机号不匹配。"))
+    _authorize(user, case, "rate", proven_reporter=proven)
+    if satisfaction not in Rating.Satisfaction.values:
+        raise ValidationFailed("satisfaction", _("满意度须为：满意、基本满意、不满意之一。"))
+    if not isinstance(resolved, bool):
+        raise ValidationFailed("resolved", _("请选择问题是否已解决。"))
+    if source is None:
+        is_resident = proven or (user is not None and user.is_authenticated and user.pk == case.reporter_id)
+        source = Rating.Source.RESIDENT if is_resident else Rating.Source.CALLBACK
+    now = _now(at)
+    round_number = case.ratings.count() + 1
+    Rating.objects.create(case=case, unit=case.unit, round=round_number, resolved=resolved,
+                          satisfaction=satisfaction, source=source, comment=(comment or "").strip(), rated_at=now)
+    before = case.status
+    reopen = (not resolved) or satisfaction == Rating.Satisfaction.UNSATISFIED
+    data = {"resolved": resolved, "satisfaction": satisfaction, "source": source, "round": round_number,
+            "reopen": reopen}
+    if reopen:
+        case.status = Status.IN_PROGRESS
+        case.rework_count += 1
+        case.resolved_at = None
+        case.response_due, case.completion_due = deadlines_for(case.category, now)
+        case.urgency = Urgency.GREEN
+        data.update({"response_due": _iso(case.response_due), "completion_due": _iso(case.completion_due)})
+        _notify(unit=case.unit, case=case, kind="rework",
+                message=_("工单 %(number)s 回访不满意或未解决，已重办，请重新办理。") % {"number": case.number})
+    else:
+        case.status = Status.CLOSED
+        case.closed_at = now
+    case.save()
+    record_event(case, "rate", user if not proven else None, before, note=comment, at=now, data=data)
+    return case
+
+
+@transaction.atomic
+def close(user, number, note, at=None):
+    case = _locked(number)
+    _authorize(user, case, "close")
+    note = _require_note(note, "note", _("未经评价直接结案时请写明原因（如多次回访未接通）。"))
+    before = case.status
+    case.status = Status.CLOSED
+    case.closed_at = _now(at)
+    case.save()
+    record_event(case, "close", user, before, note=note, at=at)
+    return case
+
+
+@transaction.atomic
+def supervise(user, number, note, at=None):
+    case = _locked(number)
+    _authorize(user, case, "supervise")
+    note = _require_note(note, "note", _("督办请写明要求。"))
+    case.supervised = True
+    case.save(update_fields=["supervised", "updated_at"])
+    record_event(case, "supervise", user, case.status, note=note, at=at)
+    if case.unit_id:
+        _notify(unit=case.unit, case=case, kind="supervise",
+                message=_("工单 %(number)s 已被督办：%(note)s") % {"number": case.number, "note": note})
+    return case
+
+
+# --- deadlines sweep (worker) -----------------------------------------------
+
+def urgency_at(case, now) -> str:
+    """green / yellow (< 20 % of the time left) / red (overdue) for a case the unit still owes."""
+    if case.status not in (Status.DISPATCHED, Status.IN_PROGRESS) or case.dispatched_at is None:
+        return Urgency.GREEN
+    due = case.completion_due
+    if case.status == Status.DISPATCHED and case.response_due is not None and now > case.response_due:
+        return Urgency.RED
+    if due is None:
+        return Urgency.GREEN
+    if now > due:
+        return Urgency.RED
+    total = (due - case.dispatched_at).total_seconds()
+    left = (due - now).total_seconds()
+    if total > 0 and left / total < settings.JIEDAO["YELLOW_SHARE"]:
+        return Urgency.YELLOW
+    return Urgency.GREEN
+
+
+def sweep_deadlines(now=None) -> dict:
+    """Mark open cases yellow or red, record the change and notify the unit. Returns counts."""
+    now = _now(now)
+    counts = {"checked": 0, "yellow": 0, "red": 0}
+    candidates = Case.objects.filter(status__in=(Status.DISPATCHED, Status.IN_PROGRESS)).only(
+        "id", "number", "status", "urgency", "dispatched_at", "response_due", "completion_due", "unit_id")
+    for candidate in candidates.iterator(chunk_size=500):
+        counts["checked"] += 1
+        level = urgency_at(candidate, now)
+        if level == candidate.urgency:
+            continue
+        with transaction.atomic():
+            case = Case.objects.select_for_update().select_related("unit").get(pk=candidate.pk)
+            level = urgency_at(case, now)
+            if level == case.urgency:
+                continue
+            before = case.urgency
+            case.urgency = level
+            case.save(update_fields=["urgency", "updated_at"])
+            record_event(case, "sla", None, case.status, at=now, data={"from": before, "urgency": level})
+            if level in (Urgency.YELLOW, Urgency.RED) and case.unit_id:
+                counts[level] += 1
+                message = (_("工单 %(number)s 已超期，请尽快办理。") if level == Urgency.RED
+                           else _("工单 %(number)s 即将到期（剩余不足20%%时间）。")) % {"number": case.number}
+                _notify(unit=case.unit, case=case, kind=f"sla_{level}", message=message)
+    return counts

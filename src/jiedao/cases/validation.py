@@ -1,0 +1,80 @@
+"""Input rules for cases, each producing a message that names the field and the rule."""
+
+import re
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+MAX_DESCRIPTION = 2000
+MAX_PHOTOS = 9
+
+
+def normalise_phone(raw: str) -> str:
+    value = (raw or "").strip().replace(" ", "")
+    if value.startswith("+86"):
+        value = value[3:]
+    return value
+
+
+def check_phone(errors, field, raw, required=False):
+    value = normalise_phone(raw)
+    if not value:
+        if required:
+            errors.add(field, _("请填写联系电话。"))
+        return ""
+    if not (MOBILE.match(value) or LANDLINE.match(value)):
+        errors.add(field, _("“%(value)s”不是有效的大陆电话号码：手机号为1开头的11位数字，固话如 010-12345678。")
+                   % {"value": raw})
+    return value
+
+
+def check_description(errors, field, raw):
+    value = (raw or "").strip()
+    if not value:
+        errors.add(field, _("请描述您反映的问题，内容不能为空。"))
+    elif len(value) > MAX_DESCRIPTION:
+        errors.add(field, _("内容不能超过%(max)d个字（现有%(n)d个字）。") % {"max": MAX_DESCRIPTION, "n": len(value)})
+    return value
+
+
+def check_location(errors, lat, lng):
+    if lat is None and lng is None:
+        return None, None
+    if lat is None or lng is None:
+        errors.add("lat" if lat is None else "lng", _("经纬度需同时填写。"))
+        return None, None
+    try:
+        lat, lng = float(lat), float(lng)
+    except (TypeError, ValueError):
+        errors.add("lat", _("经纬度必须是数字。"))
+        return None, None
+    if not (-90 <= lat <= 90):
+        errors.add("lat", _("纬度必须在 -90 到 90 之间。"))
+    if not (-180 <= lng <= 180):
+        errors.add("lng", _("经度必须在 -180 到 180 之间。"))
+    return lat, lng
+
+
+def check_photos(errors, field, files):
+    """Every upload must be a real image of at most 10 MB; at most nine photos."""
+    files = list(files or [])
+    limit = settings.JIEDAO["MAX_PHOTO_BYTES"]
+    if len(files) > MAX_PHOTOS:
+        errors.add(field, _("最多上传%(max)d张照片。") % {"max": MAX_PHOTOS})
+        return []
+    for index, upload in enumerate(files, start=1):
+        name = getattr(upload, "name", "") or f"#{index}"
+        if upload.size > limit:
+            errors.add(field, _("照片“%(name)s”超过10 MB，请压缩后再上传。") % {"name": name})
+            continue
+        try:
+            upload.seek(0)
+            with Image.open(upload) as image:
+                image.verify()
+            upload.seek(0)
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            errors.add(field, _("文件“%(name)s”不是图片，请上传 JPG 或 PNG 照片。") % {"name": name})
+    return files

@@ -1,0 +1,27 @@
+"""The roles of the system. A user's roles are Django groups named by these codes."""
+
+from django.utils.translation import gettext_lazy as _
+
+RESIDENT = "resident"
+OPERATOR = "operator"
+DISPATCHER = "dispatcher"
+HANDLER = "handler"
+GRID_WORKER = "grid"
+LEADER = "leader"
+ADMIN = "admin"
+
+ROLE_LABELS = {
+    RESIDENT: _("居民"),
+    OPERATOR: _("话务员/窗口受理员"),
+    DISPATCHER: _("派单员"),
+    HANDLER: _("承办人"),
+    GRID_WORKER: _("网格员"),
+    LEADER: _("街道领导"),
+    ADMIN: _("系统管理员"),
+}
+
+ALL_ROLES = tuple(ROLE_LABELS)
+# Roles that work for the street office and see cases beyond their own reports.
+STAFF_ROLES = frozenset({OPERATOR, DISPATCHER, HANDLER, GRID_WORKER, LEADER, ADMIN})
+# Roles that see every case of the street.
+STREET_WIDE_ROLES = frozenset({OPERATOR, DISPATCHER, LEADER, ADMIN})

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class WorkcalConfig(AppConfig):
+    name = "jiedao.workcal"
+    label = "workcal"
+    verbose_name = "工作日历"
