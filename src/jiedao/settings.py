@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "jiedao.geo",
     "jiedao.workcal",
     "jiedao.cases",
+    "jiedao.duties",
     "jiedao.web",
     "jiedao.demo",
 ]

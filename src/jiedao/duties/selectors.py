@@ -1,0 +1,178 @@
+"""Reads of the responsibility list: what is in force, its history, search, and routing."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiedao.common.errors import NotFound
+from jiedao.org.models import Unit
+
+from .models import DutyItem, DutyStatus, DutyVersion, Level, ListType
+
+_PREFETCH = ("categories", "collaborating_units")
+
+
+def _in_force_on(version, day):
+    return (version.status == DutyStatus.IN_FORCE and version.effective_from <= day
+            and (version.effective_to is None or version.effective_to > day))
+
+
+def in_force_now(today=None):
+    """Current versions in force today, with categories and units loaded."""
+    today = today or timezone.localdate()
+    versions = DutyVersion.objects.filter(pk__in=DutyItem.objects.values("current_id"))
+    versions = versions.select_related("item", "responsible_unit").prefetch_related(*_PREFETCH)
+    return [v for v in versions if _in_force_on(v, today)]
+
+
+def versions_as_of(moment):
+    """For every item, the version that was current at ``moment`` (a datetime)."""
+    latest = {}
+    for version in DutyVersion.objects.filter(changed_at__lte=moment).order_by("item_id", "number"):
+        latest[version.item_id] = version
+    return list(latest.values())
+
+
+def in_force_at(day: dt.date, list_types=(ListType.STREET, ListType.COMMUNITY_ASSIST)):
+    """Versions in force on ``day`` as the list stood at the end of that day."""
+    moment = dt.datetime.combine(day, dt.time.max, tzinfo=timezone.get_current_timezone())
+    return [v for v in versions_as_of(moment) if _in_force_on(v, day) and v.list_type in list_types]
+
+
+def count_in_force(day: dt.date, list_types=(ListType.STREET,)) -> int:
+    """Number of items in force on a day (by default the 街道权责清单 only)."""
+    return len(in_force_at(day, list_types))
+
+
+def reduction(before: dt.date, after: dt.date, list_types=(ListType.STREET,)):
+    """(count before, count after, share reduced) — the documents' 126 → 80, 精简 ≥ 30%."""
+    a, b = count_in_force(before, list_types), count_in_force(after, list_types)
+    return a, b, (None if a == 0 else (a - b) / a)
+
+
+def full_enforcement_share(day: dt.date):
+    """Share of street items in force on a day for which the street holds full enforcement power."""
+    versions = in_force_at(day, (ListType.STREET,))
+    if not versions:
+        return None
+    return sum(1 for v in versions if v.full_enforcement) / len(versions)
+
+
+def item_with_versions(code):
+    item = DutyItem.objects.select_related("current__responsible_unit").filter(code=code).first()
+    if item is None:
+        raise NotFound(_("权责事项 %(code)s 不存在。") % {"code": code})
+    versions = list(item.versions.select_related("responsible_unit", "changed_by")
+                    .prefetch_related(*_PREFETCH).order_by("-number"))
+    return item, versions
+
+
+# --- search (一键查询职能归属) ---------------------------------------------------
+
+def _bigrams(text):
+    text = "".join(ch for ch in (text or "") if not ch.isspace())
+    if len(text) == 1:
+        return {text}
+    return {text[i:i + 2] for i in range(len(text) - 1)}
+
+
+def search(q="", category=None, unit=None, include_negative=True, today=None, limit=None):
+    """Items in force matching a free-text problem description, best first.
+
+    Chinese has no spaces, so a query is split into character pairs (bigrams); an item
+    scores by the share of the query's pairs found in its text, with a bonus for an exact
+    phrase and for its name. Works the same on SQLite and PostgreSQL.
+    """
+    versions = in_force_now(today)
+    if not include_negative:
+        versions = [v for v in versions if v.list_type != ListType.NEGATIVE]
+    if category:
+        versions = [v for v in versions if any(
+            c.code == category or c.code.startswith(category) for c in v.categories.all())]
+    if unit:
+        versions = [v for v in versions if (v.responsible_unit and v.responsible_unit.code == unit)
+                    or any(u.code == unit for u in v.collaborating_units.all())]
+    q = (q or "").strip()
+    if not q:
+        ranked = sorted(versions, key=lambda v: v.item.code)
+        return ranked[:limit] if limit else ranked
+    terms = [t for t in q.replace("，", " ").replace(",", " ").split() if t]
+    grams = set().union(*(_bigrams(t) for t in terms))
+    scored = []
+    for version in versions:
+        text = version.search_text
+        name = version.name
+        hits = sum(1 for g in grams if g in text)
+        score = hits / len(grams) if grams else 0
+        score += sum(0.5 for t in terms if t in text) + sum(0.5 for t in terms if t in name)
+        score += 0.2 * sum(1 for g in grams if g in name) / max(1, len(grams))
+        if hits and score >= 0.34:
+            scored.append((score, version))
+    scored.sort(key=lambda pair: (-pair[0], pair[1].item.code))
+    ranked = [v for _, v in scored]
+    return ranked[:limit] if limit else ranked
+
+
+# --- routing from the list -----------------------------------------------------
+
+LEVEL_ORDER = {Level.GRID: 0, Level.COMMUNITY: 1, Level.STREET: 2, Level.DISTRICT: 3}
+
+
+@dataclass
+class DutyRoute:
+    """What the list says about a case: its 主办, 协办, the deciding version, and blocks."""
+
+    unit: Unit | None = None
+    version: DutyVersion | None = None
+    collaborators: list = field(default_factory=list)
+    reason: str = ""
+    # Set when the category maps only to negative-list duties: the street may not take it.
+    negative: DutyVersion | None = None
+
+    @property
+    def blocked(self):
+        return self.negative is not None and self.unit is None
+
+
+def _unit_for(version, community_id):
+    if version.responsible_unit_id:
+        return version.responsible_unit
+    if community_id is None:
+        return None
+    return Unit.objects.filter(kind=Unit.Kind.COMMUNITY, community_id=community_id, active=True).first()
+
+
+def route_for(category, community_id=None, today=None) -> DutyRoute:
+    """The route the list gives a case of this category in this community."""
+    if category is None:
+        return DutyRoute()
+    matching = [v for v in in_force_now(today) if any(c.pk == category.pk for c in v.categories.all())]
+    if not matching:
+        return DutyRoute()
+    main = [v for v in matching if v.list_type == ListType.STREET]
+    assist = [v for v in matching if v.list_type == ListType.COMMUNITY_ASSIST]
+    negative = [v for v in matching if v.list_type == ListType.NEGATIVE]
+    if not main and not assist:
+        version = negative[0]
+        return DutyRoute(negative=version, version=version, reason=_(
+            "“%(name)s”属于负面清单事项，不得下派街道或社区（依据：%(basis)s），请上报区级部门%(unit)s。") % {
+            "name": version.name, "basis": version.basis or version.basis_text,
+            "unit": f"（{version.responsible_unit.name}）" if version.responsible_unit else ""})
+    # The most local level that holds the duty handles it (小事不出网格，大事不出街道).
+    primary_pool = main or assist
+    primary_pool.sort(key=lambda v: (LEVEL_ORDER.get(v.level, 9), v.item.code))
+    version = primary_pool[0]
+    unit = _unit_for(version, community_id)
+    collaborators = []
+    for candidate in list(version.collaborating_units.all()) + [
+            _unit_for(v, community_id) for v in assist if v is not version]:
+        if candidate is not None and candidate != unit and candidate not in collaborators:
+            collaborators.append(candidate)
+    reason = _("权责清单 %(code)s “%(name)s” 第%(number)d版：主办 %(unit)s") % {
+        "code": version.item.code, "name": version.name, "number": version.number,
+        "unit": unit.name if unit else _("（所在社区居委会，未确定社区）")}
+    return DutyRoute(unit=unit, version=version, collaborators=collaborators, reason=reason,
+                     negative=negative[0] if negative else None)
