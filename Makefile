@@ -1,11 +1,20 @@
 # Jiedao — two commands do all the set-up on a fresh machine:
 #   make demo   builds the demo street on SQLite and serves it on http://127.0.0.1:8000
 #   make test   runs the whole test suite on SQLite and again on PostgreSQL
+#
+# Other targets:
+#   make demo-reset      rebuild the demo database from scratch, then serve
+#   make test-sqlite     the suite on SQLite only (quick, for daily work)
+#   make test-postgres   the suite on a throw-away PostgreSQL cluster only
+#   make bench           bench/intake.py: cases per second through the HTTP API
+#   make system-deps     install chromium, postgresql and fonts-noto-cjk if missing
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+# Extra arguments for pytest, e.g. make test PYTEST_ARGS='-m "not browser"'
+PYTEST_ARGS ?=
 
 .PHONY: venv demo demo-reset test test-sqlite test-postgres system-deps bench clean
 
@@ -27,10 +36,16 @@ system-deps:
 	bash scripts/system-deps.sh
 
 test: venv system-deps
-	bash scripts/test-all.sh
+	bash scripts/test-all.sh $(PYTEST_ARGS)
 
 test-sqlite: venv
-	$(BIN)/pytest
+	env -u DATABASE_URL $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+test-postgres: venv system-deps
+	bash scripts/pg-throwaway.sh -- $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: venv system-deps
+	$(BIN)/python bench/intake.py
 
 clean:
 	rm -rf $(VENV) var build

@@ -1,3 +1,194 @@
-from ninja import Router
+"""The case API: intake, lists, the case, its actions and timeline, the 三率, and the
+resident's public lookup and rating. Thin: services write, selectors read and scope."""
+
+from django.db import IntegrityError
+from django.utils.translation import gettext as _
+from ninja import Header, Router, Status
+from ninja.throttling import AnonRateThrottle
+
+from jiedao.common.errors import NotFound, ValidationFailed
+from jiedao.org import selectors as org_selectors
+from jiedao.org.api import ErrorsOut
+
+from . import measures, selectors, services, states
+from .models import Channel
+from .schemas import (
+    CaseDetail, CaseIn, CasePage, ClassifyIn, DispatchIn, EventOut, ExtensionIn, MergeIn, NoteIn, PublicCaseOut,
+    PublicRateIn, RateIn, ReasonIn, ReportIn, ResolveIn, ThreeRatesOut, URGENCIES, WhistleIn, case_detail,
+    decode_photos, event_out, list_item, public_case_out,
+)
 
 router = Router(tags=["cases"])
+
+ERRORS = {401: ErrorsOut, 403: ErrorsOut, 404: ErrorsOut, 409: ErrorsOut, 422: ErrorsOut}
+MAX_IDEMPOTENCY_KEY = 200
+
+
+def _default_channel(user):
+    if user.has_role("resident") and not user.is_street_staff:
+        return Channel.PORTAL
+    if user.has_role("grid") and not user.has_role("operator", "dispatcher", "admin", "leader"):
+        return Channel.GRID
+    return Channel.API
+
+
+def _detail(request, number, fallback=None, log=True):
+    try:
+        case = selectors.case_for(request.user, number)
+    except NotFound:
+        if fallback is None:
+            raise
+        case = fallback
+    return case_detail(request.user, case, log=log)
+
+
+# --- intake and lists --------------------------------------------------------------
+
+@router.post("/cases", response={200: CaseDetail, 201: CaseDetail, **ERRORS}, summary="Register a case (受理)")
+def create_case(request, payload: CaseIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+    """Register a new case. With an ``Idempotency-Key`` header, sending the same key
+    again (same user) returns the case created the first time (200 instead of 201)."""
+    key = (idempotency_key or "").strip() or None
+    if key and len(key) > MAX_IDEMPOTENCY_KEY:
+        raise ValidationFailed("Idempotency-Key", _("Idempotency-Key 不能超过200个字符。"))
+    photos = decode_photos(payload.photos)
+    values = dict(
+        channel=payload.channel or _default_channel(request.user), description=payload.description,
+        reporter_name=payload.reporter_name, reporter_phone=payload.reporter_phone,
+        lat=payload.lat, lng=payload.lng, address=payload.address,
+        community_code=payload.community, grid_code=payload.grid, category_code=payload.category,
+        photos=photos, dispatch=payload.dispatch, idempotency_key=key,
+    )
+    try:
+        case, created = services.submit_case(request.user, **values)
+    except IntegrityError:
+        if not key:
+            raise
+        # The same key arrived twice at the same moment: the other request won.
+        case, created = services.submit_case(request.user, **values)
+    # A new case echoes what the caller has just sent (not a look-up, so no access-log
+    # row); a replay under the same key shows stored data and is logged.
+    return Status(201 if created else 200, _detail(request, case.number, fallback=case, log=not created))
+
+
+@router.get("/cases", response={200: CasePage, **ERRORS}, summary="List cases (工单列表)")
+def list_cases(request, status: str = "", unit: str = "", category: str = "", urgency: str = "", q: str = "",
+               cursor: str = "", limit: int = 50, order: str = "created"):
+    """Cases the user may see, newest first (``order=created``) or deadline first
+    (``order=due``), by key: pass ``next_cursor`` as ``cursor`` for the next page.
+    ``status`` takes several codes separated by commas, or ``open``. Reporters are masked."""
+    if urgency and urgency not in URGENCIES:
+        raise ValidationFailed("urgency", _("时限状态“%(value)s”无效，应为 green、yellow 或 red。") % {"value": urgency})
+    if order not in ("created", "due"):
+        raise ValidationFailed("order", _("排序方式应为 created 或 due。"))
+    if not 1 <= limit <= 200:
+        raise ValidationFailed("limit", _("每页条数须在1到200之间。"))
+    rows, next_cursor = selectors.case_list(
+        request.user, status=status or None, unit=unit or None, category=category or None,
+        urgency=urgency or None, q=q.strip() or None, cursor=cursor or None, limit=limit, order=order)
+    return {"items": [list_item(case) for case in rows], "next_cursor": next_cursor}
+
+
+@router.get("/cases/{number}", response={200: CaseDetail, **ERRORS}, summary="One case (工单详情)")
+def get_case(request, number: str):
+    return _detail(request, number)
+
+
+@router.get("/cases/{number}/events", response={200: list[EventOut], **ERRORS}, summary="Timeline (流转记录)")
+def case_events(request, number: str):
+    case = selectors.case_for(request.user, number)
+    return [event_out(e) for e in selectors.events_of(case)]
+
+
+# --- actions ------------------------------------------------------------------------
+
+def _resolve(user, number, p):
+    return services.resolve(user, number, p.result, photos=decode_photos(p.photos))
+
+
+ACTIONS = {
+    "classify": (ClassifyIn, lambda u, n, p: services.classify(u, n, p.category)),
+    "dispatch": (DispatchIn, lambda u, n, p: services.dispatch(u, n, unit_code=p.unit or None, note=p.note)),
+    "return": (ReasonIn, lambda u, n, p: services.return_case(u, n, p.reason)),
+    "respond": (NoteIn, lambda u, n, p: services.respond(u, n, note=p.note)),
+    "note": (NoteIn, lambda u, n, p: services.add_note(u, n, p.note)),
+    "request_extension": (ExtensionIn, lambda u, n, p: services.request_extension(u, n, p.extra_workdays, p.reason)),
+    "approve_extension": (NoteIn, lambda u, n, p: services.decide_extension(u, n, True, note=p.note)),
+    "refuse_extension": (NoteIn, lambda u, n, p: services.decide_extension(u, n, False, note=p.note)),
+    "whistle": (WhistleIn, lambda u, n, p: services.blow_whistle(u, n, p.units, p.report_hours, p.reason)),
+    "report": (ReportIn, lambda u, n, p: services.report_to_whistle(u, n, p.part)),
+    "resolve": (ResolveIn, _resolve),
+    "verify_pass": (NoteIn, lambda u, n, p: services.verify(u, n, True, note=p.note)),
+    "verify_fail": (NoteIn, lambda u, n, p: services.verify(u, n, False, note=p.note)),
+    "rate": (RateIn, lambda u, n, p: services.rate(u, n, p.resolved, p.satisfaction, comment=p.comment)),
+    "close": (NoteIn, lambda u, n, p: services.close(u, n, p.note)),
+    "merge": (MergeIn, lambda u, n, p: services.merge(u, n, p.master, note=p.note)),
+    "supervise": (NoteIn, lambda u, n, p: services.supervise(u, n, p.note)),
+}
+assert set(ACTIONS) == set(states.TRANSITIONS), "every transition needs an API action"
+
+
+def _action_view(action, schema, call):
+    # Actions whose fields are all optional also accept an empty body.
+    optional = not any(f.is_required() for f in schema.model_fields.values())
+
+    def view(request, number: str, payload: schema = (schema() if optional else ...)):
+        selectors.case_for(request.user, number)  # 404 when the user may not see the case
+        case = call(request.user, number, payload)
+        return _detail(request, number, fallback=case)
+
+    view.__name__ = f"case_action_{action}"
+    view.__doc__ = (f"{states.TRANSITIONS[action].label}. 403 when the user may not take it, "
+                    f"409 when the case's state does not allow it. Returns the updated case.")
+    return view
+
+
+for _action, (_schema, _call) in ACTIONS.items():
+    router.post(f"/cases/{{number}}/actions/{_action}", response={200: CaseDetail, **ERRORS},
+                operation_id=f"case_action_{_action}", summary=f"{_action} ({states.TRANSITIONS[_action].label})",
+                tags=["case actions"])(_action_view(_action, _schema, _call))
+
+
+@router.post("/cases/{number}/actions/{action}", response={404: ErrorsOut}, include_in_schema=False)
+def unknown_action(request, number: str, action: str):
+    raise NotFound(_("没有“%(action)s”这个操作。") % {"action": action})
+
+
+# --- measures ------------------------------------------------------------------------
+
+@router.get("/metrics/three-rates", response={200: ThreeRatesOut, **ERRORS}, summary="三率 of a month",
+            tags=["metrics"])
+def three_rates(request, month: str = "", unit: str = ""):
+    """The month's measures for a unit, or for the whole street with a list per unit.
+    Leaders, dispatchers and administrators see every unit; a unit handler only their own."""
+    month = month.strip() or measures.current_month()
+    measures.month_bounds(month)
+    unit_code, street_wide = org_selectors.metrics_scope(request.user, unit)
+    result = measures.three_rates(month, unit_code).as_dict()
+    if street_wide:
+        result["units"] = [row.as_dict() for row in measures.three_rates_by_unit(month)]
+    return result
+
+
+# --- residents without an account ---------------------------------------------------
+
+PUBLIC_RATE = "60/m"
+
+
+@router.get("/public/cases/{number}", response={200: PublicCaseOut, **ERRORS}, auth=None,
+            throttle=[AnonRateThrottle(PUBLIC_RATE)], tags=["public"], summary="Track a case by number and phone")
+def public_case(request, number: str, phone: str = ""):
+    """The case's status and steps for the resident who reported it (number + phone)."""
+    case = selectors.public_case(number, phone)
+    return public_case_out(case, selectors.events_of(case))
+
+
+@router.post("/public/cases/{number}/rate", response={200: PublicCaseOut, **ERRORS}, auth=None,
+             throttle=[AnonRateThrottle(PUBLIC_RATE)], tags=["public"], summary="Rate a case by number and phone")
+def public_rate(request, number: str, payload: PublicRateIn):
+    """回访评价 by the resident: resolved yes/no and satisfied / basic / unsatisfied."""
+    case = selectors.public_case(number, payload.phone)
+    services.rate(None, case.number, payload.resolved, payload.satisfaction, comment=payload.comment,
+                  phone=payload.phone)
+    case = selectors.public_case(number, payload.phone)
+    return public_case_out(case, selectors.events_of(case))

@@ -85,13 +85,16 @@ def _ratings(month, unit):
 
 
 def rating_counts(month, unit=None):
-    return _ratings(month, unit).aggregate(
-        total=Count("id"),
-        resolved=Count("id", filter=Q(resolved=True)),
-        satisfied=Count("id", filter=Q(satisfaction=Rating.Satisfaction.SATISFIED)),
-        basic=Count("id", filter=Q(satisfaction=Rating.Satisfaction.BASIC)),
-        reopened=Count("id", filter=Q(resolved=False) | Q(satisfaction=Rating.Satisfaction.UNSATISFIED)),
+    # Aliases must not shadow the model's fields (an alias "resolved" would hide the
+    # field "resolved" in the later filters), so count under n_* and rename.
+    counts = _ratings(month, unit).aggregate(
+        n_total=Count("id"),
+        n_resolved=Count("id", filter=Q(resolved=True)),
+        n_satisfied=Count("id", filter=Q(satisfaction=Rating.Satisfaction.SATISFIED)),
+        n_basic=Count("id", filter=Q(satisfaction=Rating.Satisfaction.BASIC)),
+        n_reopened=Count("id", filter=Q(resolved=False) | Q(satisfaction=Rating.Satisfaction.UNSATISFIED)),
     )
+    return {key[2:]: value for key, value in counts.items()}
 
 
 def resolution_rate(month, unit=None):

@@ -122,6 +122,9 @@ class Case(models.Model):
     unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="cases",
                              verbose_name=_("承办单位"))
     routed_by = models.CharField(_("派单依据"), max_length=200, blank=True)
+    # The version of the responsibility list item that routed the case (kept after the list changes).
+    duty_version = models.ForeignKey("duties.DutyVersion", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("派单依据的权责事项版本"))
     dispatched_at = models.DateTimeField(_("派单时间"), null=True, blank=True)
     response_due = models.DateTimeField(_("响应时限"), null=True, blank=True)
     completion_due = models.DateTimeField(_("办结时限"), null=True, blank=True, db_index=True)
@@ -260,10 +263,17 @@ class Extension(models.Model):
 
 
 class Whistle(models.Model):
-    """吹哨报到: several units summoned to one case with a deadline."""
+    """吹哨报到: several units summoned to one case with a deadline. The same record
+    carries co-handling (协办) tasks that the responsibility list gives at dispatch."""
+
+    class Kind(models.TextChoices):
+        WHISTLE = "whistle", _("吹哨报到")
+        COHANDLE = "cohandle", _("协办")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="whistles")
-    blown_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.WHISTLE)
+    blown_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
     blown_at = models.DateTimeField()
     report_due = models.DateTimeField(_("报到时限"))
     reason = models.TextField(_("吹哨事由"))

@@ -177,3 +177,48 @@ def category_tree():
     for node in nodes:
         node["children"] = by_parent.get(node["id"], [])
     return by_parent.get(None, [])
+
+
+# --- added for the pages ------------------------------------------------------
+
+def may_see_reporter(user, case):
+    """Whether the user may see the reporter's name, phone and address unmasked: the
+    reporter, street operators, dispatchers and administrators, a handler of the unit
+    holding the case, and a grid worker of the case's grid."""
+    if user is None or not user.is_authenticated:
+        return False
+    if case.reporter_id is not None and case.reporter_id == user.pk:
+        return True
+    if user.has_role("operator", "dispatcher", "admin"):
+        return True
+    if user.has_role("handler") and user.unit_id is not None and user.unit_id == case.unit_id:
+        return True
+    if user.has_role("grid") and case.grid_id is not None and user.grids.filter(pk=case.grid_id).exists():
+        return True
+    return False
+
+
+def summoned_cases(user, limit=50):
+    """Open whistles on which the user's unit was summoned, with the case: the unit's 报到 list."""
+    from .models import WhistleSummons
+
+    if user is None or not user.is_authenticated or not user.unit_id:
+        return []
+    return list(
+        WhistleSummons.objects.filter(unit_id=user.unit_id, whistle__case__status__in=OPEN_STATUSES)
+        .select_related("whistle", "whistle__case", "whistle__case__unit")
+        .order_by("reported_at", "whistle__report_due", "id")[:limit]
+    )
+
+
+def attention_cases(user, limit=50):
+    """Open cases that are overdue (red) or under supervision (督办), deadline first."""
+    qs = visible_cases(user).filter(status__in=OPEN_STATUSES).filter(Q(urgency="red") | Q(supervised=True))
+    return list(qs.select_related(*LIST_FIELDS).order_by(F_nulls_last("completion_due"), "id")[:limit])
+
+
+def unread_notification_count(user):
+    if user is None or not user.is_authenticated:
+        return 0
+    condition = Q(user=user) | Q(unit_id=user.unit_id) if user.unit_id else Q(user=user)
+    return Notification.objects.filter(condition, read_at__isnull=True).count()

@@ -3,6 +3,7 @@ checks the role and the state against ``states.TRANSITIONS``, changes the rows a
 writes the event in one transaction, and returns the case."""
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -14,7 +15,7 @@ from jiedao.common.crypto import blind_index
 from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from jiedao.common.models import IdempotencyKey
 from jiedao.geo.locate import locate
-from jiedao.org.models import Community, Grid, Unit
+from jiedao.org.models import Community, Grid, Street, Unit
 from jiedao.workcal.calendar import SHANGHAI, add_hours, add_workdays, workday_deadline
 
 from . import states, validation
@@ -112,7 +113,7 @@ def _authorize(user, case, action, proven_reporter=False):
 def _locked(case_or_number):
     number = case_or_number.number if isinstance(case_or_number, Case) else case_or_number
     try:
-        return Case.objects.select_for_update().select_related("category", "unit").get(number=number)
+        return Case.objects.select_for_update(of=("self",)).select_related("category", "unit").get(number=number)
     except Case.DoesNotExist:
         raise NotFound(_("工单 %(number)s 不存在。") % {"number": number}) from None
 
@@ -150,8 +151,24 @@ def _category_chain(category):
     return chain
 
 
-def route(case):
-    """The unit for the case by the routing rules (first match wins), and why."""
+@dataclass
+class RouteDecision:
+    """Where a case goes and why: an override rule, the responsibility list, or the default."""
+
+    unit: Unit | None
+    reason: str
+    rule: RoutingRule | None = None
+    duty_version: object = None
+    collaborators: list = field(default_factory=list)
+    # The negative-list item that forbids handing the case to a street unit, if any.
+    negative: object = None
+
+
+def route_decision(case) -> RouteDecision:
+    """Routing, in order: an explicit override rule (first by priority) → the in-force
+    responsibility list (主办 and 协办, or a negative-list block) → the street's default unit."""
+    from jiedao.duties.selectors import route_for
+
     chain = _category_chain(case.category) if case.category_id else []
     rules = RoutingRule.objects.filter(active=True, unit__active=True).select_related("unit").order_by("priority", "id")
     for rule in rules:
@@ -161,17 +178,40 @@ def route(case):
             continue
         if rule.grid_id is not None and rule.grid_id != case.grid_id:
             continue
-        return rule.unit, _("派单规则 #%(id)s %(name)s") % {"id": rule.pk, "name": rule.name}
-    default = Unit.objects.filter(street__default_unit__isnull=False).values_list("street__default_unit", flat=True).first()
-    if default:
-        return Unit.objects.get(pk=default), _("无匹配规则，派给街道默认承办单位")
-    return None, ""
+        return RouteDecision(rule.unit, _("派单规则 #%(id)s %(name)s") % {"id": rule.pk, "name": rule.name},
+                             rule=rule)
+    duty = route_for(case.category, case.community_id)
+    if duty.blocked:
+        return RouteDecision(None, duty.reason, duty_version=duty.version, negative=duty.negative)
+    if duty.unit is not None:
+        return RouteDecision(duty.unit, duty.reason, duty_version=duty.version, collaborators=duty.collaborators)
+    streets = Street.objects.exclude(default_unit=None).select_related("default_unit")
+    if case.community_id:
+        streets = streets.filter(communities=case.community_id)
+    street = streets.first()
+    if street is not None and street.default_unit.active:
+        return RouteDecision(street.default_unit, _("无匹配规则，派给街道默认承办单位"))
+    return RouteDecision(None, "")
 
 
-def deadlines_for(category, start):
-    """(response_due, completion_due) for a case of this category dispatched at ``start``."""
-    response_due = add_hours(start, float(category.response_hours), category.office_hours_only)
-    completion_due = workday_deadline(start, category.completion_workdays)
+def route(case):
+    """The unit for the case and why, as ``(unit, reason)``."""
+    decision = route_decision(case)
+    return decision.unit, decision.reason
+
+
+def deadlines_for(category, start, duty_version=None):
+    """(response_due, completion_due) for a case dispatched at ``start``: the duty item's
+    limits when it has them, else the category's."""
+    hours = float(category.response_hours)
+    workdays = category.completion_workdays
+    if duty_version is not None:
+        if duty_version.response_hours is not None:
+            hours = float(duty_version.response_hours)
+        if duty_version.completion_workdays is not None:
+            workdays = duty_version.completion_workdays
+    response_due = add_hours(start, hours, category.office_hours_only)
+    completion_due = workday_deadline(start, workdays)
     return response_due, completion_due
 
 
@@ -307,32 +347,60 @@ def _dispatch_locked(user, case, unit_code, note, at, check=True):
         _authorize(user, case, "dispatch")
     if case.category_id is None:
         raise ValidationFailed("category", _("派单前请先选择分类。"))
+    decision = route_decision(case)
     if unit_code:
         unit = Unit.objects.filter(code=unit_code, active=True).first()
         if unit is None:
             raise ValidationFailed("unit", _("承办单位代码“%(code)s”不存在或已停用。") % {"code": unit_code})
-        reason = _("派单员指定")
+        if decision.negative is not None and decision.unit is None and unit.kind != Unit.Kind.DISTRICT:
+            raise ValidationFailed("unit", decision.reason)
+        if unit == decision.unit:
+            reason = decision.reason
+        elif unit.kind == Unit.Kind.DISTRICT:
+            reason = _("上报区级部门：%(reason)s") % {"reason": decision.reason} if decision.negative else _("上报区级部门")
+            decision = RouteDecision(unit, reason, duty_version=decision.duty_version)
+        else:
+            reason = _("派单员指定")
+            decision = RouteDecision(unit, reason)
     else:
-        unit, reason = route(case)
+        unit, reason = decision.unit, decision.reason
         if unit is None:
+            if decision.negative is not None:
+                raise ValidationFailed("unit", decision.reason)
             raise ValidationFailed("unit", _("没有派单规则匹配此工单，请手动选择承办单位。"))
     now = _now(at)
     before = case.status
     case.unit = unit
     case.routed_by = str(reason)[:200]
+    case.duty_version = decision.duty_version
     case.dispatched_at = now
-    case.response_due, case.completion_due = deadlines_for(case.category, now)
+    case.response_due, case.completion_due = deadlines_for(case.category, now, decision.duty_version)
     case.responded_at = None
     case.urgency = Urgency.GREEN
     case.status = Status.DISPATCHED
     case.save()
+    collaborators = [u for u in decision.collaborators if u != unit]
     record_event(case, "dispatch", user, before, note=note, at=now, data={
         "unit": unit.code, "routed_by": case.routed_by,
+        "rule": decision.rule.pk if decision.rule else None,
+        "duty": decision.duty_version.item.code if decision.duty_version else None,
+        "duty_version": decision.duty_version.number if decision.duty_version else None,
+        "collaborators": [u.code for u in collaborators],
         "response_due": _iso(case.response_due), "completion_due": _iso(case.completion_due),
         "manual": bool(unit_code),
     })
     _notify(unit=unit, case=case, kind="dispatch",
             message=_("新工单 %(number)s 已派至本单位，请在时限内响应。") % {"number": case.number})
+    if collaborators:
+        cohandle = Whistle.objects.create(
+            case=case, kind=Whistle.Kind.COHANDLE,
+            blown_by=user if user is not None and user.is_authenticated else None, blown_at=now,
+            report_due=case.response_due, reason=_("权责清单协办：%(reason)s") % {"reason": case.routed_by})
+        for collaborator in collaborators:
+            WhistleSummons.objects.create(whistle=cohandle, unit=collaborator)
+            _notify(unit=collaborator, case=case, kind="cohandle",
+                    message=_("工单 %(number)s 需本单位协办（主办：%(unit)s），请报到并说明承担的工作。")
+                    % {"number": case.number, "unit": unit.name})
     return case
 
 
@@ -587,7 +655,7 @@ def rate(user, number, resolved, satisfaction, comment="", source=None, phone=No
         case.status = Status.IN_PROGRESS
         case.rework_count += 1
         case.resolved_at = None
-        case.response_due, case.completion_due = deadlines_for(case.category, now)
+        case.response_due, case.completion_due = deadlines_for(case.category, now, case.duty_version)
         case.urgency = Urgency.GREEN
         data.update({"response_due": _iso(case.response_due), "completion_due": _iso(case.completion_due)})
         _notify(unit=case.unit, case=case, kind="rework",
@@ -640,7 +708,13 @@ def urgency_at(case, now) -> str:
         return Urgency.GREEN
     if now > due:
         return Urgency.RED
-    total = (due - case.dispatched_at).total_seconds()
+    # The share of time left is of the current allowance: after a reopening (重办) the
+    # clock restarted at the rating that reopened the case, not at the first dispatch.
+    start = case.dispatched_at
+    if case.rework_count:
+        reopened = Rating.objects.filter(case_id=case.pk).order_by("-rated_at").values_list("rated_at", flat=True).first()
+        start = max(start, reopened) if reopened else start
+    total = (due - start).total_seconds()
     left = (due - now).total_seconds()
     if total > 0 and left / total < settings.JIEDAO["YELLOW_SHARE"]:
         return Urgency.YELLOW
@@ -652,14 +726,15 @@ def sweep_deadlines(now=None) -> dict:
     now = _now(now)
     counts = {"checked": 0, "yellow": 0, "red": 0}
     candidates = Case.objects.filter(status__in=(Status.DISPATCHED, Status.IN_PROGRESS)).only(
-        "id", "number", "status", "urgency", "dispatched_at", "response_due", "completion_due", "unit_id")
+        "id", "number", "status", "urgency", "dispatched_at", "response_due", "completion_due", "unit_id",
+        "rework_count")
     for candidate in candidates.iterator(chunk_size=500):
         counts["checked"] += 1
         level = urgency_at(candidate, now)
         if level == candidate.urgency:
             continue
         with transaction.atomic():
-            case = Case.objects.select_for_update().select_related("unit").get(pk=candidate.pk)
+            case = Case.objects.select_for_update(of=("self",)).select_related("unit").get(pk=candidate.pk)
             level = urgency_at(case, now)
             if level == case.urgency:
                 continue
@@ -673,3 +748,21 @@ def sweep_deadlines(now=None) -> dict:
                            else _("工单 %(number)s 即将到期（剩余不足20%%时间）。")) % {"number": case.number}
                 _notify(unit=case.unit, case=case, kind=f"sla_{level}", message=message)
     return counts
+
+
+# --- notifications ------------------------------------------------------------
+
+def mark_notifications_read(user, ids):
+    """Mark the user's (or their unit's) notifications read. Returns how many changed."""
+    if user is None or not user.is_authenticated:
+        raise NotAllowed()
+    from django.db.models import Q
+
+    try:
+        ids = [int(i) for i in ids]
+    except (TypeError, ValueError):
+        raise ValidationFailed("ids", _("消息编号无效。")) from None
+    mine = Notification.objects.filter(user=user)
+    if user.unit_id:
+        mine = Notification.objects.filter(Q(user=user) | Q(unit_id=user.unit_id))
+    return mine.filter(pk__in=ids, read_at__isnull=True).update(read_at=timezone.now())

@@ -1,2 +1,15 @@
+from django.urls import path
+
+from . import views
+
 app_name = "cases"
-urlpatterns = []
+urlpatterns = [
+    path("cases/intake/", views.intake, name="intake"),
+    path("cases/grid-report/", views.grid_report, name="grid_report"),
+    path("cases/categories/", views.category_picker, name="category_picker"),
+    path("cases/dispatch/", views.dispatch_queue, name="dispatch"),
+    path("cases/workbench/", views.workbench, name="workbench"),
+    path("cases/overview/", views.overview, name="overview"),
+    path("cases/<str:number>/", views.case_detail, name="case"),
+    path("cases/<str:number>/actions/<str:action>/", views.case_action, name="action"),
+]

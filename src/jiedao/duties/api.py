@@ -34,6 +34,7 @@ class VersionOut(Schema):
     needs_verification: bool
     full_enforcement: bool
     how_to: str
+    keywords: str
     status: str
     effective_from: dt.date
     effective_to: dt.date | None
@@ -67,7 +68,7 @@ def version_out(v):
         "basis_statute": v.basis_statute, "basis_article": v.basis_article, "basis_text": v.basis_text,
         "response_hours": float(v.response_hours) if v.response_hours is not None else None,
         "completion_workdays": v.completion_workdays, "needs_verification": v.needs_verification,
-        "full_enforcement": v.full_enforcement, "how_to": v.how_to, "status": v.status,
+        "full_enforcement": v.full_enforcement, "how_to": v.how_to, "keywords": v.keywords, "status": v.status,
         "effective_from": v.effective_from, "effective_to": v.effective_to, "changed_at": v.changed_at,
         "reason": v.reason, "approval_doc": v.approval_doc,
     }

@@ -33,6 +33,7 @@ COLUMNS = [
     ("生效日期", "effective_from"),
     ("失效日期", "effective_to"),
     ("办理指引", "how_to"),
+    ("常见问题关键词", "keywords"),
 ]
 REQUIRED_HEADERS = ("事项编码", "事项名称", "权力类型", "层级", "设定依据", "生效日期")
 FIELD_LABELS = {fieldname: header for header, fieldname in COLUMNS}
@@ -90,9 +91,9 @@ def write_workbook(versions) -> bytes:
             v.basis_statute, v.basis_article, v.basis_text,
             float(v.response_hours) if v.response_hours is not None else None, v.completion_workdays,
             "是" if v.needs_verification else "否", "是" if v.full_enforcement else "否",
-            _label(DutyStatus, v.status), v.effective_from, v.effective_to, v.how_to,
+            _label(DutyStatus, v.status), v.effective_from, v.effective_to, v.how_to, v.keywords,
         ])
-    widths = [14, 30, 12, 8, 8, 12, 16, 20, 30, 14, 40, 10, 10, 8, 8, 8, 12, 12, 30]
+    widths = [14, 30, 12, 8, 8, 12, 16, 20, 30, 14, 40, 10, 10, 8, 8, 8, 12, 12, 30, 24]
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"

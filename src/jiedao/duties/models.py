@@ -86,6 +86,8 @@ class DutyVersion(models.Model):
     needs_verification = models.BooleanField(_("需现场核查"), default=False)
     full_enforcement = models.BooleanField(_("街道具有完整执法权"), default=False)
     how_to = models.TextField(_("办理指引"), blank=True)
+    keywords = models.CharField(_("常见问题关键词"), max_length=300, blank=True,
+                                help_text=_("居民常用的说法，如“楼道堆物、路灯不亮”，用于一键查询。"))
     status = models.CharField(_("状态"), max_length=10, choices=DutyStatus.choices, default=DutyStatus.IN_FORCE)
     effective_from = models.DateField(_("生效日期"))
     effective_to = models.DateField(_("失效日期"), null=True, blank=True)

@@ -1,6 +1,7 @@
 """Reads of the responsibility list: what is in force, its history, search, and routing."""
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
@@ -21,11 +22,31 @@ def _in_force_on(version, day):
 
 
 def in_force_now(today=None):
-    """Current versions in force today, with categories and units loaded."""
+    """Current versions in force today, with categories and units loaded.
+
+    Cached per process and keyed by the newest version id: every change to the list
+    writes a version, so one cheap query tells whether the cache is still right."""
     today = today or timezone.localdate()
-    versions = DutyVersion.objects.filter(pk__in=DutyItem.objects.values("current_id"))
-    versions = versions.select_related("item", "responsible_unit").prefetch_related(*_PREFETCH)
-    return [v for v in versions if _in_force_on(v, today)]
+    newest = DutyVersion.objects.order_by("-id").values_list("id", flat=True).first()
+    key = (today, newest)
+    if _cache.get("key") != key:
+        versions = DutyVersion.objects.filter(pk__in=DutyItem.objects.values("current_id"))
+        versions = versions.select_related("item", "responsible_unit").prefetch_related(*_PREFETCH)
+        in_force = [v for v in versions if _in_force_on(v, today)]
+        by_category = {}
+        for version in in_force:
+            for category in version.categories.all():
+                by_category.setdefault(category.pk, []).append(version)
+        _cache.update(key=key, versions=in_force, by_category=by_category)
+    return list(_cache["versions"])
+
+
+def in_force_for_category(category_id, today=None):
+    in_force_now(today)
+    return list(_cache["by_category"].get(category_id, []))
+
+
+_cache = {}
 
 
 def versions_as_of(moment):
@@ -83,8 +104,9 @@ def search(q="", category=None, unit=None, include_negative=True, today=None, li
     """Items in force matching a free-text problem description, best first.
 
     Chinese has no spaces, so a query is split into character pairs (bigrams); an item
-    scores by the share of the query's pairs found in its text, with a bonus for an exact
-    phrase and for its name. Works the same on SQLite and PostgreSQL.
+    scores by the share of the query's informative pairs (weighted by how rare they are
+    across the list) found in its text, with a bonus for its name and common phrasings
+    and for an exact phrase. Works the same on SQLite and PostgreSQL.
     """
     versions = in_force_now(today)
     if not include_negative:
@@ -101,15 +123,19 @@ def search(q="", category=None, unit=None, include_negative=True, today=None, li
         return ranked[:limit] if limit else ranked
     terms = [t for t in q.replace("，", " ").replace(",", " ").split() if t]
     grams = set().union(*(_bigrams(t) for t in terms))
+    # Pairs that appear in no item ("口有", "有人") say nothing; rarer pairs say more (IDF).
+    texts = [(v, v.search_text, v.name + v.keywords) for v in versions]
+    frequency = {g: sum(1 for _, text, _n in texts if g in text) for g in grams}
+    weight = {g: math.log(1 + len(texts) / f) for g, f in frequency.items() if f}
+    total = sum(weight.values())
     scored = []
-    for version in versions:
-        text = version.search_text
-        name = version.name
-        hits = sum(1 for g in grams if g in text)
-        score = hits / len(grams) if grams else 0
-        score += sum(0.5 for t in terms if t in text) + sum(0.5 for t in terms if t in name)
-        score += 0.2 * sum(1 for g in grams if g in name) / max(1, len(grams))
-        if hits and score >= 0.34:
+    for version, text, name in texts:
+        if not total:
+            break
+        score = sum(w for g, w in weight.items() if g in text) / total
+        score += 0.3 * sum(w for g, w in weight.items() if g in name) / total
+        score += sum(0.5 for t in terms if t in text)
+        if score >= 0.3:
             scored.append((score, version))
     scored.sort(key=lambda pair: (-pair[0], pair[1].item.code))
     ranked = [v for _, v in scored]
@@ -149,7 +175,7 @@ def route_for(category, community_id=None, today=None) -> DutyRoute:
     """The route the list gives a case of this category in this community."""
     if category is None:
         return DutyRoute()
-    matching = [v for v in in_force_now(today) if any(c.pk == category.pk for c in v.categories.all())]
+    matching = in_force_for_category(category.pk, today)
     if not matching:
         return DutyRoute()
     main = [v for v in matching if v.list_type == ListType.STREET]

@@ -18,7 +18,7 @@ from .models import DutyItem, DutyStatus, DutyVersion, Level, ListType, PowerTyp
 FIELDS = (
     "name", "list_type", "categories", "basis_statute", "basis_article", "basis_text", "power_type", "level",
     "responsible_unit", "collaborating_units", "response_hours", "completion_workdays", "needs_verification",
-    "full_enforcement", "how_to", "status", "effective_from", "effective_to",
+    "full_enforcement", "how_to", "keywords", "status", "effective_from", "effective_to",
 )
 
 
@@ -104,6 +104,7 @@ def clean_values(raw: dict, units_by_key=None, categories_by_key=None, prefix=""
     values["basis_article"] = (raw.get("basis_article") or "").strip()
     values["basis_text"] = (raw.get("basis_text") or "").strip()
     values["how_to"] = (raw.get("how_to") or "").strip()
+    values["keywords"] = "、".join(_split(str(raw.get("keywords") or "")))
     if not values["basis_statute"]:
         errors.add(f("basis_statute"), _("缺少设定依据：请填写法律法规或规范性文件名称。"))
     unit_value = (raw.get("responsible_unit") or "")
@@ -168,7 +169,7 @@ def snapshot(version):
     return {
         "name": version.name, "list_type": version.list_type, "power_type": version.power_type,
         "level": version.level, "status": version.status, "basis_statute": version.basis_statute,
-        "basis_article": version.basis_article, "basis_text": version.basis_text, "how_to": version.how_to,
+        "basis_article": version.basis_article, "basis_text": version.basis_text, "how_to": version.how_to, "keywords": version.keywords,
         "responsible_unit": version.responsible_unit,
         "collaborating_units": sorted(version.collaborating_units.all(), key=lambda u: u.code),
         "categories": sorted(version.categories.all(), key=lambda c: c.code),
@@ -199,7 +200,7 @@ def _write_version(item, values, user, reason, approval_doc, at):
     version.categories.set(values["categories"])
     version.collaborating_units.set(values["collaborating_units"])
     version.search_text = " ".join(filter(None, [
-        item.code, version.name, version.basis_statute, version.basis_article, version.basis_text, version.how_to,
+        item.code, version.name, version.keywords, version.basis_statute, version.basis_article, version.basis_text, version.how_to,
         version.responsible_unit.name if version.responsible_unit else "",
         " ".join(c.path_name for c in values["categories"]),
         " ".join(u.name for u in values["collaborating_units"]),

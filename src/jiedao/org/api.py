@@ -1,3 +1,90 @@
-from ninja import Router
+"""POST /api/v1/auth/token and GET /api/v1/me, and how API callers authenticate."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.utils import timezone
+from ninja import Router, Schema
+from ninja.security import HttpBearer
+from ninja.security.apikey import APIKeyCookie
+from ninja.throttling import AnonRateThrottle
+
+from . import selectors, services
 
 router = Router(tags=["auth"])
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer <token>`` with a token from POST /auth/token."""
+
+    def authenticate(self, request, token):
+        user = services.authenticate_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The site's own session, so that pages can call the API. CSRF is checked only
+    for a signed-in session, so a caller without valid credentials gets 401."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def _get_key(self, request):
+        if not request.COOKIES.get(self.param_name) or not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
+    def authenticate(self, request, key):
+        if key and request.user.is_authenticated:
+            return request.user
+        return None
+
+
+class TokenIn(Schema):
+    username: str = ""
+    password: str = ""
+
+
+class TokenOut(Schema):
+    token: str
+    expires_at: dt.datetime
+
+
+class UnitOut(Schema):
+    code: str
+    name: str
+
+
+class MeOut(Schema):
+    username: str
+    display_name: str
+    roles: list[str]
+    role_labels: list[str]
+    unit: UnitOut | None
+
+
+class ErrorItem(Schema):
+    field: str | None
+    message: str
+
+
+class ErrorsOut(Schema):
+    errors: list[ErrorItem]
+
+
+# Sign-in attempts per address, against password guessing.
+TOKEN_RATE = "60/m"
+
+
+@router.post("/auth/token", response={200: TokenOut, 401: ErrorsOut, 422: ErrorsOut}, auth=None,
+             throttle=[AnonRateThrottle(TOKEN_RATE)], summary="Issue a bearer token (登录取令牌)")
+def issue_token(request, payload: TokenIn):
+    """Exchange a user name and password for a bearer token. The token is shown once."""
+    plain, token = services.create_token(payload.username, payload.password)
+    return {"token": plain, "expires_at": timezone.localtime(token.expires_at)}
+
+
+@router.get("/me", response=MeOut, summary="The signed-in user (当前用户)")
+def me(request):
+    return selectors.me(request.user)

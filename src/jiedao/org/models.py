@@ -78,6 +78,7 @@ class Unit(models.Model):
         SECTION = "section", _("街道科室")
         DEPARTMENT = "department", _("区级部门派驻")
         COMMUNITY = "community", _("社区居委会")
+        DISTRICT = "district", _("区级部门（上报）")
 
     street = models.ForeignKey(Street, on_delete=models.PROTECT, related_name="units", verbose_name=_("街道"))
     code = models.CharField(_("单位代码"), max_length=30, unique=True)

@@ -1,2 +1,47 @@
+"""What every page needs: elderly mode, the navigation for the user's roles, unread messages."""
+
+from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext_lazy as _
+
+# (url name, label, roles that see it; None = everyone signed out or resident)
+STAFF_LINKS = (
+    ("cases:overview", _("领导总览"), ("leader", "admin")),
+    ("cases:dispatch", _("派单台"), ("dispatcher", "leader", "admin")),
+    ("cases:intake", _("受理登记"), ("operator", "dispatcher", "admin")),
+    ("cases:workbench", _("单位工作台"), ("handler",)),
+    ("cases:grid_report", _("网格上报"), ("grid",)),
+)
+
+
+def _links(request):
+    user = request.user
+    links = []
+    if not user.is_authenticated or user.has_role("resident") or not user.is_street_staff:
+        links.append((reverse("web:portal"), _("我要反映")))
+        links.append((reverse("web:track"), _("查询进度")))
+    if user.is_authenticated:
+        for name, label, roles in STAFF_LINKS:
+            if user.has_role(*roles):
+                links.append((reverse(name), label))
+        if user.has_role("admin"):
+            links.append((reverse("admin:index"), _("系统管理")))
+    path = request.path
+    return [{"url": url, "label": label, "active": path == url or (url != "/" and path.startswith(url))}
+            for url, label in links]
+
+
+def _unread(request):
+    from jiedao.cases.selectors import unread_notification_count
+
+    return unread_notification_count(request.user)
+
+
 def navigation(request):
-    return {"elderly_mode": getattr(request, "elderly_mode", False)}
+    if not hasattr(request, "user"):
+        return {"elderly_mode": getattr(request, "elderly_mode", False)}
+    return {
+        "elderly_mode": getattr(request, "elderly_mode", False),
+        "nav_links": SimpleLazyObject(lambda: _links(request)),
+        "unread_count": SimpleLazyObject(lambda: _unread(request)),
+    }

@@ -1,8 +1,15 @@
-from django.http import HttpResponse
 from django.urls import path
+
+from . import views
 
 app_name = "web"
 urlpatterns = [
-    path("", lambda request: HttpResponse("Jiedao"), name="home"),
-    path("login/", lambda request: HttpResponse("login"), name="login"),
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("elderly/", views.elderly, name="elderly"),
+    path("portal/", views.portal, name="portal"),
+    path("portal/submitted/", views.portal_done, name="portal_done"),
+    path("portal/track/", views.track, name="track"),
+    path("notifications/", views.notifications, name="notifications"),
 ]

@@ -1,6 +1,7 @@
 """The working calendar: Chinese public holidays and make-up workdays (调休).
 
-Years 2004–2026 come from the ``chinesecalendar`` package. For later years an
+Years 2004–2026 come from the ``chinesecalendar`` package (whatever years the
+installed release knows). For later years an
 administrator enters the State Council's notice (``CalendarDay`` rows, and a
 ``CalendarYear`` row to say the year is complete). Entered days always win over
 the package. For a year known to neither, Monday–Friday are workdays and
@@ -8,18 +9,24 @@ the package. For a year known to neither, Monday–Friday are workdays and
 """
 
 import datetime as dt
+import time
+from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-_PACKAGE_YEARS = range(2004, 2027)
+_FIRST_PACKAGE_YEAR = 2004
 
 
+@lru_cache(maxsize=None)
 def _package_knows(year: int) -> bool:
-    if year not in _PACKAGE_YEARS:
+    """Whether the installed package has the year's holidays (it raises for years it lacks,
+    so a newer package release extends the known years without a code change)."""
+    if year < _FIRST_PACKAGE_YEAR:
         return False
     try:
         chinese_calendar.is_workday(dt.date(year, 6, 1))
@@ -28,25 +35,76 @@ def _package_knows(year: int) -> bool:
     return True
 
 
-@lru_cache(maxsize=64)
-def _entered_days(year: int, generation: int) -> dict:
-    from .models import CalendarDay
+# --- entered days and their cache ---------------------------------------------
+#
+# ``is_workday`` is called for every day a deadline spans, so the entered days of a
+# year are read once and kept in memory. Two ways keep that copy honest:
+#
+# - in the process that saves or deletes a ``CalendarDay``/``CalendarYear`` (the
+#   admin), the ``post_save``/``post_delete`` signals (``workcal.signals``) call
+#   ``invalidate()`` at once;
+# - every other process (web workers, the task worker) cannot hear those signals, so
+#   each cached year also carries the time it was read and is read again from the
+#   database once it is older than ``ENTERED_TTL`` seconds. Re-reading a year is one
+#   small query (a notice has a few dozen rows), cheaper than any "generation" check
+#   that would also have to notice a row whose kind was edited in place.
+#
+# So a notice entered by an administrator reaches every process within ENTERED_TTL.
 
-    return dict(CalendarDay.objects.filter(date__year=year).values_list("date", "kind"))
-
-
+ENTERED_TTL = 30.0
+_clock = time.monotonic
+_cache = {}  # ("days", year) or ("known", None) -> (loaded_at, generation, value)
 _generation = [0]
 
 
+def _cached(key, load):
+    now = _clock()
+    hit = _cache.get(key)
+    if hit is not None and now - hit[0] < ENTERED_TTL and hit[1] == _generation[0]:
+        return hit[2]
+    generation = _generation[0]
+    value = load()
+    _cache[key] = (now, generation, value)
+    return value
+
+
+def _entered_days(year: int) -> dict:
+    """{date: (kind, name)} of the days an administrator entered for the year."""
+    from .models import CalendarDay
+
+    def load():
+        rows = CalendarDay.objects.filter(date__year=year).values_list("date", "kind", "name")
+        return {day: (kind, name) for day, kind, name in rows}
+
+    return _cached(("days", year), load)
+
+
+def _entered_years() -> dict:
+    """{year: notice} of the years whose notice was marked as completely entered."""
+    from .models import CalendarYear
+
+    return _cached(("known", None), lambda: dict(CalendarYear.objects.values_list("year", "notice")))
+
+
 def invalidate(**kwargs):
-    """Called when administrators change entered days."""
+    """Forget the cached entered days (connected to saves and deletes of the notice tables)."""
     _generation[0] += 1
+    _cache.clear()
 
 
 def year_is_known(year: int) -> bool:
-    from .models import CalendarYear
+    return _package_knows(year) or year in _entered_years()
 
-    return _package_knows(year) or CalendarYear.objects.filter(year=year).exists()
+
+def year_source(year: int):
+    """Where the holidays of ``year`` come from: "entered", "package" or None (unknown).
+
+    An entered notice wins: its days override the package's."""
+    if year in _entered_years():
+        return "entered"
+    if _package_knows(year):
+        return "package"
+    return None
 
 
 def unknown_years(years) -> list:
@@ -54,12 +112,66 @@ def unknown_years(years) -> list:
 
 
 def is_workday(day: dt.date) -> bool:
-    entered = _entered_days(day.year, _generation[0])
+    entered = _entered_days(day.year)
     if day in entered:
-        return entered[day] == "workday"
+        return entered[day][0] == "workday"
     if _package_knows(day.year):
         return chinese_calendar.is_workday(day)
     return day.weekday() < 5
+
+
+# Names of the package's holidays in Chinese.
+PACKAGE_HOLIDAY_NAMES = {
+    "New Year's Day": _("元旦"),
+    "Spring Festival": _("春节"),
+    "Tomb-sweeping Day": _("清明节"),
+    "Labour Day": _("劳动节"),
+    "Dragon Boat Festival": _("端午节"),
+    "National Day": _("国庆节"),
+    "Mid-autumn Festival": _("中秋节"),
+    "Anti-Fascist 70th Day": _("中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日"),
+}
+
+
+@dataclass(frozen=True)
+class DayInfo:
+    """Why a day is a workday or not.
+
+    ``reason``: "holiday" (法定节假日), "makeup" (调休上班), "weekend" or "weekday".
+    ``source``: "entered" (an administrator's notice), "package" (chinesecalendar) or
+    "fallback" (a year known to neither: Monday–Friday).
+    """
+
+    date: dt.date
+    workday: bool
+    reason: str
+    name: str
+    source: str
+
+
+def day_info(day: dt.date) -> DayInfo:
+    entered = _entered_days(day.year)
+    weekend = day.weekday() >= 5
+    if day in entered:
+        kind, name = entered[day]
+        workday = kind == "workday"
+        if workday:
+            reason = "makeup" if weekend else "weekday"
+        else:
+            reason = "holiday"
+        return DayInfo(day, workday, reason, name, "entered")
+    if _package_knows(day.year):
+        workday = chinese_calendar.is_workday(day)
+        _on_holiday, name = chinese_calendar.get_holiday_detail(day)
+        name = str(PACKAGE_HOLIDAY_NAMES.get(name, name or ""))
+        if workday:
+            reason = "makeup" if weekend else "weekday"
+        else:
+            reason = "weekend" if weekend and not name else "holiday"
+        if reason in ("weekday", "weekend"):
+            name = ""
+        return DayInfo(day, workday, reason, name, "package")
+    return DayInfo(day, not weekend, "weekend" if weekend else "weekday", "", "fallback")
 
 
 def add_workdays(start: dt.date, days: int) -> dt.date:

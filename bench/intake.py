@@ -1,0 +1,522 @@
+#!/usr/bin/env python3
+"""Intake benchmark: cases per second through the real HTTP API, on SQLite and on
+PostgreSQL, side by side with a baseline that writes the same rows with bare SQL.
+
+    .venv/bin/python bench/intake.py                 # both databases, 60 s each
+    .venv/bin/python bench/intake.py --seconds 20 --db sqlite
+
+For each database the script
+
+1. makes a fresh data directory, migrates it and builds the small test street
+   (tests/factories.build_street: 2 communities, 4 grids, 4 units, routing rules);
+2. starts the production server (``jiedao serve``: gunicorn, gthread workers) on
+   127.0.0.1;
+3. signs the operator in (POST /api/v1/auth/token) and has several client
+   processes, each on one keep-alive connection, send POST /api/v1/cases with a
+   category, a location and ``dispatch: true`` — so every case is located in its
+   grid, routed by the rules, given its deadlines from the working calendar and
+   logged (create and dispatch events) — until the time is up;
+4. stops the server and runs the baseline: the same number of cases written with
+   bare SQL through the database driver (sqlite3 / psycopg), one connection, one
+   transaction per case holding the case row and its two events.
+
+PostgreSQL runs in a throw-away cluster (scripts/pg-throwaway.sh --bench) that is
+removed afterwards. See bench/README.md for how to read the output.
+"""
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import random
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = REPO / ".venv" / "bin"
+PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
+HOST = "127.0.0.1"
+WINDOW = 5.0  # seconds per throughput window
+SERVER_START_TIMEOUT = 120.0
+
+# Leaf categories of the test street and points inside its four grids (lng, lat squares
+# of 0.01° from 116.40/39.90): a mix that hits community rules, category rules and the
+# street's default unit.
+CATEGORIES = ["010101", "010102", "010201", "020101"]
+POINTS = [(39.905, 116.405), (39.905, 116.415), (39.915, 116.405), (39.915, 116.415)]
+DESCRIPTIONS = [
+    "小区门口垃圾桶满了两天没有清运，气味很大",
+    "楼道路灯不亮，老人晚上上下楼不方便",
+    "屋顶漏水，雨天墙面渗水严重，请尽快维修",
+    "独居老人需要上门助餐服务，请社区协助联系",
+]
+
+SETUP_SCRIPT = """
+import django
+django.setup()
+from tests.factories import build_street, PASSWORD
+build_street()
+print(PASSWORD)
+"""
+
+
+# --- helpers -------------------------------------------------------------------------
+
+def log(message):
+    print(message, flush=True)
+
+
+def free_port(start):
+    for port in range(start, start + 10):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((HOST, port))
+            except OSError:
+                continue
+            return port
+    raise SystemExit(f"no free port in {start}-{start + 9}")
+
+
+def percentile(sorted_values, p):
+    if not sorted_values:
+        return None
+    k = max(0, min(len(sorted_values) - 1, round(p / 100 * (len(sorted_values) - 1))))
+    return sorted_values[k]
+
+
+def windows_median(finish_times, start, seconds):
+    """Median of cases/s over consecutive 5-second windows of the measured period."""
+    n = max(1, int(seconds // WINDOW))
+    counts = [0] * n
+    for t in finish_times:
+        i = int((t - start) // WINDOW)
+        if 0 <= i < n:
+            counts[i] += 1
+    rates = [c / WINDOW for c in counts]
+    return statistics.median(rates), rates
+
+
+def django_env(data_dir, database_url):
+    env = dict(os.environ)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "jiedao.settings",
+        "JIEDAO_DATA_DIR": str(data_dir),
+        "JIEDAO_SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
+        "JIEDAO_LOG_LEVEL": "ERROR",
+        "PYTHONPATH": str(REPO) + os.pathsep + env.get("PYTHONPATH", ""),
+    })
+    env.pop("JIEDAO_DEBUG", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    else:
+        env.pop("DATABASE_URL", None)
+    return env
+
+
+def run(cmd, env, timeout=600):
+    result = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit(f"failed: {' '.join(cmd)}")
+    return result.stdout
+
+
+def request(conn, method, path, body=None, token=None):
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+# --- the server ----------------------------------------------------------------------
+
+class Server:
+    def __init__(self, env, port, workers, threads):
+        self.env, self.port = env, port
+        cmd = [str(VENV_BIN / "jiedao"), "serve", "--host", HOST, "--port", str(port), "--threads", str(threads)]
+        if workers:
+            cmd += ["--workers", str(workers)]
+        self.log_path = Path(env["JIEDAO_DATA_DIR"]) / "server.log"
+        self.log_file = open(self.log_path, "w")
+        self.proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=self.log_file, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def wait_ready(self):
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"server exited early:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                conn = http.client.HTTPConnection(HOST, self.port, timeout=5)
+                status, _ = request(conn, "GET", "/api/v1/openapi.json")
+                conn.close()
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise SystemExit("server did not answer within %.0f s" % SERVER_START_TIMEOUT)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self.log_file.close()
+
+
+# --- the clients ---------------------------------------------------------------------
+
+def client_loop(args):
+    """One client: one keep-alive connection, requests back to back until ``stop_at``.
+    Returns [(finished_at, latency_s, status)], times on the shared monotonic clock."""
+    index, port, token, start_at, stop_at = args
+    rng = random.Random(index)
+    results = []
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    while time.monotonic() < start_at:
+        time.sleep(0.001)
+    n = 0
+    while True:
+        now = time.monotonic()
+        if now >= stop_at:
+            break
+        k = rng.randrange(len(CATEGORIES))
+        lat, lng = POINTS[rng.randrange(len(POINTS))]
+        body = {
+            "channel": "12345",
+            "description": f"{DESCRIPTIONS[k]}（压测 {index}-{n}）",
+            "reporter_phone": f"139{rng.randrange(10**8):08d}",
+            "category": CATEGORIES[k],
+            "lat": lat + rng.uniform(-0.004, 0.004),
+            "lng": lng + rng.uniform(-0.004, 0.004),
+            "dispatch": True,
+        }
+        n += 1
+        t0 = time.monotonic()
+        try:
+            status, _ = request(conn, "POST", "/api/v1/cases", body, token)
+        except (OSError, http.client.HTTPException):
+            status = 0
+            conn.close()
+            conn = http.client.HTTPConnection(HOST, port, timeout=30)
+        t1 = time.monotonic()
+        results.append((t1, t1 - t0, status))
+    conn.close()
+    return results
+
+
+def drive_api(port, token, clients, seconds, warmup):
+    start_at = time.monotonic() + 1.0  # let every process connect first
+    measure_from = start_at + warmup
+    stop_at = measure_from + seconds
+    with mp.get_context("fork").Pool(clients) as pool:
+        parts = pool.map(client_loop, [(i, port, token, start_at, stop_at) for i in range(clients)])
+    rows = [r for part in parts for r in part if r[0] >= measure_from]
+    ok = [r for r in rows if r[2] == 201]
+    errors = {}
+    for r in rows:
+        if r[2] != 201:
+            errors[r[2]] = errors.get(r[2], 0) + 1
+    latencies = sorted(r[1] for r in ok)
+    median_rate, rates = windows_median([r[0] for r in ok], measure_from, seconds)
+    return {
+        "cases": len(ok),
+        "rate_median": median_rate,
+        "rate_windows": rates,
+        "rate_mean": len(ok) / seconds,
+        "p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "p99": percentile(latencies, 99),
+        "max": latencies[-1] if latencies else None,
+        "errors": sum(errors.values()),
+        "errors_by_status": errors,
+    }
+
+
+# --- the bare-SQL baseline -----------------------------------------------------------
+
+BASE_CASE_COLUMNS = (
+    "number", "channel", "status", "category_id", "description", "reporter_name", "reporter_phone",
+    "reporter_phone_index", "address", "lat", "lng", "community_id", "grid_id", "unit_id", "routed_by",
+    "dispatched_at", "response_due", "completion_due", "urgency", "supervised", "return_count",
+    "rework_count", "extension_count", "created_by_id", "created_at", "updated_at",
+)
+BASE_EVENT_COLUMNS = ("case_id", "seq", "at", "actor_id", "actor_unit_id", "unit_id", "action",
+                      "from_status", "to_status", "note", "data")
+
+
+def baseline_rows(lookup, n):
+    """n cases as plain tuples, shaped like what the API stores (the personal data as a
+    ciphertext of realistic length, computed once: encryption is the API's cost)."""
+    import datetime as dt
+
+    rng = random.Random(7)
+    now = dt.datetime.now(dt.timezone.utc)
+    cipher_phone = "gAAAAA" + "x" * 94
+    rows = []
+    for i in range(n):
+        k = rng.randrange(len(CATEGORIES))
+        g = rng.randrange(len(POINTS))
+        lat, lng = POINTS[g]
+        case = (
+            f"BS{i:013d}", "12345", "dispatched", lookup["category"][CATEGORIES[k]], DESCRIPTIONS[k], "",
+            cipher_phone, "%064x" % rng.getrandbits(256), "", lat, lng, lookup["community"][g],
+            lookup["grid"][g], lookup["unit"], "派单规则 #1", now, now + dt.timedelta(hours=2),
+            now + dt.timedelta(days=5), "green", False, 0, 0, 0, lookup["operator"], now, now,
+        )
+        events = [
+            (1, now, lookup["operator"], None, None, "create", "", "new", "", json.dumps({"channel": "12345"})),
+            (2, now, lookup["operator"], None, lookup["unit"], "dispatch", "new", "dispatched", "",
+             json.dumps({"unit": "X", "response_due": now.isoformat()})),
+        ]
+        rows.append((case, events))
+    return rows
+
+
+def _lookup(cur):
+    cur.execute("SELECT code, id FROM cases_category")
+    categories = dict(cur.fetchall())
+    cur.execute("SELECT g.id, g.community_id FROM org_grid g ORDER BY g.code")
+    grids = cur.fetchall()
+    cur.execute("SELECT id FROM org_unit ORDER BY code LIMIT 1")
+    unit = cur.fetchone()[0]
+    cur.execute("SELECT id FROM org_user WHERE username = 'operator'")
+    operator = cur.fetchone()[0]
+    return {"category": categories, "grid": [g[0] for g in grids], "community": [g[1] for g in grids],
+            "unit": unit, "operator": operator}
+
+
+def baseline_sqlite(path, n):
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    cur = conn.cursor()
+    rows = baseline_rows(_lookup(cur), n)
+    case_sql = (f"INSERT INTO cases_case ({', '.join(BASE_CASE_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(BASE_CASE_COLUMNS))})")
+    event_sql = (f"INSERT INTO cases_caseevent ({', '.join(BASE_EVENT_COLUMNS)}) "
+                 f"VALUES ({', '.join('?' * len(BASE_EVENT_COLUMNS))})")
+
+    def iso(v):  # Django keeps UTC datetimes in SQLite as naive ISO text
+        return v.replace(tzinfo=None).isoformat(sep=" ") if hasattr(v, "isoformat") else v
+
+    latencies = []
+    t_start = time.monotonic()
+    for case, events in rows:
+        t0 = time.monotonic()
+        cur.execute("BEGIN IMMEDIATE")
+        cur.execute(case_sql, tuple(iso(v) for v in case))
+        case_id = cur.lastrowid
+        for event in events:
+            cur.execute(event_sql, (case_id,) + tuple(iso(v) for v in event))
+        cur.execute("COMMIT")
+        latencies.append(time.monotonic() - t0)
+    elapsed = time.monotonic() - t_start
+    conn.close()
+    return _baseline_result(n, elapsed, latencies)
+
+
+def baseline_postgres(url, n):
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        with conn.cursor() as cur:
+            rows = baseline_rows(_lookup(cur), n)
+        conn.commit()
+        case_sql = (f"INSERT INTO cases_case ({', '.join(BASE_CASE_COLUMNS)}) "
+                    f"VALUES ({', '.join(['%s'] * len(BASE_CASE_COLUMNS))}) RETURNING id")
+        event_sql = (f"INSERT INTO cases_caseevent ({', '.join(BASE_EVENT_COLUMNS)}) "
+                     f"VALUES ({', '.join(['%s'] * len(BASE_EVENT_COLUMNS))})")
+        latencies = []
+        t_start = time.monotonic()
+        with conn.cursor() as cur:
+            for case, events in rows:
+                t0 = time.monotonic()
+                with conn.transaction():
+                    cur.execute(case_sql, case)
+                    case_id = cur.fetchone()[0]
+                    for event in events:
+                        cur.execute(event_sql, (case_id,) + event)
+                latencies.append(time.monotonic() - t0)
+        elapsed = time.monotonic() - t_start
+    return _baseline_result(n, elapsed, latencies)
+
+
+def _baseline_result(n, elapsed, latencies):
+    latencies.sort()
+    return {"cases": n, "seconds": elapsed, "rate": n / elapsed if elapsed else None,
+            "p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "p99": percentile(latencies, 99)}
+
+
+# --- one database --------------------------------------------------------------------
+
+def run_phase(opts, database_url):
+    engine = "postgresql" if database_url else "sqlite"
+    data_dir = Path(tempfile.mkdtemp(prefix=f"jiedao-bench-{engine}-"))
+    try:
+        env = django_env(data_dir, database_url)
+        log(f"[{engine}] data in {data_dir}; migrating and building the test street …")
+        run([str(VENV_BIN / "jiedao"), "migrate", "--noinput", "-v", "0"], env)
+        password = run([PYTHON, "-c", SETUP_SCRIPT], env).strip().splitlines()[-1]
+        port = free_port(opts.port)
+        load_before = os.getloadavg()[0]
+        server = Server(env, port, opts.workers, opts.threads)
+        try:
+            server.wait_ready()
+            conn = http.client.HTTPConnection(HOST, port, timeout=30)
+            status, body = request(conn, "POST", "/api/v1/auth/token",
+                                   {"username": "operator", "password": password})
+            conn.close()
+            if status != 200:
+                raise SystemExit(f"[{engine}] token request answered {status}: {body[:300]!r}")
+            token = json.loads(body)["token"]
+            log(f"[{engine}] server on {HOST}:{port}; {opts.clients} clients for "
+                f"{opts.warmup:.0f} s warm-up + {opts.seconds:.0f} s …")
+            api = drive_api(port, token, opts.clients, opts.seconds, opts.warmup)
+        finally:
+            server.stop()
+        api["server"] = server_shape(server.log_path)
+        n = max(api["cases"], 1)
+        log(f"[{engine}] API: {api['cases']} cases; baseline: writing {n} cases with bare SQL …")
+        if database_url:
+            base = baseline_postgres(database_url, n)
+        else:
+            base = baseline_sqlite(str(data_dir / "jiedao.sqlite3"), n)
+        return {"engine": engine, "api": api, "baseline": base, "load_before": load_before}
+    finally:
+        if opts.keep:
+            log(f"[{engine}] kept {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def server_shape(log_path):
+    text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    for line in text.splitlines():
+        if "个进程" in line:
+            return line.strip()
+    return ""
+
+
+def run_postgres(opts):
+    out = Path(tempfile.mkstemp(prefix="jiedao-bench-pg-", suffix=".json")[1])
+    try:
+        cmd = ["bash", str(REPO / "scripts" / "pg-throwaway.sh"), "--bench", "--",
+               PYTHON, str(Path(__file__).resolve()), "--phase-json", str(out)] + phase_args(opts)
+        budget = opts.seconds + opts.warmup + 900
+        result = subprocess.run(cmd, cwd=REPO, timeout=budget)
+        if result.returncode != 0:
+            raise SystemExit("PostgreSQL phase failed")
+        return json.loads(out.read_text())
+    finally:
+        out.unlink(missing_ok=True)
+
+
+def phase_args(opts):
+    args = ["--seconds", str(opts.seconds), "--warmup", str(opts.warmup), "--clients", str(opts.clients),
+            "--threads", str(opts.threads), "--port", str(opts.port)]
+    if opts.workers:
+        args += ["--workers", str(opts.workers)]
+    if opts.keep:
+        args.append("--keep")
+    return args
+
+
+# --- report --------------------------------------------------------------------------
+
+def ms(v):
+    return "-" if v is None else f"{v * 1000:.1f} ms"
+
+
+def report(results, opts):
+    log("")
+    log(f"Intake through POST /api/v1/cases (dispatch=true), {opts.clients} clients, "
+        f"{opts.seconds:.0f} s measured after {opts.warmup:.0f} s warm-up, {os.cpu_count()} CPU cores")
+    loads = [r.get("load_before") for r in results if r.get("load_before") is not None]
+    if loads:
+        log("load average (1 min) before each run: " + ", ".join(f"{x:.2f}" for x in loads)
+            + "  (well above 0 means other work shared the CPUs: the figures are low)")
+    header = f"{'':<28}" + "".join(f"{r['engine']:>18}" for r in results)
+    log(header)
+    log("-" * len(header))
+
+    def row(label, fn):
+        log(f"{label:<28}" + "".join(f"{fn(r):>18}" for r in results))
+
+    row("server", lambda r: (r["api"].get("server") or "").split("（")[-1].split("，")[0][:17])
+    row("API cases", lambda r: str(r["api"]["cases"]))
+    row("API cases/s (median 5 s)", lambda r: f"{r['api']['rate_median']:.1f}")
+    row("API cases/s (mean)", lambda r: f"{r['api']['rate_mean']:.1f}")
+    row("API latency p50", lambda r: ms(r["api"]["p50"]))
+    row("API latency p95", lambda r: ms(r["api"]["p95"]))
+    row("API latency p99", lambda r: ms(r["api"]["p99"]))
+    row("API latency max", lambda r: ms(r["api"]["max"]))
+    row("API errors", lambda r: str(r["api"]["errors"]))
+    row("bare SQL cases/s", lambda r: f"{r['baseline']['rate']:.1f}")
+    row("bare SQL txn p50", lambda r: ms(r["baseline"]["p50"]))
+    row("bare SQL txn p99", lambda r: ms(r["baseline"]["p99"]))
+    row("ratio API / bare SQL", lambda r: f"{r['api']['rate_median'] / r['baseline']['rate']:.3f}"
+        if r["baseline"]["rate"] else "-")
+    log("")
+    for r in results:
+        if r["api"]["errors_by_status"]:
+            log(f"{r['engine']}: errors by HTTP status (0 = connection error): {r['api']['errors_by_status']}")
+        log(f"{r['engine']}: cases/s per 5 s window: "
+            + " ".join(f"{x:.0f}" for x in r["api"]["rate_windows"]))
+    target_ok = all(r["api"]["rate_median"] >= 300 and (r["api"]["p99"] or 1) <= 0.100 for r in results)
+    log("")
+    log(f"target (≥ 300 cases/s sustained, p99 ≤ 100 ms): {'met' if target_ok else 'NOT met'}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Cases per second through the HTTP API vs bare SQL.")
+    parser.add_argument("--seconds", type=float, default=60.0, help="measured duration per database (60)")
+    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured warm-up before it (3)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent client processes (8)")
+    parser.add_argument("--workers", type=int, default=None, help="server processes (jiedao serve's default)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per server process (4)")
+    parser.add_argument("--db", default="sqlite,postgres", help="sqlite, postgres or both (default)")
+    parser.add_argument("--port", type=int, default=8150, help="first port to try for the server (8150)")
+    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--keep", action="store_true", help="keep the data directories")
+    parser.add_argument("--phase-json", help=argparse.SUPPRESS)
+    opts = parser.parse_args(argv)
+    if not 1 <= opts.clients <= 64 or not 1 <= opts.seconds <= 3600:
+        parser.error("--clients must be 1-64 and --seconds 1-3600")
+
+    if opts.phase_json:  # inside pg-throwaway.sh: DATABASE_URL points at the cluster
+        result = run_phase(opts, os.environ["DATABASE_URL"])
+        Path(opts.phase_json).write_text(json.dumps(result))
+        return 0
+
+    results = []
+    for db in [d.strip() for d in opts.db.split(",") if d.strip()]:
+        if db == "sqlite":
+            results.append(run_phase(opts, None))
+        elif db in ("postgres", "postgresql"):
+            results.append(run_postgres(opts))
+        else:
+            parser.error(f"unknown database {db!r}")
+    report(results, opts)
+    if opts.json:
+        Path(opts.json).write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

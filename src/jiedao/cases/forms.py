@@ -1,0 +1,286 @@
+"""Forms of the case pages. They parse and render input; the rules live in the services,
+whose field errors come back onto the form (``apply_errors``) with the typed input kept."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from jiedao.common.errors import ValidationFailed
+from jiedao.org.models import Grid, Unit
+
+from .models import Channel, Rating, Status
+
+INTAKE_CHANNELS = [
+    (c.value, c.label) for c in (Channel.HOTLINE_12345, Channel.PHONE, Channel.WINDOW, Channel.LETTER,
+                                 Channel.LEADER_MAILBOX)
+]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Several photos in one input; each is checked by the service (image, ≤ 10 MB)."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*", "multiple": True}))
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            return [f for f in data if f]
+        return [data] if data else []
+
+
+def apply_errors(form, exc):
+    """Put a service's field errors on the form; unknown fields become form-wide errors."""
+    if isinstance(exc, ValidationFailed):
+        for error in exc.errors:
+            field = error.get("field")
+            form.add_error(field if field in form.fields else None, error["message"])
+    else:
+        form.add_error(None, getattr(exc, "message", str(exc)))
+
+
+def _optional_float(value):
+    value = (value or "").strip() if isinstance(value, str) else value
+    return None if value in ("", None) else value
+
+
+def grid_choices():
+    choices = [("", _("（不指定）"))]
+    groups = {}
+    for grid in Grid.objects.select_related("community").order_by("community__code", "code"):
+        groups.setdefault(grid.community.name, []).append((grid.code, f"{grid.community.name} {grid.name}"))
+    choices += [(name, items) for name, items in groups.items()]
+    return choices
+
+
+def unit_choices(blank=None):
+    choices = [(u.code, u.name) for u in Unit.objects.filter(active=True).order_by("code")]
+    return ([("", blank)] if blank else []) + choices
+
+
+def picked_category(data):
+    """The category chosen in the picker: a search pick, else the deepest chained select."""
+    for key in ("catpick", "cat3", "cat2", "cat1", "category"):
+        value = (data.get(key) or "").strip()
+        if value:
+            return value
+    return ""
+
+
+class CategoryPickMixin:
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["category"] = picked_category(self.data)
+        return cleaned
+
+
+class LocationMixin(forms.Form):
+    lat = forms.CharField(label=_("纬度"), required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    lng = forms.CharField(label=_("经度"), required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    address = forms.CharField(label=_("地址"), required=False, max_length=400,
+                              widget=forms.TextInput(attrs={"placeholder": _("如：东湖小区3号楼东侧")}))
+
+    def location_kwargs(self):
+        data = self.cleaned_data
+        return {"lat": _optional_float(data.get("lat")), "lng": _optional_float(data.get("lng")),
+                "address": data.get("address", "")}
+
+
+class PortalForm(LocationMixin):
+    description = forms.CharField(label=_("您反映的问题"), required=False, widget=forms.Textarea(
+        attrs={"rows": 5, "placeholder": _("请写清楚发生了什么、在哪里、持续多久。")}))
+    reporter_phone = forms.CharField(label=_("联系电话"), required=False, max_length=30,
+                                     widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
+    reporter_name = forms.CharField(label=_("称呼（可不填）"), required=False, max_length=100)
+    photos = PhotosField(label=_("照片（可不传）"))
+
+    def service_kwargs(self):
+        data = self.cleaned_data
+        return {"description": data["description"], "reporter_phone": data["reporter_phone"],
+                "reporter_name": data["reporter_name"], "photos": data["photos"], **self.location_kwargs()}
+
+
+class IntakeForm(CategoryPickMixin, LocationMixin):
+    channel = forms.ChoiceField(label=_("来源渠道"), choices=INTAKE_CHANNELS, initial=Channel.HOTLINE_12345)
+    reporter_name = forms.CharField(label=_("诉求人姓名"), required=False, max_length=100)
+    reporter_phone = forms.CharField(label=_("联系电话"), required=False, max_length=30)
+    description = forms.CharField(label=_("诉求内容"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    category = forms.CharField(label=_("分类"), required=False)
+    community = forms.ChoiceField(label=_("社区"), required=False)
+    grid = forms.ChoiceField(label=_("网格"), required=False)
+    photos = PhotosField(label=_("照片"))
+    dispatch = forms.BooleanField(label=_("立即派单"), required=False,
+                                  help_text=_("按派单规则直接派给承办单位（需先选分类）。"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from jiedao.org.models import Community
+
+        self.fields["grid"].choices = grid_choices()
+        self.fields["community"].choices = [("", _("（不指定）"))] + [
+            (c.code, c.name) for c in Community.objects.order_by("code")]
+
+    def service_kwargs(self):
+        data = self.cleaned_data
+        return {"channel": data["channel"], "description": data["description"],
+                "reporter_name": data["reporter_name"], "reporter_phone": data["reporter_phone"],
+                "category_code": data["category"], "community_code": data["community"],
+                "grid_code": data["grid"], "photos": data["photos"], "dispatch": data["dispatch"],
+                **self.location_kwargs()}
+
+
+class GridReportForm(LocationMixin):
+    description = forms.CharField(label=_("发现的问题"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    grid = forms.ChoiceField(label=_("网格"), required=False)
+    photos = PhotosField(label=_("现场照片"))
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        grids = list(user.grids.select_related("community").order_by("code")) if user is not None else []
+        self.fields["grid"].choices = [("", _("按位置自动判断"))] + [
+            (g.code, f"{g.community.name} {g.name}") for g in grids]
+        if len(grids) == 1:
+            self.fields["grid"].initial = grids[0].code
+
+    def service_kwargs(self):
+        data = self.cleaned_data
+        return {"description": data["description"], "grid_code": data["grid"], "photos": data["photos"],
+                **self.location_kwargs()}
+
+
+class TrackForm(forms.Form):
+    number = forms.CharField(label=_("工单编号"), max_length=20,
+                             widget=forms.TextInput(attrs={"placeholder": "JD2026…", "autocomplete": "off"}))
+    phone = forms.CharField(label=_("提交时留的手机号"), max_length=30,
+                            widget=forms.TextInput(attrs={"inputmode": "tel"}))
+
+
+RESOLVED_CHOICES = [("yes", _("已解决")), ("no", _("未解决"))]
+
+
+class RateFields(forms.Form):
+    resolved = forms.ChoiceField(label=_("问题是否解决"), choices=RESOLVED_CHOICES, required=False,
+                                 widget=forms.RadioSelect)
+    satisfaction = forms.ChoiceField(label=_("满意度"), choices=Rating.Satisfaction.choices, required=False,
+                                     widget=forms.RadioSelect)
+    comment = forms.CharField(label=_("意见（可不填）"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def rate_kwargs(self):
+        data = self.cleaned_data
+        resolved = {"yes": True, "no": False}.get(data.get("resolved"))
+        return {"resolved": resolved, "satisfaction": data.get("satisfaction") or "",
+                "comment": data.get("comment", "")}
+
+
+class PublicRateForm(RateFields):
+    number = forms.CharField(widget=forms.HiddenInput)
+    phone = forms.CharField(widget=forms.HiddenInput)
+
+
+# --- one form per case action --------------------------------------------------
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ClassifyForm(CategoryPickMixin, forms.Form):
+    category = forms.CharField(label=_("分类"), required=False)
+
+
+class DispatchForm(forms.Form):
+    unit = forms.ChoiceField(label=_("承办单位"), required=False)
+    note = forms.CharField(label=_("派单说明"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = unit_choices(blank=_("按派单规则"))
+
+
+class ReturnForm(forms.Form):
+    reason = forms.CharField(label=_("退单理由"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ExtensionForm(forms.Form):
+    extra_workdays = forms.CharField(label=_("延长工作日"), required=False,
+                                     widget=forms.NumberInput(attrs={"min": 1, "max": 30}))
+    reason = forms.CharField(label=_("延期理由"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class WhistleForm(forms.Form):
+    units = forms.MultipleChoiceField(label=_("召集单位"), required=False, widget=forms.CheckboxSelectMultiple)
+    report_hours = forms.CharField(label=_("报到时限（小时）"), required=False, initial="24",
+                                   widget=forms.NumberInput(attrs={"min": 1, "max": 72}))
+    reason = forms.CharField(label=_("吹哨事由"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["units"].choices = unit_choices()
+
+
+class ReportForm(forms.Form):
+    part = forms.CharField(label=_("本单位承担的工作"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ResolveForm(forms.Form):
+    result = forms.CharField(label=_("办理结果"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    photos = PhotosField(label=_("办结照片"))
+
+
+class MergeForm(forms.Form):
+    master = forms.CharField(label=_("并入的主工单编号"), required=False, max_length=20)
+    note = forms.CharField(label=_("说明"), required=False)
+
+
+class RateForm(RateFields):
+    pass
+
+
+ACTION_FORMS = {
+    "classify": ClassifyForm,
+    "dispatch": DispatchForm,
+    "return": ReturnForm,
+    "respond": NoteForm,
+    "note": NoteForm,
+    "request_extension": ExtensionForm,
+    "approve_extension": NoteForm,
+    "refuse_extension": NoteForm,
+    "whistle": WhistleForm,
+    "report": ReportForm,
+    "resolve": ResolveForm,
+    "verify_pass": NoteForm,
+    "verify_fail": NoteForm,
+    "rate": RateForm,
+    "close": NoteForm,
+    "merge": MergeForm,
+    "supervise": NoteForm,
+}
+
+# Actions whose form is a single confirm button (with an optional note).
+OPTIONAL_NOTE_ACTIONS = {"respond", "approve_extension", "verify_pass"}
+
+
+def action_form(action, data=None, files=None):
+    return ACTION_FORMS[action](data, files, auto_id=f"id_{action}_%s", prefix=None)
+
+
+class WorkbenchFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("状态"), required=False)
+    urgency = forms.ChoiceField(label=_("时限"), required=False)
+    category = forms.ChoiceField(label=_("分类"), required=False)
+    q = forms.CharField(label=_("搜索"), required=False, max_length=100,
+                        widget=forms.TextInput(attrs={"placeholder": _("工单号或内容")}))
+
+    def __init__(self, *args, categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import Urgency
+
+        self.fields["status"].choices = [("", _("全部未结"))] + [
+            (s.value, s.label) for s in (Status.DISPATCHED, Status.IN_PROGRESS, Status.VERIFYING, Status.RATING)]
+        self.fields["urgency"].choices = [("", _("全部"))] + list(Urgency.choices)
+        self.fields["category"].choices = [("", _("全部分类"))] + [(c["code"], c["name"]) for c in categories]

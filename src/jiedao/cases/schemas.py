@@ -1,0 +1,516 @@
+"""Schemas of the case API (what goes in and out), and the functions that turn cases
+into those shapes. Times go out in Beijing time (ISO-8601 with +08:00).
+
+Personal data of the reporter (name, phone, address) is masked unless
+``selectors.may_see_reporter`` allows the user to see it; every unmasked view is
+written to the access log. Lists always mask.
+"""
+
+import base64
+import binascii
+import datetime as dt
+import re
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Schema
+
+from jiedao.common.audit import log_unmasked_view
+from jiedao.common.errors import ValidationFailed
+from jiedao.common.masking import mask_address, mask_name, mask_phone
+
+from . import selectors, states
+from .models import Extension, Status, Urgency
+
+# --- in ------------------------------------------------------------------------
+
+
+class CaseIn(Schema):
+    """A new case. ``channel`` defaults to the caller's own door (resident: portal,
+    grid worker: grid, other staff: api). ``photos``: base64 strings or data URLs."""
+
+    channel: str | None = None
+    description: str = ""
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    lat: float | None = None
+    lng: float | None = None
+    address: str = ""
+    community: str = ""
+    grid: str = ""
+    category: str = ""
+    dispatch: bool = False
+    photos: list[str] = []
+
+
+class ClassifyIn(Schema):
+    category: str = ""
+
+
+class DispatchIn(Schema):
+    """``unit`` overrides the routing rules."""
+
+    unit: str | None = None
+    note: str = ""
+
+
+class ReasonIn(Schema):
+    reason: str = ""
+
+
+class NoteIn(Schema):
+    """A note; required for note, refuse_extension, verify_fail, close and supervise."""
+
+    note: str = ""
+
+
+class ExtensionIn(Schema):
+    extra_workdays: int
+    reason: str = ""
+
+
+class WhistleIn(Schema):
+    units: list[str] = []
+    report_hours: float
+    reason: str = ""
+
+
+class ReportIn(Schema):
+    part: str = ""
+
+
+class ResolveIn(Schema):
+    result: str = ""
+    photos: list[str] = []
+
+
+class RateIn(Schema):
+    resolved: bool
+    satisfaction: str
+    comment: str = ""
+
+
+class MergeIn(Schema):
+    master: str
+    note: str = ""
+
+
+class PublicRateIn(RateIn):
+    phone: str
+
+
+# --- out -----------------------------------------------------------------------
+
+
+class CodeName(Schema):
+    code: str
+    name: str
+
+
+class CodeLabel(Schema):
+    code: str
+    label: str
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+    path: list[CodeName]
+    path_name: str
+
+
+class PhotoOut(Schema):
+    kind: str
+    kind_label: str
+    url: str
+
+
+class RatingOut(Schema):
+    round: int
+    unit: CodeName | None
+    resolved: bool
+    satisfaction: str
+    satisfaction_label: str
+    source: str
+    source_label: str
+    comment: str
+    rated_at: dt.datetime
+
+
+class SummonsOut(Schema):
+    unit: CodeName
+    reported: bool
+    reported_at: dt.datetime | None
+    part: str
+
+
+class WhistleOut(Schema):
+    blown_at: dt.datetime
+    blown_by: str
+    report_due: dt.datetime
+    reason: str
+    summonses: list[SummonsOut]
+    reported: list[str]
+    not_reported: list[str]
+
+
+class ExtensionOut(Schema):
+    extra_workdays: int
+    reason: str
+    requested_at: dt.datetime
+    requested_by: str
+
+
+class CaseListItem(Schema):
+    number: str
+    status: str
+    status_label: str
+    channel: str
+    channel_label: str
+    description: str
+    category: CodeName | None
+    unit: CodeName | None
+    community: CodeName | None
+    grid: CodeName | None
+    urgency: str
+    urgency_label: str
+    supervised: bool
+    reporter_name: str
+    reporter_phone: str
+    created_at: dt.datetime
+    response_due: dt.datetime | None
+    completion_due: dt.datetime | None
+
+
+class CasePage(Schema):
+    items: list[CaseListItem]
+    next_cursor: str | None
+
+
+class CaseDetail(Schema):
+    number: str
+    status: str
+    status_label: str
+    channel: str
+    channel_label: str
+    description: str
+    reporter_name: str
+    reporter_phone: str
+    address: str
+    reporter_masked: bool
+    lat: float | None
+    lng: float | None
+    community: CodeName | None
+    grid: CodeName | None
+    category: CategoryOut | None
+    unit: CodeName | None
+    routed_by: str
+    urgency: str
+    urgency_label: str
+    supervised: bool
+    created_at: dt.datetime
+    dispatched_at: dt.datetime | None
+    response_due: dt.datetime | None
+    completion_due: dt.datetime | None
+    responded_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    return_count: int
+    rework_count: int
+    extension_count: int
+    master: str | None
+    merged_cases: list[str]
+    photos: list[PhotoOut]
+    ratings: list[RatingOut]
+    whistles: list[WhistleOut]
+    pending_extension: ExtensionOut | None
+    allowed_actions: list[CodeLabel]
+
+
+class EventOut(Schema):
+    seq: int
+    at: dt.datetime
+    actor: str
+    actor_unit: CodeName | None
+    action: str
+    action_label: str
+    from_status: str
+    from_status_label: str
+    to_status: str
+    to_status_label: str
+    note: str
+    data: dict
+
+
+class PublicEventOut(Schema):
+    at: dt.datetime
+    action: str
+    action_label: str
+    status: str
+    status_label: str
+    unit: str
+    note: str
+
+
+class PublicCaseOut(Schema):
+    number: str
+    status: str
+    status_label: str
+    description: str
+    category: str
+    unit: str
+    reporter_name: str
+    reporter_phone: str
+    address: str
+    created_at: dt.datetime
+    master: str | None
+    can_rate: bool
+    timeline: list[PublicEventOut]
+
+
+class UnitMonthOut(Schema):
+    unit_code: str
+    unit_name: str
+    month: str
+    dispatched: int
+    rated: int
+    response_rate: float | None
+    resolution_rate: float | None
+    satisfaction_rate: float | None
+    composite: float | None
+    average_response_hours: float | None
+    average_handling_workdays: float | None
+    overdue_rate: float | None
+    return_rate: float | None
+    rework_rate: float | None
+
+
+class ThreeRatesOut(UnitMonthOut):
+    units: list[UnitMonthOut] | None = None
+
+
+# --- photos ----------------------------------------------------------------------
+
+_DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[^,]*)?;base64,", re.IGNORECASE)
+_SIGNATURES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG", "png"), (b"GIF8", "gif"), (b"BM", "bmp"))
+
+
+def _extension(data: bytes) -> str:
+    for signature, ext in _SIGNATURES:
+        if data.startswith(signature):
+            return ext
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return "bin"
+
+
+def decode_photos(items, field="photos"):
+    """Base64 strings or data URLs → named files for the services (which check that
+    each is an image of at most 10 MB). A string that is not base64 is refused."""
+    files = []
+    for index, item in enumerate(items or [], start=1):
+        text = (item or "").strip()
+        match = _DATA_URL.match(text)
+        if match:
+            text = text[match.end():]
+        text = re.sub(r"\s+", "", text)
+        try:
+            if "-" in text or "_" in text:
+                data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            else:
+                data = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationFailed(field, _("第%(n)d张照片不是有效的 base64 编码。") % {"n": index}) from None
+        if not data:
+            raise ValidationFailed(field, _("第%(n)d张照片是空的。") % {"n": index})
+        files.append(ContentFile(data, name=f"photo-{index}.{_extension(data)}"))
+    return files
+
+
+# --- out builders -----------------------------------------------------------------
+
+def _local(value):
+    return timezone.localtime(value) if value else None
+
+
+def _code_name(obj):
+    return {"code": obj.code, "name": obj.name} if obj is not None else None
+
+
+def _person(user):
+    if user is None:
+        return ""
+    return user.display_name or user.username
+
+
+def _status_label(code):
+    return str(Status(code).label) if code in Status.values else ""
+
+
+def _category_out(category):
+    if category is None:
+        return None
+    chain = []
+    node = category
+    while node is not None:
+        chain.append(node)
+        node = node.parent if node.parent_id else None
+    chain.reverse()
+    return {
+        "code": category.code, "name": category.name,
+        "path": [{"code": c.code, "name": c.name} for c in chain],
+        "path_name": " / ".join(c.name for c in chain),
+    }
+
+
+PERSONAL_FIELDS = ("reporter_name", "reporter_phone", "address")
+
+
+def _reporter(case, unmasked):
+    if unmasked:
+        return {"reporter_name": case.reporter_name, "reporter_phone": case.reporter_phone, "address": case.address}
+    return {"reporter_name": mask_name(case.reporter_name), "reporter_phone": mask_phone(case.reporter_phone),
+            "address": mask_address(case.address)}
+
+
+def list_item(case):
+    """One row of a list: the reporter is always masked."""
+    return {
+        "number": case.number,
+        "status": case.status, "status_label": case.get_status_display(),
+        "channel": case.channel, "channel_label": case.get_channel_display(),
+        "description": case.description,
+        "category": _code_name(case.category), "unit": _code_name(case.unit),
+        "community": _code_name(case.community), "grid": _code_name(case.grid),
+        "urgency": case.urgency, "urgency_label": case.get_urgency_display(),
+        "supervised": case.supervised,
+        "reporter_name": mask_name(case.reporter_name), "reporter_phone": mask_phone(case.reporter_phone),
+        "created_at": _local(case.created_at),
+        "response_due": _local(case.response_due), "completion_due": _local(case.completion_due),
+    }
+
+
+def _whistles(case):
+    out = []
+    for whistle in case.whistles.select_related("blown_by").prefetch_related("summonses__unit").order_by("blown_at"):
+        summonses = sorted(whistle.summonses.all(), key=lambda s: s.unit.code)
+        out.append({
+            "blown_at": _local(whistle.blown_at), "blown_by": _person(whistle.blown_by),
+            "report_due": _local(whistle.report_due), "reason": whistle.reason,
+            "summonses": [{"unit": _code_name(s.unit), "reported": s.reported_at is not None,
+                           "reported_at": _local(s.reported_at), "part": s.part} for s in summonses],
+            "reported": [s.unit.code for s in summonses if s.reported_at is not None],
+            "not_reported": [s.unit.code for s in summonses if s.reported_at is None],
+        })
+    return out
+
+
+def case_detail(user, case, purpose="api", log=True):
+    """The full case as ``user`` may see it. Writes an access-log row when the
+    reporter's personal data is shown unmasked (``log=False`` only when the answer
+    merely echoes what the caller has just submitted)."""
+    unmasked = selectors.may_see_reporter(user, case)
+    shown = [f for f in PERSONAL_FIELDS if getattr(case, f)]
+    if unmasked and shown and log:
+        log_unmasked_view(user, case, shown, purpose=purpose)
+    pending = (case.extensions.filter(decision=Extension.Decision.PENDING)
+               .select_related("requested_by").order_by("requested_at").first())
+    return {
+        "number": case.number,
+        "status": case.status, "status_label": case.get_status_display(),
+        "channel": case.channel, "channel_label": case.get_channel_display(),
+        "description": case.description,
+        **_reporter(case, unmasked),
+        "reporter_masked": not unmasked,
+        "lat": case.lat, "lng": case.lng,
+        "community": _code_name(case.community), "grid": _code_name(case.grid),
+        "category": _category_out(case.category), "unit": _code_name(case.unit),
+        "routed_by": case.routed_by,
+        "urgency": case.urgency, "urgency_label": case.get_urgency_display(),
+        "supervised": case.supervised,
+        "created_at": _local(case.created_at), "dispatched_at": _local(case.dispatched_at),
+        "response_due": _local(case.response_due), "completion_due": _local(case.completion_due),
+        "responded_at": _local(case.responded_at), "resolved_at": _local(case.resolved_at),
+        "closed_at": _local(case.closed_at),
+        "return_count": case.return_count, "rework_count": case.rework_count,
+        "extension_count": case.extension_count,
+        "master": case.master.number if case.master_id else None,
+        "merged_cases": list(case.merged_cases.order_by("number").values_list("number", flat=True)),
+        "photos": [{"kind": p.kind, "kind_label": p.get_kind_display(), "url": p.image.url}
+                   for p in case.photos.order_by("id")],
+        "ratings": [{
+            "round": r.round, "unit": _code_name(r.unit), "resolved": r.resolved,
+            "satisfaction": r.satisfaction, "satisfaction_label": r.get_satisfaction_display(),
+            "source": r.source, "source_label": r.get_source_display(), "comment": r.comment,
+            "rated_at": _local(r.rated_at),
+        } for r in case.ratings.select_related("unit").order_by("round")],
+        "whistles": _whistles(case),
+        "pending_extension": {
+            "extra_workdays": pending.extra_workdays, "reason": pending.reason,
+            "requested_at": _local(pending.requested_at), "requested_by": _person(pending.requested_by),
+        } if pending else None,
+        "allowed_actions": [{"code": t.action, "label": str(t.label)}
+                            for t in selectors.allowed_actions(user, case)],
+    }
+
+
+# Recorded on a case but not in the lifecycle table.
+_EXTRA_LABELS = {"absorb": "并入重复工单"}
+
+
+def _action_label(action):
+    if action in _EXTRA_LABELS:
+        return _(_EXTRA_LABELS[action])
+    return states.action_label(action)
+
+
+def _actor_name(event):
+    if event.actor is not None:
+        return _person(event.actor)
+    if event.action == "rate":
+        return _("诉求人")
+    return _("系统")
+
+
+def event_out(event):
+    return {
+        "seq": event.seq, "at": _local(event.at),
+        "actor": str(_actor_name(event)), "actor_unit": _code_name(event.actor_unit),
+        "action": event.action, "action_label": str(_action_label(event.action)),
+        "from_status": event.from_status, "from_status_label": _status_label(event.from_status),
+        "to_status": event.to_status, "to_status_label": _status_label(event.to_status),
+        "note": event.note, "data": event.data,
+    }
+
+
+# What a resident without an account sees of the timeline: the steps, never staff
+# names or internal notes; the result and the closing note are theirs to read.
+PUBLIC_ACTIONS = {"create", "dispatch", "respond", "resolve", "verify_pass", "verify_fail", "rate", "close",
+                  "merge", "approve_extension"}
+PUBLIC_NOTES = {"resolve", "close", "rate"}
+
+
+def public_case_out(case, events):
+    timeline = [{
+        "at": _local(e.at), "action": e.action, "action_label": str(_action_label(e.action)),
+        "status": e.to_status, "status_label": _status_label(e.to_status),
+        "unit": e.unit.name if (e.action == "dispatch" and e.unit is not None) else "",
+        "note": e.note if e.action in PUBLIC_NOTES else "",
+    } for e in events if e.action in PUBLIC_ACTIONS]
+    return {
+        "number": case.number,
+        "status": case.status, "status_label": case.get_status_display(),
+        "description": case.description,
+        "category": case.category.path_name if case.category_id else "",
+        "unit": case.unit.name if case.unit_id else "",
+        "reporter_name": mask_name(case.reporter_name), "reporter_phone": mask_phone(case.reporter_phone),
+        "address": mask_address(case.address),
+        "created_at": _local(case.created_at),
+        "master": case.master.number if case.master_id else None,
+        "can_rate": case.status == Status.RATING,
+        "timeline": timeline,
+    }
+
+
+URGENCIES = set(Urgency.values)

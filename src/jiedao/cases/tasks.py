@@ -1,0 +1,47 @@
+"""Background work on cases, run by ``jiedao worker`` through Django's tasks API."""
+
+import datetime as dt
+import logging
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tasks import TaskResultStatus, task
+
+from . import services
+
+logger = logging.getLogger("jiedao.worker")
+
+# A sweep still marked RUNNING after this long was left behind by a worker that died;
+# it no longer blocks the next one.
+STALE_AFTER = dt.timedelta(minutes=10)
+
+
+def describe_sweep(counts: dict) -> str:
+    """One line for the log: how many open cases were checked and how many turned yellow or red."""
+    return _("时限巡检：检查在办工单 %(checked)d 件，新临期(黄) %(yellow)d 件，新超期(红) %(red)d 件。") % {
+        "checked": counts.get("checked", 0), "yellow": counts.get("yellow", 0), "red": counts.get("red", 0)}
+
+
+@task()
+def sweep_deadlines_task():
+    """Mark open cases yellow (less than 20 % of the time left) or red (overdue) and notify their units."""
+    counts = services.sweep_deadlines()
+    logger.info(describe_sweep(counts))
+    return counts
+
+
+def pending_sweeps(now=None, stale_after=STALE_AFTER):
+    """Sweeps waiting in the queue or being run now (those running for too long are ignored)."""
+    from django_tasks_db.models import DBTaskResult
+
+    now = now or timezone.now()
+    waiting = DBTaskResult.objects.filter(task_path=sweep_deadlines_task.module_path)
+    return waiting.filter(status=TaskResultStatus.READY) | waiting.filter(
+        status=TaskResultStatus.RUNNING, started_at__gte=now - stale_after)
+
+
+def enqueue_sweep_if_idle(now=None, stale_after=STALE_AFTER):
+    """Queue one sweep unless one is already waiting or running. Returns the result or None."""
+    if pending_sweeps(now, stale_after).exists():
+        return None
+    return sweep_deadlines_task.enqueue()

@@ -1,0 +1,137 @@
+"""``jiedao demo``: the demo street on SQLite, with a year of history, served at once.
+
+Repeated runs reuse the database; ``--reset`` deletes it and builds it again.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand
+from django.db import connections
+
+from jiedao.demo.builder import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+
+def _sqlite_path():
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.sqlite3":
+        return None
+    return Path(db["NAME"])
+
+
+class Command(BaseCommand):
+    help = "建立演示街道（示范街道）并模拟近12个月的工单，然后启动网站。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--reset", action="store_true", help="删除演示数据库并重新生成")
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--no-serve", action="store_true", help="只生成数据，不启动网站")
+        parser.add_argument("--cases", type=int, default=20000, help="模拟的工单数量（默认20000）")
+        parser.add_argument("--seed", type=int, default=20261122)
+
+    def handle(self, *args, **options):
+        started = time.monotonic()
+        if options["reset"]:
+            self._reset()
+        self._migrate()
+        self._populate(options)
+        self.stdout.write(self.style.SUCCESS(f"演示数据已就绪（用时 {time.monotonic() - started:.1f} 秒）。"))
+        self._print_accounts(options)
+        if options["no_serve"]:
+            return
+        connections.close_all()
+        self._serve(options)
+
+    # --- data ------------------------------------------------------------------
+    def _migrate(self):
+        from django.db import connection
+        from django.db.migrations.executor import MigrationExecutor
+
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            call_command("migrate", interactive=False, verbosity=0)
+
+    def _reset(self):
+        path = _sqlite_path()
+        connections.close_all()
+        if path is None:
+            call_command("flush", interactive=False, verbosity=0)
+            self.stdout.write("已清空数据库。")
+            return
+        for candidate in path.parent.glob(path.name + "*"):
+            candidate.unlink()
+        self.stdout.write(f"已删除演示数据库 {path}。")
+
+    def _populate(self, options):
+        from jiedao.cases.models import Case
+        from jiedao.demo import builder, simulate
+
+        demo = builder.demo_street()
+        if demo is None:
+            self.stdout.write("正在建立示范街道：8个社区、40个网格、承办单位、分类与派单规则、演示账号……")
+            builder.build()
+        if Case.objects.exists():
+            self.stdout.write(f"沿用已有演示数据库（{Case.objects.count():,} 件工单）。需要重建请加 --reset。")
+            return
+        self.stdout.write(f"正在模拟近12个月的 {options['cases']:,} 件工单……")
+        began = time.monotonic()
+        counts = simulate.simulate(cases=options["cases"], seed=options["seed"], out=self.stdout)
+        self.stdout.write(
+            f"已生成 {counts['cases']:,} 件工单、{counts['events']:,} 条流转记录、{counts['ratings']:,} 条回访评价、"
+            f"{counts['extensions']:,} 个延期申请、{counts.get('whistles', 0):,} 次吹哨"
+            f"（用时 {time.monotonic() - began:.1f} 秒）。")
+
+    def _print_accounts(self, options):
+        url = f"http://{options['host']}:{options['port']}/"
+        self.stdout.write("")
+        self.stdout.write("演示账号（密码均为 %s，仅供演示）：" % DEMO_PASSWORD)
+        for username, _role, _name, about in DEMO_ACCOUNTS:
+            self.stdout.write(f"  {username:<11} {DEMO_PASSWORD}   {about}")
+        self.stdout.write("  另有每个承办单位的承办人 handler_<单位代码>（如 handler_cg）和每个网格的网格员 grid_<编号>。")
+        self.stdout.write("")
+        if not options["no_serve"]:
+            self.stdout.write(f"网址：{url}    管理后台：{url}admin/    （Ctrl-C 停止）")
+        else:
+            self.stdout.write(f"启动网站：jiedao serve --port {options['port']}，然后打开 {url}")
+
+    # --- processes ----------------------------------------------------------------
+    def _serve(self, options):
+        python = sys.executable
+        children = []
+        if "worker" in get_commands():
+            children.append(subprocess.Popen([python, "-m", "jiedao.cli", "worker"]))
+        server = subprocess.Popen([python, "-m", "jiedao.cli", "serve", "--host", options["host"],
+                                   "--port", str(options["port"])])
+        children.append(server)
+        stopping = []
+
+        def stop(signum, frame):
+            stopping.append(signum)
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            while not stopping and all(child.poll() is None for child in children):
+                time.sleep(0.3)
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 25
+            for child in children:
+                try:
+                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        self.stdout.write("已停止。")
+        if not stopping and server.returncode:
+            sys.exit(server.returncode)

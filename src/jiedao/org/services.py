@@ -1,0 +1,79 @@
+"""Writes for the organisation app: API tokens.
+
+A token is a random string handed to the user once; only its SHA-256 hash is kept
+(``ApiToken.key_hash``), so a copy of the database does not give access. Tokens
+expire after ``JIEDAO["API_TOKEN_DAYS"]`` days (7 by default).
+"""
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiedao.common.errors import DomainError, ValidationFailed
+
+from .models import ApiToken
+
+DEFAULT_TOKEN_DAYS = 7
+# ``last_used_at`` is refreshed at most this often, so that reads do not all write.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
+
+
+class InvalidCredentials(DomainError):
+    """Wrong user name or password (HTTP 401)."""
+
+    http_status = 401
+
+    def __init__(self, message=None):
+        super().__init__(message or _("用户名或密码错误。"))
+        self.message = str(self.args[0])
+
+
+def hash_token(plain: str) -> str:
+    return hashlib.sha256(plain.encode("utf-8")).hexdigest()
+
+
+def token_lifetime() -> dt.timedelta:
+    return dt.timedelta(days=settings.JIEDAO.get("API_TOKEN_DAYS", DEFAULT_TOKEN_DAYS))
+
+
+def create_token(username, password, now=None):
+    """Check the credentials and issue a new token. Returns ``(plain_token, ApiToken)``;
+    the plain token is not stored anywhere and cannot be shown again."""
+    username = (username or "").strip()
+    if not username:
+        raise ValidationFailed("username", _("请填写用户名。"))
+    if not password:
+        raise ValidationFailed("password", _("请填写密码。"))
+    user = authenticate(username=username, password=password)
+    if user is None or not user.is_active:
+        raise InvalidCredentials()
+    now = now or timezone.now()
+    plain = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, key_hash=hash_token(plain), expires_at=now + token_lifetime(),
+                                    last_used_at=now)
+    return plain, token
+
+
+def authenticate_token(key, now=None):
+    """The active user owning the unexpired token ``key``, or ``None``."""
+    key = (key or "").strip()
+    if not key or len(key) > 200:
+        return None
+    now = now or timezone.now()
+    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(key)).first()
+    if token is None or token.expires_at <= now or not token.user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def revoke_token(key) -> bool:
+    """Delete the token ``key``; True when it existed."""
+    deleted, _rows = ApiToken.objects.filter(key_hash=hash_token((key or "").strip())).delete()
+    return bool(deleted)

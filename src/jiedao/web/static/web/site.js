@@ -1,0 +1,27 @@
+/* Jiedao pages: the "use my position" button. Everything else works without script. */
+(function () {
+  "use strict";
+  function setup(root) {
+    root.querySelectorAll("[data-locate]").forEach(function (button) {
+      if (button.dataset.locateReady) { return; }
+      button.dataset.locateReady = "1";
+      button.addEventListener("click", function () {
+        var box = button.closest(".location") || document;
+        var status = box.querySelector("[data-locate-status]");
+        var say = function (text) { if (status) { status.textContent = text; } };
+        if (!navigator.geolocation) { say(button.dataset.msgUnsupported || "此设备不支持定位，请填写地址。"); return; }
+        say(button.dataset.msgWorking || "正在定位……");
+        navigator.geolocation.getCurrentPosition(function (pos) {
+          var lat = box.querySelector("[name=lat]"), lng = box.querySelector("[name=lng]");
+          if (lat) { lat.value = pos.coords.latitude.toFixed(6); }
+          if (lng) { lng.value = pos.coords.longitude.toFixed(6); }
+          say((button.dataset.msgDone || "已定位：") + pos.coords.latitude.toFixed(5) + ", " + pos.coords.longitude.toFixed(5));
+        }, function () {
+          say(button.dataset.msgFailed || "定位失败，请填写地址。");
+        }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { setup(document); });
+  document.addEventListener("htmx:load", function (e) { setup(e.target); });
+})();

@@ -1,0 +1,270 @@
+"""Random sequences of actions, by random people, at random times, driven through the
+real services on a fresh case each time. Whatever happens:
+
+- an action the transition table does not allow (wrong state, or a person the table
+  does not name) is refused, and neither the case nor its event log changes;
+- an action that goes through starts from one of its source states, ends in one of its
+  targets and adds exactly one event;
+- the case's status is always one of ``Status``;
+- replaying the event log gives back the case: statuses chain from event to event, the
+  last one is the case's, sequence numbers run 1, 2, 3 …, and unit, deadline and the
+  return, rework and extension counts follow from the events' data.
+"""
+
+import datetime as dt
+
+from django.db import transaction
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from jiedao.cases import services, states
+from jiedao.cases.models import Case, CaseEvent, Status, WhistleSummons
+from jiedao.common.errors import DomainError, InvalidTransition, NotAllowed
+from tests.cases.lifecycle import LAMPS, SANITATION, snapshot
+from tests.factories import WEDNESDAY
+
+USERS = ["admin", "operator", "dispatcher", "leader", "handler", "handler_housing", "handler_committee",
+         "grid", "grid_other", "resident", "resident_other", None]
+HANDLER_OF = {"JWH01": "handler_committee", "ZHZF": "handler", "ZJ": "handler_housing"}
+ACTIONS = sorted(states.TRANSITIONS) + ["sweep"]
+
+# Everything a step needs besides the action and the person.
+DETAILS = st.fixed_dictionaries({
+    "later": st.sampled_from([0, 10, 90, 6 * 60, 30 * 60, 4 * 24 * 60]),   # minutes since the last step
+    "note": st.sampled_from(["", "已到现场查看，正在处理"]),
+    "category": st.sampled_from([SANITATION, LAMPS, "0101", "999999"]),
+    "unit": st.sampled_from([None, None, "ZHZF", "ZJ", "JWH01", "NOPE"]),
+    "extra": st.sampled_from([2, 0, 31]),
+    "units": st.sampled_from([["ZHZF", "ZJ"], ["JWH01"], [], ["NOPE"]]),
+    "resolved": st.booleans(),
+    "satisfaction": st.sampled_from(["satisfied", "basic", "unsatisfied", "great"]),
+    "phone": st.sampled_from([None, None, "13800138000", "13900000000"]),
+    "master": st.sampled_from(["other", "self"]),
+})
+
+
+def fitting_user(actor, case):
+    """A person who fits one (role, scope) entry of the table for this case (or None)."""
+    role, scope = actor
+    if scope == states.ANY:
+        return role
+    if scope == states.OWN_UNIT:
+        return HANDLER_OF.get(case.unit.code) if case.unit_id else None
+    if scope == states.SUMMONED:
+        summoned = WhistleSummons.objects.filter(whistle__case=case).values_list("unit__code", flat=True).first()
+        return HANDLER_OF.get(summoned)
+    if scope == states.OWN_REPORT:
+        return "resident"
+    if scope == states.OWN_GRID:
+        return "grid"
+    return None
+
+
+def draw_step(data, case):
+    """Mostly an action the case's state allows, by a person the table names; sometimes
+    anything at all, by anybody."""
+    # Merging and closing end the case, so they are left to the "anything" branch.
+    possible = sorted(a for a, t in states.TRANSITIONS.items()
+                      if case.status in t.sources and a not in ("merge", "close"))
+    moving = [a for a in possible if states.TRANSITIONS[a].target is not None]
+    choices = st.sampled_from(ACTIONS)
+    if possible:
+        choices = st.one_of(st.sampled_from(moving or possible), st.sampled_from(possible), choices)
+    action = data.draw(choices, label="action")
+    step = {"action": action, **data.draw(DETAILS, label="details")}
+    if action != "sweep" and data.draw(st.sampled_from([True, True, True, False]), label="fitting person"):
+        entry = data.draw(st.sampled_from(states.TRANSITIONS[action].actors), label="actor entry")
+        step["user"] = fitting_user(entry, case)
+        if entry[1] == states.PUBLIC:
+            step["phone"] = "13800138000"
+    else:
+        step["user"] = data.draw(st.sampled_from(USERS), label="user")
+    return step
+
+
+def take(step, u, case, master, at):
+    """Call the service for one step."""
+    user = getattr(u, step["user"]) if step["user"] else None
+    n, note, action = case.number, step["note"], step["action"]
+    if action == "classify":
+        return services.classify(user, n, step["category"], at=at)
+    if action == "dispatch":
+        return services.dispatch(user, n, unit_code=step["unit"], note=note, at=at)
+    if action == "return":
+        return services.return_case(user, n, note, at=at)
+    if action == "respond":
+        return services.respond(user, n, note=note, at=at)
+    if action == "note":
+        return services.add_note(user, n, note, at=at)
+    if action == "request_extension":
+        return services.request_extension(user, n, step["extra"], note, at=at)
+    if action in ("approve_extension", "refuse_extension"):
+        return services.decide_extension(user, n, action == "approve_extension", note, at=at)
+    if action == "whistle":
+        return services.blow_whistle(user, n, step["units"], 4, note, at=at)
+    if action == "report":
+        return services.report_to_whistle(user, n, note, at=at)
+    if action == "resolve":
+        return services.resolve(user, n, note, at=at)
+    if action in ("verify_pass", "verify_fail"):
+        return services.verify(user, n, action == "verify_pass", note, at=at)
+    if action == "rate":
+        return services.rate(user, n, step["resolved"], step["satisfaction"], phone=step["phone"], at=at)
+    if action == "close":
+        return services.close(user, n, note, at=at)
+    if action == "merge":
+        return services.merge(user, n, master.number if step["master"] == "other" else n, note, at=at)
+    if action == "supervise":
+        return services.supervise(user, n, note, at=at)
+    raise AssertionError(action)
+
+
+def table_allows_person(step, u, case):
+    """Whether the transition table names this person for the action on this case (read
+    from the table's data, with each scope checked here on its own)."""
+    transition = states.TRANSITIONS[step["action"]]
+    user = getattr(u, step["user"]) if step["user"] else None
+    if step["action"] == "rate" and step["phone"] not in (None, "13800138000"):
+        return False   # a phone that is not the reporter's proves nothing, whoever gives it
+    for role, scope in transition.actors:
+        if scope == states.PUBLIC:
+            if step["phone"] == "13800138000":
+                return True
+            continue
+        if user is None or role not in user.role_codes:
+            continue
+        if scope == states.ANY:
+            return True
+        if scope == states.OWN_UNIT and user.unit_id and user.unit_id == case.unit_id:
+            return True
+        if scope == states.SUMMONED and user.unit_id and WhistleSummons.objects.filter(
+                whistle__case=case, unit_id=user.unit_id).exists():
+            return True
+        if scope == states.OWN_REPORT and case.reporter_id == user.pk:
+            return True
+        if scope == states.OWN_GRID and (case.grid_id is None or case.grid_id in {g.pk for g in user.grids.all()}):
+            return True
+    return False
+
+
+def targets(transition, source):
+    if transition.target is None:
+        return {source}
+    if isinstance(transition.target, tuple):
+        return set(transition.target)
+    return {transition.target}
+
+
+def replay(case):
+    """Rebuild what the event log says about the case and compare it with the case."""
+    events = list(CaseEvent.objects.filter(case=case).order_by("seq"))
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert (events[0].action, events[0].from_status, events[0].to_status) == ("create", "", Status.NEW)
+    status, unit, due = Status.NEW, None, None
+    returns = reworks = extensions = 0
+    supervised = False
+    for previous, event in zip(events, events[1:]):
+        assert event.from_status == previous.to_status, (previous.action, event.action)
+    for event in events:
+        assert event.from_status == (status if event.seq > 1 else "")
+        status = event.to_status
+        assert status in Status.values
+        if event.action == "dispatch":
+            unit, due = event.data["unit"], event.data["completion_due"]
+        elif event.action == "return":
+            unit = None
+            returns += 1
+        elif event.action == "approve_extension":
+            extensions += 1
+            due = event.data["completion_due"]
+        elif event.action == "rate" and event.data["reopen"]:
+            reworks += 1
+            due = event.data["completion_due"]
+        elif event.action == "supervise":
+            supervised = True
+        # Every event names the unit holding the case after it.
+        assert (event.unit.code if event.unit_id else None) == unit, event.action
+    assert status == case.status
+    assert unit == (case.unit.code if case.unit_id else None)
+    assert due == (case.completion_due.isoformat() if case.completion_due else None)
+    assert (returns, reworks, extensions, supervised) == (
+        case.return_count, case.rework_count, case.extension_count, case.supervised)
+
+
+def run_case(street, next_step, category):
+    """A fresh case, then steps from ``next_step(case)`` until it returns None."""
+    u = street.users
+    at = WEDNESDAY
+    case, _ = services.submit_case(u.resident, channel="portal", description="路灯不亮，夜里很黑",
+                                   lat=39.905, lng=116.405, category_code=category or "", at=at)
+    master, _ = services.submit_case(u.operator, channel="12345", description="同一路段路灯不亮",
+                                     reporter_phone="13700137000", at=at)
+    replay(case)
+    reached = {case.status}
+    while (step := next_step(case)) is not None:
+        at += dt.timedelta(minutes=step["later"])
+        case = Case.objects.select_related("unit").get(pk=case.pk)
+        if step["action"] == "sweep":
+            services.sweep_deadlines(at)
+            case = Case.objects.get(pk=case.pk)
+            replay(case)
+            continue
+        transition = states.TRANSITIONS[step["action"]]
+        state_ok = case.status in transition.sources
+        person_ok = table_allows_person(step, u, case)
+        before = snapshot(case.number)
+        try:
+            take(step, u, case, master, at)
+        except DomainError as error:
+            # Refused: nothing changed.
+            assert snapshot(case.number) == before, (step, error)
+            if not state_ok and person_ok:
+                assert isinstance(error, InvalidTransition), (step, error)
+            if not state_ok or not person_ok:
+                assert isinstance(error, (InvalidTransition, NotAllowed)), (step, error)
+        else:
+            assert state_ok and person_ok, step
+            after = Case.objects.get(pk=case.pk)
+            assert after.status in targets(transition, case.status), step
+            new_events = list(after.events.filter(seq__gt=len(before[1])).values_list("action", flat=True))
+            assert new_events == [step["action"]], (step, new_events)
+        case = Case.objects.get(pk=case.pk)
+        assert case.status in Status.values
+        replay(case)
+        reached.add(case.status)
+    return reached
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(data=st.data(), category=st.sampled_from([SANITATION, LAMPS, None]), length=st.integers(0, 40))
+def test_random_action_sequences_never_break_the_lifecycle(street, data, category, length):
+    steps = iter(range(length))
+    # A fresh case per example: everything the example writes is rolled back afterwards.
+    with transaction.atomic():
+        reached = run_case(street, lambda case: draw_step(data, case) if next(steps, None) is not None else None,
+                           category)
+        transaction.set_rollback(True)
+    for status in sorted(reached):
+        event(f"reached {status}")
+
+
+LOOP = [
+    {"action": "dispatch", "user": "dispatcher"},
+    {"action": "respond", "user": "handler_committee"},
+    {"action": "resolve", "user": "handler_committee", "note": "已处理"},
+    {"action": "rate", "user": "resident", "resolved": False, "satisfaction": "unsatisfied"},
+    {"action": "resolve", "user": "handler_committee", "note": "再次处理"},
+    {"action": "rate", "user": "resident", "resolved": True, "satisfaction": "satisfied"},
+]
+
+
+def test_the_ordinary_loop_passes_the_same_checks(street):
+    """The happy path with one rework, through the same checks as the random sequences."""
+    defaults = {"later": 60, "note": "", "category": SANITATION, "unit": None, "extra": 2, "units": [],
+                "resolved": True, "satisfaction": "satisfied", "phone": None, "master": "other"}
+    steps = iter([{**defaults, **step} for step in LOOP])
+    reached = run_case(street, lambda case: next(steps, None), SANITATION)
+    assert reached == {Status.NEW, Status.DISPATCHED, Status.IN_PROGRESS, Status.RATING, Status.CLOSED}
+    case = Case.objects.get(description="路灯不亮，夜里很黑")
+    assert case.status == Status.CLOSED and case.rework_count == 1
