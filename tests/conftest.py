@@ -11,3 +11,21 @@ def street(db):
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Tests roll their rows back, so ids are reused: forget what the previous test cached."""
+    from jiedao.duties.selectors import forget_cached_list
+    from jiedao.workcal.calendar import invalidate
+
+    forget_cached_list()
+    invalidate()
+    yield
+    forget_cached_list()
+    invalidate()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -83,9 +83,10 @@ def test_every_grid_resolves_its_own_points_and_routes_small_matters_to_its_comm
         case = Case(category=sanitation, community=community, grid=community.grids.first())
         unit, _reason = services.route(case)
         assert unit.code == f"JWH{index + 1:02d}"
-    # Without a community, the same matter goes to the district's city management.
-    unit, _ = services.route(Case(category=sanitation))
-    assert unit.code == "CG"
+    # Without a community, the committee cannot be known: the street's default unit takes it, and says why.
+    unit, reason = services.route(Case(category=sanitation))
+    assert unit == demo.street.default_unit
+    assert "未定位到社区" in reason
 
 
 def _check_transition(event):
@@ -115,7 +116,7 @@ def test_simulated_history_follows_the_lifecycle_table(history):
     for rating in Rating.objects.order_by("case_id", "round"):
         ratings[rating.case_id].append(rating)
 
-    for case in Case.objects.select_related("category"):
+    for case in Case.objects.select_related("category", "duty_version"):
         log = events[case.pk]
         assert [e.seq for e in log] == list(range(1, len(log) + 1))
         assert log[0].action == "create" and log[0].at == case.created_at
@@ -143,7 +144,8 @@ def test_simulated_history_follows_the_lifecycle_table(history):
         changed_after = any(e.action in ("approve_extension", "rate", "classify") and e.at > case.dispatched_at
                             for e in log) if dispatches else True
         if not changed_after:
-            assert (case.response_due, case.completion_due) == services.deadlines_for(case.category, case.dispatched_at)
+            assert (case.response_due, case.completion_due) == services.deadlines_for(
+                case.category, case.dispatched_at, case.duty_version)
         # Ratings match the rate events, round by round, with the unit that handled the round.
         rates = [e for e in log if e.action == "rate"]
         assert [(r.round, r.resolved, r.satisfaction) for r in ratings[case.pk]] == [
@@ -183,7 +185,9 @@ def test_history_has_cases_in_many_states_and_the_records_behind_them(history):
         reported = CaseEvent.objects.filter(case=summons.whistle.case, action="report", actor_unit=summons.unit,
                                             data__whistle=summons.whistle_id)
         assert reported.exists() == (summons.reported_at is not None)
-    assert Whistle.objects.count() == counts.get("whistles", 0)
+    assert Whistle.objects.filter(kind=Whistle.Kind.WHISTLE).count() == counts.get("whistles", 0)
+    # The list's 协办 units got their co-handling tasks at dispatch.
+    assert Whistle.objects.filter(kind=Whistle.Kind.COHANDLE).count() == counts.get("cohandles", 0) > 0
 
     # Case numbers: JD + local date + the day's sequence, and the counters know the last one.
     per_day = defaultdict(list)

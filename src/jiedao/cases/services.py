@@ -190,6 +190,11 @@ def route_decision(case) -> RouteDecision:
         streets = streets.filter(communities=case.community_id)
     street = streets.first()
     if street is not None and street.default_unit.active:
+        if duty.version is not None:
+            # The duty belongs to "the community committee where it happens", but the case has no community.
+            return RouteDecision(street.default_unit, _(
+                "权责清单 %(code)s 由所在社区承办，工单未定位到社区，派给街道默认承办单位") % {
+                "code": duty.version.item.code}, duty_version=duty.version)
         return RouteDecision(street.default_unit, _("无匹配规则，派给街道默认承办单位"))
     return RouteDecision(None, "")
 
@@ -697,8 +702,11 @@ def supervise(user, number, note, at=None):
 
 # --- deadlines sweep (worker) -----------------------------------------------
 
-def urgency_at(case, now) -> str:
-    """green / yellow (< 20 % of the time left) / red (overdue) for a case the unit still owes."""
+def urgency_at(case, now, reopened_at=None) -> str:
+    """green / yellow (< 20 % of the time left) / red (overdue) for a case the unit still owes.
+
+    ``reopened_at``: when the last reopening rating was given, if the caller knows it
+    (otherwise it is read from the ratings)."""
     if case.status not in (Status.DISPATCHED, Status.IN_PROGRESS) or case.dispatched_at is None:
         return Urgency.GREEN
     due = case.completion_due
@@ -712,8 +720,10 @@ def urgency_at(case, now) -> str:
     # clock restarted at the rating that reopened the case, not at the first dispatch.
     start = case.dispatched_at
     if case.rework_count:
-        reopened = Rating.objects.filter(case_id=case.pk).order_by("-rated_at").values_list("rated_at", flat=True).first()
-        start = max(start, reopened) if reopened else start
+        if reopened_at is None:
+            reopened_at = (Rating.objects.filter(case_id=case.pk).order_by("-rated_at")
+                           .values_list("rated_at", flat=True).first())
+        start = max(start, reopened_at) if reopened_at else start
     total = (due - start).total_seconds()
     left = (due - now).total_seconds()
     if total > 0 and left / total < settings.JIEDAO["YELLOW_SHARE"]:

@@ -80,6 +80,7 @@ SYSTEM_ACTIONS = {
     "create": _("受理"),
     "sla": _("时限预警"),
     "inform": _("告知诉求人"),
+    "absorb": _("并入重复工单"),
 }
 
 

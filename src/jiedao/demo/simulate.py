@@ -423,7 +423,8 @@ class Simulator:
             if start < tick < until and tick <= self.now:
                 ticks.add(tick)
         for tick in sorted(ticks):
-            level = services.urgency_at(life, tick)
+            reopened_at = max((r[-1] for r in life.ratings if r[-1] <= tick), default=None)
+            level = services.urgency_at(life, tick, reopened_at)
             if level != life.urgency:
                 before = life.urgency
                 life.urgency = level
@@ -580,6 +581,7 @@ class Simulator:
                           blown_by_id=self.dispatcher.pk, blown_at=at, report_due=life.response_due,
                           reason=f"权责清单协办：{life.routed_by}")
         self.next_whistle_id += 1
+        self.counts["cohandles"] += 1
         summonses = [WhistleSummons(whistle_id=whistle.pk, unit_id=c.pk) for c in collaborators]
         life.whistles.append((whistle, summonses))
         pending = []

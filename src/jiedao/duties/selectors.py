@@ -24,10 +24,11 @@ def _in_force_on(version, day):
 def in_force_now(today=None):
     """Current versions in force today, with categories and units loaded.
 
-    Cached per process and keyed by the newest version id: every change to the list
-    writes a version, so one cheap query tells whether the cache is still right."""
+    Cached per process and keyed by the newest version (id and time): every change to
+    the list writes a version, so one cheap query tells whether the cache is still
+    right. ``forget_cached_list`` empties it at once in the writing process."""
     today = today or timezone.localdate()
-    newest = DutyVersion.objects.order_by("-id").values_list("id", flat=True).first()
+    newest = DutyVersion.objects.order_by("-id").values_list("id", "changed_at").first()
     key = (today, newest)
     if _cache.get("key") != key:
         versions = DutyVersion.objects.filter(pk__in=DutyItem.objects.values("current_id"))
@@ -47,6 +48,10 @@ def in_force_for_category(category_id, today=None):
 
 
 _cache = {}
+
+
+def forget_cached_list():
+    _cache.clear()
 
 
 def versions_as_of(moment):
@@ -189,9 +194,14 @@ def route_for(category, community_id=None, today=None) -> DutyRoute:
             "unit": f"（{version.responsible_unit.name}）" if version.responsible_unit else ""})
     # The most local level that holds the duty handles it (小事不出网格，大事不出街道).
     primary_pool = main or assist
+    # A community-level duty needs the case's community; without it the next level's holder takes it.
     primary_pool.sort(key=lambda v: (LEVEL_ORDER.get(v.level, 9), v.item.code))
-    version = primary_pool[0]
-    unit = _unit_for(version, community_id)
+    version, unit = primary_pool[0], None
+    for candidate in primary_pool:
+        unit = _unit_for(candidate, community_id)
+        if unit is not None:
+            version = candidate
+            break
     collaborators = []
     for candidate in list(version.collaborating_units.all()) + [
             _unit_for(v, community_id) for v in assist if v is not version]:

@@ -13,6 +13,7 @@ from jiedao.common.errors import FieldErrors, NotAllowed, NotFound
 from jiedao.org.models import Unit
 
 from .models import DutyItem, DutyStatus, DutyVersion, Level, ListType, PowerType
+from .selectors import forget_cached_list
 
 # The fields a version carries, as plain values (units and categories by code).
 FIELDS = (
@@ -208,12 +209,13 @@ def _write_version(item, values, user, reason, approval_doc, at):
     version.save(update_fields=["search_text"], _allow_update=True)
     item.current = version
     item.save(update_fields=["current"])
+    transaction.on_commit(forget_cached_list)
     return version
 
 
 def _apply(user, code, values, reason, approval_doc, at):
     """Writes a new version if the values differ from the current one. Returns (version, change)."""
-    item = DutyItem.objects.select_for_update().select_related("current").filter(code=code).first()
+    item = DutyItem.objects.select_for_update(of=("self",)).select_related("current").filter(code=code).first()
     if item is None:
         item = DutyItem.objects.create(code=code)
         return _write_version(item, values, user, reason, approval_doc, at), "created"
@@ -247,7 +249,7 @@ def save_duty(user, code, raw, reason, approval_doc="", at=None):
 def repeal_duty(user, code, reason, approval_doc="", effective_to=None, at=None):
     """Writes a version with status 已废止 (repealed), effective from ``effective_to`` (default today)."""
     _require_admin(user)
-    item = DutyItem.objects.select_for_update().select_related("current").filter(code=code).first()
+    item = DutyItem.objects.select_for_update(of=("self",)).select_related("current").filter(code=code).first()
     if item is None or item.current is None:
         raise NotFound(_("权责事项 %(code)s 不存在。") % {"code": code})
     errors = FieldErrors()
