@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # serves Swagger UI for /api/docs from static files, not a CDN
     "jiedao.common",
     "jiedao.org",
     "jiedao.geo",

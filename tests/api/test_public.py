@@ -100,3 +100,13 @@ def test_guessing_phones_is_slowed_down(street, waiting_for_rating, monkeypatch)
     refused = client.get(f"/public/cases/{waiting_for_rating.number}", {"phone": PHONE})
     assert refused.status_code == 429
     assert refused.json()["errors"][0]["message"] == "请求过于频繁，请稍后再试。"
+
+
+def test_the_api_documentation_works_offline(client):
+    """The machines are offline: Swagger UI must come from our own static files, not a CDN."""
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "swagger-ui-bundle.js" in html and "cdn" not in html.lower()
+    schema = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/cases" in schema["paths"]
