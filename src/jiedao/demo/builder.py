@@ -38,7 +38,7 @@ DEFAULT_UNIT = "GGFW"
 
 # The demo accounts printed at start: (username, role, display name, description).
 DEMO_ACCOUNTS = [
-    ("admin", ADMIN, "系统管理员", "系统管理员（组织、分类、派单规则、用户）"),
+    ("admin", ADMIN, "系统管理员", "系统管理员（组织、分类、权责清单、派单规则、用户）"),
     ("operator", OPERATOR, "话务员小陈", "话务员/窗口受理员（登记诉求、回访）"),
     ("dispatcher", DISPATCHER, "指挥中心派单员老周", "派单员（分类、派单、退单处理、吹哨）"),
     ("handler", HANDLER, "综合执法队张队", "承办人：综合执法队"),

@@ -75,7 +75,7 @@ class Command(BaseCommand):
 
         demo = builder.demo_street()
         if demo is None:
-            self.stdout.write("正在建立示范街道：8个社区、40个网格、承办单位、分类与派单规则、演示账号……")
+            self.stdout.write("正在建立示范街道：8个社区、40个网格、承办单位、分类、权责清单（含历史版本）、演示账号……")
             builder.build()
         if Case.objects.exists():
             self.stdout.write(f"沿用已有演示数据库（{Case.objects.count():,} 件工单）。需要重建请加 --reset。")
@@ -85,7 +85,8 @@ class Command(BaseCommand):
         counts = simulate.simulate(cases=options["cases"], seed=options["seed"], out=self.stdout)
         self.stdout.write(
             f"已生成 {counts['cases']:,} 件工单、{counts['events']:,} 条流转记录、{counts['ratings']:,} 条回访评价、"
-            f"{counts['extensions']:,} 个延期申请、{counts.get('whistles', 0):,} 次吹哨"
+            f"{counts['extensions']:,} 个延期申请、{counts.get('whistles', 0):,} 次吹哨、"
+            f"{counts.get('cohandles', 0):,} 个协办任务"
             f"（用时 {time.monotonic() - began:.1f} 秒）。")
 
     def _print_accounts(self, options):
