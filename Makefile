@@ -7,6 +7,8 @@
 #   make test-sqlite     the suite on SQLite only (quick, for daily work)
 #   make test-postgres   the suite on a throw-away PostgreSQL cluster only
 #   make bench           bench/intake.py: cases per second through the HTTP API
+#   make bench-geo       bench/geo.py: points resolved to grids per second, index vs naive loop
+#   make bench-import    bench/import.py: history import rows per second vs bare SQL
 #   make system-deps     install chromium, postgresql and fonts-noto-cjk if missing
 PYTHON ?= python3
 VENV := .venv
@@ -16,7 +18,7 @@ PORT ?= 8000
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS='-m "not browser"'
 PYTEST_ARGS ?=
 
-.PHONY: venv demo demo-reset test test-sqlite test-postgres system-deps bench clean
+.PHONY: venv demo demo-reset test test-sqlite test-postgres system-deps bench bench-geo bench-import clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +48,12 @@ test-postgres: venv system-deps
 
 bench: venv system-deps
 	$(BIN)/python bench/intake.py
+
+bench-geo: venv
+	$(BIN)/python bench/geo.py
+
+bench-import: venv
+	$(BIN)/python bench/import.py
 
 clean:
 	rm -rf $(VENV) var build

@@ -112,7 +112,8 @@ def django_env(data_dir, database_url):
         "JIEDAO_DATA_DIR": str(data_dir),
         "JIEDAO_SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
         "JIEDAO_LOG_LEVEL": "ERROR",
-        "PYTHONPATH": str(REPO) + os.pathsep + env.get("PYTHONPATH", ""),
+        # This checkout's code, whatever the virtual environment has installed.
+        "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO), env.get("PYTHONPATH", "")]),
     })
     env.pop("JIEDAO_DEBUG", None)
     if database_url:
@@ -184,16 +185,20 @@ class Server:
 
 def client_loop(args):
     """One client: one keep-alive connection, requests back to back until ``stop_at``.
-    Returns [(finished_at, latency_s, status)], times on the shared monotonic clock."""
-    index, port, token, start_at, stop_at = args
+    Returns ``([(finished_at, latency_s, status)], cpu_s)``: times on the shared monotonic
+    clock, and the CPU time this client used from ``measure_from`` on."""
+    index, port, token, start_at, measure_from, stop_at = args
     rng = random.Random(index)
     results = []
     conn = http.client.HTTPConnection(HOST, port, timeout=30)
     while time.monotonic() < start_at:
         time.sleep(0.001)
     n = 0
+    cpu_from = None
     while True:
         now = time.monotonic()
+        if cpu_from is None and now >= measure_from:
+            cpu_from = time.process_time()
         if now >= stop_at:
             break
         k = rng.randrange(len(CATEGORIES))
@@ -218,16 +223,85 @@ def client_loop(args):
         t1 = time.monotonic()
         results.append((t1, t1 - t0, status))
     conn.close()
-    return results
+    return results, time.process_time() - (cpu_from if cpu_from is not None else time.process_time())
 
 
-def drive_api(port, token, clients, seconds, warmup):
+# --- CPU accounting (Linux /proc), so that a busy machine can be read --------------------
+
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_stats():
+    """(pid, ppid, pgrp, cpu ticks) of every live process."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                data = f.read()
+        except OSError:
+            continue
+        fields = data[data.rindex(")") + 2:].split()  # fields from the 3rd (state) on
+        yield int(entry), int(fields[1]), int(fields[2]), int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def group_cpu_seconds(pgid):
+    """CPU time (user + system) used so far by the live processes of a process group."""
+    return sum(ticks for _pid, _ppid, pgrp, ticks in _proc_stats() if pgrp == pgid) / TICK
+
+
+def tree_cpu_seconds(root):
+    """CPU time used so far by a process and its children (a PostgreSQL postmaster and its backends)."""
+    return sum(ticks for pid, ppid, _pgrp, ticks in _proc_stats() if root in (pid, ppid)) / TICK
+
+
+def postmaster_pid(url):
+    """The pid of the PostgreSQL server behind ``url`` when it runs on this machine, else None."""
+    try:
+        import psycopg
+
+        with psycopg.connect(url) as conn:
+            backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        with open(f"/proc/{backend}/stat") as f:
+            data = f.read()
+        return int(data[data.rindex(")") + 2:].split()[1])
+    except Exception:  # noqa: BLE001 - the figure is optional
+        return None
+
+
+def machine_busy_seconds():
+    """CPU time all cores spent on anything but idle and I/O wait since boot (/proc/stat)."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / TICK
+
+
+def _sample(server_pgid, db_pid):
+    try:
+        return ((group_cpu_seconds(server_pgid) if server_pgid else None),
+                (tree_cpu_seconds(db_pid) if db_pid else None), machine_busy_seconds())
+    except (OSError, ValueError, IndexError):
+        return None, None, None
+
+
+def _delta(a, b):
+    return b - a if a is not None and b is not None else None
+
+
+def drive_api(port, token, clients, seconds, warmup, server_pgid=None, db_pid=None):
     start_at = time.monotonic() + 1.0  # let every process connect first
     measure_from = start_at + warmup
     stop_at = measure_from + seconds
     with mp.get_context("fork").Pool(clients) as pool:
-        parts = pool.map(client_loop, [(i, port, token, start_at, stop_at) for i in range(clients)])
-    rows = [r for part in parts for r in part if r[0] >= measure_from]
+        pending = pool.map_async(client_loop, [(i, port, token, start_at, measure_from, stop_at)
+                                               for i in range(clients)])
+        time.sleep(max(0.0, measure_from - time.monotonic()))
+        before = _sample(server_pgid, db_pid)
+        time.sleep(max(0.0, stop_at - time.monotonic()))
+        after = _sample(server_pgid, db_pid)
+        parts = pending.get(timeout=seconds + warmup + 120)
+    client_cpu = sum(cpu for _rows, cpu in parts)
+    rows = [r for part, _cpu in parts for r in part if r[0] >= measure_from]
     ok = [r for r in rows if r[2] == 201]
     errors = {}
     for r in rows:
@@ -244,6 +318,14 @@ def drive_api(port, token, clients, seconds, warmup):
         "max": latencies[-1] if latencies else None,
         "errors": sum(errors.values()),
         "errors_by_status": errors,
+        # CPU seconds used during the measured period: by the server (every gunicorn
+        # process), by the PostgreSQL server, by the load-generating clients, and by
+        # the whole machine (the rest is other work sharing the CPUs).
+        "cpu_server": _delta(before[0], after[0]),
+        "cpu_database": _delta(before[1], after[1]),
+        "cpu_clients": client_cpu,
+        "cpu_machine": _delta(before[2], after[2]),
+        "seconds": seconds,
     }
 
 
@@ -387,7 +469,8 @@ def run_phase(opts, database_url):
             token = json.loads(body)["token"]
             log(f"[{engine}] server on {HOST}:{port}; {opts.clients} clients for "
                 f"{opts.warmup:.0f} s warm-up + {opts.seconds:.0f} s …")
-            api = drive_api(port, token, opts.clients, opts.seconds, opts.warmup)
+            api = drive_api(port, token, opts.clients, opts.seconds, opts.warmup, server_pgid=server.proc.pid,
+                            db_pid=postmaster_pid(database_url) if database_url else None)
         finally:
             server.stop()
         api["server"] = server_shape(server.log_path)
@@ -443,6 +526,16 @@ def ms(v):
     return "-" if v is None else f"{v * 1000:.1f} ms"
 
 
+def per_case(api, key):
+    value = api.get(key)
+    return "-" if value is None or not api["cases"] else f"{value / api['cases'] * 1000:.2f} ms"
+
+
+def cores(api, key):
+    value = api.get(key)
+    return "-" if value is None else f"{value / api['seconds']:.2f}"
+
+
 def report(results, opts):
     log("")
     log(f"Intake through POST /api/v1/cases (dispatch=true), {opts.clients} clients, "
@@ -467,6 +560,11 @@ def report(results, opts):
     row("API latency p99", lambda r: ms(r["api"]["p99"]))
     row("API latency max", lambda r: ms(r["api"]["max"]))
     row("API errors", lambda r: str(r["api"]["errors"]))
+    row("server CPU per case", lambda r: per_case(r["api"], "cpu_server"))
+    row("server CPU cores used", lambda r: cores(r["api"], "cpu_server"))
+    row("PostgreSQL CPU per case", lambda r: per_case(r["api"], "cpu_database"))
+    row("client CPU cores used", lambda r: cores(r["api"], "cpu_clients"))
+    row("all CPU cores busy", lambda r: cores(r["api"], "cpu_machine"))
     row("bare SQL cases/s", lambda r: f"{r['baseline']['rate']:.1f}")
     row("bare SQL txn p50", lambda r: ms(r["baseline"]["p50"]))
     row("bare SQL txn p99", lambda r: ms(r["baseline"]["p99"]))

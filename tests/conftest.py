@@ -16,13 +16,16 @@ def _media_in_tmp(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
     """Tests roll their rows back, so ids are reused: forget what the previous test cached."""
+    from jiedao.cases.selectors import forget_routing
     from jiedao.duties.selectors import forget_cached_list
     from jiedao.workcal.calendar import invalidate
 
     forget_cached_list()
+    forget_routing()
     invalidate()
     yield
     forget_cached_list()
+    forget_routing()
     invalidate()
 
 

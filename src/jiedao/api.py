@@ -115,10 +115,18 @@ def on_too_big(request, exc):
 
 def _register_routers():
     from jiedao.cases.api import router as cases_router
+    from jiedao.geo.api import router as geo_router
+    from jiedao.duties.api import router as duties_router
+    from jiedao.open311.api import router as open311_router
     from jiedao.org.api import router as org_router
+    from jiedao.registry.api import router as registry_router
 
     api.add_router("", org_router)
+    api.add_router("", open311_router)  # before cases: /cases/export is not a case number
     api.add_router("", cases_router)
+    api.add_router("", geo_router)
+    api.add_router("", registry_router)
+    api.add_router("", duties_router)
 
 
 _register_routers()

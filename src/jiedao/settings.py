@@ -2,7 +2,8 @@
 
 Everything that differs between a laptop demo and a production city is read from
 the environment: ``DATABASE_URL`` (SQLite file by default), ``JIEDAO_SECRET_KEY``,
-``JIEDAO_FIELD_KEY`` (encryption of personal data), ``JIEDAO_DEBUG``,
+``JIEDAO_FIELD_KEYS`` and ``JIEDAO_INDEX_KEY`` (encryption of personal data; key
+files in the data directory when unset), ``JIEDAO_DEBUG``,
 ``JIEDAO_DATA_DIR`` (where the SQLite file and uploads live).
 """
 
@@ -20,9 +21,17 @@ DEBUG = os.environ.get("JIEDAO_DEBUG", "0") == "1"
 # The demo key is only a fallback for a laptop; `jiedao check` refuses it in production.
 DEMO_SECRET_KEY = "jiedao-demo-secret-key-do-not-use-in-production-0123456789"
 SECRET_KEY = os.environ.get("JIEDAO_SECRET_KEY", DEMO_SECRET_KEY)
-# Key for personal data at rest (identity numbers, phones, addresses): a
-# urlsafe-base64 32-byte key (Fernet). The demo key is derived from SECRET_KEY.
-FIELD_ENCRYPTION_KEY = os.environ.get("JIEDAO_FIELD_KEY", "")
+# Keys for personal data at rest (identity numbers, phones, names, addresses), never
+# derived from SECRET_KEY (see docs/data-protection.md). JIEDAO_FIELD_KEYS: Fernet keys,
+# comma-separated, the first encrypts and all decrypt (JIEDAO_FIELD_KEY is read too).
+# When unset, the keys live in FIELD_KEY_FILE, created (mode 0600) at first use and
+# rotated by `jiedao keys rotate`. The blind index (keyed hashes for exact look-ups)
+# has its own key, JIEDAO_INDEX_KEY or INDEX_KEY_FILE, which never changes.
+KEY_DIR = Path(os.environ.get("JIEDAO_KEY_DIR", DATA_DIR / "keys"))
+FIELD_KEY_FILE = KEY_DIR / "field.keys"
+INDEX_KEY_FILE = KEY_DIR / "index.key"
+FIELD_ENCRYPTION_KEY = os.environ.get("JIEDAO_FIELD_KEYS", "") or os.environ.get("JIEDAO_FIELD_KEY", "")
+BLIND_INDEX_KEY = os.environ.get("JIEDAO_INDEX_KEY", "")
 ALLOWED_HOSTS = os.environ.get("JIEDAO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]").split(",")
 CSRF_TRUSTED_ORIGINS = [
     o for o in os.environ.get("JIEDAO_CSRF_TRUSTED_ORIGINS", "").split(",") if o
@@ -44,6 +53,8 @@ INSTALLED_APPS = [
     "jiedao.workcal",
     "jiedao.cases",
     "jiedao.duties",
+    "jiedao.registry",
+    "jiedao.open311",
     "jiedao.web",
     "jiedao.demo",
 ]
@@ -100,6 +111,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
+    # The same backend, except that writers queue for the lock (threads on a lock,
+    # processes on a lock file) instead of polling in SQLite's busy handler, which
+    # sleeps up to 100 ms at a time and made the slowest answers: jiedao.common.sqlite.
+    DATABASES["default"]["ENGINE"] = "jiedao.common.sqlite"
     DATABASES["default"]["CONN_MAX_AGE"] = 0 if DEBUG else DATABASES["default"]["CONN_MAX_AGE"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -161,4 +176,14 @@ JIEDAO = {
     # Case number prefix: JD + yyyymmdd + 5-digit sequence of the day.
     "CASE_NUMBER_PREFIX": "JD",
     "MAX_PHOTO_BYTES": 10 * 1024 * 1024,
+    # Days after a case is closed or merged before the worker erases the reporter's
+    # contact data (name, phone, address) from it.
+    "ANONYMISE_AFTER_DAYS": int(os.environ.get("JIEDAO_ANONYMISE_AFTER_DAYS", "365")),
+    # Base-map tiles for the map page, e.g. "https://tiles.example/{z}/{x}/{y}.png" (an
+    # offline tile server); empty: polygons and points on a plain background.
+    "MAP_TILE_URL": os.environ.get("JIEDAO_MAP_TILE_URL", ""),
+    "MAP_TILE_ATTRIBUTION": os.environ.get("JIEDAO_MAP_TILE_ATTRIBUTION", ""),
+    # Overlap allowed between neighbouring grids (communities, streets) on import, as a
+    # share of the smaller one's area: slivers from digitising a shared border.
+    "GEO_OVERLAP_TOLERANCE": 0.005,
 }

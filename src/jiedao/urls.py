@@ -10,6 +10,11 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("jiedao.cases.urls")),
+    path("", include("jiedao.geo.urls")),
+    path("", include("jiedao.registry.urls")),
+    path("", include("jiedao.open311.urls")),
+    path("", include("jiedao.duties.urls")),
+    path("", include("jiedao.common.urls")),
     path("", include("jiedao.web.urls")),
     path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
 ]

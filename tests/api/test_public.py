@@ -30,7 +30,7 @@ def test_track_a_case_with_number_and_phone(street, waiting_for_rating):
     body = response.json()
     assert body["status"] == "rating" and body["status_label"] == "待回访" and body["can_rate"] is True
     assert body["unit"] == "综合执法队"
-    assert (body["reporter_name"], body["reporter_phone"]) == ("张**", "138****5678")
+    assert (body["reporter_name"], body["reporter_phone"]) == ("张*丰", "138****5678")
     assert "501" not in body["address"]
     assert [step["action"] for step in body["timeline"]] == ["create", "dispatch", "respond", "resolve"]
     assert body["timeline"][-1]["note"] == "垃圾已清运，并加装一个垃圾桶"

@@ -3,7 +3,6 @@ dispatcher classifies and dispatches, the unit responds and resolves, the reside
 on the tracking page, and the leader's overview shows the rates change."""
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,9 @@ from tests.factories import PASSWORD  # noqa: E402
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
+# Screenshots of a run, for looking into a failure (git-ignored). The pictures in docs/images
+# come from scripts/screenshots.py on the demo street; a test run never writes there.
 ARTIFACTS = REPO / "test-artifacts"
-DOC_IMAGES = REPO / "docs" / "images"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -35,13 +35,9 @@ def browser():
         browser.close()
 
 
-def shot(page, name, doc=False):
+def shot(page, name):
     ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    if doc:
-        DOC_IMAGES.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, DOC_IMAGES / f"{name}.png")
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def new_page(browser, mobile=False):
@@ -80,7 +76,7 @@ def test_resident_to_leader_case_loop(live_server, street, browser):
     resident.click("[data-locate]")
     expect(resident.locator("#id_lat")).not_to_have_value("")
     expect(resident.locator("[data-locate-status]")).to_contain_text("39.905")
-    shot(resident, "portal", doc=True)
+    shot(resident, "portal")
     resident.click("form.form button[type=submit]")
     number = resident.locator("[data-case-number]").inner_text().strip()
     assert number.startswith("JD")
@@ -103,7 +99,7 @@ def test_resident_to_leader_case_loop(live_server, street, browser):
     dispatcher.goto(f"{base}/cases/dispatch/?tab=new")
     item = dispatcher.locator(f"article[data-case='{number}']")
     expect(item.locator("[data-dispatch]")).to_contain_text("东湖社区居委会")
-    shot(dispatcher, "dispatch", doc=True)
+    shot(dispatcher, "dispatch")
     item.locator("[data-dispatch]").click()
     expect(dispatcher.locator(".msg-success")).to_contain_text(number)
 
@@ -113,13 +109,13 @@ def test_resident_to_leader_case_loop(live_server, street, browser):
     handler.goto(f"{base}/cases/workbench/")
     row = handler.locator(f"tr[data-case='{number}']")
     expect(row.locator(".badge-green")).to_be_visible()
-    shot(handler, "workbench", doc=True)
+    shot(handler, "workbench")
     row.locator("a.mono").click()
     expect(handler.locator("[data-status]")).to_have_text("待响应")
     handler.fill("#id_respond_note", "已电话联系居民，今天下午清运")
     handler.click("[data-action=respond]")
     expect(handler.locator("[data-status]")).to_have_text("办理中")
-    shot(handler, "case", doc=True)
+    shot(handler, "case")
     handler.fill("#id_resolve_result", "")
     handler.click("[data-action=resolve]")
     expect(handler.locator("#action-resolve .field-error")).to_contain_text("请填写办理结果")
@@ -138,7 +134,7 @@ def test_resident_to_leader_case_loop(live_server, street, browser):
     shot(resident, "track-rate")
     resident.click("#rate button[type=submit]")
     expect(resident.locator("[data-status]")).to_have_text("已结案")
-    shot(resident, "track", doc=True)
+    shot(resident, "track")
 
     # 5. The leader sees the rates change.
     leader.reload()
@@ -146,7 +142,7 @@ def test_resident_to_leader_case_loop(live_server, street, browser):
     expect(leader.locator("[data-rate=satisfaction]")).to_have_text("100%")
     expect(leader.locator("[data-rate=response]")).to_have_text("100%")
     expect(leader.locator("tr[data-unit=JWH01]")).to_contain_text("东湖社区居委会")
-    shot(leader, "overview", doc=True)
+    shot(leader, "overview")
 
     # 长辈模式: one tap doubles the type and hides what is optional.
     resident.goto(f"{base}/portal/")
@@ -154,4 +150,4 @@ def test_resident_to_leader_case_loop(live_server, street, browser):
     expect(resident.locator("html")).to_have_class("elderly")
     expect(resident.locator("#id_reporter_name")).to_be_hidden()
     assert resident.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)") == 36
-    shot(resident, "elderly", doc=True)
+    shot(resident, "elderly")

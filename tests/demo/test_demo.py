@@ -52,6 +52,11 @@ def test_every_demo_account_signs_in_with_its_role(demo):
         assert User.objects.filter(username=f"handler_{unit.code.lower()}", unit=unit).exists()
     for grid in Grid.objects.all():
         assert grid.workers.exists(), grid.code
+        # The grid team: its full-time worker signs in, part-time workers and 楼门长 by name and phone.
+        roles = Counter(grid.members.values_list("role", flat=True))
+        assert roles["full_time"] >= 1 and roles["part_time"] == 2 and roles["building_head"] == 2, grid.code
+        assert set(grid.members.filter(role="full_time").values_list("user", flat=True)) == set(
+            grid.workers.values_list("pk", flat=True))
 
 
 def test_street_has_communities_grids_units_and_limits(demo):

@@ -66,9 +66,12 @@ def create_case(request, payload: CaseIn, idempotency_key: str | None = Header(N
             raise
         # The same key arrived twice at the same moment: the other request won.
         case, created = services.submit_case(request.user, **values)
-    # A new case echoes what the caller has just sent (not a look-up, so no access-log
-    # row); a replay under the same key shows stored data and is logged.
-    return Status(201 if created else 200, _detail(request, case.number, fallback=case, log=not created))
+    if created:
+        # A new case echoes what the caller has just sent (not a look-up, so no access-log
+        # row), built from the case in hand: the service has just written all of it.
+        return Status(201, case_detail(request.user, case, log=False))
+    # A replay under the same key shows stored data and is logged.
+    return Status(200, _detail(request, case.number, fallback=case))
 
 
 @router.get("/cases", response={200: CasePage, **ERRORS}, summary="List cases (工单列表)")

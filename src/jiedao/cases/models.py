@@ -142,6 +142,8 @@ class Case(models.Model):
                                    related_name="+", verbose_name=_("登记人"))
     created_at = models.DateTimeField(_("受理时间"), db_index=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # When the worker erased the reporter's contact data, a set time after closing.
+    anonymised_at = models.DateTimeField(_("匿名化时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("工单")

@@ -391,9 +391,20 @@ def list_item(case):
     }
 
 
+def _loaded(case, name):
+    """The case's ``name`` rows when they are already in memory — prefetched, or set by
+    the service that has just created the case — else None (then they are read)."""
+    return getattr(case, "_prefetched_objects_cache", {}).get(name)
+
+
 def _whistles(case):
     out = []
-    for whistle in case.whistles.select_related("blown_by").prefetch_related("summonses__unit").order_by("blown_at"):
+    whistles = _loaded(case, "whistles")
+    if whistles is None:
+        whistles = case.whistles.select_related("blown_by").prefetch_related("summonses__unit").order_by("blown_at")
+    else:
+        whistles = sorted(whistles, key=lambda w: w.blown_at)
+    for whistle in whistles:
         summonses = sorted(whistle.summonses.all(), key=lambda s: s.unit.code)
         out.append({
             "blown_at": _local(whistle.blown_at), "blown_by": _person(whistle.blown_by),
@@ -414,8 +425,16 @@ def case_detail(user, case, purpose="api", log=True):
     shown = [f for f in PERSONAL_FIELDS if getattr(case, f)]
     if unmasked and shown and log:
         log_unmasked_view(user, case, shown, purpose=purpose)
-    pending = (case.extensions.filter(decision=Extension.Decision.PENDING)
-               .select_related("requested_by").order_by("requested_at").first())
+    extensions = _loaded(case, "extensions")
+    if extensions is None:
+        pending = (case.extensions.filter(decision=Extension.Decision.PENDING)
+                   .select_related("requested_by").order_by("requested_at").first())
+    else:
+        pending = min((e for e in extensions if e.decision == Extension.Decision.PENDING),
+                      key=lambda e: e.requested_at, default=None)
+    merged = _loaded(case, "merged_cases")
+    photos = _loaded(case, "photos")
+    ratings = _loaded(case, "ratings")
     return {
         "number": case.number,
         "status": case.status, "status_label": case.get_status_display(),
@@ -436,15 +455,18 @@ def case_detail(user, case, purpose="api", log=True):
         "return_count": case.return_count, "rework_count": case.rework_count,
         "extension_count": case.extension_count,
         "master": case.master.number if case.master_id else None,
-        "merged_cases": list(case.merged_cases.order_by("number").values_list("number", flat=True)),
+        "merged_cases": (sorted(c.number for c in merged) if merged is not None
+                         else list(case.merged_cases.order_by("number").values_list("number", flat=True))),
         "photos": [{"kind": p.kind, "kind_label": p.get_kind_display(), "url": p.image.url}
-                   for p in case.photos.order_by("id")],
+                   for p in (sorted(photos, key=lambda p: p.pk) if photos is not None
+                             else case.photos.order_by("id"))],
         "ratings": [{
             "round": r.round, "unit": _code_name(r.unit), "resolved": r.resolved,
             "satisfaction": r.satisfaction, "satisfaction_label": r.get_satisfaction_display(),
             "source": r.source, "source_label": r.get_source_display(), "comment": r.comment,
             "rated_at": _local(r.rated_at),
-        } for r in case.ratings.select_related("unit").order_by("round")],
+        } for r in (sorted(ratings, key=lambda r: r.round) if ratings is not None
+                    else case.ratings.select_related("unit").order_by("round"))],
         "whistles": _whistles(case),
         "pending_extension": {
             "extra_workdays": pending.extra_workdays, "reason": pending.reason,

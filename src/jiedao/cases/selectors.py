@@ -3,19 +3,23 @@
 import base64
 import datetime as dt
 import json
+import time
+from dataclasses import dataclass
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from jiedao.common.errors import NotFound, ValidationFailed
+from jiedao.geo.locate import grid_id_at
+from jiedao.org.models import Community, Grid, Street
 
 from . import states
-from .models import OPEN_STATUSES, Case, CaseEvent, Category, Notification, Status
+from .models import OPEN_STATUSES, Case, CaseEvent, Category, Notification, RoutingRule, Status
 
 
 def visible_cases(user):
     """Scoping in one place: street-wide roles see all; a unit its own and summoned
-    cases; a grid worker the cases of their grids; a resident only their own."""
+    cases; a grid worker the cases of their grids and their own reports; a resident only their own."""
     qs = Case.objects.all()
     if user is None or not user.is_authenticated:
         return qs.none()
@@ -27,7 +31,8 @@ def visible_cases(user):
         # A unit also keeps seeing cases it returned or once held.
         condition |= Q(events__action="return", events__actor_unit_id=user.unit_id)
     if user.has_role("grid"):
-        condition |= Q(grid__in=user.grids.all())
+        # Their grids' cases, and what they reported themselves even outside their grids.
+        condition |= Q(grid__in=user.grids.all()) | Q(created_by_id=user.pk)
     if user.has_role("resident"):
         condition |= Q(reporter_id=user.pk)
     return qs.filter(condition).distinct()
@@ -222,3 +227,106 @@ def unread_notification_count(user):
         return 0
     condition = Q(user=user) | Q(unit_id=user.unit_id) if user.unit_id else Q(user=user)
     return Notification.objects.filter(condition, read_at__isnull=True).count()
+
+
+# --- categories and routing rules, cached per process ------------------------
+#
+# Every intake reads its category (with the levels above it), the grid and community
+# where it happened and, when it is dispatched at once, the routing rules and the
+# street's default unit. They change only when an administrator edits them, so each
+# process keeps them in memory, as the working calendar does:
+#
+# - the process that saves or deletes a Category, RoutingRule, Unit, Street,
+#   Community or Grid forgets them at once and again after the commit
+#   (``cases.signals``, connected in ``CasesConfig.ready``);
+# - every other process (other web workers, the task worker) reads them again once
+#   they are older than ``ROUTING_TTL`` seconds.
+#
+# So an edit reaches every process within ROUTING_TTL seconds. The instances are
+# shared by every request of the process: read them, never change them.
+
+ROUTING_TTL = 10.0
+_clock = time.monotonic
+_routing = {}
+_routing_generation = [0]
+
+
+@dataclass(frozen=True)
+class RoutingData:
+    loaded_at: float
+    generation: int
+    categories: dict  # code -> Category, each with its parent chain in memory
+    categories_by_id: dict  # id -> the same Category
+    parents: frozenset  # ids of categories that have children
+    rules: tuple  # active rules of active units, by priority, with their unit
+    streets: tuple  # (street, ids of its communities) for streets with a default unit, by id
+    grids: dict  # id -> Grid with its community (boundary not loaded: geo.locate has the shapes)
+
+
+def _load_routing(now, generation):
+    nodes = list(Category.objects.all())
+    by_id = {node.pk: node for node in nodes}
+    for node in nodes:
+        if node.parent_id is not None:
+            node.parent = by_id[node.parent_id]
+    rules = tuple(RoutingRule.objects.filter(active=True, unit__active=True).select_related("unit")
+                  .order_by("priority", "id"))
+    communities = {}
+    for community_id, street_id in Community.objects.values_list("id", "street_id"):
+        communities.setdefault(street_id, set()).add(community_id)
+    streets = tuple((street, frozenset(communities.get(street.pk, ())))
+                    for street in Street.objects.exclude(default_unit=None).select_related("default_unit").order_by("pk"))
+    return RoutingData(loaded_at=now, generation=generation, categories={node.code: node for node in nodes},
+                       categories_by_id=by_id,
+                       parents=frozenset(node.parent_id for node in nodes if node.parent_id is not None),
+                       rules=rules, streets=streets,
+                       grids={grid.pk: grid for grid in Grid.objects.select_related("community").defer("boundary")})
+
+
+def routing_data() -> RoutingData:
+    now = _clock()
+    data = _routing.get("data")
+    if data is None or now - data.loaded_at >= ROUTING_TTL or data.generation != _routing_generation[0]:
+        data = _load_routing(now, _routing_generation[0])
+        _routing["data"] = data
+    return data
+
+
+def forget_routing(**kwargs):
+    """Drop the cached categories and rules (connected to saves and deletes)."""
+    _routing_generation[0] += 1
+    _routing.clear()
+
+
+def active_category(code):
+    """``(category, has_children)`` for an active category code, or ``(None, False)``."""
+    data = routing_data()
+    category = data.categories.get(code)
+    if category is None or not category.active:
+        return None, False
+    return category, category.pk in data.parents
+
+
+def routing_rules():
+    """The active routing rules of active units, first by priority, with their unit."""
+    return routing_data().rules
+
+
+def street_default_unit(community_id=None):
+    """The default unit of the street of ``community_id`` (of the first street that has
+    one when the community is not known), or None."""
+    for street, communities in routing_data().streets:
+        if community_id is None or community_id in communities:
+            return street.default_unit
+    return None
+
+
+def grid_at(lat, lng):
+    """The grid (with its community) whose boundary contains the point, or None."""
+    grid_id = grid_id_at(lat, lng)
+    if grid_id is None:
+        return None
+    grid = routing_data().grids.get(grid_id)
+    if grid is None:  # a grid drawn in another process since the cache was read
+        grid = Grid.objects.select_related("community").defer("boundary").get(pk=grid_id)
+    return grid

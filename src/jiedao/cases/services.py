@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,13 +14,12 @@ from django.utils.translation import gettext as _
 from jiedao.common.crypto import blind_index
 from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from jiedao.common.models import IdempotencyKey
-from jiedao.geo.locate import locate
-from jiedao.org.models import Community, Grid, Street, Unit
+from jiedao.org.models import Community, Grid, Unit
 from jiedao.workcal.calendar import SHANGHAI, add_hours, add_workdays, workday_deadline
 
-from . import states, validation
+from . import selectors, states, validation
 from .models import (
-    Case, CaseEvent, CaseNumberCounter, CasePhoto, Category, Channel, Extension, Notification, Rating,
+    Case, CaseEvent, CaseNumberCounter, CasePhoto, Channel, Extension, Notification, Rating,
     RoutingRule, Status, Urgency, Whistle, WhistleSummons,
 )
 
@@ -36,35 +35,76 @@ def _now(at=None):
 
 
 def _next_number(at: dt.datetime) -> str:
-    """JD + local date + 5-digit sequence of the day, e.g. JD2026112200017."""
+    """JD + local date + 5-digit sequence of the day, e.g. JD2026112200017.
+
+    The day's counter row is incremented inside the caller's transaction, so a case
+    that is rolled back gives its number back and numbers stay consecutive. On
+    PostgreSQL the row stays locked until that transaction ends: callers take the
+    number as late as they can (after every read), so that concurrent intakes queue
+    on it only for the few inserts that follow."""
     day = at.astimezone(SHANGHAI).date()
-    updated = CaseNumberCounter.objects.filter(day=day).update(last=F("last") + 1)
-    if not updated:
+    last = _bump_counter(day)
+    if last is None:
         try:
             with transaction.atomic():
                 CaseNumberCounter.objects.create(day=day, last=1)
-        except IntegrityError:
-            CaseNumberCounter.objects.filter(day=day).update(last=F("last") + 1)
-    last = CaseNumberCounter.objects.get(day=day).last
+            last = 1
+        except IntegrityError:  # another request created the day's row first
+            last = _bump_counter(day)
     return f"{settings.JIEDAO['CASE_NUMBER_PREFIX']}{day:%Y%m%d}{last:05d}"
 
 
-def record_event(case, action, actor, from_status, note="", data=None, at=None, actor_unit=None):
-    """Append one event to the case's log (the caller holds the transaction)."""
-    last = case.events.order_by("-seq").values_list("seq", flat=True).first() or 0
-    return CaseEvent.objects.create(
+def _bump_counter(day):
+    """Add one to the day's counter and return the new value (None when the day has no row yet)."""
+    connection = connections[router.db_for_write(CaseNumberCounter)]
+    if not connection.features.can_return_columns_from_insert:  # SQLite before 3.35: no RETURNING
+        if not CaseNumberCounter.objects.filter(day=day).update(last=F("last") + 1):
+            return None
+        return CaseNumberCounter.objects.filter(day=day).values_list("last", flat=True).get()
+    opts = CaseNumberCounter._meta
+    table, last = connection.ops.quote_name(opts.db_table), connection.ops.quote_name(opts.get_field("last").column)
+    day_column = connection.ops.quote_name(opts.get_field("day").column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {last} = {last} + 1 WHERE {day_column} = %s RETURNING {last}",
+                       [opts.get_field("day").get_db_prep_value(day, connection)])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _next_seq(case):
+    return (case.events.order_by("-seq").values_list("seq", flat=True).first() or 0) + 1
+
+
+_FROM_CASE = object()
+
+
+def _event(case, seq, action, actor, from_status, note="", data=None, at=None, actor_unit=None,
+           to_status=_FROM_CASE, unit=_FROM_CASE):
+    """An unsaved event of the case's log with the given ``seq``. ``to_status`` and
+    ``unit`` (the status and unit after the event) default to the case's."""
+    return CaseEvent(
         case=case,
-        seq=last + 1,
+        seq=seq,
         at=_now(at),
         actor=actor if (actor is not None and actor.is_authenticated) else None,
         actor_unit=actor_unit if actor_unit is not None else getattr(actor, "unit", None),
-        unit=case.unit,
+        unit=case.unit if unit is _FROM_CASE else unit,
         action=action,
         from_status=from_status or "",
-        to_status=case.status,
+        to_status=case.status if to_status is _FROM_CASE else to_status,
         note=note or "",
         data=data or {},
     )
+
+
+def record_event(case, action, actor, from_status, note="", data=None, at=None, actor_unit=None, seq=None):
+    """Append one event to the case's log (the caller holds the transaction). ``seq``:
+    the event's number when the caller knows it (saves reading the last one)."""
+    if seq is None:
+        seq = _next_seq(case)
+    event = _event(case, seq, action, actor, from_status, note=note, data=data, at=at, actor_unit=actor_unit)
+    event.save(force_insert=True)
+    return event
 
 
 def _scope_ok(user, case, scope) -> bool:
@@ -132,10 +172,10 @@ def _notify(unit=None, user=None, case=None, kind="", message=""):
 def _category_by_code(errors, code, field="category"):
     if not code:
         return None
-    category = Category.objects.filter(code=code, active=True).first()
+    category, has_children = selectors.active_category(code)
     if category is None:
         errors.add(field, _("分类代码“%(code)s”不存在或已停用。") % {"code": code})
-    elif category.children.exists():
+    elif has_children:
         errors.add(field, _("请选择最末一级分类（“%(name)s”下还有子分类）。") % {"name": category.name})
     return category
 
@@ -143,11 +183,15 @@ def _category_by_code(errors, code, field="category"):
 # --- routing and deadlines --------------------------------------------------
 
 def _category_chain(category):
+    """Ids of the category and of every level above it (parents from the cache when known)."""
+    known = selectors.routing_data().categories_by_id
     chain = []
     node = category
     while node is not None:
         chain.append(node.pk)
-        node = node.parent if node.parent_id else None
+        if node.parent_id is None:
+            break
+        node = known.get(node.parent_id) or node.parent
     return chain
 
 
@@ -170,8 +214,7 @@ def route_decision(case) -> RouteDecision:
     from jiedao.duties.selectors import route_for
 
     chain = _category_chain(case.category) if case.category_id else []
-    rules = RoutingRule.objects.filter(active=True, unit__active=True).select_related("unit").order_by("priority", "id")
-    for rule in rules:
+    for rule in selectors.routing_rules():
         if rule.category_id is not None and rule.category_id not in chain:
             continue
         if rule.community_id is not None and rule.community_id != case.community_id:
@@ -185,17 +228,14 @@ def route_decision(case) -> RouteDecision:
         return RouteDecision(None, duty.reason, duty_version=duty.version, negative=duty.negative)
     if duty.unit is not None:
         return RouteDecision(duty.unit, duty.reason, duty_version=duty.version, collaborators=duty.collaborators)
-    streets = Street.objects.exclude(default_unit=None).select_related("default_unit")
-    if case.community_id:
-        streets = streets.filter(communities=case.community_id)
-    street = streets.first()
-    if street is not None and street.default_unit.active:
+    default_unit = selectors.street_default_unit(case.community_id)
+    if default_unit is not None and default_unit.active:
         if duty.version is not None:
             # The duty belongs to "the community committee where it happens", but the case has no community.
-            return RouteDecision(street.default_unit, _(
+            return RouteDecision(default_unit, _(
                 "权责清单 %(code)s 由所在社区承办，工单未定位到社区，派给街道默认承办单位") % {
                 "code": duty.version.item.code}, duty_version=duty.version)
-        return RouteDecision(street.default_unit, _("无匹配规则，派给街道默认承办单位"))
+        return RouteDecision(default_unit, _("无匹配规则，派给街道默认承办单位"))
     return RouteDecision(None, "")
 
 
@@ -271,41 +311,56 @@ def submit_case(user, *, channel, description, reporter_name="", reporter_phone=
     errors.raise_if_any()
 
     if grid is None and lat is not None:
-        grid = locate(lat, lng)
+        grid = selectors.grid_at(lat, lng)
     if grid is not None:
         community = grid.community
 
     now = _now(at)
+    case = Case(
+        channel=channel,
+        status=Status.NEW,
+        category=category,
+        description=description,
+        reporter_name=reporter_name,
+        reporter_phone=phone,
+        reporter_phone_index=blind_index(phone) if phone else "",
+        reporter=user if authenticated and user.has_role("resident") else None,
+        address=address,
+        lat=lat,
+        lng=lng,
+        community=community,
+        grid=grid,
+        created_by=user if authenticated else None,
+        created_at=now,
+    )
+    # Route and compute the deadlines before writing anything: a case that cannot be
+    # routed is refused with nothing written, and the transaction below holds the
+    # day's number only for the inserts. The case is inserted already dispatched; its
+    # log still shows the two steps (create, then dispatch).
+    decision = _route_for_dispatch(case) if dispatch else None
     with transaction.atomic():
-        case = Case.objects.create(
-            number=_next_number(now),
-            channel=channel,
-            status=Status.NEW,
-            category=category,
-            description=description,
-            reporter_name=reporter_name,
-            reporter_phone=phone,
-            reporter_phone_index=blind_index(phone) if phone else "",
-            reporter=user if authenticated and user.has_role("resident") else None,
-            address=address,
-            lat=lat,
-            lng=lng,
-            community=community,
-            grid=grid,
-            created_by=user if authenticated else None,
-            created_at=now,
-        )
-        for upload in photos:
-            CasePhoto.objects.create(case=case, kind=CasePhoto.Kind.INTAKE, image=upload)
-        record_event(case, "create", user, "", data={
+        case.number = _next_number(now)
+        if decision is not None:
+            _apply_dispatch(case, decision, now)
+        case.save(force_insert=True)
+        saved_photos = [CasePhoto.objects.create(case=case, kind=CasePhoto.Kind.INTAKE, image=upload)
+                        for upload in photos]
+        events = [_event(case, 1, "create", user, "", to_status=Status.NEW, unit=None, at=now, data={
             "channel": channel, "category": category.code if category else None,
             "grid": grid.code if grid else None, "community": community.code if community else None,
             "photos": len(photos),
-        }, at=now)
+        })]
+        if decision is not None:
+            events.append(_dispatch_event(user, case, decision, Status.NEW, "", now, False, seq=2))
+        CaseEvent.objects.bulk_create(events)
         if idempotency_key and authenticated:
             IdempotencyKey.objects.create(user=user, scope="case", key=idempotency_key, object_id=str(case.pk))
-        if dispatch:
-            _dispatch_locked(user, case, unit_code=None, note="", at=now, check=False)
+        cohandled = decision is not None and _dispatch_notices(user, case, decision, now)
+    # What hangs off a new case is what was just written: say so, so that the answer
+    # is built without asking the database again (as prefetch_related would).
+    case._prefetched_objects_cache = {"photos": saved_photos, "ratings": [], "extensions": [], "merged_cases": []}
+    if not cohandled:
+        case._prefetched_objects_cache["whistles"] = []
     return case, True
 
 
@@ -347,9 +402,26 @@ def dispatch(user, number, unit_code=None, note="", at=None):
     return _dispatch_locked(user, case, unit_code=unit_code, note=note, at=at)
 
 
-def _dispatch_locked(user, case, unit_code, note, at, check=True):
-    if check:
-        _authorize(user, case, "dispatch")
+# What dispatching changes on the case row.
+DISPATCH_FIELDS = ["unit", "routed_by", "duty_version", "dispatched_at", "response_due", "completion_due",
+                   "responded_at", "urgency", "status", "updated_at"]
+
+
+def _dispatch_locked(user, case, unit_code, note, at):
+    _authorize(user, case, "dispatch")
+    decision = _route_for_dispatch(case, unit_code)
+    now = _now(at)
+    before = case.status
+    _apply_dispatch(case, decision, now)
+    case.save(update_fields=DISPATCH_FIELDS)
+    _dispatch_event(user, case, decision, before, note, now, bool(unit_code), _next_seq(case)).save(force_insert=True)
+    _dispatch_notices(user, case, decision, now)
+    return case
+
+
+def _route_for_dispatch(case, unit_code=None) -> RouteDecision:
+    """Where the case goes: the routing decision, or the dispatcher's ``unit_code``
+    (checked against the negative list). Reads only; raises ``ValidationFailed``."""
     if case.category_id is None:
         raise ValidationFailed("category", _("派单前请先选择分类。"))
     decision = route_decision(case)
@@ -360,53 +432,62 @@ def _dispatch_locked(user, case, unit_code, note, at, check=True):
         if decision.negative is not None and decision.unit is None and unit.kind != Unit.Kind.DISTRICT:
             raise ValidationFailed("unit", decision.reason)
         if unit == decision.unit:
-            reason = decision.reason
-        elif unit.kind == Unit.Kind.DISTRICT:
+            return decision
+        if unit.kind == Unit.Kind.DISTRICT:
             reason = _("上报区级部门：%(reason)s") % {"reason": decision.reason} if decision.negative else _("上报区级部门")
-            decision = RouteDecision(unit, reason, duty_version=decision.duty_version)
-        else:
-            reason = _("派单员指定")
-            decision = RouteDecision(unit, reason)
-    else:
-        unit, reason = decision.unit, decision.reason
-        if unit is None:
-            if decision.negative is not None:
-                raise ValidationFailed("unit", decision.reason)
-            raise ValidationFailed("unit", _("没有派单规则匹配此工单，请手动选择承办单位。"))
-    now = _now(at)
-    before = case.status
-    case.unit = unit
-    case.routed_by = str(reason)[:200]
+            return RouteDecision(unit, reason, duty_version=decision.duty_version)
+        return RouteDecision(unit, _("派单员指定"))
+    if decision.unit is None:
+        if decision.negative is not None:
+            raise ValidationFailed("unit", decision.reason)
+        raise ValidationFailed("unit", _("没有派单规则匹配此工单，请手动选择承办单位。"))
+    return decision
+
+
+def _apply_dispatch(case, decision, now):
+    """Set the unit, the reason and both deadlines on the case (not saved)."""
+    case.unit = decision.unit
+    case.routed_by = str(decision.reason)[:200]
     case.duty_version = decision.duty_version
     case.dispatched_at = now
     case.response_due, case.completion_due = deadlines_for(case.category, now, decision.duty_version)
     case.responded_at = None
     case.urgency = Urgency.GREEN
     case.status = Status.DISPATCHED
-    case.save()
+
+
+def _dispatch_event(user, case, decision, before, note, at, manual, seq):
+    unit = case.unit
     collaborators = [u for u in decision.collaborators if u != unit]
-    record_event(case, "dispatch", user, before, note=note, at=now, data={
+    return _event(case, seq, "dispatch", user, before, note=note, at=at, data={
         "unit": unit.code, "routed_by": case.routed_by,
         "rule": decision.rule.pk if decision.rule else None,
         "duty": decision.duty_version.item.code if decision.duty_version else None,
         "duty_version": decision.duty_version.number if decision.duty_version else None,
         "collaborators": [u.code for u in collaborators],
         "response_due": _iso(case.response_due), "completion_due": _iso(case.completion_due),
-        "manual": bool(unit_code),
+        "manual": manual,
     })
+
+
+def _dispatch_notices(user, case, decision, at):
+    """The unit's notification, and the co-handling task (协办) with a notification for
+    each collaborating unit the list names. Returns whether there was a co-handling task."""
+    unit = case.unit
     _notify(unit=unit, case=case, kind="dispatch",
             message=_("新工单 %(number)s 已派至本单位，请在时限内响应。") % {"number": case.number})
+    collaborators = [u for u in decision.collaborators if u != unit]
     if collaborators:
         cohandle = Whistle.objects.create(
             case=case, kind=Whistle.Kind.COHANDLE,
-            blown_by=user if user is not None and user.is_authenticated else None, blown_at=now,
+            blown_by=user if user is not None and user.is_authenticated else None, blown_at=at,
             report_due=case.response_due, reason=_("权责清单协办：%(reason)s") % {"reason": case.routed_by})
         for collaborator in collaborators:
             WhistleSummons.objects.create(whistle=cohandle, unit=collaborator)
             _notify(unit=collaborator, case=case, kind="cohandle",
                     message=_("工单 %(number)s 需本单位协办（主办：%(unit)s），请报到并说明承担的工作。")
                     % {"number": case.number, "unit": unit.name})
-    return case
+    return bool(collaborators)
 
 
 @transaction.atomic
@@ -776,3 +857,44 @@ def mark_notifications_read(user, ids):
     if user.unit_id:
         mine = Notification.objects.filter(Q(user=user) | Q(unit_id=user.unit_id))
     return mine.filter(pk__in=ids, read_at__isnull=True).update(read_at=timezone.now())
+
+
+# --- anonymisation of closed cases (worker) ------------------------------------------
+
+ANONYMISED_FIELDS = ("reporter_name", "reporter_phone", "address")
+
+
+def anonymise_closed_cases(now=None, batch_size=200) -> dict:
+    """Erase the reporter's contact data — name, phone (and its blind index), address —
+    from cases closed or merged more than ``JIEDAO["ANONYMISE_AFTER_DAYS"]`` days ago
+    (default 365), writing one ``anonymise`` event per case in the same transaction.
+
+    The link to a resident's account stays (the account is the resident's own, not a
+    copy); description, place, deadlines, ratings and so the measures do not change.
+    Returns ``{"anonymised": n}``."""
+    from django.db.models import Q
+
+    now = _now(now)
+    days = int(settings.JIEDAO.get("ANONYMISE_AFTER_DAYS", 365))
+    cutoff = now - dt.timedelta(days=days)
+    due = (Q(status__in=(Status.CLOSED, Status.MERGED), closed_at__lt=cutoff, anonymised_at__isnull=True)
+           & (~Q(reporter_name="") | ~Q(reporter_phone="") | ~Q(reporter_phone_index="") | ~Q(address="")))
+    anonymised = 0
+    last = 0
+    while True:
+        ids = list(Case.objects.filter(due, pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            break
+        last = ids[-1]
+        with transaction.atomic():
+            for case in Case.objects.select_for_update(of=("self",)).filter(due, pk__in=ids).select_related("unit"):
+                erased = [name for name in ANONYMISED_FIELDS if getattr(case, name)]
+                for name in ANONYMISED_FIELDS:
+                    setattr(case, name, "")
+                case.reporter_phone_index = ""
+                case.anonymised_at = now
+                case.save(update_fields=[*ANONYMISED_FIELDS, "reporter_phone_index", "anonymised_at"])
+                record_event(case, "anonymise", None, case.status, at=now,
+                             data={"fields": erased, "after_days": days})
+                anonymised += 1
+    return {"anonymised": anonymised}

@@ -75,12 +75,13 @@ TRANSITIONS = {
     ]
 }
 
-# Recorded by the system, never taken by a person: intake and deadline sweeps.
+# Recorded by the system, never taken by a person: intake, deadline sweeps, anonymisation.
 SYSTEM_ACTIONS = {
     "create": _("受理"),
     "sla": _("时限预警"),
     "inform": _("告知诉求人"),
     "absorb": _("并入重复工单"),
+    "anonymise": _("诉求人信息匿名化"),
 }
 
 

@@ -3,6 +3,7 @@
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import TaskResultStatus, task
@@ -45,3 +46,34 @@ def enqueue_sweep_if_idle(now=None, stale_after=STALE_AFTER):
     if pending_sweeps(now, stale_after).exists():
         return None
     return sweep_deadlines_task.enqueue()
+
+
+# --- anonymisation of closed cases, once a day -------------------------------------------
+
+ANONYMISE_EVERY = dt.timedelta(days=1)
+
+
+def describe_anonymise(counts: dict) -> str:
+    return _("诉求人信息匿名化：结案或并案满 %(days)d 天的工单 %(count)d 件，已删除诉求人姓名、电话和地址。") % {
+        "days": settings.JIEDAO.get("ANONYMISE_AFTER_DAYS", 365), "count": counts.get("anonymised", 0)}
+
+
+@task()
+def anonymise_task():
+    """Erase the reporter's contact data from cases closed or merged long enough ago."""
+    counts = services.anonymise_closed_cases()
+    logger.info(describe_anonymise(counts))
+    return counts
+
+
+def enqueue_anonymise_if_due(now=None, every=ANONYMISE_EVERY):
+    """Queue one anonymisation unless one was queued in the last day (waiting, running or
+    done): the worker asks at every sweep, the queue remembers across restarts and workers.
+    Returns the result or None."""
+    from django_tasks_db.models import DBTaskResult
+
+    now = now or timezone.now()
+    recent = DBTaskResult.objects.filter(task_path=anonymise_task.module_path, enqueued_at__gt=now - every)
+    if recent.exists():
+        return None
+    return anonymise_task.enqueue()

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from jiedao.common.audit import log_unmasked_view
 from jiedao.common.errors import DomainError, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from jiedao.common.masking import mask_address, mask_name, mask_phone
+from jiedao.duties import selectors as duty_selectors
 from jiedao.web.access import role_required
 from jiedao.web.charts import rates_chart
 
@@ -116,13 +117,15 @@ def dispatch_queue(request):
         tab = "new"
     rows = []
     for case in queue[tab]:
-        unit, reason = (None, "")
-        if case.category_id:
-            unit, reason = services.route(case)
-        rows.append({"case": case, "unit": unit, "reason": reason})
+        decision = services.route_decision(case) if case.category_id else None
+        rows.append({"case": case, "unit": decision.unit if decision else None,
+                     "reason": decision.reason if decision else "",
+                     # A negative-list item forbids street units: the case can only go up to the district.
+                     "negative": decision.negative if decision and decision.unit is None else None})
     tabs = [{"key": key, "label": label, "count": len(queue[key]), "active": key == tab}
             for key, label in QUEUE_TABS]
-    context = {"tab": tab, "tabs": tabs, "rows": rows, "dispatch_form": action_form("dispatch")}
+    context = {"tab": tab, "tabs": tabs, "rows": rows, "dispatch_form": action_form("dispatch"),
+               "district_units": duty_selectors.district_units() if any(r["negative"] for r in rows) else []}
     return render(request, "cases/dispatch.html", context)
 
 
@@ -213,6 +216,19 @@ def _reporter_view(user, case):
             "address": mask_address(values["address"]), "masked": True}
 
 
+def _offer_district(dispatch, negative):
+    """A case blocked by the negative list may only be sent up to a district department:
+    the dispatch form offers only those, with the item's own unit chosen."""
+    dispatch["label"] = _("上报区级部门")
+    form = dispatch["form"]
+    if form.is_bound:
+        return
+    units = duty_selectors.district_units()
+    form.fields["unit"].choices = [(u.code, u.name) for u in units]
+    if negative.responsible_unit_id and any(u.pk == negative.responsible_unit_id for u in units):
+        form.initial["unit"] = negative.responsible_unit.code
+
+
 def _case_context(request, case, bound=None):
     user = request.user
     bound = bound or {}
@@ -229,7 +245,9 @@ def _case_context(request, case, bound=None):
         })
     suggestion = None
     if any(f["action"] == "dispatch" for f in action_forms) and case.category_id:
-        suggestion = services.route(case)
+        suggestion = services.route_decision(case)
+        if suggestion.negative is not None and suggestion.unit is None:
+            _offer_district(next(f for f in action_forms if f["action"] == "dispatch"), suggestion.negative)
     failed = [(action, form) for action, form in bound.items()
               if action not in {f["action"] for f in action_forms}]
     whistles = list(case.whistles.prefetch_related("summonses__unit").select_related("blown_by")

@@ -1,4 +1,9 @@
-"""Masking of personal data by role (数据脱敏), and the log of unmasked views."""
+"""Masking of personal data by role (数据脱敏).
+
+Who may see a value unmasked is decided where the value is shown (for cases:
+``cases.selectors.may_see_reporter``); every unmasked view is written to the access
+log (``common.audit.log_unmasked_view``). These functions only hide characters.
+"""
 
 import re
 
@@ -14,24 +19,48 @@ def mask_phone(phone: str) -> str:
 
 
 def mask_name(name: str) -> str:
-    """张** — keeps the family name (first character)."""
+    """张*三 for three characters or more (family name and last character kept),
+    张* for two, * for one."""
     if not name:
         return ""
-    return name[0] + "*" * max(1, len(name) - 1)
+    name = name.strip()
+    if len(name) <= 1:
+        return "*" * len(name)
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def mask_id_number(value: str) -> str:
-    """110105********1234 — keeps the region code and the last four characters."""
+    """110***********123X — keeps the first three and the last four characters of a
+    resident identity number (18 characters; 15 for the old numbers)."""
     if not value:
         return ""
-    if len(value) <= 10:
+    value = value.strip()
+    if len(value) <= 8:
         return "*" * len(value)
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+# A building inside a compound: "3号楼", "12栋", "A座", "5幢", "2号院".
+_BUILDING = re.compile(r"[0-9０-９A-Za-z一二三四五六七八九十百甲乙丙丁]+\s*(?:号楼|号院|栋|幢|座|楼)")
+# A compound or a village when no building is named.
+_COMPOUND = re.compile(r"(?:小区|花园|家园|公寓|大院|新村|社区|村|苑|里|庭|府|城)")
 
 
 def mask_address(address: str) -> str:
-    """Keeps the first part of an address (up to the road or compound), hides the rest."""
+    """Keeps the compound and the building (东湖小区3号楼), hides the unit and room
+    (东湖小区3号楼****). Without a building the compound is kept; without either,
+    the first half."""
     if not address:
         return ""
-    keep = max(4, len(address) // 2)
+    address = address.strip()
+    building = _BUILDING.search(address)
+    if building:
+        keep = building.end()
+    else:
+        compound = _COMPOUND.search(address)
+        keep = compound.end() if compound else max(1, len(address) // 2)
+    if keep >= len(address):
+        return address
     return address[:keep] + "****"

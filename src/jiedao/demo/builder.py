@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from jiedao.cases.models import Category
 from jiedao.cases.taxonomy import load_taxonomy
@@ -15,6 +16,7 @@ from jiedao.org.models import Community, District, Grid, Street, Unit, User
 from jiedao.org.roles import ADMIN, ALL_ROLES, DISPATCHER, GRID_WORKER, HANDLER, LEADER, OPERATOR, RESIDENT
 
 from jiedao.duties.demo import DISTRICT_UNITS, build_duty_list
+from jiedao.registry.demo import build_registry
 
 from . import places
 
@@ -170,6 +172,8 @@ def build(password=DEMO_PASSWORD) -> DemoStreet:
     # its history; no override rules are needed for the demo street.
     users = _make_users(street, communities, grids, units, groups, password)
     build_duty_list(users["admin"], street)
+    build_grid_teams(grids, users)
+    build_registry(street, grids, timezone.now())
     return DemoStreet(street=street, communities=communities, grids=grids, units=units, users=users)
 
 
@@ -204,6 +208,34 @@ def _make_users(street, communities, grids, units, groups, password):
         worker = add(f"grid_{grid.code[-4:]}", GRID_WORKER, f"{grid.community.name}{grid.name}网格员")
         worker.grids.set([grid])
     return users
+
+
+def build_grid_teams(grids, users, seed=7):
+    """Each grid's team: its full-time worker (with an account), two part-time workers and
+    two 楼门长 (building heads) known by name and phone."""
+    import random
+
+    from jiedao.geo.models import GridMember
+
+    rng = random.Random(seed)
+
+    def person():
+        name = rng.choice(places.SURNAMES) + "".join(rng.choice(places.GIVEN_CHARS) for _ in range(rng.randint(1, 2)))
+        phone = "1" + rng.choice("3578") + "".join(rng.choice("0123456789") for _ in range(9))
+        return name, phone
+
+    members = []
+    for grid in grids:
+        for user in grid.workers.order_by("username"):
+            members.append(GridMember(grid=grid, role=GridMember.Role.FULL_TIME, user=user))
+        for _ in range(2):
+            name, phone = person()
+            members.append(GridMember(grid=grid, role=GridMember.Role.PART_TIME, name=name, phone=phone))
+        for building in (1, 2):
+            name, phone = person()
+            members.append(GridMember(grid=grid, role=GridMember.Role.BUILDING_HEAD, name=name, phone=phone,
+                                      buildings=f"{building * 2 - 1}-{building * 2}号楼"))
+    GridMember.objects.bulk_create(members)
 
 
 def demo_street():

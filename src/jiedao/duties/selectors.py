@@ -79,6 +79,12 @@ def reduction(before: dt.date, after: dt.date, list_types=(ListType.STREET,)):
     return a, b, (None if a == 0 else (a - b) / a)
 
 
+def list_started_on():
+    """The day the first version of the list was written (Beijing time); None for an empty list."""
+    first = DutyVersion.objects.order_by("changed_at").values_list("changed_at", flat=True).first()
+    return timezone.localdate(first) if first else None
+
+
 def full_enforcement_share(day: dt.date):
     """Share of street items in force on a day for which the street holds full enforcement power."""
     versions = in_force_at(day, (ListType.STREET,))
@@ -212,3 +218,8 @@ def route_for(category, community_id=None, today=None) -> DutyRoute:
         "unit": unit.name if unit else _("（所在社区居委会，未确定社区）")}
     return DutyRoute(unit=unit, version=version, collaborators=collaborators, reason=reason,
                      negative=negative[0] if negative else None)
+
+
+def district_units():
+    """District departments a case blocked by the negative list can be sent up to (上报区级部门)."""
+    return list(Unit.objects.filter(kind=Unit.Kind.DISTRICT, active=True).order_by("code"))

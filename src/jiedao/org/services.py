@@ -65,8 +65,11 @@ def authenticate_token(key, now=None):
     if not key or len(key) > 200:
         return None
     now = now or timezone.now()
-    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(key)).first()
-    if token is None or token.expires_at <= now or not token.user.is_active:
+    try:
+        token = ApiToken.objects.select_related("user").get(key_hash=hash_token(key))
+    except ApiToken.DoesNotExist:
+        return None
+    if token.expires_at <= now or not token.user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -11,7 +11,7 @@ HOME_BY_ROLE = (
     ("dispatcher", "cases:dispatch"),
     ("operator", "cases:intake"),
     ("handler", "cases:workbench"),
-    ("grid", "cases:grid_report"),
+    ("grid", "geo:my_grid"),
     ("admin", "cases:overview"),
     ("resident", "web:portal"),
 )

@@ -54,3 +54,35 @@ def rates_chart(rows, width=720):
                                      f"{label_w + w + 4:.1f}", y + bar_h - 3, f"{value * 100:.0f}"))
     parts.append(mark_safe("</svg>"))
     return mark_safe("".join(str(p) for p in parts))
+
+
+def count_bars(rows, label, target=None, target_label="", width=720):
+    """Horizontal bars of counts, one per ``(name, count)`` row, with an optional dashed line
+    at ``target`` (e.g. the count a required reduction would leave)."""
+    label_w, right_pad, bar_h, gap, top = 120, 60, 40, 22, 12
+    plot_w = width - label_w - right_pad
+    largest = max([count for _name, count in rows] + [target or 0, 1])
+    legend_h = 26 if target is not None else 0
+    height = top + len(rows) * (bar_h + gap) + legend_h
+    parts = [format_html(
+        '<svg class="chart" viewBox="0 0 {} {}" width="100%" role="img" aria-label="{}" '
+        'xmlns="http://www.w3.org/2000/svg" font-size="15">', width, height, label)]
+    for index, (name, count) in enumerate(rows):
+        y = top + index * (bar_h + gap)
+        w = max(1.0, plot_w * count / largest) if count else 0
+        parts.append(format_html('<text x="{}" y="{}" text-anchor="end" fill="#111827">{}</text>',
+                                 label_w - 10, y + bar_h // 2 + 5, name))
+        parts.append(format_html('<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{} {}</title></rect>',
+                                 label_w, y, f"{w:.1f}", bar_h, "#9ca3af" if index == 0 else "#1d4ed8", name, count))
+        parts.append(format_html('<text x="{}" y="{}" fill="#111827" font-weight="700">{}</text>',
+                                 f"{label_w + w + 8:.1f}", y + bar_h // 2 + 5, count))
+    if target is not None:
+        x = label_w + plot_w * target / largest
+        bottom = top + len(rows) * (bar_h + gap) - gap + 6
+        parts.append(format_html(
+            '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#b91c1c" stroke-width="2" stroke-dasharray="6 4"/>',
+            f"{x:.1f}", top - 6, f"{x:.1f}", bottom))
+        parts.append(format_html('<text x="{}" y="{}" fill="#b91c1c" font-size="13" text-anchor="middle">{}</text>',
+                                 f"{x:.1f}", bottom + 16, target_label))
+    parts.append(mark_safe("</svg>"))
+    return mark_safe("".join(str(p) for p in parts))

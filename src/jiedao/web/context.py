@@ -10,7 +10,12 @@ STAFF_LINKS = (
     ("cases:dispatch", _("派单台"), ("dispatcher", "leader", "admin")),
     ("cases:intake", _("受理登记"), ("operator", "dispatcher", "admin")),
     ("cases:workbench", _("单位工作台"), ("handler",)),
+    ("geo:my_grid", _("我的网格"), ("grid",)),
     ("cases:grid_report", _("网格上报"), ("grid",)),
+    ("registry:persons", _("一户一档"), ("grid", "leader", "admin", "dispatcher")),
+    ("registry:assistance", _("帮扶清单"), ("grid", "leader", "admin", "dispatcher")),
+    ("common:access_log", _("访问审计"), ("admin",)),
+    ("geo:map", _("一图统览"), ("leader", "dispatcher", "operator", "handler", "grid", "admin")),
 )
 
 
@@ -24,8 +29,10 @@ def _links(request):
         for name, label, roles in STAFF_LINKS:
             if user.has_role(*roles):
                 links.append((reverse(name), label))
-        if user.has_role("admin"):
-            links.append((reverse("admin:index"), _("系统管理")))
+    # The responsibility list is public: everyone sees who is responsible for what.
+    links.append((reverse("duties:public"), _("权责清单")))
+    if user.is_authenticated and user.has_role("admin"):
+        links.append((reverse("admin:index"), _("系统管理")))
     path = request.path
     return [{"url": url, "label": label, "active": path == url or (url != "/" and path.startswith(url))}
             for url, label in links]

@@ -5,7 +5,10 @@ It does two things in one process, one after the other in a single loop:
 - runs the tasks waiting in the database queue (``django_tasks_db``'s worker, in
   batch mode: everything that is ready, then back to the loop);
 - every ``--interval`` seconds queues a deadline sweep (``sweep_deadlines_task``),
-  unless one is still waiting or running, so sweeps never pile up.
+  unless one is still waiting or running, so sweeps never pile up; and, once a day,
+  the anonymisation of reporters on long-closed cases (``anonymise_task``);
+- every round, a webhook delivery round when new case events or due deliveries wait
+  (``open311.tasks``).
 
 Each sweep logs one line with its counts. SIGTERM or SIGINT (Ctrl+C) stops it
 gracefully: a task in hand is finished, then the command exits with code 0; a
@@ -29,7 +32,8 @@ from django.utils.translation import gettext as _
 from django_tasks_db.management.commands.db_worker import Worker
 
 from jiedao.cases import services
-from jiedao.cases.tasks import describe_sweep, enqueue_sweep_if_idle
+from jiedao.cases.tasks import describe_sweep, enqueue_anonymise_if_due, enqueue_sweep_if_idle
+from jiedao.open311.tasks import enqueue_deliveries_if_due
 
 logger = logging.getLogger("jiedao.worker")
 
@@ -90,10 +94,12 @@ class Command(BaseCommand):
             if now >= next_sweep:
                 try:
                     enqueue_sweep_if_idle()
+                    enqueue_anonymise_if_due()
                     next_sweep = now + interval
                 except OperationalError as error:  # e.g. the database is busy: try again soon
                     logger.warning(_("巡检排队失败，稍后重试：%(error)s") % {"error": error})
                     next_sweep = now + POLL_SECONDS
+            enqueue_deliveries_if_due()  # webhook deliveries that are due, every round
             if self.stopping:
                 break
             self.worker.running = True

@@ -19,10 +19,9 @@ from jiedao.demo.builder import DEMO_ACCOUNTS, DEMO_PASSWORD
 
 
 def _sqlite_path():
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.sqlite3":
+    if connections["default"].vendor != "sqlite":
         return None
-    return Path(db["NAME"])
+    return Path(settings.DATABASES["default"]["NAME"])
 
 
 class Command(BaseCommand):
@@ -75,7 +74,7 @@ class Command(BaseCommand):
 
         demo = builder.demo_street()
         if demo is None:
-            self.stdout.write("正在建立示范街道：8个社区、40个网格、承办单位、分类、权责清单（含历史版本）、演示账号……")
+            self.stdout.write("正在建立示范街道：8个社区、40个网格、承办单位、网格队伍、分类、权责清单（含历史版本）、约3000户一户一档、演示账号……")
             builder.build()
         if Case.objects.exists():
             self.stdout.write(f"沿用已有演示数据库（{Case.objects.count():,} 件工单）。需要重建请加 --reset。")

@@ -1,0 +1,200 @@
+"""Reads of the shared tables: the state of the field keys, and the access log."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.db.models import ExpressionWrapper, F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from . import crypto
+from .errors import NotAllowed
+from .models import AccessLog
+
+# --- encrypted values ------------------------------------------------------------------
+
+BATCH = 1000
+
+
+def raw_column(name):
+    """The column as stored (the token), not decrypted by the field."""
+    return ExpressionWrapper(F(name), output_field=models.TextField())
+
+
+def with_values(fields):
+    """Rows holding at least one encrypted value among ``fields``."""
+    condition = None
+    for f in fields:
+        one = Q(**{f"{f.attname}__isnull": False}) & ~Q(**{f.attname: ""})
+        condition = one if condition is None else condition | one
+    return condition
+
+
+def raw_rows(model, fields, after=None, limit=BATCH, queryset=None):
+    """A batch of ``{"pk": …, "raw_<attname>": token}`` rows in key order, after ``after``."""
+    qs = queryset if queryset is not None else model._base_manager.all()
+    qs = qs.filter(with_values(fields)).order_by("pk")
+    if after is not None:
+        qs = qs.filter(pk__gt=after)
+    annotations = {f"raw_{f.attname}": raw_column(f.attname) for f in fields}
+    return list(qs.annotate(**annotations).values("pk", *annotations)[:limit])
+
+
+@dataclass
+class FieldKeyCount:
+    model: str
+    field: str
+    total: int = 0
+    current: int = 0
+    older: int = 0
+    unreadable: int = 0
+
+
+@dataclass
+class KeyStatus:
+    source: str  # "env" or "file"
+    path: str
+    key_count: int
+    fields: list = field(default_factory=list)
+
+    @property
+    def total(self):
+        return sum(f.total for f in self.fields)
+
+    @property
+    def current(self):
+        return sum(f.current for f in self.fields)
+
+    @property
+    def older(self):
+        return sum(f.older for f in self.fields)
+
+    @property
+    def unreadable(self):
+        return sum(f.unreadable for f in self.fields)
+
+
+def key_status(batch=BATCH):
+    """How many encrypted values each field holds, and under which key: the current
+    (first) key, an older one, or none of the configured keys (unreadable)."""
+    source = crypto.field_key_source()
+    keys = crypto.field_keys()
+    status = KeyStatus(source=source.kind, path=str(source.path or ""), key_count=len(keys))
+    for model, fields in crypto.encrypted_fields():
+        counts = {f.attname: FieldKeyCount(model._meta.label, f.attname) for f in fields}
+        last = None
+        while True:
+            rows = raw_rows(model, fields, after=last, limit=batch)
+            if not rows:
+                break
+            last = rows[-1]["pk"]
+            for row in rows:
+                for f in fields:
+                    token = row[f"raw_{f.attname}"]
+                    if not token:
+                        continue
+                    count = counts[f.attname]
+                    count.total += 1
+                    position = crypto.key_position(token)
+                    if position == 0:
+                        count.current += 1
+                    elif position is None:
+                        count.unreadable += 1
+                    else:
+                        count.older += 1
+        status.fields.extend(counts.values())
+    return status
+
+
+# --- the access log ----------------------------------------------------------------------
+
+def may_review_access_log(user) -> bool:
+    return user is not None and user.is_authenticated and user.has_role("admin")
+
+
+def logged_object_types():
+    """``(label_lower, name)`` of the kinds of records whose personal data can be shown
+    unmasked: every model holding encrypted values."""
+    return [(model._meta.label_lower, str(model._meta.verbose_name)) for model, _fields in crypto.encrypted_fields()]
+
+
+def _local_day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_default_timezone())
+
+
+def access_log_queryset(user, *, username="", date_from=None, date_to=None, object_type=""):
+    """The access log as the reviewer filters it, newest first. Administrators only."""
+    if not may_review_access_log(user):
+        raise NotAllowed(_("只有系统管理员可以查看个人信息查看记录。"))
+    qs = AccessLog.objects.select_related("user").order_by("-id")
+    if username:
+        qs = qs.filter(user__username=username.strip())
+    if date_from:
+        qs = qs.filter(at__gte=_local_day_start(date_from))
+    if date_to:
+        qs = qs.filter(at__lt=_local_day_start(date_to + dt.timedelta(days=1)))
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    return qs
+
+
+def access_log_page(user, *, before=None, limit=50, **filters):
+    """One page of the log, keyed by id (newest first): ``(rows, next_before)``.
+    Each row carries ``object_label`` (a case's number where it is a case) and
+    ``field_labels``. A fixed number of queries whatever the page holds."""
+    qs = access_log_queryset(user, **filters)
+    if before:
+        qs = qs.filter(id__lt=before)
+    limit = max(1, min(int(limit), 500))
+    rows = list(qs[: limit + 1])
+    next_before = rows[limit - 1].id if len(rows) > limit else None
+    rows = rows[:limit]
+    describe(rows)
+    return rows, next_before
+
+
+# Where the unmasked view happened, as written by the callers of ``log_unmasked_view``.
+PURPOSE_LABELS = {
+    "case page": _lazy("工单页面"),
+    "api": _lazy("接口"),
+    "admin": _lazy("管理后台"),
+    "grid page": _lazy("网格页面"),
+    "assistance list": _lazy("帮扶清单"),
+}
+
+
+def describe(rows):
+    """Adds readable labels to log rows: field names and, for cases, the case number."""
+    from django.apps import apps
+
+    case_ids = [r.object_id for r in rows if r.object_type == "cases.case" and r.object_id.isdigit()]
+    numbers = {}
+    if case_ids:
+        from jiedao.cases.models import Case
+
+        numbers = {str(pk): number for pk, number in Case.objects.filter(pk__in=case_ids).values_list("pk", "number")}
+    models_by_label = {}
+    for row in rows:
+        model = models_by_label.get(row.object_type)
+        if model is None and row.object_type not in models_by_label:
+            try:
+                model = apps.get_model(row.object_type)
+            except (LookupError, ValueError):
+                model = None
+            models_by_label[row.object_type] = model
+        row.type_label = str(model._meta.verbose_name) if model else row.object_type
+        row.case_number = numbers.get(row.object_id) if row.object_type == "cases.case" else None
+        row.purpose_label = str(PURPOSE_LABELS.get(row.purpose, row.purpose))
+        row.field_labels = [_field_label(model, name) for name in row.fields.split(",") if name]
+    return rows
+
+
+def _field_label(model, name):
+    if model is None:
+        return name
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except Exception:  # a field renamed since the row was written
+        return name

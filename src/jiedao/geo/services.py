@@ -1,0 +1,157 @@
+"""Every write of the geo app: importing boundaries from GeoJSON and patrol check-ins."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, ValidationFailed
+from jiedao.org.models import Community, District, Grid, Street
+
+from . import locate as locator
+from . import validation
+from .models import CommunityArea, PatrolCheckIn, StreetArea
+
+# A patrol left open longer than this is treated as ended (the worker forgot to check out).
+PATROL_MAX_HOURS = 12
+MAX_NOTE = 200
+
+
+@dataclass
+class ImportResult:
+    level: str
+    created: list = field(default_factory=list)
+    updated: list = field(default_factory=list)
+
+    @property
+    def total(self):
+        return len(self.created) + len(self.updated)
+
+
+def _may_import(user):
+    # ``None`` is the operator at the command line (who already holds the server).
+    if user is not None and not (user.is_authenticated and user.has_role("admin")):
+        raise NotAllowed(_("只有系统管理员可以导入边界。"))
+
+
+def import_geojson(user, data, level) -> ImportResult:
+    """Import a GeoJSON FeatureCollection of one level (street | community | grid).
+
+    All or nothing: every feature is checked first (geometry, code rule, parent,
+    duplicates, overlaps); one error refuses the whole file and nothing is written.
+    Features whose code exists already update that row (name, parent, boundary)."""
+    _may_import(user)
+    features, errors = validation.check(data, level)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    result = ImportResult(level=level)
+    with transaction.atomic():
+        for feature in features:
+            created = _WRITERS[level](feature)
+            (result.created if created else result.updated).append(feature.code)
+        if level == "grid":
+            transaction.on_commit(locator.invalidate)
+    return result
+
+
+def _write_grid(feature):
+    grid, created = Grid.objects.update_or_create(
+        code=feature.code,
+        defaults={"community": feature.parent, "name": feature.name, "boundary": feature.geometry},
+    )
+    return created
+
+
+def _write_community(feature):
+    community, created = Community.objects.update_or_create(
+        code=feature.code, defaults={"street": feature.parent, "name": feature.name})
+    CommunityArea.objects.update_or_create(community=community, defaults={"boundary": feature.geometry})
+    return created
+
+
+def _write_street(feature):
+    district = feature.parent
+    if district is None:
+        district = District.objects.create(code=feature.parent_code, name=feature.extra["district_name"])
+    street, created = Street.objects.update_or_create(
+        code=feature.code, defaults={"district": district, "name": feature.name})
+    StreetArea.objects.update_or_create(street=street, defaults={"boundary": feature.geometry})
+    return created
+
+
+_WRITERS = {"grid": _write_grid, "community": _write_community, "street": _write_street}
+
+
+# --- patrol (巡查打卡) ---------------------------------------------------------
+
+def open_patrol_start(user, now=None):
+    """The ``start`` check-in of the user's patrol in progress, or None."""
+    now = now or timezone.now()
+    last = PatrolCheckIn.objects.filter(user=user).order_by("-at", "-id").first()
+    if last is None or last.kind == PatrolCheckIn.Kind.END:
+        return None
+    if now - last.at > dt.timedelta(hours=PATROL_MAX_HOURS):
+        return None
+    return (PatrolCheckIn.objects.filter(user=user, kind=PatrolCheckIn.Kind.START, at__lte=last.at)
+            .order_by("-at", "-id").first())
+
+
+def check_in(user, kind, *, lat=None, lng=None, grid_code="", note="", at=None) -> PatrolCheckIn:
+    """Record a patrol check-in: ``start`` (开始巡查), ``point`` (途中打卡) or ``end``
+    (结束巡查). The position comes from the phone; without it (no signal, refused),
+    the worker names the grid and says where they are in the note."""
+    if user is None or not user.is_authenticated or not user.has_role("grid"):
+        raise NotAllowed(_("只有网格员可以巡查打卡。"))
+    if kind not in PatrolCheckIn.Kind.values:
+        raise ValidationFailed("kind", _("打卡类型“%(kind)s”无效。") % {"kind": kind})
+    now = at or timezone.now()
+    errors = FieldErrors()
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        errors.add("note", _("说明不能超过%(max)d个字。") % {"max": MAX_NOTE})
+    if lat in ("", None) and lng in ("", None):
+        lat = lng = None
+    else:
+        try:
+            lat, lng = float(lat), float(lng)
+        except (TypeError, ValueError):
+            errors.add("lat", _("经纬度必须是数字。"))
+            lat = lng = None
+        else:
+            if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+                errors.add("lat", _("经纬度超出范围：纬度在 -90 到 90 之间，经度在 -180 到 180 之间。"))
+                lat = lng = None
+    my_grids = {g.code: g for g in user.grids.all()}
+    grid = None
+    if grid_code:
+        grid = my_grids.get(grid_code)
+        if grid is None:
+            errors.add("grid", _("网格“%(code)s”不是您负责的网格。") % {"code": grid_code})
+    if lat is None and not errors and not note:
+        errors.add("note", _("没有定位时，请写明您所在的位置（如“东湖小区3号楼”）。"))
+    errors.raise_if_any()
+
+    located = locator.locate(lat, lng) if lat is not None else None
+    if grid is None:
+        if located is not None and located.code in my_grids:
+            grid = my_grids[located.code]
+        elif len(my_grids) == 1:
+            grid = next(iter(my_grids.values()))
+    inside = None if lat is None else (located is not None and grid is not None and located.pk == grid.pk)
+
+    with transaction.atomic():
+        # Serialise one worker's check-ins so that two taps cannot both start a patrol.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        started = open_patrol_start(user, now)
+        if kind == PatrolCheckIn.Kind.START and started is not None:
+            raise InvalidTransition(_("巡查已于 %(time)s 开始，请先结束本次巡查。")
+                                    % {"time": timezone.localtime(started.at).strftime("%H:%M")})
+        if kind != PatrolCheckIn.Kind.START and started is None:
+            raise InvalidTransition(_("还没有开始巡查，请先点“开始巡查”。"))
+        if kind != PatrolCheckIn.Kind.START and grid is None:
+            grid = started.grid
+        return PatrolCheckIn.objects.create(user=user, grid=grid, kind=kind, at=now, lat=lat, lng=lng,
+                                            inside=inside, note=note)

@@ -1,0 +1,278 @@
+"""Reads for the open interfaces: services, public requests and their updates, the
+case export and the webhook history. Open311 reads are public: they carry only
+public fields, never the reporter's name, phone or e-mail, and the address masked."""
+
+import datetime as dt
+import re
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiedao.cases import states
+from jiedao.cases.models import Case, CaseEvent, Category, Rating
+from jiedao.common.masking import mask_address, mask_id_number, mask_phone
+from jiedao.org.models import Street
+
+from . import statuses
+from .formats import Open311Error
+from .models import ApiKey, Delivery, Open311Request, ServiceAttribute, Webhook
+
+# GeoReport v2: without dates the list covers the last 90 days, and no list is longer
+# than 1000 requests.
+WINDOW = dt.timedelta(days=90)
+MAX_REQUESTS = 1000
+
+# Phone numbers and identity numbers typed into free text are masked before it is published.
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
+_LANDLINE_IN_TEXT = re.compile(r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)")
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+
+
+def public_text(text):
+    """Free text as it may be published: phone and identity numbers masked."""
+    if not text:
+        return ""
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()), text)
+    text = _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group()[-11:]), text)
+    return _LANDLINE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
+
+
+# --- jurisdictions and keys ------------------------------------------------------------
+
+def check_jurisdiction(jurisdiction_id):
+    """One installation is one jurisdiction; the codes of its streets (and their
+    districts) are accepted as ``jurisdiction_id``."""
+    if jurisdiction_id is None:
+        return
+    known = Street.objects.filter(Q(code=jurisdiction_id) | Q(district__code=jurisdiction_id)).exists()
+    if not known:
+        raise Open311Error(404, _("jurisdiction_id“%(value)s”不存在。") % {"value": jurisdiction_id})
+
+
+def key_for(plain):
+    """The active key whose hash matches, or None."""
+    from .services import hash_key
+
+    if not plain:
+        return None
+    return ApiKey.objects.select_related("user").filter(key_hash=hash_key(plain), active=True).first()
+
+
+# --- services ---------------------------------------------------------------------------
+
+def _categories():
+    return {c.pk: c for c in Category.objects.all()}
+
+
+def _top(category, by_id):
+    node = category
+    while node.parent_id is not None and node.parent_id in by_id:
+        node = by_id[node.parent_id]
+    return node
+
+
+def _path(category, by_id):
+    names, node = [category.name], category
+    while node.parent_id is not None and node.parent_id in by_id:
+        node = by_id[node.parent_id]
+        names.append(node.name)
+    return list(reversed(names))
+
+
+def service_categories():
+    """The active leaf categories, in code order: each is one Open311 service."""
+    by_id = _categories()
+    parents = {c.parent_id for c in by_id.values() if c.parent_id is not None and c.active}
+    leaves = [c for c in by_id.values() if c.active and c.pk not in parents]
+    return sorted(leaves, key=lambda c: c.code), by_id
+
+
+def _service_description(category):
+    return _("%(path)s。响应时限 %(hours)s 小时，办结时限 %(days)d 个工作日。") % {
+        "path": category.path_name, "hours": f"{category.response_hours:g}", "days": category.completion_workdays}
+
+
+def services():
+    leaves, by_id = service_categories()
+    with_attributes = set(ServiceAttribute.objects.values_list("category_id", flat=True).distinct())
+    rows = []
+    for category in leaves:
+        rows.append({
+            "service_code": category.code,
+            "service_name": category.name,
+            "description": _service_description(category),
+            "metadata": category.pk in with_attributes,
+            "type": "realtime",
+            "keywords": ", ".join(_path(category, by_id)),
+            "group": _top(category, by_id).name,
+        })
+    return rows
+
+
+def service(code):
+    """The active leaf category with this code, or 404."""
+    category = Category.objects.filter(code=code, active=True).first()
+    if category is None or category.children.filter(active=True).exists():
+        raise Open311Error(404, _("service_code“%(code)s”不存在。") % {"code": code})
+    return category
+
+
+def attributes_of(category):
+    return list(ServiceAttribute.objects.filter(category=category).order_by("order", "id"))
+
+
+def service_definition(code):
+    category = service(code)
+    attributes = []
+    for attribute in attributes_of(category):
+        attributes.append({
+            "variable": attribute.variable,
+            "code": attribute.code,
+            "datatype": attribute.datatype,
+            "required": attribute.required,
+            "datatype_description": attribute.datatype_description or None,
+            "order": attribute.order,
+            "description": attribute.description,
+            "values": [{"key": key, "name": name} for key, name in attribute.values],
+        })
+    return {"service_code": category.code, "attributes": attributes}
+
+
+# --- requests ---------------------------------------------------------------------------
+
+def _request_rows():
+    return Case.objects.select_related("category", "unit", "open311")
+
+
+def request_out(case):
+    """One case as an Open311 service request: public fields only."""
+    # A case not sent through Open311 has no such row (the missing relation is an AttributeError).
+    extra = getattr(case, "open311", None)
+    return {
+        "service_request_id": case.number,
+        "status": statuses.status_of(case.status),
+        "status_notes": str(case.get_status_display()),
+        "service_name": case.category.name if case.category_id else "",
+        "service_code": case.category.code if case.category_id else "",
+        "description": public_text(case.description),
+        "agency_responsible": case.unit.name if case.unit_id else "",
+        "service_notice": "",
+        "requested_datetime": case.created_at,
+        "updated_datetime": case.updated_at,
+        "expected_datetime": case.completion_due,
+        "address": mask_address(case.address),
+        "address_id": extra.address_id if extra else "",
+        "zipcode": "",
+        "lat": case.lat,
+        "long": case.lng,
+        "media_url": extra.media_url if extra else "",
+    }
+
+
+def request_by_id(number):
+    case = _request_rows().filter(number=number).first()
+    if case is None:
+        raise Open311Error(404, _("service_request_id“%(id)s”不存在。") % {"id": number})
+    return case
+
+
+def date_window(start, end, now=None):
+    """(start, end) of a search: both given → that range, at most 90 days; one given →
+    90 days from or up to it; none → the last 90 days."""
+    if start and end and end < start:
+        raise Open311Error(400, _("end_date 不能早于 start_date。"))
+    if start and end:
+        if end - start > WINDOW:
+            raise Open311Error(400, _("start_date 与 end_date 之间不能超过90天。"))
+        return start, end
+    if start:
+        return start, start + WINDOW
+    if end:
+        return end - WINDOW, end
+    now = now or timezone.now()
+    return now - WINDOW, now
+
+
+def requests(*, ids=None, codes=None, start=None, end=None, status=None, now=None):
+    """GET requests: by ids (then the other filters are ignored, as the standard says), or
+    by service codes, Open311 status and the date window; newest first, at most 1000."""
+    rows = _request_rows()
+    if ids:
+        rows = rows.filter(number__in=ids[:MAX_REQUESTS])
+        return list(rows.order_by("-created_at", "-id"))
+    start, end = date_window(start, end, now)
+    rows = rows.filter(created_at__gte=start, created_at__lte=end)
+    if codes:
+        rows = rows.filter(category__code__in=codes)
+    if status:
+        wanted = [s for value in status for s in statuses.BY_STATUS[value]]
+        rows = rows.filter(status__in=wanted)
+    return list(rows.order_by("-created_at", "-id")[:MAX_REQUESTS])
+
+
+def token(value):
+    found = Open311Request.objects.select_related("case").filter(token=value).first()
+    if found is None:
+        raise Open311Error(404, _("token“%(token)s”不存在。") % {"token": value})
+    return found
+
+
+# --- updates (the servicerequestupdates extension) -------------------------------------
+
+def _update_description(event):
+    label = states.action_label(event.action)
+    if event.action == "dispatch" and event.unit_id:
+        return _("%(label)s：%(unit)s") % {"label": label, "unit": event.unit.name}
+    if event.action == "resolve" and event.note:
+        return _("%(label)s：%(note)s") % {"label": label, "note": public_text(event.note)}
+    if event.action == "rate":
+        satisfaction = event.data.get("satisfaction")
+        if satisfaction in Rating.Satisfaction.values:
+            return _("%(label)s：%(value)s") % {"label": label, "value": Rating.Satisfaction(satisfaction).label}
+    if event.action == "merge" and event.data.get("master"):
+        return _("%(label)s：并入 %(master)s") % {"label": label, "master": event.data["master"]}
+    if event.action == statuses.UPDATE_ACTION:
+        return public_text(event.note)
+    return label
+
+
+def update_out(event):
+    status = statuses.extended_of(event.to_status)
+    if event.action == statuses.UPDATE_ACTION:
+        status = event.data.get("status") or status
+    media_url = event.data.get("media_url", "") if event.action == statuses.UPDATE_ACTION else ""
+    return {
+        "update_id": str(event.pk),
+        "service_request_id": event.case.number,
+        "status": status,
+        "updated_datetime": event.at,
+        "description": _update_description(event),
+        "media_url": media_url,
+    }
+
+
+def updates(*, start=None, end=None, ids=None, now=None):
+    """Public steps of the cases in the window, oldest first (so that a client can page on
+    by passing the last ``updated_datetime`` as the next ``start_date``), at most 1000."""
+    start, end = date_window(start, end, now)
+    events = (CaseEvent.objects.filter(action__in=statuses.PUBLIC_ACTIONS, at__gte=start, at__lte=end)
+              .select_related("case", "unit"))
+    if ids:
+        events = events.filter(case__number__in=ids)
+    return list(events.order_by("at", "id")[:MAX_REQUESTS])
+
+
+# --- webhooks -----------------------------------------------------------------------------
+
+def webhook_overview(limit=50):
+    """Every webhook with its delivery counts, and the latest deliveries."""
+    from django.db.models import Count
+
+    hooks = list(Webhook.objects.annotate(
+        n_pending=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.PENDING)),
+        n_delivered=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.DELIVERED)),
+        n_failed=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.FAILED)),
+    ).order_by("name", "id"))
+    latest = list(Delivery.objects.select_related("webhook").order_by("-id")[:limit])
+    return hooks, latest

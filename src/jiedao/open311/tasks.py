@@ -1,0 +1,57 @@
+"""Webhook deliveries, sent by ``jiedao worker`` through Django's tasks API."""
+
+import datetime as dt
+import logging
+
+from django.db import OperationalError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tasks import TaskResultStatus, task
+
+from . import services
+from .models import Delivery
+
+logger = logging.getLogger("jiedao.worker")
+
+# A delivery round still RUNNING after this long was left by a worker that died.
+STALE_AFTER = dt.timedelta(minutes=5)
+
+
+def describe(counts: dict) -> str:
+    return _("Webhook 推送：送达 %(delivered)d，待重试 %(retry)d，放弃 %(failed)d。") % {
+        "delivered": counts.get("delivered", 0), "retry": counts.get("retry", 0), "failed": counts.get("failed", 0)}
+
+
+@task()
+def deliver_webhooks_task():
+    """Send the webhook deliveries that are due (signed, retried with back-off)."""
+    counts = services.deliver_due()
+    if any(counts.values()):
+        logger.info(describe(counts))
+    return counts
+
+
+def deliveries_due(now=None):
+    now = now or timezone.now()
+    return Delivery.objects.filter(status=Delivery.Status.PENDING, next_try_at__lte=now, webhook__active=True)
+
+
+def enqueue_deliveries_if_due(now=None, stale_after=STALE_AFTER):
+    """Queue one delivery round when a delivery is due or new case events wait for an
+    active webhook, and no round is waiting or running. The worker asks every second;
+    the questions are small indexed queries (none when no webhook is registered)."""
+    from django_tasks_db.models import DBTaskResult
+
+    now = now or timezone.now()
+    try:
+        if not (deliveries_due(now).exists() or services.new_events_waiting()):
+            return None
+        waiting = DBTaskResult.objects.filter(task_path=deliver_webhooks_task.module_path)
+        busy = waiting.filter(status=TaskResultStatus.READY) | waiting.filter(
+            status=TaskResultStatus.RUNNING, started_at__gte=now - stale_after)
+        if busy.exists():
+            return None
+        return deliver_webhooks_task.enqueue()
+    except OperationalError as error:  # the database is busy: the next round asks again
+        logger.warning(_("Webhook 推送排队失败，稍后重试：%(error)s") % {"error": error})
+        return None

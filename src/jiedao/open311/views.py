@@ -1,0 +1,227 @@
+"""Open311 GeoReport v2 at /open311/v2/ (and the discovery document), the case export
+page and the webhook history page. Thin: parse, call a selector or a service, render."""
+
+import re
+from functools import wraps
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from jiedao.cases.models import Category, Status
+from jiedao.common.errors import DomainError, NotAllowed, NotFound, ValidationFailed
+from jiedao.org.models import Street, Unit
+from jiedao.web.access import role_required
+
+from . import formats, selectors, services, statuses
+from .formats import Open311Error
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+# When this discovery document last changed in substance (a new method or format).
+CHANGESET = "2026-11-23T00:00:00+08:00"
+_ATTRIBUTE = re.compile(r"^attribute\[(?P<code>[^\]]+)\](?:\[\])?$")
+EXPORT_ROLES = ("operator", "dispatcher", "handler", "grid", "leader", "admin")
+
+
+def _params(query):
+    """Parameters with surrounding spaces removed; empty ones are treated as absent."""
+    out = {}
+    for key in query:
+        if _ATTRIBUTE.match(key):
+            continue
+        value = query.get(key, "").strip()
+        if value:
+            out[key] = value
+    return out
+
+
+def _attributes(query):
+    given = {}
+    for key in query:
+        match = _ATTRIBUTE.match(key)
+        if match:
+            given.setdefault(match["code"], []).extend(v.strip() for v in query.getlist(key))
+    return given
+
+
+def _list(value):
+    return [part.strip() for part in value.split(",") if part.strip()] if value else []
+
+
+def _date(params, name):
+    if name not in params:
+        return None
+    try:
+        return services.parse_datetime(params[name])
+    except ValueError:
+        raise Open311Error(400, _("%(name)s 不是有效的 ISO 8601 时间（例如 2026-11-18T09:30:00+08:00）。")
+                           % {"name": name}) from None
+
+
+# Our field names in the standard's words, for error messages.
+FIELD_NAMES = {"reporter_phone": "phone", "reporter_name": "first_name/last_name", "lng": "long",
+               "address": "address_string", "category": "service_code"}
+
+
+def _domain_error(exc):
+    if isinstance(exc, ValidationFailed):
+        return Open311Error(400, *[
+            f"{FIELD_NAMES.get(e['field'], e['field'])}: {e['message']}" if e.get("field") else e["message"]
+            for e in exc.errors])
+    if isinstance(exc, NotAllowed):
+        return Open311Error(403, exc.message)
+    if isinstance(exc, NotFound):
+        return Open311Error(404, exc.message)
+    return Open311Error(400, getattr(exc, "message", str(exc)))
+
+
+def open311(*methods):
+    """An Open311 endpoint: ``fmt`` from the URL (xml or json), the methods it answers,
+    the jurisdiction checked, and every failure answered as the standard's error list."""
+
+    def decorator(view):
+        @csrf_exempt
+        @wraps(view)
+        def wrapped(request, *args, fmt, **kwargs):
+            fmt = fmt.lower()
+            try:
+                if fmt not in formats.CONTENT_TYPES:
+                    raise Open311Error(400, _("不支持的格式“%(fmt)s”，请用 .xml 或 .json。") % {"fmt": fmt})
+                if request.method not in methods:
+                    error = Open311Error(405, _("此地址不支持 %(method)s 请求。") % {"method": request.method})
+                    response = formats.error_response(fmt, error)
+                    response["Allow"] = ", ".join(methods)
+                    return response
+                query = request.POST if request.method == "POST" else request.GET
+                params = _params(query)
+                selectors.check_jurisdiction(params.get("jurisdiction_id"))
+                return view(request, fmt, params, query, *args, **kwargs)
+            except Open311Error as error:
+                return formats.error_response(fmt, error)
+            except DomainError as exc:
+                return formats.error_response(fmt, _domain_error(exc))
+
+        return wrapped
+
+    return decorator
+
+
+def discovery(request, fmt):
+    fmt = fmt.lower()
+    if fmt not in formats.CONTENT_TYPES:
+        return formats.error_response("xml", Open311Error(400, _("不支持的格式“%(fmt)s”，请用 .xml 或 .json。")
+                                                          % {"fmt": fmt}))
+    streets = "、".join(Street.objects.order_by("code").values_list("name", flat=True)) or _("本街道")
+    data = {
+        "changeset": CHANGESET,
+        "contact": _("%(streets)s 接诉即办（街道指挥中心）") % {"streets": streets},
+        "key_service": _("api_key 由系统管理员在管理后台或用 jiedao open311 keys create 名称 发放。"),
+        "endpoints": [{
+            "specification": SPECIFICATION,
+            "url": request.build_absolute_uri(reverse("open311:root")),
+            "changeset": CHANGESET,
+            "type": "production",
+            "formats": list(formats.CONTENT_TYPES_PLAIN),
+        }],
+    }
+    return formats.respond(fmt, "discovery", data)
+
+
+def root(request):
+    """/open311/v2/ itself: where the methods are."""
+    return HttpResponse(
+        "Open311 GeoReport v2: discovery at ../discovery.xml; services.xml, services/{code}.xml, requests.xml, "
+        "requests/{id}.xml, tokens/{token}.xml, servicerequestupdates.xml (and .json).\n",
+        content_type="text/plain; charset=utf-8")
+
+
+@open311("GET")
+def service_list(request, fmt, params, query):
+    return formats.respond(fmt, "services", selectors.services(), item_tag="service")
+
+
+@open311("GET")
+def service_definition(request, fmt, params, query, code):
+    return formats.respond(fmt, "service_definition", selectors.service_definition(code))
+
+
+@open311("GET", "POST")
+def request_list(request, fmt, params, query):
+    if request.method == "POST":
+        key = services.authenticate(params.get("api_key"))
+        case, extra = services.submit_request(key, params, _attributes(query))
+        item = {"service_request_id": case.number, "token": extra.token,
+                "service_notice": services.service_notice(case), "account_id": extra.account_id or None}
+        return formats.respond(fmt, "service_requests", [item], item_tag="request", status=201)
+    ids = _list(params.get("service_request_id"))
+    codes = _list(params.get("service_code"))
+    wanted = [s.lower() for s in _list(params.get("status"))]
+    bad = [s for s in wanted if s not in statuses.BY_STATUS]
+    if bad:
+        raise Open311Error(400, _("status“%(value)s”无效，应为 open 或 closed（可用逗号分隔）。")
+                           % {"value": ",".join(bad)})
+    rows = selectors.requests(ids=ids, codes=codes, start=_date(params, "start_date"),
+                              end=_date(params, "end_date"), status=wanted)
+    return formats.respond(fmt, "service_requests", [selectors.request_out(c) for c in rows], item_tag="request")
+
+
+@open311("GET")
+def request_detail(request, fmt, params, query, number):
+    case = selectors.request_by_id(number)
+    return formats.respond(fmt, "service_requests", [selectors.request_out(case)], item_tag="request")
+
+
+@open311("GET")
+def token_detail(request, fmt, params, query, token):
+    found = selectors.token(token)
+    item = {"service_request_id": found.case.number, "token": found.token}
+    return formats.respond(fmt, "service_requests", [item], item_tag="request")
+
+
+@open311("GET", "POST")
+def request_updates(request, fmt, params, query):
+    if request.method == "POST":
+        key = services.authenticate(params.get("api_key"))
+        event = services.post_update(key, params)
+        return formats.respond(fmt, "service_request_updates", [{"update_id": str(event.pk)}],
+                               item_tag="request_update")
+    events = selectors.updates(start=_date(params, "start_date"), end=_date(params, "end_date"),
+                               ids=_list(params.get("service_request_id")))
+    return formats.respond(fmt, "service_request_updates", [selectors.update_out(e) for e in events],
+                           item_tag="request_update")
+
+
+# --- the case export page ---------------------------------------------------------------------
+
+@role_required(*EXPORT_ROLES)
+def export_page(request):
+    """A form with the filters; ``?download=csv|xlsx`` returns the file."""
+    values = {name: request.GET.get(name, "").strip() for name in ("status", "unit", "category", "month")}
+    error = None
+    fmt = request.GET.get("download", "")
+    if fmt:
+        try:
+            filename, content_type, data = services.export_cases(request.user, fmt, **values)
+        except (ValidationFailed, NotAllowed) as exc:
+            error = exc
+        else:
+            response = HttpResponse(data, content_type=content_type)
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            return response
+    context = {
+        "values": values,
+        "errors": getattr(error, "errors", None) or ([{"message": error.message}] if error else []),
+        "statuses": [("open", _("未结案（全部在办）"))] + list(Status.choices),
+        "units": Unit.objects.filter(active=True).order_by("code"),
+        "categories": Category.objects.filter(level__lte=2, active=True).order_by("code"),
+    }
+    return render(request, "open311/export.html", context, status=422 if error else 200)
+
+
+@role_required("admin")
+def webhook_page(request):
+    hooks, latest = selectors.webhook_overview()
+    return render(request, "open311/webhooks.html", {"hooks": hooks, "latest": latest,
+                                                     "event_labels": services.EVENT_LABELS})
