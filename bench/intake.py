@@ -242,7 +242,9 @@ def _proc_stats():
         except OSError:
             continue
         fields = data[data.rindex(")") + 2:].split()  # fields from the 3rd (state) on
-        yield int(entry), int(fields[1]), int(fields[2]), int(fields[11]) + int(fields[12])  # utime + stime
+        # utime + stime, and cutime + cstime: the time of children it has reaped, so
+        # that a PostgreSQL backend or a gunicorn worker that ends is still counted.
+        yield int(entry), int(fields[1]), int(fields[2]), sum(int(v) for v in fields[11:15])
 
 
 def group_cpu_seconds(pgid):
@@ -288,7 +290,24 @@ def _delta(a, b):
     return b - a if a is not None and b is not None else None
 
 
-def drive_api(port, token, clients, seconds, warmup, server_pgid=None, db_pid=None):
+def lock_waits(url, until, interval=0.02):
+    """Mean number of PostgreSQL sessions waiting for a lock (row or transaction), sampled
+    until ``until``: how much the writers queue behind each other."""
+    try:
+        import psycopg
+
+        samples = []
+        with psycopg.connect(url, autocommit=True) as conn:
+            while time.monotonic() < until:
+                samples.append(conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").fetchone()[0])
+                time.sleep(interval)
+        return statistics.mean(samples) if samples else None
+    except Exception:  # noqa: BLE001 - the figure is optional
+        return None
+
+
+def drive_api(port, token, clients, seconds, warmup, server_pgid=None, db_pid=None, database_url=None):
     start_at = time.monotonic() + 1.0  # let every process connect first
     measure_from = start_at + warmup
     stop_at = measure_from + seconds
@@ -297,6 +316,7 @@ def drive_api(port, token, clients, seconds, warmup, server_pgid=None, db_pid=No
                                                for i in range(clients)])
         time.sleep(max(0.0, measure_from - time.monotonic()))
         before = _sample(server_pgid, db_pid)
+        waits = lock_waits(database_url, stop_at) if database_url else None
         time.sleep(max(0.0, stop_at - time.monotonic()))
         after = _sample(server_pgid, db_pid)
         parts = pending.get(timeout=seconds + warmup + 120)
@@ -325,6 +345,7 @@ def drive_api(port, token, clients, seconds, warmup, server_pgid=None, db_pid=No
         "cpu_database": _delta(before[1], after[1]),
         "cpu_clients": client_cpu,
         "cpu_machine": _delta(before[2], after[2]),
+        "lock_waits": waits,
         "seconds": seconds,
     }
 
@@ -470,7 +491,8 @@ def run_phase(opts, database_url):
             log(f"[{engine}] server on {HOST}:{port}; {opts.clients} clients for "
                 f"{opts.warmup:.0f} s warm-up + {opts.seconds:.0f} s …")
             api = drive_api(port, token, opts.clients, opts.seconds, opts.warmup, server_pgid=server.proc.pid,
-                            db_pid=postmaster_pid(database_url) if database_url else None)
+                            db_pid=postmaster_pid(database_url) if database_url else None,
+                            database_url=database_url)
         finally:
             server.stop()
         api["server"] = server_shape(server.log_path)
@@ -563,6 +585,8 @@ def report(results, opts):
     row("server CPU per case", lambda r: per_case(r["api"], "cpu_server"))
     row("server CPU cores used", lambda r: cores(r["api"], "cpu_server"))
     row("PostgreSQL CPU per case", lambda r: per_case(r["api"], "cpu_database"))
+    row("PostgreSQL lock waiters", lambda r: "-" if r["api"].get("lock_waits") is None
+        else f"{r['api']['lock_waits']:.2f}")
     row("client CPU cores used", lambda r: cores(r["api"], "cpu_clients"))
     row("all CPU cores busy", lambda r: cores(r["api"], "cpu_machine"))
     row("bare SQL cases/s", lambda r: f"{r['baseline']['rate']:.1f}")
@@ -586,8 +610,13 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=60.0, help="measured duration per database (60)")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured warm-up before it (3)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent client processes (8)")
-    parser.add_argument("--workers", type=int, default=None, help="server processes (jiedao serve's default)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per server process (4)")
+    # On 2 cores, three single-threaded processes serve intake best: Python runs one
+    # thread of a process at a time, and a thread waiting for the interpreter while it
+    # holds the database's write lock (SQLite) or the day's counter row (PostgreSQL)
+    # holds up every other writer. See bench/README.md for the shapes measured.
+    parser.add_argument("--workers", type=int, default=3,
+                        help="server processes (3; 0 for jiedao serve's default: 2 × CPU cores)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per server process (1)")
     parser.add_argument("--db", default="sqlite,postgres", help="sqlite, postgres or both (default)")
     parser.add_argument("--port", type=int, default=8150, help="first port to try for the server (8150)")
     parser.add_argument("--json", help="also write the figures to this file")

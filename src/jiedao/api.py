@@ -117,6 +117,8 @@ def _register_routers():
     from jiedao.cases.api import router as cases_router
     from jiedao.geo.api import router as geo_router
     from jiedao.duties.api import router as duties_router
+    from jiedao.hall.api import router as hall_router
+    from jiedao.emergency.api import router as emergency_router
     from jiedao.open311.api import router as open311_router
     from jiedao.org.api import router as org_router
     from jiedao.registry.api import router as registry_router
@@ -127,6 +129,8 @@ def _register_routers():
     api.add_router("", geo_router)
     api.add_router("", registry_router)
     api.add_router("", duties_router)
+    api.add_router("", hall_router)
+    api.add_router("", emergency_router)
 
 
 _register_routers()

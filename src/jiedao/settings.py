@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "jiedao.duties",
     "jiedao.registry",
     "jiedao.open311",
+    "jiedao.hall",
+    "jiedao.emergency",
     "jiedao.web",
     "jiedao.demo",
 ]

@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("jiedao.registry.urls")),
     path("", include("jiedao.open311.urls")),
     path("", include("jiedao.duties.urls")),
+    path("", include("jiedao.hall.urls")),
+    path("", include("jiedao.emergency.urls")),
     path("", include("jiedao.common.urls")),
     path("", include("jiedao.web.urls")),
     path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),

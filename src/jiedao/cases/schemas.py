@@ -21,7 +21,7 @@ from jiedao.common.errors import ValidationFailed
 from jiedao.common.masking import mask_address, mask_name, mask_phone
 
 from . import selectors, states
-from .models import Extension, Status, Urgency
+from .models import Channel, Extension, Status, Urgency
 
 # --- in ------------------------------------------------------------------------
 
@@ -344,6 +344,15 @@ def _person(user):
     return user.display_name or user.username
 
 
+def _label(choices, value):
+    """What ``get_FOO_display()`` shows for a stored choice, without building the field's
+    choices on every call (the value itself when it is not one of them)."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 def _status_label(code):
     return str(Status(code).label) if code in Status.values else ""
 
@@ -378,12 +387,12 @@ def list_item(case):
     """One row of a list: the reporter is always masked."""
     return {
         "number": case.number,
-        "status": case.status, "status_label": case.get_status_display(),
-        "channel": case.channel, "channel_label": case.get_channel_display(),
+        "status": case.status, "status_label": _label(Status, case.status),
+        "channel": case.channel, "channel_label": _label(Channel, case.channel),
         "description": case.description,
         "category": _code_name(case.category), "unit": _code_name(case.unit),
         "community": _code_name(case.community), "grid": _code_name(case.grid),
-        "urgency": case.urgency, "urgency_label": case.get_urgency_display(),
+        "urgency": case.urgency, "urgency_label": _label(Urgency, case.urgency),
         "supervised": case.supervised,
         "reporter_name": mask_name(case.reporter_name), "reporter_phone": mask_phone(case.reporter_phone),
         "created_at": _local(case.created_at),
@@ -437,8 +446,8 @@ def case_detail(user, case, purpose="api", log=True):
     ratings = _loaded(case, "ratings")
     return {
         "number": case.number,
-        "status": case.status, "status_label": case.get_status_display(),
-        "channel": case.channel, "channel_label": case.get_channel_display(),
+        "status": case.status, "status_label": _label(Status, case.status),
+        "channel": case.channel, "channel_label": _label(Channel, case.channel),
         "description": case.description,
         **_reporter(case, unmasked),
         "reporter_masked": not unmasked,
@@ -446,7 +455,7 @@ def case_detail(user, case, purpose="api", log=True):
         "community": _code_name(case.community), "grid": _code_name(case.grid),
         "category": _category_out(case.category), "unit": _code_name(case.unit),
         "routed_by": case.routed_by,
-        "urgency": case.urgency, "urgency_label": case.get_urgency_display(),
+        "urgency": case.urgency, "urgency_label": _label(Urgency, case.urgency),
         "supervised": case.supervised,
         "created_at": _local(case.created_at), "dispatched_at": _local(case.dispatched_at),
         "response_due": _local(case.response_due), "completion_due": _local(case.completion_due),
@@ -522,7 +531,7 @@ def public_case_out(case, events):
     } for e in events if e.action in PUBLIC_ACTIONS]
     return {
         "number": case.number,
-        "status": case.status, "status_label": case.get_status_display(),
+        "status": case.status, "status_label": _label(Status, case.status),
         "description": case.description,
         "category": case.category.path_name if case.category_id else "",
         "unit": case.unit.name if case.unit_id else "",

@@ -3,6 +3,7 @@ checks the role and the state against ``states.TRANSITIONS``, changes the rows a
 writes the event in one transaction, and returns the case."""
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -38,10 +39,9 @@ def _next_number(at: dt.datetime) -> str:
     """JD + local date + 5-digit sequence of the day, e.g. JD2026112200017.
 
     The day's counter row is incremented inside the caller's transaction, so a case
-    that is rolled back gives its number back and numbers stay consecutive. On
-    PostgreSQL the row stays locked until that transaction ends: callers take the
-    number as late as they can (after every read), so that concurrent intakes queue
-    on it only for the few inserts that follow."""
+    that is rolled back gives its number back and numbers stay consecutive. Where the
+    database locks rows (PostgreSQL) that row stays locked until the transaction ends,
+    so callers take the number as late as they can (see ``submit_case``)."""
     day = at.astimezone(SHANGHAI).date()
     last = _bump_counter(day)
     if last is None:
@@ -52,6 +52,16 @@ def _next_number(at: dt.datetime) -> str:
         except IntegrityError:  # another request created the day's row first
             last = _bump_counter(day)
     return f"{settings.JIEDAO['CASE_NUMBER_PREFIX']}{day:%Y%m%d}{last:05d}"
+
+
+def connection_locks_rows() -> bool:
+    """Whether the database locks single rows (PostgreSQL), not the whole database (SQLite)."""
+    return connections[router.db_for_write(Case)].features.has_select_for_update
+
+
+def _provisional_number() -> str:
+    """A unique stand-in for a case number, replaced before the transaction commits."""
+    return "~" + secrets.token_hex(9)
 
 
 def _bump_counter(day):
@@ -334,14 +344,19 @@ def submit_case(user, *, channel, description, reporter_name="", reporter_phone=
         created_at=now,
     )
     # Route and compute the deadlines before writing anything: a case that cannot be
-    # routed is refused with nothing written, and the transaction below holds the
-    # day's number only for the inserts. The case is inserted already dispatched; its
-    # log still shows the two steps (create, then dispatch).
+    # routed is refused with nothing written, and the transaction below only inserts.
+    # The case is inserted already dispatched; its log still shows the two steps
+    # (create, then dispatch).
     decision = _route_for_dispatch(case) if dispatch else None
+    if decision is not None:
+        _apply_dispatch(case, decision, now)
     with transaction.atomic():
-        case.number = _next_number(now)
-        if decision is not None:
-            _apply_dispatch(case, decision, now)
+        # Where the database locks rows, every intake queues on the day's counter row
+        # from the moment it takes a number until it commits: insert the case under a
+        # provisional number and take the real one after the other inserts. (SQLite
+        # locks the whole database for the transaction anyway: number it at once.)
+        number_last = connection_locks_rows()
+        case.number = _provisional_number() if number_last else _next_number(now)
         case.save(force_insert=True)
         saved_photos = [CasePhoto.objects.create(case=case, kind=CasePhoto.Kind.INTAKE, image=upload)
                         for upload in photos]
@@ -355,6 +370,9 @@ def submit_case(user, *, channel, description, reporter_name="", reporter_phone=
         CaseEvent.objects.bulk_create(events)
         if idempotency_key and authenticated:
             IdempotencyKey.objects.create(user=user, scope="case", key=idempotency_key, object_id=str(case.pk))
+        if number_last:
+            case.number = _next_number(now)
+            Case.objects.filter(pk=case.pk).update(number=case.number)
         cohandled = decision is not None and _dispatch_notices(user, case, decision, now)
     # What hangs off a new case is what was just written: say so, so that the answer
     # is built without asking the database again (as prefetch_related would).

@@ -16,6 +16,7 @@ from jiedao.org.models import Community, District, Grid, Street, Unit, User
 from jiedao.org.roles import ADMIN, ALL_ROLES, DISPATCHER, GRID_WORKER, HANDLER, LEADER, OPERATOR, RESIDENT
 
 from jiedao.duties.demo import DISTRICT_UNITS, build_duty_list
+from jiedao.hall.demo import build_hall
 from jiedao.registry.demo import build_registry
 
 from . import places
@@ -174,6 +175,7 @@ def build(password=DEMO_PASSWORD) -> DemoStreet:
     build_duty_list(users["admin"], street)
     build_grid_teams(grids, users)
     build_registry(street, grids, timezone.now())
+    build_hall(street, units, users, timezone.now())
     return DemoStreet(street=street, communities=communities, grids=grids, units=units, users=users)
 
 

@@ -14,6 +14,9 @@ STAFF_LINKS = (
     ("cases:grid_report", _("网格上报"), ("grid",)),
     ("registry:persons", _("一户一档"), ("grid", "leader", "admin", "dispatcher")),
     ("registry:assistance", _("帮扶清单"), ("grid", "leader", "admin", "dispatcher")),
+    ("emergency:board", _("应急管理"), ("leader", "dispatcher", "operator", "handler", "grid", "admin")),
+    ("hall:window", _("综合窗口"), ("operator", "admin")),
+    ("hall:approvals", _("审批队列"), ("handler", "leader")),
     ("common:access_log", _("访问审计"), ("admin",)),
     ("geo:map", _("一图统览"), ("leader", "dispatcher", "operator", "handler", "grid", "admin")),
 )
@@ -25,6 +28,7 @@ def _links(request):
     if not user.is_authenticated or user.has_role("resident") or not user.is_street_staff:
         links.append((reverse("web:portal"), _("我要反映")))
         links.append((reverse("web:track"), _("查询进度")))
+        links.append((reverse("hall:guide"), _("便民服务中心")))
     if user.is_authenticated:
         for name, label, roles in STAFF_LINKS:
             if user.has_role(*roles):

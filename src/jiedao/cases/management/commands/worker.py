@@ -33,6 +33,8 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from jiedao.cases import services
 from jiedao.cases.tasks import describe_sweep, enqueue_anonymise_if_due, enqueue_sweep_if_idle
+from jiedao.emergency.tasks import enqueue_sensor_sweep_if_idle
+from jiedao.hall.tasks import enqueue_reminders_if_due
 from jiedao.open311.tasks import enqueue_deliveries_if_due
 
 logger = logging.getLogger("jiedao.worker")
@@ -95,6 +97,8 @@ class Command(BaseCommand):
                 try:
                     enqueue_sweep_if_idle()
                     enqueue_anonymise_if_due()
+                    enqueue_reminders_if_due()
+                    enqueue_sensor_sweep_if_idle()
                     next_sweep = now + interval
                 except OperationalError as error:  # e.g. the database is busy: try again soon
                     logger.warning(_("巡检排队失败，稍后重试：%(error)s") % {"error": error})

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 from django.db import connections
+from django.utils import timezone
 
 from jiedao.demo.builder import DEMO_ACCOUNTS, DEMO_PASSWORD
 
@@ -71,10 +72,11 @@ class Command(BaseCommand):
     def _populate(self, options):
         from jiedao.cases.models import Case
         from jiedao.demo import builder, simulate
+        from jiedao.emergency.demo import build_emergency
 
         demo = builder.demo_street()
         if demo is None:
-            self.stdout.write("正在建立示范街道：8个社区、40个网格、承办单位、网格队伍、分类、权责清单（含历史版本）、约3000户一户一档、演示账号……")
+            self.stdout.write("正在建立示范街道：8个社区、40个网格、承办单位、网格队伍、分类、权责清单（含历史版本）、约3000户一户一档、便民服务中心办事事项与一年办件、演示账号……")
             builder.build()
         if Case.objects.exists():
             self.stdout.write(f"沿用已有演示数据库（{Case.objects.count():,} 件工单）。需要重建请加 --reset。")
@@ -87,6 +89,10 @@ class Command(BaseCommand):
             f"{counts['extensions']:,} 个延期申请、{counts.get('whistles', 0):,} 次吹哨、"
             f"{counts.get('cohandles', 0):,} 个协办任务"
             f"（用时 {time.monotonic() - began:.1f} 秒）。")
+        # Sensors and emergencies come after the history: confirming today's alerts opens new cases.
+        self.stdout.write("正在建立应急物资、传感器与今日监测数据……")
+        demo = builder.demo_street()
+        build_emergency(demo.street, demo.grids, demo.units, demo.users, timezone.now(), out=self.stdout)
 
     def _print_accounts(self, options):
         url = f"http://{options['host']}:{options['port']}/"

@@ -1,0 +1,671 @@
+"""Every write of 应急管理. Each function takes the acting user (or none, for devices and
+the worker) and plain values, checks permission and rules, and changes rows and writes
+the event in one transaction."""
+
+import datetime as dt
+import hashlib
+import math
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from jiedao.org.models import Grid, Unit
+
+from . import states
+from .models import (
+    Agreement, Alert, CallOff, CareCheck, Depot, Device, DeviceKind, Drill, Emergency, EmergencyCounter,
+    EmergencyEvent, Kind, Level, Movement, Reading, Rule, Source, Status, Stock, Training, WarningLevel,
+)
+
+COMMAND_ROLES = states.COMMAND
+ALERT_ROLES = ("operator", "dispatcher", "leader", "admin")
+SUPPLY_ROLES = ("admin", "leader", "dispatcher", "handler")
+MAX_BATCH = 5000
+FUTURE_SLACK = dt.timedelta(minutes=5)
+MAX_AGE = dt.timedelta(days=7)
+# Plausible ranges of each metric; a value outside is a malformed reading, not an alarm.
+METRIC_RANGES = {"ph": (0.0, 14.0), "turbidity": (0.0, 4000.0), "level": (-50.0, 50.0), "kwh": (0.0, 1000.0),
+                 "smoke": (0.0, 100.0), "tilt": (0.0, 180.0)}
+SURGE_FACTOR = 3.0  # a jump of 200 % over the daily mean of the week before
+SURGE_MIN_CASES = 10
+
+
+def _now(at=None):
+    return at or timezone.now()
+
+
+def _require(user, roles, message=None):
+    if user is None or not user.is_authenticated or not user.has_role(*roles):
+        raise NotAllowed(message)
+
+
+def _notify(unit=None, user=None, kind="emergency", message=""):
+    from jiedao.cases.models import Notification
+
+    Notification.objects.create(unit=unit, user=user, kind=kind, message=message[:300])
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- emergencies ----------------------------------------------------------------------------------
+
+def _next_number(at):
+    year = timezone.localtime(at).year
+    counter, _created = EmergencyCounter.objects.select_for_update().get_or_create(year=year)
+    EmergencyCounter.objects.filter(pk=year).update(last=F("last") + 1)
+    counter.refresh_from_db()
+    return f"YJ{year}{counter.last:04d}"
+
+
+def _event(emergency, action, actor, from_status, note="", data=None, at=None):
+    return EmergencyEvent.objects.create(
+        emergency=emergency, action=action, from_status=from_status, to_status=emergency.status,
+        actor=actor if actor is not None and actor.is_authenticated else None, note=(note or "")[:500],
+        data=data or {}, at=_now(at))
+
+
+@transaction.atomic
+def report_emergency(user, *, title, kind, level=Level.IV, description="", address="", lat=None, lng=None,
+                     grid_code="", lead_unit_code="", arrival_target_minutes=None, source=Source.DIRECT,
+                     case=None, at=None, _system=False):
+    """Open an emergency (监测预警). Locates its grid, lists the special-care residents of
+    the grid to check on, and raises a red warning for a level I or II event."""
+    if not _system:
+        _require(user, COMMAND_ROLES + ("operator",), _("只有指挥中心、派单员和话务员可以报告突发事件。"))
+    errors = FieldErrors()
+    title = (title or "").strip()
+    if not title:
+        errors.add("title", _("请填写事件标题。"))
+    elif len(title) > 100:
+        errors.add("title", _("标题不能超过100个字。"))
+    if kind not in Kind.values:
+        errors.add("kind", _("事件类型“%(value)s”无效。") % {"value": kind})
+    level = str(level)
+    if level not in Level.values:
+        errors.add("level", _("事件等级应为 1 到 4（Ⅰ–Ⅳ级）。"))
+    if (lat is None) != (lng is None) or (lat is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180)):
+        errors.add("lat", _("位置无效：请同时提供有效的纬度和经度。"))
+    grid = None
+    if grid_code:
+        grid = Grid.objects.select_related("community").filter(code=grid_code).first()
+        if grid is None:
+            errors.add("grid", _("网格编码“%(code)s”不存在。") % {"code": grid_code})
+    lead_unit = None
+    if lead_unit_code:
+        lead_unit = Unit.objects.filter(code=lead_unit_code, active=True).first()
+        if lead_unit is None:
+            errors.add("lead_unit", _("单位代码“%(code)s”不存在。") % {"code": lead_unit_code})
+    errors.raise_if_any()
+    if grid is None and lat is not None:
+        from jiedao.geo.locate import grid_id_at
+
+        grid_id = grid_id_at(lat, lng)
+        grid = Grid.objects.select_related("community").filter(pk=grid_id).first() if grid_id else None
+    now = _now(at)
+    emergency = Emergency.objects.create(
+        number=_next_number(now), title=title, kind=kind, level=level, source=source,
+        description=(description or "").strip(), address=(address or "").strip()[:200], lat=lat, lng=lng,
+        grid=grid, community=grid.community if grid else None, case=case, lead_unit=lead_unit,
+        arrival_target_minutes=arrival_target_minutes or 15, reported_at=now,
+        reported_by=user if user is not None and user.is_authenticated else None)
+    _event(emergency, "report", user, "", note=description, at=now,
+           data={"level": level, "kind": kind, "source": source})
+    _list_care_checks(emergency)
+    if level in (Level.I, Level.II):
+        raise_alert(f"emergency:{emergency.pk}", WarningLevel.RED,
+                    _("%(level)s突发事件：%(title)s") % {"level": emergency.get_level_display(), "title": title},
+                    source=Alert.Source.EMERGENCY, emergency=emergency, at=now)
+    if lead_unit is not None:
+        _notify(unit=lead_unit, message=_("突发事件 %(number)s：%(title)s，请立即响应。")
+                % {"number": emergency.number, "title": title})
+    return emergency
+
+
+def _list_care_checks(emergency):
+    """The special-care residents (living or away, with an active tag) of the event's grid."""
+    if emergency.grid_id is None:
+        return 0
+    from jiedao.registry.models import Person
+    from jiedao.registry.selectors import CARED_STATUSES
+
+    persons = (Person.objects.filter(status__in=CARED_STATUSES, household__house__building__grid=emergency.grid_id,
+                                     person_tags__tag__active=True).distinct().values_list("id", flat=True))
+    checks = [CareCheck(emergency=emergency, person_id=pid, grid_id=emergency.grid_id) for pid in persons]
+    CareCheck.objects.bulk_create(checks, ignore_conflicts=True)
+    return len(checks)
+
+
+def _locked(emergency_or_number):
+    number = emergency_or_number.number if isinstance(emergency_or_number, Emergency) else emergency_or_number
+    emergency = Emergency.objects.select_for_update().filter(number=number).first()
+    if emergency is None:
+        raise NotFound(_("突发事件 %(number)s 不存在。") % {"number": number})
+    return emergency
+
+
+@transaction.atomic
+def transition(user, number, action, note="", unit_codes=(), at=None):
+    """Move an emergency along its timeline. Refuses (409) an action its state does not allow."""
+    t = states.TRANSITIONS.get(action)
+    if t is None:
+        raise ValidationFailed("action", _("未知操作“%(action)s”。") % {"action": action})
+    _require(user, t.roles)
+    emergency = _locked(number)
+    if emergency.status not in t.sources:
+        raise InvalidTransition(_("突发事件当前为“%(status)s”，不能“%(action)s”。") % {
+            "status": emergency.get_status_display(), "action": t.label})
+    note = (note or "").strip()
+    if t.needs_note and not note:
+        raise ValidationFailed("note", _("“%(action)s”需要填写说明。") % {"action": t.label})
+    units = []
+    if unit_codes:
+        units = list(Unit.objects.filter(code__in=unit_codes, active=True))
+        missing = set(unit_codes) - {u.code for u in units}
+        if missing:
+            raise ValidationFailed("units", _("单位代码“%(code)s”不存在。") % {"code": "、".join(sorted(missing))})
+    now = _now(at)
+    before = emergency.status
+    if now < emergency.reported_at:
+        raise ValidationFailed("at", _("时间不能早于事件报告时间。"))
+    emergency.status = t.target
+    setattr(emergency, t.stamp, now)
+    emergency.save(update_fields=["status", t.stamp])
+    if units:
+        emergency.units.add(*units)
+        for unit in units:
+            _notify(unit=unit, message=_("请参与处置突发事件 %(number)s：%(title)s。")
+                    % {"number": emergency.number, "title": emergency.title})
+    data = {"units": [u.code for u in units]} if units else None
+    _event(emergency, action, user, before, note=note, at=now, data=data)
+    return emergency
+
+
+@transaction.atomic
+def add_note(user, number, note, at=None):
+    _require(user, states.FIELD)
+    emergency = _locked(number)
+    if emergency.status not in (Status.REPORTED, Status.DISPATCHED, Status.ARRIVED, Status.ENGAGED,
+                                Status.RECOVERED):
+        raise InvalidTransition(_("事件已结束，不能再记录进展。"))
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed("note", _("请填写进展情况。"))
+    return _event(emergency, "note", user, emergency.status, note=note, at=at)
+
+
+def may_check(user, check):
+    if user is None or not user.is_authenticated:
+        return False
+    if user.has_role(*COMMAND_ROLES):
+        return True
+    return user.has_role("grid") and check.grid_id is not None and user.grids.filter(pk=check.grid_id).exists()
+
+
+@transaction.atomic
+def record_check(user, check_id, result, note="", at=None):
+    """A grid worker ticks off a special-care resident: safe, needs help, unreachable."""
+    check = CareCheck.objects.select_for_update().select_related("emergency", "person").filter(pk=check_id).first()
+    if check is None:
+        raise NotFound()
+    if not may_check(user, check):
+        raise NotAllowed(_("只有本网格的网格员或指挥中心可以核查。"))
+    if result not in CareCheck.Result.values or result == CareCheck.Result.PENDING:
+        raise ValidationFailed("result", _("请选择核查结果。"))
+    if check.emergency.status in (Status.CLOSED, Status.CANCELLED):
+        raise InvalidTransition(_("事件已结束，不能再核查。"))
+    now = _now(at)
+    check.result, check.note, check.checked_by, check.checked_at = result, (note or "").strip()[:200], user, now
+    check.save(update_fields=["result", "note", "checked_by", "checked_at"])
+    _event(check.emergency, "check", user, check.emergency.status, at=now,
+           note=f"{check.person.name}：{check.get_result_display()}", data={"check": check.pk, "result": result})
+    return check
+
+
+@transaction.atomic
+def emergency_from_case(user, case_number, kind, level=Level.IV, at=None):
+    from jiedao.cases.models import Case
+
+    _require(user, COMMAND_ROLES)
+    case = Case.objects.filter(number=case_number).first()
+    if case is None:
+        raise NotFound(_("工单 %(number)s 不存在。") % {"number": case_number})
+    return report_emergency(user, title=case.description[:60], kind=kind, level=level, description=case.description,
+                            lat=case.lat, lng=case.lng, grid_code=case.grid.code if case.grid_id else "",
+                            source=Source.CASE, case=case, at=at)
+
+
+# --- supplies -----------------------------------------------------------------------------------
+
+def _stock_locked(stock_id):
+    stock = Stock.objects.select_for_update().select_related("depot").filter(pk=stock_id).first()
+    if stock is None:
+        raise NotFound(_("库存条目不存在。"))
+    return stock
+
+
+def _apply(stock, kind, quantity, user, note, emergency, at):
+    delta = quantity if kind in (Movement.Kind.IN, Movement.Kind.TRANSFER_IN) else -quantity
+    if stock.quantity + delta < 0:
+        raise ValidationFailed("quantity", _("%(item)s库存只有%(have)d%(unit)s，不能出库%(want)d%(unit)s。") % {
+            "item": stock.item, "have": stock.quantity, "want": quantity, "unit": stock.unit_label})
+    stock.quantity += delta
+    stock.save(update_fields=["quantity"])
+    return Movement.objects.create(stock=stock, kind=kind, quantity=quantity, balance=stock.quantity, note=note,
+                                   emergency=emergency, by=user, at=_now(at))
+
+
+def _check_quantity(quantity):
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+        raise ValidationFailed("quantity", _("数量应为正整数。"))
+
+
+@transaction.atomic
+def move_stock(user, stock_id, kind, quantity, note="", emergency_number="", at=None):
+    """入库, 出库 or 过期报废 on the ledger. The stock never goes below zero."""
+    _require(user, SUPPLY_ROLES, _("只有应急物资管理人员可以出入库。"))
+    if kind not in (Movement.Kind.IN, Movement.Kind.OUT, Movement.Kind.EXPIRY):
+        raise ValidationFailed("kind", _("出入库类型无效。"))
+    _check_quantity(quantity)
+    emergency = None
+    if emergency_number:
+        emergency = Emergency.objects.filter(number=emergency_number).first()
+        if emergency is None:
+            raise ValidationFailed("emergency", _("突发事件 %(number)s 不存在。") % {"number": emergency_number})
+    stock = _stock_locked(stock_id)
+    movement = _apply(stock, kind, quantity, user, (note or "").strip()[:200], emergency, at)
+    if emergency is not None and kind == Movement.Kind.OUT:
+        _event(emergency, "supply", user, emergency.status, at=at,
+               note=f"{stock.depot.name} {stock.item} ×{quantity}{stock.unit_label}")
+    return movement
+
+
+@transaction.atomic
+def transfer_stock(user, stock_id, to_depot_id, quantity, note="", at=None):
+    """调拨: out of one depot and into another, both on the ledger."""
+    _require(user, SUPPLY_ROLES, _("只有应急物资管理人员可以调拨。"))
+    _check_quantity(quantity)
+    source = _stock_locked(stock_id)
+    depot = Depot.objects.filter(pk=to_depot_id).first()
+    if depot is None or depot.pk == source.depot_id:
+        raise ValidationFailed("to_depot", _("请选择另一个储备点。"))
+    target, _created = Stock.objects.select_for_update().get_or_create(
+        depot=depot, item=source.item, defaults={"unit_label": source.unit_label})
+    _apply(source, Movement.Kind.TRANSFER_OUT, quantity, user, note or _("调往%(d)s") % {"d": depot.name}, None, at)
+    return _apply(target, Movement.Kind.TRANSFER_IN, quantity, user,
+                  note or _("来自%(d)s") % {"d": source.depot.name}, None, at)
+
+
+@transaction.atomic
+def call_off(user, number, agreement_id, goods, at=None):
+    """Call on a supply agreement during an emergency (协议调用); recorded on the timeline."""
+    _require(user, COMMAND_ROLES)
+    emergency = _locked(number)
+    if emergency.status in (Status.CLOSED, Status.CANCELLED):
+        raise InvalidTransition(_("事件已结束，不能再调用协议物资。"))
+    agreement = Agreement.objects.filter(pk=agreement_id).first()
+    if agreement is None:
+        raise ValidationFailed("agreement", _("协议供应商不存在。"))
+    goods = (goods or "").strip()
+    if not goods:
+        raise ValidationFailed("goods", _("请填写调用的物资。"))
+    now = _now(at)
+    call = CallOff.objects.create(agreement=agreement, emergency=emergency, goods=goods[:200], called_at=now, by=user)
+    _event(emergency, "calloff", user, emergency.status, at=now, note=f"{agreement.supplier}：{goods}",
+           data={"call": call.pk})
+    return call
+
+
+@transaction.atomic
+def mark_delivered(user, call_id, at=None):
+    _require(user, COMMAND_ROLES + ("handler",))
+    call = CallOff.objects.select_for_update().filter(pk=call_id).first()
+    if call is None:
+        raise NotFound()
+    if call.delivered_at is not None:
+        raise InvalidTransition(_("已登记送达。"))
+    call.delivered_at = _now(at)
+    if call.delivered_at < call.called_at:
+        raise ValidationFailed("at", _("送达时间不能早于调用时间。"))
+    call.save(update_fields=["delivered_at"])
+    return call
+
+
+# --- drills and training -------------------------------------------------------------------------
+
+@transaction.atomic
+def plan_drill(user, *, title, kind, community_id, planned_on):
+    _require(user, COMMAND_ROLES)
+    if not (title or "").strip():
+        raise ValidationFailed("title", _("请填写演练名称。"))
+    if kind not in Kind.values:
+        raise ValidationFailed("kind", _("演练类型无效。"))
+    return Drill.objects.create(title=title.strip()[:100], kind=kind, community_id=community_id,
+                                planned_on=planned_on)
+
+
+@transaction.atomic
+def complete_drill(user, drill_id, *, held_on, participants, findings=""):
+    _require(user, COMMAND_ROLES)
+    drill = Drill.objects.select_for_update().filter(pk=drill_id).first()
+    if drill is None:
+        raise NotFound()
+    if drill.status == Drill.Status.DONE:
+        raise InvalidTransition(_("演练已登记完成。"))
+    if not isinstance(participants, int) or participants <= 0:
+        raise ValidationFailed("participants", _("参演人数应为正整数。"))
+    drill.status, drill.held_on, drill.participants, drill.findings = (
+        Drill.Status.DONE, held_on, participants, (findings or "").strip())
+    drill.save()
+    return drill
+
+
+@transaction.atomic
+def record_training(user, trainee, year, passed):
+    _require(user, ("admin", "leader"))
+    record, _created = Training.objects.update_or_create(user=trainee, year=year, defaults={"passed": passed})
+    return record
+
+
+# --- devices, readings, rules and alerts -----------------------------------------------------------
+
+@transaction.atomic
+def register_device(user, *, code, name, kind, lat=None, lng=None, address="", owner_code="", person=None,
+                    _system=False):
+    """Register a device. Returns ``(device, token)``: the token is shown once, only its hash is kept."""
+    if not _system:
+        _require(user, ("admin",))
+    errors = FieldErrors()
+    if not code or Device.objects.filter(code=code).exists():
+        errors.add("code", _("设备编号为空或已存在。"))
+    if kind not in DeviceKind.values:
+        errors.add("kind", _("设备类型无效。"))
+    owner = Unit.objects.filter(code=owner_code).first() if owner_code else None
+    if owner_code and owner is None:
+        errors.add("owner", _("单位代码“%(code)s”不存在。") % {"code": owner_code})
+    errors.raise_if_any()
+    grid = None
+    if lat is not None and lng is not None:
+        from jiedao.geo.locate import grid_id_at
+
+        grid_id = grid_id_at(lat, lng)
+        grid = Grid.objects.filter(pk=grid_id).first() if grid_id else None
+    token = secrets.token_urlsafe(24)
+    device = Device.objects.create(code=code, name=name or code, kind=kind, token_hash=hash_token(token), lat=lat,
+                                   lng=lng, address=address, grid=grid, owner=owner, person=person)
+    return device, token
+
+
+def raise_alert(subject, level, message, *, source=Alert.Source.RULE, device=None, rule=None, value=None,
+                emergency=None, at=None):
+    """Raise an alert unless one is open for the same subject (suppressed: returns None)."""
+    if Alert.objects.filter(subject=subject, status=Alert.Status.OPEN).exists():
+        return None
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(subject=subject, source=source, device=device, rule=rule, level=level,
+                                         message=message[:300], value=value, raised_at=_now(at),
+                                         emergency=emergency)
+    except IntegrityError:  # raised at the same moment by another process
+        return None
+    if device is not None and device.owner_id:
+        _notify(unit=device.owner, kind="alert", message=f"{alert.get_level_display()}：{alert.message}")
+    return alert
+
+
+def _parse_batch(items, now):
+    """Checks the whole batch; raises ValidationFailed naming every bad reading."""
+    errors = FieldErrors()
+    if not items:
+        errors.add("readings", _("没有读数。"))
+    elif len(items) > MAX_BATCH:
+        errors.add("readings", _("一批最多%(max)d条读数。") % {"max": MAX_BATCH})
+    errors.raise_if_any()
+    codes = {item["device"] for item in items}
+    devices = {d.code: d for d in Device.objects.filter(code__in=codes, active=True)}
+    verified = set()
+    for index, item in enumerate(items):
+        where = f"readings.{index}"
+        device = devices.get(item["device"])
+        if device is None:
+            errors.add(f"{where}.device", _("设备“%(code)s”未登记或已停用。") % {"code": item["device"]})
+            continue
+        key = (device.code, item["token"])
+        if key not in verified:
+            if not secrets.compare_digest(hash_token(item["token"] or ""), device.token_hash):
+                errors.add(f"{where}.token", _("设备“%(code)s”的令牌不正确。") % {"code": device.code})
+                continue
+            verified.add(key)
+        at = item["at"]
+        if timezone.is_naive(at):
+            at = timezone.make_aware(at)
+            item["at"] = at
+        if at > now + FUTURE_SLACK or at < now - MAX_AGE:
+            errors.add(f"{where}.at", _("时间 %(at)s 超出允许范围（7天内且不晚于当前时间）。") % {"at": at.isoformat()})
+        value, metric, event = item.get("value"), item.get("metric") or "", item.get("event") or ""
+        if value is None and not event:
+            errors.add(f"{where}.value", _("读数应有数值（value）或事件（event）。"))
+        elif value is not None:
+            if not metric:
+                errors.add(f"{where}.metric", _("数值读数需要指标名（metric）。"))
+            elif not math.isfinite(value):
+                errors.add(f"{where}.value", _("数值无效。"))
+            else:
+                low_high = METRIC_RANGES.get(metric)
+                if low_high and not (low_high[0] <= value <= low_high[1]):
+                    errors.add(f"{where}.value", _("%(metric)s 的数值 %(value)s 超出合理范围 %(low)s–%(high)s。")
+                               % {"metric": metric, "value": value, "low": low_high[0], "high": low_high[1]})
+    errors.raise_if_any()
+    return devices
+
+
+def _rules_by_kind():
+    rules = {}
+    for rule in Rule.objects.filter(active=True).order_by("id"):
+        rules.setdefault(rule.device_kind, []).append(rule)
+    return rules
+
+
+def _fire_message(rule, device, value):
+    text = f"{device.name}：{rule.name}"
+    if value is not None:
+        text += _("（读数 %(value)s）") % {"value": f"{value:g}"}
+    return text
+
+
+def _evaluate(device, rules, reading, fire):
+    """Apply the device's rules to one reading (in time order), remembering what they need."""
+    state = device.state
+    at, metric, value, event = reading.at, reading.metric, reading.value, reading.event
+    stamp = at.timestamp()
+    for rule in rules:
+        check = rule.trigger
+        if check == Rule.Trigger.EVENT:
+            if event and (not rule.metric or rule.metric == event):
+                fire(rule, None, f"{device.name}：{event}")
+            continue
+        if value is None or metric != rule.metric or (rule.threshold is None and check != Rule.Trigger.NO_USE):
+            continue
+        if check in (Rule.Trigger.ABOVE, Rule.Trigger.BELOW):
+            breach = value > rule.threshold if check == Rule.Trigger.ABOVE else value < rule.threshold
+            key = f"b{rule.pk}"
+            if breach:
+                since = state.setdefault(key, stamp)
+                if stamp - since >= rule.duration_minutes * 60:
+                    fire(rule, value, None)
+            else:
+                state.pop(key, None)
+        elif check == Rule.Trigger.RATE:
+            last = state.get(f"v:{metric}")
+            if last is not None and stamp > last[1]:
+                per_minute = abs(value - last[0]) / ((stamp - last[1]) / 60)
+                if per_minute >= rule.threshold:
+                    fire(rule, value, None)
+        elif check == Rule.Trigger.NO_USE and value > 0:
+            state["used_on"] = timezone.localtime(at).date().isoformat()
+    if value is not None:
+        last = state.get(f"v:{metric}")
+        if last is None or stamp >= last[1]:
+            state[f"v:{metric}"] = [value, stamp]
+
+
+class _Item:
+    __slots__ = ("device", "at", "metric", "value", "event")
+
+    def __init__(self, device, at, metric, value, event):
+        self.device, self.at, self.metric, self.value, self.event = device, at, metric, value, event
+
+
+def _store(items, now):
+    """Rows straight to the table (one ``executemany``): the ORM's per-object cost would
+    dominate a batch of thousands of readings."""
+    from django.db import connection
+
+    ops = connection.ops
+    table = connection.ops.quote_name(Reading._meta.db_table)
+    received = ops.adapt_datetimefield_value(now)
+    rows = [(i.device.pk, ops.adapt_datetimefield_value(i.at), i.metric, i.value, i.event, received) for i in items]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} (device_id, at, metric, value, event, received_at) "
+                           "VALUES (%s, %s, %s, %s, %s, %s)", rows)
+
+
+def _save_devices(devices):
+    from django.db import connection
+
+    state_field = Device._meta.get_field("state")
+    seen_field = Device._meta.get_field("last_seen_at")
+    table = connection.ops.quote_name(Device._meta.db_table)
+    rows = [(state_field.get_db_prep_save(d.state, connection), seen_field.get_db_prep_save(d.last_seen_at, connection),
+             d.pk) for d in devices]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET state = %s, last_seen_at = %s WHERE id = %s", rows)
+
+
+@transaction.atomic
+def ingest(items, now=None):
+    """Store a batch of readings (dicts: device, token, at, metric, value, event) and
+    evaluate the rules. The batch is accepted whole or rejected whole.
+    Returns ``{"accepted": n, "alerts": n}``."""
+    now = _now(now)
+    devices = _parse_batch(items, now)
+    rules = _rules_by_kind()
+    open_subjects = set(Alert.objects.filter(status=Alert.Status.OPEN, subject__in=[
+        f"device:{d.pk}" for d in devices.values()]).values_list("subject", flat=True))
+    readings = [_Item(devices[i["device"]], i["at"], i.get("metric") or "", i.get("value"),
+                      (i.get("event") or "")[:30]) for i in items]
+    _store(readings, now)
+    raised = []
+    touched = {}
+    readings.sort(key=lambda r: (r.device.pk, r.at))
+    for reading in readings:
+        device = reading.device
+        touched[device.pk] = device
+        if device.last_seen_at is None or reading.at > device.last_seen_at:
+            device.last_seen_at = reading.at
+        device_rules = rules.get(device.kind)
+        if not device_rules:
+            continue
+        subject = f"device:{device.pk}"
+
+        def fire(rule, value, message, device=device, subject=subject, reading=reading):
+            if subject in open_subjects:
+                return
+            alert = raise_alert(subject, rule.level, message or _fire_message(rule, device, value), device=device,
+                                rule=rule, value=value, at=reading.at)
+            open_subjects.add(subject)
+            if alert is not None:
+                raised.append(alert)
+
+        _evaluate(device, device_rules, reading, fire)
+    _save_devices(touched.values())
+    return {"accepted": len(readings), "alerts": len(raised)}
+
+
+def sweep_sensors(now=None):
+    """The worker's periodic checks: silent devices (offline), meters without use by noon,
+    and a surge of complaints (yellow). Returns counts."""
+    now = _now(now)
+    counts = {"offline": 0, "no_use": 0, "surge": 0}
+    local = timezone.localtime(now)
+    for rule in Rule.objects.filter(active=True, trigger__in=[Rule.Trigger.SILENCE, Rule.Trigger.NO_USE]):
+        devices = Device.objects.filter(kind=rule.device_kind, active=True)
+        if rule.trigger == Rule.Trigger.SILENCE:
+            limit = now - dt.timedelta(minutes=rule.threshold or 60)
+            for device in devices.filter(last_seen_at__lt=limit):
+                minutes = int((now - device.last_seen_at).total_seconds() // 60)
+                if raise_alert(f"device:{device.pk}", rule.level,
+                               _("%(device)s 已 %(minutes)d 分钟无数据（离线）") % {"device": device.name,
+                                                                          "minutes": minutes},
+                               device=device, rule=rule, at=now):
+                    counts["offline"] += 1
+        elif local.hour >= 12:
+            today = local.date().isoformat()
+            for device in devices:
+                if device.state.get("used_on") != today and raise_alert(
+                        f"device:{device.pk}", rule.level,
+                        _("%(device)s 今日中午前无用电，请上门查看") % {"device": device.name},
+                        device=device, rule=rule, at=now):
+                    counts["no_use"] += 1
+    if check_complaint_surge(now):
+        counts["surge"] = 1
+    return counts
+
+
+def check_complaint_surge(now=None):
+    """Yellow warning when the complaints of the last 24 hours are three times (a jump of
+    200 %) the daily mean of the seven days before."""
+    from jiedao.cases.models import Case
+
+    now = _now(now)
+    day = dt.timedelta(days=1)
+    recent = Case.objects.filter(created_at__gt=now - day, created_at__lte=now).count()
+    before = Case.objects.filter(created_at__gt=now - 8 * day, created_at__lte=now - day).count()
+    mean = before / 7
+    if recent < SURGE_MIN_CASES or recent < SURGE_FACTOR * max(mean, 1):
+        return None
+    jump = round((recent - mean) / mean * 100) if mean else None
+    message = _("诉求量激增：近24小时 %(recent)d 件，前7天日均 %(mean).1f 件") % {"recent": recent, "mean": mean}
+    if jump is not None:
+        message += _("（增幅 %(jump)d%%）") % {"jump": jump}
+    return raise_alert("surge", WarningLevel.YELLOW, message, source=Alert.Source.SURGE, at=now)
+
+
+@transaction.atomic
+def decide_alert(user, alert_id, confirm, note="", at=None):
+    """An operator confirms or dismisses an open alert. A confirmed alert becomes what its
+    rule says: a case (routed as usual) or an emergency."""
+    _require(user, ALERT_ROLES, _("只有值班人员可以确认或排除预警。"))
+    alert = Alert.objects.select_for_update(of=("self",)).select_related("device", "rule").filter(pk=alert_id).first()
+    if alert is None:
+        raise NotFound(_("预警不存在。"))
+    if alert.status != Alert.Status.OPEN:
+        raise InvalidTransition(_("该预警已处理（%(status)s）。") % {"status": alert.get_status_display()})
+    now = _now(at)
+    alert.status = Alert.Status.CONFIRMED if confirm else Alert.Status.DISMISSED
+    alert.decided_at, alert.decided_by, alert.note = now, user, (note or "").strip()[:200]
+    rule, device = alert.rule, alert.device
+    if confirm and rule is not None and rule.outcome == Rule.Outcome.CASE:
+        from jiedao.cases import services as case_services
+
+        description = _("【感知设备预警】%(message)s。位置：%(place)s。") % {
+            "message": alert.message, "place": (device.address if device else "") or "—"}
+        case, _created = case_services.submit_case(
+            user, channel="sensor", description=description, lat=device.lat if device else None,
+            lng=device.lng if device else None, address=device.address if device else "",
+            category_code=rule.category_code, dispatch=bool(rule.category_code), at=now)
+        alert.case = case
+    elif confirm and rule is not None and rule.outcome == Rule.Outcome.EMERGENCY:
+        alert.emergency = report_emergency(
+            user, title=alert.message[:100], kind=rule.emergency_kind or Kind.OTHER,
+            level=Level.III if alert.level == WarningLevel.RED else Level.IV,
+            description=alert.message, address=device.address if device else "",
+            lat=device.lat if device else None, lng=device.lng if device else None,
+            source=Source.ALERT, at=now, _system=True)
+    alert.save()
+    return alert

@@ -1,0 +1,38 @@
+"""Background work of 应急管理, run by ``jiedao worker``: the sensor sweep (silent devices,
+meters without use by noon, complaint surges) at every deadline sweep."""
+
+import datetime as dt
+import logging
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tasks import TaskResultStatus, task
+
+from . import services
+
+logger = logging.getLogger("jiedao.worker")
+STALE_AFTER = dt.timedelta(minutes=10)
+
+
+def describe_sensor_sweep(counts: dict) -> str:
+    return _("感知巡检：离线预警 %(offline)d 个，中午前无用电预警 %(no_use)d 个，诉求激增预警 %(surge)d 个。") % {
+        "offline": counts.get("offline", 0), "no_use": counts.get("no_use", 0), "surge": counts.get("surge", 0)}
+
+
+@task()
+def sweep_sensors_task():
+    counts = services.sweep_sensors()
+    logger.info(describe_sensor_sweep(counts))
+    return counts
+
+
+def enqueue_sensor_sweep_if_idle(now=None, stale_after=STALE_AFTER):
+    """Queue one sensor sweep unless one is already waiting or running. Returns the result or None."""
+    from django_tasks_db.models import DBTaskResult
+
+    now = now or timezone.now()
+    waiting = DBTaskResult.objects.filter(task_path=sweep_sensors_task.module_path)
+    if (waiting.filter(status=TaskResultStatus.READY) | waiting.filter(
+            status=TaskResultStatus.RUNNING, started_at__gte=now - stale_after)).exists():
+        return None
+    return sweep_sensors_task.enqueue()

@@ -1,0 +1,258 @@
+"""Pages of 应急管理: the board (three-colour warnings, open emergencies, alerts to
+decide, measures, map), the live event page for the command centre, the grid workers'
+checklist on the phone, supplies, drills and devices. Views parse input, call a service
+or a selector and turn domain errors into messages."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from jiedao.common.errors import DomainError, NotFound, ValidationFailed
+from jiedao.org.models import Unit
+from jiedao.web.access import role_required
+
+from . import selectors, services, states
+from .models import Agreement, CareCheck, Depot, Kind, Level, Movement
+
+READ = selectors.READ_ROLES
+LIVE_SECONDS = 10
+
+
+def _tabs(active):
+    tabs = [("board", _("应急总览")), ("supplies", _("应急物资")), ("drills", _("演练与培训")),
+            ("devices", _("感知设备"))]
+    return [{"url": reverse(f"emergency:{name}"), "label": label, "active": name == active} for name, label in tabs]
+
+
+def _error(request, exc):
+    if isinstance(exc, ValidationFailed):
+        for error in exc.errors:
+            messages.error(request, error["message"])
+    else:
+        messages.error(request, getattr(exc, "message", str(exc)))
+
+
+def _float(value):
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@role_required(*READ)
+def board(request):
+    user = request.user
+    if request.method == "POST":
+        try:
+            emergency = services.report_emergency(
+                user, title=request.POST.get("title", ""), kind=request.POST.get("kind", ""),
+                level=request.POST.get("level", Level.IV), description=request.POST.get("description", ""),
+                address=request.POST.get("address", ""), lat=_float(request.POST.get("lat")),
+                lng=_float(request.POST.get("lng")), grid_code=request.POST.get("grid", ""),
+                lead_unit_code=request.POST.get("lead_unit", ""))
+        except DomainError as exc:
+            _error(request, exc)
+            return redirect("emergency:board")
+        messages.success(request, _("已报告突发事件 %(number)s。") % {"number": emergency.number})
+        return redirect("emergency:detail", number=emergency.number)
+    year = timezone.localdate().year
+    context = {
+        "tabs": _tabs("board"),
+        "open_emergencies": selectors.emergencies(user, open_only=True),
+        "recent": selectors.emergencies(user, limit=10),
+        "alerts": selectors.alerts(user, open_only=True, limit=50),
+        "warnings": selectors.warning_counts(),
+        "accuracy": selectors.alert_accuracy(),
+        "disposal": selectors.disposal_summary(user),
+        "coverage": selectors.drill_coverage(year),
+        "training": selectors.training_pass_rate(year),
+        "may_report": user.has_role(*services.COMMAND_ROLES, "operator"),
+        "may_decide": user.has_role(*services.ALERT_ROLES),
+        "kinds": Kind.choices, "levels": Level.choices,
+        "map_url": reverse("emergency:map_data"),
+    }
+    return render(request, "emergency/board.html", context)
+
+
+@role_required(*READ)
+def map_data(request):
+    return JsonResponse(selectors.map_features(request.user))
+
+
+def _detail_context(request, number):
+    user = request.user
+    try:
+        emergency = selectors.emergency_for(user, number)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    actions = [t for t in states.available(emergency.status) if user.has_role(*t.roles)]
+    return {
+        "e": emergency, "stages": selectors.stages(emergency), "measures": selectors.measures(emergency),
+        "events": selectors.timeline(emergency), "progress": selectors.check_progress(emergency),
+        "calls": selectors.calls_of(emergency), "actions": actions, "units": list(emergency.units.all()),
+        "live_seconds": LIVE_SECONDS,
+    }
+
+
+@role_required(*READ)
+def detail(request, number):
+    context = _detail_context(request, number)
+    context["tabs"] = _tabs("board")
+    context["agreements"] = Agreement.objects.order_by("supplier")
+    context["all_units"] = Unit.objects.filter(active=True).order_by("code")
+    context["may_command"] = selectors.may_command(request.user)
+    return render(request, "emergency/detail.html", context)
+
+
+@role_required(*READ)
+def live(request, number):
+    """The part of the event page that refreshes itself (htmx, every 10 seconds)."""
+    return render(request, "emergency/_live.html", _detail_context(request, number))
+
+
+@require_POST
+@role_required(*READ)
+def act(request, number):
+    units = [code for code in request.POST.getlist("unit") if code]
+    try:
+        services.transition(request.user, number, request.POST.get("action", ""), note=request.POST.get("note", ""),
+                            unit_codes=units)
+    except DomainError as exc:
+        _error(request, exc)
+    return redirect("emergency:detail", number=number)
+
+
+@require_POST
+@role_required(*READ)
+def note(request, number):
+    try:
+        services.add_note(request.user, number, request.POST.get("note", ""))
+    except DomainError as exc:
+        _error(request, exc)
+    return redirect("emergency:detail", number=number)
+
+
+@require_POST
+@role_required(*READ)
+def calloff(request, number):
+    try:
+        services.call_off(request.user, number, _int(request.POST.get("agreement")), request.POST.get("goods", ""))
+        messages.success(request, _("已登记协议物资调用。"))
+    except DomainError as exc:
+        _error(request, exc)
+    return redirect("emergency:detail", number=number)
+
+
+@require_POST
+@role_required(*READ)
+def delivered(request, call_id):
+    try:
+        call = services.mark_delivered(request.user, call_id)
+    except DomainError as exc:
+        _error(request, exc)
+        return redirect("emergency:board")
+    return redirect("emergency:detail", number=call.emergency.number)
+
+
+@role_required(*READ)
+def checks(request, number):
+    """The grid worker's checklist on the phone: each special-care resident, one tap each."""
+    context = _detail_context(request, number)
+    context["rows"] = selectors.checks_for(request.user, context["e"])
+    context["results"] = [(v, label) for v, label in CareCheck.Result.choices if v != CareCheck.Result.PENDING]
+    return render(request, "emergency/checks.html", context)
+
+
+@require_POST
+@role_required(*READ)
+def record_check(request, check_id):
+    try:
+        check = services.record_check(request.user, check_id, request.POST.get("result", ""),
+                                      request.POST.get("note", ""))
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        _error(request, exc)
+        number = request.POST.get("number", "")
+        return redirect("emergency:checks", number=number) if number else redirect("emergency:board")
+    return redirect(reverse("emergency:checks", args=[check.emergency.number]) + f"#check-{check.pk}")
+
+
+@require_POST
+@role_required(*READ)
+def decide(request, alert_id):
+    try:
+        alert = services.decide_alert(request.user, alert_id, request.POST.get("confirm") == "1",
+                                      request.POST.get("note", ""))
+    except DomainError as exc:
+        _error(request, exc)
+        return redirect("emergency:board")
+    if alert.emergency_id:
+        messages.success(request, _("已确认，转为突发事件 %(number)s。") % {"number": alert.emergency.number})
+        return redirect("emergency:detail", number=alert.emergency.number)
+    if alert.case_id:
+        messages.success(request, _("已确认，已生成工单 %(number)s。") % {"number": alert.case.number})
+    else:
+        messages.success(request, _("已处理预警。"))
+    return redirect("emergency:board")
+
+
+@role_required(*READ)
+def supplies(request):
+    user = request.user
+    if request.method == "POST":
+        kind = request.POST.get("kind", "")
+        quantity = _int(request.POST.get("quantity"))
+        try:
+            if kind == "transfer":
+                services.transfer_stock(user, _int(request.POST.get("stock")), _int(request.POST.get("to_depot")),
+                                        quantity, request.POST.get("note", ""))
+            else:
+                services.move_stock(user, _int(request.POST.get("stock")), kind, quantity,
+                                    request.POST.get("note", ""), request.POST.get("emergency", "").strip())
+            messages.success(request, _("已登记。"))
+        except DomainError as exc:
+            _error(request, exc)
+        return redirect("emergency:supplies")
+    today = timezone.localdate()
+    depots = selectors.depots(user, today)
+    return render(request, "emergency/supplies.html", {
+        "tabs": _tabs("supplies"), "depots": depots, "expiring": selectors.expiring(user, today),
+        "ledger": selectors.ledger(user, limit=30), "agreements": selectors.agreements(user),
+        "kinds": [(k, label) for k, label in Movement.Kind.choices if k in ("in", "out", "expiry")],
+        "all_depots": Depot.objects.order_by("name"),
+        "may_move": user.has_role(*services.SUPPLY_ROLES), "today": today,
+    })
+
+
+@role_required(*READ)
+def drills(request):
+    year = _int(request.GET.get("year")) or timezone.localdate().year
+    return render(request, "emergency/drills.html", {
+        "tabs": _tabs("drills"), "year": year, "drills": selectors.drills(request.user, year),
+        "coverage": selectors.drill_coverage(year), "training": selectors.training_pass_rate(year),
+    })
+
+
+@role_required(*READ)
+def devices(request):
+    now = timezone.now()
+    rows = selectors.devices(request.user, now)
+    offline_after = dt.timedelta(hours=1)
+    for device in rows:
+        device.offline = device.last_seen_at is None or now - device.last_seen_at > offline_after
+    return render(request, "emergency/devices.html", {"tabs": _tabs("devices"), "devices": rows,
+                                                      "posts": selectors.posts()})

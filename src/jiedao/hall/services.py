@@ -1,0 +1,768 @@
+"""Every write in the service hall. Each function takes the acting user and plain
+values, checks the role and the state against ``states.TRANSITIONS``, changes the
+rows and writes the event in one transaction."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiedao.common.crypto import blind_index
+from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from jiedao.workcal.calendar import SHANGHAI, workday_deadline
+
+from . import states
+from .models import (
+    DONE_STATUSES, Appeal, Application, ApplicationEvent, ApplicationMaterial, Bundle, Channel, Delivery,
+    Group, Level, MaterialStatus, Mode, Rating, RatingChannel, Rectification, ServiceItem, Status, Ticket,
+    TicketStatus,
+)
+
+RATING_SALT = "jiedao.hall.rating"
+
+
+def rectify_days():
+    """Working days a unit has to fix the cause of a bad rating (default 5)."""
+    return int(getattr(settings, "JIEDAO", {}).get("HALL_RECTIFY_DAYS", 5))
+
+
+def _now(at=None):
+    return at or timezone.now()
+
+
+def _event(app, action, actor, from_status, to_status, at, note="", data=None):
+    return ApplicationEvent.objects.create(application=app, action=action, actor=actor, at=at,
+                                           from_status=from_status, to_status=to_status, note=note,
+                                           data=data or {})
+
+
+def _number(at):
+    day = at.astimezone(SHANGHAI).date()
+    prefix = f"BJ{day:%Y%m%d}"
+    last = Application.objects.filter(number__startswith=prefix).aggregate(m=Max("number"))["m"]
+    seq = int(last[len(prefix):]) + 1 if last else 1
+    return f"{prefix}{seq:04d}"
+
+
+def _get(number, lock=True):
+    qs = Application.objects.select_related("item", "unit", "parent", "bundle")
+    if lock:
+        qs = qs.select_for_update()
+    try:
+        return qs.get(number=number)
+    except Application.DoesNotExist:
+        raise NotFound(_("办件不存在。")) from None
+
+
+def rating_token(app):
+    """The link sent by SMS lets the applicant rate without signing in."""
+    return signing.dumps(app.number, salt=RATING_SALT)
+
+
+def _token_matches(app, token):
+    if not token:
+        return False
+    try:
+        return signing.loads(token, salt=RATING_SALT) == app.number
+    except signing.BadSignature:
+        return False
+
+
+def may_take(user, transition, app, token=None) -> bool:
+    for role, scope in transition.actors:
+        if role is None:
+            if scope == states.APPLICANT and _token_matches(app, token):
+                return True
+            continue
+        if not (user is not None and user.is_authenticated and user.has_role(role)):
+            continue
+        if scope == states.ANY:
+            return True
+        if scope == states.OWN_UNIT and user.unit_id and user.unit_id == app.unit_id:
+            return True
+        if scope == states.APPLICANT and (app.applicant_user_id == user.pk or _token_matches(app, token)):
+            return True
+    return False
+
+
+def _check(user, app, action, note="", token=None):
+    transition = states.TRANSITIONS[action]
+    if not may_take(user, transition, app, token):
+        raise NotAllowed()
+    if not states.can_take(transition, app.status):
+        raise InvalidTransition(_("办件当前状态为“%(status)s”，不能%(action)s。") % {
+            "status": app.get_status_display(), "action": transition.label})
+    if transition.needs_note and not (note or "").strip():
+        raise ValidationFailed("note", _("请填写理由。"))
+    return transition
+
+
+def _move(user, app, action, at, note="", data=None, token=None):
+    transition = _check(user, app, action, note, token)
+    before = app.status
+    app.status = states.next_status(transition, before)
+    _event(app, action, user if user and user.is_authenticated else None, before, app.status, at, note, data)
+    return before
+
+
+# --- materials and acceptance ---------------------------------------------------------
+
+def find_person(id_number):
+    """The registry's record of a resident by identity number (blind index), or None."""
+    from jiedao.registry.models import Person
+
+    id_number = (id_number or "").strip().upper()
+    if not id_number:
+        return None
+    return Person.objects.filter(id_index=blind_index(id_number)).first()
+
+
+def _check_applicant(applicant, errors):
+    name = (applicant.get("name") or "").strip()
+    id_number = (applicant.get("id_number") or "").strip().upper()
+    if not name:
+        errors.add("name", _("请填写申请人姓名。"))
+    if id_number and len(id_number) not in (15, 18):
+        errors.add("id_number", _("身份证号应为18位。"))
+    return name, id_number, (applicant.get("phone") or "").strip()
+
+
+def _material_plan(items, choices, person, pledge_signed, errors):
+    """Decides each material's status. ``choices`` maps material id to provided,
+    missing or pledged; materials the registry can supply are shared (免提交)."""
+    plan = []
+    for item in items:
+        for material in item.materials.all():
+            choice = choices.get(material.pk) or choices.get(str(material.pk)) or ""
+            if material.shared and person is not None:
+                status = MaterialStatus.SHARED
+            elif choice == MaterialStatus.PROVIDED:
+                status = MaterialStatus.PROVIDED
+            elif choice == MaterialStatus.PLEDGED:
+                if not item.pledge_allowed:
+                    errors.add(f"material_{material.pk}", _("“%(name)s”不适用告知承诺。") % {"name": material.name})
+                    continue
+                if not pledge_signed:
+                    errors.add("pledge_signed", _("告知承诺须由申请人签署承诺书。"))
+                    continue
+                status = MaterialStatus.PLEDGED
+            elif material.core:
+                errors.add(f"material_{material.pk}",
+                           _("核心材料“%(name)s”未提交，不能容缺受理。") % {"name": material.name})
+                continue
+            else:
+                status = MaterialStatus.MISSING
+            plan.append((item, material, status))
+    return plan
+
+
+def _mode(plan):
+    statuses = {status for _i, _m, status in plan}
+    if MaterialStatus.PLEDGED in statuses:
+        return Mode.PLEDGE
+    if MaterialStatus.MISSING in statuses:
+        return Mode.INCOMPLETE
+    return Mode.NORMAL
+
+
+def _start_clock(app, at):
+    """Promised and statutory limits count working days from acceptance; missing
+    non-core materials get the item's supply limit."""
+    app.accepted_at = at
+    if app.item_id:
+        app.due_at = workday_deadline(at, app.item.promised_days)
+        app.statutory_due_at = workday_deadline(at, app.item.statutory_days)
+        for row in app.materials.filter(status=MaterialStatus.MISSING):
+            row.due_at = workday_deadline(at, app.item.supply_days)
+            row.save(update_fields=["due_at"])
+
+
+def _write_materials(app, plan, item=None):
+    for plan_item, material, status in plan:
+        if item is None or plan_item.pk == item.pk:
+            ApplicationMaterial.objects.create(application=app, material=material, status=status)
+
+
+def _items_of(item_code, bundle_code):
+    if bundle_code:
+        bundle = Bundle.objects.filter(code=bundle_code).first()
+        if bundle is None:
+            raise NotFound(_("一件事不存在。"))
+        return None, bundle, list(bundle.items.prefetch_related("materials").select_related("unit"))
+    item = ServiceItem.objects.filter(code=item_code, active=True).select_related("unit").first()
+    if item is None:
+        raise NotFound(_("事项不存在。"))
+    return item, None, [item]
+
+
+@transaction.atomic
+def accept_at_window(user, *, applicant, materials, item_code="", bundle_code="", pledge_signed=False,
+                     assistant_name="", assisted_reason="", ticket_id=None, now=None):
+    """前台综合受理: the window accepts for any item or bundle, in one visit."""
+    if not user.has_role("operator", "admin"):
+        raise NotAllowed()
+    at = _now(now)
+    item, bundle, items = _items_of(item_code, bundle_code)
+    errors = FieldErrors()
+    name, id_number, phone = _check_applicant(applicant, errors)
+    if assistant_name and not assisted_reason:
+        errors.add("assisted_reason", _("帮办代办请注明原因（如高龄、残疾）。"))
+    person = find_person(id_number)
+    plan = _material_plan(items, materials, person, pledge_signed, errors)
+    errors.raise_if_any()
+    ticket = Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None
+    common = dict(applicant_name=name, applicant_id=id_number,
+                  applicant_id_index=blind_index(id_number) if id_number else "", applicant_phone=phone,
+                  person=person, channel=Channel.WINDOW, pledge_signed=bool(pledge_signed),
+                  assisted=bool(assistant_name), assistant_name=assistant_name, assisted_reason=assisted_reason,
+                  submitted_at=at, accepted_by=user, status=Status.ACCEPTED, mode=_mode(plan), ticket=ticket)
+    app = Application.objects.create(number=_number(at), item=item, bundle=bundle,
+                                     unit=item.unit if item else None, visits=1, **common)
+    _event(app, "window_accept", user, "", Status.ACCEPTED, at, data={
+        "mode": app.mode, "shared": sum(1 for p in plan if p[2] == MaterialStatus.SHARED),
+        "assisted": app.assisted})
+    if item:
+        _write_materials(app, plan)
+        _start_clock(app, at)
+    else:
+        app.accepted_at = at
+        for child_item in items:
+            child_plan = [p for p in plan if p[0].pk == child_item.pk]
+            child = Application.objects.create(
+                number=_number(at), item=child_item, parent=app, unit=child_item.unit, visits=0,
+                **{**common, "mode": _mode(child_plan)})
+            _write_materials(child, child_plan)
+            _start_clock(child, at)
+            child.save()
+            _event(child, "window_accept", user, "", Status.ACCEPTED, at, note=bundle.name)
+        app.due_at = max(c.due_at for c in app.children.all())
+    app.save()
+    return app
+
+
+@transaction.atomic
+def submit_online(user, *, item_code, applicant, materials, now=None):
+    """一网通办: a resident applies from the portal; the window then accepts (预审)."""
+    if not (user and user.is_authenticated):
+        raise NotAllowed(_("请先登录后网上申请。"))
+    at = _now(now)
+    item, _b, items = _items_of(item_code, "")
+    errors = FieldErrors()
+    name, id_number, phone = _check_applicant(applicant, errors)
+    person = find_person(id_number)
+    plan = _material_plan(items, materials, person, False, errors)
+    errors.raise_if_any()
+    app = Application.objects.create(
+        number=_number(at), item=item, unit=item.unit, status=Status.SUBMITTED, channel=Channel.ONLINE,
+        mode=_mode(plan), applicant_name=name, applicant_id=id_number,
+        applicant_id_index=blind_index(id_number) if id_number else "", applicant_phone=phone,
+        applicant_user=user, person=person, submitted_at=at, visits=0)
+    _write_materials(app, plan)
+    _event(app, "create", user, "", Status.SUBMITTED, at)
+    return app
+
+
+@transaction.atomic
+def accept(user, number, now=None):
+    at = _now(now)
+    app = _get(number)
+    _move(user, app, "accept", at)
+    app.accepted_by = user
+    _start_clock(app, at)
+    app.save()
+    return app
+
+
+@transaction.atomic
+def refuse(user, number, note, now=None):
+    at = _now(now)
+    app = _get(number)
+    _move(user, app, "refuse", at, note)
+    app.result_note = note
+    app.save()
+    return app
+
+
+def _add_visit(app):
+    app.visits += 1
+    if app.parent_id:
+        Application.objects.filter(pk=app.parent_id).update(visits=F("visits") + 1)
+
+
+@transaction.atomic
+def supply(user, number, material_id, *, at_window=True, now=None):
+    """补正: a missing (容缺) material is handed in; at the window it costs a visit."""
+    at = _now(now)
+    app = _get(number)
+    row = app.materials.filter(material_id=material_id, status=MaterialStatus.MISSING).select_related(
+        "material").first()
+    _check(user, app, "supply")
+    if row is None:
+        raise ValidationFailed("material", _("该材料无需补正。"))
+    row.status = MaterialStatus.PROVIDED
+    row.supplied_at = at
+    row.save(update_fields=["status", "supplied_at"])
+    if at_window:
+        _add_visit(app)
+    _move(user, app, "supply", at, data={"material": row.material.name, "at_window": at_window,
+                                         "late": bool(row.due_at and at > row.due_at)})
+    app.save()
+    return app
+
+
+@transaction.atomic
+def approve(user, number, note="", now=None):
+    at = _now(now)
+    app = _get(number)
+    _check(user, app, "approve", note)
+    missing = list(app.materials.filter(status=MaterialStatus.MISSING).values_list("material__name", flat=True))
+    if missing:
+        raise InvalidTransition(_("容缺材料尚未补齐（%(names)s），不能审批通过。") % {"names": "、".join(missing)})
+    _move(user, app, "approve", at, note)
+    app.decided_at = at
+    app.result_note = note
+    app.save()
+    return app
+
+
+@transaction.atomic
+def reject(user, number, note, now=None):
+    at = _now(now)
+    app = _get(number)
+    _move(user, app, "reject", at, note)
+    app.decided_at = at
+    app.result_note = note
+    app.save()
+    _complete_parent(app, at)
+    return app
+
+
+@transaction.atomic
+def issue(user, number, delivery=Delivery.WINDOW, now=None):
+    """统一窗口出件. Collecting at the window later costs a visit; on the spot, by post
+    or as an electronic licence does not."""
+    at = _now(now)
+    app = _get(number)
+    if delivery not in Delivery.values:
+        raise ValidationFailed("delivery", _("请选择出件方式。"))
+    if delivery == Delivery.ON_THE_SPOT and (
+            app.accepted_at is None or app.accepted_at.astimezone(SHANGHAI).date() != at.astimezone(SHANGHAI).date()
+            or app.events.filter(action="supply", data__at_window=True).exists()):
+        raise ValidationFailed("delivery", _("只有受理当次办结的办件才能当场出件。"))
+    _move(user, app, "issue", at, data={"delivery": delivery})
+    app.delivery = delivery
+    app.issued_at = at
+    if delivery == Delivery.WINDOW:
+        _add_visit(app)
+    app.save()
+    _complete_parent(app, at)
+    return app
+
+
+def _complete_parent(app, at):
+    """一件事 completes when every item in it is done."""
+    if not app.parent_id:
+        return
+    parent = Application.objects.select_for_update().get(pk=app.parent_id)
+    if parent.status != Status.ACCEPTED or parent.children.exclude(status__in=DONE_STATUSES).exists():
+        return
+    parent.status = Status.ISSUED
+    parent.issued_at = at
+    parent.save(update_fields=["status", "issued_at"])
+    _event(parent, "complete", None, Status.ACCEPTED, Status.ISSUED, at)
+
+
+# --- 好差评 --------------------------------------------------------------------------
+
+@transaction.atomic
+def rate(user, number, level, *, channel=RatingChannel.DEVICE, comment="", token=None, now=None):
+    at = _now(now)
+    app = _get(number)
+    _check(user, app, "rate", token=token)
+    try:
+        level = int(level)
+    except (TypeError, ValueError):
+        level = 0
+    if level not in Level.values:
+        raise ValidationFailed("level", _("请选择评价等级。"))
+    if channel not in RatingChannel.values:
+        raise ValidationFailed("channel", _("评价渠道无效。"))
+    if Rating.objects.filter(application=app).exists():
+        raise InvalidTransition(_("该办件已评价。"))
+    rating = Rating.objects.create(application=app, level=level, channel=channel, comment=comment, at=at)
+    _move(user, app, "rate", at, comment, data={"level": level, "channel": channel}, token=token)
+    if rating.is_bad:
+        unit = app.unit or (app.children.first().unit if app.parent_id is None and app.bundle_id else None)
+        Rectification.objects.create(rating=rating, unit=unit, due_at=workday_deadline(at, rectify_days()))
+    return rating
+
+
+def _rectification(rect_id):
+    rect = Rectification.objects.select_for_update().select_related("rating__application").filter(pk=rect_id).first()
+    if rect is None:
+        raise NotFound()
+    return rect
+
+
+@transaction.atomic
+def fix(user, rect_id, note, now=None):
+    at = _now(now)
+    rect = _rectification(rect_id)
+    if not (user.has_role("leader", "admin") or (user.has_role("handler") and user.unit_id == rect.unit_id)):
+        raise NotAllowed()
+    if rect.state != Rectification.State.OPEN:
+        raise InvalidTransition(_("该差评已整改。"))
+    if not (note or "").strip():
+        raise ValidationFailed("note", _("请填写整改情况。"))
+    rect.state, rect.fix_note, rect.fixed_at, rect.fixed_by = Rectification.State.FIXED, note, at, user
+    rect.save()
+    app = rect.rating.application
+    _event(app, "rectify", user, app.status, app.status, at, note, {"on_time": rect.on_time})
+    return rect
+
+
+@transaction.atomic
+def callback(user, rect_id, satisfied, note, now=None):
+    at = _now(now)
+    rect = _rectification(rect_id)
+    if not user.has_role("operator", "leader", "admin"):
+        raise NotAllowed()
+    if rect.state != Rectification.State.FIXED:
+        raise InvalidTransition(_("整改完成后才能回访。"))
+    rect.state, rect.callback_satisfied, rect.callback_note, rect.callback_at = (
+        Rectification.State.CLOSED, bool(satisfied), note, at)
+    rect.save()
+    app = rect.rating.application
+    _event(app, "callback", user, app.status, app.status, at, note, {"satisfied": bool(satisfied)})
+    return rect
+
+
+@transaction.atomic
+def file_appeal(user, rating_id, reason, now=None):
+    at = _now(now)
+    rating = Rating.objects.select_related("application", "rectification").filter(pk=rating_id).first()
+    if rating is None:
+        raise NotFound()
+    unit_id = rating.rectification.unit_id if hasattr(rating, "rectification") else rating.application.unit_id
+    if not (user.has_role("handler") and user.unit_id == unit_id) and not user.has_role("admin"):
+        raise NotAllowed()
+    if not rating.is_bad:
+        raise InvalidTransition(_("只有差评可以申诉。"))
+    if Appeal.objects.filter(rating=rating).exists():
+        raise InvalidTransition(_("该差评已申诉。"))
+    if not (reason or "").strip():
+        raise ValidationFailed("reason", _("请填写申诉理由。"))
+    appeal = Appeal.objects.create(rating=rating, reason=reason, filed_by=user, filed_at=at)
+    app = rating.application
+    _event(app, "appeal", user, app.status, app.status, at, reason)
+    return appeal
+
+
+@transaction.atomic
+def review_appeal(user, appeal_id, upheld, note, now=None):
+    """An upheld appeal keeps the rating but leaves it out of the measures."""
+    at = _now(now)
+    if not user.has_role("leader", "admin"):
+        raise NotAllowed()
+    appeal = Appeal.objects.select_for_update().select_related("rating__application").filter(pk=appeal_id).first()
+    if appeal is None:
+        raise NotFound()
+    if appeal.decision != Appeal.Decision.PENDING:
+        raise InvalidTransition(_("该申诉已复核。"))
+    if not (note or "").strip():
+        raise ValidationFailed("note", _("请填写复核意见。"))
+    appeal.decision = Appeal.Decision.UPHELD if upheld else Appeal.Decision.DISMISSED
+    appeal.reviewed_by, appeal.reviewed_at, appeal.review_note = user, at, note
+    appeal.save()
+    if upheld:
+        Rating.objects.filter(pk=appeal.rating_id).update(excluded=True)
+    app = appeal.rating.application
+    _event(app, "review", user, app.status, app.status, at, note, {"decision": appeal.decision})
+    return appeal
+
+
+# --- reminders --------------------------------------------------------------------------
+
+@transaction.atomic
+def remind_missing_materials(now=None):
+    """Marks once each missing material whose supply limit ends within a day (or has
+    passed) and records the reminder on the application. Returns how many."""
+    at = _now(now)
+    rows = ApplicationMaterial.objects.select_related("application", "material").filter(
+        status=MaterialStatus.MISSING, reminded_at__isnull=True, due_at__lte=at + dt.timedelta(days=1),
+        application__status=Status.ACCEPTED)
+    count = 0
+    for row in rows:
+        row.reminded_at = at
+        row.save(update_fields=["reminded_at"])
+        app = row.application
+        _event(app, "remind", None, app.status, app.status, at,
+               _("请于%(due)s前补交“%(name)s”。") % {
+                   "due": f"{row.due_at.astimezone(SHANGHAI):%Y-%m-%d}", "name": row.material.name})
+        count += 1
+    return count
+
+
+# --- the queue ----------------------------------------------------------------------------
+
+@transaction.atomic
+def take_ticket(group, *, priority=False, now=None):
+    """取号: the next number of the group today; priority for the elderly and disabled."""
+    at = _now(now)
+    if group not in Group.values:
+        raise ValidationFailed("group", _("请选择业务类别。"))
+    day = at.astimezone(SHANGHAI).date()
+    last = Ticket.objects.select_for_update().filter(day=day, group=group).aggregate(m=Max("seq"))["m"] or 0
+    seq = last + 1
+    return Ticket.objects.create(day=day, group=group, seq=seq, number=f"{group}{seq:03d}",
+                                 priority=bool(priority), taken_at=at)
+
+
+@transaction.atomic
+def call_next(user, window, groups=None, now=None):
+    """叫号: priority tickets first, then the longest waiting, of the window's groups."""
+    if not user.has_role("operator", "admin"):
+        raise NotAllowed()
+    if not (window or "").strip():
+        raise ValidationFailed("window", _("请填写窗口号。"))
+    at = _now(now)
+    qs = Ticket.objects.select_for_update().filter(status=TicketStatus.WAITING,
+                                                   day=at.astimezone(SHANGHAI).date())
+    if groups:
+        qs = qs.filter(group__in=groups)
+    ticket = qs.order_by("-priority", "taken_at", "id").first()
+    if ticket is None:
+        raise InvalidTransition(_("当前没有等候的号。"))
+    ticket.status, ticket.called_at, ticket.window, ticket.clerk = TicketStatus.CALLED, at, window.strip(), user
+    ticket.save()
+    return ticket
+
+
+@transaction.atomic
+def finish_ticket(user, ticket_id, *, missed=False, now=None):
+    if not user.has_role("operator", "admin"):
+        raise NotAllowed()
+    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+    if ticket is None:
+        raise NotFound()
+    if ticket.status != TicketStatus.CALLED:
+        raise InvalidTransition(_("该号未在办理中。"))
+    ticket.status = TicketStatus.MISSED if missed else TicketStatus.DONE
+    ticket.finished_at = _now(now)
+    ticket.save()
+    return ticket
+
+
+def apply_action(user, number, action, data, now=None):
+    """One entry for the actions of ``states.TRANSITIONS`` with plain input (API and pages)."""
+    note = (data.get("note") or "").strip()
+    if action == "accept":
+        return accept(user, number, now)
+    if action == "refuse":
+        return refuse(user, number, note, now)
+    if action == "supply":
+        return supply(user, number, data.get("material_id"), at_window=bool(data.get("at_window", True)), now=now)
+    if action == "approve":
+        return approve(user, number, note, now)
+    if action == "reject":
+        return reject(user, number, note, now)
+    if action == "issue":
+        return issue(user, number, data.get("delivery") or Delivery.WINDOW, now)
+    if action == "rate":
+        return rate(user, number, data.get("level"), channel=data.get("channel") or RatingChannel.PORTAL,
+                    comment=note, token=data.get("token") or None, now=now)
+    raise NotFound(_("没有这个操作。"))
+
+
+# --- catalogue import ---------------------------------------------------------------------
+
+def _choice(choices, value):
+    """A choice by its code or its Chinese label."""
+    text = str(value or "").strip()
+    for code, label in choices.choices:
+        if text in (str(code), str(label)):
+            return code
+    return None
+
+
+def _flag(value):
+    return str(value).strip() in ("是", "Y", "y", "yes", "true", "True", "1", "TRUE")
+
+
+def _int(value, field, row, errors, minimum=0, default=None):
+    if value in ("", None) and default is not None:
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        errors.add(f"第{row}行 {field}", _("应为整数。"))
+        return None
+    if number < minimum:
+        errors.add(f"第{row}行 {field}", _("不能小于 %(n)d。") % {"n": minimum})
+    return number
+
+
+@transaction.atomic
+def import_catalogue(user, item_rows, material_rows):
+    """All or nothing: every row is checked first; any error leaves the catalogue as it was.
+    Items are matched by implementing code; an item's materials are replaced by those in
+    the file when the file lists any for it. Returns counts."""
+    from jiedao.org.models import Unit
+
+    from .models import ExerciseLevel, ItemType, Material, MaterialForm, MaterialSource, OnlineDepth
+
+    if not user.has_role("admin"):
+        raise NotAllowed()
+    errors = FieldErrors()
+    units = {u.code: u for u in Unit.objects.all()}
+    parsed, seen = [], set()
+    for r in item_rows:
+        row = r["row"]
+        code = str(r.get("code", "")).strip()
+        if not code:
+            errors.add(f"第{row}行 code", _("实施编码不能为空。"))
+        elif code in seen:
+            errors.add(f"第{row}行 code", _("实施编码“%(code)s”重复。") % {"code": code})
+        seen.add(code)
+        if not str(r.get("name", "")).strip():
+            errors.add(f"第{row}行 name", _("事项名称不能为空。"))
+        item_type = _choice(ItemType, r.get("item_type"))
+        if item_type is None:
+            errors.add(f"第{row}行 item_type", _("事项类型无效。"))
+        level = _choice(ExerciseLevel, r.get("level")) if r.get("level") else ExerciseLevel.STREET
+        group = _choice(Group, r.get("group")) if r.get("group") else Group.GENERAL
+        if level is None:
+            errors.add(f"第{row}行 level", _("行使层级无效。"))
+        if group is None:
+            errors.add(f"第{row}行 group", _("取号分组无效。"))
+        unit = units.get(str(r.get("unit", "")).strip())
+        if unit is None:
+            errors.add(f"第{row}行 unit", _("实施主体“%(code)s”不存在（请填单位编码）。") % {"code": r.get("unit", "")})
+        statutory = _int(r.get("statutory_days"), "statutory_days", row, errors, 1)
+        promised = _int(r.get("promised_days"), "promised_days", row, errors, 0)
+        if statutory is not None and promised is not None and promised > statutory:
+            errors.add(f"第{row}行 promised_days", _("承诺时限不能长于法定时限。"))
+        depth = _int(r.get("online_depth"), "online_depth", row, errors, 1, default=OnlineDepth.PREVIEW)
+        if depth is not None and depth not in OnlineDepth.values:
+            errors.add(f"第{row}行 online_depth", _("网办深度应为1至4。"))
+        parsed.append({
+            "code": code, "basic_code": str(r.get("basic_code", "")).strip(), "name": str(r.get("name", "")).strip(),
+            "item_type": item_type, "level": level, "group": group, "unit": unit,
+            "legal_basis": str(r.get("legal_basis", "")), "conditions": str(r.get("conditions", "")),
+            "statutory_days": statutory, "promised_days": promised,
+            "supply_days": _int(r.get("supply_days"), "supply_days", row, errors, 1, default=5),
+            "fee": str(r.get("fee", "") or "不收费"), "fee_basis": str(r.get("fee_basis", "")),
+            "place": str(r.get("place", "")), "hours": str(r.get("hours", "")), "online_depth": depth,
+            "visits_required": _int(r.get("visits_required"), "visits_required", row, errors, 0, default=1),
+            "appointment_allowed": _flag(r.get("appointment_allowed", "是")),
+            "pledge_allowed": _flag(r.get("pledge_allowed", "")),
+            "target_group": str(r.get("target_group", "") or "自然人"),
+        })
+    known = seen | set(ServiceItem.objects.values_list("code", flat=True))
+    materials = {}
+    for r in material_rows:
+        row = r["row"]
+        code = str(r.get("item", "")).strip()
+        if code not in known:
+            errors.add(f"第{row}行 item", _("实施编码“%(code)s”不在事项表中。") % {"code": code})
+        if not str(r.get("name", "")).strip():
+            errors.add(f"第{row}行 name", _("材料名称不能为空。"))
+        form = _choice(MaterialForm, r.get("form")) if r.get("form") else MaterialForm.ORIGINAL
+        source = _choice(MaterialSource, r.get("source")) if r.get("source") else MaterialSource.APPLICANT
+        if form is None:
+            errors.add(f"第{row}行 form", _("材料形式无效。"))
+        if source is None:
+            errors.add(f"第{row}行 source", _("来源渠道无效。"))
+        materials.setdefault(code, []).append({
+            "order": _int(r.get("order"), "order", row, errors, 0, default=len(materials.get(code, [])) + 1),
+            "name": str(r.get("name", "")).strip(), "core": _flag(r.get("core", "是")), "form": form,
+            "source": source, "copies": _int(r.get("copies"), "copies", row, errors, 1, default=1),
+            "shared": _flag(r.get("shared", "")), "note": str(r.get("note", ""))})
+    if not parsed and not material_rows:
+        errors.add("file", _("文件中没有事项。"))
+    for code, rows in materials.items():
+        names = {values["name"] for values in rows}
+        used = ApplicationMaterial.objects.filter(material__item__code=code).exclude(
+            material__name__in=names).values_list("material__name", flat=True).distinct()
+        for name in used:
+            errors.add("file", _("事项%(code)s的材料“%(name)s”已有办件使用，不能删除。") % {"code": code, "name": name})
+    errors.raise_if_any()
+    created = updated = 0
+    for values in parsed:
+        code = values.pop("code")
+        _item, was_created = ServiceItem.objects.update_or_create(code=code, defaults={**values, "active": True})
+        created += was_created
+        updated += not was_created
+    count = 0
+    for code, rows in materials.items():
+        item = ServiceItem.objects.get(code=code)
+        item.materials.exclude(name__in=[values["name"] for values in rows]).delete()
+        for values in rows:
+            Material.objects.update_or_create(item=item, name=values.pop("name"), defaults=values)
+        count += len(rows)
+    return {"created": created, "updated": updated, "materials": count}
+
+
+# --- appointments -------------------------------------------------------------------------
+
+SLOT_MINUTES = 30
+
+
+def slot_capacity():
+    """Bookings per half-hour slot of the hall (default 4)."""
+    return int(getattr(settings, "JIEDAO", {}).get("HALL_SLOT_CAPACITY", 4))
+
+
+def slots_of(day):
+    """The half-hour slots of a working day within office hours (Shanghai time)."""
+    from jiedao.workcal.calendar import is_workday
+
+    if not is_workday(day):
+        return []
+    result = []
+    for begin, end in settings.JIEDAO["OFFICE_HOURS"]:
+        current = dt.datetime.combine(day, dt.time.fromisoformat(begin), SHANGHAI)
+        stop = dt.datetime.combine(day, dt.time.fromisoformat(end), SHANGHAI)
+        while current + dt.timedelta(minutes=SLOT_MINUTES) <= stop:
+            result.append(current)
+            current += dt.timedelta(minutes=SLOT_MINUTES)
+    return result
+
+
+@transaction.atomic
+def book(user, item_code, starts_at, now=None):
+    from .models import Appointment
+
+    if not (user and user.is_authenticated):
+        raise NotAllowed(_("请先登录后预约。"))
+    at = _now(now)
+    item, _b, _items = _items_of(item_code, "")
+    if not item.appointment_allowed:
+        raise ValidationFailed("item", _("该事项不支持预约。"))
+    local = starts_at.astimezone(SHANGHAI)
+    if starts_at <= at or local not in slots_of(local.date()):
+        raise ValidationFailed("starts_at", _("请选择工作日办公时间内、尚未开始的时段。"))
+    taken = Appointment.objects.select_for_update().filter(starts_at=starts_at, state=Appointment.State.BOOKED)
+    if taken.count() >= slot_capacity():
+        raise InvalidTransition(_("该时段已约满，请选择其他时段。"))
+    if taken.filter(user=user).exists():
+        raise InvalidTransition(_("您已预约该时段。"))
+    return Appointment.objects.create(item=item, user=user, starts_at=starts_at, created_at=at)
+
+
+@transaction.atomic
+def cancel_appointment(user, appointment_id, now=None):
+    from .models import Appointment
+
+    appointment = Appointment.objects.select_for_update().filter(pk=appointment_id, user=user).first()
+    if appointment is None:
+        raise NotFound()
+    if appointment.state != Appointment.State.BOOKED or appointment.starts_at <= _now(now):
+        raise InvalidTransition(_("该预约不能取消。"))
+    appointment.state = Appointment.State.CANCELLED
+    appointment.save(update_fields=["state"])
+    return appointment

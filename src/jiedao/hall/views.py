@@ -1,0 +1,317 @@
+"""Pages of the service hall: the public guide and one-time notice, the window
+(call tickets, accept), an application with its steps, the units' approval queue,
+online application, rating, the calling screen and the measures."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiedao.common.errors import DomainError, NotFound, ValidationFailed
+from jiedao.org.models import Street
+from jiedao.web.access import role_required
+
+from . import excel, notice, selectors, services
+from .models import Delivery, Group, Level, MaterialStatus, RatingChannel
+
+WINDOW_ROLES = ("operator", "admin")
+
+
+def _error_text(exc):
+    if isinstance(exc, ValidationFailed):
+        return "；".join(e["message"] for e in exc.errors)
+    return getattr(exc, "message", str(exc))
+
+
+def guide(request):
+    q = request.GET.get("q", "").strip()
+    return render(request, "hall/guide.html", {"q": q, "items": selectors.search_items(q),
+                                               "bundles": selectors.bundles(), "groups": Group.choices})
+
+
+def item_detail(request, code):
+    try:
+        item = selectors.item_by_code(code)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    slots = selectors.free_slots() if item.appointment_allowed and request.user.is_authenticated else []
+    return render(request, "hall/item.html", {"item": item, "materials": list(item.materials.all()), "slots": slots})
+
+
+@login_required
+@require_http_methods(["POST"])
+def book(request, code):
+    try:
+        starts_at = dt.datetime.fromisoformat(request.POST.get("starts_at", ""))
+    except ValueError:
+        messages.error(request, _("请选择预约时段。"))
+        return redirect("hall:item", code=code)
+    try:
+        appointment = services.book(request.user, code, starts_at)
+        messages.success(request, _("已预约 %(when)s，请按时到便民服务中心取号办理。") % {
+            "when": f"{timezone.localtime(appointment.starts_at):%Y-%m-%d %H:%M}"})
+        return redirect("hall:mine")
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("hall:item", code=code)
+
+
+def item_notice(request, code):
+    try:
+        item = selectors.item_by_code(code)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    street = Street.objects.first()
+    response = HttpResponse(notice.notice_pdf(item, street.name if street else ""), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="notice-{item.code}.pdf"'
+    return response
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+def take_ticket(request):
+    ticket = None
+    if request.method == "POST":
+        try:
+            ticket = services.take_ticket(request.POST.get("group", ""), priority=bool(request.POST.get("priority")))
+        except DomainError as exc:
+            messages.error(request, _error_text(exc))
+    return render(request, "hall/ticket.html", {"groups": Group.choices, "ticket": ticket})
+
+
+def calling_screen(request):
+    return render(request, "hall/screen.html", selectors.screen())
+
+
+# --- the window -------------------------------------------------------------------------------
+
+@role_required(*WINDOW_ROLES)
+def window(request):
+    if request.method == "POST":
+        try:
+            if request.POST.get("do") == "call":
+                ticket = services.call_next(request.user, request.POST.get("window", ""),
+                                            request.POST.getlist("groups") or None)
+                request.session["hall_window"] = ticket.window
+                messages.success(request, _("请 %(number)s 号到 %(window)s 号窗口办理。") % {
+                    "number": ticket.number, "window": ticket.window})
+            elif request.POST.get("do") in ("finish", "missed"):
+                services.finish_ticket(request.user, request.POST.get("ticket"),
+                                       missed=request.POST.get("do") == "missed")
+        except DomainError as exc:
+            messages.error(request, _error_text(exc))
+        return redirect("hall:window")
+    return render(request, "hall/window.html", {
+        "current": selectors.current_ticket(request.user), "groups": Group.choices,
+        "window_no": request.session.get("hall_window", ""), "items": selectors.search_items(),
+        "bundles": selectors.bundles(), **selectors.window_lists()})
+
+
+def _material_choices(post, items):
+    return {m.pk: post.get(f"material_{m.pk}", "") for item in items for m in item.materials.all()}
+
+
+@role_required(*WINDOW_ROLES)
+def accept_form(request, code):
+    bundle = None
+    try:
+        if request.GET.get("bundle") or request.POST.get("bundle"):
+            bundle = selectors.bundle_by_code(code)
+            items = list(bundle.items.all())
+        else:
+            items = [selectors.item_by_code(code)]
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    errors, values = [], {}
+    if request.method == "POST":
+        values = request.POST
+        current = selectors.current_ticket(request.user)
+        try:
+            app = services.accept_at_window(
+                request.user, applicant={k: request.POST.get(k, "") for k in ("name", "id_number", "phone")},
+                materials=_material_choices(request.POST, items), item_code="" if bundle else code,
+                bundle_code=bundle.code if bundle else "", pledge_signed=bool(request.POST.get("pledge_signed")),
+                assistant_name=request.POST.get("assistant_name", "").strip(),
+                assisted_reason=request.POST.get("assisted_reason", "").strip(),
+                ticket_id=current.pk if current else None)
+            messages.success(request, _("已受理，办件编号 %(number)s。") % {"number": app.number})
+            return redirect("hall:application", number=app.number)
+        except ValidationFailed as exc:
+            errors = exc.errors
+    return render(request, "hall/accept.html", {
+        "items": items, "bundle": bundle, "code": code, "errors": errors, "values": values,
+        "pledge_allowed": any(i.pledge_allowed for i in items)}, status=422 if errors else 200)
+
+
+# --- applications -----------------------------------------------------------------------------
+
+def application(request, number):
+    token = request.GET.get("t") or request.POST.get("t") or None
+    try:
+        app = selectors.application_for(request.user, number, token)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        data = {"note": request.POST.get("note", ""), "material_id": request.POST.get("material_id"),
+                "at_window": request.POST.get("at_window", "1") == "1",
+                "delivery": request.POST.get("delivery") or Delivery.WINDOW,
+                "level": request.POST.get("level"), "token": token,
+                "channel": request.POST.get("channel") or (
+                    RatingChannel.SMS if token else RatingChannel.DEVICE if request.user.has_role("operator")
+                    else RatingChannel.PORTAL)}
+        try:
+            services.apply_action(request.user, number, action, data)
+            messages.success(request, _("已办理。"))
+        except DomainError as exc:
+            messages.error(request, _error_text(exc))
+        url = reverse("hall:application", args=[number])
+        return redirect(f"{url}?t={token}" if token else url)
+    out = selectors.application_out(app)
+    actions = selectors.actions_for(request.user, app, token)
+    return render(request, "hall/application.html", {
+        "app": app, "out": out, "events": selectors.events_of(app), "actions": [a.action for a in actions],
+        "token": token or "", "levels": Level.choices, "deliveries": Delivery.choices,
+        "missing": [m for m in out["materials"] if m["status"] == MaterialStatus.MISSING],
+        "rating": getattr(app, "rating", None),
+        "rating_link": (reverse("hall:application", args=[number]) + "?t=" + services.rating_token(app))
+        if request.user.is_authenticated and request.user.has_role("operator", "admin") else "",
+    })
+
+
+@role_required("handler", "leader", "admin")
+def approvals(request):
+    return render(request, "hall/approvals.html", {
+        "apps": selectors.approval_queue(request.user), "now": timezone.now(),
+        "show_measures": request.user.has_role("leader", "admin")})
+
+
+@login_required
+def apply_online(request, code):
+    try:
+        item = selectors.item_by_code(code)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    errors = []
+    if request.method == "POST":
+        try:
+            app = services.submit_online(
+                request.user, item_code=code,
+                applicant={k: request.POST.get(k, "") for k in ("name", "id_number", "phone")},
+                materials=_material_choices(request.POST, [item]))
+            messages.success(request, _("已提交网上申请，办件编号 %(number)s，窗口预审后通知您。") % {
+                "number": app.number})
+            return redirect("hall:application", number=app.number)
+        except ValidationFailed as exc:
+            errors = exc.errors
+    return render(request, "hall/apply.html", {"item": item, "item_list": [item], "errors": errors,
+                                               "values": request.POST},
+                  status=422 if errors else 200)
+
+
+@login_required
+def my_applications(request):
+    if request.method == "POST":
+        try:
+            services.cancel_appointment(request.user, request.POST.get("appointment"))
+            messages.success(request, _("已取消预约。"))
+        except DomainError as exc:
+            messages.error(request, _error_text(exc))
+        return redirect("hall:mine")
+    return render(request, "hall/mine.html", {
+        "appointments": selectors.appointments_of(request.user), "now": timezone.now(),
+        "apps": list(selectors.visible_applications(request.user).filter(applicant_user=request.user,
+                                                                         parent__isnull=True)[:100])})
+
+
+# --- 好差评 rectification -----------------------------------------------------------------------
+
+@role_required("handler", "operator", "leader", "admin")
+def rectifications(request):
+    if request.method == "POST":
+        do = request.POST.get("do")
+        try:
+            if do == "fix":
+                services.fix(request.user, request.POST.get("id"), request.POST.get("note", ""))
+            elif do == "callback":
+                services.callback(request.user, request.POST.get("id"), request.POST.get("satisfied") == "1",
+                                  request.POST.get("note", ""))
+            elif do == "appeal":
+                services.file_appeal(request.user, request.POST.get("rating"), request.POST.get("note", ""))
+            elif do == "review":
+                services.review_appeal(request.user, request.POST.get("id"), request.POST.get("upheld") == "1",
+                                       request.POST.get("note", ""))
+            messages.success(request, _("已保存。"))
+        except DomainError as exc:
+            messages.error(request, _error_text(exc))
+        return redirect("hall:rectifications")
+    return render(request, "hall/rectifications.html", {
+        "rects": selectors.rectifications_for(request.user), "appeals": selectors.pending_appeals(),
+        "may_review": request.user.has_role("leader", "admin"), "now": timezone.now()})
+
+
+def _percent(value):
+    return None if value is None else round(value * 100, 1)
+
+
+@role_required("leader", "admin", "operator")
+def measures_page(request):
+    try:
+        days = max(1, min(int(request.GET.get("days", 365)), 3650))
+    except ValueError:
+        days = 365
+    end = timezone.now()
+    m = selectors.measures(end - dt.timedelta(days=days), end)
+    t = selectors.TARGETS
+    rows = [
+        (_("最多跑一次率"), _percent(m["one_visit"]), "%", _percent(t["one_visit"]), "ge"),
+        (_("当场办结率"), _percent(m["on_the_spot"]), "%", _percent(t["on_the_spot"]), "ge"),
+        (_("网上申请占比"), _percent(m["online"]), "%", _percent(t["online"]), "ge"),
+        (_("好评率（基本满意及以上）"), _percent(m["satisfaction"]), "%", _percent(t["satisfaction"]), "ge"),
+        (_("平均等候时间（分钟）"), None if m["wait_avg"] is None else round(m["wait_avg"], 1), "",
+         t["wait_minutes"], "le"),
+        (_("90%等候时间（分钟）"), None if m["wait_p90"] is None else round(m["wait_p90"], 1), "", None, ""),
+        (_("按承诺时限办结率"), _percent(m["in_time"]), "%", None, ""),
+        (_("每件需提交材料数"), None if m["materials_per_item"] is None else round(m["materials_per_item"], 1),
+         "", None, ""),
+        (_("免提交材料占比"), _percent(m["shared"]), "%", None, ""),
+        (_("差评按期整改率"), _percent(m["rectified_on_time"]), "%", None, ""),
+    ]
+    shown = []
+    for label, value, unit, target, sense in rows:
+        met = None
+        if value is not None and target is not None:
+            met = value >= target if sense == "ge" else value <= target
+        shown.append({"label": label, "value": value, "unit": unit, "target": target, "met": met, "sense": sense})
+    return render(request, "hall/measures.html", {"m": m, "rows": shown, "days": days, "levels": Level.choices,
+                                                  "by_level": [(label, m["by_level"][v]) for v, label in
+                                                               Level.choices]})
+
+
+def export_catalogue(request):
+    response = HttpResponse(
+        excel.write_workbook(selectors.search_items()),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="hall-items-{timezone.localdate():%Y%m%d}.xlsx"'
+    return response
+
+
+@role_required("admin")
+def import_catalogue(request):
+    context = {"errors": [], "counts": None}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise ValidationFailed("file", _("请选择要导入的 Excel 文件。"))
+            item_rows, material_rows = excel.read_workbook(upload)
+            context["counts"] = services.import_catalogue(request.user, item_rows, material_rows)
+        except ValidationFailed as exc:
+            context["errors"] = exc.errors
+    return render(request, "hall/import.html", context, status=422 if context["errors"] else 200)
