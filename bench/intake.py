@@ -534,9 +534,7 @@ def run_postgres(opts):
 
 def phase_args(opts):
     args = ["--seconds", str(opts.seconds), "--warmup", str(opts.warmup), "--clients", str(opts.clients),
-            "--threads", str(opts.threads), "--port", str(opts.port)]
-    if opts.workers:
-        args += ["--workers", str(opts.workers)]
+            "--workers", str(opts.workers), "--threads", str(opts.threads), "--port", str(opts.port)]
     if opts.keep:
         args.append("--keep")
     return args

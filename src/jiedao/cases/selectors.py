@@ -293,7 +293,7 @@ def routing_data() -> RoutingData:
 
 
 def forget_routing(**kwargs):
-    """Drop the cached categories and rules (connected to saves and deletes)."""
+    """Drop the cached categories and rules (after saves and deletes, see ``cases.signals``)."""
     _routing_generation[0] += 1
     _routing.clear()
 
