@@ -178,9 +178,17 @@ def test_the_code_rule_accepts_the_demo_and_test_codes_and_refuses_others():
 # --- the command ------------------------------------------------------------------------
 
 def run(capsys, *args):
-    """Runs ``jiedao …`` as the command line does; returns (exit status, stdout, stderr)."""
+    """Runs ``jiedao …`` as the command line does; returns (exit status, stdout, stderr).
+
+    Django closes every connection when a command run from the command line ends; the
+    test's own connection (inside the test transaction) must stay open."""
+    from unittest import mock
+
+    from django.db import connections
+
     try:
-        main(["jiedao", *args])
+        with mock.patch.object(connections, "close_all"):
+            main(["jiedao", *args])
         status = 0
     except SystemExit as exc:
         status = exc.code

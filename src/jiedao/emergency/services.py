@@ -210,7 +210,7 @@ def may_check(user, check):
 @transaction.atomic
 def record_check(user, check_id, result, note="", at=None):
     """A grid worker ticks off a special-care resident: safe, needs help, unreachable."""
-    check = CareCheck.objects.select_for_update().select_related("emergency", "person").filter(pk=check_id).first()
+    check = CareCheck.objects.select_for_update(of=("self",)).select_related("emergency", "person").filter(pk=check_id).first()
     if check is None:
         raise NotFound()
     if not may_check(user, check):
@@ -243,7 +243,7 @@ def emergency_from_case(user, case_number, kind, level=Level.IV, at=None):
 # --- supplies -----------------------------------------------------------------------------------
 
 def _stock_locked(stock_id):
-    stock = Stock.objects.select_for_update().select_related("depot").filter(pk=stock_id).first()
+    stock = Stock.objects.select_for_update(of=("self",)).select_related("depot").filter(pk=stock_id).first()
     if stock is None:
         raise NotFound(_("库存条目不存在。"))
     return stock

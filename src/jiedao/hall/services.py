@@ -51,7 +51,7 @@ def _number(at):
 def _get(number, lock=True):
     qs = Application.objects.select_related("item", "unit", "parent", "bundle")
     if lock:
-        qs = qs.select_for_update()
+        qs = qs.select_for_update(of=("self",))
     try:
         return qs.get(number=number)
     except Application.DoesNotExist:
@@ -402,7 +402,7 @@ def rate(user, number, level, *, channel=RatingChannel.DEVICE, comment="", token
 
 
 def _rectification(rect_id):
-    rect = Rectification.objects.select_for_update().select_related("rating__application").filter(pk=rect_id).first()
+    rect = Rectification.objects.select_for_update(of=("self",)).select_related("rating__application").filter(pk=rect_id).first()
     if rect is None:
         raise NotFound()
     return rect
@@ -468,7 +468,7 @@ def review_appeal(user, appeal_id, upheld, note, now=None):
     at = _now(now)
     if not user.has_role("leader", "admin"):
         raise NotAllowed()
-    appeal = Appeal.objects.select_for_update().select_related("rating__application").filter(pk=appeal_id).first()
+    appeal = Appeal.objects.select_for_update(of=("self",)).select_related("rating__application").filter(pk=appeal_id).first()
     if appeal is None:
         raise NotFound()
     if appeal.decision != Appeal.Decision.PENDING:
