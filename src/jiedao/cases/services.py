@@ -320,6 +320,13 @@ def submit_case(user, *, channel, description, reporter_name="", reporter_phone=
         errors.add("category", _("立即派单需要先选择分类。"))
     errors.raise_if_any()
 
+    if grid is None and lat is None and address:
+        # An address the household registry knows (一户一档 buildings) gives the position.
+        from jiedao.registry.selectors import point_for_address
+
+        point = point_for_address(address)
+        if point is not None:
+            lat, lng = point
     if grid is None and lat is not None:
         grid = selectors.grid_at(lat, lng)
     if grid is not None:
