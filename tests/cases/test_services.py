@@ -498,3 +498,15 @@ def test_a_failure_on_the_master_leaves_the_duplicate_unmerged(street, monkeypat
         services.merge(u.dispatcher, duplicate.number, master.number)
     assert (snapshot(duplicate.number), snapshot(master.number)) == before
     assert not Notification.objects.filter(kind="merge").exists()
+
+
+def test_the_event_log_cannot_be_edited_or_deleted(street):
+    case = new_case(street)
+    event = case.events.order_by("seq").first()
+    event.note = "改写历史"
+    with pytest.raises(RuntimeError, match="append-only"):
+        event.save()
+    with pytest.raises(RuntimeError, match="append-only"):
+        event.delete()
+    event.refresh_from_db()
+    assert event.note != "改写历史" and case.events.count() >= 1

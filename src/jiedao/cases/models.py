@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.common.crypto import EncryptedTextField
+from jiedao.common.models import AppendOnly
 from jiedao.org.models import Community, Grid, Unit
 
 
@@ -162,7 +163,7 @@ class Case(models.Model):
         return self.status in OPEN_STATUSES
 
 
-class CaseEvent(models.Model):
+class CaseEvent(AppendOnly, models.Model):
     """One state change or recorded act on a case. Append-only: never updated or deleted."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
@@ -186,14 +187,6 @@ class CaseEvent(models.Model):
         ordering = ["case", "seq"]
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="uniq_case_event_seq")]
         indexes = [models.Index(fields=["action", "at"], name="case_event_action_at")]
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("case events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError("case events are append-only")
 
 
 class CasePhoto(models.Model):

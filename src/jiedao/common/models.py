@@ -2,6 +2,19 @@ from django.conf import settings
 from django.db import models
 
 
+class AppendOnly:
+    """Mixin for history rows (event logs, versions): a row is written once and never
+    changed or deleted; a correction is a new row."""
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError(f"{self._meta.label} rows are append-only; write a new row")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError(f"{self._meta.label} rows are append-only")
+
+
 class AccessLog(models.Model):
     """One row for every time a person saw personal data unmasked (访问审计)."""
 

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiedao.common.models import AppendOnly
 from jiedao.org.models import Community, Grid, Unit
 
 # --- the three-level network ----------------------------------------------------------------
@@ -125,7 +126,7 @@ class Emergency(models.Model):
         return f"{self.number} {self.title}"
 
 
-class EmergencyEvent(models.Model):
+class EmergencyEvent(AppendOnly, models.Model):
     """Append-only timeline: every state change and note of an emergency."""
 
     emergency = models.ForeignKey(Emergency, on_delete=models.CASCADE, related_name="events")
@@ -142,11 +143,6 @@ class EmergencyEvent(models.Model):
         verbose_name = _("事件记录")
         verbose_name_plural = _("事件记录")
         ordering = ["at", "id"]
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("emergency events are append-only")
-        super().save(*args, **kwargs)
 
 
 class CareCheck(models.Model):

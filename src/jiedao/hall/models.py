@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.common.crypto import EncryptedTextField
+from jiedao.common.models import AppendOnly
 from jiedao.org.models import Unit
 
 
@@ -230,7 +231,7 @@ class ApplicationMaterial(models.Model):
         ordering = ["application", "material__order", "id"]
 
 
-class ApplicationEvent(models.Model):
+class ApplicationEvent(AppendOnly, models.Model):
     """One step of an application (who, when, from, to, why). Append-only."""
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="events")
@@ -247,14 +248,6 @@ class ApplicationEvent(models.Model):
         verbose_name = _("办件流转记录")
         verbose_name_plural = _("办件流转记录")
         ordering = ["application", "at", "id"]
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("application events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError("application events are append-only")
 
 
 class TicketStatus(models.TextChoices):
