@@ -18,7 +18,7 @@ PORT ?= 8000
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS='-m "not browser"'
 PYTEST_ARGS ?=
 
-.PHONY: venv demo demo-reset test test-sqlite test-postgres system-deps bench bench-geo bench-import clean
+.PHONY: venv demo-fonts demo demo-reset test test-sqlite test-postgres system-deps bench bench-geo bench-import clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +28,14 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-demo: venv
+# The demo needs only the Chinese fonts (the hall's one-time notice PDF) from Debian.
+demo-fonts:
+	bash scripts/system-deps.sh fonts-noto-cjk
+
+demo: venv demo-fonts
 	$(BIN)/jiedao demo --port $(PORT)
 
-demo-reset: venv
+demo-reset: venv demo-fonts
 	$(BIN)/jiedao demo --reset --port $(PORT)
 
 system-deps:

@@ -7,7 +7,12 @@
 # before installing. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-PACKAGES=(chromium postgresql fonts-noto-cjk)
+# Arguments name a subset (e.g. `scripts/system-deps.sh fonts-noto-cjk` for `make demo`).
+if [ $# -gt 0 ]; then
+    PACKAGES=("$@")
+else
+    PACKAGES=(chromium postgresql fonts-noto-cjk)
+fi
 
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
@@ -23,7 +28,7 @@ for pkg in "${PACKAGES[@]}"; do
 done
 
 # The server binaries are what the tests use; the meta package alone is not enough.
-if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+if [[ " ${PACKAGES[*]} " == *" postgresql "* ]] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
     installed postgresql && missing+=(postgresql)
 fi
 
