@@ -616,20 +616,22 @@ _addresses = {}
 
 def _building_addresses():
     """[(address without spaces, lat, lng)] of the buildings with a position, longest first;
-    cached per process (no query on the intake path) and reloaded after ``_ADDRESS_TTL``."""
+    cached per process and reloaded when the buildings change or after ``_ADDRESS_TTL``."""
     import time
 
     from .models import Building
 
     now = time.monotonic()
+    with_point = Building.objects.exclude(lat=None).exclude(lng=None)
+    stamp = with_point.aggregate(n=Count("id"), last=Max("id"))
+    key = (stamp["n"], stamp["last"])
     hit = _addresses.get("value")
-    if hit is None or now - hit[0] > _ADDRESS_TTL:
-        with_point = Building.objects.exclude(lat=None).exclude(lng=None)
+    if hit is None or hit[0] != key or now - hit[1] > _ADDRESS_TTL:
         rows = [("".join(address.split()), lat, lng)
                 for address, lat, lng in with_point.values_list("address", "lat", "lng") if address.strip()]
         rows.sort(key=lambda row: -len(row[0]))
-        _addresses["value"] = hit = (now, rows)
-    return hit[1]
+        _addresses["value"] = hit = (key, now, rows)
+    return hit[2]
 
 
 def point_for_address(text):
