@@ -9,6 +9,7 @@
 #   make bench           bench/intake.py: cases per second through the HTTP API
 #   make bench-geo       bench/geo.py: points resolved to grids per second, index vs naive loop
 #   make bench-import    bench/import.py: history import rows per second vs bare SQL
+#   make bench-load      bench/load.py: mixed load for 2 minutes, server and worker killed twice, then counted
 #   make system-deps     install chromium, postgresql and fonts-noto-cjk if missing
 PYTHON ?= python3
 VENV := .venv
@@ -18,7 +19,7 @@ PORT ?= 8000
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS='-m "not browser"'
 PYTEST_ARGS ?=
 
-.PHONY: venv demo-fonts demo demo-reset test test-sqlite test-postgres system-deps bench bench-geo bench-import clean
+.PHONY: venv demo-fonts demo demo-reset test test-sqlite test-postgres system-deps bench bench-geo bench-import bench-load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +59,9 @@ bench-geo: venv
 
 bench-import: venv
 	$(BIN)/python bench/import.py
+
+bench-load: venv
+	$(BIN)/python bench/load.py --seconds 120 --clients 6 --kill-at 40 --kill-at 80
 
 clean:
 	rm -rf $(VENV) var build

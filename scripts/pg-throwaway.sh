@@ -109,6 +109,9 @@ echo "pg-throwaway: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'
 "$PG_BIN/createdb" -h 127.0.0.1 -p "$PORT" -U jiedao jiedao
 
 export DATABASE_URL="postgres://jiedao@127.0.0.1:$PORT/jiedao"
+# For tests that restart the server under load (tests/infra/test_load_faults.py):
+# `$JIEDAO_PG_RESTART` restarts this cluster with its options (fast shutdown).
+export JIEDAO_PG_RESTART="${as_pg[*]} $PG_BIN/pg_ctl -D $PGDATA -l $LOG -m fast -w -t 60 restart"
 set +e
 "$@"
 status=$?

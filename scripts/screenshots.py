@@ -64,6 +64,7 @@ def say(message):
 def server_env(data_dir):
     env = dict(os.environ)
     env["JIEDAO_DATA_DIR"] = str(data_dir)
+    env.setdefault("JIEDAO_STAFF_2FA", "0")  # screenshots of the demo accounts, signed in by password
     env.pop("DATABASE_URL", None)  # always the SQLite file in the data directory
     env.pop("JIEDAO_DEBUG", None)
     return env

@@ -1,6 +1,7 @@
 import pytest
 
-from tests.factories import build_street
+from tests.browsing import browser  # noqa: F401  (the headless Chromium fixture, for every test)
+from tests.factories import PASSWORD, build_street
 
 
 @pytest.fixture
@@ -31,5 +32,33 @@ def _fresh_process_caches():
 
 
 @pytest.fixture(autouse=True)
+def _password_only_sign_in(settings):
+    """Tests of other features sign staff in with the password alone; tests/org/test_two_factor.py
+    switches two-factor sign-in on."""
+    settings.JIEDAO = dict(settings.JIEDAO, STAFF_TWO_FACTOR=False)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def login(client):
+    """Sign the test client in as ``user`` (password only) and return the client."""
+
+    def _login(user):
+        client.logout()
+        assert client.login(username=user.username, password=PASSWORD)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def in_chinese():
+    """The test's own thread speaks Chinese, whatever language an earlier request switched to."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        yield

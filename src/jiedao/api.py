@@ -119,9 +119,11 @@ def _register_routers():
     from jiedao.duties.api import router as duties_router
     from jiedao.hall.api import router as hall_router
     from jiedao.emergency.api import router as emergency_router
+    from jiedao.evaluation.api import router as evaluation_router
     from jiedao.open311.api import router as open311_router
     from jiedao.org.api import router as org_router
     from jiedao.registry.api import router as registry_router
+    from jiedao.intelligence.api import router as intelligence_router
 
     api.add_router("", org_router)
     api.add_router("", open311_router)  # before cases: /cases/export is not a case number
@@ -131,6 +133,10 @@ def _register_routers():
     api.add_router("", duties_router)
     api.add_router("", hall_router)
     api.add_router("", emergency_router)
+    from jiedao.participation.api import router as participation_router
+    api.add_router("", participation_router)
+    api.add_router("", evaluation_router)
+    api.add_router("", intelligence_router)
 
 
 _register_routers()

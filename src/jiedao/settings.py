@@ -4,7 +4,9 @@ Everything that differs between a laptop demo and a production city is read from
 the environment: ``DATABASE_URL`` (SQLite file by default), ``JIEDAO_SECRET_KEY``,
 ``JIEDAO_FIELD_KEYS`` and ``JIEDAO_INDEX_KEY`` (encryption of personal data; key
 files in the data directory when unset), ``JIEDAO_DEBUG``,
-``JIEDAO_DATA_DIR`` (where the SQLite file and uploads live).
+``JIEDAO_DATA_DIR`` (where the SQLite file and uploads live), ``JIEDAO_HTTPS`` (secure
+cookies and HSTS behind an HTTPS proxy), ``JIEDAO_BACKUP_*`` (backups), ``JIEDAO_LOG_FORMAT``
+(``json`` for structured logs) and the others listed in docs/operations.md.
 """
 
 import os
@@ -57,21 +59,37 @@ INSTALLED_APPS = [
     "jiedao.open311",
     "jiedao.hall",
     "jiedao.emergency",
+    "jiedao.evaluation",
+    "jiedao.participation",
+    "jiedao.intelligence",
+    "jiedao.ops",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "jiedao.web",
     "jiedao.demo",
 ]
 
 MIDDLEWARE = [
+    "jiedao.ops.metrics.RequestMetricsMiddleware",
+    "jiedao.ops.metrics.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "jiedao.common.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "jiedao.org.twofactor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "jiedao.web.middleware.ElderlyModeMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: it turns a locked-out sign-in into the lock-out answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "jiedao.urls"
@@ -128,6 +146,8 @@ LOGOUT_REDIRECT_URL = "web:home"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -153,15 +173,91 @@ TASKS = {
     }
 }
 
+# Shared by all web processes: the rate limits of the API, the report form and Open311 keys.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "jiedao_cache"}}
+# How many reverse proxies (each adding to X-Forwarded-For) stand before the server: 0 trusts
+# only the connection's address, so a client cannot dodge a rate limit with a made-up header.
+NINJA_NUM_PROXIES = int(os.environ.get("JIEDAO_PROXY_COUNT", "0"))
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+# Behind HTTPS (the reverse proxy of docs/operations.md): JIEDAO_HTTPS=1 makes the session and
+# CSRF cookies secure, redirects plain HTTP, and sends HSTS. Off by default so that the demo
+# works on http://127.0.0.1; `jiedao check` reports it when off.
+HTTPS = os.environ.get("JIEDAO_HTTPS", "0") == "1"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = False
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_AGE = 8 * 3600  # a working day
 
+
+def _tile_source(template):
+    """The origin of the map tile server (``{s}`` subdomains as a wildcard), for the CSP."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(template.replace("{s}", "*"))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+# Content-Security-Policy: scripts only from this site's own static files (no inline script,
+# no eval); styles also inline (style attributes of server-rendered pages); images also from
+# the map tile server. The API's interactive documentation (Swagger UI) needs its own inline
+# start-up script and is left out.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/v1/docs"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"] + [
+            src for src in [_tile_source(os.environ.get("JIEDAO_MAP_TILE_URL", ""))] if src],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Sign-in lock-out (django-axes): after 5 failed attempts for one user name from one address,
+# that pair is locked for 15 minutes (web sign-in, admin and API token alike); a success resets.
+AUTHENTICATION_BACKENDS = [
+    "jiedao.org.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("JIEDAO_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("JIEDAO_LOGIN_LOCK_MINUTES", "15")) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "jiedao.org.backends.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# Two-factor sign-in for staff who can see personal data unmasked (jiedao.org.twofactor).
+OTP_TOTP_ISSUER = "Jiedao 街道"
+
+# JIEDAO_LOG_FORMAT=json: one JSON object per line (time, level, logger, message and the
+# request's method, route, status, ms, user_id), for a log collector.
+LOG_FORMAT = os.environ.get("JIEDAO_LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "formatter": "json" if LOG_FORMAT == "json" else "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("JIEDAO_LOG_LEVEL", "WARNING")},
 }
 
@@ -188,4 +284,17 @@ JIEDAO = {
     # Overlap allowed between neighbouring grids (communities, streets) on import, as a
     # share of the smaller one's area: slivers from digitising a shared border.
     "GEO_OVERLAP_TOLERANCE": 0.005,
+    # Two-factor sign-in (TOTP) for operators, dispatchers, handlers, grid workers and administrators.
+    "STAFF_TWO_FACTOR": os.environ.get("JIEDAO_STAFF_2FA", "1") == "1",
+    # Rate limits: reports through the public form per address, and Open311 submissions per key.
+    "PORTAL_RATE": os.environ.get("JIEDAO_PORTAL_RATE", "20/h"),
+    "OPEN311_KEY_RATE": os.environ.get("JIEDAO_OPEN311_KEY_RATE", "600/h"),
+    # Backups (jiedao backup, and the worker when BACKUP_EVERY_HOURS > 0): where, how often, how many kept.
+    "BACKUP_DIR": os.environ.get("JIEDAO_BACKUP_DIR", ""),
+    "BACKUP_EVERY_HOURS": float(os.environ.get("JIEDAO_BACKUP_EVERY_HOURS", "0")),
+    "BACKUP_KEEP": int(os.environ.get("JIEDAO_BACKUP_KEEP", "7")),
+    # /healthz and jiedao check: the worker is late after this many seconds without a heartbeat;
+    # the disk holding the data directory needs this much free space.
+    "WORKER_LATE_SECONDS": 180,
+    "DISK_MIN_FREE_BYTES": int(os.environ.get("JIEDAO_DISK_MIN_FREE_BYTES", str(1 << 30))),
 }

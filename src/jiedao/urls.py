@@ -1,9 +1,8 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.static import serve
 
 from jiedao.api import api
+from jiedao.common.views import media
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -16,7 +15,11 @@ urlpatterns = [
     path("", include("jiedao.duties.urls")),
     path("", include("jiedao.hall.urls")),
     path("", include("jiedao.emergency.urls")),
+    path("", include("jiedao.participation.urls")),
+    path("", include("jiedao.intelligence.urls")),
+    path("", include("jiedao.evaluation.urls")),
     path("", include("jiedao.common.urls")),
+    path("", include("jiedao.ops.urls")),
     path("", include("jiedao.web.urls")),
-    path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
+    path("media/<path:path>", media, name="media"),
 ]

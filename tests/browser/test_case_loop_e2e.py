@@ -2,40 +2,21 @@
 dispatcher classifies and dispatches, the unit responds and resolves, the resident rates
 on the tracking page, and the leader's overview shows the rates change."""
 
-import os
-from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-from tests.factories import PASSWORD  # noqa: E402
+from tests.browsing import ARTIFACTS
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
-# Screenshots of a run, for looking into a failure (git-ignored). The pictures in docs/images
-# come from scripts/screenshots.py on the demo street; a test run never writes there.
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # Inside 东湖社区 第一网格 of the test street.
 POSITION = {"latitude": 39.905, "longitude": 116.405}
 
 
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
 def shot(page, name):
+    """A screenshot of a run, for looking into a failure (test-artifacts/, git-ignored). The
+    pictures in docs/images come from scripts/screenshots.py on the demo street."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 

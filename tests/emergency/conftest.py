@@ -9,28 +9,15 @@ import pytest
 from jiedao.emergency import services
 from jiedao.emergency.models import Rule
 from jiedao.registry import services as registry_services
-from tests.factories import PASSWORD, WEDNESDAY
+from tests.factories import WEDNESDAY
 from tests.registry.conftest import PERSON_HEADERS, make_id, person_row, xlsx_bytes
 
 NOW = WEDNESDAY  # 09:30 in Beijing
 
 
 @pytest.fixture(autouse=True)
-def _chinese():
-    from django.utils import translation
-
-    with translation.override("zh-hans"):
-        yield
-
-
-@pytest.fixture
-def login(client):
-    def _login(user):
-        client.logout()
-        assert client.login(username=user.username, password=PASSWORD)
-        return client
-
-    return _login
+def _chinese(in_chinese):
+    """Messages are checked in Chinese, whatever language an earlier request switched to."""
 
 
 @pytest.fixture

@@ -4,34 +4,15 @@ through its stages on the live page (which refreshes itself), the grid worker ti
 the residents on a phone, and the closed event shows its measured times."""
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+from tests.browsing import ARTIFACTS
+from tests.factories import PASSWORD
 
-from tests.factories import PASSWORD  # noqa: E402
-
-from .conftest import reading, rule  # noqa: E402
+from .conftest import reading, rule
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 def page_for(browser, base, username, phone=False):

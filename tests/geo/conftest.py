@@ -3,7 +3,7 @@ import json
 import pytest
 
 from jiedao.geo import locate
-from tests.factories import PASSWORD, square
+from tests.factories import square
 
 
 @pytest.fixture(autouse=True)
@@ -12,16 +12,6 @@ def _fresh_grid_index():
     locate.invalidate()
     yield
     locate.invalidate()
-
-
-@pytest.fixture
-def login(client):
-    def _login(user):
-        client.logout()
-        assert client.login(username=user.username, password=PASSWORD)
-        return client
-
-    return _login
 
 
 def feature(code, name, geometry, parent=None, **extra):

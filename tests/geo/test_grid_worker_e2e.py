@@ -2,37 +2,19 @@
 start a patrol with the phone's position, report an event with a photo on the spot,
 and find the report in 我的网格."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-from tests.factories import PASSWORD  # noqa: E402
+from tests.browsing import ARTIFACTS
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 390, "height": 844}
 # Inside 东湖社区 第一网格 of the test street.
 POSITION = {"latitude": 39.905, "longitude": 116.405}
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 def fits_the_phone(page):

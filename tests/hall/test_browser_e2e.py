@@ -1,14 +1,10 @@
 """In a real headless Chromium: take a ticket, get called, apply with one non-core
 material missing, supply it, get approved, have the result issued, rate."""
 
-import os
-
 import pytest
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-from tests.browser.test_case_loop_e2e import browser, new_page, shot, sign_in  # noqa: E402,F401
-from tests.factories import make_user  # noqa: E402
+from tests.browser.test_case_loop_e2e import new_page, shot, sign_in
+from tests.factories import make_user
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,6 @@ from openpyxl import Workbook
 from jiedao.registry import services
 from jiedao.registry.models import Building
 from jiedao.registry.validation import id_check_char
-from tests.factories import PASSWORD
 
 
 def make_id(birth="19480312", region="110105", seq="123"):
@@ -55,22 +54,8 @@ def person_row(name, id_number, phone="", building="B11", unit="1", room="101", 
 
 
 @pytest.fixture(autouse=True)
-def _chinese():
+def _chinese(in_chinese):
     """Messages are checked in Chinese, whatever language an earlier request switched to."""
-    from django.utils import translation
-
-    with translation.override("zh-hans"):
-        yield
-
-
-@pytest.fixture
-def login(client):
-    def _login(user):
-        client.logout()
-        assert client.login(username=user.username, password=PASSWORD)
-        return client
-
-    return _login
 
 
 @pytest.fixture

@@ -1,19 +1,6 @@
 import pytest
 
 from jiedao.cases import services
-from tests.factories import PASSWORD
-
-
-@pytest.fixture
-def login(client):
-    """Sign the test client in as ``user`` and return the client."""
-
-    def _login(user):
-        client.logout()
-        assert client.login(username=user.username, password=PASSWORD)
-        return client
-
-    return _login
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """The real ``jiedao worker`` as an operator starts it: against an SQLite file, it turns an
-overdue case red on its own, and stops cleanly on SIGTERM."""
+overdue case red on its own, records its heartbeat, and stops cleanly on SIGTERM."""
 
 import os
 import signal
@@ -57,6 +57,9 @@ def test_worker_turns_an_overdue_case_red_and_stops_on_sigterm(tmp_path):
             assert worker.poll() is None, "the worker stopped by itself"
             time.sleep(0.2)
         assert urgency(db_path, number) == "red"
+        # It says it is alive, for /healthz and `jiedao check`.
+        with sqlite3.connect(db_path, timeout=10) as db:
+            assert db.execute("SELECT pid FROM ops_heartbeat WHERE name = 'worker'").fetchone() == (worker.pid,)
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=20) == 0
     finally:

@@ -7,6 +7,7 @@ from ninja import Header, Router, Status
 from ninja.throttling import AnonRateThrottle
 
 from jiedao.common.errors import NotFound, ValidationFailed
+from jiedao.intelligence.api import DuplicateConflictOut, candidate_out, find_duplicates
 from jiedao.org import selectors as org_selectors
 from jiedao.org.api import ErrorsOut
 
@@ -44,20 +45,31 @@ def _detail(request, number, fallback=None, log=True):
 
 # --- intake and lists --------------------------------------------------------------
 
-@router.post("/cases", response={200: CaseDetail, 201: CaseDetail, **ERRORS}, summary="Register a case (受理)")
+@router.post("/cases", response={200: CaseDetail, 201: CaseDetail, **ERRORS, 409: DuplicateConflictOut},
+             summary="Register a case (受理)")
 def create_case(request, payload: CaseIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     """Register a new case. With an ``Idempotency-Key`` header, sending the same key
-    again (same user) returns the case created the first time (200 instead of 201)."""
+    again (same user) returns the case created the first time (200 instead of 201).
+    With ``check_duplicates`` a case similar to an open or recent one nearby is not created:
+    409 lists the ``candidates``; send again with ``attach_to`` (follow that case) or without
+    ``check_duplicates`` (a new case)."""
     key = (idempotency_key or "").strip() or None
     if key and len(key) > MAX_IDEMPOTENCY_KEY:
         raise ValidationFailed("Idempotency-Key", _("Idempotency-Key 不能超过200个字符。"))
+    if payload.check_duplicates and not payload.attach_to:
+        found = find_duplicates(payload.description, payload.lat, payload.lng, payload.grid, payload.category)
+        if found:
+            show = request.user.is_authenticated and request.user.is_street_staff
+            return Status(409, {"errors": [{"field": "attach_to", "message": _(
+                "附近已有相似的工单，可关注已有工单（attach_to），或不带 check_duplicates 重新提交。")}],
+                "candidates": [candidate_out(c, show) for c in found]})
     photos = decode_photos(payload.photos)
     values = dict(
         channel=payload.channel or _default_channel(request.user), description=payload.description,
         reporter_name=payload.reporter_name, reporter_phone=payload.reporter_phone,
         lat=payload.lat, lng=payload.lng, address=payload.address,
         community_code=payload.community, grid_code=payload.grid, category_code=payload.category,
-        photos=photos, dispatch=payload.dispatch, idempotency_key=key,
+        photos=photos, dispatch=payload.dispatch, idempotency_key=key, attach_to=payload.attach_to,
     )
     try:
         case, created = services.submit_case(request.user, **values)

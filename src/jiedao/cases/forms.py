@@ -99,11 +99,13 @@ class PortalForm(LocationMixin):
                                      widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
     reporter_name = forms.CharField(label=_("称呼（可不填）"), required=False, max_length=100)
     photos = PhotosField(label=_("照片（可不传）"))
+    attach_to = forms.CharField(required=False, max_length=20)
 
     def service_kwargs(self):
         data = self.cleaned_data
         return {"description": data["description"], "reporter_phone": data["reporter_phone"],
-                "reporter_name": data["reporter_name"], "photos": data["photos"], **self.location_kwargs()}
+                "reporter_name": data["reporter_name"], "photos": data["photos"], "attach_to": data["attach_to"],
+                **self.location_kwargs()}
 
 
 class IntakeForm(CategoryPickMixin, LocationMixin):
@@ -117,6 +119,7 @@ class IntakeForm(CategoryPickMixin, LocationMixin):
     photos = PhotosField(label=_("照片"))
     dispatch = forms.BooleanField(label=_("立即派单"), required=False,
                                   help_text=_("按派单规则直接派给承办单位（需先选分类）。"))
+    attach_to = forms.CharField(required=False, max_length=20)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -132,7 +135,7 @@ class IntakeForm(CategoryPickMixin, LocationMixin):
                 "reporter_name": data["reporter_name"], "reporter_phone": data["reporter_phone"],
                 "category_code": data["category"], "community_code": data["community"],
                 "grid_code": data["grid"], "photos": data["photos"], "dispatch": data["dispatch"],
-                **self.location_kwargs()}
+                "attach_to": data["attach_to"], "propose": True, **self.location_kwargs()}
 
 
 class GridReportForm(LocationMixin):

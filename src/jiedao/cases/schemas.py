@@ -42,6 +42,10 @@ class CaseIn(Schema):
     category: str = ""
     dispatch: bool = False
     photos: list[str] = []
+    # 并案 at intake: with ``check_duplicates`` a case that looks like an open or recent one is
+    # not created (409 with the candidates); ``attach_to`` merges the new case into that case.
+    check_duplicates: bool = False
+    attach_to: str = ""
 
 
 class ClassifyIn(Schema):

@@ -46,6 +46,13 @@ def case_for(user, number):
     return case
 
 
+def photo_visible(user, path) -> bool:
+    """Whether ``user`` may see the uploaded case photo stored at ``path`` (the case's scoping)."""
+    from .models import CasePhoto
+
+    return CasePhoto.objects.filter(image=path, case__in=visible_cases(user)).exists()
+
+
 def public_case(number, phone):
     """A case found by its number and the reporter's phone (resident without an account)."""
     from jiedao.common.crypto import blind_index

@@ -20,7 +20,7 @@ from jiedao.workcal.calendar import SHANGHAI, add_hours, add_workdays, workday_d
 
 from . import selectors, states, validation
 from .models import (
-    Case, CaseEvent, CaseNumberCounter, CasePhoto, Channel, Extension, Notification, Rating,
+    OPEN_STATUSES, Case, CaseEvent, CaseNumberCounter, CasePhoto, Channel, Extension, Notification, Rating,
     RoutingRule, Status, Urgency, Whistle, WhistleSummons,
 )
 
@@ -278,8 +278,11 @@ def _iso(value):
 
 def submit_case(user, *, channel, description, reporter_name="", reporter_phone="", lat=None, lng=None,
                 address="", community_code="", grid_code="", category_code="", photos=(), dispatch=False,
-                idempotency_key=None, at=None):
-    """Register a new case from any door. Returns ``(case, created)``."""
+                idempotency_key=None, at=None, attach_to="", propose=False):
+    """Register a new case from any door. Returns ``(case, created)``. ``attach_to``: the number
+    of an open case reporting the same matter: the new case is merged into it at once (并案).
+    The classifier's proposal is made and kept when no category is given, or with ``propose``
+    (the intake page showed it to the operator, so whether they kept it is measured)."""
     authenticated = user is not None and user.is_authenticated
     if idempotency_key and authenticated:
         previous = IdempotencyKey.objects.filter(user=user, scope="case", key=idempotency_key).first()
@@ -318,6 +321,11 @@ def submit_case(user, *, channel, description, reporter_name="", reporter_phone=
     photos = validation.check_photos(errors, "photos", photos)
     if dispatch and not category_code:
         errors.add("category", _("立即派单需要先选择分类。"))
+    master = None
+    if attach_to:
+        master = Case.objects.filter(number=str(attach_to).strip(), status__in=OPEN_STATUSES).first()
+        if master is None:
+            errors.add("attach_to", _("要关注的工单 %(number)s 不存在或已结束。") % {"number": attach_to})
     errors.raise_if_any()
 
     if grid is None and lat is None and address:
@@ -333,6 +341,13 @@ def submit_case(user, *, channel, description, reporter_name="", reporter_phone=
         community = grid.community
 
     now = _now(at)
+    # 智能分拨: the active classifier's proposal; above the threshold it classifies and dispatches.
+    from jiedao.intelligence.services import intake_proposal
+
+    proposal = intake_proposal(description, category) if master is None and (
+        category is None or propose) else None
+    if proposal is not None and proposal.auto:
+        category = proposal.category
     case = Case(
         channel=channel,
         status=Status.NEW,
@@ -354,9 +369,18 @@ def submit_case(user, *, channel, description, reporter_name="", reporter_phone=
     # routed is refused with nothing written, and the transaction below only inserts.
     # The case is inserted already dispatched; its log still shows the two steps
     # (create, then dispatch).
-    decision = _route_for_dispatch(case) if dispatch else None
+    decision = _route_for_dispatch(case) if dispatch and master is None else None
+    if proposal is not None and proposal.auto and decision is None and master is None:
+        try:
+            decision = _route_for_dispatch(case)
+        except ValidationFailed:  # no unit for it: the dispatcher classifies and decides
+            proposal.auto = False
+            category = case.category = None
     if decision is not None:
         _apply_dispatch(case, decision, now)
+    if master is not None:
+        case.status, case.master, case.closed_at = Status.MERGED, master, now
+        case.category = category or master.category
     with transaction.atomic():
         # Where the database locks rows, every intake queues on the day's counter row
         # from the moment it takes a number until it commits: insert the case under a
@@ -374,12 +398,23 @@ def submit_case(user, *, channel, description, reporter_name="", reporter_phone=
         })]
         if decision is not None:
             events.append(_dispatch_event(user, case, decision, Status.NEW, "", now, False, seq=2))
+            if proposal is not None and proposal.auto:
+                events[-1].note = proposal.note()
+                events[-1].data.update(auto=True, confidence=proposal.confidence, model=proposal.version.pk)
+        if master is not None:
+            events.append(_event(case, 2, "merge", user, Status.NEW, at=now, note=_("诉求人确认与已有工单为同一问题"),
+                                 data={"master": master.number, "by_reporter": True}))
         CaseEvent.objects.bulk_create(events)
+        if proposal is not None:
+            proposal.save_for(case)
         if idempotency_key and authenticated:
             IdempotencyKey.objects.create(user=user, scope="case", key=idempotency_key, object_id=str(case.pk))
         if number_last:
             case.number = _next_number(now)
             Case.objects.filter(pk=case.pk).update(number=case.number)
+        if master is not None:
+            master = Case.objects.select_for_update().get(pk=master.pk)  # its log gets the next event
+            record_event(master, "absorb", user, master.status, at=now, data={"duplicate": case.number})
         cohandled = decision is not None and _dispatch_notices(user, case, decision, now)
     # What hangs off a new case is what was just written: say so, so that the answer
     # is built without asking the database again (as prefetch_related would).
@@ -712,6 +747,9 @@ def resolve(user, number, result, photos=(), at=None):
         CasePhoto.objects.create(case=case, kind=CasePhoto.Kind.RESULT, image=upload)
     on_time = case.completion_due is None or now <= case.completion_due
     record_event(case, "resolve", user, before, note=result, at=now, data={"on_time": on_time, "photos": len(photos)})
+    from jiedao.intelligence.services import check_reply
+
+    check_reply(case, result, at=now)  # 答复质量: flags shown on the case, overridable
     return case
 
 

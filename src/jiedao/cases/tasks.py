@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import TaskResultStatus, task
 
+from jiedao.common.tasks import enqueue_unless_queued_within
+
 from . import services
 
 logger = logging.getLogger("jiedao.worker")
@@ -70,10 +72,4 @@ def enqueue_anonymise_if_due(now=None, every=ANONYMISE_EVERY):
     """Queue one anonymisation unless one was queued in the last day (waiting, running or
     done): the worker asks at every sweep, the queue remembers across restarts and workers.
     Returns the result or None."""
-    from django_tasks_db.models import DBTaskResult
-
-    now = now or timezone.now()
-    recent = DBTaskResult.objects.filter(task_path=anonymise_task.module_path, enqueued_at__gt=now - every)
-    if recent.exists():
-        return None
-    return anonymise_task.enqueue()
+    return enqueue_unless_queued_within(anonymise_task, every, now)

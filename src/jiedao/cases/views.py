@@ -328,6 +328,12 @@ def case_action(request, number, action):
         else:
             messages.success(request, _("工单 %(number)s：已%(action)s。")
                              % {"number": case.number, "action": states.action_label(action)})
+            if action == "resolve":
+                from jiedao.intelligence.selectors import reply_warning
+
+                warning = reply_warning(case)
+                if warning:
+                    messages.warning(request, warning)
             fallback = reverse("cases:case", args=[case.number])
             if not selectors.visible_cases(request.user).filter(pk=case.pk).exists():
                 fallback = reverse("web:home")

@@ -1,6 +1,8 @@
-"""The access-log review page (访问审计) for administrators, and its Excel export."""
+"""The access-log review page (访问审计) for administrators, its Excel export, and uploaded
+files served only to those allowed to see them."""
 
-from django.http import HttpResponse
+from django.conf import settings
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -47,4 +49,35 @@ def access_log_export(request):
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = f'attachment; filename="access-log-{timezone.localdate():%Y%m%d}.xlsx"'
+    return response
+
+
+def _bearer_user(request):
+    """The user of an API bearer token sent with the request, if any (API clients fetch photos too)."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    from jiedao.org.services import authenticate_token
+
+    return authenticate_token(header[len("Bearer "):])
+
+
+def media(request, path):
+    """An uploaded file, only for those who may see what it belongs to; 404 for everybody else,
+    so that guessing names reveals nothing. Case photos follow the case's scoping; photos of
+    residents' proposals are as public as the proposals."""
+    from django.views.static import serve
+
+    from jiedao.cases.selectors import photo_visible
+
+    user = request.user if request.user.is_authenticated else (_bearer_user(request) or request.user)
+    if path.startswith("cases/"):
+        allowed = photo_visible(user, path)
+    else:
+        allowed = path.startswith("participation/")
+    if not allowed:
+        raise Http404("文件不存在或您无权查看。")
+    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Disposition"] = "inline"
     return response

@@ -13,7 +13,7 @@ from django.utils import timezone
 from jiedao.cases.models import Category
 from jiedao.cases.taxonomy import load_taxonomy
 from jiedao.org.models import Community, District, Grid, Street, Unit, User
-from jiedao.org.roles import ADMIN, ALL_ROLES, DISPATCHER, GRID_WORKER, HANDLER, LEADER, OPERATOR, RESIDENT
+from jiedao.org.roles import ADMIN, ALL_ROLES, DISPATCHER, EVALUATOR, GRID_WORKER, HANDLER, LEADER, OPERATOR, RESIDENT
 
 from jiedao.duties.demo import DISTRICT_UNITS, build_duty_list
 from jiedao.hall.demo import build_hall
@@ -47,6 +47,7 @@ DEMO_ACCOUNTS = [
     ("handler", HANDLER, "综合执法队张队", "承办人：综合执法队"),
     ("grid", GRID_WORKER, "网格员小李", "网格员：东湖社区第一、第二网格"),
     ("leader", LEADER, "街道办主任", "街道领导（驾驶舱、督办、延期审批）"),
+    ("evaluator", EVALUATOR, "考核办小刘", "考核评估员（指标库、创新指数评分、整改验收、月通报）"),
     ("resident", RESIDENT, "王大妈", "居民（东湖社区）"),
 ]
 RESIDENT_PHONE = "13800138000"

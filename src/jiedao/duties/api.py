@@ -9,7 +9,7 @@ from . import selectors
 router = Router(tags=["duties"])
 
 
-class UnitOut(Schema):
+class DutyUnitOut(Schema):
     code: str
     name: str
 
@@ -23,8 +23,8 @@ class VersionOut(Schema):
     power_type_label: str
     level: str
     level_label: str
-    responsible_unit: UnitOut | None
-    collaborating_units: list[UnitOut]
+    responsible_unit: DutyUnitOut | None
+    collaborating_units: list[DutyUnitOut]
     categories: list[dict]
     basis_statute: str
     basis_article: str

@@ -62,7 +62,7 @@ class EmergencyIn(Schema):
     arrival_target_minutes: int | None = Field(None, ge=1, le=600)
 
 
-class MeasuresOut(Schema):
+class EmergencyMeasuresOut(Schema):
     arrival_minutes: float | None
     arrival_target: int
     arrival_on_time: bool | None
@@ -71,7 +71,7 @@ class MeasuresOut(Schema):
     disposal_on_time: bool | None
 
 
-class EventOut(Schema):
+class EmergencyEventOut(Schema):
     action: str
     label: str
     from_status: str
@@ -90,8 +90,8 @@ class EmergencyOut(Schema):
     status_label: str
     grid: str
     reported_at: dt.datetime
-    measures: MeasuresOut
-    events: list[EventOut]
+    measures: EmergencyMeasuresOut
+    events: list[EmergencyEventOut]
 
 
 def _out(emergency, with_events=True):
@@ -125,14 +125,14 @@ def get_emergency(request, number: str):
     return _out(selectors.emergency_for(request.user, number))
 
 
-class ActionIn(Schema):
+class EmergencyActionIn(Schema):
     note: str = ""
     units: list[str] = []
 
 
 @router.post("/emergencies/{number}/{action}", response={200: EmergencyOut, **ERRORS},
              summary="Move an emergency along its timeline")
-def act(request, number: str, action: str, payload: ActionIn):
+def act(request, number: str, action: str, payload: EmergencyActionIn):
     """``dispatch``, ``arrive``, ``engage`` (with ``units``), ``recover``, ``close``, ``cancel``.
     409 when the emergency's state does not allow the action."""
     emergency = services.transition(request.user, number, action, note=payload.note, unit_codes=payload.units)

@@ -31,7 +31,7 @@ class GridMeasuresOut(Schema):
     grid_completion: RatioOut
 
 
-class MeasuresOut(GridMeasuresOut):
+class GeoMeasuresOut(GridMeasuresOut):
     communities: list[GridMeasuresOut] = []
 
 
@@ -99,7 +99,7 @@ def locate(request, query: Query[LocateQuery]):
     return found
 
 
-@router.get("/geo/measures", url_name="geo_measures", response={200: MeasuresOut, **ERRORS},
+@router.get("/geo/measures", url_name="geo_measures", response={200: GeoMeasuresOut, **ERRORS},
             summary="Grid measures of a month",
             tags=["metrics"])
 def grid_measures(request, month: str = "", community: str = ""):

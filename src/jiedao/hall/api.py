@@ -4,7 +4,10 @@
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
+
+from jiedao.common.errors import ValidationFailed
 
 from . import selectors, services
 from .models import Delivery, RatingChannel
@@ -147,7 +150,7 @@ def get_application(request, number: str):
     return selectors.application_out(selectors.application_for(request.auth, number))
 
 
-class ActionIn(Schema):
+class HallActionIn(Schema):
     note: str = ""
     material_id: int | None = None
     at_window: bool = True
@@ -158,7 +161,7 @@ class ActionIn(Schema):
 
 
 @router.post("/hall/applications/{number}/actions/{action}", response=ApplicationOut)
-def act(request, number: str, action: str, payload: ActionIn):
+def act(request, number: str, action: str, payload: HallActionIn):
     """accept, refuse, supply, approve, reject, issue, rate. 409 when the state does not allow it."""
     user = request.auth
     selectors.application_for(user, number, token=payload.token)
@@ -214,6 +217,8 @@ def get_measures(request, days: int = 365):
 
     if not request.auth.has_role("leader", "admin"):
         raise NotAllowed()
+    if not 1 <= days <= 3660:
+        raise ValidationFailed("days", _("统计天数应在 1 到 3660 之间。"))
     end = timezone.now()
     m = selectors.measures(end - dt.timedelta(days=days), end)
     return {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in m.items()}

@@ -4,9 +4,10 @@
 import datetime as dt
 import logging
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
+
+from jiedao.common.tasks import enqueue_unless_queued_within
 
 from . import services
 
@@ -24,9 +25,4 @@ def remind_materials_task():
 
 def enqueue_reminders_if_due(now=None, every=REMIND_EVERY):
     """Queue one reminder round unless one was queued in the last hour. Returns the result or None."""
-    from django_tasks_db.models import DBTaskResult
-
-    now = now or timezone.now()
-    if DBTaskResult.objects.filter(task_path=remind_materials_task.module_path, enqueued_at__gt=now - every).exists():
-        return None
-    return remind_materials_task.enqueue()
+    return enqueue_unless_queued_within(remind_materials_task, every, now)

@@ -137,6 +137,16 @@ def root(request):
         content_type="text/plain; charset=utf-8")
 
 
+def _within_rate(request, key):
+    """Submissions per key are limited (OPEN311_KEY_RATE): a runaway client cannot flood the case list."""
+    from jiedao.common.throttle import wait_seconds
+
+    wait = wait_seconds(request, "open311", f"key-{key.pk}", "OPEN311_KEY_RATE")
+    if wait is not None:
+        raise Open311Error(429, _("该 api_key 提交过于频繁，请 %(seconds)d 秒后再试。") % {"seconds": wait})
+    return key
+
+
 @open311("GET")
 def service_list(request, fmt, params, query):
     return formats.respond(fmt, "services", selectors.services(), item_tag="service")
@@ -150,7 +160,7 @@ def service_definition(request, fmt, params, query, code):
 @open311("GET", "POST")
 def request_list(request, fmt, params, query):
     if request.method == "POST":
-        key = services.authenticate(params.get("api_key"))
+        key = _within_rate(request, services.authenticate(params.get("api_key")))
         case, extra = services.submit_request(key, params, _attributes(query))
         item = {"service_request_id": case.number, "token": extra.token,
                 "service_notice": services.service_notice(case), "account_id": extra.account_id or None}
@@ -183,7 +193,7 @@ def token_detail(request, fmt, params, query, token):
 @open311("GET", "POST")
 def request_updates(request, fmt, params, query):
     if request.method == "POST":
-        key = services.authenticate(params.get("api_key"))
+        key = _within_rate(request, services.authenticate(params.get("api_key")))
         event = services.post_update(key, params)
         return formats.respond(fmt, "service_request_updates", [{"update_id": str(event.pk)}],
                                item_tag="request_update")

@@ -9,6 +9,7 @@ HANDLER = "handler"
 GRID_WORKER = "grid"
 LEADER = "leader"
 ADMIN = "admin"
+EVALUATOR = "evaluator"
 
 ROLE_LABELS = {
     RESIDENT: _("居民"),
@@ -18,10 +19,11 @@ ROLE_LABELS = {
     GRID_WORKER: _("网格员"),
     LEADER: _("街道领导"),
     ADMIN: _("系统管理员"),
+    EVALUATOR: _("考核评估员"),
 }
 
 ALL_ROLES = tuple(ROLE_LABELS)
 # Roles that work for the street office and see cases beyond their own reports.
-STAFF_ROLES = frozenset({OPERATOR, DISPATCHER, HANDLER, GRID_WORKER, LEADER, ADMIN})
+STAFF_ROLES = frozenset({OPERATOR, DISPATCHER, HANDLER, GRID_WORKER, LEADER, ADMIN, EVALUATOR})
 # Roles that see every case of the street.
-STREET_WIDE_ROLES = frozenset({OPERATOR, DISPATCHER, LEADER, ADMIN})
+STREET_WIDE_ROLES = frozenset({OPERATOR, DISPATCHER, LEADER, ADMIN, EVALUATOR})

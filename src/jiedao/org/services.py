@@ -11,6 +11,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,17 +42,22 @@ def token_lifetime() -> dt.timedelta:
     return dt.timedelta(days=settings.JIEDAO.get("API_TOKEN_DAYS", DEFAULT_TOKEN_DAYS))
 
 
-def create_token(username, password, now=None):
+def create_token(username, password, now=None, request=None, otp=""):
     """Check the credentials and issue a new token. Returns ``(plain_token, ApiToken)``;
-    the plain token is not stored anywhere and cannot be shown again."""
+    the plain token is not stored anywhere and cannot be shown again. With the ``request``,
+    failed attempts count towards the sign-in lock-out like the sign-in page's."""
     username = (username or "").strip()
     if not username:
         raise ValidationFailed("username", _("请填写用户名。"))
     if not password:
         raise ValidationFailed("password", _("请填写密码。"))
-    user = authenticate(username=username, password=password)
+    user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         raise InvalidCredentials()
+    from .twofactor import needs_second_factor
+
+    if needs_second_factor(user):
+        check_second_factor(user, otp)
     now = now or timezone.now()
     plain = secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, key_hash=hash_token(plain), expires_at=now + token_lifetime(),
@@ -80,3 +86,54 @@ def revoke_token(key) -> bool:
     """Delete the token ``key``; True when it existed."""
     deleted, _rows = ApiToken.objects.filter(key_hash=hash_token((key or "").strip())).delete()
     return bool(deleted)
+
+
+# --- two-factor sign-in (两步验证), see twofactor.py --------------------------------------------
+
+def _code(code) -> str:
+    code = "".join((code or "").split())
+    if not code:
+        raise ValidationFailed("otp", _("请填写身份验证器上的 6 位动态码。"))
+    if not code.isdigit() or len(code) != 6:
+        raise ValidationFailed("otp", _("动态码应为 6 位数字。"))
+    return code
+
+
+def check_second_factor(user, code):
+    """The user's confirmed authenticator accepts ``code``; returns the device."""
+    from .twofactor import confirmed_device
+
+    device = confirmed_device(user)
+    if device is None:
+        raise ValidationFailed("otp", _("您还没有设置身份验证器：请先在网页上登录，按提示扫码设置。"))
+    code = _code(code)
+    with transaction.atomic():
+        if not device.verify_token(code):
+            raise ValidationFailed("otp", _("动态码不正确或已过期，请输入身份验证器上当前显示的 6 位数字。"))
+    return device
+
+
+def start_authenticator(user):
+    """The user's unconfirmed authenticator (a new secret), made on the first visit of the set-up page."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=_("身份验证器"), confirmed=False)
+    return device
+
+
+def confirm_authenticator(user, code):
+    """Confirm the set-up with one code from the app; returns the now confirmed device."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    code = _code(code)
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+        if device is None:
+            raise ValidationFailed("otp", _("设置已过期，请刷新页面重新扫码。"))
+        if not device.verify_token(code):
+            raise ValidationFailed("otp", _("动态码不正确：请确认已扫描本页的二维码，并输入应用上当前显示的 6 位数字。"))
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+    return device

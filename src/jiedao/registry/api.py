@@ -118,7 +118,7 @@ class FreshnessOut(Schema):
     share: float | None
 
 
-class MeasuresOut(Schema):
+class RegistryMeasuresOut(Schema):
     visits_per_week: VisitRateOut
     weekly: list[VisitRateOut]
     freshness_days: int
@@ -189,7 +189,7 @@ def assistance_list(request, grid: str = "", tag: str = ""):
     return {"title": title, "count": len(rows), "items": rows, "visits": rate.as_dict()}
 
 
-@router.get("/registry/measures", response={200: MeasuresOut, **ERRORS}, summary="Registry measures",
+@router.get("/registry/measures", response={200: RegistryMeasuresOut, **ERRORS}, summary="Registry measures",
             tags=["metrics"])
 def measures(request, grid: str = "", tag: str = "", weeks: int = 4, days: int = selectors.DEFAULT_FRESH_DAYS):
     """探访频次 (visits per special-care person per week over the last ``weeks`` weeks,

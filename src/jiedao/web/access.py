@@ -12,6 +12,7 @@ HOME_BY_ROLE = (
     ("operator", "cases:intake"),
     ("handler", "cases:workbench"),
     ("grid", "geo:my_grid"),
+    ("evaluator", "evaluation:library"),
     ("admin", "cases:overview"),
     ("resident", "web:portal"),
 )

@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 # (url name, label, roles that see it; None = everyone signed out or resident)
 STAFF_LINKS = (
     ("cases:overview", _("领导总览"), ("leader", "admin")),
+    ("evaluation:cockpit", _("驾驶舱"), ("leader", "evaluator", "admin")),
+    ("evaluation:library", _("考核评价"), ("leader", "evaluator", "admin")),
+    ("evaluation:warnings", _("整改指令"), ("handler",)),
     ("cases:dispatch", _("派单台"), ("dispatcher", "leader", "admin")),
     ("cases:intake", _("受理登记"), ("operator", "dispatcher", "admin")),
     ("cases:workbench", _("单位工作台"), ("handler",)),
@@ -15,9 +18,11 @@ STAFF_LINKS = (
     ("registry:persons", _("一户一档"), ("grid", "leader", "admin", "dispatcher")),
     ("registry:assistance", _("帮扶清单"), ("grid", "leader", "admin", "dispatcher")),
     ("emergency:board", _("应急管理"), ("leader", "dispatcher", "operator", "handler", "grid", "admin")),
+    ("participation:desk", _("议事工作台"), ("leader", "admin", "handler")),
     ("hall:window", _("综合窗口"), ("operator", "admin")),
     ("hall:approvals", _("审批队列"), ("handler", "leader")),
     ("common:access_log", _("访问审计"), ("admin",)),
+    ("intelligence:hot", _("热点问题"), ("leader", "dispatcher", "admin")),
     ("geo:map", _("一图统览"), ("leader", "dispatcher", "operator", "handler", "grid", "admin")),
 )
 
@@ -29,6 +34,7 @@ def _links(request):
         links.append((reverse("web:portal"), _("我要反映")))
         links.append((reverse("web:track"), _("查询进度")))
         links.append((reverse("hall:guide"), _("便民服务中心")))
+        links.append((reverse("participation:home"), _("居民议事")))
     if user.is_authenticated:
         for name, label, roles in STAFF_LINKS:
             if user.has_role(*roles):

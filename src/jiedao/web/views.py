@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from jiedao.cases import selectors, services, states
 from jiedao.cases.forms import PortalForm, PublicRateForm, TrackForm, apply_errors
 from jiedao.cases.models import Channel, Status
-from jiedao.common.errors import DomainError, NotFound
+from jiedao.common.errors import DomainError, NotFound, ValidationFailed
 
 from .access import home_url_name
 from .middleware import ELDERLY_COOKIE
@@ -42,6 +42,62 @@ class LoginView(auth_views.LoginView):
 logout_view = auth_views.LogoutView.as_view()
 
 
+def _second_factor_done(request, device):
+    from django_otp import login as otp_login
+
+    otp_login(request, device)
+    return redirect(_next_url(request, fallback=reverse(home_url_name(request.user))))
+
+
+@login_required
+def two_factor_setup(request):
+    """First sign-in of a staff member who sees personal data: scan the QR code, confirm one code."""
+    import segno
+
+    from jiedao.org import services as org_services
+    from jiedao.org.twofactor import confirmed_device, needs_second_factor
+
+    if not needs_second_factor(request.user) or confirmed_device(request.user):
+        return redirect("web:two_factor_verify" if confirmed_device(request.user) else "web:home")
+    device = org_services.start_authenticator(request.user)
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            device = org_services.confirm_authenticator(request.user, request.POST.get("otp"))
+        except ValidationFailed as exc:
+            error, status = exc.errors[0]["message"], 422
+        else:
+            messages.success(request, _("身份验证器已设置。以后登录时，输入密码后还需输入它显示的动态码。"))
+            return _second_factor_done(request, device)
+    qr = segno.make(device.config_url, error="m").svg_data_uri(scale=5)
+    secret = device.config_url.split("secret=")[1].split("&")[0]
+    return render(request, "web/two_factor_setup.html",
+                  {"qr": qr, "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+                   "error": error, "next": _next_url(request, fallback="")}, status=status)
+
+
+@login_required
+def two_factor_verify(request):
+    """The second step of signing in: the 6-digit code of the authenticator app."""
+    from jiedao.org import services as org_services
+    from jiedao.org.twofactor import confirmed_device, needs_second_factor
+
+    if not needs_second_factor(request.user):
+        return redirect("web:home")
+    if confirmed_device(request.user) is None:
+        return redirect("web:two_factor_setup")
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            device = org_services.check_second_factor(request.user, request.POST.get("otp"))
+        except ValidationFailed as exc:
+            error, status = exc.errors[0]["message"], 422
+        else:
+            return _second_factor_done(request, device)
+    return render(request, "web/two_factor_verify.html", {"error": error, "next": _next_url(request, fallback="")},
+                  status=status)
+
+
 @require_POST
 def elderly(request):
     """Switch 长辈模式 on or off for this browser (a cookie, so it works signed out too)."""
@@ -55,12 +111,26 @@ def elderly(request):
 
 # --- resident portal --------------------------------------------------------------
 
+def _portal_rate_allows(request, form) -> bool:
+    """Complete reports from one signed-in user, or one address when signed out, are limited
+    (PORTAL_RATE) against floods; the form says how long to wait."""
+    from jiedao.common.throttle import client_address, wait_seconds
+
+    ident = f"user-{request.user.pk}" if request.user.is_authenticated else client_address(request)
+    wait = wait_seconds(request, "portal", ident, "PORTAL_RATE")
+    if wait is None:
+        return True
+    minutes = max(1, round(wait / 60))
+    form.add_error(None, _("提交太频繁了，请 %(minutes)d 分钟后再试；急事请拨打 12345。") % {"minutes": minutes})
+    return False
+
+
 def portal(request):
     user = request.user
     form = PortalForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
+        if form.is_valid() and _portal_rate_allows(request, form):
             try:
                 case, _created = services.submit_case(user, channel=Channel.PORTAL, **form.service_kwargs())
             except DomainError as exc:

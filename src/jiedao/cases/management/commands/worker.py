@@ -8,7 +8,9 @@ It does two things in one process, one after the other in a single loop:
   unless one is still waiting or running, so sweeps never pile up; and, once a day,
   the anonymisation of reporters on long-closed cases (``anonymise_task``);
 - every round, a webhook delivery round when new case events or due deliveries wait
-  (``open311.tasks``).
+  (``open311.tasks``);
+- every 15 seconds a heartbeat (``ops.Heartbeat``) for ``/healthz`` and ``jiedao check``,
+  and at every sweep a backup when scheduled backups are due (``ops.tasks``).
 
 Each sweep logs one line with its counts. SIGTERM or SIGINT (Ctrl+C) stops it
 gracefully: a task in hand is finished, then the command exits with code 0; a
@@ -26,7 +28,7 @@ import threading
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import OperationalError, close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 from django_tasks_db.management.commands.db_worker import Worker
@@ -34,13 +36,19 @@ from django_tasks_db.management.commands.db_worker import Worker
 from jiedao.cases import services
 from jiedao.cases.tasks import describe_sweep, enqueue_anonymise_if_due, enqueue_sweep_if_idle
 from jiedao.emergency.tasks import enqueue_sensor_sweep_if_idle
+from jiedao.evaluation.tasks import enqueue_evaluation_if_due
 from jiedao.hall.tasks import enqueue_reminders_if_due
 from jiedao.open311.tasks import enqueue_deliveries_if_due
+from jiedao.ops.services import beat, requeue_interrupted_tasks
+from jiedao.ops.tasks import enqueue_backup_if_due
+from jiedao.participation.tasks import enqueue_reminders_if_due as enqueue_action_reminders_if_due
 
 logger = logging.getLogger("jiedao.worker")
 
 # How often the queue is looked at for other tasks (notifications, imports …), in seconds.
 POLL_SECONDS = 1.0
+# How often the worker records that it is alive (read by /healthz and `jiedao check`), in seconds.
+HEARTBEAT_SECONDS = 15.0
 
 
 def positive_seconds(value):
@@ -78,6 +86,9 @@ class Command(BaseCommand):
             max_tasks=None, worker_id=get_random_string(32), excluded_queue_names=[],
         )
         self._install_signals()
+        requeued = requeue_interrupted_tasks()
+        if requeued:
+            logger.warning(_("上次后台任务异常退出：%(count)d 个中断的任务已重新排队。") % {"count": requeued})
         logger.info(_("后台任务已启动：每 %(interval)g 秒巡检一次工单时限；发送 SIGTERM 或按 Ctrl+C 停止。")
                     % {"interval": interval})
         try:
@@ -90,15 +101,25 @@ class Command(BaseCommand):
     # --- the loop ------------------------------------------------------------------
 
     def _loop(self, interval):
-        next_sweep = time.monotonic()
+        next_sweep = next_beat = time.monotonic()
         while not self.stopping:
             now = time.monotonic()
+            if now >= next_beat:
+                try:
+                    beat()
+                    next_beat = now + HEARTBEAT_SECONDS
+                except OperationalError as error:  # the database is away: the heartbeat waits
+                    logger.warning(_("心跳写入失败，稍后重试：%(error)s") % {"error": error})
+                    next_beat = now + POLL_SECONDS
             if now >= next_sweep:
                 try:
                     enqueue_sweep_if_idle()
                     enqueue_anonymise_if_due()
                     enqueue_reminders_if_due()
                     enqueue_sensor_sweep_if_idle()
+                    enqueue_evaluation_if_due()  # indicator results, rollups, warnings (every 15 min)
+                    enqueue_backup_if_due()
+                    enqueue_action_reminders_if_due()
                     next_sweep = now + interval
                 except OperationalError as error:  # e.g. the database is busy: try again soon
                     logger.warning(_("巡检排队失败，稍后重试：%(error)s") % {"error": error})
@@ -107,7 +128,13 @@ class Command(BaseCommand):
             if self.stopping:
                 break
             self.worker.running = True
-            self.worker.run()
+            try:
+                self.worker.run()
+            except (OperationalError, InterfaceError) as error:  # the database went away: wait, reconnect
+                logger.warning(_("数据库暂时不可用，稍后重试：%(error)s") % {"error": error})
+                close_old_connections()
+                self._wake.wait(POLL_SECONDS)
+                continue
             if self.stopping:
                 break
             self._wake.wait(max(0.0, min(POLL_SECONDS, next_sweep - time.monotonic())))

@@ -73,6 +73,9 @@ class Command(BaseCommand):
         from jiedao.cases.models import Case
         from jiedao.demo import builder, simulate
         from jiedao.emergency.demo import build_emergency
+        from jiedao.evaluation.demo import build_evaluation
+        from jiedao.intelligence.demo import build_intelligence
+        from jiedao.participation.demo import build_participation
 
         demo = builder.demo_street()
         if demo is None:
@@ -93,6 +96,12 @@ class Command(BaseCommand):
         self.stdout.write("正在建立应急物资、传感器与今日监测数据……")
         demo = builder.demo_street()
         build_emergency(demo.street, demo.grids, demo.units, demo.users, timezone.now(), out=self.stdout)
+        build_intelligence(out=self.stdout.write)
+        self.stdout.write("正在建立居民议事、民生项目、志愿服务与积分（近一年）……")
+        build_participation(demo.street, demo.communities, demo.users, timezone.now(), out=self.stdout)
+        # Last: the indicators, rankings and warnings are computed over everything above.
+        self.stdout.write("正在计算效能评价指标、排名与预警……")
+        build_evaluation(demo.street, demo.grids, demo.units, demo.users, timezone.now(), out=self.stdout)
 
     def _print_accounts(self, options):
         url = f"http://{options['host']}:{options['port']}/"
@@ -105,12 +114,16 @@ class Command(BaseCommand):
         if not options["no_serve"]:
             self.stdout.write(f"网址：{url}    管理后台：{url}admin/    （Ctrl-C 停止）")
         else:
-            self.stdout.write(f"启动网站：jiedao serve --port {options['port']}，然后打开 {url}")
+            self.stdout.write(f"启动网站：JIEDAO_STAFF_2FA=0 jiedao serve --port {options['port']}（演示账号只用密码登录，"
+                              f"不设两步验证），然后打开 {url}")
 
     # --- processes ----------------------------------------------------------------
     def _serve(self, options):
         python = sys.executable
         children = []
+        # The demo accounts sign in with their password alone (no authenticator app needed);
+        # a real installation keeps two-factor sign-in for staff on (docs/operations.md).
+        os.environ.setdefault("JIEDAO_STAFF_2FA", "0")
         if "worker" in get_commands():
             children.append(subprocess.Popen([python, "-m", "jiedao.cli", "worker"]))
         server = subprocess.Popen([python, "-m", "jiedao.cli", "serve", "--host", options["host"],

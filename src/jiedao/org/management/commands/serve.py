@@ -2,9 +2,13 @@
 
 Static files are collected first and served by WhiteNoise from ``STATIC_ROOT``.
 SIGTERM stops the server gracefully: workers finish the requests in hand.
+The worker processes share their request metrics (``/metrics``) through files in
+``PROMETHEUS_MULTIPROC_DIR`` (default: ``prometheus/`` in the data directory, emptied at start).
 """
 
 import os
+import shutil
+from pathlib import Path
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -16,6 +20,25 @@ def default_workers() -> int:
     if configured.isdigit() and int(configured) > 0:
         return int(configured)
     return max(2, 2 * (os.cpu_count() or 1))
+
+
+def prepare_metrics_directory() -> Path:
+    """An empty directory for the processes' shared metrics, named in the environment before any
+    worker process starts (the metrics library reads it when it is first imported)."""
+    from django.conf import settings
+
+    directory = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or Path(settings.DATA_DIR) / "prometheus")
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    return directory
+
+
+def child_exit(server, worker):
+    """Gunicorn hook: a worker process has gone; its live gauges are dropped, its counters kept."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def build_application(options):
@@ -52,6 +75,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         call_command("collectstatic", interactive=False, verbosity=0)
+        prepare_metrics_directory()
         workers = options["workers"] or default_workers()
         settings = {
             "bind": f"{options['host']}:{options['port']}",
@@ -65,6 +89,7 @@ class Command(BaseCommand):
             "errorlog": "-",
             "loglevel": "warning",
             "proc_name": "jiedao",
+            "child_exit": child_exit,
         }
         self.stdout.write(f"街道 Jiedao 已启动：http://{options['host']}:{options['port']}/ "
                           f"（{workers} 个进程 × {options['threads']} 线程，Ctrl-C 停止）")

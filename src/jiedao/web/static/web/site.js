@@ -22,6 +22,19 @@
       });
     });
   }
+  // Small behaviours declared in the page instead of inline handlers (the Content-Security-Policy
+  // allows no inline script): a print button, and a form whose chosen option is the address to open.
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("[data-print]");
+    if (button) { e.preventDefault(); window.print(); }
+  });
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form.matches && form.matches("form[data-open-selected]")) {
+      var select = form.querySelector("select");
+      if (select && select.value) { e.preventDefault(); window.location.href = select.value; }
+    }
+  });
   document.addEventListener("DOMContentLoaded", function () { setup(document); });
   document.addEventListener("htmx:load", function (e) { setup(e.target); });
 })();

@@ -1,0 +1,42 @@
+"""Input that no field may hold: the NUL character.
+
+PostgreSQL cannot store a NUL (U+0000) in text, and no form field or JSON value of ours
+needs one; such input is refused up front with a clear message (422 for the API, 400 for
+pages), instead of failing deep in a write. Uploaded files are not looked at."""
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+
+API_PREFIXES = ("/api/", "/open311/")
+
+
+def _has_nul(request) -> bool:
+    if "%00" in request.META.get("QUERY_STRING", "") or "\x00" in request.path:
+        return True
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return False
+    content_type = request.META.get("CONTENT_TYPE", "")
+    try:
+        if content_type.startswith("multipart/"):
+            return any("\x00" in value for values in request.POST.lists() for value in values[1])
+        body = request.body
+    except RequestDataTooBig:
+        return False  # the view answers that one, naming the field that is too large
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return b"%00" in body or b"\x00" in body
+    return b"\x00" in body or b"\\u0000" in body
+
+
+class RejectNulMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _has_nul(request):
+            message = _("输入中含有不可见的控制字符（NUL），请删除后重新提交。")
+            if request.path.startswith(API_PREFIXES):
+                return JsonResponse({"errors": [{"field": None, "message": message}]}, status=422,
+                                    json_dumps_params={"ensure_ascii": False})
+            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

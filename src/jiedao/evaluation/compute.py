@@ -1,0 +1,117 @@
+"""The period computation: every computable indicator for every scope of a period, written
+to ``Result`` rows in one transaction; and the daily rollup the cockpit reads.
+
+Recomputing a period replaces its rows with the same values (the definitions depend only
+on records dated inside the period, and on deadlines that have passed)."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from jiedao.workcal.calendar import SHANGHAI
+
+from . import indicators as lib
+from . import periods
+from .models import DailyCount, Result
+
+
+def scope_names(kind):
+    """{code: display name} of every scope of ``kind``."""
+    from django.contrib.auth import get_user_model
+
+    from jiedao.org.models import Community, Grid, Street, Unit
+
+    if kind == "street":
+        street = Street.objects.order_by("pk").first()
+        return {"": street.name if street else "全街道"}
+    if kind == "community":
+        return dict(Community.objects.order_by("code").values_list("code", "name"))
+    if kind == "grid":
+        grids = Grid.objects.select_related("community").order_by("code")
+        return {g.code: f"{g.community.name}{g.name}" for g in grids}
+    if kind == "unit":
+        return dict(Unit.objects.filter(active=True).order_by("code").values_list("code", "name"))
+    if kind == "person":
+        users = get_user_model().objects.filter(groups__name="grid").order_by("username")
+        return {u.username: str(u) for u in users}
+    return {}
+
+
+def compute_values(period, now=None, codes=None, scopes=None):
+    """[(indicator, scope kind, scope code, Value)] for the period, without writing."""
+    run = lib.Run(now=now or timezone.now())
+    rows = []
+    for indicator in lib.INDICATORS:
+        if codes and indicator.code not in codes:
+            continue
+        for kind in indicator.scopes:
+            if scopes and kind not in scopes:
+                continue
+            try:
+                values = indicator.compute(period, kind, run)
+            except lib.NotComputable:
+                break
+            names = run.once(("names", kind), lambda kind=kind: scope_names(kind))
+            for code in names:
+                value = values.get(code)
+                if value is None:
+                    value = lib.Value(0, 0, None) if indicator.kind == "count" else lib.Value(None)
+                rows.append((indicator, kind, code, names[code], value))
+    return rows
+
+
+@transaction.atomic
+def compute_period(period, now=None, codes=None, scopes=None):
+    """Compute and store a period's results; returns the number of rows written.
+
+    A snapshot indicator (a state with no history, e.g. 储备达标率) is computed only while its
+    period is current; afterwards its stored value is kept."""
+    now = now or timezone.now()
+    ended = period.end <= now
+    rows = [r for r in compute_values(period, now, codes, scopes) if not (r[0].snapshot and ended)]
+    keep_snapshots = [i.code for i in lib.INDICATORS if i.snapshot] if ended else []
+    old = Result.objects.filter(period_kind=period.kind, period_key=period.key).exclude(indicator__in=keep_snapshots)
+    if codes:
+        old = old.filter(indicator__in=codes)
+    if scopes:
+        old = old.filter(scope_kind__in=scopes)
+    old.delete()
+    Result.objects.bulk_create([
+        Result(indicator=ind.code, scope_kind=kind, scope_code=code, scope_name=name[:80], period_kind=period.kind,
+               period_key=period.key, value=v.value, numerator=v.numerator, denominator=v.denominator,
+               computed_at=now)
+        for ind, kind, code, name, v in rows], batch_size=1000)
+    return len(rows)
+
+
+@transaction.atomic
+def refresh_daily_counts(start_day, end_day):
+    """Rebuild the rollup for the days [start_day, end_day) (Beijing dates)."""
+    from jiedao.cases.models import Case, Status
+
+    start = dt.datetime.combine(start_day, dt.time.min, tzinfo=SHANGHAI)
+    end = dt.datetime.combine(end_day, dt.time.min, tzinfo=SHANGHAI)
+    DailyCount.objects.filter(day__gte=start_day, day__lt=end_day).delete()
+    rows = (Case.objects.filter(created_at__gte=start, created_at__lt=end).exclude(status=Status.MERGED)
+            .annotate(day=TruncDate("created_at", tzinfo=SHANGHAI)).order_by()
+            .values("day", "community_id", "category_id").annotate(n=Count("id")))
+    DailyCount.objects.bulk_create([DailyCount(day=r["day"], community_id=r["community_id"],
+                                               category_id=r["category_id"], received=r["n"]) for r in rows],
+                                   batch_size=1000)
+    return len(rows)
+
+
+def compute_many(kind, first_key, last_key, now=None, out=None):
+    """Back-fill every period of ``kind`` from ``first_key`` to ``last_key`` (inclusive)."""
+    period, last = periods.parse(first_key, kind), periods.parse(last_key, kind)
+    done = []
+    while period.start <= last.start:
+        count = compute_period(period, now)
+        done.append((period.key, count))
+        if out:
+            out(period.key, count)
+        period = period.next()
+    return done

@@ -1,0 +1,398 @@
+"""Every read of the evaluation app. Pages, the API, the report and the cockpit call these,
+so a figure is the same wherever it is shown. Pages read results and rollups, not cases
+(the live counters are three indexed counts)."""
+
+import datetime as dt
+
+from django.db.models import Count, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from jiedao.common.errors import NotAllowed, NotFound, ValidationFailed
+from jiedao.workcal.calendar import SHANGHAI
+
+from . import periods, scoring, states
+from . import indicators as lib
+from .models import DailyCount, EvidenceScore, Rectification, Result, Scheme, ScopeKind, Warning
+
+VIEW_ROLES = ("leader", "evaluator", "admin")
+SCOPE_KINDS = [k for k, _label in ScopeKind.choices]
+
+
+def may_view(user):
+    return user is not None and user.is_authenticated and user.has_role(*VIEW_ROLES)
+
+
+def require_view(user):
+    if not may_view(user):
+        raise NotAllowed(_("只有街道领导、考核评估员和管理员可以查看效能评价。"))
+
+
+def may_see_rectifications(user):
+    return may_view(user) or (user.is_authenticated and user.has_role("handler") and user.unit_id is not None)
+
+
+# --- the library --------------------------------------------------------------------------------
+
+def indicator_out(indicator, latest=None):
+    baseline, target = scoring.settings_of(indicator)
+    computable = indicator.computable()
+    return {
+        "code": indicator.code, "name": str(indicator.name), "family": str(indicator.family),
+        "definition": str(indicator.definition), "selector": indicator.source, "unit": str(indicator.unit),
+        "kind": indicator.kind, "direction": indicator.direction, "baseline": baseline, "target": target,
+        "scopes": list(indicator.scopes), "resident": indicator.resident, "computable": computable,
+        "status": "ok" if computable else "not_computable",
+        "status_label": "" if computable else _("尚不可计算"), "note": str(indicator.note), "latest": latest,
+    }
+
+
+def indicator_list(user, period=None):
+    """Every indicator with its street value for ``period`` (default the current month)."""
+    require_view(user)
+    period = period or periods.of("month")
+    street = dict(Result.objects.filter(period_kind=period.kind, period_key=period.key, scope_kind="street")
+                  .values_list("indicator", "value"))
+    rows = []
+    for indicator in lib.INDICATORS:
+        row = indicator_out(indicator, latest=street.get(indicator.code) if indicator.computable() else None)
+        row["display"] = display(indicator, row["latest"]) if row["computable"] else row["status_label"]
+        row["display_target"] = display(indicator, row["target"])
+        row["display_baseline"] = display(indicator, row["baseline"])
+        rows.append(row)
+    return rows
+
+
+def indicator_for(user, code):
+    require_view(user)
+    indicator = lib.get(code)
+    if indicator is None:
+        raise NotFound(_("指标 %(code)s 不存在。") % {"code": code})
+    return indicator
+
+
+def display(indicator, value):
+    """A value as people read it: rates in %, amounts with their unit, "—" without data."""
+    if value is None:
+        return "—"
+    if indicator.kind == "rate":
+        return f"{value * 100:.1f}%"
+    if indicator.kind == "count":
+        return f"{value:.0f}"
+    return f"{value:.1f}"
+
+
+def _parse_scope(scope):
+    """'community' or 'community:CODE' → (kind, code or None)."""
+    kind, _sep, code = (scope or "street").partition(":")
+    if kind not in SCOPE_KINDS:
+        raise ValidationFailed("scope", _("范围应为 street、community、grid、unit 或 person（可写成 community:代码）。"))
+    return kind, (code or None)
+
+
+def values(user, code, scope="street", period="month", last=12, now=None):
+    """Values of an indicator. ``period`` is a key (2026-10, 2026-W44, 2026-Q4, 2026: that period, every
+    scope of the kind) or a kind (month …: the last ``last`` periods). Not computable → no rows."""
+    indicator = indicator_for(user, code)
+    kind, scope_code = _parse_scope(scope)
+    if kind not in indicator.scopes:
+        raise ValidationFailed("scope", _("指标“%(name)s”不适用于该范围。") % {"name": indicator.name})
+    if period in periods.KINDS:
+        if not 1 <= int(last) <= 120:
+            raise ValidationFailed("last", _("last 应在 1 到 120 之间。"))
+        wanted = periods.recent(period, int(last), now)
+    else:
+        wanted = [periods.parse(period)]
+    qs = Result.objects.filter(indicator=code, scope_kind=kind, period_kind=wanted[0].kind,
+                               period_key__in=[p.key for p in wanted])
+    if scope_code is not None:
+        qs = qs.filter(scope_code=scope_code)
+    order = {p.key: i for i, p in enumerate(wanted)}
+    rows = sorted(qs.values("period_kind", "period_key", "scope_kind", "scope_code", "scope_name", "value",
+                            "numerator", "denominator", "computed_at"),
+                  key=lambda r: (order[r["period_key"]], r["scope_code"]))
+    for row in rows:
+        row["display"] = display(indicator, row["value"])
+    return {"indicator": indicator_out(indicator), "periods": [p.key for p in wanted], "values": rows}
+
+
+# --- rankings -----------------------------------------------------------------------------------
+
+def schemes():
+    return list(Scheme.objects.filter(active=True).prefetch_related("items"))
+
+
+def scheme_for(code=None):
+    qs = Scheme.objects.filter(active=True).prefetch_related("items")
+    scheme = qs.filter(code=code).first() if code else qs.first()
+    if scheme is None:
+        raise NotFound(_("考核方案 %(code)s 不存在。") % {"code": code})
+    return scheme
+
+
+def rankings(user, scheme=None, period=None, scope="community"):
+    require_view(user)
+    if scope not in ("community", "unit", "grid"):
+        raise ValidationFailed("scope", _("排名范围应为 community、unit 或 grid。"))
+    scheme = scheme if isinstance(scheme, Scheme) else scheme_for(scheme)
+    period = periods.parse(period) if isinstance(period, str) and period else (period or periods.of("month"))
+    rows = scoring.ranking(scheme, period, scope)
+    return {"scheme": {"code": scheme.code, "name": scheme.name, "normalisation": scheme.normalisation,
+                       "excellent_from": scheme.excellent_from, "pass_from": scheme.pass_from,
+                       "items": [{"indicator": i.indicator, "weight": i.weight, "perspective": i.perspective,
+                                  "label": i.label or str(lib.get(i.indicator).name if lib.get(i.indicator) else "")}
+                                 for i in scheme.items.all()]},
+            "period": period.key, "previous_period": period.previous().key, "scope": scope,
+            "rows": [r.as_dict() for r in rows]}
+
+
+# --- warnings and rectifications ---------------------------------------------------------------
+
+def warnings(user, active_only=True, limit=100):
+    require_view(user)
+    qs = Warning.objects.all()
+    if active_only:
+        qs = qs.filter(status=Warning.Status.ACTIVE)
+    rows = list(qs.order_by("-opened_at", "-id")[:limit])
+    rows.sort(key=lambda w: (w.status != Warning.Status.ACTIVE, w.level != Warning.Level.RED))  # red first
+    return rows
+
+
+def warning_out(w):
+    return {"id": w.pk, "kind": w.kind, "kind_label": str(w.get_kind_display()), "level": w.level,
+            "level_label": str(w.get_level_display()), "status": w.status, "title": w.title, "detail": w.detail,
+            "scope_kind": w.scope_kind, "scope_code": w.scope_code, "scope_name": w.scope_name,
+            "indicator": w.indicator, "weeks": w.weeks, "url": w.url, "opened_at": w.opened_at,
+            "recovered_at": w.recovered_at}
+
+
+def scope_colours(user, indicator=None):
+    """{(scope kind, code): 'yellow'|'red'} of scopes with an active indicator warning (on ``indicator``)."""
+    colours = {}
+    for w in warnings(user, limit=10000):
+        if w.kind == Warning.Kind.INDICATOR and (indicator is None or w.indicator == indicator):
+            key = (w.scope_kind, w.scope_code)
+            if colours.get(key) != "red":
+                colours[key] = w.level
+    return colours
+
+
+def rectifications(user, open_only=False, limit=200):
+    if not may_see_rectifications(user):
+        raise NotAllowed(_("您无权查看整改指令。"))
+    qs = Rectification.objects.select_related("unit", "warning")
+    if not may_view(user):
+        qs = qs.filter(unit_id=user.unit_id)
+    if open_only:
+        qs = qs.exclude(status=states.CLOSED)
+    return list(qs.order_by("-issued_at", "-id")[:limit])
+
+
+def rectification_for(user, number):
+    for task in Rectification.objects.select_related("unit", "warning").filter(number=number):
+        if may_view(user) or (user.has_role("handler") and user.unit_id == task.unit_id):
+            return task
+    raise NotFound(_("整改指令 %(number)s 不存在或您无权查看。") % {"number": number})
+
+
+def rectification_actions(user, task):
+    allowed = []
+    for action in states.actions_from(task.status):
+        _to, who, _needs = states.TRANSITIONS[(task.status, action)]
+        if who == states.UNIT:
+            ok = (user.has_role("handler") and user.unit_id == task.unit_id) or user.has_role("admin")
+        else:
+            ok = user.has_role(*who)
+        if ok:
+            allowed.append({"action": action, "label": str(states.action_label(action)),
+                            "needs": states.TRANSITIONS[(task.status, action)][2]})
+    return allowed
+
+
+def rectification_out(task, now=None):
+    now = now or timezone.now()
+    return {"number": task.number, "title": task.title, "unit": task.unit.name, "unit_code": task.unit.code,
+            "status": task.status, "status_label": str(task.get_status_display()), "due_at": task.due_at,
+            "overdue": task.status != states.CLOSED and task.due_at < now, "issued_at": task.issued_at,
+            "closed_at": task.closed_at, "warning": task.warning_id,
+            "url": reverse("evaluation:rectification", args=[task.number])}
+
+
+def evidence_scores(user, month=None, limit=100):
+    require_view(user)
+    qs = EvidenceScore.objects.select_related("entered_by").order_by("-entered_at", "-id")
+    if month:
+        qs = qs.filter(month=month)
+    return list(qs[:limit])
+
+
+# --- the cockpit (驾驶舱) -----------------------------------------------------------------------
+
+def records_url(**params):
+    """The list of cases behind a figure."""
+    return reverse("evaluation:records") + ("?" + urlencode({k: v for k, v in params.items() if v}) if params else "")
+
+
+def cockpit_live(user, now=None):
+    """Live counters: today's cases, open, overdue (three indexed counts) and the 三率 this month (results)."""
+    from jiedao.cases.models import OPEN_STATUSES, Case, Status
+
+    require_view(user)
+    now = now or timezone.now()
+    local = now.astimezone(SHANGHAI)
+    midnight = dt.datetime.combine(local.date(), dt.time.min, tzinfo=SHANGHAI)
+    today = Case.objects.filter(created_at__gte=midnight).exclude(status=Status.MERGED).count()
+    # One pass over the open cases for both counters (a range on completion_due alone would
+    # walk nearly every case ever dispatched).
+    open_counts = Case.objects.filter(status__in=OPEN_STATUSES).aggregate(
+        n=Count("id"), late=Count("id", filter=Q(completion_due__lt=now)))
+    month = periods.of("month", now)
+    rates = dict(Result.objects.filter(period_kind="month", period_key=month.key, scope_kind="street",
+                                       indicator__in=["response_rate", "resolution_rate", "satisfaction_rate"])
+                 .values_list("indicator", "value"))
+    computed = (Result.objects.filter(period_kind="month", period_key=month.key).order_by("-computed_at")
+                .values_list("computed_at", flat=True).first())
+    return {
+        "now": now, "month": month.key, "computed_at": computed,
+        "counters": [
+            {"key": "today", "label": _("今日受理"), "value": today, "url": records_url(since=local.date().isoformat())},
+            {"key": "open", "label": _("在办工单"), "value": open_counts["n"], "url": records_url(status="open")},
+            {"key": "overdue", "label": _("超期未办结"), "value": open_counts["late"],
+             "url": records_url(status="open", overdue="1")},
+        ],
+        "rates": [{"code": code, "label": str(lib.get(code).name), "value": rates.get(code),
+                   "display": display(lib.get(code), rates.get(code)),
+                   "url": reverse("evaluation:indicator", args=[code])}
+                  for code in ("response_rate", "resolution_rate", "satisfaction_rate")],
+    }
+
+
+def category_breakdown(user, period=None, top=10):
+    """Cases received per top-level category in the period (from the daily rollup)."""
+    from jiedao.cases.models import Category
+
+    require_view(user)
+    period = periods.parse(period) if isinstance(period, str) else (period or periods.of("month"))
+    start, end = period.start.date(), period.end.date()
+    rows = (DailyCount.objects.filter(day__gte=start, day__lt=end).values_list("category_id")
+            .annotate(n=Sum("received")))
+    parents = dict(Category.objects.values_list("pk", "parent_id"))
+    names = dict(Category.objects.values_list("pk", "name"))
+    codes = dict(Category.objects.values_list("pk", "code"))
+    totals = {}
+    for category_id, n in rows:
+        node = category_id
+        while node is not None and parents.get(node) is not None:
+            node = parents[node]
+        totals[node] = totals.get(node, 0) + n
+    out = [{"category": codes.get(k, ""), "name": names.get(k, _("未分类")), "count": n,
+            "url": records_url(category=codes.get(k, ""), since=start.isoformat(),
+                               until=(end - dt.timedelta(days=1)).isoformat())}
+           for k, n in totals.items()]
+    out.sort(key=lambda r: -r["count"])
+    return {"period": period.key, "total": sum(totals.values()), "categories": out[:top]}
+
+
+def daily_trend(user, days=30, now=None):
+    """Cases received per day over the last ``days`` days (rollup), oldest first, zero-filled."""
+    require_view(user)
+    if not 1 <= int(days) <= 400:
+        raise ValidationFailed("days", _("days 应在 1 到 400 之间。"))
+    today = (now or timezone.now()).astimezone(SHANGHAI).date()
+    first = today - dt.timedelta(days=int(days) - 1)
+    counts = dict(DailyCount.objects.filter(day__gte=first, day__lte=today).values_list("day")
+                  .annotate(n=Sum("received")))
+    return [{"day": (first + dt.timedelta(days=i)).isoformat(), "count": counts.get(first + dt.timedelta(days=i), 0)}
+            for i in range(int(days))]
+
+
+HOT_FRESH = dt.timedelta(minutes=20)
+
+
+def hot_issue_rows(issues):
+    return [{"key": i.key, "title": i.title, "heat": i.heat, "count": i.count, "reporters": i.reporters,
+             "community": i.community.name if getattr(i, "community", None) else "",
+             "category": i.category.name if getattr(i, "category", None) else "", "growing": i.growing,
+             "url": i.url} for i in issues]
+
+
+def hot_issues(user, now=None, limit=10):
+    """热点问题 from the intelligence app when it is installed; otherwise an empty list. The
+    cockpit's viewers see the whole street, so the worker's street-wide snapshot serves them
+    while it is fresh (20 minutes); otherwise the issues are computed now."""
+    from .models import Snapshot
+
+    require_view(user)
+    now = now or timezone.now()
+    try:
+        from jiedao.intelligence import selectors as intelligence
+    except ImportError:
+        return {"available": False, "issues": []}
+    snapshot = Snapshot.objects.filter(key="hot_issues", computed_at__gte=now - HOT_FRESH).first()
+    if snapshot is not None and user.sees_whole_street:
+        return {"available": True, "issues": snapshot.data[:limit], "computed_at": snapshot.computed_at}
+    try:
+        issues = list(intelligence.hot_issues(user, now=now, limit=limit))
+    except AttributeError:
+        return {"available": False, "issues": []}
+    return {"available": True, "issues": hot_issue_rows(issues), "computed_at": now}
+
+
+def top_problems(period, top=10):
+    """Leaf categories with the most cases received in the period (rollup), for the monthly report."""
+    from jiedao.cases.models import Category
+
+    rows = (DailyCount.objects.filter(day__gte=period.start.date(), day__lt=period.end.date(),
+                                      category__isnull=False)
+            .values_list("category_id").annotate(n=Sum("received")).order_by("-n")[:top])
+    categories = {c.pk: c for c in Category.objects.filter(pk__in=[r[0] for r in rows]).select_related(
+        "parent__parent")}
+    return [{"category": categories[pk].path_name, "count": n} for pk, n in rows]
+
+
+def records(user, *, status=None, overdue=False, community=None, category=None, unit=None, since=None, until=None,
+            cursor=None, limit=50, now=None):
+    """The cases behind a cockpit figure: the user's visible cases with the figure's filters."""
+    from jiedao.cases.models import Category, Case
+    from jiedao.cases.selectors import LIST_FIELDS, visible_cases
+
+    require_view(user)
+    qs = visible_cases(user).select_related(*LIST_FIELDS)
+    if status == "open":
+        from jiedao.cases.models import OPEN_STATUSES
+
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    if overdue:
+        qs = qs.filter(completion_due__lt=now or timezone.now())
+    if community:
+        qs = qs.filter(community__code=community)
+    if unit:
+        qs = qs.filter(unit__code=unit)
+    if category:
+        node = Category.objects.filter(code=category).first()
+        if node is None:
+            raise ValidationFailed("category", _("分类代码“%(code)s”不存在。") % {"code": category})
+        qs = qs.filter(Q(category=node) | Q(category__parent=node) | Q(category__parent__parent=node))
+    for name, value, lookup in (("since", since, "created_at__gte"), ("until", until, "created_at__lt")):
+        if value:
+            try:
+                day = dt.date.fromisoformat(value)
+            except ValueError:
+                raise ValidationFailed(name, _("日期格式应为 YYYY-MM-DD。")) from None
+            if name == "until":
+                day += dt.timedelta(days=1)
+            qs = qs.filter(**{lookup: dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)})
+    qs = qs.order_by("-created_at", "-id")
+    if cursor:
+        try:
+            last_id = int(cursor)
+        except ValueError:
+            raise ValidationFailed("cursor", _("翻页参数无效。")) from None
+        last = Case.objects.filter(pk=last_id).values_list("created_at", flat=True).first()
+        if last is not None:
+            qs = qs.filter(Q(created_at__lt=last) | Q(created_at=last, id__lt=last_id))
+    rows = list(qs[:limit + 1])
+    next_cursor = str(rows[limit - 1].pk) if len(rows) > limit else None
+    return rows[:limit], next_cursor

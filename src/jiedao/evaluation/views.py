@@ -1,0 +1,253 @@
+"""Pages of the evaluation app: the indicator library, an indicator's values, rankings,
+warnings and rectification tasks, evaluators' scores, the monthly report and the cockpit
+(驾驶舱, with its large-screen mode). Thin: every read is a selector, every write a service."""
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiedao.common.errors import DomainError, NotAllowed, NotFound, ValidationFailed
+from jiedao.web.access import role_required
+
+from . import periods, report, selectors, services
+from .models import ScopeKind
+
+VIEW_ROLES = selectors.VIEW_ROLES
+
+
+def _period(request, kind="month"):
+    key = request.GET.get("period") or ""
+    try:
+        return periods.parse(key) if key else periods.of(kind)
+    except ValidationFailed as exc:
+        messages.error(request, exc.errors[0]["message"])
+        return periods.of(kind)
+
+
+def _errors(request, exc):
+    if isinstance(exc, ValidationFailed):
+        for error in exc.errors:
+            messages.error(request, error["message"])
+    else:
+        messages.error(request, exc.message)
+
+
+@role_required(*VIEW_ROLES)
+def library(request):
+    period = _period(request)
+    rows = selectors.indicator_list(request.user, period)
+    families = {}
+    for row in rows:
+        families.setdefault(row["family"], []).append(row)
+    return render(request, "evaluation/library.html", {
+        "period": period, "previous": period.previous(), "next": period.next(), "families": families.items(),
+        "not_computable": sum(1 for r in rows if not r["computable"]), "total": len(rows)})
+
+
+@role_required(*VIEW_ROLES)
+def indicator(request, code):
+    try:
+        ind = selectors.indicator_for(request.user, code)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    scope = request.GET.get("scope") or ind.scopes[0]
+    if scope not in ind.scopes:
+        scope = ind.scopes[0]
+    period = _period(request, "month")
+    data = selectors.values(request.user, code, scope=scope, period=period.key) if ind.computable() else None
+    colours = selectors.scope_colours(request.user, code)
+    rows = []
+    for row in (data["values"] if data else []):
+        row["colour"] = colours.get((row["scope_kind"], row["scope_code"]), "")
+        rows.append(row)
+    config = {"values": reverse("api:evaluation_values", args=[code]), "scope": "street" if "street" in ind.scopes
+              else scope, "kind": period.kind, "name": str(ind.name), "rate": ind.kind == "rate"}
+    info = selectors.indicator_out(ind)
+    info["display_baseline"] = selectors.display(ind, info["baseline"])
+    info["display_target"] = selectors.display(ind, info["target"])
+    return render(request, "evaluation/indicator.html", {
+        "indicator": info, "scope": scope, "scopes": [
+            (k, label) for k, label in ScopeKind.choices if k in ind.scopes],
+        "period": period, "previous": period.previous(), "next": period.next(), "rows": rows,
+        "config": json.dumps(config, ensure_ascii=False)})
+
+
+@role_required(*VIEW_ROLES)
+def rankings(request):
+    scope = request.GET.get("scope") or "community"
+    try:
+        data = selectors.rankings(request.user, request.GET.get("scheme") or None, _period(request), scope)
+    except (ValidationFailed, NotFound) as exc:
+        _errors(request, exc)
+        return redirect("evaluation:rankings")
+    return render(request, "evaluation/rankings.html", {
+        "data": data, "schemes": selectors.schemes(), "scope": scope, "period": periods.parse(data["period"]),
+        "previous": periods.parse(data["period"]).previous(), "next": periods.parse(data["period"]).next()})
+
+
+@role_required(*VIEW_ROLES, "handler")
+def warnings(request):
+    user = request.user
+    viewer = selectors.may_view(user)
+    if request.method == "POST":
+        if not viewer:
+            raise PermissionDenied
+        from jiedao.org.models import Unit
+
+        unit = Unit.objects.filter(code=request.POST.get("unit", "")).first()
+        try:
+            if unit is None:
+                raise ValidationFailed("unit", _("请选择责任单位。"))
+            task = services.issue_rectification(user, unit=unit, title=request.POST.get("title", ""),
+                                                requirement=request.POST.get("requirement", ""))
+        except DomainError as exc:
+            _errors(request, exc)
+        else:
+            messages.success(request, _("整改指令 %(number)s 已下达。") % {"number": task.number})
+            return redirect("evaluation:rectification", task.number)
+    from jiedao.org.models import Unit
+
+    now = timezone.now()
+    return render(request, "evaluation/warnings.html", {
+        "viewer": viewer, "warnings": selectors.warnings(user) if viewer else [],
+        "recovered": selectors.warnings(user, active_only=False, limit=30) if viewer else [],
+        "tasks": [(t, selectors.rectification_out(t, now)) for t in selectors.rectifications(user)],
+        "units": Unit.objects.filter(active=True).order_by("code") if viewer else []})
+
+
+@role_required(*VIEW_ROLES, "handler")
+def rectification(request, number):
+    user = request.user
+    try:
+        task = selectors.rectification_for(user, number)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    if request.method == "POST":
+        try:
+            services.act_on_rectification(user, number, request.POST.get("action", ""),
+                                          evidence=request.POST.get("evidence", ""), note=request.POST.get("note", ""))
+        except NotAllowed:
+            raise PermissionDenied from None
+        except DomainError as exc:
+            _errors(request, exc)
+        else:
+            messages.success(request, _("已记录。"))
+        return redirect("evaluation:rectification", number)
+    from . import states
+
+    events = list(task.events.select_related("actor").order_by("seq"))
+    for event in events:
+        event.label = states.action_label(event.action)
+    return render(request, "evaluation/rectification.html", {
+        "task": task, "info": selectors.rectification_out(task), "events": events,
+        "actions": selectors.rectification_actions(user, task)})
+
+
+@role_required(*VIEW_ROLES)
+def evidence(request):
+    user = request.user
+    month = request.GET.get("month") or periods.of("month").key
+    if request.method == "POST":
+        kind, _sep, code = request.POST.get("scope", "").partition(":")
+        try:
+            services.enter_evidence_score(user, scope_kind=kind, scope_code=code, month=request.POST.get("month", ""),
+                                          score=request.POST.get("score"), evidence=request.POST.get("evidence", ""))
+        except NotAllowed:
+            raise PermissionDenied from None
+        except DomainError as exc:
+            _errors(request, exc)
+        else:
+            messages.success(request, _("评分已录入，创新指数已重新计算。"))
+            return redirect(reverse("evaluation:evidence") + f"?month={request.POST.get('month', '')}")
+    from jiedao.org.models import Community, Grid, Unit
+
+    scopes = ([("community:" + c.code, c.name) for c in Community.objects.order_by("code")]
+              + [("unit:" + u.code, u.name) for u in Unit.objects.filter(active=True).order_by("code")]
+              + [("grid:" + g.code, f"{g.community.name}{g.name}") for g in
+                 Grid.objects.select_related("community").order_by("code")])
+    names = dict(scopes)
+    rows = selectors.evidence_scores(user, month)
+    for row in rows:
+        row.scope_label = names.get(f"{row.scope_kind}:{row.scope_code}", row.scope_code)
+    return render(request, "evaluation/evidence.html", {
+        "month": month, "rows": rows, "scopes": scopes, "may_enter": user.has_role("evaluator", "admin")})
+
+
+@role_required(*VIEW_ROLES)
+def report_view(request):
+    month = request.GET.get("month") or periods.of("month").previous().key
+    fmt = request.GET.get("format")
+    if fmt in ("xlsx", "pdf"):
+        try:
+            period = periods.parse(month, "month")
+        except ValidationFailed as exc:
+            _errors(request, exc)
+            return redirect("evaluation:report")
+        data = report.monthly_data(period)
+        if fmt == "xlsx":
+            body, kind = report.excel(data), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        else:
+            body, kind = report.pdf(data), "application/pdf"
+        response = HttpResponse(body, content_type=kind)
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''%E6%9C%88%E9%80%9A%E6%8A%A5-{period.key}.{fmt}"
+        return response
+    return render(request, "evaluation/report.html", {"month": month})
+
+
+def _cockpit_config(request, screen):
+    from jiedao.geo.selectors import may_see_map
+
+    scheme = selectors.schemes()
+    return json.dumps({
+        "live": reverse("api:evaluation_live"), "values": reverse("api:evaluation_values", args=["CODE"]),
+        "rankings": reverse("api:evaluation_rankings"), "categories": reverse("api:evaluation_categories"),
+        "trend": reverse("api:evaluation_trend"), "warnings": reverse("api:evaluation_warnings"),
+        "hot": reverse("api:evaluation_hot"),
+        "heat": reverse("api:geo_heat") if may_see_map(request.user) else None,
+        "grids": reverse("api:geo_grids") if may_see_map(request.user) else None,
+        "indicator": reverse("evaluation:indicator", args=["CODE"]),
+        "rankingPage": reverse("evaluation:rankings"), "records": reverse("evaluation:records"),
+        "scheme": scheme[0].code if scheme else "", "refresh": 60 if screen else 0, "screen": screen,
+        "labels": {"rates": _("三率趋势（近12个月）"), "response": _("响应率"), "resolution": _("解决率"),
+                   "satisfaction": _("满意率"), "received": _("每日受理量（近30天）"), "cases": _("件"),
+                   "noHot": _("暂无热点问题"), "hotMissing": _("热点问题模块尚未启用"), "noWarnings": _("暂无预警"),
+                   "score": _("得分"), "error": _("数据加载失败，稍后自动重试。"), "updated": _("更新于")},
+    }, ensure_ascii=False)
+
+
+@role_required(*VIEW_ROLES)
+def cockpit(request):
+    return render(request, "evaluation/cockpit.html", {"config": _cockpit_config(request, False), "screen": False})
+
+
+@role_required(*VIEW_ROLES)
+def screen(request):
+    return render(request, "evaluation/screen.html", {"config": _cockpit_config(request, True), "screen": True})
+
+
+@role_required(*VIEW_ROLES)
+def records(request):
+    get = request.GET
+    rows, next_cursor = [], None
+    try:
+        rows, next_cursor = selectors.records(
+            request.user, status=get.get("status") or None, overdue=get.get("overdue") == "1",
+            community=get.get("community") or None, category=get.get("category") or None,
+            unit=get.get("unit") or None, since=get.get("since") or None, until=get.get("until") or None,
+            cursor=get.get("cursor") or None)
+    except ValidationFailed as exc:
+        _errors(request, exc)
+    next_url = None
+    if next_cursor:
+        params = get.copy()
+        params["cursor"] = next_cursor
+        next_url = "?" + params.urlencode()
+    filters = [(k, get[k]) for k in ("status", "overdue", "community", "category", "unit", "since", "until")
+               if get.get(k)]
+    return render(request, "evaluation/records.html", {"rows": rows, "next_url": next_url, "filters": filters})

@@ -1,0 +1,374 @@
+"""Reads of 智能分拨: the active classifier and its proposals, duplicate candidates
+(并案 suggestions), hot issues (热点问题), model versions and reply checks."""
+
+import datetime as dt
+import math
+import re
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from jiedao.cases.models import OPEN_STATUSES, Case, Category, Status
+
+from .models import ModelVersion, ReplyCheck, Tuning
+from .text import bigrams, cosine, distance_m, key_phrase, normalise
+
+# How long one process trusts what it read about the active model and the thresholds.
+CACHE_SECONDS = 10.0
+_lock = threading.Lock()
+_cache = {"tuning": (0.0, None), "active": (0.0, None), "model": (None, None)}
+
+
+def forget():
+    """Drop this process's cached thresholds and active model (after a change)."""
+    with _lock:
+        _cache["tuning"] = (0.0, None)
+        _cache["active"] = (0.0, None)
+
+
+def tuning() -> Tuning:
+    stamp, value = _cache["tuning"]
+    if value is None or time.monotonic() - stamp > CACHE_SECONDS:
+        value = Tuning.objects.order_by("pk").first() or Tuning()
+        _cache["tuning"] = (time.monotonic(), value)
+    return value
+
+
+def active_version():
+    """The active, ready model version (or None), read at most every few seconds."""
+    stamp, value = _cache["active"]
+    if stamp == 0.0 or time.monotonic() - stamp > CACHE_SECONDS:
+        value = ModelVersion.objects.filter(active=True, state=ModelVersion.State.READY).first()
+        _cache["active"] = (time.monotonic(), value)
+    return value
+
+
+def active_model():
+    """``(version, pipeline)`` of the active model, the file loaded once per process and version."""
+    version = active_version()
+    if version is None:
+        return None, None
+    loaded_id, pipeline = _cache["model"]
+    if loaded_id != version.pk:
+        import joblib
+
+        try:
+            pipeline = joblib.load(version.file)["pipeline"]
+        except (OSError, KeyError, ValueError, EOFError):
+            return None, None
+        with _lock:
+            _cache["model"] = (version.pk, pipeline)
+    return version, pipeline
+
+
+def _category_index():
+    """Active leaf categories by code, and by name where the name is unique (files may use names)."""
+    from jiedao.cases.selectors import routing_data
+
+    data = routing_data()
+    leaves = [c for c in data.categories.values() if c.active and c.pk not in data.parents]
+    by_code = {c.code: c for c in leaves}
+    names = defaultdict(list)
+    for c in leaves:
+        names[c.name].append(c)
+    by_name = {name: items[0] for name, items in names.items() if len(items) == 1}
+    return by_code, by_name
+
+
+def category_for_label(label):
+    by_code, by_name = _category_index()
+    return by_code.get(label) or by_name.get(label)
+
+
+@dataclass
+class Suggestion:
+    label: str
+    probability: float
+    category: Category | None = None
+    unit: object = None
+    reason: str = ""
+
+
+def suggest(text, community=None, grid=None, k=3, with_units=True):
+    """Top-``k`` categories for the text with probabilities and, when ``with_units``, the
+    unit each would be routed to at this place. Empty when no model is active."""
+    text = (text or "").strip()
+    version, pipeline = active_model()
+    if pipeline is None or not text:
+        return []
+    from .classifier import top_k
+
+    out = []
+    for label, probability in top_k(pipeline, text, k):
+        item = Suggestion(label, probability, category_for_label(label))
+        if with_units and item.category is not None:
+            from jiedao.cases.services import route_decision
+
+            probe = Case(category=item.category, community=community, grid=grid)
+            decision = route_decision(probe)
+            item.unit, item.reason = decision.unit, str(decision.reason)
+        out.append(item)
+    return out
+
+
+# --- duplicates (并案 suggestions) -------------------------------------------------
+
+@dataclass
+class Candidate:
+    case: Case
+    score: float
+    similarity: float
+    distance_m: float | None
+    same_grid: bool
+
+
+# Metres per degree of latitude; longitude shrinks with cos(latitude).
+_M_PER_DEG = 111_320.0
+MAX_ROWS = 400
+RECENCY_BONUS = 0.15
+
+
+def duplicate_candidates(*, text, lat=None, lng=None, grid=None, category=None, now=None, exclude_id=None,
+                         limit=5, min_score=0.35):
+    """Open or recently closed cases near the place (same grid, or within the configured
+    radius) and recent (within the configured window), ranked by text similarity with a bonus
+    for the same category. Indexed filters only: the grid (foreign-key index) or a bounding box,
+    and ``created_at`` for the window; at most ``MAX_ROWS`` recent rows are compared."""
+    text = (text or "").strip()
+    if not text or (grid is None and lat is None):
+        return []
+    settings_row = tuning()
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=settings_row.duplicate_days)
+    place = Q(pk__in=[])
+    if grid is not None:
+        place |= Q(grid=grid)
+    radius = settings_row.duplicate_radius_m
+    if lat is not None and lng is not None:
+        dlat = radius / _M_PER_DEG
+        dlng = radius / (_M_PER_DEG * max(0.1, math.cos(math.radians(lat))))
+        place |= Q(lat__range=(lat - dlat, lat + dlat), lng__range=(lng - dlng, lng + dlng))
+    rows = (Case.objects.filter(place, created_at__gte=since, created_at__lte=now)
+            .filter(Q(status__in=OPEN_STATUSES) | Q(status=Status.CLOSED, closed_at__gte=since))
+            .select_related("category").order_by("-created_at")
+            .only("id", "number", "status", "description", "lat", "lng", "grid_id", "category", "created_at",
+                  "community_id", "unit_id", "closed_at"))
+    if exclude_id:
+        rows = rows.exclude(pk=exclude_id)
+    grams = bigrams(text)
+    category_id = category.pk if category is not None else None
+    category_parent = category.parent_id if category is not None else None
+    found = []
+    for case in rows[:MAX_ROWS]:
+        distance = None
+        if lat is not None and lng is not None and case.lat is not None and case.lng is not None:
+            distance = distance_m(lat, lng, case.lat, case.lng)
+        same_grid = grid is not None and case.grid_id == grid.pk
+        if not same_grid and (distance is None or distance > radius):
+            continue
+        sim = cosine(grams, bigrams(case.description))
+        score = sim
+        if category_id is not None and case.category_id is not None:
+            if case.category_id == category_id:
+                score += 0.25
+            elif case.category is not None and case.category.parent_id == category_parent:
+                score += 0.1
+            else:
+                score -= 0.2
+        # Recent reports are likelier to be the same matter: up to +0.15, halving every two days.
+        score += RECENCY_BONUS * 0.5 ** ((now - case.created_at).total_seconds() / (2 * 86400))
+        if score >= min_score:
+            found.append(Candidate(case, round(score, 3), round(sim, 3),
+                                   round(distance) if distance is not None else None, same_grid))
+    found.sort(key=lambda c: (-c.score, -c.case.created_at.timestamp()))
+    return found[:limit]
+
+
+# --- hot issues (热点问题) ---------------------------------------------------------
+
+HOT_WINDOW = dt.timedelta(days=7)
+HOT_MIN_COUNT = 3
+HOT_SIMILARITY = 0.3
+
+
+@dataclass
+class HotIssue:
+    key: str
+    title: str
+    heat: float
+    count: int
+    reporters: int
+    community: object
+    category: object
+    first_at: dt.datetime
+    last_at: dt.datetime
+    case_ids: list = field(default_factory=list)
+    growing: bool = False
+    fast: bool = False
+    recent_count: int = 0
+    previous_count: int = 0
+    supports: int = 0
+
+    @property
+    def url(self):
+        return reverse("intelligence:hot_issue", args=[self.key])
+
+
+def _top(category):
+    node = category
+    while node is not None and node.parent_id is not None:
+        node = node.parent
+    return node
+
+
+def _groups(cases, now):
+    """Cluster the cases: same community and top-level category, then single-link on text
+    similarity (character bigram cosine ≥ ``HOT_SIMILARITY``)."""
+    buckets = defaultdict(list)
+    for case in cases:
+        top = _top(case.category) if case.category_id else None
+        buckets[(case.community_id, top.pk if top else None)].append((case, top))
+    groups = []
+    for (community_id, _top_id), members in buckets.items():
+        if len(members) < HOT_MIN_COUNT:
+            continue
+        grams = [bigrams(case.description) for case, _t in members]
+        parent = list(range(len(members)))
+
+        def find(i):
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for i in range(len(members)):
+            for j in range(i):
+                if find(i) != find(j) and cosine(grams[i], grams[j]) >= HOT_SIMILARITY:
+                    parent[find(i)] = find(j)
+        clusters = defaultdict(list)
+        for i, member in enumerate(members):
+            clusters[find(i)].append(member)
+        for cluster in clusters.values():
+            if len(cluster) >= HOT_MIN_COUNT:
+                groups.append(cluster)
+    return groups
+
+
+def _issue(cluster, now, by_community=None):
+    cases = sorted((case for case, _t in cluster), key=lambda c: c.created_at)
+    ids = {c.pk for c in cases}
+    top = cluster[0][1]
+    reporters = {c.reporter_phone_index or (f"u{c.reporter_id}" if c.reporter_id else f"c{c.pk}") for c in cases}
+    day = dt.timedelta(days=1)
+    recent = sum(1 for c in cases if now - c.created_at <= day)
+    previous = sum(1 for c in cases if day < now - c.created_at <= 2 * day)
+    supports = sum(1 for c in cases if c.status == Status.MERGED)
+    # Heat: each report counts, a distinct reporter counts more, recent reports weigh more
+    # (half-life one day), merged repeat reports count as support.
+    recency = sum(0.5 ** ((now - c.created_at).total_seconds() / 86400) for c in cases)
+    heat = round(len(cases) + 2 * len(reporters) + 3 * recency + supports, 1)
+    community = cases[0].community
+    leaf_counts = defaultdict(int)
+    for c in cases:
+        if c.category_id:
+            leaf_counts[c.category] += 1
+    category = max(leaf_counts, key=leaf_counts.get) if leaf_counts else top
+    place = community.name if community is not None else ""
+    background = [c.description for c in (by_community or {}).get(cases[0].community_id, ()) if c.pk not in ids]
+    phrase = key_phrase([c.description for c in cases], background, avoid=place)
+    title = " · ".join(part for part in (place, category.name if category else "", _headline(cases, phrase))
+                       if part)
+    return HotIssue(
+        key=f"{cases[0].community_id or 0}-{top.pk if top else 0}-{cases[0].pk}",
+        title=title, heat=heat, count=len(cases), reporters=len(reporters), community=community,
+        category=category, first_at=cases[0].created_at, last_at=cases[-1].created_at,
+        case_ids=[c.pk for c in cases], growing=recent > previous,
+        fast=recent >= HOT_MIN_COUNT and recent >= 2 * max(previous, 1), recent_count=recent,
+        previous_count=previous, supports=supports,
+    )
+
+
+def _recent_cases(qs, now):
+    return (qs.filter(created_at__gte=now - HOT_WINDOW, created_at__lte=now)
+            .select_related("community", "category__parent__parent").order_by("created_at")
+            .only("id", "description", "created_at", "community", "category", "status", "reporter_id",
+                  "reporter_phone_index"))
+
+
+def _headline(cases, phrase):
+    """The first clause of the member most like the others (containing the group's key phrase
+    when it can), at most 20 characters: a readable short title."""
+    grams = [bigrams(c.description) for c in cases]
+    ranked = sorted(range(len(cases)), key=lambda i: -sum(cosine(grams[i], g) for g in grams))
+    key = phrase[0] if phrase else ""
+    for i in ranked:
+        for clause in re.split(r"[，。！？；,.!?;]", cases[i].description):
+            clause = clause.strip()
+            if clause and (not key or key in normalise(clause)):
+                return clause[:20]
+    return key
+
+
+def _all_issues(qs, now):
+    cases = list(_recent_cases(qs, now))
+    by_community = defaultdict(list)
+    for case in cases:
+        by_community[case.community_id].append(case)
+    issues = [_issue(cluster, now, by_community) for cluster in _groups(cases, now)]
+    issues.sort(key=lambda i: (-i.heat, i.key))
+    return issues
+
+
+def hot_issues(user, now=None, limit=10):
+    """The hottest groups of similar requests from one place in the last week, for ``user``'s scope."""
+    from jiedao.cases.selectors import visible_cases
+
+    now = now or timezone.now()
+    return _all_issues(visible_cases(user), now)[:limit]
+
+
+def fast_growing_hot_issues(now=None):
+    """Street-wide hot issues whose last day has at least twice the reports of the day before."""
+    now = now or timezone.now()
+    return [issue for issue in _all_issues(Case.objects.all(), now) if issue.fast]
+
+
+def hot_issue(user, key, now=None):
+    """``(issue, member cases)`` for the key, or ``(None, [])`` when it is no longer hot."""
+    from jiedao.cases.selectors import visible_cases
+
+    now = now or timezone.now()
+    for issue in _all_issues(visible_cases(user), now):
+        if issue.key == key:
+            members = list(Case.objects.filter(pk__in=issue.case_ids).select_related("category", "unit", "grid")
+                           .order_by("-created_at"))
+            return issue, members
+    return None, []
+
+
+# --- versions and reply checks ----------------------------------------------------------
+
+def versions(limit=50):
+    return list(ModelVersion.objects.select_related("requested_by")[:limit])
+
+
+def reply_checks_for(case):
+    return list(ReplyCheck.objects.filter(case=case).order_by("-checked_at"))
+
+
+def reply_warning(case):
+    """One line about the flags of the case's latest reply check ("" when it has none)."""
+    from django.utils.translation import gettext as _
+
+    from .services import flag_label
+
+    check = ReplyCheck.objects.filter(case=case).order_by("-checked_at", "-pk").first()
+    if check is None or not check.flagged or check.overridden_at:
+        return ""
+    return _("答复质量提示：%(flags)s。如答复无误，可在工单页说明理由并确认保留。") % {
+        "flags": "；".join(flag_label(f) for f in check.flags)}

@@ -1,0 +1,255 @@
+"""Every write of 智能分拨: training and switching classifier versions, the proposal made
+at intake, reply-quality checks and their override, and the thresholds."""
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiedao.cases.models import Case, Status
+from jiedao.common.errors import NotAllowed, NotFound, ValidationFailed
+
+from . import classifier, selectors
+from .models import ModelVersion, Proposal, ReplyCheck, Tuning
+from .text import normalise, similarity
+
+MODEL_ROLES = ("admin",)
+# Categories with fewer closed cases than this are left out of training.
+MIN_PER_CLASS = 5
+MAX_TRAINING_CASES = 20000
+
+
+def _require(user, roles):
+    if user is not None and not (user.is_authenticated and user.has_role(*roles)):
+        raise NotAllowed(_("您无权管理分类模型。"))
+
+
+def model_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# --- training and versions ---------------------------------------------------------
+
+def request_training(user, source="cases"):
+    """Record a version in training and queue the work for the worker."""
+    _require(user, MODEL_ROLES)
+    version = ModelVersion.objects.create(source=_("已结案工单"), requested_by=user, requested_at=timezone.now())
+    from .tasks import train_model_task
+
+    transaction.on_commit(lambda: train_model_task.enqueue(version.pk))
+    return version
+
+
+def closed_case_data(limit=MAX_TRAINING_CASES):
+    """(texts, labels) from the most recent closed cases with their final category; categories
+    with fewer than ``MIN_PER_CLASS`` cases are left out."""
+    rows = list(Case.objects.filter(status=Status.CLOSED, category__isnull=False)
+                .order_by("-closed_at").values_list("description", "category__code")[:limit])
+    counts = {}
+    for _text, code in rows:
+        counts[code] = counts.get(code, 0) + 1
+    rows = [(text, code) for text, code in rows if counts[code] >= MIN_PER_CLASS]
+    return [r[0] for r in rows], [r[1] for r in rows]
+
+
+def train_version(version_id, texts=None, labels=None, activate=True):
+    """Train the version's model (from closed cases unless texts and labels are given): score it
+    on a 20 % stratified hold-out, fit on everything, save the file, and activate it."""
+    version = ModelVersion.objects.get(pk=version_id)
+    try:
+        if texts is None:
+            texts, labels = closed_case_data()
+        if len(set(labels)) < 2:
+            raise ValueError(_("至少需要两个分类、每类至少%(n)d件已结案工单才能训练。") % {"n": MIN_PER_CLASS})
+        result = classifier.evaluate(texts, labels, holdout=0.2) if min(
+            labels.count(x) for x in set(labels)) >= 2 and len(texts) >= 20 else {}
+        trained = classifier.train(texts, labels)
+        import joblib
+
+        path = model_dir() / f"classifier-v{version.pk}.joblib"
+        joblib.dump({"pipeline": trained.pipeline, "labels": trained.labels}, path, compress=3)
+    except Exception as exc:  # the version records why it failed; nothing else changes
+        version.state = ModelVersion.State.FAILED
+        version.error = str(exc)[:2000]
+        version.save(update_fields=["state", "error"])
+        return version
+    version.state = ModelVersion.State.READY
+    version.trained_at = timezone.now()
+    version.samples = len(texts)
+    version.labels = trained.labels
+    version.file = str(path)
+    version.size_bytes = path.stat().st_size
+    version.train_seconds = round(trained.seconds, 2)
+    version.scores = {k: v for k, v in result.items() if k != "confusion"}
+    version.save()
+    if activate:
+        _activate(version)
+    return version
+
+
+def train_from_file(path, text_column, label_column, user=None, activate=True):
+    texts, labels = classifier.read_table(path, text_column, label_column)
+    version = ModelVersion.objects.create(source=Path(path).name[:200], requested_by=user,
+                                          requested_at=timezone.now())
+    return train_version(version.pk, texts, labels, activate=activate)
+
+
+@transaction.atomic
+def _activate(version):
+    ModelVersion.objects.filter(active=True).exclude(pk=version.pk).update(active=False)
+    ModelVersion.objects.filter(pk=version.pk).update(active=True)
+    version.active = True
+    selectors.forget()
+
+
+def activate(user, version_id):
+    """Make the version the one used at intake (switching back to an older one is the same act)."""
+    _require(user, MODEL_ROLES)
+    version = ModelVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        raise NotFound(_("模型版本不存在。"))
+    if version.state != ModelVersion.State.READY:
+        raise ValidationFailed("version", _("只有训练完成的版本可以启用。"))
+    _activate(version)
+    return version
+
+
+def deactivate(user):
+    _require(user, MODEL_ROLES)
+    ModelVersion.objects.filter(active=True).update(active=False)
+    selectors.forget()
+
+
+def save_tuning(user, *, auto_dispatch_confidence, duplicate_radius_m, duplicate_days):
+    _require(user, MODEL_ROLES)
+    if not 0.0 < auto_dispatch_confidence <= 1.0:
+        raise ValidationFailed("auto_dispatch_confidence", _("置信度应在0到1之间（1表示从不自动派单）。"))
+    row = Tuning.objects.order_by("pk").first() or Tuning()
+    row.auto_dispatch_confidence = auto_dispatch_confidence
+    row.duplicate_radius_m = duplicate_radius_m
+    row.duplicate_days = duplicate_days
+    row.save()
+    selectors.forget()
+    return row
+
+
+# --- intake ---------------------------------------------------------------------------
+
+@dataclass
+class IntakeProposal:
+    """What the classifier proposes for a case being registered."""
+
+    version: ModelVersion
+    category: object
+    confidence: float
+    top: list
+    auto: bool = False
+
+    def note(self):
+        return _("智能分拨自动派单（模型 v%(v)d，置信度 %(p).0f%%）") % {"v": self.version.pk,
+                                                                   "p": self.confidence * 100}
+
+    def save_for(self, case):
+        Proposal.objects.create(case=case, version=self.version, category=self.category,
+                                unit=case.unit if self.auto else None, confidence=self.confidence,
+                                top=self.top, auto=self.auto, created_at=case.created_at)
+
+
+def intake_proposal(description, category=None):
+    """The active model's proposal for a new case's text (None without a model). ``auto`` when
+    no category was given and the first category's probability reaches the threshold."""
+    version, pipeline = selectors.active_model()
+    if pipeline is None:
+        return None
+    top = classifier.top_k(pipeline, description, 3)
+    best = selectors.category_for_label(top[0][0])
+    if best is None:
+        return None
+    confidence = top[0][1]
+    auto = category is None and confidence >= selectors.tuning().auto_dispatch_confidence
+    return IntakeProposal(version, best, round(confidence, 4), [[label, round(p, 4)] for label, p in top], auto)
+
+
+# --- reply quality (答复质量) -------------------------------------------------------------
+
+ACTION_WORDS = re.compile(
+    "已(经)?(派|安排|组织|联系|协调|清理|清运|修复|维修|更换|拆除|整改|处罚|查处|劝离|疏导|补种|恢复|落实|"
+    "上门|到场|现场|核实|调解|约谈|告知|答复|回复|开具|发放|办理|补办|封堵|疏通|加装|安装|张贴|设置|移除|收回|督促)|"
+    "(清理|清运|修复|维修|更换|拆除|整改|疏通|安装|加装|调解|处罚|封堵)(完毕|完成|干净|到位)")
+DATE_WORDS = re.compile(r"\d{1,2}月\d{1,2}日|\d{4}[-/.年]\d{1,2}|\d{1,2}[:：]\d{2}|今天|今日|昨天|昨日|当天|当日|"
+                        r"明天|本周|下周|月底|月初|\d+(个)?(工作日|小时|天)内|日前|近日")
+TEMPLATE_REPEATS = 3
+TEMPLATE_DAYS = 90
+
+FLAG_LABELS = {
+    "off_topic": "答复与诉求内容关联度低",
+    "no_action": "未写明具体措施",
+    "no_date": "未写明时间",
+    "template": "答复为模板套话（本单位多次使用相同答复）",
+}
+
+
+def flag_label(flag):
+    return _(FLAG_LABELS.get(flag, flag))
+
+
+def reply_flags(request, result, repeats=0, min_similarity=None):
+    """Flags for a reply to a request: low similarity, no concrete action, no date, template."""
+    min_similarity = selectors.tuning().reply_min_similarity if min_similarity is None else min_similarity
+    sim = similarity(request, result)
+    flags = []
+    if sim < min_similarity:
+        flags.append("off_topic")
+    if not ACTION_WORDS.search(result or ""):
+        flags.append("no_action")
+    if not DATE_WORDS.search(result or ""):
+        flags.append("no_date")
+    if repeats >= TEMPLATE_REPEATS - 1:
+        flags.append("template")
+    return sim, flags
+
+
+def fingerprint(result):
+    return hashlib.sha1(normalise(result).encode()).hexdigest()
+
+
+def check_reply(case, result, at=None):
+    """Check a unit's result as it is submitted (the caller holds the transaction)."""
+    at = at or timezone.now()
+    fp = fingerprint(result)
+    repeats = ReplyCheck.objects.filter(unit_id=case.unit_id, fingerprint=fp,
+                                        checked_at__gte=at - dt.timedelta(days=TEMPLATE_DAYS)).count()
+    sim, flags = reply_flags(case.description, result, repeats)
+    return ReplyCheck.objects.create(case=case, unit_id=case.unit_id, checked_at=at, similarity=round(sim, 3),
+                                     flags=flags, flagged=bool(flags), fingerprint=fp)
+
+
+@transaction.atomic
+def override_reply(user, check_id, note):
+    """The handler (or a leader) keeps a flagged reply: it no longer counts as flagged."""
+    check = ReplyCheck.objects.select_for_update(of=("self",)).select_related("case").filter(pk=check_id).first()
+    if check is None:
+        raise NotFound(_("答复检查记录不存在。"))
+    own_unit = user.has_role("handler") and user.unit_id is not None and user.unit_id == check.unit_id
+    if not (own_unit or user.has_role("leader", "dispatcher", "admin")):
+        raise NotAllowed(_("只有承办单位或街道可以确认此答复。"))
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed("note", _("请说明为什么保留此答复。"))
+    check.overridden_by = user
+    check.overridden_at = timezone.now()
+    check.override_note = note
+    check.save(update_fields=["overridden_by", "overridden_at", "override_note"])
+    from jiedao.cases.services import record_event
+
+    record_event(check.case, "reply_override", user, check.case.status, note=note,
+                 data={"flags": check.flags})
+    return check

@@ -1,0 +1,17 @@
+"""Background work of 智能分拨, run by ``jiedao worker``."""
+
+import logging
+
+from django_tasks import task
+
+logger = logging.getLogger("jiedao.worker")
+
+
+@task()
+def train_model_task(version_id):
+    """Train a classifier version from the closed cases (started from the model page)."""
+    from . import services
+
+    version = services.train_version(version_id)
+    logger.info("classifier v%s: %s", version.pk, version.state)
+    return version.state
