@@ -7,6 +7,7 @@ cases, the task queue, the worker's heartbeat) are read at scrape time.
 """
 
 import logging
+import os
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -75,8 +76,6 @@ def _gauge(name, documentation, value):
 
 def scrape() -> bytes:
     """The text Prometheus reads: request metrics of every process, then the database gauges."""
-    import os
-
     from prometheus_client import REGISTRY, generate_latest, multiprocess
 
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
