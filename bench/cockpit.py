@@ -116,7 +116,8 @@ def generate(street, count, months, batch, seed, now):
                 responded = None
             status = "closed" if resolved else ("in_progress" if responded else "dispatched")
             cases.append(Case(number=f"B{n:010d}", channel="grid" if n % 5 == 0 else "12345", status=status,
-                              category=leaves[n % len(leaves)], description="bench", community=grid.community,
+                              category=leaves[n % len(leaves)], description="bench", street=street.street,
+                              community=grid.community,
                               grid=grid, unit=units[n % len(units)], dispatched_at=dispatched,
                               response_due=response_due, responded_at=responded, completion_due=completion_due,
                               resolved_at=resolved, closed_at=resolved, created_at=created))
@@ -163,14 +164,14 @@ WITH draws AS (
     FROM times
 )
 INSERT INTO cases_case (number, channel, status, category_id, description, reporter_name, reporter_phone,
-    reporter_phone_index, address, community_id, grid_id, unit_id, routed_by, dispatched_at, response_due,
+    reporter_phone_index, address, street_id, community_id, grid_id, unit_id, routed_by, dispatched_at, response_due,
     completion_due, responded_at, resolved_at, closed_at, urgency, supervised, return_count, rework_count,
     extension_count, created_at, updated_at)
 SELECT 'B' || lpad(n::text, 10, '0'),
        CASE WHEN n %% 5 = 0 THEN 'grid' ELSE '12345' END,
        CASE WHEN resolved IS NOT NULL THEN 'closed' WHEN responded IS NOT NULL THEN 'in_progress'
             ELSE 'dispatched' END,
-       (%(leaves)s::bigint[])[1 + n %% %(n_leaves)s], 'bench', '', '', '', '',
+       (%(leaves)s::bigint[])[1 + n %% %(n_leaves)s], 'bench', '', '', '', '', %(street)s,
        (%(communities)s::bigint[])[1 + n %% %(n_grids)s], (%(grids)s::bigint[])[1 + n %% %(n_grids)s],
        (%(units)s::bigint[])[1 + n %% %(n_units)s], '',
        dispatched, dispatched + interval '2 hours', dispatched + interval '5 days', responded, resolved, resolved,
@@ -209,7 +210,7 @@ def generate_sql(street, count, months, batch, now):
     units = [street.units.enforcement.pk, street.units.housing.pk, street.units.service.pk,
              street.units.committee1.pk]
     span = months * 30 * 86400
-    params = {"start": now - dt.timedelta(seconds=span), "span": span, "now": now,
+    params = {"start": now - dt.timedelta(seconds=span), "span": span, "now": now, "street": street.street.pk,
               "leaves": leaves, "n_leaves": len(leaves), "grids": [g.pk for g in street.grids],
               "communities": [g.community_id for g in street.grids], "n_grids": len(street.grids),
               "units": units, "n_units": len(units)}
@@ -339,8 +340,12 @@ def main():
             cursor.execute("ANALYZE")
     month = periods.of("month", now).previous()
     # Results for the current and previous months and weeks, as the worker keeps them.
+    print("Worker step (rollups, current periods, warnings, hot issues) …", flush=True)
+    began = time.perf_counter()
     services.tick(now)
+    tick_time = time.perf_counter() - began
     compute.compute_period(month, now)
+    print(f"  worker step took {tick_time:.1f} s; timing …", flush=True)
 
     rollup, _r = timed(lambda: compute.refresh_daily_counts(month.start.date(), month.end.date()), args.repeats)
     period_time, rows = timed(lambda: compute.compute_period(month, now), args.repeats)
@@ -375,6 +380,7 @@ def main():
     print()
     print(f"cases: {args.cases:,} over {args.months} months ({connection.vendor}); generated in {generation:.0f} s")
     print(f"month computed: {month.key}; median of {args.repeats} runs")
+    print(f"  first worker step (tick)           {tick_time * 1000:9.1f} ms")
     print(f"  daily rollup of the month          {rollup * 1000:9.1f} ms")
     print(f"  period computation (all, written)  {period_time * 1000:9.1f} ms  ({rows:,} results)")
     print(f"  case aggregations (6 indicators)   {case_time * 1000:9.1f} ms  ({len(ours):,} values)")

@@ -10,7 +10,12 @@ SIGKILL in the middle, then proving by counting that nothing was lost or duplica
 Each client runs whole cases through their loop over the REST API, as the people would:
 the operator registers a case (``POST /api/v1/cases`` with an ``Idempotency-Key``, routed
 and dispatched at once), the unit's handler responds and resolves it, the operator's
-call-back rates it; in between the dispatcher reads the case list and a case's timeline.
+call-back rates it; in between the dispatcher reads the case list and a case's timeline and
+the leader the cockpit's live counters;
+then a water-level gauge posts a reading (the same batch again after a lost answer: the
+server knows a reading by device, time, metric and event) and a resident gives another
+resident one point (``POST /api/v1/participation/points/transfers`` with an
+``Idempotency-Key``).
 A request that fails because the server is gone (connection refused or reset, or a 5xx
 answer) is sent again, with the same idempotency key, until it is answered; an action
 answered 409 after such a retry is checked against the case's state (it was applied before
@@ -21,14 +26,16 @@ in, and are started again a second later. With ``--restart-db-at T`` (PostgreSQL
 throw-away cluster of scripts/pg-throwaway.sh) the database server is restarted instead:
 requests answer 503 while it is away and the server and worker reconnect by themselves. At the end the script counts, in the database:
 every registered case exactly once (one per idempotency key the clients used), one create,
-dispatch, respond and resolve event per case, one rating per rated case, and no event
-written twice. It prints throughput and latencies per kind of request, the errors seen
+dispatch, respond and resolve event per case, one rating per rated case, no event
+written twice, every reading sent stored once, one posting per point transfer made and
+both residents' balances exactly what the transfers add up to. It prints throughput and latencies per kind of request, the errors seen
 (only connection errors inside the kill windows are allowed) and the verdict.
 
 ``run_load`` is also what the short fault test of the suite calls (tests/infra/test_load_faults.py).
 """
 
 import argparse
+import datetime as dt
 import http.client
 import json
 import os
@@ -49,16 +56,27 @@ from intake import (  # noqa: E402  (the intake benchmark's server and environme
     HOST, PYTHON, REPO, VENV_BIN, Server, django_env, free_port, log, percentile, request, run)
 
 SETUP_SCRIPT = """
+import json
 import django
 django.setup()
+from jiedao.emergency import services as emergency
 from jiedao.org.models import Grid, Unit
+from jiedao.participation import services as participation
 from tests.factories import PASSWORD, build_street, make_user
 street = build_street()
 for unit in Unit.objects.filter(members__isnull=True):
     make_user(f"handler_{unit.code.lower()}", "handler", unit=unit)
 street.users.grid.grids.set(Grid.objects.all())  # one grid worker verifies on site everywhere
-print(PASSWORD)
+# A water-level gauge posting readings, and two residents of one community giving points.
+_device, token = emergency.register_device(None, code="LOAD-WL", name="负载测试水位计", kind="water_level",
+                                           _system=True)
+for user in (street.users.resident, street.users.resident_other):
+    participation.join_community(user, user, street.communities[0])
+participation.earn(None, street.users.resident, 1000000, "负载测试初始积分", _system=True)
+print(json.dumps({"password": PASSWORD, "device_token": token}))
 """
+
+START_POINTS = 1000000
 
 CATEGORIES = ["010101", "010102", "010201", "020101"]
 POINTS = [(39.905, 116.405), (39.905, 116.415), (39.915, 116.405), (39.915, 116.415)]
@@ -86,8 +104,9 @@ class Api:
         while True:
             if self.conn is None:
                 self._connect()
-            headers = {"Content-Type": "application/json", "Accept": "application/json",
-                       "Authorization": f"Bearer {token}"}
+            headers = {"Content-Type": "application/json", "Accept": "application/json"}
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
             if idempotency_key:
                 headers["Idempotency-Key"] = idempotency_key
             try:
@@ -146,6 +165,7 @@ def client(index, port, tokens, handlers, stop_at, stats, kill_windows, ledger, 
             number, unit = case["number"], (case.get("unit") or {}).get("code")
             ledger.registered(key, number)
             api.call("list", "GET", "/api/v1/cases?limit=20", tokens["dispatcher"])
+            api.call("cockpit", "GET", "/api/v1/cockpit/live", tokens["leader"])
             handler = tokens.get(handlers.get(unit))
             if handler is None:
                 continue
@@ -160,6 +180,23 @@ def client(index, port, tokens, handlers, stop_at, stats, kill_windows, ledger, 
                     continue
             if _act(api, tokens["operator"], number, "rate", {"resolved": True, "satisfaction": "satisfied"}):
                 ledger.rated(number)
+            # A gauge's reading (sent again as it is after a lost answer) and a resident's gift
+            # of points (with its idempotency key).
+            at = ledger.base + dt.timedelta(milliseconds=n * 100 + index)
+            reading = {"device": "LOAD-WL", "token": tokens["device"], "at": at.isoformat(), "metric": "level",
+                       "value": round(rng.uniform(0.05, 0.2), 3)}
+            status, _body, _retried = api.call("reading", "POST", "/api/v1/sensors/readings", None,
+                                               {"readings": [reading]})
+            if status != 200:
+                raise Broken(f"reading answered {status}: {_body}")
+            ledger.read(at)
+            gift_key = f"gift-{index}-{n}"
+            status, _body, _retried = api.call("points", "POST", "/api/v1/participation/points/transfers",
+                                               tokens["resident"], {"to": "resident2", "points": 1},
+                                               idempotency_key=gift_key)
+            if status != 201:
+                raise Broken(f"points transfer answered {status}: {_body}")
+            ledger.gave(gift_key)
     except Broken as error:
         failures.append(str(error))
 
@@ -183,6 +220,18 @@ class Ledger:
         self.lock = threading.Lock()
         self.numbers = {}
         self.rated_numbers = set()
+        self.readings = set()
+        self.gifts = set()
+        # Readings are dated from here on (the run's start), each client on its own milliseconds.
+        self.base = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+    def read(self, at):
+        with self.lock:
+            self.readings.add(at)
+
+    def gave(self, key):
+        with self.lock:
+            self.gifts.add(key)
 
     def registered(self, key, number):
         with self.lock:
@@ -202,6 +251,9 @@ django.setup()
 from django.db.models import Count
 from jiedao.cases.models import Case, CaseEvent, Rating
 from jiedao.common.models import IdempotencyKey
+from jiedao.emergency.models import Reading
+from jiedao.org.models import User
+from jiedao.participation.models import Account, Posting
 numbers = json.loads(open(%(numbers)r).read())
 cases = Case.objects.filter(number__in=numbers)
 per_action = {}
@@ -215,6 +267,10 @@ print(json.dumps({
     "rated_cases": Rating.objects.filter(case__in=cases).values("case").distinct().count(),
     "events_max_per_action": {a: max(v) for a, v in per_action.items()},
     "events_cases_per_action": {a: len(v) for a, v in per_action.items()},
+    "readings": Reading.objects.filter(device__code="LOAD-WL").count(),
+    "transfers": Posting.objects.filter(kind=Posting.Kind.TRANSFER).count(),
+    "transfer_keys": IdempotencyKey.objects.filter(scope="points-transfer").count(),
+    "balances": {name: Account.objects.get(user__username=name).balance for name in ("resident", "resident2")},
 }))
 """
 
@@ -255,7 +311,8 @@ def run_load(seconds=60.0, clients=6, kill_at=(), database_url=None, workers=2, 
     env = django_env(data_dir, database_url)
     out(f"[{engine}] data in {data_dir}; migrating and building the test street …")
     run([str(VENV_BIN / "jiedao"), "migrate", "--noinput", "-v", "0"], env)
-    password = run([PYTHON, "-c", SETUP_SCRIPT], env).strip().splitlines()[-1]
+    setup = json.loads(run([PYTHON, "-c", SETUP_SCRIPT], env).strip().splitlines()[-1])
+    password = setup["password"]
     port = free_port(port)
     server = Server(env, port, workers, threads)
     worker, worker_log = _start_worker(env, data_dir, 0)
@@ -264,7 +321,7 @@ def run_load(seconds=60.0, clients=6, kill_at=(), database_url=None, workers=2, 
         server.wait_ready()
         conn = http.client.HTTPConnection(HOST, port, timeout=30)
         tokens, handlers = {}, {}
-        users = ["operator", "dispatcher", "grid", "handler", "handler_zj", "handler_jwh"]
+        users = ["operator", "dispatcher", "grid", "handler", "handler_zj", "handler_jwh", "resident", "leader"]
         units = json.loads(run([PYTHON, "-c", (
             "import django, json; django.setup(); from jiedao.org.models import User; "
             "print(json.dumps({u.unit.code: u.username for u in User.objects.filter(unit__isnull=False)}))")],
@@ -275,6 +332,7 @@ def run_load(seconds=60.0, clients=6, kill_at=(), database_url=None, workers=2, 
             if status != 200:
                 raise SystemExit(f"token for {username}: {status} {body[:200]!r}")
             tokens[username] = json.loads(body)["token"]
+        tokens["device"] = setup["device_token"]
         conn.close()
         out(f"[{engine}] server on {HOST}:{port} ({workers} processes × {threads} threads) and a worker; "
             f"{clients} clients for {seconds:.0f} s" + (f", SIGKILL at {', '.join(f'{t:g}' for t in kill_at)} s"
@@ -349,6 +407,14 @@ def _verdict(engine, stats, ledger, failures, kill_windows, counts, elapsed, dat
         problems.append(f"events written more than once for one case: {doubled}")
     if counts["ratings"] != len(ledger.rated_numbers) or counts["rated_cases"] != counts["ratings"]:
         problems.append(f"{counts['ratings']} ratings stored for {len(ledger.rated_numbers)} cases rated")
+    if counts["readings"] != len(ledger.readings):
+        problems.append(f"{counts['readings']} readings stored for {len(ledger.readings)} sent")
+    gifts = len(ledger.gifts)
+    if counts["transfers"] != gifts or counts["transfer_keys"] != gifts:
+        problems.append(f"{counts['transfers']} point transfers posted ({counts['transfer_keys']} keys) "
+                        f"for {gifts} made")
+    if counts["balances"] != {"resident": START_POINTS - gifts, "resident2": gifts}:
+        problems.append(f"balances {counts['balances']} after {gifts} gifts of one point")
     if unexpected:
         problems.append(f"{len(unexpected)} errors outside the kill windows, e.g. {unexpected[:3]}")
     per_kind = {}
@@ -358,6 +424,7 @@ def _verdict(engine, stats, ledger, failures, kill_windows, counts, elapsed, dat
                           "p50_ms": statistics.median(ordered) * 1000, "p99_ms": percentile(ordered, 99) * 1000,
                           "statuses": stats.statuses.get(kind, {})}
     return {"engine": engine, "seconds": elapsed, "cases": len(numbers), "rated": len(ledger.rated_numbers),
+            "readings": len(ledger.readings), "gifts": len(ledger.gifts),
             "requests": sum(len(v) for v in stats.latencies.values()), "per_kind": per_kind,
             "errors_in_kill_windows": len(stats.errors) - len(unexpected), "kills": len(kill_windows),
             "counts": counts, "problems": problems, "ok": not problems, "data_dir": str(data_dir)}
@@ -367,7 +434,8 @@ def report(result):
     log("")
     log(f"[{result['engine']}] {result['requests']} requests in {result['seconds']:.0f} s "
         f"({result['requests'] / result['seconds']:.1f}/s); {result['cases']} cases registered, "
-        f"{result['rated']} rated; {result['kills']} kill(s) or database restart(s), "
+        f"{result['rated']} rated, {result['readings']} readings, {result['gifts']} point transfers; "
+        f"{result['kills']} kill(s) or database restart(s), "
         f"{result['errors_in_kill_windows']} failed attempts inside those windows (retried)")
     log(f"{'request':<14}{'n':>7}{'per s':>9}{'p50 ms':>10}{'p99 ms':>10}  statuses")
     for kind, row in sorted(result["per_kind"].items()):
@@ -375,7 +443,8 @@ def report(result):
             f"{dict(sorted(row['statuses'].items()))}")
     c = result["counts"]
     log(f"counted in the database: {c['cases_known']} cases ({c['cases_total']} in all), {c['keys']} idempotency "
-        f"keys, {c['ratings']} ratings; most events of one action on one case: {c['events_max_per_action']}")
+        f"keys, {c['ratings']} ratings, {c['readings']} readings, {c['transfers']} point transfers "
+        f"(balances {c['balances']}); most events of one action on one case: {c['events_max_per_action']}")
     if result["ok"]:
         log("verdict: nothing lost, nothing duplicated, no error outside the kill windows")
     else:

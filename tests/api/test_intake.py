@@ -168,10 +168,10 @@ def test_a_body_that_is_not_json_is_a_422(street, operator):
 def test_two_requests_racing_with_one_key_still_make_one_case(street, operator, monkeypatch):
     """The second request passes the look-up before the first has stored its key;
     the key's unique constraint stops it and the answer is the first case."""
-    from jiedao.cases import services
+    from jiedao.common import idempotency
 
     first = operator.post("/cases", VALID, HTTP_IDEMPOTENCY_KEY="race")
-    real = services.IdempotencyKey
+    real = idempotency.IdempotencyKey
     lookups = []
 
     class NotYetStored:
@@ -182,7 +182,7 @@ def test_two_requests_racing_with_one_key_still_make_one_case(street, operator, 
         def create(self, **kwargs):
             return real.objects.create(**kwargs)
 
-    monkeypatch.setattr(services, "IdempotencyKey", type("Key", (), {"objects": NotYetStored()}))
+    monkeypatch.setattr(idempotency, "IdempotencyKey", type("Key", (), {"objects": NotYetStored()}))
     second = operator.post("/cases", VALID, HTTP_IDEMPOTENCY_KEY="race")
     assert second.status_code == 200
     assert second.json()["number"] == first.json()["number"]

@@ -26,9 +26,24 @@ def test_api_accepts_a_batch_with_device_tokens(client, devices):
     response = post(client, [reading(devices["WL-01"], now - minutes(2), 0.1, "level"),
                              reading(devices["WQ-01"], now - minutes(1), 7.2, "ph")])
     assert response.status_code == 200, response.content
-    assert response.json() == {"accepted": 2, "alerts": 0}
+    assert response.json() == {"accepted": 2, "duplicates": 0, "alerts": 0}
     assert Reading.objects.count() == 2
     assert Device.objects.get(code="WL-01").last_seen_at is not None
+
+
+def test_a_batch_sent_again_is_stored_and_evaluated_once(client, devices):
+    """A gateway that lost the answer sends the batch again: nothing is stored twice and no
+    second alert is raised; a batch mixing old and new readings stores only the new ones."""
+    rule("水位超警戒", "water_level", "above", "level", threshold=0.3, level="red")
+    now = dt.datetime.now(dt.timezone.utc)
+    batch = [reading(devices["WL-01"], now - minutes(2), 0.5, "level"),
+             reading(devices["WQ-01"], now - minutes(1), 7.2, "ph")]
+    assert post(client, batch).json() == {"accepted": 2, "duplicates": 0, "alerts": 1}
+    Alert.objects.update(status=Alert.Status.DISMISSED)  # the duty officer closed it meanwhile
+    assert post(client, batch).json() == {"accepted": 0, "duplicates": 2, "alerts": 0}
+    later = reading(devices["WQ-01"], now, 7.3, "ph")
+    assert post(client, [*batch, later]).json() == {"accepted": 1, "duplicates": 2, "alerts": 0}
+    assert Reading.objects.count() == 3 and Alert.objects.count() == 1
 
 
 def test_bad_batch_is_rejected_whole_with_clear_errors(client, devices):

@@ -43,7 +43,7 @@ def test_hand_computed_month_for_the_enforcement_team(november):
 
 
 def test_hand_computed_street_and_communities(november):
-    assert values("response_rate", "2026-11", "street")[""] == pytest.approx(2 / 4)
+    assert values("response_rate", "2026-11", "street")["110105001"] == pytest.approx(2 / 4)
     by_community = values("satisfaction_rate", "2026-11", "community")
     assert by_community["11010500101"] == pytest.approx(1.9 / 2)  # A 满意, B 基本满意
     assert by_community["11010500102"] == 0  # C 不满意
@@ -72,7 +72,7 @@ def test_grid_family_counts_grid_reports(november, street):
     g12 = street.grids[1]
     services.submit_case(street.users.grid, channel="grid", description="井盖缺失", category_code="010101",
                          community_code=g12.community.code, grid_code=g12.code, at=bj("2026-11-20 09:00"))
-    assert values("active_discovery_rate", "2026-11", "street")[""] == pytest.approx(1 / 5)
+    assert values("active_discovery_rate", "2026-11", "street")["110105001"] == pytest.approx(1 / 5)
     assert values("grid_reports", "2026-11", "person") == {"grid": 1}
     assert values("grid_reports", "2026-11", "grid") == {"1101050010102": 1}
 

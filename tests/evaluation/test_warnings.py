@@ -141,7 +141,7 @@ def test_the_worker_tick_computes_current_periods_and_checks(november):
     from jiedao.evaluation.models import Snapshot
 
     # With the intelligence app installed, the street-wide hot issues are kept for the cockpit.
-    assert Snapshot.objects.filter(key="hot_issues").exists()
+    assert Snapshot.objects.filter(key="hot_issues:110105001").exists()
 
 
 def test_the_worker_queues_one_evaluation_at_a_time(db):

@@ -1,7 +1,8 @@
 """The real server and worker under mixed load, killed with SIGKILL in the middle and restarted
 (and, on PostgreSQL, the database server restarted too): clients retry with their idempotency
-keys, and counting in the database shows that no case, event or rating was lost or written
-twice, and no request failed outside those moments (the short form of bench/load.py)."""
+keys, and counting in the database shows that no case, event, rating, sensor reading or points
+posting was lost or written twice, and no request failed outside those moments (the short form
+of bench/load.py)."""
 
 import os
 import sys

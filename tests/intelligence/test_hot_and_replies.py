@@ -50,6 +50,16 @@ def test_the_same_reports_spread_over_a_week_are_hot_but_not_fast_growing(street
     assert selectors.fast_growing_hot_issues(now=now) == []
 
 
+def test_repeated_identical_reports_join_the_similar_ones_in_one_issue(street):
+    now = timezone.now()
+    made = [_report(street, text, hours_ago=i, phone=f"138000001{i:02d}", now=now)
+            for i, text in enumerate(BURST * 3)]
+    issues = selectors.hot_issues(street.users.leader, now=now)
+    assert len(issues) == 1
+    assert issues[0].count == 15 and sorted(issues[0].case_ids) == sorted(c.pk for c in made)
+    assert issues[0].first_at == min(c.created_at for c in made)
+
+
 def test_two_reports_are_not_a_hot_issue(street):
     now = timezone.now()
     for i, text in enumerate(BURST[:2]):

@@ -68,6 +68,19 @@ def test_ballots_and_points_through_the_api(people, login):
     assert mine["balance"] == 10 and mine["entries"][0]["amount"] == 10
 
 
+def test_a_transfer_sent_again_with_its_key_is_posted_once(people, login):
+    services.earn(people.staff, people.wang, 30, "楼道清扫")
+    client = login(people.wang)
+    for _attempt in range(2):  # the first answer was lost: the app sends it again
+        gift = client.post("/api/v1/participation/points/transfers", {"to": people.li.username, "points": 10},
+                           content_type=JSON, HTTP_IDEMPOTENCY_KEY="gift-1")
+        assert gift.status_code == 201 and gift.json()["balance"] == 20
+    other = client.post("/api/v1/participation/points/transfers", {"to": people.li.username, "points": 5},
+                        content_type=JSON, HTTP_IDEMPOTENCY_KEY="gift-2")
+    assert other.json()["balance"] == 15
+    assert login(people.li).get("/api/v1/participation/points/me").json()["balance"] == 15
+
+
 def test_writes_need_a_signed_in_resident(people, client):
     assert client.post("/api/v1/participation/proposals", {"title": "t", "body": "b"},
                        content_type=JSON).status_code == 401

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from ninja import Header, Router, Status
 from ninja.throttling import AnonRateThrottle
 
+from jiedao.common import idempotency
 from jiedao.common.errors import NotFound, ValidationFailed
 from jiedao.intelligence.api import DuplicateConflictOut, candidate_out, find_duplicates
 from jiedao.org import selectors as org_selectors
@@ -22,7 +23,6 @@ from .schemas import (
 router = Router(tags=["cases"])
 
 ERRORS = {401: ErrorsOut, 403: ErrorsOut, 404: ErrorsOut, 409: ErrorsOut, 422: ErrorsOut}
-MAX_IDEMPOTENCY_KEY = 200
 
 
 def _default_channel(user):
@@ -53,9 +53,7 @@ def create_case(request, payload: CaseIn, idempotency_key: str | None = Header(N
     With ``check_duplicates`` a case similar to an open or recent one nearby is not created:
     409 lists the ``candidates``; send again with ``attach_to`` (follow that case) or without
     ``check_duplicates`` (a new case)."""
-    key = (idempotency_key or "").strip() or None
-    if key and len(key) > MAX_IDEMPOTENCY_KEY:
-        raise ValidationFailed("Idempotency-Key", _("Idempotency-Key 不能超过200个字符。"))
+    key = idempotency.clean_key(idempotency_key)
     if payload.check_duplicates and not payload.attach_to:
         found = find_duplicates(payload.description, payload.lat, payload.lng, payload.grid, payload.category)
         if found:
@@ -179,9 +177,10 @@ def three_rates(request, month: str = "", unit: str = ""):
     month = month.strip() or measures.current_month()
     measures.month_bounds(month)
     unit_code, street_wide = org_selectors.metrics_scope(request.user, unit)
-    result = measures.three_rates(month, unit_code).as_dict()
+    street = None if request.user.covers_all_streets else request.user.street
+    result = measures.three_rates(month, unit_code, street=street).as_dict()
     if street_wide:
-        result["units"] = [row.as_dict() for row in measures.three_rates_by_unit(month)]
+        result["units"] = [row.as_dict() for row in measures.three_rates_by_unit(month, street=street)]
     return result
 
 

@@ -50,17 +50,25 @@ def _optional_float(value):
     return None if value in ("", None) else value
 
 
-def grid_choices():
+def grid_choices(street=None):
+    """Grids grouped by community (of the street with id ``street`` when given)."""
     choices = [("", _("（不指定）"))]
     groups = {}
-    for grid in Grid.objects.select_related("community").order_by("community__code", "code"):
+    grids = Grid.objects.select_related("community").order_by("community__code", "code")
+    if street is not None:
+        grids = grids.filter(community__street_id=street)
+    for grid in grids:
         groups.setdefault(grid.community.name, []).append((grid.code, f"{grid.community.name} {grid.name}"))
     choices += [(name, items) for name, items in groups.items()]
     return choices
 
 
-def unit_choices(blank=None):
-    choices = [(u.code, u.name) for u in Unit.objects.filter(active=True).order_by("code")]
+def unit_choices(blank=None, street=None):
+    """Active units (of the street with id ``street`` when given) as choices."""
+    units = Unit.objects.filter(active=True).order_by("code")
+    if street is not None:
+        units = units.filter(street_id=street)
+    choices = [(u.code, u.name) for u in units]
     return ([("", blank)] if blank else []) + choices
 
 
@@ -121,13 +129,15 @@ class IntakeForm(CategoryPickMixin, LocationMixin):
                                   help_text=_("按派单规则直接派给承办单位（需先选分类）。"))
     attach_to = forms.CharField(required=False, max_length=20)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, street=None, **kwargs):
         super().__init__(*args, **kwargs)
         from jiedao.org.models import Community
 
-        self.fields["grid"].choices = grid_choices()
-        self.fields["community"].choices = [("", _("（不指定）"))] + [
-            (c.code, c.name) for c in Community.objects.order_by("code")]
+        self.fields["grid"].choices = grid_choices(street)
+        communities = Community.objects.order_by("code")
+        if street is not None:
+            communities = communities.filter(street_id=street)
+        self.fields["community"].choices = [("", _("（不指定）"))] + [(c.code, c.name) for c in communities]
 
     def service_kwargs(self):
         data = self.cleaned_data
@@ -200,9 +210,9 @@ class DispatchForm(forms.Form):
     unit = forms.ChoiceField(label=_("承办单位"), required=False)
     note = forms.CharField(label=_("派单说明"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, street=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].choices = unit_choices(blank=_("按派单规则"))
+        self.fields["unit"].choices = unit_choices(blank=_("按派单规则"), street=street)
 
 
 class ReturnForm(forms.Form):
@@ -221,9 +231,9 @@ class WhistleForm(forms.Form):
                                    widget=forms.NumberInput(attrs={"min": 1, "max": 72}))
     reason = forms.CharField(label=_("吹哨事由"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, street=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["units"].choices = unit_choices()
+        self.fields["units"].choices = unit_choices(street=street)
 
 
 class ReportForm(forms.Form):
@@ -268,8 +278,13 @@ ACTION_FORMS = {
 OPTIONAL_NOTE_ACTIONS = {"respond", "approve_extension", "verify_pass"}
 
 
-def action_form(action, data=None, files=None):
-    return ACTION_FORMS[action](data, files, auto_id=f"id_{action}_%s", prefix=None)
+STREET_FORMS = ("dispatch", "whistle")
+
+
+def action_form(action, data=None, files=None, street=None):
+    """The form of ``action``; unit pickers list the units of the street with id ``street``."""
+    extra = {"street": street} if action in STREET_FORMS else {}
+    return ACTION_FORMS[action](data, files, auto_id=f"id_{action}_%s", prefix=None, **extra)
 
 
 class WorkbenchFilterForm(forms.Form):

@@ -59,12 +59,14 @@ def _units(unit_code):
     return qs
 
 
-def response_rate(month, unit=None, now=None):
+def response_rate(month, unit=None, now=None, street=None):
     start, end = month_bounds(month)
     now = now or timezone.now()
     qs = Case.objects.filter(dispatched_at__gte=start, dispatched_at__lt=end)
     if unit:
         qs = qs.filter(unit__code=unit)
+    if street:
+        qs = qs.filter(street_id=street)
     due = qs.filter(Q(responded_at__isnull=False) | Q(response_due__lt=now))
     agg = due.aggregate(total=Count("id"), on_time=Count("id", filter=Q(responded_at__lte=F_("response_due"))))
     return _ratio(agg["on_time"], agg["total"])
@@ -76,18 +78,20 @@ def F_(name):
     return F(name)
 
 
-def _ratings(month, unit):
+def _ratings(month, unit, street=None):
     start, end = month_bounds(month)
     qs = Rating.objects.filter(rated_at__gte=start, rated_at__lt=end)
     if unit:
         qs = qs.filter(unit__code=unit)
+    if street:
+        qs = qs.filter(case__street_id=street)
     return qs
 
 
-def rating_counts(month, unit=None):
+def rating_counts(month, unit=None, street=None):
     # Aliases must not shadow the model's fields (an alias "resolved" would hide the
     # field "resolved" in the later filters), so count under n_* and rename.
-    counts = _ratings(month, unit).aggregate(
+    counts = _ratings(month, unit, street).aggregate(
         n_total=Count("id"),
         n_resolved=Count("id", filter=Q(resolved=True)),
         n_satisfied=Count("id", filter=Q(satisfaction=Rating.Satisfaction.SATISFIED)),
@@ -97,18 +101,18 @@ def rating_counts(month, unit=None):
     return {key[2:]: value for key, value in counts.items()}
 
 
-def resolution_rate(month, unit=None):
-    c = rating_counts(month, unit)
+def resolution_rate(month, unit=None, street=None):
+    c = rating_counts(month, unit, street)
     return _ratio(c["resolved"], c["total"])
 
 
-def satisfaction_rate(month, unit=None):
-    c = rating_counts(month, unit)
+def satisfaction_rate(month, unit=None, street=None):
+    c = rating_counts(month, unit, street)
     return _ratio(c["satisfied"] + 0.9 * c["basic"], c["total"])
 
 
-def rework_rate(month, unit=None):
-    c = rating_counts(month, unit)
+def rework_rate(month, unit=None, street=None):
+    c = rating_counts(month, unit, street)
     return _ratio(c["reopened"], c["total"])
 
 
@@ -121,31 +125,37 @@ def composite(response, resolution, satisfaction):
     return sum(value * weight for value, weight in parts) / sum(weight for _, weight in parts)
 
 
-def average_response_hours(month, unit=None):
+def average_response_hours(month, unit=None, street=None):
     start, end = month_bounds(month)
     qs = Case.objects.filter(dispatched_at__gte=start, dispatched_at__lt=end, responded_at__isnull=False)
     if unit:
         qs = qs.filter(unit__code=unit)
+    if street:
+        qs = qs.filter(street_id=street)
     spans = [(r - d).total_seconds() / 3600 for d, r in qs.values_list("dispatched_at", "responded_at")]
     return sum(spans) / len(spans) if spans else None
 
 
-def average_handling_workdays(month, unit=None):
+def average_handling_workdays(month, unit=None, street=None):
     start, end = month_bounds(month)
     qs = Case.objects.filter(resolved_at__gte=start, resolved_at__lt=end, dispatched_at__isnull=False)
     if unit:
         qs = qs.filter(unit__code=unit)
+    if street:
+        qs = qs.filter(street_id=street)
     days = [workdays_between(d.astimezone(SHANGHAI).date(), r.astimezone(SHANGHAI).date())
             for d, r in qs.values_list("dispatched_at", "resolved_at")]
     return sum(days) / len(days) if days else None
 
 
-def overdue_rate(month, unit=None, now=None):
+def overdue_rate(month, unit=None, now=None, street=None):
     start, end = month_bounds(month)
     now = now or timezone.now()
     qs = Case.objects.filter(dispatched_at__gte=start, dispatched_at__lt=end, completion_due__isnull=False)
     if unit:
         qs = qs.filter(unit__code=unit)
+    if street:
+        qs = qs.filter(street_id=street)
     agg = qs.aggregate(
         total=Count("id"),
         overdue=Count("id", filter=Q(resolved_at__gt=F_("completion_due"))
@@ -154,7 +164,7 @@ def overdue_rate(month, unit=None, now=None):
     return _ratio(agg["overdue"], agg["total"])
 
 
-def return_rate(month, unit=None):
+def return_rate(month, unit=None, street=None):
     start, end = month_bounds(month)
     events = CaseEvent.objects.filter(at__gte=start, at__lt=end)
     dispatches = events.filter(action="dispatch")
@@ -162,14 +172,19 @@ def return_rate(month, unit=None):
     if unit:
         dispatches = dispatches.filter(unit__code=unit)
         returns = returns.filter(actor_unit__code=unit)
+    if street:
+        dispatches = dispatches.filter(case__street_id=street)
+        returns = returns.filter(case__street_id=street)
     return _ratio(returns.count(), dispatches.count())
 
 
-def dispatched_count(month, unit=None):
+def dispatched_count(month, unit=None, street=None):
     start, end = month_bounds(month)
     qs = Case.objects.filter(dispatched_at__gte=start, dispatched_at__lt=end)
     if unit:
         qs = qs.filter(unit__code=unit)
+    if street:
+        qs = qs.filter(street_id=street)
     return qs.count()
 
 
@@ -194,39 +209,44 @@ class UnitMonth:
         return asdict(self)
 
 
-def three_rates(month, unit=None, now=None) -> UnitMonth:
-    """All measures of one unit (or of the whole street when ``unit`` is None) for a month."""
-    name = "全街道"
+def three_rates(month, unit=None, now=None, street=None) -> UnitMonth:
+    """All measures of one unit (or of the whole street ``street`` — a Street — when ``unit`` is
+    None; of the whole installation when neither is given) for a month."""
+    name = street.name if street is not None else "全街道"
     if unit:
         name = _units(unit).get().name
-    response = response_rate(month, unit, now)
-    resolution = resolution_rate(month, unit)
-    satisfaction = satisfaction_rate(month, unit)
+    sid = street.pk if street is not None and not unit else None
+    response = response_rate(month, unit, now, street=sid)
+    resolution = resolution_rate(month, unit, street=sid)
+    satisfaction = satisfaction_rate(month, unit, street=sid)
     return UnitMonth(
         unit_code=unit or "",
         unit_name=name,
         month=month,
-        dispatched=dispatched_count(month, unit),
-        rated=rating_counts(month, unit)["total"],
+        dispatched=dispatched_count(month, unit, street=sid),
+        rated=rating_counts(month, unit, street=sid)["total"],
         response_rate=response,
         resolution_rate=resolution,
         satisfaction_rate=satisfaction,
         composite=composite(response, resolution, satisfaction),
-        average_response_hours=average_response_hours(month, unit),
-        average_handling_workdays=average_handling_workdays(month, unit),
-        overdue_rate=overdue_rate(month, unit, now),
-        return_rate=return_rate(month, unit),
-        rework_rate=rework_rate(month, unit),
+        average_response_hours=average_response_hours(month, unit, street=sid),
+        average_handling_workdays=average_handling_workdays(month, unit, street=sid),
+        overdue_rate=overdue_rate(month, unit, now, street=sid),
+        return_rate=return_rate(month, unit, street=sid),
+        rework_rate=rework_rate(month, unit, street=sid),
     )
 
 
-def three_rates_by_unit(month, now=None):
-    """The measures for every active unit with cases that month, best composite first."""
+def three_rates_by_unit(month, now=None, street=None):
+    """The measures for every active unit (of ``street`` when given) with cases that month,
+    best composite first."""
     start, end = month_bounds(month)
-    codes = set(Case.objects.filter(dispatched_at__gte=start, dispatched_at__lt=end)
-                .values_list("unit__code", flat=True).distinct())
-    codes |= set(Rating.objects.filter(rated_at__gte=start, rated_at__lt=end)
-                 .values_list("unit__code", flat=True).distinct())
+    cases = Case.objects.filter(dispatched_at__gte=start, dispatched_at__lt=end)
+    ratings = Rating.objects.filter(rated_at__gte=start, rated_at__lt=end)
+    if street is not None:
+        cases, ratings = cases.filter(unit__street=street), ratings.filter(unit__street=street)
+    codes = set(cases.values_list("unit__code", flat=True).distinct())
+    codes |= set(ratings.values_list("unit__code", flat=True).distinct())
     rows = [three_rates(month, code, now) for code in sorted(c for c in codes if c)]
     rows.sort(key=lambda r: (r.composite is None, -(r.composite or 0), r.unit_code))
     return rows

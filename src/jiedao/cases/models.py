@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiedao.common.crypto import EncryptedTextField
 from jiedao.common.models import AppendOnly
-from jiedao.org.models import Community, Grid, Unit
+from jiedao.org.models import Community, Grid, Street, Unit
 
 
 class Category(models.Model):
@@ -117,6 +117,10 @@ class Case(models.Model):
     address = EncryptedTextField(_("地址"), blank=True, default="")
     lat = models.FloatField(_("纬度"), null=True, blank=True)
     lng = models.FloatField(_("经度"), null=True, blank=True)
+    # The street office answering for the case (受理街道): the street of its community,
+    # else of the person who took it in. Street staff see their street's cases only.
+    street = models.ForeignKey(Street, null=True, blank=True, on_delete=models.PROTECT, related_name="cases",
+                               verbose_name=_("受理街道"))
     community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("社区"))
     grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("网格"))
 
@@ -153,6 +157,9 @@ class Case(models.Model):
             models.Index(fields=["unit", "status", "completion_due"], name="case_unit_queue"),
             models.Index(fields=["status", "created_at"], name="case_status_created"),
             models.Index(fields=["reporter", "created_at"], name="case_reporter"),
+            # A city: each street's lists, counters and monthly figures.
+            models.Index(fields=["street", "status", "created_at"], name="case_street_status"),
+            models.Index(fields=["street", "dispatched_at"], name="case_street_dispatched"),
         ]
 
     def __str__(self):
@@ -186,7 +193,10 @@ class CaseEvent(AppendOnly, models.Model):
         verbose_name_plural = _("工单流转记录")
         ordering = ["case", "seq"]
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="uniq_case_event_seq")]
-        indexes = [models.Index(fields=["action", "at"], name="case_event_action_at")]
+        indexes = [models.Index(fields=["action", "at"], name="case_event_action_at"),
+                   # What a unit returned (it keeps seeing those cases): a small partial index.
+                   models.Index(fields=["actor_unit"], condition=models.Q(action="return"),
+                                name="case_event_returns_by_unit")]
 
 
 class CasePhoto(models.Model):

@@ -18,24 +18,37 @@ from .models import OPEN_STATUSES, Case, CaseEvent, Category, Notification, Rout
 
 
 def visible_cases(user):
-    """Scoping in one place: street-wide roles see all; a unit its own and summoned
+    """Scoping in one place: street-wide roles see all of their street, district users all
+    of their district's streets; a unit its own and summoned
     cases; a grid worker the cases of their grids and their own reports; a resident only their own."""
     qs = Case.objects.all()
     if user is None or not user.is_authenticated:
         return qs.none()
-    if user.sees_whole_street:
-        return qs
-    condition = Q(pk__in=[])
+    if user.sees_whole_street or user.sees_district:
+        from jiedao.org.selectors import in_streets
+
+        return qs.filter(in_streets(user))
+    # The cases the user is related to, as one UNION of indexed look-ups (the unit's cases,
+    # its summonses, its returns; the grids'; their own reports) that the case table is
+    # then joined to: no OR across tables, so a large case table is never scanned.
+    from .models import CaseEvent, WhistleSummons
+
+    parts = []
     if user.has_role("handler") and user.unit_id:
-        condition |= Q(unit_id=user.unit_id) | Q(whistles__summonses__unit_id=user.unit_id)
+        parts.append(Case.objects.filter(unit_id=user.unit_id).values("pk"))
+        parts.append(WhistleSummons.objects.filter(unit_id=user.unit_id).values("whistle__case_id"))
         # A unit also keeps seeing cases it returned or once held.
-        condition |= Q(events__action="return", events__actor_unit_id=user.unit_id)
+        parts.append(CaseEvent.objects.filter(action="return", actor_unit_id=user.unit_id).values("case_id"))
     if user.has_role("grid"):
         # Their grids' cases, and what they reported themselves even outside their grids.
-        condition |= Q(grid__in=user.grids.all()) | Q(created_by_id=user.pk)
+        parts.append(Case.objects.filter(grid__in=user.grids.all()).values("pk"))
+        parts.append(Case.objects.filter(created_by_id=user.pk).values("pk"))
     if user.has_role("resident"):
-        condition |= Q(reporter_id=user.pk)
-    return qs.filter(condition).distinct()
+        parts.append(Case.objects.filter(reporter_id=user.pk).values("pk"))
+    if not parts:
+        return qs.none()
+    parts = [part.order_by() for part in parts]  # a part of a UNION may not be ordered
+    return qs.filter(pk__in=parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0])
 
 
 def case_for(user, number):
@@ -169,7 +182,7 @@ def pending_extensions(user):
 
     if not user.has_role("leader", "admin"):
         return []
-    return list(Extension.objects.filter(decision=Extension.Decision.PENDING)
+    return list(Extension.objects.filter(decision=Extension.Decision.PENDING, case__in=visible_cases(user))
                 .select_related("case", "case__unit", "requested_by").order_by("requested_at"))
 
 
@@ -319,12 +332,30 @@ def routing_rules():
     return routing_data().rules
 
 
-def street_default_unit(community_id=None):
-    """The default unit of the street of ``community_id`` (of the first street that has
-    one when the community is not known), or None."""
+def street_default_unit(community_id=None, street_id=None):
+    """The default unit of the case's street (``street_id``, else the street of
+    ``community_id``, else the first street that has one), or None."""
     for street, communities in routing_data().streets:
-        if community_id is None or community_id in communities:
+        if street_id is not None:
+            if street.pk == street_id:
+                return street.default_unit
+        elif community_id is None or community_id in communities:
             return street.default_unit
+    return None
+
+
+def intake_street_id(user, community):
+    """The street a new case belongs to: its community's, else the street of the staff
+    member taking it in, else the installation's only street (None when it cannot be told)."""
+    if community is not None:
+        return community.street_id
+    if user is not None and user.is_authenticated and user.street_id and not user.has_role("resident"):
+        return user.street_id
+    streets = {street.pk for street, _communities in routing_data().streets}
+    if len(streets) == 1:
+        return next(iter(streets))
+    if not streets:
+        return Street.objects.order_by("pk").values_list("pk", flat=True).first()
     return None
 
 

@@ -12,9 +12,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiedao.common import idempotency
 from jiedao.common.crypto import blind_index
 from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
-from jiedao.common.models import IdempotencyKey
 from jiedao.org.models import Community, Grid, Unit
 from jiedao.workcal.calendar import SHANGHAI, add_hours, add_workdays, workday_deadline
 
@@ -119,7 +119,9 @@ def record_event(case, action, actor, from_status, note="", data=None, at=None, 
 
 def _scope_ok(user, case, scope) -> bool:
     if scope == states.ANY:
-        return True
+        # Anyone of the role — within the streets the user answers for.
+        ids = user.street_ids
+        return ids is None or case.street_id in ids
     if scope == states.OWN_UNIT:
         return user.unit_id is not None and user.unit_id == case.unit_id
     if scope == states.SUMMONED:
@@ -218,6 +220,11 @@ class RouteDecision:
     negative: object = None
 
 
+def _same_street(unit, case) -> bool:
+    """A rule or list entry naming another street's unit does not apply (a city installation)."""
+    return case.street_id is None or unit.street_id == case.street_id
+
+
 def route_decision(case) -> RouteDecision:
     """Routing, in order: an explicit override rule (first by priority) → the in-force
     responsibility list (主办 and 协办, or a negative-list block) → the street's default unit."""
@@ -231,14 +238,16 @@ def route_decision(case) -> RouteDecision:
             continue
         if rule.grid_id is not None and rule.grid_id != case.grid_id:
             continue
+        if not _same_street(rule.unit, case):
+            continue
         return RouteDecision(rule.unit, _("派单规则 #%(id)s %(name)s") % {"id": rule.pk, "name": rule.name},
                              rule=rule)
     duty = route_for(case.category, case.community_id)
     if duty.blocked:
         return RouteDecision(None, duty.reason, duty_version=duty.version, negative=duty.negative)
-    if duty.unit is not None:
+    if duty.unit is not None and _same_street(duty.unit, case):
         return RouteDecision(duty.unit, duty.reason, duty_version=duty.version, collaborators=duty.collaborators)
-    default_unit = selectors.street_default_unit(case.community_id)
+    default_unit = selectors.street_default_unit(case.community_id, case.street_id)
     if default_unit is not None and default_unit.active:
         if duty.version is not None:
             # The duty belongs to "the community committee where it happens", but the case has no community.
@@ -285,9 +294,9 @@ def submit_case(user, *, channel, description, reporter_name="", reporter_phone=
     (the intake page showed it to the operator, so whether they kept it is measured)."""
     authenticated = user is not None and user.is_authenticated
     if idempotency_key and authenticated:
-        previous = IdempotencyKey.objects.filter(user=user, scope="case", key=idempotency_key).first()
+        previous = idempotency.previous(user, "case", idempotency_key)
         if previous is not None:
-            return Case.objects.get(pk=previous.object_id), False
+            return Case.objects.get(pk=previous), False
 
     errors = FieldErrors()
     if channel not in Channel.values:
@@ -339,6 +348,10 @@ def submit_case(user, *, channel, description, reporter_name="", reporter_phone=
         grid = selectors.grid_at(lat, lng)
     if grid is not None:
         community = grid.community
+    street_id = master.street_id if master is not None else selectors.intake_street_id(user, community)
+    if street_id is None:
+        errors.add("community", _("本系统有多个街道：请填写社区、网格或位置，以确定由哪个街道受理。"))
+        errors.raise_if_any()
 
     now = _now(at)
     # 智能分拨: the active classifier's proposal; above the threshold it classifies and dispatches.
@@ -360,6 +373,7 @@ def submit_case(user, *, channel, description, reporter_name="", reporter_phone=
         address=address,
         lat=lat,
         lng=lng,
+        street_id=street_id,
         community=community,
         grid=grid,
         created_by=user if authenticated else None,
@@ -408,7 +422,7 @@ def submit_case(user, *, channel, description, reporter_name="", reporter_phone=
         if proposal is not None:
             proposal.save_for(case)
         if idempotency_key and authenticated:
-            IdempotencyKey.objects.create(user=user, scope="case", key=idempotency_key, object_id=str(case.pk))
+            idempotency.remember(user, "case", idempotency_key, case.pk)
         if number_last:
             case.number = _next_number(now)
             Case.objects.filter(pk=case.pk).update(number=case.number)
@@ -489,6 +503,8 @@ def _route_for_dispatch(case, unit_code=None) -> RouteDecision:
         unit = Unit.objects.filter(code=unit_code, active=True).first()
         if unit is None:
             raise ValidationFailed("unit", _("承办单位代码“%(code)s”不存在或已停用。") % {"code": unit_code})
+        if case.street_id is not None and unit.street_id != case.street_id:
+            raise ValidationFailed("unit", _("承办单位“%(name)s”不属于本工单的受理街道。") % {"name": unit.name})
         if decision.negative is not None and decision.unit is None and unit.kind != Unit.Kind.DISTRICT:
             raise ValidationFailed("unit", decision.reason)
         if unit == decision.unit:

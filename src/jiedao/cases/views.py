@@ -54,7 +54,8 @@ def _case_or_404(user, number):
 
 @role_required(*INTAKE_ROLES)
 def intake(request):
-    form = IntakeForm(request.POST or None, request.FILES or None)
+    form = IntakeForm(request.POST or None, request.FILES or None,
+                      street=None if request.user.covers_all_streets else request.user.street_id)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -124,7 +125,8 @@ def dispatch_queue(request):
                      "negative": decision.negative if decision and decision.unit is None else None})
     tabs = [{"key": key, "label": label, "count": len(queue[key]), "active": key == tab}
             for key, label in QUEUE_TABS]
-    context = {"tab": tab, "tabs": tabs, "rows": rows, "dispatch_form": action_form("dispatch"),
+    context = {"tab": tab, "tabs": tabs, "rows": rows, "dispatch_form": action_form(
+                   "dispatch", street=None if request.user.covers_all_streets else request.user.street_id),
                "district_units": duty_selectors.district_units() if any(r["negative"] for r in rows) else []}
     return render(request, "cases/dispatch.html", context)
 
@@ -188,8 +190,10 @@ def overview(request):
     except ValidationFailed as exc:
         messages.error(request, exc.errors[0]["message"])
         month = measures.current_month()
-    rows = measures.three_rates_by_unit(month)
-    total = measures.three_rates(month)
+    # A city installation: the leader's own street (one street: the whole installation).
+    street = None if request.user.covers_all_streets else request.user.street
+    rows = measures.three_rates_by_unit(month, street=street)
+    total = measures.three_rates(month, street=street)
     context = {
         "month": month, "prev_month": _shift_month(month, -1), "next_month": _shift_month(month, 1),
         "rows": rows, "total": total, "chart": rates_chart(rows),
@@ -235,7 +239,7 @@ def _case_context(request, case, bound=None):
     action_forms = []
     for transition in selectors.allowed_actions(user, case):
         action = transition.action
-        form = bound.get(action) or action_form(action)
+        form = bound.get(action) or action_form(action, street=case.street_id)
         action_forms.append({
             "action": action, "label": transition.label, "form": form,
             "url": reverse("cases:action", args=[case.number, action]),
@@ -317,7 +321,7 @@ def case_action(request, number, action):
     if action not in ACTION_FORMS:
         raise Http404
     case = _case_or_404(request.user, number)
-    form = action_form(action, request.POST, request.FILES)
+    form = action_form(action, request.POST, request.FILES, street=case.street_id)
     status = 422
     if form.is_valid():
         try:

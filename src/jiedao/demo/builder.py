@@ -13,7 +13,8 @@ from django.utils import timezone
 from jiedao.cases.models import Category
 from jiedao.cases.taxonomy import load_taxonomy
 from jiedao.org.models import Community, District, Grid, Street, Unit, User
-from jiedao.org.roles import ADMIN, ALL_ROLES, DISPATCHER, EVALUATOR, GRID_WORKER, HANDLER, LEADER, OPERATOR, RESIDENT
+from jiedao.org.roles import (ADMIN, ALL_ROLES, DISPATCHER, DISTRICT, EVALUATOR, GRID_WORKER, HANDLER, LEADER, OPERATOR,
+                              RESIDENT)
 
 from jiedao.duties.demo import DISTRICT_UNITS, build_duty_list
 from jiedao.hall.demo import build_hall
@@ -49,6 +50,7 @@ DEMO_ACCOUNTS = [
     ("leader", LEADER, "街道办主任", "街道领导（驾驶舱、督办、延期审批）"),
     ("evaluator", EVALUATOR, "考核办小刘", "考核评估员（指标库、创新指数评分、整改验收、月通报）"),
     ("resident", RESIDENT, "王大妈", "居民（东湖社区）"),
+    ("district", DISTRICT, "区考核科老孙", "区级用户（各街道三率排名、各街道驾驶舱，只读）"),
 ]
 RESIDENT_PHONE = "13800138000"
 
@@ -186,7 +188,10 @@ def _make_users(street, communities, grids, units, groups, password):
     users = {}
 
     def add(username, role, display_name, unit=None, phone="", superuser=False):
-        user = User(username=username, password=hashed, display_name=display_name, street=street,
+        # A district user belongs to the district, not to a street.
+        at_district = role == DISTRICT
+        user = User(username=username, password=hashed, display_name=display_name,
+                    street=None if at_district else street, district=street.district if at_district else None,
                     unit=unit, phone=phone, is_staff=superuser, is_superuser=superuser)
         user.save()
         if role:

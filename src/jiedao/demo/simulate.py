@@ -842,7 +842,7 @@ class Simulator:
         "reporter_phone_index", "reporter_id", "address", "lat", "lng", "community_id", "grid_id", "unit_id",
         "routed_by", "dispatched_at", "response_due", "completion_due", "responded_at", "resolved_at",
         "closed_at", "urgency", "supervised", "return_count", "rework_count", "extension_count", "master_id",
-        "created_by_id", "created_at", "updated_at", "duty_version_id",
+        "created_by_id", "created_at", "updated_at", "duty_version_id", "street_id",
     )
     EVENT_COLUMNS = ("case_id", "seq", "at", "actor_id", "actor_unit_id", "unit_id", "action", "from_status",
                      "to_status", "note", "data")
@@ -859,7 +859,7 @@ class Simulator:
             life.completion_due, life.responded_at, life.resolved_at, life.closed_at, str(life.urgency),
             life.supervised, life.return_count, life.rework_count, life.extension_count, life.master_id,
             life.created_by.pk if life.created_by else None, life.created_at, life.events[-1].at,
-            life.duty_version.pk if life.duty_version else None,
+            life.duty_version.pk if life.duty_version else None, self.demo.street.pk,
         )
 
     @staticmethod

@@ -33,6 +33,7 @@ class BatchIn(Schema):
 
 class BatchOut(Schema):
     accepted: int
+    duplicates: int = 0
     alerts: int
 
 
@@ -42,7 +43,9 @@ def post_readings(request, payload: BatchIn):
     """Each reading names its device and carries that device's token. Unknown device, bad
     token, a time more than 5 minutes ahead or more than 7 days old, or a value that is not
     a finite number in the metric's range: the whole batch is refused with 422 and every
-    bad reading is named (``readings.<n>.<field>``); nothing is stored."""
+    bad reading is named (``readings.<n>.<field>``); nothing is stored. A batch may be sent
+    again after a lost answer: readings already stored (same device, time, metric and
+    event) are counted in ``duplicates`` and not stored twice."""
     items = [r.dict() for r in payload.readings]
     return services.ingest(items)
 

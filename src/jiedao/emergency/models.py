@@ -374,7 +374,7 @@ class Reading(models.Model):
     class Meta:
         verbose_name = _("设备读数")
         verbose_name_plural = _("设备读数")
-        indexes = [models.Index(fields=["device", "at"], name="reading_device_at")]
+        constraints = [models.UniqueConstraint(fields=["device", "at", "metric", "event"], name="uniq_reading")]
 
 
 class WarningLevel(models.TextChoices):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from jiedao.common.errors import NotAllowed, NotFound
 from jiedao.common.masking import mask_phone
 from jiedao.org.models import Community
+from jiedao.org.selectors import street_records
 
 from . import states
 from .models import (
@@ -40,7 +41,7 @@ def may_command(user):
 
 def emergencies(user, *, open_only=False, limit=100):
     require_read(user)
-    qs = Emergency.objects.select_related("grid__community", "lead_unit")
+    qs = street_records(user, Emergency.objects.select_related("grid__community", "lead_unit"), "community__street")
     if open_only:
         qs = qs.filter(status__in=OPEN_STATUSES)
     return list(qs.order_by("-reported_at", "-id")[:limit])
@@ -48,7 +49,8 @@ def emergencies(user, *, open_only=False, limit=100):
 
 def emergency_for(user, number):
     require_read(user)
-    emergency = Emergency.objects.select_related("grid__community", "lead_unit", "case").filter(number=number).first()
+    emergency = (street_records(user, Emergency.objects.all(), "community__street")
+                 .select_related("grid__community", "lead_unit", "case").filter(number=number).first())
     if emergency is None:
         raise NotFound(_("突发事件 %(number)s 不存在。") % {"number": number})
     return emergency
@@ -233,7 +235,8 @@ def training_pass_rate(year):
 
 def alerts(user, *, open_only=False, limit=100):
     require_read(user)
-    qs = Alert.objects.select_related("device", "rule", "case", "emergency")
+    qs = street_records(user, Alert.objects.select_related("device", "rule", "case", "emergency"),
+                        "device__grid__community__street")
     if open_only:
         qs = qs.filter(status=Alert.Status.OPEN)
     return list(qs.order_by("-raised_at", "-id")[:limit])
@@ -258,7 +261,8 @@ def warning_counts():
 def devices(user, now=None):
     require_read(user)
     now = now or timezone.now()
-    rows = list(Device.objects.select_related("grid__community", "owner").order_by("code"))
+    rows = list(street_records(user, Device.objects.all(), "grid__community__street")
+                .select_related("grid__community", "owner").order_by("code"))
     open_ids = set(Alert.objects.filter(status=Alert.Status.OPEN).exclude(device=None).values_list("device_id",
                                                                                                      flat=True))
     for device in rows:
@@ -276,16 +280,18 @@ def map_features(user):
 
     require_read(user)
     features = []
-    for grid in Grid.objects.exclude(boundary=None).select_related("community"):
+    for grid in street_records(user, Grid.objects.exclude(boundary=None), "community__street").select_related(
+            "community"):
         features.append({"type": "Feature", "geometry": grid.boundary,
                          "properties": {"layer": "grid", "title": f"{grid.community.name} {grid.name}"}})
-    for e in Emergency.objects.filter(status__in=OPEN_STATUSES).exclude(lat=None):
+    for e in street_records(user, Emergency.objects.filter(status__in=OPEN_STATUSES), "community__street").exclude(
+            lat=None):
         features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [e.lng, e.lat]},
                          "properties": {"layer": "emergency", "title": f"{e.number} {e.title}",
                                         "status": e.get_status_display(), "level": e.level}})
     alerting = set(Alert.objects.filter(status=Alert.Status.OPEN).exclude(device=None).values_list("device_id",
                                                                                                     flat=True))
-    for d in Device.objects.filter(active=True).exclude(lat=None):
+    for d in street_records(user, Device.objects.filter(active=True), "grid__community__street").exclude(lat=None):
         features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [d.lng, d.lat]},
                          "properties": {"layer": "device", "title": d.name, "kind": d.get_kind_display(),
                                         "alerting": d.pk in alerting}})

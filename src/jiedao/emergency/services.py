@@ -531,8 +531,10 @@ def _store(items, now):
     received = ops.adapt_datetimefield_value(now)
     rows = [(i.device.pk, ops.adapt_datetimefield_value(i.at), i.metric, i.value, i.event, received) for i in items]
     with connection.cursor() as cursor:
+        # A reading is known by device, time, metric and event: one sent again (a device or
+        # gateway retrying after a lost answer) is not stored twice.
         cursor.executemany(f"INSERT INTO {table} (device_id, at, metric, value, event, received_at) "
-                           "VALUES (%s, %s, %s, %s, %s, %s)", rows)
+                           "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING", rows)
 
 
 def _save_devices(devices):
@@ -550,15 +552,25 @@ def _save_devices(devices):
 @transaction.atomic
 def ingest(items, now=None):
     """Store a batch of readings (dicts: device, token, at, metric, value, event) and
-    evaluate the rules. The batch is accepted whole or rejected whole.
-    Returns ``{"accepted": n, "alerts": n}``."""
+    evaluate the rules. The batch is accepted whole or rejected whole. A reading already
+    stored (same device, time, metric and event: a batch sent again) is counted as a
+    duplicate and neither stored nor evaluated again.
+    Returns ``{"accepted": n, "duplicates": n, "alerts": n}``."""
     now = _now(now)
     devices = _parse_batch(items, now)
     rules = _rules_by_kind()
     open_subjects = set(Alert.objects.filter(status=Alert.Status.OPEN, subject__in=[
         f"device:{d.pk}" for d in devices.values()]).values_list("subject", flat=True))
-    readings = [_Item(devices[i["device"]], i["at"], i.get("metric") or "", i.get("value"),
-                      (i.get("event") or "")[:30]) for i in items]
+    sent = [_Item(devices[i["device"]], i["at"], i.get("metric") or "", i.get("value"),
+                  (i.get("event") or "")[:30]) for i in items]
+    known = set(Reading.objects.filter(device_id__in={r.device.pk for r in sent}, at__in={r.at for r in sent})
+                .values_list("device_id", "at", "metric", "event"))
+    readings = []
+    for reading in sent:
+        key = (reading.device.pk, reading.at, reading.metric, reading.event)
+        if key not in known:
+            known.add(key)
+            readings.append(reading)
     _store(readings, now)
     raised = []
     touched = {}
@@ -584,7 +596,7 @@ def ingest(items, now=None):
 
         _evaluate(device, device_rules, reading, fire)
     _save_devices(touched.values())
-    return {"accepted": len(readings), "alerts": len(raised)}
+    return {"accepted": len(readings), "duplicates": len(sent) - len(readings), "alerts": len(raised)}
 
 
 def sweep_sensors(now=None):

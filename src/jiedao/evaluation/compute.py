@@ -25,8 +25,7 @@ def scope_names(kind):
     from jiedao.org.models import Community, Grid, Street, Unit
 
     if kind == "street":
-        street = Street.objects.order_by("pk").first()
-        return {"": street.name if street else "全街道"}
+        return dict(Street.objects.order_by("code").values_list("code", "name"))
     if kind == "community":
         return dict(Community.objects.order_by("code").values_list("code", "name"))
     if kind == "grid":
@@ -55,6 +54,12 @@ def compute_values(period, now=None, codes=None, scopes=None):
             except lib.NotComputable:
                 break
             names = run.once(("names", kind), lambda kind=kind: scope_names(kind))
+            if kind == "street" and "" in values:
+                # Measured for the installation as a whole: that is the street when there is
+                # one; in a city no street gets it (never another street's figure).
+                whole, values = values[""], {c: v for c, v in values.items() if c != ""}
+                if len(names) == 1:
+                    values[next(iter(names))] = whole
             for code in names:
                 value = values.get(code)
                 if value is None:
@@ -97,8 +102,8 @@ def refresh_daily_counts(start_day, end_day):
     DailyCount.objects.filter(day__gte=start_day, day__lt=end_day).delete()
     rows = (Case.objects.filter(created_at__gte=start, created_at__lt=end).exclude(status=Status.MERGED)
             .annotate(day=TruncDate("created_at", tzinfo=SHANGHAI)).order_by()
-            .values("day", "community_id", "category_id").annotate(n=Count("id")))
-    DailyCount.objects.bulk_create([DailyCount(day=r["day"], community_id=r["community_id"],
+            .values("day", "street_id", "community_id", "category_id").annotate(n=Count("id")))
+    DailyCount.objects.bulk_create([DailyCount(day=r["day"], street_id=r["street_id"], community_id=r["community_id"],
                                                category_id=r["category_id"], received=r["n"]) for r in rows],
                                    batch_size=1000)
     return len(rows)

@@ -3,7 +3,9 @@ Chinese name, definition, the selector that computes it, unit, direction, baseli
 target and the scopes it applies to.
 
 Each indicator's ``compute(period, scope_kind, run)`` returns ``{scope_code: Value}`` for
-every scope of that kind with data (street: the one code ``""``). Case measures are one
+every scope of that kind with data (street: the street's code; a measure another module
+computes for the installation as a whole gives the code ``""``, which belongs to the street
+when the installation has one street and to none in a city). Case measures are one
 grouped query per scope kind, with the same definitions as ``jiedao.cases.measures``
 (tests check that a month gives the same figures); other modules' measures are called
 through their own selectors. An indicator whose module does not exist yet raises
@@ -84,8 +86,8 @@ def _rate(num, den):
 
 # --- grouping ---------------------------------------------------------------------------------
 
-CASE_GROUP = {"street": None, "community": "community__code", "grid": "grid__code", "unit": "unit__code"}
-RATING_GROUP = {"street": None, "community": "case__community__code", "grid": "case__grid__code",
+CASE_GROUP = {"street": "street__code", "community": "community__code", "grid": "grid__code", "unit": "unit__code"}
+RATING_GROUP = {"street": "case__street__code", "community": "case__community__code", "grid": "case__grid__code",
                 "unit": "unit__code"}
 
 
@@ -186,28 +188,29 @@ def average_handling_hours(period, scope, run):
 
 
 def _handling_days(period, run):
-    """[(unit, community, grid, working days)] of the cases resolved in the period (computed once)."""
+    """[(unit, community, grid, street, working days)] of the cases resolved in the period (computed once)."""
     def load():
         qs = _cases(period, "resolved_at").filter(dispatched_at__isnull=False)
         cache, rows = {}, []
-        for unit, community, grid, dispatched, resolved in qs.values_list(
-                "unit__code", "community__code", "grid__code", "dispatched_at", "resolved_at").iterator():
+        for unit, community, grid, street, dispatched, resolved in qs.values_list(
+                "unit__code", "community__code", "grid__code", "street__code", "dispatched_at",
+                "resolved_at").iterator():
             pair = (dispatched.astimezone(SHANGHAI).date(), resolved.astimezone(SHANGHAI).date())
             if pair not in cache:
                 cache[pair] = workdays_between(*pair)
-            rows.append((unit, community, grid, cache[pair]))
+            rows.append((unit, community, grid, street, cache[pair]))
         return rows
 
     return run.once(("handling_days", period.key), load)
 
 
 def average_handling_workdays(period, scope, run):
-    index = {"street": None, "unit": 0, "community": 1, "grid": 2}[scope]
+    index = {"street": 3, "unit": 0, "community": 1, "grid": 2}[scope]
     days = {}
     for row in _handling_days(period, run):
-        code = "" if index is None else row[index]
+        code = row[index]
         if code is not None:
-            days.setdefault(code, []).append(row[3])
+            days.setdefault(code, []).append(row[4])
     return {c: Value(sum(d) / len(d), sum(d), len(d)) for c, d in days.items()}
 
 
@@ -230,7 +233,7 @@ def return_rate(period, scope, run):
     from jiedao.cases.models import CaseEvent
 
     events = CaseEvent.objects.filter(at__gte=period.start, at__lt=period.end)
-    group = {"street": (None, None), "unit": ("unit__code", "actor_unit__code"),
+    group = {"street": ("case__street__code", "case__street__code"), "unit": ("unit__code", "actor_unit__code"),
              "community": ("case__community__code", "case__community__code")}[scope]
     sent = _grouped(events.filter(action="dispatch"), group[0], n=Count("id"))
     back = _grouped(events.filter(action="return"), group[1], n=Count("id"))

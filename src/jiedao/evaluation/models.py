@@ -68,10 +68,11 @@ class Result(models.Model):
 
 
 class DailyCount(models.Model):
-    """Rollup: cases received per day (Beijing), community and category. The cockpit's
+    """Rollup: cases received per day (Beijing), street, community and category. The cockpit's
     trend and category figures and the surge check read this, not the case table."""
 
     day = models.DateField()
+    street = models.ForeignKey("org.Street", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     community = models.ForeignKey("org.Community", null=True, blank=True, on_delete=models.CASCADE,
                                   related_name="+")
     category = models.ForeignKey("cases.Category", null=True, blank=True, on_delete=models.CASCADE,
@@ -81,7 +82,8 @@ class DailyCount(models.Model):
     class Meta:
         verbose_name = _("每日受理汇总")
         verbose_name_plural = _("每日受理汇总")
-        indexes = [models.Index(fields=["day"], name="eval_daily_day")]
+        indexes = [models.Index(fields=["day"], name="eval_daily_day"),
+                   models.Index(fields=["street", "day"], name="eval_daily_street_day")]
 
 
 class Scheme(models.Model):

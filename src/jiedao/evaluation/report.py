@@ -22,19 +22,23 @@ def _met(indicator, value, target):
     return value >= target if indicator.direction == lib.HIGHER else value <= target
 
 
-def monthly_data(period):
+def monthly_data(period, street=None):
+    """The figures of ``street`` (default: the first street by code) for the month."""
     from jiedao.org.models import Street
 
-    street = Street.objects.order_by("pk").first()
+    if street is None:
+        street = Street.objects.order_by("code").first()
     rankings = []
     for scheme in Scheme.objects.filter(active=True).prefetch_related("items"):
         for scope, label in (("community", _("社区")), ("unit", _("承办单位"))):
-            rows = scoring.ranking(scheme, period, scope)
+            codes = selectors.scope_codes(street, scope) if street is not None else None
+            rows = scoring.ranking(scheme, period, scope, codes=codes)
             rankings.append({"scheme": scheme.name, "scope": str(label), "rows": [r.as_dict() for r in rows]})
     street_values = {}
     from .models import Result
 
-    for code, value in Result.objects.filter(period_kind="month", period_key=period.key, scope_kind="street") \
+    for code, value in Result.objects.filter(period_kind="month", period_key=period.key, scope_kind="street",
+                                             scope_code=street.code if street else "") \
             .values_list("indicator", "value"):
         street_values[code] = value
     indicator_rows = []
@@ -54,11 +58,13 @@ def monthly_data(period):
         })
     warnings = Warning.objects.filter(opened_at__lt=period.end).filter(
         status=Warning.Status.ACTIVE) | Warning.objects.filter(opened_at__gte=period.start, opened_at__lt=period.end)
+    if street is not None:
+        warnings = warnings.filter(selectors.in_scopes([street]))
     warning_rows = [{"title": w.title, "level": str(w.get_level_display()), "kind": str(w.get_kind_display()),
                      "status": str(w.get_status_display()), "detail": w.detail,
                      "opened": w.opened_at.astimezone(SHANGHAI).strftime("%Y-%m-%d")}
                     for w in warnings.distinct().order_by("-opened_at")[:50]]
-    tasks = Rectification.objects.select_related("unit").filter(issued_at__lt=period.end).exclude(
+    tasks = Rectification.objects.select_related("unit").filter(issued_at__lt=period.end, unit__street=street).exclude(
         closed_at__lt=period.start).order_by("issued_at")
     now = timezone.now()
     task_rows = [{"number": t.number, "unit": t.unit.name, "title": t.title, "status": str(t.get_status_display()),
@@ -69,7 +75,7 @@ def monthly_data(period):
                                                       "month": period.key},
         "month": period.key, "generated_at": now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
         "rankings": rankings, "indicators": indicator_rows, "warnings": warning_rows, "rectifications": task_rows,
-        "problems": selectors.top_problems(period),
+        "problems": selectors.top_problems(period, street=street),
     }
 
 

@@ -120,24 +120,27 @@ def score_rows(scheme, values, names):
     return rows
 
 
-def _results(scheme, period_kind, period_key, scope_kind):
+def _results(scheme, period_kind, period_key, scope_kind, scopes=None):
     codes = [item.indicator for item in scheme.items.all()]
     values, names = {}, {}
     rows = Result.objects.filter(period_kind=period_kind, period_key=period_key, scope_kind=scope_kind,
-                                 indicator__in=codes).values_list("indicator", "scope_code", "scope_name", "value")
+                                 indicator__in=codes)
+    if scopes is not None:
+        rows = rows.filter(scope_code__in=sorted(scopes))
+    rows = rows.values_list("indicator", "scope_code", "scope_name", "value")
     for indicator, code, name, value in rows:
         values.setdefault(indicator, {})[code] = value
         names[code] = name
     return values, dict(sorted(names.items()))
 
 
-def ranking(scheme, period, scope_kind):
-    """The ranking of ``scope_kind`` (community, unit, grid) for a period, with the change
-    of rank against the previous period of the same kind."""
-    values, names = _results(scheme, period.kind, period.key, scope_kind)
+def ranking(scheme, period, scope_kind, codes=None):
+    """The ranking of ``scope_kind`` (community, unit, grid, street) for a period — of the
+    scopes in ``codes`` when given — with the change of rank against the previous period."""
+    values, names = _results(scheme, period.kind, period.key, scope_kind, codes)
     rows = score_rows(scheme, values, names)
     previous = period.previous()
-    before_values, before_names = _results(scheme, previous.kind, previous.key, scope_kind)
+    before_values, before_names = _results(scheme, previous.kind, previous.key, scope_kind, codes)
     before = {r.scope_code: r for r in score_rows(scheme, before_values, before_names)}
     for row in rows:
         old = before.get(row.scope_code)

@@ -17,7 +17,7 @@ from . import periods, scoring, states
 from . import indicators as lib
 from .models import DailyCount, EvidenceScore, Rectification, Result, Scheme, ScopeKind, Warning
 
-VIEW_ROLES = ("leader", "evaluator", "admin")
+VIEW_ROLES = ("leader", "evaluator", "admin", "district")
 SCOPE_KINDS = [k for k, _label in ScopeKind.choices]
 
 
@@ -27,7 +27,68 @@ def may_view(user):
 
 def require_view(user):
     if not may_view(user):
-        raise NotAllowed(_("只有街道领导、考核评估员和管理员可以查看效能评价。"))
+        raise NotAllowed(_("只有街道领导、考核评估员、管理员和区级用户可以查看效能评价。"))
+
+
+# --- which street -------------------------------------------------------------------------------
+
+def streets_of(user):
+    """The streets whose figures ``user`` may look at, by code."""
+    from jiedao.org.models import Street
+
+    qs = Street.objects.order_by("code")
+    ids = user.street_ids
+    return list(qs if ids is None else qs.filter(pk__in=ids))
+
+
+def street_for(user, code=None):
+    """The street whose figures ``user`` looks at: their own; a district user picks one of
+    their district's streets by ``code`` (default: the first by code)."""
+    require_view(user)
+    streets = streets_of(user)
+    if code:
+        for street in streets:
+            if street.code == code:
+                return street
+        raise NotFound(_("街道 %(code)s 不存在或不在您的查看范围内。") % {"code": code})
+    if not streets:
+        raise NotAllowed(_("您的账号没有所属街道，请管理员在用户管理中设置。"))
+    return streets[0]
+
+
+def _chosen(user, street):
+    """``street`` as given (a Street the caller already chose with ``street_for``), or by code."""
+    return street if hasattr(street, "code") else street_for(user, street)
+
+
+def scope_codes(street, kind):
+    """The codes of the scopes of ``kind`` inside ``street``."""
+    from django.contrib.auth import get_user_model
+
+    from jiedao.org.models import Community, Grid, Unit
+
+    if kind == "street":
+        return {street.code}
+    if kind == "community":
+        return set(Community.objects.filter(street=street).values_list("code", flat=True))
+    if kind == "grid":
+        return set(Grid.objects.filter(community__street=street).values_list("code", flat=True))
+    if kind == "unit":
+        return set(Unit.objects.filter(street=street).values_list("code", flat=True))
+    if kind == "person":
+        return set(get_user_model().objects.filter(street=street).values_list("username", flat=True))
+    return set()
+
+
+def in_scopes(streets, kinds=None):
+    """A filter on (scope_kind, scope_code) rows keeping those inside ``streets``."""
+    condition = Q(pk__in=[])
+    for kind in kinds or SCOPE_KINDS:
+        codes = set()
+        for street in streets:
+            codes |= scope_codes(street, kind)
+        condition |= Q(scope_kind=kind, scope_code__in=sorted(codes))
+    return condition
 
 
 def may_see_rectifications(user):
@@ -49,12 +110,12 @@ def indicator_out(indicator, latest=None):
     }
 
 
-def indicator_list(user, period=None):
+def indicator_list(user, period=None, street=None):
     """Every indicator with its street value for ``period`` (default the current month)."""
-    require_view(user)
+    street_row = _chosen(user, street)
     period = period or periods.of("month")
-    street = dict(Result.objects.filter(period_kind=period.kind, period_key=period.key, scope_kind="street")
-                  .values_list("indicator", "value"))
+    street = dict(Result.objects.filter(period_kind=period.kind, period_key=period.key, scope_kind="street",
+                                        scope_code=street_row.code).values_list("indicator", "value"))
     rows = []
     for indicator in lib.INDICATORS:
         row = indicator_out(indicator, latest=street.get(indicator.code) if indicator.computable() else None)
@@ -92,10 +153,12 @@ def _parse_scope(scope):
     return kind, (code or None)
 
 
-def values(user, code, scope="street", period="month", last=12, now=None):
+def values(user, code, scope="street", period="month", last=12, now=None, street=None):
     """Values of an indicator. ``period`` is a key (2026-10, 2026-W44, 2026-Q4, 2026: that period, every
-    scope of the kind) or a kind (month …: the last ``last`` periods). Not computable → no rows."""
+    scope of the kind) or a kind (month …: the last ``last`` periods). Not computable → no rows.
+    Only the scopes of the viewer's street (``street``: a district user's choice) are returned."""
     indicator = indicator_for(user, code)
+    street = _chosen(user, street)
     kind, scope_code = _parse_scope(scope)
     if kind not in indicator.scopes:
         raise ValidationFailed("scope", _("指标“%(name)s”不适用于该范围。") % {"name": indicator.name})
@@ -109,6 +172,7 @@ def values(user, code, scope="street", period="month", last=12, now=None):
                                period_key__in=[p.key for p in wanted])
     if scope_code is not None:
         qs = qs.filter(scope_code=scope_code)
+    qs = qs.filter(scope_code__in=sorted(scope_codes(street, kind)))
     order = {p.key: i for i, p in enumerate(wanted)}
     rows = sorted(qs.values("period_kind", "period_key", "scope_kind", "scope_code", "scope_name", "value",
                             "numerator", "denominator", "computed_at"),
@@ -132,13 +196,19 @@ def scheme_for(code=None):
     return scheme
 
 
-def rankings(user, scheme=None, period=None, scope="community"):
+def rankings(user, scheme=None, period=None, scope="community", street=None):
+    """A scheme's ranking of the communities, units or grids of the viewer's street; ``street``
+    scope ranks the streets a district user sees (街道排名)."""
     require_view(user)
-    if scope not in ("community", "unit", "grid"):
-        raise ValidationFailed("scope", _("排名范围应为 community、unit 或 grid。"))
+    if scope not in ("community", "unit", "grid", "street"):
+        raise ValidationFailed("scope", _("排名范围应为 community、unit、grid 或 street。"))
     scheme = scheme if isinstance(scheme, Scheme) else scheme_for(scheme)
     period = periods.parse(period) if isinstance(period, str) and period else (period or periods.of("month"))
-    rows = scoring.ranking(scheme, period, scope)
+    if scope == "street":
+        codes = {s.code for s in streets_of(user)}
+    else:
+        codes = scope_codes(_chosen(user, street), scope)
+    rows = scoring.ranking(scheme, period, scope, codes=codes)
     return {"scheme": {"code": scheme.code, "name": scheme.name, "normalisation": scheme.normalisation,
                        "excellent_from": scheme.excellent_from, "pass_from": scheme.pass_from,
                        "items": [{"indicator": i.indicator, "weight": i.weight, "perspective": i.perspective,
@@ -148,11 +218,58 @@ def rankings(user, scheme=None, period=None, scope="community"):
             "rows": [r.as_dict() for r in rows]}
 
 
+THREE_RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "three_rate_composite")
+
+
+def _street_rates(period, streets):
+    rows = (Result.objects.filter(period_kind=period.kind, period_key=period.key, scope_kind="street",
+                                  scope_code__in=[s.code for s in streets], indicator__in=THREE_RATES)
+            .values_list("scope_code", "indicator", "value"))
+    rates = {s.code: {} for s in streets}
+    for code, indicator, value in rows:
+        rates[code][indicator] = value
+    order = sorted(rates, key=lambda c: (rates[c].get("three_rate_composite") is None,
+                                         -(rates[c].get("three_rate_composite") or 0), c))
+    ranks, position = {}, 0
+    for code in order:
+        if rates[code].get("three_rate_composite") is not None:
+            position += 1
+            ranks[code] = position
+    return rates, order, ranks
+
+
+def street_ranking(user, period=None):
+    """街道排名 — the monthly 三率 of every street the user sees (a district user: their
+    district's), by composite, with the rank of the month before."""
+    require_view(user)
+    period = periods.parse(period, "month") if isinstance(period, str) and period else (
+        period or periods.of("month"))
+    if period.kind != "month":
+        raise ValidationFailed("period", _("街道排名按月计算，请填写月份，如 2026-10。"))
+    streets = streets_of(user)
+    names = {s.code: s.name for s in streets}
+    rates, order, ranks = _street_rates(period, streets)
+    _before, _order, before_ranks = _street_rates(period.previous(), streets)
+    rows = []
+    for code in order:
+        values = rates[code]
+        rank, previous = ranks.get(code), before_ranks.get(code)
+        rows.append({
+            "street": code, "name": names[code], "rank": rank, "previous_rank": previous,
+            "change": previous - rank if rank is not None and previous is not None else None,
+            **{key: values.get(key) for key in THREE_RATES},
+            **{f"{key}_display": display(lib.get(key), values.get(key)) for key in THREE_RATES},
+            "url": reverse("evaluation:cockpit") + "?" + urlencode({"street": code})})
+    return {"period": period.key, "previous_period": period.previous().key, "rows": rows}
+
+
 # --- warnings and rectifications ---------------------------------------------------------------
 
-def warnings(user, active_only=True, limit=100):
+def warnings(user, active_only=True, limit=100, street=None):
+    """The warnings of the viewer's street (a district user: of ``street``, or of all their streets)."""
     require_view(user)
-    qs = Warning.objects.all()
+    streets = [_chosen(user, street)] if street else streets_of(user)
+    qs = Warning.objects.filter(in_scopes(streets))
     if active_only:
         qs = qs.filter(status=Warning.Status.ACTIVE)
     rows = list(qs.order_by("-opened_at", "-id")[:limit])
@@ -168,10 +285,10 @@ def warning_out(w):
             "recovered_at": w.recovered_at}
 
 
-def scope_colours(user, indicator=None):
+def scope_colours(user, indicator=None, street=None):
     """{(scope kind, code): 'yellow'|'red'} of scopes with an active indicator warning (on ``indicator``)."""
     colours = {}
-    for w in warnings(user, limit=10000):
+    for w in warnings(user, limit=10000, street=street):
         if w.kind == Warning.Kind.INDICATOR and (indicator is None or w.indicator == indicator):
             key = (w.scope_kind, w.scope_code)
             if colours.get(key) != "red":
@@ -182,9 +299,13 @@ def scope_colours(user, indicator=None):
 def rectifications(user, open_only=False, limit=200):
     if not may_see_rectifications(user):
         raise NotAllowed(_("您无权查看整改指令。"))
+    from jiedao.org.selectors import in_streets
+
     qs = Rectification.objects.select_related("unit", "warning")
     if not may_view(user):
         qs = qs.filter(unit_id=user.unit_id)
+    else:
+        qs = qs.filter(in_streets(user, "unit__street"))
     if open_only:
         qs = qs.exclude(status=states.CLOSED)
     return list(qs.order_by("-issued_at", "-id")[:limit])
@@ -192,7 +313,9 @@ def rectifications(user, open_only=False, limit=200):
 
 def rectification_for(user, number):
     for task in Rectification.objects.select_related("unit", "warning").filter(number=number):
-        if may_view(user) or (user.has_role("handler") and user.unit_id == task.unit_id):
+        ids = user.street_ids
+        in_street = ids is None or task.unit.street_id in ids
+        if (may_view(user) and in_street) or (user.has_role("handler") and user.unit_id == task.unit_id):
             return task
     raise NotFound(_("整改指令 %(number)s 不存在或您无权查看。") % {"number": number})
 
@@ -222,7 +345,8 @@ def rectification_out(task, now=None):
 
 def evidence_scores(user, month=None, limit=100):
     require_view(user)
-    qs = EvidenceScore.objects.select_related("entered_by").order_by("-entered_at", "-id")
+    qs = (EvidenceScore.objects.select_related("entered_by").filter(in_scopes(streets_of(user)) | Q(scope_code=""))
+          .order_by("-entered_at", "-id"))
     if month:
         qs = qs.filter(month=month)
     return list(qs[:limit])
@@ -235,27 +359,29 @@ def records_url(**params):
     return reverse("evaluation:records") + ("?" + urlencode({k: v for k, v in params.items() if v}) if params else "")
 
 
-def cockpit_live(user, now=None):
+def cockpit_live(user, now=None, street=None):
     """Live counters: today's cases, open, overdue (three indexed counts) and the 三率 this month (results)."""
     from jiedao.cases.models import OPEN_STATUSES, Case, Status
 
-    require_view(user)
+    street = _chosen(user, street)
     now = now or timezone.now()
     local = now.astimezone(SHANGHAI)
     midnight = dt.datetime.combine(local.date(), dt.time.min, tzinfo=SHANGHAI)
-    today = Case.objects.filter(created_at__gte=midnight).exclude(status=Status.MERGED).count()
+    cases = Case.objects.filter(street=street)
+    today = cases.filter(created_at__gte=midnight).exclude(status=Status.MERGED).count()
     # One pass over the open cases for both counters (a range on completion_due alone would
     # walk nearly every case ever dispatched).
-    open_counts = Case.objects.filter(status__in=OPEN_STATUSES).aggregate(
+    open_counts = cases.filter(status__in=OPEN_STATUSES).aggregate(
         n=Count("id"), late=Count("id", filter=Q(completion_due__lt=now)))
     month = periods.of("month", now)
     rates = dict(Result.objects.filter(period_kind="month", period_key=month.key, scope_kind="street",
+                                       scope_code=street.code,
                                        indicator__in=["response_rate", "resolution_rate", "satisfaction_rate"])
                  .values_list("indicator", "value"))
     computed = (Result.objects.filter(period_kind="month", period_key=month.key).order_by("-computed_at")
                 .values_list("computed_at", flat=True).first())
     return {
-        "now": now, "month": month.key, "computed_at": computed,
+        "now": now, "month": month.key, "computed_at": computed, "street": street.code, "street_name": street.name,
         "counters": [
             {"key": "today", "label": _("今日受理"), "value": today, "url": records_url(since=local.date().isoformat())},
             {"key": "open", "label": _("在办工单"), "value": open_counts["n"], "url": records_url(status="open")},
@@ -269,14 +395,14 @@ def cockpit_live(user, now=None):
     }
 
 
-def category_breakdown(user, period=None, top=10):
+def category_breakdown(user, period=None, top=10, street=None):
     """Cases received per top-level category in the period (from the daily rollup)."""
     from jiedao.cases.models import Category
 
-    require_view(user)
+    street = _chosen(user, street)
     period = periods.parse(period) if isinstance(period, str) else (period or periods.of("month"))
     start, end = period.start.date(), period.end.date()
-    rows = (DailyCount.objects.filter(day__gte=start, day__lt=end).values_list("category_id")
+    rows = (DailyCount.objects.filter(street=street, day__gte=start, day__lt=end).values_list("category_id")
             .annotate(n=Sum("received")))
     parents = dict(Category.objects.values_list("pk", "parent_id"))
     names = dict(Category.objects.values_list("pk", "name"))
@@ -295,14 +421,14 @@ def category_breakdown(user, period=None, top=10):
     return {"period": period.key, "total": sum(totals.values()), "categories": out[:top]}
 
 
-def daily_trend(user, days=30, now=None):
+def daily_trend(user, days=30, now=None, street=None):
     """Cases received per day over the last ``days`` days (rollup), oldest first, zero-filled."""
-    require_view(user)
+    street = _chosen(user, street)
     if not 1 <= int(days) <= 400:
         raise ValidationFailed("days", _("days 应在 1 到 400 之间。"))
     today = (now or timezone.now()).astimezone(SHANGHAI).date()
     first = today - dt.timedelta(days=int(days) - 1)
-    counts = dict(DailyCount.objects.filter(day__gte=first, day__lte=today).values_list("day")
+    counts = dict(DailyCount.objects.filter(street=street, day__gte=first, day__lte=today).values_list("day")
                   .annotate(n=Sum("received")))
     return [{"day": (first + dt.timedelta(days=i)).isoformat(), "count": counts.get(first + dt.timedelta(days=i), 0)}
             for i in range(int(days))]
@@ -318,33 +444,35 @@ def hot_issue_rows(issues):
              "url": i.url} for i in issues]
 
 
-def hot_issues(user, now=None, limit=10):
-    """热点问题 from the intelligence app when it is installed; otherwise an empty list. The
-    cockpit's viewers see the whole street, so the worker's street-wide snapshot serves them
-    while it is fresh (20 minutes); otherwise the issues are computed now."""
+def hot_issues(user, now=None, limit=10, street=None):
+    """热点问题 of the viewer's street from the intelligence app when it is installed; otherwise
+    an empty list. The worker's snapshot per street serves while it is fresh (20 minutes);
+    otherwise the issues are computed now."""
     from .models import Snapshot
 
-    require_view(user)
+    street = _chosen(user, street)
     now = now or timezone.now()
     try:
         from jiedao.intelligence import selectors as intelligence
     except ImportError:
         return {"available": False, "issues": []}
-    snapshot = Snapshot.objects.filter(key="hot_issues", computed_at__gte=now - HOT_FRESH).first()
-    if snapshot is not None and user.sees_whole_street:
+    snapshot = Snapshot.objects.filter(key=hot_snapshot_key(street), computed_at__gte=now - HOT_FRESH).first()
+    if snapshot is not None:
         return {"available": True, "issues": snapshot.data[:limit], "computed_at": snapshot.computed_at}
-    try:
-        issues = list(intelligence.hot_issues(user, now=now, limit=limit))
-    except AttributeError:
-        return {"available": False, "issues": []}
+    issues = intelligence.hot_issues_by_street(now=now, limit=limit, streets=[street.pk]).get(street.pk, [])
     return {"available": True, "issues": hot_issue_rows(issues), "computed_at": now}
 
 
-def top_problems(period, top=10):
+def hot_snapshot_key(street):
+    return f"hot_issues:{street.code}"
+
+
+def top_problems(period, top=10, street=None):
     """Leaf categories with the most cases received in the period (rollup), for the monthly report."""
     from jiedao.cases.models import Category
 
-    rows = (DailyCount.objects.filter(day__gte=period.start.date(), day__lt=period.end.date(),
+    days = DailyCount.objects.filter(street=street) if street is not None else DailyCount.objects.all()
+    rows = (days.filter(day__gte=period.start.date(), day__lt=period.end.date(),
                                       category__isnull=False)
             .values_list("category_id").annotate(n=Sum("received")).order_by("-n")[:top])
     categories = {c.pk: c for c in Category.objects.filter(pk__in=[r[0] for r in rows]).select_related(
@@ -353,13 +481,15 @@ def top_problems(period, top=10):
 
 
 def records(user, *, status=None, overdue=False, community=None, category=None, unit=None, since=None, until=None,
-            cursor=None, limit=50, now=None):
+            cursor=None, limit=50, now=None, street=None):
     """The cases behind a cockpit figure: the user's visible cases with the figure's filters."""
     from jiedao.cases.models import Category, Case
     from jiedao.cases.selectors import LIST_FIELDS, visible_cases
 
     require_view(user)
     qs = visible_cases(user).select_related(*LIST_FIELDS)
+    if street:
+        qs = qs.filter(street__code=street)
     if status == "open":
         from jiedao.cases.models import OPEN_STATUSES
 

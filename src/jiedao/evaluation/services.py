@@ -51,25 +51,24 @@ def tick(now=None):
 
 
 def store_hot_issues(now=None, limit=10):
-    """The street-wide hot issues as a snapshot for the cockpit (see ``selectors.hot_issues``)."""
-    from django.contrib.auth import get_user_model
-    from django.db.models import Q
+    """Each street's hot issues as a snapshot for its cockpit (see ``selectors.hot_issues``)."""
+    from jiedao.org.models import Street
 
     from .models import Snapshot
-    from .selectors import hot_issue_rows
+    from .selectors import hot_issue_rows, hot_snapshot_key
 
     now = now or timezone.now()
     try:
         from jiedao.intelligence import selectors as intelligence
     except ImportError:
         return None
-    viewer = (get_user_model().objects.filter(Q(is_superuser=True) | Q(groups__name__in=("leader", "admin")),
-                                              is_active=True).order_by("pk").first())
-    if viewer is None:
-        return None
-    rows = hot_issue_rows(intelligence.hot_issues(viewer, now=now, limit=limit))
-    Snapshot.objects.update_or_create(key="hot_issues", defaults={"data": rows, "computed_at": now})
-    return rows
+    by_street = intelligence.hot_issues_by_street(now=now, limit=limit)
+    stored = {}
+    for street in Street.objects.all():
+        rows = hot_issue_rows(by_street.get(street.pk, []))
+        Snapshot.objects.update_or_create(key=hot_snapshot_key(street), defaults={"data": rows, "computed_at": now})
+        stored[street.code] = rows
+    return stored
 
 
 # --- indicator warnings ----------------------------------------------------------------------
@@ -88,22 +87,29 @@ def _below(indicator, value, baseline):
 
 
 def _responsible_unit(scope_kind, scope_code):
-    from jiedao.org.models import Grid, Street, Unit
+    from jiedao.org.models import Street, Unit
 
     if scope_kind == "unit":
         return Unit.objects.filter(code=scope_code).first()
     from jiedao.org.models import Community
 
-    community_id = None
+    community = None
     if scope_kind == "community":
-        community_id = Community.objects.filter(code=scope_code).values_list("pk", flat=True).first()
+        community = Community.objects.filter(code=scope_code).first()
     elif scope_kind == "grid":
-        community_id = Grid.objects.filter(code=scope_code).values_list("community_id", flat=True).first()
-    if community_id is not None:
-        committee = Unit.objects.filter(kind=Unit.Kind.COMMUNITY, community_id=community_id, active=True).first()
+        community = Community.objects.filter(grids__code=scope_code).first()
+    if community is not None:
+        committee = Unit.objects.filter(kind=Unit.Kind.COMMUNITY, community=community, active=True).first()
         if committee is not None:
             return committee
-    street = Street.objects.select_related("default_unit").order_by("pk").first()
+    # Otherwise the default unit of the scope's street.
+    streets = Street.objects.select_related("default_unit")
+    if scope_kind == "street":
+        street = streets.filter(code=scope_code).first()
+    elif community is not None:
+        street = streets.filter(pk=community.street_id).first()
+    else:
+        street = streets.order_by("pk").first()
     return street.default_unit if street else None
 
 
@@ -319,6 +325,8 @@ def issue_rectification(actor, *, unit, title, requirement, warning=None, workda
     now = now or timezone.now()
     if actor is not None and not actor.has_role(*EVALUATORS):
         raise NotAllowed(_("只有考核评估员、街道领导或管理员可以下达整改指令。"))
+    if actor is not None and actor.street_ids is not None and unit.street_id not in actor.street_ids:
+        raise NotAllowed(_("只能向本街道的承办单位下达整改指令。"))
     title = (title or "").strip()
     requirement = (requirement or "").strip()
     if not title:

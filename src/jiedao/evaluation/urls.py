@@ -7,6 +7,7 @@ urlpatterns = [
     path("evaluation/", views.library, name="library"),
     path("evaluation/indicators/<str:code>/", views.indicator, name="indicator"),
     path("evaluation/rankings/", views.rankings, name="rankings"),
+    path("evaluation/streets/", views.street_ranking, name="streets"),
     path("evaluation/warnings/", views.warnings, name="warnings"),
     path("evaluation/rectifications/<str:number>/", views.rectification, name="rectification"),
     path("evaluation/innovation/", views.evidence, name="evidence"),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiedao.common.errors import DomainError, NotAllowed, NotFound, ValidationFailed
+from jiedao.org.selectors import in_streets
 from jiedao.web.access import role_required
 
 from . import periods, report, selectors, services
@@ -30,6 +31,22 @@ def _period(request, kind="month"):
         return periods.of(kind)
 
 
+def _street(request):
+    """The street a district user chose (``?street=CODE``); everybody else sees their own."""
+    try:
+        return selectors.street_for(request.user, request.GET.get("street") or None)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    except NotAllowed:
+        raise PermissionDenied from None
+
+
+def _street_choice(request, street):
+    """Template context for the street picker of district users."""
+    streets = selectors.streets_of(request.user)
+    return {"street": street, "streets": streets if len(streets) > 1 else []}
+
+
 def _errors(request, exc):
     if isinstance(exc, ValidationFailed):
         for error in exc.errors:
@@ -41,13 +58,15 @@ def _errors(request, exc):
 @role_required(*VIEW_ROLES)
 def library(request):
     period = _period(request)
-    rows = selectors.indicator_list(request.user, period)
+    street = _street(request)
+    rows = selectors.indicator_list(request.user, period, street=street)
     families = {}
     for row in rows:
         families.setdefault(row["family"], []).append(row)
     return render(request, "evaluation/library.html", {
         "period": period, "previous": period.previous(), "next": period.next(), "families": families.items(),
-        "not_computable": sum(1 for r in rows if not r["computable"]), "total": len(rows)})
+        "not_computable": sum(1 for r in rows if not r["computable"]), "total": len(rows),
+        **_street_choice(request, street)})
 
 
 @role_required(*VIEW_ROLES)
@@ -60,14 +79,17 @@ def indicator(request, code):
     if scope not in ind.scopes:
         scope = ind.scopes[0]
     period = _period(request, "month")
-    data = selectors.values(request.user, code, scope=scope, period=period.key) if ind.computable() else None
-    colours = selectors.scope_colours(request.user, code)
+    street = _street(request)
+    data = selectors.values(request.user, code, scope=scope, period=period.key,
+                            street=street) if ind.computable() else None
+    colours = selectors.scope_colours(request.user, code, street=street)
     rows = []
     for row in (data["values"] if data else []):
         row["colour"] = colours.get((row["scope_kind"], row["scope_code"]), "")
         rows.append(row)
     config = {"values": reverse("api:evaluation_values", args=[code]), "scope": "street" if "street" in ind.scopes
-              else scope, "kind": period.kind, "name": str(ind.name), "rate": ind.kind == "rate"}
+              else scope, "kind": period.kind, "name": str(ind.name), "rate": ind.kind == "rate",
+              "street": street.code}
     info = selectors.indicator_out(ind)
     info["display_baseline"] = selectors.display(ind, info["baseline"])
     info["display_target"] = selectors.display(ind, info["target"])
@@ -75,20 +97,35 @@ def indicator(request, code):
         "indicator": info, "scope": scope, "scopes": [
             (k, label) for k, label in ScopeKind.choices if k in ind.scopes],
         "period": period, "previous": period.previous(), "next": period.next(), "rows": rows,
-        "config": json.dumps(config, ensure_ascii=False)})
+        "config": json.dumps(config, ensure_ascii=False), **_street_choice(request, street)})
 
 
 @role_required(*VIEW_ROLES)
 def rankings(request):
     scope = request.GET.get("scope") or "community"
+    street = _street(request)
     try:
-        data = selectors.rankings(request.user, request.GET.get("scheme") or None, _period(request), scope)
+        data = selectors.rankings(request.user, request.GET.get("scheme") or None, _period(request), scope,
+                                  street=street)
     except (ValidationFailed, NotFound) as exc:
         _errors(request, exc)
         return redirect("evaluation:rankings")
     return render(request, "evaluation/rankings.html", {
         "data": data, "schemes": selectors.schemes(), "scope": scope, "period": periods.parse(data["period"]),
-        "previous": periods.parse(data["period"]).previous(), "next": periods.parse(data["period"]).next()})
+        "previous": periods.parse(data["period"]).previous(), "next": periods.parse(data["period"]).next(),
+        "district": len(selectors.streets_of(request.user)) > 1, **_street_choice(request, street)})
+
+
+@role_required(*VIEW_ROLES)
+def street_ranking(request):
+    try:
+        data = selectors.street_ranking(request.user, request.GET.get("period") or None)
+    except ValidationFailed as exc:
+        _errors(request, exc)
+        return redirect("evaluation:streets")
+    period = periods.parse(data["period"])
+    return render(request, "evaluation/streets.html", {
+        "data": data, "period": period, "previous": period.previous(), "next": period.next()})
 
 
 @role_required(*VIEW_ROLES, "handler")
@@ -118,7 +155,7 @@ def warnings(request):
         "viewer": viewer, "warnings": selectors.warnings(user) if viewer else [],
         "recovered": selectors.warnings(user, active_only=False, limit=30) if viewer else [],
         "tasks": [(t, selectors.rectification_out(t, now)) for t in selectors.rectifications(user)],
-        "units": Unit.objects.filter(active=True).order_by("code") if viewer else []})
+        "units": Unit.objects.filter(in_streets(user), active=True).order_by("code") if viewer else []})
 
 
 @role_required(*VIEW_ROLES, "handler")
@@ -167,10 +204,12 @@ def evidence(request):
             return redirect(reverse("evaluation:evidence") + f"?month={request.POST.get('month', '')}")
     from jiedao.org.models import Community, Grid, Unit
 
-    scopes = ([("community:" + c.code, c.name) for c in Community.objects.order_by("code")]
-              + [("unit:" + u.code, u.name) for u in Unit.objects.filter(active=True).order_by("code")]
+    scopes = ([("community:" + c.code, c.name) for c in Community.objects.filter(in_streets(user)).order_by("code")]
+              + [("unit:" + u.code, u.name) for u in Unit.objects.filter(in_streets(user), active=True)
+                 .order_by("code")]
               + [("grid:" + g.code, f"{g.community.name}{g.name}") for g in
-                 Grid.objects.select_related("community").order_by("code")])
+                 Grid.objects.filter(in_streets(user, "community__street")).select_related("community")
+                 .order_by("code")])
     names = dict(scopes)
     rows = selectors.evidence_scores(user, month)
     for row in rows:
@@ -189,7 +228,8 @@ def report_view(request):
         except ValidationFailed as exc:
             _errors(request, exc)
             return redirect("evaluation:report")
-        data = report.monthly_data(period)
+        street = _street(request)
+        data = report.monthly_data(period, street)
         if fmt == "xlsx":
             body, kind = report.excel(data), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         else:
@@ -197,14 +237,14 @@ def report_view(request):
         response = HttpResponse(body, content_type=kind)
         response["Content-Disposition"] = f"attachment; filename*=UTF-8''%E6%9C%88%E9%80%9A%E6%8A%A5-{period.key}.{fmt}"
         return response
-    return render(request, "evaluation/report.html", {"month": month})
+    return render(request, "evaluation/report.html", {"month": month, **_street_choice(request, _street(request))})
 
 
-def _cockpit_config(request, screen):
+def _cockpit_config(request, screen, street):
     from jiedao.geo.selectors import may_see_map
 
     scheme = selectors.schemes()
-    return json.dumps({
+    return json.dumps({"street": street.code,
         "live": reverse("api:evaluation_live"), "values": reverse("api:evaluation_values", args=["CODE"]),
         "rankings": reverse("api:evaluation_rankings"), "categories": reverse("api:evaluation_categories"),
         "trend": reverse("api:evaluation_trend"), "warnings": reverse("api:evaluation_warnings"),
@@ -223,12 +263,16 @@ def _cockpit_config(request, screen):
 
 @role_required(*VIEW_ROLES)
 def cockpit(request):
-    return render(request, "evaluation/cockpit.html", {"config": _cockpit_config(request, False), "screen": False})
+    street = _street(request)
+    return render(request, "evaluation/cockpit.html", {"config": _cockpit_config(request, False, street),
+                                                       "screen": False, **_street_choice(request, street)})
 
 
 @role_required(*VIEW_ROLES)
 def screen(request):
-    return render(request, "evaluation/screen.html", {"config": _cockpit_config(request, True), "screen": True})
+    street = _street(request)
+    return render(request, "evaluation/screen.html", {"config": _cockpit_config(request, True, street),
+                                                      "screen": True, **_street_choice(request, street)})
 
 
 @role_required(*VIEW_ROLES)
@@ -240,7 +284,7 @@ def records(request):
             request.user, status=get.get("status") or None, overdue=get.get("overdue") == "1",
             community=get.get("community") or None, category=get.get("category") or None,
             unit=get.get("unit") or None, since=get.get("since") or None, until=get.get("until") or None,
-            cursor=get.get("cursor") or None)
+            cursor=get.get("cursor") or None, street=get.get("street") or None)
     except ValidationFailed as exc:
         _errors(request, exc)
     next_url = None
@@ -248,6 +292,6 @@ def records(request):
         params = get.copy()
         params["cursor"] = next_cursor
         next_url = "?" + params.urlencode()
-    filters = [(k, get[k]) for k in ("status", "overdue", "community", "category", "unit", "since", "until")
+    filters = [(k, get[k]) for k in ("street", "status", "overdue", "community", "category", "unit", "since", "until")
                if get.get(k)]
     return render(request, "evaluation/records.html", {"rows": rows, "next_url": next_url, "filters": filters})

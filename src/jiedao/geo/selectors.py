@@ -15,6 +15,7 @@ from jiedao.cases.selectors import visible_cases
 from jiedao.common.errors import NotAllowed, NotFound
 from jiedao.common.masking import mask_phone
 from jiedao.org.models import Community, Grid, Street
+from jiedao.org.selectors import street_records
 
 from . import locate as locator
 from .models import CommunityArea, GridMember, PatrolCheckIn, StreetArea
@@ -84,7 +85,8 @@ def grid_layer(user):
     open_counts = dict(visible_cases(user).filter(status__in=OPEN_STATUSES, grid__isnull=False)
                        .order_by().values_list("grid_id").annotate(n=Count("id", distinct=True)))
     features = []
-    for grid in Grid.objects.exclude(boundary=None).select_related("community").order_by("code"):
+    for grid in (street_records(user, Grid.objects.exclude(boundary=None), "community__street")
+                 .select_related("community").order_by("code")):
         features.append(_feature(grid.boundary, {
             "code": grid.code, "name": grid.name, "community": grid.community.code,
             "community_name": grid.community.name, "colour": colours.get(grid.community.code, PALETTE[0]),
@@ -188,7 +190,7 @@ def grid_list(user):
     _require_staff(user)
     open_counts = dict(visible_cases(user).filter(status__in=OPEN_STATUSES, grid__isnull=False)
                        .order_by().values_list("grid_id").annotate(n=Count("id", distinct=True)))
-    grids = list(Grid.objects.select_related("community").annotate(
+    grids = list(street_records(user, Grid.objects.all(), "community__street").select_related("community").annotate(
         team=Count("members", filter=Q(members__active=True), distinct=True),
         workers_n=Count("workers", distinct=True)).order_by("community__code", "code"))
     communities = {}
@@ -200,7 +202,8 @@ def grid_list(user):
 
 def grid_for(user, code):
     _require_staff(user)
-    grid = Grid.objects.select_related("community", "community__street").filter(code=code).first()
+    grid = (street_records(user, Grid.objects.all(), "community__street")
+            .select_related("community", "community__street").filter(code=code).first())
     if grid is None:
         raise NotFound(_("网格 %(code)s 不存在。") % {"code": code})
     return grid

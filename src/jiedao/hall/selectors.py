@@ -57,7 +57,9 @@ def visible_applications(user):
     if not user.is_authenticated:
         return qs.none()
     if user.has_role("operator", "leader", "admin"):
-        return qs
+        from jiedao.org.selectors import street_records
+
+        return street_records(user, qs, "unit__street")
     q = Q(applicant_user=user)
     if user.has_role("handler") and user.unit_id:
         q |= Q(unit_id=user.unit_id)

@@ -194,6 +194,11 @@ def duplicate_candidates(*, text, lat=None, lng=None, grid=None, category=None, 
 HOT_WINDOW = dt.timedelta(days=7)
 HOT_MIN_COUNT = 3
 HOT_SIMILARITY = 0.3
+# Bounds that keep the grouping linear in a street with an unusual volume: within one
+# community and category, a text is compared with at most this many earlier distinct texts,
+# and the title's key phrase is chosen from at most this many texts (the latest).
+HOT_COMPARE_LIMIT = 200
+HOT_PHRASE_SAMPLE = 400
 
 
 @dataclass
@@ -234,11 +239,17 @@ def _groups(cases, now):
         top = _top(case.category) if case.category_id else None
         buckets[(case.community_id, top.pk if top else None)].append((case, top))
     groups = []
-    for (community_id, _top_id), members in buckets.items():
+    for members in buckets.values():
         if len(members) < HOT_MIN_COUNT:
             continue
-        grams = [bigrams(case.description) for case, _t in members]
-        parent = list(range(len(members)))
+        # Identical texts are one node (their similarity is 1); distinct texts are linked
+        # when similar to one of the ``HOT_COMPARE_LIMIT`` distinct texts before them.
+        nodes = defaultdict(list)
+        for member in members:
+            nodes[member[0].description.strip()].append(member)
+        texts = list(nodes)
+        grams = [bigrams(text) for text in texts]
+        parent = list(range(len(texts)))
 
         def find(i):
             while parent[i] != i:
@@ -246,15 +257,16 @@ def _groups(cases, now):
                 i = parent[i]
             return i
 
-        for i in range(len(members)):
-            for j in range(i):
+        for i in range(len(texts)):
+            for j in range(max(0, i - HOT_COMPARE_LIMIT), i):
                 if find(i) != find(j) and cosine(grams[i], grams[j]) >= HOT_SIMILARITY:
                     parent[find(i)] = find(j)
         clusters = defaultdict(list)
-        for i, member in enumerate(members):
-            clusters[find(i)].append(member)
+        for i, text in enumerate(texts):
+            clusters[find(i)].extend(nodes[text])
         for cluster in clusters.values():
             if len(cluster) >= HOT_MIN_COUNT:
+                cluster.sort(key=lambda member: (member[0].created_at, member[0].pk))
                 groups.append(cluster)
     return groups
 
@@ -280,7 +292,8 @@ def _issue(cluster, now, by_community=None):
     category = max(leaf_counts, key=leaf_counts.get) if leaf_counts else top
     place = community.name if community is not None else ""
     background = [c.description for c in (by_community or {}).get(cases[0].community_id, ()) if c.pk not in ids]
-    phrase = key_phrase([c.description for c in cases], background, avoid=place)
+    phrase = key_phrase([c.description for c in cases[-HOT_PHRASE_SAMPLE:]], background[-HOT_PHRASE_SAMPLE:],
+                        avoid=place)
     title = " · ".join(part for part in (place, category.name if category else "", _headline(cases, phrase))
                        if part)
     return HotIssue(
@@ -296,18 +309,25 @@ def _issue(cluster, now, by_community=None):
 def _recent_cases(qs, now):
     return (qs.filter(created_at__gte=now - HOT_WINDOW, created_at__lte=now)
             .select_related("community", "category__parent__parent").order_by("created_at")
-            .only("id", "description", "created_at", "community", "category", "status", "reporter_id",
+            .only("id", "description", "created_at", "street_id", "community", "category", "status", "reporter_id",
                   "reporter_phone_index"))
 
 
 def _headline(cases, phrase):
     """The first clause of the member most like the others (containing the group's key phrase
     when it can), at most 20 characters: a readable short title."""
-    grams = [bigrams(c.description) for c in cases]
-    ranked = sorted(range(len(cases)), key=lambda i: -sum(cosine(grams[i], g) for g in grams))
+    # Each distinct text once, weighted by how many members wrote it (the latest
+    # ``HOT_PHRASE_SAMPLE`` members): linear in a large group.
+    counts = defaultdict(int)
+    for case in cases[-HOT_PHRASE_SAMPLE:]:
+        counts[case.description] += 1
+    texts = list(counts)
+    grams = [bigrams(text) for text in texts]
+    ranked = sorted(range(len(texts)), key=lambda i: (-sum(counts[texts[j]] * cosine(grams[i], g)
+                                                           for j, g in enumerate(grams)), i))
     key = phrase[0] if phrase else ""
     for i in ranked:
-        for clause in re.split(r"[，。！？；,.!?;]", cases[i].description):
+        for clause in re.split(r"[，。！？；,.!?;]", texts[i]):
             clause = clause.strip()
             if clause and (not key or key in normalise(clause)):
                 return clause[:20]
@@ -315,7 +335,10 @@ def _headline(cases, phrase):
 
 
 def _all_issues(qs, now):
-    cases = list(_recent_cases(qs, now))
+    return _issues_of(list(_recent_cases(qs, now)), now)
+
+
+def _issues_of(cases, now):
     by_community = defaultdict(list)
     for case in cases:
         by_community[case.community_id].append(case)
@@ -330,6 +353,17 @@ def hot_issues(user, now=None, limit=10):
 
     now = now or timezone.now()
     return _all_issues(visible_cases(user), now)[:limit]
+
+
+def hot_issues_by_street(now=None, limit=10, streets=None):
+    """{street id: its hottest issues} for every street (of ``streets``, ids, when given) with
+    any — one read of the week's cases."""
+    now = now or timezone.now()
+    by_street = defaultdict(list)
+    cases = Case.objects.all() if streets is None else Case.objects.filter(street_id__in=streets)
+    for case in _recent_cases(cases, now):
+        by_street[case.street_id].append(case)
+    return {street_id: _issues_of(cases, now)[:limit] for street_id, cases in by_street.items()}
 
 
 def fast_growing_hot_issues(now=None):

@@ -30,7 +30,7 @@ from jiedao.cases.models import Case, CaseEvent, CaseNumberCounter, Category, Ch
 from jiedao.cases.validation import normalise_phone
 from jiedao.common import crypto
 from jiedao.common.crypto import EncryptedTextField, blind_index
-from jiedao.org.models import Grid, Unit
+from jiedao.org.models import Community, Grid, Street, Unit
 from jiedao.workcal.calendar import add_hours
 
 FIELDS = (
@@ -296,6 +296,10 @@ class Parser:
         self._load_categories()
         self.new_categories = {}  # name → id (or None in a dry run)
         self.grid_community = dict(Grid.objects.values_list("id", "community_id"))
+        # The street a row belongs to: its community's, else its unit's, else the first street.
+        self.community_street = dict(Community.objects.values_list("id", "street_id"))
+        self.unit_street = dict(Unit.objects.values_list("id", "street_id"))
+        self.first_street = Street.objects.order_by("pk").values_list("pk", flat=True).first()
 
     def _load_categories(self):
         rows = list(Category.objects.values("id", "parent_id", "code", "name", "response_hours",
@@ -768,6 +772,9 @@ class CaseImporter:
             values = plan["case"]
             values["grid_id"] = grid_id
             values["community_id"] = self.parser.grid_community.get(grid_id) if grid_id is not None else None
+            values["street_id"] = (self.parser.community_street.get(values["community_id"])
+                                   or self.parser.unit_street.get(values.get("unit_id"))
+                                   or self.parser.first_street)
             case_rows.append(self.cases.row(values))
         self.cases.insert(case_rows)
         ids = {}

@@ -108,24 +108,25 @@ class UnitAdmin(admin.ModelAdmin):
 class UserAdmin(DjangoUserAdmin):
     """Django's user admin with the street's fields; groups are the roles (角色)."""
 
-    list_display = ("username", "display_name", "masked_phone", "unit", "roles", "is_active", "last_login")
-    list_filter = ("groups", "unit", "is_active", "is_superuser")
-    list_select_related = ("unit",)
+    list_display = ("username", "display_name", "masked_phone", "street", "unit", "roles", "is_active", "last_login")
+    list_filter = ("groups", "street", "unit", "is_active", "is_superuser")
+    list_select_related = ("street", "unit")
     search_fields = ("username", "display_name")
     ordering = ("username",)
     filter_horizontal = ("groups", "grids", "user_permissions")
-    autocomplete_fields = ("unit", "street")
+    autocomplete_fields = ("unit", "street", "district")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("个人信息"), {"fields": ("display_name", "phone", "email")}),
-        (_("所属单位与角色"), {"fields": ("street", "unit", "groups", "grids")}),
+        (_("所属单位与角色"), {"fields": ("street", "district", "unit", "groups", "grids")}),
         (_("权限"), {"fields": ("is_active", "is_staff", "is_superuser", "user_permissions"),
                    "classes": ("collapse",)}),
         (_("登录记录"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",),
-                "fields": ("username", "password1", "password2", "display_name", "phone", "unit", "groups")}),
+                "fields": ("username", "password1", "password2", "display_name", "phone", "street", "unit",
+                           "groups")}),
     )
 
     def get_queryset(self, request):

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiedao.common.crypto import EncryptedTextField
 
-from .roles import ROLE_LABELS, STAFF_ROLES, STREET_WIDE_ROLES
+from .roles import DISTRICT_WIDE_ROLES, ROLE_LABELS, STAFF_ROLES, STREET_WIDE_ROLES
 
 
 class District(models.Model):
@@ -105,6 +105,9 @@ class User(AbstractUser):
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
     phone = EncryptedTextField(_("手机号"), blank=True, default="")
     street = models.ForeignKey(Street, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("街道"))
+    # A district user (区级用户) belongs to the district instead of a street.
+    district = models.ForeignKey(District, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("区"))
     unit = models.ForeignKey(
         Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="members", verbose_name=_("承办单位")
     )
@@ -136,6 +139,35 @@ class User(AbstractUser):
     @property
     def sees_whole_street(self) -> bool:
         return bool(self.role_codes & STREET_WIDE_ROLES)
+
+    @property
+    def sees_district(self) -> bool:
+        """Reads across streets: a district user, or a superuser of the installation."""
+        return self.is_superuser or bool(self.role_codes & DISTRICT_WIDE_ROLES)
+
+    @cached_property
+    def street_ids(self):
+        """The streets whose records this user may see: ``None`` for every street (a
+        superuser, or a district user not tied to a district), else a set. A user without a
+        street in an installation of one street belongs to that street."""
+        if not self.is_authenticated:
+            return frozenset()
+        if self.sees_district:
+            if self.is_superuser or self.district_id is None:
+                return None
+            return frozenset(Street.objects.filter(district_id=self.district_id).values_list("pk", flat=True))
+        if self.street_id:
+            return frozenset({self.street_id})
+        # No street set: the installation's street when it has only one, else none at all.
+        only = list(Street.objects.values_list("pk", flat=True)[:2])
+        return frozenset(only) if len(only) == 1 else frozenset()
+
+    @cached_property
+    def covers_all_streets(self) -> bool:
+        """Whether the streets this user sees are all the installation has (always so with one
+        street): records not tied to any place are then theirs too."""
+        ids = self.street_ids
+        return ids is None or (bool(ids) and not Street.objects.exclude(pk__in=ids).exists())
 
     @property
     def role_labels(self):

@@ -10,6 +10,7 @@ GRID_WORKER = "grid"
 LEADER = "leader"
 ADMIN = "admin"
 EVALUATOR = "evaluator"
+DISTRICT = "district"
 
 ROLE_LABELS = {
     RESIDENT: _("居民"),
@@ -20,6 +21,7 @@ ROLE_LABELS = {
     LEADER: _("街道领导"),
     ADMIN: _("系统管理员"),
     EVALUATOR: _("考核评估员"),
+    DISTRICT: _("区级用户"),
 }
 
 ALL_ROLES = tuple(ROLE_LABELS)
@@ -27,3 +29,6 @@ ALL_ROLES = tuple(ROLE_LABELS)
 STAFF_ROLES = frozenset({OPERATOR, DISPATCHER, HANDLER, GRID_WORKER, LEADER, ADMIN, EVALUATOR})
 # Roles that see every case of the street.
 STREET_WIDE_ROLES = frozenset({OPERATOR, DISPATCHER, LEADER, ADMIN, EVALUATOR})
+# Roles that read across the streets of their district (a city installation): cases,
+# figures and the ranking of streets. They do not act on cases.
+DISTRICT_WIDE_ROLES = frozenset({DISTRICT})

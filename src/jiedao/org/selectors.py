@@ -1,11 +1,29 @@
 """Reads for the organisation app, scoped by the user asking."""
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from jiedao.common.errors import NotAllowed
 
 # Roles that may see the figures of every unit and of the whole street.
 METRICS_ALL_UNITS_ROLES = ("leader", "admin", "dispatcher")
+
+
+def in_streets(user, path="street"):
+    """A filter keeping the records of the streets ``user`` may see; ``path`` leads from
+    the record to its street (``"street"``, ``"community__street"``, ``"grid__community__street"``)."""
+    ids = user.street_ids
+    if ids is None:
+        return Q()
+    return Q(**{f"{path}__in": sorted(ids)})
+
+
+def street_records(user, qs, path="street"):
+    """``qs`` kept to the streets ``user`` sees (``path`` leads to the street); the whole of it
+    when those are all the installation's streets (records tied to no place included)."""
+    if user.covers_all_streets:
+        return qs
+    return qs.filter(in_streets(user, path))
 
 
 def unit_out(unit):
@@ -35,6 +53,11 @@ def metrics_scope(user, unit_code=None):
     """
     unit_code = (unit_code or "").strip() or None
     if user.has_role(*METRICS_ALL_UNITS_ROLES):
+        if unit_code is not None and not user.covers_all_streets:
+            from .models import Unit
+
+            if not Unit.objects.filter(in_streets(user), code=unit_code).exists():
+                raise NotAllowed(_("您只能查看本街道承办单位的考核数据。"))
         return unit_code, unit_code is None
     if user.has_role("handler") and user.unit_id is not None:
         own = user.unit.code

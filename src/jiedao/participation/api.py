@@ -4,10 +4,12 @@ and transfers, and the measures. Thin: services write, selectors read."""
 
 import datetime as dt
 
+from django.db import IntegrityError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Header, Query, Router, Schema, Status
 
+from jiedao.common import idempotency
 from jiedao.common.errors import NotFound
 from jiedao.org.api import ErrorsOut
 from jiedao.org.models import Community, Unit, User
@@ -223,11 +225,20 @@ class TransferIn(Schema):
 
 @router.post("/participation/points/transfers", response={201: PointsOut, **ERRORS},
              summary="Give points to a resident of my community")
-def transfer(request, payload: TransferIn):
+def transfer(request, payload: TransferIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+    """With an ``Idempotency-Key`` header, the same transfer sent again (after a lost answer)
+    is not posted twice."""
+    key = idempotency.clean_key(idempotency_key)
     target = User.objects.filter(username=payload.to).first()
     if target is None:
         raise NotFound()
-    services.transfer(request.user, target, payload.points, payload.reason)
+    try:
+        services.transfer(request.user, target, payload.points, payload.reason, idempotency_key=key)
+    except IntegrityError:
+        if not key:
+            raise
+        # The same key arrived twice at the same moment: the other request posted it.
+        services.transfer(request.user, target, payload.points, payload.reason, idempotency_key=key)
     return Status(201, my_points(request))
 
 

@@ -23,7 +23,9 @@ def runnable_communities(user):
     if user is None or not user.is_authenticated:
         return Community.objects.none()
     if user.has_role(*services.STREET_WIDE):
-        return Community.objects.order_by("code")
+        from jiedao.org.selectors import street_records
+
+        return street_records(user, Community.objects.order_by("code"))
     unit = user.unit
     if unit is not None and unit.kind == Unit.Kind.COMMUNITY and unit.community_id and user.is_street_staff:
         return Community.objects.filter(pk=unit.community_id)

@@ -998,8 +998,20 @@ def spend(actor, user, points, reason, *, reward=None, at=None):
 
 
 @transaction.atomic
-def transfer(actor, to_user, points, reason="", at=None):
-    """A resident gives points to another resident of the same community."""
+def transfer(actor, to_user, points, reason="", at=None, idempotency_key=None):
+    """A resident gives points to another resident of the same community. Sent again with
+    the same ``idempotency_key``, the first transfer is returned and nothing is posted."""
+    from jiedao.common import idempotency
+
+    done = idempotency.previous(actor, "points-transfer", idempotency_key)
+    if done is not None:
+        return Posting.objects.get(pk=done)
+    posting = _transfer(actor, to_user, points, reason, at)
+    idempotency.remember(actor, "points-transfer", idempotency_key, posting.pk)
+    return posting
+
+
+def _transfer(actor, to_user, points, reason, at):
     points = _points(points)
     source = _account_for(actor)
     target = _account_for(to_user)

@@ -27,7 +27,7 @@ from jiedao.common.audit import log_unmasked_view
 from jiedao.common.crypto import blind_index
 from jiedao.common.errors import NotAllowed, NotFound, ValidationFailed
 from jiedao.common.masking import mask_id_number, mask_phone
-from jiedao.org.models import Grid, Unit
+from jiedao.org.models import Community, Grid, Unit
 
 from . import validation
 from .models import (
@@ -74,7 +74,12 @@ def scope_of(user) -> Scope:
         return cache
     kind = _unit_kind(user)
     if user.has_role(*STREET_WIDE_ROLES) or kind == Unit.Kind.SECTION:
-        scope = Scope(everything=True)
+        if user.covers_all_streets:
+            scope = Scope(everything=True)
+        else:  # a city: the communities of their street (a section: of its unit's street)
+            streets = user.street_ids if user.has_role(*STREET_WIDE_ROLES) else {user.unit.street_id}
+            scope = Scope(community_ids=frozenset(
+                Community.objects.filter(street_id__in=streets).values_list("id", flat=True)))
     else:
         grids = frozenset(user.grids.values_list("id", flat=True)) if user.has_role("grid") else frozenset()
         communities = frozenset()

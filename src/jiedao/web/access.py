@@ -13,6 +13,7 @@ HOME_BY_ROLE = (
     ("handler", "cases:workbench"),
     ("grid", "geo:my_grid"),
     ("evaluator", "evaluation:library"),
+    ("district", "evaluation:streets"),
     ("admin", "cases:overview"),
     ("resident", "web:portal"),
 )

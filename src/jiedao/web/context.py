@@ -7,8 +7,9 @@ from django.utils.translation import gettext_lazy as _
 # (url name, label, roles that see it; None = everyone signed out or resident)
 STAFF_LINKS = (
     ("cases:overview", _("领导总览"), ("leader", "admin")),
-    ("evaluation:cockpit", _("驾驶舱"), ("leader", "evaluator", "admin")),
-    ("evaluation:library", _("考核评价"), ("leader", "evaluator", "admin")),
+    ("evaluation:streets", _("街道排名"), ("district",)),
+    ("evaluation:cockpit", _("驾驶舱"), ("leader", "evaluator", "admin", "district")),
+    ("evaluation:library", _("考核评价"), ("leader", "evaluator", "admin", "district")),
     ("evaluation:warnings", _("整改指令"), ("handler",)),
     ("cases:dispatch", _("派单台"), ("dispatcher", "leader", "admin")),
     ("cases:intake", _("受理登记"), ("operator", "dispatcher", "admin")),
@@ -30,7 +31,7 @@ STAFF_LINKS = (
 def _links(request):
     user = request.user
     links = []
-    if not user.is_authenticated or user.has_role("resident") or not user.is_street_staff:
+    if not user.is_authenticated or user.has_role("resident") or not (user.is_street_staff or user.sees_district):
         links.append((reverse("web:portal"), _("我要反映")))
         links.append((reverse("web:track"), _("查询进度")))
         links.append((reverse("hall:guide"), _("便民服务中心")))

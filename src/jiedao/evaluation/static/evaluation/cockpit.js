@@ -4,7 +4,16 @@
 (function () {
   "use strict";
 
+  // A district user looks at one street at a time: every request and link carries it.
+  var streetCode = "";
+
+  function withStreet(url) {
+    if (!streetCode || !url || url.indexOf("street=") >= 0) { return url; }
+    return url + (url.indexOf("?") < 0 ? "?" : "&") + "street=" + encodeURIComponent(streetCode);
+  }
+
   function getJSON(url) {
+    url = withStreet(url);
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
       if (!r.ok) { throw new Error(url + " → " + r.status); }
       return r.json();
@@ -24,6 +33,7 @@
     var root = document.getElementById("cockpit");
     if (!root) { return; }
     var config = JSON.parse(root.dataset.cockpitConfig);
+    streetCode = config.street || "";
     var labels = config.labels;
     var dark = config.screen;
     var status = root.querySelector("[data-status]");
@@ -37,7 +47,7 @@
         charts[name] = window.echarts.init(box, dark ? "dark" : null, { renderer: "canvas" });
         charts[name].on("click", function (p) {
           var url = p.data && p.data.url;
-          if (url) { window.location.href = url; }
+          if (url) { window.location.href = withStreet(url); }
         });
       }
       return charts[name];
@@ -47,11 +57,11 @@
       return getJSON(config.live).then(function (data) {
         data.counters.forEach(function (c) {
           var a = root.querySelector('[data-counter="' + c.key + '"]');
-          if (a) { a.querySelector(".counter-value").textContent = c.value; a.href = c.url; }
+          if (a) { a.querySelector(".counter-value").textContent = c.value; a.href = withStreet(c.url); }
         });
         data.rates.forEach(function (r) {
           var a = root.querySelector('[data-rate="' + r.code + '"]');
-          if (a) { a.querySelector(".counter-value").textContent = r.display; a.href = r.url; }
+          if (a) { a.querySelector(".counter-value").textContent = r.display; a.href = withStreet(r.url); }
         });
       });
     }
