@@ -50,8 +50,8 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-# The events and ratings of generated cases: the same statements as the cockpit benchmark's.
-from cockpit import EVENTS_SQL, RATINGS_SQL  # noqa: E402
+# Batches of generated cases with their events and ratings, as the cockpit benchmark writes them.
+from cockpit import insert_batches  # noqa: E402
 
 PASSWORD = "bench12345"
 
@@ -190,27 +190,14 @@ SELECT 'C' || lpad(n::text, 10, '0'),
 FROM rows
 """
 
-def generate_sql(plan, count, months, batch, now):
-    from django.db import connection, transaction
 
+def generate_sql(plan, count, months, batch, now):
     span = months * 30 * 86400
     params = {"start": now - dt.timedelta(seconds=span), "span": span, "now": now, "leaves": plan["leaves"],
               "n_leaves": len(plan["leaves"]), "grids": plan["grids"], "communities": plan["communities"],
               "streets": plan["streets"], "street_index": plan["street_index"], "n_grids": len(plan["grids"]),
               "units": plan["units"], "per_street": plan["per_street"]}
-    made, began = 0, time.monotonic()
-    while made < count:
-        size = min(batch, count - made)
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(GENERATE_SQL, dict(params, first=made, last=made + size - 1))
-            cursor.execute("SELECT min(id), max(id) FROM cases_case WHERE number >= %s AND number <= %s",
-                           [f"C{made:010d}", f"C{made + size - 1:010d}"])
-            low, high = cursor.fetchone()
-            cursor.execute(EVENTS_SQL, {"low": low, "high": high})
-            cursor.execute(RATINGS_SQL, {"low": low, "high": high, "now": now})
-        made += size
-        _progress(made, count, began)
-    return time.monotonic() - began
+    return insert_batches(GENERATE_SQL, params, "C", count, batch, now, _progress)
 
 
 def generate_orm(plan, count, months, batch, now, seed=20261123):

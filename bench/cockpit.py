@@ -202,8 +202,6 @@ WHERE rated < 0.7
 def generate_sql(street, count, months, batch, now):
     """The same history as ``generate``, written by PostgreSQL itself (INSERT … SELECT over
     generate_series): tens of millions of rows in minutes instead of hours."""
-    from django.db import connection, transaction
-
     from jiedao.cases.models import Category
 
     leaves = list(Category.objects.filter(children__isnull=True).values_list("pk", flat=True))
@@ -214,18 +212,27 @@ def generate_sql(street, count, months, batch, now):
               "leaves": leaves, "n_leaves": len(leaves), "grids": [g.pk for g in street.grids],
               "communities": [g.community_id for g in street.grids], "n_grids": len(street.grids),
               "units": units, "n_units": len(units)}
+    return insert_batches(GENERATE_SQL, params, "B", count, batch, now, lambda made, _count, began: print(
+        f"  generated {made:,} cases ({time.monotonic() - began:.0f} s)", flush=True))
+
+
+def insert_batches(generate, params, prefix, count, batch, now, progress):
+    """Run ``generate`` (cases numbered ``prefix`` + 10 digits) ``batch`` cases a transaction,
+    each batch followed by its events and ratings; ``progress(made, count, began)`` after each."""
+    from django.db import connection, transaction
+
     made, began = 0, time.monotonic()
     while made < count:
         size = min(batch, count - made)
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(GENERATE_SQL, dict(params, first=made, last=made + size - 1))
+            cursor.execute(generate, dict(params, first=made, last=made + size - 1))
             cursor.execute("SELECT min(id), max(id) FROM cases_case WHERE number >= %s AND number <= %s",
-                           [f"B{made:010d}", f"B{made + size - 1:010d}"])
+                           [f"{prefix}{made:010d}", f"{prefix}{made + size - 1:010d}"])
             low, high = cursor.fetchone()
             cursor.execute(EVENTS_SQL, {"low": low, "high": high})
             cursor.execute(RATINGS_SQL, {"low": low, "high": high, "now": now})
         made += size
-        print(f"  generated {made:,} cases ({time.monotonic() - began:.0f} s)", flush=True)
+        progress(made, count, began)
     return time.monotonic() - began
 
 
