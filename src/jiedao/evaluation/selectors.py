@@ -63,20 +63,26 @@ def _chosen(user, street):
 
 def scope_codes(street, kind):
     """The codes of the scopes of ``kind`` inside ``street``."""
+    return _codes_in([street], kind)
+
+
+def _codes_in(streets, kind):
+    """The codes of the scopes of ``kind`` inside any of ``streets`` (one query)."""
     from django.contrib.auth import get_user_model
 
     from jiedao.org.models import Community, Grid, Unit
 
+    ids = [street.pk for street in streets]
     if kind == "street":
-        return {street.code}
+        return {street.code for street in streets}
     if kind == "community":
-        return set(Community.objects.filter(street=street).values_list("code", flat=True))
+        return set(Community.objects.filter(street_id__in=ids).values_list("code", flat=True))
     if kind == "grid":
-        return set(Grid.objects.filter(community__street=street).values_list("code", flat=True))
+        return set(Grid.objects.filter(community__street_id__in=ids).values_list("code", flat=True))
     if kind == "unit":
-        return set(Unit.objects.filter(street=street).values_list("code", flat=True))
+        return set(Unit.objects.filter(street_id__in=ids).values_list("code", flat=True))
     if kind == "person":
-        return set(get_user_model().objects.filter(street=street).values_list("username", flat=True))
+        return set(get_user_model().objects.filter(street_id__in=ids).values_list("username", flat=True))
     return set()
 
 
@@ -84,10 +90,7 @@ def in_scopes(streets, kinds=None):
     """A filter on (scope_kind, scope_code) rows keeping those inside ``streets``."""
     condition = Q(pk__in=[])
     for kind in kinds or SCOPE_KINDS:
-        codes = set()
-        for street in streets:
-            codes |= scope_codes(street, kind)
-        condition |= Q(scope_kind=kind, scope_code__in=sorted(codes))
+        condition |= Q(scope_kind=kind, scope_code__in=sorted(_codes_in(streets, kind)))
     return condition
 
 
