@@ -11,24 +11,27 @@ What it does:
 1. A fresh database (``DATABASE_URL`` when set, else a temporary SQLite file) is migrated
    and the small test street of ``tests/factories.py`` is built in it.
 2. ``--cases`` cases are generated over the last ``--months`` months (spread over the
-   street's communities, grids, units and leaf categories; dispatched, most responded and
-   resolved, 70 % of resolved cases rated, every case's dispatch event, 2 % returned): on
+   street's communities, grids, units and leaf categories; nine in ten with a position inside
+   their grid; dispatched, most responded and resolved, 70 % of resolved cases rated, every
+   case's dispatch event, 2 % returned): on
    SQLite with ``bulk_create``, seeded so that runs are comparable; on PostgreSQL by the
    database itself (``INSERT … SELECT`` over ``generate_series``, the same distributions,
    500,000 cases a transaction), which makes 10,000,000 cases a matter of minutes
    (``--orm`` uses ``bulk_create`` there too).
 3. Timed, each ``--repeats`` times (medians printed):
-   - **rollup**: rebuilding the daily rollup for the last full month;
+   - **rollup**: rebuilding the daily rollup for the last full month, and the heat-map
+     rollup of the 29 days before today;
    - **period computation**: ``compute.compute_period`` of the last full month — every
      computable indicator for every scope, written to the results table;
    - **case aggregations**: the same computation restricted to six case indicators
      (response, resolution, satisfaction, rework, overdue rates and average response hours)
      for the street and every community, grid and unit, without writing — the part
      compared with DuckDB;
-   - **cockpit**: each API call the cockpit page makes (live counters, three trend
-     series, rankings, categories, daily trend, warnings, hot issues) through Django's
-     test client as the leader; their sum is the cockpit's load time with the calls made
-     one after another (the page makes them in parallel).
+   - **cockpit**: the page itself and each API call it makes (live counters, three trend
+     series, rankings, categories, daily trend, warnings, hot issues, the map's grids and
+     heat) through Django's test client as the leader; their sum is the cockpit's load
+     time with the calls made one after another (the page makes them at once, so the
+     slowest call is printed too).
 4. The same rows (cases and ratings of all months) are exported to CSV, and DuckDB runs
    the six aggregations for the same month and scopes over them (GROUPING SETS). The
    street figures of both are checked to be equal; the ratio of the two times is printed.
@@ -93,6 +96,7 @@ def generate(street, count, months, batch, seed, now):
     leaves = list(Category.objects.filter(children__isnull=True))
     units = [street.units.enforcement, street.units.housing, street.units.service, street.units.committee1]
     grids = street.grids
+    corners = grid_corners(grids)
     span = months * 30 * 86400
     start = now - dt.timedelta(seconds=span)
     made = 0
@@ -115,10 +119,13 @@ def generate(street, count, months, batch, seed, now):
             if responded and responded > now:
                 responded = None
             status = "closed" if resolved else ("in_progress" if responded else "dispatched")
+            at = n % len(grids)
+            lat = corners["grid_lats"][at] + rng.random() * corners["grid_size"] if n % 10 != 9 else None
+            lng = corners["grid_lngs"][at] + rng.random() * corners["grid_size"] if n % 10 != 9 else None
             cases.append(Case(number=f"B{n:010d}", channel="grid" if n % 5 == 0 else "12345", status=status,
                               category=leaves[n % len(leaves)], description="bench", street=street.street,
                               community=grid.community,
-                              grid=grid, unit=units[n % len(units)], dispatched_at=dispatched,
+                              grid=grid, lat=lat, lng=lng, unit=units[n % len(units)], dispatched_at=dispatched,
                               response_due=response_due, responded_at=responded, completion_due=completion_due,
                               resolved_at=resolved, closed_at=resolved, created_at=created))
         Case.objects.bulk_create(cases, batch_size=2000)
@@ -166,7 +173,7 @@ WITH draws AS (
 INSERT INTO cases_case (number, channel, status, category_id, description, reporter_name, reporter_phone,
     reporter_phone_index, address, street_id, community_id, grid_id, unit_id, routed_by, dispatched_at, response_due,
     completion_due, responded_at, resolved_at, closed_at, urgency, supervised, return_count, rework_count,
-    extension_count, created_at, updated_at)
+    extension_count, created_at, updated_at, lat, lng)
 SELECT 'B' || lpad(n::text, 10, '0'),
        CASE WHEN n %% 5 = 0 THEN 'grid' ELSE '12345' END,
        CASE WHEN resolved IS NOT NULL THEN 'closed' WHEN responded IS NOT NULL THEN 'in_progress'
@@ -175,7 +182,9 @@ SELECT 'B' || lpad(n::text, 10, '0'),
        (%(communities)s::bigint[])[1 + n %% %(n_grids)s], (%(grids)s::bigint[])[1 + n %% %(n_grids)s],
        (%(units)s::bigint[])[1 + n %% %(n_units)s], '',
        dispatched, dispatched + interval '2 hours', dispatched + interval '5 days', responded, resolved, resolved,
-       'green', false, 0, 0, 0, created, created
+       'green', false, 0, 0, 0, created, created,
+       CASE WHEN n %% 10 <> 9 THEN (%(grid_lats)s::float8[])[1 + n %% %(n_grids)s] + random() * %(grid_size)s END,
+       CASE WHEN n %% 10 <> 9 THEN (%(grid_lngs)s::float8[])[1 + n %% %(n_grids)s] + random() * %(grid_size)s END
 FROM rows
 """
 
@@ -199,6 +208,18 @@ WHERE rated < 0.7
 """
 
 
+def grid_corners(grids):
+    """South-west corner of each grid's bounding box and the smallest box side, so that
+    generated positions fall inside the grids (nine cases in ten have one)."""
+    lats, lngs, sizes = [], [], []
+    for grid in grids:
+        ring = grid.boundary["coordinates"][0]
+        lats.append(min(p[1] for p in ring))
+        lngs.append(min(p[0] for p in ring))
+        sizes.append(min(max(p[1] for p in ring) - lats[-1], max(p[0] for p in ring) - lngs[-1]))
+    return {"grid_lats": lats, "grid_lngs": lngs, "grid_size": min(sizes)}
+
+
 def generate_sql(street, count, months, batch, now):
     """The same history as ``generate``, written by PostgreSQL itself (INSERT … SELECT over
     generate_series): tens of millions of rows in minutes instead of hours."""
@@ -211,6 +232,7 @@ def generate_sql(street, count, months, batch, now):
     params = {"start": now - dt.timedelta(seconds=span), "span": span, "now": now, "street": street.street.pk,
               "leaves": leaves, "n_leaves": len(leaves), "grids": [g.pk for g in street.grids],
               "communities": [g.community_id for g in street.grids], "n_grids": len(street.grids),
+              **grid_corners(street.grids),
               "units": units, "n_units": len(units)}
     return insert_batches(GENERATE_SQL, params, "B", count, batch, now, lambda made, _count, began: print(
         f"  generated {made:,} cases ({time.monotonic() - began:.0f} s)", flush=True))
@@ -330,6 +352,8 @@ def main():
     from django.utils import timezone
 
     from jiedao.evaluation import compute, periods, services
+    from jiedao.geo import services as geo_services
+    from jiedao.geo.models import HEAT_DAYS
     from tests.factories import PASSWORD
 
     now = timezone.now()
@@ -339,12 +363,10 @@ def main():
     else:
         print(f"Generating {args.cases:,} cases over {args.months} months …")
         generation = generate(street, args.cases, args.months, args.batch, args.seed, now)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    # Planner statistics and, on PostgreSQL, the visibility map that index-only scans rely on:
+    # what autovacuum keeps on a database in service, done at once after a bulk load.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     month = periods.of("month", now).previous()
     # Results for the current and previous months and weeks, as the worker keeps them.
     print("Worker step (rollups, current periods, warnings, hot issues) …", flush=True)
@@ -355,6 +377,9 @@ def main():
     print(f"  worker step took {tick_time:.1f} s; timing …", flush=True)
 
     rollup, _r = timed(lambda: compute.refresh_daily_counts(month.start.date(), month.end.date()), args.repeats)
+    today = now.astimezone(periods.SHANGHAI).date()
+    heat_rollup, cells = timed(lambda: geo_services.refresh_heat_cells(today - dt.timedelta(days=HEAT_DAYS - 1), today),
+                               args.repeats)
     period_time, rows = timed(lambda: compute.compute_period(month, now), args.repeats)
     case_time, ours = timed(lambda: compute.compute_values(month, now, codes=CASE_CODES,
                                                            scopes=["street", "community", "grid", "unit"]),
@@ -365,12 +390,13 @@ def main():
     services.store_hot_issues(timezone.now())
     client = Client()
     assert client.login(username="leader", password=PASSWORD)
-    calls = [("live counters", "/api/v1/cockpit/live")]
+    calls = [("page", "/cockpit/"), ("live counters", "/api/v1/cockpit/live")]
     calls += [(f"trend {c}", f"/api/v1/indicators/{c}/values?scope=street&period=month&last=12")
               for c in ("response_rate", "resolution_rate", "satisfaction_rate")]
     calls += [("rankings", "/api/v1/rankings?scope=community"), ("categories", "/api/v1/cockpit/categories"),
               ("daily trend", "/api/v1/cockpit/trend?days=30"), ("warnings", "/api/v1/warnings"),
-              ("hot issues", "/api/v1/cockpit/hot-issues")]
+              ("hot issues", "/api/v1/cockpit/hot-issues"), ("map: grids", "/api/v1/geo/grids"),
+              ("map: heat", "/api/v1/geo/heat")]
     cockpit = []
     for label, url in calls:
         response = client.get(url)
@@ -392,12 +418,16 @@ def main():
     print(f"month computed: {month.key}; median of {args.repeats} runs")
     print(f"  first worker step (tick)           {tick_time * 1000:9.1f} ms")
     print(f"  daily rollup of the month          {rollup * 1000:9.1f} ms")
+    print(f"  heat-map rollup of {HEAT_DAYS} days         {heat_rollup * 1000:9.1f} ms  ({cells:,} cells)")
     print(f"  period computation (all, written)  {period_time * 1000:9.1f} ms  ({rows:,} results)")
     print(f"  case aggregations (6 indicators)   {case_time * 1000:9.1f} ms  ({len(ours):,} values)")
     total = sum(s for _l, s in cockpit)
     for label, seconds in cockpit:
         print(f"  cockpit API: {label:<22}{seconds * 1000:9.1f} ms")
     print(f"  cockpit, all calls one by one      {total * 1000:9.1f} ms")
+    slowest = max(cockpit, key=lambda c: c[1])
+    print(f"  cockpit, slowest call ({slowest[0]})".ljust(37) + f"{slowest[1] * 1000:9.1f} ms "
+          "(the page makes the API calls at once)")
     print(f"  CSV export of cases and ratings    {export * 1000:9.1f} ms (not in either side)")
     if duck is not None:
         street_ours = {i.code: v.value for i, kind, code, _n, v in ours if kind == "street"}

@@ -13,7 +13,8 @@ What it does, printing each step:
    the portal, the dispatcher classifies and dispatches, the unit responds and asks for an
    extension, the dispatcher blows the whistle, the leader approves and supervises, the
    summoned unit reports, the unit resolves, the grid worker verifies, the resident
-   rates — and saves a screenshot of every page a role uses on the way, plus the operator's
+   rates — and saves a screenshot of every page a role uses on the way, plus the leader's
+   cockpit and large screen, the evaluator's rankings, the operator's
    intake, the grid worker's quick report, notifications, the Django admin, the public
    responsibility list, the API docs and the English switch;
 4. stops the server.
@@ -361,6 +362,22 @@ def run(browser, shots, base):
     expect(leader.locator("[data-supervised]")).to_be_visible()
     leader.goto(f"{base}/cases/overview/")
     shots.save(leader.locator("#attention"), "leader-attention")
+
+    # The cockpit (驾驶舱), its large screen (大屏) and the evaluator's rankings.
+    say("驾驶舱 cockpit")
+    cockpit = browser.page(user="leader", viewport=WIDE)
+    cockpit.goto(f"{base}/cockpit/")
+    expect(cockpit.locator("#cockpit[data-loaded='1']")).to_be_attached(timeout=30000)
+    cockpit.wait_for_timeout(1000)  # the charts' entry animation
+    shots.save(cockpit, "leader-cockpit", full_page=True, max_height=1500)
+    screen = browser.page(user="leader", viewport={"width": 1920, "height": 1080})
+    screen.goto(f"{base}/cockpit/screen/")
+    expect(screen.locator("#cockpit[data-loaded='1']")).to_be_attached(timeout=30000)
+    screen.wait_for_timeout(1000)
+    shots.save(screen, "leader-screen")
+    evaluator = browser.page(user="evaluator")
+    evaluator.goto(f"{base}/evaluation/rankings/")
+    shots.save(evaluator, "evaluator-rankings", full_page=True, max_height=1300)
 
     # 7. A summoned unit reports (报到) from its workbench.
     say("被召集单位 summoned unit")

@@ -31,6 +31,16 @@ def test_cockpit_and_large_screen(live_server, november, browser):
 
     for key in ("2026-10", "2026-11"):
         compute.compute_period(periods.parse(key), now=MONTH_END)
+    # The worker last stored the hot issues two hours ago (it is late): the cockpit says so.
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from jiedao.evaluation import services
+    from jiedao.evaluation.models import Snapshot
+
+    services.store_hot_issues()
+    Snapshot.objects.update(computed_at=timezone.now() - dt.timedelta(hours=2))
     errors = []
     page = signed_in(browser, live_server.url, "leader", {"width": 1400, "height": 1000})
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -39,6 +49,8 @@ def test_cockpit_and_large_screen(live_server, november, browser):
     expect(page.locator('[data-counter="open"] .counter-value')).to_have_text("2")
     assert page.locator("[data-chart='rates'] canvas").count() == 1
     assert page.locator("[data-chart='categories'] canvas").count() == 1
+    expect(page.locator("[data-list='hot'] [data-stale]")).to_contain_text("热点问题更新于")
+    expect(page.locator("[data-map] .leaflet-heatmap-layer")).to_have_count(1)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "cockpit.png"), full_page=True)
     page.click('[data-counter="overdue"]')

@@ -1,10 +1,12 @@
 """Pages and API: who may open what, the cockpit's figures are the API's figures, links
 lead to the records behind a figure, no inline scripts, every page string translated."""
 
+import datetime as dt
 import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from jiedao.evaluation import compute, periods, selectors, services
 
@@ -173,5 +175,41 @@ def test_the_pages_speak_english_on_request(computed, login):
         client.post(reverse("set_language"), {"language": "en", "next": "/"})
         page = client.get(reverse("evaluation:library")).content.decode()
         assert "Indicator library" in page and "Higher is better" in page and 'href="/cockpit/">Cockpit' in page
-        page = client.get(reverse("evaluation:rankings")).content.decode()
+        page = client.get(reverse("evaluation:rankings") + "?period=2026-11").content.decode()
         assert "Scores and rankings" in page and "Excellent" in page
+
+
+def test_the_cockpit_hot_issues_are_the_worker_snapshot_and_say_when_it_is_late(street, login):
+    """The cockpit never groups a week of cases while the leader waits: it shows the worker's
+    latest snapshot, and when the worker is late it still shows it, with the time it was made."""
+    from jiedao.cases import services as case_services
+    from jiedao.evaluation.models import Snapshot
+
+    now = timezone.now()
+    texts = ["东湖小区北门夜间施工噪音扰民，凌晨还在施工", "北门工地夜间施工噪音太大，凌晨睡不着",
+             "东湖小区北门工地凌晨施工噪音扰民", "北门夜间施工噪音扰民，请管一管"]
+
+    def report(i):
+        case_services.submit_case(street.users.operator, channel="12345", description=texts[i % len(texts)],
+                                  reporter_phone=f"1380000000{i}", grid_code=street.grids[0].code,
+                                  category_code="010101", at=now - dt.timedelta(hours=i + 1))
+
+    for i in range(3):
+        report(i)
+    client = login(street.users.leader)
+    # Before the worker has ever run for the street, the issues are computed on the spot.
+    first = client.get("/api/v1/cockpit/hot-issues").json()
+    assert [i["count"] for i in first["issues"]] == [3] and first["stale"] is False
+    services.store_hot_issues(now)
+    report(3)
+    # The snapshot serves: the fourth report shows at the worker's next run.
+    served = client.get("/api/v1/cockpit/hot-issues").json()
+    assert [i["count"] for i in served["issues"]] == [3] and served["stale"] is False
+    Snapshot.objects.update(computed_at=now - dt.timedelta(hours=2))
+    late = client.get("/api/v1/cockpit/hot-issues").json()
+    assert [i["count"] for i in late["issues"]] == [3] and late["stale"] is True
+    made = dt.datetime.fromisoformat(late["computed_at"].replace("Z", "+00:00"))
+    assert abs(made - (now - dt.timedelta(hours=2))) < dt.timedelta(seconds=1)
+    services.store_hot_issues()
+    fresh = client.get("/api/v1/cockpit/hot-issues").json()
+    assert [i["count"] for i in fresh["issues"]] == [4] and fresh["stale"] is False

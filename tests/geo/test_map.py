@@ -1,10 +1,15 @@
 """The map page and its data: each user gets only the cases they may see, and the
 special-care layer exists only for the roles allowed to see it."""
 
+import datetime as dt
+import math
+
 import pytest
 from django.urls import reverse
 
 from jiedao.cases import services as cs
+from jiedao.evaluation import services as evaluation_services
+from jiedao.geo import services as geo_services
 
 G11, G21 = (39.905, 116.405), (39.915, 116.405)
 
@@ -55,16 +60,61 @@ def test_case_points_carry_urgency_colour_and_the_case_page(street, login, two_u
     assert login(street.users.handler).get(point["properties"]["url"]).status_code == 200
 
 
+def centre(lat, lng):
+    """The centre of the heat-map cell (0.001°) a position falls in."""
+    return (math.floor(lat * 1000) + 0.5) / 1000, (math.floor(lng * 1000) + 0.5) / 1000
+
+
 def test_heat_layer_is_scoped_and_limited_to_30_days(street, login, two_units):
     old, _ = cs.submit_case(street.users.resident, channel="portal", description="很久以前的诉求",
                             lat=39.906, lng=116.406)
     old.created_at = old.created_at.replace(year=old.created_at.year - 1)
     old.save(update_fields=["created_at"])
+    geo_services.refresh_heat_cells(dt.date(2000, 1, 1), dt.date(2100, 1, 1))
     leader = login(street.users.leader).get("/api/v1/geo/heat").json()
     assert leader["days"] == 30
-    assert sorted(map(tuple, leader["points"])) == [(39.905, 116.405, 1), (39.915, 116.405, 1)]
+    assert sorted(map(tuple, leader["points"])) == [(*centre(*G11), 1), (*centre(*G21), 1)]
+    assert leader["max"] == 1
     handler = login(street.users.handler).get("/api/v1/geo/heat").json()
-    assert handler["points"] == [[39.915, 116.405, 1]]
+    assert handler["points"] == [[*centre(*G21), 1]]
+
+
+def test_heat_layer_counts_cases_per_cell_and_reads_earlier_days_from_the_worker_rollup(street, login):
+    """Three reports at one spot, one a few metres away (same cell) and one elsewhere; two of
+    them came in three days ago. The leader's layer reads the rollup the worker keeps for
+    the days before today and counts today live; the handler's is counted from their cases."""
+    u = street.users
+    spots = [(39.9051, 116.4051), (39.9051, 116.4051), (39.9053, 116.4058), (39.9151, 116.4051),
+             (39.9051, 116.4051)]
+    made = []
+    for lat, lng in spots:
+        case, _ = cs.submit_case(u.resident, channel="portal", description="路灯不亮", lat=lat, lng=lng)
+        made.append(case)
+    for case in made[:2]:
+        case.created_at -= dt.timedelta(days=3)
+        case.save(update_fields=["created_at"])
+    leader = login(u.leader)
+    # Before the worker has run, only today's cases are on the leader's map.
+    assert sorted(map(tuple, leader.get("/api/v1/geo/heat").json()["points"])) == [
+        (*centre(39.9051, 116.4051), 2), (*centre(39.9151, 116.4051), 1)]
+    evaluation_services.tick()
+    data = leader.get("/api/v1/geo/heat").json()
+    assert data["points"][0] == [*centre(39.9051, 116.4051), 4]  # busiest first
+    assert sorted(map(tuple, data["points"])) == [(*centre(39.9051, 116.4051), 4),
+                                                  (*centre(39.9151, 116.4051), 1)]
+    assert data["max"] == 4
+    assert sum(p[2] for p in data["points"]) == len(spots)
+    # The same figure for the dispatcher (whole street); a handler counts their own cases live.
+    assert login(u.dispatcher).get("/api/v1/geo/heat").json()["points"] == data["points"]
+    for case in made:
+        cs.classify(u.dispatcher, case.number, "010101")
+        cs.dispatch(u.dispatcher, case.number, unit_code=u.handler.unit.code)
+    handler = login(u.handler).get("/api/v1/geo/heat").json()
+    assert sorted(map(tuple, handler["points"])) == sorted(map(tuple, data["points"]))
+    # A case merged into another leaves the map at the next run.
+    cs.merge(u.dispatcher, made[4].number, made[0].number)
+    evaluation_services.tick()
+    assert leader.get("/api/v1/geo/heat").json()["max"] == 3
 
 
 def test_grid_layer_colours_grids_by_community(street, login, two_units):
@@ -145,3 +195,14 @@ def test_staff_see_the_map_link_residents_do_not(street, login):
     assert reverse("geo:map") in page and "一图统览" in page
     page = login(street.users.resident).get(reverse("web:portal")).content.decode()
     assert reverse("geo:map") not in page
+
+
+def test_the_heat_colour_scale_tops_out_at_the_busiest_quarter_of_the_cells():
+    from jiedao.geo.selectors import heat_scale_top
+
+    assert heat_scale_top([]) == 0
+    assert heat_scale_top([3]) == 3
+    assert heat_scale_top(list(range(1, 21))) == 15  # 20 cells: the busiest five at full colour
+    # A few exceptional cells do not fade the others to nothing.
+    assert heat_scale_top([1] * 16 + [500] * 4) == 1
+    assert heat_scale_top([2] * 14 + [500] * 6) == 500

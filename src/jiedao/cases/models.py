@@ -160,6 +160,10 @@ class Case(models.Model):
             # A city: each street's lists, counters and monthly figures.
             models.Index(fields=["street", "status", "created_at"], name="case_street_status"),
             models.Index(fields=["street", "dispatched_at"], name="case_street_dispatched"),
+            # The open cases only (a street's backlog, not its history): the live counters (open,
+            # overdue) and the open cases per grid on the map are COUNT(*) over this index alone.
+            models.Index(fields=["street", "grid", "completion_due"], condition=models.Q(status__in=OPEN_STATUSES),
+                         name="case_street_open"),
         ]
 
     def __str__(self):

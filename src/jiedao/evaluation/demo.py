@@ -12,6 +12,9 @@ import time
 
 from django.utils import timezone
 
+from jiedao.geo import services as geo_services
+from jiedao.geo.models import HEAT_DAYS
+
 from . import compute, periods, services
 from .models import EvidenceScore
 
@@ -51,6 +54,7 @@ def build_evaluation(street, grids, units, users, now=None, out=None):
             _score(evaluator, "unit", unit.code, month.key, rng, now)
     today = now.astimezone(periods.SHANGHAI).date()
     compute.refresh_daily_counts(months[0].start.date(), today + dt.timedelta(days=1))
+    geo_services.refresh_heat_cells(today - dt.timedelta(days=HEAT_DAYS - 1), today)
     written = 0
     # The last three months in full; before them the figures the cockpit's trends and the
     # rankings read. The worker's first run computes the quarter and the year.

@@ -372,10 +372,11 @@ def cockpit_live(user, now=None, street=None):
     midnight = dt.datetime.combine(local.date(), dt.time.min, tzinfo=SHANGHAI)
     cases = Case.objects.filter(street=street)
     today = cases.filter(created_at__gte=midnight).exclude(status=Status.MERGED).count()
-    # One pass over the open cases for both counters (a range on completion_due alone would
-    # walk nearly every case ever dispatched).
+    # One pass over the open cases for both counters, naming only columns of the partial index
+    # case_street_open so that the index alone answers (a range on completion_due would walk
+    # nearly every case ever dispatched; counting ids would visit each open case's row).
     open_counts = cases.filter(status__in=OPEN_STATUSES).aggregate(
-        n=Count("id"), late=Count("id", filter=Q(completion_due__lt=now)))
+        n=Count("*"), late=Count("completion_due", filter=Q(completion_due__lt=now)))
     month = periods.of("month", now)
     rates = dict(Result.objects.filter(period_kind="month", period_key=month.key, scope_kind="street",
                                        scope_code=street.code,
@@ -449,8 +450,10 @@ def hot_issue_rows(issues):
 
 def hot_issues(user, now=None, limit=10, street=None):
     """热点问题 of the viewer's street from the intelligence app when it is installed; otherwise
-    an empty list. The worker's snapshot per street serves while it is fresh (20 minutes);
-    otherwise the issues are computed now."""
+    an empty list. The worker's latest snapshot per street serves (its time in ``computed_at``;
+    ``stale`` when it is older than 20 minutes, the worker being late or stopped), so the
+    cockpit never groups a week of cases while a leader waits; the issues are computed now
+    only when the worker has never stored a snapshot for the street."""
     from .models import Snapshot
 
     street = _chosen(user, street)
@@ -458,12 +461,13 @@ def hot_issues(user, now=None, limit=10, street=None):
     try:
         from jiedao.intelligence import selectors as intelligence
     except ImportError:
-        return {"available": False, "issues": []}
-    snapshot = Snapshot.objects.filter(key=hot_snapshot_key(street), computed_at__gte=now - HOT_FRESH).first()
+        return {"available": False, "issues": [], "stale": False}
+    snapshot = Snapshot.objects.filter(key=hot_snapshot_key(street)).first()
     if snapshot is not None:
-        return {"available": True, "issues": snapshot.data[:limit], "computed_at": snapshot.computed_at}
+        return {"available": True, "issues": snapshot.data[:limit], "computed_at": snapshot.computed_at,
+                "stale": snapshot.computed_at < now - HOT_FRESH}
     issues = intelligence.hot_issues_by_street(now=now, limit=limit, streets=[street.pk]).get(street.pk, [])
-    return {"available": True, "issues": hot_issue_rows(issues), "computed_at": now}
+    return {"available": True, "issues": hot_issue_rows(issues), "computed_at": now, "stale": False}
 
 
 def hot_snapshot_key(street):

@@ -12,6 +12,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from jiedao.common.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from jiedao.geo import services as geo_services
+from jiedao.geo.models import HEAT_DAYS
 from jiedao.workcal.calendar import SHANGHAI, add_workdays
 
 from . import compute, periods, states
@@ -37,6 +39,8 @@ def tick(now=None):
     now = now or timezone.now()
     today = now.astimezone(SHANGHAI).date()
     compute.refresh_daily_counts(today - dt.timedelta(days=42), today + dt.timedelta(days=1))
+    # The heat map counts today live and reads the rollup for the days before it.
+    geo_services.refresh_heat_cells(today - dt.timedelta(days=HEAT_DAYS - 1), today)
     written = 0
     for kind in periods.KINDS:
         current = periods.of(kind, now)

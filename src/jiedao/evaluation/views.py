@@ -256,7 +256,8 @@ def _cockpit_config(request, screen, street):
         "scheme": scheme[0].code if scheme else "", "refresh": 60 if screen else 0, "screen": screen,
         "labels": {"rates": _("三率趋势（近12个月）"), "response": _("响应率"), "resolution": _("解决率"),
                    "satisfaction": _("满意率"), "received": _("每日受理量（近30天）"), "cases": _("件"),
-                   "noHot": _("暂无热点问题"), "hotMissing": _("热点问题模块尚未启用"), "noWarnings": _("暂无预警"),
+                   "noHot": _("暂无热点问题"), "hotAsOf": _("热点问题更新于"), "hotMissing": _("热点问题模块尚未启用"),
+                   "noWarnings": _("暂无预警"),
                    "score": _("得分"), "error": _("数据加载失败，稍后自动重试。"), "updated": _("更新于")},
     }, ensure_ascii=False)
 

@@ -49,6 +49,7 @@ class WhereOut(Schema):
 class HeatOut(Schema):
     days: int
     points: list[list[float]]
+    max: int
 
 
 class LocateQuery(Schema):
@@ -72,10 +73,13 @@ def cases(request):
 
 
 @router.get("/geo/heat", url_name="geo_heat", response={200: HeatOut, **ERRORS},
-            summary="Case heat, last 30 days")
+            summary="Case heat, last 30 days, by map cell")
 def heat(request):
-    """``[lat, lng, weight]`` of the cases received in the last 30 days that the user may see."""
-    return {"days": selectors.HEAT_DAYS, "points": selectors.heat_points(request.user)}
+    """The cases received today and the 29 days before that the user may see, counted per map
+    cell of 0.001° (about 110 m × 85 m): ``points`` are ``[lat, lng, cases]`` at each cell's
+    centre, the busiest first; ``max`` is the top of the colour scale (the 75th percentile of
+    the cells' counts: cells at or above it show at full colour)."""
+    return selectors.heat_layer(request.user)
 
 
 @router.get("/geo/care", url_name="geo_care", response={200: dict, **ERRORS},

@@ -113,3 +113,34 @@ class PatrolCheckIn(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+# Size of a heat-map cell: positions are floored to 1/1000 of a degree (cells of about
+# 110 m north–south and 85 m east–west in Beijing).
+HEAT_CELL_SCALE = 1000
+# Days of the heat layer: today and the 29 days before (Beijing dates).
+HEAT_DAYS = 30
+
+
+class HeatCell(models.Model):
+    """Rollup for the heat map (服务热力图): cases received on one day (Beijing date) in one
+    street, in one map cell of ``1/HEAT_CELL_SCALE`` degree. The worker rebuilds the days of
+    the heat layer before today with the evaluation rollup; the heat layer of street-wide
+    users sums these cells for those days and counts today's cases live."""
+
+    day = models.DateField(_("日期"))
+    street = models.ForeignKey(Street, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                               verbose_name=_("街道"))
+    # floor(latitude × HEAT_CELL_SCALE), floor(longitude × HEAT_CELL_SCALE)
+    lat_cell = models.IntegerField(_("纬度格"))
+    lng_cell = models.IntegerField(_("经度格"))
+    received = models.PositiveIntegerField(_("受理量"), default=0)
+
+    class Meta:
+        verbose_name = _("热力图汇总")
+        verbose_name_plural = _("热力图汇总")
+        indexes = [models.Index(fields=["street", "day"], name="geo_heat_street_day"),
+                   models.Index(fields=["day"], name="geo_heat_day")]
+
+    def __str__(self):
+        return f"{self.day} ({self.lat_cell / HEAT_CELL_SCALE}, {self.lng_cell / HEAT_CELL_SCALE}) {self.received}"

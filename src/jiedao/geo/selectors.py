@@ -3,9 +3,12 @@ day. Every selector that returns cases or people takes the user and returns only
 that user may see (cases through ``cases.selectors.visible_cases``)."""
 
 import datetime as dt
+import math
+from collections import Counter
 
 from django.apps import apps
-from django.db.models import Count, Q
+from django.db.models import Count, F, IntegerField, Q, Sum
+from django.db.models.functions import Cast, Floor
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,18 +19,19 @@ from jiedao.common.errors import NotAllowed, NotFound
 from jiedao.common.masking import mask_phone
 from jiedao.org.models import Community, Grid, Street
 from jiedao.org.selectors import street_records
+from jiedao.workcal.calendar import SHANGHAI
 
 from . import locate as locator
-from .models import CommunityArea, GridMember, PatrolCheckIn, StreetArea
+from .models import HEAT_CELL_SCALE, HEAT_DAYS, CommunityArea, GridMember, HeatCell, PatrolCheckIn, StreetArea
 
 # Who sees the special-care households layer (特殊关爱人群): leaders and administrators
 # for the whole street, grid workers for their own grids. Nobody else, on the page or the API.
 CARE_ROLES = ("leader", "admin", "grid")
 # Who may unmask the phones of the grid team on the grid page.
 TEAM_PHONE_ROLES = ("leader", "admin", "dispatcher")
-HEAT_DAYS = 30
 MAX_CASE_POINTS = 5000
-MAX_HEAT_POINTS = 50000
+MAX_HEAT_POINTS = 20000  # map cells, the busiest first
+HEAT_TOP_SHARE = 0.75  # cells at or above this percentile of counts show at full colour
 # Colours of the communities on the map, in community code order (repeats after 10).
 PALETTE = ["#2563eb", "#d97706", "#059669", "#7c3aed", "#db2777", "#0891b2", "#65a30d", "#dc2626",
            "#4f46e5", "#ca8a04"]
@@ -82,8 +86,9 @@ def grid_layer(user):
     """Every grid boundary, coloured by community, with the number of open cases the user may see."""
     _require_staff(user)
     colours = community_colours()
+    # COUNT(*) over the open cases: an index-only scan of the partial index case_street_open.
     open_counts = dict(visible_cases(user).filter(status__in=OPEN_STATUSES, grid__isnull=False)
-                       .order_by().values_list("grid_id").annotate(n=Count("id", distinct=True)))
+                       .order_by().values_list("grid_id").annotate(n=Count("*")))
     features = []
     for grid in (street_records(user, Grid.objects.exclude(boundary=None), "community__street")
                  .select_related("community").order_by("code")):
@@ -114,13 +119,58 @@ def case_layer(user):
     return _collection(features)
 
 
-def heat_points(user, days=HEAT_DAYS, now=None):
-    """``[[lat, lng, weight], …]`` of the cases received in the last ``days`` days that the user may see."""
+def cell_counts(cases, *by):
+    """``(*by, lat_cell, lng_cell, n)`` of the cases with a position, one row per heat-map
+    cell (positions floored to 1/HEAT_CELL_SCALE degree) and value of the fields ``by``."""
+    def cell(name):
+        return Cast(Floor(F(name) * HEAT_CELL_SCALE), IntegerField())
+
+    return (cases.filter(lat__isnull=False, lng__isnull=False).order_by()
+            .annotate(lat_cell=cell("lat"), lng_cell=cell("lng"))
+            .values_list(*by, "lat_cell", "lng_cell").annotate(n=Count("*")))
+
+
+def heat_layer(user, days=HEAT_DAYS, now=None):
+    """The heat map of the cases received today and the ``days - 1`` days before (Beijing
+    dates) that the user may see, merged duplicates left out: ``{"days", "points", "max"}``,
+    one point ``[lat, lng, cases]`` per map cell (its centre), the busiest cells first, and the
+    top of the colour scale (``heat_scale_top``).
+
+    Street-wide and district users read the worker's rollup (``HeatCell``) for the days before
+    today and count today's cases live, so the layer costs the same however many cases a month
+    brings; everyone else (a handler, a grid worker) counts their own visible cases."""
     _require_staff(user)
-    since = (now or timezone.now()) - dt.timedelta(days=days)
-    rows = (visible_cases(user).filter(created_at__gte=since, lat__isnull=False, lng__isnull=False)
-            .order_by("-created_at").values_list("lat", "lng")[:MAX_HEAT_POINTS])
-    return [[round(lat, 6), round(lng, 6), 1] for lat, lng in rows]
+    today = (now or timezone.now()).astimezone(SHANGHAI).date()
+    first = today - dt.timedelta(days=days - 1)
+    totals = Counter()
+    if user.sees_whole_street or user.sees_district:
+        cells = HeatCell.objects.filter(day__gte=first, day__lt=today)
+        if user.street_ids is not None:
+            cells = cells.filter(street_id__in=sorted(user.street_ids))
+        for lat_cell, lng_cell, n in (cells.values_list("lat_cell", "lng_cell").order_by()
+                                      .annotate(n=Sum("received"))):
+            totals[(lat_cell, lng_cell)] += n
+        live_from = today
+    else:
+        live_from = first
+    since = dt.datetime.combine(live_from, dt.time.min, tzinfo=SHANGHAI)
+    for lat_cell, lng_cell, n in cell_counts(visible_cases(user).filter(created_at__gte=since)
+                                             .exclude(status=Status.MERGED)):
+        totals[(lat_cell, lng_cell)] += n
+    points = [[round((lat_cell + 0.5) / HEAT_CELL_SCALE, 6), round((lng_cell + 0.5) / HEAT_CELL_SCALE, 6), n]
+              for (lat_cell, lng_cell), n in totals.most_common(MAX_HEAT_POINTS)]
+    return {"days": days, "points": points, "max": heat_scale_top([p[2] for p in points])}
+
+
+def heat_scale_top(weights):
+    """The top of the heat map's colour scale: the 75th percentile of the cells' counts
+    (nearest rank), so that the busiest quarter of the cells show at full colour and a few
+    exceptional cells do not fade all the others (where most cells hold one case, every
+    case shows at full colour)."""
+    if not weights:
+        return 0
+    ordered = sorted(weights)
+    return ordered[max(0, math.ceil(HEAT_TOP_SHARE * len(ordered)) - 1)]
 
 
 def care_points(user):
@@ -188,8 +238,9 @@ def export_geojson(level):
 def grid_list(user):
     """Communities with their grids, the team size and the open cases (visible to the user) per grid."""
     _require_staff(user)
+    # COUNT(*) over the open cases: an index-only scan of the partial index case_street_open.
     open_counts = dict(visible_cases(user).filter(status__in=OPEN_STATUSES, grid__isnull=False)
-                       .order_by().values_list("grid_id").annotate(n=Count("id", distinct=True)))
+                       .order_by().values_list("grid_id").annotate(n=Count("*")))
     grids = list(street_records(user, Grid.objects.all(), "community__street").select_related("community").annotate(
         team=Count("members", filter=Q(members__active=True), distinct=True),
         workers_n=Count("workers", distinct=True)).order_by("community__code", "code"))

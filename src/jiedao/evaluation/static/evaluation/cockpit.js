@@ -144,6 +144,10 @@
           li.appendChild(a); li.appendChild(el("span", " " + i.count + labels.cases + (i.community ? " · " + i.community : ""), { "class": "small" }));
           hot.appendChild(li);
         });
+        if (res[0].stale && res[0].computed_at) {
+          hot.appendChild(el("li", labels.hotAsOf + " " + new Date(res[0].computed_at).toLocaleString("zh-CN", { hour12: false }),
+                             { "class": "empty small", "data-stale": "1" }));
+        }
         warn.textContent = "";
         if (!res[1].length) { warn.appendChild(el("li", labels.noWarnings, { "class": "empty" })); }
         res[1].slice(0, 8).forEach(function (w) {
@@ -170,7 +174,7 @@
       }
       return getJSON(config.heat).then(function (data) {
         if (heatLayer) { box._map.removeLayer(heatLayer); }
-        if (L.heatLayer) { heatLayer = L.heatLayer(data.points, { radius: 18, blur: 15 }).addTo(box._map); }
+        if (L.heatLayer) { heatLayer = L.heatLayer(data.points, { radius: 18, blur: 15, minOpacity: 0.3, max: Math.max(1, data.max || 1) }).addTo(box._map); }
       });
     }
 

@@ -99,6 +99,8 @@
     }).catch(failed);
     if (heat) {
       getJSON(config.heat).then(function (data) {
+        // One point per map cell, weighted by its cases; the busiest cells (the API's max) at full colour.
+        heat.setOptions({ max: Math.max(1, data.max || 1) });
         heat.setLatLngs(data.points);
         box.dataset.heatLoaded = String(data.points.length);
       }).catch(failed);
