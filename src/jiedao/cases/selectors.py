@@ -7,11 +7,13 @@ import time
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
 from jiedao.common.errors import NotFound, ValidationFailed
 from jiedao.geo.locate import grid_id_at
 from jiedao.org.models import Community, Grid, Street
+from jiedao.workcal.calendar import SHANGHAI, start_of_day
 
 from . import states
 from .models import OPEN_STATUSES, Case, CaseEvent, Category, Notification, RoutingRule, Status
@@ -49,6 +51,13 @@ def visible_cases(user):
         return qs.none()
     parts = [part.order_by() for part in parts]  # a part of a UNION may not be ordered
     return qs.filter(pk__in=parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0])
+
+
+def received_cases(start_day, end_day):
+    """The cases received on the Beijing dates [start_day, end_day), merged duplicates left
+    out, each annotated with its ``day``: what the rollups count (not scoped to a user)."""
+    return (Case.objects.filter(created_at__gte=start_of_day(start_day), created_at__lt=start_of_day(end_day))
+            .exclude(status=Status.MERGED).annotate(day=TruncDate("created_at", tzinfo=SHANGHAI)).order_by())
 
 
 def case_for(user, number):

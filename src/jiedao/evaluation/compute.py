@@ -4,14 +4,9 @@ to ``Result`` rows in one transaction; and the daily rollup the cockpit reads.
 Recomputing a period replaces its rows with the same values (the definitions depend only
 on records dated inside the period, and on deadlines that have passed)."""
 
-import datetime as dt
-
 from django.db import transaction
 from django.db.models import Count
-from django.db.models.functions import TruncDate
 from django.utils import timezone
-
-from jiedao.workcal.calendar import SHANGHAI
 
 from . import indicators as lib
 from . import periods
@@ -95,13 +90,10 @@ def compute_period(period, now=None, codes=None, scopes=None):
 @transaction.atomic
 def refresh_daily_counts(start_day, end_day):
     """Rebuild the rollup for the days [start_day, end_day) (Beijing dates)."""
-    from jiedao.cases.models import Case, Status
+    from jiedao.cases.selectors import received_cases
 
-    start = dt.datetime.combine(start_day, dt.time.min, tzinfo=SHANGHAI)
-    end = dt.datetime.combine(end_day, dt.time.min, tzinfo=SHANGHAI)
     DailyCount.objects.filter(day__gte=start_day, day__lt=end_day).delete()
-    rows = (Case.objects.filter(created_at__gte=start, created_at__lt=end).exclude(status=Status.MERGED)
-            .annotate(day=TruncDate("created_at", tzinfo=SHANGHAI)).order_by()
+    rows = (received_cases(start_day, end_day)
             .values("day", "street_id", "community_id", "category_id").annotate(n=Count("id")))
     DailyCount.objects.bulk_create([DailyCount(day=r["day"], street_id=r["street_id"], community_id=r["community_id"],
                                                category_id=r["category_id"], received=r["n"]) for r in rows],

@@ -11,7 +11,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from jiedao.common.errors import NotAllowed, NotFound, ValidationFailed
-from jiedao.workcal.calendar import SHANGHAI
+from jiedao.workcal.calendar import SHANGHAI, start_of_day
 
 from . import periods, scoring, states
 from . import indicators as lib
@@ -369,7 +369,7 @@ def cockpit_live(user, now=None, street=None):
     street = _chosen(user, street)
     now = now or timezone.now()
     local = now.astimezone(SHANGHAI)
-    midnight = dt.datetime.combine(local.date(), dt.time.min, tzinfo=SHANGHAI)
+    midnight = start_of_day(local.date())
     cases = Case.objects.filter(street=street)
     today = cases.filter(created_at__gte=midnight).exclude(status=Status.MERGED).count()
     # One pass over the open cases for both counters, naming only columns of the partial index
@@ -520,7 +520,7 @@ def records(user, *, status=None, overdue=False, community=None, category=None, 
                 raise ValidationFailed(name, _("日期格式应为 YYYY-MM-DD。")) from None
             if name == "until":
                 day += dt.timedelta(days=1)
-            qs = qs.filter(**{lookup: dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)})
+            qs = qs.filter(**{lookup: start_of_day(day)})
     qs = qs.order_by("-created_at", "-id")
     if cursor:
         try:

@@ -18,8 +18,8 @@ from jiedao.cases.selectors import visible_cases
 from jiedao.common.errors import NotAllowed, NotFound
 from jiedao.common.masking import mask_phone
 from jiedao.org.models import Community, Grid, Street
-from jiedao.org.selectors import street_records
-from jiedao.workcal.calendar import SHANGHAI
+from jiedao.org.selectors import in_streets, street_records
+from jiedao.workcal.calendar import SHANGHAI, start_of_day
 
 from . import locate as locator
 from .models import HEAT_CELL_SCALE, HEAT_DAYS, CommunityArea, GridMember, HeatCell, PatrolCheckIn, StreetArea
@@ -144,17 +144,14 @@ def heat_layer(user, days=HEAT_DAYS, now=None):
     first = today - dt.timedelta(days=days - 1)
     totals = Counter()
     if user.sees_whole_street or user.sees_district:
-        cells = HeatCell.objects.filter(day__gte=first, day__lt=today)
-        if user.street_ids is not None:
-            cells = cells.filter(street_id__in=sorted(user.street_ids))
+        cells = HeatCell.objects.filter(in_streets(user), day__gte=first, day__lt=today)
         for lat_cell, lng_cell, n in (cells.values_list("lat_cell", "lng_cell").order_by()
                                       .annotate(n=Sum("received"))):
             totals[(lat_cell, lng_cell)] += n
         live_from = today
     else:
         live_from = first
-    since = dt.datetime.combine(live_from, dt.time.min, tzinfo=SHANGHAI)
-    for lat_cell, lng_cell, n in cell_counts(visible_cases(user).filter(created_at__gte=since)
+    for lat_cell, lng_cell, n in cell_counts(visible_cases(user).filter(created_at__gte=start_of_day(live_from))
                                              .exclude(status=Status.MERGED)):
         totals[(lat_cell, lng_cell)] += n
     points = [[round((lat_cell + 0.5) / HEAT_CELL_SCALE, 6), round((lng_cell + 0.5) / HEAT_CELL_SCALE, 6), n]

@@ -166,20 +166,14 @@ def refresh_heat_cells(start_day, end_day):
     The worker rebuilds the days of the heat layer before today on every run (a case merged
     or imported late is then counted right); ``jiedao evaluation compute`` rebuilds the
     periods it is given. Returns the number of cells written."""
-    from django.db.models.functions import TruncDate
-
-    from jiedao.cases.models import Case, Status
-    from jiedao.workcal.calendar import SHANGHAI
+    from jiedao.cases.selectors import received_cases
 
     from .models import HeatCell
     from .selectors import cell_counts
 
-    start = dt.datetime.combine(start_day, dt.time.min, tzinfo=SHANGHAI)
-    end = dt.datetime.combine(end_day, dt.time.min, tzinfo=SHANGHAI)
     HeatCell.objects.filter(day__gte=start_day, day__lt=end_day).delete()
-    cases = (Case.objects.filter(created_at__gte=start, created_at__lt=end).exclude(status=Status.MERGED)
-             .annotate(day=TruncDate("created_at", tzinfo=SHANGHAI)))
     cells = [HeatCell(day=day, street_id=street_id, lat_cell=lat_cell, lng_cell=lng_cell, received=n)
-             for day, street_id, lat_cell, lng_cell, n in cell_counts(cases, "day", "street_id")]
+             for day, street_id, lat_cell, lng_cell, n in cell_counts(received_cases(start_day, end_day),
+                                                                      "day", "street_id")]
     HeatCell.objects.bulk_create(cells, batch_size=2000)
     return len(cells)

@@ -22,6 +22,12 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 _FIRST_PACKAGE_YEAR = 2004
 
 
+def start_of_day(day: dt.date) -> dt.datetime:
+    """Midnight at the start of ``day`` in Beijing time (dates on pages and in rollups are
+    Beijing dates)."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)
+
+
 @lru_cache(maxsize=None)
 def _package_knows(year: int) -> bool:
     """Whether the installed package has the year's holidays (it raises for years it lacks,
