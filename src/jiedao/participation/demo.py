@@ -160,8 +160,9 @@ def _deliberation(community, staff, people, rng, first_month, now):
         meeting = services.schedule_meeting(staff, community, title=f"{timezone.localtime(starts):%Y年%m月}协商议事会",
                                             starts_at=starts, place="社区活动室", seats=30, at=_at(month, 12))
         counts["meetings"] += 1
+        # Ties in support broken by age, so that every run puts the same proposals on the agenda.
         qualified = list(Proposal.objects.filter(community=community, status__in=("qualified", "study"))
-                         .order_by("-support_count")[:5])
+                         .order_by("-support_count", "created_at", "pk")[:5])
         for proposal in qualified:
             services.add_to_agenda(staff, meeting.pk, proposal.pk, at=_at(month, 13))
         attendees = rng.sample(people, rng.randint(5, 10))
