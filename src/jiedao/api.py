@@ -2,7 +2,8 @@
 
 Every error answers with the same body, ``{"errors": [{"field": ..., "message": ...}]}``:
 401 not signed in, 403 not allowed, 404 not found (or not visible to the user),
-409 not possible in the case's current state, 422 a field breaks a rule.
+409 not possible in the case's current state, 422 a field breaks a rule, 429 too many
+requests (``Retry-After`` says in how many seconds to try again).
 """
 
 from django.core.exceptions import RequestDataTooBig
@@ -12,6 +13,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError as NinjaValidationError
 
 from jiedao.common.errors import DomainError, ValidationFailed
+from jiedao.common.jsonbody import JsonBodyParser
+from jiedao.common.throttle import Throttled
 from jiedao.org.api import SessionAuth, TokenAuth
 
 api = NinjaAPI(
@@ -26,6 +29,7 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     auth=[TokenAuth(), SessionAuth()],
+    parser=JsonBodyParser(),  # refuses lone surrogates, NaN and huge numbers (jiedao.common.jsonbody)
 )
 
 
@@ -41,6 +45,13 @@ def on_validation_failed(request, exc):
 @api.exception_handler(DomainError)
 def on_domain_error(request, exc):
     return api.create_response(request, error_body(exc.message), status=exc.http_status)
+
+
+@api.exception_handler(Throttled)
+def on_throttled(request, exc):
+    response = api.create_response(request, error_body(exc.message), status=429)
+    response["Retry-After"] = str(exc.wait)
+    return response
 
 
 # Pydantic's error types in the user's language; each message names the field.
@@ -95,6 +106,9 @@ def on_http_error(request, exc):
         message = _("页面已过期（CSRF 校验失败），请刷新页面后重试。")
     elif exc.status_code == 429:
         message = _("请求过于频繁，请稍后再试。")
+    elif exc.status_code == 400 and isinstance(exc.__cause__, ValidationFailed):
+        # The body parser refused a value (a lone surrogate, NaN, a huge number), naming its field.
+        return on_validation_failed(request, exc.__cause__)
     elif exc.status_code == 400 and message.startswith("Cannot parse request body"):
         # A body that is not JSON is a validation failure like any other.
         return api.create_response(request, error_body(_("请求内容不是有效的 JSON，请以 JSON 对象提交。")), status=422)

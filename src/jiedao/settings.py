@@ -14,15 +14,16 @@ from pathlib import Path
 
 import dj_database_url
 
+from jiedao.common import sitekey
+from jiedao.common.filemodes import private_directory
+
 BASE_DIR = Path(__file__).resolve().parent
 REPO_DIR = BASE_DIR.parent.parent
 DATA_DIR = Path(os.environ.get("JIEDAO_DATA_DIR", REPO_DIR / "var"))
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Owner-only (0700) when made here: the database, uploads and by default the keys live inside.
+private_directory(DATA_DIR)
 
 DEBUG = os.environ.get("JIEDAO_DEBUG", "0") == "1"
-# The demo key is only a fallback for a laptop; `jiedao check` refuses it in production.
-DEMO_SECRET_KEY = "jiedao-demo-secret-key-do-not-use-in-production-0123456789"
-SECRET_KEY = os.environ.get("JIEDAO_SECRET_KEY", DEMO_SECRET_KEY)
 # Keys for personal data at rest (identity numbers, phones, names, addresses), never
 # derived from SECRET_KEY (see docs/data-protection.md). JIEDAO_FIELD_KEYS: Fernet keys,
 # comma-separated, the first encrypts and all decrypt (JIEDAO_FIELD_KEY is read too).
@@ -34,6 +35,12 @@ FIELD_KEY_FILE = KEY_DIR / "field.keys"
 INDEX_KEY_FILE = KEY_DIR / "index.key"
 FIELD_ENCRYPTION_KEY = os.environ.get("JIEDAO_FIELD_KEYS", "") or os.environ.get("JIEDAO_FIELD_KEY", "")
 BLIND_INDEX_KEY = os.environ.get("JIEDAO_INDEX_KEY", "")
+# The secret key (sessions, forms, signed links): JIEDAO_SECRET_KEY, else a random key made at
+# first use in SECRET_KEY_FILE (0600), never one from the source (jiedao.common.sitekey).
+# DEMO_SECRET_KEY is the key earlier versions shipped in the source: servers refuse to run with it.
+DEMO_SECRET_KEY = sitekey.PUBLIC_KEY
+SECRET_KEY_FILE = KEY_DIR / "secret.key"
+SECRET_KEY = os.environ.get("JIEDAO_SECRET_KEY", "") or sitekey.read_or_create(SECRET_KEY_FILE)
 ALLOWED_HOSTS = os.environ.get("JIEDAO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]").split(",")
 CSRF_TRUSTED_ORIGINS = [
     o for o in os.environ.get("JIEDAO_CSRF_TRUSTED_ORIGINS", "").split(",") if o
@@ -82,6 +89,7 @@ MIDDLEWARE = [
     "jiedao.common.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "jiedao.common.middleware.NoStoreMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "jiedao.org.twofactor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -166,6 +174,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# Uploaded files and their folders are for the installation's own user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 TASKS = {
     "default": {
@@ -174,7 +185,10 @@ TASKS = {
 }
 
 # Shared by all web processes: the rate limits of the API, the report form and Open311 keys.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "jiedao_cache"}}
+# The database cache culls a third of its rows (in key order) when it holds more than
+# MAX_ENTRIES; Open311 pages ("open311-page:…") sort before the rate-limit counts ("throttle:…").
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "jiedao_cache",
+                      "OPTIONS": {"MAX_ENTRIES": 20000}}}
 # How many reverse proxies (each adding to X-Forwarded-For) stand before the server: 0 trusts
 # only the connection's address, so a client cannot dodge a rate limit with a made-up header.
 NINJA_NUM_PROXIES = int(os.environ.get("JIEDAO_PROXY_COUNT", "0"))
@@ -230,6 +244,9 @@ CONTENT_SECURITY_POLICY = {
 
 # Sign-in lock-out (django-axes): after 5 failed attempts for one user name from one address,
 # that pair is locked for 15 minutes (web sign-in, admin and API token alike); a success resets.
+# The address is the client's, as the rate limits read it (behind a proxy: JIEDAO_PROXY_COUNT),
+# so that nobody can lock an account out for its owner. Failures from one address across user
+# names are limited too: JIEDAO["SIGNIN_FAILURE_RATE"] (jiedao.org.backends).
 AUTHENTICATION_BACKENDS = [
     "jiedao.org.backends.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -237,6 +254,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = int(os.environ.get("JIEDAO_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("JIEDAO_LOGIN_LOCK_MINUTES", "15")) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "jiedao.org.backends.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "jiedao.org.backends.lockout_response"
 AXES_DISABLE_ACCESS_LOG = True
@@ -286,9 +304,35 @@ JIEDAO = {
     "GEO_OVERLAP_TOLERANCE": 0.005,
     # Two-factor sign-in (TOTP) for operators, dispatchers, handlers, grid workers and administrators.
     "STAFF_TWO_FACTOR": os.environ.get("JIEDAO_STAFF_2FA", "1") == "1",
+    # Failed sign-ins from one address, whatever the user names (sign-in page, admin, API token),
+    # before that address must wait (HTTP 429); successful sign-ins are not counted.
+    "SIGNIN_FAILURE_RATE": os.environ.get("JIEDAO_SIGNIN_FAILURE_RATE", "20/15m"),
+    # Days a service-hall rating link (sent by SMS) stays valid.
+    "RATING_LINK_DAYS": int(os.environ.get("JIEDAO_RATING_LINK_DAYS", "30")),
     # Rate limits: reports through the public form per address, and Open311 submissions per key.
     "PORTAL_RATE": os.environ.get("JIEDAO_PORTAL_RATE", "20/h"),
     "OPEN311_KEY_RATE": os.environ.get("JIEDAO_OPEN311_KEY_RATE", "600/h"),
+    # Limits of anonymous pages and look-ups (jiedao.common.throttle; the table is in
+    # docs/operations.md §9). Tracking a case by number and phone: look-ups per client, and
+    # failed look-ups per case number and per phone, whatever the address.
+    "TRACK_RATE": os.environ.get("JIEDAO_TRACK_RATE", "30/h"),
+    "TRACK_NUMBER_RATE": os.environ.get("JIEDAO_TRACK_NUMBER_RATE", "10/h"),
+    "TRACK_PHONE_RATE": os.environ.get("JIEDAO_TRACK_PHONE_RATE", "10/h"),
+    # Failed look-ups by a link's or a token's secret per client (Open311 tokens, hall links).
+    "LOOKUP_FAILURE_RATE": os.environ.get("JIEDAO_LOOKUP_FAILURE_RATE", "20/h"),
+    # Search as one types (duty list, similar proposals, duplicate hints, category picker).
+    "SEARCH_RATE": os.environ.get("JIEDAO_SEARCH_RATE", "120/m"),
+    # Other public pages and API reads; downloads built on request (PDF, Excel); queue tickets.
+    "PUBLIC_PAGE_RATE": os.environ.get("JIEDAO_PUBLIC_PAGE_RATE", "120/m"),
+    "DOWNLOAD_RATE": os.environ.get("JIEDAO_DOWNLOAD_RATE", "30/h"),
+    "HALL_TICKET_RATE": os.environ.get("JIEDAO_HALL_TICKET_RATE", "60/h"),
+    # Open311 reads without an api_key: per client, answered from the cache for this long.
+    "OPEN311_READ_RATE": os.environ.get("JIEDAO_OPEN311_READ_RATE", "60/m"),
+    "OPEN311_CACHE_SECONDS": int(os.environ.get("JIEDAO_OPEN311_CACHE_SECONDS", "60")),
+    # Look-ups of persons by a complete identity number or phone (一户一档), for those who may
+    # unmask: per user, and per number whoever asks.
+    "REGISTRY_LOOKUP_RATE": os.environ.get("JIEDAO_REGISTRY_LOOKUP_RATE", "30/h"),
+    "REGISTRY_LOOKUP_TARGET_RATE": os.environ.get("JIEDAO_REGISTRY_LOOKUP_TARGET_RATE", "10/h"),
     # Backups (jiedao backup, and the worker when BACKUP_EVERY_HOURS > 0): where, how often, how many kept.
     "BACKUP_DIR": os.environ.get("JIEDAO_BACKUP_DIR", ""),
     "BACKUP_EVERY_HOURS": float(os.environ.get("JIEDAO_BACKUP_EVERY_HOURS", "0")),

@@ -27,7 +27,7 @@ PUBLIC = {
     "intelligence:portal_suggest", "cases:category_picker", "media",
 }
 # Pages for signed-in residents as well (their own records).
-RESIDENT = {"web:notifications", "hall:mine", "cases:case", "cases:action",
+RESIDENT = {"web:notifications", "hall:mine", "cases:case", "cases:action", "web:api_tokens",
             "web:two_factor_setup", "web:two_factor_verify"}  # the last two send residents home
 
 SAMPLE = {"number": "JD2026010100001", "code": "x", "fmt": "json", "path": "cases/x.png", "kind": "persons",

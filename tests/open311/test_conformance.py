@@ -354,15 +354,30 @@ def test_service_request_id_list_ignores_the_other_filters(client, street):
     assert {r["service_request_id"] for r in rows} == {old.number, other.number}
 
 
-def test_at_most_1000_requests_newest_first(client, street):
+def test_requests_come_newest_first_in_pages_of_50_or_as_asked_up_to_200(client, street):
     now = timezone.now()
     Case.objects.bulk_create([
         Case(number=f"T{i:06d}", channel="phone", description="x", created_at=now - dt.timedelta(minutes=i))
         for i in range(1001)])
-    rows = client.get(f"{BASE}/requests.json").json()
-    assert len(rows) == 1000
-    assert rows[0]["service_request_id"] == "T000000"
-    assert rows[-1]["service_request_id"] == "T000999"
+    first = client.get(f"{BASE}/requests.json")
+    assert [r["service_request_id"] for r in first.json()] == [f"T{i:06d}" for i in range(50)]
+    assert first["Link"] == f'<http://testserver{BASE}/requests.json?page=2>; rel="next"'
+    pages = [client.get(f"{BASE}/requests.json", {"page": page, "page_size": 200}) for page in range(1, 7)]
+    ids = [r["service_request_id"] for page in pages for r in page.json()]
+    assert ids == [f"T{i:06d}" for i in range(1001)]
+    assert "Link" in pages[4] and "Link" not in pages[5]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("params, named", [
+    ({"page": "0"}, "page"), ({"page": "-1"}, "page"), ({"page": "二"}, "page"), ({"page": "9" * 5000}, "page"),
+    ({"page_size": "201"}, "page_size"), ({"page_size": "0"}, "page_size"), ({"page_size": "1.5"}, "page_size"),
+])
+def test_bad_paging_is_400_naming_the_parameter(client, street, fmt, params, named):
+    response = client.get(f"{BASE}/requests.{fmt}", params)
+    assert response.status_code == 400
+    [(code, description)] = errors_of(response, fmt)
+    assert code == 400 and description.startswith(named + " ")
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -482,13 +497,14 @@ def test_post_update_errors(client, street, key, fmt, fields, code):
 
 
 @pytest.mark.parametrize("path", ["requests.json", "servicerequestupdates.json", "services.json"])
-def test_lists_cost_the_same_queries_for_more_rows(client, street, path):
+def test_lists_cost_the_same_queries_for_more_rows(client, street, key, path):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     def queries():
+        # A key holder's lists are never answered from the cache.
         with CaptureQueriesContext(connection) as captured:
-            assert client.get(f"{BASE}/{path}").status_code == 200
+            assert client.get(f"{BASE}/{path}", {"api_key": key[1]}).status_code == 200
         return len(captured)
 
     close_case(street, make_case(street))

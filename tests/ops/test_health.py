@@ -72,8 +72,19 @@ def test_metrics_are_refused_to_other_machines_unless_they_bring_the_token(clien
     assert ok.status_code == 200 and b"jiedao_cases_open" in ok.content
 
 
+def test_behind_the_proxy_metrics_and_the_request_log_see_the_clients_own_address(client, settings, caplog):
+    settings.NINJA_NUM_PROXIES = 1  # JIEDAO_PROXY_COUNT=1: nginx on this machine appends the client
+    outside = client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert outside.status_code == 403  # came through the proxy from elsewhere
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200  # Prometheus on this machine
+    caplog.set_level("INFO", logger="jiedao.request")
+    client.get("/healthz", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.4, 203.0.113.9")
+    assert [r.client for r in caplog.records if r.name == "jiedao.request"] == ["203.0.113.9"]
+
+
 def test_check_names_each_problem_in_plain_words_and_fails(settings, capsys, tmp_path):
     settings.JIEDAO = dict(settings.JIEDAO, BACKUP_DIR=str(tmp_path / "none"))
+    settings.SECRET_KEY = settings.DEMO_SECRET_KEY  # set by hand from an old env file
     with pytest.raises(CommandError) as failed:
         call_command("check")
     assert failed.value.returncode == 1
@@ -101,6 +112,7 @@ def test_check_passes_when_the_installation_is_ready(settings, capsys, tmp_path,
         if not calendar.year_is_known(year):
             CalendarYear.objects.create(year=year, notice="国办发明电（测试）")
     calendar.invalidate()
+    settings.DATA_DIR = tmp_path  # owner-only, as a new installation makes it (var/ may be older)
     settings.KEY_DIR = tmp_path / "keys"
     settings.FIELD_ENCRYPTION_KEY = settings.BLIND_INDEX_KEY = "configured-in-the-environment"
     settings.JIEDAO = dict(settings.JIEDAO, BACKUP_DIR=str(tmp_path / "backups"))

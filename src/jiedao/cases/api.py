@@ -4,15 +4,15 @@ resident's public lookup and rating. Thin: services write, selectors read and sc
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
 from ninja import Header, Router, Status
-from ninja.throttling import AnonRateThrottle
 
-from jiedao.common import idempotency
+from jiedao.common import idempotency, params
 from jiedao.common.errors import NotFound, ValidationFailed
 from jiedao.intelligence.api import DuplicateConflictOut, candidate_out, find_duplicates
 from jiedao.org import selectors as org_selectors
 from jiedao.org.api import ErrorsOut
+from jiedao.org.permissions import permission
 
-from . import measures, selectors, services, states
+from . import measures, selectors, services, states, tracking
 from .models import Channel
 from .schemas import (
     CaseDetail, CaseIn, CasePage, ClassifyIn, DispatchIn, EventOut, ExtensionIn, MergeIn, NoteIn, PublicCaseOut,
@@ -47,6 +47,7 @@ def _detail(request, number, fallback=None, log=True):
 
 @router.post("/cases", response={200: CaseDetail, 201: CaseDetail, **ERRORS, 409: DuplicateConflictOut},
              summary="Register a case (受理)")
+@permission("intake.portal", "intake.hotline", "intake.grid", "intake.api")
 def create_case(request, payload: CaseIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     """Register a new case. With an ``Idempotency-Key`` header, sending the same key
     again (same user) returns the case created the first time (200 instead of 201).
@@ -110,7 +111,7 @@ def get_case(request, number: str):
 @router.get("/cases/{number}/events", response={200: list[EventOut], **ERRORS}, summary="Timeline (流转记录)")
 def case_events(request, number: str):
     case = selectors.case_for(request.user, number)
-    return [event_out(e) for e in selectors.events_of(case)]
+    return [event_out(e) for e in selectors.timeline(request.user, case)]
 
 
 # --- actions ------------------------------------------------------------------------
@@ -159,10 +160,11 @@ def _action_view(action, schema, call):
 for _action, (_schema, _call) in ACTIONS.items():
     router.post(f"/cases/{{number}}/actions/{_action}", response={200: CaseDetail, **ERRORS},
                 operation_id=f"case_action_{_action}", summary=f"{_action} ({states.TRANSITIONS[_action].label})",
-                tags=["case actions"])(_action_view(_action, _schema, _call))
+                tags=["case actions"])(permission(f"case.{_action}")(_action_view(_action, _schema, _call)))
 
 
 @router.post("/cases/{number}/actions/{action}", response={404: ErrorsOut}, include_in_schema=False)
+@permission("case.{action}")
 def unknown_action(request, number: str, action: str):
     raise NotFound(_("没有“%(action)s”这个操作。") % {"action": action})
 
@@ -174,8 +176,7 @@ def unknown_action(request, number: str, action: str):
 def three_rates(request, month: str = "", unit: str = ""):
     """The month's measures for a unit, or for the whole street with a list per unit.
     Leaders, dispatchers and administrators see every unit; a unit handler only their own."""
-    month = month.strip() or measures.current_month()
-    measures.month_bounds(month)
+    month = f"{params.parse_month(month):%Y-%m}" if month.strip() else measures.current_month()
     unit_code, street_wide = org_selectors.metrics_scope(request.user, unit)
     street = None if request.user.covers_all_streets else request.user.street
     result = measures.three_rates(month, unit_code, street=street).as_dict()
@@ -186,22 +187,21 @@ def three_rates(request, month: str = "", unit: str = ""):
 
 # --- residents without an account ---------------------------------------------------
 
-PUBLIC_RATE = "60/m"
-
-
-@router.get("/public/cases/{number}", response={200: PublicCaseOut, **ERRORS}, auth=None,
-            throttle=[AnonRateThrottle(PUBLIC_RATE)], tags=["public"], summary="Track a case by number and phone")
+@router.get("/public/cases/{number}", response={200: PublicCaseOut, **ERRORS, 429: ErrorsOut}, auth=None,
+            tags=["public"], summary="Track a case by number and phone")
 def public_case(request, number: str, phone: str = ""):
-    """The case's status and steps for the resident who reported it (number + phone)."""
-    case = selectors.public_case(number, phone)
+    """The case's status and steps for the resident who reported it (number + phone). Limited
+    like the tracking page, with which it shares the counts: 429 with Retry-After."""
+    case = tracking.find(request, number, phone)
     return public_case_out(case, selectors.events_of(case))
 
 
-@router.post("/public/cases/{number}/rate", response={200: PublicCaseOut, **ERRORS}, auth=None,
-             throttle=[AnonRateThrottle(PUBLIC_RATE)], tags=["public"], summary="Rate a case by number and phone")
+@router.post("/public/cases/{number}/rate", response={200: PublicCaseOut, **ERRORS, 429: ErrorsOut}, auth=None,
+             tags=["public"], summary="Rate a case by number and phone")
+@permission("public.rate_case")
 def public_rate(request, number: str, payload: PublicRateIn):
     """回访评价 by the resident: resolved yes/no and satisfied / basic / unsatisfied."""
-    case = selectors.public_case(number, payload.phone)
+    case = tracking.find(request, number, payload.phone)
     services.rate(None, case.number, payload.resolved, payload.satisfaction, comment=payload.comment,
                   phone=payload.phone)
     case = selectors.public_case(number, payload.phone)

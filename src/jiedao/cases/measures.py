@@ -21,29 +21,25 @@ exports and tests all call these. Definitions (also in docs/measures.md):
 Rates are ``None`` when their denominator is zero ("no data"), never 0 or 100 %.
 """
 
-import datetime as dt
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from jiedao.common import params
 from jiedao.common.errors import ValidationFailed
 from jiedao.org.models import Unit
-from jiedao.workcal.calendar import SHANGHAI, workdays_between
+from jiedao.workcal.calendar import SHANGHAI, start_of_day, workdays_between
 
 from .models import Case, CaseEvent, Rating
 
 
 def month_bounds(month: str):
-    """'2026-11' → (start, end) as aware datetimes in Shanghai time."""
-    try:
-        year, mon = (int(x) for x in month.split("-"))
-        start = dt.datetime(year, mon, 1, tzinfo=SHANGHAI)
-    except (ValueError, AttributeError):
-        raise ValidationFailed("month", "月份格式应为 YYYY-MM，例如 2026-11。") from None
-    end = dt.datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=SHANGHAI)
-    return start, end
+    """'2026-11' → (start, end) as aware datetimes in Shanghai time; a month that is not
+    ``YYYY-MM`` in the supported years is refused on ``month``."""
+    first, after = params.month_bounds(month, "month")
+    return start_of_day(first), start_of_day(after)
 
 
 def _ratio(num, den):

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.common.crypto import EncryptedTextField
+from jiedao.common.images import PhotoPath
 from jiedao.common.models import AppendOnly
 from jiedao.org.models import Community, Grid, Street, Unit
 
@@ -211,7 +212,7 @@ class CasePhoto(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="photos")
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    image = models.ImageField(upload_to="cases/%Y/%m/")
+    image = models.ImageField(upload_to=PhotoPath("cases"), db_index=True)  # /media/ finds it by name
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

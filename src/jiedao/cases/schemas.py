@@ -3,7 +3,9 @@ into those shapes. Times go out in Beijing time (ISO-8601 with +08:00).
 
 Personal data of the reporter (name, phone, address) is masked unless
 ``selectors.may_see_reporter`` allows the user to see it; every unmasked view is
-written to the access log. Lists always mask.
+written to the access log. Lists always mask. Free text (the description, reasons,
+comments, the timeline's notes) keeps what was typed; phones and identity numbers in it
+are masked for the same readers (``common.masking.mask_personal_text``).
 """
 
 import base64
@@ -18,7 +20,7 @@ from ninja import Schema
 
 from jiedao.common.audit import log_unmasked_view
 from jiedao.common.errors import ValidationFailed
-from jiedao.common.masking import mask_address, mask_name, mask_phone
+from jiedao.common.masking import mask_address, mask_name, mask_personal_text, mask_phone
 
 from . import selectors, states
 from .models import Channel, Extension, Status, Urgency
@@ -297,21 +299,12 @@ class ThreeRatesOut(UnitMonthOut):
 # --- photos ----------------------------------------------------------------------
 
 _DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[^,]*)?;base64,", re.IGNORECASE)
-_SIGNATURES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG", "png"), (b"GIF8", "gif"), (b"BM", "bmp"))
-
-
-def _extension(data: bytes) -> str:
-    for signature, ext in _SIGNATURES:
-        if data.startswith(signature):
-            return ext
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    return "bin"
 
 
 def decode_photos(items, field="photos"):
-    """Base64 strings or data URLs → named files for the services (which check that
-    each is an image of at most 10 MB). A string that is not base64 is refused."""
+    """Base64 strings or data URLs → files for the services, which take them as every upload
+    (``jiedao.common.images``: the format read from the content, whatever the data URL
+    says, re-encoded and stored under a name of ours). A string that is not base64 is refused."""
     files = []
     for index, item in enumerate(items or [], start=1):
         text = (item or "").strip()
@@ -328,7 +321,7 @@ def decode_photos(items, field="photos"):
             raise ValidationFailed(field, _("第%(n)d张照片不是有效的 base64 编码。") % {"n": index}) from None
         if not data:
             raise ValidationFailed(field, _("第%(n)d张照片是空的。") % {"n": index})
-        files.append(ContentFile(data, name=f"photo-{index}.{_extension(data)}"))
+        files.append(ContentFile(data, name=f"photo-{index}"))
     return files
 
 
@@ -380,6 +373,11 @@ def _category_out(category):
 PERSONAL_FIELDS = ("reporter_name", "reporter_phone", "address")
 
 
+def _text(value, masked):
+    """Free text for a reader who sees the reporter masked (``masked``) or in full."""
+    return mask_personal_text(value) if masked else value
+
+
 def _reporter(case, unmasked):
     if unmasked:
         return {"reporter_name": case.reporter_name, "reporter_phone": case.reporter_phone, "address": case.address}
@@ -388,12 +386,13 @@ def _reporter(case, unmasked):
 
 
 def list_item(case):
-    """One row of a list: the reporter is always masked."""
+    """One row of a list: the reporter is always masked, and so are the phones and identity
+    numbers written in the description."""
     return {
         "number": case.number,
         "status": case.status, "status_label": _label(Status, case.status),
         "channel": case.channel, "channel_label": _label(Channel, case.channel),
-        "description": case.description,
+        "description": mask_personal_text(case.description),
         "category": _code_name(case.category), "unit": _code_name(case.unit),
         "community": _code_name(case.community), "grid": _code_name(case.grid),
         "urgency": case.urgency, "urgency_label": _label(Urgency, case.urgency),
@@ -410,7 +409,7 @@ def _loaded(case, name):
     return getattr(case, "_prefetched_objects_cache", {}).get(name)
 
 
-def _whistles(case):
+def _whistles(case, masked=False):
     out = []
     whistles = _loaded(case, "whistles")
     if whistles is None:
@@ -421,9 +420,9 @@ def _whistles(case):
         summonses = sorted(whistle.summonses.all(), key=lambda s: s.unit.code)
         out.append({
             "blown_at": _local(whistle.blown_at), "blown_by": _person(whistle.blown_by),
-            "report_due": _local(whistle.report_due), "reason": whistle.reason,
+            "report_due": _local(whistle.report_due), "reason": _text(whistle.reason, masked),
             "summonses": [{"unit": _code_name(s.unit), "reported": s.reported_at is not None,
-                           "reported_at": _local(s.reported_at), "part": s.part} for s in summonses],
+                           "reported_at": _local(s.reported_at), "part": _text(s.part, masked)} for s in summonses],
             "reported": [s.unit.code for s in summonses if s.reported_at is not None],
             "not_reported": [s.unit.code for s in summonses if s.reported_at is None],
         })
@@ -433,8 +432,11 @@ def _whistles(case):
 def case_detail(user, case, purpose="api", log=True):
     """The full case as ``user`` may see it. Writes an access-log row when the
     reporter's personal data is shown unmasked (``log=False`` only when the answer
-    merely echoes what the caller has just submitted)."""
+    merely echoes what the caller has just submitted). Whoever sees the reporter masked
+    also reads the free text (description, reasons, comments) with its phones and identity
+    numbers masked."""
     unmasked = selectors.may_see_reporter(user, case)
+    masked = not unmasked
     shown = [f for f in PERSONAL_FIELDS if getattr(case, f)]
     if unmasked and shown and log:
         log_unmasked_view(user, case, shown, purpose=purpose)
@@ -452,7 +454,7 @@ def case_detail(user, case, purpose="api", log=True):
         "number": case.number,
         "status": case.status, "status_label": _label(Status, case.status),
         "channel": case.channel, "channel_label": _label(Channel, case.channel),
-        "description": case.description,
+        "description": _text(case.description, masked),
         **_reporter(case, unmasked),
         "reporter_masked": not unmasked,
         "lat": case.lat, "lng": case.lng,
@@ -476,13 +478,13 @@ def case_detail(user, case, purpose="api", log=True):
         "ratings": [{
             "round": r.round, "unit": _code_name(r.unit), "resolved": r.resolved,
             "satisfaction": r.satisfaction, "satisfaction_label": r.get_satisfaction_display(),
-            "source": r.source, "source_label": r.get_source_display(), "comment": r.comment,
+            "source": r.source, "source_label": r.get_source_display(), "comment": _text(r.comment, masked),
             "rated_at": _local(r.rated_at),
         } for r in (sorted(ratings, key=lambda r: r.round) if ratings is not None
                     else case.ratings.select_related("unit").order_by("round"))],
-        "whistles": _whistles(case),
+        "whistles": _whistles(case, masked),
         "pending_extension": {
-            "extra_workdays": pending.extra_workdays, "reason": pending.reason,
+            "extra_workdays": pending.extra_workdays, "reason": _text(pending.reason, masked),
             "requested_at": _local(pending.requested_at), "requested_by": _person(pending.requested_by),
         } if pending else None,
         "allowed_actions": [{"code": t.action, "label": str(t.label)}
@@ -502,20 +504,21 @@ def _action_label(action):
 
 def _actor_name(event):
     if event.actor is not None:
-        return _person(event.actor)
+        return getattr(event, "actor_shown", None) or _person(event.actor)
     if event.action == "rate":
         return _("诉求人")
     return _("系统")
 
 
 def event_out(event):
+    """One step of the timeline, from ``selectors.timeline`` (which masks for the reader)."""
     return {
         "seq": event.seq, "at": _local(event.at),
         "actor": str(_actor_name(event)), "actor_unit": _code_name(event.actor_unit),
         "action": event.action, "action_label": str(_action_label(event.action)),
         "from_status": event.from_status, "from_status_label": _status_label(event.from_status),
         "to_status": event.to_status, "to_status_label": _status_label(event.to_status),
-        "note": event.note, "data": event.data,
+        "note": event.note_shown, "data": event.data_shown,
     }
 
 

@@ -1,8 +1,6 @@
 """Reads of cases. Every selector takes the user and returns only what that user may see."""
 
-import base64
-import datetime as dt
-import json
+import hmac
 import time
 from dataclasses import dataclass
 
@@ -10,7 +8,10 @@ from django.db.models import Q
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
+from jiedao.common import params
 from jiedao.common.errors import NotFound, ValidationFailed
+from jiedao.common.masking import mask_name, mask_personal_text
+from jiedao.common.params import AwareDatetime, Cursor, RowId
 from jiedao.geo.locate import grid_id_at
 from jiedao.org.models import Community, Grid, Street
 from jiedao.workcal.calendar import SHANGHAI, start_of_day
@@ -69,26 +70,57 @@ def case_for(user, number):
 
 
 def photo_visible(user, path) -> bool:
-    """Whether ``user`` may see the uploaded case photo stored at ``path`` (the case's scoping)."""
+    """Whether ``path`` is exactly the stored name of a case photo that ``user`` may see (the
+    case's scoping)."""
     from .models import CasePhoto
 
     return CasePhoto.objects.filter(image=path, case__in=visible_cases(user)).exists()
 
 
 def public_case(number, phone):
-    """A case found by its number and the reporter's phone (resident without an account)."""
+    """A case found by its number and the reporter's phone (resident without an account). A
+    wrong number and a wrong phone are answered alike, after the same work."""
     from jiedao.common.crypto import blind_index
 
     from .validation import normalise_phone
 
+    index = blind_index(normalise_phone(phone))
     case = Case.objects.select_related("category", "unit", "master").filter(number=(number or "").strip()).first()
-    if case is None or not case.reporter_phone_index or blind_index(normalise_phone(phone)) != case.reporter_phone_index:
+    known = case.reporter_phone_index if case is not None and case.reporter_phone_index else ""
+    if not hmac.compare_digest(index, known):
         raise NotFound(_("没有找到与该手机号匹配的工单，请核对工单号和手机号。"))
     return case
 
 
 def events_of(case):
     return list(CaseEvent.objects.filter(case=case).select_related("actor", "actor_unit", "unit").order_by("seq"))
+
+
+def timeline(user, case):
+    """The case's log as ``user`` may read it (the case page and the API): each event with
+    ``actor_shown``, ``note_shown`` and ``data_shown``. Whoever sees the reporter masked
+    (``may_see_reporter``) sees the reporter's own name masked where the reporter acted (a
+    resident's report, rating or merge), and the phones and identity numbers written in
+    notes and data masked."""
+    masked = not may_see_reporter(user, case)
+    events = events_of(case)
+    for event in events:
+        name = str(event.actor) if event.actor_id is not None else ""
+        by_reporter = event.actor_id is not None and event.actor_id == case.reporter_id
+        event.actor_shown = mask_name(name) if masked and by_reporter else name
+        event.note_shown = mask_personal_text(event.note) if masked else event.note
+        event.data_shown = _masked_data(event.data) if masked else event.data
+    return events
+
+
+def _masked_data(value):
+    if isinstance(value, str):
+        return mask_personal_text(value)
+    if isinstance(value, dict):
+        return {key: _masked_data(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked_data(item) for item in value]
+    return value
 
 
 def allowed_actions(user, case):
@@ -100,16 +132,9 @@ def allowed_actions(user, case):
 
 # --- lists with keyset pagination ---------------------------------------------
 
-def _encode_cursor(values):
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor):
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        return json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, json.JSONDecodeError):
-        raise ValidationFailed("cursor", _("翻页参数无效，请从第一页重新开始。")) from None
+# [created_at, id] for the newest-first list, [completion_due or null, id] for the deadline list.
+_CREATED_CURSOR = Cursor(AwareDatetime, RowId)
+_DUE_CURSOR = Cursor(AwareDatetime | None, RowId)
 
 
 LIST_FIELDS = ("category", "unit", "grid", "community")
@@ -138,36 +163,49 @@ def case_list(user, *, status=None, unit=None, category=None, urgency=None, q=No
     if urgency:
         qs = qs.filter(urgency=urgency)
     if q:
+        q = params.search_text(q)
         qs = qs.filter(Q(number__icontains=q) | Q(description__icontains=q))
     limit = max(1, min(int(limit), 200))
     if order == "due":
         # Deadline first; cases without a deadline last, then by id.
         qs = qs.order_by(F_nulls_last("completion_due"), "id")
         if cursor:
-            due, last_id = _decode_cursor(cursor)
+            due, last_id = _DUE_CURSOR.decode(cursor)
             if due is None:
                 qs = qs.filter(completion_due__isnull=True, id__gt=last_id)
             else:
-                due = dt.datetime.fromisoformat(due)
                 qs = qs.filter(Q(completion_due__gt=due) | Q(completion_due=due, id__gt=last_id)
                                | Q(completion_due__isnull=True))
         rows = list(qs[: limit + 1])
         next_cursor = None
         if len(rows) > limit:
             last = rows[limit - 1]
-            next_cursor = _encode_cursor([last.completion_due.isoformat() if last.completion_due else None, last.id])
-        return rows[:limit], next_cursor
+            next_cursor = _DUE_CURSOR.encode(last.completion_due, last.id)
+        return _found_by_text(user, rows[:limit], q), next_cursor
     qs = qs.order_by("-created_at", "-id")
     if cursor:
-        created, last_id = _decode_cursor(cursor)
-        created = dt.datetime.fromisoformat(created)
+        created, last_id = _CREATED_CURSOR.decode(cursor)
         qs = qs.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=last_id))
     rows = list(qs[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        next_cursor = _encode_cursor([last.created_at.isoformat(), last.id])
-    return rows[:limit], next_cursor
+        next_cursor = _CREATED_CURSOR.encode(last.created_at, last.id)
+    return _found_by_text(user, rows[:limit], q), next_cursor
+
+
+def _found_by_text(user, rows, q):
+    """The rows a search with digits may show. Searching descriptions for digits would confirm,
+    a few at a time, the hidden digits of a phone or identity number written in them: a case
+    whose reporter the user sees masked is kept only if its number or its description as the
+    user reads it (``mask_personal_text``) contains the search. A page may then hold fewer rows
+    than asked for; ``next_cursor`` still goes on from the last row read."""
+    if not q or not any(char.isdecimal() for char in q):
+        return rows
+    sees = reporter_rule(user)
+    wanted = q.casefold()
+    return [case for case in rows if sees(case) or wanted in case.number.casefold()
+            or wanted in mask_personal_text(case.description).casefold()]
 
 
 def F_nulls_last(field):
@@ -214,6 +252,24 @@ def category_tree():
 
 
 # --- added for the pages ------------------------------------------------------
+
+def reporter_rule(user):
+    """A function ``case → bool`` with the answers of ``may_see_reporter`` for this user, the
+    user's grids read once instead of once per case."""
+    if user is None or not user.is_authenticated:
+        return lambda case: False
+    if user.has_role("operator", "dispatcher", "admin"):
+        return lambda case: True
+    unit_id = user.unit_id if user.has_role("handler") else None
+    grid_ids = set(user.grids.values_list("id", flat=True)) if user.has_role("grid") else set()
+
+    def rule(case):
+        return ((case.reporter_id is not None and case.reporter_id == user.pk)
+                or (unit_id is not None and case.unit_id == unit_id)
+                or (case.grid_id is not None and case.grid_id in grid_ids))
+
+    return rule
+
 
 def may_see_reporter(user, case):
     """Whether the user may see the reporter's name, phone and address unmasked: the

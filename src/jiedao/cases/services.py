@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from jiedao.common import idempotency
 from jiedao.common.crypto import blind_index
 from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from jiedao.org import permissions
 from jiedao.org.models import Community, Grid, Unit
 from jiedao.workcal.calendar import SHANGHAI, add_hours, add_workdays, workday_deadline
 
@@ -24,9 +25,13 @@ from .models import (
     RoutingRule, Status, Urgency, Whistle, WhistleSummons,
 )
 
-RESIDENT_CHANNELS = {Channel.PORTAL, Channel.QR}
-OPERATOR_CHANNELS = {Channel.HOTLINE_12345, Channel.PHONE, Channel.WINDOW, Channel.LETTER,
-                     Channel.LEADER_MAILBOX, Channel.PORTAL, Channel.QR}
+# Who may register a case through a channel: a row of the permission table per kind of channel.
+CHANNEL_ACTIONS = {
+    Channel.PORTAL: "intake.portal", Channel.QR: "intake.portal",
+    Channel.HOTLINE_12345: "intake.hotline", Channel.PHONE: "intake.hotline", Channel.WINDOW: "intake.hotline",
+    Channel.LETTER: "intake.hotline", Channel.LEADER_MAILBOX: "intake.hotline",
+    Channel.GRID: "intake.grid", Channel.API: "intake.api", Channel.SENSOR: "intake.api",
+}
 
 
 # --- helpers ----------------------------------------------------------------
@@ -439,23 +444,14 @@ def submit_case(user, *, channel, description, reporter_name="", reporter_phone=
 
 
 def _channel_allowed(user, channel) -> bool:
-    if user is None or not user.is_authenticated:
-        return channel in RESIDENT_CHANNELS
-    if user.has_role("operator", "dispatcher", "admin", "leader") and channel in OPERATOR_CHANNELS:
-        return True
-    if user.has_role("grid") and channel == Channel.GRID:
-        return True
-    if user.has_role("resident") and channel in RESIDENT_CHANNELS:
-        return True
-    if user.is_street_staff and channel in (Channel.API, Channel.SENSOR):
-        return True
-    return False
+    return permissions.allows(user, CHANNEL_ACTIONS[channel])
 
 
 # --- dispatcher ---------------------------------------------------------------
 
 @transaction.atomic
 def classify(user, number, category_code, at=None):
+    permissions.require(user, "case.classify")
     case = _locked(number)
     _authorize(user, case, "classify")
     errors = FieldErrors()
@@ -472,6 +468,7 @@ def classify(user, number, category_code, at=None):
 
 @transaction.atomic
 def dispatch(user, number, unit_code=None, note="", at=None):
+    permissions.require(user, "case.dispatch")
     case = _locked(number)
     return _dispatch_locked(user, case, unit_code=unit_code, note=note, at=at)
 
@@ -568,6 +565,7 @@ def _dispatch_notices(user, case, decision, at):
 
 @transaction.atomic
 def merge(user, number, master_number, note="", at=None):
+    permissions.require(user, "case.merge")
     case = _locked(number)
     _authorize(user, case, "merge")
     if master_number == case.number:
@@ -596,6 +594,7 @@ def merge(user, number, master_number, note="", at=None):
 
 @transaction.atomic
 def return_case(user, number, reason, at=None):
+    permissions.require(user, "case.return")
     case = _locked(number)
     _authorize(user, case, "return")
     reason = _require_note(reason, "reason", _("退单必须填写理由。"))
@@ -616,6 +615,7 @@ def return_case(user, number, reason, at=None):
 
 @transaction.atomic
 def respond(user, number, note="", at=None):
+    permissions.require(user, "case.respond")
     case = _locked(number)
     _authorize(user, case, "respond")
     now = _now(at)
@@ -630,6 +630,7 @@ def respond(user, number, note="", at=None):
 
 @transaction.atomic
 def add_note(user, number, note, at=None):
+    permissions.require(user, "case.note")
     case = _locked(number)
     _authorize(user, case, "note")
     note = _require_note(note)
@@ -639,6 +640,7 @@ def add_note(user, number, note, at=None):
 
 @transaction.atomic
 def request_extension(user, number, extra_workdays, reason, at=None):
+    permissions.require(user, "case.request_extension")
     case = _locked(number)
     _authorize(user, case, "request_extension")
     reason = _require_note(reason, "reason", _("申请延期必须填写理由。"))
@@ -660,8 +662,9 @@ def request_extension(user, number, extra_workdays, reason, at=None):
 
 @transaction.atomic
 def decide_extension(user, number, approve, note="", at=None):
-    case = _locked(number)
     action = "approve_extension" if approve else "refuse_extension"
+    permissions.require(user, f"case.{action}")
+    case = _locked(number)
     _authorize(user, case, action)
     ext = case.extensions.filter(decision=Extension.Decision.PENDING).first()
     if ext is None:
@@ -694,6 +697,7 @@ def decide_extension(user, number, approve, note="", at=None):
 
 @transaction.atomic
 def blow_whistle(user, number, unit_codes, report_hours, reason, at=None):
+    permissions.require(user, "case.whistle")
     case = _locked(number)
     _authorize(user, case, "whistle")
     reason = _require_note(reason, "reason", _("吹哨必须说明事由。"))
@@ -725,6 +729,7 @@ def blow_whistle(user, number, unit_codes, report_hours, reason, at=None):
 
 @transaction.atomic
 def report_to_whistle(user, number, part, at=None):
+    permissions.require(user, "case.report")
     case = _locked(number)
     _authorize(user, case, "report")
     part = _require_note(part, "part", _("报到时请说明本单位承担的工作。"))
@@ -745,6 +750,7 @@ def report_to_whistle(user, number, part, at=None):
 
 @transaction.atomic
 def resolve(user, number, result, photos=(), at=None):
+    permissions.require(user, "case.resolve")
     case = _locked(number)
     _authorize(user, case, "resolve")
     errors = FieldErrors()
@@ -771,8 +777,9 @@ def resolve(user, number, result, photos=(), at=None):
 
 @transaction.atomic
 def verify(user, number, passed, note="", at=None):
-    case = _locked(number)
     action = "verify_pass" if passed else "verify_fail"
+    permissions.require(user, f"case.{action}")
+    case = _locked(number)
     _authorize(user, case, action)
     if not passed:
         note = _require_note(note, "note", _("核查不通过时请写明原因。"))
@@ -794,6 +801,7 @@ def verify(user, number, passed, note="", at=None):
 def rate(user, number, resolved, satisfaction, comment="", source=None, phone=None, at=None):
     """回访评价. A resident rates their own case (signed in, or with the case's phone);
     staff enter a callback. Unresolved or 不满意 reopens the case to the same unit."""
+    permissions.require(user, "case.rate" if phone is None else "public.rate_case")
     case = _locked(number)
     proven = False
     if phone is not None:
@@ -835,6 +843,7 @@ def rate(user, number, resolved, satisfaction, comment="", source=None, phone=No
 
 @transaction.atomic
 def close(user, number, note, at=None):
+    permissions.require(user, "case.close")
     case = _locked(number)
     _authorize(user, case, "close")
     note = _require_note(note, "note", _("未经评价直接结案时请写明原因（如多次回访未接通）。"))
@@ -848,6 +857,7 @@ def close(user, number, note, at=None):
 
 @transaction.atomic
 def supervise(user, number, note, at=None):
+    permissions.require(user, "case.supervise")
     case = _locked(number)
     _authorize(user, case, "supervise")
     note = _require_note(note, "note", _("督办请写明要求。"))

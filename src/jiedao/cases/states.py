@@ -9,11 +9,19 @@ Each actor entry is ``(role, scope)``. Scopes:
 - ``own_report``: the user reported the case.
 - ``own_grid``: the case lies in one of the user's grids (or has no grid).
 - ``public``: anyone who proves to be the reporter (case number + phone).
+
+Which roles may take an action at all is also a row of the permission table
+(``org/permissions.py``, ``case.<action>``; the public rating is ``public.rate_case``),
+which pages, the API and the permission matrix test read: the roles named here must be
+the roles named there, and this module refuses to load otherwise.
 """
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from jiedao.org import permissions
 
 from .models import Status as S
 
@@ -74,6 +82,10 @@ TRANSITIONS = {
           (("leader", ANY), ("dispatcher", ANY)), needs_note=True),
     ]
 }
+
+for _t in TRANSITIONS.values():
+    if {role for role, _scope in _t.actors if role} != permissions.roles_of(f"case.{_t.action}"):
+        raise ImproperlyConfigured(f"cases.states {_t.action}: the roles differ from org.permissions case.{_t.action}")
 
 # Recorded by the system, never taken by a person: intake, deadline sweeps, anonymisation.
 SYSTEM_ACTIONS = {

@@ -13,10 +13,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from jiedao.common import params
 from jiedao.common.audit import log_unmasked_view
 from jiedao.common.errors import DomainError, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from jiedao.common.masking import mask_address, mask_name, mask_phone
+from jiedao.common.throttle import Limit, limited
 from jiedao.duties import selectors as duty_selectors
+from jiedao.org.permissions import permission
 from jiedao.web.access import role_required
 from jiedao.web.charts import rates_chart
 
@@ -53,6 +56,7 @@ def _case_or_404(user, number):
 # --- intake -----------------------------------------------------------------------
 
 @role_required(*INTAKE_ROLES)
+@permission("intake.hotline")
 def intake(request):
     form = IntakeForm(request.POST or None, request.FILES or None,
                       street=None if request.user.covers_all_streets else request.user.street_id)
@@ -73,6 +77,7 @@ def intake(request):
 
 
 @role_required("grid")
+@permission("intake.grid")
 def grid_report(request):
     form = GridReportForm(request.POST or None, request.FILES or None, user=request.user)
     status = 200
@@ -93,6 +98,7 @@ def grid_report(request):
 
 
 @role_required(*INTAKE_ROLES, "grid")
+@limited(Limit("SEARCH_RATE"))
 def category_picker(request):
     """Re-renders the 3-level category picker after a choice or a search (htmx)."""
     from .selectors import category_tree
@@ -177,16 +183,14 @@ def workbench(request):
 # --- leader overview ---------------------------------------------------------------
 
 def _shift_month(month, delta):
-    year, mon = (int(x) for x in month.split("-"))
-    index = year * 12 + (mon - 1) + delta
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    return f"{params.shift_month(params.parse_month(month), delta):%Y-%m}"
 
 
 @role_required("leader", "admin")
 def overview(request):
     month = request.GET.get("month") or measures.current_month()
     try:
-        measures.month_bounds(month)
+        month = f"{params.parse_month(month):%Y-%m}"
     except ValidationFailed as exc:
         messages.error(request, exc.errors[0]["message"])
         month = measures.current_month()
@@ -259,7 +263,7 @@ def _case_context(request, case, bound=None):
     return {
         "case": case,
         "reporter": _reporter_view(user, case),
-        "events": selectors.events_of(case),
+        "events": selectors.timeline(user, case),
         "photos": list(case.photos.all()),
         "whistles": whistles,
         "extensions": list(case.extensions.select_related("requested_by", "decided_by").order_by("requested_at")),
@@ -317,6 +321,7 @@ def _run(action, user, number, form):
 
 @login_required
 @require_POST
+@permission("case.{action}")
 def case_action(request, number, action):
     if action not in ACTION_FORMS:
         raise Http404

@@ -21,9 +21,7 @@ import base64
 import hashlib
 import hmac
 import logging
-import os
 import secrets
-import tempfile
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +31,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+
+from .filemodes import read_lines, write_private_file
 
 logger = logging.getLogger("jiedao.keys")
 
@@ -59,40 +59,8 @@ def generate_index_key() -> str:
 
 # --- key files -----------------------------------------------------------------------
 
-def _read_lines(path: Path) -> list[str]:
-    return [line.strip() for line in path.read_text(encoding="ascii").splitlines()
-            if line.strip() and not line.strip().startswith("#")]
-
-
-def write_key_file(path, lines, header="", exclusive=False) -> bool:
-    """Write keys to ``path`` with mode 0600, atomically: readers see the old file or
-    the new one, never half of one. With ``exclusive`` an existing file is kept (two
-    processes starting at once end up with the same key); returns whether it wrote."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.chmod(path.parent, 0o700)
-    except OSError:  # a directory we do not own (e.g. mounted): its mode is the operator's
-        pass
-    fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(header + "".join(line + "\n" for line in lines))
-            handle.flush()
-            os.fsync(handle.fileno())
-        if exclusive:
-            try:
-                os.link(temp, path)
-            except FileExistsError:
-                return False
-            return True
-        os.replace(temp, path)
-        temp = None
-        return True
-    finally:
-        if temp is not None and os.path.exists(temp):
-            os.unlink(temp)
+# Key files are written owner-only (0600, in a 0700 directory) and atomically.
+write_key_file = write_private_file
 
 
 _cache_lock = threading.Lock()
@@ -113,7 +81,7 @@ def _file_keys(path, create) -> tuple:
     if cached is not None and cached[0] == signature:
         return cached[1]
     with _cache_lock:
-        keys = tuple(_read_lines(path))
+        keys = tuple(read_lines(path))
         if not keys:
             raise ImproperlyConfigured(f"the key file {path} holds no key")
         if stat.st_mode & 0o077:

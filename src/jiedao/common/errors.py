@@ -47,6 +47,8 @@ class ValidationFailed(DomainError):
         if field is not None:
             self.errors.append({"field": field, "message": str(message)})
         super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in self.errors))
+        # Like the other errors, one message a page can show: the fields' messages.
+        self.message = "；".join(e["message"] for e in self.errors)
 
 
 class FieldErrors:

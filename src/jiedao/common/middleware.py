@@ -1,11 +1,18 @@
-"""Input that no field may hold: the NUL character.
+"""Request and response rules every page and API operation shares.
 
-PostgreSQL cannot store a NUL (U+0000) in text, and no form field or JSON value of ours
-needs one; such input is refused up front with a clear message (422 for the API, 400 for
-pages), instead of failing deep in a write. Uploaded files are not looked at."""
+``RejectNulMiddleware`` — input that no field may hold: the NUL character. PostgreSQL cannot
+store a NUL (U+0000) in text, and no form field or JSON value of ours needs one; such input is
+refused up front with a clear message (422 for the API, 400 for pages), instead of failing deep
+in a write. Uploaded files are not looked at.
+
+``NoStoreMiddleware`` — answers that may hold personal data are never kept by a browser or a
+proxy: everything answered to a signed-in user (session or API token), every API answer, and
+the answer to every form post (the tracking form shows a case to whoever knows its number and
+phone) carry ``Cache-Control: no-store, private``, unless the view chose its own caching."""
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 API_PREFIXES = ("/api/", "/open311/")
@@ -40,3 +47,18 @@ class RejectNulMiddleware:
                                     json_dumps_params={"ensure_ascii": False})
             return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.has_header("Cache-Control"):
+            return response
+        user = getattr(request, "user", None)
+        if (request.method not in ("GET", "HEAD") or request.path.startswith(API_PREFIXES)
+                or "HTTP_AUTHORIZATION" in request.META or (user is not None and user.is_authenticated)):
+            patch_cache_control(response, no_store=True, private=True)
+        return response

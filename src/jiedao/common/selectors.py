@@ -162,7 +162,17 @@ PURPOSE_LABELS = {
     "admin": _lazy("管理后台"),
     "grid page": _lazy("网格页面"),
     "assistance list": _lazy("帮扶清单"),
+    "person page": _lazy("人员档案页面"),
+    "conflicts": _lazy("数据冲突页面"),
 }
+
+
+def purpose_label(purpose):
+    """Where or why, in words: a look-up by a complete number ("lookup:2") says how many it found."""
+    kind, _sep, count = purpose.partition(":")
+    if kind == "lookup" and count.isdigit():
+        return _("按完整号码精确查找（找到%(n)s条）") % {"n": count}
+    return str(PURPOSE_LABELS.get(purpose, purpose))
 
 
 def describe(rows):
@@ -186,7 +196,7 @@ def describe(rows):
             models_by_label[row.object_type] = model
         row.type_label = str(model._meta.verbose_name) if model else row.object_type
         row.case_number = numbers.get(row.object_id) if row.object_type == "cases.case" else None
-        row.purpose_label = str(PURPOSE_LABELS.get(row.purpose, row.purpose))
+        row.purpose_label = purpose_label(row.purpose)
         row.field_labels = [_field_label(model, name) for name in row.fields.split(",") if name]
     return rows
 

@@ -4,6 +4,8 @@ import datetime as dt
 
 from ninja import Router, Schema
 
+from jiedao.common.throttle import Limit, api_limits
+
 from . import selectors
 
 router = Router(tags=["duties"])
@@ -74,14 +76,14 @@ def version_out(v):
     }
 
 
-@router.get("/duties", response=list[DutyOut], auth=None)
+@router.get("/duties", response=list[DutyOut], auth=None, throttle=api_limits(Limit("SEARCH_RATE")))
 def list_duties(request, q: str = "", category: str = "", unit: str = ""):
     """Items in force, best match first when ``q`` (a problem in the resident's words) is given."""
     versions = selectors.search(q=q, category=category or None, unit=unit or None)
     return [{"code": v.item.code, "current": version_out(v)} for v in versions]
 
 
-@router.get("/duties/{code}", response=DutyDetailOut, auth=None)
+@router.get("/duties/{code}", response=DutyDetailOut, auth=None, throttle=api_limits(Limit("PUBLIC_PAGE_RATE")))
 def get_duty(request, code: str):
     item, versions = selectors.item_with_versions(code)
     return {"code": item.code, "current": version_out(item.current), "versions": [version_out(v) for v in versions]}

@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiedao.cases.models import Category
-from jiedao.common.errors import FieldErrors, NotAllowed, NotFound
+from jiedao.common.errors import FieldErrors, NotFound
+from jiedao.org import permissions
 from jiedao.org.models import Unit
 
 from .models import DutyItem, DutyStatus, DutyVersion, Level, ListType, PowerType
@@ -24,8 +25,7 @@ FIELDS = (
 
 
 def _require_admin(user):
-    if user is None or not user.is_authenticated or not user.has_role("admin"):
-        raise NotAllowed(_("只有系统管理员可以修改权责清单。"))
+    permissions.require(user, "duties.edit", _("只有系统管理员可以修改权责清单。"))
 
 
 def _choice(errors, field, value, choices, label):

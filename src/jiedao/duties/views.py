@@ -10,8 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from jiedao.cases.models import Category
+from jiedao.common import params
 from jiedao.common.errors import NotFound, ValidationFailed
+from jiedao.common.throttle import Limit, limited
 from jiedao.org.models import Unit
+from jiedao.org.permissions import permission
 from jiedao.web.access import role_required
 from jiedao.web.charts import count_bars
 
@@ -23,6 +26,7 @@ REDUCTION_TARGET = 0.3
 ENFORCEMENT_TARGET = 0.5
 
 
+@limited(Limit("SEARCH_RATE"))
 def public_list(request):
     q = request.GET.get("q", "").strip()
     category = request.GET.get("category", "").strip()
@@ -42,6 +46,7 @@ def public_list(request):
     return render(request, "duties/public_list.html", context)
 
 
+@limited(Limit("PUBLIC_PAGE_RATE"))
 def detail(request, code):
     try:
         item, versions = selectors.item_with_versions(code)
@@ -56,8 +61,8 @@ def detail(request, code):
 
 def _date(value, default):
     try:
-        return dt.date.fromisoformat(value) if value else default
-    except ValueError:
+        return params.parse_date(value, "date") if value else default
+    except ValidationFailed:
         return default
 
 
@@ -65,6 +70,7 @@ def _percent(share):
     return None if share is None else round(share * 100, 1)
 
 
+@limited(Limit("PUBLIC_PAGE_RATE"))
 def stats(request):
     today = timezone.localdate()
     # By default: the list as first published against the list today (the documents' 126 → 80).
@@ -89,6 +95,7 @@ def stats(request):
     return render(request, "duties/stats.html", context)
 
 
+@limited(Limit("DOWNLOAD_RATE"))
 def export(request):
     versions = sorted(selectors.in_force_now(), key=lambda v: v.item.code)
     response = HttpResponse(
@@ -116,6 +123,7 @@ def _error_rows(errors):
 
 @role_required("admin")
 @require_http_methods(["GET", "POST"])
+@permission("duties.edit")
 def import_list(request):
     context = {"errors": [], "row_errors": [], "general_errors": [], "counts": None, "reason": "",
                "approval_doc": "", "filename": "",

@@ -7,7 +7,9 @@ import datetime as dt
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
+from jiedao.common import params
 from jiedao.org.api import ErrorsOut
+from jiedao.org.permissions import permission
 
 from . import selectors, services
 from .models import Level
@@ -39,6 +41,7 @@ class BatchOut(Schema):
 
 @router.post("/sensors/readings", auth=None, response={200: BatchOut, **ERRORS},
              summary="Post a batch of device readings")
+@permission("public.readings")
 def post_readings(request, payload: BatchIn):
     """Each reading names its device and carries that device's token. Unknown device, bad
     token, a time more than 5 minutes ahead or more than 7 days old, or a value that is not
@@ -115,6 +118,7 @@ def list_emergencies(request, open_only: bool = False):
 
 
 @router.post("/emergencies", response={201: EmergencyOut, **ERRORS}, summary="Report an emergency")
+@permission("emergency.report")
 def create_emergency(request, payload: EmergencyIn):
     emergency = services.report_emergency(
         request.user, title=payload.title, kind=payload.kind, level=payload.level, description=payload.description,
@@ -135,6 +139,7 @@ class EmergencyActionIn(Schema):
 
 @router.post("/emergencies/{number}/{action}", response={200: EmergencyOut, **ERRORS},
              summary="Move an emergency along its timeline")
+@permission("emergency.step.{action}")
 def act(request, number: str, action: str, payload: EmergencyActionIn):
     """``dispatch``, ``arrive``, ``engage`` (with ``units``), ``recover``, ``close``, ``cancel``.
     409 when the emergency's state does not allow the action."""
@@ -153,6 +158,7 @@ class CheckOut(Schema):
 
 
 @router.post("/emergency/checks/{check_id}", response={200: CheckOut, **ERRORS}, summary="Record a care check")
+@permission("emergency.check")
 def check(request, check_id: int, payload: CheckIn):
     c = services.record_check(request.user, check_id, payload.result, payload.note)
     return {"id": c.pk, "result": c.result}
@@ -188,6 +194,7 @@ class DecideIn(Schema):
 
 @router.post("/emergency/alerts/{alert_id}/decide", response={200: AlertOut, **ERRORS},
              summary="Confirm or dismiss an alert")
+@permission("emergency.alert")
 def decide(request, alert_id: int, payload: DecideIn):
     return _alert_out(services.decide_alert(request.user, alert_id, payload.confirm, payload.note))
 
@@ -208,6 +215,7 @@ class MovementOut(Schema):
 
 @router.post("/emergency/stocks/{stock_id}/movements", response={201: MovementOut, **ERRORS},
              summary="Stock in, out or written off")
+@permission("emergency.stock")
 def move(request, stock_id: int, payload: MovementIn):
     m = services.move_stock(request.user, stock_id, payload.kind, payload.quantity, payload.note,
                             payload.emergency)
@@ -217,7 +225,7 @@ def move(request, stock_id: int, payload: MovementIn):
 @router.get("/emergency/measures", response={200: dict, **ERRORS}, summary="Emergency measures")
 def measures(request, year: int | None = None):
     selectors.require_read(request.user)
-    year = year or timezone.localdate().year
+    year = params.check_year(year, "year") if year is not None else timezone.localdate().year
     return {"alert_accuracy": selectors.alert_accuracy(), "drill_coverage": selectors.drill_coverage(year),
             "training_pass_rate": selectors.training_pass_rate(year),
             "disposal": selectors.disposal_summary(request.user), "warnings": selectors.warning_counts()}

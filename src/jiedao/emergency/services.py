@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from jiedao.org import permissions
 from jiedao.org.models import Grid, Unit
 
 from . import states
@@ -22,8 +23,9 @@ from .models import (
 )
 
 COMMAND_ROLES = states.COMMAND
-ALERT_ROLES = ("operator", "dispatcher", "leader", "admin")
-SUPPLY_ROLES = ("admin", "leader", "dispatcher", "handler")
+# For the pages' buttons; the rows themselves are in the permission table.
+ALERT_ROLES = tuple(sorted(permissions.roles_of("emergency.alert")))
+SUPPLY_ROLES = tuple(sorted(permissions.roles_of("emergency.stock")))
 MAX_BATCH = 5000
 FUTURE_SLACK = dt.timedelta(minutes=5)
 MAX_AGE = dt.timedelta(days=7)
@@ -38,9 +40,9 @@ def _now(at=None):
     return at or timezone.now()
 
 
-def _require(user, roles, message=None):
-    if user is None or not user.is_authenticated or not user.has_role(*roles):
-        raise NotAllowed(message)
+def _require(user, action, message=None):
+    """The permission table's row for ``action`` (org/permissions.py), with this app's message."""
+    permissions.require(user, action, message)
 
 
 def _notify(unit=None, user=None, kind="emergency", message=""):
@@ -77,7 +79,7 @@ def report_emergency(user, *, title, kind, level=Level.IV, description="", addre
     """Open an emergency (监测预警). Locates its grid, lists the special-care residents of
     the grid to check on, and raises a red warning for a level I or II event."""
     if not _system:
-        _require(user, COMMAND_ROLES + ("operator",), _("只有指挥中心、派单员和话务员可以报告突发事件。"))
+        _require(user, "emergency.report", _("只有指挥中心、派单员和话务员可以报告突发事件。"))
     errors = FieldErrors()
     title = (title or "").strip()
     if not title:
@@ -155,7 +157,7 @@ def transition(user, number, action, note="", unit_codes=(), at=None):
     t = states.TRANSITIONS.get(action)
     if t is None:
         raise ValidationFailed("action", _("未知操作“%(action)s”。") % {"action": action})
-    _require(user, t.roles)
+    _require(user, f"emergency.step.{action}")
     emergency = _locked(number)
     if emergency.status not in t.sources:
         raise InvalidTransition(_("突发事件当前为“%(status)s”，不能“%(action)s”。") % {
@@ -188,7 +190,7 @@ def transition(user, number, action, note="", unit_codes=(), at=None):
 
 @transaction.atomic
 def add_note(user, number, note, at=None):
-    _require(user, states.FIELD)
+    _require(user, "emergency.note")
     emergency = _locked(number)
     if emergency.status not in (Status.REPORTED, Status.DISPATCHED, Status.ARRIVED, Status.ENGAGED,
                                 Status.RECOVERED):
@@ -210,6 +212,7 @@ def may_check(user, check):
 @transaction.atomic
 def record_check(user, check_id, result, note="", at=None):
     """A grid worker ticks off a special-care resident: safe, needs help, unreachable."""
+    _require(user, "emergency.check", _("只有本网格的网格员或指挥中心可以核查。"))
     check = CareCheck.objects.select_for_update(of=("self",)).select_related("emergency", "person").filter(pk=check_id).first()
     if check is None:
         raise NotFound()
@@ -231,7 +234,7 @@ def record_check(user, check_id, result, note="", at=None):
 def emergency_from_case(user, case_number, kind, level=Level.IV, at=None):
     from jiedao.cases.models import Case
 
-    _require(user, COMMAND_ROLES)
+    _require(user, "emergency.from_case")
     case = Case.objects.filter(number=case_number).first()
     if case is None:
         raise NotFound(_("工单 %(number)s 不存在。") % {"number": case_number})
@@ -260,15 +263,18 @@ def _apply(stock, kind, quantity, user, note, emergency, at):
                                    emergency=emergency, by=user, at=_now(at))
 
 
+MAX_QUANTITY = 1_000_000  # one movement of the ledger; a database column holds far less than any int
+
+
 def _check_quantity(quantity):
-    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
-        raise ValidationFailed("quantity", _("数量应为正整数。"))
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 < quantity <= MAX_QUANTITY:
+        raise ValidationFailed("quantity", _("数量应为 1 到 %(max)d 之间的整数。") % {"max": MAX_QUANTITY})
 
 
 @transaction.atomic
 def move_stock(user, stock_id, kind, quantity, note="", emergency_number="", at=None):
     """入库, 出库 or 过期报废 on the ledger. The stock never goes below zero."""
-    _require(user, SUPPLY_ROLES, _("只有应急物资管理人员可以出入库。"))
+    _require(user, "emergency.stock", _("只有应急物资管理人员可以出入库。"))
     if kind not in (Movement.Kind.IN, Movement.Kind.OUT, Movement.Kind.EXPIRY):
         raise ValidationFailed("kind", _("出入库类型无效。"))
     _check_quantity(quantity)
@@ -288,7 +294,7 @@ def move_stock(user, stock_id, kind, quantity, note="", emergency_number="", at=
 @transaction.atomic
 def transfer_stock(user, stock_id, to_depot_id, quantity, note="", at=None):
     """调拨: out of one depot and into another, both on the ledger."""
-    _require(user, SUPPLY_ROLES, _("只有应急物资管理人员可以调拨。"))
+    _require(user, "emergency.stock", _("只有应急物资管理人员可以调拨。"))
     _check_quantity(quantity)
     source = _stock_locked(stock_id)
     depot = Depot.objects.filter(pk=to_depot_id).first()
@@ -304,7 +310,7 @@ def transfer_stock(user, stock_id, to_depot_id, quantity, note="", at=None):
 @transaction.atomic
 def call_off(user, number, agreement_id, goods, at=None):
     """Call on a supply agreement during an emergency (协议调用); recorded on the timeline."""
-    _require(user, COMMAND_ROLES)
+    _require(user, "emergency.call_off")
     emergency = _locked(number)
     if emergency.status in (Status.CLOSED, Status.CANCELLED):
         raise InvalidTransition(_("事件已结束，不能再调用协议物资。"))
@@ -323,7 +329,7 @@ def call_off(user, number, agreement_id, goods, at=None):
 
 @transaction.atomic
 def mark_delivered(user, call_id, at=None):
-    _require(user, COMMAND_ROLES + ("handler",))
+    _require(user, "emergency.delivered")
     call = CallOff.objects.select_for_update().filter(pk=call_id).first()
     if call is None:
         raise NotFound()
@@ -340,7 +346,7 @@ def mark_delivered(user, call_id, at=None):
 
 @transaction.atomic
 def plan_drill(user, *, title, kind, community_id, planned_on):
-    _require(user, COMMAND_ROLES)
+    _require(user, "emergency.drill")
     if not (title or "").strip():
         raise ValidationFailed("title", _("请填写演练名称。"))
     if kind not in Kind.values:
@@ -351,7 +357,7 @@ def plan_drill(user, *, title, kind, community_id, planned_on):
 
 @transaction.atomic
 def complete_drill(user, drill_id, *, held_on, participants, findings=""):
-    _require(user, COMMAND_ROLES)
+    _require(user, "emergency.drill")
     drill = Drill.objects.select_for_update().filter(pk=drill_id).first()
     if drill is None:
         raise NotFound()
@@ -367,7 +373,7 @@ def complete_drill(user, drill_id, *, held_on, participants, findings=""):
 
 @transaction.atomic
 def record_training(user, trainee, year, passed):
-    _require(user, ("admin", "leader"))
+    _require(user, "emergency.training")
     record, _created = Training.objects.update_or_create(user=trainee, year=year, defaults={"passed": passed})
     return record
 
@@ -379,7 +385,7 @@ def register_device(user, *, code, name, kind, lat=None, lng=None, address="", o
                     _system=False):
     """Register a device. Returns ``(device, token)``: the token is shown once, only its hash is kept."""
     if not _system:
-        _require(user, ("admin",))
+        _require(user, "emergency.device")
     errors = FieldErrors()
     if not code or Device.objects.filter(code=code).exists():
         errors.add("code", _("设备编号为空或已存在。"))
@@ -652,7 +658,7 @@ def check_complaint_surge(now=None):
 def decide_alert(user, alert_id, confirm, note="", at=None):
     """An operator confirms or dismisses an open alert. A confirmed alert becomes what its
     rule says: a case (routed as usual) or an emergency."""
-    _require(user, ALERT_ROLES, _("只有值班人员可以确认或排除预警。"))
+    _require(user, "emergency.alert", _("只有值班人员可以确认或排除预警。"))
     alert = Alert.objects.select_for_update(of=("self",)).select_related("device", "rule").filter(pk=alert_id).first()
     if alert is None:
         raise NotFound(_("预警不存在。"))

@@ -13,14 +13,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from jiedao.common import params
 from jiedao.common.errors import DomainError, NotFound, ValidationFailed
 from jiedao.org.models import Unit
+from jiedao.org.permissions import permission
 from jiedao.web.access import role_required
 
 from . import selectors, services, states
 from .models import Agreement, CareCheck, Depot, Kind, Level, Movement
 
 READ = selectors.READ_ROLES
+# A POST to the emergency's page takes one step of its lifecycle.
+STEP_ACTIONS = tuple(f"emergency.step.{action}" for action in states.TRANSITIONS)
 LIVE_SECONDS = 10
 
 
@@ -46,13 +50,11 @@ def _float(value):
 
 
 def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return params.whole_number(value)
 
 
 @role_required(*READ)
+@permission("emergency.report")
 def board(request):
     user = request.user
     if request.method == "POST":
@@ -125,6 +127,7 @@ def live(request, number):
 
 @require_POST
 @role_required(*READ)
+@permission(*STEP_ACTIONS)
 def act(request, number):
     units = [code for code in request.POST.getlist("unit") if code]
     try:
@@ -137,6 +140,7 @@ def act(request, number):
 
 @require_POST
 @role_required(*READ)
+@permission("emergency.note")
 def note(request, number):
     try:
         services.add_note(request.user, number, request.POST.get("note", ""))
@@ -147,6 +151,7 @@ def note(request, number):
 
 @require_POST
 @role_required(*READ)
+@permission("emergency.call_off")
 def calloff(request, number):
     try:
         services.call_off(request.user, number, _int(request.POST.get("agreement")), request.POST.get("goods", ""))
@@ -158,6 +163,7 @@ def calloff(request, number):
 
 @require_POST
 @role_required(*READ)
+@permission("emergency.delivered")
 def delivered(request, call_id):
     try:
         call = services.mark_delivered(request.user, call_id)
@@ -178,6 +184,7 @@ def checks(request, number):
 
 @require_POST
 @role_required(*READ)
+@permission("emergency.check")
 def record_check(request, check_id):
     try:
         check = services.record_check(request.user, check_id, request.POST.get("result", ""),
@@ -193,6 +200,7 @@ def record_check(request, check_id):
 
 @require_POST
 @role_required(*READ)
+@permission("emergency.alert")
 def decide(request, alert_id):
     try:
         alert = services.decide_alert(request.user, alert_id, request.POST.get("confirm") == "1",
@@ -211,6 +219,7 @@ def decide(request, alert_id):
 
 
 @role_required(*READ)
+@permission("emergency.stock")
 def supplies(request):
     user = request.user
     if request.method == "POST":
@@ -240,7 +249,12 @@ def supplies(request):
 
 @role_required(*READ)
 def drills(request):
-    year = _int(request.GET.get("year")) or timezone.localdate().year
+    year = timezone.localdate().year
+    if request.GET.get("year"):
+        try:
+            year = params.parse_year(request.GET["year"])
+        except ValidationFailed as exc:
+            _error(request, exc)
     return render(request, "emergency/drills.html", {
         "tabs": _tabs("drills"), "year": year, "drills": selectors.drills(request.user, year),
         "coverage": selectors.drill_coverage(year), "training": selectors.training_pass_rate(year),

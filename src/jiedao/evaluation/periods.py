@@ -1,6 +1,7 @@
 """Periods (week, month, quarter, year) in Beijing time, half-open [start, end).
 
-Keys: ``2026-W44`` (ISO week), ``2026-10``, ``2026-Q4``, ``2026``."""
+Keys: ``2026-W44`` (ISO week), ``2026-10``, ``2026-Q4``, ``2026``, in the supported years
+(``jiedao.common.params``: 2000–2100)."""
 
 import datetime as dt
 import re
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiedao.common import params
 from jiedao.common.errors import ValidationFailed
 from jiedao.workcal.calendar import SHANGHAI
 
@@ -56,24 +58,32 @@ def of(kind, moment=None):
     day = moment.date()
     if kind == "week":
         year, week, _weekday = day.isocalendar()
-        return parse(f"{year}-W{week:02d}")
+        return _parse(f"{year}-W{week:02d}")
     if kind == "month":
-        return parse(f"{day.year}-{day.month:02d}")
+        return _parse(f"{day.year}-{day.month:02d}")
     if kind == "quarter":
-        return parse(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
+        return _parse(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
     if kind == "year":
-        return parse(f"{day.year}")
+        return _parse(f"{day.year}")
     raise ValidationFailed("period", _("周期应为 week、month、quarter 或 year。"))
 
 
 def parse(key, kind=None):
-    """A period from its key; ``kind`` (if given) must match the key's form."""
+    """A period from its key, in the supported years; ``kind`` (if given) must match the key's form."""
+    return _parse(key, kind, bounded=True)
+
+
+def _parse(key, kind=None, bounded=False):
+    """A period from its key. Periods the platform computes itself (the one before or after a
+    period, the one of a moment) may lie just outside the supported years; keys people send may not."""
     key = (key or "").strip()
     for name, pattern in _PATTERNS.items():
         match = pattern.match(key)
         if not match or (kind and kind != name):
             continue
         year = int(match.group(1))
+        if bounded:
+            params.check_year(year, "period")
         try:
             if name == "week":
                 start = dt.date.fromisocalendar(year, int(match.group(2)), 1)
@@ -88,8 +98,10 @@ def parse(key, kind=None):
                 end = dt.date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1)
             else:
                 start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
-        except ValueError:
+        except (ValueError, OverflowError):
             break
+        suffix = {"week": "-W%02d", "month": "-%02d", "quarter": "-Q%d"}.get(name, "")
+        key = f"{year:04d}" + (suffix % int(match.group(2)) if suffix else "")  # digits typed full-width too
         return Period(name, key, _at(start), _at(end))
     raise ValidationFailed("period", _("周期“%(key)s”无效：应为 2026-W44、2026-10、2026-Q4 或 2026 这样的写法。")
                            % {"key": key})
@@ -110,5 +122,5 @@ def months_in(period):
     keys, day = [], period.start
     while day < period.end:
         keys.append(f"{day:%Y-%m}")
-        day = parse(keys[-1]).end
+        day = _parse(keys[-1]).end
     return keys

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from jiedao.common import params
 from jiedao.common.errors import NotAllowed, NotFound, ValidationFailed
 from jiedao.workcal.calendar import SHANGHAI, start_of_day
 
@@ -514,19 +515,15 @@ def records(user, *, status=None, overdue=False, community=None, category=None, 
         qs = qs.filter(Q(category=node) | Q(category__parent=node) | Q(category__parent__parent=node))
     for name, value, lookup in (("since", since, "created_at__gte"), ("until", until, "created_at__lt")):
         if value:
-            try:
-                day = dt.date.fromisoformat(value)
-            except ValueError:
-                raise ValidationFailed(name, _("日期格式应为 YYYY-MM-DD。")) from None
+            day = params.parse_date(value, name)
             if name == "until":
                 day += dt.timedelta(days=1)
             qs = qs.filter(**{lookup: start_of_day(day)})
     qs = qs.order_by("-created_at", "-id")
     if cursor:
-        try:
-            last_id = int(cursor)
-        except ValueError:
-            raise ValidationFailed("cursor", _("翻页参数无效。")) from None
+        last_id = params.row_id(cursor)
+        if last_id is None:
+            raise ValidationFailed("cursor", _("翻页参数无效。"))
         last = Case.objects.filter(pk=last_id).values_list("created_at", flat=True).first()
         if last is not None:
             qs = qs.filter(Q(created_at__lt=last) | Q(created_at=last, id__lt=last_id))

@@ -12,6 +12,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from jiedao.common.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from jiedao.org import permissions
 from jiedao.geo import services as geo_services
 from jiedao.geo.models import HEAT_DAYS
 from jiedao.workcal.calendar import SHANGHAI, add_workdays
@@ -23,7 +24,6 @@ from .scoring import MIN_WEIGHT_SHARE, resident_share, settings_of
 
 logger = logging.getLogger("jiedao.worker")
 
-EVALUATORS = ("evaluator", "leader", "admin")
 
 
 def _config(name, default):
@@ -327,8 +327,9 @@ def issue_rectification(actor, *, unit, title, requirement, warning=None, workda
     from jiedao.cases.models import Notification
 
     now = now or timezone.now()
-    if actor is not None and not actor.has_role(*EVALUATORS):
-        raise NotAllowed(_("只有考核评估员、街道领导或管理员可以下达整改指令。"))
+    if actor is not None:
+        permissions.require(actor, "evaluation.rectification.issue",
+                            _("只有考核评估员、街道领导或管理员可以下达整改指令。"))
     if actor is not None and actor.street_ids is not None and unit.street_id not in actor.street_ids:
         raise NotAllowed(_("只能向本街道的承办单位下达整改指令。"))
     title = (title or "").strip()
@@ -353,6 +354,10 @@ def issue_rectification(actor, *, unit, title, requirement, warning=None, workda
 def act_on_rectification(actor, number, action, *, evidence="", note="", now=None):
     """Apply one step of the task's lifecycle (see ``states.TRANSITIONS``) and log it."""
     now = now or timezone.now()
+    who = {act: step[1] for (_state, act), step in states.TRANSITIONS.items()}.get(action)
+    if who is not None:
+        permissions.require(actor, "evaluation.rectification.work" if who == states.UNIT
+                            else "evaluation.rectification.review")
     task = (Rectification.objects.select_for_update(of=("self",)).select_related("unit")
             .filter(number=number).first())
     if task is None:
@@ -388,8 +393,7 @@ def act_on_rectification(actor, number, action, *, evidence="", note="", now=Non
 @transaction.atomic
 def enter_evidence_score(actor, *, scope_kind, scope_code, month, score, evidence, indicator="innovation_index",
                          now=None):
-    if not actor.has_role("evaluator", "admin"):
-        raise NotAllowed(_("只有考核评估员可以录入评分。"))
+    permissions.require(actor, "evaluation.score", _("只有考核评估员可以录入评分。"))
     from jiedao.org.models import Community, Grid, Unit
 
     models_by_kind = {"community": Community, "grid": Grid, "unit": Unit}
@@ -434,8 +438,7 @@ def check_scheme_items(items):
 def define_scheme(actor, *, code, name, items, normalisation="target", excellent_from=90, pass_from=60,
                   description=""):
     """Create or replace a scheme. ``items``: [(indicator code, weight, perspective)]."""
-    if not actor.has_role("admin", "evaluator"):
-        raise NotAllowed(_("只有管理员或考核评估员可以定义考核方案。"))
+    permissions.require(actor, "evaluation.scheme", _("只有管理员或考核评估员可以定义考核方案。"))
     check_scheme_items([(c, w) for c, w, _p in items])
     if not pass_from < excellent_from:
         raise ValidationFailed("excellent_from", _("优秀分数线应高于合格分数线。"))

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from jiedao.common.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from jiedao.org.selectors import in_streets
+from jiedao.org.permissions import permission
 from jiedao.web.access import role_required
 
 from . import periods, report, selectors, services
@@ -129,6 +130,7 @@ def street_ranking(request):
 
 
 @role_required(*VIEW_ROLES, "handler")
+@permission("evaluation.rectification.issue")
 def warnings(request):
     user = request.user
     viewer = selectors.may_view(user)
@@ -159,6 +161,7 @@ def warnings(request):
 
 
 @role_required(*VIEW_ROLES, "handler")
+@permission("evaluation.rectification.work", "evaluation.rectification.review")
 def rectification(request, number):
     user = request.user
     try:
@@ -187,6 +190,7 @@ def rectification(request, number):
 
 
 @role_required(*VIEW_ROLES)
+@permission("evaluation.score")
 def evidence(request):
     user = request.user
     month = request.GET.get("month") or periods.of("month").key

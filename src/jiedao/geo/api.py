@@ -7,6 +7,7 @@ the special-care layer answers 403 to anybody outside its roles."""
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
+from jiedao.common import params
 from jiedao.common.errors import NotAllowed, NotFound, ValidationFailed
 from jiedao.org.api import ErrorsOut
 
@@ -111,8 +112,7 @@ def grid_measures(request, month: str = "", community: str = ""):
     or for one community. Definitions: docs/geo.md."""
     if not selectors.may_see_map(request.user):
         raise NotAllowed(_("只有街道工作人员可以查看网格指标。"))
-    month = month.strip() or measures.current_month()
-    measures.month_bounds(month)
+    month = f"{params.parse_month(month):%Y-%m}" if month.strip() else measures.current_month()
     result = measures.grid_measures(month, community.strip() or None).as_dict()
     result["communities"] = ([] if community.strip() else
                              [row.as_dict() for row in measures.grid_measures_by_community(month)])

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from jiedao.cases.models import OPEN_STATUSES, Channel, Status
 from jiedao.cases.selectors import visible_cases
 from jiedao.common.errors import NotAllowed, NotFound
-from jiedao.common.masking import mask_phone
+from jiedao.common.masking import mask_personal_text, mask_phone
 from jiedao.org.models import Community, Grid, Street
 from jiedao.org.selectors import in_streets, street_records
 from jiedao.workcal.calendar import SHANGHAI, start_of_day
@@ -113,7 +113,7 @@ def case_layer(user):
             "urgency": case.urgency, "urgency_label": str(case.get_urgency_display()),
             "colour": URGENCY_COLOURS.get(case.urgency, URGENCY_COLOURS["green"]),
             "category": case.category.name if case.category_id else "",
-            "summary": case.description[:40],
+            "summary": mask_personal_text(case.description)[:40],
             "url": reverse("cases:case", args=[case.number]),
         }))
     return _collection(features)

@@ -8,7 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, ValidationFailed
+from jiedao.common.errors import FieldErrors, InvalidTransition, ValidationFailed
+from jiedao.org import permissions
 from jiedao.org.models import Community, District, Grid, Street
 
 from . import locate as locator
@@ -33,8 +34,8 @@ class ImportResult:
 
 def _may_import(user):
     # ``None`` is the operator at the command line (who already holds the server).
-    if user is not None and not (user.is_authenticated and user.has_role("admin")):
-        raise NotAllowed(_("只有系统管理员可以导入边界。"))
+    if user is not None:  # no user: the command line
+        permissions.require(user, "geo.import", _("只有系统管理员可以导入边界。"))
 
 
 def import_geojson(user, data, level) -> ImportResult:
@@ -103,8 +104,7 @@ def check_in(user, kind, *, lat=None, lng=None, grid_code="", note="", at=None) 
     """Record a patrol check-in: ``start`` (开始巡查), ``point`` (途中打卡) or ``end``
     (结束巡查). The position comes from the phone; without it (no signal, refused),
     the worker names the grid and says where they are in the note."""
-    if user is None or not user.is_authenticated or not user.has_role("grid"):
-        raise NotAllowed(_("只有网格员可以巡查打卡。"))
+    permissions.require(user, "geo.patrol", _("只有网格员可以巡查打卡。"))
     if kind not in PatrolCheckIn.Kind.values:
         raise ValidationFailed("kind", _("打卡类型“%(kind)s”无效。") % {"kind": kind})
     now = at or timezone.now()

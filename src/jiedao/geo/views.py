@@ -17,6 +17,7 @@ from jiedao.cases.measures import month_bounds
 from jiedao.common.audit import log_unmasked_view
 from jiedao.common.errors import DomainError, NotFound, ValidationFailed
 from jiedao.org.models import Community
+from jiedao.org.permissions import permission
 from jiedao.org.roles import STAFF_ROLES
 from jiedao.web.access import role_required
 
@@ -99,6 +100,7 @@ def my_grid(request):
 
 
 @role_required("grid")
+@permission("geo.patrol")
 def patrol(request):
     user = request.user
     form = PatrolForm(request.POST or None, user=user)

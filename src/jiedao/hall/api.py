@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from jiedao.common.errors import ValidationFailed
+from jiedao.common.throttle import Limit, api_limits
+from jiedao.org.permissions import permission
 
 from . import selectors, services
 from .models import Delivery, RatingChannel
@@ -69,12 +71,12 @@ def item_out(item, with_materials=False):
     return out
 
 
-@router.get("/hall/items", response=list[ItemOut], auth=None)
+@router.get("/hall/items", response=list[ItemOut], auth=None, throttle=api_limits(Limit("SEARCH_RATE")))
 def list_items(request, q: str = ""):
     return [item_out(i) for i in selectors.search_items(q)]
 
 
-@router.get("/hall/items/{code}", response=ItemDetailOut, auth=None)
+@router.get("/hall/items/{code}", response=ItemDetailOut, auth=None, throttle=api_limits(Limit("PUBLIC_PAGE_RATE")))
 def get_item(request, code: str):
     return item_out(selectors.item_by_code(code), with_materials=True)
 
@@ -129,6 +131,7 @@ class ApplicationOut(Schema):
 
 
 @router.post("/hall/applications", response={201: ApplicationOut})
+@permission("hall.apply", "hall.accept_at_window")
 def create_application(request, payload: ApplicationIn):
     """Window staff accept at once (前台综合受理); residents apply online and wait for acceptance."""
     user = request.auth
@@ -161,6 +164,7 @@ class HallActionIn(Schema):
 
 
 @router.post("/hall/applications/{number}/actions/{action}", response=ApplicationOut)
+@permission("hall.application.{action}")
 def act(request, number: str, action: str, payload: HallActionIn):
     """accept, refuse, supply, approve, reject, issue, rate. 409 when the state does not allow it."""
     user = request.auth
@@ -196,7 +200,8 @@ def ticket_out(ticket):
             "called_at": ticket.called_at, "waiting_before": before}
 
 
-@router.post("/hall/tickets", response={201: TicketOut}, auth=None)
+@router.post("/hall/tickets", response={201: TicketOut}, auth=None, throttle=api_limits(Limit("HALL_TICKET_RATE")))
+@permission("public.ticket")
 def take_ticket(request, payload: TicketIn):
     return Status(201, ticket_out(services.take_ticket(payload.group, priority=payload.priority)))
 
@@ -207,6 +212,7 @@ class CallIn(Schema):
 
 
 @router.post("/hall/tickets/call", response=TicketOut)
+@permission("hall.queue")
 def call_next(request, payload: CallIn):
     return ticket_out(services.call_next(request.auth, payload.window, payload.groups or None))
 
@@ -237,6 +243,7 @@ class AppointmentOut(Schema):
 
 
 @router.post("/hall/appointments", response={201: AppointmentOut})
+@permission("hall.book")
 def book(request, payload: AppointmentIn):
     """Book a half-hour slot; 409 when the slot is full."""
     a = services.book(request.auth, payload.item_code, payload.starts_at)

@@ -8,11 +8,12 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiedao.common import params
 from jiedao.common.errors import NotFound
 from jiedao.common.masking import mask_id_number, mask_name, mask_phone
 from jiedao.workcal.calendar import SHANGHAI
 
-from . import states
+from . import links, states
 from .models import (
     Application, ApplicationMaterial, Appeal, Bundle, Channel, Delivery, Level, MaterialStatus, Rating,
     Rectification, ServiceItem, Status, Ticket, TicketStatus,
@@ -24,7 +25,7 @@ TARGETS = {"one_visit": 0.95, "on_the_spot": 0.85, "online": 0.85, "satisfaction
 
 def search_items(q=""):
     qs = ServiceItem.objects.filter(active=True).select_related("unit").annotate(material_count=Count("materials"))
-    q = (q or "").strip()
+    q = params.search_text(q)
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(basic_code__icontains=q)
                        | Q(conditions__icontains=q) | Q(target_group__icontains=q))
@@ -67,11 +68,14 @@ def visible_applications(user):
 
 
 def application_for(user, number, token=None):
-    from .services import _token_matches
-
+    """The application ``number`` as ``user`` may see it, or through a valid rating link
+    ``token``; a genuine but expired link raises ``links.LinkExpired`` (410)."""
     app = Application.objects.select_related("item", "unit", "bundle", "parent", "rating").filter(
         number=number).first()
-    if app is None or not (visible_applications(user).filter(pk=app.pk).exists() or _token_matches(app, token)):
+    if app is None or not (visible_applications(user).filter(pk=app.pk).exists()
+                           or links.token_matches(app, token)):
+        if app is not None and links.token_expired(app, token):
+            raise links.LinkExpired()
         raise NotFound(_("办件不存在。"))
     return app
 
@@ -247,10 +251,11 @@ def measures(start=None, end=None):
 def free_slots(now=None, workdays=5):
     """Slots of the next working days with room left: [(start, places left)]."""
     from .models import Appointment
-    from .services import slot_capacity, slots_of
+    from .services import booking_workdays, slot_capacity, slots_of
 
     now = now or timezone.now()
     day = now.astimezone(SHANGHAI).date()
+    workdays = min(workdays, booking_workdays())  # never a slot that cannot be booked
     slots, seen = [], 0
     while seen < workdays:
         day += dt.timedelta(days=1)

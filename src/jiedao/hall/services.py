@@ -5,24 +5,24 @@ rows and writes the event in one transaction."""
 import datetime as dt
 
 from django.conf import settings
-from django.core import signing
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiedao.common import params
 from jiedao.common.crypto import blind_index
 from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
-from jiedao.workcal.calendar import SHANGHAI, workday_deadline
+from jiedao.org import permissions
+from jiedao.org.models import User
+from jiedao.workcal.calendar import SHANGHAI, add_workdays, is_workday, workday_deadline
 
-from . import states
+from . import links, states
 from .models import (
-    DONE_STATUSES, Appeal, Application, ApplicationEvent, ApplicationMaterial, Bundle, Channel, Delivery,
+    DONE_STATUSES, Appeal, Application, Appointment, ApplicationEvent, ApplicationMaterial, Bundle, Channel, Delivery,
     Group, Level, MaterialStatus, Mode, Rating, RatingChannel, Rectification, ServiceItem, Status, Ticket,
     TicketStatus,
 )
-
-RATING_SALT = "jiedao.hall.rating"
 
 
 def rectify_days():
@@ -59,17 +59,12 @@ def _get(number, lock=True):
 
 
 def rating_token(app):
-    """The link sent by SMS lets the applicant rate without signing in."""
-    return signing.dumps(app.number, salt=RATING_SALT)
+    """The link sent by SMS lets the applicant rate without signing in, until it expires (links.py)."""
+    return links.rating_token(app)
 
 
 def _token_matches(app, token):
-    if not token:
-        return False
-    try:
-        return signing.loads(token, salt=RATING_SALT) == app.number
-    except signing.BadSignature:
-        return False
+    return links.token_matches(app, token)
 
 
 def may_take(user, transition, app, token=None) -> bool:
@@ -124,11 +119,15 @@ def find_person(id_number):
 def _check_applicant(applicant, errors):
     name = (applicant.get("name") or "").strip()
     id_number = (applicant.get("id_number") or "").strip().upper()
+    phone = (applicant.get("phone") or "").strip()
     if not name:
         errors.add("name", _("请填写申请人姓名。"))
+    params.check_length(errors, "name", name, Application._meta.get_field("applicant_name"), _("申请人姓名"))
     if id_number and len(id_number) not in (15, 18):
         errors.add("id_number", _("身份证号应为18位。"))
-    return name, id_number, (applicant.get("phone") or "").strip()
+    if len(phone) > 30:
+        errors.add("phone", _("联系电话不能超过 %(max)d 个字。") % {"max": 30})
+    return name, id_number, phone
 
 
 def _material_plan(items, choices, person, pledge_signed, errors):
@@ -203,14 +202,17 @@ def _items_of(item_code, bundle_code):
 def accept_at_window(user, *, applicant, materials, item_code="", bundle_code="", pledge_signed=False,
                      assistant_name="", assisted_reason="", ticket_id=None, now=None):
     """前台综合受理: the window accepts for any item or bundle, in one visit."""
-    if not user.has_role("operator", "admin"):
-        raise NotAllowed()
+    permissions.require(user, "hall.accept_at_window")
     at = _now(now)
     item, bundle, items = _items_of(item_code, bundle_code)
     errors = FieldErrors()
     name, id_number, phone = _check_applicant(applicant, errors)
     if assistant_name and not assisted_reason:
         errors.add("assisted_reason", _("帮办代办请注明原因（如高龄、残疾）。"))
+    params.check_length(errors, "assistant_name", assistant_name, Application._meta.get_field("assistant_name"),
+                        _("帮办代办人"))
+    params.check_length(errors, "assisted_reason", assisted_reason, Application._meta.get_field("assisted_reason"),
+                        _("代办原因"))
     person = find_person(id_number)
     plan = _material_plan(items, materials, person, pledge_signed, errors)
     errors.raise_if_any()
@@ -247,8 +249,7 @@ def accept_at_window(user, *, applicant, materials, item_code="", bundle_code=""
 @transaction.atomic
 def submit_online(user, *, item_code, applicant, materials, now=None):
     """一网通办: a resident applies from the portal; the window then accepts (预审)."""
-    if not (user and user.is_authenticated):
-        raise NotAllowed(_("请先登录后网上申请。"))
+    permissions.require(user, "hall.apply")
     at = _now(now)
     item, _b, items = _items_of(item_code, "")
     errors = FieldErrors()
@@ -269,6 +270,7 @@ def submit_online(user, *, item_code, applicant, materials, now=None):
 @transaction.atomic
 def accept(user, number, now=None):
     at = _now(now)
+    permissions.require(user, "hall.application.accept")
     app = _get(number)
     _move(user, app, "accept", at)
     app.accepted_by = user
@@ -280,6 +282,7 @@ def accept(user, number, now=None):
 @transaction.atomic
 def refuse(user, number, note, now=None):
     at = _now(now)
+    permissions.require(user, "hall.application.refuse")
     app = _get(number)
     _move(user, app, "refuse", at, note)
     app.result_note = note
@@ -297,6 +300,7 @@ def _add_visit(app):
 def supply(user, number, material_id, *, at_window=True, now=None):
     """补正: a missing (容缺) material is handed in; at the window it costs a visit."""
     at = _now(now)
+    permissions.require(user, "hall.application.supply")
     app = _get(number)
     row = app.materials.filter(material_id=material_id, status=MaterialStatus.MISSING).select_related(
         "material").first()
@@ -317,6 +321,7 @@ def supply(user, number, material_id, *, at_window=True, now=None):
 @transaction.atomic
 def approve(user, number, note="", now=None):
     at = _now(now)
+    permissions.require(user, "hall.application.approve")
     app = _get(number)
     _check(user, app, "approve", note)
     missing = list(app.materials.filter(status=MaterialStatus.MISSING).values_list("material__name", flat=True))
@@ -332,6 +337,7 @@ def approve(user, number, note="", now=None):
 @transaction.atomic
 def reject(user, number, note, now=None):
     at = _now(now)
+    permissions.require(user, "hall.application.reject")
     app = _get(number)
     _move(user, app, "reject", at, note)
     app.decided_at = at
@@ -346,6 +352,7 @@ def issue(user, number, delivery=Delivery.WINDOW, now=None):
     """统一窗口出件. Collecting at the window later costs a visit; on the spot, by post
     or as an electronic licence does not."""
     at = _now(now)
+    permissions.require(user, "hall.application.issue")
     app = _get(number)
     if delivery not in Delivery.values:
         raise ValidationFailed("delivery", _("请选择出件方式。"))
@@ -380,6 +387,7 @@ def _complete_parent(app, at):
 
 @transaction.atomic
 def rate(user, number, level, *, channel=RatingChannel.DEVICE, comment="", token=None, now=None):
+    permissions.require(user, "public.rate_application" if token else "hall.application.rate")
     at = _now(now)
     app = _get(number)
     _check(user, app, "rate", token=token)
@@ -410,6 +418,7 @@ def _rectification(rect_id):
 
 @transaction.atomic
 def fix(user, rect_id, note, now=None):
+    permissions.require(user, "hall.rectify")
     at = _now(now)
     rect = _rectification(rect_id)
     if not (user.has_role("leader", "admin") or (user.has_role("handler") and user.unit_id == rect.unit_id)):
@@ -427,10 +436,9 @@ def fix(user, rect_id, note, now=None):
 
 @transaction.atomic
 def callback(user, rect_id, satisfied, note, now=None):
+    permissions.require(user, "hall.rectify_callback")
     at = _now(now)
     rect = _rectification(rect_id)
-    if not user.has_role("operator", "leader", "admin"):
-        raise NotAllowed()
     if rect.state != Rectification.State.FIXED:
         raise InvalidTransition(_("整改完成后才能回访。"))
     rect.state, rect.callback_satisfied, rect.callback_note, rect.callback_at = (
@@ -443,6 +451,7 @@ def callback(user, rect_id, satisfied, note, now=None):
 
 @transaction.atomic
 def file_appeal(user, rating_id, reason, now=None):
+    permissions.require(user, "hall.appeal")
     at = _now(now)
     rating = Rating.objects.select_related("application", "rectification").filter(pk=rating_id).first()
     if rating is None:
@@ -465,9 +474,8 @@ def file_appeal(user, rating_id, reason, now=None):
 @transaction.atomic
 def review_appeal(user, appeal_id, upheld, note, now=None):
     """An upheld appeal keeps the rating but leaves it out of the measures."""
+    permissions.require(user, "hall.appeal_review")
     at = _now(now)
-    if not user.has_role("leader", "admin"):
-        raise NotAllowed()
     appeal = Appeal.objects.select_for_update(of=("self",)).select_related("rating__application").filter(pk=appeal_id).first()
     if appeal is None:
         raise NotFound()
@@ -525,10 +533,12 @@ def take_ticket(group, *, priority=False, now=None):
 @transaction.atomic
 def call_next(user, window, groups=None, now=None):
     """叫号: priority tickets first, then the longest waiting, of the window's groups."""
-    if not user.has_role("operator", "admin"):
-        raise NotAllowed()
+    permissions.require(user, "hall.queue")
     if not (window or "").strip():
         raise ValidationFailed("window", _("请填写窗口号。"))
+    errors = FieldErrors()
+    params.check_length(errors, "window", window.strip(), Ticket._meta.get_field("window"), _("窗口号"))
+    errors.raise_if_any()
     at = _now(now)
     qs = Ticket.objects.select_for_update().filter(status=TicketStatus.WAITING,
                                                    day=at.astimezone(SHANGHAI).date())
@@ -544,8 +554,7 @@ def call_next(user, window, groups=None, now=None):
 
 @transaction.atomic
 def finish_ticket(user, ticket_id, *, missed=False, now=None):
-    if not user.has_role("operator", "admin"):
-        raise NotAllowed()
+    permissions.require(user, "hall.queue")
     ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
     if ticket is None:
         raise NotFound()
@@ -615,8 +624,7 @@ def import_catalogue(user, item_rows, material_rows):
 
     from .models import ExerciseLevel, ItemType, Material, MaterialForm, MaterialSource, OnlineDepth
 
-    if not user.has_role("admin"):
-        raise NotAllowed()
+    permissions.require(user, "hall.import")
     errors = FieldErrors()
     units = {u.code: u for u in Unit.objects.all()}
     parsed, seen = [], set()
@@ -708,19 +716,42 @@ def import_catalogue(user, item_rows, material_rows):
 
 
 # --- appointments -------------------------------------------------------------------------
+#
+# A resident books a half-hour slot of a day the hall is open, within the booking horizon
+# (today and the next HALL_BOOKING_WORKDAYS working days), at most HALL_BOOKING_MAX_OPEN
+# appointments not yet due at a time and one per item and day. The person's row is locked
+# for the check and the insert, so parallel requests are counted one after the other.
 
 SLOT_MINUTES = 30
 
 
+def _hall_setting(name, default):
+    return int(getattr(settings, "JIEDAO", {}).get(name, default))
+
+
 def slot_capacity():
     """Bookings per half-hour slot of the hall (default 4)."""
-    return int(getattr(settings, "JIEDAO", {}).get("HALL_SLOT_CAPACITY", 4))
+    return _hall_setting("HALL_SLOT_CAPACITY", 4)
+
+
+def booking_workdays():
+    """How far ahead a slot may be booked, in working days after today (default 14)."""
+    return _hall_setting("HALL_BOOKING_WORKDAYS", 14)
+
+
+def booking_max_open():
+    """Appointments one person may hold at a time that have not started yet (default 3)."""
+    return _hall_setting("HALL_BOOKING_MAX_OPEN", 3)
+
+
+def booking_window(now=None):
+    """The first and the last day on which a slot may be booked (Shanghai dates)."""
+    today = _now(now).astimezone(SHANGHAI).date()
+    return today, add_workdays(today, booking_workdays())
 
 
 def slots_of(day):
     """The half-hour slots of a working day within office hours (Shanghai time)."""
-    from jiedao.workcal.calendar import is_workday
-
     if not is_workday(day):
         return []
     result = []
@@ -733,19 +764,47 @@ def slots_of(day):
     return result
 
 
+def _bookable(starts_at, at):
+    """The slot as an aware time, or a field error naming the allowed range. A time without
+    a zone is Shanghai time. Compared before any conversion, so no year is out of range."""
+    if not isinstance(starts_at, dt.datetime):
+        raise ValidationFailed("starts_at", _("请选择预约时段。"))
+    if timezone.is_naive(starts_at):
+        starts_at = starts_at.replace(tzinfo=SHANGHAI)
+    first, last = booking_window(at)
+    last_end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, SHANGHAI)
+    if not at < starts_at < last_end:
+        raise ValidationFailed("starts_at", _(
+            "预约时段须在 %(first)s 至 %(last)s 之间、尚未开始：只能预约今天起 %(days)d 个工作日内的时段。")
+            % {"first": first.isoformat(), "last": last.isoformat(), "days": booking_workdays()})
+    local = starts_at.astimezone(SHANGHAI)
+    if local not in slots_of(local.date()):
+        raise ValidationFailed("starts_at", _(
+            "预约时段须是便民服务中心开放日的办公时间内、整点或半点开始的半小时时段。"))
+    return starts_at
+
+
 @transaction.atomic
 def book(user, item_code, starts_at, now=None):
-    from .models import Appointment
-
-    if not (user and user.is_authenticated):
-        raise NotAllowed(_("请先登录后预约。"))
+    permissions.require(user, "hall.book")
     at = _now(now)
     item, _b, _items = _items_of(item_code, "")
     if not item.appointment_allowed:
         raise ValidationFailed("item", _("该事项不支持预约。"))
-    local = starts_at.astimezone(SHANGHAI)
-    if starts_at <= at or local not in slots_of(local.date()):
-        raise ValidationFailed("starts_at", _("请选择工作日办公时间内、尚未开始的时段。"))
+    starts_at = _bookable(starts_at, at)
+    # The person's bookings are counted and written one request at a time (on SQLite the
+    # transaction holds the write lock from its start anyway).
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+    mine = Appointment.objects.filter(user=user, state=Appointment.State.BOOKED, starts_at__gt=at)
+    if mine.count() >= booking_max_open():
+        raise InvalidTransition(_(
+            "您已有 %(n)d 个尚未到时的预约，最多同时保留 %(n)d 个：请先办理或取消其中一个再预约。")
+            % {"n": booking_max_open()})
+    day = starts_at.astimezone(SHANGHAI).date()
+    day_start = dt.datetime.combine(day, dt.time.min, SHANGHAI)
+    if mine.filter(item=item, starts_at__gte=day_start, starts_at__lt=day_start + dt.timedelta(days=1)).exists():
+        raise InvalidTransition(_("您已预约 %(day)s 办理“%(item)s”，同一事项每天只能预约一次。")
+                                % {"day": day.isoformat(), "item": item.name})
     taken = Appointment.objects.select_for_update().filter(starts_at=starts_at, state=Appointment.State.BOOKED)
     if taken.count() >= slot_capacity():
         raise InvalidTransition(_("该时段已约满，请选择其他时段。"))
@@ -756,8 +815,7 @@ def book(user, item_code, starts_at, now=None):
 
 @transaction.atomic
 def cancel_appointment(user, appointment_id, now=None):
-    from .models import Appointment
-
+    permissions.require(user, "hall.cancel_booking")
     appointment = Appointment.objects.select_for_update().filter(pk=appointment_id, user=user).first()
     if appointment is None:
         raise NotFound()

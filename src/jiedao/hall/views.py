@@ -13,14 +13,21 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiedao.common import params
 from jiedao.common.errors import DomainError, NotFound, ValidationFailed
+from jiedao.common.throttle import Limit, check, limited
 from jiedao.org.models import Street
+from jiedao.org import permissions
+from jiedao.org.permissions import permission
 from jiedao.web.access import role_required
 
-from . import excel, notice, selectors, services
+from . import excel, links, notice, selectors, services, states
 from .models import Delivery, Group, Level, MaterialStatus, RatingChannel
 
 WINDOW_ROLES = ("operator", "admin")
+# What a POST to an application's page may do: a step of its lifecycle, or rating by the SMS link.
+APPLICATION_ACTIONS = tuple(f"hall.application.{action}" for action in states.TRANSITIONS) + (
+    "public.rate_application",)
 
 
 def _error_text(exc):
@@ -29,27 +36,39 @@ def _error_text(exc):
     return getattr(exc, "message", str(exc))
 
 
+@limited(Limit("SEARCH_RATE"))
 def guide(request):
     q = request.GET.get("q", "").strip()
-    return render(request, "hall/guide.html", {"q": q, "items": selectors.search_items(q),
+    try:
+        items = selectors.search_items(q)
+    except ValidationFailed as exc:
+        messages.error(request, _error_text(exc))
+        q, items = "", selectors.search_items()
+    return render(request, "hall/guide.html", {"q": q, "items": items,
                                                "bundles": selectors.bundles(), "groups": Group.choices})
 
 
+@limited(Limit("PUBLIC_PAGE_RATE"))
 def item_detail(request, code):
     try:
         item = selectors.item_by_code(code)
     except NotFound as exc:
         raise Http404(exc.message) from None
-    slots = selectors.free_slots() if item.appointment_allowed and request.user.is_authenticated else []
-    return render(request, "hall/item.html", {"item": item, "materials": list(item.materials.all()), "slots": slots})
+    # Booking and applying online are a resident's own business (the permission table).
+    may_book = permissions.allows(request.user, "hall.book")
+    slots = selectors.free_slots() if item.appointment_allowed and may_book else []
+    return render(request, "hall/item.html", {
+        "item": item, "materials": list(item.materials.all()), "slots": slots, "may_book": may_book,
+        "may_apply": not request.user.is_authenticated or permissions.allows(request.user, "hall.apply")})
 
 
 @login_required
 @require_http_methods(["POST"])
+@permission("hall.book")
 def book(request, code):
     try:
-        starts_at = dt.datetime.fromisoformat(request.POST.get("starts_at", ""))
-    except ValueError:
+        starts_at = params.parse_datetime(request.POST.get("starts_at", ""), "starts_at")
+    except ValidationFailed:
         messages.error(request, _("请选择预约时段。"))
         return redirect("hall:item", code=code)
     try:
@@ -62,6 +81,7 @@ def book(request, code):
         return redirect("hall:item", code=code)
 
 
+@limited(Limit("DOWNLOAD_RATE"))
 def item_notice(request, code):
     try:
         item = selectors.item_by_code(code)
@@ -75,16 +95,20 @@ def item_notice(request, code):
 
 # --- the queue ------------------------------------------------------------------------------
 
+@limited(Limit("PUBLIC_PAGE_RATE"))
+@permission("public.ticket")
 def take_ticket(request):
     ticket = None
     if request.method == "POST":
         try:
+            check(request, Limit("HALL_TICKET_RATE"))
             ticket = services.take_ticket(request.POST.get("group", ""), priority=bool(request.POST.get("priority")))
         except DomainError as exc:
             messages.error(request, _error_text(exc))
     return render(request, "hall/ticket.html", {"groups": Group.choices, "ticket": ticket})
 
 
+@limited(Limit("PUBLIC_PAGE_RATE"))
 def calling_screen(request):
     return render(request, "hall/screen.html", selectors.screen())
 
@@ -92,6 +116,7 @@ def calling_screen(request):
 # --- the window -------------------------------------------------------------------------------
 
 @role_required(*WINDOW_ROLES)
+@permission("hall.queue")
 def window(request):
     if request.method == "POST":
         try:
@@ -118,6 +143,7 @@ def _material_choices(post, items):
 
 
 @role_required(*WINDOW_ROLES)
+@permission("hall.accept_at_window")
 def accept_form(request, code):
     bundle = None
     try:
@@ -151,12 +177,16 @@ def accept_form(request, code):
 
 # --- applications -----------------------------------------------------------------------------
 
+@limited(Limit("LOOKUP_FAILURE_RATE", failures=True))  # a wrong number or link
+@permission(*APPLICATION_ACTIONS)
 def application(request, number):
     token = request.GET.get("t") or request.POST.get("t") or None
     try:
         app = selectors.application_for(request.user, number, token)
     except NotFound as exc:
         raise Http404(exc.message) from None
+    except links.LinkExpired as exc:
+        return render(request, "hall/link_expired.html", {"message": exc.message}, status=exc.http_status)
     if request.method == "POST":
         action = request.POST.get("action", "")
         data = {"note": request.POST.get("note", ""), "material_id": request.POST.get("material_id"),
@@ -193,6 +223,7 @@ def approvals(request):
 
 
 @login_required
+@permission("hall.apply")
 def apply_online(request, code):
     try:
         item = selectors.item_by_code(code)
@@ -216,6 +247,7 @@ def apply_online(request, code):
 
 
 @login_required
+@permission("hall.cancel_booking")
 def my_applications(request):
     if request.method == "POST":
         try:
@@ -233,6 +265,7 @@ def my_applications(request):
 # --- 好差评 rectification -----------------------------------------------------------------------
 
 @role_required("handler", "operator", "leader", "admin")
+@permission("hall.rectify", "hall.rectify_callback", "hall.appeal", "hall.appeal_review")
 def rectifications(request):
     if request.method == "POST":
         do = request.POST.get("do")
@@ -294,6 +327,7 @@ def measures_page(request):
                                                                Level.choices]})
 
 
+@limited(Limit("DOWNLOAD_RATE"))
 def export_catalogue(request):
     response = HttpResponse(
         excel.write_workbook(selectors.search_items()),
@@ -303,6 +337,7 @@ def export_catalogue(request):
 
 
 @role_required("admin")
+@permission("hall.import")
 def import_catalogue(request):
     context = {"errors": [], "counts": None}
     if request.method == "POST":

@@ -2,7 +2,9 @@
 
 from ninja import Router, Schema
 
+from jiedao.common.masking import mask_personal_text
 from jiedao.org.api import ErrorsOut
+from jiedao.org.permissions import permission
 
 from . import selectors
 
@@ -68,7 +70,7 @@ def candidate_out(candidate, show_text=True):
     return {"number": case.number, "status": case.status, "category": case.category.code if case.category else None,
             "created_at": case.created_at.isoformat(), "score": candidate.score, "similarity": candidate.similarity,
             "distance_m": candidate.distance_m, "same_grid": candidate.same_grid,
-            "description": case.description[:80] if show_text else ""}
+            "description": mask_personal_text(case.description)[:80] if show_text else ""}
 
 
 def _staff(user):
@@ -76,6 +78,7 @@ def _staff(user):
 
 
 @router.post("/classify", response={200: ClassifyOut, **ERRORS}, summary="Classify a text (智能分类)")
+@permission("intake.assist")
 def classify_text(request, payload: ClassifyTextIn):
     """The active model's top-3 categories with probabilities and, for street staff, the unit
     each would be routed to. ``version`` is null (and ``items`` empty) when no model is active."""
@@ -105,6 +108,7 @@ def find_duplicates(description, lat=None, lng=None, grid_code="", category_code
 
 
 @router.post("/duplicates", response={200: DuplicatesOut, **ERRORS}, summary="Possible duplicates (重复件)")
+@permission("intake.assist")
 def duplicates(request, payload: DuplicatesIn):
     """Open or recently closed cases near the place and similar in text, best first. Residents
     and other callers outside the street see no descriptions. Register the case with

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jiedao.cases.models import OPEN_STATUSES, Case, Category, Status
+from jiedao.common.masking import mask_personal_text
 
 from .models import ModelVersion, ReplyCheck, Tuning
 from .text import bigrams, cosine, distance_m, key_phrase, normalise
@@ -330,7 +331,9 @@ def _headline(cases, phrase):
         for clause in re.split(r"[，。！？；,.!?;]", texts[i]):
             clause = clause.strip()
             if clause and (not key or key in normalise(clause)):
-                return clause[:20]
+                # A title is shown to every leader: a phone or identity number in it is masked,
+                # before the cut so that no part of one stays readable.
+                return mask_personal_text(clause)[:20]
     return key
 
 

@@ -13,21 +13,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiedao.cases.models import Case, Status
-from jiedao.common.errors import NotAllowed, NotFound, ValidationFailed
+from jiedao.common.errors import FieldErrors, NotAllowed, NotFound, ValidationFailed
+from jiedao.org import permissions
 
 from . import classifier, selectors
 from .models import ModelVersion, Proposal, ReplyCheck, Tuning
 from .text import normalise, similarity
 
-MODEL_ROLES = ("admin",)
+MODEL_ROLES = tuple(sorted(permissions.roles_of("intelligence.models")))  # for the page's buttons
 # Categories with fewer closed cases than this are left out of training.
 MIN_PER_CLASS = 5
 MAX_TRAINING_CASES = 20000
 
 
 def _require(user, roles):
-    if user is not None and not (user.is_authenticated and user.has_role(*roles)):
-        raise NotAllowed(_("您无权管理分类模型。"))
+    """The table's row for managing models; no user is the command line or the worker."""
+    if user is not None:
+        permissions.require(user, "intelligence.models", _("您无权管理分类模型。"))
 
 
 def model_dir() -> Path:
@@ -128,10 +130,20 @@ def deactivate(user):
     selectors.forget()
 
 
+MAX_DUPLICATE_RADIUS_M = 10_000
+MAX_DUPLICATE_DAYS = 365
+
+
 def save_tuning(user, *, auto_dispatch_confidence, duplicate_radius_m, duplicate_days):
     _require(user, MODEL_ROLES)
     if not 0.0 < auto_dispatch_confidence <= 1.0:
         raise ValidationFailed("auto_dispatch_confidence", _("置信度应在0到1之间（1表示从不自动派单）。"))
+    errors = FieldErrors()
+    if not 1 <= duplicate_radius_m <= MAX_DUPLICATE_RADIUS_M:
+        errors.add("duplicate_radius_m", _("重复件距离应在 1 到 %(max)d 米之间。") % {"max": MAX_DUPLICATE_RADIUS_M})
+    if not 1 <= duplicate_days <= MAX_DUPLICATE_DAYS:
+        errors.add("duplicate_days", _("重复件时间窗应在 1 到 %(max)d 天之间。") % {"max": MAX_DUPLICATE_DAYS})
+    errors.raise_if_any()
     row = Tuning.objects.order_by("pk").first() or Tuning()
     row.auto_dispatch_confidence = auto_dispatch_confidence
     row.duplicate_radius_m = duplicate_radius_m
@@ -235,6 +247,7 @@ def check_reply(case, result, at=None):
 @transaction.atomic
 def override_reply(user, check_id, note):
     """The handler (or a leader) keeps a flagged reply: it no longer counts as flagged."""
+    permissions.require(user, "intelligence.reply_override", _("只有承办单位或街道可以确认此答复。"))
     check = ReplyCheck.objects.select_for_update(of=("self",)).select_related("case").filter(pk=check_id).first()
     if check is None:
         raise NotFound(_("答复检查记录不存在。"))

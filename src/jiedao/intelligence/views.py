@@ -2,6 +2,7 @@
 and the override of a flagged reply. Thin: selectors read, services write."""
 
 import datetime as dt
+import math
 
 from django.contrib import messages
 from django.http import Http404
@@ -12,7 +13,9 @@ from django.views.decorators.http import require_POST
 
 from jiedao.cases.models import Case
 from jiedao.common.errors import DomainError
+from jiedao.common.throttle import Limit, limited
 from jiedao.org.models import Community, Grid
+from jiedao.org.permissions import permission
 from jiedao.web.access import role_required
 
 from . import measures, selectors, services
@@ -23,10 +26,12 @@ HOT_ROLES = ("leader", "dispatcher", "admin", "operator", "handler", "grid")
 
 
 def _float(value):
+    """A number typed in a form, or None (also for NaN and infinity, which no setting takes)."""
     try:
-        return float(value) if value not in (None, "") else None
+        number = float(value) if value not in (None, "") else None
     except ValueError:
         return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _place(get):
@@ -66,6 +71,7 @@ def suggest(request):
         "staff": True, "attach_to": get.get("attach_to", "")})
 
 
+@limited(Limit("SEARCH_RATE"))
 def portal_suggest(request):
     """Possible duplicates for a resident writing a report: only what the public may see."""
     get = request.GET
@@ -96,6 +102,7 @@ def models_page(request):
 
 @require_POST
 @role_required(*MODEL_PAGE_ROLES)
+@permission("intelligence.models")
 def models_action(request):
     action = request.POST.get("action")
     try:
@@ -141,6 +148,7 @@ def hot_issue(request, key):
 
 @require_POST
 @role_required("handler", "leader", "dispatcher", "admin")
+@permission("intelligence.reply_override")
 def reply_override(request, check_id):
     number = Case.objects.filter(reply_checks__pk=check_id).values_list("number", flat=True).first()
     if number is None:

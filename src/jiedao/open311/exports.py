@@ -1,5 +1,6 @@
 """Cases as CSV or Excel: the rows a user may see, the reporter masked unless the
-user may see it (the same rule as ``cases.selectors.may_see_reporter``)."""
+user may see it (the same rule as ``cases.selectors.may_see_reporter``) — and then the
+phones and identity numbers written in the description masked too."""
 
 import csv
 import io
@@ -13,9 +14,11 @@ from openpyxl.styles import Font
 
 from jiedao.cases import measures
 from jiedao.cases.models import OPEN_STATUSES, Category, Status
-from jiedao.cases.selectors import visible_cases
+# ``reporter_rule(user)``: a function ``case → bool`` with the answers of ``may_see_reporter``, the
+# user's grids read once instead of once per case (a test holds the two to the same answers).
+from jiedao.cases.selectors import reporter_rule, visible_cases
 from jiedao.common.errors import NotAllowed, ValidationFailed
-from jiedao.common.masking import mask_address, mask_name, mask_phone
+from jiedao.common.masking import mask_address, mask_name, mask_personal_text, mask_phone
 from jiedao.org.models import Unit
 
 FORMATS = {
@@ -25,25 +28,6 @@ FORMATS = {
 CHUNK = 2000
 # A cell starting with one of these would be read as a formula by a spreadsheet.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def reporter_rule(user):
-    """A function ``case → bool``: may the user see this case's reporter unmasked?
-    The rule of ``cases.selectors.may_see_reporter``, with the user's grids read once
-    instead of once per case (a test holds the two to the same answers)."""
-    if user.has_role("operator", "dispatcher", "admin"):
-        return lambda case: True
-    unit_id = user.unit_id if user.has_role("handler") else None
-    grid_ids = set(user.grids.values_list("id", flat=True)) if user.has_role("grid") else set()
-
-    def rule(case):
-        if case.reporter_id is not None and case.reporter_id == user.pk:
-            return True
-        if unit_id is not None and case.unit_id == unit_id:
-            return True
-        return case.grid_id is not None and case.grid_id in grid_ids
-
-    return rule
 
 
 def filtered(user, *, status="", unit="", category="", month=""):
@@ -108,13 +92,15 @@ def rows(user, **filters):
             if may_see(case):
                 unmasked[0] += 1
                 name, phone, address = case.reporter_name, case.reporter_phone, case.address
+                description = case.description
             else:
                 name, phone, address = (mask_name(case.reporter_name), mask_phone(case.reporter_phone),
                                         mask_address(case.address))
+                description = mask_personal_text(case.description)
             category = by_id.get(case.category_id)
             yield [
                 case.number, _local(case.created_at), case.get_channel_display(), case.get_status_display(),
-                category.code if category else "", paths.get(case.category_id, ""), case.description,
+                category.code if category else "", paths.get(case.category_id, ""), description,
                 name, phone, address, case.lat, case.lng,
                 case.community.name if case.community_id else "", str(case.grid) if case.grid_id else "",
                 case.unit.name if case.unit_id else "",

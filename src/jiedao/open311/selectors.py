@@ -3,7 +3,6 @@ case export and the webhook history. Open311 reads are public: they carry only
 public fields, never the reporter's name, phone or e-mail, and the address masked."""
 
 import datetime as dt
-import re
 
 from django.db.models import Q
 from django.utils import timezone
@@ -11,31 +10,25 @@ from django.utils.translation import gettext as _
 
 from jiedao.cases import states
 from jiedao.cases.models import Case, CaseEvent, Category, Rating
-from jiedao.common.masking import mask_address, mask_id_number, mask_phone
+from jiedao.common.masking import mask_address, mask_personal_text
 from jiedao.org.models import Street
 
 from . import statuses
 from .formats import Open311Error
 from .models import ApiKey, Delivery, Open311Request, ServiceAttribute, Webhook
 
-# GeoReport v2: without dates the list covers the last 90 days, and no list is longer
-# than 1000 requests.
+# GeoReport v2: without dates the list covers the last 90 days; at most 1000 ids are looked up
+# at once. The standard has no paging: lists come in pages with the common extension
+# parameters ``page`` (from 1) and ``page_size`` (PAGE_SIZE unless asked, at most MAX_PAGE_SIZE).
 WINDOW = dt.timedelta(days=90)
 MAX_REQUESTS = 1000
-
-# Phone numbers and identity numbers typed into free text are masked before it is published.
-_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
-_LANDLINE_IN_TEXT = re.compile(r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)")
-_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
 
 def public_text(text):
-    """Free text as it may be published: phone and identity numbers masked."""
-    if not text:
-        return ""
-    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()), text)
-    text = _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group()[-11:]), text)
-    return _LANDLINE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
+    """Free text as it may be published: phones and identity numbers masked, however they
+    were written (``common.masking.mask_personal_text``)."""
+    return mask_personal_text(text or "")
 
 
 # --- jurisdictions and keys ------------------------------------------------------------
@@ -194,21 +187,29 @@ def date_window(start, end, now=None):
     return now - WINDOW, now
 
 
-def requests(*, ids=None, codes=None, start=None, end=None, status=None, now=None):
+def _page(rows, page, page_size):
+    """One page of ordered rows: (the rows, whether another page follows)."""
+    start = (page - 1) * page_size
+    found = list(rows[start:start + page_size + 1])
+    return found[:page_size], len(found) > page_size
+
+
+def requests(*, ids=None, codes=None, start=None, end=None, status=None, now=None, page=1, page_size=PAGE_SIZE):
     """GET requests: by ids (then the other filters are ignored, as the standard says), or
-    by service codes, Open311 status and the date window; newest first, at most 1000."""
+    by service codes, Open311 status and the date window; newest first, one page:
+    (rows, whether another page follows)."""
     rows = _request_rows()
     if ids:
         rows = rows.filter(number__in=ids[:MAX_REQUESTS])
-        return list(rows.order_by("-created_at", "-id"))
-    start, end = date_window(start, end, now)
-    rows = rows.filter(created_at__gte=start, created_at__lte=end)
-    if codes:
-        rows = rows.filter(category__code__in=codes)
-    if status:
-        wanted = [s for value in status for s in statuses.BY_STATUS[value]]
-        rows = rows.filter(status__in=wanted)
-    return list(rows.order_by("-created_at", "-id")[:MAX_REQUESTS])
+    else:
+        start, end = date_window(start, end, now)
+        rows = rows.filter(created_at__gte=start, created_at__lte=end)
+        if codes:
+            rows = rows.filter(category__code__in=codes)
+        if status:
+            wanted = [s for value in status for s in statuses.BY_STATUS[value]]
+            rows = rows.filter(status__in=wanted)
+    return _page(rows.order_by("-created_at", "-id"), page, page_size)
 
 
 def token(value):
@@ -252,15 +253,16 @@ def update_out(event):
     }
 
 
-def updates(*, start=None, end=None, ids=None, now=None):
-    """Public steps of the cases in the window, oldest first (so that a client can page on
-    by passing the last ``updated_datetime`` as the next ``start_date``), at most 1000."""
+def updates(*, start=None, end=None, ids=None, now=None, page=1, page_size=PAGE_SIZE):
+    """Public steps of the cases in the window, oldest first (so that a client can also page
+    on by passing the last ``updated_datetime`` as the next ``start_date``), one page:
+    (events, whether another page follows)."""
     start, end = date_window(start, end, now)
     events = (CaseEvent.objects.filter(action__in=statuses.PUBLIC_ACTIONS, at__gte=start, at__lte=end)
               .select_related("case", "unit"))
     if ids:
         events = events.filter(case__number__in=ids)
-    return list(events.order_by("at", "id")[:MAX_REQUESTS])
+    return _page(events.order_by("at", "id"), page, page_size)
 
 
 # --- webhooks -----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from jiedao.cases import services as case_services
 from jiedao.cases.models import Case, CaseEvent, Channel, Notification, Status
 from jiedao.common.errors import ValidationFailed
 from jiedao.common.masking import mask_address
+from jiedao.common.params import FIRST_DAY, LAST_DAY
 from jiedao.org.models import User
 
 from . import selectors, statuses
@@ -256,13 +257,15 @@ def submit_request(key, params, attributes):
 
 def parse_datetime(value):
     """ISO 8601 (a date, or a date and time with or without an offset; without one,
-    Beijing time). Raises ValueError."""
+    Beijing time), in the supported years (``jiedao.common.params``). Raises ValueError."""
     from jiedao.workcal.calendar import SHANGHAI
 
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     parsed = dt.datetime.fromisoformat(text)
+    if not FIRST_DAY <= parsed.date() <= LAST_DAY:
+        raise ValueError(value)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=SHANGHAI)
     return parsed

@@ -1,18 +1,30 @@
 """Open311 GeoReport v2 at /open311/v2/ (and the discovery document), the case export
-page and the webhook history page. Thin: parse, call a selector or a service, render."""
+page and the webhook history page. Thin: parse, call a selector or a service, render.
 
+Reads without a valid ``api_key`` (and not by signed-in street staff) are limited per client
+(OPEN311_READ_RATE: 429 in the standard's error list, with Retry-After), and the lists are
+answered from the shared cache for OPEN311_CACHE_SECONDS; a key holder or staff member gets
+fresh data. Lists come in pages (``page``, ``page_size``); a ``Link: <…>; rel="next"`` header
+points to the next one."""
+
+import hashlib
 import re
 from functools import wraps
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from jiedao.cases.models import Category, Status
 from jiedao.common.errors import DomainError, NotAllowed, NotFound, ValidationFailed
+from jiedao.common.throttle import Limit, Throttled, check, guard, wait_seconds
 from jiedao.org.models import Street, Unit
+from jiedao.org.permissions import permission
 from jiedao.web.access import role_required
 
 from . import formats, selectors, services, statuses
@@ -64,6 +76,10 @@ def _date(params, name):
 FIELD_NAMES = {"reporter_phone": "phone", "reporter_name": "first_name/last_name", "lng": "long",
                "address": "address_string", "category": "service_code"}
 
+READ_LIMIT = Limit("OPEN311_READ_RATE")
+TOKEN_LOOKUP_LIMIT = Limit("LOOKUP_FAILURE_RATE", failures=True)
+MAX_PAGE = 100000
+
 
 def _domain_error(exc):
     if isinstance(exc, ValidationFailed):
@@ -77,9 +93,38 @@ def _domain_error(exc):
     return Open311Error(400, getattr(exc, "message", str(exc)))
 
 
-def open311(*methods):
+def _reads_fresh(request, params):
+    """A client with a valid api_key, or signed-in street staff: not limited per address and
+    never answered from the cache."""
+    if selectors.key_for(params.get("api_key")) is not None:
+        return True
+    return request.user.is_authenticated and request.user.is_street_staff
+
+
+def _cache_key(request, fmt):
+    """The same list asked the same way (format, language, every parameter) shares one entry."""
+    query = sorted((name, value) for name, values in request.GET.lists() for value in values)
+    text = repr((request.build_absolute_uri(request.path), fmt, get_language(), query))
+    return "open311-page:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _from_cache(entry):
+    response = HttpResponse(entry["content"], status=entry["status"], content_type=entry["content_type"])
+    if entry["link"]:
+        response["Link"] = entry["link"]
+    return response
+
+
+def _to_cache(response):
+    return {"content": response.content, "status": response.status_code,
+            "content_type": response["Content-Type"], "link": response.get("Link", "")}
+
+
+def open311(*methods, cached=False):
     """An Open311 endpoint: ``fmt`` from the URL (xml or json), the methods it answers,
-    the jurisdiction checked, and every failure answered as the standard's error list."""
+    the jurisdiction checked, reads limited per client unless fresh (``_reads_fresh``) and,
+    for a list (``cached``), answered from the cache; every failure answered as the
+    standard's error list."""
 
     def decorator(view):
         @csrf_exempt
@@ -96,23 +141,60 @@ def open311(*methods):
                     return response
                 query = request.POST if request.method == "POST" else request.GET
                 params = _params(query)
+                shared = request.method == "GET" and not _reads_fresh(request, params)
+                if shared:
+                    check(request, READ_LIMIT)
                 selectors.check_jurisdiction(params.get("jurisdiction_id"))
-                return view(request, fmt, params, query, *args, **kwargs)
+                seconds = settings.JIEDAO.get("OPEN311_CACHE_SECONDS", 0)
+                key = _cache_key(request, fmt) if cached and shared and seconds else None
+                entry = cache.get(key) if key else None
+                if entry is not None:
+                    return _from_cache(entry)
+                response = view(request, fmt, params, query, *args, **kwargs)
+                if key and response.status_code == 200:
+                    cache.set(key, _to_cache(response), seconds)
+                return response
+            except Throttled as refused:
+                response = formats.error_response(fmt, Open311Error(429, refused.message))
+                response["Retry-After"] = str(refused.wait)
+                return response
             except Open311Error as error:
                 return formats.error_response(fmt, error)
             except DomainError as exc:
                 return formats.error_response(fmt, _domain_error(exc))
 
+        wrapped.limits = (READ_LIMIT,)
         return wrapped
 
     return decorator
 
 
-def discovery(request, fmt):
-    fmt = fmt.lower()
-    if fmt not in formats.CONTENT_TYPES:
-        return formats.error_response("xml", Open311Error(400, _("不支持的格式“%(fmt)s”，请用 .xml 或 .json。")
-                                                          % {"fmt": fmt}))
+def _whole(params, name, default, largest):
+    if name not in params:
+        return default
+    value = params[name]
+    if not (value.isascii() and value.isdigit() and len(value) <= 9 and 1 <= int(value) <= largest):
+        raise Open311Error(400, _("%(name)s 应为 1 到 %(max)d 之间的整数。") % {"name": name, "max": largest})
+    return int(value)
+
+
+def _paging(params):
+    """(page, page_size) of a list: page from 1, PAGE_SIZE a page unless asked."""
+    return (_whole(params, "page", 1, MAX_PAGE),
+            _whole(params, "page_size", selectors.PAGE_SIZE, selectors.MAX_PAGE_SIZE))
+
+
+def _paged(request, response, page, more):
+    """The answer with a ``Link`` to the next page when there is one."""
+    if more:
+        query = request.GET.copy()
+        query["page"] = str(page + 1)
+        response["Link"] = f'<{request.build_absolute_uri(request.path)}?{query.urlencode()}>; rel="next"'
+    return response
+
+
+@open311("GET")
+def discovery(request, fmt, params, query):
     streets = "、".join(Street.objects.order_by("code").values_list("name", flat=True)) or _("本街道")
     data = {
         "changeset": CHANGESET,
@@ -139,8 +221,6 @@ def root(request):
 
 def _within_rate(request, key):
     """Submissions per key are limited (OPEN311_KEY_RATE): a runaway client cannot flood the case list."""
-    from jiedao.common.throttle import wait_seconds
-
     wait = wait_seconds(request, "open311", f"key-{key.pk}", "OPEN311_KEY_RATE")
     if wait is not None:
         raise Open311Error(429, _("该 api_key 提交过于频繁，请 %(seconds)d 秒后再试。") % {"seconds": wait})
@@ -157,7 +237,8 @@ def service_definition(request, fmt, params, query, code):
     return formats.respond(fmt, "service_definition", selectors.service_definition(code))
 
 
-@open311("GET", "POST")
+@open311("GET", "POST", cached=True)
+@permission("public.open311")
 def request_list(request, fmt, params, query):
     if request.method == "POST":
         key = _within_rate(request, services.authenticate(params.get("api_key")))
@@ -172,9 +253,12 @@ def request_list(request, fmt, params, query):
     if bad:
         raise Open311Error(400, _("status“%(value)s”无效，应为 open 或 closed（可用逗号分隔）。")
                            % {"value": ",".join(bad)})
-    rows = selectors.requests(ids=ids, codes=codes, start=_date(params, "start_date"),
-                              end=_date(params, "end_date"), status=wanted)
-    return formats.respond(fmt, "service_requests", [selectors.request_out(c) for c in rows], item_tag="request")
+    page, page_size = _paging(params)
+    rows, more = selectors.requests(ids=ids, codes=codes, start=_date(params, "start_date"),
+                                    end=_date(params, "end_date"), status=wanted, page=page, page_size=page_size)
+    response = formats.respond(fmt, "service_requests", [selectors.request_out(c) for c in rows],
+                               item_tag="request")
+    return _paged(request, response, page, more)
 
 
 @open311("GET")
@@ -185,22 +269,27 @@ def request_detail(request, fmt, params, query, number):
 
 @open311("GET")
 def token_detail(request, fmt, params, query, token):
-    found = selectors.token(token)
+    # Tokens are long random secrets: failed look-ups are limited per client.
+    with guard(request, TOKEN_LOOKUP_LIMIT, failed=(Open311Error,)):
+        found = selectors.token(token)
     item = {"service_request_id": found.case.number, "token": found.token}
     return formats.respond(fmt, "service_requests", [item], item_tag="request")
 
 
-@open311("GET", "POST")
+@open311("GET", "POST", cached=True)
+@permission("public.open311")
 def request_updates(request, fmt, params, query):
     if request.method == "POST":
         key = _within_rate(request, services.authenticate(params.get("api_key")))
         event = services.post_update(key, params)
         return formats.respond(fmt, "service_request_updates", [{"update_id": str(event.pk)}],
                                item_tag="request_update")
-    events = selectors.updates(start=_date(params, "start_date"), end=_date(params, "end_date"),
-                               ids=_list(params.get("service_request_id")))
-    return formats.respond(fmt, "service_request_updates", [selectors.update_out(e) for e in events],
-                           item_tag="request_update")
+    page, page_size = _paging(params)
+    events, more = selectors.updates(start=_date(params, "start_date"), end=_date(params, "end_date"),
+                                     ids=_list(params.get("service_request_id")), page=page, page_size=page_size)
+    response = formats.respond(fmt, "service_request_updates", [selectors.update_out(e) for e in events],
+                               item_tag="request_update")
+    return _paged(request, response, page, more)
 
 
 # --- the case export page ---------------------------------------------------------------------

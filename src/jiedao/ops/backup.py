@@ -13,7 +13,8 @@ A backup is one file, ``jiedao-YYYYmmdd-HHMMSS-<engine>.jdbk``:
   reordered, edited or encrypted under another key is refused, never half restored.
 
 The backup key is ``JIEDAO_BACKUP_KEY`` or the file ``backup.key`` in the key directory,
-made at first use. Keep a copy of the key directory apart from the backups: without it no
+made at first use. Backups, their directory and a restored SQLite file are owner-only (0600,
+0700). Keep a copy of the key directory apart from the backups: without it no
 backup can be read (docs/operations.md).
 """
 
@@ -41,6 +42,7 @@ from django.utils import timezone
 
 from jiedao.common import crypto
 from jiedao.common.errors import ValidationFailed
+from jiedao.common.filemodes import create_private_file, private_directory
 
 MAGIC = b"JIEDAO-BACKUP 1\n"
 CHUNK = 1 << 20
@@ -145,6 +147,7 @@ def decrypt_file(path, target: Path, key: bytes) -> dict:
         cipher = _cipher(key, base64.b64decode(header["salt"]))
         prefix = base64.b64decode(header["nonce_prefix"])
         number = 0
+        create_private_file(target)  # the clear copy is the database itself: owner-only
         with open(target, "wb") as plain:
             while True:
                 size_bytes = handle.read(4)
@@ -295,8 +298,7 @@ def take_backup(directory=None, target=None, now=None) -> tuple:
     The file appears under its final name only when complete (written as ``.part``, synced,
     renamed)."""
     target = target or Target.default()
-    directory = Path(directory or backup_directory())
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = private_directory(directory or backup_directory())
     now = now or timezone.now()
     key = backup_key()
     stamp = now.astimezone(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
@@ -311,6 +313,7 @@ def take_backup(directory=None, target=None, now=None) -> tuple:
         header = {"format": 1, "engine": target.engine, "created_at": now.isoformat(),
                   "host": socket.gethostname(), "tables": counts, "rows": sum(counts.values())}
         part = final.with_name(final.name + ".part")
+        create_private_file(part)
         with open(part, "wb") as handle:
             header = encrypt_file(plain, handle, header, key)
             handle.flush()

@@ -2,22 +2,44 @@
 
 Each names what is wrong in plain words and how to put it right."""
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError
 from django.utils import timezone
+
+from jiedao.common import filemodes, sitekey
+
+from .backup import backup_directory, backup_key_file, list_backups
 
 TAG = "jiedao"
 
 
 @checks.register(TAG, deploy=True)
 def secret_key_check(app_configs=None, **kwargs):
-    if settings.SECRET_KEY == settings.DEMO_SECRET_KEY or len(settings.SECRET_KEY) < 40:
-        return [checks.Error(
-            "网站密钥（JIEDAO_SECRET_KEY）没有设置，正在使用演示密钥：登录会话可以被伪造。",
-            hint="生成一个至少 50 个字符的随机串放进环境变量 JIEDAO_SECRET_KEY，例如："
-                 "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'",
-            id="jiedao.E001")]
+    problem = sitekey.weakness()
+    if problem:
+        return [checks.Error(problem, hint=sitekey.how_to_fix(), id="jiedao.E001")]
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql") and sitekey.from_file():
+        return [checks.Warning(
+            f"网站密钥来自本机密钥目录里的文件 {settings.SECRET_KEY_FILE}。几台服务器共用一个 PostgreSQL 数据库时，"
+            "每台会各自生成不同的密钥：在一台上登录的会话、表单和评价链接到另一台就失效了。",
+            hint="只有一台服务器时可以不管。多台时，在每台的 /etc/jiedao/env 里把 JIEDAO_SECRET_KEY 设为同一个随机串"
+                 f"（可以用这个文件里的密钥，或新生成一个：{sitekey.HOW_TO_MAKE}），然后重启网站和后台任务。",
+            id="jiedao.W011")]
+    return []
+
+
+@checks.register(TAG, deploy=True)
+def proxy_check(app_configs=None, **kwargs):
+    if settings.HTTPS and not settings.NINJA_NUM_PROXIES:
+        return [checks.Warning(
+            "设置了 JIEDAO_HTTPS=1（网站在反向代理后面），但 JIEDAO_PROXY_COUNT 是 0：每个请求看起来都来自代理本身的地址。"
+            "登录锁定和频率限制会把所有人当成同一个人——别人输错几次密码，真正的用户也登录不了。",
+            hint="在 /etc/jiedao/env 里加上 JIEDAO_PROXY_COUNT=1（前面有一层 nginx；它要按运维手册第 3 节设置 "
+                 "X-Forwarded-For），然后重启网站。",
+            id="jiedao.W009")]
     return []
 
 
@@ -32,11 +54,37 @@ def encryption_keys_check(app_configs=None, **kwargs):
         problems.append(checks.Error(
             f"查询索引密钥不存在：既没有设置 JIEDAO_INDEX_KEY，也没有密钥文件 {settings.INDEX_KEY_FILE}。",
             hint="运行 jiedao keys status 生成密钥文件，并把密钥目录另行妥善备份。", id="jiedao.E003"))
-    for path in (settings.FIELD_KEY_FILE, settings.INDEX_KEY_FILE):
+    for path in _key_files():
         if path.exists() and path.stat().st_mode & 0o077:
             problems.append(checks.Warning(f"密钥文件 {path} 其他用户也能读取。", hint=f"chmod 600 {path}",
                                            id="jiedao.W004"))
     return problems
+
+
+def _key_files():
+    return [Path(p) for p in (settings.FIELD_KEY_FILE, settings.INDEX_KEY_FILE, settings.SECRET_KEY_FILE,
+                              backup_key_file())]
+
+
+def _data_paths():
+    """The directories and files holding personal data that Jiedao creates owner-only."""
+    paths = [Path(settings.DATA_DIR), Path(settings.KEY_DIR), Path(settings.MEDIA_ROOT), backup_directory()]
+    database = settings.DATABASES["default"]
+    name = str(database.get("NAME") or "")
+    if "sqlite" in database["ENGINE"] and name and not name.startswith("file:") and name != ":memory:":
+        paths += [Path(name + suffix) for suffix in ("", "-wal", "-shm")]
+    return paths + list_backups()
+
+
+@checks.register(TAG, deploy=True)
+def file_modes_check(app_configs=None, **kwargs):
+    exposed = [path for path in _data_paths() if filemodes.exposed(path)]
+    if not exposed:
+        return []
+    return [checks.Warning(
+        f"其他用户也能打开 {path}：数据库、上传的照片、备份和密钥里都有居民的个人信息。",
+        hint=f"chmod {'700' if path.is_dir() else '600'} {path}（新建的文件和目录已经只有本系统的用户能打开）。",
+        id="jiedao.W010") for path in exposed]
 
 
 @checks.register(TAG, deploy=True)

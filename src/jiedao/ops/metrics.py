@@ -13,6 +13,8 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
+from jiedao.common.throttle import client_address
+
 logger = logging.getLogger("jiedao.request")
 
 REQUESTS = Counter("jiedao_http_requests_total", "HTTP requests answered",
@@ -47,7 +49,8 @@ class RequestMetricsMiddleware:
             user = getattr(request, "user", None)
             logger.info("request", extra={
                 "method": request.method, "route": route, "status": response.status_code,
-                "ms": round(elapsed * 1000, 1), "user_id": getattr(user, "pk", None)})
+                "ms": round(elapsed * 1000, 1), "user_id": getattr(user, "pk", None),
+                "client": client_address(request)})
         return response
 
 

@@ -7,6 +7,8 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from jiedao.common.throttle import client_address
+
 from . import selectors
 
 LOOPBACK = {"127.0.0.1", "::1"}
@@ -26,7 +28,7 @@ def _may_scrape(request) -> bool:
     if token:
         sent = request.headers.get("Authorization", "")
         return hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
-    return request.META.get("REMOTE_ADDR") in LOOPBACK
+    return client_address(request) in LOOPBACK  # behind the proxy: the client's address, not the proxy's
 
 
 @never_cache

@@ -1,4 +1,5 @@
-"""Admin for the organisation tree (区/街道/社区/网格), handling units, users and API tokens."""
+"""Admin for the organisation tree (区/街道/社区/网格), handling units, users and API tokens, and
+the admin's sign-in form (``forms.AdminSignInForm``)."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -10,8 +11,11 @@ from jiedao.common.admin import ReadOnlyAdmin
 from jiedao.common.audit import log_unmasked_view
 from jiedao.common.masking import mask_phone
 
+from .forms import AdminSignInForm
 from .models import ApiToken, Community, District, Grid, Street, Unit, User
 from .roles import ROLE_LABELS
+
+admin.site.login_form = AdminSignInForm  # a user name longer than any account's is refused as typed
 
 
 class StreetInline(admin.TabularInline):

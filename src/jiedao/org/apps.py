@@ -5,3 +5,6 @@ class OrgConfig(AppConfig):
     name = "jiedao.org"
     label = "org"
     verbose_name = "组织机构"
+
+    def ready(self):
+        from . import signals  # noqa: F401  (connects the receivers; models must be loaded first)

@@ -1,9 +1,12 @@
 """Reads for the organisation app, scoped by the user asking."""
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiedao.common.errors import NotAllowed
+
+from .models import ApiToken
 
 # Roles that may see the figures of every unit and of the whole street.
 METRICS_ALL_UNITS_ROLES = ("leader", "admin", "dispatcher")
@@ -65,3 +68,12 @@ def metrics_scope(user, unit_code=None):
             return own, False
         raise NotAllowed(_("您只能查看本单位（%(name)s）的考核数据。") % {"name": user.unit.name})
     raise NotAllowed(_("只有街道领导、派单员、管理员和承办单位可以查看考核数据。"))
+
+
+def tokens_of(user, now=None):
+    """The user's own API tokens, newest first: when made, last used and expiring, and whether
+    still valid. Never the token itself (only its hash is kept)."""
+    now = now or timezone.now()
+    return [{"id": token.pk, "created_at": token.created_at, "last_used_at": token.last_used_at,
+             "expires_at": token.expires_at, "active": token.expires_at > now}
+            for token in ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")]

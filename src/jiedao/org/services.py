@@ -1,8 +1,10 @@
-"""Writes for the organisation app: API tokens.
+"""Writes for the organisation app: API tokens and two-step sign-in.
 
 A token is a random string handed to the user once; only its SHA-256 hash is kept
 (``ApiToken.key_hash``), so a copy of the database does not give access. Tokens
-expire after ``JIEDAO["API_TOKEN_DAYS"]`` days (7 by default).
+expire after ``JIEDAO["API_TOKEN_DAYS"]`` days (7 by default). A user revokes the
+token a request carries (``DELETE /api/v1/auth/token``) or any of their own tokens
+(the page 我的接口令牌); a new password revokes all of them (``signals.py``).
 """
 
 import datetime as dt
@@ -15,8 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiedao.common.errors import DomainError, ValidationFailed
+from jiedao.common.errors import DomainError, NotFound, ValidationFailed
 
+from .backends import signed_in
 from .models import ApiToken
 
 DEFAULT_TOKEN_DAYS = 7
@@ -54,6 +57,7 @@ def create_token(username, password, now=None, request=None, otp=""):
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         raise InvalidCredentials()
+    signed_in(request)
     from .twofactor import needs_second_factor
 
     if needs_second_factor(user):
@@ -86,6 +90,19 @@ def revoke_token(key) -> bool:
     """Delete the token ``key``; True when it existed."""
     deleted, _rows = ApiToken.objects.filter(key_hash=hash_token((key or "").strip())).delete()
     return bool(deleted)
+
+
+def revoke_own_token(user, token_id) -> None:
+    """Delete one of ``user``'s own tokens; another user's or a missing one is "not found"."""
+    deleted, _rows = ApiToken.objects.filter(user=user, pk=token_id).delete()
+    if not deleted:
+        raise NotFound(_("这个接口令牌不存在或已经撤销。"))
+
+
+def revoke_all_tokens(user) -> int:
+    """Delete every token of ``user``; returns how many there were."""
+    deleted, _rows = ApiToken.objects.filter(user=user).delete()
+    return deleted
 
 
 # --- two-factor sign-in (两步验证), see twofactor.py --------------------------------------------

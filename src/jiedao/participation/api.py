@@ -9,10 +9,13 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Header, Query, Router, Schema, Status
 
-from jiedao.common import idempotency
+from jiedao.common import idempotency, params
 from jiedao.common.errors import NotFound
+from jiedao.common.masking import mask_personal_text
+from jiedao.common.throttle import Limit, api_limits
 from jiedao.org.api import ErrorsOut
 from jiedao.org.models import Community, Unit, User
+from jiedao.org.permissions import permission
 
 from . import measures as m, selectors, services
 from .models import Proposal
@@ -49,14 +52,7 @@ class ProposalOut(Schema):
 
 def _out(p, with_action=True):
     action = selectors.action_of(p) if with_action and p.decided else None
-    return {
-        "id": p.pk, "community": p.community.code, "title": p.title, "body": p.body, "place": p.place,
-        "origin": p.origin, "status": p.status, "status_label": p.get_status_display(), "supports": p.support_count,
-        "threshold": p.threshold, "created_at": p.created_at, "decided_at": p.decided_at, "answer": p.answer,
-        "action": None if action is None else {
-            "owner": action.owner_name, "due": action.due, "progress": action.progress, "status": action.status,
-            "completed_at": action.completed_at, "evidence": action.evidence},
-    }
+    return selectors.public_proposal(p, action)
 
 
 def _community(code):
@@ -69,6 +65,7 @@ def _community(code):
 
 
 @router.get("/participation/proposals", auth=None, response={200: list[ProposalOut], **ERRORS},
+            throttle=api_limits(Limit("PUBLIC_PAGE_RATE")),
             summary="Proposals of a community (public)")
 def list_proposals(request, community: str = "", status: str = "", limit: int = Query(50, ge=1, le=200)):
     items = selectors.proposals(_community(community), status=status or None, limit=limit)
@@ -76,6 +73,7 @@ def list_proposals(request, community: str = "", status: str = "", limit: int = 
 
 
 @router.get("/participation/proposals/{pk}", auth=None, response={200: ProposalOut, **ERRORS},
+            throttle=api_limits(Limit("PUBLIC_PAGE_RATE")),
             summary="One proposal with its decision and progress (public)")
 def get_proposal(request, pk: int):
     item = selectors.proposal(pk)
@@ -91,6 +89,7 @@ class ProposalIn(Schema):
 
 
 @router.post("/participation/proposals", response={201: ProposalOut, **ERRORS}, summary="Propose a topic")
+@permission("participation.propose")
 def create_proposal(request, payload: ProposalIn):
     proposal = services.propose(request.user, title=payload.title, body=payload.body, place=payload.place)
     return Status(201, _out(proposal))
@@ -108,11 +107,13 @@ class SimilarOut(Schema):
 def similar(request, q: str = ""):
     member = services.membership(request.user)
     found = selectors.similar_proposals(member.community if member else None, q)
-    return [{"id": p.pk, "title": p.title, "status": p.status, "supports": p.support_count} for p in found]
+    return [{"id": p.pk, "title": mask_personal_text(p.title), "status": p.status, "supports": p.support_count}
+            for p in found]
 
 
 @router.post("/participation/proposals/{pk}/support", response={200: ProposalOut, **ERRORS},
              summary="Support a proposal (once per resident)")
+@permission("participation.support")
 def support(request, pk: int):
     return _out(services.support(request.user, pk))
 
@@ -128,6 +129,7 @@ class DecisionIn(Schema):
 
 @router.post("/participation/proposals/{pk}/decision", response={200: ProposalOut, **ERRORS},
              summary="Record the meeting's decision")
+@permission("participation.deliberation")
 def decide(request, pk: int, payload: DecisionIn):
     unit = Unit.objects.filter(code=payload.owner_unit).first() if payload.owner_unit else None
     services.decide(request.user, pk, payload.decision, answer=payload.answer, owner_name=payload.owner_name,
@@ -143,6 +145,7 @@ class ProgressIn(Schema):
 
 @router.post("/participation/proposals/{pk}/progress", response={200: ProposalOut, **ERRORS},
              summary="Report progress of an adopted proposal's action")
+@permission("participation.deliberation")
 def progress(request, pk: int, payload: ProgressIn):
     item = get_object_or_404(Proposal, pk=pk)
     action = selectors.action_of(item)
@@ -165,6 +168,7 @@ class ParticipationRatingOut(Schema):
 
 @router.post("/participation/proposals/{pk}/rating", response={201: ParticipationRatingOut, **ERRORS},
              summary="Evaluate the result of a completed proposal")
+@permission("participation.rate")
 def rate(request, pk: int, payload: RatingIn):
     rating = services.rate_result(request.user, pk, score=payload.score, comment=payload.comment)
     return Status(201, selectors.rating_summary(rating.proposal))
@@ -177,6 +181,7 @@ class RegistrationOut(Schema):
 
 @router.post("/participation/meetings/{pk}/registrations", response={201: RegistrationOut, **ERRORS},
              summary="Register for a meeting (one seat per resident)")
+@permission("participation.meeting")
 def register(request, pk: int):
     registration = services.register(request.user, pk)
     return Status(201, {"meeting": pk, "registered_at": registration.registered_at})
@@ -193,6 +198,7 @@ class BallotOut(Schema):
 
 @router.post("/participation/votes/{pk}/ballots", response={201: BallotOut, **ERRORS},
              summary="Cast a ballot in the yearly project vote")
+@permission("participation.vote")
 def ballot(request, pk: int, payload: BallotIn):
     cast = services.cast_ballot(request.user, pk, payload.projects)
     return Status(201, {"round": pk, "projects": sorted(cast.projects.values_list("pk", flat=True))})
@@ -225,6 +231,7 @@ class TransferIn(Schema):
 
 @router.post("/participation/points/transfers", response={201: PointsOut, **ERRORS},
              summary="Give points to a resident of my community")
+@permission("participation.points")
 def transfer(request, payload: TransferIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     """With an ``Idempotency-Key`` header, the same transfer sent again (after a lost answer)
     is not posted twice."""
@@ -256,9 +263,11 @@ class ParticipationMeasuresOut(Schema):
 
 
 @router.get("/participation/measures", auth=None, response={200: ParticipationMeasuresOut, **ERRORS},
+            throttle=api_limits(Limit("PUBLIC_PAGE_RATE")),
             summary="The measures for a period (public)")
 def measures(request, start: dt.date, end: dt.date, community: str = ""):
     """``start`` and ``end`` are local dates; the period is [start, end)."""
+    start, end = params.date_range(start, end)
     tz = timezone.get_current_timezone()
     begin = dt.datetime.combine(start, dt.time(), tz)
     finish = dt.datetime.combine(end, dt.time(), tz)

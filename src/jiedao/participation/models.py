@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiedao.common.images import PhotoPath
 from jiedao.common.models import AppendOnly
 from jiedao.org.models import Community, Unit
 
@@ -66,7 +67,7 @@ class Proposal(models.Model):
     title = models.CharField(_("标题"), max_length=100)
     body = models.TextField(_("内容"))
     place = models.CharField(_("地点"), max_length=200, blank=True, default="")
-    photo = models.ImageField(_("照片"), upload_to="participation/%Y/%m/", blank=True)
+    photo = models.ImageField(_("照片"), upload_to=PhotoPath("participation"), blank=True, db_index=True)
     origin = models.CharField(_("来源"), max_length=10, choices=Origin.choices, default=Origin.RESIDENT)
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                              verbose_name=_("关联工单"))

@@ -1,5 +1,6 @@
 """Reads of 多元共治. Public reads (decisions and their progress) need no user; staff reads
-are limited to the communities the user may run."""
+are limited to the communities the user may run. Proposals are public: what their writers
+typed is kept, and the phones and identity numbers in it are masked wherever it is shown."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Avg, Count, Prefetch, Q
 from django.utils import timezone
 
+from jiedao.common.masking import mask_personal_text
 from jiedao.org.models import Community, Unit
 
 from . import measures, services, states
@@ -77,7 +79,8 @@ def similar_proposals(community, text, *, exclude=None, limit=5, min_score=0.5):
         rows = rows.exclude(pk=exclude)
     scored = []
     for proposal in rows[:1000]:
-        other = _grams(proposal.title + proposal.body[:200])
+        # Compared as shown (numbers masked): digits typed as a guess must not match the hidden ones.
+        other = _grams(mask_personal_text(proposal.title + proposal.body)[:len(proposal.title) + 200])
         shared = len(grams & other)
         score = shared / min(len(grams), len(other)) if other else 0
         if shared >= 2 and score >= min_score:
@@ -92,10 +95,33 @@ def proposal(pk):
     return item
 
 
+def photo_public(name) -> bool:
+    """Whether ``name`` is exactly the stored name of the photo of a proposal whose page anyone
+    may open (every proposal but a withdrawn one, as ``proposal``)."""
+    return bool(name) and Proposal.objects.filter(photo=name).exclude(status=ProposalStatus.WITHDRAWN).exists()
+
+
 def timeline(proposal):
-    return [{"at": e.at, "action": e.action, "label": states.label(e.action), "note": e.note,
+    """The proposal's public steps; phones and identity numbers in their notes masked."""
+    return [{"at": e.at, "action": e.action, "label": states.label(e.action), "note": mask_personal_text(e.note),
              "to_status": e.to_status}
             for e in proposal.events.exclude(action="support").order_by("at", "id")]
+
+
+def public_proposal(proposal, action=None):
+    """A proposal as anyone may read it (the API): what residents and staff wrote — title,
+    body, place, answer, the action's report — with the phones and identity numbers in it
+    masked (``mask_personal_text``; the pages use the ``mask_personal`` filter)."""
+    return {
+        "id": proposal.pk, "community": proposal.community.code, "title": mask_personal_text(proposal.title),
+        "body": mask_personal_text(proposal.body), "place": mask_personal_text(proposal.place),
+        "origin": proposal.origin, "status": proposal.status, "status_label": proposal.get_status_display(),
+        "supports": proposal.support_count, "threshold": proposal.threshold, "created_at": proposal.created_at,
+        "decided_at": proposal.decided_at, "answer": mask_personal_text(proposal.answer),
+        "action": None if action is None else {
+            "owner": action.owner_name, "due": action.due, "progress": action.progress, "status": action.status,
+            "completed_at": action.completed_at, "evidence": mask_personal_text(action.evidence)},
+    }
 
 
 def action_of(proposal):

@@ -10,7 +10,11 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiedao.common import params
 from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from jiedao.common.images import accept_photos
+from jiedao.common.masking import mask_personal_text
+from jiedao.org import permissions
 from jiedao.org.models import Community, Unit
 
 from . import states
@@ -99,6 +103,7 @@ def _text(errors, field, value, label, max_length, required=True):
 @transaction.atomic
 def join_community(actor, user, community, *, person=None, party_member=False):
     """A resident joins (or moves to) a community; staff may register a resident too."""
+    permissions.require(actor, "participation.join" if actor == user else "participation.deliberation")
     if actor != user and not may_run(actor, community):
         raise NotAllowed()
     if not user.has_role("resident"):
@@ -146,19 +151,17 @@ def _check_proposal(title, body, place, photo=None):
     title = _text(errors, "title", title, _("标题"), 100)
     body = _text(errors, "body", body, _("内容"), 2000)
     place = _text(errors, "place", place, _("地点"), 200, required=False)
-    if photo:
-        from jiedao.cases.validation import check_photos
-
-        check_photos(errors, "photo", [photo])
+    stored = accept_photos(errors, "photo", [photo]) if photo else []  # re-encoded, under a name of ours
     errors.raise_if_any()
-    return title, body, place
+    return title, body, place, (stored[0] if stored else None)
 
 
 @transaction.atomic
 def propose(user, *, title, body, place="", photo=None, at=None):
     """A resident proposes a topic for their community (议题征集)."""
+    permissions.require(user, "participation.propose")
     member = _require_member(user)
-    title, body, place = _check_proposal(title, body, place, photo)
+    title, body, place, photo = _check_proposal(title, body, place, photo)
     now = _now(at)
     proposal = Proposal(community_id=member.community_id, title=title, body=body, place=place, proposer=user,
                         threshold=support_threshold(), created_at=now)
@@ -172,8 +175,9 @@ def propose(user, *, title, body, place="", photo=None, at=None):
 @transaction.atomic
 def table_topic(user, community, *, title, body, place="", case=None, at=None):
     """Staff table an official topic (or a case pattern): it goes straight to the agenda pool."""
+    permissions.require(user, "participation.deliberation")
     _require_staff(user, community)
-    title, body, place = _check_proposal(title, body, place)
+    title, body, place, _photo = _check_proposal(title, body, place)
     now = _now(at)
     proposal = Proposal.objects.create(
         community=community, title=title, body=body, place=place, proposer=None, threshold=0, created_at=now,
@@ -185,6 +189,7 @@ def table_topic(user, community, *, title, body, place="", case=None, at=None):
 
 def topic_from_case(user, number, *, title="", body=""):
     """Turn a case (a recurring complaint) into a topic of its community."""
+    permissions.require(user, "participation.deliberation")
     from jiedao.cases.models import Case
 
     case = Case.objects.select_related("community").filter(number=number).first()
@@ -192,7 +197,8 @@ def topic_from_case(user, number, *, title="", body=""):
         raise NotFound(_("工单 %(number)s 不存在。") % {"number": number})
     if case.community is None:
         raise ValidationFailed("case", _("该工单没有所属社区，不能转为议题。"))
-    return table_topic(user, case.community, title=title or case.description[:60], case=case,
+    # The title is cut from the text: masked first, so that no part of a phone is left readable.
+    return table_topic(user, case.community, title=title or mask_personal_text(case.description)[:60], case=case,
                        body=body or case.description)
 
 
@@ -207,6 +213,7 @@ def _locked_proposal(proposal_id):
 def support(user, proposal_id, at=None):
     """One support per resident of the community; reaching the threshold qualifies the
     proposal for the agenda and tells the proposer."""
+    permissions.require(user, "participation.support")
     proposal = _locked_proposal(proposal_id)
     _require_member(user, proposal.community_id)
     if proposal.proposer_id == user.pk:
@@ -235,6 +242,7 @@ def support(user, proposal_id, at=None):
 
 @transaction.atomic
 def withdraw(user, proposal_id, reason=""):
+    permissions.require(user, "participation.withdraw")
     proposal = _locked_proposal(proposal_id)
     if proposal.proposer_id != getattr(user, "pk", None):
         raise NotAllowed(_("只有提出人可以撤回议题。"))
@@ -248,6 +256,7 @@ def withdraw(user, proposal_id, reason=""):
 
 @transaction.atomic
 def add_council_member(user, community, *, name, origin, start, member_user=None):
+    permissions.require(user, "participation.deliberation")
     _require_staff(user, community)
     errors = FieldErrors()
     name = _text(errors, "name", name, _("姓名"), 50)
@@ -260,6 +269,7 @@ def add_council_member(user, community, *, name, origin, start, member_user=None
 
 @transaction.atomic
 def end_council_member(user, member_id, end):
+    permissions.require(user, "participation.deliberation")
     member = CouncilMember.objects.select_for_update().get(pk=member_id)
     _require_staff(user, member.community_id)
     member.end = end
@@ -283,6 +293,7 @@ def _locked_meeting(meeting_id):
 
 @transaction.atomic
 def schedule_meeting(user, community, *, title, starts_at, place, seats, at=None):
+    permissions.require(user, "participation.deliberation")
     _require_staff(user, community)
     errors = FieldErrors()
     title = _text(errors, "title", title, _("名称"), 100)
@@ -300,6 +311,7 @@ def schedule_meeting(user, community, *, title, starts_at, place, seats, at=None
 
 @transaction.atomic
 def add_to_agenda(user, meeting_id, proposal_id, at=None):
+    permissions.require(user, "participation.deliberation")
     meeting = _locked_meeting(meeting_id)
     _require_staff(user, meeting.community_id)
     if meeting.status not in (MeetingStatus.PLANNED, MeetingStatus.OPEN):
@@ -323,6 +335,7 @@ def add_to_agenda(user, meeting_id, proposal_id, at=None):
 @transaction.atomic
 def register(user, meeting_id, at=None):
     """A resident of the community takes one of the meeting's seats."""
+    permissions.require(user, "participation.meeting")
     meeting = _locked_meeting(meeting_id)
     _require_member(user, meeting.community_id)
     if meeting.status != MeetingStatus.PLANNED:
@@ -339,6 +352,7 @@ def register(user, meeting_id, at=None):
 @transaction.atomic
 def add_participant(user, meeting_id, *, name, sector, organisation=""):
     """Staff add a participant: a committee member, property company, business or other."""
+    permissions.require(user, "participation.deliberation")
     meeting = _locked_meeting(meeting_id)
     _require_staff(user, meeting.community_id)
     errors = FieldErrors()
@@ -353,6 +367,7 @@ def add_participant(user, meeting_id, *, name, sector, organisation=""):
 @transaction.atomic
 def check_in(user, registration_id, at=None):
     """Attendance at the door; a resident who attends earns the attendance points."""
+    permissions.require(user, "participation.deliberation")
     registration = Registration.objects.select_for_update().select_related("meeting").filter(
         pk=registration_id).first()
     if registration is None:
@@ -374,6 +389,7 @@ def check_in(user, registration_id, at=None):
 @transaction.atomic
 def meeting_step(user, meeting_id, action, note="", at=None):
     """Start, close (minutes required) or cancel a meeting."""
+    permissions.require(user, "participation.deliberation")
     meeting = _locked_meeting(meeting_id)
     _require_staff(user, meeting.community_id)
     transition = states.apply(states.MEETING, action, meeting.status)
@@ -403,6 +419,7 @@ def meeting_step(user, meeting_id, action, note="", at=None):
 
 @transaction.atomic
 def save_minutes(user, meeting_id, minutes):
+    permissions.require(user, "participation.deliberation")
     meeting = _locked_meeting(meeting_id)
     _require_staff(user, meeting.community_id)
     if meeting.status == MeetingStatus.CLOSED:
@@ -413,12 +430,11 @@ def save_minutes(user, meeting_id, minutes):
 
 
 def _parse_date(value, field, errors):
-    if isinstance(value, dt.date):
-        return value
     try:
-        return dt.date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        errors.add(field, _("请填写有效的日期（年-月-日）。"))
+        return params.parse_date(value, field)
+    except ValidationFailed as exc:
+        for error in exc.errors:
+            errors.add(field, error["message"])
         return None
 
 
@@ -428,6 +444,7 @@ def decide(user, proposal_id, decision, *, answer, owner_unit=None, owner_name="
     """The meeting decides a scheduled proposal: adopt (it becomes a tracked action with an
     owner, a due date and milestones), reject or needs study; the answer is published and
     the proposer and supporters are informed."""
+    permissions.require(user, "participation.deliberation")
     if decision not in states.DECISIONS:
         raise ValidationFailed("decision", _("请选择采纳、不予采纳或需进一步研究。"))
     proposal = _locked_proposal(proposal_id)
@@ -481,6 +498,7 @@ def _locked_action(action_id):
 @transaction.atomic
 def report_progress(user, action_id, *, progress, note="", evidence="", milestone_ids=(), at=None):
     """Progress of an adopted action; 100 % needs completion evidence and completes the proposal."""
+    permissions.require(user, "participation.deliberation")
     action = _locked_action(action_id)
     proposal = action.proposal
     _require_staff(user, proposal.community_id)
@@ -543,6 +561,7 @@ def remind_overdue_actions(now=None):
 @transaction.atomic
 def rate_result(user, proposal_id, *, score, comment="", at=None):
     """A resident of the community evaluates the result of a completed proposal, once."""
+    permissions.require(user, "participation.rate")
     proposal = _locked_proposal(proposal_id)
     _require_member(user, proposal.community_id)
     if proposal.status != ProposalStatus.COMPLETED:
@@ -563,6 +582,7 @@ def rate_result(user, proposal_id, *, score, comment="", at=None):
 @transaction.atomic
 def create_survey(user, community, *, title, questions, anonymous=True):
     """``questions``: a list of (text, [choices]) — no choices means a free-text answer."""
+    permissions.require(user, "participation.projects")
     _require_staff(user, community)
     errors = FieldErrors()
     title = _text(errors, "title", title, _("名称"), 100)
@@ -580,6 +600,7 @@ def create_survey(user, community, *, title, questions, anonymous=True):
 @transaction.atomic
 def answer_survey(user, survey_id, answers, at=None):
     """One answer per resident; for an anonymous survey the answers do not name the resident."""
+    permissions.require(user, "participation.survey")
     survey = Survey.objects.select_for_update().filter(pk=survey_id).first()
     if survey is None:
         raise NotFound()
@@ -608,6 +629,7 @@ def answer_survey(user, survey_id, answers, at=None):
 
 @transaction.atomic
 def close_survey(user, survey_id):
+    permissions.require(user, "participation.projects")
     survey = Survey.objects.select_for_update().get(pk=survey_id)
     _require_staff(user, survey.community_id)
     survey.is_open = False
@@ -617,6 +639,7 @@ def close_survey(user, survey_id):
 
 @transaction.atomic
 def add_need(user, community, *, title, demand=1, survey=None, at=None):
+    permissions.require(user, "participation.projects")
     _require_staff(user, community)
     errors = FieldErrors()
     title = _text(errors, "title", title, _("需求"), 100)
@@ -629,6 +652,7 @@ def add_need(user, community, *, title, demand=1, survey=None, at=None):
 
 @transaction.atomic
 def add_resource(user, community, *, name, provider=""):
+    permissions.require(user, "participation.projects")
     _require_staff(user, community)
     errors = FieldErrors()
     name = _text(errors, "name", name, _("资源"), 100)
@@ -644,6 +668,7 @@ def _project_event(project, action, actor, before, note="", at=None):
 @transaction.atomic
 def create_project(user, community, *, title, cost, description="", need_ids=(), resource_ids=(), at=None):
     """A project of the library, matching needs of the community with its resources."""
+    permissions.require(user, "participation.projects")
     _require_staff(user, community)
     errors = FieldErrors()
     title = _text(errors, "title", title, _("项目"), 100)
@@ -667,6 +692,7 @@ def create_project(user, community, *, title, cost, description="", need_ids=(),
 @transaction.atomic
 def open_vote(user, community, *, year, budget, project_ids, min_choices=1, max_choices=3, at=None):
     """The yearly vote: candidates from the library, a total budget, min/max choices per voter."""
+    permissions.require(user, "participation.projects")
     _require_staff(user, community)
     errors = FieldErrors()
     projects = list(Project.objects.select_for_update().filter(pk__in=list(project_ids), community=community))
@@ -696,6 +722,7 @@ def open_vote(user, community, *, year, budget, project_ids, min_choices=1, max_
 @transaction.atomic
 def cast_ballot(user, round_id, project_ids, at=None):
     """One ballot per resident: between min and max candidates, costing at most the budget."""
+    permissions.require(user, "participation.vote")
     round_ = VoteRound.objects.select_for_update().filter(pk=round_id).first()
     if round_ is None:
         raise NotFound()
@@ -726,6 +753,7 @@ def cast_ballot(user, round_id, project_ids, at=None):
 @transaction.atomic
 def close_vote(user, round_id, at=None):
     """Candidates are taken in order of votes while the budget lasts; the rest are not selected."""
+    permissions.require(user, "participation.projects")
     round_ = VoteRound.objects.select_for_update().get(pk=round_id)
     _require_staff(user, round_.community_id)
     if not round_.is_open:
@@ -748,6 +776,7 @@ def close_vote(user, round_id, at=None):
 @transaction.atomic
 def project_step(user, project_id, action, *, served=0, note="", at=None):
     """Delivery: start, record how many residents were served, finish."""
+    permissions.require(user, "participation.projects")
     project = Project.objects.select_for_update().get(pk=project_id)
     _require_staff(user, project.community_id)
     if action == "serve":
@@ -778,8 +807,10 @@ def register_volunteer(actor, community, *, name="", kind=Volunteer.Kind.RESIDEN
     """A resident signs up as a volunteer (or a party member reports — 双报到); staff may
     also register an enterprise's team."""
     if user is not None and actor == user:
+        permissions.require(actor, "participation.volunteer")
         _require_member(user, community)
     else:
+        permissions.require(actor, "participation.volunteering")
         _require_staff(actor, community)
     if kind not in Volunteer.Kind.values:
         raise ValidationFailed("kind", _("请选择志愿者类型。"))
@@ -794,6 +825,7 @@ def register_volunteer(actor, community, *, name="", kind=Volunteer.Kind.RESIDEN
 
 @transaction.atomic
 def create_activity(user, community, *, title, starts_at, place="", capacity=20, points_per_hour=10):
+    permissions.require(user, "participation.volunteering")
     _require_staff(user, community)
     errors = FieldErrors()
     title = _text(errors, "title", title, _("活动"), 100)
@@ -812,6 +844,8 @@ def create_activity(user, community, *, title, starts_at, place="", capacity=20,
 @transaction.atomic
 def sign_up(user, activity_id, volunteer=None, at=None):
     """A volunteer signs up (a resident signs themselves; staff may sign up a team)."""
+    own = volunteer is None or volunteer.user_id == getattr(user, "pk", None)
+    permissions.require(user, "participation.volunteer" if own else "participation.volunteering")
     activity = Activity.objects.select_for_update().filter(pk=activity_id).first()
     if activity is None:
         raise NotFound()
@@ -832,6 +866,7 @@ def sign_up(user, activity_id, volunteer=None, at=None):
 
 @transaction.atomic
 def check_in_volunteer(user, signup_id, at=None):
+    permissions.require(user, "participation.volunteering")
     signup = SignUp.objects.select_for_update(of=("self",)).select_related("activity").get(pk=signup_id)
     _require_staff(user, signup.activity.community_id)
     if signup.checked_in_at is None:
@@ -845,6 +880,7 @@ def verify_hours(user, signup_id, hours, *, bank=False, at=None):
     """The organiser verifies the hours of a checked-in volunteer. They earn points
     (hours × the activity's points per hour), or with ``bank`` the hours are deposited in
     the time bank instead."""
+    permissions.require(user, "participation.volunteering")
     signup = SignUp.objects.select_for_update(of=("self",)).select_related("activity", "volunteer").filter(
         pk=signup_id).first()
     if signup is None:
@@ -889,6 +925,7 @@ def time_bank_balance(user):
 @transaction.atomic
 def draw_time(actor, user, hours, note, at=None):
     """Draw hours from the time bank as a service received (记录在社区服务台)."""
+    permissions.require(actor, "participation.volunteering")
     member = Membership.objects.select_for_update().filter(user=user).first()
     if member is None:
         raise ValidationFailed("user", _("该居民尚未登记社区。"))
@@ -963,6 +1000,8 @@ def _points(points):
 @transaction.atomic
 def earn(actor, user, points, reason, *, community=None, at=None, _system=False):
     """Points earned: from the community's issuing account to the resident's."""
+    if not _system:
+        permissions.require(actor, "participation.volunteering")
     points = _points(points)
     account = _account_for(user, community)
     if not _system:
@@ -1001,6 +1040,7 @@ def spend(actor, user, points, reason, *, reward=None, at=None):
 def transfer(actor, to_user, points, reason="", at=None, idempotency_key=None):
     """A resident gives points to another resident of the same community. Sent again with
     the same ``idempotency_key``, the first transfer is returned and nothing is posted."""
+    permissions.require(actor, "participation.points")
     from jiedao.common import idempotency
 
     done = idempotency.previous(actor, "points-transfer", idempotency_key)
@@ -1026,6 +1066,7 @@ def _transfer(actor, to_user, points, reason, at):
 @transaction.atomic
 def redeem(actor, user, reward_id, quantity=1, at=None):
     """Exchange at the community desk: staff hand over the reward, stock goes down, points are spent."""
+    permissions.require(actor, "participation.volunteering")
     reward = Reward.objects.select_for_update().filter(pk=reward_id).first()
     if reward is None:
         raise NotFound(_("兑换物品不存在。"))
@@ -1047,6 +1088,7 @@ def redeem(actor, user, reward_id, quantity=1, at=None):
 
 @transaction.atomic
 def add_reward(user, community, *, name, cost, stock):
+    permissions.require(user, "participation.volunteering")
     _require_staff(user, community)
     errors = FieldErrors()
     name = _text(errors, "name", name, _("名称"), 100)

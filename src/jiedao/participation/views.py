@@ -12,12 +12,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from jiedao.common import params
 from jiedao.common.errors import DomainError, ValidationFailed
+from jiedao.common.throttle import Limit, limited
 from jiedao.org.models import Community, Unit, User
+from jiedao.org.permissions import permission
 from jiedao.web.access import role_required
 
 from . import selectors, services, states
@@ -36,19 +38,16 @@ def _error(request, exc):
 
 
 def _int(value, default=None):
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return default
+    return params.whole_number(value, default)
 
 
-def _when(value):
+def _when(value, field="starts_at"):
+    """A date and time typed in a form (Beijing time without an offset), or None if empty;
+    one that is not a time, or outside the supported years, is a field error."""
     value = (value or "").strip()
     if not value:
         return None
-    moment = parse_datetime(value)
-    if moment is None:
-        return None
+    moment = params.parse_datetime(value, field)
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
@@ -73,6 +72,8 @@ def _staff_tabs(active, community):
 
 # --- resident pages -----------------------------------------------------------------------------
 
+@limited(Limit("PUBLIC_PAGE_RATE"))
+@permission("participation.join")
 def home(request):
     """议题征集: the proposals of my community; a resident without a community chooses it here."""
     user = request.user
@@ -106,6 +107,7 @@ def home(request):
 
 
 @role_required("resident")
+@permission("participation.propose")
 def propose(request):
     user = request.user
     community = _member_community(user)
@@ -130,6 +132,7 @@ def propose(request):
     }, status=status)
 
 
+@limited(Limit("SEARCH_RATE"))
 def similar(request):
     """Shown while writing: proposals of the community that look the same."""
     community = _member_community(request.user)
@@ -138,6 +141,8 @@ def similar(request):
                   {"similar": selectors.similar_proposals(community, text) if community else []})
 
 
+@limited(Limit("PUBLIC_PAGE_RATE"))
+@permission("participation.support", "participation.withdraw", "participation.rate")
 def proposal(request, pk):
     user = request.user
     item = selectors.proposal(pk)
@@ -182,6 +187,7 @@ def proposal(request, pk):
 
 
 @role_required("resident")
+@permission("participation.meeting")
 def meetings(request):
     user = request.user
     community = _member_community(user)
@@ -201,6 +207,7 @@ def meetings(request):
 
 
 @role_required("resident")
+@permission("participation.vote")
 def vote(request):
     user = request.user
     community = _member_community(user)
@@ -220,6 +227,7 @@ def vote(request):
 
 
 @role_required("resident")
+@permission("participation.survey")
 def survey(request, pk):
     user = request.user
     community = _member_community(user)
@@ -239,6 +247,7 @@ def survey(request, pk):
 
 
 @role_required("resident")
+@permission("participation.volunteer")
 def volunteer(request):
     user = request.user
     community = _member_community(user)
@@ -264,6 +273,7 @@ def volunteer(request):
 
 
 @role_required("resident")
+@permission("participation.points")
 def points(request):
     user = request.user
     if request.method == "POST":
@@ -282,6 +292,7 @@ def points(request):
     return render(request, "participation/points.html", context)
 
 
+@limited(Limit("PUBLIC_PAGE_RATE"))
 def decisions(request):
     """Public: every decision with its answer and the progress of adopted actions (no sign-in)."""
     community = Community.objects.filter(code=request.GET.get("community", "")).first()
@@ -307,6 +318,7 @@ def _staff_community(request):
 
 
 @role_required(*STAFF_ROLES)
+@permission("participation.deliberation")
 def desk(request):
     user = request.user
     if not selectors.runnable_communities(user).exists():
@@ -360,6 +372,7 @@ def desk(request):
 
 
 @role_required(*STAFF_ROLES)
+@permission("participation.deliberation")
 def meeting(request, pk):
     user = request.user
     item = selectors.meeting_for(user, pk)
@@ -409,6 +422,7 @@ def meeting(request, pk):
 
 @role_required(*STAFF_ROLES)
 @require_POST
+@permission("participation.deliberation")
 def action_progress(request, pk):
     user = request.user
     item = Proposal.objects.filter(action__pk=pk).first()
@@ -426,6 +440,7 @@ def action_progress(request, pk):
 
 
 @role_required(*STAFF_ROLES)
+@permission("participation.projects")
 def projects_desk(request):
     user = request.user
     community, allowed = _staff_community(request)
@@ -479,6 +494,7 @@ def projects_desk(request):
 
 
 @role_required(*STAFF_ROLES)
+@permission("participation.volunteering")
 def points_desk(request):
     user = request.user
     community, allowed = _staff_community(request)

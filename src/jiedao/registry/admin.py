@@ -4,12 +4,14 @@ through the services (sources, confirmation times, merge rules) and the import p
 
 from django import forms
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.common.errors import FieldErrors
 from jiedao.common.masking import mask_id_number, mask_phone
 
 from . import validation
+from .selectors import age_on
 from .models import (
     Building, CareTag, Enterprise, Facility, Household, House, ImportRun, MergeConflict, Person, PersonTag, Visit,
 )
@@ -80,9 +82,14 @@ class PersonAdmin(ReadOnlyAdmin):
     list_select_related = ("household",)
     search_fields = ("name", "household__number")
     show_full_result_count = False
-    exclude = ("id_number", "phone")
-    readonly_fields = ("masked_id_number", "masked_phone")
+    # The birth date is eight of the identity number's hidden digits: the admin shows the age.
+    exclude = ("id_number", "phone", "birth_date")
+    readonly_fields = ("masked_id_number", "masked_phone", "age")
     inlines = [PersonTagInline]
+
+    @admin.display(description=_("年龄"))
+    def age(self, obj):
+        return age_on(obj.birth_date, timezone.localdate())
 
     @admin.display(description=_("身份证号"))
     def masked_id_number(self, obj):

@@ -8,9 +8,11 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from jiedao.common.errors import ValidationFailed
+from jiedao.common.masking import mask_personal_text
 from jiedao.org.api import ErrorsOut
+from jiedao.org.permissions import permission
 
-from . import selectors, services
+from . import lookups, selectors, services
 
 router = Router(tags=["registry"])
 ERRORS = {401: ErrorsOut, 403: ErrorsOut, 404: ErrorsOut, 409: ErrorsOut, 422: ErrorsOut}
@@ -18,7 +20,9 @@ ERRORS = {401: ErrorsOut, 403: ErrorsOut, 404: ErrorsOut, 409: ErrorsOut, 422: E
 
 class PersonOut(Schema):
     """A person as the caller may see them: ``id_number`` and ``phone`` are masked
-    (``110105********002X``, ``138****5678``) unless ``masked`` is false."""
+    (``110105********002X``, ``138****5678``) unless ``masked`` is false. A masked person
+    comes with ``age`` and no ``birth_date`` (null): the birth date is eight of the hidden
+    digits of the identity number."""
 
     id: int
     name: str
@@ -125,23 +129,29 @@ class RegistryMeasuresOut(Schema):
     freshness: list[FreshnessOut]
 
 
-def _visit_out(visit):
+def _visit_out(visit, masked=False):
+    """A visit; in a masked view the phones and identity numbers in its note are masked too."""
     return {"id": visit.pk, "person": visit.person_id, "worker": str(visit.worker), "at": visit.at,
-            "kind": visit.kind, "kind_label": visit.get_kind_display(), "note": visit.note}
+            "kind": visit.kind, "kind_label": visit.get_kind_display(),
+            "note": mask_personal_text(visit.note) if masked else visit.note}
 
 
 def _codes(value):
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
-@router.get("/registry/persons", response={200: PersonPage, **ERRORS}, summary="Persons (人员档案), masked")
+@router.get("/registry/persons", response={200: PersonPage, **ERRORS, 429: ErrorsOut},
+            summary="Persons (人员档案), masked")
 def list_persons(request, grid: str = "", tag: str = "", q: str = "", cursor: str = "", limit: int = 50):
     """Persons the caller may see, in id order, by key: pass ``next_cursor`` as ``cursor``.
-    ``q``: part of a name, or a complete identity number or mobile number (exact match).
+    ``q``: part of a name, or a complete identity number or mobile number (exact match): only
+    for administrators and grid workers (among their grids' persons), 403 for others; limited
+    per user and per number (429 with Retry-After) and written to the access log.
     Identity numbers and phones are always masked in lists."""
     if not 1 <= limit <= 200:
         raise ValidationFailed("limit", _("每页条数须在1到200之间。"))
     selectors.require_read(request.user)
+    lookups.count(request, q)
     persons, next_cursor = selectors.person_list(request.user, grid=grid or None, tag=tag or None, q=q or None,
                                                  cursor=cursor or None, limit=limit)
     return {"items": [selectors.person_out(p) for p in persons], "next_cursor": next_cursor}
@@ -162,11 +172,12 @@ def get_person(request, person_id: int, unmask: bool = False):
                     "relation_label": m.get_relation_display() if m.relation else "",
                     "age": selectors.age_on(m.birth_date, timezone.localdate()),
                     "tags": [t.name for t in m.tags.all()]} for m in selectors.members_of(person.household)]
-    return {**data, "sources": selectors.sources_of(person),
-            "visits": [_visit_out(v) for v in selectors.visits_of(person)], "members": members}
+    visits = [_visit_out(v, masked=data["masked"]) for v in selectors.visits_of(person)]
+    return {**data, "sources": selectors.sources_of(person), "visits": visits, "members": members}
 
 
 @router.post("/registry/visits", response={201: VisitOut, **ERRORS}, summary="Log a visit (探访)")
+@permission("registry.visit")
 def create_visit(request, payload: VisitIn):
     """A grid worker (or the community's staff, or an administrator) logs a visit to a
     person of their area."""

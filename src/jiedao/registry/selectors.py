@@ -11,11 +11,13 @@ Who sees what (权限分级):
 | 街道科室 street section staff, 派单员, 街道领导 | the whole street | no |
 | 系统管理员 administrator | the whole street | yes, on "显示完整" |
 | residents, district departments, others | nothing | no |
+
+Those who may unmask a person are also the only ones who may look them up by a complete
+identity number or phone (``person_list``'s ``q``), each look-up logged. Masked, a person
+comes with their age, never their birth date (eight of the hidden digits).
 """
 
-import base64
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
@@ -23,10 +25,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from jiedao.common.audit import log_unmasked_view
+from jiedao.common import params
+from jiedao.common.audit import log_lookup, log_unmasked_view
 from jiedao.common.crypto import blind_index
 from jiedao.common.errors import NotAllowed, NotFound, ValidationFailed
-from jiedao.common.masking import mask_id_number, mask_phone
+from jiedao.common.masking import find_personal_numbers, mask_id_number, mask_phone
+from jiedao.common.params import Cursor, RowId
 from jiedao.org.models import Community, Grid, Unit
 
 from . import validation
@@ -209,7 +213,10 @@ def address_of(person):
 
 
 def person_out(person, *, unmasked=False, today=None):
-    """The person as a reader sees them: identity number and phone masked unless ``unmasked``."""
+    """The person as a reader sees them: identity number and phone masked unless ``unmasked``.
+    No field beside a masked value may give it back: masked, the birth date (eight of the
+    hidden digits of the identity number) is left out and only the age shown; the gender
+    (one digit, shown anyway among the last four) stays."""
     today = today or timezone.localdate()
     household = person.household
     building = household.house.building if household else None
@@ -219,7 +226,7 @@ def person_out(person, *, unmasked=False, today=None):
         "id": person.pk,
         "name": person.name,
         "gender": person.gender, "gender_label": person.get_gender_display() if person.gender else "",
-        "birth_date": person.birth_date, "age": age_on(person.birth_date, today),
+        "birth_date": person.birth_date if unmasked else None, "age": age_on(person.birth_date, today),
         "id_number": person.id_number if unmasked else mask_id_number(person.id_number),
         "phone": person.phone if unmasked else mask_phone(person.phone),
         "masked": not unmasked,
@@ -259,16 +266,7 @@ def person_for(user, person_id):
 
 # --- lists with keyset pagination ---------------------------------------------------------
 
-def _encode_cursor(value):
-    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor):
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        return int(json.loads(base64.urlsafe_b64decode(padded.encode())))
-    except (ValueError, TypeError, json.JSONDecodeError):
-        raise ValidationFailed("cursor", _("翻页参数无效，请从第一页重新开始。")) from None
+_CURSOR = Cursor(RowId)  # [id of the last person shown]
 
 
 def _grid_or_error(user, code):
@@ -285,37 +283,99 @@ def _tag_or_error(value):
     return tag
 
 
-def search_filter(q):
-    """A name fragment, or an exact identity number or phone (found by their keyed hash)."""
+# --- exact look-ups by identity number or phone (精确查找) ----------------------------------
+#
+# A look-up by a complete number confirms that the number belongs to someone, which is what
+# a masked value hides (with the first three and last four characters shown, a phone has
+# 10,000 candidates). So only those who may unmask a person may look them up by number —
+# administrators, and grid workers among the persons of their own grids — and each look-up
+# is written to the access log (the kind of number, how many persons it found and which,
+# never the number); the page and the API also limit how often (registry.lookups). Anyone
+# else who types a number is told plainly that they may not search by it (403): an empty
+# list would read as "not registered" and invite a duplicate record, and the refusal does
+# not depend on whether the number exists. A name search never touches the keyed hashes.
+
+LOOKUP_REFUSED = gettext_noop("只有系统管理员和本网格的网格员可以按完整的身份证号或手机号查找人员，请按姓名查找。")
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A complete identity number or phone named by a search: ``kind`` is ``id_number`` or
+    ``phone``, ``value`` the number as stored."""
+
+    kind: str
+    value: str
+
+
+def lookup_in(q):
+    """The identity number or phone that a search names, in any writing (spaces, dashes,
+    full-width digits, +86), or None for a name search."""
     q = (q or "").strip()
     if not q:
-        return Q()
+        return None
+    found = find_personal_numbers(q)
+    if len(found) > 1:
+        raise ValidationFailed("q", _("一次只能按一个身份证号或手机号查找。"))
+    if found:
+        return Lookup("id_number" if found[0].kind == "id_number" else "phone", found[0].value)
     id_number = validation.normalise_id_number(q)
     if len(id_number) == 18 and id_number[:17].isdigit():
-        return Q(id_index=blind_index(id_number))
+        return Lookup("id_number", id_number)
     phone = validation.normalise_phone(q)
     if validation.MOBILE.match(phone):
-        return Q(phone_index=blind_index(phone))
-    return Q(name__contains=q)
+        return Lookup("phone", phone)
+    return None
+
+
+def may_look_up(user) -> bool:
+    """Whether the user may look persons up by a complete number: those who may unmask."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.has_role("admin") or (user.has_role("grid") and bool(scope_of(user).grid_ids))
+
+
+def require_look_up(user):
+    if not may_look_up(user):
+        raise NotAllowed(_(LOOKUP_REFUSED))
+
+
+def _lookup_filter(user, lookup):
+    """The persons with that number among those the user may unmask (``may_unmask``)."""
+    index = blind_index(lookup.value)
+    condition = Q(id_index=index) if lookup.kind == "id_number" else Q(phone_index=index)
+    if not user.has_role("admin"):
+        condition &= Q(household__house__building__grid_id__in=scope_of(user).grid_ids)
+    return condition
 
 
 def person_list(user, *, grid=None, tag=None, q=None, cursor=None, limit=50):
     """A page of persons the user may see, in id order. Returns ``(persons, next_cursor)``;
-    a fixed number of queries whatever the page size."""
+    a fixed number of queries whatever the page size. ``q`` is part of a name, or a complete
+    identity number or phone: an exact look-up, refused (NotAllowed) to those who may not
+    unmask and written to the access log for the others."""
     require_read(user)
+    lookup = lookup_in(q)
+    if lookup is not None:
+        require_look_up(user)
     qs = visible_persons(user)
     if grid:
         qs = qs.filter(household__house__building__grid=_grid_or_error(user, grid))
     if tag:
         qs = qs.filter(tags=_tag_or_error(tag))
-    if q:
-        qs = qs.filter(search_filter(q))
+    if lookup is not None:
+        qs = qs.filter(_lookup_filter(user, lookup))
+    elif q:
+        qs = qs.filter(name__contains=params.search_text(q))
     if cursor:
-        qs = qs.filter(id__gt=_decode_cursor(cursor))
+        (last_id,) = _CURSOR.decode(cursor)
+        qs = qs.filter(id__gt=last_id)
     limit = max(1, min(int(limit), 200))
     rows = list(_persons_with_places(qs.order_by("id"))[: limit + 1])
-    next_cursor = _encode_cursor(rows[limit - 1].pk) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    next_cursor = _CURSOR.encode(rows[limit - 1].pk) if len(rows) > limit else None
+    rows = rows[:limit]
+    if lookup is not None:
+        log_lookup(user, Person, lookup.kind, [person.pk for person in rows])
+    return rows, next_cursor
 
 
 # --- one person, one household ---------------------------------------------------------
@@ -402,11 +462,18 @@ def conflict_place(conflict):
 
 
 def display_value(conflict_field, value, unmasked=False):
-    """A conflict's stored value as a reader sees it: labels for codes, phones masked."""
+    """A conflict's stored value as a reader sees it: labels for codes, phones masked, a
+    birth date as an age unless ``unmasked``."""
     if value in (None, ""):
         return ""
     if conflict_field == "phone" and not unmasked:
         return mask_phone(value)
+    if conflict_field == "birth_date" and not unmasked:
+        try:
+            age = age_on(dt.date.fromisoformat(value), timezone.localdate())
+        except ValueError:
+            return "****"
+        return _("%(age)s岁") % {"age": age}
     choices = {"gender": Person.Gender, "relation": Person.Relation, "status": Person.Status, "use": House.Use}
     if conflict_field in choices:
         return str(dict(choices[conflict_field].choices).get(value, value))

@@ -28,8 +28,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiedao.common import params
 from jiedao.common.crypto import blind_index
 from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from jiedao.org import permissions
 from jiedao.org.models import Community, Grid, User
 
 from . import selectors, sheets, validation
@@ -325,6 +327,7 @@ def _check_person_values(errors, values, *, creating):
 def create_person(user, *, household=None, source=None, **values):
     """A new person by hand (form or API). ``household``: a household number. The person
     must not exist yet (same identity number): then the error names the existing record."""
+    permissions.require(user, "registry.edit")
     errors = FieldErrors()
     clean = _check_person_values(errors, values, creating=True)
     target = None
@@ -366,6 +369,7 @@ def create_person(user, *, household=None, source=None, **values):
 def update_person(user, person_id, *, source=None, **values):
     """Changes fields by hand. A person who may edit decides, so the values are set
     (not listed as conflicts) and their source is the editor."""
+    permissions.require(user, "registry.edit")
     person = _person_or_404(user, person_id)
     _require_edit(user, person)
     if "id_number" in values:
@@ -393,6 +397,7 @@ def update_person(user, person_id, *, source=None, **values):
 def add_to_household(user, person_id, household_number, relation, source=None):
     """Moves a person into a household with a relation to its head (户主 only when the
     household has none yet)."""
+    permissions.require(user, "registry.edit")
     person = _person_or_404(user, person_id)
     if person.household_id is not None:
         _require_edit(user, person)
@@ -436,6 +441,7 @@ def _tag(value):
 
 @transaction.atomic
 def tag_person(user, person_id, tag, source=None):
+    permissions.require(user, "registry.edit")
     person = _person_or_404(user, person_id)
     _require_edit(user, person)
     care = _tag(tag)
@@ -446,6 +452,7 @@ def tag_person(user, person_id, tag, source=None):
 
 @transaction.atomic
 def untag_person(user, person_id, tag):
+    permissions.require(user, "registry.edit")
     person = _person_or_404(user, person_id)
     _require_edit(user, person)
     care = CareTag.objects.filter(code=tag).first() or CareTag.objects.filter(name=tag).first()
@@ -493,6 +500,7 @@ def stamp_admin_change(user, obj, changed_fields):
 @transaction.atomic
 def record_visit(user, person_id, *, kind, at=None, note=""):
     """A visit by a grid worker (or the community's staff) to a person of their area."""
+    permissions.require(user, "registry.visit")
     person = _person_or_404(user, person_id)
     if not selectors.may_edit(user, person):
         raise NotAllowed(_("只有本网格的网格员、本社区工作人员和管理员可以登记对此人的探访。"))
@@ -507,6 +515,11 @@ def record_visit(user, person_id, *, kind, at=None, note=""):
         except ValueError:
             errors.add("at", _("探访时间格式不正确，应如 2026-11-18T09:30。"))
             at = now
+    try:
+        params.check_datetime(at, "at")
+    except ValidationFailed as exc:
+        errors.add("at", exc.errors[0]["message"])
+        at = now
     if timezone.is_naive(at):
         at = timezone.make_aware(at)
     if at > now + dt.timedelta(minutes=5):
@@ -526,6 +539,7 @@ def record_visit(user, person_id, *, kind, at=None, note=""):
 def resolve_conflict(user, conflict_id, choice):
     """Decides a conflict: ``keep`` the current value (confirmed now by the decider) or
     ``take`` the incoming value (its source becomes the field's source)."""
+    permissions.require(user, "registry.edit")
     conflict = (MergeConflict.objects.select_for_update(of=("self",))
                 .select_related("person__household__house__building", "house__building", "building")
                 .filter(pk=conflict_id).first())
@@ -1192,8 +1206,7 @@ def _read_input(file):
 
 
 def _check_import_args(user, kind):
-    if not selectors.may_import(user):
-        raise NotAllowed(_("只有系统管理员可以导入基础数据。"))
+    permissions.require(user, "registry.import", _("只有系统管理员可以导入基础数据。"))
     if kind not in CHECKS:
         raise ValidationFailed("kind", _("导入类型应为 persons（人员）、households（户）或 buildings（楼栋）。"))
 

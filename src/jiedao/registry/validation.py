@@ -72,7 +72,7 @@ def check_id_number(errors, field, raw, label=None, required=False, today=None):
     if len(value) != 18:
         errors.add(field, _say(label, _("应为18位（现有%(n)d位）。") % {"n": len(value)}))
         return value
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    if not value.isascii() or not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
         errors.add(field, _say(label, _("前17位应为数字，最后一位为数字或X。")))
         return value
     if value[:2] not in PROVINCES:

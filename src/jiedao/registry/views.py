@@ -16,10 +16,13 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from jiedao.common.audit import log_unmasked_view
 from jiedao.common.errors import DomainError, NotAllowed, NotFound, ValidationFailed
+from jiedao.common.throttle import Throttled
+from jiedao.org.permissions import permission
 from jiedao.web.access import role_required
 
-from . import selectors, services, sheets
+from . import lookups, selectors, services, sheets
 from .forms import ImportForm, TagForm, VisitForm, apply_errors
 from .models import ImportRun, MergeConflict
 
@@ -71,14 +74,21 @@ def person_list(request):
     tag = request.GET.get("tag", "").strip()
     q = request.GET.get("q", "").strip()
     cursor = request.GET.get("cursor", "").strip()
-    rows, next_cursor = [], None
+    rows, next_cursor, status, wait = [], None, 200, None
     try:
+        lookups.count(request, q)
         persons, next_cursor = selectors.person_list(user, grid=grid or None, tag=tag or None, q=q or None,
                                                      cursor=cursor or None, limit=PAGE_SIZE)
         rows = [selectors.person_out(p) for p in persons]
     except ValidationFailed as exc:
         for error in exc.errors:
             messages.error(request, error["message"])
+    except NotAllowed as exc:  # a search by a complete number, by someone who may not unmask
+        messages.error(request, exc.message)
+        status = 403
+    except Throttled as exc:
+        messages.error(request, exc.message)
+        status, wait = 429, exc.wait
     params = {k: v for k, v in (("grid", grid), ("tag", tag), ("q", q)) if v}
     fresh_rows, fresh_total = selectors.freshness(user)
     context = {
@@ -88,7 +98,10 @@ def person_list(request):
         "first_url": "?" + urlencode(params) if cursor else None,
         "freshness": fresh_rows, "freshness_total": fresh_total, "fresh_days": selectors.DEFAULT_FRESH_DAYS,
     }
-    return _render(request, "registry/person_list.html", context, "persons")
+    response = _render(request, "registry/person_list.html", context, "persons", status=status)
+    if wait is not None:
+        response["Retry-After"] = str(wait)
+    return response
 
 
 def _person_context(request, person, data):
@@ -125,6 +138,7 @@ def person_detail(request, pk):
 
 @role_required(*READ_ROLES)
 @require_POST
+@permission("registry.reveal")
 def person_reveal(request, pk):
     """显示完整: the person's identity number and phone in full, for those allowed; logged."""
     _readable(request)
@@ -140,6 +154,7 @@ def person_reveal(request, pk):
 
 @role_required(*EDIT_ROLES)
 @require_POST
+@permission("registry.edit")
 def person_tags(request, pk):
     _readable(request)
     form = TagForm(request.POST, tags=selectors.active_tags())
@@ -192,6 +207,7 @@ def _split_errors(errors):
 
 @role_required("admin")
 @require_http_methods(["GET", "POST"])
+@permission("registry.import")
 def import_page(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     context = {"form": form, "row_errors": [], "general_errors": [], "run": None, "error_count": 0}
@@ -261,10 +277,16 @@ def _conflict_rows(user, conflicts):
         else:
             link = ""
         label = (_("户主") if conflict.field == services.HEAD_FIELD else selectors.field_label(conflict.field))
+        # Birth dates are eight of the hidden digits of an identity number: in full (and logged)
+        # only for those who may unmask the person, as an age for the others.
+        full_date = (conflict.field == "birth_date" and conflict.person_id is not None
+                     and selectors.may_unmask(user, conflict.person))
+        if full_date:
+            log_unmasked_view(user, conflict.person, ["birth_date"], purpose="conflicts")
         rows.append({
             "conflict": conflict, "target": str(target), "link": link, "label": label,
-            "current": selectors.display_value(conflict.field, conflict.current_value),
-            "incoming": selectors.display_value(conflict.field, conflict.incoming_value),
+            "current": selectors.display_value(conflict.field, conflict.current_value, unmasked=full_date),
+            "incoming": selectors.display_value(conflict.field, conflict.incoming_value, unmasked=full_date),
         })
     return rows
 
@@ -278,6 +300,7 @@ def conflicts(request):
 
 @role_required(*EDIT_ROLES)
 @require_POST
+@permission("registry.edit")
 def decide_conflict(request, pk):
     choice = request.POST.get("choice", "")
     try:
@@ -322,6 +345,7 @@ def _title(grid_objs, tag_objs):
 
 @role_required(*READ_ROLES)
 @require_http_methods(["GET", "POST"])
+@permission("registry.reveal")
 def assistance(request):
     """GET: the list, masked. POST (显示完整): unmasked for the rows the reader may see in full."""
     _readable(request)
@@ -351,6 +375,7 @@ def assistance(request):
 
 @role_required(*READ_ROLES)
 @require_http_methods(["GET", "POST"])
+@permission("registry.reveal")
 def assistance_export(request):
     """The list as Excel: masked; POST with ``full=1`` unmasks what the reader may see (logged)."""
     _readable(request)
@@ -370,6 +395,7 @@ def assistance_export(request):
 
 @role_required(*EDIT_ROLES)
 @require_http_methods(["GET", "POST"])
+@permission("registry.visit")
 def visit_new(request):
     _editor(request)
     user = request.user

@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/2fa/setup/", views.two_factor_setup, name="two_factor_setup"),
     path("login/2fa/verify/", views.two_factor_verify, name="two_factor_verify"),
     path("logout/", views.logout_view, name="logout"),
+    path("account/tokens/", views.api_tokens, name="api_tokens"),
     path("elderly/", views.elderly, name="elderly"),
     path("portal/", views.portal, name="portal"),
     path("portal/submitted/", views.portal_done, name="portal_done"),

@@ -1,5 +1,5 @@
-"""Pages for everyone: landing, sign-in, the resident portal (submit, track, rate),
-notifications, and the 长辈模式 switch."""
+"""Pages for everyone: landing, sign-in, one's own API tokens (我的接口令牌), the resident
+portal (submit, track, rate), notifications, and the 长辈模式 switch."""
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -10,10 +10,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jiedao.cases import selectors, services, states
+from jiedao.cases import selectors, services, states, tracking
 from jiedao.cases.forms import PortalForm, PublicRateForm, TrackForm, apply_errors
 from jiedao.cases.models import Channel, Status
 from jiedao.common.errors import DomainError, NotFound, ValidationFailed
+from jiedao.common.throttle import Limit, Throttled, client_address, limited, wait_seconds
+from jiedao.org import selectors as org_selectors
+from jiedao.org import services as org_services
+from jiedao.org.forms import RevokeAllTokensForm, RevokeTokenForm, SignInForm
+from jiedao.org.permissions import permission
 
 from .access import home_url_name
 from .middleware import ELDERLY_COOKIE
@@ -37,9 +42,39 @@ def home(request):
 
 class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
+    authentication_form = SignInForm
 
 
 logout_view = auth_views.LogoutView.as_view()
+
+
+@login_required
+@permission("account.tokens")
+def api_tokens(request):
+    """我的接口令牌: the signed-in user's API tokens (when made, last used, expiring — never the
+    token itself), each revocable, or all at once."""
+    status = 200
+    if request.method == "POST":
+        form = (RevokeAllTokensForm if "all" in request.POST else RevokeTokenForm)(request.POST)
+        if not form.is_valid():
+            messages.error(request, next(iter(form.errors.values()))[0])
+            status = 422
+        elif isinstance(form, RevokeAllTokensForm):
+            count = org_services.revoke_all_tokens(request.user)
+            messages.success(request, _("已撤销全部 %(count)d 个接口令牌：使用它们的程序需要重新登录取令牌。")
+                             % {"count": count})
+            return redirect("web:api_tokens")
+        else:
+            try:
+                org_services.revoke_own_token(request.user, form.cleaned_data["token"])
+            except NotFound as exc:
+                messages.error(request, exc.message)
+                status = 404
+            else:
+                messages.success(request, _("已撤销这个接口令牌：使用它的程序需要重新登录取令牌。"))
+                return redirect("web:api_tokens")
+    return render(request, "web/api_tokens.html", {"tokens": org_selectors.tokens_of(request.user)},
+                  status=status)
 
 
 def _second_factor_done(request, device):
@@ -50,11 +85,11 @@ def _second_factor_done(request, device):
 
 
 @login_required
+@permission("account.two_factor")
 def two_factor_setup(request):
     """First sign-in of a staff member who sees personal data: scan the QR code, confirm one code."""
     import segno
 
-    from jiedao.org import services as org_services
     from jiedao.org.twofactor import confirmed_device, needs_second_factor
 
     if not needs_second_factor(request.user) or confirmed_device(request.user):
@@ -77,9 +112,9 @@ def two_factor_setup(request):
 
 
 @login_required
+@permission("account.two_factor")
 def two_factor_verify(request):
     """The second step of signing in: the 6-digit code of the authenticator app."""
-    from jiedao.org import services as org_services
     from jiedao.org.twofactor import confirmed_device, needs_second_factor
 
     if not needs_second_factor(request.user):
@@ -99,6 +134,7 @@ def two_factor_verify(request):
 
 
 @require_POST
+@permission("site.preferences")
 def elderly(request):
     """Switch 长辈模式 on or off for this browser (a cookie, so it works signed out too)."""
     response = redirect(_next_url(request))
@@ -114,8 +150,6 @@ def elderly(request):
 def _portal_rate_allows(request, form) -> bool:
     """Complete reports from one signed-in user, or one address when signed out, are limited
     (PORTAL_RATE) against floods; the form says how long to wait."""
-    from jiedao.common.throttle import client_address, wait_seconds
-
     ident = f"user-{request.user.pk}" if request.user.is_authenticated else client_address(request)
     wait = wait_seconds(request, "portal", ident, "PORTAL_RATE")
     if wait is None:
@@ -125,6 +159,8 @@ def _portal_rate_allows(request, form) -> bool:
     return False
 
 
+@limited(Limit("PUBLIC_PAGE_RATE"))
+@permission("intake.portal")
 def portal(request):
     user = request.user
     form = PortalForm(request.POST or None, request.FILES or None)
@@ -165,31 +201,36 @@ def _public_timeline(case):
     return shown
 
 
+@limited(Limit("PUBLIC_PAGE_RATE"))
+@permission("public.rate_case")
 def track(request):
-    """查询进度: case number + phone; rate the result when the case waits for it."""
+    """查询进度: case number + phone; rate the result when the case waits for it. Look-ups
+    are limited (cases.tracking, shared with the API); a refused one says so in the form."""
     find_form = TrackForm(request.POST if request.POST.get("step") == "find" else None,
                           initial={"number": request.GET.get("number", "")})
     case = rate_form = None
-    status = 200
+    status, retry_after = 200, None
     phone = ""
     if request.method == "POST" and request.POST.get("step") == "find":
         if find_form.is_valid():
             phone = find_form.cleaned_data["phone"]
             try:
-                case = selectors.public_case(find_form.cleaned_data["number"], phone)
-            except NotFound as exc:
+                case = tracking.find(request, find_form.cleaned_data["number"], phone)
+            except (NotFound, Throttled) as exc:
                 find_form.add_error(None, exc.message)
-                status = 404
+                status, retry_after = exc.http_status, getattr(exc, "wait", None)
         else:
             status = 422
     elif request.method == "POST" and request.POST.get("step") == "rate":
         rate_form = PublicRateForm(request.POST)
         number, phone = request.POST.get("number", ""), request.POST.get("phone", "")
         try:
-            case = selectors.public_case(number, phone)
-        except NotFound as exc:
+            case = tracking.find(request, number, phone)
+        except (NotFound, Throttled) as exc:
+            find_form = TrackForm({"number": number, "phone": phone})
+            find_form.is_valid()
             find_form.add_error(None, exc.message)
-            rate_form, status = None, 404
+            rate_form, status, retry_after = None, exc.http_status, getattr(exc, "wait", None)
         else:
             find_form = TrackForm(initial={"number": number})
             if rate_form.is_valid():
@@ -208,12 +249,16 @@ def track(request):
         rate_form = PublicRateForm(initial={"number": case.number, "phone": phone})
     context = {"find_form": find_form, "case": case, "rate_form": rate_form,
                "timeline": _public_timeline(case) if case is not None else []}
-    return render(request, "web/track.html", context, status=status)
+    response = render(request, "web/track.html", context, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 # --- notifications ----------------------------------------------------------------
 
 @login_required
+@permission("account.notifications")
 def notifications(request):
     show_all = request.GET.get("all") == "1"
     if request.method == "POST":

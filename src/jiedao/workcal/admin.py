@@ -1,12 +1,20 @@
 """Admin for the holiday notices that administrators enter (节假日安排).
 
 Both lists warn when this year's or next year's holidays are unknown, so that the
-administrator who opens them sees what is missing."""
+administrator who opens them sees what is missing. Days and years are entered in the
+supported years (``jiedao.common.params``: 2000–2100), and the lists answer a filter by a
+year or a day they cannot show (``?year=99999``, a drill-down to 9999-12-31 whose next day
+does not exist) as an invalid filter, never with a server error."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from jiedao.common import params
+from jiedao.common.errors import ValidationFailed
 
 from .models import CalendarDay, CalendarYear
 from .selectors import calendar_warnings
@@ -24,9 +32,23 @@ class YearFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(date__year=int(value))
-        return queryset
+        if not value:
+            return queryset
+        try:
+            return queryset.filter(date__year=params.parse_year(value))
+        except ValidationFailed as exc:
+            raise IncorrectLookupParameters(exc.errors[0]["message"]) from None
+
+
+class BoundedChangeList(ChangeList):
+    """The list's date drill-down adds a year, a month or a day to the chosen date: a choice
+    that does not make a date, or whose next one does not exist, is an invalid filter."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (ValueError, OverflowError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
 
 
 class CalendarDayForm(forms.ModelForm):
@@ -37,6 +59,12 @@ class CalendarDayForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         day, kind = data.get("date"), data.get("kind")
+        if day:
+            try:
+                params.check_date(day, "date")
+            except ValidationFailed as exc:
+                self.add_error("date", exc.errors[0]["message"])
+                return data
         if day and kind == CalendarDay.Kind.WORKDAY and day.weekday() < 5:
             self.add_error("kind", gettext("调休上班日应是周六或周日：%(date)s 是%(weekday)s，本来就是工作日。")
                            % {"date": day.isoformat(), "weekday": WEEKDAY_NAMES[day.weekday()]})
@@ -45,8 +73,23 @@ class CalendarDayForm(forms.ModelForm):
         return data
 
 
+class CalendarYearForm(forms.ModelForm):
+    class Meta:
+        model = CalendarYear
+        fields = ("year", "notice")
+
+    def clean_year(self):
+        try:
+            return params.check_year(self.cleaned_data["year"], "year")
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.errors[0]["message"]) from None
+
+
 class CalendarWarningsMixin:
     """Shows the missing-year warnings at the top of the list."""
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedChangeList
 
     def changelist_view(self, request, extra_context=None):
         warnings = calendar_warnings()
@@ -74,6 +117,7 @@ class CalendarDayAdmin(CalendarWarningsMixin, admin.ModelAdmin):
 
 @admin.register(CalendarYear)
 class CalendarYearAdmin(CalendarWarningsMixin, admin.ModelAdmin):
+    form = CalendarYearForm
     list_display = ("year", "notice", "holidays", "makeup_days", "entered_at")
     search_fields = ("notice",)
     ordering = ("-year",)

@@ -19,6 +19,8 @@ the transaction then begins anyway and SQLite's own busy handling applies, so a 
 writer makes others fail as before instead of hanging. Programs that do not use this
 backend (the ``sqlite3`` shell, backups) are not in the queue and meet SQLite's
 locking as usual. In-memory databases (the tests) are left alone.
+
+A new database file is created owner-only (0600), and with it its ``-wal`` and ``-shm`` files.
 """
 
 import fcntl
@@ -27,6 +29,8 @@ import threading
 import time
 
 from django.db.backends.sqlite3 import base
+
+from jiedao.common.filemodes import create_private_file
 
 QUEUE_TIMEOUT = 20.0
 _FLOCK_PAUSE_MAX = 0.001
@@ -53,6 +57,18 @@ def _thread_lock(path):
 class DatabaseWrapper(base.DatabaseWrapper):
     _queue_lock = None  # the process lock this connection holds
     _queue_fd = None  # the open lock file whose flock it holds
+
+    def get_new_connection(self, conn_params):
+        # SQLite would make a new database file with the umask's mode (often 0644, readable by
+        # every user): make it owner-only first (an empty file is an empty database). Its -wal
+        # and -shm files take the database file's mode.
+        name = str(self.settings_dict["NAME"])
+        if not self.is_in_memory_db() and not name.startswith("file:"):
+            try:
+                create_private_file(name)
+            except FileNotFoundError:  # no such directory: SQLite says so itself
+                pass
+        return super().get_new_connection(conn_params)
 
     def _queues(self):
         return self.transaction_mode in ("IMMEDIATE", "EXCLUSIVE") and not self.is_in_memory_db()

@@ -18,6 +18,8 @@ second signal stops at once with code 1.
 
 ``jiedao worker --once`` runs one sweep right away, without the queue, prints the
 counts and exits (for operators and tests).
+
+It refuses to start with the secret key published in the source (``jiedao.common.sitekey``).
 """
 
 import logging
@@ -35,6 +37,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from jiedao.cases import services
 from jiedao.cases.tasks import describe_sweep, enqueue_anonymise_if_due, enqueue_sweep_if_idle
+from jiedao.common import sitekey
 from jiedao.emergency.tasks import enqueue_sensor_sweep_if_idle
 from jiedao.evaluation.tasks import enqueue_evaluation_if_due
 from jiedao.hall.tasks import enqueue_reminders_if_due
@@ -73,6 +76,8 @@ class Command(BaseCommand):
                             help=_("立即巡检一次并打印结果，然后退出。"))
 
     def handle(self, *args, interval="60", once=False, verbosity=1, **options):
+        if sitekey.refusal():  # the secret key published in the source signs forged links
+            raise CommandError(sitekey.refusal())
         interval = positive_seconds(interval)
         if once:
             counts = services.sweep_deadlines()

@@ -1,6 +1,7 @@
 """``jiedao demo``: the demo street on SQLite, with a year of history, served at once.
 
-Repeated runs reuse the database; ``--reset`` deletes it and builds it again.
+Repeated runs reuse the database; ``--reset`` deletes it and builds it again. With the secret
+key published in the source (set by hand), it runs on this machine's own address only.
 """
 
 import os
@@ -12,10 +13,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command, get_commands
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.utils import timezone
 
+from jiedao.common import sitekey
 from jiedao.demo.builder import DEMO_ACCOUNTS, DEMO_PASSWORD
 
 
@@ -37,6 +39,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=20261122)
 
     def handle(self, *args, **options):
+        refused = sitekey.refusal(host=options["host"], demo=True)
+        if refused:
+            raise CommandError(refused)
         started = time.monotonic()
         if options["reset"]:
             self._reset()
@@ -124,6 +129,8 @@ class Command(BaseCommand):
         # The demo accounts sign in with their password alone (no authenticator app needed);
         # a real installation keeps two-factor sign-in for staff on (docs/operations.md).
         os.environ.setdefault("JIEDAO_STAFF_2FA", "0")
+        if options["host"] in sitekey.LOOPBACK:  # on this machine only (see jiedao.common.sitekey)
+            os.environ[sitekey.DEMO_MARK] = "1"
         if "worker" in get_commands():
             children.append(subprocess.Popen([python, "-m", "jiedao.cli", "worker"]))
         server = subprocess.Popen([python, "-m", "jiedao.cli", "serve", "--host", options["host"],

@@ -2,7 +2,8 @@
 
 Django's own deployment checks (``check --deploy``: HTTPS, cookies, hosts …) and
 Jiedao's (secret key, encryption keys, holiday data for this and next year, the worker's
-heartbeat, recent backups), each problem in plain words with how to fix it. Exits with
+heartbeat, recent backups, files other users can read, the proxy setting), each problem in
+plain words with how to fix it. Exits with
 status 1 when anything is wrong; ``--fail-level ERROR`` tolerates warnings.
 """
 
@@ -11,7 +12,7 @@ from django.core.management.commands.check import Command as DjangoCheck
 
 
 class Command(DjangoCheck):
-    help = "检查本系统能否投入生产使用：Django 的部署检查，以及密钥、节假日数据、后台任务心跳、备份。"
+    help = "检查本系统能否投入生产使用：Django 的部署检查，以及密钥、节假日数据、后台任务心跳、备份、文件权限、反向代理设置。"
 
     def add_arguments(self, parser):
         super().add_arguments(parser)

@@ -1,6 +1,7 @@
 """``jiedao serve``: the production web server (gunicorn, threaded workers).
 
 Static files are collected first and served by WhiteNoise from ``STATIC_ROOT``.
+It refuses to start with the secret key published in the source (``jiedao.common.sitekey``).
 SIGTERM stops the server gracefully: workers finish the requests in hand.
 The worker processes share their request metrics (``/metrics``) through files in
 ``PROMETHEUS_MULTIPROC_DIR`` (default: ``prometheus/`` in the data directory, emptied at start).
@@ -11,8 +12,10 @@ import shutil
 from pathlib import Path
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
+
+from jiedao.common import sitekey
 
 
 def default_workers() -> int:
@@ -74,6 +77,9 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=int, default=60)
 
     def handle(self, *args, **options):
+        refused = sitekey.refusal(host=options["host"])
+        if refused:
+            raise CommandError(refused)
         call_command("collectstatic", interactive=False, verbosity=0)
         prepare_metrics_directory()
         workers = options["workers"] or default_workers()
