@@ -22,12 +22,14 @@ from urllib.parse import quote
 
 import pytest
 from django.db import transaction
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jiedao.common import params
 from jiedao.common.errors import ValidationFailed
+
+from tests import urlwalk
 
 from . import inputs
 from .conftest import bearer_token, path_values
@@ -398,18 +400,9 @@ def _page_paths(world):
         "open311": {"code": "010101", "number": world.cases.resolved.number, "fmt": "json"},
     }
 
-    def walk(patterns, namespace):
-        for p in patterns:
-            if isinstance(p, URLResolver):
-                if str(p.pattern).startswith(("admin/", "api/")):
-                    continue
-                yield from walk(p.url_patterns, p.namespace or namespace)
-            elif isinstance(p, URLPattern) and p.name:
-                yield namespace, p
-
     paths = []
-    for namespace, pattern in walk(get_resolver().url_patterns, None):
-        name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+    for page in urlwalk.pages():
+        name, namespace, pattern = page.name, page.namespace, page.pattern
         if name in ("web:logout", "media"):
             continue
         kwargs = {}

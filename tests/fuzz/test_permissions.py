@@ -9,8 +9,8 @@ authentication must answer 401 without it."""
 import re
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests import urlwalk
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -35,16 +35,8 @@ SAMPLE = {"number": "JD2026010100001", "code": "x", "fmt": "json", "path": "case
 
 
 def _pages():
-    def walk(patterns, namespace):
-        for p in patterns:
-            if isinstance(p, URLResolver):
-                if str(p.pattern).startswith(("admin/", "api/")):
-                    continue
-                yield from walk(p.url_patterns, p.namespace or namespace)
-            elif isinstance(p, URLPattern) and p.name:
-                yield (f"{namespace}:{p.name}" if namespace else p.name), p
-
-    for name, pattern in walk(get_resolver().url_patterns, None):
+    for page in urlwalk.pages():
+        name, pattern = page.name, page.pattern
         route = str(pattern.pattern)
         if route.startswith("^"):
             path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: SAMPLE.get(m.group(1), "x"), route)

@@ -15,7 +15,6 @@ import pytest
 from django.core.cache import caches
 from django.db import transaction
 from django.test import Client, override_settings
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from jiedao.cases import states as case_states
 from jiedao.emergency import states as emergency_states
@@ -25,6 +24,7 @@ from jiedao.open311 import services as open311_services
 from jiedao.org import permissions, services as org_services
 from jiedao.org.roles import ALL_ROLES
 from jiedao.participation import services as participation_services
+from tests import urlwalk
 from tests.factories import PASSWORD, build_street, make_user
 
 pytestmark = pytest.mark.django_db
@@ -150,16 +150,9 @@ def _route(pattern):
 
 def _pages():
     """(url name, route with its includes' prefixes, view) of every named page."""
-    def walk(patterns, namespace, prefix):
-        for p in patterns:
-            if isinstance(p, URLResolver):
-                if str(p.pattern).startswith(("admin/", "api/")):
-                    continue
-                yield from walk(p.url_patterns, p.namespace or namespace, prefix + _route(p))
-            elif isinstance(p, URLPattern) and p.name:
-                yield (f"{namespace}:{p.name}" if namespace else p.name), "/" + prefix + _route(p), p.callback
-
-    yield from walk(get_resolver().url_patterns, None, "")
+    for page in urlwalk.pages():
+        prefix = "".join(_route(include) for include in page.includes)
+        yield page.name, "/" + prefix + _route(page.pattern), page.view
 
 
 def _url(route, parts):

@@ -9,11 +9,12 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from jiedao.api import api
 from jiedao.cases import services
 from jiedao.hall.models import Ticket
+from tests import urlwalk
 from tests.fuzz.test_permissions import PUBLIC
 
 PHONE = "13712345678"
@@ -213,16 +214,7 @@ def test_guessing_links_to_applications_is_limited(client, street):
 # --- the inventory --------------------------------------------------------------------------------------
 
 def _views():
-    def walk(patterns, namespace):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                if str(pattern.pattern).startswith(("admin/", "api/")):
-                    continue
-                yield from walk(pattern.url_patterns, pattern.namespace or namespace)
-            elif isinstance(pattern, URLPattern) and pattern.name:
-                yield (f"{namespace}:{pattern.name}" if namespace else pattern.name), pattern.callback
-
-    return dict(walk(get_resolver().url_patterns, None))
+    return {page.name: page.view for page in urlwalk.pages()}
 
 
 def test_every_public_page_declares_a_real_limit():
