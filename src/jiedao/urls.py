@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from jiedao.api import api
-from jiedao.common.views import media
+from jiedao.web.media import media
 
 urlpatterns = [
     path("admin/", admin.site.urls),
