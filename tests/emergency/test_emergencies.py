@@ -132,3 +132,16 @@ def test_emergency_from_a_case(street):
     emergency = services.emergency_from_case(street.users.dispatcher, case.number, "flood", at=NOW + minutes(3))
     assert emergency.case == case and emergency.source == "case"
     assert emergency.grid == street.grids[0]
+
+
+def test_an_emergency_from_a_case_copies_its_text_with_the_numbers_masked(street):
+    from jiedao.cases import services as case_services
+
+    case, _ = case_services.submit_case(street.users.operator, channel="phone", at=NOW, lat=39.905, lng=116.405,
+                                        description="地下车库进水，物业电话 138 1234 5678 没人接")
+    emergency = services.emergency_from_case(street.users.dispatcher, case.number, "flood", at=NOW + minutes(3))
+    assert "138 1234 5678" not in emergency.title + emergency.description
+    assert "5678" in emergency.description and "地下车库进水" in emergency.title
+    case.refresh_from_db()
+    assert "138 1234 5678" in case.description  # the case keeps what the caller said
+

@@ -106,6 +106,15 @@ def test_nobody_acts_on_another_streets_case_or_sends_it_to_another_streets_unit
     assert case.unit == city.b.enforcement
 
 
+def test_no_street_raises_an_emergency_from_another_streets_case(city):
+    from jiedao.emergency import services as emergency_services
+
+    in_b = _case_in_b(city, text="南湖小区地下车库进水")
+    with pytest.raises(NotFound):
+        emergency_services.emergency_from_case(city.a.users.dispatcher, in_b.number, "flood")
+    assert emergency_services.emergency_from_case(city.b.users.dispatcher, in_b.number, "flood").case == in_b
+
+
 def test_intake_without_a_place_takes_the_staff_members_street_and_refuses_when_unknown(city):
     case, _ = services.submit_case(city.b.users.operator, channel="phone", description="咨询养老补贴",
                                    reporter_phone="13800138003")

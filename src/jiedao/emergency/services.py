@@ -12,7 +12,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiedao.cases.selectors import visible_cases
 from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from jiedao.common.masking import mask_personal_text
 from jiedao.org import permissions
 from jiedao.org.models import Grid, Unit
 
@@ -232,13 +234,15 @@ def record_check(user, check_id, result, note="", at=None):
 
 @transaction.atomic
 def emergency_from_case(user, case_number, kind, level=Level.IV, at=None):
-    from jiedao.cases.models import Case
-
+    """An emergency raised from a case the user can see. The case's text is copied with the
+    phones and identity numbers in it masked: the emergency is read by more people than the
+    case's reporter data is shown to, and the case keeps the original."""
     _require(user, "emergency.from_case")
-    case = Case.objects.filter(number=case_number).first()
+    case = visible_cases(user).filter(number=case_number).first()
     if case is None:
-        raise NotFound(_("工单 %(number)s 不存在。") % {"number": case_number})
-    return report_emergency(user, title=case.description[:60], kind=kind, level=level, description=case.description,
+        raise NotFound(_("工单 %(number)s 不存在或您无权查看。") % {"number": case_number})
+    text = mask_personal_text(case.description)
+    return report_emergency(user, title=text[:60], kind=kind, level=level, description=text,
                             lat=case.lat, lng=case.lng, grid_code=case.grid.code if case.grid_id else "",
                             source=Source.CASE, case=case, at=at)
 
