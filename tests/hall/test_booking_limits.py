@@ -18,7 +18,7 @@ from jiedao.hall import services
 from jiedao.hall.models import Appointment
 from jiedao.org import services as org_services
 from jiedao.workcal.calendar import SHANGHAI, add_workdays
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_user
 
 ITEMS = ("11010500100001", "11010500100002", "11010500100003")
 
@@ -210,3 +210,32 @@ def test_twenty_bookings_at_once_leave_exactly_the_limit(hall, street, deployed_
     assert sorted(answers) == [201] * 3 + [409] * 17
     assert count(f"SELECT COUNT(*) FROM hall_appointment WHERE user_id = {user.pk} "
                  "AND state = 'booked'") == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_residents_booking_the_same_slot_at_once_fill_it_and_no_more(hall, street, deployed_database):
+    """Ten residents send a booking for the same slot at the same moment: exactly as many as the
+    slot holds are booked (HALL_SLOT_CAPACITY, 4), the others are told it is full."""
+    residents = [make_user(f"resident_slot_{i}", "resident") for i in range(10)]
+    _day, slot = first_slots(1)[0]
+    clients = [Resident(user) for user in residents]
+    count = deployed_database()
+    start = threading.Barrier(len(clients))
+    answers = [None] * len(clients)
+
+    def book(index):
+        try:
+            start.wait()
+            answers[index] = clients[index].book(ITEMS[index % len(ITEMS)], slot)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=book, args=(i,)) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    capacity = services.slot_capacity()
+    assert sorted(a.status_code for a in answers) == [201] * capacity + [409] * (len(clients) - capacity)
+    assert all("该时段已约满" in a.json()["errors"][0]["message"] for a in answers if a.status_code == 409)
+    assert count("SELECT COUNT(*) FROM hall_appointment WHERE state = 'booked'") == capacity

@@ -10,7 +10,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiedao.common import params
+from jiedao.common import locks, params
 from jiedao.common.crypto import blind_index
 from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from jiedao.org import permissions
@@ -805,7 +805,9 @@ def book(user, item_code, starts_at, now=None):
     if mine.filter(item=item, starts_at__gte=day_start, starts_at__lt=day_start + dt.timedelta(days=1)).exists():
         raise InvalidTransition(_("您已预约 %(day)s 办理“%(item)s”，同一事项每天只能预约一次。")
                                 % {"day": day.isoformat(), "item": item.name})
-    taken = Appointment.objects.select_for_update().filter(starts_at=starts_at, state=Appointment.State.BOOKED)
+    # The slot's bookings are counted and written one request at a time, whoever books.
+    locks.hold(f"hall-slot:{int(starts_at.timestamp())}")
+    taken = Appointment.objects.filter(starts_at=starts_at, state=Appointment.State.BOOKED)
     if taken.count() >= slot_capacity():
         raise InvalidTransition(_("该时段已约满，请选择其他时段。"))
     if taken.filter(user=user).exists():
