@@ -94,8 +94,8 @@ def test_an_open311_key_is_limited(client, street, settings):
             "long": "116.405", "phone": "13800138000"}
     assert client.post("/open311/v2/requests.json", body).status_code == 201
     refused = client.post("/open311/v2/requests.json", body)
-    assert refused.status_code == 429
-    assert "过于频繁" in refused.json()[0]["description"]
+    assert refused.status_code == 429 and 3000 < int(refused["Retry-After"]) <= 3600
+    assert "过于频繁" in refused.json()[0]["description"] and "分钟后再试" in refused.json()[0]["description"]
 
 
 def test_input_with_a_nul_character_is_refused_with_a_message(client, street, login):

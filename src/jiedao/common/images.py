@@ -87,7 +87,7 @@ def reencode(data, name, max_pixels=MAX_PIXELS):
     except Image.DecompressionBombError:  # beyond Pillow's own limit
         raise Refused(_too_large(name)) from None
     except Exception:  # Pillow reports unreadable data with many kinds of exception
-        raise Refused(_("文件“%(name)s”不是图片，请上传 JPG 或 PNG 照片。") % {"name": name}) from None
+        raise Refused(_("文件“%(name)s”不是图片，请上传 JPG、PNG、GIF 或 WebP 格式的照片。") % {"name": name}) from None
     with image:
         width, height = image.size
         if max_pixels is not None and width * height > max_pixels:

@@ -223,7 +223,7 @@ def _within_rate(request, key):
     """Submissions per key are limited (OPEN311_KEY_RATE): a runaway client cannot flood the case list."""
     wait = wait_seconds(request, "open311", f"key-{key.pk}", "OPEN311_KEY_RATE")
     if wait is not None:
-        raise Open311Error(429, _("该 api_key 提交过于频繁，请 %(seconds)d 秒后再试。") % {"seconds": wait})
+        raise Throttled(wait, _("该 api_key 提交过于频繁，请 %(wait)s后再试。"))
     return key
 
 
