@@ -103,17 +103,30 @@ def build_city(args):
     hashed = make_password(PASSWORD)
     with transaction.atomic():
         district = District.objects.create(code="110199", name="示范区")
-        streets = Street.objects.bulk_create([Street(district=district, code=f"110199{i:03d}", name=f"第{i}街道")
-                                              for i in range(1, args.streets + 1)])
-        communities = Community.objects.bulk_create([
-            Community(street=s, code=f"{s.code}{c:02d}", name=f"{s.name}第{c}社区")
-            for s in streets for c in range(1, args.communities + 1)])
-        Grid.objects.bulk_create([Grid(community=c, code=f"{c.code}{g:02d}", name=f"第{g}网格")
-                                  for c in communities for g in range(1, args.grids + 1)])
-        units = Unit.objects.bulk_create([
-            Unit(street=s, code=f"{s.code}-U{u}", name=f"{s.name}承办单位{u}", kind=Unit.Kind.SECTION)
-            for s in streets
-            for u in range(1, args.units + 1)])
+        streets = Street.objects.bulk_create(
+            [Street(district=district, code=f"110199{i:03d}", name=f"第{i}街道") for i in range(1, args.streets + 1)]
+        )
+        communities = Community.objects.bulk_create(
+            [
+                Community(street=s, code=f"{s.code}{c:02d}", name=f"{s.name}第{c}社区")
+                for s in streets
+                for c in range(1, args.communities + 1)
+            ]
+        )
+        Grid.objects.bulk_create(
+            [
+                Grid(community=c, code=f"{c.code}{g:02d}", name=f"第{g}网格")
+                for c in communities
+                for g in range(1, args.grids + 1)
+            ]
+        )
+        units = Unit.objects.bulk_create(
+            [
+                Unit(street=s, code=f"{s.code}-U{u}", name=f"{s.name}承办单位{u}", kind=Unit.Kind.SECTION)
+                for s in streets
+                for u in range(1, args.units + 1)
+            ]
+        )
         by_street = {}
         for unit in units:
             by_street.setdefault(unit.street_id, []).append(unit)
@@ -123,17 +136,38 @@ def build_city(args):
         people = []
         for street in streets:
             for role in ("operator", "dispatcher", "leader"):
-                people.append((User(username=f"{role}-{street.code}", password=hashed, street=street,
-                                    display_name=f"{street.name}{role}"), role))
+                people.append(
+                    (
+                        User(
+                            username=f"{role}-{street.code}",
+                            password=hashed,
+                            street=street,
+                            display_name=f"{street.name}{role}",
+                        ),
+                        role,
+                    )
+                )
             for unit in by_street[street.pk]:
-                people.append((User(username=f"handler-{unit.code}", password=hashed, street=street, unit=unit,
-                                    display_name=f"{unit.name}承办人"), "handler"))
-        people.append((User(username="district", password=hashed, district=district, display_name="区考核科"),
-                       "district"))
+                people.append(
+                    (
+                        User(
+                            username=f"handler-{unit.code}",
+                            password=hashed,
+                            street=street,
+                            unit=unit,
+                            display_name=f"{unit.name}承办人",
+                        ),
+                        "handler",
+                    )
+                )
+        people.append(
+            (User(username="district", password=hashed, district=district, display_name="区考核科"), "district")
+        )
         made = User.objects.bulk_create([user for user, _role in people])
         through = User.groups.through
-        through.objects.bulk_create([through(user_id=user.pk, group_id=groups[role].pk)
-                                     for user, (_u, role) in zip(made, people)])
+        through.objects.bulk_create(
+            [through(user_id=user.pk, group_id=groups[role].pk) for user, (_u, role) in zip(made, people)]
+        )
     return streets
 
 
@@ -147,9 +181,12 @@ def _plan(streets):
     per_street = len(units) // len(streets)
     return {
         "leaves": list(Category.objects.filter(children__isnull=True).values_list("pk", flat=True)),
-        "grids": [g.pk for g in grids], "communities": [g.community_id for g in grids],
-        "streets": [g.community.street_id for g in grids], "street_index": [index[g.community.street_id] for g in grids],
-        "units": [u.pk for u in units], "per_street": per_street,
+        "grids": [g.pk for g in grids],
+        "communities": [g.community_id for g in grids],
+        "streets": [g.community.street_id for g in grids],
+        "street_index": [index[g.community.street_id] for g in grids],
+        "units": [u.pk for u in units],
+        "per_street": per_street,
     }
 
 
@@ -193,10 +230,20 @@ FROM rows
 
 def generate_sql(plan, count, months, batch, now):
     span = months * 30 * 86400
-    params = {"start": now - dt.timedelta(seconds=span), "span": span, "now": now, "leaves": plan["leaves"],
-              "n_leaves": len(plan["leaves"]), "grids": plan["grids"], "communities": plan["communities"],
-              "streets": plan["streets"], "street_index": plan["street_index"], "n_grids": len(plan["grids"]),
-              "units": plan["units"], "per_street": plan["per_street"]}
+    params = {
+        "start": now - dt.timedelta(seconds=span),
+        "span": span,
+        "now": now,
+        "leaves": plan["leaves"],
+        "n_leaves": len(plan["leaves"]),
+        "grids": plan["grids"],
+        "communities": plan["communities"],
+        "streets": plan["streets"],
+        "street_index": plan["street_index"],
+        "n_grids": len(plan["grids"]),
+        "units": plan["units"],
+        "per_street": plan["per_street"],
+    }
     return insert_batches(GENERATE_SQL, params, "C", count, batch, now, _progress)
 
 
@@ -221,35 +268,73 @@ def generate_orm(plan, count, months, batch, now, seed=20261123):
             dispatched = created + dt.timedelta(minutes=rng.randint(5, 120))
             responded = dispatched + dt.timedelta(minutes=rng.randint(5, 200)) if rng.random() < 0.97 else None
             responded = responded if responded and responded <= now else None
-            resolved = dispatched + dt.timedelta(hours=rng.randint(2, 160)) if responded and rng.random() < 0.995 \
-                else None
+            resolved = (
+                dispatched + dt.timedelta(hours=rng.randint(2, 160)) if responded and rng.random() < 0.995 else None
+            )
             resolved = resolved if resolved and resolved <= now else None
             unit = plan["units"][plan["street_index"][g] * plan["per_street"] + rng.randrange(plan["per_street"])]
             due = dispatched + dt.timedelta(days=5)
-            cases.append(Case(
-                number=f"C{n:010d}", channel="grid" if n % 5 == 0 else "12345",
-                status="closed" if resolved else ("in_progress" if responded else "dispatched"),
-                category_id=plan["leaves"][n % len(plan["leaves"])], description="城市批量生成的诉求",
-                street_id=plan["streets"][g], community_id=plan["communities"][g], grid_id=plan["grids"][g],
-                unit_id=unit, dispatched_at=dispatched, response_due=dispatched + dt.timedelta(hours=2),
-                completion_due=due, responded_at=responded, resolved_at=resolved, closed_at=resolved,
-                urgency="red" if resolved is None and due < now else "green", created_at=created))
+            cases.append(
+                Case(
+                    number=f"C{n:010d}",
+                    channel="grid" if n % 5 == 0 else "12345",
+                    status="closed" if resolved else ("in_progress" if responded else "dispatched"),
+                    category_id=plan["leaves"][n % len(plan["leaves"])],
+                    description="城市批量生成的诉求",
+                    street_id=plan["streets"][g],
+                    community_id=plan["communities"][g],
+                    grid_id=plan["grids"][g],
+                    unit_id=unit,
+                    dispatched_at=dispatched,
+                    response_due=dispatched + dt.timedelta(hours=2),
+                    completion_due=due,
+                    responded_at=responded,
+                    resolved_at=resolved,
+                    closed_at=resolved,
+                    urgency="red" if resolved is None and due < now else "green",
+                    created_at=created,
+                )
+            )
         with transaction.atomic():
             Case.objects.bulk_create(cases, batch_size=2000)
             events, ratings = [], []
             for case in cases:
-                events.append(CaseEvent(case_id=case.pk, seq=1, at=case.dispatched_at, action="dispatch",
-                                        unit_id=case.unit_id, from_status="new", to_status="dispatched"))
+                events.append(
+                    CaseEvent(
+                        case_id=case.pk,
+                        seq=1,
+                        at=case.dispatched_at,
+                        action="dispatch",
+                        unit_id=case.unit_id,
+                        from_status="new",
+                        to_status="dispatched",
+                    )
+                )
                 if rng.random() < 0.02:
-                    events.append(CaseEvent(case_id=case.pk, seq=2, at=case.dispatched_at + dt.timedelta(minutes=30),
-                                            action="return", unit_id=case.unit_id, from_status="dispatched",
-                                            to_status="returned"))
+                    events.append(
+                        CaseEvent(
+                            case_id=case.pk,
+                            seq=2,
+                            at=case.dispatched_at + dt.timedelta(minutes=30),
+                            action="return",
+                            unit_id=case.unit_id,
+                            from_status="dispatched",
+                            to_status="returned",
+                        )
+                    )
                 if case.resolved_at and rng.random() < 0.7:
                     r = rng.random()
-                    ratings.append(Rating(case_id=case.pk, unit_id=case.unit_id, round=1, resolved=r < 0.93,
-                                          satisfaction="satisfied" if r < 0.8 else "basic" if r < 0.93
-                                          else "unsatisfied", source="callback",
-                                          rated_at=min(now, case.resolved_at + dt.timedelta(days=1))))
+                    ratings.append(
+                        Rating(
+                            case_id=case.pk,
+                            unit_id=case.unit_id,
+                            round=1,
+                            resolved=r < 0.93,
+                            satisfaction="satisfied" if r < 0.8 else "basic" if r < 0.93 else "unsatisfied",
+                            source="callback",
+                            rated_at=min(now, case.resolved_at + dt.timedelta(days=1)),
+                        )
+                    )
             CaseEvent.objects.bulk_create(events, batch_size=2000)
             Rating.objects.bulk_create(ratings, batch_size=2000)
         made += size
@@ -260,8 +345,7 @@ def generate_orm(plan, count, months, batch, now, seed=20261123):
 def _progress(made, count, began):
     elapsed = time.monotonic() - began
     left = elapsed / made * (count - made) if made else 0
-    print(f"  {made:,} / {count:,} cases ({made / count:.0%}), {elapsed:.0f} s, about {left:.0f} s left",
-          flush=True)
+    print(f"  {made:,} / {count:,} cases ({made / count:.0%}), {elapsed:.0f} s, about {left:.0f} s left", flush=True)
 
 
 def timed(fn, repeats):
@@ -302,8 +386,11 @@ def main():
     from jiedao.org.models import Street, Unit, User
 
     began = time.monotonic()
-    print(f"Building a district of {args.streets} streets ({args.communities} communities × {args.grids} grids, "
-          f"{args.units} units each) …", flush=True)
+    print(
+        f"Building a district of {args.streets} streets ({args.communities} communities × {args.grids} grids, "
+        f"{args.units} units each) …",
+        flush=True,
+    )
     streets = build_city(args)
     plan = _plan(streets)
     print(f"  built in {time.monotonic() - began:.0f} s", flush=True)
@@ -334,24 +421,33 @@ def main():
 
     # The streets the timings rotate through, spread over the city.
     sample = [streets[(i * 37) % len(streets)] for i in range(args.repeats)]
-    staff = {u.username: u for u in User.objects.filter(username__regex=r"^(operator|dispatcher|leader|handler)-")
-             .select_related("unit", "street")}
+    staff = {
+        u.username: u
+        for u in User.objects.filter(username__regex=r"^(operator|dispatcher|leader|handler)-").select_related(
+            "unit", "street"
+        )
+    }
     units = {s.pk: list(Unit.objects.filter(street=s).order_by("pk")) for s in sample}
     grids_of = {s.pk: [g for g, st in zip(plan["grids"], plan["streets"]) if st == s.pk] for s in sample}
     from jiedao.org.models import Grid
 
-    grid_codes = dict(Grid.objects.filter(pk__in=[g for gs in grids_of.values() for g in gs])
-                      .values_list("pk", "code"))
-    leaf_codes = list(Category.objects.filter(children__isnull=True).order_by("code")
-                      .values_list("code", flat=True)[:50])
+    grid_codes = dict(Grid.objects.filter(pk__in=[g for gs in grids_of.values() for g in gs]).values_list("pk", "code"))
+    leaf_codes = list(
+        Category.objects.filter(children__isnull=True).order_by("code").values_list("code", flat=True)[:50]
+    )
     results = []
 
     def intake(i):
         street = sample[i % len(sample)]
         case_services.submit_case(
-            staff[f"operator-{street.code}"], channel="12345", description=f"第{i}号楼前路面破损，请尽快修复",
-            reporter_phone=f"139{i:08d}", grid_code=grid_codes[grids_of[street.pk][i % len(grids_of[street.pk])]],
-            category_code=leaf_codes[i % len(leaf_codes)], dispatch=True)
+            staff[f"operator-{street.code}"],
+            channel="12345",
+            description=f"第{i}号楼前路面破损，请尽快修复",
+            reporter_phone=f"139{i:08d}",
+            grid_code=grid_codes[grids_of[street.pk][i % len(grids_of[street.pk])]],
+            category_code=leaf_codes[i % len(leaf_codes)],
+            dispatch=True,
+        )
 
     def bare_intake(i):
         street = sample[i % len(sample)]
@@ -362,16 +458,32 @@ def main():
                 "routed_by, dispatched_at, response_due, completion_due, urgency, supervised, return_count, "
                 "rework_count, extension_count, created_at, updated_at) VALUES (%s, '12345', 'dispatched', %s, "
                 "'路面破损', '', '', '', '', %s, %s, %s, %s, '', %s, %s, %s, 'green', false, 0, 0, 0, %s, %s)",
-                [f"X{i:09d}", plan["leaves"][0], street.pk, plan["communities"][0], plan["grids"][0],
-                 units[street.pk][0].pk, now, now, now, now, now])
+                [
+                    f"X{i:09d}",
+                    plan["leaves"][0],
+                    street.pk,
+                    plan["communities"][0],
+                    plan["grids"][0],
+                    units[street.pk][0].pk,
+                    now,
+                    now,
+                    now,
+                    now,
+                    now,
+                ],
+            )
             cursor.execute("SELECT id FROM cases_case WHERE number = %s", [f"X{i:09d}"])
             case_id = cursor.fetchone()[0]
             for seq, action in ((1, "create"), (2, "dispatch")):
-                cursor.execute("INSERT INTO cases_caseevent (case_id, seq, at, action, from_status, to_status, note, "
-                               "data) VALUES (%s, %s, %s, %s, '', 'dispatched', '', '{}')", [case_id, seq, now, action])
+                cursor.execute(
+                    "INSERT INTO cases_caseevent (case_id, seq, at, action, from_status, to_status, note, "
+                    "data) VALUES (%s, %s, %s, %s, '', 'dispatched', '', '{}')",
+                    [case_id, seq, now, action],
+                )
 
-    results.append(("intake (submit + route + dispatch)", timed(intake, args.repeats),
-                    timed(bare_intake, args.repeats)))
+    results.append(
+        ("intake (submit + route + dispatch)", timed(intake, args.repeats), timed(bare_intake, args.repeats))
+    )
 
     handlers = [staff[f"handler-{units[s.pk][1].code}"] for s in sample]
     open_statuses = list(OPEN_STATUSES)
@@ -380,11 +492,14 @@ def main():
         case_selectors.case_list(handlers[i % len(handlers)], status="open", order="due", limit=50)
 
     marks = ", ".join(["%s"] * len(open_statuses))
-    bare_queue = bare(f"SELECT id, number, status, completion_due FROM cases_case WHERE unit_id = %s "
-                      f"AND status IN ({marks}) ORDER BY completion_due, id LIMIT 50",
-                      lambda i: [handlers[i % len(handlers)].unit_id, *open_statuses])
-    results.append(("handler's queue (open, by deadline, 50)", timed(queue, args.repeats),
-                    timed(bare_queue, args.repeats)))
+    bare_queue = bare(
+        f"SELECT id, number, status, completion_due FROM cases_case WHERE unit_id = %s "
+        f"AND status IN ({marks}) ORDER BY completion_due, id LIMIT 50",
+        lambda i: [handlers[i % len(handlers)].unit_id, *open_statuses],
+    )
+    results.append(
+        ("handler's queue (open, by deadline, 50)", timed(queue, args.repeats), timed(bare_queue, args.repeats))
+    )
 
     def dispatcher(i):
         case_selectors.dispatcher_queue(staff[f"dispatcher-{sample[i % len(sample)].code}"])
@@ -392,11 +507,17 @@ def main():
     results.append(("dispatcher's queue (3 lists)", timed(dispatcher, args.repeats), None))
 
     client = Client()
-    calls = ["/api/v1/cockpit/live", "/api/v1/indicators/response_rate/values?scope=street&period=month&last=12",
-             "/api/v1/indicators/resolution_rate/values?scope=street&period=month&last=12",
-             "/api/v1/indicators/satisfaction_rate/values?scope=street&period=month&last=12",
-             "/api/v1/rankings?scope=community", "/api/v1/cockpit/categories", "/api/v1/cockpit/trend?days=30",
-             "/api/v1/warnings", "/api/v1/cockpit/hot-issues"]
+    calls = [
+        "/api/v1/cockpit/live",
+        "/api/v1/indicators/response_rate/values?scope=street&period=month&last=12",
+        "/api/v1/indicators/resolution_rate/values?scope=street&period=month&last=12",
+        "/api/v1/indicators/satisfaction_rate/values?scope=street&period=month&last=12",
+        "/api/v1/rankings?scope=community",
+        "/api/v1/cockpit/categories",
+        "/api/v1/cockpit/trend?days=30",
+        "/api/v1/warnings",
+        "/api/v1/cockpit/hot-issues",
+    ]
     leaders = [staff[f"leader-{s.code}"] for s in sample]
     for url in calls:  # every call answers before anything is timed
         client.force_login(leaders[0])
@@ -417,8 +538,16 @@ def main():
         f"SELECT (SELECT count(*) FROM cases_case WHERE street_id = %s AND created_at >= %s AND status <> 'merged'), "
         f"(SELECT count(*) FROM cases_case WHERE street_id = %s AND status IN ({marks})), "
         f"(SELECT count(*) FROM cases_case WHERE street_id = %s AND status IN ({marks}) AND completion_due < %s)",
-        lambda i: [sample[i % len(sample)].pk, day_start, sample[i % len(sample)].pk, *open_statuses,
-                   sample[i % len(sample)].pk, *open_statuses, now])
+        lambda i: [
+            sample[i % len(sample)].pk,
+            day_start,
+            sample[i % len(sample)].pk,
+            *open_statuses,
+            sample[i % len(sample)].pk,
+            *open_statuses,
+            now,
+        ],
+    )
     results.append(("street cockpit: live counters", timed(live, args.repeats), timed(bare_live, args.repeats)))
     results.append((f"street cockpit: all {len(calls)} calls", timed(cockpit, args.repeats), None))
 
@@ -433,18 +562,26 @@ def main():
         "SELECT street_id, count(*) FILTER (WHERE responded_at <= response_due) * 1.0 / nullif(count(*), 0) "
         "FROM cases_case WHERE dispatched_at >= %s AND dispatched_at < %s "
         "AND (responded_at IS NOT NULL OR response_due < %s) GROUP BY street_id",
-        lambda i: [month.start, month.end, now])
-    results.append((f"district ranking of {len(streets)} streets", timed(ranking, args.repeats),
-                    timed(bare_ranking, args.repeats)))
+        lambda i: [month.start, month.end, now],
+    )
+    results.append(
+        (f"district ranking of {len(streets)} streets", timed(ranking, args.repeats), timed(bare_ranking, args.repeats))
+    )
 
     cases_total = Case.objects.count()
     print()
-    print(f"city: {len(streets)} streets, {Street.objects.count()} in the district; {cases_total:,} cases over "
-          f"{args.months} months ({connection.vendor}); generated in {generation:.0f} s")
-    print(f"worker step, once: daily rollup of 6 weeks {rollup_time:.1f} s; hot-issue snapshots of every street "
-          f"{hot_time:.1f} s")
-    print(f"monthly period computation ({month.key}, every indicator and scope, written): {period_time:.1f} s "
-          f"({rows_written:,} results)")
+    print(
+        f"city: {len(streets)} streets, {Street.objects.count()} in the district; {cases_total:,} cases over "
+        f"{args.months} months ({connection.vendor}); generated in {generation:.0f} s"
+    )
+    print(
+        f"worker step, once: daily rollup of 6 weeks {rollup_time:.1f} s; hot-issue snapshots of every street "
+        f"{hot_time:.1f} s"
+    )
+    print(
+        f"monthly period computation ({month.key}, every indicator and scope, written): {period_time:.1f} s "
+        f"({rows_written:,} results)"
+    )
     print(f"daily work, median of {args.repeats} (each on another street):")
     print(f"  {'operation':<42}{'ours':>11}{'bare SQL':>11}{'ratio':>8}")
     for label, ours, base in results:

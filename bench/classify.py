@@ -44,9 +44,15 @@ def demo_texts(n, seed):
         mid, leaf = rng.choices(keys, weights)[0]
         template = rng.choice(texts.MIX[(mid, leaf)][2])
         estate = rng.choice(estates)
-        fill = {"place": f"{estate}{rng.randint(1, 24)}号楼", "estate": estate, "road": rng.choice(roads),
-                "spot": rng.choice(places.PUBLIC_PLACES), "n": rng.randint(2, 9), "days": rng.randint(2, 7),
-                "leaf": leaf}
+        fill = {
+            "place": f"{estate}{rng.randint(1, 24)}号楼",
+            "estate": estate,
+            "road": rng.choice(roads),
+            "spot": rng.choice(places.PUBLIC_PLACES),
+            "n": rng.randint(2, 9),
+            "days": rng.randint(2, 7),
+            "leaf": leaf,
+        }
         out_t.append(template.format(**fill))
         out_l.append(mid)
     return out_t, out_l
@@ -89,34 +95,49 @@ def main():
     from sklearn.model_selection import train_test_split
 
     train_size = min(args.train_size, int(len(texts) * 0.8))
-    train_x, rest_x, train_y, rest_y = train_test_split(texts, labels, train_size=train_size,
-                                                        random_state=args.seed, stratify=labels)
+    train_x, rest_x, train_y, rest_y = train_test_split(
+        texts, labels, train_size=train_size, random_state=args.seed, stratify=labels
+    )
     if len(rest_x) > args.test_size:
-        rest_x, _x, rest_y, _y = train_test_split(rest_x, rest_y, train_size=args.test_size,
-                                                  random_state=args.seed, stratify=rest_y)
+        rest_x, _x, rest_y, _y = train_test_split(
+            rest_x, rest_y, train_size=args.test_size, random_state=args.seed, stratify=rest_y
+        )
     rng = random.Random(args.seed)
-    big = [rng.randrange(len(texts)) for _ in range(10_000)] if len(texts) < 10_000 else \
-        rng.sample(range(len(texts)), 10_000)
+    big = (
+        [rng.randrange(len(texts)) for _ in range(10_000)]
+        if len(texts) < 10_000
+        else rng.sample(range(len(texts)), 10_000)
+    )
     big_x, big_y = [texts[i] for i in big], [labels[i] for i in big]
 
     print(f"data: {source}: {len(texts)} texts, {len(set(labels))} labels; train {len(train_x)}, test {len(rest_x)}")
     print(f"cores available: {len(os.sched_getaffinity(0))}")
     results = {}
-    for kind, name in (("char13", "model (char 1-3-gram TF-IDF + logistic regression)"),
-                       ("baseline", "baseline (char TF-IDF + default logistic regression)")):
+    for kind, name in (
+        ("char13", "model (char 1-3-gram TF-IDF + logistic regression)"),
+        ("baseline", "baseline (char TF-IDF + default logistic regression)"),
+    ):
         trained = classifier.train(train_x, train_y, kind)
         predicted = list(trained.pipeline.predict([normalise(t) for t in rest_x]))
         scores = classifier.scores(rest_y, predicted)
         median_ms = timed_predictions(trained.pipeline, rest_x[:500])
         ten_k = classifier.train(big_x, big_y, kind).seconds
-        results[kind] = {"macro_f1": scores["macro_f1"], "accuracy": scores["accuracy"],
-                         "predict_median_ms": median_ms, "train_10k_seconds": ten_k}
-        print(f"{name}\n  macro_f1={scores['macro_f1']:.4f}  accuracy={scores['accuracy']:.4f}  "
-              f"predict_median_ms={median_ms:.2f}  train_10k_seconds={ten_k:.1f}")
+        results[kind] = {
+            "macro_f1": scores["macro_f1"],
+            "accuracy": scores["accuracy"],
+            "predict_median_ms": median_ms,
+            "train_10k_seconds": ten_k,
+        }
+        print(
+            f"{name}\n  macro_f1={scores['macro_f1']:.4f}  accuracy={scores['accuracy']:.4f}  "
+            f"predict_median_ms={median_ms:.2f}  train_10k_seconds={ten_k:.1f}"
+        )
     ratio = results["char13"]["macro_f1"] / results["baseline"]["macro_f1"] if results["baseline"]["macro_f1"] else 0
     print(f"macro-F1 ratio model/baseline: {ratio:.3f}")
-    print("targets: macro_f1 >= 0.93 (real data, ~7,000 training messages), predict median <= 5 ms, "
-          "training on 10,000 messages <= 60 s on 2 cores")
+    print(
+        "targets: macro_f1 >= 0.93 (real data, ~7,000 training messages), predict median <= 5 ms, "
+        "training on 10,000 messages <= 60 s on 2 cores"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps({"source": source, **results}, ensure_ascii=False, indent=2))
 

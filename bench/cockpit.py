@@ -53,8 +53,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-CASE_CODES = ["response_rate", "resolution_rate", "satisfaction_rate", "rework_rate", "overdue_rate",
-              "average_response_hours"]
+CASE_CODES = [
+    "response_rate",
+    "resolution_rate",
+    "satisfaction_rate",
+    "rework_rate",
+    "overdue_rate",
+    "average_response_hours",
+]
 
 
 def parse_args():
@@ -65,8 +71,11 @@ def parse_args():
     parser.add_argument("--batch", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=20261124)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    parser.add_argument("--orm", action="store_true",
-                        help="on PostgreSQL too, generate with bulk_create (default there: INSERT … SELECT)")
+    parser.add_argument(
+        "--orm",
+        action="store_true",
+        help="on PostgreSQL too, generate with bulk_create (default there: INSERT … SELECT)",
+    )
     return parser.parse_args()
 
 
@@ -112,8 +121,9 @@ def generate(street, count, months, batch, seed, now):
             response_due = dispatched + dt.timedelta(hours=2)
             responded = dispatched + dt.timedelta(minutes=rng.randint(5, 200)) if rng.random() < 0.97 else None
             completion_due = dispatched + dt.timedelta(days=5)
-            resolved = dispatched + dt.timedelta(hours=rng.randint(2, 160)) if responded and rng.random() < 0.9 \
-                else None
+            resolved = (
+                dispatched + dt.timedelta(hours=rng.randint(2, 160)) if responded and rng.random() < 0.9 else None
+            )
             if resolved and resolved > now:
                 resolved = None
             if responded and responded > now:
@@ -122,25 +132,65 @@ def generate(street, count, months, batch, seed, now):
             at = n % len(grids)
             lat = corners["grid_lats"][at] + rng.random() * corners["grid_size"] if n % 10 != 9 else None
             lng = corners["grid_lngs"][at] + rng.random() * corners["grid_size"] if n % 10 != 9 else None
-            cases.append(Case(number=f"B{n:010d}", channel="grid" if n % 5 == 0 else "12345", status=status,
-                              category=leaves[n % len(leaves)], description="bench", street=street.street,
-                              community=grid.community,
-                              grid=grid, lat=lat, lng=lng, unit=units[n % len(units)], dispatched_at=dispatched,
-                              response_due=response_due, responded_at=responded, completion_due=completion_due,
-                              resolved_at=resolved, closed_at=resolved, created_at=created))
+            cases.append(
+                Case(
+                    number=f"B{n:010d}",
+                    channel="grid" if n % 5 == 0 else "12345",
+                    status=status,
+                    category=leaves[n % len(leaves)],
+                    description="bench",
+                    street=street.street,
+                    community=grid.community,
+                    grid=grid,
+                    lat=lat,
+                    lng=lng,
+                    unit=units[n % len(units)],
+                    dispatched_at=dispatched,
+                    response_due=response_due,
+                    responded_at=responded,
+                    completion_due=completion_due,
+                    resolved_at=resolved,
+                    closed_at=resolved,
+                    created_at=created,
+                )
+            )
         Case.objects.bulk_create(cases, batch_size=2000)
         ratings, events = [], []
         for case in cases:
-            events.append(CaseEvent(case_id=case.pk, seq=1, at=case.dispatched_at, action="dispatch",
-                                    unit_id=case.unit_id, to_status="dispatched"))
+            events.append(
+                CaseEvent(
+                    case_id=case.pk,
+                    seq=1,
+                    at=case.dispatched_at,
+                    action="dispatch",
+                    unit_id=case.unit_id,
+                    to_status="dispatched",
+                )
+            )
             if rng.random() < 0.02:
-                events.append(CaseEvent(case_id=case.pk, seq=2, at=case.dispatched_at + dt.timedelta(minutes=30),
-                                        action="return", actor_unit_id=case.unit_id, unit_id=case.unit_id))
+                events.append(
+                    CaseEvent(
+                        case_id=case.pk,
+                        seq=2,
+                        at=case.dispatched_at + dt.timedelta(minutes=30),
+                        action="return",
+                        actor_unit_id=case.unit_id,
+                        unit_id=case.unit_id,
+                    )
+                )
             if case.resolved_at and rng.random() < 0.7:
                 r = rng.random()
-                ratings.append(Rating(case_id=case.pk, unit_id=case.unit_id, round=1, resolved=r < 0.93,
-                                      satisfaction="satisfied" if r < 0.8 else "basic" if r < 0.93 else "unsatisfied",
-                                      source="callback", rated_at=min(now, case.resolved_at + dt.timedelta(days=1))))
+                ratings.append(
+                    Rating(
+                        case_id=case.pk,
+                        unit_id=case.unit_id,
+                        round=1,
+                        resolved=r < 0.93,
+                        satisfaction="satisfied" if r < 0.8 else "basic" if r < 0.93 else "unsatisfied",
+                        source="callback",
+                        rated_at=min(now, case.resolved_at + dt.timedelta(days=1)),
+                    )
+                )
         CaseEvent.objects.bulk_create(events, batch_size=2000)
         Rating.objects.bulk_create(ratings, batch_size=2000)
         made += size
@@ -226,16 +276,31 @@ def generate_sql(street, count, months, batch, now):
     from jiedao.cases.models import Category
 
     leaves = list(Category.objects.filter(children__isnull=True).values_list("pk", flat=True))
-    units = [street.units.enforcement.pk, street.units.housing.pk, street.units.service.pk,
-             street.units.committee1.pk]
+    units = [street.units.enforcement.pk, street.units.housing.pk, street.units.service.pk, street.units.committee1.pk]
     span = months * 30 * 86400
-    params = {"start": now - dt.timedelta(seconds=span), "span": span, "now": now, "street": street.street.pk,
-              "leaves": leaves, "n_leaves": len(leaves), "grids": [g.pk for g in street.grids],
-              "communities": [g.community_id for g in street.grids], "n_grids": len(street.grids),
-              **grid_corners(street.grids),
-              "units": units, "n_units": len(units)}
-    return insert_batches(GENERATE_SQL, params, "B", count, batch, now, lambda made, _count, began: print(
-        f"  generated {made:,} cases ({time.monotonic() - began:.0f} s)", flush=True))
+    params = {
+        "start": now - dt.timedelta(seconds=span),
+        "span": span,
+        "now": now,
+        "street": street.street.pk,
+        "leaves": leaves,
+        "n_leaves": len(leaves),
+        "grids": [g.pk for g in street.grids],
+        "communities": [g.community_id for g in street.grids],
+        "n_grids": len(street.grids),
+        **grid_corners(street.grids),
+        "units": units,
+        "n_units": len(units),
+    }
+    return insert_batches(
+        GENERATE_SQL,
+        params,
+        "B",
+        count,
+        batch,
+        now,
+        lambda made, _count, began: print(f"  generated {made:,} cases ({time.monotonic() - began:.0f} s)", flush=True),
+    )
 
 
 def insert_batches(generate, params, prefix, count, batch, now, progress):
@@ -248,8 +313,10 @@ def insert_batches(generate, params, prefix, count, batch, now, progress):
         size = min(batch, count - made)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(generate, dict(params, first=made, last=made + size - 1))
-            cursor.execute("SELECT min(id), max(id) FROM cases_case WHERE number >= %s AND number <= %s",
-                           [f"{prefix}{made:010d}", f"{prefix}{made + size - 1:010d}"])
+            cursor.execute(
+                "SELECT min(id), max(id) FROM cases_case WHERE number >= %s AND number <= %s",
+                [f"{prefix}{made:010d}", f"{prefix}{made + size - 1:010d}"],
+            )
             low, high = cursor.fetchone()
             cursor.execute(EVENTS_SQL, {"low": low, "high": high})
             cursor.execute(RATINGS_SQL, {"low": low, "high": high, "now": now})
@@ -282,13 +349,13 @@ def export_csv(folder):
     paths = {}
     queries = {
         "cases": "SELECT c.id, c.dispatched_at, c.response_due, c.responded_at, c.completion_due, c.resolved_at, "
-                 "u.code AS unit, m.code AS community, g.code AS grid FROM cases_case c "
-                 "LEFT JOIN org_unit u ON u.id = c.unit_id LEFT JOIN org_community m ON m.id = c.community_id "
-                 "LEFT JOIN org_grid g ON g.id = c.grid_id",
+        "u.code AS unit, m.code AS community, g.code AS grid FROM cases_case c "
+        "LEFT JOIN org_unit u ON u.id = c.unit_id LEFT JOIN org_community m ON m.id = c.community_id "
+        "LEFT JOIN org_grid g ON g.id = c.grid_id",
         "ratings": "SELECT r.id, r.rated_at, r.resolved, r.satisfaction, u.code AS unit, m.code AS community, "
-                   "g.code AS grid FROM cases_rating r JOIN cases_case c ON c.id = r.case_id "
-                   "LEFT JOIN org_unit u ON u.id = r.unit_id LEFT JOIN org_community m ON m.id = c.community_id "
-                   "LEFT JOIN org_grid g ON g.id = c.grid_id",
+        "g.code AS grid FROM cases_rating r JOIN cases_case c ON c.id = r.case_id "
+        "LEFT JOIN org_unit u ON u.id = r.unit_id LEFT JOIN org_community m ON m.id = c.community_id "
+        "LEFT JOIN org_grid g ON g.id = c.grid_id",
     }
     for name, sql in queries.items():
         path = folder / f"{name}.csv"
@@ -320,14 +387,14 @@ def duckdb_aggregations(paths, period, now):
     out = {}
     case_sql = f"""
         SELECT unit, community, grid, GROUPING(unit, community, grid) AS g,
-          COUNT(*) FILTER (WHERE {strip('responded_at')} IS NOT NULL OR {strip('response_due')} < ?) AS due,
-          COUNT(*) FILTER (WHERE ({strip('responded_at')} IS NOT NULL OR {strip('response_due')} < ?)
-                           AND {strip('responded_at')} <= {strip('response_due')}) AS on_time,
-          COUNT(*) FILTER (WHERE {strip('completion_due')} IS NOT NULL) AS with_limit,
-          COUNT(*) FILTER (WHERE {strip('resolved_at')} > {strip('completion_due')}
-                           OR ({strip('resolved_at')} IS NULL AND {strip('completion_due')} < ?)) AS overdue,
-          AVG(epoch({strip('responded_at')}) - epoch({strip('dispatched_at')})) / 3600 AS response_hours
-        FROM cases WHERE {strip('dispatched_at')} >= ? AND {strip('dispatched_at')} < ?
+          COUNT(*) FILTER (WHERE {strip("responded_at")} IS NOT NULL OR {strip("response_due")} < ?) AS due,
+          COUNT(*) FILTER (WHERE ({strip("responded_at")} IS NOT NULL OR {strip("response_due")} < ?)
+                           AND {strip("responded_at")} <= {strip("response_due")}) AS on_time,
+          COUNT(*) FILTER (WHERE {strip("completion_due")} IS NOT NULL) AS with_limit,
+          COUNT(*) FILTER (WHERE {strip("resolved_at")} > {strip("completion_due")}
+                           OR ({strip("resolved_at")} IS NULL AND {strip("completion_due")} < ?)) AS overdue,
+          AVG(epoch({strip("responded_at")}) - epoch({strip("dispatched_at")})) / 3600 AS response_hours
+        FROM cases WHERE {strip("dispatched_at")} >= ? AND {strip("dispatched_at")} < ?
         GROUP BY GROUPING SETS ((), (unit), (community), (grid))"""
     out["cases"] = con.execute(case_sql, [now_, now_, now_, start, end]).fetchall()
     rating_sql = f"""
@@ -336,7 +403,7 @@ def duckdb_aggregations(paths, period, now):
           COUNT(*) FILTER (WHERE satisfaction = 'satisfied') AS satisfied,
           COUNT(*) FILTER (WHERE satisfaction = 'basic') AS basic,
           COUNT(*) FILTER (WHERE NOT resolved OR satisfaction = 'unsatisfied') AS reopened
-        FROM ratings WHERE {strip('rated_at')} >= ? AND {strip('rated_at')} < ?
+        FROM ratings WHERE {strip("rated_at")} >= ? AND {strip("rated_at")} < ?
         GROUP BY GROUPING SETS ((), (unit), (community), (grid))"""
     out["ratings"] = con.execute(rating_sql, [start, end]).fetchall()
     return out
@@ -378,12 +445,14 @@ def main():
 
     rollup, _r = timed(lambda: compute.refresh_daily_counts(month.start.date(), month.end.date()), args.repeats)
     today = now.astimezone(periods.SHANGHAI).date()
-    heat_rollup, cells = timed(lambda: geo_services.refresh_heat_cells(today - dt.timedelta(days=HEAT_DAYS - 1), today),
-                               args.repeats)
+    heat_rollup, cells = timed(
+        lambda: geo_services.refresh_heat_cells(today - dt.timedelta(days=HEAT_DAYS - 1), today), args.repeats
+    )
     period_time, rows = timed(lambda: compute.compute_period(month, now), args.repeats)
-    case_time, ours = timed(lambda: compute.compute_values(month, now, codes=CASE_CODES,
-                                                           scopes=["street", "community", "grid", "unit"]),
-                            args.repeats)
+    case_time, ours = timed(
+        lambda: compute.compute_values(month, now, codes=CASE_CODES, scopes=["street", "community", "grid", "unit"]),
+        args.repeats,
+    )
 
     # The worker refreshes the hot-issue snapshot every few minutes: as it would, have it fresh
     # now (the generation's ``now`` is long past after a large history).
@@ -391,12 +460,19 @@ def main():
     client = Client()
     assert client.login(username="leader", password=PASSWORD)
     calls = [("page", "/cockpit/"), ("live counters", "/api/v1/cockpit/live")]
-    calls += [(f"trend {c}", f"/api/v1/indicators/{c}/values?scope=street&period=month&last=12")
-              for c in ("response_rate", "resolution_rate", "satisfaction_rate")]
-    calls += [("rankings", "/api/v1/rankings?scope=community"), ("categories", "/api/v1/cockpit/categories"),
-              ("daily trend", "/api/v1/cockpit/trend?days=30"), ("warnings", "/api/v1/warnings"),
-              ("hot issues", "/api/v1/cockpit/hot-issues"), ("map: grids", "/api/v1/geo/grids"),
-              ("map: heat", "/api/v1/geo/heat")]
+    calls += [
+        (f"trend {c}", f"/api/v1/indicators/{c}/values?scope=street&period=month&last=12")
+        for c in ("response_rate", "resolution_rate", "satisfaction_rate")
+    ]
+    calls += [
+        ("rankings", "/api/v1/rankings?scope=community"),
+        ("categories", "/api/v1/cockpit/categories"),
+        ("daily trend", "/api/v1/cockpit/trend?days=30"),
+        ("warnings", "/api/v1/warnings"),
+        ("hot issues", "/api/v1/cockpit/hot-issues"),
+        ("map: grids", "/api/v1/geo/grids"),
+        ("map: heat", "/api/v1/geo/heat"),
+    ]
     cockpit = []
     for label, url in calls:
         response = client.get(url)
@@ -426,8 +502,10 @@ def main():
         print(f"  cockpit API: {label:<22}{seconds * 1000:9.1f} ms")
     print(f"  cockpit, all calls one by one      {total * 1000:9.1f} ms")
     slowest = max(cockpit, key=lambda c: c[1])
-    print(f"  cockpit, slowest call ({slowest[0]})".ljust(37) + f"{slowest[1] * 1000:9.1f} ms "
-          "(the page makes the API calls at once)")
+    print(
+        f"  cockpit, slowest call ({slowest[0]})".ljust(37) + f"{slowest[1] * 1000:9.1f} ms "
+        "(the page makes the API calls at once)"
+    )
     print(f"  CSV export of cases and ratings    {export * 1000:9.1f} ms (not in either side)")
     if duck is not None:
         street_ours = {i.code: v.value for i, kind, code, _n, v in ours if kind == "street"}

@@ -38,22 +38,33 @@ def main():
     from jiedao.intelligence.selectors import duplicate_candidates
 
     rng = random.Random(args.seed)
-    merged = list(Case.objects.filter(status=Status.MERGED, master__isnull=False).select_related("category", "grid")
-                  .order_by("pk"))
+    merged = list(
+        Case.objects.filter(status=Status.MERGED, master__isnull=False)
+        .select_related("category", "grid")
+        .order_by("pk")
+    )
     others = list(Case.objects.exclude(status=Status.MERGED).filter(grid__isnull=False).values_list("pk", flat=True))
     if not merged:
         sys.exit("no merged cases in this database: build the demo first (jiedao demo)")
     merged = rng.sample(merged, min(args.sample, len(merged)))
     plain = Case.objects.filter(pk__in=rng.sample(others, min(len(merged), len(others)))).select_related(
-        "category", "grid")
+        "category", "grid"
+    )
     shown = right = found = 0
     times = []
     for case in merged + list(plain):
         started = time.perf_counter()
-        candidates = duplicate_candidates(text=case.description, lat=case.lat, lng=case.lng, grid=case.grid,
-                                          category=case.category, now=case.created_at, exclude_id=case.pk,
-                                          limit=args.top, **({"min_score": args.min_score}
-                                                             if args.min_score is not None else {}))
+        candidates = duplicate_candidates(
+            text=case.description,
+            lat=case.lat,
+            lng=case.lng,
+            grid=case.grid,
+            category=case.category,
+            now=case.created_at,
+            exclude_id=case.pk,
+            limit=args.top,
+            **({"min_score": args.min_score} if args.min_score is not None else {}),
+        )
         times.append((time.perf_counter() - started) * 1000)
         shown += len(candidates)
         if case.master_id:

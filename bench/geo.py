@@ -103,12 +103,17 @@ def timed(functions, repeats):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--points", type=int, default=1_000_000, help="points resolved by the vectorised path")
-    parser.add_argument("--sample", type=int, default=50_000,
-                        help="points for the per-point and naive loops (extrapolated to --points)")
+    parser.add_argument(
+        "--sample", type=int, default=50_000, help="points for the per-point and naive loops (extrapolated to --points)"
+    )
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--vertices", type=int, default=0,
-                        help="densify each grid's boundary to about this many vertices (same shape): "
-                             "surveyed boundaries have far more than the demo's 5")
+    parser.add_argument(
+        "--vertices",
+        type=int,
+        default=0,
+        help="densify each grid's boundary to about this many vertices (same shape): "
+        "surveyed boundaries have far more than the demo's 5",
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     sample = min(args.sample, args.points)
@@ -125,9 +130,15 @@ def main(argv=None):
     # The baseline gets its own unprepared copies (the vectorised path prepares the tree's).
     plain = [shapely.from_wkb(shapely.to_wkb(p)) for p in polygons]
     (vec_median, vec_all, vec_result), (one_median, one_all, one_result), (naive_median, naive_all, naive_result) = (
-        timed([lambda: resolve_points(tree, lngs, lats),
-               lambda: per_point(tree, lngs[:sample], lats[:sample]),
-               lambda: naive(plain, lngs[:sample], lats[:sample])], args.repeats))
+        timed(
+            [
+                lambda: resolve_points(tree, lngs, lats),
+                lambda: per_point(tree, lngs[:sample], lats[:sample]),
+                lambda: naive(plain, lngs[:sample], lats[:sample]),
+            ],
+            args.repeats,
+        )
+    )
 
     if not (np.array_equal(vec_result[:sample], one_result) and np.array_equal(one_result, naive_result)):
         print("the three methods disagree on the sample: not reporting figures", file=sys.stderr)
@@ -140,14 +151,21 @@ def main(argv=None):
     }
     outside = int((vec_result == -1).sum())
     load = " · load average %.1f" % os.getloadavg()[0] if hasattr(os, "getloadavg") else ""
-    print(f"grids: {len(polygons)} (the demo street, median {vertices} vertices each) · points: {args.points:,} "
-          f"({outside:,} outside every grid) · repeats: {args.repeats} · CPU cores: {os.cpu_count()}{load}")
+    print(
+        f"grids: {len(polygons)} (the demo street, median {vertices} vertices each) · points: {args.points:,} "
+        f"({outside:,} outside every grid) · repeats: {args.repeats} · CPU cores: {os.cpu_count()}{load}"
+    )
     print()
     print(f"{'method':<34}{'points timed':>14}{'points/s (median)':>20}{'s for all points':>18}")
     rows = [
         ("STRtree, vectorised query", args.points, rates["strtree_vectorised"], vec_median, ""),
-        ("STRtree, one point per call", sample, rates["strtree_per_point"], args.points / rates["strtree_per_point"],
-         " *"),
+        (
+            "STRtree, one point per call",
+            sample,
+            rates["strtree_per_point"],
+            args.points / rates["strtree_per_point"],
+            " *",
+        ),
         ("naive loop over polygons", sample, rates["naive_loop"], args.points / rates["naive_loop"], " *"),
     ]
     for name, timed_points, rate, total, mark in rows:
@@ -162,12 +180,23 @@ def main(argv=None):
     print("  per point   ", " ".join(f"{s:.3f}" for s in one_all))
     print("  naive       ", " ".join(f"{s:.3f}" for s in naive_all))
     if args.json:
-        Path(args.json).write_text(json.dumps({
-            "points": args.points, "sample": sample, "repeats": args.repeats, "grids": len(polygons),
-            "vertices": vertices, "outside": outside, "points_per_second": rates,
-            "ratio_vectorised_to_naive": ratio_vec, "ratio_per_point_to_naive": ratio_one,
-            "seconds": {"vectorised": vec_all, "per_point": one_all, "naive": naive_all},
-        }, indent=1))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "points": args.points,
+                    "sample": sample,
+                    "repeats": args.repeats,
+                    "grids": len(polygons),
+                    "vertices": vertices,
+                    "outside": outside,
+                    "points_per_second": rates,
+                    "ratio_vectorised_to_naive": ratio_vec,
+                    "ratio_per_point_to_naive": ratio_one,
+                    "seconds": {"vectorised": vec_all, "per_point": one_all, "naive": naive_all},
+                },
+                indent=1,
+            )
+        )
     return 0
 
 

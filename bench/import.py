@@ -54,11 +54,34 @@ build_street()
 UNITS = ["ZHZF", "ZJ", "GGFW", "JWH01"]
 CATEGORIES = ["010101", "010102", "010201", "020101", "噪音扰民", "共享单车", "房屋漏水"]
 POINTS = [(39.905, 116.405), (39.905, 116.415), (39.915, 116.405), (39.915, 116.415), (39.95, 116.50)]
-TEXTS = ["小区门口垃圾堆放三天无人清运，气味很大", "楼道路灯不亮，老人晚上上下楼不方便", "顶楼漏水，雨天墙面渗水严重",
-         "独居老人需要上门助餐服务", "楼下商铺夜间施工噪音扰民", "人行道共享单车堆放影响通行"]
+TEXTS = [
+    "小区门口垃圾堆放三天无人清运，气味很大",
+    "楼道路灯不亮，老人晚上上下楼不方便",
+    "顶楼漏水，雨天墙面渗水严重",
+    "独居老人需要上门助餐服务",
+    "楼下商铺夜间施工噪音扰民",
+    "人行道共享单车堆放影响通行",
+]
 SURNAMES = "王李张刘陈杨黄赵吴周"
-HEADER = ["工单编号", "受理时间", "派单时间", "响应时间", "办结时间", "办结时限", "承办单位", "诉求类别", "事发地址",
-          "纬度", "经度", "诉求内容", "工单状态", "是否解决", "满意度", "来电人", "来电号码"]
+HEADER = [
+    "工单编号",
+    "受理时间",
+    "派单时间",
+    "响应时间",
+    "办结时间",
+    "办结时限",
+    "承办单位",
+    "诉求类别",
+    "事发地址",
+    "纬度",
+    "经度",
+    "诉求内容",
+    "工单状态",
+    "是否解决",
+    "满意度",
+    "来电人",
+    "来电号码",
+]
 MAPPING = """format: csv
 encoding: utf-8
 channel: "12345"
@@ -90,13 +113,15 @@ def log(message):
 
 def django_env(data_dir):
     env = dict(os.environ)
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "jiedao.settings",
-        "JIEDAO_DATA_DIR": str(data_dir),
-        "JIEDAO_SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
-        "JIEDAO_LOG_LEVEL": "ERROR",
-        "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO), env.get("PYTHONPATH", "")]),
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "jiedao.settings",
+            "JIEDAO_DATA_DIR": str(data_dir),
+            "JIEDAO_SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
+            "JIEDAO_LOG_LEVEL": "ERROR",
+            "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO), env.get("PYTHONPATH", "")]),
+        }
+    )
     for name in ("JIEDAO_DEBUG", "DATABASE_URL", "JIEDAO_KEY_DIR"):
         env.pop(name, None)
     return env
@@ -121,43 +146,94 @@ def generate(path, rows, personal=True, seed=20261123):
         for i in range(rows):
             created = start + dt.timedelta(seconds=rng.randrange(span))
             roll = rng.random()
-            status = ("已办结" if roll < 0.85 else "办理中" if roll < 0.92 else "待响应" if roll < 0.96
-                      else "待回访" if roll < 0.98 else "待派单")
+            status = (
+                "已办结"
+                if roll < 0.85
+                else "办理中"
+                if roll < 0.92
+                else "待响应"
+                if roll < 0.96
+                else "待回访"
+                if roll < 0.98
+                else "待派单"
+            )
             unit = "" if status == "待派单" else rng.choice(UNITS)
             dispatched = created + dt.timedelta(minutes=rng.randrange(5, 90)) if unit else None
-            responded = (dispatched + dt.timedelta(minutes=rng.randrange(10, 240))
-                         if dispatched and status != "待响应" else None)
-            closed = (responded + dt.timedelta(hours=rng.randrange(2, 150))
-                      if responded and status in ("已办结", "待回访") else None)
+            responded = (
+                dispatched + dt.timedelta(minutes=rng.randrange(10, 240)) if dispatched and status != "待响应" else None
+            )
+            closed = (
+                responded + dt.timedelta(hours=rng.randrange(2, 150))
+                if responded and status in ("已办结", "待回访")
+                else None
+            )
             deadline = (dispatched + dt.timedelta(days=rng.choice((3, 5, 10)))).date() if dispatched else None
             rated = status == "已办结" and rng.random() < 0.9
             lat, lng = rng.choice(POINTS) if rng.random() < 0.8 else ("", "")
             fmt = "%Y-%m-%d %H:%M:%S"
-            writer.writerow([
-                f"12345{created:%Y%m%d}{i:07d}", created.strftime(fmt),
-                dispatched.strftime(fmt) if dispatched else "", responded.strftime(fmt) if responded else "",
-                closed.strftime(fmt) if closed else "", deadline.isoformat() if deadline else "",
-                unit, rng.choice(CATEGORIES), f"东湖小区{rng.randrange(1, 30)}号楼{rng.randrange(1, 6)}单元",
-                lat, lng, rng.choice(TEXTS), status,
-                ("是" if rng.random() < 0.92 else "否") if rated else "",
-                rng.choice(("满意", "满意", "满意", "基本满意", "不满意")) if rated else "",
-                (rng.choice(SURNAMES) + "先生") if personal else "",
-                f"13{rng.randrange(100000000, 999999999)}" if personal else "",
-            ])
+            writer.writerow(
+                [
+                    f"12345{created:%Y%m%d}{i:07d}",
+                    created.strftime(fmt),
+                    dispatched.strftime(fmt) if dispatched else "",
+                    responded.strftime(fmt) if responded else "",
+                    closed.strftime(fmt) if closed else "",
+                    deadline.isoformat() if deadline else "",
+                    unit,
+                    rng.choice(CATEGORIES),
+                    f"东湖小区{rng.randrange(1, 30)}号楼{rng.randrange(1, 6)}单元",
+                    lat,
+                    lng,
+                    rng.choice(TEXTS),
+                    status,
+                    ("是" if rng.random() < 0.92 else "否") if rated else "",
+                    rng.choice(("满意", "满意", "满意", "基本满意", "不满意")) if rated else "",
+                    (rng.choice(SURNAMES) + "先生") if personal else "",
+                    f"13{rng.randrange(100000000, 999999999)}" if personal else "",
+                ]
+            )
 
 
 def table_counts(db_path):
     with sqlite3.connect(db_path) as db:
-        return {name: db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-                for name, table in (("cases", "cases_case"), ("events", "cases_caseevent"),
-                                    ("ratings", "cases_rating"))}
+        return {
+            name: db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            for name, table in (("cases", "cases_case"), ("events", "cases_caseevent"), ("ratings", "cases_rating"))
+        }
 
 
 def baseline(db_path, rows, events, ratings):
     """Bare SQL: the same numbers of rows, values already prepared, one transaction."""
     now = "2026-01-01 00:00:00"
-    cases = [(f"B{i:09d}", "12345", "closed", "小区门口垃圾堆放三天无人清运", "", "", "", "", 39.905, 116.405,
-              now, now, now, now, now, now, "green", 0, 0, 0, 0, "", now, now) for i in range(rows)]
+    cases = [
+        (
+            f"B{i:09d}",
+            "12345",
+            "closed",
+            "小区门口垃圾堆放三天无人清运",
+            "",
+            "",
+            "",
+            "",
+            39.905,
+            116.405,
+            now,
+            now,
+            now,
+            now,
+            now,
+            now,
+            "green",
+            0,
+            0,
+            0,
+            0,
+            "",
+            now,
+            now,
+        )
+        for i in range(rows)
+    ]
     db = sqlite3.connect(db_path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
@@ -167,7 +243,9 @@ def baseline(db_path, rows, events, ratings):
         "INSERT INTO cases_case (number, channel, status, description, reporter_name, reporter_phone, "
         "reporter_phone_index, address, lat, lng, dispatched_at, response_due, completion_due, responded_at, "
         "resolved_at, closed_at, urgency, supervised, return_count, rework_count, extension_count, routed_by, "
-        "created_at, updated_at) VALUES (" + ",".join(["?"] * 24) + ")", cases)
+        "created_at, updated_at) VALUES (" + ",".join(["?"] * 24) + ")",
+        cases,
+    )
     first = db.execute("SELECT MIN(id) FROM cases_case WHERE number LIKE 'B%'").fetchone()[0]
     per_case = events / rows if rows else 0
     event_rows, made = [], 0
@@ -176,12 +254,17 @@ def baseline(db_path, rows, events, ratings):
         for seq in range(1, want + 1):
             event_rows.append((first + i, seq, now, "dispatch", "new", "dispatched", "", '{"import": "bench"}'))
         made += want
-    db.executemany("INSERT INTO cases_caseevent (case_id, seq, at, action, from_status, to_status, note, data) "
-                   "VALUES (?,?,?,?,?,?,?,?)", event_rows)
+    db.executemany(
+        "INSERT INTO cases_caseevent (case_id, seq, at, action, from_status, to_status, note, data) "
+        "VALUES (?,?,?,?,?,?,?,?)",
+        event_rows,
+    )
     unit_id = db.execute("SELECT MIN(id) FROM org_unit").fetchone()[0]
-    db.executemany("INSERT INTO cases_rating (case_id, unit_id, round, resolved, satisfaction, source, comment, "
-                   "rated_at) VALUES (?,?,?,?,?,?,?,?)",
-                   [(first + i, unit_id, 1, 1, "satisfied", "callback", "", now) for i in range(ratings)])
+    db.executemany(
+        "INSERT INTO cases_rating (case_id, unit_id, round, resolved, satisfaction, source, comment, "
+        "rated_at) VALUES (?,?,?,?,?,?,?,?)",
+        [(first + i, unit_id, 1, 1, "satisfied", "callback", "", now) for i in range(ratings)],
+    )
     db.execute("COMMIT")
     seconds = time.perf_counter() - started
     db.close()
@@ -217,8 +300,7 @@ def main(argv=None):
             target = work / f"run{number}"
             shutil.copytree(template, target)
             started = time.perf_counter()
-            run([str(VENV_BIN / "jiedao"), "import", "cases", str(data), "--mapping", str(mapping)],
-                django_env(target))
+            run([str(VENV_BIN / "jiedao"), "import", "cases", str(data), "--mapping", str(mapping)], django_env(target))
             seconds = time.perf_counter() - started
             import_seconds.append(seconds)
             counts = table_counts(target / "jiedao.sqlite3")
@@ -237,10 +319,15 @@ def main(argv=None):
 
         med_import, med_base = statistics.median(import_seconds), statistics.median(base_seconds)
         figures = {
-            "rows": args.rows, "personal_data": not args.no_personal, "runs": args.runs,
-            "events": counts["events"], "ratings": counts["ratings"],
-            "import_seconds_median": round(med_import, 2), "import_rows_per_s": round(args.rows / med_import),
-            "bare_sql_seconds_median": round(med_base, 2), "bare_sql_rows_per_s": round(args.rows / med_base),
+            "rows": args.rows,
+            "personal_data": not args.no_personal,
+            "runs": args.runs,
+            "events": counts["events"],
+            "ratings": counts["ratings"],
+            "import_seconds_median": round(med_import, 2),
+            "import_rows_per_s": round(args.rows / med_import),
+            "bare_sql_seconds_median": round(med_base, 2),
+            "bare_sql_rows_per_s": round(args.rows / med_base),
             "ratio": round(med_base / med_import, 3),
         }
         log("")
@@ -250,8 +337,10 @@ def main(argv=None):
         log(f"{'ratio import / bare SQL':34}{figures['ratio']:>12.3f}")
         projected = med_import * TARGET_ROWS / args.rows
         met = projected < TARGET_SECONDS
-        log(f"target: {TARGET_ROWS:,} rows in under {TARGET_SECONDS / 60:.0f} min → "
-            f"{'met' if met else 'NOT met'} ({projected:.0f} s{'' if args.rows == TARGET_ROWS else ', projected'})")
+        log(
+            f"target: {TARGET_ROWS:,} rows in under {TARGET_SECONDS / 60:.0f} min → "
+            f"{'met' if met else 'NOT met'} ({projected:.0f} s{'' if args.rows == TARGET_ROWS else ', projected'})"
+        )
         if args.json:
             Path(args.json).write_text(json.dumps(figures, indent=1), encoding="utf-8")
         return 0 if met else 1

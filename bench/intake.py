@@ -71,6 +71,7 @@ print(PASSWORD)
 
 # --- helpers -------------------------------------------------------------------------
 
+
 def log(message):
     print(message, flush=True)
 
@@ -107,16 +108,18 @@ def windows_median(finish_times, start, seconds):
 
 def django_env(data_dir, database_url):
     env = dict(os.environ)
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "jiedao.settings",
-        "JIEDAO_DATA_DIR": str(data_dir),
-        "JIEDAO_SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
-        "JIEDAO_LOG_LEVEL": "ERROR",
-        # Scripted clients sign in with a password only (two-factor sign-in is for people).
-        "JIEDAO_STAFF_2FA": "0",
-        # This checkout's code, whatever the virtual environment has installed.
-        "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO), env.get("PYTHONPATH", "")]),
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "jiedao.settings",
+            "JIEDAO_DATA_DIR": str(data_dir),
+            "JIEDAO_SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
+            "JIEDAO_LOG_LEVEL": "ERROR",
+            # Scripted clients sign in with a password only (two-factor sign-in is for people).
+            "JIEDAO_STAFF_2FA": "0",
+            # This checkout's code, whatever the virtual environment has installed.
+            "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO), env.get("PYTHONPATH", "")]),
+        }
+    )
     env.pop("JIEDAO_DEBUG", None)
     if database_url:
         env["DATABASE_URL"] = database_url
@@ -144,6 +147,7 @@ def request(conn, method, path, body=None, token=None):
 
 # --- the server ----------------------------------------------------------------------
 
+
 class Server:
     def __init__(self, env, port, workers, threads):
         self.env, self.port = env, port
@@ -152,8 +156,9 @@ class Server:
             cmd += ["--workers", str(workers)]
         self.log_path = Path(env["JIEDAO_DATA_DIR"]) / "server.log"
         self.log_file = open(self.log_path, "w")
-        self.proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=self.log_file, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, env=env, cwd=REPO, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def wait_ready(self):
         deadline = time.monotonic() + SERVER_START_TIMEOUT
@@ -184,6 +189,7 @@ class Server:
 
 
 # --- the clients ---------------------------------------------------------------------
+
 
 def client_loop(args):
     """One client: one keep-alive connection, requests back to back until ``stop_at``.
@@ -243,7 +249,7 @@ def _proc_stats():
                 data = f.read()
         except OSError:
             continue
-        fields = data[data.rindex(")") + 2:].split()  # fields from the 3rd (state) on
+        fields = data[data.rindex(")") + 2 :].split()  # fields from the 3rd (state) on
         # utime + stime, and cutime + cstime: the time of children it has reaped, so
         # that a PostgreSQL backend or a gunicorn worker that ends is still counted.
         yield int(entry), int(fields[1]), int(fields[2]), sum(int(v) for v in fields[11:15])
@@ -268,7 +274,7 @@ def postmaster_pid(url):
             backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
         with open(f"/proc/{backend}/stat") as f:
             data = f.read()
-        return int(data[data.rindex(")") + 2:].split()[1])
+        return int(data[data.rindex(")") + 2 :].split()[1])
     except Exception:  # noqa: BLE001 - the figure is optional
         return None
 
@@ -282,8 +288,11 @@ def machine_busy_seconds():
 
 def _sample(server_pgid, db_pid):
     try:
-        return ((group_cpu_seconds(server_pgid) if server_pgid else None),
-                (tree_cpu_seconds(db_pid) if db_pid else None), machine_busy_seconds())
+        return (
+            (group_cpu_seconds(server_pgid) if server_pgid else None),
+            (tree_cpu_seconds(db_pid) if db_pid else None),
+            machine_busy_seconds(),
+        )
     except (OSError, ValueError, IndexError):
         return None, None, None
 
@@ -301,8 +310,9 @@ def lock_waits(url, until, interval=0.02):
         samples = []
         with psycopg.connect(url, autocommit=True) as conn:
             while time.monotonic() < until:
-                samples.append(conn.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").fetchone()[0])
+                samples.append(
+                    conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").fetchone()[0]
+                )
                 time.sleep(interval)
         return statistics.mean(samples) if samples else None
     except Exception:  # noqa: BLE001 - the figure is optional
@@ -314,8 +324,9 @@ def drive_api(port, token, clients, seconds, warmup, server_pgid=None, db_pid=No
     measure_from = start_at + warmup
     stop_at = measure_from + seconds
     with mp.get_context("fork").Pool(clients) as pool:
-        pending = pool.map_async(client_loop, [(i, port, token, start_at, measure_from, stop_at)
-                                               for i in range(clients)])
+        pending = pool.map_async(
+            client_loop, [(i, port, token, start_at, measure_from, stop_at) for i in range(clients)]
+        )
         time.sleep(max(0.0, measure_from - time.monotonic()))
         before = _sample(server_pgid, db_pid)
         waits = lock_waits(database_url, stop_at) if database_url else None
@@ -336,7 +347,9 @@ def drive_api(port, token, clients, seconds, warmup, server_pgid=None, db_pid=No
         "rate_median": median_rate,
         "rate_windows": rates,
         "rate_mean": len(ok) / seconds,
-        "p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "p99": percentile(latencies, 99),
+        "p50": percentile(latencies, 50),
+        "p95": percentile(latencies, 95),
+        "p99": percentile(latencies, 99),
         "max": latencies[-1] if latencies else None,
         "errors": sum(errors.values()),
         "errors_by_status": errors,
@@ -355,13 +368,46 @@ def drive_api(port, token, clients, seconds, warmup, server_pgid=None, db_pid=No
 # --- the bare-SQL baseline -----------------------------------------------------------
 
 BASE_CASE_COLUMNS = (
-    "number", "channel", "status", "category_id", "description", "reporter_name", "reporter_phone",
-    "reporter_phone_index", "address", "lat", "lng", "community_id", "grid_id", "unit_id", "routed_by",
-    "dispatched_at", "response_due", "completion_due", "urgency", "supervised", "return_count",
-    "rework_count", "extension_count", "created_by_id", "created_at", "updated_at",
+    "number",
+    "channel",
+    "status",
+    "category_id",
+    "description",
+    "reporter_name",
+    "reporter_phone",
+    "reporter_phone_index",
+    "address",
+    "lat",
+    "lng",
+    "community_id",
+    "grid_id",
+    "unit_id",
+    "routed_by",
+    "dispatched_at",
+    "response_due",
+    "completion_due",
+    "urgency",
+    "supervised",
+    "return_count",
+    "rework_count",
+    "extension_count",
+    "created_by_id",
+    "created_at",
+    "updated_at",
 )
-BASE_EVENT_COLUMNS = ("case_id", "seq", "at", "actor_id", "actor_unit_id", "unit_id", "action",
-                      "from_status", "to_status", "note", "data")
+BASE_EVENT_COLUMNS = (
+    "case_id",
+    "seq",
+    "at",
+    "actor_id",
+    "actor_unit_id",
+    "unit_id",
+    "action",
+    "from_status",
+    "to_status",
+    "note",
+    "data",
+)
 
 
 def baseline_rows(lookup, n):
@@ -378,15 +424,47 @@ def baseline_rows(lookup, n):
         g = rng.randrange(len(POINTS))
         lat, lng = POINTS[g]
         case = (
-            f"BS{i:013d}", "12345", "dispatched", lookup["category"][CATEGORIES[k]], DESCRIPTIONS[k], "",
-            cipher_phone, "%064x" % rng.getrandbits(256), "", lat, lng, lookup["community"][g],
-            lookup["grid"][g], lookup["unit"], "派单规则 #1", now, now + dt.timedelta(hours=2),
-            now + dt.timedelta(days=5), "green", False, 0, 0, 0, lookup["operator"], now, now,
+            f"BS{i:013d}",
+            "12345",
+            "dispatched",
+            lookup["category"][CATEGORIES[k]],
+            DESCRIPTIONS[k],
+            "",
+            cipher_phone,
+            "%064x" % rng.getrandbits(256),
+            "",
+            lat,
+            lng,
+            lookup["community"][g],
+            lookup["grid"][g],
+            lookup["unit"],
+            "派单规则 #1",
+            now,
+            now + dt.timedelta(hours=2),
+            now + dt.timedelta(days=5),
+            "green",
+            False,
+            0,
+            0,
+            0,
+            lookup["operator"],
+            now,
+            now,
         )
         events = [
             (1, now, lookup["operator"], None, None, "create", "", "new", "", json.dumps({"channel": "12345"})),
-            (2, now, lookup["operator"], None, lookup["unit"], "dispatch", "new", "dispatched", "",
-             json.dumps({"unit": "X", "response_due": now.isoformat()})),
+            (
+                2,
+                now,
+                lookup["operator"],
+                None,
+                lookup["unit"],
+                "dispatch",
+                "new",
+                "dispatched",
+                "",
+                json.dumps({"unit": "X", "response_due": now.isoformat()}),
+            ),
         ]
         rows.append((case, events))
     return rows
@@ -401,8 +479,13 @@ def _lookup(cur):
     unit = cur.fetchone()[0]
     cur.execute("SELECT id FROM org_user WHERE username = 'operator'")
     operator = cur.fetchone()[0]
-    return {"category": categories, "grid": [g[0] for g in grids], "community": [g[1] for g in grids],
-            "unit": unit, "operator": operator}
+    return {
+        "category": categories,
+        "grid": [g[0] for g in grids],
+        "community": [g[1] for g in grids],
+        "unit": unit,
+        "operator": operator,
+    }
 
 
 def baseline_sqlite(path, n):
@@ -412,10 +495,13 @@ def baseline_sqlite(path, n):
     conn.execute("PRAGMA foreign_keys=ON")
     cur = conn.cursor()
     rows = baseline_rows(_lookup(cur), n)
-    case_sql = (f"INSERT INTO cases_case ({', '.join(BASE_CASE_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(BASE_CASE_COLUMNS))})")
-    event_sql = (f"INSERT INTO cases_caseevent ({', '.join(BASE_EVENT_COLUMNS)}) "
-                 f"VALUES ({', '.join('?' * len(BASE_EVENT_COLUMNS))})")
+    case_sql = (
+        f"INSERT INTO cases_case ({', '.join(BASE_CASE_COLUMNS)}) VALUES ({', '.join('?' * len(BASE_CASE_COLUMNS))})"
+    )
+    event_sql = (
+        f"INSERT INTO cases_caseevent ({', '.join(BASE_EVENT_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(BASE_EVENT_COLUMNS))})"
+    )
 
     def iso(v):  # Django keeps UTC datetimes in SQLite as naive ISO text
         return v.replace(tzinfo=None).isoformat(sep=" ") if hasattr(v, "isoformat") else v
@@ -443,10 +529,14 @@ def baseline_postgres(url, n):
         with conn.cursor() as cur:
             rows = baseline_rows(_lookup(cur), n)
         conn.commit()
-        case_sql = (f"INSERT INTO cases_case ({', '.join(BASE_CASE_COLUMNS)}) "
-                    f"VALUES ({', '.join(['%s'] * len(BASE_CASE_COLUMNS))}) RETURNING id")
-        event_sql = (f"INSERT INTO cases_caseevent ({', '.join(BASE_EVENT_COLUMNS)}) "
-                     f"VALUES ({', '.join(['%s'] * len(BASE_EVENT_COLUMNS))})")
+        case_sql = (
+            f"INSERT INTO cases_case ({', '.join(BASE_CASE_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * len(BASE_CASE_COLUMNS))}) RETURNING id"
+        )
+        event_sql = (
+            f"INSERT INTO cases_caseevent ({', '.join(BASE_EVENT_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * len(BASE_EVENT_COLUMNS))})"
+        )
         latencies = []
         t_start = time.monotonic()
         with conn.cursor() as cur:
@@ -464,11 +554,18 @@ def baseline_postgres(url, n):
 
 def _baseline_result(n, elapsed, latencies):
     latencies.sort()
-    return {"cases": n, "seconds": elapsed, "rate": n / elapsed if elapsed else None,
-            "p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "p99": percentile(latencies, 99)}
+    return {
+        "cases": n,
+        "seconds": elapsed,
+        "rate": n / elapsed if elapsed else None,
+        "p50": percentile(latencies, 50),
+        "p95": percentile(latencies, 95),
+        "p99": percentile(latencies, 99),
+    }
 
 
 # --- one database --------------------------------------------------------------------
+
 
 def run_phase(opts, database_url):
     engine = "postgresql" if database_url else "sqlite"
@@ -484,17 +581,25 @@ def run_phase(opts, database_url):
         try:
             server.wait_ready()
             conn = http.client.HTTPConnection(HOST, port, timeout=30)
-            status, body = request(conn, "POST", "/api/v1/auth/token",
-                                   {"username": "operator", "password": password})
+            status, body = request(conn, "POST", "/api/v1/auth/token", {"username": "operator", "password": password})
             conn.close()
             if status != 200:
                 raise SystemExit(f"[{engine}] token request answered {status}: {body[:300]!r}")
             token = json.loads(body)["token"]
-            log(f"[{engine}] server on {HOST}:{port}; {opts.clients} clients for "
-                f"{opts.warmup:.0f} s warm-up + {opts.seconds:.0f} s …")
-            api = drive_api(port, token, opts.clients, opts.seconds, opts.warmup, server_pgid=server.proc.pid,
-                            db_pid=postmaster_pid(database_url) if database_url else None,
-                            database_url=database_url)
+            log(
+                f"[{engine}] server on {HOST}:{port}; {opts.clients} clients for "
+                f"{opts.warmup:.0f} s warm-up + {opts.seconds:.0f} s …"
+            )
+            api = drive_api(
+                port,
+                token,
+                opts.clients,
+                opts.seconds,
+                opts.warmup,
+                server_pgid=server.proc.pid,
+                db_pid=postmaster_pid(database_url) if database_url else None,
+                database_url=database_url,
+            )
         finally:
             server.stop()
         api["server"] = server_shape(server.log_path)
@@ -523,8 +628,16 @@ def server_shape(log_path):
 def run_postgres(opts):
     out = Path(tempfile.mkstemp(prefix="jiedao-bench-pg-", suffix=".json")[1])
     try:
-        cmd = ["bash", str(REPO / "scripts" / "pg-throwaway.sh"), "--bench", "--",
-               PYTHON, str(Path(__file__).resolve()), "--phase-json", str(out)] + phase_args(opts)
+        cmd = [
+            "bash",
+            str(REPO / "scripts" / "pg-throwaway.sh"),
+            "--bench",
+            "--",
+            PYTHON,
+            str(Path(__file__).resolve()),
+            "--phase-json",
+            str(out),
+        ] + phase_args(opts)
         budget = opts.seconds + opts.warmup + 900
         result = subprocess.run(cmd, cwd=REPO, timeout=budget)
         if result.returncode != 0:
@@ -535,14 +648,27 @@ def run_postgres(opts):
 
 
 def phase_args(opts):
-    args = ["--seconds", str(opts.seconds), "--warmup", str(opts.warmup), "--clients", str(opts.clients),
-            "--workers", str(opts.workers), "--threads", str(opts.threads), "--port", str(opts.port)]
+    args = [
+        "--seconds",
+        str(opts.seconds),
+        "--warmup",
+        str(opts.warmup),
+        "--clients",
+        str(opts.clients),
+        "--workers",
+        str(opts.workers),
+        "--threads",
+        str(opts.threads),
+        "--port",
+        str(opts.port),
+    ]
     if opts.keep:
         args.append("--keep")
     return args
 
 
 # --- report --------------------------------------------------------------------------
+
 
 def ms(v):
     return "-" if v is None else f"{v * 1000:.1f} ms"
@@ -560,12 +686,17 @@ def cores(api, key):
 
 def report(results, opts):
     log("")
-    log(f"Intake through POST /api/v1/cases (dispatch=true), {opts.clients} clients, "
-        f"{opts.seconds:.0f} s measured after {opts.warmup:.0f} s warm-up, {os.cpu_count()} CPU cores")
+    log(
+        f"Intake through POST /api/v1/cases (dispatch=true), {opts.clients} clients, "
+        f"{opts.seconds:.0f} s measured after {opts.warmup:.0f} s warm-up, {os.cpu_count()} CPU cores"
+    )
     loads = [r.get("load_before") for r in results if r.get("load_before") is not None]
     if loads:
-        log("load average (1 min) before each run: " + ", ".join(f"{x:.2f}" for x in loads)
-            + "  (well above 0 means other work shared the CPUs: the figures are low)")
+        log(
+            "load average (1 min) before each run: "
+            + ", ".join(f"{x:.2f}" for x in loads)
+            + "  (well above 0 means other work shared the CPUs: the figures are low)"
+        )
     header = f"{'':<28}" + "".join(f"{r['engine']:>18}" for r in results)
     log(header)
     log("-" * len(header))
@@ -585,21 +716,24 @@ def report(results, opts):
     row("server CPU per case", lambda r: per_case(r["api"], "cpu_server"))
     row("server CPU cores used", lambda r: cores(r["api"], "cpu_server"))
     row("PostgreSQL CPU per case", lambda r: per_case(r["api"], "cpu_database"))
-    row("PostgreSQL lock waiters", lambda r: "-" if r["api"].get("lock_waits") is None
-        else f"{r['api']['lock_waits']:.2f}")
+    row(
+        "PostgreSQL lock waiters",
+        lambda r: "-" if r["api"].get("lock_waits") is None else f"{r['api']['lock_waits']:.2f}",
+    )
     row("client CPU cores used", lambda r: cores(r["api"], "cpu_clients"))
     row("all CPU cores busy", lambda r: cores(r["api"], "cpu_machine"))
     row("bare SQL cases/s", lambda r: f"{r['baseline']['rate']:.1f}")
     row("bare SQL txn p50", lambda r: ms(r["baseline"]["p50"]))
     row("bare SQL txn p99", lambda r: ms(r["baseline"]["p99"]))
-    row("ratio API / bare SQL", lambda r: f"{r['api']['rate_median'] / r['baseline']['rate']:.3f}"
-        if r["baseline"]["rate"] else "-")
+    row(
+        "ratio API / bare SQL",
+        lambda r: f"{r['api']['rate_median'] / r['baseline']['rate']:.3f}" if r["baseline"]["rate"] else "-",
+    )
     log("")
     for r in results:
         if r["api"]["errors_by_status"]:
             log(f"{r['engine']}: errors by HTTP status (0 = connection error): {r['api']['errors_by_status']}")
-        log(f"{r['engine']}: cases/s per 5 s window: "
-            + " ".join(f"{x:.0f}" for x in r["api"]["rate_windows"]))
+        log(f"{r['engine']}: cases/s per 5 s window: " + " ".join(f"{x:.0f}" for x in r["api"]["rate_windows"]))
     target_ok = all(r["api"]["rate_median"] >= 300 and (r["api"]["p99"] or 1) <= 0.100 for r in results)
     log("")
     log(f"target (≥ 300 cases/s sustained, p99 ≤ 100 ms): {'met' if target_ok else 'NOT met'}")
@@ -614,8 +748,9 @@ def main(argv=None):
     # thread of a process at a time, and a thread waiting for the interpreter while it
     # holds the database's write lock (SQLite) or the day's counter row (PostgreSQL)
     # holds up every other writer. See bench/README.md for the shapes measured.
-    parser.add_argument("--workers", type=int, default=3,
-                        help="server processes (3; 0 for jiedao serve's default: 2 × CPU cores)")
+    parser.add_argument(
+        "--workers", type=int, default=3, help="server processes (3; 0 for jiedao serve's default: 2 × CPU cores)"
+    )
     parser.add_argument("--threads", type=int, default=1, help="threads per server process (1)")
     parser.add_argument("--db", default="sqlite,postgres", help="sqlite, postgres or both (default)")
     parser.add_argument("--port", type=int, default=8150, help="first port to try for the server (8150)")

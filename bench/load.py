@@ -53,7 +53,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from intake import (  # noqa: E402  (the intake benchmark's server and environment helpers)
-    HOST, PYTHON, REPO, VENV_BIN, Server, django_env, free_port, log, percentile, request, run)
+    HOST,
+    PYTHON,
+    REPO,
+    VENV_BIN,
+    Server,
+    django_env,
+    free_port,
+    log,
+    percentile,
+    request,
+    run,
+)
 
 SETUP_SCRIPT = """
 import json
@@ -156,9 +167,15 @@ def client(index, port, tokens, handlers, stop_at, stats, kill_windows, ledger, 
             n += 1
             key = f"load-{index}-{n}"
             lat, lng = rng.choice(POINTS)
-            body = {"channel": "12345", "description": f"负载测试第{index}-{n}件：楼道灯不亮，晚上看不见路",
-                    "reporter_phone": "13800138000", "lat": lat, "lng": lng,
-                    "category": rng.choice(CATEGORIES), "dispatch": True}
+            body = {
+                "channel": "12345",
+                "description": f"负载测试第{index}-{n}件：楼道灯不亮，晚上看不见路",
+                "reporter_phone": "13800138000",
+                "lat": lat,
+                "lng": lng,
+                "category": rng.choice(CATEGORIES),
+                "dispatch": True,
+            }
             status, case, _ = api.call("intake", "POST", "/api/v1/cases", tokens["operator"], body, idempotency_key=key)
             if status not in (200, 201):
                 raise Broken(f"intake answered {status}: {case}")
@@ -169,8 +186,10 @@ def client(index, port, tokens, handlers, stop_at, stats, kill_windows, ledger, 
             handler = tokens.get(handlers.get(unit))
             if handler is None:
                 continue
-            for action, payload in (("respond", {"note": "已联系居民"}),
-                                    ("resolve", {"result": "已于今日更换灯泡，居民确认恢复照明。"})):
+            for action, payload in (
+                ("respond", {"note": "已联系居民"}),
+                ("resolve", {"result": "已于今日更换灯泡，居民确认恢复照明。"}),
+            ):
                 if not _act(api, handler, number, action, payload):
                     raise Broken(f"{action} of {number} was refused")
             api.call("read", "GET", f"/api/v1/cases/{number}/events", tokens["dispatcher"])
@@ -183,17 +202,28 @@ def client(index, port, tokens, handlers, stop_at, stats, kill_windows, ledger, 
             # A gauge's reading (sent again as it is after a lost answer) and a resident's gift
             # of points (with its idempotency key).
             at = ledger.base + dt.timedelta(milliseconds=n * 100 + index)
-            reading = {"device": "LOAD-WL", "token": tokens["device"], "at": at.isoformat(), "metric": "level",
-                       "value": round(rng.uniform(0.05, 0.2), 3)}
-            status, _body, _retried = api.call("reading", "POST", "/api/v1/sensors/readings", None,
-                                               {"readings": [reading]})
+            reading = {
+                "device": "LOAD-WL",
+                "token": tokens["device"],
+                "at": at.isoformat(),
+                "metric": "level",
+                "value": round(rng.uniform(0.05, 0.2), 3),
+            }
+            status, _body, _retried = api.call(
+                "reading", "POST", "/api/v1/sensors/readings", None, {"readings": [reading]}
+            )
             if status != 200:
                 raise Broken(f"reading answered {status}: {_body}")
             ledger.read(at)
             gift_key = f"gift-{index}-{n}"
-            status, _body, _retried = api.call("points", "POST", "/api/v1/participation/points/transfers",
-                                               tokens["resident"], {"to": "resident2", "points": 1},
-                                               idempotency_key=gift_key)
+            status, _body, _retried = api.call(
+                "points",
+                "POST",
+                "/api/v1/participation/points/transfers",
+                tokens["resident"],
+                {"to": "resident2", "points": 1},
+                idempotency_key=gift_key,
+            )
             if status != 201:
                 raise Broken(f"points transfer answered {status}: {_body}")
             ledger.gave(gift_key)
@@ -277,8 +307,14 @@ print(json.dumps({
 
 def _start_worker(env, data_dir, generation):
     log_file = open(Path(data_dir) / f"worker-{generation}.log", "w")
-    proc = subprocess.Popen([str(VENV_BIN / "jiedao"), "worker", "--interval", "2"], env=env, cwd=REPO,
-                            stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "jiedao"), "worker", "--interval", "2"],
+        env=env,
+        cwd=REPO,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     return proc, log_file
 
 
@@ -302,8 +338,18 @@ def _kill(proc):
     proc.wait(timeout=30)
 
 
-def run_load(seconds=60.0, clients=6, kill_at=(), database_url=None, workers=2, threads=2, port=8700, out=log,
-             keep=False, restart_db_at=()):
+def run_load(
+    seconds=60.0,
+    clients=6,
+    kill_at=(),
+    database_url=None,
+    workers=2,
+    threads=2,
+    port=8700,
+    out=log,
+    keep=False,
+    restart_db_at=(),
+):
     """Drive the load; return the figures and the verification (see the module's docstring).
     The data directory (SQLite file, logs) is removed afterwards unless ``keep``."""
     engine = "postgresql" if database_url else "sqlite"
@@ -322,10 +368,21 @@ def run_load(seconds=60.0, clients=6, kill_at=(), database_url=None, workers=2, 
         conn = http.client.HTTPConnection(HOST, port, timeout=30)
         tokens, handlers = {}, {}
         users = ["operator", "dispatcher", "grid", "handler", "handler_zj", "handler_jwh", "resident", "leader"]
-        units = json.loads(run([PYTHON, "-c", (
-            "import django, json; django.setup(); from jiedao.org.models import User; "
-            "print(json.dumps({u.unit.code: u.username for u in User.objects.filter(unit__isnull=False)}))")],
-            env).strip().splitlines()[-1])
+        units = json.loads(
+            run(
+                [
+                    PYTHON,
+                    "-c",
+                    (
+                        "import django, json; django.setup(); from jiedao.org.models import User; "
+                        "print(json.dumps({u.unit.code: u.username for u in User.objects.filter(unit__isnull=False)}))"
+                    ),
+                ],
+                env,
+            )
+            .strip()
+            .splitlines()[-1]
+        )
         handlers.update(units)
         for username in set(users) | set(units.values()):
             status, body = request(conn, "POST", "/api/v1/auth/token", {"username": username, "password": password})
@@ -334,13 +391,22 @@ def run_load(seconds=60.0, clients=6, kill_at=(), database_url=None, workers=2, 
             tokens[username] = json.loads(body)["token"]
         tokens["device"] = setup["device_token"]
         conn.close()
-        out(f"[{engine}] server on {HOST}:{port} ({workers} processes × {threads} threads) and a worker; "
-            f"{clients} clients for {seconds:.0f} s" + (f", SIGKILL at {', '.join(f'{t:g}' for t in kill_at)} s"
-                                                        if kill_at else "") + " …")
+        out(
+            f"[{engine}] server on {HOST}:{port} ({workers} processes × {threads} threads) and a worker; "
+            f"{clients} clients for {seconds:.0f} s"
+            + (f", SIGKILL at {', '.join(f'{t:g}' for t in kill_at)} s" if kill_at else "")
+            + " …"
+        )
         start = time.monotonic()
         stop_at = start + seconds
-        threads_ = [threading.Thread(target=client, args=(i, port, tokens, handlers, stop_at, stats, kill_windows,
-                                                           ledger, failures), daemon=True) for i in range(clients)]
+        threads_ = [
+            threading.Thread(
+                target=client,
+                args=(i, port, tokens, handlers, stop_at, stats, kill_windows, ledger, failures),
+                daemon=True,
+            )
+            for i in range(clients)
+        ]
         for t in threads_:
             t.start()
         generation = 0
@@ -378,8 +444,9 @@ def run_load(seconds=60.0, clients=6, kill_at=(), database_url=None, workers=2, 
         worker_log.close()
     numbers_file = data_dir / "numbers.json"
     numbers_file.write_text(json.dumps(sorted(set(ledger.numbers.values()))))
-    counts = json.loads(run([PYTHON, "-c", COUNT_SCRIPT % {"numbers": str(numbers_file)}], env)
-                        .strip().splitlines()[-1])
+    counts = json.loads(
+        run([PYTHON, "-c", COUNT_SCRIPT % {"numbers": str(numbers_file)}], env).strip().splitlines()[-1]
+    )
     result = _verdict(engine, stats, ledger, failures, kill_windows, counts, elapsed, data_dir)
     if not keep:
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -411,8 +478,9 @@ def _verdict(engine, stats, ledger, failures, kill_windows, counts, elapsed, dat
         problems.append(f"{counts['readings']} readings stored for {len(ledger.readings)} sent")
     gifts = len(ledger.gifts)
     if counts["transfers"] != gifts or counts["transfer_keys"] != gifts:
-        problems.append(f"{counts['transfers']} point transfers posted ({counts['transfer_keys']} keys) "
-                        f"for {gifts} made")
+        problems.append(
+            f"{counts['transfers']} point transfers posted ({counts['transfer_keys']} keys) for {gifts} made"
+        )
     if counts["balances"] != {"resident": START_POINTS - gifts, "resident2": gifts}:
         problems.append(f"balances {counts['balances']} after {gifts} gifts of one point")
     if unexpected:
@@ -420,31 +488,52 @@ def _verdict(engine, stats, ledger, failures, kill_windows, counts, elapsed, dat
     per_kind = {}
     for kind, values in stats.latencies.items():
         ordered = sorted(values)
-        per_kind[kind] = {"n": len(values), "per_s": len(values) / elapsed,
-                          "p50_ms": statistics.median(ordered) * 1000, "p99_ms": percentile(ordered, 99) * 1000,
-                          "statuses": stats.statuses.get(kind, {})}
-    return {"engine": engine, "seconds": elapsed, "cases": len(numbers), "rated": len(ledger.rated_numbers),
-            "readings": len(ledger.readings), "gifts": len(ledger.gifts),
-            "requests": sum(len(v) for v in stats.latencies.values()), "per_kind": per_kind,
-            "errors_in_kill_windows": len(stats.errors) - len(unexpected), "kills": len(kill_windows),
-            "counts": counts, "problems": problems, "ok": not problems, "data_dir": str(data_dir)}
+        per_kind[kind] = {
+            "n": len(values),
+            "per_s": len(values) / elapsed,
+            "p50_ms": statistics.median(ordered) * 1000,
+            "p99_ms": percentile(ordered, 99) * 1000,
+            "statuses": stats.statuses.get(kind, {}),
+        }
+    return {
+        "engine": engine,
+        "seconds": elapsed,
+        "cases": len(numbers),
+        "rated": len(ledger.rated_numbers),
+        "readings": len(ledger.readings),
+        "gifts": len(ledger.gifts),
+        "requests": sum(len(v) for v in stats.latencies.values()),
+        "per_kind": per_kind,
+        "errors_in_kill_windows": len(stats.errors) - len(unexpected),
+        "kills": len(kill_windows),
+        "counts": counts,
+        "problems": problems,
+        "ok": not problems,
+        "data_dir": str(data_dir),
+    }
 
 
 def report(result):
     log("")
-    log(f"[{result['engine']}] {result['requests']} requests in {result['seconds']:.0f} s "
+    log(
+        f"[{result['engine']}] {result['requests']} requests in {result['seconds']:.0f} s "
         f"({result['requests'] / result['seconds']:.1f}/s); {result['cases']} cases registered, "
         f"{result['rated']} rated, {result['readings']} readings, {result['gifts']} point transfers; "
         f"{result['kills']} kill(s) or database restart(s), "
-        f"{result['errors_in_kill_windows']} failed attempts inside those windows (retried)")
+        f"{result['errors_in_kill_windows']} failed attempts inside those windows (retried)"
+    )
     log(f"{'request':<14}{'n':>7}{'per s':>9}{'p50 ms':>10}{'p99 ms':>10}  statuses")
     for kind, row in sorted(result["per_kind"].items()):
-        log(f"{kind:<14}{row['n']:>7}{row['per_s']:>9.1f}{row['p50_ms']:>10.1f}{row['p99_ms']:>10.1f}  "
-            f"{dict(sorted(row['statuses'].items()))}")
+        log(
+            f"{kind:<14}{row['n']:>7}{row['per_s']:>9.1f}{row['p50_ms']:>10.1f}{row['p99_ms']:>10.1f}  "
+            f"{dict(sorted(row['statuses'].items()))}"
+        )
     c = result["counts"]
-    log(f"counted in the database: {c['cases_known']} cases ({c['cases_total']} in all), {c['keys']} idempotency "
+    log(
+        f"counted in the database: {c['cases_known']} cases ({c['cases_total']} in all), {c['keys']} idempotency "
         f"keys, {c['ratings']} ratings, {c['readings']} readings, {c['transfers']} point transfers "
-        f"(balances {c['balances']}); most events of one action on one case: {c['events_max_per_action']}")
+        f"(balances {c['balances']}); most events of one action on one case: {c['events_max_per_action']}"
+    )
     if result["ok"]:
         log("verdict: nothing lost, nothing duplicated, no error outside the kill windows")
     else:
@@ -457,13 +546,23 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=6)
-    parser.add_argument("--kill-at", type=float, action="append", default=[],
-                        help="seconds into the run at which server and worker get SIGKILL (repeatable)")
-    parser.add_argument("--restart-db-at", type=float, action="append", default=[],
-                        help="seconds into the run at which PostgreSQL is restarted (repeatable; needs "
-                             "scripts/pg-throwaway.sh)")
-    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite",
-                        help="postgres: use DATABASE_URL (an empty database)")
+    parser.add_argument(
+        "--kill-at",
+        type=float,
+        action="append",
+        default=[],
+        help="seconds into the run at which server and worker get SIGKILL (repeatable)",
+    )
+    parser.add_argument(
+        "--restart-db-at",
+        type=float,
+        action="append",
+        default=[],
+        help="seconds into the run at which PostgreSQL is restarted (repeatable; needs scripts/pg-throwaway.sh)",
+    )
+    parser.add_argument(
+        "--db", choices=["sqlite", "postgres"], default="sqlite", help="postgres: use DATABASE_URL (an empty database)"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--port", type=int, default=8700)
@@ -472,8 +571,17 @@ def main(argv=None):
     url = os.environ.get("DATABASE_URL") if opts.db == "postgres" else None
     if opts.db == "postgres" and not url:
         raise SystemExit("--db postgres needs DATABASE_URL (an empty database)")
-    result = run_load(opts.seconds, opts.clients, opts.kill_at, url, opts.workers, opts.threads, opts.port,
-                      keep=opts.keep, restart_db_at=opts.restart_db_at)
+    result = run_load(
+        opts.seconds,
+        opts.clients,
+        opts.kill_at,
+        url,
+        opts.workers,
+        opts.threads,
+        opts.port,
+        keep=opts.keep,
+        restart_db_at=opts.restart_db_at,
+    )
     if opts.keep:
         log(f"kept {result['data_dir']}")
     report(result)

@@ -36,9 +36,13 @@ def body(rng, i):
     k = rng.randrange(len(CATEGORIES))
     lat, lng = POINTS[rng.randrange(len(POINTS))]
     return {
-        "channel": "12345", "description": f"{DESCRIPTIONS[k]}（剖析 {i}）",
-        "reporter_phone": f"139{rng.randrange(10**8):08d}", "category": CATEGORIES[k],
-        "lat": lat + rng.uniform(-0.004, 0.004), "lng": lng + rng.uniform(-0.004, 0.004), "dispatch": True,
+        "channel": "12345",
+        "description": f"{DESCRIPTIONS[k]}（剖析 {i}）",
+        "reporter_phone": f"139{rng.randrange(10**8):08d}",
+        "category": CATEGORIES[k],
+        "lat": lat + rng.uniform(-0.004, 0.004),
+        "lng": lng + rng.uniform(-0.004, 0.004),
+        "dispatch": True,
     }
 
 
@@ -51,8 +55,9 @@ def main():
     opts = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="jiedao-profile-"))
-    os.environ.update({"DJANGO_SETTINGS_MODULE": "jiedao.settings", "JIEDAO_DATA_DIR": str(data_dir),
-                       "JIEDAO_LOG_LEVEL": "ERROR"})
+    os.environ.update(
+        {"DJANGO_SETTINGS_MODULE": "jiedao.settings", "JIEDAO_DATA_DIR": str(data_dir), "JIEDAO_LOG_LEVEL": "ERROR"}
+    )
     os.environ.pop("JIEDAO_DEBUG", None)
     try:
         import django
@@ -68,8 +73,9 @@ def main():
 
         build_street()
         client = Client()
-        response = client.post("/api/v1/auth/token", {"username": "operator", "password": PASSWORD},
-                               content_type="application/json")
+        response = client.post(
+            "/api/v1/auth/token", {"username": "operator", "password": PASSWORD}, content_type="application/json"
+        )
         headers = {"HTTP_AUTHORIZATION": f"Bearer {response.json()['token']}"}
         rng = random.Random(1)
 
@@ -90,8 +96,10 @@ def main():
         for i in range(opts.n):
             send(i)
         elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
-        print(f"\n{opts.n} requests without the profiler: {elapsed / opts.n * 1000:.2f} ms each, "
-              f"{cpu / opts.n * 1000:.2f} ms of this process's CPU (the figure to compare on a busy machine)")
+        print(
+            f"\n{opts.n} requests without the profiler: {elapsed / opts.n * 1000:.2f} ms each, "
+            f"{cpu / opts.n * 1000:.2f} ms of this process's CPU (the figure to compare on a busy machine)"
+        )
 
         profiler = cProfile.Profile(time.process_time)  # CPU time: other work on the machine does not count
         profiler.enable()

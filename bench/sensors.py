@@ -48,9 +48,14 @@ def main():
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="jiedao-bench-sensors-"))
-    os.environ.update({"DJANGO_SETTINGS_MODULE": "jiedao.settings", "JIEDAO_DATA_DIR": str(data_dir),
-                       "JIEDAO_SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
-                       "JIEDAO_LOG_LEVEL": "ERROR"})
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "jiedao.settings",
+            "JIEDAO_DATA_DIR": str(data_dir),
+            "JIEDAO_SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
+            "JIEDAO_LOG_LEVEL": "ERROR",
+        }
+    )
     for name in ("DATABASE_URL", "JIEDAO_DEBUG", "JIEDAO_KEY_DIR"):
         os.environ.pop(name, None)
     sys.path[:0] = [str(REPO / "src"), str(REPO)]
@@ -70,16 +75,31 @@ def main():
 
     build_street()
     for name, kind, trigger, metric, threshold, minutes, level, outcome, category, ekind in RULES:
-        Rule.objects.create(name=name, device_kind=kind, trigger=trigger, metric=metric, threshold=threshold,
-                            duration_minutes=minutes, level=level, outcome=outcome, category_code=category,
-                            emergency_kind=ekind)
-    kinds = [("water_level", "level", 0.1, 0.6), ("water_quality", "ph", 7.2, 5.5), ("meter", "kwh", 0.2, 0.0),
-             ("manhole", "tilt", 1.0, 30.0), ("smoke", "smoke", 0.0, 0.0)]
+        Rule.objects.create(
+            name=name,
+            device_kind=kind,
+            trigger=trigger,
+            metric=metric,
+            threshold=threshold,
+            duration_minutes=minutes,
+            level=level,
+            outcome=outcome,
+            category_code=category,
+            emergency_kind=ekind,
+        )
+    kinds = [
+        ("water_level", "level", 0.1, 0.6),
+        ("water_quality", "ph", 7.2, 5.5),
+        ("meter", "kwh", 0.2, 0.0),
+        ("manhole", "tilt", 1.0, 30.0),
+        ("smoke", "smoke", 0.0, 0.0),
+    ]
     devices = []
     for index in range(args.devices):
         kind, metric, normal, odd = kinds[index % len(kinds)]
-        device, token = services.register_device(None, code=f"D{index:05d}", name=f"设备{index}", kind=kind,
-                                                 lat=39.905, lng=116.405, _system=True)
+        device, token = services.register_device(
+            None, code=f"D{index:05d}", name=f"设备{index}", kind=kind, lat=39.905, lng=116.405, _system=True
+        )
         devices.append((device, token, metric, normal, odd))
 
     rng = random.Random(7)
@@ -94,8 +114,15 @@ def main():
             for _i in range(args.batch_size):
                 device, token, metric, normal, odd = devices[n % len(devices)]
                 value = odd if rng.random() < 0.01 else round(normal + rng.uniform(-0.05, 0.05), 3)
-                items.append({"device": device.code, "token": token, "at": (start + n * step).isoformat(),
-                              "metric": metric, "value": max(0.0, value)})
+                items.append(
+                    {
+                        "device": device.code,
+                        "token": token,
+                        "at": (start + n * step).isoformat(),
+                        "metric": metric,
+                        "value": max(0.0, value),
+                    }
+                )
                 n += 1
             out.append(items)
         return out
@@ -104,8 +131,20 @@ def main():
     bodies = [json.dumps({"readings": items}) for items in data]
     ids = {d.code: d.pk for d, *_rest in devices}
     received = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-    rows = [[(ids[i["device"]], dt.datetime.fromisoformat(i["at"]).strftime("%Y-%m-%d %H:%M:%S.%f"), i["metric"],
-              i["value"], "", received) for i in items] for items in data]
+    rows = [
+        [
+            (
+                ids[i["device"]],
+                dt.datetime.fromisoformat(i["at"]).strftime("%Y-%m-%d %H:%M:%S.%f"),
+                i["metric"],
+                i["value"],
+                "",
+                received,
+            )
+            for i in items
+        ]
+        for items in data
+    ]
     db_path = str(connection.settings_dict["NAME"])
     client = Client()
 
@@ -136,8 +175,11 @@ def main():
         t0 = time.perf_counter()
         for batch in rows:
             with conn:
-                conn.executemany("INSERT INTO emergency_reading (device_id, at, metric, value, event, received_at) "
-                                 "VALUES (?, ?, ?, ?, ?, ?)", batch)
+                conn.executemany(
+                    "INSERT INTO emergency_reading (device_id, at, metric, value, event, received_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    batch,
+                )
         elapsed = time.perf_counter() - t0
         conn.close()
         return elapsed
@@ -150,13 +192,18 @@ def main():
         api_times.append(run_api())
         alerts = Alert.objects.count()
         sql_times.append(run_sql())
-        print(f"repeat {repeat + 1}: API {total / api_times[-1]:,.0f} readings/s, "
-              f"bare SQL {total / sql_times[-1]:,.0f} rows/s", flush=True)
+        print(
+            f"repeat {repeat + 1}: API {total / api_times[-1]:,.0f} readings/s, "
+            f"bare SQL {total / sql_times[-1]:,.0f} rows/s",
+            flush=True,
+        )
     api = statistics.median(api_times)
     sql = statistics.median(sql_times)
     print()
-    print(f"readings: {total:,} in {args.batches} batches of {args.batch_size:,} from {args.devices} devices; "
-          f"{Rule.objects.count()} rules; {alerts} alerts raised per run; {os.cpu_count()} CPU cores")
+    print(
+        f"readings: {total:,} in {args.batches} batches of {args.batch_size:,} from {args.devices} devices; "
+        f"{Rule.objects.count()} rules; {alerts} alerts raised per run; {os.cpu_count()} CPU cores"
+    )
     print(f"API with rule evaluation (median): {total / api:,.0f} readings/s ({api:.2f} s)")
     print(f"bare SQL insert (median):          {total / sql:,.0f} rows/s ({sql:.2f} s)")
     print(f"ratio (bare SQL / API):            {api / sql:.1f}x")

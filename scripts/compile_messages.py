@@ -19,7 +19,9 @@ def compile_all(check=False) -> int:
         mo_path = po_path.with_suffix(".mo")
         untranslated = len(po.untranslated_entries())
         fuzzy = len(po.fuzzy_entries())
-        print(f"{po_path.relative_to(PACKAGE_DIR)}: {po.percent_translated()}% translated, {untranslated} untranslated, {fuzzy} fuzzy")
+        print(
+            f"{po_path.relative_to(PACKAGE_DIR)}: {po.percent_translated()}% translated, {untranslated} untranslated, {fuzzy} fuzzy"
+        )
         if check:
             if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
                 print(f"{mo_path} is older than {po_path.name}; run scripts/compile_messages.py")

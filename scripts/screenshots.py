@@ -39,8 +39,16 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PASSWORD = "demo12345"  # the demo accounts' password (demo only)
 DESK = {"width": 1280, "height": 900}
 PHONE = {"width": 412, "height": 900}
@@ -62,6 +70,7 @@ def say(message):
 
 # --- the demo database and the server ----------------------------------------------
 
+
 def server_env(data_dir):
     env = dict(os.environ)
     env["JIEDAO_DATA_DIR"] = str(data_dir)
@@ -82,11 +91,16 @@ def ensure_demo(data_dir, cases, rebuild):
     else:
         say(f"· 正在建立演示街道（{cases} 件工单）到 {data_dir} …")
     # Run it in either case: on an existing database it only applies new migrations.
-    done = subprocess.run(command, env=server_env(data_dir), cwd=REPO,
-                          stdout=None if not database.exists() or rebuild else subprocess.DEVNULL)
+    done = subprocess.run(
+        command,
+        env=server_env(data_dir),
+        cwd=REPO,
+        stdout=None if not database.exists() or rebuild else subprocess.DEVNULL,
+    )
     if done.returncode != 0:
-        sys.exit(f"演示街道没有建成（jiedao demo 退出码 {done.returncode}）。"
-                 "数据库若由旧版本建立，可加 --rebuild 重建。")
+        sys.exit(
+            f"演示街道没有建成（jiedao demo 退出码 {done.returncode}）。数据库若由旧版本建立，可加 --rebuild 重建。"
+        )
 
 
 def port_in_use(port):
@@ -101,7 +115,9 @@ def start_server(data_dir, port):
     say(f"· 启动网站 http://127.0.0.1:{port}/ …")
     server = subprocess.Popen(
         [sys.executable, "-m", "jiedao.cli", "serve", "--port", str(port), "--workers", "2"],
-        env=server_env(data_dir), cwd=REPO)
+        env=server_env(data_dir),
+        cwd=REPO,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -131,6 +147,7 @@ def stop_server(server):
 
 # --- pictures -------------------------------------------------------------------------
 
+
 class Shots:
     def __init__(self, out):
         self.out = out
@@ -147,8 +164,10 @@ class Shots:
             if full_page:
                 height = target.evaluate("document.documentElement.scrollHeight")
                 width = target.viewport_size["width"]
-                options = {"full_page": True,
-                           "clip": {"x": 0, "y": 0, "width": width, "height": min(height, max_height or height)}}
+                options = {
+                    "full_page": True,
+                    "clip": {"x": 0, "y": 0, "width": width, "height": min(height, max_height or height)},
+                }
             data = target.screenshot(animations="disabled", **options)
         else:
             target.scroll_into_view_if_needed()
@@ -187,7 +206,8 @@ def write_png(data, path, fold=None):
     if buffer.tell() > SMALL_ENOUGH:
         buffer = io.BytesIO()
         image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
-            buffer, "PNG", optimize=True)
+            buffer, "PNG", optimize=True
+        )
     if buffer.tell() > TARGET:
         say(f"  ! {path.name} 仍有 {buffer.tell() // 1024} KB")
     path.write_bytes(buffer.getvalue())
@@ -205,6 +225,7 @@ def sample_photo():
 
 # --- the browser ----------------------------------------------------------------------
 
+
 class Browser:
     def __init__(self, playwright, base):
         self.base = base
@@ -212,8 +233,13 @@ class Browser:
 
     def page(self, phone=False, user=None, viewport=None):
         context = self.browser.new_context(
-            locale="zh-CN", timezone_id="Asia/Shanghai", viewport=viewport or (PHONE if phone else DESK),
-            device_scale_factor=1, geolocation=POSITION, permissions=["geolocation"])
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+            viewport=viewport or (PHONE if phone else DESK),
+            device_scale_factor=1,
+            geolocation=POSITION,
+            permissions=["geolocation"],
+        )
         context.set_default_timeout(20000)
         page = context.new_page()
         page.on("pageerror", lambda error: say(f"  ! 页面脚本错误：{error}"))
@@ -255,7 +281,9 @@ def run(browser, shots, base):
     say("居民 resident")
     resident = browser.page(phone=True)
     resident.goto(f"{base}/portal/")
-    resident.fill("#id_description", "东湖小区北门外每天傍晚有人占道摆摊卖水果，人行道被堵住，老人只能走机动车道，很危险。")
+    resident.fill(
+        "#id_description", "东湖小区北门外每天傍晚有人占道摆摊卖水果，人行道被堵住，老人只能走机动车道，很危险。"
+    )
     resident.fill("#id_reporter_phone", RESIDENT_PHONE)
     resident.fill("#id_reporter_name", "刘女士")
     resident.click("[data-locate]")
@@ -404,8 +432,7 @@ def run(browser, shots, base):
     grid = browser.page(phone=True, user="grid")
     grid.goto(f"{base}/cases/grid-report/")
     grid.fill("#id_description", "湖光里3号楼东侧井盖松动，踩上去有响声")
-    grid.set_input_files("#id_photos", files=[{"name": "井盖.jpg", "mimeType": "image/jpeg",
-                                                 "buffer": sample_photo()}])
+    grid.set_input_files("#id_photos", files=[{"name": "井盖.jpg", "mimeType": "image/jpeg", "buffer": sample_photo()}])
     grid.click("[data-locate]")
     expect(grid.locator("#id_lat")).not_to_have_value("")
     shots.save(grid, "grid-report")
@@ -472,8 +499,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Screenshots for docs/user-guide.md from the running demo street.")
     parser.add_argument("--out", default=str(REPO / "docs" / "images"), help="where the PNGs go (docs/images)")
     parser.add_argument("--port", type=int, default=8501)
-    parser.add_argument("--data-dir", default=os.environ.get("JIEDAO_DATA_DIR", "/tmp/jiedao-shots"),
-                        help="the demo's own data directory (JIEDAO_DATA_DIR, default /tmp/jiedao-shots)")
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("JIEDAO_DATA_DIR", "/tmp/jiedao-shots"),
+        help="the demo's own data directory (JIEDAO_DATA_DIR, default /tmp/jiedao-shots)",
+    )
     parser.add_argument("--cases", type=int, default=3000, help="cases to simulate when the demo is built")
     parser.add_argument("--rebuild", action="store_true", help="delete the demo database there and build it again")
     options = parser.parse_args(argv)

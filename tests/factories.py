@@ -14,13 +14,16 @@ PASSWORD = "pass12345"
 
 
 def square(lng, lat, size=0.01):
-    return {"type": "Polygon", "coordinates": [[[lng, lat], [lng + size, lat], [lng + size, lat + size],
-                                                [lng, lat + size], [lng, lat]]]}
+    return {
+        "type": "Polygon",
+        "coordinates": [[[lng, lat], [lng + size, lat], [lng + size, lat + size], [lng, lat + size], [lng, lat]]],
+    }
 
 
 def make_user(username, *roles, unit=None, grids=(), phone="", display_name=""):
-    user = User.objects.create_user(username=username, password=PASSWORD, unit=unit,
-                                    phone=phone, display_name=display_name or username)
+    user = User.objects.create_user(
+        username=username, password=PASSWORD, unit=unit, phone=phone, display_name=display_name or username
+    )
     for role in roles:
         group, _ = Group.objects.get_or_create(name=role)
         user.groups.add(group)
@@ -43,27 +46,45 @@ def build_street():
     enforcement = Unit.objects.create(street=street, code="ZHZF", name="综合执法队", kind=Unit.Kind.SECTION)
     housing = Unit.objects.create(street=street, code="ZJ", name="区住建委派驻组", kind=Unit.Kind.DEPARTMENT)
     service = Unit.objects.create(street=street, code="GGFW", name="公共服务部", kind=Unit.Kind.SECTION)
-    committee1 = Unit.objects.create(street=street, code="JWH01", name="东湖社区居委会",
-                                     kind=Unit.Kind.COMMUNITY, community=c1)
+    committee1 = Unit.objects.create(
+        street=street, code="JWH01", name="东湖社区居委会", kind=Unit.Kind.COMMUNITY, community=c1
+    )
     street.default_unit = service
     street.save()
 
     city = Category.objects.create(code="01", name="城乡建设", level=1)
     municipal = Category.objects.create(code="0101", name="城市建设和市政管理", level=2, parent=city)
-    sanitation = Category.objects.create(code="010101", name="环境卫生", level=3, parent=municipal,
-                                         response_hours=2, completion_workdays=3)
-    lamps = Category.objects.create(code="010102", name="城市公共设施", level=3, parent=municipal,
-                                    response_hours=2, completion_workdays=5, needs_verification=True)
+    sanitation = Category.objects.create(
+        code="010101", name="环境卫生", level=3, parent=municipal, response_hours=2, completion_workdays=3
+    )
+    lamps = Category.objects.create(
+        code="010102",
+        name="城市公共设施",
+        level=3,
+        parent=municipal,
+        response_hours=2,
+        completion_workdays=5,
+        needs_verification=True,
+    )
     housing_cat = Category.objects.create(code="0102", name="住房保障", level=2, parent=city)
-    repairs = Category.objects.create(code="010201", name="房屋维修", level=3, parent=housing_cat,
-                                      response_hours=4, completion_workdays=10, office_hours_only=True)
+    repairs = Category.objects.create(
+        code="010201",
+        name="房屋维修",
+        level=3,
+        parent=housing_cat,
+        response_hours=4,
+        completion_workdays=10,
+        office_hours_only=True,
+    )
     civil = Category.objects.create(code="02", name="民政", level=1)
     civil_mid = Category.objects.create(code="0201", name="社会救助", level=2, parent=civil)
-    elderly = Category.objects.create(code="020101", name="养老服务", level=3, parent=civil_mid,
-                                      response_hours=2, completion_workdays=5)
+    elderly = Category.objects.create(
+        code="020101", name="养老服务", level=3, parent=civil_mid, response_hours=2, completion_workdays=5
+    )
 
-    RoutingRule.objects.create(priority=10, name="东湖社区环境卫生归居委会", category=sanitation, community=c1,
-                               unit=committee1)
+    RoutingRule.objects.create(
+        priority=10, name="东湖社区环境卫生归居委会", category=sanitation, community=c1, unit=committee1
+    )
     RoutingRule.objects.create(priority=20, name="市政管理归综合执法队", category=municipal, unit=enforcement)
     RoutingRule.objects.create(priority=30, name="住房保障归住建", category=housing_cat, unit=housing)
 
@@ -81,10 +102,14 @@ def build_street():
         resident_other=make_user("resident2", "resident", phone="13900139000", display_name="李先生"),
     )
     return SimpleNamespace(
-        district=district, street=street, communities=[c1, c2], grids=[g11, g12, g21, g22],
+        district=district,
+        street=street,
+        communities=[c1, c2],
+        grids=[g11, g12, g21, g22],
         units=SimpleNamespace(enforcement=enforcement, housing=housing, service=service, committee1=committee1),
-        categories=SimpleNamespace(sanitation=sanitation, lamps=lamps, repairs=repairs, elderly=elderly,
-                                   municipal=municipal),
+        categories=SimpleNamespace(
+            sanitation=sanitation, lamps=lamps, repairs=repairs, elderly=elderly, municipal=municipal
+        ),
         users=users,
     )
 

@@ -11,8 +11,9 @@ import pytest
 import jiedao
 
 SRC = Path(jiedao.__file__).resolve().parent
-APPS = sorted(po.parents[3].name for po in SRC.glob("*/locale/en/LC_MESSAGES/django.po")
-              if (po.parents[3] / "templates").is_dir())
+APPS = sorted(
+    po.parents[3].name for po in SRC.glob("*/locale/en/LC_MESSAGES/django.po") if (po.parents[3] / "templates").is_dir()
+)
 
 
 def test_the_apps_with_their_own_catalogue_are_found():

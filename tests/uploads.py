@@ -65,4 +65,4 @@ def truncated_jpeg():
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=95)
     data = buffer.getvalue()
-    return data[:len(data) // 2]
+    return data[: len(data) // 2]

@@ -7,10 +7,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 @dataclass(frozen=True)
 class Page:
-    name: str           # "namespace:name" (or "name" outside a namespace)
+    name: str  # "namespace:name" (or "name" outside a namespace)
     namespace: str | None
     pattern: URLPattern
-    includes: tuple     # the URLResolvers above it, outermost first
+    includes: tuple  # the URLResolvers above it, outermost first
 
     @property
     def view(self):

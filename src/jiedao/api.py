@@ -124,7 +124,8 @@ def on_not_found(request, exc):
 def on_too_big(request, exc):
     # Only photos can make a request this large (text fields are short).
     return api.create_response(
-        request, error_body(_("上传内容过大：每张照片不能超过10 MB，请压缩后再上传。"), field="photos"), status=422)
+        request, error_body(_("上传内容过大：每张照片不能超过10 MB，请压缩后再上传。"), field="photos"), status=422
+    )
 
 
 def _register_routers():
@@ -148,6 +149,7 @@ def _register_routers():
     api.add_router("", hall_router)
     api.add_router("", emergency_router)
     from jiedao.participation.api import router as participation_router
+
     api.add_router("", participation_router)
     api.add_router("", evaluation_router)
     api.add_router("", intelligence_router)

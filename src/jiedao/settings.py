@@ -42,9 +42,7 @@ DEMO_SECRET_KEY = sitekey.PUBLIC_KEY
 SECRET_KEY_FILE = KEY_DIR / "secret.key"
 SECRET_KEY = os.environ.get("JIEDAO_SECRET_KEY", "") or sitekey.read_or_create(SECRET_KEY_FILE)
 ALLOWED_HOSTS = os.environ.get("JIEDAO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]").split(",")
-CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("JIEDAO_CSRF_TRUSTED_ORIGINS", "").split(",") if o
-]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("JIEDAO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -132,10 +130,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # the write lock up front, so concurrent writers wait instead of failing.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
-            "PRAGMA journal_mode=WAL;"
-            "PRAGMA synchronous=NORMAL;"
-            "PRAGMA busy_timeout=20000;"
-            "PRAGMA foreign_keys=ON;"
+            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;PRAGMA foreign_keys=ON;"
         ),
         "transaction_mode": "IMMEDIATE",
     }
@@ -187,8 +182,13 @@ TASKS = {
 # Shared by all web processes: the rate limits of the API, the report form and Open311 keys.
 # The database cache culls a third of its rows (in key order) when it holds more than
 # MAX_ENTRIES; Open311 pages ("open311-page:…") sort before the rate-limit counts ("throttle:…").
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "jiedao_cache",
-                      "OPTIONS": {"MAX_ENTRIES": 20000}}}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "jiedao_cache",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
+}
 # How many reverse proxies (each adding to X-Forwarded-For) stand before the server: 0 trusts
 # only the connection's address, so a client cannot dodge a rate limit with a made-up header.
 NINJA_NUM_PROXIES = int(os.environ.get("JIEDAO_PROXY_COUNT", "0"))
@@ -231,8 +231,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:", "blob:"] + [
-            src for src in [_tile_source(os.environ.get("JIEDAO_MAP_TILE_URL", ""))] if src],
+        "img-src": ["'self'", "data:", "blob:"]
+        + [src for src in [_tile_source(os.environ.get("JIEDAO_MAP_TILE_URL", ""))] if src],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],
@@ -270,12 +270,15 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
-                 "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
-                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler",
-                             "formatter": "json" if LOG_FORMAT == "json" else "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_FORMAT == "json" else "plain"}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("JIEDAO_LOG_LEVEL", "WARNING")},
 }
 

@@ -39,16 +39,23 @@ def worked_case(street):
     so that every admin list has a row to show."""
     u = street.users
     case, _ = services.submit_case(
-        u.operator, channel="12345", description="小区路灯不亮，晚上出行不便", reporter_name="张三",
-        reporter_phone="13812345678", lat=39.905, lng=116.405, category_code="010101",
-        dispatch=True, at=WEDNESDAY)
+        u.operator,
+        channel="12345",
+        description="小区路灯不亮，晚上出行不便",
+        reporter_name="张三",
+        reporter_phone="13812345678",
+        lat=39.905,
+        lng=116.405,
+        category_code="010101",
+        dispatch=True,
+        at=WEDNESDAY,
+    )
     later = WEDNESDAY + dt.timedelta(hours=1)
     services.respond(u.handler_committee, case.number, note="已联系居民", at=later)
     services.request_extension(u.handler_committee, case.number, 2, "需要等待配件", at=later)
     services.decide_extension(u.leader, case.number, approve=True, at=later)
     services.blow_whistle(u.dispatcher, case.number, ["ZHZF", "ZJ"], 4, "需多部门联合处置", at=later)
     services.resolve(u.handler_committee, case.number, "已清理", at=later + dt.timedelta(hours=2))
-    services.rate(u.operator, case.number, resolved=True, satisfaction="satisfied",
-                  at=later + dt.timedelta(days=1))
+    services.rate(u.operator, case.number, resolved=True, satisfaction="satisfied", at=later + dt.timedelta(days=1))
     case.refresh_from_db()
     return case

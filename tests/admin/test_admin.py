@@ -27,10 +27,24 @@ def url(model_label, view, *args):
 
 
 def test_every_part_of_the_loop_has_an_admin_list():
-    for label in ["org.district", "org.street", "org.community", "org.grid", "org.unit", "org.user",
-                  "org.apitoken", "cases.category", "cases.routingrule", "cases.case", "cases.caseevent",
-                  "cases.rating", "cases.extension", "cases.whistle", "cases.notification",
-                  "common.accesslog"]:
+    for label in [
+        "org.district",
+        "org.street",
+        "org.community",
+        "org.grid",
+        "org.unit",
+        "org.user",
+        "org.apitoken",
+        "cases.category",
+        "cases.routingrule",
+        "cases.case",
+        "cases.caseevent",
+        "cases.rating",
+        "cases.extension",
+        "cases.whistle",
+        "cases.notification",
+        "common.accesslog",
+    ]:
         assert label in REGISTERED
 
 
@@ -68,8 +82,10 @@ def test_case_page_shows_timeline_and_masks_the_reporter(admin_client, worked_ca
 def test_case_event_cannot_be_changed(admin_client, worked_case):
     event = worked_case.events.get(action="dispatch")
     before = (event.action, event.note, event.to_status, event.at)
-    response = admin_client.post(url("cases.caseevent", "change", event.pk),
-                                 {"action": "close", "note": "改写", "to_status": "closed", "seq": event.seq})
+    response = admin_client.post(
+        url("cases.caseevent", "change", event.pk),
+        {"action": "close", "note": "改写", "to_status": "closed", "seq": event.seq},
+    )
     assert response.status_code == 403
     event.refresh_from_db()
     assert (event.action, event.note, event.to_status, event.at) == before
@@ -80,8 +96,10 @@ def test_case_event_cannot_be_deleted_one_by_one_or_in_bulk(admin_client, worked
     count = CaseEvent.objects.count()
     assert admin_client.get(url("cases.caseevent", "delete", event.pk)).status_code == 403
     assert admin_client.post(url("cases.caseevent", "delete", event.pk), {"post": "yes"}).status_code == 403
-    response = admin_client.post(url("cases.caseevent", "changelist"),
-                                 {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"})
+    response = admin_client.post(
+        url("cases.caseevent", "changelist"),
+        {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"},
+    )
     # The bulk delete action is not offered: Django answers with the list and deletes nothing.
     assert response.status_code in (200, 302)
     assert CaseEvent.objects.count() == count
@@ -91,8 +109,10 @@ def test_case_event_cannot_be_deleted_one_by_one_or_in_bulk(admin_client, worked
 def test_case_event_cannot_be_added(admin_client, worked_case):
     assert admin_client.get(url("cases.caseevent", "add")).status_code == 403
     count = CaseEvent.objects.count()
-    admin_client.post(url("cases.caseevent", "add"),
-                      {"case": worked_case.pk, "seq": 99, "action": "close", "at": "2026-11-20 10:00:00"})
+    admin_client.post(
+        url("cases.caseevent", "add"),
+        {"case": worked_case.pk, "seq": 99, "action": "close", "at": "2026-11-20 10:00:00"},
+    )
     assert CaseEvent.objects.count() == count
 
 
@@ -103,8 +123,9 @@ def test_event_list_offers_no_delete_action(admin_client, worked_case):
 
 def test_case_state_cannot_be_changed_or_deleted_in_the_admin(admin_client, worked_case):
     status = worked_case.status
-    response = admin_client.post(url("cases.case", "change", worked_case.pk),
-                                 {"status": "new", "description": "x", "channel": "phone"})
+    response = admin_client.post(
+        url("cases.case", "change", worked_case.pk), {"status": "new", "description": "x", "channel": "phone"}
+    )
     assert response.status_code == 403
     assert admin_client.post(url("cases.case", "delete", worked_case.pk), {"post": "yes"}).status_code == 403
     worked_case.refresh_from_db()
@@ -113,8 +134,9 @@ def test_case_state_cannot_be_changed_or_deleted_in_the_admin(admin_client, work
 
 
 def test_case_list_filters_by_status_unit_channel_and_urgency(admin_client, worked_case, street):
-    other, _ = services.submit_case(street.users.operator, channel="window", description="咨询养老补贴怎么申请",
-                                    at=WEDNESDAY)
+    other, _ = services.submit_case(
+        street.users.operator, channel="window", description="咨询养老补贴怎么申请", at=WEDNESDAY
+    )
     listing = url("cases.case", "changelist")
     page = admin_client.get(listing, {"status__exact": "closed"}).content.decode()
     assert worked_case.number in page and other.number not in page
@@ -128,8 +150,16 @@ def test_case_list_filters_by_status_unit_channel_and_urgency(admin_client, work
 def test_case_list_costs_the_same_queries_for_more_cases(admin_client, street):
     def make(n):
         for i in range(n):
-            services.submit_case(street.users.operator, channel="12345", description=f"路面破损第{i}处",
-                                 lat=39.905, lng=116.415, category_code="010102", dispatch=True, at=WEDNESDAY)
+            services.submit_case(
+                street.users.operator,
+                channel="12345",
+                description=f"路面破损第{i}处",
+                lat=39.905,
+                lng=116.415,
+                category_code="010102",
+                dispatch=True,
+                at=WEDNESDAY,
+            )
 
     listing = url("cases.case", "changelist")
     make(2)
@@ -169,12 +199,21 @@ def test_category_limits_are_editable_from_the_list(admin_client, street):
     listing = url("cases.category", "changelist")
     page = admin_client.get(listing, {"q": "010101"}).content.decode()
     assert 'name="form-0-response_hours"' in page
-    response = admin_client.post(listing + "?q=010101", {
-        "form-TOTAL_FORMS": "1", "form-INITIAL_FORMS": "1", "form-MIN_NUM_FORMS": "0",
-        "form-MAX_NUM_FORMS": "1000", "form-0-id": str(sanitation.pk),
-        "form-0-response_hours": "1.5", "form-0-completion_workdays": "4",
-        "form-0-needs_verification": "on", "form-0-active": "on", "_save": "保存",
-    })
+    response = admin_client.post(
+        listing + "?q=010101",
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-MIN_NUM_FORMS": "0",
+            "form-MAX_NUM_FORMS": "1000",
+            "form-0-id": str(sanitation.pk),
+            "form-0-response_hours": "1.5",
+            "form-0-completion_workdays": "4",
+            "form-0-needs_verification": "on",
+            "form-0-active": "on",
+            "_save": "保存",
+        },
+    )
     assert response.status_code == 302
     sanitation.refresh_from_db()
     assert float(sanitation.response_hours) == 1.5
@@ -195,11 +234,19 @@ def test_routing_rule_priority_is_editable_from_the_list(admin_client, street):
     listing = url("cases.routingrule", "changelist")
     page = admin_client.get(listing, {"q": rule.name}).content.decode()
     assert 'name="form-0-priority"' in page
-    response = admin_client.post(listing + "?q=" + rule.name, {
-        "form-TOTAL_FORMS": "1", "form-INITIAL_FORMS": "1", "form-MIN_NUM_FORMS": "0",
-        "form-MAX_NUM_FORMS": "1000", "form-0-id": str(rule.pk), "form-0-priority": "50",
-        "form-0-active": "on", "_save": "保存",
-    })
+    response = admin_client.post(
+        listing + "?q=" + rule.name,
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-MIN_NUM_FORMS": "0",
+            "form-MAX_NUM_FORMS": "1000",
+            "form-0-id": str(rule.pk),
+            "form-0-priority": "50",
+            "form-0-active": "on",
+            "_save": "保存",
+        },
+    )
     assert response.status_code == 302
     rule.refresh_from_db()
     assert rule.priority == 50 and rule.active
@@ -207,13 +254,28 @@ def test_routing_rule_priority_is_editable_from_the_list(admin_client, street):
 
 def test_changing_a_rule_in_the_admin_changes_where_new_cases_go(admin_client, street):
     rule = RoutingRule.objects.get(priority=10)
-    admin_client.post(url("cases.routingrule", "changelist") + "?q=" + rule.name, {
-        "form-TOTAL_FORMS": "1", "form-INITIAL_FORMS": "1", "form-MIN_NUM_FORMS": "0",
-        "form-MAX_NUM_FORMS": "1000", "form-0-id": str(rule.pk), "form-0-priority": "10",
-        "_save": "保存",
-    })  # "active" left unticked: the rule is switched off
-    case, _ = services.submit_case(street.users.operator, channel="12345", description="垃圾满溢",
-                                   lat=39.905, lng=116.405, category_code="010101", dispatch=True, at=WEDNESDAY)
+    admin_client.post(
+        url("cases.routingrule", "changelist") + "?q=" + rule.name,
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-MIN_NUM_FORMS": "0",
+            "form-MAX_NUM_FORMS": "1000",
+            "form-0-id": str(rule.pk),
+            "form-0-priority": "10",
+            "_save": "保存",
+        },
+    )  # "active" left unticked: the rule is switched off
+    case, _ = services.submit_case(
+        street.users.operator,
+        channel="12345",
+        description="垃圾满溢",
+        lat=39.905,
+        lng=116.405,
+        category_code="010101",
+        dispatch=True,
+        at=WEDNESDAY,
+    )
     assert Case.objects.get(pk=case.pk).unit == street.units.enforcement
 
 

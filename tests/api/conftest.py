@@ -32,13 +32,19 @@ class ApiClient:
         return self.client.get(API + path, params or {}, **self.headers, **extra)
 
     def post(self, path, body=None, **extra):
-        return self.client.post(API + path, json.dumps(body if body is not None else {}),
-                                content_type="application/json", **self.headers, **extra)
+        return self.client.post(
+            API + path,
+            json.dumps(body if body is not None else {}),
+            content_type="application/json",
+            **self.headers,
+            **extra,
+        )
 
 
 @pytest.fixture
 def api(street):
     """``api(user)`` → a client signed in as ``user`` with a real token; ``api(None)`` → anonymous."""
+
     def make(user):
         if user is None:
             return ApiClient()
@@ -68,12 +74,18 @@ def fields_of(response):
 
 # --- cases in a given state, through the services ------------------------------
 
+
 def submit(street, user=None, **values):
     from jiedao.cases import services
 
     user = user or street.users.operator
-    defaults = {"channel": "phone", "description": "小区路灯坏了", "reporter_name": "张三",
-                "reporter_phone": "13812345678", "address": "东湖小区3号楼"}
+    defaults = {
+        "channel": "phone",
+        "description": "小区路灯坏了",
+        "reporter_name": "张三",
+        "reporter_phone": "13812345678",
+        "address": "东湖小区3号楼",
+    }
     if user.has_role("resident") and not user.is_street_staff:
         defaults = {"channel": "portal", "description": "楼道堆满杂物"}
     defaults.update(values)

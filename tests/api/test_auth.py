@@ -113,9 +113,16 @@ def test_openapi_lists_every_path(street):
     response = Client().get(API + "/openapi.json")
     assert response.status_code == 200
     paths = set(response.json()["paths"])
-    expected = {"/api/v1/auth/token", "/api/v1/me", "/api/v1/cases", "/api/v1/cases/{number}",
-                "/api/v1/cases/{number}/events", "/api/v1/metrics/three-rates",
-                "/api/v1/public/cases/{number}", "/api/v1/public/cases/{number}/rate"}
+    expected = {
+        "/api/v1/auth/token",
+        "/api/v1/me",
+        "/api/v1/cases",
+        "/api/v1/cases/{number}",
+        "/api/v1/cases/{number}/events",
+        "/api/v1/metrics/three-rates",
+        "/api/v1/public/cases/{number}",
+        "/api/v1/public/cases/{number}/rate",
+    }
     assert expected <= paths
     from jiedao.cases.states import TRANSITIONS
 

@@ -7,8 +7,13 @@ from jiedao.common.models import IdempotencyKey
 
 from .conftest import b64, fields_of, png_bytes
 
-VALID = {"channel": "phone", "description": "小区门口井盖丢失，很危险", "reporter_name": "张三",
-         "reporter_phone": "13812345678", "address": "东湖小区南门"}
+VALID = {
+    "channel": "phone",
+    "description": "小区门口井盖丢失，很危险",
+    "reporter_name": "张三",
+    "reporter_phone": "13812345678",
+    "address": "东湖小区南门",
+}
 
 
 def counts():
@@ -33,8 +38,7 @@ def test_a_valid_case_is_registered_with_a_readable_number(street, operator):
 
 
 def test_dispatch_on_intake_routes_the_case(street, operator):
-    response = operator.post("/cases", {**VALID, "lat": 39.905, "lng": 116.405, "category": "010101",
-                                        "dispatch": True})
+    response = operator.post("/cases", {**VALID, "lat": 39.905, "lng": 116.405, "category": "010101", "dispatch": True})
     assert response.status_code == 201
     body = response.json()
     assert body["status"] == "dispatched"
@@ -43,21 +47,24 @@ def test_dispatch_on_intake_routes_the_case(street, operator):
     assert body["response_due"].endswith("+08:00") and body["completion_due"]
 
 
-@pytest.mark.parametrize("change,field", [
-    ({"reporter_phone": "12345"}, "reporter_phone"),
-    ({"reporter_phone": "2381234567"}, "reporter_phone"),
-    ({"description": "   "}, "description"),
-    ({"description": "字" * 2001}, "description"),
-    ({"photos": [b64(b"this is a text file, not a picture")]}, "photos"),
-    ({"photos": ["%%% not base64 %%%"]}, "photos"),
-    ({"category": "99"}, "category"),
-    ({"category": "0101"}, "category"),
-    ({"grid": "nowhere"}, "grid"),
-    ({"channel": "pigeon"}, "channel"),
-    ({"lat": 39.9}, "lng"),
-    ({"lat": "north", "lng": 116.4}, "lat"),
-    ({"dispatch": True}, "category"),
-])
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"reporter_phone": "12345"}, "reporter_phone"),
+        ({"reporter_phone": "2381234567"}, "reporter_phone"),
+        ({"description": "   "}, "description"),
+        ({"description": "字" * 2001}, "description"),
+        ({"photos": [b64(b"this is a text file, not a picture")]}, "photos"),
+        ({"photos": ["%%% not base64 %%%"]}, "photos"),
+        ({"category": "99"}, "category"),
+        ({"category": "0101"}, "category"),
+        ({"grid": "nowhere"}, "grid"),
+        ({"channel": "pigeon"}, "channel"),
+        ({"lat": 39.9}, "lng"),
+        ({"lat": "north", "lng": 116.4}, "lat"),
+        ({"dispatch": True}, "category"),
+    ],
+)
 def test_invalid_input_is_refused_naming_the_field_and_nothing_is_written(street, operator, change, field):
     before = counts()
     response = operator.post("/cases", {**VALID, **change})
@@ -120,6 +127,7 @@ def test_a_resident_may_not_pose_as_the_hotline(street, api):
 
 # --- Idempotency-Key ----------------------------------------------------------------
 
+
 def test_same_key_twice_creates_one_case(street, operator):
     first = operator.post("/cases", VALID, HTTP_IDEMPOTENCY_KEY="intake-42")
     again = operator.post("/cases", VALID, HTTP_IDEMPOTENCY_KEY="intake-42")
@@ -159,8 +167,9 @@ def test_an_overlong_key_is_refused(street, operator):
 
 
 def test_a_body_that_is_not_json_is_a_422(street, operator):
-    response = operator.client.post("/api/v1/cases", "description=hello", content_type="application/json",
-                                    **operator.headers)
+    response = operator.client.post(
+        "/api/v1/cases", "description=hello", content_type="application/json", **operator.headers
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["message"]
 

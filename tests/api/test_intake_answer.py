@@ -12,8 +12,15 @@ from jiedao.common.models import AccessLog
 
 from .conftest import b64, png_bytes
 
-INTAKE = {"channel": "12345", "description": "小区门口垃圾桶满了两天没有清运", "reporter_phone": "13912345678",
-          "reporter_name": "张三", "address": "东湖小区南门", "lat": 39.905, "lng": 116.405}
+INTAKE = {
+    "channel": "12345",
+    "description": "小区门口垃圾桶满了两天没有清运",
+    "reporter_phone": "13912345678",
+    "reporter_name": "张三",
+    "address": "东湖小区南门",
+    "lat": 39.905,
+    "lng": 116.405,
+}
 
 
 @pytest.fixture
@@ -21,12 +28,15 @@ def operator(api, street):
     return api(street.users.operator)
 
 
-@pytest.mark.parametrize("extra", [
-    pytest.param({"category": "010101", "dispatch": True}, id="routed by the community's rule"),
-    pytest.param({"category": "020101", "dispatch": True, "lat": 39.915}, id="no rule: the street's default unit"),
-    pytest.param({"category": "010201"}, id="classified, not dispatched"),
-    pytest.param({"photos": [b64(png_bytes())]}, id="with a photo"),
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        pytest.param({"category": "010101", "dispatch": True}, id="routed by the community's rule"),
+        pytest.param({"category": "020101", "dispatch": True, "lat": 39.915}, id="no rule: the street's default unit"),
+        pytest.param({"category": "010201"}, id="classified, not dispatched"),
+        pytest.param({"photos": [b64(png_bytes())]}, id="with a photo"),
+    ],
+)
 def test_the_answer_to_an_intake_is_what_a_later_look_up_shows(street, operator, extra):
     created = operator.post("/cases", {**INTAKE, **extra})
     assert created.status_code == 201
@@ -52,7 +62,9 @@ def test_an_intake_with_dispatch_writes_the_case_its_two_events_and_the_notice(s
     case = Case.objects.get(number=body["number"])
     events = list(CaseEvent.objects.filter(case=case).order_by("seq"))
     assert [(e.seq, e.action, e.from_status, e.to_status) for e in events] == [
-        (1, "create", "", "new"), (2, "dispatch", "new", "dispatched")]
+        (1, "create", "", "new"),
+        (2, "dispatch", "new", "dispatched"),
+    ]
     assert events[0].unit is None and events[1].unit == street.units.committee1
     assert events[1].data["response_due"] == case.response_due.isoformat()
     assert list(Notification.objects.filter(case=case).values_list("unit__code", "kind")) == [("JWH01", "dispatch")]
@@ -63,8 +75,11 @@ def test_one_intake_with_dispatch_runs_a_fixed_number_of_statements(street, oper
     with CaptureQueriesContext(connection) as queries:
         response = operator.post("/cases", {**INTAKE, "category": "010102", "dispatch": True, "lat": 39.915})
     assert response.status_code == 201
-    statements = [q["sql"] for q in queries.captured_queries
-                  if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "BEGIN", "COMMIT"))]
+    statements = [
+        q["sql"]
+        for q in queries.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "BEGIN", "COMMIT"))
+    ]
     # Token and roles; the day's number; case, events and the unit's notice (on PostgreSQL
     # the case is inserted under a provisional number and renumbered: one more).
     expected = 7 if services.connection_locks_rows() else 6

@@ -48,8 +48,10 @@ def test_full_loop_through_the_api(street, api):
     handler.post(f"/cases/{number}/actions/note", {"note": "已联系供电公司"})
 
     # 吹哨报到: two units are summoned; one reports.
-    case = dispatcher.post(f"/cases/{number}/actions/whistle",
-                           {"units": ["ZJ", "GGFW"], "report_hours": 24, "reason": "线路老化需多部门会商"}).json()
+    case = dispatcher.post(
+        f"/cases/{number}/actions/whistle",
+        {"units": ["ZJ", "GGFW"], "report_hours": 24, "reason": "线路老化需多部门会商"},
+    ).json()
     [whistle] = case["whistles"]
     assert whistle["not_reported"] == ["GGFW", "ZJ"] and whistle["reported"] == []
     assert housing.get(f"/cases/{number}").status_code == 200  # a summoned unit sees the case
@@ -61,8 +63,9 @@ def test_full_loop_through_the_api(street, api):
 
     # 延期: requested by the unit, approved by a leader; the deadline moves.
     before_due = dt.datetime.fromisoformat(case["completion_due"])
-    case = handler.post(f"/cases/{number}/actions/request_extension",
-                        {"extra_workdays": 3, "reason": "等待供电公司停电检修"}).json()
+    case = handler.post(
+        f"/cases/{number}/actions/request_extension", {"extra_workdays": 3, "reason": "等待供电公司停电检修"}
+    ).json()
     assert case["pending_extension"]["extra_workdays"] == 3
     assert "approve_extension" in codes(leader.get(f"/cases/{number}").json())
     case = leader.post(f"/cases/{number}/actions/approve_extension", {"note": "同意"}).json()
@@ -80,8 +83,9 @@ def test_full_loop_through_the_api(street, api):
     assert "rate" in codes(resident.get(f"/cases/{number}").json())
 
     # 回访评价: not satisfied → 重办 to the same unit.
-    case = resident.post(f"/cases/{number}/actions/rate",
-                         {"resolved": False, "satisfaction": "unsatisfied", "comment": "晚上还是闪"}).json()
+    case = resident.post(
+        f"/cases/{number}/actions/rate", {"resolved": False, "satisfaction": "unsatisfied", "comment": "晚上还是闪"}
+    ).json()
     assert case["status"] == "in_progress" and case["rework_count"] == 1 and case["unit"]["code"] == "ZHZF"
     assert Notification.objects.filter(case__number=number, kind="rework", unit=street.units.enforcement).exists()
 
@@ -90,14 +94,33 @@ def test_full_loop_through_the_api(street, api):
     case = resident.post(f"/cases/{number}/actions/rate", {"resolved": True, "satisfaction": "satisfied"}).json()
     assert case["status"] == "closed" and case["closed_at"]
     assert [(r["round"], r["satisfaction"], r["source"]) for r in case["ratings"]] == [
-        (1, "unsatisfied", "resident"), (2, "satisfied", "resident")]
+        (1, "unsatisfied", "resident"),
+        (2, "satisfied", "resident"),
+    ]
 
     # The timeline has every step, in order, in Beijing time with names and labels.
     events = dispatcher.get(f"/cases/{number}/events").json()
     assert [e["action"] for e in events] == [
-        "create", "classify", "dispatch", "return", "dispatch", "respond", "note", "whistle", "report",
-        "request_extension", "approve_extension", "resolve", "verify_fail", "resolve", "verify_pass", "rate",
-        "resolve", "verify_pass", "rate"]
+        "create",
+        "classify",
+        "dispatch",
+        "return",
+        "dispatch",
+        "respond",
+        "note",
+        "whistle",
+        "report",
+        "request_extension",
+        "approve_extension",
+        "resolve",
+        "verify_fail",
+        "resolve",
+        "verify_pass",
+        "rate",
+        "resolve",
+        "verify_pass",
+        "rate",
+    ]
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert all(e["at"].endswith("+08:00") for e in events)
     ret = events[3]
@@ -141,8 +164,9 @@ def test_merge_a_duplicate_into_a_master_case(street, api):
     missing = dispatcher.post(f"/cases/{duplicate.number}/actions/merge", {})
     assert missing.status_code == 422 and fields_of(missing) == {"master"}
 
-    body = dispatcher.post(f"/cases/{duplicate.number}/actions/merge",
-                           {"master": master.number, "note": "同一地点同一问题"}).json()
+    body = dispatcher.post(
+        f"/cases/{duplicate.number}/actions/merge", {"master": master.number, "note": "同一地点同一问题"}
+    ).json()
     assert body["status"] == "merged" and body["master"] == master.number
     assert dispatcher.get(f"/cases/{master.number}").json()["merged_cases"] == [duplicate.number]
     # The duplicate's reporter keeps their case and is told where it went.
@@ -153,15 +177,18 @@ def test_merge_a_duplicate_into_a_master_case(street, api):
     assert master_events[-1]["action"] == "absorb" and master_events[-1]["action_label"] == "并入重复工单"
 
 
-@pytest.mark.parametrize("actor,action,body", [
-    ("handler", "resolve", {"result": "已处理"}),
-    ("dispatcher", "verify_pass", {}),
-    ("dispatcher", "rate", {"resolved": True, "satisfaction": "satisfied"}),
-    ("dispatcher", "classify", {"category": "010101"}),
-    ("dispatcher", "dispatch", {}),
-    ("leader", "close", {"note": "结案"}),
-    ("leader", "approve_extension", {}),  # nothing is pending
-])
+@pytest.mark.parametrize(
+    "actor,action,body",
+    [
+        ("handler", "resolve", {"result": "已处理"}),
+        ("dispatcher", "verify_pass", {}),
+        ("dispatcher", "rate", {"resolved": True, "satisfaction": "satisfied"}),
+        ("dispatcher", "classify", {"category": "010101"}),
+        ("dispatcher", "dispatch", {}),
+        ("leader", "close", {"note": "结案"}),
+        ("leader", "approve_extension", {}),  # nothing is pending
+    ],
+)
 def test_actions_in_the_wrong_state_are_409_and_change_nothing(street, api, actor, action, body):
     case = dispatched(street, category="010101", unit="ZHZF")  # waiting for the unit's response
     before = list(Case.objects.filter(pk=case.pk).values())
@@ -185,11 +212,11 @@ def test_body_validation_names_the_field(street, api):
     response = handler.post(f"/cases/{case.number}/actions/request_extension", {"extra_workdays": "three"})
     assert response.status_code == 422
     assert fields_of(response) == {"extra_workdays"}
-    response = handler.post(f"/cases/{case.number}/actions/request_extension", {"extra_workdays": 99,
-                                                                                 "reason": "太久"})
+    response = handler.post(f"/cases/{case.number}/actions/request_extension", {"extra_workdays": 99, "reason": "太久"})
     assert response.status_code == 422 and fields_of(response) == {"extra_workdays"}
-    response = api(street.users.dispatcher).post(f"/cases/{case.number}/actions/whistle",
-                                                 {"units": ["NOPE"], "report_hours": 4, "reason": "会商"})
+    response = api(street.users.dispatcher).post(
+        f"/cases/{case.number}/actions/whistle", {"units": ["NOPE"], "report_hours": 4, "reason": "会商"}
+    )
     assert response.status_code == 422 and fields_of(response) == {"units"}
     assert case.whistles.count() == 0
 
@@ -200,12 +227,14 @@ def test_resolve_with_photos_and_a_refused_non_image(street, api):
     case = dispatched(street, category="010101", unit="ZHZF")
     handler = api(street.users.handler)
     handler.post(f"/cases/{case.number}/actions/respond")
-    refused = handler.post(f"/cases/{case.number}/actions/resolve",
-                           {"result": "已清运", "photos": [b64(b"%PDF-1.4 not a photo")]})
+    refused = handler.post(
+        f"/cases/{case.number}/actions/resolve", {"result": "已清运", "photos": [b64(b"%PDF-1.4 not a photo")]}
+    )
     assert refused.status_code == 422 and fields_of(refused) == {"photos"}
     case.refresh_from_db()
     assert case.status == "in_progress" and case.photos.count() == 0
-    body = handler.post(f"/cases/{case.number}/actions/resolve",
-                        {"result": "已清运", "photos": [b64(png_bytes())]}).json()
+    body = handler.post(
+        f"/cases/{case.number}/actions/resolve", {"result": "已清运", "photos": [b64(png_bytes())]}
+    ).json()
     assert body["status"] == "rating"
     assert [(p["kind"], p["kind_label"]) for p in body["photos"]] == [("result", "办结照片")]

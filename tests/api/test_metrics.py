@@ -85,8 +85,10 @@ def test_other_roles_may_not_read_the_rates(street, api, who):
     assert api(getattr(street.users, who)).get("/metrics/three-rates", {"month": "2026-11"}).status_code == 403
 
 
-@pytest.mark.parametrize("params,field", [({"month": "2026-13"}, "month"), ({"month": "November"}, "month"),
-                                          ({"month": "2026-11", "unit": "NOPE"}, "unit")])
+@pytest.mark.parametrize(
+    "params,field",
+    [({"month": "2026-13"}, "month"), ({"month": "November"}, "month"), ({"month": "2026-11", "unit": "NOPE"}, "unit")],
+)
 def test_bad_parameters_name_the_field(street, api, params, field):
     response = api(street.users.leader).get("/metrics/three-rates", params)
     assert response.status_code == 422

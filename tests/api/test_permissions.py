@@ -32,8 +32,9 @@ def test_the_holding_unit_may_act_but_not_dispatch(street, api):
     detail = handler.get(f"/cases/{case.number}").json()
     assert [a["code"] for a in detail["allowed_actions"]] == ["return", "respond", "request_extension"]
     assert [a["label"] for a in detail["allowed_actions"]] == ["退单", "响应", "申请延期"]
-    refused = handler.post(f"/cases/{case.number}/actions/whistle",
-                           {"units": ["ZJ"], "report_hours": 4, "reason": "需要帮助"})
+    refused = handler.post(
+        f"/cases/{case.number}/actions/whistle", {"units": ["ZJ"], "report_hours": 4, "reason": "需要帮助"}
+    )
     assert refused.status_code == 403
     assert refused.json()["errors"][0]["message"]
     assert handler.post(f"/cases/{case.number}/actions/respond").status_code == 200
@@ -48,13 +49,17 @@ def test_a_resident_lists_and_opens_only_their_own_cases(street, api):
     assert numbers(resident.get("/cases")) == {mine.number}
     assert resident.get(f"/cases/{theirs.number}").status_code == 404
     assert resident.get(f"/cases/{by_phone.number}").status_code == 404
-    assert resident.post(f"/cases/{theirs.number}/actions/rate",
-                         {"resolved": True, "satisfaction": "satisfied"}).status_code == 404
+    assert (
+        resident.post(
+            f"/cases/{theirs.number}/actions/rate", {"resolved": True, "satisfaction": "satisfied"}
+        ).status_code
+        == 404
+    )
 
 
 def test_a_grid_worker_sees_only_cases_in_their_grids(street, api):
-    inside = submit(street, lat=39.905, lng=116.405)     # grid 1101050010101 (grid's)
-    second = submit(street, lat=39.905, lng=116.415)     # grid 1101050010102 (grid's)
+    inside = submit(street, lat=39.905, lng=116.405)  # grid 1101050010101 (grid's)
+    second = submit(street, lat=39.905, lng=116.415)  # grid 1101050010102 (grid's)
     elsewhere = submit(street, lat=39.915, lng=116.405)  # grid 1101050010201 (grid2's)
     assert numbers(api(street.users.grid).get("/cases")) == {inside.number, second.number}
     assert numbers(api(street.users.grid_other).get("/cases")) == {elsewhere.number}
@@ -71,8 +76,11 @@ def test_a_grid_worker_keeps_seeing_what_they_reported_outside_their_grids(stree
 
 
 def test_street_wide_roles_see_every_case(street, api):
-    cases = {submit(street).number, submit(street, user=street.users.resident).number,
-             dispatched(street, category="010101", unit="ZJ").number}
+    cases = {
+        submit(street).number,
+        submit(street, user=street.users.resident).number,
+        dispatched(street, category="010101", unit="ZJ").number,
+    }
     for user in (street.users.leader, street.users.dispatcher, street.users.operator, street.users.admin):
         assert numbers(api(user).get("/cases")) == cases
 
@@ -101,9 +109,14 @@ def test_filters_on_the_list(street, api):
     assert numbers(leader.get("/cases", {"category": "010102"})) == {lamp.number}
     assert numbers(leader.get("/cases", {"q": "噪音"})) == {new.number}
     assert numbers(leader.get("/cases", {"urgency": "green"})) == {new.number, sanitation.number, lamp.number}
-    for params, field in [({"status": "lost"}, "status"), ({"urgency": "purple"}, "urgency"),
-                          ({"cursor": "!!!"}, "cursor"), ({"limit": 0}, "limit"), ({"order": "random"}, "order"),
-                          ({"category": "77"}, "category")]:
+    for params, field in [
+        ({"status": "lost"}, "status"),
+        ({"urgency": "purple"}, "urgency"),
+        ({"cursor": "!!!"}, "cursor"),
+        ({"limit": 0}, "limit"),
+        ({"order": "random"}, "order"),
+        ({"category": "77"}, "category"),
+    ]:
         response = leader.get("/cases", params)
         assert response.status_code == 422
         assert [e["field"] for e in response.json()["errors"]] == [field]
@@ -128,7 +141,10 @@ def test_roles_that_need_the_reporter_see_it_and_are_logged(street, api, reporte
     user = getattr(street.users, who)
     body = api(user).get(f"/cases/{reported.number}").json()
     assert (body["reporter_name"], body["reporter_phone"], body["address"]) == (
-        REPORTER["reporter_name"], REPORTER["reporter_phone"], REPORTER["address"])
+        REPORTER["reporter_name"],
+        REPORTER["reporter_phone"],
+        REPORTER["address"],
+    )
     assert body["reporter_masked"] is False
     [log] = AccessLog.objects.all()
     assert log.user == user and log.object_type == "cases.case" and log.object_id == str(reported.pk)

@@ -14,8 +14,14 @@ PHONE = "13812345678"
 
 @pytest.fixture
 def waiting_for_rating(street):
-    case = dispatched(street, category="010101", unit="ZHZF", reporter_name="张三丰", reporter_phone=PHONE,
-                      address="东湖小区3号楼2单元501")
+    case = dispatched(
+        street,
+        category="010101",
+        unit="ZHZF",
+        reporter_name="张三丰",
+        reporter_phone=PHONE,
+        address="东湖小区3号楼2单元501",
+    )
     services.respond(street.users.handler, case.number, note="内部备注：已电话联系张三丰")
     services.add_note(street.users.handler, case.number, "内部：联系环卫车队")
     services.resolve(street.users.handler, case.number, "垃圾已清运，并加装一个垃圾桶")
@@ -49,8 +55,10 @@ def test_a_wrong_phone_finds_nothing(street, waiting_for_rating, phone):
 
 def test_rate_as_the_reporter(street, waiting_for_rating):
     case = waiting_for_rating
-    response = ApiClient().post(f"/public/cases/{case.number}/rate",
-                                {"phone": PHONE, "resolved": True, "satisfaction": "basic", "comment": "还行"})
+    response = ApiClient().post(
+        f"/public/cases/{case.number}/rate",
+        {"phone": PHONE, "resolved": True, "satisfaction": "basic", "comment": "还行"},
+    )
     assert response.status_code == 200
     assert response.json()["status"] == "closed" and response.json()["can_rate"] is False
     rating = Rating.objects.get(case=case)
@@ -60,8 +68,11 @@ def test_rate_as_the_reporter(street, waiting_for_rating):
 
 def test_an_unsatisfied_resident_reopens_the_case(street, waiting_for_rating):
     case = waiting_for_rating
-    body = ApiClient().post(f"/public/cases/{case.number}/rate",
-                            {"phone": PHONE, "resolved": False, "satisfaction": "unsatisfied"}).json()
+    body = (
+        ApiClient()
+        .post(f"/public/cases/{case.number}/rate", {"phone": PHONE, "resolved": False, "satisfaction": "unsatisfied"})
+        .json()
+    )
     assert body["status"] == "in_progress"
     case.refresh_from_db()
     assert case.rework_count == 1
@@ -69,8 +80,9 @@ def test_an_unsatisfied_resident_reopens_the_case(street, waiting_for_rating):
 
 def test_rating_with_a_wrong_phone_or_twice_is_refused(street, waiting_for_rating):
     case = waiting_for_rating
-    wrong = ApiClient().post(f"/public/cases/{case.number}/rate",
-                             {"phone": "13900000000", "resolved": True, "satisfaction": "satisfied"})
+    wrong = ApiClient().post(
+        f"/public/cases/{case.number}/rate", {"phone": "13900000000", "resolved": True, "satisfaction": "satisfied"}
+    )
     assert wrong.status_code == 404
     assert not Rating.objects.exists()
     rate = {"phone": PHONE, "resolved": True, "satisfaction": "satisfied"}
@@ -81,8 +93,9 @@ def test_rating_with_a_wrong_phone_or_twice_is_refused(street, waiting_for_ratin
 
 
 def test_rating_fields_are_checked(street, waiting_for_rating):
-    response = ApiClient().post(f"/public/cases/{waiting_for_rating.number}/rate",
-                                {"phone": PHONE, "resolved": True, "satisfaction": "so-so"})
+    response = ApiClient().post(
+        f"/public/cases/{waiting_for_rating.number}/rate", {"phone": PHONE, "resolved": True, "satisfaction": "so-so"}
+    )
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["satisfaction"]
     assert not Rating.objects.exists()
@@ -90,8 +103,10 @@ def test_rating_fields_are_checked(street, waiting_for_rating):
 
 def test_guessing_phones_is_refused_after_ten_failures_and_says_when_to_come_back(street, waiting_for_rating):
     client = ApiClient()
-    statuses = [client.get(f"/public/cases/{waiting_for_rating.number}", {"phone": f"139000000{i:02d}"}).status_code
-                for i in range(11)]
+    statuses = [
+        client.get(f"/public/cases/{waiting_for_rating.number}", {"phone": f"139000000{i:02d}"}).status_code
+        for i in range(11)
+    ]
     assert statuses == [404] * 10 + [429]
     refused = client.get(f"/public/cases/{waiting_for_rating.number}", {"phone": PHONE})
     assert refused.status_code == 429

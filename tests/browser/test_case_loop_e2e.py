@@ -2,7 +2,6 @@
 dispatcher classifies and dispatches, the unit responds and resolves, the resident rates
 on the tracking page, and the leader's overview shows the rates change."""
 
-
 import pytest
 
 from tests.browsing import ARTIFACTS
@@ -23,8 +22,9 @@ def shot(page, name):
 
 def new_page(browser, mobile=False):
     size = {"width": 412, "height": 900} if mobile else {"width": 1280, "height": 900}
-    context = browser.new_context(locale="zh-CN", viewport=size, geolocation=POSITION,
-                                  permissions=["geolocation"], device_scale_factor=1)
+    context = browser.new_context(
+        locale="zh-CN", viewport=size, geolocation=POSITION, permissions=["geolocation"], device_scale_factor=1
+    )
     context.set_default_timeout(15000)
     return context.new_page()
 

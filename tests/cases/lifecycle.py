@@ -23,8 +23,15 @@ def handler_for(street, case):
 
 def new_case(street, category=SANITATION, at=WEDNESDAY, description="楼下垃圾桶满了三天没人清运"):
     """A case reported by the resident 王大妈 on the portal, in the first grid of 东湖社区."""
-    case, _ = services.submit_case(street.users.resident, channel="portal", description=description,
-                                   lat=39.905, lng=116.405, category_code=category, at=at)
+    case, _ = services.submit_case(
+        street.users.resident,
+        channel="portal",
+        description=description,
+        lat=39.905,
+        lng=116.405,
+        category_code=category,
+        at=at,
+    )
     return case
 
 

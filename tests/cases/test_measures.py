@@ -36,8 +36,9 @@ def month(street):
     u = street.users
 
     def case(text, at):
-        c, _ = services.submit_case(u.operator, channel="12345", description=text, reporter_phone="13800138000",
-                                    category_code=SANITATION, at=at)
+        c, _ = services.submit_case(
+            u.operator, channel="12345", description=text, reporter_phone="13800138000", category_code=SANITATION, at=at
+        )
         return c
 
     a = case("A 垃圾清运", bj("2026-11-02 08:50"))
@@ -138,8 +139,17 @@ def test_weights_come_from_settings(month, settings):
 def test_a_month_without_data_gives_none_not_zero(month):
     m = measures.three_rates("2026-10", "ZHZF", now=MONTH_END)
     assert (m.dispatched, m.rated) == (0, 0)
-    for value in (m.response_rate, m.resolution_rate, m.satisfaction_rate, m.composite, m.average_response_hours,
-                  m.average_handling_workdays, m.overdue_rate, m.return_rate, m.rework_rate):
+    for value in (
+        m.response_rate,
+        m.resolution_rate,
+        m.satisfaction_rate,
+        m.composite,
+        m.average_response_hours,
+        m.average_handling_workdays,
+        m.overdue_rate,
+        m.return_rate,
+        m.rework_rate,
+    ):
         assert value is None
 
 

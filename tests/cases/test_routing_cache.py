@@ -12,9 +12,18 @@ from tests.factories import WEDNESDAY
 
 
 def intake(street, category="010101", lat=39.905, lng=116.405, **values):
-    case, _ = services.submit_case(street.users.operator, channel="12345", description="居民反映问题",
-                                   reporter_phone="13800138000", category_code=category, lat=lat, lng=lng,
-                                   dispatch=True, at=WEDNESDAY, **values)
+    case, _ = services.submit_case(
+        street.users.operator,
+        channel="12345",
+        description="居民反映问题",
+        reporter_phone="13800138000",
+        category_code=category,
+        lat=lat,
+        lng=lng,
+        dispatch=True,
+        at=WEDNESDAY,
+        **values,
+    )
     return case
 
 

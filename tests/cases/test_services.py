@@ -24,11 +24,13 @@ def field_of(error):
 
 # --- 退单 return -----------------------------------------------------------------------
 
+
 def test_unit_returns_a_wrongly_routed_case_with_a_reason(street):
     case = drive(street, "dispatched")
     assert case.unit == street.units.committee1
-    returned = services.return_case(street.users.handler_committee, case.number, "该路段不属本社区",
-                                    at=WEDNESDAY + 2 * HOUR)
+    returned = services.return_case(
+        street.users.handler_committee, case.number, "该路段不属本社区", at=WEDNESDAY + 2 * HOUR
+    )
     assert returned.status == Status.RETURNED
     assert returned.unit is None and returned.return_count == 1
     event = returned.events.order_by("-seq").first()
@@ -56,13 +58,13 @@ def test_return_is_refused_after_the_window(street, settings):
     before = snapshot(case.number)
     window = settings.JIEDAO["RETURN_WINDOW_HOURS"]
     with pytest.raises(InvalidTransition) as error:
-        services.return_case(street.users.handler_committee, case.number, "不归我们管",
-                             at=WEDNESDAY + (window + 1) * HOUR)
+        services.return_case(
+            street.users.handler_committee, case.number, "不归我们管", at=WEDNESDAY + (window + 1) * HOUR
+        )
     assert "退单时限" in str(error.value)
     assert snapshot(case.number) == before
     # Just inside the window it is still possible.
-    ok = services.return_case(street.users.handler_committee, case.number, "不归我们管",
-                              at=WEDNESDAY + window * HOUR)
+    ok = services.return_case(street.users.handler_committee, case.number, "不归我们管", at=WEDNESDAY + window * HOUR)
     assert ok.status == Status.RETURNED
 
 
@@ -73,6 +75,7 @@ def test_return_is_impossible_once_the_unit_responded(street):
 
 
 # --- 延期 extensions ------------------------------------------------------------------------
+
 
 def extension_case(street):
     """Dispatched Monday 28 September 2026 10:00: 3 working days → due Thursday 8 October
@@ -140,11 +143,13 @@ def test_one_pending_extension_at_a_time_and_no_decision_without_one(street):
 
 # --- 吹哨报到 whistle ----------------------------------------------------------------------------
 
+
 def test_whistle_summons_two_units_and_shows_who_has_reported(street):
     u = street.users
     case = drive(street, "in_progress")
-    services.blow_whistle(u.dispatcher, case.number, ["ZHZF", "ZJ"], 4, "占道堆放建筑垃圾，需执法和住建联合处置",
-                          at=WEDNESDAY + 2 * HOUR)
+    services.blow_whistle(
+        u.dispatcher, case.number, ["ZHZF", "ZJ"], 4, "占道堆放建筑垃圾，需执法和住建联合处置", at=WEDNESDAY + 2 * HOUR
+    )
     whistle = Whistle.objects.get(case=case, kind=Whistle.Kind.WHISTLE)
     assert whistle.report_due == WEDNESDAY + 6 * HOUR
     assert {n.unit.code for n in Notification.objects.filter(case=case, kind="whistle")} == {"ZHZF", "ZJ"}
@@ -172,10 +177,16 @@ def test_whistle_summons_two_units_and_shows_who_has_reported(street):
         services.report_to_whistle(u.handler_committee, case.number, "我们也来")
 
 
-@pytest.mark.parametrize("codes, hours, field", [
-    ([], 4, "units"), (["NOPE"], 4, "units"), (["ZHZF"], 0, "report_hours"), (["ZHZF"], "soon", "report_hours"),
-    (["ZHZF"], 100, "report_hours"),
-])
+@pytest.mark.parametrize(
+    "codes, hours, field",
+    [
+        ([], 4, "units"),
+        (["NOPE"], 4, "units"),
+        (["ZHZF"], 0, "report_hours"),
+        (["ZHZF"], "soon", "report_hours"),
+        (["ZHZF"], 100, "report_hours"),
+    ],
+)
 def test_whistle_input_is_checked(street, codes, hours, field):
     case = drive(street, "in_progress")
     before = snapshot(case.number)
@@ -186,6 +197,7 @@ def test_whistle_input_is_checked(street, codes, hours, field):
 
 
 # --- 核查 verification ------------------------------------------------------------------------------
+
 
 def test_categories_without_verification_go_straight_to_rating(street):
     case = drive(street, "rating", category=SANITATION)
@@ -220,13 +232,15 @@ def test_verification_fail_sends_the_case_back_to_the_unit(street):
 
 # --- 回访评价 rating and 重办 rework -------------------------------------------------------------------
 
+
 def test_unsatisfied_rating_reopens_the_case_to_the_same_unit(street):
     u = street.users
     case = drive(street, "rating")
     unit = case.unit
     rated_at = beijing("2026-11-19 10:00")
-    case = services.rate(u.resident, case.number, resolved=True, satisfaction="unsatisfied", comment="只清了一半",
-                         at=rated_at)
+    case = services.rate(
+        u.resident, case.number, resolved=True, satisfaction="unsatisfied", comment="只清了一半", at=rated_at
+    )
     assert case.status == Status.IN_PROGRESS and case.unit == unit
     assert case.rework_count == 1 and case.resolved_at is None
     # New deadlines from the rating: 3 working days after Thursday 19 November → Tuesday 24.
@@ -239,7 +253,9 @@ def test_unsatisfied_rating_reopens_the_case_to_the_same_unit(street):
     case = services.rate(u.operator, case.number, resolved=True, satisfaction="basic", at=rated_at + 2 * HOUR)
     assert case.status == Status.CLOSED and case.rework_count == 1
     assert list(Rating.objects.filter(case=case).order_by("round").values_list("round", "source")) == [
-        (1, "resident"), (2, "callback")]
+        (1, "resident"),
+        (2, "callback"),
+    ]
 
 
 def test_unresolved_rating_reopens_even_if_satisfied(street):
@@ -261,7 +277,9 @@ def test_resident_without_account_rates_with_case_number_and_phone(street):
     assert Rating.objects.get(case=case).source == Rating.Source.RESIDENT
 
 
-@pytest.mark.parametrize("resolved, satisfaction, field", [(True, "great", "satisfaction"), ("yes", "basic", "resolved")])
+@pytest.mark.parametrize(
+    "resolved, satisfaction, field", [(True, "great", "satisfaction"), ("yes", "basic", "resolved")]
+)
 def test_rating_values_are_checked(street, resolved, satisfaction, field):
     case = drive(street, "rating")
     before = snapshot(case.number)
@@ -281,13 +299,21 @@ def test_close_without_rating_needs_a_reason(street):
 
 # --- 并案 merge ---------------------------------------------------------------------------------------
 
+
 def test_merge_keeps_the_duplicates_reporter_and_tells_them(street):
     u = street.users
-    master, _ = services.submit_case(u.operator, channel="12345", description="东湖社区3号楼下垃圾堆积",
-                                     reporter_phone="13700137000", category_code=SANITATION, at=WEDNESDAY)
+    master, _ = services.submit_case(
+        u.operator,
+        channel="12345",
+        description="东湖社区3号楼下垃圾堆积",
+        reporter_phone="13700137000",
+        category_code=SANITATION,
+        at=WEDNESDAY,
+    )
     duplicate = new_case(street, at=WEDNESDAY + HOUR)
-    case = services.merge(u.dispatcher, duplicate.number, master.number, note="同一地点同一问题",
-                          at=WEDNESDAY + 2 * HOUR)
+    case = services.merge(
+        u.dispatcher, duplicate.number, master.number, note="同一地点同一问题", at=WEDNESDAY + 2 * HOUR
+    )
     assert case.status == Status.MERGED and case.master == master
     assert case.reporter == u.resident and case.reporter_phone == "13800138000"
     message = Notification.objects.get(user=u.resident, case=case, kind="merge").message
@@ -315,6 +341,7 @@ def test_merge_refuses_itself_and_finished_masters(street):
 
 # --- 督办 supervision -----------------------------------------------------------------------------------
 
+
 def test_supervise_marks_the_case_and_tells_the_unit(street):
     u = street.users
     case = drive(street, "in_progress")
@@ -323,8 +350,9 @@ def test_supervise_marks_the_case_and_tells_the_unit(street):
     case = services.supervise(u.leader, case.number, "请今日内办结并回复")
     assert case.supervised is True
     assert case in selectors.attention_cases(u.leader)
-    assert Notification.objects.filter(unit=case.unit, case=case, kind="supervise",
-                                       message__contains="请今日内办结并回复").exists()
+    assert Notification.objects.filter(
+        unit=case.unit, case=case, kind="supervise", message__contains="请今日内办结并回复"
+    ).exists()
 
 
 def test_a_new_case_cannot_be_supervised(street):
@@ -335,8 +363,20 @@ def test_a_new_case_cannot_be_supervised(street):
 
 # --- who may do what: every role × every action -------------------------------------------------------
 
-ACTORS = ["admin", "operator", "dispatcher", "leader", "own_handler", "summoned_handler", "other_handler",
-          "grid", "grid_other", "resident", "resident_other", "anonymous"]
+ACTORS = [
+    "admin",
+    "operator",
+    "dispatcher",
+    "leader",
+    "own_handler",
+    "summoned_handler",
+    "other_handler",
+    "grid",
+    "grid_other",
+    "resident",
+    "resident_other",
+    "anonymous",
+]
 
 ALLOWED = {
     "classify": {"operator", "dispatcher", "admin"},
@@ -365,7 +405,7 @@ def actor(street, case, name):
     u = street.users
     if name == "anonymous":
         return None
-    own = case.unit.code if case.unit_id else "JWH01"   # where a new case would be routed
+    own = case.unit.code if case.unit_id else "JWH01"  # where a new case would be routed
     handlers = {"JWH01": u.handler_committee, "ZHZF": u.handler, "ZJ": u.handler_housing}
     if name == "own_handler":
         return handlers[own]
@@ -395,8 +435,13 @@ def setup_for(street, action):
         services.blow_whistle(u.dispatcher, case.number, ["ZHZF"], 4, "联合处置")
     master = None
     if action == "merge":
-        master, _ = services.submit_case(u.operator, channel="12345", description="同一问题的另一张工单",
-                                         reporter_phone="13700137000", category_code=SANITATION)
+        master, _ = services.submit_case(
+            u.operator,
+            channel="12345",
+            description="同一问题的另一张工单",
+            reporter_phone="13700137000",
+            category_code=SANITATION,
+        )
     n = case.number
     calls = {
         "classify": lambda user: services.classify(user, n, LAMPS),
@@ -442,10 +487,11 @@ def test_who_may_take_each_action(street, action):
             assert isinstance(outcome, Case), (action, name, outcome)
         else:
             assert isinstance(outcome, NotAllowed), (action, name, outcome)
-        assert snapshot(case.number) == before   # attempt() rolled the try back
+        assert snapshot(case.number) == before  # attempt() rolled the try back
 
 
 # --- nothing is ever half-written ---------------------------------------------------------------------
+
 
 def test_a_failure_after_the_status_change_leaves_nothing_behind(street, monkeypatch):
     case = drive(street, "new")

@@ -10,8 +10,8 @@ from tests.factories import WEDNESDAY
 def test_full_loop_from_resident_report_to_closing(street):
     u = street.users
     case, created = services.submit_case(
-        u.resident, channel="portal", description="楼下垃圾桶满了三天没人清运", lat=39.905, lng=116.405,
-        at=WEDNESDAY)
+        u.resident, channel="portal", description="楼下垃圾桶满了三天没人清运", lat=39.905, lng=116.405, at=WEDNESDAY
+    )
     assert created and case.status == Status.NEW
     assert case.grid == street.grids[0] and case.community == street.communities[0]
     assert case.number.startswith("JD20261118")
@@ -27,8 +27,9 @@ def test_full_loop_from_resident_report_to_closing(street):
     later = WEDNESDAY + dt.timedelta(hours=1)
     services.respond(u.handler_committee, case.number, note="已电话联系", at=later)
     services.resolve(u.handler_committee, case.number, "已清运", at=later + dt.timedelta(hours=3))
-    case = services.rate(u.resident, case.number, resolved=True, satisfaction="satisfied",
-                         at=later + dt.timedelta(days=1))
+    case = services.rate(
+        u.resident, case.number, resolved=True, satisfaction="satisfied", at=later + dt.timedelta(days=1)
+    )
     assert case.status == Status.CLOSED
     actions = list(CaseEvent.objects.filter(case=case).values_list("action", flat=True))
     assert actions == ["create", "classify", "dispatch", "respond", "resolve", "rate"]

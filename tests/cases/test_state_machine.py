@@ -23,24 +23,38 @@ from jiedao.common.errors import DomainError, InvalidTransition, NotAllowed
 from tests.cases.lifecycle import LAMPS, SANITATION, snapshot
 from tests.factories import WEDNESDAY
 
-USERS = ["admin", "operator", "dispatcher", "leader", "handler", "handler_housing", "handler_committee",
-         "grid", "grid_other", "resident", "resident_other", None]
+USERS = [
+    "admin",
+    "operator",
+    "dispatcher",
+    "leader",
+    "handler",
+    "handler_housing",
+    "handler_committee",
+    "grid",
+    "grid_other",
+    "resident",
+    "resident_other",
+    None,
+]
 HANDLER_OF = {"JWH01": "handler_committee", "ZHZF": "handler", "ZJ": "handler_housing"}
 ACTIONS = sorted(states.TRANSITIONS) + ["sweep"]
 
 # Everything a step needs besides the action and the person.
-DETAILS = st.fixed_dictionaries({
-    "later": st.sampled_from([0, 10, 90, 6 * 60, 30 * 60, 4 * 24 * 60]),   # minutes since the last step
-    "note": st.sampled_from(["", "已到现场查看，正在处理"]),
-    "category": st.sampled_from([SANITATION, LAMPS, "0101", "999999"]),
-    "unit": st.sampled_from([None, None, "ZHZF", "ZJ", "JWH01", "NOPE"]),
-    "extra": st.sampled_from([2, 0, 31]),
-    "units": st.sampled_from([["ZHZF", "ZJ"], ["JWH01"], [], ["NOPE"]]),
-    "resolved": st.booleans(),
-    "satisfaction": st.sampled_from(["satisfied", "basic", "unsatisfied", "great"]),
-    "phone": st.sampled_from([None, None, "13800138000", "13900000000"]),
-    "master": st.sampled_from(["other", "self"]),
-})
+DETAILS = st.fixed_dictionaries(
+    {
+        "later": st.sampled_from([0, 10, 90, 6 * 60, 30 * 60, 4 * 24 * 60]),  # minutes since the last step
+        "note": st.sampled_from(["", "已到现场查看，正在处理"]),
+        "category": st.sampled_from([SANITATION, LAMPS, "0101", "999999"]),
+        "unit": st.sampled_from([None, None, "ZHZF", "ZJ", "JWH01", "NOPE"]),
+        "extra": st.sampled_from([2, 0, 31]),
+        "units": st.sampled_from([["ZHZF", "ZJ"], ["JWH01"], [], ["NOPE"]]),
+        "resolved": st.booleans(),
+        "satisfaction": st.sampled_from(["satisfied", "basic", "unsatisfied", "great"]),
+        "phone": st.sampled_from([None, None, "13800138000", "13900000000"]),
+        "master": st.sampled_from(["other", "self"]),
+    }
+)
 
 
 def fitting_user(actor, case):
@@ -64,8 +78,9 @@ def draw_step(data, case):
     """Mostly an action the case's state allows, by a person the table names; sometimes
     anything at all, by anybody."""
     # Merging and closing end the case, so they are left to the "anything" branch.
-    possible = sorted(a for a, t in states.TRANSITIONS.items()
-                      if case.status in t.sources and a not in ("merge", "close"))
+    possible = sorted(
+        a for a, t in states.TRANSITIONS.items() if case.status in t.sources and a not in ("merge", "close")
+    )
     moving = [a for a in possible if states.TRANSITIONS[a].target is not None]
     choices = st.sampled_from(ACTIONS)
     if possible:
@@ -125,7 +140,7 @@ def table_allows_person(step, u, case):
     transition = states.TRANSITIONS[step["action"]]
     user = getattr(u, step["user"]) if step["user"] else None
     if step["action"] == "rate" and step["phone"] not in (None, "13800138000"):
-        return False   # a phone that is not the reporter's proves nothing, whoever gives it
+        return False  # a phone that is not the reporter's proves nothing, whoever gives it
     for role, scope in transition.actors:
         if scope == states.PUBLIC:
             if step["phone"] == "13800138000":
@@ -137,8 +152,11 @@ def table_allows_person(step, u, case):
             return True
         if scope == states.OWN_UNIT and user.unit_id and user.unit_id == case.unit_id:
             return True
-        if scope == states.SUMMONED and user.unit_id and WhistleSummons.objects.filter(
-                whistle__case=case, unit_id=user.unit_id).exists():
+        if (
+            scope == states.SUMMONED
+            and user.unit_id
+            and WhistleSummons.objects.filter(whistle__case=case, unit_id=user.unit_id).exists()
+        ):
             return True
         if scope == states.OWN_REPORT and case.reporter_id == user.pk:
             return True
@@ -188,17 +206,29 @@ def replay(case):
     assert unit == (case.unit.code if case.unit_id else None)
     assert due == (case.completion_due.isoformat() if case.completion_due else None)
     assert (returns, reworks, extensions, supervised) == (
-        case.return_count, case.rework_count, case.extension_count, case.supervised)
+        case.return_count,
+        case.rework_count,
+        case.extension_count,
+        case.supervised,
+    )
 
 
 def run_case(street, next_step, category):
     """A fresh case, then steps from ``next_step(case)`` until it returns None."""
     u = street.users
     at = WEDNESDAY
-    case, _ = services.submit_case(u.resident, channel="portal", description="路灯不亮，夜里很黑",
-                                   lat=39.905, lng=116.405, category_code=category or "", at=at)
-    master, _ = services.submit_case(u.operator, channel="12345", description="同一路段路灯不亮",
-                                     reporter_phone="13700137000", at=at)
+    case, _ = services.submit_case(
+        u.resident,
+        channel="portal",
+        description="路灯不亮，夜里很黑",
+        lat=39.905,
+        lng=116.405,
+        category_code=category or "",
+        at=at,
+    )
+    master, _ = services.submit_case(
+        u.operator, channel="12345", description="同一路段路灯不亮", reporter_phone="13700137000", at=at
+    )
     replay(case)
     reached = {case.status}
     while (step := next_step(case)) is not None:
@@ -235,15 +265,17 @@ def run_case(street, next_step, category):
     return reached
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(data=st.data(), category=st.sampled_from([SANITATION, LAMPS, None]), length=st.integers(0, 40))
 def test_random_action_sequences_never_break_the_lifecycle(street, data, category, length):
     steps = iter(range(length))
     # A fresh case per example: everything the example writes is rolled back afterwards.
     with transaction.atomic():
-        reached = run_case(street, lambda case: draw_step(data, case) if next(steps, None) is not None else None,
-                           category)
+        reached = run_case(
+            street, lambda case: draw_step(data, case) if next(steps, None) is not None else None, category
+        )
         transaction.set_rollback(True)
     for status in sorted(reached):
         event(f"reached {status}")
@@ -261,8 +293,18 @@ LOOP = [
 
 def test_the_ordinary_loop_passes_the_same_checks(street):
     """The happy path with one rework, through the same checks as the random sequences."""
-    defaults = {"later": 60, "note": "", "category": SANITATION, "unit": None, "extra": 2, "units": [],
-                "resolved": True, "satisfaction": "satisfied", "phone": None, "master": "other"}
+    defaults = {
+        "later": 60,
+        "note": "",
+        "category": SANITATION,
+        "unit": None,
+        "extra": 2,
+        "units": [],
+        "resolved": True,
+        "satisfaction": "satisfied",
+        "phone": None,
+        "master": "other",
+    }
     steps = iter([{**defaults, **step} for step in LOOP])
     reached = run_case(street, lambda case: next(steps, None), SANITATION)
     assert reached == {Status.NEW, Status.DISPATCHED, Status.IN_PROGRESS, Status.RATING, Status.CLOSED}

@@ -24,8 +24,14 @@ EXPORT = reverse("common:access_log_export")
 
 @pytest.fixture
 def case(street):
-    case, _ = services.submit_case(street.users.operator, channel="phone", description="楼道灯不亮",
-                                   reporter_name="张三丰", reporter_phone="13812345678", address="东湖小区3号楼")
+    case, _ = services.submit_case(
+        street.users.operator,
+        channel="phone",
+        description="楼道灯不亮",
+        reporter_name="张三丰",
+        reporter_phone="13812345678",
+        address="东湖小区3号楼",
+    )
     AccessLog.objects.all().delete()
     return case
 
@@ -74,8 +80,10 @@ def test_filters_by_user_dates_and_record_type(street, case, login):
 
     assert set(rows_of(client.get(PAGE))) == set(ids.values())
     assert rows_of(client.get(PAGE, {"user": "dispatcher"})) == [ids["case page"]]
-    recent = {"date_from": (timezone.localdate() - dt.timedelta(days=7)).isoformat(),
-              "date_to": timezone.localdate().isoformat()}
+    recent = {
+        "date_from": (timezone.localdate() - dt.timedelta(days=7)).isoformat(),
+        "date_to": timezone.localdate().isoformat(),
+    }
     assert set(rows_of(client.get(PAGE, recent))) == {ids["case page"], ids["admin"]}
     assert rows_of(client.get(PAGE, {**recent, "object_type": "org.user"})) == [ids["admin"]]
     assert rows_of(client.get(PAGE, {"object_type": "cases.case"})) == [ids["case page"], ids["api"]]

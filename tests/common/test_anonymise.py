@@ -34,9 +34,17 @@ def closed_case(street, at=WEDNESDAY, satisfaction="satisfied", **reporter):
     """A case registered by the operator, handled by the community committee and rated by
     callback three hours after ``at`` (closed, unless 不满意 reopens it)."""
     u = street.users
-    case, _ = services.submit_case(u.operator, channel="12345", description="垃圾桶满了没人清运",
-                                   lat=39.905, lng=116.405, category_code="010101", dispatch=True, at=at,
-                                   **{**REPORTER, **reporter})
+    case, _ = services.submit_case(
+        u.operator,
+        channel="12345",
+        description="垃圾桶满了没人清运",
+        lat=39.905,
+        lng=116.405,
+        category_code="010101",
+        dispatch=True,
+        at=at,
+        **{**REPORTER, **reporter},
+    )
     services.respond(u.handler_committee, case.number, at=at + HOUR)
     services.resolve(u.handler_committee, case.number, "已清运", at=at + 2 * HOUR)
     return services.rate(u.operator, case.number, resolved=True, satisfaction=satisfaction, at=at + 3 * HOUR)
@@ -47,10 +55,11 @@ def month_of(moment):
 
 
 def measures_snapshot(month, now):
-    return ([dataclasses.asdict(row) for row in measures.three_rates_by_unit(month, now=now)],
-            dataclasses.asdict(measures.three_rates(month, now=now)),
-            list(Rating.objects.order_by("id").values_list("case_id", "unit_id", "resolved", "satisfaction",
-                                                           "rated_at")))
+    return (
+        [dataclasses.asdict(row) for row in measures.three_rates_by_unit(month, now=now)],
+        dataclasses.asdict(measures.three_rates(month, now=now)),
+        list(Rating.objects.order_by("id").values_list("case_id", "unit_id", "resolved", "satisfaction", "rated_at")),
+    )
 
 
 def test_contact_data_is_erased_a_year_after_closing_and_the_measures_stay(street):
@@ -70,7 +79,11 @@ def test_contact_data_is_erased_a_year_after_closing_and_the_measures_stay(stree
         assert (fresh.reporter_name, fresh.reporter_phone, fresh.address, fresh.reporter_phone_index) == ("",) * 4
         assert fresh.anonymised_at == later
         assert (fresh.description, fresh.status, fresh.closed_at, fresh.unit_id) == (
-            item.description, "closed", item.closed_at, item.unit_id)
+            item.description,
+            "closed",
+            item.closed_at,
+            item.unit_id,
+        )
         [event] = CaseEvent.objects.filter(case=fresh, action="anonymise")
         assert event.actor is None and event.at == later
         assert event.from_status == event.to_status == "closed"
@@ -99,10 +112,15 @@ def test_the_period_is_a_setting(street, settings):
 
 def test_merged_cases_are_erased_and_open_ones_never(street):
     u = street.users
-    master, _ = services.submit_case(u.operator, channel="phone", description="路灯不亮", at=WEDNESDAY,
-                                     **REPORTER)
-    duplicate, _ = services.submit_case(u.operator, channel="phone", description="路灯又不亮了", at=WEDNESDAY,
-                                        reporter_name="李四", reporter_phone="13700000000")
+    master, _ = services.submit_case(u.operator, channel="phone", description="路灯不亮", at=WEDNESDAY, **REPORTER)
+    duplicate, _ = services.submit_case(
+        u.operator,
+        channel="phone",
+        description="路灯又不亮了",
+        at=WEDNESDAY,
+        reporter_name="李四",
+        reporter_phone="13700000000",
+    )
     services.merge(u.dispatcher, duplicate.number, master.number, at=WEDNESDAY + HOUR)
     counts = services.anonymise_closed_cases(now=WEDNESDAY + dt.timedelta(days=800))
     assert counts == {"anonymised": 1}
@@ -120,9 +138,17 @@ def test_it_runs_once_per_case(street):
 
 def test_the_resident_keeps_the_account_and_the_case_but_not_the_copy(street, client):
     u = street.users
-    case, _ = services.submit_case(u.resident, channel="portal", description="楼道堆物", lat=39.905,
-                                   lng=116.405, category_code="010101", dispatch=False, at=WEDNESDAY,
-                                   address="东湖小区5号楼1单元101")
+    case, _ = services.submit_case(
+        u.resident,
+        channel="portal",
+        description="楼道堆物",
+        lat=39.905,
+        lng=116.405,
+        category_code="010101",
+        dispatch=False,
+        at=WEDNESDAY,
+        address="东湖小区5号楼1单元101",
+    )
     services.dispatch(u.dispatcher, case.number, at=WEDNESDAY)
     services.respond(u.handler_committee, case.number, at=WEDNESDAY + HOUR)
     services.resolve(u.handler_committee, case.number, "已清理", at=WEDNESDAY + 2 * HOUR)
@@ -144,6 +170,7 @@ def test_the_resident_keeps_the_account_and_the_case_but_not_the_copy(street, cl
 
 
 # --- the worker ----------------------------------------------------------------------------
+
 
 def test_the_task_erases_cases_closed_long_ago(street):
     old = closed_case(street, at=timezone.now() - dt.timedelta(days=400))
@@ -180,14 +207,24 @@ print(closed_case(street, at=timezone.now() - dt.timedelta(days=400)).number)
 
 
 def test_the_running_worker_erases_them_on_its_own(tmp_path):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "JIEDAO_TASK_BACKEND", "JIEDAO_FIELD_KEYS", "JIEDAO_FIELD_KEY",
-                        "JIEDAO_INDEX_KEY", "JIEDAO_KEY_DIR")}
-    env.update({"JIEDAO_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "jiedao.settings",
-                "PYTHONPATH": str(REPO)})
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "DATABASE_URL",
+            "JIEDAO_TASK_BACKEND",
+            "JIEDAO_FIELD_KEYS",
+            "JIEDAO_FIELD_KEY",
+            "JIEDAO_INDEX_KEY",
+            "JIEDAO_KEY_DIR",
+        )
+    }
+    env.update({"JIEDAO_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "jiedao.settings", "PYTHONPATH": str(REPO)})
     subprocess.run([str(BIN / "jiedao"), "migrate", "-v", "0"], env=env, check=True, timeout=300)
-    made = subprocess.run([sys.executable, "-c", SETUP], env=env, cwd=REPO, check=True, timeout=120,
-                          capture_output=True, text=True)
+    made = subprocess.run(
+        [sys.executable, "-c", SETUP], env=env, cwd=REPO, check=True, timeout=120, capture_output=True, text=True
+    )
     number = made.stdout.strip().splitlines()[-1]
     db_path = tmp_path / "jiedao.sqlite3"
 
@@ -196,8 +233,13 @@ def test_the_running_worker_erases_them_on_its_own(tmp_path):
             return db.execute("SELECT reporter_phone FROM cases_case WHERE number = ?", (number,)).fetchone()[0]
 
     assert phone_column().startswith("gAAAA")  # encrypted, not yet erased
-    worker = subprocess.Popen([str(BIN / "jiedao"), "worker", "--interval", "1"], env=env, cwd=tmp_path,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    worker = subprocess.Popen(
+        [str(BIN / "jiedao"), "worker", "--interval", "1"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and phone_column() != "":

@@ -88,9 +88,15 @@ def test_other_formats_are_refused_with_the_field_named(kind):
 
 
 def test_a_stored_photo_gets_a_random_name_with_the_extension_of_what_was_written(street):
-    case, _ = services.submit_case(street.users.resident, channel="portal", description="楼道门坏了",
-                                   lat=39.905, lng=116.405, reporter_phone="13800138000",
-                                   photos=[upload(png_bytes(), "../../我家门口.html", "text/html")] * 2)
+    case, _ = services.submit_case(
+        street.users.resident,
+        channel="portal",
+        description="楼道门坏了",
+        lat=39.905,
+        lng=116.405,
+        reporter_phone="13800138000",
+        photos=[upload(png_bytes(), "../../我家门口.html", "text/html")] * 2,
+    )
     names = [photo.image.name for photo in CasePhoto.objects.filter(case=case)]
     assert len(set(names)) == 2 and all(OUR_NAME.match(name) and name.endswith(".png") for name in names)
 
@@ -100,10 +106,17 @@ def migration(app, name):
 
 
 def test_the_upgrade_rewrites_photos_stored_under_client_names_and_drops_what_is_not_an_image(
-        street, caplog, django_capture_on_commit_callbacks):
-    case, _ = services.submit_case(street.users.resident, channel="portal", description="楼道门坏了",
-                                   lat=39.905, lng=116.405, reporter_phone="13800138000",
-                                   photos=[upload(png_bytes(), "door.png", "image/png")])
+    street, caplog, django_capture_on_commit_callbacks
+):
+    case, _ = services.submit_case(
+        street.users.resident,
+        channel="portal",
+        description="楼道门坏了",
+        lat=39.905,
+        lng=116.405,
+        reporter_phone="13800138000",
+        photos=[upload(png_bytes(), "door.png", "image/png")],
+    )
     ours = CasePhoto.objects.get(case=case)
     # As an earlier version stored them: the client's bytes under the client's names.
     polyglot = default_storage.save("cases/2025/03/x.html", ContentFile(page_gif("/media/cases/2025/03/x.js")))
@@ -130,15 +143,18 @@ def test_the_upgrade_rewrites_photos_stored_under_client_names_and_drops_what_is
 
 
 def test_the_upgrade_rewrites_proposal_photos_and_clears_one_that_is_not_an_image(
-        street, django_capture_on_commit_callbacks):
+    street, django_capture_on_commit_callbacks
+):
     resident = street.users.resident
     participation.join_community(resident, resident, street.communities[0])
     first = participation.propose(resident, title="增加座椅", body="广场上加几张座椅")
     second = participation.propose(resident, title="修路灯", body="北门路灯不亮")
     Proposal.objects.filter(pk=first.pk).update(
-        photo=default_storage.save("participation/2025/04/x.html", ContentFile(page_gif("/x.js"))))
+        photo=default_storage.save("participation/2025/04/x.html", ContentFile(page_gif("/x.js")))
+    )
     Proposal.objects.filter(pk=second.pk).update(
-        photo=default_storage.save("participation/2025/04/x.js", ContentFile(b"alert(1)")))
+        photo=default_storage.save("participation/2025/04/x.js", ContentFile(b"alert(1)"))
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         migration("participation", "0004_reencode_stored_photos")(apps, None)

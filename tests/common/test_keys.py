@@ -41,12 +41,19 @@ def run(*args):
 
 
 def report(street, phone):
-    case, _ = case_services.submit_case(street.users.operator, channel="phone", description="楼道灯不亮",
-                                        reporter_name="张三丰", reporter_phone=phone, address="东湖小区3号楼2单元501")
+    case, _ = case_services.submit_case(
+        street.users.operator,
+        channel="phone",
+        description="楼道灯不亮",
+        reporter_name="张三丰",
+        reporter_phone=phone,
+        address="东湖小区3号楼2单元501",
+    )
     return case
 
 
 # --- the key files ----------------------------------------------------------------------
+
 
 def test_first_use_creates_private_key_files(key_dir):
     assert not key_dir.exists()
@@ -99,6 +106,7 @@ def test_ciphertext_is_never_shown_as_data(settings):
 
 
 # --- rotation ----------------------------------------------------------------------------
+
 
 def test_rotation_reencrypts_every_value_and_look_ups_still_work(street, key_dir):
     cases = [report(street, phone) for phone in PHONES]

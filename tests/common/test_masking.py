@@ -14,51 +14,71 @@ REPORTER = {"reporter_name": "张三丰", "reporter_phone": "13812345678", "addr
 MASKED = {"reporter_name": "张*丰", "reporter_phone": "138****5678", "address": "东湖小区3号楼****"}
 
 
-@pytest.mark.parametrize("value, masked", [
-    ("11010519491231002X", "110***********002X"),
-    ("110105491231002", "110********1002"),  # the old 15-digit numbers
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "value, masked",
+    [
+        ("11010519491231002X", "110***********002X"),
+        ("110105491231002", "110********1002"),  # the old 15-digit numbers
+        ("", ""),
+    ],
+)
 def test_identity_numbers_keep_three_and_four(value, masked):
     assert mask_id_number(value) == masked
 
 
-@pytest.mark.parametrize("value, masked", [
-    ("13812345678", "138****5678"),
-    ("138 1234 5678", "138****5678"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "value, masked",
+    [
+        ("13812345678", "138****5678"),
+        ("138 1234 5678", "138****5678"),
+        ("", ""),
+    ],
+)
 def test_phones_keep_three_and_four(value, masked):
     assert mask_phone(value) == masked
 
 
-@pytest.mark.parametrize("value, masked", [
-    ("张三丰", "张*丰"),
-    ("张三", "张*"),
-    ("欧阳娜娜", "欧**娜"),
-    ("王", "*"),
-])
+@pytest.mark.parametrize(
+    "value, masked",
+    [
+        ("张三丰", "张*丰"),
+        ("张三", "张*"),
+        ("欧阳娜娜", "欧**娜"),
+        ("王", "*"),
+    ],
+)
 def test_names_keep_the_family_name(value, masked):
     assert mask_name(value) == masked
 
 
-@pytest.mark.parametrize("value, masked", [
-    ("东湖小区3号楼2单元501室", "东湖小区3号楼****"),
-    ("幸福里5栋1202", "幸福里5栋****"),
-    ("望京花园西区南门", "望京花园****"),
-    ("朝阳路12号", "朝阳路****"),
-])
+@pytest.mark.parametrize(
+    "value, masked",
+    [
+        ("东湖小区3号楼2单元501室", "东湖小区3号楼****"),
+        ("幸福里5栋1202", "幸福里5栋****"),
+        ("望京花园西区南门", "望京花园****"),
+        ("朝阳路12号", "朝阳路****"),
+    ],
+)
 def test_addresses_keep_the_compound_and_building_but_hide_the_room(value, masked):
     assert mask_address(value) == masked
 
 
 # --- by role, on the case page and in the API ------------------------------------------
 
+
 @pytest.fixture
 def case(street):
     """Held by 综合执法队 (``handler``), in the first grid (``grid``)."""
-    case, _ = services.submit_case(street.users.operator, channel="phone", description="楼道灯不亮",
-                                   lat=39.905, lng=116.405, category_code="010102", **REPORTER)
+    case, _ = services.submit_case(
+        street.users.operator,
+        channel="phone",
+        description="楼道灯不亮",
+        lat=39.905,
+        lng=116.405,
+        category_code="010102",
+        **REPORTER,
+    )
     case = services.dispatch(street.users.dispatcher, case.number, unit_code="ZHZF")
     AccessLog.objects.all().delete()
     return case
@@ -110,8 +130,9 @@ def test_a_grid_worker_of_another_grid_does_not_see_the_case(street, case, clien
 
 
 def test_the_reporter_sees_their_own_contact(street, client):
-    case, _ = services.submit_case(street.users.resident, channel="portal", description="楼道堆物",
-                                   address="西园小区9号楼1单元302")
+    case, _ = services.submit_case(
+        street.users.resident, channel="portal", description="楼道堆物", address="西园小区9号楼1单元302"
+    )
     AccessLog.objects.all().delete()
     page = page_of(client, street.users.resident, case)
     assert "13800138000" in page and "西园小区9号楼1单元302" in page

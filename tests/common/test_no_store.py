@@ -20,8 +20,9 @@ def test_a_staff_page_is_not_kept_by_the_browser(street, login, make_case):
 
 
 def test_an_api_answer_is_not_kept(street, client):
-    response = client.post("/api/v1/auth/token", {"username": "nobody", "password": "x"},
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/auth/token", {"username": "nobody", "password": "x"}, content_type="application/json"
+    )
     assert response.status_code >= 400 and _no_store(response)
 
 

@@ -21,46 +21,62 @@ def shown_of(text):
 
 # --- the tester's writings, and other plain examples ------------------------------------------
 
-@pytest.mark.parametrize("text, masked", [
-    ("请联系138 1234 5678", "请联系138****5678"),
-    ("电话１３８１２３４５６７８", "电话138****5678"),
-    ("138-0013-8000", "138****8000"),
-    ("+86 138 0013 8000", "138****8000"),
-    ("＋８６ １３８ ００１３ ８０００", "138****8000"),
-    ("0086-13800138000", "138****8000"),
-    ("86-138-0013-8000", "138****8000"),
-    ("（+86）13800138000回电", "138****8000回电"),
-    ("138.0013.8000", "138****8000"),
-    ("1 3 8 0 0 1 3 8 0 0 0", "138****8000"),
-    ("13800138000 13900139000", "138****8000 139****9000"),
-    ("座机010-88886666", "座机010****6666"),
-    ("(010) 8888 6666", "010****6666"),
-    ("（０７５５）８８８８６６６", "075****8666"),
-    ("+86 10 8888 6666", "010****6666"),
-    ("电话：62345678", "电话：****5678"),
-    ("身份证110101 19900307 8910", "身份证110***********8910"),
-    ("110101199003078910", "110***********8910"),
-    ("身份证号11010519491231002x，", "身份证号110***********002X，"),
-    ("身份证号11010519491231002Ｘ", "身份证号110***********002X"),
-    ("老证号110105491231002", "老证号110********1002"),
-    ("房号86 13800138000", "房号86 138****8000"),  # without a "+", 86 and a space are a number of their own
-])
+
+@pytest.mark.parametrize(
+    "text, masked",
+    [
+        ("请联系138 1234 5678", "请联系138****5678"),
+        ("电话１３８１２３４５６７８", "电话138****5678"),
+        ("138-0013-8000", "138****8000"),
+        ("+86 138 0013 8000", "138****8000"),
+        ("＋８６ １３８ ００１３ ８０００", "138****8000"),
+        ("0086-13800138000", "138****8000"),
+        ("86-138-0013-8000", "138****8000"),
+        ("（+86）13800138000回电", "138****8000回电"),
+        ("138.0013.8000", "138****8000"),
+        ("1 3 8 0 0 1 3 8 0 0 0", "138****8000"),
+        ("13800138000 13900139000", "138****8000 139****9000"),
+        ("座机010-88886666", "座机010****6666"),
+        ("(010) 8888 6666", "010****6666"),
+        ("（０７５５）８８８８６６６", "075****8666"),
+        ("+86 10 8888 6666", "010****6666"),
+        ("电话：62345678", "电话：****5678"),
+        ("身份证110101 19900307 8910", "身份证110***********8910"),
+        ("110101199003078910", "110***********8910"),
+        ("身份证号11010519491231002x，", "身份证号110***********002X，"),
+        ("身份证号11010519491231002Ｘ", "身份证号110***********002X"),
+        ("老证号110105491231002", "老证号110********1002"),
+        ("房号86 13800138000", "房号86 138****8000"),  # without a "+", 86 and a space are a number of their own
+    ],
+)
 def test_personal_numbers_are_masked_in_every_writing(text, masked):
     assert mask_personal_text(text) == masked
 
 
-@pytest.mark.parametrize("text", [
-    "2026-12-06 上午十点",
-    "2026.12.06", "2026/12/06", "20261206", "2026年12月6日 13:45",
-    "工单JD2026120100001已办结", "JD2026120100001 JD2026120100002",
-    "3号楼2单元501室", "东湖路161号3单元1202",
-    "邮编100101", "费用1500元，押金3,800.50元", "约13800元", "增长13.5%",
-    "12345678901",  # eleven digits, but no mobile starts with 12
-    "第2次来电，2026-12-06 13:00",
-    "138****5678",  # already masked
-    "邮编110000 20000101 1000元",  # a postcode, a date and an amount side by side
-    "1号楼1单元130 10000000元", "1号楼1单元130 20261206",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-12-06 上午十点",
+        "2026.12.06",
+        "2026/12/06",
+        "20261206",
+        "2026年12月6日 13:45",
+        "工单JD2026120100001已办结",
+        "JD2026120100001 JD2026120100002",
+        "3号楼2单元501室",
+        "东湖路161号3单元1202",
+        "邮编100101",
+        "费用1500元，押金3,800.50元",
+        "约13800元",
+        "增长13.5%",
+        "12345678901",  # eleven digits, but no mobile starts with 12
+        "第2次来电，2026-12-06 13:00",
+        "138****5678",  # already masked
+        "邮编110000 20000101 1000元",  # a postcode, a date and an amount side by side
+        "1号楼1单元130 10000000元",
+        "1号楼1单元130 20261206",
+    ],
+)
 def test_ordinary_numbers_are_kept(text):
     assert mask_personal_text(text) == text
     assert find_personal_numbers(text) == []
@@ -70,8 +86,11 @@ def test_the_finder_names_the_kind_and_the_place():
     text = "张先生13800138000，身份证110101199003078910，座机010-88886666"
     found = find_personal_numbers(text)
     assert [(f.kind, f.value) for f in found] == [
-        ("mobile", "13800138000"), ("id_number", "110101199003078910"), ("landline", "01088886666")]
-    assert [text[f.start:f.end] for f in found] == ["13800138000", "110101199003078910", "010-88886666"]
+        ("mobile", "13800138000"),
+        ("id_number", "110101199003078910"),
+        ("landline", "01088886666"),
+    ]
+    assert [text[f.start : f.end] for f in found] == ["13800138000", "110101199003078910", "010-88886666"]
 
 
 def test_an_address_with_a_phone_in_it_is_masked():
@@ -84,10 +103,11 @@ def test_empty_text_stays_empty():
 
 # --- property-based: any phone or identity number in any writing --------------------------------
 
+
 def _grouped(digits, sizes, separator):
     parts, at = [], 0
     for size in sizes:
-        parts.append(digits[at:at + size])
+        parts.append(digits[at : at + size])
         at += size
     if at < len(digits):
         parts.append(digits[at:])
@@ -95,8 +115,11 @@ def _grouped(digits, sizes, separator):
 
 
 SEPARATORS = st.sampled_from([" ", "-", ".", "\u3000", "－", " - ", "·"])
-MOBILES = st.builds(lambda second, rest: "1" + second + rest, st.sampled_from("3456789"),
-                    st.text(alphabet="0123456789", min_size=9, max_size=9))
+MOBILES = st.builds(
+    lambda second, rest: "1" + second + rest,
+    st.sampled_from("3456789"),
+    st.text(alphabet="0123456789", min_size=9, max_size=9),
+)
 
 
 @st.composite
@@ -124,8 +147,9 @@ AREAS = st.sampled_from(["010", "021", "022", "0755", "0571", "0898"])
 def written_landline(draw):
     area = draw(AREAS)
     length = 8 if len(area) == 3 else draw(st.sampled_from([7, 8]))
-    local = draw(st.sampled_from("23456789")) + draw(st.text(alphabet="0123456789", min_size=length - 1,
-                                                              max_size=length - 1))
+    local = draw(st.sampled_from("23456789")) + draw(
+        st.text(alphabet="0123456789", min_size=length - 1, max_size=length - 1)
+    )
     layout = draw(st.sampled_from(["{a}-{l}", "({a}){l}", "({a}) {l}", "{a} {l}", "+86 {b} {l}", "{a}-{h}-{t}"]))
     text = layout.format(a=area, l=local, b=area[1:], h=local[:4], t=local[4:])
     if draw(st.booleans()):
@@ -170,15 +194,27 @@ def test_a_number_written_any_way_is_always_masked(number, before, after):
 
 ORDINARY = st.one_of(
     st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2100, 12, 31)).flatmap(
-        lambda d: st.sampled_from([d.isoformat(), d.strftime("%Y.%m.%d"), d.strftime("%Y/%m/%d"),
-                                   d.strftime("%Y%m%d"), f"{d.year}年{d.month}月{d.day}日"])),
+        lambda d: st.sampled_from(
+            [
+                d.isoformat(),
+                d.strftime("%Y.%m.%d"),
+                d.strftime("%Y/%m/%d"),
+                d.strftime("%Y%m%d"),
+                f"{d.year}年{d.month}月{d.day}日",
+            ]
+        )
+    ),
     st.times().map(lambda t: t.strftime("%H:%M")),
     st.integers(0, 99_999_999).map(lambda n: f"{n}元"),
     st.decimals(min_value=0, max_value=10**7, places=2).map(lambda n: f"{n:,}元"),
-    st.integers(1, 99_999).flatmap(lambda n: st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2030, 12, 31))
-                                   .map(lambda d, n=n: f"JD{d:%Y%m%d}{n:05d}")),
+    st.integers(1, 99_999).flatmap(
+        lambda n: st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2030, 12, 31)).map(
+            lambda d, n=n: f"JD{d:%Y%m%d}{n:05d}"
+        )
+    ),
     st.tuples(st.integers(1, 40), st.integers(1, 9), st.integers(101, 3012)).map(
-        lambda t: f"{t[0]}号楼{t[1]}单元{t[2]}"),
+        lambda t: f"{t[0]}号楼{t[1]}单元{t[2]}"
+    ),
     st.integers(100000, 860000).map(lambda n: f"邮编{n}"),
     st.integers(0, 100).map(lambda n: f"{n}%"),
 )

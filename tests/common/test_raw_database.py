@@ -44,8 +44,14 @@ def database_bytes(tmp_path) -> bytes:
 def test_no_identity_number_or_phone_in_plain_text(street, tmp_path):
     u = street.users
     for phone in PHONES:
-        services.submit_case(u.operator, channel="phone", description=DESCRIPTION, reporter_name="张三丰",
-                             reporter_phone=phone, address="东湖小区3号楼2单元501")
+        services.submit_case(
+            u.operator,
+            channel="phone",
+            description=DESCRIPTION,
+            reporter_name="张三丰",
+            reporter_phone=phone,
+            address="东湖小区3号楼2单元501",
+        )
     User.objects.create_user(username="worker7", password="x" * 12, phone=PHONES[0])
     persons = 0
     if apps.is_installed("jiedao.registry"):

@@ -19,11 +19,18 @@ def database(tmp_path, django_db_blocker):
     connections per thread, like gunicorn's threads), outside the tests' database."""
     django_db_blocker.unblock()
     path = tmp_path / "queue.sqlite3"
-    handler = ConnectionHandler({"default": {
-        "ENGINE": "jiedao.common.sqlite", "NAME": str(path),
-        "OPTIONS": {"transaction_mode": "IMMEDIATE",
-                    "init_command": "PRAGMA journal_mode=WAL;PRAGMA busy_timeout=20000"},
-    }})
+    handler = ConnectionHandler(
+        {
+            "default": {
+                "ENGINE": "jiedao.common.sqlite",
+                "NAME": str(path),
+                "OPTIONS": {
+                    "transaction_mode": "IMMEDIATE",
+                    "init_command": "PRAGMA journal_mode=WAL;PRAGMA busy_timeout=20000",
+                },
+            }
+        }
+    )
     connection = handler["default"]
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, value INTEGER)")

@@ -12,7 +12,16 @@ from django.db import connection
 
 from jiedao.cases import measures, services, states
 from jiedao.cases.models import (
-    OPEN_STATUSES, Case, CaseEvent, CaseNumberCounter, Category, Extension, Rating, Status, Urgency, Whistle,
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    Category,
+    Extension,
+    Rating,
+    Status,
+    Urgency,
+    Whistle,
     WhistleSummons,
 )
 from jiedao.demo import builder, simulate
@@ -56,7 +65,8 @@ def test_every_demo_account_signs_in_with_its_role(demo):
         roles = Counter(grid.members.values_list("role", flat=True))
         assert roles["full_time"] >= 1 and roles["part_time"] == 2 and roles["building_head"] == 2, grid.code
         assert set(grid.members.filter(role="full_time").values_list("user", flat=True)) == set(
-            grid.workers.values_list("pk", flat=True))
+            grid.workers.values_list("pk", flat=True)
+        )
 
 
 def test_street_has_communities_grids_units_and_limits(demo):
@@ -66,8 +76,9 @@ def test_street_has_communities_grids_units_and_limits(demo):
     assert kinds[Unit.Kind.COMMUNITY] == 8 and kinds[Unit.Kind.SECTION] == 5 and kinds[Unit.Kind.DEPARTMENT] == 6
     assert demo.street.default_unit.code == builder.DEFAULT_UNIT
     assert Category.objects.filter(level=3).count() == 517
-    illegal = Category.objects.filter(level=3).exclude(response_hours__gte=1, response_hours__lte=24,
-                                                       completion_workdays__gte=1, completion_workdays__lte=15)
+    illegal = Category.objects.filter(level=3).exclude(
+        response_hours__gte=1, response_hours__lte=24, completion_workdays__gte=1, completion_workdays__lte=15
+    )
     assert not illegal.exists()
     illegal_building = Category.objects.get(name="违章建筑")
     assert (illegal_building.response_hours, illegal_building.completion_workdays) == (24, 3)
@@ -140,21 +151,27 @@ def test_simulated_history_follows_the_lifecycle_table(history):
         reopened = [e for e in log if e.action == "rate" and e.data["reopen"]]
         assert case.rework_count == len(reopened)
         assert case.supervised == any(e.action == "supervise" for e in log)
-        assert case.urgency == next((e.data["urgency"] for e in reversed(log) if e.action == "sla"), Urgency.GREEN) \
-            or any(e.action in ("dispatch", "resolve", "approve_extension", "rate") for e in log)
+        assert case.urgency == next(
+            (e.data["urgency"] for e in reversed(log) if e.action == "sla"), Urgency.GREEN
+        ) or any(e.action in ("dispatch", "resolve", "approve_extension", "rate") for e in log)
         dispatches = [e for e in log if e.action == "dispatch"]
         if dispatches:
             assert case.dispatched_at == dispatches[-1].at
             assert case.category is not None
-        changed_after = any(e.action in ("approve_extension", "rate", "classify") and e.at > case.dispatched_at
-                            for e in log) if dispatches else True
+        changed_after = (
+            any(e.action in ("approve_extension", "rate", "classify") and e.at > case.dispatched_at for e in log)
+            if dispatches
+            else True
+        )
         if not changed_after:
             assert (case.response_due, case.completion_due) == services.deadlines_for(
-                case.category, case.dispatched_at, case.duty_version)
+                case.category, case.dispatched_at, case.duty_version
+            )
         # Ratings match the rate events, round by round, with the unit that handled the round.
         rates = [e for e in log if e.action == "rate"]
         assert [(r.round, r.resolved, r.satisfaction) for r in ratings[case.pk]] == [
-            (e.data["round"], e.data["resolved"], e.data["satisfaction"]) for e in rates]
+            (e.data["round"], e.data["resolved"], e.data["satisfaction"]) for e in rates
+        ]
         for rating, event in zip(ratings[case.pk], rates):
             assert rating.unit_id == event.unit_id and rating.rated_at == event.at
             reopen = (not rating.resolved) or rating.satisfaction == Rating.Satisfaction.UNSATISFIED
@@ -183,12 +200,14 @@ def test_history_has_cases_in_many_states_and_the_records_behind_them(history):
     # Extensions and whistles: each row has its event, pending ones are the latest.
     for ext in Extension.objects.all():
         assert CaseEvent.objects.filter(case=ext.case, action="request_extension", data__extension=ext.pk).exists()
-        decided = CaseEvent.objects.filter(case=ext.case, data__extension=ext.pk,
-                                           action__in=("approve_extension", "refuse_extension"))
+        decided = CaseEvent.objects.filter(
+            case=ext.case, data__extension=ext.pk, action__in=("approve_extension", "refuse_extension")
+        )
         assert decided.exists() == (ext.decision != Extension.Decision.PENDING)
     for summons in WhistleSummons.objects.select_related("whistle"):
-        reported = CaseEvent.objects.filter(case=summons.whistle.case, action="report", actor_unit=summons.unit,
-                                            data__whistle=summons.whistle_id)
+        reported = CaseEvent.objects.filter(
+            case=summons.whistle.case, action="report", actor_unit=summons.unit, data__whistle=summons.whistle_id
+        )
         assert reported.exists() == (summons.reported_at is not None)
     assert Whistle.objects.filter(kind=Whistle.Kind.WHISTLE).count() == counts.get("whistles", 0)
     # The list's 协办 units got their co-handling tasks at dispatch.

@@ -23,7 +23,10 @@ def codes(response):
 def test_the_list_needs_no_sign_in_and_holds_every_list(anonymous, duties):
     body = anonymous.get(f"{API}/duties").json()
     assert {row["code"]: row["current"]["list_type"] for row in body} == {
-        "JD-001": "street", "JD-002": "community", "JD-003": "negative"}
+        "JD-001": "street",
+        "JD-002": "community",
+        "JD-003": "negative",
+    }
     first = next(row["current"] for row in body if row["code"] == "JD-001")
     assert first["responsible_unit"] == {"code": "ZHZF", "name": "综合执法队"}
     assert first["basis_statute"] == "《城市市容和环境卫生管理条例》" and first["completion_workdays"] == 3
@@ -36,8 +39,9 @@ def test_search_by_a_problem_in_chinese(anonymous, duties):
 
 
 def test_filters_by_category_and_unit(anonymous, duties):
-    services.save_duty(duties.users.admin, "JD-004", item(name="路灯维修", responsible_unit="ZJ",
-                                                          collaborating_units=["ZHZF"]), "新增")
+    services.save_duty(
+        duties.users.admin, "JD-004", item(name="路灯维修", responsible_unit="ZJ", collaborating_units=["ZHZF"]), "新增"
+    )
     assert codes(anonymous.get(f"{API}/duties", {"category": "02"})) == ["JD-003"]
     assert codes(anonymous.get(f"{API}/duties", {"category": "010101"})) == ["JD-002"]
     assert codes(anonymous.get(f"{API}/duties", {"unit": "ZJ"})) == ["JD-004"]
@@ -46,8 +50,13 @@ def test_filters_by_category_and_unit(anonymous, duties):
 
 
 def test_an_item_with_its_versions(anonymous, duties):
-    services.save_duty(duties.users.admin, "JD-001", item(responsible_unit="ZJ", completion_workdays=2),
-                       "职责调整", "示范街发〔2026〕3号")
+    services.save_duty(
+        duties.users.admin,
+        "JD-001",
+        item(responsible_unit="ZJ", completion_workdays=2),
+        "职责调整",
+        "示范街发〔2026〕3号",
+    )
     body = anonymous.get(f"{API}/duties/JD-001").json()
     assert body["code"] == "JD-001" and body["current"]["number"] == 2
     assert [v["number"] for v in body["versions"]] == [2, 1]

@@ -23,9 +23,16 @@ def list_only(duties):
 
 
 def new_case(street, category_code, lat=39.905, lng=116.405):
-    case, _ = services.submit_case(street.users.operator, channel="12345", description="居民反映问题",
-                                   reporter_phone="13800138000", category_code=category_code, lat=lat, lng=lng,
-                                   at=WEDNESDAY)
+    case, _ = services.submit_case(
+        street.users.operator,
+        channel="12345",
+        description="居民反映问题",
+        reporter_phone="13800138000",
+        category_code=category_code,
+        lat=lat,
+        lng=lng,
+        at=WEDNESDAY,
+    )
     return case
 
 
@@ -87,8 +94,9 @@ def test_negative_list_case_can_be_sent_up_to_the_district(list_only):
     district.kind = Unit.Kind.DISTRICT
     district.save()
     make_user("handler_qfgw", "handler", unit=district)
-    case = services.dispatch(list_only.users.dispatcher, new_case(list_only, "020101").number, unit_code="QFGW",
-                             at=WEDNESDAY)
+    case = services.dispatch(
+        list_only.users.dispatcher, new_case(list_only, "020101").number, unit_code="QFGW", at=WEDNESDAY
+    )
     assert case.unit == district and case.status == "dispatched"
     assert "上报区级部门" in case.routed_by
 

@@ -43,8 +43,12 @@ def test_only_administrators_change_the_list(duties):
 
 def test_bad_values_name_the_field_and_the_rule(duties):
     with pytest.raises(ValidationFailed) as caught:
-        services.save_duty(duties.users.admin, "JD-010", item(
-            responsible_unit="NOPE", categories=["0101"], basis_statute="", power_type="批评"), "")
+        services.save_duty(
+            duties.users.admin,
+            "JD-010",
+            item(responsible_unit="NOPE", categories=["0101"], basis_statute="", power_type="批评"),
+            "",
+        )
     fields = {e["field"] for e in caught.value.errors}
     assert {"responsible_unit", "categories", "basis_statute", "power_type", "reason"} <= fields
     assert not DutyItem.objects.filter(code="JD-010").exists()
@@ -92,8 +96,9 @@ def test_items_in_force_and_reduction_from_history(duties):
     admin = duties.users.admin
     jan = dt.datetime(2025, 1, 10, tzinfo=dt.timezone.utc)
     for n in range(10, 20):
-        services.save_duty(admin, f"OLD-{n}", item(name=f"旧事项{n}", effective_from=dt.date(2024, 1, 1)), REASON,
-                           at=jan)
+        services.save_duty(
+            admin, f"OLD-{n}", item(name=f"旧事项{n}", effective_from=dt.date(2024, 1, 1)), REASON, at=jan
+        )
     # JD-001 was written "now"; at 2025-06-30 the ten old items were in force.
     assert selectors.count_in_force(dt.date(2025, 6, 30)) == 10
     later = dt.datetime(2025, 7, 1, tzinfo=dt.timezone.utc)

@@ -32,11 +32,25 @@ PO = SRC / "locale" / "en" / "LC_MESSAGES" / "django.po"
 @pytest.fixture
 def public_list(duties):
     """The fixture list plus a street-lamp item worded the way the demo words it for residents."""
-    services.save_duty(duties.users.admin, "JD-005", item(
-        name="城市道路照明设施维护", categories=["010102"], responsible_unit="ZJ", collaborating_units=["ZHZF"],
-        power_type="处置", full_enforcement=False, keywords=KEYWORDS["城市公共设施"],
-        basis_statute="《城市道路照明设施管理规定》", basis_article="第五条", response_hours=4, completion_workdays=2,
-        how_to="拨打12345或在居民网页上报，住建派驻组安排维修。"), REASON)
+    services.save_duty(
+        duties.users.admin,
+        "JD-005",
+        item(
+            name="城市道路照明设施维护",
+            categories=["010102"],
+            responsible_unit="ZJ",
+            collaborating_units=["ZHZF"],
+            power_type="处置",
+            full_enforcement=False,
+            keywords=KEYWORDS["城市公共设施"],
+            basis_statute="《城市道路照明设施管理规定》",
+            basis_article="第五条",
+            response_hours=4,
+            completion_workdays=2,
+            how_to="拨打12345或在居民网页上报，住建派驻组安排维修。",
+        ),
+        REASON,
+    )
     return duties
 
 
@@ -46,10 +60,13 @@ def section(html, element_id):
     return match.group(1)
 
 
-@pytest.mark.parametrize("problem, code, unit", [
-    ("楼道堆物", "JD-002", "问题所在社区的居委会"),
-    ("路灯不亮", "JD-005", "区住建委派驻组"),
-])
+@pytest.mark.parametrize(
+    "problem, code, unit",
+    [
+        ("楼道堆物", "JD-002", "问题所在社区的居委会"),
+        ("路灯不亮", "JD-005", "区住建委派驻组"),
+    ],
+)
 def test_a_resident_without_an_account_finds_who_is_responsible(client, public_list, problem, code, unit):
     response = client.get(reverse("duties:public"), {"q": problem})
     assert response.status_code == 200
@@ -80,7 +97,13 @@ def test_the_list_is_grouped_and_explains_the_negative_list(client, public_list)
     assert "不得下派给街道或社区" in negative and "区级部门" in negative
     # Each item: unit, collaborators, basis and limits.
     lamp = re.search(r'data-code="JD-005".*?</li>', street_list, re.S).group(0)
-    for text in ("区住建委派驻组", "综合执法队", "《城市道路照明设施管理规定》 第五条", "响应 4 小时", "办结 2 个工作日"):
+    for text in (
+        "区住建委派驻组",
+        "综合执法队",
+        "《城市道路照明设施管理规定》 第五条",
+        "响应 4 小时",
+        "办结 2 个工作日",
+    ):
         assert text in lamp
     assert reverse("duties:export") in html and reverse("duties:stats") in html
     assert reverse("duties:import") not in html  # only administrators see the import link
@@ -105,8 +128,9 @@ def _public_page_queries(client):
 def test_the_public_page_costs_the_same_number_of_queries_for_few_and_many_items(client, public_list):
     few, shown_few = _public_page_queries(client)
     for n in range(20):
-        services.save_duty(public_list.users.admin, f"JD-1{n:02d}", item(name=f"占道经营第{n}类",
-                                                                         collaborating_units=["ZJ"]), REASON)
+        services.save_duty(
+            public_list.users.admin, f"JD-1{n:02d}", item(name=f"占道经营第{n}类", collaborating_units=["ZJ"]), REASON
+        )
     many, shown_many = _public_page_queries(client)
     assert shown_many == shown_few + 20
     assert few == many
@@ -127,9 +151,13 @@ def test_the_page_works_in_elderly_mode(client, public_list):
 
 
 def test_detail_shows_the_current_version_and_every_earlier_one(client, public_list):
-    services.save_duty(public_list.users.admin, "JD-001", item(
-        name="占道经营的查处（调整）", responsible_unit="ZJ", completion_workdays=2, basis_article="第十五条"),
-        "职责调整", "示范街发〔2026〕3号")
+    services.save_duty(
+        public_list.users.admin,
+        "JD-001",
+        item(name="占道经营的查处（调整）", responsible_unit="ZJ", completion_workdays=2, basis_article="第十五条"),
+        "职责调整",
+        "示范街发〔2026〕3号",
+    )
     response = client.get(reverse("duties:detail", args=["JD-001"]))
     assert response.status_code == 200
     html = response.content.decode()
@@ -162,8 +190,13 @@ def test_stats_show_the_measures_from_history(client, duties):
     admin = duties.users.admin
     jan = dt.datetime(2025, 1, 10, tzinfo=dt.timezone.utc)
     for n in range(10, 20):
-        services.save_duty(admin, f"OLD-{n}", item(name=f"旧事项{n}", effective_from=dt.date(2024, 1, 1),
-                                                   full_enforcement=n % 2 == 0), REASON, at=jan)
+        services.save_duty(
+            admin,
+            f"OLD-{n}",
+            item(name=f"旧事项{n}", effective_from=dt.date(2024, 1, 1), full_enforcement=n % 2 == 0),
+            REASON,
+            at=jan,
+        )
     july = dt.datetime(2025, 7, 1, tzinfo=dt.timezone.utc)
     for n in range(10, 14):
         services.repeal_duty(admin, f"OLD-{n}", "精简", effective_to=dt.date(2025, 7, 1), at=july)
@@ -203,15 +236,28 @@ def sheet(rows):
     return buffer
 
 
-GOOD = {"事项编码": "IMP-1", "事项名称": "违法建设查处", "清单类型": "街道权责清单", "权力类型": "处罚", "层级": "街道",
-        "主办单位": "综合执法队", "对应工单分类": "010102", "设定依据": "《城乡规划法》", "条款": "第六十五条",
-        "响应时限(小时)": 24, "办结时限(工作日)": 3, "完整执法权": "是", "生效日期": "2026-01-01"}
+GOOD = {
+    "事项编码": "IMP-1",
+    "事项名称": "违法建设查处",
+    "清单类型": "街道权责清单",
+    "权力类型": "处罚",
+    "层级": "街道",
+    "主办单位": "综合执法队",
+    "对应工单分类": "010102",
+    "设定依据": "《城乡规划法》",
+    "条款": "第六十五条",
+    "响应时限(小时)": 24,
+    "办结时限(工作日)": 3,
+    "完整执法权": "是",
+    "生效日期": "2026-01-01",
+}
 
 
 def test_a_bad_file_shows_each_error_by_row_and_imports_nothing(client, street):
     client.force_login(street.users.admin)
-    bad = sheet([GOOD, {**GOOD, "事项编码": "IMP-2", "主办单位": "不存在的单位"},
-                 {**GOOD, "事项编码": "IMP-3", "设定依据": ""}])
+    bad = sheet(
+        [GOOD, {**GOOD, "事项编码": "IMP-2", "主办单位": "不存在的单位"}, {**GOOD, "事项编码": "IMP-3", "设定依据": ""}]
+    )
     response = client.post(reverse("duties:import"), {"file": bad, "reason": "年度调整"})
     assert response.status_code == 422
     html = response.content.decode()
@@ -226,8 +272,9 @@ def test_a_bad_file_shows_each_error_by_row_and_imports_nothing(client, street):
 
 def test_a_good_file_shows_what_changed(client, duties):
     client.force_login(duties.users.admin)
-    response = client.post(reverse("duties:import"), {"file": sheet([GOOD]), "reason": "年度调整",
-                                                      "approval_doc": "示范街发〔2026〕9号"})
+    response = client.post(
+        reverse("duties:import"), {"file": sheet([GOOD]), "reason": "年度调整", "approval_doc": "示范街发〔2026〕9号"}
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert re.search(r'data-count="created">1<', html) and re.search(r'data-count="unchanged">0<', html)
@@ -256,6 +303,7 @@ def test_only_administrators_import(client, duties):
 
 # --- the dispatcher and the case page ---------------------------------------------------
 
+
 @pytest.fixture
 def district(duties):
     unit = Unit.objects.get(code="QFGW")
@@ -265,8 +313,14 @@ def district(duties):
 
 
 def new_case(street, category):
-    case, _ = case_services.submit_case(street.users.operator, channel="12345", description="企业咨询招商政策",
-                                        reporter_phone="13800138000", category_code=category, at=WEDNESDAY)
+    case, _ = case_services.submit_case(
+        street.users.operator,
+        channel="12345",
+        description="企业咨询招商政策",
+        reporter_phone="13800138000",
+        category_code=category,
+        at=WEDNESDAY,
+    )
     return case
 
 
@@ -276,7 +330,9 @@ def test_the_dispatcher_sees_why_a_case_is_blocked_and_can_send_it_to_the_distri
     html = client.get(reverse("cases:dispatch"), {"tab": "new"}).content.decode()
     block = re.search(rf'data-case="{case.number}".*?</article>', html, re.S).group(0)
     assert 'data-negative="JD-003"' in block
-    assert "负面清单" in block and "《关于街道职责准入的规定》 第三条" in block and "招商引资等职责不得下派街道" in block
+    assert (
+        "负面清单" in block and "《关于街道职责准入的规定》 第三条" in block and "招商引资等职责不得下派街道" in block
+    )
     assert re.search(r'<option value="QFGW" selected>区发展改革委</option>', block)
     assert "上报区级部门" in block
     # A street unit is not offered as the suggestion for this case.
@@ -309,6 +365,7 @@ def test_the_case_page_shows_the_duty_item_version_that_routed_it(client, duties
 
 # --- translations --------------------------------------------------------------------------
 
+
 def _msgids(text):
     """The msgids of a template: {% translate %} strings and simple {% blocktranslate %} blocks."""
     found = set(re.findall(r"{% translate '([^']+)' %}", text)) | set(re.findall(r'{% translate "([^"]+)" %}', text))
@@ -324,8 +381,11 @@ def test_every_string_of_the_list_pages_has_an_english_translation():
     for path in (SRC / "duties" / "templates").rglob("*.html"):
         strings |= _msgids(path.read_text())
     for name in ("dispatch.html", "case.html", "_action_form.html"):
-        strings |= {s for s in _msgids((SRC / "cases" / "templates" / "cases" / name).read_text())
-                    if "清单" in s or "区级" in s or "版" in s or "依据" in s}
+        strings |= {
+            s
+            for s in _msgids((SRC / "cases" / "templates" / "cases" / name).read_text())
+            if "清单" in s or "区级" in s or "版" in s or "依据" in s
+        }
     assert len(strings) > 60
     missing = sorted(s for s in strings if s not in catalogue or not catalogue[s].translated())
     assert missing == []
@@ -335,10 +395,12 @@ def test_stats_compare_the_first_list_with_today_by_default(client, duties):
     admin = duties.users.admin
     first = dt.datetime(2024, 3, 1, 1, 0, tzinfo=dt.timezone.utc)
     for n in range(10, 14):
-        services.save_duty(admin, f"OLD-{n}", item(name=f"旧事项{n}", effective_from=dt.date(2024, 3, 1)), REASON,
-                           at=first)
-    services.repeal_duty(admin, "OLD-10", "精简", effective_to=dt.date(2025, 7, 1),
-                         at=dt.datetime(2025, 7, 1, tzinfo=dt.timezone.utc))
+        services.save_duty(
+            admin, f"OLD-{n}", item(name=f"旧事项{n}", effective_from=dt.date(2024, 3, 1)), REASON, at=first
+        )
+    services.repeal_duty(
+        admin, "OLD-10", "精简", effective_to=dt.date(2025, 7, 1), at=dt.datetime(2025, 7, 1, tzinfo=dt.timezone.utc)
+    )
     context = client.get(reverse("duties:stats")).context
     assert context["before"] == dt.date(2024, 3, 1)
     assert context["count_before"] == selectors.count_in_force(dt.date(2024, 3, 1))

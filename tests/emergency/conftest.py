@@ -28,35 +28,58 @@ def residents(street):
     registry_services.ensure_default_tags()
     g11, _g12, g21, _g22 = street.grids
     c1, c2 = street.communities
-    Building.objects.create(code="B11", name="东湖家园1号楼", address="东湖路1号", community=c1, grid=g11,
-                            lat=39.905, lng=116.405)
-    Building.objects.create(code="B21", name="西园新村1号楼", address="西园路1号", community=c2, grid=g21,
-                            lat=39.915, lng=116.405)
+    Building.objects.create(
+        code="B11", name="东湖家园1号楼", address="东湖路1号", community=c1, grid=g11, lat=39.905, lng=116.405
+    )
+    Building.objects.create(
+        code="B21", name="西园新村1号楼", address="西园路1号", community=c2, grid=g21, lat=39.915, lng=116.405
+    )
     rows = [
         person_row("张桂兰", make_id("19400101", seq="022"), "13812345678", "B11", "1", "101", "户主", "独居老人"),
         person_row("李建国", make_id("19520202", seq="031"), "13912345678", "B11", "1", "102", "户主", "低保"),
         person_row("李小明", make_id("19850505", seq="051"), "13712345678", "B11", "1", "103", "户主"),
         person_row("赵奶奶", make_id("19420909", seq="062"), "13512345678", "B21", "1", "301", "户主", "独居老人"),
     ]
-    registry_services.import_file("persons", xlsx_bytes(PERSON_HEADERS, rows), street.users.admin, "公安人口库",
-                                  filename="seed.xlsx")
+    registry_services.import_file(
+        "persons", xlsx_bytes(PERSON_HEADERS, rows), street.users.admin, "公安人口库", filename="seed.xlsx"
+    )
     return {p.name: p for p in Person.objects.all()}
 
 
 def rule(name, kind, trigger, metric="", threshold=None, duration=0, level="blue", outcome="none", **extra):
-    return Rule.objects.create(name=name, device_kind=kind, trigger=trigger, metric=metric, threshold=threshold,
-                               duration_minutes=duration, level=level, outcome=outcome, **extra)
+    return Rule.objects.create(
+        name=name,
+        device_kind=kind,
+        trigger=trigger,
+        metric=metric,
+        threshold=threshold,
+        duration_minutes=duration,
+        level=level,
+        outcome=outcome,
+        **extra,
+    )
 
 
 @pytest.fixture
 def devices(street):
     """A water-level gauge, a water-quality probe, an elderly person's meter and a video camera."""
     made = {}
-    for code, kind, lat, lng in [("WL-01", "water_level", 39.905, 116.405), ("WQ-01", "water_quality", 39.905,
-                                                                            116.406),
-                                 ("EM-01", "meter", 39.905, 116.407), ("AI-01", "video", 39.915, 116.405)]:
-        device, token = services.register_device(street.users.admin, code=code, name=f"设备{code}", kind=kind,
-                                                 lat=lat, lng=lng, address="东湖路1号", owner_code="ZHZF")
+    for code, kind, lat, lng in [
+        ("WL-01", "water_level", 39.905, 116.405),
+        ("WQ-01", "water_quality", 39.905, 116.406),
+        ("EM-01", "meter", 39.905, 116.407),
+        ("AI-01", "video", 39.915, 116.405),
+    ]:
+        device, token = services.register_device(
+            street.users.admin,
+            code=code,
+            name=f"设备{code}",
+            kind=kind,
+            lat=lat,
+            lng=lng,
+            address="东湖路1号",
+            owner_code="ZHZF",
+        )
         made[code] = SimpleNamespace(device=device, token=token)
     return made
 

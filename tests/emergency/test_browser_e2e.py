@@ -39,8 +39,16 @@ def test_meter_alert_to_closed_emergency(live_server, street, residents, devices
     from jiedao.emergency import services
     from jiedao.emergency.models import Emergency
 
-    rule("独居老人异常用电", "meter", "above", "kwh", threshold=5, level="red", outcome="emergency",
-         emergency_kind="elderly")
+    rule(
+        "独居老人异常用电",
+        "meter",
+        "above",
+        "kwh",
+        threshold=5,
+        level="red",
+        outcome="emergency",
+        emergency_kind="elderly",
+    )
     now = dt.datetime.now(dt.timezone.utc)
     services.ingest([reading(devices["EM-01"], now - dt.timedelta(minutes=1), 8.0, "kwh")], now=now)
     base = live_server.url

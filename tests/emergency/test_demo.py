@@ -15,10 +15,20 @@ pytestmark = pytest.mark.django_db
 def test_build_emergency_on_the_test_street(street):
     build_registry(street.street, street.grids, WEDNESDAY, households=200)
     u = street.users
-    users = {"admin": u.admin, "operator": u.operator, "dispatcher": u.dispatcher, "handler": u.handler,
-             "grid": u.grid, "leader": u.leader}
-    units = {"ZHZF": street.units.enforcement, "ZJ": street.units.housing, "GGFW": street.units.service,
-             "JWH01": street.units.committee1}
+    users = {
+        "admin": u.admin,
+        "operator": u.operator,
+        "dispatcher": u.dispatcher,
+        "handler": u.handler,
+        "grid": u.grid,
+        "leader": u.leader,
+    }
+    units = {
+        "ZHZF": street.units.enforcement,
+        "ZJ": street.units.housing,
+        "GGFW": street.units.service,
+        "JWH01": street.units.committee1,
+    }
     counts = build_emergency(street.street, street.grids, units, users, WEDNESDAY)
     assert counts["devices"] == Device.objects.count() > 10
     assert Reading.objects.count() == counts["readings"] > 1000

@@ -27,8 +27,12 @@ def test_report_locates_the_grid_and_lists_special_care_residents(street, reside
     names = sorted(c.person.name for c in emergency.checks.all())
     assert names == ["张桂兰", "李建国"]  # cared-for in this grid; not 李小明, not 赵奶奶 in 西园
     event = emergency.events.get()
-    assert (event.action, event.from_status, event.to_status, event.actor) == ("report", "", "reported",
-                                                                              street.users.dispatcher)
+    assert (event.action, event.from_status, event.to_status, event.actor) == (
+        "report",
+        "",
+        "reported",
+        street.users.dispatcher,
+    )
 
 
 def test_full_timeline_measures_arrival_and_disposal(street):
@@ -42,9 +46,14 @@ def test_full_timeline_measures_arrival_and_disposal(street):
     emergency.refresh_from_db()
     assert emergency.status == "closed"
     steps = list(emergency.events.values_list("action", "from_status", "to_status"))
-    assert steps == [("report", "", "reported"), ("dispatch", "reported", "dispatched"),
-                     ("arrive", "dispatched", "arrived"), ("engage", "arrived", "engaged"),
-                     ("recover", "engaged", "recovered"), ("close", "recovered", "closed")]
+    assert steps == [
+        ("report", "", "reported"),
+        ("dispatch", "reported", "dispatched"),
+        ("arrive", "dispatched", "arrived"),
+        ("engage", "arrived", "engaged"),
+        ("recover", "engaged", "recovered"),
+        ("close", "recovered", "closed"),
+    ]
     assert emergency.events.get(action="arrive").actor == u.handler
     m = selectors.measures(emergency)
     assert (m.arrival_minutes, m.arrival_on_time) == (12.0, True)
@@ -80,12 +89,12 @@ def test_illegal_transitions_are_refused_and_leave_no_event(street):
 def test_api_answers_409_for_an_illegal_step(street, login):
     emergency = report(street)
     client = login(street.users.dispatcher)
-    response = client.post(f"/api/v1/emergencies/{emergency.number}/close", {"note": "结束"},
-                           content_type="application/json")
+    response = client.post(
+        f"/api/v1/emergencies/{emergency.number}/close", {"note": "结束"}, content_type="application/json"
+    )
     assert response.status_code == 409
     assert "不能" in response.json()["errors"][0]["message"]
-    response = client.post(f"/api/v1/emergencies/{emergency.number}/dispatch", {},
-                           content_type="application/json")
+    response = client.post(f"/api/v1/emergencies/{emergency.number}/dispatch", {}, content_type="application/json")
     assert response.status_code == 200
     assert response.json()["status"] == "dispatched"
     assert [e["action"] for e in response.json()["events"]] == ["report", "dispatch"]
@@ -93,8 +102,11 @@ def test_api_answers_409_for_an_illegal_step(street, login):
 
 def test_api_report_and_errors(street, login):
     client = login(street.users.dispatcher)
-    response = client.post("/api/v1/emergencies", {"title": "燃气味", "kind": "gas", "level": "3",
-                                                   "lat": 39.915, "lng": 116.405}, content_type="application/json")
+    response = client.post(
+        "/api/v1/emergencies",
+        {"title": "燃气味", "kind": "gas", "level": "3", "lat": 39.915, "lng": 116.405},
+        content_type="application/json",
+    )
     assert response.status_code == 201
     assert response.json()["grid"] == street.grids[2].code
     response = client.post("/api/v1/emergencies", {"title": "", "kind": "meteor"}, content_type="application/json")
@@ -127,8 +139,9 @@ def test_grid_worker_checks_residents_of_own_grid_only(street, residents):
 def test_emergency_from_a_case(street):
     from jiedao.cases import services as case_services
 
-    case, _ = case_services.submit_case(street.users.operator, channel="phone", description="小区地下车库进水",
-                                        lat=39.905, lng=116.405, at=NOW)
+    case, _ = case_services.submit_case(
+        street.users.operator, channel="phone", description="小区地下车库进水", lat=39.905, lng=116.405, at=NOW
+    )
     emergency = services.emergency_from_case(street.users.dispatcher, case.number, "flood", at=NOW + minutes(3))
     assert emergency.case == case and emergency.source == "case"
     assert emergency.grid == street.grids[0]
@@ -137,11 +150,16 @@ def test_emergency_from_a_case(street):
 def test_an_emergency_from_a_case_copies_its_text_with_the_numbers_masked(street):
     from jiedao.cases import services as case_services
 
-    case, _ = case_services.submit_case(street.users.operator, channel="phone", at=NOW, lat=39.905, lng=116.405,
-                                        description="地下车库进水，物业电话 138 1234 5678 没人接")
+    case, _ = case_services.submit_case(
+        street.users.operator,
+        channel="phone",
+        at=NOW,
+        lat=39.905,
+        lng=116.405,
+        description="地下车库进水，物业电话 138 1234 5678 没人接",
+    )
     emergency = services.emergency_from_case(street.users.dispatcher, case.number, "flood", at=NOW + minutes(3))
     assert "138 1234 5678" not in emergency.title + emergency.description
     assert "5678" in emergency.description and "地下车库进水" in emergency.title
     case.refresh_from_db()
     assert "138 1234 5678" in case.description  # the case keeps what the caller said
-

@@ -36,8 +36,9 @@ def test_board_is_for_staff_only(street, login):
 
 def test_report_on_the_board_and_step_through(street, login):
     client = login(street.users.dispatcher)
-    response = client.post("/emergency/", {"title": "东湖路积水", "kind": "flood", "level": "4", "lat": "39.905",
-                                           "lng": "116.405"})
+    response = client.post(
+        "/emergency/", {"title": "东湖路积水", "kind": "flood", "level": "4", "lat": "39.905", "lng": "116.405"}
+    )
     assert response.status_code == 302
     number = response["Location"].rstrip("/").split("/")[-1]
     page = client.get(f"/emergency/{number}/").content.decode()
@@ -52,8 +53,9 @@ def test_report_on_the_board_and_step_through(street, login):
 
 
 def test_grid_worker_checklist_on_the_phone(street, residents, login):
-    emergency = services.report_emergency(street.users.dispatcher, title="燃气泄漏", kind="gas", lat=39.905,
-                                          lng=116.405, at=NOW)
+    emergency = services.report_emergency(
+        street.users.dispatcher, title="燃气泄漏", kind="gas", lat=39.905, lng=116.405, at=NOW
+    )
     client = login(street.users.grid)
     page = client.get(f"/emergency/{emergency.number}/checks/").content.decode()
     assert "张桂兰" in page and "李建国" in page
@@ -71,15 +73,20 @@ def test_grid_worker_checklist_on_the_phone(street, residents, login):
 def test_supplies_page_shows_rate_and_expiry(street, login):
     depot = Depot.objects.create(name="街道应急物资库")
     Stock.objects.create(depot=depot, item="沙袋", unit_label="袋", quantity=50, required=200)
-    Stock.objects.create(depot=depot, item="口罩", unit_label="个", quantity=500, required=500,
-                         expires_on=dt.date.today() + dt.timedelta(days=5))
+    Stock.objects.create(
+        depot=depot,
+        item="口罩",
+        unit_label="个",
+        quantity=500,
+        required=500,
+        expires_on=dt.date.today() + dt.timedelta(days=5),
+    )
     client = login(street.users.handler)
     page = client.get("/emergency/supplies/").content.decode()
     assert 'data-rate="compliance">50%' in page.replace("\n", "")
     assert "临期" in page
     sandbags = depot.stocks.get(item="沙袋")
-    response = client.post("/emergency/supplies/", {"stock": sandbags.pk, "kind": "out", "quantity": "60"},
-                           follow=True)
+    response = client.post("/emergency/supplies/", {"stock": sandbags.pk, "kind": "out", "quantity": "60"}, follow=True)
     assert "只有50袋" in response.content.decode()
     assert Stock.objects.get(pk=sandbags.pk).quantity == 50
 

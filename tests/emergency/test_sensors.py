@@ -23,8 +23,13 @@ def post(client, items):
 
 def test_api_accepts_a_batch_with_device_tokens(client, devices):
     now = dt.datetime.now(dt.timezone.utc)
-    response = post(client, [reading(devices["WL-01"], now - minutes(2), 0.1, "level"),
-                             reading(devices["WQ-01"], now - minutes(1), 7.2, "ph")])
+    response = post(
+        client,
+        [
+            reading(devices["WL-01"], now - minutes(2), 0.1, "level"),
+            reading(devices["WQ-01"], now - minutes(1), 7.2, "ph"),
+        ],
+    )
     assert response.status_code == 200, response.content
     assert response.json() == {"accepted": 2, "duplicates": 0, "alerts": 0}
     assert Reading.objects.count() == 2
@@ -36,8 +41,10 @@ def test_a_batch_sent_again_is_stored_and_evaluated_once(client, devices):
     second alert is raised; a batch mixing old and new readings stores only the new ones."""
     rule("水位超警戒", "water_level", "above", "level", threshold=0.3, level="red")
     now = dt.datetime.now(dt.timezone.utc)
-    batch = [reading(devices["WL-01"], now - minutes(2), 0.5, "level"),
-             reading(devices["WQ-01"], now - minutes(1), 7.2, "ph")]
+    batch = [
+        reading(devices["WL-01"], now - minutes(2), 0.5, "level"),
+        reading(devices["WQ-01"], now - minutes(1), 7.2, "ph"),
+    ]
     assert post(client, batch).json() == {"accepted": 2, "duplicates": 0, "alerts": 1}
     Alert.objects.update(status=Alert.Status.DISMISSED)  # the duty officer closed it meanwhile
     assert post(client, batch).json() == {"accepted": 0, "duplicates": 2, "alerts": 0}
@@ -58,9 +65,11 @@ def test_bad_batch_is_rejected_whole_with_clear_errors(client, devices):
     fields = [e["field"] for e in response.json()["errors"]]
     assert fields == ["readings.1.token", "readings.2.device", "readings.3.at", "readings.4.value"]
     assert Reading.objects.count() == 0
-    response = client.post("/api/v1/sensors/readings", {"readings": [{**good, "at": now.isoformat(),
-                                                                      "value": "abc"}]},
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/sensors/readings",
+        {"readings": [{**good, "at": now.isoformat(), "value": "abc"}]},
+        content_type="application/json",
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "readings.0.value"
     assert Reading.objects.count() == 0
@@ -69,8 +78,9 @@ def test_bad_batch_is_rejected_whole_with_clear_errors(client, devices):
 def test_threshold_above_for_a_duration(devices):
     rule("水位超警戒", "water_level", "above", "level", threshold=0.3, duration=10, level="red")
     gauge = devices["WL-01"]
-    services.ingest([reading(gauge, NOW, 0.35, "level"), reading(gauge, NOW + minutes(5), 0.4, "level")],
-                    now=NOW + minutes(5))
+    services.ingest(
+        [reading(gauge, NOW, 0.35, "level"), reading(gauge, NOW + minutes(5), 0.4, "level")], now=NOW + minutes(5)
+    )
     assert Alert.objects.count() == 0  # above, but not yet for 10 minutes
     result = services.ingest([reading(gauge, NOW + minutes(10), 0.42, "level")], now=NOW + minutes(10))
     assert result["alerts"] == 1
@@ -81,16 +91,21 @@ def test_threshold_above_for_a_duration(devices):
 def test_a_dip_resets_the_duration(devices):
     rule("水位超警戒", "water_level", "above", "level", threshold=0.3, duration=10, level="red")
     gauge = devices["WL-01"]
-    services.ingest([reading(gauge, NOW, 0.35, "level"), reading(gauge, NOW + minutes(6), 0.2, "level"),
-                     reading(gauge, NOW + minutes(11), 0.35, "level")], now=NOW + minutes(11))
+    services.ingest(
+        [
+            reading(gauge, NOW, 0.35, "level"),
+            reading(gauge, NOW + minutes(6), 0.2, "level"),
+            reading(gauge, NOW + minutes(11), 0.35, "level"),
+        ],
+        now=NOW + minutes(11),
+    )
     assert Alert.objects.count() == 0
 
 
 def test_below_threshold_and_suppression(street, devices):
     rule("pH 过低", "water_quality", "below", "ph", threshold=6.5, level="yellow")
     probe = devices["WQ-01"]
-    services.ingest([reading(probe, NOW, 5.9, "ph"), reading(probe, NOW + minutes(1), 5.8, "ph")],
-                    now=NOW + minutes(1))
+    services.ingest([reading(probe, NOW, 5.9, "ph"), reading(probe, NOW + minutes(1), 5.8, "ph")], now=NOW + minutes(1))
     services.ingest([reading(probe, NOW + minutes(2), 5.7, "ph")], now=NOW + minutes(2))
     assert Alert.objects.count() == 1  # one open alert per device
     services.decide_alert(street.users.operator, Alert.objects.get().pk, confirm=False)
@@ -101,8 +116,9 @@ def test_below_threshold_and_suppression(street, devices):
 def test_rate_of_change(devices):
     rule("水位猛涨", "water_level", "rate", "level", threshold=0.05, level="yellow")
     gauge = devices["WL-01"]
-    services.ingest([reading(gauge, NOW, 0.10, "level"), reading(gauge, NOW + minutes(10), 0.15, "level")],
-                    now=NOW + minutes(10))
+    services.ingest(
+        [reading(gauge, NOW, 0.10, "level"), reading(gauge, NOW + minutes(10), 0.15, "level")], now=NOW + minutes(10)
+    )
     assert Alert.objects.count() == 0  # 0.005 per minute
     services.ingest([reading(gauge, NOW + minutes(12), 0.30, "level")], now=NOW + minutes(12))
     assert Alert.objects.get().level == "yellow"  # 0.075 per minute
@@ -180,8 +196,14 @@ def test_alert_accuracy(street, devices):
     rule("pH 过低", "water_quality", "below", "ph", threshold=6.5)
     rule("水位", "water_level", "above", "level", threshold=0.3)
     assert selectors.alert_accuracy()["rate"] is None
-    services.ingest([reading(devices["AI-01"], NOW, event="违停"), reading(devices["WQ-01"], NOW, 6.0, "ph"),
-                     reading(devices["WL-01"], NOW, 0.5, "level")], now=NOW)
+    services.ingest(
+        [
+            reading(devices["AI-01"], NOW, event="违停"),
+            reading(devices["WQ-01"], NOW, 6.0, "ph"),
+            reading(devices["WL-01"], NOW, 0.5, "level"),
+        ],
+        now=NOW,
+    )
     a, b, c = Alert.objects.order_by("id")
     services.decide_alert(street.users.operator, a.pk, True)
     services.decide_alert(street.users.operator, b.pk, True)
@@ -194,12 +216,17 @@ def test_complaint_surge_raises_yellow(street):
     from jiedao.cases import services as case_services
 
     for day in range(1, 8):
-        case_services.submit_case(street.users.operator, channel="phone", description=f"第{day}天的诉求",
-                                  at=NOW - dt.timedelta(days=day, hours=1))
+        case_services.submit_case(
+            street.users.operator,
+            channel="phone",
+            description=f"第{day}天的诉求",
+            at=NOW - dt.timedelta(days=day, hours=1),
+        )
     assert services.check_complaint_surge(NOW) is None
     for n in range(12):
-        case_services.submit_case(street.users.operator, channel="phone", description=f"停水了{n}",
-                                  at=NOW - minutes(n + 1))
+        case_services.submit_case(
+            street.users.operator, channel="phone", description=f"停水了{n}", at=NOW - minutes(n + 1)
+        )
     alert = services.check_complaint_surge(NOW)
     assert alert.level == "yellow" and "激增" in alert.message
     assert services.check_complaint_surge(NOW) is None  # suppressed while open
@@ -223,8 +250,11 @@ def test_device_added_in_admin_gets_a_token_shown_once(street, login, client):
     admin.is_staff = admin.is_superuser = True
     admin.save()
     client = login(admin)
-    response = client.post("/admin/emergency/device/add/", {"code": "SM-09", "name": "烟感9号", "kind": "smoke",
-                                                             "address": "", "active": "on"}, follow=True)
+    response = client.post(
+        "/admin/emergency/device/add/",
+        {"code": "SM-09", "name": "烟感9号", "kind": "smoke", "address": "", "active": "on"},
+        follow=True,
+    )
     assert response.status_code == 200
     text = response.content.decode()
     assert "SM-09 的令牌" in text

@@ -19,8 +19,14 @@ pytestmark = pytest.mark.django_db
 def depot(street):
     depot = Depot.objects.create(name="街道应急物资库", community=street.communities[0])
     Stock.objects.create(depot=depot, item="沙袋", unit_label="袋", quantity=100, required=200)
-    Stock.objects.create(depot=depot, item="口罩", unit_label="个", quantity=500, required=500,
-                         expires_on=dt.date.today() + dt.timedelta(days=10))
+    Stock.objects.create(
+        depot=depot,
+        item="口罩",
+        unit_label="个",
+        quantity=500,
+        required=500,
+        expires_on=dt.date.today() + dt.timedelta(days=10),
+    )
     return depot
 
 
@@ -37,12 +43,18 @@ def test_stock_never_goes_negative(street, depot):
 def test_api_refuses_over_issue_with_422(street, depot, login):
     sandbags = depot.stocks.get(item="沙袋")
     client = login(street.users.handler)
-    response = client.post(f"/api/v1/emergency/stocks/{sandbags.pk}/movements", {"kind": "out", "quantity": 101},
-                           content_type="application/json")
+    response = client.post(
+        f"/api/v1/emergency/stocks/{sandbags.pk}/movements",
+        {"kind": "out", "quantity": 101},
+        content_type="application/json",
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "quantity"
-    response = client.post(f"/api/v1/emergency/stocks/{sandbags.pk}/movements", {"kind": "in", "quantity": 100},
-                           content_type="application/json")
+    response = client.post(
+        f"/api/v1/emergency/stocks/{sandbags.pk}/movements",
+        {"kind": "in", "quantity": 100},
+        content_type="application/json",
+    )
     assert response.status_code == 201 and response.json()["balance"] == 200
 
 
@@ -77,11 +89,17 @@ def test_agreement_call_off_is_recorded_and_timed(street):
 
 def test_drill_coverage_and_training_rate(street):
     year = 2026
-    d = services.plan_drill(street.users.leader, title="防汛演练", kind="flood", community_id=street.communities[0].pk,
-                            planned_on=dt.date(year, 6, 1))
+    d = services.plan_drill(
+        street.users.leader,
+        title="防汛演练",
+        kind="flood",
+        community_id=street.communities[0].pk,
+        planned_on=dt.date(year, 6, 1),
+    )
     assert selectors.drill_coverage(year)["covered"] == 0
-    services.complete_drill(street.users.leader, d.pk, held_on=dt.date(year, 6, 2), participants=40,
-                            findings="排水泵启动慢")
+    services.complete_drill(
+        street.users.leader, d.pk, held_on=dt.date(year, 6, 2), participants=40, findings="排水泵启动慢"
+    )
     cov = selectors.drill_coverage(year)
     assert (cov["covered"], cov["total"], cov["rate"]) == (1, 2, 0.5)
     assert Drill.objects.get(pk=d.pk).status == "done"

@@ -34,8 +34,12 @@ def _chinese(in_chinese):
 def _builtin_schemes(request):
     """The two schemes a migration ships. Tests that run in transactions flush the database
     afterwards (browser tests elsewhere in the suite), taking migration data with them."""
-    if "db" not in request.fixturenames and "street" not in request.fixturenames \
-            and "transactional_db" not in request.fixturenames and "live_server" not in request.fixturenames:
+    if (
+        "db" not in request.fixturenames
+        and "street" not in request.fixturenames
+        and "transactional_db" not in request.fixturenames
+        and "live_server" not in request.fixturenames
+    ):
         return
     import importlib
 
@@ -52,9 +56,16 @@ def evaluator(street):
 
 
 def make_case(street, text, at, community, grid):
-    case, _created = services.submit_case(street.users.operator, channel="12345", description=text,
-                                          reporter_phone="13800138000", category_code=SANITATION,
-                                          community_code=community.code, grid_code=grid.code, at=at)
+    case, _created = services.submit_case(
+        street.users.operator,
+        channel="12345",
+        description=text,
+        reporter_phone="13800138000",
+        category_code=SANITATION,
+        community_code=community.code,
+        grid_code=grid.code,
+        at=at,
+    )
     return case
 
 

@@ -1,7 +1,6 @@
 """The cockpit in a real headless Chromium: the counters and charts fill from the API,
 clicking a counter opens the cases behind it, and the large screen is dark at 1920×1080."""
 
-
 import pytest
 
 from tests.browsing import ARTIFACTS

@@ -18,8 +18,9 @@ def test_demo_fills_results_once(november, evaluator):
     out = io.StringIO()
     build_evaluation(november.street, november.grids, units, users, now=bj("2026-11-25 12:00"), out=out)
     assert "指标结果" in out.getvalue()
-    assert Result.objects.filter(period_kind="month", period_key="2026-11", indicator="response_rate",
-                                 scope_kind="street").get().value == pytest.approx(0.5)
+    assert Result.objects.filter(
+        period_kind="month", period_key="2026-11", indicator="response_rate", scope_kind="street"
+    ).get().value == pytest.approx(0.5)
     assert Result.objects.filter(period_kind="month", period_key="2025-12").exists()
     assert Result.objects.filter(period_kind="week", period_key="2026-W48").exists()
     scores = EvidenceScore.objects.count()

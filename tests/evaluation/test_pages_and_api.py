@@ -14,8 +14,16 @@ from .conftest import MONTH_END
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["evaluation:library", "evaluation:rankings", "evaluation:warnings", "evaluation:evidence",
-         "evaluation:report", "evaluation:cockpit", "evaluation:screen", "evaluation:records"]
+PAGES = [
+    "evaluation:library",
+    "evaluation:rankings",
+    "evaluation:warnings",
+    "evaluation:evidence",
+    "evaluation:report",
+    "evaluation:cockpit",
+    "evaluation:screen",
+    "evaluation:records",
+]
 
 
 @pytest.fixture
@@ -34,17 +42,23 @@ def test_pages_open_for_leader_and_evaluator_only(computed, login, evaluator, na
 
 
 def test_handlers_see_their_units_rectifications_only(street, login, evaluator):
-    task = services.issue_rectification(evaluator, unit=street.units.enforcement, title="满意率偏低",
-                                        requirement="分析原因")
+    task = services.issue_rectification(
+        evaluator, unit=street.units.enforcement, title="满意率偏低", requirement="分析原因"
+    )
     page = login(street.users.handler).get(reverse("evaluation:warnings")).content.decode()
     assert task.number in page and "下达整改指令" not in page
     assert task.number not in login(street.users.handler_housing).get(reverse("evaluation:warnings")).content.decode()
-    assert login(street.users.handler_housing).get(reverse("evaluation:rectification", args=[task.number])) \
-        .status_code == 404
+    assert (
+        login(street.users.handler_housing).get(reverse("evaluation:rectification", args=[task.number])).status_code
+        == 404
+    )
     client = login(street.users.handler)
     client.post(reverse("evaluation:rectification", args=[task.number]), {"action": "accept"})
-    response = client.post(reverse("evaluation:rectification", args=[task.number]),
-                           {"action": "submit", "evidence": "已增加清运班次"}, follow=True)
+    response = client.post(
+        reverse("evaluation:rectification", args=[task.number]),
+        {"action": "submit", "evidence": "已增加清运班次"},
+        follow=True,
+    )
     assert "待验收" in response.content.decode()
     assert "整改指令" in client.get("/", follow=True).content.decode()  # the handler's navigation
 
@@ -73,7 +87,8 @@ def test_api_returns_the_library_values_and_rankings(computed, login):
     assert by_code["satisfaction_rate"]["resident"] is True and by_code["satisfaction_rate"]["target"] == 0.95
     values = client.get("/api/v1/indicators/satisfaction_rate/values?scope=community&period=2026-11").json()
     assert {v["scope_code"]: v["value"] for v in values["values"]} == pytest.approx(
-        {"11010500101": 0.95, "11010500102": 0.0})
+        {"11010500101": 0.95, "11010500102": 0.0}
+    )
     trend = client.get("/api/v1/indicators/response_rate/values?scope=street&period=month&last=3").json()
     assert len(trend["periods"]) == 3
     one = client.get("/api/v1/indicators/satisfaction_rate/values?scope=unit:ZHZF&period=2026-11").json()
@@ -84,8 +99,10 @@ def test_api_returns_the_library_values_and_rankings(computed, login):
     rankings = client.get("/api/v1/rankings?scheme=mass-satisfaction&period=2026-11&scope=unit").json()
     assert rankings["scheme"]["code"] == "mass-satisfaction" and rankings["period"] == "2026-11"
     api_rows = [(r["scope_code"], r["score"]) for r in rankings["rows"]]
-    assert api_rows == [(r["scope_code"], r["score"]) for r in selectors.rankings(
-        computed.users.leader, "mass-satisfaction", "2026-11", "unit")["rows"]]
+    assert api_rows == [
+        (r["scope_code"], r["score"])
+        for r in selectors.rankings(computed.users.leader, "mass-satisfaction", "2026-11", "unit")["rows"]
+    ]
     assert login(computed.users.handler).get("/api/v1/indicators").status_code == 403
 
 
@@ -129,19 +146,35 @@ def test_report_button_downloads_both_files(computed, login):
 
 def test_evidence_page_records_a_score(street, login, evaluator):
     client = login(evaluator)
-    response = client.post(reverse("evaluation:evidence"), {"scope": "community:11010500101", "month": "2026-11",
-                                                             "score": "88", "evidence": "开展楼门议事会"}, follow=True)
+    response = client.post(
+        reverse("evaluation:evidence"),
+        {"scope": "community:11010500101", "month": "2026-11", "score": "88", "evidence": "开展楼门议事会"},
+        follow=True,
+    )
     assert "开展楼门议事会" in response.content.decode()
-    response = client.post(reverse("evaluation:evidence"), {"scope": "community:11010500101", "month": "2026-11",
-                                                             "score": "88", "evidence": ""}, follow=True)
+    response = client.post(
+        reverse("evaluation:evidence"),
+        {"scope": "community:11010500101", "month": "2026-11", "score": "88", "evidence": ""},
+        follow=True,
+    )
     assert "佐证材料" in response.content.decode()
-    assert login(street.users.leader).post(reverse("evaluation:evidence"), {
-        "scope": "community:11010500101", "month": "2026-11", "score": "1", "evidence": "abcdef"}).status_code == 403
+    assert (
+        login(street.users.leader)
+        .post(
+            reverse("evaluation:evidence"),
+            {"scope": "community:11010500101", "month": "2026-11", "score": "1", "evidence": "abcdef"},
+        )
+        .status_code
+        == 403
+    )
 
 
 def test_warnings_page_issues_a_task(street, login, evaluator):
-    response = login(evaluator).post(reverse("evaluation:warnings"), {
-        "unit": "ZHZF", "title": "退单率偏高", "requirement": "梳理派单依据"}, follow=True)
+    response = login(evaluator).post(
+        reverse("evaluation:warnings"),
+        {"unit": "ZHZF", "title": "退单率偏高", "requirement": "梳理派单依据"},
+        follow=True,
+    )
     assert "退单率偏高" in response.content.decode() and "已下达" in response.content.decode()
     page = login(evaluator).get(reverse("evaluation:warnings")).content.decode()
     assert "退单率偏高" in page
@@ -153,9 +186,17 @@ def test_indicator_page_marks_only_the_warned_scope(computed, login):
     from jiedao.evaluation.models import Warning
 
     now = timezone.now()
-    Warning.objects.create(kind="indicator", key="satisfaction_rate:community:11010500102",
-                           indicator="satisfaction_rate", scope_kind="community", scope_code="11010500102",
-                           level="red", title="西园社区：满意率 连续 3 周未达基线", opened_at=now, last_seen_at=now)
+    Warning.objects.create(
+        kind="indicator",
+        key="satisfaction_rate:community:11010500102",
+        indicator="satisfaction_rate",
+        scope_kind="community",
+        scope_code="11010500102",
+        level="red",
+        title="西园社区：满意率 连续 3 周未达基线",
+        opened_at=now,
+        last_seen_at=now,
+    )
     client = login(computed.users.leader)
     page = client.get(reverse("evaluation:indicator", args=["satisfaction_rate"]) + "?scope=community&period=2026-11")
     page = page.content.decode()
@@ -186,13 +227,23 @@ def test_the_cockpit_hot_issues_are_the_worker_snapshot_and_say_when_it_is_late(
     from jiedao.evaluation.models import Snapshot
 
     now = timezone.now()
-    texts = ["东湖小区北门夜间施工噪音扰民，凌晨还在施工", "北门工地夜间施工噪音太大，凌晨睡不着",
-             "东湖小区北门工地凌晨施工噪音扰民", "北门夜间施工噪音扰民，请管一管"]
+    texts = [
+        "东湖小区北门夜间施工噪音扰民，凌晨还在施工",
+        "北门工地夜间施工噪音太大，凌晨睡不着",
+        "东湖小区北门工地凌晨施工噪音扰民",
+        "北门夜间施工噪音扰民，请管一管",
+    ]
 
     def report(i):
-        case_services.submit_case(street.users.operator, channel="12345", description=texts[i % len(texts)],
-                                  reporter_phone=f"1380000000{i}", grid_code=street.grids[0].code,
-                                  category_code="010101", at=now - dt.timedelta(hours=i + 1))
+        case_services.submit_case(
+            street.users.operator,
+            channel="12345",
+            description=texts[i % len(texts)],
+            reporter_phone=f"1380000000{i}",
+            grid_code=street.grids[0].code,
+            category_code="010101",
+            at=now - dt.timedelta(hours=i + 1),
+        )
 
     for i in range(3):
         report(i)

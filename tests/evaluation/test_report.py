@@ -17,12 +17,18 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def computed(november, evaluator):
-    services.enter_evidence_score(evaluator, scope_kind="community", scope_code="11010500101", month="2026-11",
-                                  score=80, evidence="楼门议事会")
+    services.enter_evidence_score(
+        evaluator, scope_kind="community", scope_code="11010500101", month="2026-11", score=80, evidence="楼门议事会"
+    )
     compute.refresh_daily_counts(periods.parse("2026-11").start.date(), periods.parse("2026-11").end.date())
     compute.compute_period(periods.parse("2026-11"), now=MONTH_END)
-    services.issue_rectification(evaluator, unit=november.units.enforcement, title="满意率偏低整改",
-                                 requirement="分析原因并整改", now=bj("2026-11-30 10:00"))
+    services.issue_rectification(
+        evaluator,
+        unit=november.units.enforcement,
+        title="满意率偏低整改",
+        requirement="分析原因并整改",
+        now=bj("2026-11-30 10:00"),
+    )
     return november
 
 
@@ -54,7 +60,15 @@ def test_report_command_writes_excel_and_pdf(computed, tmp_path):
     # pypdf reads the embedded font's two-byte codes with a NUL before each character; the
     # characters themselves come from the PDF's ToUnicode map.
     text = "".join(page.extract_text() for page in PdfReader(paths[1]).pages).replace("\x00", "")
-    for title in ("效能评价月通报", "一、考核排名", "二、指标完成情况", "三、预警与整改", "四、突出问题", "东湖社区", "环境卫生"):
+    for title in (
+        "效能评价月通报",
+        "一、考核排名",
+        "二、指标完成情况",
+        "三、预警与整改",
+        "四、突出问题",
+        "东湖社区",
+        "环境卫生",
+    ):
         assert title in text, title
 
 

@@ -15,9 +15,14 @@ EAST, WEST = "11010500101", "11010500102"
 
 
 def put(month, indicator, code, value, name):
-    Result.objects.update_or_create(indicator=indicator, scope_kind="community", scope_code=code, period_kind="month",
-                                    period_key=month, defaults={"value": value, "scope_name": name,
-                                                                "computed_at": timezone.now()})
+    Result.objects.update_or_create(
+        indicator=indicator,
+        scope_kind="community",
+        scope_code=code,
+        period_kind="month",
+        period_key=month,
+        defaults={"value": value, "scope_name": name, "computed_at": timezone.now()},
+    )
 
 
 def month_of(month, east, west):
@@ -67,31 +72,55 @@ def test_built_in_schemes_give_residents_at_least_half(street):
 
 def test_administrators_define_schemes_within_the_rule(street, evaluator):
     with pytest.raises(ValidationFailed):
-        services.define_scheme(street.users.admin, code="speed", name="速度优先",
-                               items=[("response_rate", 0.7, ""), ("satisfaction_rate", 0.3, "")])
+        services.define_scheme(
+            street.users.admin,
+            code="speed",
+            name="速度优先",
+            items=[("response_rate", 0.7, ""), ("satisfaction_rate", 0.3, "")],
+        )
     with pytest.raises(NotAllowed):
         services.define_scheme(street.users.handler, code="x", name="x", items=[("satisfaction_rate", 1, "")])
-    scheme = services.define_scheme(street.users.admin, code="resident", name="群众评价优先",
-                                    items=[("satisfaction_rate", 0.6, "群众"), ("response_rate", 0.4, "流程")])
+    scheme = services.define_scheme(
+        street.users.admin,
+        code="resident",
+        name="群众评价优先",
+        items=[("satisfaction_rate", 0.6, "群众"), ("response_rate", 0.4, "流程")],
+    )
     assert selectors.rankings(evaluator, scheme.code, "2026-11", "unit")["scheme"]["name"] == "群众评价优先"
 
 
 def test_innovation_index_comes_from_evaluators_scored_evidence(street, evaluator):
     with pytest.raises(ValidationFailed):
-        services.enter_evidence_score(evaluator, scope_kind="community", scope_code=EAST, month="2026-11",
-                                      score=80, evidence="")
+        services.enter_evidence_score(
+            evaluator, scope_kind="community", scope_code=EAST, month="2026-11", score=80, evidence=""
+        )
     with pytest.raises(ValidationFailed):
-        services.enter_evidence_score(evaluator, scope_kind="community", scope_code=EAST, month="2026-11",
-                                      score=120, evidence="开展楼门议事会")
+        services.enter_evidence_score(
+            evaluator, scope_kind="community", scope_code=EAST, month="2026-11", score=120, evidence="开展楼门议事会"
+        )
     with pytest.raises(NotAllowed):
-        services.enter_evidence_score(street.users.leader, scope_kind="community", scope_code=EAST, month="2026-11",
-                                      score=80, evidence="开展楼门议事会")
-    services.enter_evidence_score(evaluator, scope_kind="community", scope_code=EAST, month="2026-11", score=70,
-                                  evidence="开展楼门议事会")
-    services.enter_evidence_score(evaluator, scope_kind="community", scope_code=EAST, month="2026-11", score=85,
-                                  evidence="开展楼门议事会，补充照片")
-    services.enter_evidence_score(evaluator, scope_kind="community", scope_code=EAST, month="2026-12", score=65,
-                                  evidence="建立共享工具屋")
+        services.enter_evidence_score(
+            street.users.leader,
+            scope_kind="community",
+            scope_code=EAST,
+            month="2026-11",
+            score=80,
+            evidence="开展楼门议事会",
+        )
+    services.enter_evidence_score(
+        evaluator, scope_kind="community", scope_code=EAST, month="2026-11", score=70, evidence="开展楼门议事会"
+    )
+    services.enter_evidence_score(
+        evaluator,
+        scope_kind="community",
+        scope_code=EAST,
+        month="2026-11",
+        score=85,
+        evidence="开展楼门议事会，补充照片",
+    )
+    services.enter_evidence_score(
+        evaluator, scope_kind="community", scope_code=EAST, month="2026-12", score=65, evidence="建立共享工具屋"
+    )
     value = Result.objects.get(indicator="innovation_index", scope_code=EAST, period_key="2026-11").value
     assert value == 85  # the latest entry of the month counts
     from jiedao.evaluation import compute
@@ -110,13 +139,29 @@ def test_admin_refuses_a_scheme_that_gives_residents_less_than_half(street, clie
     street.users.admin.save()
 
     def post(weights):
-        data = {"code": "speed", "name": "速度优先", "description": "", "normalisation": "target",
-                "excellent_from": "90", "pass_from": "60", "active": "on", "order": "100",
-                "items-TOTAL_FORMS": str(len(weights)), "items-INITIAL_FORMS": "0", "items-MIN_NUM_FORMS": "0",
-                "items-MAX_NUM_FORMS": "1000"}
+        data = {
+            "code": "speed",
+            "name": "速度优先",
+            "description": "",
+            "normalisation": "target",
+            "excellent_from": "90",
+            "pass_from": "60",
+            "active": "on",
+            "order": "100",
+            "items-TOTAL_FORMS": str(len(weights)),
+            "items-INITIAL_FORMS": "0",
+            "items-MIN_NUM_FORMS": "0",
+            "items-MAX_NUM_FORMS": "1000",
+        }
         for i, (code, weight) in enumerate(weights):
-            data.update({f"items-{i}-indicator": code, f"items-{i}-weight": str(weight),
-                         f"items-{i}-perspective": "", f"items-{i}-label": ""})
+            data.update(
+                {
+                    f"items-{i}-indicator": code,
+                    f"items-{i}-weight": str(weight),
+                    f"items-{i}-perspective": "",
+                    f"items-{i}-label": "",
+                }
+            )
         return client.post(reverse("admin:evaluation_scheme_add"), data)
 
     response = post([("response_rate", 0.7), ("satisfaction_rate", 0.3)])

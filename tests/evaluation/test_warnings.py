@@ -20,8 +20,13 @@ pytestmark = pytest.mark.django_db
 
 def week_result(key, value, indicator="satisfaction_rate", scope_kind="unit", code="ZHZF"):
     Result.objects.update_or_create(
-        indicator=indicator, scope_kind=scope_kind, scope_code=code, period_kind="week", period_key=key,
-        defaults={"value": value, "scope_name": "综合执法队", "computed_at": timezone.now()})
+        indicator=indicator,
+        scope_kind=scope_kind,
+        scope_code=code,
+        period_kind="week",
+        period_key=key,
+        defaults={"value": value, "scope_name": "综合执法队", "computed_at": timezone.now()},
+    )
 
 
 def evaluate(key):
@@ -72,8 +77,9 @@ def test_lower_is_better_indicators_warn_when_above_baseline(street):
 
 def test_rectification_lifecycle_with_evidence(street, evaluator):
     u = street.users
-    task = services.issue_rectification(evaluator, unit=street.units.enforcement, title="满意率偏低",
-                                        requirement="分析原因并整改")
+    task = services.issue_rectification(
+        evaluator, unit=street.units.enforcement, title="满意率偏低", requirement="分析原因并整改"
+    )
     with pytest.raises(NotAllowed):
         services.act_on_rectification(u.handler_housing, task.number, "accept")
     with pytest.raises(InvalidTransition):
@@ -91,8 +97,13 @@ def test_rectification_lifecycle_with_evidence(street, evaluator):
     task = services.act_on_rectification(u.leader, task.number, "approve")
     assert task.status == "closed" and task.closed_at is not None and task.evidence == "附回访记录20份"
     assert list(task.events.values_list("action", "to_status")) == [
-        ("issue", "issued"), ("accept", "in_progress"), ("submit", "submitted"), ("reject", "in_progress"),
-        ("submit", "submitted"), ("approve", "closed")]
+        ("issue", "issued"),
+        ("accept", "in_progress"),
+        ("submit", "submitted"),
+        ("reject", "in_progress"),
+        ("submit", "submitted"),
+        ("approve", "closed"),
+    ]
     with pytest.raises(RuntimeError):
         RectificationEvent.objects.first().delete()
     with pytest.raises(NotAllowed):
@@ -134,8 +145,9 @@ def test_a_small_rise_is_not_a_surge(street):
 def test_the_worker_tick_computes_current_periods_and_checks(november):
     counts = services.tick(now=bj("2026-11-20 12:00"))
     assert counts["results"] > 0
-    assert Result.objects.filter(period_kind="month", period_key="2026-11", indicator="response_rate",
-                                 scope_kind="street").exists()
+    assert Result.objects.filter(
+        period_kind="month", period_key="2026-11", indicator="response_rate", scope_kind="street"
+    ).exists()
     assert Result.objects.filter(period_kind="week", period_key="2026-W46").exists()
     assert Result.objects.filter(period_kind="year", period_key="2026").exists()
     from jiedao.evaluation.models import Snapshot

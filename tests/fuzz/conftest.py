@@ -42,34 +42,57 @@ def world(street, make_case, hall, registry, people, devices, duties):  # noqa: 
     case_services.resolve(u.handler, resolved.number, "已处理")
 
     application = hall_services.accept_at_window(
-        u.operator, item_code="11010500100001", applicant={"name": "赵强", "id_number": "110105196503034321",
-                                                           "phone": "13900002222"},
-        materials=materials(hall["elderly"]))
+        u.operator,
+        item_code="11010500100001",
+        applicant={"name": "赵强", "id_number": "110105196503034321", "phone": "13900002222"},
+        materials=materials(hall["elderly"]),
+    )
 
     proposal = participation_services.propose(people.wang, title="楼道加装扶手", body="老人上下楼不方便")
     topic = participation_services.table_topic(people.staff, people.dong, title="垃圾驿站选址", body="征求意见")
-    meeting = participation_services.schedule_meeting(people.staff, people.dong, title="议事会",
-                                                      starts_at=timezone.now(), place="活动室", seats=5)
+    meeting = participation_services.schedule_meeting(
+        people.staff, people.dong, title="议事会", starts_at=timezone.now(), place="活动室", seats=5
+    )
     participation_services.add_to_agenda(people.staff, meeting.pk, topic.pk)
     participation_services.meeting_step(people.staff, meeting.pk, "start")
-    projects = [participation_services.create_project(people.staff, people.dong, title=t, cost=c)
-                for t, c in [("长者食堂", 50000), ("四点半课堂", 30000)]]
-    vote = participation_services.open_vote(people.staff, people.dong, year=timezone.localdate().year + 1,
-                                            budget=60000, max_choices=2, project_ids=[p.pk for p in projects])
+    projects = [
+        participation_services.create_project(people.staff, people.dong, title=t, cost=c)
+        for t, c in [("长者食堂", 50000), ("四点半课堂", 30000)]
+    ]
+    vote = participation_services.open_vote(
+        people.staff,
+        people.dong,
+        year=timezone.localdate().year + 1,
+        budget=60000,
+        max_choices=2,
+        project_ids=[p.pk for p in projects],
+    )
     participation_services.earn(people.staff, people.wang, 30, "楼道清扫")
 
-    emergency = emergency_services.report_emergency(u.dispatcher, title="东湖路积水", kind="flood",
-                                                    lat=39.905, lng=116.405)
+    emergency = emergency_services.report_emergency(
+        u.dispatcher, title="东湖路积水", kind="flood", lat=39.905, lng=116.405
+    )
     depot = Depot.objects.create(name="街道应急物资库", community=street.communities[0])
     stock = Stock.objects.create(depot=depot, item="沙袋", unit_label="袋", quantity=100, required=200)
 
     person = next(iter(registry.people.values()))
     check = emergency.checks.first()  # the special-care residents of the grid, to check on
     return SimpleNamespace(
-        street=street, users=u, people=people,
+        street=street,
+        users=u,
+        people=people,
         cases=SimpleNamespace(new=new, dispatched=dispatched, resolved=resolved),
-        application=application, proposal=proposal, topic=topic, meeting=meeting, vote=vote, projects=projects,
-        emergency=emergency, stock=stock, person=person, devices=devices, check=check,
+        application=application,
+        proposal=proposal,
+        topic=topic,
+        meeting=meeting,
+        vote=vote,
+        projects=projects,
+        emergency=emergency,
+        stock=stock,
+        person=person,
+        devices=devices,
+        check=check,
         materials={str(m.pk): "provided" for m in hall["elderly"].materials.all()},
         # Real values for the path parameters of the API, by the path's template.
         path_values={
@@ -105,8 +128,9 @@ def path_values(world, path):
 def bearer_token(user):
     """A fresh bearer token of ``user``, issued without the sign-in endpoint (no password needed)."""
     plain = secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, key_hash=org_services.hash_token(plain),
-                            expires_at=timezone.now() + org_services.token_lifetime())
+    ApiToken.objects.create(
+        user=user, key_hash=org_services.hash_token(plain), expires_at=timezone.now() + org_services.token_lifetime()
+    )
     return plain
 
 
@@ -122,4 +146,3 @@ def wsgi_in_the_test_transaction():
     yield
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
-

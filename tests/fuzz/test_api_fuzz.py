@@ -25,8 +25,11 @@ def _strategy(operation, real):
     made_up = [operation.as_strategy(), operation.as_strategy(GenerationMode.NEGATIVE)]
     if not real:
         return st.one_of(made_up)
-    return st.one_of(operation.as_strategy(path_parameters=real),
-                     operation.as_strategy(GenerationMode.NEGATIVE, path_parameters=real), *made_up)
+    return st.one_of(
+        operation.as_strategy(path_parameters=real),
+        operation.as_strategy(GenerationMode.NEGATIVE, path_parameters=real),
+        *made_up,
+    )
 
 
 @pytest.mark.parametrize("role", [*ROLES, "anonymous"])
@@ -41,8 +44,13 @@ def test_no_operation_answers_a_server_error_or_breaks_its_schema(world, role, w
         # A fresh token for each operation: one of them revokes the token it is called with.
         headers = {"Authorization": f"Bearer {bearer_token(user)}"} if user else {}
 
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=_strategy(operation, path_values(world, operation.path)))
         def call(case):
             case.call_and_validate(headers=headers, checks=[not_a_server_error, response_schema_conformance])
@@ -78,17 +86,51 @@ def test_no_two_api_schemas_share_a_name():
 
 OPEN311_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60)
 OPEN311_PARAMS = st.dictionaries(
-    st.sampled_from(["api_key", "service_code", "description", "lat", "long", "address_string", "email",
-                     "phone", "media_url", "service_request_id", "status", "start_date", "end_date",
-                     "attribute[x]", "jurisdiction_id", "account_id", "first_name", "device_id"]),
-    OPEN311_TEXT, max_size=8)
+    st.sampled_from(
+        [
+            "api_key",
+            "service_code",
+            "description",
+            "lat",
+            "long",
+            "address_string",
+            "email",
+            "phone",
+            "media_url",
+            "service_request_id",
+            "status",
+            "start_date",
+            "end_date",
+            "attribute[x]",
+            "jurisdiction_id",
+            "account_id",
+            "first_name",
+            "device_id",
+        ]
+    ),
+    OPEN311_TEXT,
+    max_size=8,
+)
 
 
 @pytest.mark.django_db
 @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-@given(path=st.sampled_from(["requests", "services", "servicerequestupdates", "discovery", "tokens/x",
-                             "requests/JD2026010100001", "services/010101"]),
-       fmt=st.sampled_from(["json", "xml"]), method=st.sampled_from(["GET", "POST"]), params=OPEN311_PARAMS)
+@given(
+    path=st.sampled_from(
+        [
+            "requests",
+            "services",
+            "servicerequestupdates",
+            "discovery",
+            "tokens/x",
+            "requests/JD2026010100001",
+            "services/010101",
+        ]
+    ),
+    fmt=st.sampled_from(["json", "xml"]),
+    method=st.sampled_from(["GET", "POST"]),
+    params=OPEN311_PARAMS,
+)
 def test_open311_answers_every_request_without_a_server_error(client, path, fmt, method, params):
     prefix = "/open311/" if path == "discovery" else "/open311/v2/"
     url = f"{prefix}{path}.{fmt}"

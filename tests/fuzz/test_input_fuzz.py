@@ -43,6 +43,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "jiedao"
 
 # --- the parsers on their own ------------------------------------------------------------------
 
+
 @settings(FUZZ, max_examples=400)
 @given(text=st.one_of(inputs.date_text, inputs.month_text, inputs.year_text, inputs.nasty_text))
 def test_the_parsers_accept_only_the_supported_years_and_refuse_all_else_with_a_field_error(text):
@@ -74,11 +75,13 @@ def test_a_cursor_is_read_back_only_in_the_shape_it_was_made(cursor):
 
 # --- how each surface is tried ------------------------------------------------------------------
 
+
 def _fuzz_each(items, examples, check):
     """``check(item, data)`` on ``examples`` hypothesis examples for each item; the failures, one
     line per failing item (every item is tried, so that one run reports them all)."""
     failures = []
     for item in items:
+
         @settings(FUZZ, max_examples=examples)
         @given(data=st.data())
         def run(data):
@@ -120,6 +123,7 @@ def _fixed(value):
 
 
 # --- the API -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -176,8 +180,12 @@ def _url(world, path, draw):
         name = match.group(1)
         if name in real and draw(st.integers(0, 3), label="real id"):
             return str(real[name])
-        return quote(inputs.as_bytes(draw(st.one_of(st.sampled_from(["1", "respond", "accept", "x"]),
-                                                    inputs.nasty_text), label=name)), safe="")
+        return quote(
+            inputs.as_bytes(
+                draw(st.one_of(st.sampled_from(["1", "respond", "accept", "x"]), inputs.nasty_text), label=name)
+            ),
+            safe="",
+        )
 
     return re.sub(r"\{(\w+)\}", fill, path)
 
@@ -196,8 +204,11 @@ def test_api_query_parameters_never_answer_a_server_error(client, world, role):
 
     def send(op, values, draw):
         url = _url(world, op.path, draw) + "?" + inputs.query_string(values)
-        response = (client.get(url, **headers) if op.method == "get" else
-                    client.generic(op.method.upper(), url, b"{}", content_type="application/json", **headers))
+        response = (
+            client.get(url, **headers)
+            if op.method == "get"
+            else client.generic(op.method.upper(), url, b"{}", content_type="application/json", **headers)
+        )
         return response.status_code
 
     edges = [(op, name, edge) for op in operations for name in op.query for edge in inputs.edges_for(name)]
@@ -216,8 +227,20 @@ def test_api_query_parameters_never_answer_a_server_error(client, world, role):
 
 # Hostile values for a body property, by its JSON type: raw JSON text, put in the body as it is.
 BODY_EDGES = {
-    "integer": ["9007199254740992", "-9007199254740992", "-1", "0", "2147483648", "1e400", "NaN", "Infinity", "1.5",
-                '"１２"', '"²"', "null"],
+    "integer": [
+        "9007199254740992",
+        "-9007199254740992",
+        "-1",
+        "0",
+        "2147483648",
+        "1e400",
+        "NaN",
+        "Infinity",
+        "1.5",
+        '"１２"',
+        '"²"',
+        "null",
+    ],
     "number": ["1e400", "-1e400", "NaN", "-Infinity", "1e308", "9007199254740993", "-0.0", '"１２"', "null"],
     "boolean": ['"yes"', "2", "null", "[]"],
     "array": ['["\\ud800"]', "[[[]]]", "[9007199254740993]", "{}", '"x"', "[null]"],
@@ -260,26 +283,64 @@ def _typed(schema, name):
 
 
 # Where a name means something else than elsewhere.
-KNOWN_BY_PATH = {"/api/v1/emergencies": {"kind": "flood", "title": "东湖路积水"},
-                 "/api/v1/emergency/stocks/{stock_id}/movements": {"kind": "in"}}
+KNOWN_BY_PATH = {
+    "/api/v1/emergencies": {"kind": "flood", "title": "东湖路积水"},
+    "/api/v1/emergency/stocks/{stock_id}/movements": {"kind": "in"},
+}
 
 
 def _plausible(world, name, schema, path=""):
     """A value that passes the schema, so that the hostile ones beside it reach the code behind."""
     known = {
-        "description": "楼下垃圾桶满了没人清运", "lat": 39.905, "lng": 116.405, "category": "010101", "unit": "ZHZF",
-        "units": ["ZJ"], "report_hours": 24, "extra_workdays": 2, "item_code": "11010500100001",
+        "description": "楼下垃圾桶满了没人清运",
+        "lat": 39.905,
+        "lng": 116.405,
+        "category": "010101",
+        "unit": "ZHZF",
+        "units": ["ZJ"],
+        "report_hours": 24,
+        "extra_workdays": 2,
+        "item_code": "11010500100001",
         "starts_at": (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2)).isoformat(),
-        "name": "赵强", "id_number": "110105196503034321", "phone": "13900002222", "decision": "adopt",
-        "answer": "同意", "due": (dt.date.today() + dt.timedelta(days=20)).isoformat(), "points": 1,
-        "to": "resident2", "projects": [p.pk for p in world.projects], "person": world.person.pk, "kind": "home",
-        "quantity": 1, "group": "B", "window": "1", "title": "楼道加装扶手", "body": "老人上下楼不方便", "score": 3,
-        "progress": 50, "confirm": True, "result": "safe", "text": "路灯不亮", "username": "resident",
-        "password": "pass12345", "satisfaction": "satisfied", "resolved": True, "note": "已处理",
-        "reason": "需要协调", "master": world.cases.new.number,
+        "name": "赵强",
+        "id_number": "110105196503034321",
+        "phone": "13900002222",
+        "decision": "adopt",
+        "answer": "同意",
+        "due": (dt.date.today() + dt.timedelta(days=20)).isoformat(),
+        "points": 1,
+        "to": "resident2",
+        "projects": [p.pk for p in world.projects],
+        "person": world.person.pk,
+        "kind": "home",
+        "quantity": 1,
+        "group": "B",
+        "window": "1",
+        "title": "楼道加装扶手",
+        "body": "老人上下楼不方便",
+        "score": 3,
+        "progress": 50,
+        "confirm": True,
+        "result": "safe",
+        "text": "路灯不亮",
+        "username": "resident",
+        "password": "pass12345",
+        "satisfaction": "satisfied",
+        "resolved": True,
+        "note": "已处理",
+        "reason": "需要协调",
+        "master": world.cases.new.number,
         "materials": world.materials,
-        "readings": [{"device": "WL-01", "token": world.devices["WL-01"].token, "metric": "level", "value": 1.0,
-                      "at": dt.datetime.now(dt.timezone.utc).isoformat(), "event": ""}],
+        "readings": [
+            {
+                "device": "WL-01",
+                "token": world.devices["WL-01"].token,
+                "metric": "level",
+                "value": 1.0,
+                "at": dt.datetime.now(dt.timezone.utc).isoformat(),
+                "event": "",
+            }
+        ],
     }
     if name in KNOWN_BY_PATH.get(path, {}):
         return KNOWN_BY_PATH[path][name]
@@ -293,8 +354,14 @@ def _plausible(world, name, schema, path=""):
     items = schema.get("items") or {}
     if "properties" in items:
         return [{inner: _plausible(world, inner, prop) for inner, prop in items["properties"].items()}]
-    for kind, value in (("string", "x"), ("integer", 1), ("number", 1.5), ("boolean", False), ("array", []),
-                        ("object", {})):
+    for kind, value in (
+        ("string", "x"),
+        ("integer", 1),
+        ("number", 1.5),
+        ("boolean", False),
+        ("array", []),
+        ("object", {}),
+    ):
         if kind in kinds:
             return value
     return None
@@ -306,8 +373,12 @@ def _plausible(world, name, schema, path=""):
 # worker visits the grid's residents, the window serves the hall, the command centre acts in
 # an emergency).
 PEOPLE = ("handler", "dispatcher", "operator", "grid", "leader", "admin", "resident", "anonymous")
-FIRST_BY_AREA = {"/participation/": ("handler_committee", "resident"), "/registry/": ("grid",),
-                 "/hall/": ("operator", "resident"), "/emergenc": ("dispatcher",)}
+FIRST_BY_AREA = {
+    "/participation/": ("handler_committee", "resident"),
+    "/registry/": ("grid",),
+    "/hall/": ("operator", "resident"),
+    "/emergenc": ("dispatcher",),
+}
 ROLE_OF = {"handler_committee": "handler"}
 HOLE = "@@HOSTILE@@"
 
@@ -347,24 +418,36 @@ def test_api_json_bodies_never_answer_a_server_error(client, world):
         text = json.dumps(body, allow_nan=True, ensure_ascii=escape)
         if raw_value is not None:
             text = text.replace(json.dumps(HOLE), raw_value)
-        response = client.generic(op.method.upper(), _url(world, op.path, draw), inputs.as_bytes(text),
-                                  content_type="application/json", **_headers(world, _person_for(op)))
+        response = client.generic(
+            op.method.upper(),
+            _url(world, op.path, draw),
+            inputs.as_bytes(text),
+            content_type="application/json",
+            **_headers(world, _person_for(op)),
+        )
         return response.status_code
 
     def baseline(op):
         return {name: _plausible(world, name, prop, op.path) for name, prop in op.body["properties"].items()}
 
-    edges = [(op, ".".join(map(str, path)), edge) for op in operations for path, prop in _fields(op.body["properties"])
-             for edge in _body_edges(path[-1], prop)]
+    edges = [
+        (op, ".".join(map(str, path)), edge)
+        for op in operations
+        for path, prop in _fields(op.body["properties"])
+        for edge in _body_edges(path[-1], prop)
+    ]
     paths = {".".join(map(str, path)): path for op in operations for path, _prop in _fields(op.body["properties"])}
-    failures = _sweep(edges, lambda case: send(case[0], _with(baseline(case[0]), paths[case[1]], HOLE), _fixed("1"),
-                                               raw_value=case[2]))
+    failures = _sweep(
+        edges,
+        lambda case: send(case[0], _with(baseline(case[0]), paths[case[1]], HOLE), _fixed("1"), raw_value=case[2]),
+    )
 
     def random(op, draw):
         properties = op.body["properties"]
         body = baseline(op)
-        hostile = draw(st.lists(st.sampled_from(sorted(properties)), min_size=1, max_size=3, unique=True),
-                       label="fields")
+        hostile = draw(
+            st.lists(st.sampled_from(sorted(properties)), min_size=1, max_size=3, unique=True), label="fields"
+        )
         for name in hostile:
             body[name] = draw(_typed(properties[name], name), label=name)
         # A lone surrogate as the escape \udxxx, or as the three bytes UTF-8 would give it.
@@ -377,13 +460,33 @@ def test_api_json_bodies_never_answer_a_server_error(client, world):
 
 # --- pages -------------------------------------------------------------------------------------
 
+
 def _page_names_read_from_get():
     """The GET parameters the pages read (request.GET.get("…")), and the filters their forms carry."""
     names = set()
     for source in SRC.rglob("*.py"):
         names.update(re.findall(r"""GET(?:\.get\(|\[)\s*["'](\w+)["']""", source.read_text(encoding="utf-8")))
-    return sorted(names | {"date_from", "date_to", "user", "object_type", "urgency", "order", "page", "q", "start",
-                           "end", "at", "since", "until", "date__year", "date__month", "date__day"})
+    return sorted(
+        names
+        | {
+            "date_from",
+            "date_to",
+            "user",
+            "object_type",
+            "urgency",
+            "order",
+            "page",
+            "q",
+            "start",
+            "end",
+            "at",
+            "since",
+            "until",
+            "date__year",
+            "date__month",
+            "date__day",
+        }
+    )
 
 
 def _page_paths(world):
@@ -428,9 +531,11 @@ def test_page_query_parameters_never_answer_a_server_error(client, world, role):
 
     # The edges: the n-th edge of its kind in every parameter a page reads, n by n.
     columns = range(max(len(edges) for edges in inputs.EDGES.values()) if role != "anonymous" else 2)
-    edges = [(page, inputs.query_string({name: inputs.edges_for(name)[n % len(inputs.edges_for(name))]
-                                         for name in names}))
-             for page in pages for n in columns]
+    edges = [
+        (page, inputs.query_string({name: inputs.edges_for(name)[n % len(inputs.edges_for(name))] for name in names}))
+        for page in pages
+        for n in columns
+    ]
     failures = _sweep(edges, lambda case: get(*case))
 
     def random(page, draw):
@@ -456,9 +561,17 @@ FORMS = [  # (who, the page with the form, the form's action)
     ("resident", "/hall/items/11010500100001/", "/hall/items/11010500100001/book/"),
 ]
 # What a person would type, so that the hostile fields beside it reach the code behind the form.
-PLAUSIBLE_FIELDS = {"description": "楼下垃圾桶满了没人清运", "title": "楼道加装扶手", "body": "老人上下楼不方便",
-                    "name": "赵强", "id_number": "110105196503034321", "phone": "13900002222",
-                    "reporter_phone": "13900002222", "lat": "39.905", "lng": "116.405"}
+PLAUSIBLE_FIELDS = {
+    "description": "楼下垃圾桶满了没人清运",
+    "title": "楼道加装扶手",
+    "body": "老人上下楼不方便",
+    "name": "赵强",
+    "id_number": "110105196503034321",
+    "phone": "13900002222",
+    "reporter_phone": "13900002222",
+    "lat": "39.905",
+    "lng": "116.405",
+}
 
 
 @pytest.mark.parametrize("role, page, action", FORMS)
@@ -472,11 +585,14 @@ def test_the_main_forms_never_answer_a_server_error(client, world, role, page, a
     baseline = {**form.fields, **{k: v for k, v in PLAUSIBLE_FIELDS.items() if k in form.fields}}
 
     def post(values):
-        return client.generic("POST", action, inputs.form_body(values),
-                              content_type="application/x-www-form-urlencoded").status_code
+        return client.generic(
+            "POST", action, inputs.form_body(values), content_type="application/x-www-form-urlencoded"
+        ).status_code
 
-    failures = _sweep([(name, edge) for name in fields for edge in inputs.edges_for(name)],
-                      lambda case: post({**baseline, case[0]: case[1]}))
+    failures = _sweep(
+        [(name, edge) for name in fields for edge in inputs.edges_for(name)],
+        lambda case: post({**baseline, case[0]: case[1]}),
+    )
 
     def random(_action, draw):
         hostile = draw(st.lists(st.sampled_from(fields), min_size=1, max_size=3, unique=True), label="fields")
@@ -488,14 +604,20 @@ def test_the_main_forms_never_answer_a_server_error(client, world, role, page, a
 
 # --- every form of every page --------------------------------------------------------------------
 
+
 def _typed_in(name, form):
     """What a person would type into an empty field, by its kind (or the first choice offered)."""
     offered = [choice for choice in form.choices.get(name, []) if choice]
     if offered:
         return offered[0]
     soon = dt.date.today() + dt.timedelta(days=3)
-    return {"date": soon.isoformat() + ("T10:00" if name.endswith("_at") else ""), "month": f"{soon:%Y-%m}",
-            "year": str(soon.year), "number": "2", "cursor": ""}.get(inputs.kind_of(name), "东湖路1号楼门口")
+    return {
+        "date": soon.isoformat() + ("T10:00" if name.endswith("_at") else ""),
+        "month": f"{soon:%Y-%m}",
+        "year": str(soon.year),
+        "number": "2",
+        "cursor": "",
+    }.get(inputs.kind_of(name), "东湖路1号楼门口")
 
 
 # Who opens the pages: between them they see every form of the site (the window, the desk of a
@@ -527,15 +649,26 @@ def test_every_form_of_the_site_never_answers_a_server_error(client, world, role
     forms = _forms_of_the_site(client, world, role)
     assert forms
     for form in forms:
-        form.fields.update({name: _typed_in(name, form) for name, value in form.fields.items()
-                            if not value and name not in form.hidden})
+        form.fields.update(
+            {
+                name: _typed_in(name, form)
+                for name, value in form.fields.items()
+                if not value and name not in form.hidden
+            }
+        )
 
     def post(form, values):
         client.force_login(getattr(world.users, role))  # a sign-in form may have signed the person out
-        return client.generic("POST", form.action, inputs.form_body(values),
-                              content_type="application/x-www-form-urlencoded").status_code
+        return client.generic(
+            "POST", form.action, inputs.form_body(values), content_type="application/x-www-form-urlencoded"
+        ).status_code
 
-    cases = [(form, name, edge) for form in forms for name in form.fields
-             if name != "csrfmiddlewaretoken" and name not in form.hidden for edge in inputs.sharp_edges_for(name)]
+    cases = [
+        (form, name, edge)
+        for form in forms
+        for name in form.fields
+        if name != "csrfmiddlewaretoken" and name not in form.hidden
+        for edge in inputs.sharp_edges_for(name)
+    ]
     failures = _sweep(cases, lambda case: post(case[0], {**case[0].fields, case[1]: case[2]}))
     assert not failures, "\n".join(failures)

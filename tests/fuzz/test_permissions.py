@@ -17,21 +17,71 @@ pytestmark = pytest.mark.django_db
 
 # Pages anyone may open (url names, "namespace:name").
 PUBLIC = {
-    "set_language", "web:home", "web:login", "web:logout", "web:elderly", "web:portal", "web:portal_done",
-    "web:track", "ops:healthz", "ops:metrics", "duties:public", "duties:detail", "duties:stats", "duties:export",
-    "hall:guide", "hall:item", "hall:notice", "hall:apply", "hall:book", "hall:ticket", "hall:screen",
-    "hall:export", "open311:discovery", "open311:root", "open311:services", "open311:service", "open311:requests",
-    "open311:request", "open311:token", "open311:updates", "participation:home", "participation:decisions",
-    "participation:proposal", "participation:similar", "participation:propose", "participation:vote",
-    "participation:survey", "participation:volunteer", "participation:points", "participation:meetings",
-    "intelligence:portal_suggest", "cases:category_picker", "media",
+    "set_language",
+    "web:home",
+    "web:login",
+    "web:logout",
+    "web:elderly",
+    "web:portal",
+    "web:portal_done",
+    "web:track",
+    "ops:healthz",
+    "ops:metrics",
+    "duties:public",
+    "duties:detail",
+    "duties:stats",
+    "duties:export",
+    "hall:guide",
+    "hall:item",
+    "hall:notice",
+    "hall:apply",
+    "hall:book",
+    "hall:ticket",
+    "hall:screen",
+    "hall:export",
+    "open311:discovery",
+    "open311:root",
+    "open311:services",
+    "open311:service",
+    "open311:requests",
+    "open311:request",
+    "open311:token",
+    "open311:updates",
+    "participation:home",
+    "participation:decisions",
+    "participation:proposal",
+    "participation:similar",
+    "participation:propose",
+    "participation:vote",
+    "participation:survey",
+    "participation:volunteer",
+    "participation:points",
+    "participation:meetings",
+    "intelligence:portal_suggest",
+    "cases:category_picker",
+    "media",
 }
 # Pages for signed-in residents as well (their own records).
-RESIDENT = {"web:notifications", "hall:mine", "cases:case", "cases:action", "web:api_tokens",
-            "web:two_factor_setup", "web:two_factor_verify"}  # the last two send residents home
+RESIDENT = {
+    "web:notifications",
+    "hall:mine",
+    "cases:case",
+    "cases:action",
+    "web:api_tokens",
+    "web:two_factor_setup",
+    "web:two_factor_verify",
+}  # the last two send residents home
 
-SAMPLE = {"number": "JD2026010100001", "code": "x", "fmt": "json", "path": "cases/x.png", "kind": "persons",
-          "key": "x", "token": "x", "action": "respond"}
+SAMPLE = {
+    "number": "JD2026010100001",
+    "code": "x",
+    "fmt": "json",
+    "path": "cases/x.png",
+    "kind": "persons",
+    "key": "x",
+    "token": "x",
+    "action": "respond",
+}
 
 
 def _pages():
@@ -42,8 +92,9 @@ def _pages():
             path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: SAMPLE.get(m.group(1), "x"), route)
             path = path.lstrip("^").rstrip("$").replace("\\.", ".")
         else:
-            path = re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: "1" if m.group(1) == "int" else SAMPLE.get(m.group(2), "x"),
-                          route)
+            path = re.sub(
+                r"<(?:(\w+):)?(\w+)>", lambda m: "1" if m.group(1) == "int" else SAMPLE.get(m.group(2), "x"), route
+            )
         yield name, "/" + path
 
 
@@ -67,7 +118,8 @@ def test_pages_refuse_those_they_are_not_for(client, street, who):
             continue
         response = client.get(path)
         refused = response.status_code in (401, 403, 404, 405) or (
-            response.status_code == 302 and "/login/" in response["Location"])
+            response.status_code == 302 and "/login/" in response["Location"]
+        )
         if not refused:
             let_in.append(f"{name} {path} → {response.status_code}")
     assert let_in == []
@@ -75,8 +127,9 @@ def test_pages_refuse_those_they_are_not_for(client, street, who):
 
 def test_every_api_operation_that_needs_a_user_answers_401_without_one(client, street):
     document = client.get("/api/v1/openapi.json").json()
-    required = [(method, path) for path, item in document["paths"].items() for method, op in item.items()
-                if op.get("security")]
+    required = [
+        (method, path) for path, item in document["paths"].items() for method, op in item.items() if op.get("security")
+    ]
     assert len(required) > 50
     let_in = []
     for method, path in required:

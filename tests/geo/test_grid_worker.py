@@ -101,8 +101,7 @@ def test_my_grid_lists_cases_to_verify_and_passes_one_from_the_list(street, logi
     assert f'data-case="{case.number}"' in page and "已更换灯泡" in page
     assert other.number not in page
 
-    response = client.post(reverse("cases:action", args=[case.number, "verify_pass"]),
-                           {"next": reverse("geo:my_grid")})
+    response = client.post(reverse("cases:action", args=[case.number, "verify_pass"]), {"next": reverse("geo:my_grid")})
     assert response.status_code == 302 and response["Location"] == reverse("geo:my_grid")
     case.refresh_from_db()
     assert case.status == "rating"
@@ -140,8 +139,9 @@ def test_grid_page_shows_the_team_with_masked_phones(street, login):
     grid = street.grids[0]
     GridMember.objects.create(grid=grid, role="full_time", user=street.users.grid)
     GridMember.objects.create(grid=grid, role="part_time", name="赵志刚", phone="13911112222")
-    GridMember.objects.create(grid=grid, role="building_head", name="孙秀英", phone="13633334444",
-                              buildings="3号楼1-2单元")
+    GridMember.objects.create(
+        grid=grid, role="building_head", name="孙秀英", phone="13633334444", buildings="3号楼1-2单元"
+    )
 
     page = login(street.users.handler).get(reverse("geo:grid", args=[grid.code])).content.decode()
     for text in ("专职网格员", "兼职网格员", "楼门长", "赵志刚", "孙秀英", "3号楼1-2单元", "139****2222"):

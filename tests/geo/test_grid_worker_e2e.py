@@ -30,8 +30,15 @@ def test_grid_worker_patrols_reports_with_a_photo_and_sees_it_in_my_grid(live_se
     photo = tmp_path / "manhole.jpg"
     Image.new("RGB", (640, 480), (120, 110, 90)).save(photo, "JPEG")
     base = live_server.url
-    context = browser.new_context(locale="zh-CN", viewport=PHONE, geolocation=POSITION, permissions=["geolocation"],
-                                  is_mobile=True, has_touch=True, device_scale_factor=2)
+    context = browser.new_context(
+        locale="zh-CN",
+        viewport=PHONE,
+        geolocation=POSITION,
+        permissions=["geolocation"],
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     context.set_default_timeout(15000)
     page = context.new_page()
 

@@ -14,8 +14,10 @@ from tests.factories import square
 
 from .conftest import collection, feature
 
-BOWTIE = {"type": "Polygon", "coordinates": [[[116.42, 39.90], [116.43, 39.91], [116.43, 39.90],
-                                              [116.42, 39.91], [116.42, 39.90]]]}
+BOWTIE = {
+    "type": "Polygon",
+    "coordinates": [[[116.42, 39.90], [116.43, 39.91], [116.43, 39.90], [116.42, 39.91], [116.42, 39.90]]],
+}
 
 
 def messages(exc):
@@ -95,21 +97,24 @@ def test_an_unknown_parent_is_refused(street, new_grids):
     with pytest.raises(ValidationFailed) as exc:
         services.import_geojson(street.users.admin, collection(new_grids[0], orphan), "grid")
 
-    assert messages(exc) == ["第2个要素（编码 1101050099901）：所属社区“11010500999”不存在"
-                             "（parent 应为已有社区的代码，请先导入社区）。"]
+    assert messages(exc) == [
+        "第2个要素（编码 1101050099901）：所属社区“11010500999”不存在（parent 应为已有社区的代码，请先导入社区）。"
+    ]
     assert not Grid.objects.filter(code="1101050010103").exists()
 
 
 def test_points_lines_duplicates_and_bad_codes_are_each_named(street, new_grids):
-    point = feature("1101050010105", "第五网格", {"type": "Point", "coordinates": [116.45, 39.90]},
-                    parent="11010500101")
+    point = feature(
+        "1101050010105", "第五网格", {"type": "Point", "coordinates": [116.45, 39.90]}, parent="11010500101"
+    )
     duplicate = feature("1101050010103", "重复", square(116.46, 39.90), parent="11010500101")
     wrong_code = feature("1101050010201", "编错了", square(116.47, 39.90), parent="11010500101")
     no_name = feature("1101050010106", "", square(116.48, 39.90), parent="11010500101")
 
     with pytest.raises(ValidationFailed) as exc:
-        services.import_geojson(street.users.admin,
-                                collection(new_grids[0], point, duplicate, wrong_code, no_name), "grid")
+        services.import_geojson(
+            street.users.admin, collection(new_grids[0], point, duplicate, wrong_code, no_name), "grid"
+        )
 
     text = messages(exc)
     assert text[0].startswith("第2个要素（编码 1101050010105）：几何类型为 Point，应为 Polygon 或 MultiPolygon")
@@ -125,8 +130,7 @@ def test_a_file_that_is_not_geojson_is_refused(street):
     assert exc.value.errors[0]["field"] == "file"
     assert "不是有效的 JSON" in messages(exc)[0]
     with pytest.raises(ValidationFailed) as exc:
-        services.import_geojson(street.users.admin, json.dumps({"type": "FeatureCollection", "features": []}),
-                                "grid")
+        services.import_geojson(street.users.admin, json.dumps({"type": "FeatureCollection", "features": []}), "grid")
     assert messages(exc) == ["文件中没有任何要素。"]
 
 
@@ -137,10 +141,13 @@ def test_only_administrators_import(street, new_grids):
 
 
 def test_communities_get_boundaries_and_grids_must_stay_inside_them(street):
-    area = {"type": "Polygon", "coordinates": [[[116.40, 39.90], [116.42, 39.90], [116.42, 39.91],
-                                                [116.40, 39.91], [116.40, 39.90]]]}
-    services.import_geojson(street.users.admin,
-                            collection(feature("11010500101", "东湖社区", area, parent="110105001")), "community")
+    area = {
+        "type": "Polygon",
+        "coordinates": [[[116.40, 39.90], [116.42, 39.90], [116.42, 39.91], [116.40, 39.91], [116.40, 39.90]]],
+    }
+    services.import_geojson(
+        street.users.admin, collection(feature("11010500101", "东湖社区", area, parent="110105001")), "community"
+    )
     assert CommunityArea.objects.get(community__code="11010500101").boundary["type"] == "Polygon"
 
     outside = feature("1101050010103", "第三网格", square(116.43, 39.90), parent="11010500101")
@@ -152,7 +159,8 @@ def test_communities_get_boundaries_and_grids_must_stay_inside_them(street):
 def test_a_new_community_under_an_existing_street(street):
     area = square(116.42, 39.90, size=0.02)
     result = services.import_geojson(
-        street.users.admin, collection(feature("11010500103", "南苑社区", area, parent="110105001")), "community")
+        street.users.admin, collection(feature("11010500103", "南苑社区", area, parent="110105001")), "community"
+    )
     assert result.created == ["11010500103"]
     assert Community.objects.get(code="11010500103").street == street.street
 
@@ -176,6 +184,7 @@ def test_the_code_rule_accepts_the_demo_and_test_codes_and_refuses_others():
 
 
 # --- the command ------------------------------------------------------------------------
+
 
 def run(capsys, *args):
     """Runs ``jiedao …`` as the command line does; returns (exit status, stdout, stderr).
@@ -246,5 +255,7 @@ def test_errors_come_in_english_too(street, new_grids):
     bad = feature("1101050010105", "第五网格", BOWTIE, parent="11010500101")
     with translation.override("en"), pytest.raises(ValidationFailed) as exc:
         services.import_geojson(street.users.admin, collection(new_grids[0], bad), "grid")
-    assert messages(exc) == ["Feature 2 (code 1101050010105): invalid boundary: the boundary intersects itself "
-                             "(at longitude 116.425, latitude 39.905)."]
+    assert messages(exc) == [
+        "Feature 2 (code 1101050010105): invalid boundary: the boundary intersects itself "
+        "(at longitude 116.425, latitude 39.905)."
+    ]

@@ -45,9 +45,11 @@ def test_locate_api(street, login):
 
 
 def test_a_case_with_a_position_is_placed_in_its_grid_and_community(street):
-    case, _ = case_services.submit_case(street.users.resident, channel="portal", description="路灯不亮",
-                                        lat=39.915, lng=116.405)
+    case, _ = case_services.submit_case(
+        street.users.resident, channel="portal", description="路灯不亮", lat=39.915, lng=116.405
+    )
     assert case.grid.code == "1101050010201" and case.community.code == "11010500102"
-    outside, _ = case_services.submit_case(street.users.resident, channel="portal", description="路灯不亮",
-                                           lat=39.95, lng=116.50)
+    outside, _ = case_services.submit_case(
+        street.users.resident, channel="portal", description="路灯不亮", lat=39.95, lng=116.50
+    )
     assert outside.grid is None and outside.community is None

@@ -66,8 +66,9 @@ def centre(lat, lng):
 
 
 def test_heat_layer_is_scoped_and_limited_to_30_days(street, login, two_units):
-    old, _ = cs.submit_case(street.users.resident, channel="portal", description="很久以前的诉求",
-                            lat=39.906, lng=116.406)
+    old, _ = cs.submit_case(
+        street.users.resident, channel="portal", description="很久以前的诉求", lat=39.906, lng=116.406
+    )
     old.created_at = old.created_at.replace(year=old.created_at.year - 1)
     old.save(update_fields=["created_at"])
     geo_services.refresh_heat_cells(dt.date(2000, 1, 1), dt.date(2100, 1, 1))
@@ -84,8 +85,7 @@ def test_heat_layer_counts_cases_per_cell_and_reads_earlier_days_from_the_worker
     them came in three days ago. The leader's layer reads the rollup the worker keeps for
     the days before today and counts today live; the handler's is counted from their cases."""
     u = street.users
-    spots = [(39.9051, 116.4051), (39.9051, 116.4051), (39.9053, 116.4058), (39.9151, 116.4051),
-             (39.9051, 116.4051)]
+    spots = [(39.9051, 116.4051), (39.9051, 116.4051), (39.9053, 116.4058), (39.9151, 116.4051), (39.9051, 116.4051)]
     made = []
     for lat, lng in spots:
         case, _ = cs.submit_case(u.resident, channel="portal", description="路灯不亮", lat=lat, lng=lng)
@@ -96,12 +96,13 @@ def test_heat_layer_counts_cases_per_cell_and_reads_earlier_days_from_the_worker
     leader = login(u.leader)
     # Before the worker has run, only today's cases are on the leader's map.
     assert sorted(map(tuple, leader.get("/api/v1/geo/heat").json()["points"])) == [
-        (*centre(39.9051, 116.4051), 2), (*centre(39.9151, 116.4051), 1)]
+        (*centre(39.9051, 116.4051), 2),
+        (*centre(39.9151, 116.4051), 1),
+    ]
     evaluation_services.tick()
     data = leader.get("/api/v1/geo/heat").json()
     assert data["points"][0] == [*centre(39.9051, 116.4051), 4]  # busiest first
-    assert sorted(map(tuple, data["points"])) == [(*centre(39.9051, 116.4051), 4),
-                                                  (*centre(39.9151, 116.4051), 1)]
+    assert sorted(map(tuple, data["points"])) == [(*centre(39.9051, 116.4051), 4), (*centre(39.9151, 116.4051), 1)]
     assert data["max"] == 4
     assert sum(p[2] for p in data["points"]) == len(spots)
     # The same figure for the dispatcher (whole street); a handler counts their own cases live.
@@ -153,14 +154,16 @@ def test_care_points_come_from_the_registry_without_names(street, login):
     from jiedao.registry.models import Building, CareTag, Household, House, Person, PersonTag
 
     def person_in(grid, lat, lng, code, tag_names, name):
-        building = Building.objects.create(code=code, name=f"{code}号楼", address="东湖路1号",
-                                           community=grid.community, grid=grid, lat=lat, lng=lng)
+        building = Building.objects.create(
+            code=code, name=f"{code}号楼", address="东湖路1号", community=grid.community, grid=grid, lat=lat, lng=lng
+        )
         house = House.objects.create(building=building, room="101")
         household = Household.objects.create(number=f"H{code}", house=house)
         person = Person.objects.create(name=name, household=household)
         for tag_name in tag_names:
             tag = CareTag.objects.filter(name=tag_name).first() or CareTag.objects.create(
-                code=f"t{ord(tag_name[0])}", name=tag_name)
+                code=f"t{ord(tag_name[0])}", name=tag_name
+            )
             PersonTag.objects.create(person=person, tag=tag)
         return building
 

@@ -75,7 +75,10 @@ def test_active_discovery_rate_counts_grid_reports_among_the_months_cases(month_
     assert (street_wide.numerator, street_wide.denominator) == (4, 5)
     assert street_wide.value == pytest.approx(0.8)
     assert measures.active_discovery(NOV, "11010500101").as_dict() == {
-        "value": pytest.approx(2 / 3), "numerator": 2, "denominator": 3}
+        "value": pytest.approx(2 / 3),
+        "numerator": 2,
+        "denominator": 3,
+    }
     assert measures.active_discovery("2026-12").value is None  # no cases: no data, not 0 %
 
 
@@ -83,9 +86,14 @@ def test_grid_completion_counts_grid_cases_due_in_the_month(month_of_cases):
     after = dt.datetime(2026, 12, 2, 2, 0, tzinfo=dt.timezone.utc)
     # G1 on time; G2 late; G3 overdue and unresolved; G4 due in December; P1 not a grid case.
     assert measures.grid_completion(NOV, now=after).as_dict() == {
-        "value": pytest.approx(1 / 3), "numerator": 1, "denominator": 3}
-    assert (measures.grid_completion(NOV, "11010500102", now=after).numerator,
-            measures.grid_completion(NOV, "11010500102", now=after).denominator) == (0, 1)
+        "value": pytest.approx(1 / 3),
+        "numerator": 1,
+        "denominator": 3,
+    }
+    assert (
+        measures.grid_completion(NOV, "11010500102", now=after).numerator,
+        measures.grid_completion(NOV, "11010500102", now=after).denominator,
+    ) == (0, 1)
     # On Nov 20 nothing was due yet: only the resolved cases count.
     early = WEDNESDAY + 2 * DAY
     result = measures.grid_completion(NOV, now=early)
@@ -94,8 +102,7 @@ def test_grid_completion_counts_grid_cases_due_in_the_month(month_of_cases):
 
 def test_grid_level_share_counts_cases_closed_by_the_committee_of_the_place_or_a_grid_worker(street):
     u = street.users
-    grid_handler = make_user("gw_handler", "handler", "grid", unit=street.units.enforcement,
-                             grids=[street.grids[3]])
+    grid_handler = make_user("gw_handler", "handler", "grid", unit=street.units.enforcement, grids=[street.grids[3]])
     closing = WEDNESDAY + 3 * DAY
     # A: 东湖社区 case, handled by 东湖社区居委会 → grid level.
     a = report(street, G11, WEDNESDAY)

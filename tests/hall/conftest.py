@@ -10,20 +10,47 @@ from tests.factories import WEDNESDAY
 def hall(street):
     units = street.units
     elderly = ServiceItem.objects.create(
-        code="11010500100001", basic_code="000114011000", name="老年人优待证办理", item_type="public_service",
-        group="B", unit=units.service, legal_basis="《中华人民共和国老年人权益保障法》", conditions="年满60周岁",
-        statutory_days=20, promised_days=5, supply_days=5, place="便民服务中心", hours="工作日 9:00-17:00",
-        online_depth=3, visits_required=1)
+        code="11010500100001",
+        basic_code="000114011000",
+        name="老年人优待证办理",
+        item_type="public_service",
+        group="B",
+        unit=units.service,
+        legal_basis="《中华人民共和国老年人权益保障法》",
+        conditions="年满60周岁",
+        statutory_days=20,
+        promised_days=5,
+        supply_days=5,
+        place="便民服务中心",
+        hours="工作日 9:00-17:00",
+        online_depth=3,
+        visits_required=1,
+    )
     Material.objects.create(item=elderly, order=1, name="居民身份证", core=True, form="original")
     Material.objects.create(item=elderly, order=2, name="户口簿", core=True, form="original", shared=True)
     Material.objects.create(item=elderly, order=3, name="近期一寸免冠照片", core=False, form="original", copies=2)
     pledge = ServiceItem.objects.create(
-        code="11010500100002", basic_code="000114012000", name="居住证明开具", item_type="confirmation",
-        group="C", unit=units.committee1, statutory_days=10, promised_days=2, pledge_allowed=True)
+        code="11010500100002",
+        basic_code="000114012000",
+        name="居住证明开具",
+        item_type="confirmation",
+        group="C",
+        unit=units.committee1,
+        statutory_days=10,
+        promised_days=2,
+        pledge_allowed=True,
+    )
     Material.objects.create(item=pledge, order=1, name="居住情况承诺书", core=True)
     work = ServiceItem.objects.create(
-        code="11010500100003", basic_code="000115001000", name="就业登记", item_type="public_service",
-        group="A", unit=units.housing, statutory_days=10, promised_days=3)
+        code="11010500100003",
+        basic_code="000115001000",
+        name="就业登记",
+        item_type="public_service",
+        group="A",
+        unit=units.housing,
+        statutory_days=10,
+        promised_days=3,
+    )
     Material.objects.create(item=work, order=1, name="劳动合同", core=True, form="copy")
     bundle = Bundle.objects.create(code="YJS-01", name="我要退休一件事")
     bundle.items.set([elderly, work])

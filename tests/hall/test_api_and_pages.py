@@ -32,14 +32,23 @@ def test_catalogue_search_and_item_with_materials(hall):
     item = client.get(API + "/hall/items/11010500100001").json()
     assert item["promised_days"] == 5 and item["statutory_days"] == 20
     assert [(m["name"], m["core"]) for m in item["materials"]] == [
-        ("居民身份证", True), ("户口簿", True), ("近期一寸免冠照片", False)]
+        ("居民身份证", True),
+        ("户口簿", True),
+        ("近期一寸免冠照片", False),
+    ]
     assert client.get(API + "/hall/items/nope").status_code == 404
 
 
 def test_window_acceptance_by_api_masks_the_identity_number(hall, street):
-    response = post_json(client_for(street.users.operator), "/hall/applications", {
-        "item_code": "11010500100001", **APPLICANT,
-        "materials": {str(k): v for k, v in materials(hall["elderly"], 近期一寸免冠照片="missing").items()}})
+    response = post_json(
+        client_for(street.users.operator),
+        "/hall/applications",
+        {
+            "item_code": "11010500100001",
+            **APPLICANT,
+            "materials": {str(k): v for k, v in materials(hall["elderly"], 近期一寸免冠照片="missing").items()},
+        },
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "accepted" and body["mode"] == "incomplete"
@@ -50,8 +59,9 @@ def test_window_acceptance_by_api_masks_the_identity_number(hall, street):
 
 def test_illegal_action_is_a_409_with_a_message(hall, street):
     clerk = street.users.operator
-    app = services.accept_at_window(clerk, item_code="11010500100001", applicant=APPLICANT,
-                                    materials=materials(hall["elderly"]), now=NOW)
+    app = services.accept_at_window(
+        clerk, item_code="11010500100001", applicant=APPLICANT, materials=materials(hall["elderly"]), now=NOW
+    )
     response = post_json(client_for(clerk), f"/hall/applications/{app.number}/actions/issue", {"delivery": "post"})
     assert response.status_code == 409
     assert "不能出件" in response.json()["errors"][0]["message"]
@@ -59,9 +69,15 @@ def test_illegal_action_is_a_409_with_a_message(hall, street):
 
 def test_resident_applies_online_and_cannot_approve(hall, street):
     resident = client_for(street.users.resident)
-    response = post_json(resident, "/hall/applications", {
-        "item_code": "11010500100001", **APPLICANT,
-        "materials": {str(k): v for k, v in materials(hall["elderly"]).items()}})
+    response = post_json(
+        resident,
+        "/hall/applications",
+        {
+            "item_code": "11010500100001",
+            **APPLICANT,
+            "materials": {str(k): v for k, v in materials(hall["elderly"]).items()},
+        },
+    )
     assert response.status_code == 201
     number = response.json()["number"]
     assert response.json()["status"] == Status.SUBMITTED
@@ -109,8 +125,9 @@ def _mapped_characters(data):
 
 def test_application_page_masks_applicant_and_records_the_rating(hall, street):
     clerk = street.users.operator
-    app = services.accept_at_window(clerk, item_code="11010500100001", applicant=APPLICANT,
-                                    materials=materials(hall["elderly"]), now=NOW)
+    app = services.accept_at_window(
+        clerk, item_code="11010500100001", applicant=APPLICANT, materials=materials(hall["elderly"]), now=NOW
+    )
     services.approve(street.users.leader, app.number, now=NOW)
     services.issue(clerk, app.number, "on_the_spot", now=NOW)
     client = client_for(clerk)
@@ -138,10 +155,12 @@ def test_staff_pages_are_closed_to_residents(hall, street, path):
 
 def test_unit_queue_lists_only_its_own_applications(hall, street):
     clerk = street.users.operator
-    mine = services.accept_at_window(clerk, item_code="11010500100003", applicant=APPLICANT,
-                                     materials=materials(hall["work"]), now=NOW)
-    other = services.accept_at_window(clerk, item_code="11010500100001", applicant=APPLICANT,
-                                      materials=materials(hall["elderly"]), now=NOW)
+    mine = services.accept_at_window(
+        clerk, item_code="11010500100003", applicant=APPLICANT, materials=materials(hall["work"]), now=NOW
+    )
+    other = services.accept_at_window(
+        clerk, item_code="11010500100001", applicant=APPLICANT, materials=materials(hall["elderly"]), now=NOW
+    )
     page = client_for(street.users.handler_housing).get("/hall/approvals/").content.decode()
     assert mine.number in page and other.number not in page
 
@@ -160,8 +179,12 @@ def test_elderly_mode_on_the_guide(hall):
 def test_resident_applies_on_the_page_and_finds_it_under_my_applications(hall, street):
     client = client_for(street.users.resident)
     elderly = hall["elderly"]
-    data = {"name": "王大妈", "id_number": "110105195203031111", "phone": "13800138000",
-            **{f"material_{m.pk}": "provided" for m in elderly.materials.all()}}
+    data = {
+        "name": "王大妈",
+        "id_number": "110105195203031111",
+        "phone": "13800138000",
+        **{f"material_{m.pk}": "provided" for m in elderly.materials.all()},
+    }
     response = client.post(f"/hall/items/{elderly.code}/apply/", data, follow=True)
     assert "网上申请待受理" in response.content.decode()
     assert elderly.name in client.get("/hall/mine/").content.decode()
@@ -178,8 +201,17 @@ def test_pages_with_a_year_of_data_in_english(street):
     client = client_for(street.users.admin)
     client.post("/i18n/setlang/", {"language": "en", "next": "/hall/"})
     app = Application.objects.filter(status="issued").first()
-    pages = ["/hall/", "/hall/window/", "/hall/approvals/", "/hall/rectifications/", "/hall/measures/",
-             "/hall/ticket/", "/hall/screen/", "/hall/import/", f"/hall/applications/{app.number}/"]
+    pages = [
+        "/hall/",
+        "/hall/window/",
+        "/hall/approvals/",
+        "/hall/rectifications/",
+        "/hall/measures/",
+        "/hall/ticket/",
+        "/hall/screen/",
+        "/hall/import/",
+        f"/hall/applications/{app.number}/",
+    ]
     if Rectification.objects.exists():
         pages.append(f"/hall/applications/{Rectification.objects.first().rating.application.number}/")
     for path in pages:
@@ -190,7 +222,11 @@ def test_pages_with_a_year_of_data_in_english(street):
 
 def test_bundle_accepted_on_the_window_page_shows_its_applications(hall, street):
     client = client_for(street.users.operator)
-    data = {"bundle": "1", "name": "赵强", "id_number": "110105196503034321",
-            **{f"material_{m.pk}": "provided" for i in (hall["elderly"], hall["work"]) for m in i.materials.all()}}
+    data = {
+        "bundle": "1",
+        "name": "赵强",
+        "id_number": "110105196503034321",
+        **{f"material_{m.pk}": "provided" for i in (hall["elderly"], hall["work"]) for m in i.materials.all()},
+    }
     page = client.post("/hall/window/accept/YJS-01/?bundle=1", data, follow=True).content.decode()
     assert "我要退休一件事" in page and "公共服务部" in page and "区住建委派驻组" in page

@@ -25,8 +25,9 @@ def statuses_of(app):
 
 def test_window_accepts_complete_application_and_counts_the_visit(hall):
     clerk = hall["street"].users.operator
-    app = services.accept_at_window(clerk, item_code="11010500100001", applicant=STRANGER,
-                                    materials=materials(hall["elderly"]), now=NOW)
+    app = services.accept_at_window(
+        clerk, item_code="11010500100001", applicant=STRANGER, materials=materials(hall["elderly"]), now=NOW
+    )
     assert app.status == Status.ACCEPTED and app.mode == Mode.NORMAL
     assert app.visits == 1
     assert app.unit == hall["street"].units.service
@@ -40,15 +41,25 @@ def test_window_accepts_complete_application_and_counts_the_visit(hall):
 
 def test_core_material_missing_is_refused_with_the_material_named(hall):
     with pytest.raises(ValidationFailed) as exc:
-        services.accept_at_window(hall["street"].users.operator, item_code="11010500100001", applicant=STRANGER,
-                                  materials=materials(hall["elderly"], 居民身份证="missing"), now=NOW)
+        services.accept_at_window(
+            hall["street"].users.operator,
+            item_code="11010500100001",
+            applicant=STRANGER,
+            materials=materials(hall["elderly"], 居民身份证="missing"),
+            now=NOW,
+        )
     assert "居民身份证" in str(exc.value)
 
 
 def test_incomplete_acceptance_tracks_the_supply_deadline_and_blocks_approval(hall):
     users = hall["street"].users
-    app = services.accept_at_window(users.operator, item_code="11010500100001", applicant=STRANGER,
-                                    materials=materials(hall["elderly"], 近期一寸免冠照片="missing"), now=NOW)
+    app = services.accept_at_window(
+        users.operator,
+        item_code="11010500100001",
+        applicant=STRANGER,
+        materials=materials(hall["elderly"], 近期一寸免冠照片="missing"),
+        now=NOW,
+    )
     assert app.mode == Mode.INCOMPLETE
     row = app.materials.get(status=MaterialStatus.MISSING)
     assert local(row.due_at).date() == dt.date(2026, 11, 25)
@@ -66,8 +77,13 @@ def test_incomplete_acceptance_tracks_the_supply_deadline_and_blocks_approval(ha
 
 def test_reminder_is_recorded_once_near_the_supply_deadline(hall):
     users = hall["street"].users
-    app = services.accept_at_window(users.operator, item_code="11010500100001", applicant=STRANGER,
-                                    materials=materials(hall["elderly"], 近期一寸免冠照片="missing"), now=NOW)
+    app = services.accept_at_window(
+        users.operator,
+        item_code="11010500100001",
+        applicant=STRANGER,
+        materials=materials(hall["elderly"], 近期一寸免冠照片="missing"),
+        now=NOW,
+    )
     assert services.remind_missing_materials(now=NOW + dt.timedelta(days=1)) == 0
     assert services.remind_missing_materials(now=NOW + dt.timedelta(days=6)) == 0
     assert services.remind_missing_materials(now=NOW + dt.timedelta(days=7)) == 1
@@ -76,16 +92,26 @@ def test_reminder_is_recorded_once_near_the_supply_deadline(hall):
 
 
 def test_shared_materials_are_not_asked_from_a_registered_resident(hall, registered):
-    app = services.accept_at_window(hall["street"].users.operator, item_code="11010500100001", applicant=APPLICANT,
-                                    materials=materials(hall["elderly"], 户口簿=""), now=NOW)
+    app = services.accept_at_window(
+        hall["street"].users.operator,
+        item_code="11010500100001",
+        applicant=APPLICANT,
+        materials=materials(hall["elderly"], 户口簿=""),
+        now=NOW,
+    )
     assert statuses_of(app)["户口簿"] == MaterialStatus.SHARED
     assert app.person == registered
 
 
 def test_shared_material_must_be_brought_without_a_registry_record(hall, registered):
     with pytest.raises(ValidationFailed) as exc:
-        services.accept_at_window(hall["street"].users.operator, item_code="11010500100001", applicant=STRANGER,
-                                  materials=materials(hall["elderly"], 户口簿=""), now=NOW)
+        services.accept_at_window(
+            hall["street"].users.operator,
+            item_code="11010500100001",
+            applicant=STRANGER,
+            materials=materials(hall["elderly"], 户口簿=""),
+            now=NOW,
+        )
     assert "户口簿" in str(exc.value)
 
 
@@ -94,21 +120,41 @@ def test_pledge_needs_an_item_that_allows_it_and_a_signature(hall):
     choice = materials(hall["pledge"], 居住情况承诺书="pledged")
     with pytest.raises(ValidationFailed):
         services.accept_at_window(clerk, item_code="11010500100002", applicant=STRANGER, materials=choice, now=NOW)
-    app = services.accept_at_window(clerk, item_code="11010500100002", applicant=STRANGER, materials=choice,
-                                    pledge_signed=True, now=NOW)
+    app = services.accept_at_window(
+        clerk, item_code="11010500100002", applicant=STRANGER, materials=choice, pledge_signed=True, now=NOW
+    )
     assert app.mode == Mode.PLEDGE
     with pytest.raises(ValidationFailed):
-        services.accept_at_window(clerk, item_code="11010500100001", applicant=STRANGER, pledge_signed=True,
-                                  materials=materials(hall["elderly"], 居民身份证="pledged"), now=NOW)
+        services.accept_at_window(
+            clerk,
+            item_code="11010500100001",
+            applicant=STRANGER,
+            pledge_signed=True,
+            materials=materials(hall["elderly"], 居民身份证="pledged"),
+            now=NOW,
+        )
 
 
 def test_assisted_application_is_recorded_with_the_reason(hall):
     clerk = hall["street"].users.operator
     with pytest.raises(ValidationFailed):
-        services.accept_at_window(clerk, item_code="11010500100001", applicant=STRANGER, assistant_name="社区帮办员小李",
-                                  materials=materials(hall["elderly"]), now=NOW)
-    app = services.accept_at_window(clerk, item_code="11010500100001", applicant=STRANGER, assistant_name="社区帮办员小李",
-                                    assisted_reason="高龄行动不便", materials=materials(hall["elderly"]), now=NOW)
+        services.accept_at_window(
+            clerk,
+            item_code="11010500100001",
+            applicant=STRANGER,
+            assistant_name="社区帮办员小李",
+            materials=materials(hall["elderly"]),
+            now=NOW,
+        )
+    app = services.accept_at_window(
+        clerk,
+        item_code="11010500100001",
+        applicant=STRANGER,
+        assistant_name="社区帮办员小李",
+        assisted_reason="高龄行动不便",
+        materials=materials(hall["elderly"]),
+        now=NOW,
+    )
     assert app.assisted and app.assistant_name == "社区帮办员小李"
 
 
@@ -120,8 +166,9 @@ def _handler_of(hall, users):
 
 def test_only_the_responsible_unit_approves(hall):
     users = hall["street"].users
-    app = services.accept_at_window(users.operator, item_code="11010500100001", applicant=STRANGER,
-                                    materials=materials(hall["elderly"]), now=NOW)
+    app = services.accept_at_window(
+        users.operator, item_code="11010500100001", applicant=STRANGER, materials=materials(hall["elderly"]), now=NOW
+    )
     with pytest.raises(NotAllowed):
         services.approve(users.handler, app.number, now=NOW)  # 综合执法队, not the item's unit
     with pytest.raises(NotAllowed):
@@ -131,8 +178,9 @@ def test_only_the_responsible_unit_approves(hall):
 
 def test_illegal_transitions_are_refused(hall):
     users = hall["street"].users
-    app = services.accept_at_window(users.operator, item_code="11010500100001", applicant=STRANGER,
-                                    materials=materials(hall["elderly"]), now=NOW)
+    app = services.accept_at_window(
+        users.operator, item_code="11010500100001", applicant=STRANGER, materials=materials(hall["elderly"]), now=NOW
+    )
     with pytest.raises(InvalidTransition):
         services.issue(users.operator, app.number, now=NOW)  # not approved yet
     with pytest.raises(InvalidTransition):
@@ -143,8 +191,9 @@ def test_illegal_transitions_are_refused(hall):
 def test_on_the_spot_completion_keeps_one_visit(hall):
     users = hall["street"].users
     handler = _handler_of(hall, users)
-    app = services.accept_at_window(users.operator, item_code="11010500100001", applicant=STRANGER,
-                                    materials=materials(hall["elderly"]), now=NOW)
+    app = services.accept_at_window(
+        users.operator, item_code="11010500100001", applicant=STRANGER, materials=materials(hall["elderly"]), now=NOW
+    )
     services.approve(handler, app.number, now=NOW + dt.timedelta(minutes=20))
     app = services.issue(users.operator, app.number, "on_the_spot", now=NOW + dt.timedelta(minutes=30))
     assert app.visits == 1 and app.delivery == "on_the_spot"
@@ -152,8 +201,9 @@ def test_on_the_spot_completion_keeps_one_visit(hall):
 
 def test_collecting_at_the_window_later_costs_a_second_visit(hall):
     users = hall["street"].users
-    app = services.accept_at_window(users.operator, item_code="11010500100001", applicant=STRANGER,
-                                    materials=materials(hall["elderly"]), now=NOW)
+    app = services.accept_at_window(
+        users.operator, item_code="11010500100001", applicant=STRANGER, materials=materials(hall["elderly"]), now=NOW
+    )
     services.approve(_handler_of(hall, users), app.number, now=NOW + dt.timedelta(days=1))
     with pytest.raises(ValidationFailed):
         services.issue(users.operator, app.number, "on_the_spot", now=NOW + dt.timedelta(days=2))
@@ -163,8 +213,9 @@ def test_collecting_at_the_window_later_costs_a_second_visit(hall):
 
 def test_online_application_is_accepted_by_the_window_without_a_visit(hall):
     users = hall["street"].users
-    app = services.submit_online(users.resident, item_code="11010500100001", applicant=STRANGER,
-                                 materials=materials(hall["elderly"]), now=NOW)
+    app = services.submit_online(
+        users.resident, item_code="11010500100001", applicant=STRANGER, materials=materials(hall["elderly"]), now=NOW
+    )
     assert app.status == Status.SUBMITTED and app.visits == 0 and app.due_at is None
     app = services.accept(users.operator, app.number, now=NOW + dt.timedelta(hours=2))
     assert app.status == Status.ACCEPTED and app.due_at is not None and app.visits == 0
@@ -173,8 +224,9 @@ def test_online_application_is_accepted_by_the_window_without_a_visit(hall):
 def test_bundle_spawns_approvals_in_each_unit_and_completes_when_all_are_done(hall):
     users = hall["street"].users
     choice = {**materials(hall["elderly"]), **materials(hall["work"])}
-    parent = services.accept_at_window(users.operator, bundle_code="YJS-01", applicant=STRANGER,
-                                       materials=choice, now=NOW)
+    parent = services.accept_at_window(
+        users.operator, bundle_code="YJS-01", applicant=STRANGER, materials=choice, now=NOW
+    )
     children = {c.item.code: c for c in parent.children.select_related("item", "unit")}
     assert {c.unit.code for c in children.values()} == {"GGFW", "ZJ"}
     services.approve(_handler_of(hall, users), children["11010500100001"].number, now=NOW)

@@ -27,12 +27,15 @@ def test_slot_fills_up_at_capacity(hall, street, settings):
     assert THURSDAY_NINE not in [s for s, _left in selectors.free_slots(now=NOW)]
 
 
-@pytest.mark.parametrize("when", [
-    dt.datetime(2026, 11, 21, 9, 0, tzinfo=SHANGHAI),   # Saturday
-    dt.datetime(2026, 11, 19, 12, 30, tzinfo=SHANGHAI),  # lunch break
-    dt.datetime(2026, 11, 19, 9, 10, tzinfo=SHANGHAI),   # not the start of a slot
-    dt.datetime(2026, 11, 17, 9, 0, tzinfo=SHANGHAI),   # in the past
-])
+@pytest.mark.parametrize(
+    "when",
+    [
+        dt.datetime(2026, 11, 21, 9, 0, tzinfo=SHANGHAI),  # Saturday
+        dt.datetime(2026, 11, 19, 12, 30, tzinfo=SHANGHAI),  # lunch break
+        dt.datetime(2026, 11, 19, 9, 10, tzinfo=SHANGHAI),  # not the start of a slot
+        dt.datetime(2026, 11, 17, 9, 0, tzinfo=SHANGHAI),  # in the past
+    ],
+)
 def test_only_future_office_slots_can_be_booked(hall, street, when):
     with pytest.raises(ValidationFailed):
         services.book(street.users.resident, "11010500100001", when, now=NOW)

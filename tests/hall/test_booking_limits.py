@@ -32,8 +32,12 @@ class Resident:
 
     def book(self, item, starts_at):
         when = starts_at if isinstance(starts_at, str) else starts_at.isoformat()
-        return self.client.post("/api/v1/hall/appointments", json.dumps({"item_code": item, "starts_at": when}),
-                                content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {self.token}")
+        return self.client.post(
+            "/api/v1/hall/appointments",
+            json.dumps({"item_code": item, "starts_at": when}),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {self.token}",
+        )
 
 
 def first_slots(count, skip_today=True):
@@ -73,8 +77,16 @@ def test_the_testers_eight_slots_in_2099_are_refused_naming_the_field(resident):
     assert Appointment.objects.count() == 0
 
 
-@pytest.mark.parametrize("when", ["9999-12-30T09:00:00+08:00", "9999-12-31T23:30:00", "0001-01-01T09:00:00",
-                                  "0001-01-01T00:00:00+08:00", "1999-01-04T09:00:00+08:00"])
+@pytest.mark.parametrize(
+    "when",
+    [
+        "9999-12-30T09:00:00+08:00",
+        "9999-12-31T23:30:00",
+        "0001-01-01T09:00:00",
+        "0001-01-01T00:00:00+08:00",
+        "1999-01-04T09:00:00+08:00",
+    ],
+)
 def test_slots_at_the_ends_of_the_calendar_are_refused_not_a_server_error(resident, when):
     response = resident.book(ITEMS[0], when)
     assert response.status_code == 422
@@ -135,7 +147,7 @@ def test_appointments_already_past_do_not_count(hall, street):
 
 
 def test_one_appointment_per_item_and_day(resident):
-    (_day, slot), = first_slots(1)
+    ((_day, slot),) = first_slots(1)
     assert resident.book(ITEMS[0], slot).status_code == 201
     response = resident.book(ITEMS[0], slot + dt.timedelta(minutes=30))
     assert response.status_code == 409 and "同一事项每天只能预约一次" in error_of(response)[1]
@@ -208,8 +220,7 @@ def test_twenty_bookings_at_once_leave_exactly_the_limit(hall, street, deployed_
     for thread in threads:
         thread.join(timeout=120)
     assert sorted(answers) == [201] * 3 + [409] * 17
-    assert count(f"SELECT COUNT(*) FROM hall_appointment WHERE user_id = {user.pk} "
-                 "AND state = 'booked'") == 3
+    assert count(f"SELECT COUNT(*) FROM hall_appointment WHERE user_id = {user.pk} AND state = 'booked'") == 3
 
 
 @pytest.mark.django_db(transaction=True)

@@ -28,8 +28,29 @@ def workbook(item_rows, material_rows):
 
 
 def item_row(code, name, unit="GGFW", statutory=20, promised=5, kind="公共服务"):
-    return [code, "000", name, kind, "街道（乡镇）级", "民政事务", unit, "《条例》", "条件", statutory, promised, 5,
-            "不收费", "", "便民服务中心", "工作日", 3, 1, "是", "否", "自然人"]
+    return [
+        code,
+        "000",
+        name,
+        kind,
+        "街道（乡镇）级",
+        "民政事务",
+        unit,
+        "《条例》",
+        "条件",
+        statutory,
+        promised,
+        5,
+        "不收费",
+        "",
+        "便民服务中心",
+        "工作日",
+        3,
+        1,
+        "是",
+        "否",
+        "自然人",
+    ]
 
 
 def test_export_then_import_round_trips(hall, street):
@@ -43,8 +64,10 @@ def test_export_then_import_round_trips(hall, street):
 
 
 def test_one_bad_row_imports_nothing_and_names_the_row(hall, street):
-    upload = workbook([item_row("X001", "新办事项"), item_row("X002", "坏事项", unit="NOPE", promised=30)],
-                      [["X001", 1, "居民身份证", "是", "原件", "申请人自备", 1, "是", ""]])
+    upload = workbook(
+        [item_row("X001", "新办事项"), item_row("X002", "坏事项", unit="NOPE", promised=30)],
+        [["X001", 1, "居民身份证", "是", "原件", "申请人自备", 1, "是", ""]],
+    )
     client = Client()
     client.force_login(street.users.admin)
     response = client.post("/hall/import/", {"file": upload})
@@ -55,14 +78,21 @@ def test_one_bad_row_imports_nothing_and_names_the_row(hall, street):
 
 
 def test_import_adds_items_with_materials(hall, street):
-    upload = workbook([item_row("X001", "新办事项")],
-                      [["X001", 1, "居民身份证", "是", "原件", "申请人自备", 1, "是", ""],
-                       ["X001", 2, "照片", "否", "原件", "申请人自备", 2, "否", ""]])
+    upload = workbook(
+        [item_row("X001", "新办事项")],
+        [
+            ["X001", 1, "居民身份证", "是", "原件", "申请人自备", 1, "是", ""],
+            ["X001", 2, "照片", "否", "原件", "申请人自备", 2, "否", ""],
+        ],
+    )
     client = Client()
     client.force_login(street.users.admin)
     assert client.post("/hall/import/", {"file": upload}).status_code == 200
     item = ServiceItem.objects.get(code="X001")
-    assert [(m.name, m.core, m.shared) for m in item.materials.all()] == [("居民身份证", True, True), ("照片", False, False)]
+    assert [(m.name, m.core, m.shared) for m in item.materials.all()] == [
+        ("居民身份证", True, True),
+        ("照片", False, False),
+    ]
     assert Client().get("/hall/?q=新办").content.decode().count("新办事项") == 1
 
 

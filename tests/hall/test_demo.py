@@ -10,8 +10,12 @@ from tests.factories import make_user
 
 def test_demo_hall_has_a_full_catalogue_and_applications_with_events(street):
     units = {u.code: u for u in vars(street.units).values()}
-    users = {"operator": street.users.operator, "leader": street.users.leader, "resident": street.users.resident,
-             "handler_ggfw": make_user("handler_ggfw", "handler", unit=street.units.service)}
+    users = {
+        "operator": street.users.operator,
+        "leader": street.users.leader,
+        "resident": street.users.resident,
+        "handler_ggfw": make_user("handler_ggfw", "handler", unit=street.units.service),
+    }
     now = timezone.now()
     counts = build_hall(street.street, units, users, now, days=40)
     assert ServiceItem.objects.count() >= 60

@@ -20,8 +20,9 @@ DAY = 24 * 3600
 @pytest.fixture
 def issued(hall, street):
     clerk = street.users.operator
-    app = services.accept_at_window(clerk, item_code="11010500100001", applicant=APPLICANT,
-                                    materials=materials(hall["elderly"]), now=NOW)
+    app = services.accept_at_window(
+        clerk, item_code="11010500100001", applicant=APPLICANT, materials=materials(hall["elderly"]), now=NOW
+    )
     services.approve(street.users.leader, app.number, now=NOW)
     return services.issue(clerk, app.number, "on_the_spot", now=NOW)
 
@@ -44,8 +45,11 @@ def _rate_by_link(token, number, street):
     post = client.post(f"/hall/applications/{number}/?t={token}", {"action": "rate", "level": "1"})
     app = Client()
     app.force_login(street.users.resident)
-    api = app.post(f"/api/v1/hall/applications/{number}/actions/rate",
-                   {"level": 1, "channel": "sms", "token": token}, content_type="application/json")
+    api = app.post(
+        f"/api/v1/hall/applications/{number}/actions/rate",
+        {"level": 1, "channel": "sms", "token": token},
+        content_type="application/json",
+    )
     return page, post, api
 
 
@@ -87,8 +91,13 @@ def test_a_link_within_its_days_still_works_and_the_days_are_a_setting(issued, s
 
 
 def test_a_link_of_another_application_opens_nothing(issued, hall, street):
-    other = services.accept_at_window(street.users.operator, item_code="11010500100001", applicant=APPLICANT,
-                                      materials=materials(hall["elderly"]), now=NOW)
+    other = services.accept_at_window(
+        street.users.operator,
+        item_code="11010500100001",
+        applicant=APPLICANT,
+        materials=materials(hall["elderly"]),
+        now=NOW,
+    )
     expired_other = SignedDaysAgo(31, salt=links.RATING_SALT).sign_object(other.number)
     page, _post, _api = _rate_by_link(services.rating_token(other), issued.number, street)
     assert page.status_code == 404

@@ -27,19 +27,26 @@ def service_handler(street):
 
 def issued(hall, clerk, handler, at=NOW, delivery="on_the_spot", channel="window"):
     if channel == "window":
-        app = services.accept_at_window(clerk, item_code="11010500100001", applicant=APPLICANT,
-                                        materials=materials(hall["elderly"]), now=at)
+        app = services.accept_at_window(
+            clerk, item_code="11010500100001", applicant=APPLICANT, materials=materials(hall["elderly"]), now=at
+        )
     else:
-        app = services.submit_online(hall["street"].users.resident, item_code="11010500100001", applicant=APPLICANT,
-                                     materials=materials(hall["elderly"]), now=at)
+        app = services.submit_online(
+            hall["street"].users.resident,
+            item_code="11010500100001",
+            applicant=APPLICANT,
+            materials=materials(hall["elderly"]),
+            now=at,
+        )
         services.accept(clerk, app.number, now=at)
     services.approve(handler, app.number, now=at + dt.timedelta(minutes=10))
     return services.issue(clerk, app.number, delivery, now=at + dt.timedelta(minutes=20))
 
 
 def test_rating_needs_a_completed_application(hall, clerk):
-    app = services.accept_at_window(clerk, item_code="11010500100001", applicant=APPLICANT,
-                                    materials=materials(hall["elderly"]), now=NOW)
+    app = services.accept_at_window(
+        clerk, item_code="11010500100001", applicant=APPLICANT, materials=materials(hall["elderly"]), now=NOW
+    )
     with pytest.raises(InvalidTransition):
         services.rate(clerk, app.number, 5, now=NOW)
 
@@ -75,7 +82,9 @@ def test_bad_rating_opens_rectification_with_five_working_days(hall, clerk, serv
     rect = services.callback(clerk, rect.pk, True, "申请人认可", now=NOW + dt.timedelta(days=3))
     assert rect.state == Rectification.State.CLOSED and rect.on_time
     assert list(app.events.filter(action__in=["rectify", "callback"]).values_list("action", flat=True)) == [
-        "rectify", "callback"]
+        "rectify",
+        "callback",
+    ]
 
 
 def test_rectification_days_are_configurable(hall, clerk, service_handler, settings):
@@ -128,8 +137,9 @@ def test_measures_by_hand(hall, clerk, service_handler):
     # Three issued: on the spot (1 visit), by post (1 visit), at the window later (2 visits); one online.
     a = issued(hall, clerk, service_handler)
     b = issued(hall, clerk, service_handler, delivery="post")
-    c = services.accept_at_window(clerk, item_code="11010500100001", applicant=APPLICANT,
-                                  materials=materials(hall["elderly"]), now=NOW)
+    c = services.accept_at_window(
+        clerk, item_code="11010500100001", applicant=APPLICANT, materials=materials(hall["elderly"]), now=NOW
+    )
     services.approve(service_handler, c.number, now=NOW + dt.timedelta(days=1))
     services.issue(clerk, c.number, "window", now=NOW + dt.timedelta(days=8))  # after the promised 25 Nov
     d = issued(hall, clerk, service_handler, delivery="online", channel="online")

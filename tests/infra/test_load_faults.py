@@ -37,8 +37,15 @@ def empty_database_url():
 def test_killing_server_and_worker_mid_load_loses_and_duplicates_nothing(empty_database_url):
     # On the PostgreSQL run of scripts/test-all.sh the database server is also restarted under load.
     restart_db = (18,) if empty_database_url and os.environ.get("JIEDAO_PG_RESTART") else ()
-    result = load.run_load(seconds=26, clients=3, kill_at=(8,), restart_db_at=restart_db,
-                           database_url=empty_database_url, port=8720, out=lambda message: None)
+    result = load.run_load(
+        seconds=26,
+        clients=3,
+        kill_at=(8,),
+        restart_db_at=restart_db,
+        database_url=empty_database_url,
+        port=8720,
+        out=lambda message: None,
+    )
     assert result["problems"] == []
     assert result["kills"] == 1 + len(restart_db)
     assert result["errors_in_kill_windows"] > 0  # the clients felt the crash and retried

@@ -34,8 +34,7 @@ def test_throwaway_cluster_serves_the_command_then_disappears(tmp_path):
         "    print(c.execute('show data_directory').fetchone()[0])\n"
         "raise SystemExit(3)\n"
     )
-    result = run(["bash", "scripts/pg-throwaway.sh", "--", sys.executable, "-c", probe],
-                 env={"TMPDIR": str(tmp_path)})
+    result = run(["bash", "scripts/pg-throwaway.sh", "--", sys.executable, "-c", probe], env={"TMPDIR": str(tmp_path)})
     # The command's own exit status comes back, and the cluster is gone afterwards.
     assert result.returncode == 3, result.stderr
     lines = result.stdout.split()
@@ -48,7 +47,7 @@ def test_throwaway_cluster_serves_the_command_then_disappears(tmp_path):
 
 def fake_pytest(tmp_path, exit_code):
     script = tmp_path / "fake-pytest"
-    script.write_text(f"#!/bin/sh\necho \"db=${{DATABASE_URL:-sqlite}}\"\nexit {exit_code}\n")
+    script.write_text(f'#!/bin/sh\necho "db=${{DATABASE_URL:-sqlite}}"\nexit {exit_code}\n')
     script.chmod(0o755)
     return str(script)
 
@@ -71,8 +70,10 @@ def test_test_all_passes_when_both_runs_pass(tmp_path):
 
 
 def test_system_deps_reports_each_package():
-    if not all(subprocess.run(["dpkg-query", "-W", p], capture_output=True).returncode == 0
-               for p in ("chromium", "postgresql", "fonts-noto-cjk")):
+    if not all(
+        subprocess.run(["dpkg-query", "-W", p], capture_output=True).returncode == 0
+        for p in ("chromium", "postgresql", "fonts-noto-cjk")
+    ):
         pytest.skip("a package is missing: the script would try to install it")
     result = run(["bash", "scripts/system-deps.sh"], timeout=60)
     assert result.returncode == 0

@@ -1,7 +1,6 @@
 """Operator intake in a real headless Chromium: suggestions and duplicate candidates appear
 while typing (htmx, no inline script), and choosing a candidate attaches the new report."""
 
-
 import pytest
 
 from tests.factories import PASSWORD
@@ -16,8 +15,12 @@ def test_operator_sees_suggestions_and_attaches_a_repeat_report(live_server, str
     from jiedao.cases.models import Case, Status
 
     existing, _ = case_services.submit_case(
-        street.users.operator, channel="12345", description="东湖小区3号楼门口垃圾堆积没人清运，已经好几天了",
-        reporter_phone="13812345678", grid_code=street.grids[0].code)
+        street.users.operator,
+        channel="12345",
+        description="东湖小区3号楼门口垃圾堆积没人清运，已经好几天了",
+        reporter_phone="13812345678",
+        grid_code=street.grids[0].code,
+    )
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15000)
     page = context.new_page()

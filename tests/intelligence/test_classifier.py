@@ -75,16 +75,38 @@ def _csv(tmp_path, name="data.csv"):
 
 def test_cli_evaluate_prints_scores_and_ends_with_macro_f1(db, tmp_path):
     out = io.StringIO()
-    call_command("classifier", "evaluate", "--data", str(_csv(tmp_path)), "--text-column", "留言详情",
-                 "--label-column", "一级标签", "--folds", "3", stdout=out)
+    call_command(
+        "classifier",
+        "evaluate",
+        "--data",
+        str(_csv(tmp_path)),
+        "--text-column",
+        "留言详情",
+        "--label-column",
+        "一级标签",
+        "--folds",
+        "3",
+        stdout=out,
+    )
     lines = out.getvalue().strip().splitlines()
     assert lines[-1].startswith("macro_f1=") and float(lines[-1].split("=")[1]) > 0.9
     assert any(line.startswith("accuracy=") for line in lines)
     assert any("confusion matrix" in line for line in lines)
 
     out = io.StringIO()
-    call_command("classifier", "evaluate", "--data", str(_csv(tmp_path)), "--text-column", "留言详情",
-                 "--label-column", "一级标签", "--holdout", "0.25", stdout=out)
+    call_command(
+        "classifier",
+        "evaluate",
+        "--data",
+        str(_csv(tmp_path)),
+        "--text-column",
+        "留言详情",
+        "--label-column",
+        "一级标签",
+        "--holdout",
+        "0.25",
+        stdout=out,
+    )
     assert out.getvalue().strip().splitlines()[-1].startswith("macro_f1=")
 
 
@@ -100,8 +122,9 @@ def test_cli_train_creates_the_active_version_from_an_excel_file(db, tmp_path):
     path = tmp_path / "data.xlsx"
     book.save(path)
     out = io.StringIO()
-    call_command("classifier", "train", "--data", str(path), "--text-column", "text", "--label-column", "label",
-                 stdout=out)
+    call_command(
+        "classifier", "train", "--data", str(path), "--text-column", "text", "--label-column", "label", stdout=out
+    )
     version = ModelVersion.objects.get(active=True)
     assert version.source == "data.xlsx" and version.samples == len(texts)
     assert f"v{version.pk}" in out.getvalue()
@@ -109,5 +132,13 @@ def test_cli_train_creates_the_active_version_from_an_excel_file(db, tmp_path):
 
 def test_cli_refuses_an_unknown_column(db, tmp_path):
     with pytest.raises(CommandError, match="not in the file"):
-        call_command("classifier", "evaluate", "--data", str(_csv(tmp_path)), "--text-column", "内容",
-                     "--label-column", "一级标签")
+        call_command(
+            "classifier",
+            "evaluate",
+            "--data",
+            str(_csv(tmp_path)),
+            "--text-column",
+            "内容",
+            "--label-column",
+            "一级标签",
+        )

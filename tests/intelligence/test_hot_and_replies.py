@@ -8,15 +8,26 @@ from django.utils import timezone
 from jiedao.cases import services as case_services
 from jiedao.intelligence import measures, selectors
 
-BURST = ["东湖小区北门夜间施工噪音扰民，凌晨还在施工", "北门工地夜间施工噪音太大，凌晨睡不着",
-         "东湖小区北门工地凌晨施工噪音扰民", "北门夜间施工噪音扰民，请管一管", "东湖北门工地夜间施工噪音严重扰民"]
+BURST = [
+    "东湖小区北门夜间施工噪音扰民，凌晨还在施工",
+    "北门工地夜间施工噪音太大，凌晨睡不着",
+    "东湖小区北门工地凌晨施工噪音扰民",
+    "北门夜间施工噪音扰民，请管一管",
+    "东湖北门工地夜间施工噪音严重扰民",
+]
 
 
 def _report(street, text, hours_ago, phone, grid=0, now=None):
     now = now or timezone.now()
-    case, _ = case_services.submit_case(street.users.operator, channel="12345", description=text,
-                                        reporter_phone=phone, grid_code=street.grids[grid].code, category_code="010101",
-                                        at=now - dt.timedelta(hours=hours_ago))
+    case, _ = case_services.submit_case(
+        street.users.operator,
+        channel="12345",
+        description=text,
+        reporter_phone=phone,
+        grid_code=street.grids[grid].code,
+        category_code="010101",
+        at=now - dt.timedelta(hours=hours_ago),
+    )
     return case
 
 
@@ -52,8 +63,7 @@ def test_the_same_reports_spread_over_a_week_are_hot_but_not_fast_growing(street
 
 def test_repeated_identical_reports_join_the_similar_ones_in_one_issue(street):
     now = timezone.now()
-    made = [_report(street, text, hours_ago=i, phone=f"138000001{i:02d}", now=now)
-            for i, text in enumerate(BURST * 3)]
+    made = [_report(street, text, hours_ago=i, phone=f"138000001{i:02d}", now=now) for i, text in enumerate(BURST * 3)]
     issues = selectors.hot_issues(street.users.leader, now=now)
     assert len(issues) == 1
     assert issues[0].count == 15 and sorted(issues[0].case_ids) == sorted(c.pk for c in made)
@@ -68,9 +78,14 @@ def test_two_reports_are_not_a_hot_issue(street):
 
 
 def _resolved(street, result):
-    case, _ = case_services.submit_case(street.users.operator, channel="12345",
-                                        description="幸福里5号楼路灯不亮，晚上出行不便", reporter_phone="13812345678",
-                                        category_code="010102", dispatch=True)
+    case, _ = case_services.submit_case(
+        street.users.operator,
+        channel="12345",
+        description="幸福里5号楼路灯不亮，晚上出行不便",
+        reporter_phone="13812345678",
+        category_code="010102",
+        dispatch=True,
+    )
     case_services.respond(street.users.handler, case.number)
     return case_services.resolve(street.users.handler, case.number, result)
 
@@ -101,11 +116,17 @@ def test_the_same_reply_copied_across_cases_is_a_template(street):
 
 
 def test_the_handler_is_warned_right_after_submitting_a_vague_reply(street, login):
-    case, _ = case_services.submit_case(street.users.operator, channel="12345",
-                                        description="幸福里5号楼路灯不亮，晚上出行不便", reporter_phone="13812345678",
-                                        category_code="010102", dispatch=True)
+    case, _ = case_services.submit_case(
+        street.users.operator,
+        channel="12345",
+        description="幸福里5号楼路灯不亮，晚上出行不便",
+        reporter_phone="13812345678",
+        category_code="010102",
+        dispatch=True,
+    )
     case_services.respond(street.users.handler, case.number)
     client = login(street.users.handler)
-    response = client.post(reverse("cases:action", args=[case.number, "resolve"]), {"result": "收到，会关注。"},
-                           follow=True)
+    response = client.post(
+        reverse("cases:action", args=[case.number, "resolve"]), {"result": "收到，会关注。"}, follow=True
+    )
     assert "答复质量提示" in response.content.decode() and "未写明具体措施" in response.content.decode()

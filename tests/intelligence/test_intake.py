@@ -19,8 +19,14 @@ TEXT = "东湖小区3号楼门口垃圾堆积没人清运，已经好几天了"
 
 
 def submit(street, text=TEXT, grid=0, **kwargs):
-    case, _ = case_services.submit_case(street.users.operator, channel="12345", description=text,
-                                        reporter_phone="13812345678", grid_code=street.grids[grid].code, **kwargs)
+    case, _ = case_services.submit_case(
+        street.users.operator,
+        channel="12345",
+        description=text,
+        reporter_phone="13812345678",
+        grid_code=street.grids[grid].code,
+        **kwargs,
+    )
     return case
 
 
@@ -64,24 +70,35 @@ def test_without_a_model_intake_is_unchanged(street):
 def test_intake_page_shows_top_three_with_units_and_duplicates(street, trained, login):
     existing = submit(street)
     client = login(street.users.operator)
-    response = client.get(reverse("intelligence:suggest"), {
-        "description": "东湖小区3号楼门口的垃圾堆积了好几天没人清运", "grid": street.grids[0].code})
+    response = client.get(
+        reverse("intelligence:suggest"),
+        {"description": "东湖小区3号楼门口的垃圾堆积了好几天没人清运", "grid": street.grids[0].code},
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert html.count("data-suggestion=") == 3 and "东湖社区居委会" in html
     assert f'data-candidate="{existing.number}"' in html
     # Far away (another community's grid): no candidate.
-    response = client.get(reverse("intelligence:suggest"), {
-        "description": "东湖小区3号楼门口的垃圾堆积了好几天没人清运", "grid": street.grids[3].code})
+    response = client.get(
+        reverse("intelligence:suggest"),
+        {"description": "东湖小区3号楼门口的垃圾堆积了好几天没人清运", "grid": street.grids[3].code},
+    )
     assert "data-candidate" not in response.content.decode()
 
 
 def test_operator_attaches_a_repeat_report_to_the_existing_case(street, login):
     existing = submit(street)
     client = login(street.users.operator)
-    response = client.post(reverse("cases:intake"), {
-        "channel": "12345", "description": "3号楼门口垃圾好几天没清运了", "reporter_phone": "13900001111",
-        "grid": street.grids[0].code, "attach_to": existing.number})
+    response = client.post(
+        reverse("cases:intake"),
+        {
+            "channel": "12345",
+            "description": "3号楼门口垃圾好几天没清运了",
+            "reporter_phone": "13900001111",
+            "grid": street.grids[0].code,
+            "attach_to": existing.number,
+        },
+    )
     assert response.status_code == 302
     new = Case.objects.exclude(pk=existing.pk).get()
     assert new.status == Status.MERGED and new.master_id == existing.pk
@@ -90,8 +107,10 @@ def test_operator_attaches_a_repeat_report_to_the_existing_case(street, login):
 
 def test_resident_sees_candidates_without_other_peoples_text(street, login):
     existing = submit(street)
-    response = login(street.users.resident).get(reverse("intelligence:portal_suggest"), {
-        "description": "3号楼门口垃圾堆积好几天没清运", "grid": street.grids[0].code})
+    response = login(street.users.resident).get(
+        reverse("intelligence:portal_suggest"),
+        {"description": "3号楼门口垃圾堆积好几天没清运", "grid": street.grids[0].code},
+    )
     html = response.content.decode()
     assert f'data-candidate="{existing.number}"' in html
     assert "13812345678" not in html and existing.description[:12] not in html
@@ -108,8 +127,13 @@ def operator_api(street):
 
 def test_api_refuses_a_likely_duplicate_when_asked_to_check_then_attaches(street, operator_api):
     existing = submit(street)
-    body = {"channel": "phone", "description": "3号楼门口垃圾堆积多日无人清运", "reporter_phone": "13912345678",
-            "grid": street.grids[0].code, "check_duplicates": True}
+    body = {
+        "channel": "phone",
+        "description": "3号楼门口垃圾堆积多日无人清运",
+        "reporter_phone": "13912345678",
+        "grid": street.grids[0].code,
+        "check_duplicates": True,
+    }
     response = operator_api.post("/cases", body)
     assert response.status_code == 409
     assert [c["number"] for c in response.json()["candidates"]] == [existing.number]
@@ -123,8 +147,9 @@ def test_api_refuses_a_likely_duplicate_when_asked_to_check_then_attaches(street
 
 
 def test_api_attach_to_an_unknown_case_is_refused(street, operator_api):
-    response = operator_api.post("/cases", {"channel": "phone", "description": "路灯不亮",
-                                            "reporter_phone": "13912345678", "attach_to": "JD000"})
+    response = operator_api.post(
+        "/cases", {"channel": "phone", "description": "路灯不亮", "reporter_phone": "13912345678", "attach_to": "JD000"}
+    )
     assert response.status_code == 422
     assert Case.objects.count() == 0
 
@@ -154,15 +179,31 @@ def test_the_dispatcher_sees_the_proposal_of_a_case_waiting_for_confirmation(str
     assert "data-proposed" not in html
 
 
-def test_a_proposal_is_kept_for_the_intake_page_but_not_for_an_api_call_with_a_category(street, trained, login,
-                                                                                        operator_api):
-    response = operator_api.post("/cases", {"channel": "phone", "description": TEXT, "reporter_phone": "13912345678",
-                                            "grid": street.grids[0].code, "category": "010101"})
+def test_a_proposal_is_kept_for_the_intake_page_but_not_for_an_api_call_with_a_category(
+    street, trained, login, operator_api
+):
+    response = operator_api.post(
+        "/cases",
+        {
+            "channel": "phone",
+            "description": TEXT,
+            "reporter_phone": "13912345678",
+            "grid": street.grids[0].code,
+            "category": "010101",
+        },
+    )
     assert response.status_code == 201 and not Proposal.objects.exists()
     start = timezone.now() - dt.timedelta(hours=1)
-    login(street.users.operator).post(reverse("cases:intake"), {
-        "channel": "12345", "description": TEXT, "reporter_phone": "13900001111", "grid": street.grids[0].code,
-        "catpick": "010101"})
+    login(street.users.operator).post(
+        reverse("cases:intake"),
+        {
+            "channel": "12345",
+            "description": TEXT,
+            "reporter_phone": "13900001111",
+            "grid": street.grids[0].code,
+            "catpick": "010101",
+        },
+    )
     proposal = Proposal.objects.get()
     assert proposal.category.code == "010101" and not proposal.auto
     assert measures.routing_accuracy(start, timezone.now() + dt.timedelta(hours=1)) == 1.0

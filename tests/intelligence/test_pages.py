@@ -22,5 +22,3 @@ def test_training_from_the_page_is_queued_for_the_worker(street, login, settings
 
 def test_the_model_page_is_not_for_residents(street, login):
     assert login(street.users.resident).get(reverse("intelligence:models")).status_code == 403
-
-

@@ -19,8 +19,13 @@ FORMATS = ["xml", "json"]
 
 
 def report(street, description="路灯不亮"):
-    case, _created = case_services.submit_case(street.users.operator, channel="phone", description=description,
-                                               reporter_phone="13812345678", category_code="010101")
+    case, _created = case_services.submit_case(
+        street.users.operator,
+        channel="phone",
+        description=description,
+        reporter_phone="13812345678",
+        category_code="010101",
+    )
     return case
 
 
@@ -52,9 +57,12 @@ def test_a_key_holder_and_signed_in_staff_are_not_limited_per_address(client, st
 
 def test_the_anonymous_list_is_one_page_answered_from_the_cache(client, street, key):
     now = timezone.now()
-    Case.objects.bulk_create([
-        Case(number=f"T{i:06d}", channel="phone", description="x", created_at=now - dt.timedelta(minutes=i + 1))
-        for i in range(120)])
+    Case.objects.bulk_create(
+        [
+            Case(number=f"T{i:06d}", channel="phone", description="x", created_at=now - dt.timedelta(minutes=i + 1))
+            for i in range(120)
+        ]
+    )
     first = client.get(f"{BASE}/requests.json")
     assert len(first.json()) == 50 and 'rel="next"' in first["Link"]
     new = report(street, "新来的诉求")
@@ -91,9 +99,10 @@ def test_updates_come_in_pages_too(client, street, key):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_guessing_tokens_is_refused_after_twenty_failures(client, street, key, fmt):
-    token = client.post(f"{BASE}/requests.json", {
-        "api_key": key[1], "service_code": "010101", "lat": "39.905", "long": "116.405",
-        "description": "井盖松动"}).json()[0]["token"]
+    token = client.post(
+        f"{BASE}/requests.json",
+        {"api_key": key[1], "service_code": "010101", "lat": "39.905", "long": "116.405", "description": "井盖松动"},
+    ).json()[0]["token"]
     assert client.get(f"{BASE}/tokens/{token}.{fmt}").status_code == 200
     for i in range(20):
         assert client.get(f"{BASE}/tokens/guess{i}.{fmt}").status_code == 404

@@ -23,20 +23,35 @@ ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[+-]\d\d:\d\d|Z
 def location_type(street):
     """The lamp service asks where the lamp is (a single-choice attribute)."""
     return ServiceAttribute.objects.create(
-        category=street.categories.lamps, code="location_type", description="路灯在什么位置？",
-        datatype="singlevaluelist", required=True, order=1, values_text="road=道路\nestate=小区内\npark=公园")
+        category=street.categories.lamps,
+        code="location_type",
+        description="路灯在什么位置？",
+        datatype="singlevaluelist",
+        required=True,
+        order=1,
+        values_text="road=道路\nestate=小区内\npark=公园",
+    )
 
 
 def post_request(client, plain, fmt="json", **fields):
-    data = {"api_key": plain, "service_code": "010101", "lat": "39.905", "long": "116.405",
-            "description": "垃圾桶满了没人清运", "phone": "13812345678", "first_name": "三", "last_name": "张",
-            "email": "zhang@example.cn"}
+    data = {
+        "api_key": plain,
+        "service_code": "010101",
+        "lat": "39.905",
+        "long": "116.405",
+        "description": "垃圾桶满了没人清运",
+        "phone": "13812345678",
+        "first_name": "三",
+        "last_name": "张",
+        "email": "zhang@example.cn",
+    }
     data.update(fields)
     data = {k: v for k, v in data.items() if v is not None}
     return client.post(f"{BASE}/requests.{fmt}", data)
 
 
 # --- discovery ---------------------------------------------------------------------------
+
 
 def test_discovery_in_xml_names_the_endpoint_and_both_formats(client, street):
     root = xml_of(client.get("/open311/discovery.xml"))
@@ -57,6 +72,7 @@ def test_discovery_in_json(client, street):
 
 
 # --- services and definitions -----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_services_are_the_leaf_categories_grouped_by_top_category(client, street, location_type, fmt):
@@ -94,7 +110,10 @@ def test_service_definition_in_xml_lists_the_attribute_and_its_values(client, st
     assert attribute.findtext("order") == "1"
     assert attribute.findtext("description") == "路灯在什么位置？"
     assert [(v.findtext("key"), v.findtext("name")) for v in attribute.findall("values/value")] == [
-        ("road", "道路"), ("estate", "小区内"), ("park", "公园")]
+        ("road", "道路"),
+        ("estate", "小区内"),
+        ("park", "公园"),
+    ]
 
 
 def test_service_definition_in_json(client, street, location_type):
@@ -118,6 +137,7 @@ def test_unknown_service_definition_is_404(client, street, fmt, code):
 
 
 # --- POST requests -------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_post_request_creates_a_case_on_the_api_channel(client, key, fmt):
@@ -183,16 +203,19 @@ def test_a_revoked_key_is_refused(client, key):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("fields, field_named", [
-    ({"service_code": ""}, "service_code"),
-    ({"lat": "", "long": ""}, "lat"),
-    ({"lat": "north"}, "lat"),
-    ({"long": None}, "long"),
-    ({"email": "not-an-email"}, "email"),
-    ({"media_url": "ftp://example.cn/a.jpg"}, "media_url"),
-    ({"phone": "12345"}, "phone"),
-    ({"description": "字" * 2001}, "description"),
-])
+@pytest.mark.parametrize(
+    "fields, field_named",
+    [
+        ({"service_code": ""}, "service_code"),
+        ({"lat": "", "long": ""}, "lat"),
+        ({"lat": "north"}, "lat"),
+        ({"long": None}, "long"),
+        ({"email": "not-an-email"}, "email"),
+        ({"media_url": "ftp://example.cn/a.jpg"}, "media_url"),
+        ({"phone": "12345"}, "phone"),
+        ({"description": "字" * 2001}, "description"),
+    ],
+)
 def test_post_request_with_bad_parameters_is_400(client, key, fmt, fields, field_named):
     response = post_request(client, key[1], fmt, **fields)
     assert response.status_code == 400
@@ -209,10 +232,13 @@ def test_post_request_for_an_unknown_service_is_404(client, key, fmt):
     assert errors_of(response, fmt)[0][0] == 404
 
 
-@pytest.mark.parametrize("attribute, message", [
-    ({}, "location_type"),
-    ({"attribute[location_type]": "roof"}, "roof"),
-])
+@pytest.mark.parametrize(
+    "attribute, message",
+    [
+        ({}, "location_type"),
+        ({"attribute[location_type]": "roof"}, "roof"),
+    ],
+)
 def test_post_request_checks_attributes_against_the_definition(client, key, location_type, attribute, message):
     response = post_request(client, key[1], service_code="010102", **attribute)
     assert response.status_code == 400
@@ -226,6 +252,7 @@ def test_empty_parameters_count_as_absent(client, key):
 
 
 # --- tokens -------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_token_answers_the_request_id(client, key, fmt):
@@ -244,10 +271,18 @@ def test_unknown_token_is_404(client, street, fmt):
 
 # --- GET requests ------------------------------------------------------------------------------------------
 
+
 def make_case(street, category="010101", at=None, **values):
-    defaults = {"channel": "phone", "description": "路灯坏了，联系我 13912345678", "reporter_name": "李四",
-                "reporter_phone": "13812345678", "address": "东湖小区3号楼2单元401", "lat": 39.905, "lng": 116.405,
-                "category_code": category}
+    defaults = {
+        "channel": "phone",
+        "description": "路灯坏了，联系我 13912345678",
+        "reporter_name": "李四",
+        "reporter_phone": "13812345678",
+        "address": "东湖小区3号楼2单元401",
+        "lat": 39.905,
+        "lng": 116.405,
+        "category_code": category,
+    }
     defaults.update(values)
     case, _created = case_services.submit_case(street.users.operator, at=at, **defaults)
     return case
@@ -255,8 +290,11 @@ def make_case(street, category="010101", at=None, **values):
 
 def close_case(street, case):
     case_services.dispatch(street.users.dispatcher, case.number)
-    handler = {"ZHZF": street.users.handler, "JWH01": street.users.handler_committee,
-               "ZJ": street.users.handler_housing}[Case.objects.get(pk=case.pk).unit.code]
+    handler = {
+        "ZHZF": street.users.handler,
+        "JWH01": street.users.handler_committee,
+        "ZJ": street.users.handler_housing,
+    }[Case.objects.get(pk=case.pk).unit.code]
     case_services.respond(handler, case.number)
     case_services.resolve(handler, case.number, "已清运")
     return case_services.rate(street.users.operator, case.number, True, "satisfied")
@@ -304,13 +342,16 @@ def test_status_filter_takes_open_and_closed_as_a_comma_list(client, street):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("params", [
-    {"status": "pending"},
-    {"start_date": "last tuesday"},
-    {"end_date": "2026-13-01"},
-    {"start_date": "2026-01-01T00:00:00+08:00", "end_date": "2026-06-01T00:00:00+08:00"},  # > 90 days
-    {"start_date": "2026-03-01T00:00:00Z", "end_date": "2026-02-01T00:00:00Z"},  # end before start
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"status": "pending"},
+        {"start_date": "last tuesday"},
+        {"end_date": "2026-13-01"},
+        {"start_date": "2026-01-01T00:00:00+08:00", "end_date": "2026-06-01T00:00:00+08:00"},  # > 90 days
+        {"start_date": "2026-03-01T00:00:00Z", "end_date": "2026-02-01T00:00:00Z"},  # end before start
+    ],
+)
 def test_bad_filters_are_400(client, street, fmt, params):
     response = client.get(f"{BASE}/requests.{fmt}", params)
     assert response.status_code == 400
@@ -349,16 +390,21 @@ def test_service_request_id_list_ignores_the_other_filters(client, street):
     now = timezone.now()
     old = make_case(street, at=now - dt.timedelta(days=200))
     other = make_case(street, "010102")
-    rows = client.get(f"{BASE}/requests.json", {"service_request_id": f"{old.number}, {other.number}",
-                                               "service_code": "020101", "status": "closed"}).json()
+    rows = client.get(
+        f"{BASE}/requests.json",
+        {"service_request_id": f"{old.number}, {other.number}", "service_code": "020101", "status": "closed"},
+    ).json()
     assert {r["service_request_id"] for r in rows} == {old.number, other.number}
 
 
 def test_requests_come_newest_first_in_pages_of_50_or_as_asked_up_to_200(client, street):
     now = timezone.now()
-    Case.objects.bulk_create([
-        Case(number=f"T{i:06d}", channel="phone", description="x", created_at=now - dt.timedelta(minutes=i))
-        for i in range(1001)])
+    Case.objects.bulk_create(
+        [
+            Case(number=f"T{i:06d}", channel="phone", description="x", created_at=now - dt.timedelta(minutes=i))
+            for i in range(1001)
+        ]
+    )
     first = client.get(f"{BASE}/requests.json")
     assert [r["service_request_id"] for r in first.json()] == [f"T{i:06d}" for i in range(50)]
     assert first["Link"] == f'<http://testserver{BASE}/requests.json?page=2>; rel="next"'
@@ -369,10 +415,18 @@ def test_requests_come_newest_first_in_pages_of_50_or_as_asked_up_to_200(client,
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("params, named", [
-    ({"page": "0"}, "page"), ({"page": "-1"}, "page"), ({"page": "二"}, "page"), ({"page": "9" * 5000}, "page"),
-    ({"page_size": "201"}, "page_size"), ({"page_size": "0"}, "page_size"), ({"page_size": "1.5"}, "page_size"),
-])
+@pytest.mark.parametrize(
+    "params, named",
+    [
+        ({"page": "0"}, "page"),
+        ({"page": "-1"}, "page"),
+        ({"page": "二"}, "page"),
+        ({"page": "9" * 5000}, "page"),
+        ({"page_size": "201"}, "page_size"),
+        ({"page_size": "0"}, "page_size"),
+        ({"page_size": "1.5"}, "page_size"),
+    ],
+)
 def test_bad_paging_is_400_naming_the_parameter(client, street, fmt, params, named):
     response = client.get(f"{BASE}/requests.{fmt}", params)
     assert response.status_code == 400
@@ -405,6 +459,7 @@ def test_a_closed_case_maps_to_closed(client, street):
 
 # --- cross-cutting rules ------------------------------------------------------------------------------------
 
+
 def test_unsupported_format_is_400_in_xml(client, street):
     response = client.get(f"{BASE}/services.csv")
     assert response.status_code == 400
@@ -434,6 +489,7 @@ def test_error_descriptions_follow_the_language_asked_for(client, street):
 
 # --- servicerequestupdates (mySociety extension) ---------------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_updates_list_the_public_steps_with_extended_statuses(client, street, fmt):
     case = close_case(street, make_case(street))
@@ -452,10 +508,20 @@ def test_updates_list_the_public_steps_with_extended_statuses(client, street, fm
 def test_post_update_is_recorded_on_the_case_and_listed(client, street, key, fmt):
     case = make_case(street)
     case = case_services.dispatch(street.users.dispatcher, case.number)
-    response = client.post(f"{BASE}/servicerequestupdates.{fmt}", {
-        "api_key": key[1], "service_request_id": case.number, "status": "FIXED", "update_id": "fms-9",
-        "updated_datetime": "2026-03-02T10:00:00+08:00", "description": "居民反映已经修好了",
-        "email": "x@example.cn", "first_name": "A", "last_name": "B"})
+    response = client.post(
+        f"{BASE}/servicerequestupdates.{fmt}",
+        {
+            "api_key": key[1],
+            "service_request_id": case.number,
+            "status": "FIXED",
+            "update_id": "fms-9",
+            "updated_datetime": "2026-03-02T10:00:00+08:00",
+            "description": "居民反映已经修好了",
+            "email": "x@example.cn",
+            "first_name": "A",
+            "last_name": "B",
+        },
+    )
     assert response.status_code == 200
     [item] = items_of(response, fmt, "request_update")
     event = case.events.get(pk=int(item["update_id"]))
@@ -463,8 +529,9 @@ def test_post_update_is_recorded_on_the_case_and_listed(client, street, key, fmt
     assert Case.objects.get(pk=case.pk).status == "dispatched"  # recorded, not applied
     assert case.unit.notifications.filter(kind="open311").exists()
     listed = client.get(f"{BASE}/servicerequestupdates.json").json()
-    assert {"update_id": item["update_id"], "status": "fixed", "description": "居民反映已经修好了"}.items() <= \
-        next(u for u in listed if u["update_id"] == item["update_id"]).items()
+    assert {"update_id": item["update_id"], "status": "fixed", "description": "居民反映已经修好了"}.items() <= next(
+        u for u in listed if u["update_id"] == item["update_id"]
+    ).items()
 
 
 def test_post_update_is_idempotent_by_the_clients_update_id(client, street, key):
@@ -477,15 +544,18 @@ def test_post_update_is_idempotent_by_the_clients_update_id(client, street, key)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("fields, code", [
-    ({"api_key": None}, 403),
-    ({"api_key": "wrong"}, 403),
-    ({"service_request_id": None}, 400),
-    ({"status": None}, 400),
-    ({"status": "resolved-ish"}, 400),
-    ({"updated_datetime": "yesterday"}, 400),
-    ({"service_request_id": "JD2000010100001"}, 404),
-])
+@pytest.mark.parametrize(
+    "fields, code",
+    [
+        ({"api_key": None}, 403),
+        ({"api_key": "wrong"}, 403),
+        ({"service_request_id": None}, 400),
+        ({"status": None}, 400),
+        ({"status": "resolved-ish"}, 400),
+        ({"updated_datetime": "yesterday"}, 400),
+        ({"service_request_id": "JD2000010100001"}, 404),
+    ],
+)
 def test_post_update_errors(client, street, key, fmt, fields, code):
     case = make_case(street)
     data = {"api_key": key[1], "service_request_id": case.number, "status": "closed", "description": "x"}

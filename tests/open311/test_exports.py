@@ -18,9 +18,16 @@ from tests.factories import PASSWORD
 
 
 def submit(street, category="010101", lat=39.905, lng=116.405, **values):
-    defaults = {"channel": "phone", "description": "路灯坏了", "reporter_name": "张三丰",
-                "reporter_phone": "13812345678", "address": "东湖小区3号楼2单元401", "category_code": category,
-                "lat": lat, "lng": lng}
+    defaults = {
+        "channel": "phone",
+        "description": "路灯坏了",
+        "reporter_name": "张三丰",
+        "reporter_phone": "13812345678",
+        "address": "东湖小区3号楼2单元401",
+        "category_code": category,
+        "lat": lat,
+        "lng": lng,
+    }
     defaults.update(values)
     case, _ = case_services.submit_case(street.users.operator, **defaults)
     return case
@@ -31,8 +38,7 @@ def cases(street):
     """A sanitation case of the committee (grid 1), a lamp case of the enforcement team
     (grid 1) and a repair case of the housing group (grid 4, west), all dispatched."""
     made = []
-    for category, lat, lng in (("010101", 39.905, 116.405), ("010102", 39.905, 116.405),
-                               ("010201", 39.915, 116.415)):
+    for category, lat, lng in (("010101", 39.905, 116.405), ("010102", 39.905, 116.405), ("010201", 39.915, 116.415)):
         case = submit(street, category, lat, lng)
         made.append(case_services.dispatch(street.users.dispatcher, case.number))
     return made
@@ -85,13 +91,16 @@ def test_the_masking_rule_is_the_case_pages_rule(street, cases):
             assert rule(case) == may_see_reporter(user, case), (user.username, case.number)
 
 
-@pytest.mark.parametrize("params, expected", [
-    ({"unit": "ZJ"}, [2]),
-    ({"category": "0101"}, [0, 1]),  # a category with its sub-categories
-    ({"status": "dispatched"}, [0, 1, 2]),
-    ({"status": "closed"}, []),
-    ({"status": "open"}, [0, 1, 2]),
-])
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"unit": "ZJ"}, [2]),
+        ({"category": "0101"}, [0, 1]),  # a category with its sub-categories
+        ({"status": "dispatched"}, [0, 1, 2]),
+        ({"status": "closed"}, []),
+        ({"status": "open"}, [0, 1, 2]),
+    ],
+)
 def test_filters(street, cases, params, expected):
     rows = download_csv(signed_in(street.users.operator), **params)
     assert sorted(r["工单编号"] for r in rows) == sorted(cases[i].number for i in expected)
@@ -121,7 +130,7 @@ def test_excel_export_has_a_header_and_real_times(street, cases):
 
 
 def test_text_that_a_spreadsheet_would_run_is_written_as_text(street):
-    submit(street, description="=HYPERLINK(\"http://evil.example\",\"点我\")")
+    submit(street, description='=HYPERLINK("http://evil.example","点我")')
     rows = download_csv(signed_in(street.users.operator))
     assert rows[0]["诉求内容"].startswith("'=")
 
@@ -139,6 +148,7 @@ def test_the_page_shows_the_filters_and_is_linked_from_the_overview_and_workbenc
 
 
 # --- the API ----------------------------------------------------------------------------------
+
 
 def api_get(user, **params):
     headers = {}
@@ -160,13 +170,16 @@ def test_api_export_in_both_formats(street, cases):
     assert len(rows) == 4 and rows[1][8] == "138****5678"
 
 
-@pytest.mark.parametrize("who, params, status", [
-    (None, {}, 401),
-    ("resident", {}, 403),
-    ("operator", {"format": "pdf"}, 422),
-    ("operator", {"month": "March"}, 422),
-    ("operator", {"status": "lost"}, 422),
-])
+@pytest.mark.parametrize(
+    "who, params, status",
+    [
+        (None, {}, 401),
+        ("resident", {}, 403),
+        ("operator", {"format": "pdf"}, 422),
+        ("operator", {"month": "March"}, 422),
+        ("operator", {"status": "lost"}, 422),
+    ],
+)
 def test_api_export_errors(street, who, params, status):
     user = getattr(street.users, who) if who else None
     response = api_get(user, **params)

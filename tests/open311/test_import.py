@@ -36,6 +36,7 @@ def counts():
 
 # --- the 12345-style Chinese sheet -------------------------------------------------------------
 
+
 def test_the_12345_sheet_imports_with_original_numbers_times_and_steps(street):
     report = run(SHEET, SHEET_MAP)
     assert report.ok and report.created == 8 and report.unchanged == 0
@@ -49,8 +50,13 @@ def test_the_12345_sheet_imports_with_original_numbers_times_and_steps(street):
     assert case.completion_due == bj(2026, 3, 5, 23, 59, 59)  # a date: the end of that day
     events = list(case.events.order_by("seq"))
     assert [e.action for e in events] == ["create", "dispatch", "respond", "resolve", "rate"]
-    assert [e.at for e in events] == [bj(2026, 3, 2, 9, 15), bj(2026, 3, 2, 9, 40), bj(2026, 3, 2, 10, 5),
-                                      bj(2026, 3, 4, 16, 20), bj(2026, 3, 4, 16, 20)]
+    assert [e.at for e in events] == [
+        bj(2026, 3, 2, 9, 15),
+        bj(2026, 3, 2, 9, 40),
+        bj(2026, 3, 2, 10, 5),
+        bj(2026, 3, 4, 16, 20),
+        bj(2026, 3, 4, 16, 20),
+    ]
     assert [e.to_status for e in events] == ["new", "dispatched", "in_progress", "rating", "closed"]
     assert all(e.data["import"] == "12345-cases.xlsx" and e.data["line"] == 3 for e in events)
     rating = case.ratings.get()
@@ -107,6 +113,7 @@ def test_dry_run_reports_and_writes_nothing(street):
 
 
 # --- the 311-style English CSV -----------------------------------------------------------------
+
 
 def test_the_311_csv_imports_with_utc_times_and_locations(street):
     report = run(CSV, CSV_MAP)
@@ -192,20 +199,31 @@ def test_the_command_imports_shows_progress_and_a_summary(street):
 def test_dry_run_with_bad_rows_lists_them_too(street, bad_csv):
     err = io.StringIO()
     with pytest.raises(CommandError):
-        call_command("import", "cases", str(bad_csv), "--mapping", str(CSV_MAP), "--dry-run",
-                     stdout=io.StringIO(), stderr=err)
+        call_command(
+            "import", "cases", str(bad_csv), "--mapping", str(CSV_MAP), "--dry-run", stdout=io.StringIO(), stderr=err
+        )
     assert err.getvalue().count("行：") == 6
 
 
-@pytest.mark.parametrize("mapping, message", [
-    ({"columns": {"number": "service_request_id", "created": "requested_datetime"}}, "text"),
-    ({"columns": {"number": "a", "created": "b", "text": "c", "colour": "d"}}, "colour"),
-    ({"columns": {"number": "service_request_id", "created": "requested_datetime", "text": "missing column"}},
-     "missing column"),
-    ({"columns": {"number": "service_request_id", "created": "requested_datetime", "text": "description"},
-      "channel": "pigeon"}, "pigeon"),
-    ({"columns": {"number": False, "created": "requested_datetime", "text": "description"}}, "引号"),
-])
+@pytest.mark.parametrize(
+    "mapping, message",
+    [
+        ({"columns": {"number": "service_request_id", "created": "requested_datetime"}}, "text"),
+        ({"columns": {"number": "a", "created": "b", "text": "c", "colour": "d"}}, "colour"),
+        (
+            {"columns": {"number": "service_request_id", "created": "requested_datetime", "text": "missing column"}},
+            "missing column",
+        ),
+        (
+            {
+                "columns": {"number": "service_request_id", "created": "requested_datetime", "text": "description"},
+                "channel": "pigeon",
+            },
+            "pigeon",
+        ),
+        ({"columns": {"number": False, "created": "requested_datetime", "text": "description"}}, "引号"),
+    ],
+)
 def test_an_unusable_mapping_is_refused_before_any_row(street, tmp_path, mapping, message):
     import yaml
 
@@ -218,15 +236,19 @@ def test_an_unusable_mapping_is_refused_before_any_row(street, tmp_path, mapping
 
 def test_imported_numbers_in_our_format_move_the_counter(street, tmp_path):
     path = tmp_path / "ours.csv"
-    path.write_text("service_request_id,requested_datetime,description\n"
-                    "JD2026111800007,2026-11-18T09:00:00+08:00,旧系统里的工单\n", encoding="utf-8")
+    path.write_text(
+        "service_request_id,requested_datetime,description\nJD2026111800007,2026-11-18T09:00:00+08:00,旧系统里的工单\n",
+        encoding="utf-8",
+    )
     mapping = tmp_path / "m.yaml"
-    mapping.write_text("columns: {number: service_request_id, created: requested_datetime, text: description}\n",
-                       encoding="utf-8")
+    mapping.write_text(
+        "columns: {number: service_request_id, created: requested_datetime, text: description}\n", encoding="utf-8"
+    )
     assert run(path, mapping).ok
     assert CaseNumberCounter.objects.get(day=dt.date(2026, 11, 18)).last == 7
-    case, _ = case_services.submit_case(street.users.operator, channel="phone", description="新工单",
-                                        at=bj(2026, 11, 18, 10, 0))
+    case, _ = case_services.submit_case(
+        street.users.operator, channel="phone", description="新工单", at=bj(2026, 11, 18, 10, 0)
+    )
     assert case.number == "JD2026111800008"
 
 
@@ -234,8 +256,9 @@ def test_chinese_dates_and_gbk_files(street, tmp_path):
     path = tmp_path / "gbk.csv"
     path.write_bytes("编号,时间,内容,状态\nA-1,2026年3月5日 8:30,井盖丢失,已结案\n".encode("gbk"))
     mapping = tmp_path / "m.yaml"
-    mapping.write_text("encoding: gbk\ncolumns: {number: 编号, created: 时间, text: 内容, status: 状态}\n",
-                       encoding="utf-8")
+    mapping.write_text(
+        "encoding: gbk\ncolumns: {number: 编号, created: 时间, text: 内容, status: 状态}\n", encoding="utf-8"
+    )
     assert run(path, mapping).ok
     case = Case.objects.get(number="A-1")
     assert case.created_at == bj(2026, 3, 5, 8, 30) and case.status == "closed"
@@ -248,11 +271,16 @@ def test_reporters_are_stored_encrypted_and_can_still_track_their_case(street, t
     from jiedao.cases.selectors import public_case
 
     path = tmp_path / "people.csv"
-    path.write_text("num,at,text,name,phone,address\n"
-                    "P-1,2026-03-05 08:30,路灯不亮,王小明,138 0013 8001,东湖小区3号楼2单元401\n", encoding="utf-8")
+    path.write_text(
+        "num,at,text,name,phone,address\nP-1,2026-03-05 08:30,路灯不亮,王小明,138 0013 8001,东湖小区3号楼2单元401\n",
+        encoding="utf-8",
+    )
     mapping = tmp_path / "m.yaml"
-    mapping.write_text("columns: {number: num, created: at, text: text, reporter_name: name, reporter_phone: phone,"
-                       " address: address}\n", encoding="utf-8")
+    mapping.write_text(
+        "columns: {number: num, created: at, text: text, reporter_name: name, reporter_phone: phone,"
+        " address: address}\n",
+        encoding="utf-8",
+    )
     assert run(path, mapping).ok
     case = Case.objects.get(number="P-1")
     assert (case.reporter_name, case.reporter_phone, case.address) == ("王小明", "13800138001", "东湖小区3号楼2单元401")

@@ -25,8 +25,10 @@ def test_the_command_prints_the_key_on_its_last_line_and_stores_only_a_hash(clie
     assert key.key_hash == hash_key(plain) != plain
     assert plain.startswith(key.prefix)
     assert not ApiKey.objects.filter(key_hash=plain).exists()
-    response = client.post(f"{BASE}/requests.json", {"api_key": plain, "service_code": "010101",
-                                                    "address_string": "东湖小区", "description": "路面塌陷"})
+    response = client.post(
+        f"{BASE}/requests.json",
+        {"api_key": plain, "service_code": "010101", "address_string": "东湖小区", "description": "路面塌陷"},
+    )
     assert response.status_code == 201
 
 
@@ -43,8 +45,9 @@ def test_list_and_revoke(client, street):
     call_command("open311", "keys", "list", stdout=out)
     assert "小程序" in out.getvalue() and plain not in out.getvalue()
     call_command("open311", "keys", "revoke", "小程序", stdout=io.StringIO())
-    response = client.post(f"{BASE}/requests.json", {"api_key": plain, "service_code": "010101",
-                                                    "address_string": "东湖小区"})
+    response = client.post(
+        f"{BASE}/requests.json", {"api_key": plain, "service_code": "010101", "address_string": "东湖小区"}
+    )
     assert response.status_code == 403
 
 
@@ -67,8 +70,9 @@ def test_a_key_added_in_the_admin_is_shown_once(admin_client):
     assert key.user.has_role("operator")
 
 
-@pytest.mark.parametrize("model", ["apikey", "serviceattribute", "open311request", "externalupdate", "webhook",
-                                   "delivery"])
+@pytest.mark.parametrize(
+    "model", ["apikey", "serviceattribute", "open311request", "externalupdate", "webhook", "delivery"]
+)
 def test_every_admin_list_opens(admin_client, model):
     assert admin_client.get(f"/admin/open311/{model}/").status_code == 200
     assert admin_client.get(f"/admin/open311/{model}/", {"q": "x"}).status_code == 200

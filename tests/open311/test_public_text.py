@@ -21,16 +21,24 @@ WRITINGS = [
 
 def submit(street, description):
     case, _created = case_services.submit_case(
-        street.users.operator, channel="phone", description=description, reporter_name="李四",
-        reporter_phone="13812345678", address="东湖小区3号楼2单元401", lat=39.905, lng=116.405,
-        category_code="010102")
+        street.users.operator,
+        channel="phone",
+        description=description,
+        reporter_name="李四",
+        reporter_phone="13812345678",
+        address="东湖小区3号楼2单元401",
+        lat=39.905,
+        lng=116.405,
+        category_code="010102",
+    )
     return case
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("written, masked", WRITINGS)
 def test_a_phone_or_identity_number_written_any_way_is_masked_in_the_public_description(
-        client, street, fmt, written, masked):
+    client, street, fmt, written, masked
+):
     case = submit(street, f"路灯坏了，联系我{written}，谢谢")
     for url in (f"{BASE}/requests.{fmt}", f"{BASE}/requests/{case.number}.{fmt}"):
         response = client.get(url)

@@ -83,20 +83,30 @@ def webhook(url, events=(), secret="s3cret-shared", **values):
 
 
 def submit(street, **values):
-    case, _ = case_services.submit_case(street.users.operator, channel="phone", description="井盖丢失",
-                                        reporter_phone="13812345678", reporter_name="张三", lat=39.905,
-                                        lng=116.405, category_code="010101", **values)
+    case, _ = case_services.submit_case(
+        street.users.operator,
+        channel="phone",
+        description="井盖丢失",
+        reporter_phone="13812345678",
+        reporter_name="张三",
+        lat=39.905,
+        lng=116.405,
+        category_code="010101",
+        **values,
+    )
     return case
 
 
 def verify(secret, headers, body):
     """What a receiver does: recompute the signature over timestamp + '.' + body."""
-    expected = hmac.new(secret.encode(), headers["X-Jiedao-Timestamp"].encode() + b"." + body,
-                        hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        secret.encode(), headers["X-Jiedao-Timestamp"].encode() + b"." + body, hashlib.sha256
+    ).hexdigest()
     return hmac.compare_digest(headers["X-Jiedao-Signature"], "sha256=" + expected)
 
 
 # --- deliveries are prepared from the event log --------------------------------------------------------
+
 
 def test_a_case_event_queues_one_delivery_per_subscribed_webhook(street):
     everything = webhook("https://a.example.cn/hook")
@@ -131,8 +141,9 @@ def test_events_before_the_webhook_and_imported_history_are_not_sent(street):
     submit(street)
     hook = webhook("https://a.example.cn/hook")
     case = submit(street)
-    CaseEvent.objects.bulk_create([CaseEvent(case=case, seq=9, at=case.created_at, action="note",
-                                             data={"import": "old.csv"})])
+    CaseEvent.objects.bulk_create(
+        [CaseEvent(case=case, seq=9, at=case.created_at, action="note", data={"import": "old.csv"})]
+    )
     services.collect_events()
     assert list(hook.deliveries.values_list("payload__case__number", flat=True)) == [case.number]
 
@@ -175,6 +186,7 @@ def test_unknown_event_names_are_refused(street):
 
 # --- signing ------------------------------------------------------------------------------------------
 
+
 def test_signature_is_hmac_sha256_of_timestamp_and_body():
     body = b'{"event":"case.created"}'
     signature = services.sign("k3y", "1700000000", body)
@@ -200,6 +212,7 @@ def test_delivered_requests_carry_a_signature_the_receiver_can_verify(street, re
 
 
 # --- retries --------------------------------------------------------------------------------------
+
 
 def test_failures_are_retried_with_exponential_back_off(street, receiver):
     server = receiver(script=[500, 503])
@@ -259,6 +272,7 @@ def test_back_off_grows_and_is_capped():
 
 # --- a failing endpoint never blocks the case loop ---------------------------------------------------
 
+
 def test_submitting_a_case_never_waits_for_a_slow_or_dead_endpoint(street, receiver):
     slow = receiver(delay=3.0)
     webhook(slow.url)
@@ -300,6 +314,7 @@ def test_the_worker_queues_a_round_only_when_something_is_due(street):
 
 # --- history in the admin and on the page ---------------------------------------------------------------
 
+
 @pytest.fixture
 def admin_client(client, street):
     admin = street.users.admin
@@ -329,9 +344,18 @@ def test_the_webhook_page_is_for_administrators_only(client, street):
 
 
 def test_a_webhook_added_in_the_admin_gets_a_secret_shown_once(admin_client):
-    response = admin_client.post("/admin/open311/webhook/add/", {
-        "name": "区平台", "url": "https://district.example.cn/jiedao", "events": ["case.created", "case.closed"],
-        "secret": "", "active": "on", "max_attempts": "8"}, follow=True)
+    response = admin_client.post(
+        "/admin/open311/webhook/add/",
+        {
+            "name": "区平台",
+            "url": "https://district.example.cn/jiedao",
+            "events": ["case.created", "case.closed"],
+            "secret": "",
+            "active": "on",
+            "max_attempts": "8",
+        },
+        follow=True,
+    )
     assert response.status_code == 200
     hook = Webhook.objects.get()
     assert len(hook.secret) >= 32 and hook.events == ["case.created", "case.closed"]

@@ -42,9 +42,13 @@ def empty_target(tmp_path):
     import psycopg
 
     source = backup.Target.default()
-    with psycopg.connect(dbname="postgres", user=source.settings.get("USER") or None,
-                         host=source.settings.get("HOST") or None, port=source.settings.get("PORT") or None,
-                         autocommit=True) as admin:
+    with psycopg.connect(
+        dbname="postgres",
+        user=source.settings.get("USER") or None,
+        host=source.settings.get("HOST") or None,
+        port=source.settings.get("PORT") or None,
+        autocommit=True,
+    ) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -54,8 +58,9 @@ def _compare_every_table(target):
         name = str(connection.settings_dict["NAME"])  # a plain connection: no type converters
         live = sqlite3.connect(name, uri=name.startswith("file:"))
         restored = sqlite3.connect(str(target.settings["NAME"]))
-        tables = [r[0] for r in live.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+        tables = [
+            r[0] for r in live.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
+        ]
         for table in tables:
             assert _rows_sqlite(restored, table) == _rows_sqlite(live, table), table
         restored.close()
@@ -70,8 +75,9 @@ def _compare_every_table(target):
         return tables
 
 
-def test_a_backup_restores_into_an_empty_database_with_every_row_of_every_table(street, make_case, tmp_path,
-                                                                               empty_target, capsys):
+def test_a_backup_restores_into_an_empty_database_with_every_row_of_every_table(
+    street, make_case, tmp_path, empty_target, capsys
+):
     make_case(description="楼道灯坏了，晚上看不见")
     make_case(description="小区门口垃圾满了")
     call_command("backup", "--out", str(tmp_path / "b"))
@@ -96,14 +102,15 @@ def test_restore_refuses_a_target_that_has_data_unless_told_to_replace(street, t
         backup.restore_backup(path, backup.Target.default())
 
 
-def test_a_damaged_truncated_or_foreign_backup_is_refused_before_anything_is_written(street, tmp_path, empty_target,
-                                                                                  settings):
+def test_a_damaged_truncated_or_foreign_backup_is_refused_before_anything_is_written(
+    street, tmp_path, empty_target, settings
+):
     path, _header = backup.take_backup(tmp_path)
     data = path.read_bytes()
 
     flipped = tmp_path / "flipped.jdbk"
     middle = len(data) - 100
-    flipped.write_bytes(data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1:])
+    flipped.write_bytes(data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1 :])
     with pytest.raises(backup.BackupError, match="校验失败"):
         backup.restore_backup(flipped, empty_target)
 
@@ -121,8 +128,11 @@ def test_a_damaged_truncated_or_foreign_backup_is_refused_before_anything_is_wri
 
 def test_the_restore_command_reports_the_checked_tables(street, tmp_path, empty_target, capsys):
     path, header = backup.take_backup(tmp_path)
-    url = (f"sqlite:///{empty_target.settings['NAME']}" if empty_target.engine == "sqlite" else
-           "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**empty_target.settings))
+    url = (
+        f"sqlite:///{empty_target.settings['NAME']}"
+        if empty_target.engine == "sqlite"
+        else "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**empty_target.settings)
+    )
     call_command("restore", str(path), "--database-url", url)
     assert f"已恢复 {len(header['tables'])} 张表、{header['rows']} 行" in capsys.readouterr().out
     with pytest.raises(CommandError, match="找不到备份文件"):

@@ -55,15 +55,19 @@ print(json.dumps({"secret_key": settings.SECRET_KEY}))
 
 def _environment(data_dir, **extra):
     """The environment of a fresh installation: SQLite in ``data_dir``, nothing else configured."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("JIEDAO_") and k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("JIEDAO_") and k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     env.update(JIEDAO_DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="jiedao.settings", **extra)
     return env
 
 
 def _run(args, data_dir, **extra):
-    return subprocess.run([sys.executable, *args], env=_environment(data_dir, **extra), capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, *args], env=_environment(data_dir, **extra), capture_output=True, text=True, timeout=300
+    )
 
 
 def _fresh(data_dir):
@@ -89,7 +93,8 @@ def test_a_fresh_installation_keeps_its_data_and_keys_to_its_own_user(installati
     directories = {"data", "keys", "backups", "media", "upload folder"}
     assert {name: mode for name, mode in modes.items() if name in directories} == dict.fromkeys(directories, "0o700")
     assert {name: mode for name, mode in modes.items() if name not in directories} == dict.fromkeys(
-        set(modes) - directories, "0o600")
+        set(modes) - directories, "0o600"
+    )
 
 
 def test_every_installation_makes_its_own_secret_key_and_keeps_it(installation):
@@ -131,11 +136,15 @@ def test_a_key_set_in_the_environment_is_not_taken_for_the_hosts_own(settings, t
     assert not sitekey.from_file()
 
 
-@pytest.mark.parametrize("command", [
-    ("serve", "--host", "127.0.0.1", "--port", "9"),
-    ("worker", "--once"),
-    ("demo", "--host", "0.0.0.0", "--no-serve"),
-], ids=["serve", "worker", "demo on a public address"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("serve", "--host", "127.0.0.1", "--port", "9"),
+        ("worker", "--once"),
+        ("demo", "--host", "0.0.0.0", "--no-serve"),
+    ],
+    ids=["serve", "worker", "demo on a public address"],
+)
 def test_nothing_starts_with_the_key_published_in_the_source(settings, monkeypatch, command):
     settings.SECRET_KEY = PUBLIC_KEY  # someone set JIEDAO_SECRET_KEY to it by hand
     monkeypatch.delenv(sitekey.DEMO_MARK, raising=False)
@@ -168,8 +177,9 @@ def test_a_server_started_by_the_demo_may_use_the_public_key_on_this_machine_onl
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("key,problem", [(PUBLIC_KEY, "公开的演示密钥"), ("s" * 49, "只有 49 个字符")],
-                         ids=["public key", "short key"])
+@pytest.mark.parametrize(
+    "key,problem", [(PUBLIC_KEY, "公开的演示密钥"), ("s" * 49, "只有 49 个字符")], ids=["public key", "short key"]
+)
 def test_check_fails_on_the_public_key_and_on_a_short_one_and_says_how_to_make_one(settings, capsys, key, problem):
     settings.SECRET_KEY = key
     with pytest.raises(CommandError):

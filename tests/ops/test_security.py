@@ -42,10 +42,12 @@ def test_five_wrong_passwords_lock_the_account_on_that_device_for_a_while(client
 def test_the_api_token_endpoint_shares_the_lock_out_and_says_so_in_json(client, street):
     username = street.users.dispatcher.username
     for _ in range(5):
-        client.post("/api/v1/auth/token", {"username": username, "password": "nope-nope"},
-                    content_type="application/json")
-    response = client.post("/api/v1/auth/token", {"username": username, "password": PASSWORD},
-                           content_type="application/json")
+        client.post(
+            "/api/v1/auth/token", {"username": username, "password": "nope-nope"}, content_type="application/json"
+        )
+    response = client.post(
+        "/api/v1/auth/token", {"username": username, "password": PASSWORD}, content_type="application/json"
+    )
     assert response.status_code == 429
     error = response.json()["errors"][0]
     assert error["field"] == "username" and "已被暂时锁定" in error["message"]
@@ -90,8 +92,14 @@ def test_an_open311_key_is_limited(client, street, settings):
 
     settings.JIEDAO = dict(settings.JIEDAO, OPEN311_KEY_RATE="1/h")
     _key, plain = open311_services.create_key("测试客户端")
-    body = {"api_key": plain, "service_code": "010101", "description": "井盖松动", "lat": "39.905",
-            "long": "116.405", "phone": "13800138000"}
+    body = {
+        "api_key": plain,
+        "service_code": "010101",
+        "description": "井盖松动",
+        "lat": "39.905",
+        "long": "116.405",
+        "phone": "13800138000",
+    }
     assert client.post("/open311/v2/requests.json", body).status_code == 201
     refused = client.post("/open311/v2/requests.json", body)
     assert refused.status_code == 429 and 3000 < int(refused["Retry-After"]) <= 3600
@@ -100,10 +108,16 @@ def test_an_open311_key_is_limited(client, street, settings):
 
 def test_input_with_a_nul_character_is_refused_with_a_message(client, street, login):
     operator = login(street.users.operator)
-    api = operator.post("/api/v1/cases", {"channel": "12345", "description": "路灯\u0000坏了",
-                                          "reporter_phone": "13800138000"}, content_type="application/json")
+    api = operator.post(
+        "/api/v1/cases",
+        {"channel": "12345", "description": "路灯\u0000坏了", "reporter_phone": "13800138000"},
+        content_type="application/json",
+    )
     assert api.status_code == 422 and "NUL" in api.json()["errors"][0]["message"]
-    page = client.post("/portal/", "description=%E8%B7%AF%00&reporter_phone=13800138000",
-                       content_type="application/x-www-form-urlencoded")
+    page = client.post(
+        "/portal/",
+        "description=%E8%B7%AF%00&reporter_phone=13800138000",
+        content_type="application/x-www-form-urlencoded",
+    )
     assert page.status_code == 400 and "控制字符" in page.content.decode()
     assert client.get("/duties/?q=%00").status_code == 400

@@ -20,8 +20,15 @@ def _png():
 
 
 def test_a_case_photo_reaches_its_reporter_and_street_staff_but_nobody_else(client, street):
-    case, _ = services.submit_case(street.users.resident, channel="portal", description="楼道门坏了",
-                                   lat=39.905, lng=116.405, reporter_phone="13800138000", photos=[_png()])
+    case, _ = services.submit_case(
+        street.users.resident,
+        channel="portal",
+        description="楼道门坏了",
+        lat=39.905,
+        lng=116.405,
+        reporter_phone="13800138000",
+        photos=[_png()],
+    )
     url = CasePhoto.objects.get(case=case).image.url
     assert url.startswith("/media/cases/")
 
@@ -39,10 +46,20 @@ def test_a_case_photo_reaches_its_reporter_and_street_staff_but_nobody_else(clie
 
 
 def test_api_clients_fetch_photos_with_their_bearer_token(client, street):
-    case, _ = services.submit_case(street.users.operator, channel="12345", description="路灯坏了",
-                                   lat=39.905, lng=116.405, reporter_phone="13800138000", photos=[_png()])
+    case, _ = services.submit_case(
+        street.users.operator,
+        channel="12345",
+        description="路灯坏了",
+        lat=39.905,
+        lng=116.405,
+        reporter_phone="13800138000",
+        photos=[_png()],
+    )
     url = CasePhoto.objects.get(case=case).image.url
-    token = client.post("/api/v1/auth/token", {"username": street.users.leader.username, "password": PASSWORD},
-                        content_type="application/json").json()["token"]
+    token = client.post(
+        "/api/v1/auth/token",
+        {"username": street.users.leader.username, "password": PASSWORD},
+        content_type="application/json",
+    ).json()["token"]
     assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
     assert client.get(url, HTTP_AUTHORIZATION="Bearer not-a-token").status_code == 404

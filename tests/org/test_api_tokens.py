@@ -16,8 +16,9 @@ NEW_PASSWORD = "Qiang-Hua-2026!"
 
 
 def _token(username, password=PASSWORD):
-    response = Client().post("/api/v1/auth/token", {"username": username, "password": password},
-                             content_type="application/json")
+    response = Client().post(
+        "/api/v1/auth/token", {"username": username, "password": password}, content_type="application/json"
+    )
     assert response.status_code == 200
     return response.json()["token"]
 
@@ -36,8 +37,10 @@ def _staff_admin(street):
 def _changed_in_the_admin_by_an_administrator(street, user):
     client = Client()
     client.force_login(_staff_admin(street))
-    response = client.post(f"/admin/org/user/{user.pk}/password/",
-                           {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"})
+    response = client.post(
+        f"/admin/org/user/{user.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
+    )
     assert response.status_code == 302
 
 
@@ -47,8 +50,9 @@ def _changed_with_set_password(street, user):
     user.save()
 
 
-@pytest.mark.parametrize("change", [_changed_in_the_admin_by_an_administrator, _changed_with_set_password],
-                         ids=["admin", "set_password"])
+@pytest.mark.parametrize(
+    "change", [_changed_in_the_admin_by_an_administrator, _changed_with_set_password], ids=["admin", "set_password"]
+)
 def test_an_old_token_answers_401_after_a_password_change(street, change):
     leader = street.users.leader
     old, other = _token(leader.username), _token(leader.username)
@@ -73,8 +77,10 @@ def test_a_password_changed_in_one_session_ends_the_others_and_the_tokens(street
     here, elsewhere = Client(), Client()
     for client in (here, elsewhere):
         assert client.post("/login/", {"username": admin.username, "password": PASSWORD}).status_code == 302
-    response = here.post("/admin/password_change/", {"old_password": PASSWORD, "new_password1": NEW_PASSWORD,
-                                                     "new_password2": NEW_PASSWORD})
+    response = here.post(
+        "/admin/password_change/",
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
     assert response.status_code == 302 and response["Location"].endswith("/admin/password_change/done/")
     assert here.get("/account/tokens/").status_code == 200  # the session that changed it goes on
     assert elsewhere.get("/account/tokens/").status_code == 302  # the other one is signed out

@@ -30,8 +30,9 @@ def city(street, in_chinese):
         setattr(street.users, name, User.objects.get(pk=user.pk))
     b = Street.objects.create(district=street.district, code="110105002", name="城南街道")
     community = Community.objects.create(street=b, code="11010500201", name="南湖社区")
-    grid = Grid.objects.create(community=community, code="1101050020101", name="第一网格",
-                               boundary=square(116.50, 39.80))
+    grid = Grid.objects.create(
+        community=community, code="1101050020101", name="第一网格", boundary=square(116.50, 39.80)
+    )
     service = Unit.objects.create(street=b, code="CN-GGFW", name="城南公共服务部", kind=Unit.Kind.SECTION)
     enforcement = Unit.objects.create(street=b, code="CN-ZHZF", name="城南综合执法队", kind=Unit.Kind.SECTION)
     b.default_unit = service
@@ -43,27 +44,50 @@ def city(street, in_chinese):
         user.save()
         return User.objects.get(pk=user.pk)
 
-    users_b = SimpleNamespace(operator=staff("operator_b", "operator"), dispatcher=staff("dispatcher_b", "dispatcher"),
-                              leader=staff("leader_b", "leader"), handler=staff("handler_b", "handler", unit=service))
+    users_b = SimpleNamespace(
+        operator=staff("operator_b", "operator"),
+        dispatcher=staff("dispatcher_b", "dispatcher"),
+        leader=staff("leader_b", "leader"),
+        handler=staff("handler_b", "handler", unit=service),
+    )
     district_user = make_user("district", "district")
     district_user.district = street.district
     district_user.save()
-    return SimpleNamespace(a=street, b=SimpleNamespace(street=b, community=community, grid=grid, service=service,
-                                                       enforcement=enforcement, users=users_b),
-                           district=User.objects.get(pk=district_user.pk))
+    return SimpleNamespace(
+        a=street,
+        b=SimpleNamespace(
+            street=b, community=community, grid=grid, service=service, enforcement=enforcement, users=users_b
+        ),
+        district=User.objects.get(pk=district_user.pk),
+    )
 
 
 def _case_in_a(city, text="东湖小区垃圾桶满了", at=None):
     a = city.a
-    case, _ = services.submit_case(a.users.operator, channel="12345", description=text, reporter_phone="13800138001",
-                                   grid_code=a.grids[0].code, category_code="010101", dispatch=True, at=at)
+    case, _ = services.submit_case(
+        a.users.operator,
+        channel="12345",
+        description=text,
+        reporter_phone="13800138001",
+        grid_code=a.grids[0].code,
+        category_code="010101",
+        dispatch=True,
+        at=at,
+    )
     return case
 
 
 def _case_in_b(city, text="南湖小区路灯不亮", at=None, category="010102"):
-    case, _ = services.submit_case(city.b.users.operator, channel="12345", description=text,
-                                   reporter_phone="13800138002", grid_code=city.b.grid.code, category_code=category,
-                                   dispatch=True, at=at)
+    case, _ = services.submit_case(
+        city.b.users.operator,
+        channel="12345",
+        description=text,
+        reporter_phone="13800138002",
+        grid_code=city.b.grid.code,
+        category_code=category,
+        dispatch=True,
+        at=at,
+    )
     return case
 
 
@@ -116,15 +140,17 @@ def test_no_street_raises_an_emergency_from_another_streets_case(city):
 
 
 def test_intake_without_a_place_takes_the_staff_members_street_and_refuses_when_unknown(city):
-    case, _ = services.submit_case(city.b.users.operator, channel="phone", description="咨询养老补贴",
-                                   reporter_phone="13800138003")
+    case, _ = services.submit_case(
+        city.b.users.operator, channel="phone", description="咨询养老补贴", reporter_phone="13800138003"
+    )
     assert case.street == city.b.street
     with pytest.raises(ValidationFailed) as refused:
         services.submit_case(None, channel="portal", description="路面塌陷", reporter_phone="13800138004")
     assert refused.value.errors[0]["field"] == "community" and "多个街道" in refused.value.errors[0]["message"]
     # A position inside street B's grid settles it.
-    case, _ = services.submit_case(None, channel="portal", description="路面塌陷", reporter_phone="13800138004",
-                                   lat=39.805, lng=116.505)
+    case, _ = services.submit_case(
+        None, channel="portal", description="路面塌陷", reporter_phone="13800138004", lat=39.805, lng=116.505
+    )
     assert case.street == city.b.street and case.grid == city.b.grid
 
 
@@ -132,16 +158,17 @@ def _rated_month(city):
     """November: street A's case rated resolved and satisfied; street B's rated not resolved and
     unsatisfied (so it is reopened)."""
     a_case = _case_in_a(city, at=bj("2026-11-02 09:00"))
-    services.respond(city.a.users.handler_committee, a_case.number,
-                     at=bj("2026-11-02 09:30"))
+    services.respond(city.a.users.handler_committee, a_case.number, at=bj("2026-11-02 09:30"))
     services.resolve(city.a.users.handler_committee, a_case.number, "已清运", at=bj("2026-11-03 10:00"))
-    services.rate(city.a.users.operator, a_case.number, resolved=True, satisfaction="satisfied",
-                  at=bj("2026-11-04 10:00"))
+    services.rate(
+        city.a.users.operator, a_case.number, resolved=True, satisfaction="satisfied", at=bj("2026-11-04 10:00")
+    )
     b_case = _case_in_b(city, "南湖社区老人咨询助餐", at=bj("2026-11-02 09:00"), category="020101")
     services.respond(city.b.users.handler, b_case.number, at=bj("2026-11-02 15:00"))
     services.resolve(city.b.users.handler, b_case.number, "已修复", at=bj("2026-11-05 10:00"))
-    services.rate(city.b.users.operator, b_case.number, resolved=False, satisfaction="unsatisfied",
-                  at=bj("2026-11-06 10:00"))
+    services.rate(
+        city.b.users.operator, b_case.number, resolved=False, satisfaction="unsatisfied", at=bj("2026-11-06 10:00")
+    )
     month = periods.parse("2026-11", "month")
     compute.compute_period(month, bj("2026-11-30 12:00"))
     return month

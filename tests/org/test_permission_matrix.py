@@ -32,8 +32,15 @@ pytestmark = pytest.mark.django_db
 WRITES = ("post", "put", "patch", "delete")
 # Path parts of the sample requests: nothing named exists, so an allowed role meets a 404 or
 # a 422, never a refusal of its role.
-SAMPLE = {"number": "JD2026010100001", "code": "x", "fmt": "json", "path": "cases/x.png", "kind": "persons",
-          "key": "x", "token": "x"}
+SAMPLE = {
+    "number": "JD2026010100001",
+    "code": "x",
+    "fmt": "json",
+    "path": "cases/x.png",
+    "kind": "persons",
+    "key": "x",
+    "token": "x",
+}
 # Django's own views that accept a POST and take no action of the street: the row each stands for.
 DJANGO_VIEWS = {"set_language": "site.preferences", "web:login": "account.sign_in", "web:logout": "account.sign_out"}
 IDENTITIES = (permissions.ANONYMOUS, *ALL_ROLES)
@@ -54,9 +61,17 @@ def world(django_db_setup, django_db_blocker):
             district = make_user("district", "district")
             district.district = street.district
             district.save()
-            users = {"admin": u.admin, "operator": u.operator, "dispatcher": u.dispatcher,
-                     "handler": u.handler_committee, "grid": u.grid, "leader": u.leader, "resident": u.resident,
-                     "evaluator": make_user("evaluator", "evaluator"), "district": district}
+            users = {
+                "admin": u.admin,
+                "operator": u.operator,
+                "dispatcher": u.dispatcher,
+                "handler": u.handler_committee,
+                "grid": u.grid,
+                "leader": u.leader,
+                "resident": u.resident,
+                "evaluator": make_user("evaluator", "evaluator"),
+                "district": district,
+            }
             participation_services.join_community(u.resident, u.resident, street.communities[0])
             _key, open311_key = open311_services.create_key("权限矩阵")
             yield {"users": users, "open311_key": open311_key}
@@ -82,16 +97,21 @@ def concrete(declared):
         prefix = name.split("{")[0]
         actions = permissions.templates().get(name, [])
         assert actions, f"{name} stands for no row of the permission table"
-        out += [({fields[0]: action[len(prefix):]}, [action]) for action in actions]
+        out += [({fields[0]: action[len(prefix) :]}, [action]) for action in actions]
     return out
 
 
 # --- the API --------------------------------------------------------------------------------
 
+
 def api_writes(client):
     document = client.get("/api/v1/openapi.json").json()
-    return [(method, path, op) for path, item in document["paths"].items() for method, op in item.items()
-            if method in WRITES]
+    return [
+        (method, path, op)
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if method in WRITES
+    ]
 
 
 def test_every_api_write_declares_its_actions(client, world):
@@ -140,6 +160,7 @@ def test_api_writes_answer_each_role_as_the_table_says(client, world, who):
 
 # --- the pages ------------------------------------------------------------------------------
 
+
 def _route(pattern):
     route = str(pattern.pattern)
     if route.startswith("^"):
@@ -156,8 +177,9 @@ def _pages():
 
 
 def _url(route, parts):
-    return re.sub(r"<(int)?>(\w+)", lambda m: parts.get(m.group(2)) or ("1" if m.group(1) else
-                                                                        SAMPLE.get(m.group(2), "x")), route)
+    return re.sub(
+        r"<(int)?>(\w+)", lambda m: parts.get(m.group(2)) or ("1" if m.group(1) else SAMPLE.get(m.group(2), "x")), route
+    )
 
 
 def _takes_post(view):
@@ -183,8 +205,11 @@ def write_pages():
 def test_every_page_that_takes_a_post_declares_its_actions():
     names = {name for name, _route, _view in _pages()}
     assert set(DJANGO_VIEWS) <= names
-    undeclared = [name for name, _route, view in _pages()
-                  if _takes_post(view) and getattr(view, "permission", None) is None and name not in DJANGO_VIEWS]
+    undeclared = [
+        name
+        for name, _route, view in _pages()
+        if _takes_post(view) and getattr(view, "permission", None) is None and name not in DJANGO_VIEWS
+    ]
     assert undeclared == []
     assert len(write_pages()) > 40
 
@@ -227,6 +252,7 @@ def test_signing_out_is_open_to_everyone(world, who):
 
 # --- the table and the lifecycles --------------------------------------------------------------
 
+
 def test_the_lifecycle_tables_name_the_roles_of_the_permission_table():
     """Each lifecycle keeps who may act on which object (scopes); the table says which roles may
     take the step at all. They must name the same roles."""
@@ -247,10 +273,24 @@ def test_the_lifecycle_tables_name_the_roles_of_the_permission_table():
 
 def test_read_only_roles_take_no_action_beyond_their_own_account():
     """District users read; evaluators keep only the evaluation's writes."""
-    own = {"account.sign_in", "account.sign_out", "account.two_factor", "account.notifications", "account.tokens",
-           "site.preferences", "hall.cancel_booking"}
-    rows = {name: action for name, action in permissions.ACTIONS.items()
-            if name not in own and not name.startswith("public.")}
+    own = {
+        "account.sign_in",
+        "account.sign_out",
+        "account.two_factor",
+        "account.notifications",
+        "account.tokens",
+        "site.preferences",
+        "hall.cancel_booking",
+    }
+    rows = {
+        name: action
+        for name, action in permissions.ACTIONS.items()
+        if name not in own and not name.startswith("public.")
+    }
     assert [name for name, action in rows.items() if "district" in action.roles] == []
     assert {name for name, action in rows.items() if "evaluator" in action.roles} == {
-        "evaluation.rectification.issue", "evaluation.rectification.review", "evaluation.score", "evaluation.scheme"}
+        "evaluation.rectification.issue",
+        "evaluation.rectification.review",
+        "evaluation.score",
+        "evaluation.scheme",
+    }

@@ -41,8 +41,9 @@ def api(user):
     client = Client()
 
     def post(path, body):
-        return client.post("/api/v1" + path, json.dumps(body), content_type="application/json",
-                           HTTP_AUTHORIZATION=f"Bearer {plain}")
+        return client.post(
+            "/api/v1" + path, json.dumps(body), content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {plain}"
+        )
 
     return post
 
@@ -73,7 +74,9 @@ def test_a_district_user_cannot_book_an_appointment(hall, district, login):  # n
     item_page = login(district).get(f"/hall/items/{ITEM}/").content.decode()
     assert f"/hall/items/{ITEM}/book/" not in item_page and f"/hall/items/{ITEM}/apply/" not in item_page
     assert "预约和网上申请由居民用本人账号办理。" in item_page
-    assert f"/hall/items/{ITEM}/book/" in login(hall["street"].users.resident).get(f"/hall/items/{ITEM}/").content.decode()
+    assert (
+        f"/hall/items/{ITEM}/book/" in login(hall["street"].users.resident).get(f"/hall/items/{ITEM}/").content.decode()
+    )
 
 
 def test_the_refusal_names_the_action_in_the_users_language(hall, district):  # noqa: F811
@@ -94,11 +97,17 @@ def test_the_refusal_comes_before_the_body_is_read_or_the_item_looked_up(hall, d
 
 def test_a_resident_still_books_and_applies(hall, street):  # noqa: F811
     slot = hall_selectors.free_slots()[0][0]
-    assert api(street.users.resident)("/hall/appointments", {"item_code": ITEM, "starts_at": slot.isoformat()}
-                                      ).status_code == 201
+    assert (
+        api(street.users.resident)("/hall/appointments", {"item_code": ITEM, "starts_at": slot.isoformat()}).status_code
+        == 201
+    )
     materials = {str(m.pk): "provided" for m in hall["elderly"].materials.all()}
-    assert api(street.users.resident)("/hall/applications", {"item_code": ITEM, "name": "王大妈",
-                                                             "materials": materials}).status_code == 201
+    assert (
+        api(street.users.resident)(
+            "/hall/applications", {"item_code": ITEM, "name": "王大妈", "materials": materials}
+        ).status_code
+        == 201
+    )
 
 
 @pytest.mark.parametrize("channel", [None, "api", "phone", "portal"])
@@ -111,8 +120,9 @@ def test_an_evaluator_cannot_register_a_case(street, evaluator, channel):
 
 def test_an_evaluator_and_a_district_user_cannot_report_on_the_portal(street, evaluator, district, login):
     for user in (evaluator, district):
-        response = login(user).post("/portal/", {"description": CASE["description"],
-                                                 "reporter_phone": CASE["reporter_phone"]})
+        response = login(user).post(
+            "/portal/", {"description": CASE["description"], "reporter_phone": CASE["reporter_phone"]}
+        )
         assert response.status_code == 403
     assert Case.objects.count() == 0
 
@@ -135,8 +145,10 @@ def test_a_leader_steers_but_files_nothing_for_themselves(hall, street):  # noqa
 def test_the_evaluator_keeps_the_evaluation_writes(street, evaluator, login):
     client = login(evaluator)
     month = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
-    client.post("/evaluation/innovation/", {"scope": "community:11010500101", "month": month, "score": "88",
-                                            "evidence": "开展楼门议事会"})
+    client.post(
+        "/evaluation/innovation/",
+        {"scope": "community:11010500101", "month": month, "score": "88", "evidence": "开展楼门议事会"},
+    )
     assert EvidenceScore.objects.filter(entered_by=evaluator, score=88).exists()
     client.post("/evaluation/warnings/", {"unit": "ZHZF", "title": "退单率偏高", "requirement": "梳理派单依据"})
     task = Rectification.objects.get(title="退单率偏高")
@@ -147,5 +159,12 @@ def test_the_evaluator_keeps_the_evaluation_writes(street, evaluator, login):
     assert task.status == "closed"
     # A district user reads the same pages and writes nothing on them.
     district = make_user("district2", "district")
-    assert login(district).post("/evaluation/innovation/", {"scope": "community:11010500101", "month": month,
-                                                            "score": "1", "evidence": "abcdef"}).status_code == 403
+    assert (
+        login(district)
+        .post(
+            "/evaluation/innovation/",
+            {"scope": "community:11010500101", "month": month, "score": "1", "evidence": "abcdef"},
+        )
+        .status_code
+        == 403
+    )

@@ -25,8 +25,9 @@ def _web_sign_in(username, password, **meta):
 
 
 def _api_sign_in(username, password, **meta):
-    return Client().post("/api/v1/auth/token", {"username": username, "password": password},
-                         content_type="application/json", **meta)
+    return Client().post(
+        "/api/v1/auth/token", {"username": username, "password": password}, content_type="application/json", **meta
+    )
 
 
 @pytest.fixture
@@ -50,10 +51,14 @@ def test_the_admin_is_not_locked_out_by_someone_elses_guesses(street, behind_the
     admin.is_staff = admin.is_superuser = True
     admin.save()
     for n in range(6):
-        Client().post("/admin/login/", {"username": admin.username, "password": f"guess-{n}"},
-                      **_through_proxy(ATTACKER))
-    response = Client().post("/admin/login/?next=/admin/", {"username": admin.username, "password": PASSWORD,
-                                                            "next": "/admin/"}, **_through_proxy(OWNER))
+        Client().post(
+            "/admin/login/", {"username": admin.username, "password": f"guess-{n}"}, **_through_proxy(ATTACKER)
+        )
+    response = Client().post(
+        "/admin/login/?next=/admin/",
+        {"username": admin.username, "password": PASSWORD, "next": "/admin/"},
+        **_through_proxy(OWNER),
+    )
     assert response.status_code == 302 and response["Location"] == "/admin/"
 
 

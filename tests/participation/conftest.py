@@ -24,5 +24,13 @@ def people(street, settings):
     for user in [u.resident, u.resident_other, *neighbours]:
         services.join_community(user, user, dong)
     services.join_community(west, west, xi)
-    return SimpleNamespace(dong=dong, xi=xi, wang=u.resident, li=u.resident_other, neighbours=neighbours,
-                           west=west, staff=u.handler_committee, leader=u.leader)
+    return SimpleNamespace(
+        dong=dong,
+        xi=xi,
+        wang=u.resident,
+        li=u.resident_other,
+        neighbours=neighbours,
+        west=west,
+        staff=u.handler_committee,
+        leader=u.leader,
+    )

@@ -4,7 +4,6 @@ it on the agenda, the neighbour registers and is checked in at the door, the mee
 adopts it with a public answer, progress is reported to completion, the resident
 evaluates the result, and the public page shows the decision and its progress."""
 
-
 import pytest
 
 from tests.browsing import ARTIFACTS

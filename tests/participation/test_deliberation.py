@@ -15,14 +15,20 @@ pytestmark = pytest.mark.django_db
 
 
 def _propose(people, title="小区东门加装休息座椅"):
-    return services.propose(people.wang, title=title, body="老人买菜回来没地方歇脚，希望在东门加几张座椅。",
-                            place="东门")
+    return services.propose(
+        people.wang, title=title, body="老人买菜回来没地方歇脚，希望在东门加几张座椅。", place="东门"
+    )
 
 
 def _meeting(people, seats=2):
-    return services.schedule_meeting(people.staff, people.dong, title="十一月协商议事会",
-                                     starts_at=timezone.now() + dt.timedelta(days=3), place="社区活动室",
-                                     seats=seats)
+    return services.schedule_meeting(
+        people.staff,
+        people.dong,
+        title="十一月协商议事会",
+        starts_at=timezone.now() + dt.timedelta(days=3),
+        place="社区活动室",
+        seats=seats,
+    )
 
 
 def _qualified(people):
@@ -75,9 +81,13 @@ def test_staff_table_official_topics_and_turn_a_case_into_one(people, street):
 
     topic = services.table_topic(people.staff, people.dong, title="垃圾分类驿站选址", body="征求居民意见")
     assert (topic.status, topic.origin) == ("qualified", "official")
-    case = Case.objects.create(number="20261118-0001", channel="phone", description="3号楼门口夜间堆放垃圾",
-                               created_at=timezone.now(),
-                               community=people.dong)
+    case = Case.objects.create(
+        number="20261118-0001",
+        channel="phone",
+        description="3号楼门口夜间堆放垃圾",
+        created_at=timezone.now(),
+        community=people.dong,
+    )
     from_case = services.topic_from_case(people.staff, case.number)
     assert from_case.origin == "case" and from_case.case == case and from_case.community == people.dong
     with pytest.raises(NotAllowed):
@@ -125,10 +135,16 @@ def test_the_full_loop_from_proposal_to_evaluated_result(people, street):
     with pytest.raises(ValidationFailed) as caught:
         services.decide(people.staff, proposal.pk, "adopt", answer="", owner_name="", due="not a date")
     assert {e["field"] for e in caught.value.errors} == {"answer", "owner_name", "due"}
-    services.decide(people.staff, proposal.pk, "adopt", answer="同意在东门安装4张座椅。",
-                    owner_unit=street.units.committee1, owner_name="刘主任",
-                    due=timezone.localdate() + dt.timedelta(days=30),
-                    milestones=[("采购座椅", timezone.localdate() + dt.timedelta(days=10))])
+    services.decide(
+        people.staff,
+        proposal.pk,
+        "adopt",
+        answer="同意在东门安装4张座椅。",
+        owner_unit=street.units.committee1,
+        owner_name="刘主任",
+        due=timezone.localdate() + dt.timedelta(days=30),
+        milestones=[("采购座椅", timezone.localdate() + dt.timedelta(days=10))],
+    )
     proposal.refresh_from_db()
     assert proposal.status == "adopted" and proposal.answer.startswith("同意")
     assert Account.objects.get(user=people.wang).balance == 20  # the adopted-proposal rule
@@ -204,8 +220,15 @@ def test_responsible_units_are_reminded_of_overdue_actions_once_a_day(people, st
     services.add_to_agenda(people.staff, meeting.pk, proposal.pk)
     services.meeting_step(people.staff, meeting.pk, "start")
     due = timezone.localdate() + dt.timedelta(days=3)
-    services.decide(people.staff, proposal.pk, "adopt", answer="同意", owner_name="刘主任", due=due,
-                    owner_unit=street.units.committee1)
+    services.decide(
+        people.staff,
+        proposal.pk,
+        "adopt",
+        answer="同意",
+        owner_name="刘主任",
+        due=due,
+        owner_unit=street.units.committee1,
+    )
     unit_messages = Notification.objects.filter(unit=street.units.committee1, message__contains="超过完成时限")
     assert services.remind_overdue_actions(timezone.now()) == 0
     # Noon, so that "five minutes later" is the same day in Shanghai whenever the test runs.

@@ -10,7 +10,15 @@ from django.db.models import Sum
 from jiedao.participation import measures
 from jiedao.participation.demo import build_participation
 from jiedao.participation.models import (
-    Account, Action, Ballot, Entry, Meeting, Proposal, ProposalEvent, ResultRating, SignUp,
+    Account,
+    Action,
+    Ballot,
+    Entry,
+    Meeting,
+    Proposal,
+    ProposalEvent,
+    ResultRating,
+    SignUp,
 )
 from tests.factories import WEDNESDAY
 
@@ -55,8 +63,11 @@ def test_the_demo_is_the_same_every_run(street):
     from django.db import transaction
 
     def signature():
-        return list(Proposal.objects.order_by("created_at", "title", "community__code").values_list(
-            "title", "status", "support_count", "created_at", "community__code"))
+        return list(
+            Proposal.objects.order_by("created_at", "title", "community__code").values_list(
+                "title", "status", "support_count", "created_at", "community__code"
+            )
+        )
 
     savepoint = transaction.savepoint()
     build_participation(street.street, street.communities, _users(street), WEDNESDAY)

@@ -13,8 +13,9 @@ pytestmark = pytest.mark.django_db
 
 def _decided(people, decision, title):
     proposal = services.table_topic(people.staff, people.dong, title=title, body="内容")
-    meeting = services.schedule_meeting(people.staff, people.dong, title="议事会", starts_at=timezone.now(),
-                                        place="活动室", seats=10)
+    meeting = services.schedule_meeting(
+        people.staff, people.dong, title="议事会", starts_at=timezone.now(), place="活动室", seats=10
+    )
     services.add_to_agenda(people.staff, meeting.pk, proposal.pk)
     services.meeting_step(people.staff, meeting.pk, "start")
     extra = {"owner_name": "刘主任", "due": timezone.localdate() + dt.timedelta(days=5)} if decision == "adopt" else {}
@@ -53,10 +54,15 @@ def test_adoption_rate_and_on_time_actions(people):
 
 def test_self_nominated_share_counts_members_serving_at_the_end(people):
     today = timezone.localdate()
-    for name, origin, end in [("甲", "self", None), ("乙", "appointed", None), ("丙", "self", None),
-                              ("丁", "self", today - dt.timedelta(days=40))]:
-        CouncilMember.objects.create(community=people.dong, name=name, origin=origin,
-                                     start=today - dt.timedelta(days=400), end=end)
+    for name, origin, end in [
+        ("甲", "self", None),
+        ("乙", "appointed", None),
+        ("丙", "self", None),
+        ("丁", "self", today - dt.timedelta(days=40)),
+    ]:
+        CouncilMember.objects.create(
+            community=people.dong, name=name, origin=origin, start=today - dt.timedelta(days=400), end=end
+        )
     now = timezone.now()
     assert measures.self_nominated_share(now - dt.timedelta(days=30), now, people.dong) == pytest.approx(2 / 3)
     long_ago = now - dt.timedelta(days=60)
@@ -67,8 +73,9 @@ def test_participants_are_distinct_residents_who_took_part(people):
     proposal = services.propose(people.wang, title="修路灯", body="3号楼前路灯不亮")
     services.support(people.li, proposal.pk)
     services.support(people.neighbours[0], proposal.pk)
-    meeting = services.schedule_meeting(people.staff, people.dong, title="议事会", starts_at=timezone.now(),
-                                        place="活动室", seats=10)
+    meeting = services.schedule_meeting(
+        people.staff, people.dong, title="议事会", starts_at=timezone.now(), place="活动室", seats=10
+    )
     registration = services.register(people.li, meeting.pk)
     services.register(people.neighbours[1], meeting.pk)  # registered but never came
     services.check_in(people.staff, registration.pk)

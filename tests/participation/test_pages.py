@@ -15,12 +15,19 @@ pytestmark = pytest.mark.django_db
 
 def _adopted(people, street):
     proposal = services.table_topic(people.staff, people.dong, title="东门加装座椅", body="方便老人歇脚")
-    meeting = services.schedule_meeting(people.staff, people.dong, title="十一月议事会", starts_at=timezone.now(),
-                                        place="活动室", seats=10)
+    meeting = services.schedule_meeting(
+        people.staff, people.dong, title="十一月议事会", starts_at=timezone.now(), place="活动室", seats=10
+    )
     services.add_to_agenda(people.staff, meeting.pk, proposal.pk)
     services.meeting_step(people.staff, meeting.pk, "start")
-    services.decide(people.staff, proposal.pk, "adopt", answer="同意安装4张座椅", owner_name="刘主任",
-                    due=timezone.localdate() + dt.timedelta(days=20))
+    services.decide(
+        people.staff,
+        proposal.pk,
+        "adopt",
+        answer="同意安装4张座椅",
+        owner_name="刘主任",
+        due=timezone.localdate() + dt.timedelta(days=20),
+    )
     services.report_progress(people.staff, proposal.action.pk, progress=60, note="已采购")
     return Proposal.objects.get(pk=proposal.pk)
 
@@ -61,8 +68,14 @@ def test_elderly_mode_hides_the_optional_parts(people, login):
 
 
 def test_residents_register_for_a_meeting(people, login):
-    meeting = services.schedule_meeting(people.staff, people.dong, title="议事会",
-                                        starts_at=timezone.now() + dt.timedelta(days=2), place="活动室", seats=1)
+    meeting = services.schedule_meeting(
+        people.staff,
+        people.dong,
+        title="议事会",
+        starts_at=timezone.now() + dt.timedelta(days=2),
+        place="活动室",
+        seats=1,
+    )
     client = login(people.wang)
     client.post(reverse("participation:meetings"), {"meeting": meeting.pk})
     assert Registration.objects.filter(meeting=meeting, user=people.wang).exists()
@@ -75,8 +88,12 @@ def test_residents_register_for_a_meeting(people, login):
 
 def test_staff_run_a_meeting_on_its_sheet(people, street, login):
     proposal = services.table_topic(people.staff, people.dong, title="垃圾驿站选址", body="征求意见")
-    services.register(people.wang, services.schedule_meeting(
-        people.staff, people.dong, title="议事会", starts_at=timezone.now(), place="活动室", seats=5).pk)
+    services.register(
+        people.wang,
+        services.schedule_meeting(
+            people.staff, people.dong, title="议事会", starts_at=timezone.now(), place="活动室", seats=5
+        ).pk,
+    )
     meeting = Meeting.objects.get()
     client = login(people.staff)
     url = reverse("participation:meeting", args=[meeting.pk])
@@ -99,7 +116,7 @@ def test_decisions_and_progress_are_public(people, street, client):
     page = client.get(reverse("participation:decisions")).content.decode()
     assert proposal.title in page and "60%" in page
     detail = client.get(reverse("participation:proposal", args=[proposal.pk])).content.decode()
-    assert "同意安装4张座椅" in detail and 'data-progress>60%' in detail
+    assert "同意安装4张座椅" in detail and "data-progress>60%" in detail
     assert 'id="support"' not in detail and 'id="progress-form"' not in detail
 
 
@@ -110,10 +127,13 @@ def test_my_points_page_shows_balance_and_entries(people, login):
 
 
 def test_the_vote_page_takes_a_ballot(people, login):
-    projects = [services.create_project(people.staff, people.dong, title=t, cost=c)
-                for t, c in [("长者食堂", 50000), ("四点半课堂", 30000)]]
-    round_ = services.open_vote(people.staff, people.dong, year=2027, budget=60000, max_choices=2,
-                                project_ids=[p.pk for p in projects])
+    projects = [
+        services.create_project(people.staff, people.dong, title=t, cost=c)
+        for t, c in [("长者食堂", 50000), ("四点半课堂", 30000)]
+    ]
+    round_ = services.open_vote(
+        people.staff, people.dong, year=2027, budget=60000, max_choices=2, project_ids=[p.pk for p in projects]
+    )
     client = login(people.wang)
     assert 'class="form ballot"' in client.get(reverse("participation:vote")).content.decode()
     client.post(reverse("participation:vote"), {"project": [projects[0].pk, projects[1].pk]})
@@ -137,8 +157,11 @@ def test_staff_desks_open_for_the_committee_and_leaders_only(people, street, log
 
 def test_the_api_proposes_supports_and_reads_publicly(people, client, login):
     api = login(people.wang)
-    response = api.post("/api/v1/participation/proposals", {"title": "修路灯", "body": "3号楼前路灯不亮"},
-                        content_type="application/json")
+    response = api.post(
+        "/api/v1/participation/proposals",
+        {"title": "修路灯", "body": "3号楼前路灯不亮"},
+        content_type="application/json",
+    )
     assert response.status_code == 201
     pk = response.json()["id"]
     other = login(people.li)
@@ -149,9 +172,10 @@ def test_the_api_proposes_supports_and_reads_publicly(people, client, login):
     public = client.get("/api/v1/participation/proposals", {"community": people.dong.code}).json()
     assert [p["title"] for p in public] == ["修路灯"]
     today = timezone.localdate()
-    measures = client.get("/api/v1/participation/measures",
-                          {"start": (today - dt.timedelta(days=1)).isoformat(),
-                           "end": (today + dt.timedelta(days=1)).isoformat()}).json()
+    measures = client.get(
+        "/api/v1/participation/measures",
+        {"start": (today - dt.timedelta(days=1)).isoformat(), "end": (today + dt.timedelta(days=1)).isoformat()},
+    ).json()
     assert measures["proposals_count"] == 1 and measures["adoption_rate"] is None
     assert measures["participants_count"] == 2
 
@@ -225,8 +249,21 @@ def test_a_proposal_may_carry_a_photo_and_only_a_real_one(people, login):
     assert proposal.photo.url in client.get(reverse("participation:proposal", args=[proposal.pk])).content.decode()
 
 
-@pytest.mark.parametrize("model", ["proposal", "meeting", "councilmember", "project", "volunteer", "pointrule",
-                                   "reward", "account", "posting", "membership"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "proposal",
+        "meeting",
+        "councilmember",
+        "project",
+        "volunteer",
+        "pointrule",
+        "reward",
+        "account",
+        "posting",
+        "membership",
+    ],
+)
 def test_the_admin_lists_open(people, street, login, model):
     services.earn(people.staff, people.wang, 5, "楼道清扫")
     admin = street.users.admin

@@ -32,11 +32,14 @@ def _books_balance(community):
             assert account.balance >= 0
 
 
-OPS = st.lists(st.one_of(
-    st.tuples(st.just("earn"), st.integers(0, 2), st.integers(0, 2), st.integers(1, 50)),
-    st.tuples(st.just("spend"), st.integers(0, 2), st.integers(0, 2), st.integers(1, 80)),
-    st.tuples(st.just("transfer"), st.integers(0, 2), st.integers(0, 2), st.integers(1, 80)),
-), max_size=25)
+OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("earn"), st.integers(0, 2), st.integers(0, 2), st.integers(1, 50)),
+        st.tuples(st.just("spend"), st.integers(0, 2), st.integers(0, 2), st.integers(1, 80)),
+        st.tuples(st.just("transfer"), st.integers(0, 2), st.integers(0, 2), st.integers(1, 80)),
+    ),
+    max_size=25,
+)
 
 
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -131,8 +134,9 @@ def test_verified_hours_earn_points_or_go_to_the_time_bank(people):
     from django.utils import timezone
 
     now = timezone.now()
-    activity = services.create_activity(people.staff, people.dong, title="楼道清扫", starts_at=now,
-                                        capacity=2, points_per_hour=10)
+    activity = services.create_activity(
+        people.staff, people.dong, title="楼道清扫", starts_at=now, capacity=2, points_per_hour=10
+    )
     mine = services.sign_up(people.wang, activity.pk)
     theirs = services.sign_up(people.li, activity.pk)
     with pytest.raises(ValidationFailed, match="名额已满"):

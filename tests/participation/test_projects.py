@@ -16,23 +16,32 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def library(people):
     staff, dong = people.staff, people.dong
-    needs = [services.add_need(staff, dong, title=t, demand=n) for t, n in
-             [("老年助餐", 40), ("儿童托管", 25), ("楼道照明", 12), ("宠物管理", 3)]]
+    needs = [
+        services.add_need(staff, dong, title=t, demand=n)
+        for t, n in [("老年助餐", 40), ("儿童托管", 25), ("楼道照明", 12), ("宠物管理", 3)]
+    ]
     hall = services.add_resource(staff, dong, name="社区活动室", provider="居委会")
     kitchen = services.add_resource(staff, dong, name="爱心餐厅", provider="驻区餐饮企业")
     projects = [
-        services.create_project(staff, dong, title="长者食堂", cost=60000, need_ids=[needs[0].pk],
-                                resource_ids=[kitchen.pk]),
-        services.create_project(staff, dong, title="四点半课堂", cost=30000, need_ids=[needs[1].pk],
-                                resource_ids=[hall.pk]),
+        services.create_project(
+            staff, dong, title="长者食堂", cost=60000, need_ids=[needs[0].pk], resource_ids=[kitchen.pk]
+        ),
+        services.create_project(
+            staff, dong, title="四点半课堂", cost=30000, need_ids=[needs[1].pk], resource_ids=[hall.pk]
+        ),
         services.create_project(staff, dong, title="楼道灯改造", cost=20000, need_ids=[needs[2].pk]),
     ]
     return needs, projects
 
 
 def test_one_answer_per_resident_and_anonymous_answers_do_not_name_them(people):
-    survey = services.create_survey(people.staff, people.dong, title="2027年民生需求调查", anonymous=True,
-                                    questions=[("您最需要的服务", ["老年助餐", "儿童托管"]), ("其他建议", [])])
+    survey = services.create_survey(
+        people.staff,
+        people.dong,
+        title="2027年民生需求调查",
+        anonymous=True,
+        questions=[("您最需要的服务", ["老年助餐", "儿童托管"]), ("其他建议", [])],
+    )
     first, second = survey.questions.all()
     services.answer_survey(people.wang, survey.pk, {str(first.pk): "老年助餐", str(second.pk): "多办活动"})
     with pytest.raises(ValidationFailed, match="已经填写"):
@@ -57,10 +66,24 @@ def test_the_vote_keeps_to_the_budget_and_the_number_of_choices(people, library)
     _needs, (canteen, classes, lights) = library
     year = timezone.localdate().year
     with pytest.raises(ValidationFailed):
-        services.open_vote(people.staff, people.dong, year=year, budget=80000, min_choices=3, max_choices=2,
-                           project_ids=[canteen.pk, classes.pk, lights.pk])
-    round_ = services.open_vote(people.staff, people.dong, year=year, budget=80000, min_choices=1,
-                                max_choices=2, project_ids=[canteen.pk, classes.pk, lights.pk])
+        services.open_vote(
+            people.staff,
+            people.dong,
+            year=year,
+            budget=80000,
+            min_choices=3,
+            max_choices=2,
+            project_ids=[canteen.pk, classes.pk, lights.pk],
+        )
+    round_ = services.open_vote(
+        people.staff,
+        people.dong,
+        year=year,
+        budget=80000,
+        min_choices=1,
+        max_choices=2,
+        project_ids=[canteen.pk, classes.pk, lights.pk],
+    )
     with pytest.raises(ValidationFailed, match="1 到 2"):
         services.cast_ballot(people.wang, round_.pk, [canteen.pk, classes.pk, lights.pk])
     with pytest.raises(ValidationFailed, match="超过总预算"):
@@ -87,8 +110,14 @@ def test_delivery_is_tracked_and_needs_matched_are_measured(people, library):
     start, end = now - dt.timedelta(days=1), now + dt.timedelta(days=1)
     assert measures.needs_matched_rate(start, end, people.dong) == 3 / 4
     assert measures.needs_matched_rate(start, end, people.xi) is None
-    round_ = services.open_vote(people.staff, people.dong, year=now.year, budget=50000, max_choices=2,
-                                project_ids=[canteen.pk, classes.pk, lights.pk])
+    round_ = services.open_vote(
+        people.staff,
+        people.dong,
+        year=now.year,
+        budget=50000,
+        max_choices=2,
+        project_ids=[canteen.pk, classes.pk, lights.pk],
+    )
     services.cast_ballot(people.wang, round_.pk, [classes.pk, lights.pk])
     services.close_vote(people.staff, round_.pk)
     assert measures.needs_matched_rate(start, end, people.dong) == 2 / 4  # the canteen was voted out
@@ -102,4 +131,10 @@ def test_delivery_is_tracked_and_needs_matched_are_measured(people, library):
     services.project_step(people.staff, lights.pk, "finish")
     assert measures.services_use(start, end, people.dong) == 120
     assert list(Project.objects.get(pk=lights.pk).events.values_list("action", flat=True)) == [
-        "create", "nominate", "select", "deliver", "serve", "finish"]
+        "create",
+        "nominate",
+        "select",
+        "deliver",
+        "serve",
+        "finish",
+    ]

@@ -44,12 +44,37 @@ def csv_bytes(headers, rows, encoding="utf-8-sig"):
     return buffer.getvalue().encode(encoding)
 
 
-PERSON_HEADERS = ["姓名", "身份证号", "性别", "出生日期", "手机号", "户编号", "楼栋编码", "单元", "楼层", "房号",
-                  "与户主关系", "居住状态", "关怀标签", "备注"]
+PERSON_HEADERS = [
+    "姓名",
+    "身份证号",
+    "性别",
+    "出生日期",
+    "手机号",
+    "户编号",
+    "楼栋编码",
+    "单元",
+    "楼层",
+    "房号",
+    "与户主关系",
+    "居住状态",
+    "关怀标签",
+    "备注",
+]
 
 
-def person_row(name, id_number, phone="", building="B11", unit="1", room="101", relation="", tags="", floor="1",
-               gender="", birth=""):
+def person_row(
+    name,
+    id_number,
+    phone="",
+    building="B11",
+    unit="1",
+    room="101",
+    relation="",
+    tags="",
+    floor="1",
+    gender="",
+    birth="",
+):
     return [name, id_number, gender, birth, phone, "", building, unit, floor, room, relation, "", tags, ""]
 
 
@@ -66,15 +91,19 @@ def registry(street):
     g11, g12, g21, _g22 = street.grids
     c1, c2 = street.communities
     admin = street.users.admin
-    b11 = Building.objects.create(code="B11", name="东湖家园1号楼", address="东湖路1号", community=c1, grid=g11,
-                                  lat=39.905, lng=116.405)
-    b12 = Building.objects.create(code="B12", name="东湖家园2号楼", address="东湖路2号", community=c1, grid=g12,
-                                  lat=39.905, lng=116.415)
-    b21 = Building.objects.create(code="B21", name="西园新村1号楼", address="西园路1号", community=c2, grid=g21,
-                                  lat=39.915, lng=116.405)
+    b11 = Building.objects.create(
+        code="B11", name="东湖家园1号楼", address="东湖路1号", community=c1, grid=g11, lat=39.905, lng=116.405
+    )
+    b12 = Building.objects.create(
+        code="B12", name="东湖家园2号楼", address="东湖路2号", community=c1, grid=g12, lat=39.905, lng=116.415
+    )
+    b21 = Building.objects.create(
+        code="B21", name="西园新村1号楼", address="西园路1号", community=c2, grid=g21, lat=39.915, lng=116.405
+    )
     rows = [
-        person_row("张桂兰", make_id("19400101", seq="022"), "13812345678", "B11", "1", "101", "户主",
-                   "独居老人、慢性病"),
+        person_row(
+            "张桂兰", make_id("19400101", seq="022"), "13812345678", "B11", "1", "101", "户主", "独居老人、慢性病"
+        ),
         person_row("李建国", make_id("19520202", seq="031"), "13912345678", "B11", "1", "102", "户主", "低保"),
         person_row("李小明", make_id("19850505", seq="051"), "13712345678", "B11", "1", "102", "子女"),
         person_row("王秀英", make_id("19450303", seq="042"), "13612345678", "B12", "2", "201", "户主", "空巢老人"),
@@ -84,5 +113,6 @@ def registry(street):
     from jiedao.registry.models import Person
 
     people = {p.name: p for p in Person.objects.all()}
-    return SimpleNamespace(buildings=SimpleNamespace(b11=b11, b12=b12, b21=b21), people=people, rows=rows,
-                           grids=street.grids)
+    return SimpleNamespace(
+        buildings=SimpleNamespace(b11=b11, b12=b12, b21=b21), people=people, rows=rows, grids=street.grids
+    )

@@ -20,13 +20,18 @@ DONGHU = {"张桂兰", "李建国", "李小明", "王秀英"}
 ALL = DONGHU | {"赵强"}
 
 
-@pytest.mark.parametrize("role, expected", [
-    ("admin", ALL), ("leader", ALL), ("dispatcher", ALL),
-    ("handler", ALL),                     # a street section (综合执法队) works street-wide
-    ("handler_committee", DONGHU),        # 东湖社区居委会: own community
-    ("grid", DONGHU),                     # grids 1 and 2 of 东湖社区
-    ("grid_other", {"赵强"}),              # grid 1 of 西园社区
-])
+@pytest.mark.parametrize(
+    "role, expected",
+    [
+        ("admin", ALL),
+        ("leader", ALL),
+        ("dispatcher", ALL),
+        ("handler", ALL),  # a street section (综合执法队) works street-wide
+        ("handler_committee", DONGHU),  # 东湖社区居委会: own community
+        ("grid", DONGHU),  # grids 1 and 2 of 东湖社区
+        ("grid_other", {"赵强"}),  # grid 1 of 西园社区
+    ],
+)
 def test_each_role_sees_its_own_part_of_the_street(registry, street, role, expected):
     persons, _cursor = selectors.person_list(getattr(street.users, role))
     assert {p.name for p in persons} == expected
@@ -52,8 +57,12 @@ def test_pages_mask_identity_numbers_and_phones(registry, street, login):
     zhang = registry.people["张桂兰"]
     for role in ("leader", "admin", "grid", "handler_committee"):
         client = login(getattr(street.users, role))
-        for url in (reverse("registry:persons"), reverse("registry:person", args=[zhang.pk]),
-                    reverse("registry:household", args=[zhang.household_id]), reverse("registry:assistance")):
+        for url in (
+            reverse("registry:persons"),
+            reverse("registry:person", args=[zhang.pk]),
+            reverse("registry:household", args=[zhang.household_id]),
+            reverse("registry:assistance"),
+        ):
             page = client.get(url).content.decode()
             assert zhang.id_number not in page and zhang.phone not in page, (role, url)
             assert mask_id_number(zhang.id_number) in page, (role, url)
@@ -92,9 +101,15 @@ def _api(user):
     plain, _token = org_services.create_token(user.username, PASSWORD)
     client = Client()
     return lambda method, path, body=None, **params: (
-        client.get("/api/v1" + path, params, HTTP_AUTHORIZATION=f"Bearer {plain}") if method == "get" else
-        client.post("/api/v1" + path, json.dumps(body or {}), content_type="application/json",
-                    HTTP_AUTHORIZATION=f"Bearer {plain}"))
+        client.get("/api/v1" + path, params, HTTP_AUTHORIZATION=f"Bearer {plain}")
+        if method == "get"
+        else client.post(
+            "/api/v1" + path,
+            json.dumps(body or {}),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {plain}",
+        )
+    )
 
 
 def test_the_api_masks_and_unmasks_only_for_those_allowed(registry, street):

@@ -27,8 +27,12 @@ def run_cli(monkeypatch):
 
 def test_a_clean_file_imports_with_status_zero_and_prints_progress(registry, street, tmp_path, capsys, run_cli):
     path = tmp_path / "people.csv"
-    path.write_bytes(csv_bytes(PERSON_HEADERS, [
-        person_row("命令行", make_id("19700707", seq="071"), "13700007777", "B21", "1", "501", "户主")]))
+    path.write_bytes(
+        csv_bytes(
+            PERSON_HEADERS,
+            [person_row("命令行", make_id("19700707", seq="071"), "13700007777", "B21", "1", "501", "户主")],
+        )
+    )
     assert run_cli("registry", "import", "persons", str(path), "--source", "公安人口库") == 0
     out = capsys.readouterr().out
     assert "检查 1/1 行" in out and "写入 1/1 行" in out and "新建档案1人" in out
@@ -39,10 +43,15 @@ def test_a_clean_file_imports_with_status_zero_and_prints_progress(registry, str
 
 def test_a_refused_file_exits_non_zero_and_prints_each_row(registry, street, tmp_path, capsys, run_cli):
     path = tmp_path / "bad.xlsx"
-    path.write_bytes(xlsx_bytes(PERSON_HEADERS, [
-        person_row("甲", wrong_check(make_id("19700707", seq="073"))),
-        person_row("乙", make_id("19700707", seq="075"), "10000000000"),
-    ]))
+    path.write_bytes(
+        xlsx_bytes(
+            PERSON_HEADERS,
+            [
+                person_row("甲", wrong_check(make_id("19700707", seq="073"))),
+                person_row("乙", make_id("19700707", seq="075"), "10000000000"),
+            ],
+        )
+    )
     before = Person.objects.count()
     assert run_cli("registry", "import", "persons", str(path)) == 1
     err = capsys.readouterr().err

@@ -37,7 +37,7 @@ def test_build_registry_fills_every_grid_with_valid_records(street):
     workers = {g.pk: set(g.workers.values_list("pk", flat=True)) for g in street.grids}
     for visit in visits:
         grid_id = visit.person.household.house.building.grid_id
-        if workers[grid_id]:       # the test street's fourth grid has no worker of its own
+        if workers[grid_id]:  # the test street's fourth grid has no worker of its own
             assert visit.worker_id in workers[grid_id]
     # The measures have something to show, and a second call changes nothing.
     rate = selectors.visits_per_week(street.users.admin, weeks=4, end=WEDNESDAY)

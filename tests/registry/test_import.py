@@ -6,7 +6,13 @@ import pytest
 from jiedao.common.errors import NotAllowed, ValidationFailed
 from jiedao.registry import services, sheets
 from jiedao.registry.models import (
-    Building, Household, House, ImportRun, MergeConflict, Person, PersonTag,
+    Building,
+    Household,
+    House,
+    ImportRun,
+    MergeConflict,
+    Person,
+    PersonTag,
 )
 
 from .conftest import PERSON_HEADERS, csv_bytes, make_id, person_row, wrong_check, xlsx_bytes
@@ -16,16 +22,17 @@ def test_a_file_with_bad_rows_writes_nothing_and_reports_each_row(registry, stre
     before = (Person.objects.count(), Household.objects.count(), House.objects.count(), PersonTag.objects.count())
     good = make_id("19600101", seq="013")
     rows = [
-        person_row("周新", good, "13811112222", "B11", "3", "303", "户主", "独居老人"),         # row 2: fine
-        person_row("吴错", wrong_check(make_id("19700101", seq="015")), "13811113333"),     # row 3: check digit
-        person_row("郑号", make_id("19710101", seq="017"), "12345"),                       # row 4: phone
-        person_row("", make_id("19720101", seq="019"), "", "B99", "1", "101"),             # row 5: name, building
-        person_row("钱标", make_id("19730101", seq="021"), "", tags="不存在的标签"),          # row 6: tag
-        person_row("孙重", good),                                                          # row 7: same person as row 2
+        person_row("周新", good, "13811112222", "B11", "3", "303", "户主", "独居老人"),  # row 2: fine
+        person_row("吴错", wrong_check(make_id("19700101", seq="015")), "13811113333"),  # row 3: check digit
+        person_row("郑号", make_id("19710101", seq="017"), "12345"),  # row 4: phone
+        person_row("", make_id("19720101", seq="019"), "", "B99", "1", "101"),  # row 5: name, building
+        person_row("钱标", make_id("19730101", seq="021"), "", tags="不存在的标签"),  # row 6: tag
+        person_row("孙重", good),  # row 7: same person as row 2
     ]
     with pytest.raises(ValidationFailed) as caught:
-        services.import_file("persons", xlsx_bytes(PERSON_HEADERS, rows), street.users.admin, "社区走访",
-                             filename="bad.xlsx")
+        services.import_file(
+            "persons", xlsx_bytes(PERSON_HEADERS, rows), street.users.admin, "社区走访", filename="bad.xlsx"
+        )
     errors = {(e["row"], e["column"]) for e in caught.value.errors}
     assert errors == {(3, "身份证号"), (4, "手机号"), (5, "姓名"), (5, "楼栋编码"), (6, "关怀标签"), (7, "身份证号")}
     fields = {e["field"]: e["message"] for e in caught.value.errors}
@@ -43,16 +50,19 @@ def test_a_file_with_bad_rows_writes_nothing_and_reports_each_row(registry, stre
 
 def test_a_clean_file_creates_houses_households_heads_and_tags(registry, street):
     head = make_id("19580808", seq="033")
-    rows = [person_row("周大海", head, "13822223333", "B12", "1", "502", "户主", "慢性病、低保", floor="5"),
-            person_row("冯小梅", make_id("19600606", seq="044"), "", "B12", "1", "502", "配偶")]
-    run = services.import_file("persons", csv_bytes(PERSON_HEADERS, rows), street.users.admin, "民政低保名册",
-                               filename="family.csv")
+    rows = [
+        person_row("周大海", head, "13822223333", "B12", "1", "502", "户主", "慢性病、低保", floor="5"),
+        person_row("冯小梅", make_id("19600606", seq="044"), "", "B12", "1", "502", "配偶"),
+    ]
+    run = services.import_file(
+        "persons", csv_bytes(PERSON_HEADERS, rows), street.users.admin, "民政低保名册", filename="family.csv"
+    )
     assert run.state == ImportRun.State.DONE
     assert run.counts["created"] == 2 and run.counts["households_created"] == 1
     zhou = Person.objects.get(name="周大海")
     assert zhou.household.head == zhou
     assert zhou.household.house.floor == 5
-    assert zhou.gender == "male" and zhou.birth_date.isoformat() == "1958-08-08"   # taken from the number
+    assert zhou.gender == "male" and zhou.birth_date.isoformat() == "1958-08-08"  # taken from the number
     assert {t.name for t in zhou.tags.all()} == {"慢性病", "低保"}
     assert zhou.sources["phone"]["source"] == "民政低保名册"
     assert Person.objects.get(name="冯小梅").household == zhou.household
@@ -60,8 +70,13 @@ def test_a_clean_file_creates_houses_households_heads_and_tags(registry, street)
 
 def test_a_gbk_csv_from_excel_is_read(registry, street):
     rows = [person_row("陈阿婆", make_id("19380303", seq="046"), "", "B21", "1", "101", "户主")]
-    services.import_file("persons", csv_bytes(PERSON_HEADERS, rows, encoding="gb18030"), street.users.admin,
-                         "社区走访", filename="gbk.csv")
+    services.import_file(
+        "persons",
+        csv_bytes(PERSON_HEADERS, rows, encoding="gb18030"),
+        street.users.admin,
+        "社区走访",
+        filename="gbk.csv",
+    )
     assert Person.objects.filter(name="陈阿婆").exists()
 
 
@@ -73,22 +88,28 @@ def test_a_second_source_merges_into_the_same_person(registry, street):
         # Same name (confirmed), a different phone (conflict), a note where there was none (filled).
         ["张桂兰", id_number.lower(), "", "", "13999998888", "", "", "", "", "", "", "", "", "行动不便"],
     ]
-    run = services.import_file("persons", xlsx_bytes(PERSON_HEADERS, rows), street.users.admin, "社区走访",
-                               filename="visit.xlsx")
+    run = services.import_file(
+        "persons", xlsx_bytes(PERSON_HEADERS, rows), street.users.admin, "社区走访", filename="visit.xlsx"
+    )
     assert run.counts == {**run.counts, "created": 0, "updated": 1, "conflicts": 1}
     assert Person.objects.filter(name="张桂兰").count() == 1
     zhang.refresh_from_db()
-    assert zhang.phone == "13812345678"                      # the differing value is kept for now
+    assert zhang.phone == "13812345678"  # the differing value is kept for now
     assert zhang.note == "行动不便" and zhang.sources["note"]["source"] == "社区走访"
-    assert zhang.sources["name"]["at"] > first_confirmed     # equal value: confirmation refreshed
+    assert zhang.sources["name"]["at"] > first_confirmed  # equal value: confirmation refreshed
     assert zhang.sources["name"]["source"] == "公安人口库" and zhang.sources["name"]["by"] == "社区走访"
     conflict = MergeConflict.objects.get(person=zhang)
     assert (conflict.field, conflict.current_value, conflict.incoming_value, conflict.source) == (
-        "phone", "13812345678", "13999998888", "社区走访")
+        "phone",
+        "13812345678",
+        "13999998888",
+        "社区走访",
+    )
 
     # Importing the same file again lists the disagreement once.
-    services.import_file("persons", xlsx_bytes(PERSON_HEADERS, rows), street.users.admin, "社区走访",
-                         filename="visit.xlsx")
+    services.import_file(
+        "persons", xlsx_bytes(PERSON_HEADERS, rows), street.users.admin, "社区走访", filename="visit.xlsx"
+    )
     assert MergeConflict.objects.filter(person=zhang, choice="").count() == 1
 
     # A person decides: take the new phone. The blind index follows, so lookup by phone works.
@@ -106,8 +127,7 @@ def test_a_second_source_merges_into_the_same_person(registry, street):
 def test_keeping_the_current_value_confirms_it(registry, street):
     li = registry.people["李建国"]
     rows = [["李建国", li.id_number, "", "", "13700001111", "", "", "", "", "", "", "", "", ""]]
-    services.import_file("persons", xlsx_bytes(PERSON_HEADERS, rows), street.users.admin, "社区走访",
-                         filename="x.xlsx")
+    services.import_file("persons", xlsx_bytes(PERSON_HEADERS, rows), street.users.admin, "社区走访", filename="x.xlsx")
     conflict = MergeConflict.objects.get(person=li)
     services.resolve_conflict(street.users.admin, conflict.pk, "keep")
     li.refresh_from_db()
@@ -119,13 +139,12 @@ def test_keeping_the_current_value_confirms_it(registry, street):
 
 
 def test_only_people_of_the_place_decide_a_conflict(registry, street):
-    zhao = registry.people["赵强"]                 # 西园社区 grid 1: grid_other's grid
+    zhao = registry.people["赵强"]  # 西园社区 grid 1: grid_other's grid
     rows = [["赵强", zhao.id_number, "", "", "13700002222", "", "", "", "", "", "", "", "", ""]]
-    services.import_file("persons", xlsx_bytes(PERSON_HEADERS, rows), street.users.admin, "社区走访",
-                         filename="y.xlsx")
+    services.import_file("persons", xlsx_bytes(PERSON_HEADERS, rows), street.users.admin, "社区走访", filename="y.xlsx")
     conflict = MergeConflict.objects.get(person=zhao)
     with pytest.raises(NotAllowed):
-        services.resolve_conflict(street.users.grid, conflict.pk, "take")      # grid worker of 东湖 grids
+        services.resolve_conflict(street.users.grid, conflict.pk, "take")  # grid worker of 东湖 grids
     with pytest.raises(NotAllowed):
         services.resolve_conflict(street.users.leader, conflict.pk, "take")
     services.resolve_conflict(street.users.grid_other, conflict.pk, "take")
@@ -134,8 +153,9 @@ def test_only_people_of_the_place_decide_a_conflict(registry, street):
 def test_a_different_household_head_is_a_conflict_not_a_silent_change(registry, street):
     xiaoming = registry.people["李小明"]
     rows = [["李小明", xiaoming.id_number, "", "", "", "", "B11", "1", "", "102", "户主", "", "", ""]]
-    services.import_file("persons", xlsx_bytes(PERSON_HEADERS, rows), street.users.admin, "社区走访",
-                         filename="head.xlsx")
+    services.import_file(
+        "persons", xlsx_bytes(PERSON_HEADERS, rows), street.users.admin, "社区走访", filename="head.xlsx"
+    )
     household = xiaoming.household
     household.refresh_from_db()
     assert household.head == registry.people["李建国"]
@@ -148,20 +168,26 @@ def test_a_different_household_head_is_a_conflict_not_a_silent_change(registry, 
 
 def test_households_and_buildings_import(registry, street):
     g12 = street.grids[1]
-    buildings = xlsx_bytes([c.header for c in sheets.BUILDING_COLUMNS], [
-        ["B13", "东湖家园3号楼", "东湖路3号", "东湖社区", "", 39.905, 116.415, 6, "grid"],   # grid found by position
-        ["B11", "东湖家园1号楼", "东湖路1号", "11010500101", "", "", "", "", ""],
-    ])
+    buildings = xlsx_bytes(
+        [c.header for c in sheets.BUILDING_COLUMNS],
+        [
+            ["B13", "东湖家园3号楼", "东湖路3号", "东湖社区", "", 39.905, 116.415, 6, "grid"],  # grid found by position
+            ["B11", "东湖家园1号楼", "东湖路1号", "11010500101", "", "", "", "", ""],
+        ],
+    )
     run = services.import_file("buildings", buildings, street.users.admin, "住建房屋库", filename="b.xlsx")
     assert run.counts["created"] == 1 and run.counts["confirmed"] == 1
     b13 = Building.objects.get(code="B13")
     assert b13.grid == g12 and b13.head == street.users.grid and b13.floors == 6
 
     head = make_id("19770707", seq="057")
-    households = xlsx_bytes([c.header for c in sheets.HOUSEHOLD_COLUMNS], [
-        ["", "B13", "1", 2, "201", "出租", "林租客", head, "13566667777"],
-        ["", "B13", "1", 3, "301", "空置", "", "", ""],
-    ])
+    households = xlsx_bytes(
+        [c.header for c in sheets.HOUSEHOLD_COLUMNS],
+        [
+            ["", "B13", "1", 2, "201", "出租", "林租客", head, "13566667777"],
+            ["", "B13", "1", 3, "301", "空置", "", "", ""],
+        ],
+    )
     run = services.import_file("households", households, street.users.admin, "社区走访", filename="h.xlsx")
     assert run.counts["households_created"] == 2 and run.counts["houses_created"] == 2
     lin = Person.objects.get(name="林租客")
@@ -170,10 +196,13 @@ def test_households_and_buildings_import(registry, street):
 
 
 def test_buildings_refuse_unknown_places(registry, street):
-    rows = xlsx_bytes([c.header for c in sheets.BUILDING_COLUMNS], [
-        ["B31", "某楼", "某路", "不存在社区", "", "", "", "", ""],
-        ["B32", "某楼", "某路", "东湖社区", "1101050010201", "", "", "", "nobody"],
-    ])
+    rows = xlsx_bytes(
+        [c.header for c in sheets.BUILDING_COLUMNS],
+        [
+            ["B31", "某楼", "某路", "不存在社区", "", "", "", "", ""],
+            ["B32", "某楼", "某路", "东湖社区", "1101050010201", "", "", "", "nobody"],
+        ],
+    )
     with pytest.raises(ValidationFailed) as caught:
         services.import_file("buildings", rows, street.users.admin, "住建", filename="b.xlsx")
     assert {(e["row"], e["column"]) for e in caught.value.errors} == {(2, "社区"), (3, "网格编码"), (3, "楼栋长账号")}
@@ -182,8 +211,13 @@ def test_buildings_refuse_unknown_places(registry, street):
 
 def test_missing_columns_and_wrong_files_are_refused(registry, street):
     with pytest.raises(ValidationFailed) as caught:
-        services.import_file("persons", xlsx_bytes(["姓名", "手机号"], [["张三", "13800001111"]]),
-                             street.users.admin, "x", filename="x.xlsx")
+        services.import_file(
+            "persons",
+            xlsx_bytes(["姓名", "手机号"], [["张三", "13800001111"]]),
+            street.users.admin,
+            "x",
+            filename="x.xlsx",
+        )
     assert "身份证号" in caught.value.errors[0]["message"]
     with pytest.raises(ValidationFailed) as caught:
         services.import_file("persons", b"not a spreadsheet", street.users.admin, "x", filename="x.xlsx")
@@ -210,21 +244,26 @@ def test_the_downloadable_template_imports_once_filled(registry, street):
 
 
 def test_progress_is_reported_while_checking_and_writing(registry, street):
-    rows = [person_row(f"测试{i}", make_id("19800101", seq=f"{i:03d}"), "", "B21", "1", f"{100 + i}")
-            for i in range(450)]
+    rows = [
+        person_row(f"测试{i}", make_id("19800101", seq=f"{i:03d}"), "", "B21", "1", f"{100 + i}") for i in range(450)
+    ]
     seen = []
-    services.import_file("persons", xlsx_bytes(PERSON_HEADERS, rows), street.users.admin, "批量",
-                         filename="big.xlsx", progress=lambda phase, done, total: seen.append((phase, done, total)))
+    services.import_file(
+        "persons",
+        xlsx_bytes(PERSON_HEADERS, rows),
+        street.users.admin,
+        "批量",
+        filename="big.xlsx",
+        progress=lambda phase, done, total: seen.append((phase, done, total)),
+    )
     assert ("check", 200, 450) in seen and ("check", 450, 450) in seen
     assert ("write", 400, 450) in seen and seen[-1] == ("write", 450, 450)
 
 
-def test_a_large_file_on_the_page_is_queued_and_run_by_the_worker(registry, street, settings, tmp_path,
-                                                                    monkeypatch):
+def test_a_large_file_on_the_page_is_queued_and_run_by_the_worker(registry, street, settings, tmp_path, monkeypatch):
     settings.DATA_DIR = tmp_path
     monkeypatch.setattr(services, "SYNC_IMPORT_ROWS", 2)
-    rows = [person_row(f"排队{i}", make_id("19810101", seq=f"{i:03d}"), "", "B21", "1", f"{200 + i}")
-            for i in range(3)]
+    rows = [person_row(f"排队{i}", make_id("19810101", seq=f"{i:03d}"), "", "B21", "1", f"{200 + i}") for i in range(3)]
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("queue.xlsx", xlsx_bytes(PERSON_HEADERS, rows))

@@ -32,6 +32,7 @@ def birth_text(person):
 
 # --- the birth date beside a masked identity number ---------------------------------------------
 
+
 @pytest.mark.parametrize("role", MASKED_ROLES + ["admin", "grid"])
 def test_a_masked_identity_number_comes_with_the_age_not_the_birth_date(registry, street, role):
     zhang = registry.people["张桂兰"]
@@ -51,8 +52,12 @@ def test_the_pages_show_the_age_to_those_who_see_the_number_masked(registry, str
     digits = zhang.birth_date.strftime("%Y%m%d")
     for role in MASKED_ROLES + ["admin", "grid"]:
         client = login(getattr(street.users, role))
-        for url in (reverse("registry:persons"), reverse("registry:person", args=[zhang.pk]),
-                    reverse("registry:household", args=[zhang.household_id]), reverse("registry:assistance")):
+        for url in (
+            reverse("registry:persons"),
+            reverse("registry:person", args=[zhang.pk]),
+            reverse("registry:household", args=[zhang.household_id]),
+            reverse("registry:assistance"),
+        ):
             page = client.get(url).content.decode()
             assert birth_text(zhang) not in page and digits not in page, (role, url)
         page = client.get(reverse("registry:person", args=[zhang.pk])).content.decode()
@@ -71,10 +76,16 @@ def test_those_who_may_unmask_see_the_birth_date_in_the_logged_full_view(registr
 
 
 def test_a_birth_date_conflict_is_an_age_for_community_staff_and_a_logged_date_for_the_grid_worker(
-        registry, street, login):
+    registry, street, login
+):
     zhang = registry.people["张桂兰"]
-    MergeConflict.objects.create(person=zhang, field="birth_date", current_value=birth_text(zhang),
-                                 incoming_value="1941-02-03", source="社区走访")
+    MergeConflict.objects.create(
+        person=zhang,
+        field="birth_date",
+        current_value=birth_text(zhang),
+        incoming_value="1941-02-03",
+        source="社区走访",
+    )
 
     page = login(street.users.handler_committee).get(reverse("registry:conflicts")).content.decode()
     assert "1941-02-03" not in page and birth_text(zhang) not in page
@@ -99,6 +110,7 @@ def test_a_visit_note_with_a_phone_is_masked_for_those_who_see_the_person_masked
 
 
 # --- look-ups by a complete number ------------------------------------------------------------
+
 
 @pytest.mark.parametrize("role", MASKED_ROLES)
 def test_a_masked_role_cannot_confirm_a_guessed_identity_number(registry, street, role):
@@ -129,12 +141,18 @@ def test_the_person_list_page_refuses_a_search_by_number_plainly(registry, stree
 
 def test_an_allowed_look_up_is_logged_with_the_kind_the_count_and_the_ids_but_not_the_number(registry, street):
     zhang = registry.people["张桂兰"]
-    found = api(street.users.admin)("/registry/persons", q=f"+86 {zhang.phone[:3]} {zhang.phone[3:7]} "
-                                                            f"{zhang.phone[7:]}").json()["items"]
+    found = api(street.users.admin)(
+        "/registry/persons", q=f"+86 {zhang.phone[:3]} {zhang.phone[3:7]} {zhang.phone[7:]}"
+    ).json()["items"]
     assert [p["name"] for p in found] == ["张桂兰"] and found[0]["phone"] != zhang.phone
     log = AccessLog.objects.get()
     assert (log.user, log.object_type, log.object_id, log.fields, log.purpose) == (
-        street.users.admin, "registry.person", str(zhang.pk), "phone", "lookup:1")
+        street.users.admin,
+        "registry.person",
+        str(zhang.pk),
+        "phone",
+        "lookup:1",
+    )
     assert not api(street.users.admin)("/registry/persons", q="13999990000").json()["items"]
     empty = AccessLog.objects.exclude(pk=log.pk).get()
     assert (empty.object_id, empty.fields, empty.purpose) == ("", "phone", "lookup:0")

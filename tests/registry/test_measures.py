@@ -24,7 +24,7 @@ def test_the_assistance_list_selects_special_care_persons_by_grid_and_tag(regist
     admin = street.users.admin
     g11, g12, g21, _g22 = street.grids
     everyone, _g, _t = selectors.assistance_list(admin)
-    assert names(everyone) == ["张桂兰", "李建国", "王秀英"]     # 李小明 and 赵强 carry no tag
+    assert names(everyone) == ["张桂兰", "李建国", "王秀英"]  # 李小明 and 赵强 carry no tag
     by_grid, _g, _t = selectors.assistance_list(admin, grids=[g12.code])
     assert names(by_grid) == ["王秀英"]
     by_tag, _g, _t = selectors.assistance_list(admin, tags=["alone_elderly", "低保"])
@@ -36,7 +36,7 @@ def test_the_assistance_list_selects_special_care_persons_by_grid_and_tag(regist
     assert names(selectors.assistance_list(admin)[0]) == ["张桂兰", "王秀英"]
     assert names(selectors.assistance_list(street.users.grid_other)[0]) == []
     with pytest.raises(ValidationFailed):
-        selectors.assistance_list(street.users.grid_other, grids=[g11.code])   # not their grid
+        selectors.assistance_list(street.users.grid_other, grids=[g11.code])  # not their grid
 
 
 def _visit(person, worker, at):
@@ -98,8 +98,7 @@ def test_a_grid_worker_logs_visits_for_their_own_grids_only(registry, street):
     with pytest.raises(NotAllowed):
         services.record_visit(street.users.leader, zhang.pk, kind="home")
     with pytest.raises(ValidationFailed) as caught:
-        services.record_visit(street.users.grid, zhang.pk, kind="fly",
-                              at=timezone.now() + dt.timedelta(days=1))
+        services.record_visit(street.users.grid, zhang.pk, kind="fly", at=timezone.now() + dt.timedelta(days=1))
     assert {e["field"] for e in caught.value.errors} == {"kind", "at"}
 
 
@@ -114,14 +113,23 @@ def test_the_visit_form_and_the_api_record_visits(registry, street, login):
 
     plain, _token = org_services.create_token("grid", PASSWORD)
     api = Client()
-    response = api.post("/api/v1/registry/visits", json.dumps({"person": zhang.pk, "kind": "phone"}),
-                        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {plain}")
+    response = api.post(
+        "/api/v1/registry/visits",
+        json.dumps({"person": zhang.pk, "kind": "phone"}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {plain}",
+    )
     assert response.status_code == 201 and response.json()["kind_label"] == "电话"
-    response = api.post("/api/v1/registry/visits", json.dumps({"person": zhang.pk, "kind": "letter"}),
-                        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {plain}")
+    response = api.post(
+        "/api/v1/registry/visits",
+        json.dumps({"person": zhang.pk, "kind": "letter"}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {plain}",
+    )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "kind"
-    listing = api.get("/api/v1/registry/assistance-list", {"tag": "alone_elderly"},
-                      HTTP_AUTHORIZATION=f"Bearer {plain}").json()
+    listing = api.get(
+        "/api/v1/registry/assistance-list", {"tag": "alone_elderly"}, HTTP_AUTHORIZATION=f"Bearer {plain}"
+    ).json()
     assert listing["count"] == 1 and listing["items"][0]["recent_visits"] == 2
     assert listing["items"][0]["id_number"] != zhang.id_number
 
@@ -132,7 +140,7 @@ def test_the_assistance_page_prints_and_exports_the_selection(registry, street, 
     page = client.get(reverse("registry:assistance"), {"grid": g12.code}).content.decode()
     assert "王秀英" in page and "张桂兰" not in page
     assert "registry.css" in page and "data-print" in page  # the print button (site.js prints)
-    assert f"grid={g12.code}" in page     # the export link keeps the selection
+    assert f"grid={g12.code}" in page  # the export link keeps the selection
     response = client.get(reverse("registry:assistance_export"), {"grid": g12.code})
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     from .test_access import _sheet_text
@@ -147,6 +155,7 @@ def test_tags_are_added_and_removed_by_people_of_the_place(registry, street, log
     assert [t.name for t in zhao.tags.all()] == ["残疾人"]
     with pytest.raises(NotFound):
         services.tag_person(street.users.grid, zhao.pk, "chronic")
-    response = login(street.users.grid_other).post(reverse("registry:person_tags", args=[zhao.pk]),
-                                                   {"tag": "disabled", "action": "remove"})
+    response = login(street.users.grid_other).post(
+        reverse("registry:person_tags", args=[zhao.pk]), {"tag": "disabled", "action": "remove"}
+    )
     assert response.status_code == 302 and not zhao.tags.exists()

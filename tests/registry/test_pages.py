@@ -21,8 +21,17 @@ PAGES = {
     "registry:conflicts": {"admin", "grid", "handler_committee"},
     "registry:import": {"admin"},
 }
-ROLES = ["admin", "operator", "dispatcher", "handler", "handler_committee", "handler_housing", "grid", "leader",
-         "resident"]
+ROLES = [
+    "admin",
+    "operator",
+    "dispatcher",
+    "handler",
+    "handler_committee",
+    "handler_housing",
+    "grid",
+    "leader",
+    "resident",
+]
 
 
 @pytest.mark.parametrize("page", sorted(PAGES))
@@ -76,10 +85,16 @@ def test_the_person_and_household_pages_show_members_tags_sources_and_visits(reg
 def test_the_import_page_reports_each_bad_row_and_writes_nothing(registry, street, login):
     client = login(street.users.admin)
     before = Person.objects.count()
-    upload = SimpleUploadedFile("bad.xlsx", xlsx_bytes(PERSON_HEADERS, [
-        person_row("好人", make_id("19660606", seq="081")),
-        person_row("坏号", wrong_check(make_id("19660606", seq="083"))),
-    ]))
+    upload = SimpleUploadedFile(
+        "bad.xlsx",
+        xlsx_bytes(
+            PERSON_HEADERS,
+            [
+                person_row("好人", make_id("19660606", seq="081")),
+                person_row("坏号", wrong_check(make_id("19660606", seq="083"))),
+            ],
+        ),
+    )
     response = client.post(reverse("registry:import"), {"kind": "persons", "file": upload, "source": "社区走访"})
     assert response.status_code == 422
     page = response.content.decode()
@@ -89,16 +104,22 @@ def test_the_import_page_reports_each_bad_row_and_writes_nothing(registry, stree
 
 def test_the_import_page_imports_a_clean_file_and_shows_what_it_did(registry, street, login):
     client = login(street.users.admin)
-    upload = SimpleUploadedFile("ok.csv", "\n".join([
-        ",".join(PERSON_HEADERS),
-        ",".join(person_row("新居民", make_id("19880808", seq="085"), "13800008888", "B21", "1", "701", "户主")),
-    ]).encode("utf-8"))
-    response = client.post(reverse("registry:import"), {"kind": "persons", "file": upload, "source": ""},
-                           follow=True)
+    upload = SimpleUploadedFile(
+        "ok.csv",
+        "\n".join(
+            [
+                ",".join(PERSON_HEADERS),
+                ",".join(
+                    person_row("新居民", make_id("19880808", seq="085"), "13800008888", "B21", "1", "701", "户主")
+                ),
+            ]
+        ).encode("utf-8"),
+    )
+    response = client.post(reverse("registry:import"), {"kind": "persons", "file": upload, "source": ""}, follow=True)
     page = response.content.decode()
     assert "已完成" in page and "新建档案1人" in page
     person = Person.objects.get(name="新居民")
-    assert person.sources["name"]["source"] == "ok.csv"      # no source given: the file's name
+    assert person.sources["name"]["source"] == "ok.csv"  # no source given: the file's name
 
 
 @pytest.mark.parametrize("kind", ["persons", "households", "buildings"])
@@ -112,23 +133,34 @@ def test_the_conflicts_page_lists_and_decides(registry, street, login):
     zhang = registry.people["张桂兰"]
     from jiedao.registry import services
 
-    services.import_file("persons", xlsx_bytes(PERSON_HEADERS, [
-        ["张桂兰", zhang.id_number, "", "", "13999998888", "", "", "", "", "", "", "", "", ""]]),
-        street.users.admin, "社区走访", filename="x.xlsx")
+    services.import_file(
+        "persons",
+        xlsx_bytes(
+            PERSON_HEADERS, [["张桂兰", zhang.id_number, "", "", "13999998888", "", "", "", "", "", "", "", "", ""]]
+        ),
+        street.users.admin,
+        "社区走访",
+        filename="x.xlsx",
+    )
     conflict = MergeConflict.objects.get()
     client = login(street.users.grid)
     page = client.get(reverse("registry:conflicts")).content.decode()
     assert "张桂兰" in page and "139****8888" in page and "13999998888" not in page
-    assert login(street.users.grid_other).get(reverse("registry:conflicts")).content.decode().count(
-        "data-conflict=") == 0
+    assert (
+        login(street.users.grid_other).get(reverse("registry:conflicts")).content.decode().count("data-conflict=") == 0
+    )
     client = login(street.users.grid)
     response = client.post(reverse("registry:decide", args=[conflict.pk]), {"choice": "take"})
     assert response.status_code == 302
     zhang.refresh_from_db()
     assert zhang.phone == "13999998888"
     assert "没有待决定的冲突" in client.get(reverse("registry:conflicts")).content.decode()
-    assert login(street.users.grid_other).post(reverse("registry:decide", args=[conflict.pk]),
-                                               {"choice": "keep"}).status_code == 403
+    assert (
+        login(street.users.grid_other)
+        .post(reverse("registry:decide", args=[conflict.pk]), {"choice": "keep"})
+        .status_code
+        == 403
+    )
 
 
 def test_the_pages_speak_english_on_request(registry, street, login):

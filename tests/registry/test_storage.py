@@ -26,8 +26,9 @@ def test_the_raw_database_holds_no_identity_number_or_phone(registry, street):
     zhang = registry.people["张桂兰"]
     # A second source adds a conflict: its values are personal data too.
     rows = [["张桂兰", zhang.id_number, "", "", "13999998888", "", "", "", "", "", "", "", "", ""]]
-    services.import_file("persons", xlsx_bytes(PERSON_HEADERS, rows), street.users.admin, "社区走访",
-                         filename="second.xlsx")
+    services.import_file(
+        "persons", xlsx_bytes(PERSON_HEADERS, rows), street.users.admin, "社区走访", filename="second.xlsx"
+    )
     services.record_visit(street.users.grid, zhang.pk, kind="home", note="一切正常")
     raw = _raw_database_text()
     # The dump is real: plain fields are in it.
@@ -36,4 +37,4 @@ def test_the_raw_database_holds_no_identity_number_or_phone(registry, street):
     secrets.append("13999998888")
     for secret in secrets:
         assert secret not in raw
-        assert secret[-8:] not in raw      # not even the tail of a number
+        assert secret[-8:] not in raw  # not even the tail of a number

@@ -42,13 +42,16 @@ def test_a_digit_check_character_is_computed_from_the_weights():
     assert check_id("110101195202021235")[1] != []
 
 
-@pytest.mark.parametrize("value, rule", [
-    ("11010519491231002", "应为18位"),
-    ("1101051949123100X2", "前17位应为数字"),
-    ("990105194912310021", "省级行政区划代码"),
-    ("110105194913310025", "出生日期"),       # month 13
-    ("110105203012310028", "出生日期"),       # in the future
-])
+@pytest.mark.parametrize(
+    "value, rule",
+    [
+        ("11010519491231002", "应为18位"),
+        ("1101051949123100X2", "前17位应为数字"),
+        ("990105194912310021", "省级行政区划代码"),
+        ("110105194913310025", "出生日期"),  # month 13
+        ("110105203012310028", "出生日期"),  # in the future
+    ],
+)
 def test_other_broken_numbers_say_which_rule(value, rule):
     _value, messages = check_id(value, today=dt.date(2026, 11, 18))
     assert messages and rule in messages[0]
@@ -66,13 +69,16 @@ def test_an_empty_number_is_an_error_only_when_required():
     assert "必须填写" in check_id("", required=True)[1][0]
 
 
-@pytest.mark.parametrize("code, ok", [
-    ("91350100M000100Y43", True),
-    ("91330100799655058B", True),
-    ("91350100M000100Y44", False),
-    ("91350100M000100Y4", False),
-    ("91350100M0001O0Y43", False),   # the letter O is not used
-])
+@pytest.mark.parametrize(
+    "code, ok",
+    [
+        ("91350100M000100Y43", True),
+        ("91330100799655058B", True),
+        ("91350100M000100Y44", False),
+        ("91350100M000100Y4", False),
+        ("91350100M0001O0Y43", False),  # the letter O is not used
+    ],
+)
 def test_unified_social_credit_codes(code, ok):
     errors = FieldErrors()
     validation.check_credit_code(errors, "credit_code", code)
@@ -81,10 +87,17 @@ def test_unified_social_credit_codes(code, ok):
         assert "统一社会信用代码" in errors.errors[0]["message"]
 
 
-@pytest.mark.parametrize("phone, ok", [
-    ("13812345678", True), ("+86 138 1234 5678", True), ("19912345678", True),
-    ("12812345678", False), ("1381234567", False), ("010-12345678", False),
-])
+@pytest.mark.parametrize(
+    "phone, ok",
+    [
+        ("13812345678", True),
+        ("+86 138 1234 5678", True),
+        ("19912345678", True),
+        ("12812345678", False),
+        ("1381234567", False),
+        ("010-12345678", False),
+    ],
+)
 def test_mainland_mobile_numbers(phone, ok):
     errors = FieldErrors()
     value = validation.check_mobile(errors, "phone", phone)

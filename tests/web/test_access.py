@@ -40,10 +40,17 @@ def test_portal_and_tracking_are_open_to_everyone(client, street):
     assert "我要反映问题" in home.content.decode()
 
 
-@pytest.mark.parametrize("role, target", [
-    ("resident", "web:portal"), ("handler", "cases:workbench"), ("dispatcher", "cases:dispatch"),
-    ("leader", "cases:overview"), ("operator", "cases:intake"), ("grid", "geo:my_grid"),
-])
+@pytest.mark.parametrize(
+    "role, target",
+    [
+        ("resident", "web:portal"),
+        ("handler", "cases:workbench"),
+        ("dispatcher", "cases:dispatch"),
+        ("leader", "cases:overview"),
+        ("operator", "cases:intake"),
+        ("grid", "geo:my_grid"),
+    ],
+)
 def test_home_sends_each_role_to_its_main_page(street, login, role, target):
     response = login(getattr(street.users, role)).get("/")
     assert response.status_code == 302 and response["Location"] == reverse(target)

@@ -66,31 +66,39 @@ def api_find(client, number, phone, address):
 
 # --- tracking ------------------------------------------------------------------------------------------
 
+
 def test_the_eleventh_wrong_phone_for_one_number_is_refused_whatever_the_address(client, case, settings):
     # Eleven clients behind the reverse proxy, each with its own address.
     settings.NINJA_NUM_PROXIES = 1
     for i in range(5):
-        page = client.post(TRACK, {"step": "find", "number": case.number, "phone": f"1390000000{i}"},
-                           HTTP_X_FORWARDED_FOR=f"198.51.100.{i}")
+        page = client.post(
+            TRACK,
+            {"step": "find", "number": case.number, "phone": f"1390000000{i}"},
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{i}",
+        )
         assert page.status_code == 404
     for i in range(5, 10):
-        answer = client.get(f"/api/v1/public/cases/{case.number}", {"phone": f"1390000000{i}"},
-                            HTTP_X_FORWARDED_FOR=f"198.51.100.{i}")
+        answer = client.get(
+            f"/api/v1/public/cases/{case.number}", {"phone": f"1390000000{i}"}, HTTP_X_FORWARDED_FOR=f"198.51.100.{i}"
+        )
         assert answer.status_code == 404
-    refused = client.post(TRACK, {"step": "find", "number": case.number, "phone": "13900000010"},
-                          HTTP_X_FORWARDED_FOR="198.51.100.10")
+    refused = client.post(
+        TRACK, {"step": "find", "number": case.number, "phone": "13900000010"}, HTTP_X_FORWARDED_FOR="198.51.100.10"
+    )
     assert refused.status_code == 429
     assert 3000 < int(refused["Retry-After"]) <= 3600
     page = refused.content.decode()
     assert REFUSED in page and "分钟后再试" in page
     assert 'name="number"' in page  # the form, with the reason above it, not an error page
     # The right phone from yet another address is refused too, on the page and in the API.
-    right = client.post(TRACK, {"step": "find", "number": case.number, "phone": PHONE},
-                        HTTP_X_FORWARDED_FOR="198.51.100.11")
+    right = client.post(
+        TRACK, {"step": "find", "number": case.number, "phone": PHONE}, HTTP_X_FORWARDED_FOR="198.51.100.11"
+    )
     assert right.status_code == 429 and REFUSED in right.content.decode()
     assert "噪音扰民" not in right.content.decode()
-    api_right = client.get(f"/api/v1/public/cases/{case.number}", {"phone": PHONE},
-                           HTTP_X_FORWARDED_FOR="198.51.100.12")
+    api_right = client.get(
+        f"/api/v1/public/cases/{case.number}", {"phone": PHONE}, HTTP_X_FORWARDED_FOR="198.51.100.12"
+    )
     assert api_right.status_code == 429 and int(api_right["Retry-After"]) > 3000
     assert REFUSED in api_right.json()["errors"][0]["message"]
 
@@ -148,15 +156,28 @@ def test_a_wrong_number_and_a_wrong_phone_look_the_same(client, case):
 
 def test_rating_through_the_page_counts_as_a_look_up(client, case):
     for i in range(10):
-        rated = client.post(TRACK, {"step": "rate", "number": case.number, "phone": f"1390000000{i}",
-                                    "resolved": "yes", "satisfaction": "satisfied"}, REMOTE_ADDR=f"198.51.100.{i}")
+        rated = client.post(
+            TRACK,
+            {
+                "step": "rate",
+                "number": case.number,
+                "phone": f"1390000000{i}",
+                "resolved": "yes",
+                "satisfaction": "satisfied",
+            },
+            REMOTE_ADDR=f"198.51.100.{i}",
+        )
         assert rated.status_code == 404
-    refused = client.post(TRACK, {"step": "rate", "number": case.number, "phone": PHONE,
-                                  "resolved": "yes", "satisfaction": "satisfied"}, REMOTE_ADDR="198.51.100.10")
+    refused = client.post(
+        TRACK,
+        {"step": "rate", "number": case.number, "phone": PHONE, "resolved": "yes", "satisfaction": "satisfied"},
+        REMOTE_ADDR="198.51.100.10",
+    )
     assert refused.status_code == 429 and REFUSED in refused.content.decode()
 
 
 # --- public pages and operations ----------------------------------------------------------------------
+
 
 def test_a_search_page_is_refused_after_its_limit_with_a_page_that_says_when(client, street):
     for _ in range(120):
@@ -192,8 +213,10 @@ def test_an_anonymous_api_operation_is_refused_with_retry_after(client, street, 
 def test_queue_tickets_from_one_address_are_limited_on_the_page_and_the_api(client, street, settings):
     settings.JIEDAO = dict(settings.JIEDAO, HALL_TICKET_RATE="2/h")
     assert client.post(reverse("hall:ticket"), {"group": "A"}).status_code == 200
-    assert client.post("/api/v1/hall/tickets", json.dumps({"group": "A"}),
-                       content_type="application/json").status_code == 201
+    assert (
+        client.post("/api/v1/hall/tickets", json.dumps({"group": "A"}), content_type="application/json").status_code
+        == 201
+    )
     refused = client.post(reverse("hall:ticket"), {"group": "A"})
     assert "请求过于频繁" in refused.content.decode() and "分钟后再试" in refused.content.decode()
     api_refused = client.post("/api/v1/hall/tickets", json.dumps({"group": "A"}), content_type="application/json")
@@ -212,6 +235,7 @@ def test_guessing_links_to_applications_is_limited(client, street):
 
 
 # --- the inventory --------------------------------------------------------------------------------------
+
 
 def _views():
     return {page.name: page.view for page in urlwalk.pages()}

@@ -17,10 +17,17 @@ def png(name="photo.png"):
 
 
 def test_anonymous_resident_submits_and_sees_the_case_number(client, street):
-    response = client.post(reverse("web:portal"), {
-        "description": "小区门口井盖松动，晚上有人差点摔倒", "reporter_phone": "13712345678",
-        "lat": "39.905", "lng": "116.405", "address": "东湖小区北门", "photos": [png()],
-    })
+    response = client.post(
+        reverse("web:portal"),
+        {
+            "description": "小区门口井盖松动，晚上有人差点摔倒",
+            "reporter_phone": "13712345678",
+            "lat": "39.905",
+            "lng": "116.405",
+            "address": "东湖小区北门",
+            "photos": [png()],
+        },
+    )
     assert response.status_code == 302
     case = Case.objects.get()
     assert case.channel == "portal" and case.grid == street.grids[0] and case.photos.count() == 1
@@ -29,10 +36,16 @@ def test_anonymous_resident_submits_and_sees_the_case_number(client, street):
 
 
 def test_bad_input_is_refused_field_by_field_and_nothing_is_written(client, street):
-    response = client.post(reverse("web:portal"), {
-        "description": "   ", "reporter_phone": "12345", "reporter_name": "赵阿姨", "address": "西园8号楼",
-        "photos": [SimpleUploadedFile("note.png", b"not an image at all", content_type="image/png")],
-    })
+    response = client.post(
+        reverse("web:portal"),
+        {
+            "description": "   ",
+            "reporter_phone": "12345",
+            "reporter_name": "赵阿姨",
+            "address": "西园8号楼",
+            "photos": [SimpleUploadedFile("note.png", b"not an image at all", content_type="image/png")],
+        },
+    )
     assert response.status_code == 422
     form = response.context["form"]
     assert "内容不能为空" in form.errors["description"][0]
@@ -85,15 +98,19 @@ def test_resident_rates_on_the_track_page(client, street, make_case):
     found = client.post(reverse("web:track"), {"step": "find", "number": case.number, "phone": "13800138000"})
     assert "请您评价" in found.content.decode()
 
-    missing = client.post(reverse("web:track"), {"step": "rate", "number": case.number, "phone": "13800138000",
-                                                 "resolved": "yes", "comment": "挺快的"})
+    missing = client.post(
+        reverse("web:track"),
+        {"step": "rate", "number": case.number, "phone": "13800138000", "resolved": "yes", "comment": "挺快的"},
+    )
     assert missing.status_code == 422
     assert "满意度" in missing.context["rate_form"].errors["satisfaction"][0]
     assert "挺快的" in missing.content.decode()
     assert not Rating.objects.exists()
 
-    done = client.post(reverse("web:track"), {"step": "rate", "number": case.number, "phone": "13800138000",
-                                              "resolved": "yes", "satisfaction": "satisfied"})
+    done = client.post(
+        reverse("web:track"),
+        {"step": "rate", "number": case.number, "phone": "13800138000", "resolved": "yes", "satisfaction": "satisfied"},
+    )
     assert done.status_code == 200
     assert "感谢您的评价" in done.content.decode() and "已结案" in done.content.decode()
     case.refresh_from_db()
@@ -107,8 +124,10 @@ def test_signed_in_resident_rates_from_the_case_page(street, login, make_case):
     client = login(street.users.resident)
     page = client.get(reverse("cases:case", args=[case.number])).content.decode()
     assert 'data-action="rate"' in page
-    response = client.post(reverse("cases:action", args=[case.number, "rate"]),
-                           {"resolved": "no", "satisfaction": "unsatisfied", "comment": "还是没清"})
+    response = client.post(
+        reverse("cases:action", args=[case.number, "rate"]),
+        {"resolved": "no", "satisfaction": "unsatisfied", "comment": "还是没清"},
+    )
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.status == Status.IN_PROGRESS and case.rework_count == 1

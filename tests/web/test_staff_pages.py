@@ -12,11 +12,20 @@ from jiedao.common.models import AccessLog
 
 def test_operator_registers_and_dispatches_at_once(street, login):
     client = login(street.users.operator)
-    response = client.post(reverse("cases:intake"), {
-        "channel": "12345", "reporter_name": "张先生", "reporter_phone": "010-62345678",
-        "description": "街口路灯连续三晚不亮", "cat1": "01", "cat2": "0101", "cat3": "010102",
-        "grid": "1101050010201", "dispatch": "on",
-    })
+    response = client.post(
+        reverse("cases:intake"),
+        {
+            "channel": "12345",
+            "reporter_name": "张先生",
+            "reporter_phone": "010-62345678",
+            "description": "街口路灯连续三晚不亮",
+            "cat1": "01",
+            "cat2": "0101",
+            "cat3": "010102",
+            "grid": "1101050010201",
+            "dispatch": "on",
+        },
+    )
     assert response.status_code == 302
     case = Case.objects.get()
     assert case.channel == "12345" and case.category.code == "010102"
@@ -27,10 +36,19 @@ def test_operator_registers_and_dispatches_at_once(street, login):
 
 def test_intake_errors_name_the_field_and_keep_the_input(street, login):
     client = login(street.users.operator)
-    response = client.post(reverse("cases:intake"), {
-        "channel": "window", "reporter_name": "张先生", "reporter_phone": "abc",
-        "description": "", "cat1": "01", "cat2": "0101", "dispatch": "on", "lat": "39.9",
-    })
+    response = client.post(
+        reverse("cases:intake"),
+        {
+            "channel": "window",
+            "reporter_name": "张先生",
+            "reporter_phone": "abc",
+            "description": "",
+            "cat1": "01",
+            "cat2": "0101",
+            "dispatch": "on",
+            "lat": "39.9",
+        },
+    )
     assert response.status_code == 422
     errors = response.context["form"].errors
     assert "请描述" in errors["description"][0]
@@ -55,8 +73,9 @@ def test_category_picker_offers_the_children_of_the_choice(street, login):
 
 def test_grid_worker_reports_with_position(street, login):
     client = login(street.users.grid)
-    response = client.post(reverse("cases:grid_report"), {
-        "description": "绿化带里堆了建筑垃圾", "lat": "39.905", "lng": "116.415"})
+    response = client.post(
+        reverse("cases:grid_report"), {"description": "绿化带里堆了建筑垃圾", "lat": "39.905", "lng": "116.415"}
+    )
     assert response.status_code == 302
     case = Case.objects.get()
     assert case.channel == "grid" and case.grid == street.grids[1] and case.reporter_phone == ""
@@ -72,16 +91,19 @@ def test_dispatcher_queue_tabs_suggestion_and_one_click_dispatch(street, login, 
     assert routed.number in page and unclassified.number not in page
     assert "派给 东湖社区居委会" in page
     page = client.get(reverse("cases:dispatch"), {"tab": "unclassified"}).content.decode()
-    assert unclassified.number in page and 'data-classify' in page
+    assert unclassified.number in page and "data-classify" in page
 
-    response = client.post(reverse("cases:action", args=[routed.number, "dispatch"]),
-                           {"next": "/cases/dispatch/?tab=new"})
+    response = client.post(
+        reverse("cases:action", args=[routed.number, "dispatch"]), {"next": "/cases/dispatch/?tab=new"}
+    )
     assert response.status_code == 302 and response["Location"] == "/cases/dispatch/?tab=new"
     routed.refresh_from_db()
     assert routed.status == Status.DISPATCHED and routed.unit == street.units.committee1
 
-    client.post(reverse("cases:action", args=[unclassified.number, "classify"]),
-                {"cat1": "01", "cat2": "0102", "cat3": "010201"})
+    client.post(
+        reverse("cases:action", args=[unclassified.number, "classify"]),
+        {"cat1": "01", "cat2": "0102", "cat3": "010201"},
+    )
     client.post(reverse("cases:action", args=[unclassified.number, "dispatch"]), {"unit": "GGFW"})
     unclassified.refresh_from_db()
     assert unclassified.category.code == "010201" and unclassified.unit == street.units.service
@@ -105,8 +127,7 @@ def test_case_page_masks_reporter_for_leader_and_logs_unmasked_views(street, log
     leader_page = login(street.users.leader).get(reverse("cases:case", args=[case.number])).content.decode()
     assert "13800138000" not in leader_page and "138****8000" in leader_page
     assert not AccessLog.objects.exists()
-    handler_page = login(street.users.handler_committee).get(
-        reverse("cases:case", args=[case.number])).content.decode()
+    handler_page = login(street.users.handler_committee).get(reverse("cases:case", args=[case.number])).content.decode()
     assert "13800138000" in handler_page
     log = AccessLog.objects.get()
     assert log.user == street.users.handler_committee and "reporter_phone" in log.fields
@@ -117,16 +138,20 @@ def test_case_page_shows_the_actions_of_the_current_user(street, login, make_cas
     handler_page = login(street.users.handler_committee).get(reverse("cases:case", args=[case.number]))
     actions = {f["action"] for f in handler_page.context["action_forms"]}
     assert {"respond", "return", "request_extension"} <= actions and "dispatch" not in actions
-    leader_actions = {f["action"] for f in login(street.users.leader).get(
-        reverse("cases:case", args=[case.number])).context["action_forms"]}
+    leader_actions = {
+        f["action"]
+        for f in login(street.users.leader).get(reverse("cases:case", args=[case.number])).context["action_forms"]
+    }
     assert "whistle" in leader_actions and "respond" not in leader_actions
 
 
 def test_action_errors_keep_the_typed_input_and_write_nothing(street, login, make_case):
     case = make_case()
     client = login(street.users.handler_committee)
-    response = client.post(reverse("cases:action", args=[case.number, "request_extension"]),
-                           {"extra_workdays": "99", "reason": "需要协调物业和住建两家单位"})
+    response = client.post(
+        reverse("cases:action", args=[case.number, "request_extension"]),
+        {"extra_workdays": "99", "reason": "需要协调物业和住建两家单位"},
+    )
     assert response.status_code == 422
     form = {f["action"]: f for f in response.context["action_forms"]}["request_extension"]["form"]
     assert "1到30个工作日" in form.errors["extra_workdays"][0]
@@ -146,8 +171,10 @@ def test_wrong_state_is_a_clear_conflict(street, login, make_case):
 def test_handler_loop_on_the_case_page_and_whistle_status(street, login, make_case):
     case = make_case(unit="ZHZF")
     leader = login(street.users.leader)
-    leader.post(reverse("cases:action", args=[case.number, "whistle"]),
-                {"units": ["ZJ", "JWH01"], "report_hours": "24", "reason": "需住建和居委会联合处置"})
+    leader.post(
+        reverse("cases:action", args=[case.number, "whistle"]),
+        {"units": ["ZJ", "JWH01"], "report_hours": "24", "reason": "需住建和居委会联合处置"},
+    )
     housing = login(street.users.handler_housing)
     assert case.number in housing.get(reverse("cases:workbench")).content.decode()
     housing.post(reverse("cases:action", args=[case.number, "report"]), {"part": "负责核实房屋结构"})
@@ -244,8 +271,9 @@ def test_case_page_renders_every_action_form_along_the_loop(street, login, make_
     login(u.grid).post(reverse("cases:action", args=[case.number, "verify_pass"]), {})
     page = login(u.operator).get(reverse("cases:case", args=[case.number]))
     assert "rate" in {f["action"] for f in page.context["action_forms"]}
-    login(u.operator).post(reverse("cases:action", args=[case.number, "rate"]),
-                           {"resolved": "yes", "satisfaction": "basic"})
+    login(u.operator).post(
+        reverse("cases:action", args=[case.number, "rate"]), {"resolved": "yes", "satisfaction": "basic"}
+    )
     case.refresh_from_db()
     assert case.status == Status.CLOSED
     closed = login(u.dispatcher).get(reverse("cases:case", args=[case.number]))

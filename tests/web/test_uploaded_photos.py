@@ -27,8 +27,12 @@ from tests.uploads import OUR_NAME, bomb_png, page_gif, png_bytes, script_gif, t
 
 pytestmark = pytest.mark.django_db
 
-PORTAL = {"description": "小区门口井盖松动，晚上有人差点摔倒", "reporter_phone": "13712345678",
-          "lat": "39.905", "lng": "116.405"}
+PORTAL = {
+    "description": "小区门口井盖松动，晚上有人差点摔倒",
+    "reporter_phone": "13712345678",
+    "lat": "39.905",
+    "lng": "116.405",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -83,7 +87,8 @@ def portal_attack(client):
 
 
 def test_a_script_gif_and_a_page_gif_sent_through_the_portal_are_stored_and_served_as_plain_images(
-        client, street, login):
+    client, street, login
+):
     names = portal_attack(client)
     assert len(names) == 2 and Case.objects.count() == 2
     for name in names:
@@ -97,18 +102,29 @@ def test_a_script_gif_and_a_page_gif_sent_through_the_portal_are_stored_and_serv
 
 def test_the_staff_intake_form_and_the_resolve_form_store_the_same_uploads_as_plain_images(street, login):
     operator = login(street.users.operator)
-    response = operator.post(reverse("cases:intake"), {
-        "channel": "12345", "reporter_name": "张先生", "reporter_phone": "010-62345678",
-        "description": "街口路灯连续三晚不亮", "cat1": "01", "cat2": "0101", "cat3": "010102",
-        "grid": "1101050010201", "dispatch": "on",
-        "photos": [upload(script_gif(), "x.js", "text/javascript"), upload(page_gif("/media/x.js"), "x.html")],
-    })
+    response = operator.post(
+        reverse("cases:intake"),
+        {
+            "channel": "12345",
+            "reporter_name": "张先生",
+            "reporter_phone": "010-62345678",
+            "description": "街口路灯连续三晚不亮",
+            "cat1": "01",
+            "cat2": "0101",
+            "cat3": "010102",
+            "grid": "1101050010201",
+            "dispatch": "on",
+            "photos": [upload(script_gif(), "x.js", "text/javascript"), upload(page_gif("/media/x.js"), "x.html")],
+        },
+    )
     assert response.status_code == 302
     case = Case.objects.get()
     handler = login(street.users.handler)
     assert handler.post(reverse("cases:action", args=[case.number, "respond"]), {}).status_code == 302
-    response = handler.post(reverse("cases:action", args=[case.number, "resolve"]), {
-        "result": "已更换灯泡", "photos": [upload(page_gif("/media/x.js"), "x.html", "text/html")]})
+    response = handler.post(
+        reverse("cases:action", args=[case.number, "resolve"]),
+        {"result": "已更换灯泡", "photos": [upload(page_gif("/media/x.js"), "x.html", "text/html")]},
+    )
     assert response.status_code == 302
     photos = list(case.photos.order_by("pk"))
     assert [p.kind for p in photos] == ["intake", "intake", "result"]
@@ -121,8 +137,14 @@ def test_the_staff_intake_form_and_the_resolve_form_store_the_same_uploads_as_pl
 def test_a_proposal_photo_named_html_is_a_plain_image_public_while_the_proposal_is(client, street, login):
     resident = street.users.resident
     participation.join_community(resident, resident, street.communities[0])
-    response = login(resident).post(reverse("participation:propose"), {
-        "title": "增加座椅", "body": "广场上加几张座椅", "photo": upload(page_gif("/media/x.js"), "x.html", "text/html")})
+    response = login(resident).post(
+        reverse("participation:propose"),
+        {
+            "title": "增加座椅",
+            "body": "广场上加几张座椅",
+            "photo": upload(page_gif("/media/x.js"), "x.html", "text/html"),
+        },
+    )
     assert response.status_code == 302
     proposal = Proposal.objects.get()
     assert proposal.photo.name.startswith("participation/")
@@ -140,9 +162,19 @@ def test_a_proposal_photo_named_html_is_a_plain_image_public_while_the_proposal_
 
 def test_photos_sent_to_the_api_are_stored_and_served_as_plain_images(street, client):
     html = "data:text/html;base64," + base64.b64encode(page_gif("/media/x.js")).decode()
-    response = api_post(client, street.users.operator, "/cases", {
-        "channel": "12345", "description": "路灯坏了", "reporter_phone": "13800138000", "lat": 39.905, "lng": 116.405,
-        "photos": [base64.b64encode(script_gif()).decode(), html]})
+    response = api_post(
+        client,
+        street.users.operator,
+        "/cases",
+        {
+            "channel": "12345",
+            "description": "路灯坏了",
+            "reporter_phone": "13800138000",
+            "lat": 39.905,
+            "lng": 116.405,
+            "photos": [base64.b64encode(script_gif()).decode(), html],
+        },
+    )
     assert response.status_code == 201
     urls = [p["url"] for p in response.json()["photos"]]
     assert len(urls) == 2
@@ -154,20 +186,35 @@ def test_photos_sent_to_the_api_are_stored_and_served_as_plain_images(street, cl
 
 
 def test_the_media_path_cannot_walk_from_the_public_folder_to_a_case_photo(client, street, login):
-    case, _ = services.submit_case(street.users.resident, channel="portal", description="楼道门坏了",
-                                   lat=39.905, lng=116.405, reporter_phone="13800138000",
-                                   photos=[upload(png_bytes(), "door.png", "image/png")])
+    case, _ = services.submit_case(
+        street.users.resident,
+        channel="portal",
+        description="楼道门坏了",
+        lat=39.905,
+        lng=116.405,
+        reporter_phone="13800138000",
+        photos=[upload(png_bytes(), "door.png", "image/png")],
+    )
     name = CasePhoto.objects.get(case=case).image.name  # cases/2026/12/<hex>.png
     rest = name.removeprefix("cases/")
     root = str(default_storage.location)
     walks = [
-        f"/media/participation/..%2f{name}", f"/media/participation/..%2fcases/{rest}",
-        f"/media/participation/../{name}", f"/media/participation/..%5c{name}",
-        f"/media/participation/..%5ccases%5c{rest.replace('/', '%5c')}", f"/media/participation/..%252f{name}",
-        f"/media/participation/%2e%2e/{name}", f"/media/participation/%252e%252e%252f{name}",
-        f"/media/{root}/{name}", f"/media/%2f{root.lstrip('/')}/{name}", f"/media/./{name}",
-        f"/media/cases//{rest}", f"/media/{name}/", f"/media/{name.upper()}",
-        "/media/participation/2026/12/anything.png", "/media/cases/../../keys/field.keys",
+        f"/media/participation/..%2f{name}",
+        f"/media/participation/..%2fcases/{rest}",
+        f"/media/participation/../{name}",
+        f"/media/participation/..%5c{name}",
+        f"/media/participation/..%5ccases%5c{rest.replace('/', '%5c')}",
+        f"/media/participation/..%252f{name}",
+        f"/media/participation/%2e%2e/{name}",
+        f"/media/participation/%252e%252e%252f{name}",
+        f"/media/{root}/{name}",
+        f"/media/%2f{root.lstrip('/')}/{name}",
+        f"/media/./{name}",
+        f"/media/cases//{rest}",
+        f"/media/{name}/",
+        f"/media/{name.upper()}",
+        "/media/participation/2026/12/anything.png",
+        "/media/cases/../../keys/field.keys",
     ]
     for who in (None, street.users.resident_other, street.users.dispatcher):
         if who is None:
@@ -194,8 +241,14 @@ def test_the_media_path_cannot_walk_from_the_public_folder_to_a_case_photo(clien
 
 def test_a_file_stored_by_an_earlier_version_under_a_page_name_is_only_a_download(street, login):
     """Until the upgrade rewrites it, a file kept under the client's name is never shown as a page."""
-    case, _ = services.submit_case(street.users.resident, channel="portal", description="楼道门坏了",
-                                   lat=39.905, lng=116.405, reporter_phone="13800138000")
+    case, _ = services.submit_case(
+        street.users.resident,
+        channel="portal",
+        description="楼道门坏了",
+        lat=39.905,
+        lng=116.405,
+        reporter_phone="13800138000",
+    )
     for old in ("cases/2025/03/x.html", "cases/2025/03/x.gif"):
         stored = default_storage.save(old, ContentFile(page_gif("/media/cases/2025/03/x.js")))
         CasePhoto.objects.create(case=case, kind="intake", image=stored)
@@ -209,18 +262,29 @@ def test_a_file_stored_by_an_earlier_version_under_a_page_name_is_only_a_downloa
     assert "sandbox" in gif["Content-Security-Policy"]
 
 
-@pytest.mark.parametrize("data, rule", [
-    pytest.param(bomb_png(8000, 8000), "像素过多", id="64 megapixels"),
-    pytest.param(bomb_png(100_000, 100_000), "像素过多", id="10 gigapixels"),
-    pytest.param(truncated_jpeg(), "已损坏或不完整", id="cut-off jpeg"),
-])
+@pytest.mark.parametrize(
+    "data, rule",
+    [
+        pytest.param(bomb_png(8000, 8000), "像素过多", id="64 megapixels"),
+        pytest.param(bomb_png(100_000, 100_000), "像素过多", id="10 gigapixels"),
+        pytest.param(truncated_jpeg(), "已损坏或不完整", id="cut-off jpeg"),
+    ],
+)
 def test_a_decompression_bomb_or_a_cut_off_image_is_a_field_error(client, street, data, rule):
     response = client.post(reverse("web:portal"), {**PORTAL, "photos": [upload(data, "photo.png", "image/png")]})
     assert response.status_code == 422
     assert rule in response.context["form"].errors["photos"][0]
-    refused = api_post(client, street.users.operator, "/cases", {
-        "channel": "12345", "description": "路灯坏了", "reporter_phone": "13800138000",
-        "photos": [base64.b64encode(data).decode()]})
+    refused = api_post(
+        client,
+        street.users.operator,
+        "/cases",
+        {
+            "channel": "12345",
+            "description": "路灯坏了",
+            "reporter_phone": "13800138000",
+            "photos": [base64.b64encode(data).decode()],
+        },
+    )
     assert refused.status_code == 422
     assert [e["field"] for e in refused.json()["errors"]] == ["photos"]
     assert rule in refused.json()["errors"][0]["message"]
@@ -232,8 +296,11 @@ def app_server(live_server):
     """The application served as in production, /media/ included: Django's own live server
     answers /media/ straight from the folder, before the application sees the request. This one
     runs beside it, on the same test database."""
-    thread = LiveServerThread("localhost", lambda media_folder: StaticFilesHandler(media_folder.application),
-                              connections_override=live_server.thread.connections_override)
+    thread = LiveServerThread(
+        "localhost",
+        lambda media_folder: StaticFilesHandler(media_folder.application),
+        connections_override=live_server.thread.connections_override,
+    )
     thread.daemon = True
     for connection in thread.connections_override.values():
         connection.inc_thread_sharing()
@@ -255,12 +322,25 @@ def test_a_leader_opening_the_uploaded_page_photo_runs_no_script(app_server, str
     "page" photo (and a page-named file of an earlier version) is opened, and the script it
     points to never runs: the title stays, /api/v1/me is never asked for."""
     resident = street.users.resident
-    case, _ = services.submit_case(resident, channel="portal", description="楼道门坏了", lat=39.905, lng=116.405,
-                                   reporter_phone="13800138000",
-                                   photos=[upload(script_gif(), "x.js", "text/javascript")])
+    case, _ = services.submit_case(
+        resident,
+        channel="portal",
+        description="楼道门坏了",
+        lat=39.905,
+        lng=116.405,
+        reporter_phone="13800138000",
+        photos=[upload(script_gif(), "x.js", "text/javascript")],
+    )
     script_url = CasePhoto.objects.get(case=case).image.url
-    services.submit_case(resident, channel="portal", description="楼道灯坏了", lat=39.905, lng=116.405,
-                         reporter_phone="13800138000", photos=[upload(page_gif(script_url), "x.html", "text/html")])
+    services.submit_case(
+        resident,
+        channel="portal",
+        description="楼道灯坏了",
+        lat=39.905,
+        lng=116.405,
+        reporter_phone="13800138000",
+        photos=[upload(page_gif(script_url), "x.html", "text/html")],
+    )
     page_url = CasePhoto.objects.order_by("-pk").first().image.url
     # As an earlier version stored them: the client's bytes under the client's names.
     default_storage.save("cases/2025/03/x.js", ContentFile(script_gif()))

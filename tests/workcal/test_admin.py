@@ -45,8 +45,10 @@ def test_warning_goes_once_the_year_is_entered(admin_client, late_2026):
 
 def test_entering_a_day_in_the_admin_changes_deadlines_at_once(admin_client):
     assert calendar.is_workday(dt.date(2027, 2, 8))
-    response = admin_client.post(reverse("admin:workcal_calendarday_add"), {
-        "date": "2027-02-08", "kind": "holiday", "name": "春节", "notice": "国办发明电〔2026〕测试"})
+    response = admin_client.post(
+        reverse("admin:workcal_calendarday_add"),
+        {"date": "2027-02-08", "kind": "holiday", "name": "春节", "notice": "国办发明电〔2026〕测试"},
+    )
     assert response.status_code == 302
     assert not calendar.is_workday(dt.date(2027, 2, 8))
     day = CalendarDay.objects.get(date="2027-02-08")
@@ -56,15 +58,21 @@ def test_entering_a_day_in_the_admin_changes_deadlines_at_once(admin_client):
 
 
 def test_a_make_up_day_must_fall_on_a_weekend(admin_client):
-    html = page(admin_client.post(reverse("admin:workcal_calendarday_add"), {
-        "date": "2027-02-10", "kind": "workday", "name": "春节"}))
+    html = page(
+        admin_client.post(
+            reverse("admin:workcal_calendarday_add"), {"date": "2027-02-10", "kind": "workday", "name": "春节"}
+        )
+    )
     assert "调休上班日应是周六或周日" in html and "星期三" in html
     assert not CalendarDay.objects.exists()
 
 
 def test_a_holiday_needs_its_name(admin_client):
-    html = page(admin_client.post(reverse("admin:workcal_calendarday_add"), {
-        "date": "2027-02-10", "kind": "holiday", "name": ""}))
+    html = page(
+        admin_client.post(
+            reverse("admin:workcal_calendarday_add"), {"date": "2027-02-10", "kind": "holiday", "name": ""}
+        )
+    )
     assert "放假日请填写节日名称" in html
     assert not CalendarDay.objects.exists()
 

@@ -32,13 +32,18 @@ def workdays_in(first, last):
 
 # --- 2026 Spring Festival: Feb 15–23 off, Saturdays Feb 14 and Feb 28 worked ----------
 
+
 @pytest.mark.django_db
 def test_spring_festival_2026_days_off_and_make_up_saturdays():
     assert workdays_in("2026-02-12", "2026-03-01") == [
-        "2026-02-12", "2026-02-13",
-        "2026-02-14",                       # Saturday, made up
-        "2026-02-24", "2026-02-25", "2026-02-26", "2026-02-27",
-        "2026-02-28",                       # Saturday, made up
+        "2026-02-12",
+        "2026-02-13",
+        "2026-02-14",  # Saturday, made up
+        "2026-02-24",
+        "2026-02-25",
+        "2026-02-26",
+        "2026-02-27",
+        "2026-02-28",  # Saturday, made up
     ]
     for day in range(15, 24):
         assert not calendar.is_workday(dt.date(2026, 2, day))
@@ -61,10 +66,11 @@ def test_workdays_between_counts_across_the_festival():
 
 # --- 2026 National Day: Oct 1–7 off, Sunday Sep 20 and Saturday Oct 10 worked ---------
 
+
 @pytest.mark.django_db
 def test_national_day_2026_days_off_and_make_up_days():
-    assert calendar.is_workday(D("2026-09-20"))          # Sunday, made up
-    assert not calendar.is_workday(D("2026-09-19"))      # an ordinary Saturday
+    assert calendar.is_workday(D("2026-09-20"))  # Sunday, made up
+    assert not calendar.is_workday(D("2026-09-19"))  # an ordinary Saturday
     for day in range(1, 8):
         assert not calendar.is_workday(dt.date(2026, 10, day))
     assert workdays_in("2026-10-08", "2026-10-11") == ["2026-10-08", "2026-10-09", "2026-10-10"]
@@ -79,8 +85,14 @@ def test_three_working_days_after_30_september_is_the_make_up_saturday():
 def test_completion_deadline_of_a_case_dispatched_before_national_day(street):
     u = street.users
     at = beijing("2026-09-30 16:00")
-    case, _ = services.submit_case(u.operator, channel="12345", description="小区门口垃圾堆积无人清理",
-                                   reporter_phone="13800138000", category_code="010101", at=at)
+    case, _ = services.submit_case(
+        u.operator,
+        channel="12345",
+        description="小区门口垃圾堆积无人清理",
+        reporter_phone="13800138000",
+        category_code="010101",
+        at=at,
+    )
     case = services.dispatch(u.dispatcher, case.number, unit_code="ZHZF", at=at)
     # 3 working days (环境卫生): Thu 8, Fri 9, Sat 10 (make-up) → end of 10 October.
     assert case.completion_due.astimezone(BJ) == beijing("2026-10-10 23:59:59")
@@ -90,8 +102,14 @@ def test_completion_deadline_of_a_case_dispatched_before_national_day(street):
 def test_completion_deadline_of_a_case_dispatched_before_spring_festival(street):
     u = street.users
     at = beijing("2026-02-13 10:00")
-    case, _ = services.submit_case(u.operator, channel="12345", description="楼道灯不亮，老人夜里出门不便",
-                                   reporter_phone="13800138000", category_code="010101", at=at)
+    case, _ = services.submit_case(
+        u.operator,
+        channel="12345",
+        description="楼道灯不亮，老人夜里出门不便",
+        reporter_phone="13800138000",
+        category_code="010101",
+        at=at,
+    )
     case = services.dispatch(u.dispatcher, case.number, unit_code="ZHZF", at=at)
     # Sat 14 (make-up), Tue 24, Wed 25.
     assert case.completion_due.astimezone(BJ) == beijing("2026-02-25 23:59:59")
@@ -99,18 +117,22 @@ def test_completion_deadline_of_a_case_dispatched_before_spring_festival(street)
 
 # --- hour limits: office hours (09:00–12:00, 13:30–18:00 on workdays) or around the clock --
 
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("start, hours, due", [
-    ("2026-11-20 16:00", 4, "2026-11-23 11:00"),   # Friday 16–18, then Monday 9–11
-    ("2026-11-18 11:00", 2, "2026-11-18 14:30"),   # 1 h before lunch, 1 h after 13:30
-    ("2026-11-18 12:15", 1, "2026-11-18 14:30"),   # asked during lunch: the clock starts at 13:30
-    ("2026-11-18 07:00", 1, "2026-11-18 10:00"),   # before the office opens
-    ("2026-11-18 19:00", 1, "2026-11-19 10:00"),   # after it closes
-    ("2026-11-21 10:00", 1, "2026-11-23 10:00"),   # asked on a Saturday
-    ("2026-09-30 17:00", 2, "2026-10-08 10:00"),   # across the National Day holiday
-    ("2026-02-13 17:00", 2, "2026-02-14 10:00"),   # into the make-up Saturday
-    ("2026-11-18 09:00", 7.5, "2026-11-18 18:00"),  # one whole office day
-])
+@pytest.mark.parametrize(
+    "start, hours, due",
+    [
+        ("2026-11-20 16:00", 4, "2026-11-23 11:00"),  # Friday 16–18, then Monday 9–11
+        ("2026-11-18 11:00", 2, "2026-11-18 14:30"),  # 1 h before lunch, 1 h after 13:30
+        ("2026-11-18 12:15", 1, "2026-11-18 14:30"),  # asked during lunch: the clock starts at 13:30
+        ("2026-11-18 07:00", 1, "2026-11-18 10:00"),  # before the office opens
+        ("2026-11-18 19:00", 1, "2026-11-19 10:00"),  # after it closes
+        ("2026-11-21 10:00", 1, "2026-11-23 10:00"),  # asked on a Saturday
+        ("2026-09-30 17:00", 2, "2026-10-08 10:00"),  # across the National Day holiday
+        ("2026-02-13 17:00", 2, "2026-02-14 10:00"),  # into the make-up Saturday
+        ("2026-11-18 09:00", 7.5, "2026-11-18 18:00"),  # one whole office day
+    ],
+)
 def test_office_hour_limits(start, hours, due):
     assert calendar.add_hours(beijing(start), hours, office_hours_only=True).astimezone(BJ) == beijing(due)
 
@@ -135,19 +157,32 @@ def test_office_hours_come_from_settings(settings):
 def test_response_deadline_of_an_office_hours_category_set_at_dispatch(street):
     u = street.users
     friday = beijing("2026-11-20 16:00")
-    case, _ = services.submit_case(u.operator, channel="12345", description="屋顶漏水，需要维修",
-                                   reporter_phone="13800138000", category_code="010201", at=friday)
+    case, _ = services.submit_case(
+        u.operator,
+        channel="12345",
+        description="屋顶漏水，需要维修",
+        reporter_phone="13800138000",
+        category_code="010201",
+        at=friday,
+    )
     case = services.dispatch(u.dispatcher, case.number, at=friday)
     # 房屋维修: respond within 4 office hours.
     assert case.response_due.astimezone(BJ) == beijing("2026-11-23 11:00")
     # 环境卫生 counts its 2 hours around the clock.
-    other, _ = services.submit_case(u.operator, channel="12345", description="垃圾桶满了没人清运",
-                                    reporter_phone="13800138000", category_code="010101", at=friday)
+    other, _ = services.submit_case(
+        u.operator,
+        channel="12345",
+        description="垃圾桶满了没人清运",
+        reporter_phone="13800138000",
+        category_code="010101",
+        at=friday,
+    )
     other = services.dispatch(u.dispatcher, other.number, unit_code="ZHZF", at=friday)
     assert other.response_due.astimezone(BJ) == beijing("2026-11-20 18:00")
 
 
 # --- the unknown year 2027 ---------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_2027_is_unknown_and_falls_back_to_monday_to_friday():
@@ -189,12 +224,12 @@ def enter_2027_notice(complete=True):
 
 @pytest.mark.django_db
 def test_an_entered_notice_decides_2027():
-    assert calendar.is_workday(D("2027-02-08"))          # a Monday, before the notice
+    assert calendar.is_workday(D("2027-02-08"))  # a Monday, before the notice
     enter_2027_notice()
     assert not calendar.is_workday(D("2027-02-08"))
-    assert calendar.is_workday(D("2027-01-31"))          # Sunday made up
-    assert calendar.is_workday(D("2027-02-20"))          # Saturday made up
-    assert not calendar.is_workday(D("2027-02-13"))      # an ordinary Saturday
+    assert calendar.is_workday(D("2027-01-31"))  # Sunday made up
+    assert calendar.is_workday(D("2027-02-20"))  # Saturday made up
+    assert not calendar.is_workday(D("2027-02-13"))  # an ordinary Saturday
     assert calendar.add_workdays(D("2027-02-04"), 1) == D("2027-02-12")
     assert calendar.add_workdays(D("2027-02-04"), 3) == D("2027-02-16")
     assert calendar.year_is_known(2027) and calendar.year_source(2027) == "entered"
@@ -217,8 +252,14 @@ def test_deadlines_of_2027_cases_follow_the_entered_notice(street):
     enter_2027_notice()
     u = street.users
     at = beijing("2027-02-04 10:00")
-    case, _ = services.submit_case(u.operator, channel="12345", description="春节前小区垃圾清运不及时",
-                                   reporter_phone="13800138000", category_code="010101", at=at)
+    case, _ = services.submit_case(
+        u.operator,
+        channel="12345",
+        description="春节前小区垃圾清运不及时",
+        reporter_phone="13800138000",
+        category_code="010101",
+        at=at,
+    )
     case = services.dispatch(u.dispatcher, case.number, unit_code="ZHZF", at=at)
     # 3 working days: Fri 12, Mon 15, Tue 16.
     assert case.completion_due.astimezone(BJ) == beijing("2027-02-16 23:59:59")
@@ -236,6 +277,7 @@ def test_entered_days_win_over_the_package():
 
 
 # --- the cache: this process hears saves at once, other processes within ENTERED_TTL --------
+
 
 @pytest.mark.django_db
 def test_saving_and_deleting_a_day_is_seen_at_once():
@@ -262,7 +304,7 @@ def test_a_change_made_by_another_process_is_seen_after_the_cache_lifetime(monke
     CalendarDay.objects.filter(date=D("2027-03-01")).update(kind="workday")
     CalendarYear.objects.bulk_create([CalendarYear(year=2027)])
     clock[0] += 1
-    assert not calendar.is_workday(D("2027-03-01"))   # still the cached copy
+    assert not calendar.is_workday(D("2027-03-01"))  # still the cached copy
     assert not calendar.year_is_known(2027)
     clock[0] += calendar.ENTERED_TTL + 1
     assert calendar.is_workday(D("2027-03-01"))

@@ -20,12 +20,15 @@ def run(*args):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("start, n, due", [
-    ("2026-09-30", "3", "2026-10-10"),   # National Day; the 10th is a make-up Saturday
-    ("2026-02-13", "5", "2026-02-27"),   # Spring Festival
-    ("2026-11-18", "0", "2026-11-18"),
-    ("2026-11-20", "1", "2026-11-23"),   # Friday → Monday
-])
+@pytest.mark.parametrize(
+    "start, n, due",
+    [
+        ("2026-09-30", "3", "2026-10-10"),  # National Day; the 10th is a make-up Saturday
+        ("2026-02-13", "5", "2026-02-27"),  # Spring Festival
+        ("2026-11-18", "0", "2026-11-18"),
+        ("2026-11-20", "1", "2026-11-23"),  # Friday → Monday
+    ],
+)
 def test_add_prints_the_date_n_working_days_later(start, n, due):
     out, err = run("add", start, n)
     assert out == due
@@ -41,15 +44,18 @@ def test_add_into_an_unknown_year_warns_on_stderr():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("day, expected", [
-    ("2026-10-01", ["休息日", "国庆节放假", "chinesecalendar"]),
-    ("2026-10-10", ["工作日", "国庆节调休上班", "星期六"]),
-    ("2026-02-14", ["工作日", "春节调休上班"]),
-    ("2026-02-18", ["休息日", "春节放假"]),
-    ("2026-11-21", ["休息日", "周末"]),
-    ("2026-11-18", ["工作日", "平常工作日"]),
-    ("2027-01-01", ["工作日", "2027年放假通知尚未录入", "周一至周五"]),
-])
+@pytest.mark.parametrize(
+    "day, expected",
+    [
+        ("2026-10-01", ["休息日", "国庆节放假", "chinesecalendar"]),
+        ("2026-10-10", ["工作日", "国庆节调休上班", "星期六"]),
+        ("2026-02-14", ["工作日", "春节调休上班"]),
+        ("2026-02-18", ["休息日", "春节放假"]),
+        ("2026-11-21", ["休息日", "周末"]),
+        ("2026-11-18", ["工作日", "平常工作日"]),
+        ("2027-01-01", ["工作日", "2027年放假通知尚未录入", "周一至周五"]),
+    ],
+)
 def test_is_says_whether_and_why(day, expected):
     out, _ = run("is", day)
     assert out.startswith(day)
@@ -80,21 +86,24 @@ def test_check_reports_known_and_unknown_years():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("args, names", [
-    (["add", "2026-13-01", "3"], "DATE"),
-    (["add", "30/09/2026", "3"], "DATE"),
-    (["add", "2026-09-30", "three"], "N"),
-    (["add", "2026-09-30", "-3"], "N"),
-    (["add", "2026-09-30", "5000"], "N"),
-    (["add", "2026-09-30"], "N"),
-    (["add"], "DATE"),
-    (["is", "tomorrow"], "DATE"),
-    (["check", "27"], "YEAR"),
-    (["check"], "YEAR"),
-    (["is", "2026-10-01", "2026-10-02"], "多余的参数"),
-    (["when", "2026-10-01"], "子命令"),
-    ([], "子命令"),
-])
+@pytest.mark.parametrize(
+    "args, names",
+    [
+        (["add", "2026-13-01", "3"], "DATE"),
+        (["add", "30/09/2026", "3"], "DATE"),
+        (["add", "2026-09-30", "three"], "N"),
+        (["add", "2026-09-30", "-3"], "N"),
+        (["add", "2026-09-30", "5000"], "N"),
+        (["add", "2026-09-30"], "N"),
+        (["add"], "DATE"),
+        (["is", "tomorrow"], "DATE"),
+        (["check", "27"], "YEAR"),
+        (["check"], "YEAR"),
+        (["is", "2026-10-01", "2026-10-02"], "多余的参数"),
+        (["when", "2026-10-01"], "子命令"),
+        ([], "子命令"),
+    ],
+)
 def test_bad_input_is_refused_naming_the_argument(args, names):
     with pytest.raises(CommandError) as error:
         run(*args)
@@ -105,8 +114,9 @@ def test_bad_input_is_refused_naming_the_argument(args, names):
 def test_the_real_command_exits_with_code_2_and_a_chinese_message(tmp_path):
     env = {**os.environ, "JIEDAO_DATA_DIR": str(tmp_path)}
     jiedao = Path(sys.executable).with_name("jiedao")
-    result = subprocess.run([str(jiedao), "workdays", "add", "2026-02-30", "5"], env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [str(jiedao), "workdays", "add", "2026-02-30", "5"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert "参数 DATE 不是有效日期" in result.stderr and "2026-02-30" in result.stderr
     assert result.stdout == ""

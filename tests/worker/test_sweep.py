@@ -28,9 +28,17 @@ def dispatched_case(street, at=WEDNESDAY, respond=True):
     """环境卫生 in 东湖社区 → the community committee; dispatched Wednesday 18 Nov 09:30,
     due Monday 23 Nov 23:59:59 (3 working days); 2 hours to respond."""
     u = street.users
-    case, _ = services.submit_case(u.operator, channel="12345", description="垃圾桶满了没人清运",
-                                   reporter_phone="13800138000", lat=39.905, lng=116.405,
-                                   category_code="010101", dispatch=True, at=at)
+    case, _ = services.submit_case(
+        u.operator,
+        channel="12345",
+        description="垃圾桶满了没人清运",
+        reporter_phone="13800138000",
+        lat=39.905,
+        lng=116.405,
+        category_code="010101",
+        dispatch=True,
+        at=at,
+    )
     if respond:
         services.respond(u.handler_committee, case.number, at=at + dt.timedelta(minutes=30))
     return Case.objects.get(pk=case.pk)
@@ -39,8 +47,7 @@ def dispatched_case(street, at=WEDNESDAY, respond=True):
 def sla_trail(case):
     events = CaseEvent.objects.filter(case=case, action="sla").order_by("seq")
     notes = Notification.objects.filter(case=case, kind__startswith="sla").order_by("id")
-    return ([(e.data["from"], e.data["urgency"]) for e in events],
-            [(n.unit.code, n.kind) for n in notes])
+    return ([(e.data["from"], e.data["urgency"]) for e in events], [(n.unit.code, n.kind) for n in notes])
 
 
 def test_yellow_then_red_once_each(street):
@@ -66,8 +73,10 @@ def test_yellow_then_red_once_each(street):
     assert counts == {"checked": 1, "yellow": 0, "red": 1}
     case = Case.objects.get(pk=case.pk)
     assert case.urgency == Urgency.RED
-    assert sla_trail(case) == ([("green", "yellow"), ("yellow", "red")],
-                               [("JWH01", "sla_yellow"), ("JWH01", "sla_red")])
+    assert sla_trail(case) == (
+        [("green", "yellow"), ("yellow", "red")],
+        [("JWH01", "sla_yellow"), ("JWH01", "sla_red")],
+    )
     red = Notification.objects.get(case=case, kind="sla_red")
     assert case.number in red.message and "超期" in red.message
 
@@ -105,6 +114,7 @@ def test_approved_extension_turns_a_red_case_green_again(street):
 
 
 # --- the task and the queue ------------------------------------------------------------
+
 
 def test_the_task_runs_the_sweep_now(street):
     case = dispatched_case(street, at=timezone.now() - dt.timedelta(days=20))
@@ -144,6 +154,7 @@ def test_describe_sweep_is_one_chinese_line():
 
 # --- the command -------------------------------------------------------------------------
 
+
 def test_worker_once_sweeps_and_prints_the_counts(street):
     case = dispatched_case(street, at=timezone.now() - dt.timedelta(days=20))
     out = io.StringIO()
@@ -168,8 +179,7 @@ def test_a_reopened_case_counts_its_share_of_time_from_the_reopening(street):
     u = street.users
     case = dispatched_case(street, at=bj("2026-11-02 09:30"))
     services.resolve(u.handler_committee, case.number, "已清运", at=bj("2026-11-03 10:00"))
-    services.rate(u.operator, case.number, resolved=False,
-                  satisfaction="unsatisfied", at=bj("2026-11-20 10:00"))
+    services.rate(u.operator, case.number, resolved=False, satisfaction="unsatisfied", at=bj("2026-11-20 10:00"))
     case = Case.objects.get(pk=case.pk)
     # New limit: 3 working days after Friday 20 November → Wednesday 25 November, end of day.
     assert case.completion_due.astimezone(SHANGHAI) == bj("2026-11-25 23:59:59")

@@ -39,18 +39,19 @@ def urgency(db_path, number):
 
 def test_worker_turns_an_overdue_case_red_and_stops_on_sigterm(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "JIEDAO_TASK_BACKEND")}
-    env.update({"JIEDAO_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "jiedao.settings",
-                "PYTHONPATH": str(REPO)})
+    env.update({"JIEDAO_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "jiedao.settings", "PYTHONPATH": str(REPO)})
     subprocess.run([str(BIN / "jiedao"), "migrate", "-v", "0"], env=env, check=True, timeout=300)
-    made = subprocess.run([sys.executable, "-c", SETUP], env=env, cwd=REPO, check=True, timeout=120,
-                          capture_output=True, text=True)
+    made = subprocess.run(
+        [sys.executable, "-c", SETUP], env=env, cwd=REPO, check=True, timeout=120, capture_output=True, text=True
+    )
     number = made.stdout.strip().splitlines()[-1]
     db_path = tmp_path / "jiedao.sqlite3"
     assert urgency(db_path, number) == "green"
 
     log = open(tmp_path / "worker.log", "w+")
-    worker = subprocess.Popen([str(BIN / "jiedao"), "worker", "--interval", "1"], env=env, cwd=tmp_path,
-                              stdout=log, stderr=subprocess.STDOUT)
+    worker = subprocess.Popen(
+        [str(BIN / "jiedao"), "worker", "--interval", "1"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and urgency(db_path, number) != "red":

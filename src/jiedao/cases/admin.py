@@ -15,7 +15,15 @@ from jiedao.common.masking import mask_address, mask_name, mask_phone
 
 from . import states
 from .models import (
-    Case, CaseEvent, Category, Extension, Notification, Rating, RoutingRule, Whistle, WhistleSummons,
+    Case,
+    CaseEvent,
+    Category,
+    Extension,
+    Notification,
+    Rating,
+    RoutingRule,
+    Whistle,
+    WhistleSummons,
 )
 
 INDENT = "\u3000\u3000"  # two ideographic spaces per level
@@ -24,8 +32,16 @@ INDENT = "\u3000\u3000"  # two ideographic spaces per level
 class ChildCategoryInline(admin.TabularInline):
     model = Category
     fk_name = "parent"
-    fields = ("code", "name", "level", "response_hours", "completion_workdays", "office_hours_only",
-              "needs_verification", "active")
+    fields = (
+        "code",
+        "name",
+        "level",
+        "response_hours",
+        "completion_workdays",
+        "office_hours_only",
+        "needs_verification",
+        "active",
+    )
     extra = 0
     show_change_link = True
     verbose_name = _("下级分类")
@@ -36,8 +52,17 @@ class ChildCategoryInline(admin.TabularInline):
 class CategoryAdmin(admin.ModelAdmin):
     """The 3-level tree, listed in code order (codes nest: 01 → 0101 → 010101)."""
 
-    list_display = ("code", "tree_name", "parent", "level", "response_hours", "completion_workdays",
-                    "office_hours_only", "needs_verification", "active")
+    list_display = (
+        "code",
+        "tree_name",
+        "parent",
+        "level",
+        "response_hours",
+        "completion_workdays",
+        "office_hours_only",
+        "needs_verification",
+        "active",
+    )
     list_display_links = ("code", "tree_name")
     list_editable = ("response_hours", "completion_workdays", "office_hours_only", "needs_verification", "active")
     list_filter = ("level", "active", "needs_verification", "office_hours_only")
@@ -84,8 +109,17 @@ class CaseEventInline(ReadOnlyInline):
 class CaseAdmin(ReadOnlyAdmin):
     """工单: view only. Every change goes through the services so that it is logged."""
 
-    list_display = ("number", "status", "channel", "category", "unit", "urgency_badge", "supervised",
-                    "created_at", "completion_due")
+    list_display = (
+        "number",
+        "status",
+        "channel",
+        "category",
+        "unit",
+        "urgency_badge",
+        "supervised",
+        "created_at",
+        "completion_due",
+    )
     list_filter = ("status", "urgency", "channel", "supervised", "unit")
     list_select_related = ("category__parent__parent", "unit")
     search_fields = ("number",)
@@ -100,8 +134,7 @@ class CaseAdmin(ReadOnlyAdmin):
     @admin.display(description=_("时限状态"), ordering="urgency")
     def urgency_badge(self, obj):
         colours = {"green": "#2e7d32", "yellow": "#b26a00", "red": "#c62828"}
-        return format_html('<b style="color:{}">{}</b>', colours.get(obj.urgency, "#000"),
-                           obj.get_urgency_display())
+        return format_html('<b style="color:{}">{}</b>', colours.get(obj.urgency, "#000"), obj.get_urgency_display())
 
     @admin.display(description=_("诉求人姓名"))
     def masked_reporter_name(self, obj):
@@ -145,8 +178,7 @@ class RatingAdmin(ReadOnlyAdmin):
 
 @admin.register(Extension)
 class ExtensionAdmin(ReadOnlyAdmin):
-    list_display = ("case", "extra_workdays", "requested_by", "requested_at", "decision", "decided_by",
-                    "decided_at")
+    list_display = ("case", "extra_workdays", "requested_by", "requested_at", "decision", "decided_by", "decided_at")
     list_filter = ("decision",)
     list_select_related = ("case", "requested_by", "decided_by")
     search_fields = ("case__number",)

@@ -15,9 +15,29 @@ from jiedao.org.permissions import permission
 from . import measures, selectors, services, states, tracking
 from .models import Channel
 from .schemas import (
-    CaseDetail, CaseIn, CasePage, ClassifyIn, DispatchIn, EventOut, ExtensionIn, MergeIn, NoteIn, PublicCaseOut,
-    PublicRateIn, RateIn, ReasonIn, ReportIn, ResolveIn, ThreeRatesOut, URGENCIES, WhistleIn, case_detail,
-    decode_photos, event_out, list_item, public_case_out,
+    CaseDetail,
+    CaseIn,
+    CasePage,
+    ClassifyIn,
+    DispatchIn,
+    EventOut,
+    ExtensionIn,
+    MergeIn,
+    NoteIn,
+    PublicCaseOut,
+    PublicRateIn,
+    RateIn,
+    ReasonIn,
+    ReportIn,
+    ResolveIn,
+    ThreeRatesOut,
+    URGENCIES,
+    WhistleIn,
+    case_detail,
+    decode_photos,
+    event_out,
+    list_item,
+    public_case_out,
 )
 
 router = Router(tags=["cases"])
@@ -45,8 +65,12 @@ def _detail(request, number, fallback=None, log=True):
 
 # --- intake and lists --------------------------------------------------------------
 
-@router.post("/cases", response={200: CaseDetail, 201: CaseDetail, **ERRORS, 409: DuplicateConflictOut},
-             summary="Register a case (受理)")
+
+@router.post(
+    "/cases",
+    response={200: CaseDetail, 201: CaseDetail, **ERRORS, 409: DuplicateConflictOut},
+    summary="Register a case (受理)",
+)
 @permission("intake.portal", "intake.hotline", "intake.grid", "intake.api")
 def create_case(request, payload: CaseIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     """Register a new case. With an ``Idempotency-Key`` header, sending the same key
@@ -59,16 +83,36 @@ def create_case(request, payload: CaseIn, idempotency_key: str | None = Header(N
         found = find_duplicates(payload.description, payload.lat, payload.lng, payload.grid, payload.category)
         if found:
             show = request.user.is_authenticated and request.user.is_street_staff
-            return Status(409, {"errors": [{"field": "attach_to", "message": _(
-                "附近已有相似的工单，可关注已有工单（attach_to），或不带 check_duplicates 重新提交。")}],
-                "candidates": [candidate_out(c, show) for c in found]})
+            return Status(
+                409,
+                {
+                    "errors": [
+                        {
+                            "field": "attach_to",
+                            "message": _(
+                                "附近已有相似的工单，可关注已有工单（attach_to），或不带 check_duplicates 重新提交。"
+                            ),
+                        }
+                    ],
+                    "candidates": [candidate_out(c, show) for c in found],
+                },
+            )
     photos = decode_photos(payload.photos)
     values = dict(
-        channel=payload.channel or _default_channel(request.user), description=payload.description,
-        reporter_name=payload.reporter_name, reporter_phone=payload.reporter_phone,
-        lat=payload.lat, lng=payload.lng, address=payload.address,
-        community_code=payload.community, grid_code=payload.grid, category_code=payload.category,
-        photos=photos, dispatch=payload.dispatch, idempotency_key=key, attach_to=payload.attach_to,
+        channel=payload.channel or _default_channel(request.user),
+        description=payload.description,
+        reporter_name=payload.reporter_name,
+        reporter_phone=payload.reporter_phone,
+        lat=payload.lat,
+        lng=payload.lng,
+        address=payload.address,
+        community_code=payload.community,
+        grid_code=payload.grid,
+        category_code=payload.category,
+        photos=photos,
+        dispatch=payload.dispatch,
+        idempotency_key=key,
+        attach_to=payload.attach_to,
     )
     try:
         case, created = services.submit_case(request.user, **values)
@@ -86,20 +130,39 @@ def create_case(request, payload: CaseIn, idempotency_key: str | None = Header(N
 
 
 @router.get("/cases", response={200: CasePage, **ERRORS}, summary="List cases (工单列表)")
-def list_cases(request, status: str = "", unit: str = "", category: str = "", urgency: str = "", q: str = "",
-               cursor: str = "", limit: int = 50, order: str = "created"):
+def list_cases(
+    request,
+    status: str = "",
+    unit: str = "",
+    category: str = "",
+    urgency: str = "",
+    q: str = "",
+    cursor: str = "",
+    limit: int = 50,
+    order: str = "created",
+):
     """Cases the user may see, newest first (``order=created``) or deadline first
     (``order=due``), by key: pass ``next_cursor`` as ``cursor`` for the next page.
     ``status`` takes several codes separated by commas, or ``open``. Reporters are masked."""
     if urgency and urgency not in URGENCIES:
-        raise ValidationFailed("urgency", _("时限状态“%(value)s”无效，应为 green、yellow 或 red。") % {"value": urgency})
+        raise ValidationFailed(
+            "urgency", _("时限状态“%(value)s”无效，应为 green、yellow 或 red。") % {"value": urgency}
+        )
     if order not in ("created", "due"):
         raise ValidationFailed("order", _("排序方式应为 created 或 due。"))
     if not 1 <= limit <= 200:
         raise ValidationFailed("limit", _("每页条数须在1到200之间。"))
     rows, next_cursor = selectors.case_list(
-        request.user, status=status or None, unit=unit or None, category=category or None,
-        urgency=urgency or None, q=q.strip() or None, cursor=cursor or None, limit=limit, order=order)
+        request.user,
+        status=status or None,
+        unit=unit or None,
+        category=category or None,
+        urgency=urgency or None,
+        q=q.strip() or None,
+        cursor=cursor or None,
+        limit=limit,
+        order=order,
+    )
     return {"items": [list_item(case) for case in rows], "next_cursor": next_cursor}
 
 
@@ -115,6 +178,7 @@ def case_events(request, number: str):
 
 
 # --- actions ------------------------------------------------------------------------
+
 
 def _resolve(user, number, p):
     return services.resolve(user, number, p.result, photos=decode_photos(p.photos))
@@ -152,15 +216,21 @@ def _action_view(action, schema, call):
         return _detail(request, number, fallback=case)
 
     view.__name__ = f"case_action_{action}"
-    view.__doc__ = (f"{states.TRANSITIONS[action].label}. 403 when the user may not take it, "
-                    f"409 when the case's state does not allow it. Returns the updated case.")
+    view.__doc__ = (
+        f"{states.TRANSITIONS[action].label}. 403 when the user may not take it, "
+        f"409 when the case's state does not allow it. Returns the updated case."
+    )
     return view
 
 
 for _action, (_schema, _call) in ACTIONS.items():
-    router.post(f"/cases/{{number}}/actions/{_action}", response={200: CaseDetail, **ERRORS},
-                operation_id=f"case_action_{_action}", summary=f"{_action} ({states.TRANSITIONS[_action].label})",
-                tags=["case actions"])(permission(f"case.{_action}")(_action_view(_action, _schema, _call)))
+    router.post(
+        f"/cases/{{number}}/actions/{_action}",
+        response={200: CaseDetail, **ERRORS},
+        operation_id=f"case_action_{_action}",
+        summary=f"{_action} ({states.TRANSITIONS[_action].label})",
+        tags=["case actions"],
+    )(permission(f"case.{_action}")(_action_view(_action, _schema, _call)))
 
 
 @router.post("/cases/{number}/actions/{action}", response={404: ErrorsOut}, include_in_schema=False)
@@ -171,8 +241,10 @@ def unknown_action(request, number: str, action: str):
 
 # --- measures ------------------------------------------------------------------------
 
-@router.get("/metrics/three-rates", response={200: ThreeRatesOut, **ERRORS}, summary="三率 of a month",
-            tags=["metrics"])
+
+@router.get(
+    "/metrics/three-rates", response={200: ThreeRatesOut, **ERRORS}, summary="三率 of a month", tags=["metrics"]
+)
 def three_rates(request, month: str = "", unit: str = ""):
     """The month's measures for a unit, or for the whole street with a list per unit.
     Leaders, dispatchers and administrators see every unit; a unit handler only their own."""
@@ -187,8 +259,14 @@ def three_rates(request, month: str = "", unit: str = ""):
 
 # --- residents without an account ---------------------------------------------------
 
-@router.get("/public/cases/{number}", response={200: PublicCaseOut, **ERRORS, 429: ErrorsOut}, auth=None,
-            tags=["public"], summary="Track a case by number and phone")
+
+@router.get(
+    "/public/cases/{number}",
+    response={200: PublicCaseOut, **ERRORS, 429: ErrorsOut},
+    auth=None,
+    tags=["public"],
+    summary="Track a case by number and phone",
+)
 def public_case(request, number: str, phone: str = ""):
     """The case's status and steps for the resident who reported it (number + phone). Limited
     like the tracking page, with which it shares the counts: 429 with Retry-After."""
@@ -196,13 +274,19 @@ def public_case(request, number: str, phone: str = ""):
     return public_case_out(case, selectors.events_of(case))
 
 
-@router.post("/public/cases/{number}/rate", response={200: PublicCaseOut, **ERRORS, 429: ErrorsOut}, auth=None,
-             tags=["public"], summary="Rate a case by number and phone")
+@router.post(
+    "/public/cases/{number}/rate",
+    response={200: PublicCaseOut, **ERRORS, 429: ErrorsOut},
+    auth=None,
+    tags=["public"],
+    summary="Rate a case by number and phone",
+)
 @permission("public.rate_case")
 def public_rate(request, number: str, payload: PublicRateIn):
     """回访评价 by the resident: resolved yes/no and satisfied / basic / unsatisfied."""
     case = tracking.find(request, number, payload.phone)
-    services.rate(None, case.number, payload.resolved, payload.satisfaction, comment=payload.comment,
-                  phone=payload.phone)
+    services.rate(
+        None, case.number, payload.resolved, payload.satisfaction, comment=payload.comment, phone=payload.phone
+    )
     case = selectors.public_case(number, payload.phone)
     return public_case_out(case, selectors.events_of(case))

@@ -10,8 +10,8 @@ from jiedao.org.models import Grid, Unit
 from .models import Channel, Rating, Status
 
 INTAKE_CHANNELS = [
-    (c.value, c.label) for c in (Channel.HOTLINE_12345, Channel.PHONE, Channel.WINDOW, Channel.LETTER,
-                                 Channel.LEADER_MAILBOX)
+    (c.value, c.label)
+    for c in (Channel.HOTLINE_12345, Channel.PHONE, Channel.WINDOW, Channel.LETTER, Channel.LEADER_MAILBOX)
 ]
 
 
@@ -91,29 +91,48 @@ class CategoryPickMixin:
 class LocationMixin(forms.Form):
     lat = forms.CharField(label=_("纬度"), required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     lng = forms.CharField(label=_("经度"), required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
-    address = forms.CharField(label=_("地址"), required=False, max_length=400,
-                              widget=forms.TextInput(attrs={"placeholder": _("如：东湖小区3号楼东侧")}))
+    address = forms.CharField(
+        label=_("地址"),
+        required=False,
+        max_length=400,
+        widget=forms.TextInput(attrs={"placeholder": _("如：东湖小区3号楼东侧")}),
+    )
 
     def location_kwargs(self):
         data = self.cleaned_data
-        return {"lat": _optional_float(data.get("lat")), "lng": _optional_float(data.get("lng")),
-                "address": data.get("address", "")}
+        return {
+            "lat": _optional_float(data.get("lat")),
+            "lng": _optional_float(data.get("lng")),
+            "address": data.get("address", ""),
+        }
 
 
 class PortalForm(LocationMixin):
-    description = forms.CharField(label=_("您反映的问题"), required=False, widget=forms.Textarea(
-        attrs={"rows": 5, "placeholder": _("请写清楚发生了什么、在哪里、持续多久。")}))
-    reporter_phone = forms.CharField(label=_("联系电话"), required=False, max_length=30,
-                                     widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
+    description = forms.CharField(
+        label=_("您反映的问题"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "placeholder": _("请写清楚发生了什么、在哪里、持续多久。")}),
+    )
+    reporter_phone = forms.CharField(
+        label=_("联系电话"),
+        required=False,
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
     reporter_name = forms.CharField(label=_("称呼（可不填）"), required=False, max_length=100)
     photos = PhotosField(label=_("照片（可不传）"))
     attach_to = forms.CharField(required=False, max_length=20)
 
     def service_kwargs(self):
         data = self.cleaned_data
-        return {"description": data["description"], "reporter_phone": data["reporter_phone"],
-                "reporter_name": data["reporter_name"], "photos": data["photos"], "attach_to": data["attach_to"],
-                **self.location_kwargs()}
+        return {
+            "description": data["description"],
+            "reporter_phone": data["reporter_phone"],
+            "reporter_name": data["reporter_name"],
+            "photos": data["photos"],
+            "attach_to": data["attach_to"],
+            **self.location_kwargs(),
+        }
 
 
 class IntakeForm(CategoryPickMixin, LocationMixin):
@@ -125,8 +144,9 @@ class IntakeForm(CategoryPickMixin, LocationMixin):
     community = forms.ChoiceField(label=_("社区"), required=False)
     grid = forms.ChoiceField(label=_("网格"), required=False)
     photos = PhotosField(label=_("照片"))
-    dispatch = forms.BooleanField(label=_("立即派单"), required=False,
-                                  help_text=_("按派单规则直接派给承办单位（需先选分类）。"))
+    dispatch = forms.BooleanField(
+        label=_("立即派单"), required=False, help_text=_("按派单规则直接派给承办单位（需先选分类）。")
+    )
     attach_to = forms.CharField(required=False, max_length=20)
 
     def __init__(self, *args, street=None, **kwargs):
@@ -141,11 +161,20 @@ class IntakeForm(CategoryPickMixin, LocationMixin):
 
     def service_kwargs(self):
         data = self.cleaned_data
-        return {"channel": data["channel"], "description": data["description"],
-                "reporter_name": data["reporter_name"], "reporter_phone": data["reporter_phone"],
-                "category_code": data["category"], "community_code": data["community"],
-                "grid_code": data["grid"], "photos": data["photos"], "dispatch": data["dispatch"],
-                "attach_to": data["attach_to"], "propose": True, **self.location_kwargs()}
+        return {
+            "channel": data["channel"],
+            "description": data["description"],
+            "reporter_name": data["reporter_name"],
+            "reporter_phone": data["reporter_phone"],
+            "category_code": data["category"],
+            "community_code": data["community"],
+            "grid_code": data["grid"],
+            "photos": data["photos"],
+            "dispatch": data["dispatch"],
+            "attach_to": data["attach_to"],
+            "propose": True,
+            **self.location_kwargs(),
+        }
 
 
 class GridReportForm(LocationMixin):
@@ -157,38 +186,52 @@ class GridReportForm(LocationMixin):
         super().__init__(*args, **kwargs)
         grids = list(user.grids.select_related("community").order_by("code")) if user is not None else []
         self.fields["grid"].choices = [("", _("按位置自动判断"))] + [
-            (g.code, f"{g.community.name} {g.name}") for g in grids]
+            (g.code, f"{g.community.name} {g.name}") for g in grids
+        ]
         if len(grids) == 1:
             self.fields["grid"].initial = grids[0].code
 
     def service_kwargs(self):
         data = self.cleaned_data
-        return {"description": data["description"], "grid_code": data["grid"], "photos": data["photos"],
-                **self.location_kwargs()}
+        return {
+            "description": data["description"],
+            "grid_code": data["grid"],
+            "photos": data["photos"],
+            **self.location_kwargs(),
+        }
 
 
 class TrackForm(forms.Form):
-    number = forms.CharField(label=_("工单编号"), max_length=20,
-                             widget=forms.TextInput(attrs={"placeholder": "JD2026…", "autocomplete": "off"}))
-    phone = forms.CharField(label=_("提交时留的手机号"), max_length=30,
-                            widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    number = forms.CharField(
+        label=_("工单编号"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": "JD2026…", "autocomplete": "off"}),
+    )
+    phone = forms.CharField(
+        label=_("提交时留的手机号"), max_length=30, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
 
 
 RESOLVED_CHOICES = [("yes", _("已解决")), ("no", _("未解决"))]
 
 
 class RateFields(forms.Form):
-    resolved = forms.ChoiceField(label=_("问题是否解决"), choices=RESOLVED_CHOICES, required=False,
-                                 widget=forms.RadioSelect)
-    satisfaction = forms.ChoiceField(label=_("满意度"), choices=Rating.Satisfaction.choices, required=False,
-                                     widget=forms.RadioSelect)
+    resolved = forms.ChoiceField(
+        label=_("问题是否解决"), choices=RESOLVED_CHOICES, required=False, widget=forms.RadioSelect
+    )
+    satisfaction = forms.ChoiceField(
+        label=_("满意度"), choices=Rating.Satisfaction.choices, required=False, widget=forms.RadioSelect
+    )
     comment = forms.CharField(label=_("意见（可不填）"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def rate_kwargs(self):
         data = self.cleaned_data
         resolved = {"yes": True, "no": False}.get(data.get("resolved"))
-        return {"resolved": resolved, "satisfaction": data.get("satisfaction") or "",
-                "comment": data.get("comment", "")}
+        return {
+            "resolved": resolved,
+            "satisfaction": data.get("satisfaction") or "",
+            "comment": data.get("comment", ""),
+        }
 
 
 class PublicRateForm(RateFields):
@@ -197,6 +240,7 @@ class PublicRateForm(RateFields):
 
 
 # --- one form per case action --------------------------------------------------
+
 
 class NoteForm(forms.Form):
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -220,15 +264,17 @@ class ReturnForm(forms.Form):
 
 
 class ExtensionForm(forms.Form):
-    extra_workdays = forms.CharField(label=_("延长工作日"), required=False,
-                                     widget=forms.NumberInput(attrs={"min": 1, "max": 30}))
+    extra_workdays = forms.CharField(
+        label=_("延长工作日"), required=False, widget=forms.NumberInput(attrs={"min": 1, "max": 30})
+    )
     reason = forms.CharField(label=_("延期理由"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class WhistleForm(forms.Form):
     units = forms.MultipleChoiceField(label=_("召集单位"), required=False, widget=forms.CheckboxSelectMultiple)
-    report_hours = forms.CharField(label=_("报到时限（小时）"), required=False, initial="24",
-                                   widget=forms.NumberInput(attrs={"min": 1, "max": 72}))
+    report_hours = forms.CharField(
+        label=_("报到时限（小时）"), required=False, initial="24", widget=forms.NumberInput(attrs={"min": 1, "max": 72})
+    )
     reason = forms.CharField(label=_("吹哨事由"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, street=None, **kwargs):
@@ -291,14 +337,19 @@ class WorkbenchFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("状态"), required=False)
     urgency = forms.ChoiceField(label=_("时限"), required=False)
     category = forms.ChoiceField(label=_("分类"), required=False)
-    q = forms.CharField(label=_("搜索"), required=False, max_length=100,
-                        widget=forms.TextInput(attrs={"placeholder": _("工单号或内容")}))
+    q = forms.CharField(
+        label=_("搜索"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("工单号或内容")}),
+    )
 
     def __init__(self, *args, categories=(), **kwargs):
         super().__init__(*args, **kwargs)
         from .models import Urgency
 
         self.fields["status"].choices = [("", _("全部未结"))] + [
-            (s.value, s.label) for s in (Status.DISPATCHED, Status.IN_PROGRESS, Status.VERIFYING, Status.RATING)]
+            (s.value, s.label) for s in (Status.DISPATCHED, Status.IN_PROGRESS, Status.VERIFYING, Status.RATING)
+        ]
         self.fields["urgency"].choices = [("", _("全部"))] + list(Urgency.choices)
         self.fields["category"].choices = [("", _("全部分类"))] + [(c["code"], c["name"]) for c in categories]

@@ -114,8 +114,11 @@ def rework_rate(month, unit=None, street=None):
 
 def composite(response, resolution, satisfaction):
     weights = settings.JIEDAO["THREE_RATE_WEIGHTS"]
-    parts = [(response, weights["response"]), (resolution, weights["resolution"]),
-             (satisfaction, weights["satisfaction"])]
+    parts = [
+        (response, weights["response"]),
+        (resolution, weights["resolution"]),
+        (satisfaction, weights["satisfaction"]),
+    ]
     if any(value is None for value, _ in parts):
         return None
     return sum(value * weight for value, weight in parts) / sum(weight for _, weight in parts)
@@ -139,8 +142,10 @@ def average_handling_workdays(month, unit=None, street=None):
         qs = qs.filter(unit__code=unit)
     if street:
         qs = qs.filter(street_id=street)
-    days = [workdays_between(d.astimezone(SHANGHAI).date(), r.astimezone(SHANGHAI).date())
-            for d, r in qs.values_list("dispatched_at", "resolved_at")]
+    days = [
+        workdays_between(d.astimezone(SHANGHAI).date(), r.astimezone(SHANGHAI).date())
+        for d, r in qs.values_list("dispatched_at", "resolved_at")
+    ]
     return sum(days) / len(days) if days else None
 
 
@@ -154,8 +159,9 @@ def overdue_rate(month, unit=None, now=None, street=None):
         qs = qs.filter(street_id=street)
     agg = qs.aggregate(
         total=Count("id"),
-        overdue=Count("id", filter=Q(resolved_at__gt=F_("completion_due"))
-                      | Q(resolved_at__isnull=True, completion_due__lt=now)),
+        overdue=Count(
+            "id", filter=Q(resolved_at__gt=F_("completion_due")) | Q(resolved_at__isnull=True, completion_due__lt=now)
+        ),
     )
     return _ratio(agg["overdue"], agg["total"])
 

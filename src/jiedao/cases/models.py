@@ -13,15 +13,17 @@ from jiedao.org.models import Community, Grid, Street, Unit
 class Category(models.Model):
     """A node of the 3-level category tree (分类). Cases are filed under leaves."""
 
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
-                               verbose_name=_("上级分类"))
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("上级分类")
+    )
     code = models.CharField(_("分类代码"), max_length=20, unique=True)
     name = models.CharField(_("名称"), max_length=60)
     level = models.PositiveSmallIntegerField(_("层级"), default=1)
     response_hours = models.DecimalField(_("响应时限(小时)"), max_digits=6, decimal_places=1, default=2)
     completion_workdays = models.PositiveSmallIntegerField(_("办结时限(工作日)"), default=5)
     office_hours_only = models.BooleanField(
-        _("响应时限只计工作时间"), default=False,
+        _("响应时限只计工作时间"),
+        default=False,
         help_text=_("勾选后，响应时限只在工作日的办公时间内计时；否则全天候计时。"),
     )
     needs_verification = models.BooleanField(_("办结后需网格员现场核查"), default=False)
@@ -53,8 +55,14 @@ class RoutingRule(models.Model):
 
     priority = models.PositiveIntegerField(_("优先级"), default=100, help_text=_("数字小的先匹配。"))
     name = models.CharField(_("规则名称"), max_length=80, blank=True)
-    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE,
-                                 verbose_name=_("分类"), help_text=_("匹配该分类及其所有下级分类；留空匹配所有分类。"))
+    category = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        verbose_name=_("分类"),
+        help_text=_("匹配该分类及其所有下级分类；留空匹配所有分类。"),
+    )
     community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("社区"))
     grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("网格"))
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, verbose_name=_("承办单位"))
@@ -113,24 +121,38 @@ class Case(models.Model):
     reporter_name = EncryptedTextField(_("诉求人姓名"), blank=True, default="")
     reporter_phone = EncryptedTextField(_("联系电话"), blank=True, default="")
     reporter_phone_index = models.CharField(max_length=64, blank=True, default="", db_index=True)
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="reported_cases", verbose_name=_("诉求人账号"))
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reported_cases",
+        verbose_name=_("诉求人账号"),
+    )
     address = EncryptedTextField(_("地址"), blank=True, default="")
     lat = models.FloatField(_("纬度"), null=True, blank=True)
     lng = models.FloatField(_("经度"), null=True, blank=True)
     # The street office answering for the case (受理街道): the street of its community,
     # else of the person who took it in. Street staff see their street's cases only.
-    street = models.ForeignKey(Street, null=True, blank=True, on_delete=models.PROTECT, related_name="cases",
-                               verbose_name=_("受理街道"))
+    street = models.ForeignKey(
+        Street, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("受理街道")
+    )
     community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("社区"))
     grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("网格"))
 
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="cases",
-                             verbose_name=_("承办单位"))
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("承办单位")
+    )
     routed_by = models.CharField(_("派单依据"), max_length=200, blank=True)
     # The version of the responsibility list item that routed the case (kept after the list changes).
-    duty_version = models.ForeignKey("duties.DutyVersion", null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+", verbose_name=_("派单依据的权责事项版本"))
+    duty_version = models.ForeignKey(
+        "duties.DutyVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("派单依据的权责事项版本"),
+    )
     dispatched_at = models.DateTimeField(_("派单时间"), null=True, blank=True)
     response_due = models.DateTimeField(_("响应时限"), null=True, blank=True)
     completion_due = models.DateTimeField(_("办结时限"), null=True, blank=True, db_index=True)
@@ -142,10 +164,17 @@ class Case(models.Model):
     return_count = models.PositiveSmallIntegerField(_("退单次数"), default=0)
     rework_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
     extension_count = models.PositiveSmallIntegerField(_("延期次数"), default=0)
-    master = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases",
-                               verbose_name=_("并入工单"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("登记人"))
+    master = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases", verbose_name=_("并入工单")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("登记人"),
+    )
     created_at = models.DateTimeField(_("受理时间"), db_index=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     # When the worker erased the reporter's contact data, a set time after closing.
@@ -163,8 +192,11 @@ class Case(models.Model):
             models.Index(fields=["street", "dispatched_at"], name="case_street_dispatched"),
             # The open cases only (a street's backlog, not its history): the live counters (open,
             # overdue) and the open cases per grid on the map are COUNT(*) over this index alone.
-            models.Index(fields=["street", "grid", "completion_due"], condition=models.Q(status__in=OPEN_STATUSES),
-                         name="case_street_open"),
+            models.Index(
+                fields=["street", "grid", "completion_due"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="case_street_open",
+            ),
         ]
 
     def __str__(self):
@@ -181,8 +213,9 @@ class CaseEvent(AppendOnly, models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     seq = models.PositiveIntegerField()
     at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor_unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # The unit holding the case after the event (counts dispatches and returns per unit).
     unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="case_events")
@@ -198,10 +231,11 @@ class CaseEvent(AppendOnly, models.Model):
         verbose_name_plural = _("工单流转记录")
         ordering = ["case", "seq"]
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="uniq_case_event_seq")]
-        indexes = [models.Index(fields=["action", "at"], name="case_event_action_at"),
-                   # What a unit returned (it keeps seeing those cases): a small partial index.
-                   models.Index(fields=["actor_unit"], condition=models.Q(action="return"),
-                                name="case_event_returns_by_unit")]
+        indexes = [
+            models.Index(fields=["action", "at"], name="case_event_action_at"),
+            # What a unit returned (it keeps seeing those cases): a small partial index.
+            models.Index(fields=["actor_unit"], condition=models.Q(action="return"), name="case_event_returns_by_unit"),
+        ]
 
 
 class CasePhoto(models.Model):
@@ -262,8 +296,9 @@ class Extension(models.Model):
     extra_workdays = models.PositiveSmallIntegerField(_("延长工作日"))
     reason = models.TextField(_("延期理由"))
     decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True)
 
@@ -282,8 +317,9 @@ class Whistle(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="whistles")
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.WHISTLE)
-    blown_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="+")
+    blown_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     blown_at = models.DateTimeField()
     report_due = models.DateTimeField(_("报到时限"))
     reason = models.TextField(_("吹哨事由"))
@@ -297,8 +333,9 @@ class WhistleSummons(models.Model):
     whistle = models.ForeignKey(Whistle, on_delete=models.PROTECT, related_name="summonses")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="summonses")
     reported_at = models.DateTimeField(_("报到时间"), null=True, blank=True)
-    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     part = models.TextField(_("承担工作"), blank=True)
 
     class Meta:
@@ -311,8 +348,9 @@ class Notification(models.Model):
     """An in-app message to a unit or a person (e.g. a case turning yellow or red)."""
 
     unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20)
     message = models.CharField(max_length=300)

@@ -310,7 +310,7 @@ def decode_photos(items, field="photos"):
         text = (item or "").strip()
         match = _DATA_URL.match(text)
         if match:
-            text = text[match.end():]
+            text = text[match.end() :]
         text = re.sub(r"\s+", "", text)
         try:
             if "-" in text or "_" in text:
@@ -326,6 +326,7 @@ def decode_photos(items, field="photos"):
 
 
 # --- out builders -----------------------------------------------------------------
+
 
 def _local(value):
     return timezone.localtime(value) if value else None
@@ -364,7 +365,8 @@ def _category_out(category):
         node = node.parent if node.parent_id else None
     chain.reverse()
     return {
-        "code": category.code, "name": category.name,
+        "code": category.code,
+        "name": category.name,
         "path": [{"code": c.code, "name": c.name} for c in chain],
         "path_name": " / ".join(c.name for c in chain),
     }
@@ -381,8 +383,11 @@ def _text(value, masked):
 def _reporter(case, unmasked):
     if unmasked:
         return {"reporter_name": case.reporter_name, "reporter_phone": case.reporter_phone, "address": case.address}
-    return {"reporter_name": mask_name(case.reporter_name), "reporter_phone": mask_phone(case.reporter_phone),
-            "address": mask_address(case.address)}
+    return {
+        "reporter_name": mask_name(case.reporter_name),
+        "reporter_phone": mask_phone(case.reporter_phone),
+        "address": mask_address(case.address),
+    }
 
 
 def list_item(case):
@@ -390,16 +395,23 @@ def list_item(case):
     numbers written in the description."""
     return {
         "number": case.number,
-        "status": case.status, "status_label": _label(Status, case.status),
-        "channel": case.channel, "channel_label": _label(Channel, case.channel),
+        "status": case.status,
+        "status_label": _label(Status, case.status),
+        "channel": case.channel,
+        "channel_label": _label(Channel, case.channel),
         "description": mask_personal_text(case.description),
-        "category": _code_name(case.category), "unit": _code_name(case.unit),
-        "community": _code_name(case.community), "grid": _code_name(case.grid),
-        "urgency": case.urgency, "urgency_label": _label(Urgency, case.urgency),
+        "category": _code_name(case.category),
+        "unit": _code_name(case.unit),
+        "community": _code_name(case.community),
+        "grid": _code_name(case.grid),
+        "urgency": case.urgency,
+        "urgency_label": _label(Urgency, case.urgency),
         "supervised": case.supervised,
-        "reporter_name": mask_name(case.reporter_name), "reporter_phone": mask_phone(case.reporter_phone),
+        "reporter_name": mask_name(case.reporter_name),
+        "reporter_phone": mask_phone(case.reporter_phone),
         "created_at": _local(case.created_at),
-        "response_due": _local(case.response_due), "completion_due": _local(case.completion_due),
+        "response_due": _local(case.response_due),
+        "completion_due": _local(case.completion_due),
     }
 
 
@@ -418,14 +430,25 @@ def _whistles(case, masked=False):
         whistles = sorted(whistles, key=lambda w: w.blown_at)
     for whistle in whistles:
         summonses = sorted(whistle.summonses.all(), key=lambda s: s.unit.code)
-        out.append({
-            "blown_at": _local(whistle.blown_at), "blown_by": _person(whistle.blown_by),
-            "report_due": _local(whistle.report_due), "reason": _text(whistle.reason, masked),
-            "summonses": [{"unit": _code_name(s.unit), "reported": s.reported_at is not None,
-                           "reported_at": _local(s.reported_at), "part": _text(s.part, masked)} for s in summonses],
-            "reported": [s.unit.code for s in summonses if s.reported_at is not None],
-            "not_reported": [s.unit.code for s in summonses if s.reported_at is None],
-        })
+        out.append(
+            {
+                "blown_at": _local(whistle.blown_at),
+                "blown_by": _person(whistle.blown_by),
+                "report_due": _local(whistle.report_due),
+                "reason": _text(whistle.reason, masked),
+                "summonses": [
+                    {
+                        "unit": _code_name(s.unit),
+                        "reported": s.reported_at is not None,
+                        "reported_at": _local(s.reported_at),
+                        "part": _text(s.part, masked),
+                    }
+                    for s in summonses
+                ],
+                "reported": [s.unit.code for s in summonses if s.reported_at is not None],
+                "not_reported": [s.unit.code for s in summonses if s.reported_at is None],
+            }
+        )
     return out
 
 
@@ -442,53 +465,88 @@ def case_detail(user, case, purpose="api", log=True):
         log_unmasked_view(user, case, shown, purpose=purpose)
     extensions = _loaded(case, "extensions")
     if extensions is None:
-        pending = (case.extensions.filter(decision=Extension.Decision.PENDING)
-                   .select_related("requested_by").order_by("requested_at").first())
+        pending = (
+            case.extensions.filter(decision=Extension.Decision.PENDING)
+            .select_related("requested_by")
+            .order_by("requested_at")
+            .first()
+        )
     else:
-        pending = min((e for e in extensions if e.decision == Extension.Decision.PENDING),
-                      key=lambda e: e.requested_at, default=None)
+        pending = min(
+            (e for e in extensions if e.decision == Extension.Decision.PENDING),
+            key=lambda e: e.requested_at,
+            default=None,
+        )
     merged = _loaded(case, "merged_cases")
     photos = _loaded(case, "photos")
     ratings = _loaded(case, "ratings")
     return {
         "number": case.number,
-        "status": case.status, "status_label": _label(Status, case.status),
-        "channel": case.channel, "channel_label": _label(Channel, case.channel),
+        "status": case.status,
+        "status_label": _label(Status, case.status),
+        "channel": case.channel,
+        "channel_label": _label(Channel, case.channel),
         "description": _text(case.description, masked),
         **_reporter(case, unmasked),
         "reporter_masked": not unmasked,
-        "lat": case.lat, "lng": case.lng,
-        "community": _code_name(case.community), "grid": _code_name(case.grid),
-        "category": _category_out(case.category), "unit": _code_name(case.unit),
+        "lat": case.lat,
+        "lng": case.lng,
+        "community": _code_name(case.community),
+        "grid": _code_name(case.grid),
+        "category": _category_out(case.category),
+        "unit": _code_name(case.unit),
         "routed_by": case.routed_by,
-        "urgency": case.urgency, "urgency_label": _label(Urgency, case.urgency),
+        "urgency": case.urgency,
+        "urgency_label": _label(Urgency, case.urgency),
         "supervised": case.supervised,
-        "created_at": _local(case.created_at), "dispatched_at": _local(case.dispatched_at),
-        "response_due": _local(case.response_due), "completion_due": _local(case.completion_due),
-        "responded_at": _local(case.responded_at), "resolved_at": _local(case.resolved_at),
+        "created_at": _local(case.created_at),
+        "dispatched_at": _local(case.dispatched_at),
+        "response_due": _local(case.response_due),
+        "completion_due": _local(case.completion_due),
+        "responded_at": _local(case.responded_at),
+        "resolved_at": _local(case.resolved_at),
         "closed_at": _local(case.closed_at),
-        "return_count": case.return_count, "rework_count": case.rework_count,
+        "return_count": case.return_count,
+        "rework_count": case.rework_count,
         "extension_count": case.extension_count,
         "master": case.master.number if case.master_id else None,
-        "merged_cases": (sorted(c.number for c in merged) if merged is not None
-                         else list(case.merged_cases.order_by("number").values_list("number", flat=True))),
-        "photos": [{"kind": p.kind, "kind_label": p.get_kind_display(), "url": p.image.url}
-                   for p in (sorted(photos, key=lambda p: p.pk) if photos is not None
-                             else case.photos.order_by("id"))],
-        "ratings": [{
-            "round": r.round, "unit": _code_name(r.unit), "resolved": r.resolved,
-            "satisfaction": r.satisfaction, "satisfaction_label": r.get_satisfaction_display(),
-            "source": r.source, "source_label": r.get_source_display(), "comment": _text(r.comment, masked),
-            "rated_at": _local(r.rated_at),
-        } for r in (sorted(ratings, key=lambda r: r.round) if ratings is not None
-                    else case.ratings.select_related("unit").order_by("round"))],
+        "merged_cases": (
+            sorted(c.number for c in merged)
+            if merged is not None
+            else list(case.merged_cases.order_by("number").values_list("number", flat=True))
+        ),
+        "photos": [
+            {"kind": p.kind, "kind_label": p.get_kind_display(), "url": p.image.url}
+            for p in (sorted(photos, key=lambda p: p.pk) if photos is not None else case.photos.order_by("id"))
+        ],
+        "ratings": [
+            {
+                "round": r.round,
+                "unit": _code_name(r.unit),
+                "resolved": r.resolved,
+                "satisfaction": r.satisfaction,
+                "satisfaction_label": r.get_satisfaction_display(),
+                "source": r.source,
+                "source_label": r.get_source_display(),
+                "comment": _text(r.comment, masked),
+                "rated_at": _local(r.rated_at),
+            }
+            for r in (
+                sorted(ratings, key=lambda r: r.round)
+                if ratings is not None
+                else case.ratings.select_related("unit").order_by("round")
+            )
+        ],
         "whistles": _whistles(case, masked),
         "pending_extension": {
-            "extra_workdays": pending.extra_workdays, "reason": _text(pending.reason, masked),
-            "requested_at": _local(pending.requested_at), "requested_by": _person(pending.requested_by),
-        } if pending else None,
-        "allowed_actions": [{"code": t.action, "label": str(t.label)}
-                            for t in selectors.allowed_actions(user, case)],
+            "extra_workdays": pending.extra_workdays,
+            "reason": _text(pending.reason, masked),
+            "requested_at": _local(pending.requested_at),
+            "requested_by": _person(pending.requested_by),
+        }
+        if pending
+        else None,
+        "allowed_actions": [{"code": t.action, "label": str(t.label)} for t in selectors.allowed_actions(user, case)],
     }
 
 
@@ -513,36 +571,61 @@ def _actor_name(event):
 def event_out(event):
     """One step of the timeline, from ``selectors.timeline`` (which masks for the reader)."""
     return {
-        "seq": event.seq, "at": _local(event.at),
-        "actor": str(_actor_name(event)), "actor_unit": _code_name(event.actor_unit),
-        "action": event.action, "action_label": str(_action_label(event.action)),
-        "from_status": event.from_status, "from_status_label": _status_label(event.from_status),
-        "to_status": event.to_status, "to_status_label": _status_label(event.to_status),
-        "note": event.note_shown, "data": event.data_shown,
+        "seq": event.seq,
+        "at": _local(event.at),
+        "actor": str(_actor_name(event)),
+        "actor_unit": _code_name(event.actor_unit),
+        "action": event.action,
+        "action_label": str(_action_label(event.action)),
+        "from_status": event.from_status,
+        "from_status_label": _status_label(event.from_status),
+        "to_status": event.to_status,
+        "to_status_label": _status_label(event.to_status),
+        "note": event.note_shown,
+        "data": event.data_shown,
     }
 
 
 # What a resident without an account sees of the timeline: the steps, never staff
 # names or internal notes; the result and the closing note are theirs to read.
-PUBLIC_ACTIONS = {"create", "dispatch", "respond", "resolve", "verify_pass", "verify_fail", "rate", "close",
-                  "merge", "approve_extension"}
+PUBLIC_ACTIONS = {
+    "create",
+    "dispatch",
+    "respond",
+    "resolve",
+    "verify_pass",
+    "verify_fail",
+    "rate",
+    "close",
+    "merge",
+    "approve_extension",
+}
 PUBLIC_NOTES = {"resolve", "close", "rate"}
 
 
 def public_case_out(case, events):
-    timeline = [{
-        "at": _local(e.at), "action": e.action, "action_label": str(_action_label(e.action)),
-        "status": e.to_status, "status_label": _status_label(e.to_status),
-        "unit": e.unit.name if (e.action == "dispatch" and e.unit is not None) else "",
-        "note": e.note if e.action in PUBLIC_NOTES else "",
-    } for e in events if e.action in PUBLIC_ACTIONS]
+    timeline = [
+        {
+            "at": _local(e.at),
+            "action": e.action,
+            "action_label": str(_action_label(e.action)),
+            "status": e.to_status,
+            "status_label": _status_label(e.to_status),
+            "unit": e.unit.name if (e.action == "dispatch" and e.unit is not None) else "",
+            "note": e.note if e.action in PUBLIC_NOTES else "",
+        }
+        for e in events
+        if e.action in PUBLIC_ACTIONS
+    ]
     return {
         "number": case.number,
-        "status": case.status, "status_label": _label(Status, case.status),
+        "status": case.status,
+        "status_label": _label(Status, case.status),
         "description": case.description,
         "category": case.category.path_name if case.category_id else "",
         "unit": case.unit.name if case.unit_id else "",
-        "reporter_name": mask_name(case.reporter_name), "reporter_phone": mask_phone(case.reporter_phone),
+        "reporter_name": mask_name(case.reporter_name),
+        "reporter_phone": mask_phone(case.reporter_phone),
         "address": mask_address(case.address),
         "created_at": _local(case.created_at),
         "master": case.master.number if case.master_id else None,

@@ -57,13 +57,21 @@ def visible_cases(user):
 def received_cases(start_day, end_day):
     """The cases received on the Beijing dates [start_day, end_day), merged duplicates left
     out, each annotated with its ``day``: what the rollups count (not scoped to a user)."""
-    return (Case.objects.filter(created_at__gte=start_of_day(start_day), created_at__lt=start_of_day(end_day))
-            .exclude(status=Status.MERGED).annotate(day=TruncDate("created_at", tzinfo=SHANGHAI)).order_by())
+    return (
+        Case.objects.filter(created_at__gte=start_of_day(start_day), created_at__lt=start_of_day(end_day))
+        .exclude(status=Status.MERGED)
+        .annotate(day=TruncDate("created_at", tzinfo=SHANGHAI))
+        .order_by()
+    )
 
 
 def case_for(user, number):
-    case = visible_cases(user).select_related("category", "unit", "grid", "community", "master").filter(
-        number=number).first()
+    case = (
+        visible_cases(user)
+        .select_related("category", "unit", "grid", "community", "master")
+        .filter(number=number)
+        .first()
+    )
     if case is None:
         raise NotFound(_("工单 %(number)s 不存在或您无权查看。") % {"number": number})
     return case
@@ -140,8 +148,9 @@ _DUE_CURSOR = Cursor(AwareDatetime | None, RowId)
 LIST_FIELDS = ("category", "unit", "grid", "community")
 
 
-def case_list(user, *, status=None, unit=None, category=None, urgency=None, q=None, cursor=None, limit=50,
-              order="created"):
+def case_list(
+    user, *, status=None, unit=None, category=None, urgency=None, q=None, cursor=None, limit=50, order="created"
+):
     """A page of cases the user may see, newest first (``order='created'``) or by
     deadline (``order='due'``). Returns ``(cases, next_cursor)``; a fixed number of queries."""
     qs = visible_cases(user).select_related(*LIST_FIELDS)
@@ -174,8 +183,9 @@ def case_list(user, *, status=None, unit=None, category=None, urgency=None, q=No
             if due is None:
                 qs = qs.filter(completion_due__isnull=True, id__gt=last_id)
             else:
-                qs = qs.filter(Q(completion_due__gt=due) | Q(completion_due=due, id__gt=last_id)
-                               | Q(completion_due__isnull=True))
+                qs = qs.filter(
+                    Q(completion_due__gt=due) | Q(completion_due=due, id__gt=last_id) | Q(completion_due__isnull=True)
+                )
         rows = list(qs[: limit + 1])
         next_cursor = None
         if len(rows) > limit:
@@ -204,8 +214,11 @@ def _found_by_text(user, rows, q):
         return rows
     sees = reporter_rule(user)
     wanted = q.casefold()
-    return [case for case in rows if sees(case) or wanted in case.number.casefold()
-            or wanted in mask_personal_text(case.description).casefold()]
+    return [
+        case
+        for case in rows
+        if sees(case) or wanted in case.number.casefold() or wanted in mask_personal_text(case.description).casefold()
+    ]
 
 
 def F_nulls_last(field):
@@ -229,8 +242,11 @@ def pending_extensions(user):
 
     if not user.has_role("leader", "admin"):
         return []
-    return list(Extension.objects.filter(decision=Extension.Decision.PENDING, case__in=visible_cases(user))
-                .select_related("case", "case__unit", "requested_by").order_by("requested_at"))
+    return list(
+        Extension.objects.filter(decision=Extension.Decision.PENDING, case__in=visible_cases(user))
+        .select_related("case", "case__unit", "requested_by")
+        .order_by("requested_at")
+    )
 
 
 def notifications_for(user, unread_only=True, limit=20):
@@ -242,7 +258,9 @@ def notifications_for(user, unread_only=True, limit=20):
 
 def category_tree():
     """All active categories as nested dicts, for pickers."""
-    nodes = list(Category.objects.filter(active=True).order_by("code").values("id", "parent_id", "code", "name", "level"))
+    nodes = list(
+        Category.objects.filter(active=True).order_by("code").values("id", "parent_id", "code", "name", "level")
+    )
     by_parent = {}
     for node in nodes:
         by_parent.setdefault(node["parent_id"], []).append(node)
@@ -252,6 +270,7 @@ def category_tree():
 
 
 # --- added for the pages ------------------------------------------------------
+
 
 def reporter_rule(user):
     """A function ``case → bool`` with the answers of ``may_see_reporter`` for this user, the
@@ -264,9 +283,11 @@ def reporter_rule(user):
     grid_ids = set(user.grids.values_list("id", flat=True)) if user.has_role("grid") else set()
 
     def rule(case):
-        return ((case.reporter_id is not None and case.reporter_id == user.pk)
-                or (unit_id is not None and case.unit_id == unit_id)
-                or (case.grid_id is not None and case.grid_id in grid_ids))
+        return (
+            (case.reporter_id is not None and case.reporter_id == user.pk)
+            or (unit_id is not None and case.unit_id == unit_id)
+            or (case.grid_id is not None and case.grid_id in grid_ids)
+        )
 
     return rule
 
@@ -354,18 +375,26 @@ def _load_routing(now, generation):
     for node in nodes:
         if node.parent_id is not None:
             node.parent = by_id[node.parent_id]
-    rules = tuple(RoutingRule.objects.filter(active=True, unit__active=True).select_related("unit")
-                  .order_by("priority", "id"))
+    rules = tuple(
+        RoutingRule.objects.filter(active=True, unit__active=True).select_related("unit").order_by("priority", "id")
+    )
     communities = {}
     for community_id, street_id in Community.objects.values_list("id", "street_id"):
         communities.setdefault(street_id, set()).add(community_id)
-    streets = tuple((street, frozenset(communities.get(street.pk, ())))
-                    for street in Street.objects.exclude(default_unit=None).select_related("default_unit").order_by("pk"))
-    return RoutingData(loaded_at=now, generation=generation, categories={node.code: node for node in nodes},
-                       categories_by_id=by_id,
-                       parents=frozenset(node.parent_id for node in nodes if node.parent_id is not None),
-                       rules=rules, streets=streets,
-                       grids={grid.pk: grid for grid in Grid.objects.select_related("community").defer("boundary")})
+    streets = tuple(
+        (street, frozenset(communities.get(street.pk, ())))
+        for street in Street.objects.exclude(default_unit=None).select_related("default_unit").order_by("pk")
+    )
+    return RoutingData(
+        loaded_at=now,
+        generation=generation,
+        categories={node.code: node for node in nodes},
+        categories_by_id=by_id,
+        parents=frozenset(node.parent_id for node in nodes if node.parent_id is not None),
+        rules=rules,
+        streets=streets,
+        grids={grid.pk: grid for grid in Grid.objects.select_related("community").defer("boundary")},
+    )
 
 
 def routing_data() -> RoutingData:

@@ -21,20 +21,39 @@ from jiedao.workcal.calendar import SHANGHAI, add_hours, add_workdays, workday_d
 
 from . import selectors, states, validation
 from .models import (
-    OPEN_STATUSES, Case, CaseEvent, CaseNumberCounter, CasePhoto, Channel, Extension, Notification, Rating,
-    RoutingRule, Status, Urgency, Whistle, WhistleSummons,
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    CasePhoto,
+    Channel,
+    Extension,
+    Notification,
+    Rating,
+    RoutingRule,
+    Status,
+    Urgency,
+    Whistle,
+    WhistleSummons,
 )
 
 # Who may register a case through a channel: a row of the permission table per kind of channel.
 CHANNEL_ACTIONS = {
-    Channel.PORTAL: "intake.portal", Channel.QR: "intake.portal",
-    Channel.HOTLINE_12345: "intake.hotline", Channel.PHONE: "intake.hotline", Channel.WINDOW: "intake.hotline",
-    Channel.LETTER: "intake.hotline", Channel.LEADER_MAILBOX: "intake.hotline",
-    Channel.GRID: "intake.grid", Channel.API: "intake.api", Channel.SENSOR: "intake.api",
+    Channel.PORTAL: "intake.portal",
+    Channel.QR: "intake.portal",
+    Channel.HOTLINE_12345: "intake.hotline",
+    Channel.PHONE: "intake.hotline",
+    Channel.WINDOW: "intake.hotline",
+    Channel.LETTER: "intake.hotline",
+    Channel.LEADER_MAILBOX: "intake.hotline",
+    Channel.GRID: "intake.grid",
+    Channel.API: "intake.api",
+    Channel.SENSOR: "intake.api",
 }
 
 
 # --- helpers ----------------------------------------------------------------
+
 
 def _now(at=None):
     return at or timezone.now()
@@ -80,8 +99,10 @@ def _bump_counter(day):
     table, last = connection.ops.quote_name(opts.db_table), connection.ops.quote_name(opts.get_field("last").column)
     day_column = connection.ops.quote_name(opts.get_field("day").column)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {last} = {last} + 1 WHERE {day_column} = %s RETURNING {last}",
-                       [opts.get_field("day").get_db_prep_value(day, connection)])
+        cursor.execute(
+            f"UPDATE {table} SET {last} = {last} + 1 WHERE {day_column} = %s RETURNING {last}",
+            [opts.get_field("day").get_db_prep_value(day, connection)],
+        )
         row = cursor.fetchone()
     return row[0] if row else None
 
@@ -93,8 +114,19 @@ def _next_seq(case):
 _FROM_CASE = object()
 
 
-def _event(case, seq, action, actor, from_status, note="", data=None, at=None, actor_unit=None,
-           to_status=_FROM_CASE, unit=_FROM_CASE):
+def _event(
+    case,
+    seq,
+    action,
+    actor,
+    from_status,
+    note="",
+    data=None,
+    at=None,
+    actor_unit=None,
+    to_status=_FROM_CASE,
+    unit=_FROM_CASE,
+):
     """An unsaved event of the case's log with the given ``seq``. ``to_status`` and
     ``unit`` (the status and unit after the event) default to the case's."""
     return CaseEvent(
@@ -130,8 +162,10 @@ def _scope_ok(user, case, scope) -> bool:
     if scope == states.OWN_UNIT:
         return user.unit_id is not None and user.unit_id == case.unit_id
     if scope == states.SUMMONED:
-        return user.unit_id is not None and WhistleSummons.objects.filter(
-            whistle__case=case, unit_id=user.unit_id).exists()
+        return (
+            user.unit_id is not None
+            and WhistleSummons.objects.filter(whistle__case=case, unit_id=user.unit_id).exists()
+        )
     if scope == states.OWN_REPORT:
         return case.reporter_id is not None and case.reporter_id == user.pk
     if scope == states.OWN_GRID:
@@ -162,8 +196,9 @@ def _authorize(user, case, action, proven_reporter=False):
             % {"number": case.number, "status": case.get_status_display(), "action": transition.label}
         )
     if not may_take(user, case, action, proven_reporter=proven_reporter):
-        raise NotAllowed(_("您无权对工单 %(number)s 执行“%(action)s”。")
-                         % {"number": case.number, "action": transition.label})
+        raise NotAllowed(
+            _("您无权对工单 %(number)s 执行“%(action)s”。") % {"number": case.number, "action": transition.label}
+        )
     return transition
 
 
@@ -198,6 +233,7 @@ def _category_by_code(errors, code, field="category"):
 
 
 # --- routing and deadlines --------------------------------------------------
+
 
 def _category_chain(category):
     """Ids of the category and of every level above it (parents from the cache when known)."""
@@ -245,8 +281,7 @@ def route_decision(case) -> RouteDecision:
             continue
         if not _same_street(rule.unit, case):
             continue
-        return RouteDecision(rule.unit, _("派单规则 #%(id)s %(name)s") % {"id": rule.pk, "name": rule.name},
-                             rule=rule)
+        return RouteDecision(rule.unit, _("派单规则 #%(id)s %(name)s") % {"id": rule.pk, "name": rule.name}, rule=rule)
     duty = route_for(case.category, case.community_id)
     if duty.blocked:
         return RouteDecision(None, duty.reason, duty_version=duty.version, negative=duty.negative)
@@ -256,9 +291,12 @@ def route_decision(case) -> RouteDecision:
     if default_unit is not None and default_unit.active:
         if duty.version is not None:
             # The duty belongs to "the community committee where it happens", but the case has no community.
-            return RouteDecision(default_unit, _(
-                "权责清单 %(code)s 由所在社区承办，工单未定位到社区，派给街道默认承办单位") % {
-                "code": duty.version.item.code}, duty_version=duty.version)
+            return RouteDecision(
+                default_unit,
+                _("权责清单 %(code)s 由所在社区承办，工单未定位到社区，派给街道默认承办单位")
+                % {"code": duty.version.item.code},
+                duty_version=duty.version,
+            )
         return RouteDecision(default_unit, _("无匹配规则，派给街道默认承办单位"))
     return RouteDecision(None, "")
 
@@ -290,9 +328,27 @@ def _iso(value):
 
 # --- intake (受理) -----------------------------------------------------------
 
-def submit_case(user, *, channel, description, reporter_name="", reporter_phone="", lat=None, lng=None,
-                address="", community_code="", grid_code="", category_code="", photos=(), dispatch=False,
-                idempotency_key=None, at=None, attach_to="", propose=False):
+
+def submit_case(
+    user,
+    *,
+    channel,
+    description,
+    reporter_name="",
+    reporter_phone="",
+    lat=None,
+    lng=None,
+    address="",
+    community_code="",
+    grid_code="",
+    category_code="",
+    photos=(),
+    dispatch=False,
+    idempotency_key=None,
+    at=None,
+    attach_to="",
+    propose=False,
+):
     """Register a new case from any door. Returns ``(case, created)``. ``attach_to``: the number
     of an open case reporting the same matter: the new case is merged into it at once (并案).
     The classifier's proposal is made and kept when no category is given, or with ``propose``
@@ -362,8 +418,7 @@ def submit_case(user, *, channel, description, reporter_name="", reporter_phone=
     # 智能分拨: the active classifier's proposal; above the threshold it classifies and dispatches.
     from jiedao.intelligence.services import intake_proposal
 
-    proposal = intake_proposal(description, category) if master is None and (
-        category is None or propose) else None
+    proposal = intake_proposal(description, category) if master is None and (category is None or propose) else None
     if proposal is not None and proposal.auto:
         category = proposal.category
     case = Case(
@@ -408,21 +463,46 @@ def submit_case(user, *, channel, description, reporter_name="", reporter_phone=
         number_last = connection_locks_rows()
         case.number = _provisional_number() if number_last else _next_number(now)
         case.save(force_insert=True)
-        saved_photos = [CasePhoto.objects.create(case=case, kind=CasePhoto.Kind.INTAKE, image=upload)
-                        for upload in photos]
-        events = [_event(case, 1, "create", user, "", to_status=Status.NEW, unit=None, at=now, data={
-            "channel": channel, "category": category.code if category else None,
-            "grid": grid.code if grid else None, "community": community.code if community else None,
-            "photos": len(photos),
-        })]
+        saved_photos = [
+            CasePhoto.objects.create(case=case, kind=CasePhoto.Kind.INTAKE, image=upload) for upload in photos
+        ]
+        events = [
+            _event(
+                case,
+                1,
+                "create",
+                user,
+                "",
+                to_status=Status.NEW,
+                unit=None,
+                at=now,
+                data={
+                    "channel": channel,
+                    "category": category.code if category else None,
+                    "grid": grid.code if grid else None,
+                    "community": community.code if community else None,
+                    "photos": len(photos),
+                },
+            )
+        ]
         if decision is not None:
             events.append(_dispatch_event(user, case, decision, Status.NEW, "", now, False, seq=2))
             if proposal is not None and proposal.auto:
                 events[-1].note = proposal.note()
                 events[-1].data.update(auto=True, confidence=proposal.confidence, model=proposal.version.pk)
         if master is not None:
-            events.append(_event(case, 2, "merge", user, Status.NEW, at=now, note=_("诉求人确认与已有工单为同一问题"),
-                                 data={"master": master.number, "by_reporter": True}))
+            events.append(
+                _event(
+                    case,
+                    2,
+                    "merge",
+                    user,
+                    Status.NEW,
+                    at=now,
+                    note=_("诉求人确认与已有工单为同一问题"),
+                    data={"master": master.number, "by_reporter": True},
+                )
+            )
         CaseEvent.objects.bulk_create(events)
         if proposal is not None:
             proposal.save_for(case)
@@ -449,6 +529,7 @@ def _channel_allowed(user, channel) -> bool:
 
 # --- dispatcher ---------------------------------------------------------------
 
+
 @transaction.atomic
 def classify(user, number, category_code, at=None):
     permissions.require(user, "case.classify")
@@ -474,8 +555,18 @@ def dispatch(user, number, unit_code=None, note="", at=None):
 
 
 # What dispatching changes on the case row.
-DISPATCH_FIELDS = ["unit", "routed_by", "duty_version", "dispatched_at", "response_due", "completion_due",
-                   "responded_at", "urgency", "status", "updated_at"]
+DISPATCH_FIELDS = [
+    "unit",
+    "routed_by",
+    "duty_version",
+    "dispatched_at",
+    "response_due",
+    "completion_due",
+    "responded_at",
+    "urgency",
+    "status",
+    "updated_at",
+]
 
 
 def _dispatch_locked(user, case, unit_code, note, at):
@@ -507,7 +598,9 @@ def _route_for_dispatch(case, unit_code=None) -> RouteDecision:
         if unit == decision.unit:
             return decision
         if unit.kind == Unit.Kind.DISTRICT:
-            reason = _("上报区级部门：%(reason)s") % {"reason": decision.reason} if decision.negative else _("上报区级部门")
+            reason = (
+                _("上报区级部门：%(reason)s") % {"reason": decision.reason} if decision.negative else _("上报区级部门")
+            )
             return RouteDecision(unit, reason, duty_version=decision.duty_version)
         return RouteDecision(unit, _("派单员指定"))
     if decision.unit is None:
@@ -532,34 +625,57 @@ def _apply_dispatch(case, decision, now):
 def _dispatch_event(user, case, decision, before, note, at, manual, seq):
     unit = case.unit
     collaborators = [u for u in decision.collaborators if u != unit]
-    return _event(case, seq, "dispatch", user, before, note=note, at=at, data={
-        "unit": unit.code, "routed_by": case.routed_by,
-        "rule": decision.rule.pk if decision.rule else None,
-        "duty": decision.duty_version.item.code if decision.duty_version else None,
-        "duty_version": decision.duty_version.number if decision.duty_version else None,
-        "collaborators": [u.code for u in collaborators],
-        "response_due": _iso(case.response_due), "completion_due": _iso(case.completion_due),
-        "manual": manual,
-    })
+    return _event(
+        case,
+        seq,
+        "dispatch",
+        user,
+        before,
+        note=note,
+        at=at,
+        data={
+            "unit": unit.code,
+            "routed_by": case.routed_by,
+            "rule": decision.rule.pk if decision.rule else None,
+            "duty": decision.duty_version.item.code if decision.duty_version else None,
+            "duty_version": decision.duty_version.number if decision.duty_version else None,
+            "collaborators": [u.code for u in collaborators],
+            "response_due": _iso(case.response_due),
+            "completion_due": _iso(case.completion_due),
+            "manual": manual,
+        },
+    )
 
 
 def _dispatch_notices(user, case, decision, at):
     """The unit's notification, and the co-handling task (协办) with a notification for
     each collaborating unit the list names. Returns whether there was a co-handling task."""
     unit = case.unit
-    _notify(unit=unit, case=case, kind="dispatch",
-            message=_("新工单 %(number)s 已派至本单位，请在时限内响应。") % {"number": case.number})
+    _notify(
+        unit=unit,
+        case=case,
+        kind="dispatch",
+        message=_("新工单 %(number)s 已派至本单位，请在时限内响应。") % {"number": case.number},
+    )
     collaborators = [u for u in decision.collaborators if u != unit]
     if collaborators:
         cohandle = Whistle.objects.create(
-            case=case, kind=Whistle.Kind.COHANDLE,
-            blown_by=user if user is not None and user.is_authenticated else None, blown_at=at,
-            report_due=case.response_due, reason=_("权责清单协办：%(reason)s") % {"reason": case.routed_by})
+            case=case,
+            kind=Whistle.Kind.COHANDLE,
+            blown_by=user if user is not None and user.is_authenticated else None,
+            blown_at=at,
+            report_due=case.response_due,
+            reason=_("权责清单协办：%(reason)s") % {"reason": case.routed_by},
+        )
         for collaborator in collaborators:
             WhistleSummons.objects.create(whistle=cohandle, unit=collaborator)
-            _notify(unit=collaborator, case=case, kind="cohandle",
-                    message=_("工单 %(number)s 需本单位协办（主办：%(unit)s），请报到并说明承担的工作。")
-                    % {"number": case.number, "unit": unit.name})
+            _notify(
+                unit=collaborator,
+                case=case,
+                kind="cohandle",
+                message=_("工单 %(number)s 需本单位协办（主办：%(unit)s），请报到并说明承担的工作。")
+                % {"number": case.number, "unit": unit.name},
+            )
     return bool(collaborators)
 
 
@@ -584,13 +700,18 @@ def merge(user, number, master_number, note="", at=None):
     record_event(case, "merge", user, before, note=note, at=at, data={"master": master.number})
     record_event(master, "absorb", user, master.status, at=at, data={"duplicate": case.number})
     if case.reporter_id:
-        _notify(user=case.reporter, case=case, kind="merge",
-                message=_("您反映的问题已有人反映，工单 %(number)s 已并入 %(master)s 一并办理，可继续跟踪。")
-                % {"number": case.number, "master": master.number})
+        _notify(
+            user=case.reporter,
+            case=case,
+            kind="merge",
+            message=_("您反映的问题已有人反映，工单 %(number)s 已并入 %(master)s 一并办理，可继续跟踪。")
+            % {"number": case.number, "master": master.number},
+        )
     return case
 
 
 # --- unit -------------------------------------------------------------------
+
 
 @transaction.atomic
 def return_case(user, number, reason, at=None):
@@ -601,8 +722,9 @@ def return_case(user, number, reason, at=None):
     now = _now(at)
     window = dt.timedelta(hours=settings.JIEDAO["RETURN_WINDOW_HOURS"])
     if case.dispatched_at and now - case.dispatched_at > window:
-        raise InvalidTransition(_("已超过退单时限（派单后%(hours)d小时内），不能退单。")
-                                % {"hours": settings.JIEDAO["RETURN_WINDOW_HOURS"]})
+        raise InvalidTransition(
+            _("已超过退单时限（派单后%(hours)d小时内），不能退单。") % {"hours": settings.JIEDAO["RETURN_WINDOW_HOURS"]}
+        )
     before = case.status
     unit = case.unit
     case.status = Status.RETURNED
@@ -653,10 +775,16 @@ def request_extension(user, number, extra_workdays, reason, at=None):
     if case.extensions.filter(decision=Extension.Decision.PENDING).exists():
         raise InvalidTransition(_("已有一个延期申请在等待审批。"))
     now = _now(at)
-    ext = Extension.objects.create(case=case, requested_by=user, requested_at=now,
-                                   extra_workdays=extra, reason=reason)
-    record_event(case, "request_extension", user, case.status, note=reason, at=now,
-                 data={"extension": ext.pk, "extra_workdays": extra})
+    ext = Extension.objects.create(case=case, requested_by=user, requested_at=now, extra_workdays=extra, reason=reason)
+    record_event(
+        case,
+        "request_extension",
+        user,
+        case.status,
+        note=reason,
+        at=now,
+        data={"extension": ext.pk, "extra_workdays": extra},
+    )
     return case
 
 
@@ -689,9 +817,13 @@ def decide_extension(user, number, approve, note="", at=None):
         data.update({"completion_due_before": _iso(old_due), "completion_due": _iso(case.completion_due)})
     record_event(case, action, user, case.status, note=note, at=now, data=data)
     if case.unit_id:
-        _notify(unit=case.unit, case=case, kind="extension", message=(
-            _("工单 %(number)s 的延期申请已批准。") if approve else _("工单 %(number)s 的延期申请被驳回。")
-        ) % {"number": case.number})
+        _notify(
+            unit=case.unit,
+            case=case,
+            kind="extension",
+            message=(_("工单 %(number)s 的延期申请已批准。") if approve else _("工单 %(number)s 的延期申请被驳回。"))
+            % {"number": case.number},
+        )
     return case
 
 
@@ -715,15 +847,27 @@ def blow_whistle(user, number, unit_codes, report_hours, reason, at=None):
     if not 0 < hours <= 72:
         raise ValidationFailed("report_hours", _("报到时限须在0到72小时之间。"))
     now = _now(at)
-    whistle = Whistle.objects.create(case=case, blown_by=user, blown_at=now,
-                                     report_due=now + dt.timedelta(hours=hours), reason=reason)
+    whistle = Whistle.objects.create(
+        case=case, blown_by=user, blown_at=now, report_due=now + dt.timedelta(hours=hours), reason=reason
+    )
     for unit in units:
         WhistleSummons.objects.create(whistle=whistle, unit=unit)
-        _notify(unit=unit, case=case, kind="whistle",
-                message=_("街道就工单 %(number)s 吹哨，请于 %(due)s 前报到。")
-                % {"number": case.number, "due": timezone.localtime(whistle.report_due).strftime("%m-%d %H:%M")})
-    record_event(case, "whistle", user, case.status, note=reason, at=now,
-                 data={"whistle": whistle.pk, "units": [u.code for u in units], "report_due": _iso(whistle.report_due)})
+        _notify(
+            unit=unit,
+            case=case,
+            kind="whistle",
+            message=_("街道就工单 %(number)s 吹哨，请于 %(due)s 前报到。")
+            % {"number": case.number, "due": timezone.localtime(whistle.report_due).strftime("%m-%d %H:%M")},
+        )
+    record_event(
+        case,
+        "whistle",
+        user,
+        case.status,
+        note=reason,
+        at=now,
+        data={"whistle": whistle.pk, "units": [u.code for u in units], "report_due": _iso(whistle.report_due)},
+    )
     return case
 
 
@@ -733,9 +877,12 @@ def report_to_whistle(user, number, part, at=None):
     case = _locked(number)
     _authorize(user, case, "report")
     part = _require_note(part, "part", _("报到时请说明本单位承担的工作。"))
-    summons = (WhistleSummons.objects.select_for_update()
-               .filter(whistle__case=case, unit_id=user.unit_id, reported_at__isnull=True)
-               .order_by("whistle__blown_at").first())
+    summons = (
+        WhistleSummons.objects.select_for_update()
+        .filter(whistle__case=case, unit_id=user.unit_id, reported_at__isnull=True)
+        .order_by("whistle__blown_at")
+        .first()
+    )
     if summons is None:
         raise InvalidTransition(_("本单位没有待报到的吹哨召集。"))
     now = _now(at)
@@ -743,8 +890,15 @@ def report_to_whistle(user, number, part, at=None):
     summons.reported_by = user
     summons.part = part
     summons.save()
-    record_event(case, "report", user, case.status, note=part, at=now,
-                 data={"whistle": summons.whistle_id, "on_time": now <= summons.whistle.report_due})
+    record_event(
+        case,
+        "report",
+        user,
+        case.status,
+        note=part,
+        at=now,
+        data={"whistle": summons.whistle_id, "on_time": now <= summons.whistle.report_due},
+    )
     return case
 
 
@@ -790,12 +944,17 @@ def verify(user, number, passed, note="", at=None):
     case.save()
     record_event(case, action, user, before, note=note, at=at)
     if not passed and case.unit_id:
-        _notify(unit=case.unit, case=case, kind="verify",
-                message=_("工单 %(number)s 现场核查未通过，已退回继续办理。") % {"number": case.number})
+        _notify(
+            unit=case.unit,
+            case=case,
+            kind="verify",
+            message=_("工单 %(number)s 现场核查未通过，已退回继续办理。") % {"number": case.number},
+        )
     return case
 
 
 # --- rating and closing -----------------------------------------------------
+
 
 @transaction.atomic
 def rate(user, number, resolved, satisfaction, comment="", source=None, phone=None, at=None):
@@ -805,7 +964,10 @@ def rate(user, number, resolved, satisfaction, comment="", source=None, phone=No
     case = _locked(number)
     proven = False
     if phone is not None:
-        proven = bool(case.reporter_phone_index) and blind_index(validation.normalise_phone(phone)) == case.reporter_phone_index
+        proven = (
+            bool(case.reporter_phone_index)
+            and blind_index(validation.normalise_phone(phone)) == case.reporter_phone_index
+        )
         if not proven:
             raise NotAllowed(_("工单号与手机号不匹配。"))
     _authorize(user, case, "rate", proven_reporter=proven)
@@ -818,12 +980,25 @@ def rate(user, number, resolved, satisfaction, comment="", source=None, phone=No
         source = Rating.Source.RESIDENT if is_resident else Rating.Source.CALLBACK
     now = _now(at)
     round_number = case.ratings.count() + 1
-    Rating.objects.create(case=case, unit=case.unit, round=round_number, resolved=resolved,
-                          satisfaction=satisfaction, source=source, comment=(comment or "").strip(), rated_at=now)
+    Rating.objects.create(
+        case=case,
+        unit=case.unit,
+        round=round_number,
+        resolved=resolved,
+        satisfaction=satisfaction,
+        source=source,
+        comment=(comment or "").strip(),
+        rated_at=now,
+    )
     before = case.status
     reopen = (not resolved) or satisfaction == Rating.Satisfaction.UNSATISFIED
-    data = {"resolved": resolved, "satisfaction": satisfaction, "source": source, "round": round_number,
-            "reopen": reopen}
+    data = {
+        "resolved": resolved,
+        "satisfaction": satisfaction,
+        "source": source,
+        "round": round_number,
+        "reopen": reopen,
+    }
     if reopen:
         case.status = Status.IN_PROGRESS
         case.rework_count += 1
@@ -831,8 +1006,12 @@ def rate(user, number, resolved, satisfaction, comment="", source=None, phone=No
         case.response_due, case.completion_due = deadlines_for(case.category, now, case.duty_version)
         case.urgency = Urgency.GREEN
         data.update({"response_due": _iso(case.response_due), "completion_due": _iso(case.completion_due)})
-        _notify(unit=case.unit, case=case, kind="rework",
-                message=_("工单 %(number)s 回访不满意或未解决，已重办，请重新办理。") % {"number": case.number})
+        _notify(
+            unit=case.unit,
+            case=case,
+            kind="rework",
+            message=_("工单 %(number)s 回访不满意或未解决，已重办，请重新办理。") % {"number": case.number},
+        )
     else:
         case.status = Status.CLOSED
         case.closed_at = now
@@ -865,12 +1044,17 @@ def supervise(user, number, note, at=None):
     case.save(update_fields=["supervised", "updated_at"])
     record_event(case, "supervise", user, case.status, note=note, at=at)
     if case.unit_id:
-        _notify(unit=case.unit, case=case, kind="supervise",
-                message=_("工单 %(number)s 已被督办：%(note)s") % {"number": case.number, "note": note})
+        _notify(
+            unit=case.unit,
+            case=case,
+            kind="supervise",
+            message=_("工单 %(number)s 已被督办：%(note)s") % {"number": case.number, "note": note},
+        )
     return case
 
 
 # --- deadlines sweep (worker) -----------------------------------------------
+
 
 def urgency_at(case, now, reopened_at=None) -> str:
     """green / yellow (< 20 % of the time left) / red (overdue) for a case the unit still owes.
@@ -891,8 +1075,9 @@ def urgency_at(case, now, reopened_at=None) -> str:
     start = case.dispatched_at
     if case.rework_count:
         if reopened_at is None:
-            reopened_at = (Rating.objects.filter(case_id=case.pk).order_by("-rated_at")
-                           .values_list("rated_at", flat=True).first())
+            reopened_at = (
+                Rating.objects.filter(case_id=case.pk).order_by("-rated_at").values_list("rated_at", flat=True).first()
+            )
         start = max(start, reopened_at) if reopened_at else start
     total = (due - start).total_seconds()
     left = (due - now).total_seconds()
@@ -906,8 +1091,16 @@ def sweep_deadlines(now=None) -> dict:
     now = _now(now)
     counts = {"checked": 0, "yellow": 0, "red": 0}
     candidates = Case.objects.filter(status__in=(Status.DISPATCHED, Status.IN_PROGRESS)).only(
-        "id", "number", "status", "urgency", "dispatched_at", "response_due", "completion_due", "unit_id",
-        "rework_count")
+        "id",
+        "number",
+        "status",
+        "urgency",
+        "dispatched_at",
+        "response_due",
+        "completion_due",
+        "unit_id",
+        "rework_count",
+    )
     for candidate in candidates.iterator(chunk_size=500):
         counts["checked"] += 1
         level = urgency_at(candidate, now)
@@ -924,13 +1117,17 @@ def sweep_deadlines(now=None) -> dict:
             record_event(case, "sla", None, case.status, at=now, data={"from": before, "urgency": level})
             if level in (Urgency.YELLOW, Urgency.RED) and case.unit_id:
                 counts[level] += 1
-                message = (_("工单 %(number)s 已超期，请尽快办理。") if level == Urgency.RED
-                           else _("工单 %(number)s 即将到期（剩余不足20%%时间）。")) % {"number": case.number}
+                message = (
+                    _("工单 %(number)s 已超期，请尽快办理。")
+                    if level == Urgency.RED
+                    else _("工单 %(number)s 即将到期（剩余不足20%%时间）。")
+                ) % {"number": case.number}
                 _notify(unit=case.unit, case=case, kind=f"sla_{level}", message=message)
     return counts
 
 
 # --- notifications ------------------------------------------------------------
+
 
 def mark_notifications_read(user, ids):
     """Mark the user's (or their unit's) notifications read. Returns how many changed."""
@@ -966,8 +1163,9 @@ def anonymise_closed_cases(now=None, batch_size=200) -> dict:
     now = _now(now)
     days = int(settings.JIEDAO.get("ANONYMISE_AFTER_DAYS", 365))
     cutoff = now - dt.timedelta(days=days)
-    due = (Q(status__in=(Status.CLOSED, Status.MERGED), closed_at__lt=cutoff, anonymised_at__isnull=True)
-           & (~Q(reporter_name="") | ~Q(reporter_phone="") | ~Q(reporter_phone_index="") | ~Q(address="")))
+    due = Q(status__in=(Status.CLOSED, Status.MERGED), closed_at__lt=cutoff, anonymised_at__isnull=True) & (
+        ~Q(reporter_name="") | ~Q(reporter_phone="") | ~Q(reporter_phone_index="") | ~Q(address="")
+    )
     anonymised = 0
     last = 0
     while True:
@@ -983,7 +1181,6 @@ def anonymise_closed_cases(now=None, batch_size=200) -> dict:
                 case.reporter_phone_index = ""
                 case.anonymised_at = now
                 case.save(update_fields=[*ANONYMISED_FIELDS, "reporter_phone_index", "anonymised_at"])
-                record_event(case, "anonymise", None, case.status, at=now,
-                             data={"fields": erased, "after_days": days})
+                record_event(case, "anonymise", None, case.status, at=now, data={"fields": erased, "after_days": days})
                 anonymised += 1
     return {"anonymised": anonymised}

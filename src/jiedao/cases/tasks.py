@@ -22,7 +22,10 @@ STALE_AFTER = dt.timedelta(minutes=10)
 def describe_sweep(counts: dict) -> str:
     """One line for the log: how many open cases were checked and how many turned yellow or red."""
     return _("时限巡检：检查在办工单 %(checked)d 件，新临期(黄) %(yellow)d 件，新超期(红) %(red)d 件。") % {
-        "checked": counts.get("checked", 0), "yellow": counts.get("yellow", 0), "red": counts.get("red", 0)}
+        "checked": counts.get("checked", 0),
+        "yellow": counts.get("yellow", 0),
+        "red": counts.get("red", 0),
+    }
 
 
 @task()
@@ -40,7 +43,8 @@ def pending_sweeps(now=None, stale_after=STALE_AFTER):
     now = now or timezone.now()
     waiting = DBTaskResult.objects.filter(task_path=sweep_deadlines_task.module_path)
     return waiting.filter(status=TaskResultStatus.READY) | waiting.filter(
-        status=TaskResultStatus.RUNNING, started_at__gte=now - stale_after)
+        status=TaskResultStatus.RUNNING, started_at__gte=now - stale_after
+    )
 
 
 def enqueue_sweep_if_idle(now=None, stale_after=STALE_AFTER):
@@ -57,7 +61,9 @@ ANONYMISE_EVERY = dt.timedelta(days=1)
 
 def describe_anonymise(counts: dict) -> str:
     return _("诉求人信息匿名化：结案或并案满 %(days)d 天的工单 %(count)d 件，已删除诉求人姓名、电话和地址。") % {
-        "days": settings.JIEDAO.get("ANONYMISE_AFTER_DAYS", 365), "count": counts.get("anonymised", 0)}
+        "days": settings.JIEDAO.get("ANONYMISE_AFTER_DAYS", 365),
+        "count": counts.get("anonymised", 0),
+    }
 
 
 @task()

@@ -19,8 +19,10 @@ LIMITS = (
     Limit("TRACK_NUMBER_RATE", per="number", failures=True),
     Limit("TRACK_PHONE_RATE", per="phone", failures=True),
 )
-REFUSED = gettext_lazy("查询次数过多，请 %(wait)s后再试。为保护报事人的信息，在此之前即使工单编号和手机号都正确也查不到；"
-                       "急事请拨打 12345。")
+REFUSED = gettext_lazy(
+    "查询次数过多，请 %(wait)s后再试。为保护报事人的信息，在此之前即使工单编号和手机号都正确也查不到；"
+    "急事请拨打 12345。"
+)
 
 
 def find(request, number, phone):

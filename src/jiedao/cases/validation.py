@@ -26,8 +26,10 @@ def check_phone(errors, field, raw, required=False):
             errors.add(field, _("请填写联系电话。"))
         return ""
     if not (MOBILE.match(value) or LANDLINE.match(value)):
-        errors.add(field, _("“%(value)s”不是有效的大陆电话号码：手机号为1开头的11位数字，固话如 010-12345678。")
-                   % {"value": raw})
+        errors.add(
+            field,
+            _("“%(value)s”不是有效的大陆电话号码：手机号为1开头的11位数字，固话如 010-12345678。") % {"value": raw},
+        )
     return value
 
 

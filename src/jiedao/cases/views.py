@@ -25,7 +25,12 @@ from jiedao.web.charts import rates_chart
 
 from . import measures, selectors, services, states
 from .forms import (
-    ACTION_FORMS, OPTIONAL_NOTE_ACTIONS, GridReportForm, IntakeForm, WorkbenchFilterForm, action_form,
+    ACTION_FORMS,
+    OPTIONAL_NOTE_ACTIONS,
+    GridReportForm,
+    IntakeForm,
+    WorkbenchFilterForm,
+    action_form,
     apply_errors,
 )
 from .models import Channel, Extension
@@ -40,8 +45,9 @@ MAIN_ACTIONS = {"classify", "dispatch", "respond", "resolve", "verify_pass", "ra
 
 def _safe_next(request, fallback):
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return fallback
 
@@ -55,11 +61,15 @@ def _case_or_404(user, number):
 
 # --- intake -----------------------------------------------------------------------
 
+
 @role_required(*INTAKE_ROLES)
 @permission("intake.hotline")
 def intake(request):
-    form = IntakeForm(request.POST or None, request.FILES or None,
-                      street=None if request.user.covers_all_streets else request.user.street_id)
+    form = IntakeForm(
+        request.POST or None,
+        request.FILES or None,
+        street=None if request.user.covers_all_streets else request.user.street_id,
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -93,8 +103,12 @@ def grid_report(request):
                 return redirect("cases:grid_report")
         status = 422
     recent, _cursor = selectors.case_list(request.user, limit=10)
-    return render(request, "cases/grid_report.html",
-                  {"form": form, "last_case": request.session.get("last_case"), "recent": recent}, status=status)
+    return render(
+        request,
+        "cases/grid_report.html",
+        {"form": form, "last_case": request.session.get("last_case"), "recent": recent},
+        status=status,
+    )
 
 
 @role_required(*INTAKE_ROLES, "grid")
@@ -105,15 +119,24 @@ def category_picker(request):
 
     get = request.GET
     pick = get.get("catpick", "")
-    state = picker_state(category_tree(), get.get("cat1", ""), get.get("cat2", ""), get.get("cat3", ""),
-                         pick=pick, query="" if pick else get.get("catq", ""))
+    state = picker_state(
+        category_tree(),
+        get.get("cat1", ""),
+        get.get("cat2", ""),
+        get.get("cat3", ""),
+        pick=pick,
+        query="" if pick else get.get("catq", ""),
+    )
     return render(request, "cases/_category_picker_inner.html", {**state, "errors": []})
 
 
 # --- dispatcher -----------------------------------------------------------------
 
-QUEUE_TABS = (("new", gettext_lazy("待派单")), ("unclassified", gettext_lazy("未分类")),
-              ("returned", gettext_lazy("已退单")))
+QUEUE_TABS = (
+    ("new", gettext_lazy("待派单")),
+    ("unclassified", gettext_lazy("未分类")),
+    ("returned", gettext_lazy("已退单")),
+)
 
 
 @role_required(*DISPATCH_ROLES)
@@ -125,19 +148,30 @@ def dispatch_queue(request):
     rows = []
     for case in queue[tab]:
         decision = services.route_decision(case) if case.category_id else None
-        rows.append({"case": case, "unit": decision.unit if decision else None,
-                     "reason": decision.reason if decision else "",
-                     # A negative-list item forbids street units: the case can only go up to the district.
-                     "negative": decision.negative if decision and decision.unit is None else None})
-    tabs = [{"key": key, "label": label, "count": len(queue[key]), "active": key == tab}
-            for key, label in QUEUE_TABS]
-    context = {"tab": tab, "tabs": tabs, "rows": rows, "dispatch_form": action_form(
-                   "dispatch", street=None if request.user.covers_all_streets else request.user.street_id),
-               "district_units": duty_selectors.district_units() if any(r["negative"] for r in rows) else []}
+        rows.append(
+            {
+                "case": case,
+                "unit": decision.unit if decision else None,
+                "reason": decision.reason if decision else "",
+                # A negative-list item forbids street units: the case can only go up to the district.
+                "negative": decision.negative if decision and decision.unit is None else None,
+            }
+        )
+    tabs = [{"key": key, "label": label, "count": len(queue[key]), "active": key == tab} for key, label in QUEUE_TABS]
+    context = {
+        "tab": tab,
+        "tabs": tabs,
+        "rows": rows,
+        "dispatch_form": action_form(
+            "dispatch", street=None if request.user.covers_all_streets else request.user.street_id
+        ),
+        "district_units": duty_selectors.district_units() if any(r["negative"] for r in rows) else [],
+    }
     return render(request, "cases/dispatch.html", context)
 
 
 # --- unit workbench --------------------------------------------------------------
+
 
 def _category_filter_choices():
     choices = []
@@ -158,10 +192,16 @@ def workbench(request):
     rows, next_cursor = [], None
     try:
         rows, next_cursor = selectors.case_list(
-            user, status=filters.get("status") or "open", unit=user.unit.code,
-            category=filters.get("category") or None, urgency=filters.get("urgency") or None,
-            q=(filters.get("q") or "").strip() or None, cursor=request.GET.get("cursor") or None,
-            limit=WORKBENCH_PAGE, order="due")
+            user,
+            status=filters.get("status") or "open",
+            unit=user.unit.code,
+            category=filters.get("category") or None,
+            urgency=filters.get("urgency") or None,
+            q=(filters.get("q") or "").strip() or None,
+            cursor=request.GET.get("cursor") or None,
+            limit=WORKBENCH_PAGE,
+            order="due",
+        )
     except ValidationFailed as exc:
         for error in exc.errors:
             messages.error(request, error["message"])
@@ -175,12 +215,20 @@ def workbench(request):
         params = request.GET.copy()
         params.pop("cursor")
         first_url = "?" + params.urlencode()
-    context = {"form": form, "rows": rows, "next_url": next_url, "first_url": first_url,
-               "summonses": selectors.summoned_cases(user), "now": timezone.now(), "unit": user.unit}
+    context = {
+        "form": form,
+        "rows": rows,
+        "next_url": next_url,
+        "first_url": first_url,
+        "summonses": selectors.summoned_cases(user),
+        "now": timezone.now(),
+        "unit": user.unit,
+    }
     return render(request, "cases/workbench.html", context)
 
 
 # --- leader overview ---------------------------------------------------------------
+
 
 def _shift_month(month, delta):
     return f"{params.shift_month(params.parse_month(month), delta):%Y-%m}"
@@ -199,8 +247,12 @@ def overview(request):
     rows = measures.three_rates_by_unit(month, street=street)
     total = measures.three_rates(month, street=street)
     context = {
-        "month": month, "prev_month": _shift_month(month, -1), "next_month": _shift_month(month, 1),
-        "rows": rows, "total": total, "chart": rates_chart(rows),
+        "month": month,
+        "prev_month": _shift_month(month, -1),
+        "next_month": _shift_month(month, 1),
+        "rows": rows,
+        "total": total,
+        "chart": rates_chart(rows),
         "extensions": selectors.pending_extensions(request.user),
         "attention": selectors.attention_cases(request.user),
         "now": timezone.now(),
@@ -210,18 +262,30 @@ def overview(request):
 
 # --- the case page and its actions ----------------------------------------------------
 
+
 def _reporter_view(user, case):
     """The reporter's data, unmasked only for those who may see it (and then logged)."""
     see = selectors.may_see_reporter(user, case)
     values = {"name": case.reporter_name, "phone": case.reporter_phone, "address": case.address}
     if see:
-        shown = [field for field, value in (("reporter_name", values["name"]), ("reporter_phone", values["phone"]),
-                                            ("address", values["address"])) if value]
+        shown = [
+            field
+            for field, value in (
+                ("reporter_name", values["name"]),
+                ("reporter_phone", values["phone"]),
+                ("address", values["address"]),
+            )
+            if value
+        ]
         if shown:
             log_unmasked_view(user, case, shown, purpose="case page")
         return {**values, "masked": False}
-    return {"name": mask_name(values["name"]), "phone": mask_phone(values["phone"]),
-            "address": mask_address(values["address"]), "masked": True}
+    return {
+        "name": mask_name(values["name"]),
+        "phone": mask_phone(values["phone"]),
+        "address": mask_address(values["address"]),
+        "masked": True,
+    }
 
 
 def _offer_district(dispatch, negative):
@@ -244,22 +308,24 @@ def _case_context(request, case, bound=None):
     for transition in selectors.allowed_actions(user, case):
         action = transition.action
         form = bound.get(action) or action_form(action, street=case.street_id)
-        action_forms.append({
-            "action": action, "label": transition.label, "form": form,
-            "url": reverse("cases:action", args=[case.number, action]),
-            "optional_note": action in OPTIONAL_NOTE_ACTIONS,
-            "open": action in bound,
-            "main": action in MAIN_ACTIONS,
-        })
+        action_forms.append(
+            {
+                "action": action,
+                "label": transition.label,
+                "form": form,
+                "url": reverse("cases:action", args=[case.number, action]),
+                "optional_note": action in OPTIONAL_NOTE_ACTIONS,
+                "open": action in bound,
+                "main": action in MAIN_ACTIONS,
+            }
+        )
     suggestion = None
     if any(f["action"] == "dispatch" for f in action_forms) and case.category_id:
         suggestion = services.route_decision(case)
         if suggestion.negative is not None and suggestion.unit is None:
             _offer_district(next(f for f in action_forms if f["action"] == "dispatch"), suggestion.negative)
-    failed = [(action, form) for action, form in bound.items()
-              if action not in {f["action"] for f in action_forms}]
-    whistles = list(case.whistles.prefetch_related("summonses__unit").select_related("blown_by")
-                    .order_by("blown_at"))
+    failed = [(action, form) for action, form in bound.items() if action not in {f["action"] for f in action_forms}]
+    whistles = list(case.whistles.prefetch_related("summonses__unit").select_related("blown_by").order_by("blown_at"))
     return {
         "case": case,
         "reporter": _reporter_view(user, case),
@@ -267,8 +333,7 @@ def _case_context(request, case, bound=None):
         "photos": list(case.photos.all()),
         "whistles": whistles,
         "extensions": list(case.extensions.select_related("requested_by", "decided_by").order_by("requested_at")),
-        "pending_extension": next((e for e in case.extensions.all() if e.decision == Extension.Decision.PENDING),
-                                  None),
+        "pending_extension": next((e for e in case.extensions.all() if e.decision == Extension.Decision.PENDING), None),
         "ratings": list(case.ratings.order_by("round")),
         "action_forms": action_forms,
         "failed": failed,
@@ -300,8 +365,9 @@ def _run(action, user, number, form):
     if action in ("approve_extension", "refuse_extension"):
         return services.decide_extension(user, number, action == "approve_extension", data.get("note", ""))
     if action == "whistle":
-        return services.blow_whistle(user, number, data.get("units", []), data.get("report_hours", ""),
-                                     data.get("reason", ""))
+        return services.blow_whistle(
+            user, number, data.get("units", []), data.get("report_hours", ""), data.get("reason", "")
+        )
     if action == "report":
         return services.report_to_whistle(user, number, data.get("part", ""))
     if action == "resolve":
@@ -335,8 +401,10 @@ def case_action(request, number, action):
             apply_errors(form, exc)
             status = exc.http_status
         else:
-            messages.success(request, _("工单 %(number)s：已%(action)s。")
-                             % {"number": case.number, "action": states.action_label(action)})
+            messages.success(
+                request,
+                _("工单 %(number)s：已%(action)s。") % {"number": case.number, "action": states.action_label(action)},
+            )
             if action == "resolve":
                 from jiedao.intelligence.selectors import reply_warning
 

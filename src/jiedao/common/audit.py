@@ -19,7 +19,9 @@ def log_lookup(user, model, kind, found_ids, purpose="lookup"):
     per record found, or one row without a record when none was, each with how many were
     found (purpose ``lookup:<count>``). The number looked up is never written."""
     label = f"{purpose}:{len(found_ids)}"
-    AccessLog.objects.bulk_create([
-        AccessLog(user=user, object_type=model._meta.label_lower, object_id=str(pk), fields=kind, purpose=label)
-        for pk in (found_ids or [""])
-    ])
+    AccessLog.objects.bulk_create(
+        [
+            AccessLog(user=user, object_type=model._meta.label_lower, object_id=str(pk), fields=kind, purpose=label)
+            for pk in (found_ids or [""])
+        ]
+    )

@@ -142,7 +142,8 @@ def _check_key(key: str, position: int) -> Fernet:
     except (ValueError, UnicodeEncodeError):
         raise ImproperlyConfigured(
             f"field key {position} is not a valid key (32 bytes, url-safe base64); "
-            "generate one with `jiedao keys generate`") from None
+            "generate one with `jiedao keys generate`"
+        ) from None
 
 
 _fernet_cache: dict = {}
@@ -194,6 +195,7 @@ def key_position(token: str):
 
 # --- blind index ---------------------------------------------------------------------
 
+
 def index_key_source() -> KeySource:
     if settings.BLIND_INDEX_KEY.strip():
         return KeySource("env", None)
@@ -224,6 +226,7 @@ def blind_index(value: str) -> str:
 
 
 # --- the field -------------------------------------------------------------------------
+
 
 class EncryptedTextField(models.TextField):
     """A text field stored encrypted; Python code sees the plain value."""

@@ -17,8 +17,17 @@ def access_log_workbook(queryset) -> bytes:
     """Every row of ``queryset`` (already filtered and scoped) as one sheet, newest first."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("个人信息查看记录"))
-    header = [_("编号"), _("时间"), _("用户名"), _("姓名"), _("记录类型"), _("记录编号"), _("工单编号"),
-              _("查看的字段"), _("用途")]
+    header = [
+        _("编号"),
+        _("时间"),
+        _("用户名"),
+        _("姓名"),
+        _("记录类型"),
+        _("记录编号"),
+        _("工单编号"),
+        _("查看的字段"),
+        _("用途"),
+    ]
     bold = Font(bold=True)
     cells = []
     for title in header:
@@ -43,8 +52,16 @@ def access_log_workbook(queryset) -> bytes:
 
 def _write(sheet, rows, zone):
     for row in selectors.describe(rows):
-        sheet.append([
-            row.id, row.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), row.user.username,
-            row.user.display_name, row.type_label, row.object_id, row.case_number or "",
-            "、".join(row.field_labels), row.purpose_label,
-        ])
+        sheet.append(
+            [
+                row.id,
+                row.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                row.user.username,
+                row.user.display_name,
+                row.type_label,
+                row.object_id,
+                row.case_number or "",
+                "、".join(row.field_labels),
+                row.purpose_label,
+            ]
+        )

@@ -71,8 +71,11 @@ def write_private_file(path, lines, header="", exclusive=False) -> bool:
 
 def read_lines(path) -> list[str]:
     """The lines of a key file, without blank lines and ``#`` comments."""
-    return [line.strip() for line in Path(path).read_text(encoding="ascii").splitlines()
-            if line.strip() and not line.strip().startswith("#")]
+    return [
+        line.strip()
+        for line in Path(path).read_text(encoding="ascii").splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
 
 
 def exposed(path) -> bool:

@@ -22,10 +22,8 @@ class SupportedDateField(forms.DateField):
 
 class AccessLogFilterForm(forms.Form):
     user = forms.CharField(label=_("用户名"), required=False, max_length=150)
-    date_from = SupportedDateField(label=_("开始日期"), required=False,
-                                   widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = SupportedDateField(label=_("结束日期"), required=False,
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = SupportedDateField(label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = SupportedDateField(label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     object_type = forms.ChoiceField(label=_("记录类型"), required=False)
 
     def __init__(self, *args, **kwargs):
@@ -44,5 +42,9 @@ class AccessLogFilterForm(forms.Form):
         if not self.is_valid():
             return {}
         data = self.cleaned_data
-        return {"username": data["user"], "date_from": data["date_from"], "date_to": data["date_to"],
-                "object_type": data["object_type"]}
+        return {
+            "username": data["user"],
+            "date_from": data["date_from"],
+            "date_to": data["date_to"],
+            "object_type": data["object_type"],
+        }

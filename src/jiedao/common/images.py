@@ -41,8 +41,13 @@ OPEN = ["JPEG", "PNG", "GIF", "WEBP"]
 READ = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "GIF": "png", "WEBP": "webp"}
 WRITE = {"jpg": ("JPEG", {"quality": 88}), "png": ("PNG", {}), "webp": ("WEBP", {"quality": 85})}
 # The image types served by extension; any other stored file is served as a download.
-CONTENT_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
-                 "webp": "image/webp"}
+CONTENT_TYPES = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+}
 MAX_PIXELS = 50_000_000  # a 48-megapixel camera's full resolution (8064×6048) still fits
 OUR_NAME = re.compile(r"^[a-z]+/\d{4}/\d{2}/[0-9a-f]{32}\.(?:jpg|png|webp)$")
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
@@ -105,7 +110,9 @@ def reencode(data, name, max_pixels=MAX_PIXELS):
 
 def _too_large(name):
     return _("照片“%(name)s”的像素过多（不能超过 %(max)s 像素），请缩小后再上传。") % {
-        "name": name, "max": f"{MAX_PIXELS:,}"}
+        "name": name,
+        "max": f"{MAX_PIXELS:,}",
+    }
 
 
 def _upright_srgb(image, keep_alpha):
@@ -118,8 +125,9 @@ def _upright_srgb(image, keep_alpha):
     pixels = None
     if profile and upright.mode in ("RGB", "RGBA", "CMYK", "L"):
         try:
-            pixels = ImageCms.profileToProfile(upright, ImageCms.ImageCmsProfile(io.BytesIO(profile)), SRGB,
-                                               outputMode=mode)
+            pixels = ImageCms.profileToProfile(
+                upright, ImageCms.ImageCmsProfile(io.BytesIO(profile)), SRGB, outputMode=mode
+            )
         except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
             pixels = None  # a profile that cannot be read: the pixels are taken as sRGB
     if pixels is None:
@@ -193,8 +201,7 @@ def reencode_stored(queryset, field_name, folder, storage=default_storage):
             removed += 1
             continue
         found = month.match(old)
-        new = storage.save(stored_name(folder, extension, month=found.group(1) if found else None),
-                           ContentFile(data))
+        new = storage.save(stored_name(folder, extension, month=found.group(1) if found else None), ContentFile(data))
         model.objects.filter(pk=pk).update(**{field_name: new})
         transaction.on_commit(partial(storage.delete, old))
         logger.info("photo %s of %s rewritten as %s", old, label, new)

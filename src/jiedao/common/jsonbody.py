@@ -27,8 +27,10 @@ LARGEST_INTEGER = 2**53 - 1
 
 
 def _number_error():
-    return ValidationFailed("body", _("请求内容中有无效的数字：不能使用 NaN、Infinity，整数的绝对值不能超过 %(max)s。")
-                            % {"max": LARGEST_INTEGER})
+    return ValidationFailed(
+        "body",
+        _("请求内容中有无效的数字：不能使用 NaN、Infinity，整数的绝对值不能超过 %(max)s。") % {"max": LARGEST_INTEGER},
+    )
 
 
 def _integer(text):
@@ -83,8 +85,9 @@ def loads(body):
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         field = _surrogate_path(data) or "body"
-        raise ValidationFailed(field, _("“%(field)s”中有无法识别的字符（不成对的 UTF-16 代理项），请删除后重新提交。")
-                               % {"field": field}) from None
+        raise ValidationFailed(
+            field, _("“%(field)s”中有无法识别的字符（不成对的 UTF-16 代理项），请删除后重新提交。") % {"field": field}
+        ) from None
     return data
 
 

@@ -87,16 +87,38 @@ def mask_address(address: str) -> str:
 # (2026-12-06), amounts, case numbers (JD2026120100001), house numbers (3号楼2单元501) and
 # postcodes are left alone, also when they stand side by side.
 
+
 def _normalising_table():
     table = {}
     for code in (*range(0x80, 0x10000), *range(0x1D7CE, 0x1D800)):
         char = chr(code)
         if char.isdecimal():
             table[code] = str(unicodedata.decimal(char))
-    for wide, plain in (("＋", "+"), ("－", "-"), ("‐", "-"), ("‑", "-"), ("‒", "-"), ("–", "-"), ("—", "-"),
-                        ("―", "-"), ("−", "-"), ("﹣", "-"), ("．", "."), ("·", "."), ("・", "."), ("（", "("),
-                        ("）", ")"), ("\u3000", " "), ("\u00a0", " "), ("\u2009", " "), ("\u202f", " "),
-                        ("\t", " "), ("Ｘ", "X"), ("ｘ", "x"), ("：", ":")):
+    for wide, plain in (
+        ("＋", "+"),
+        ("－", "-"),
+        ("‐", "-"),
+        ("‑", "-"),
+        ("‒", "-"),
+        ("–", "-"),
+        ("—", "-"),
+        ("―", "-"),
+        ("−", "-"),
+        ("﹣", "-"),
+        ("．", "."),
+        ("·", "."),
+        ("・", "."),
+        ("（", "("),
+        ("）", ")"),
+        ("\u3000", " "),
+        ("\u00a0", " "),
+        ("\u2009", " "),
+        ("\u202f", " "),
+        ("\t", " "),
+        ("Ｘ", "X"),
+        ("ｘ", "x"),
+        ("：", ":"),
+    ):
         table[ord(wide)] = plain
     return table
 
@@ -113,11 +135,15 @@ _DATE_GOES_ON = re.compile(r"[-./][0-9]|年")
 _QUANTITY_AFTER = re.compile(r"[元万亿%％]")
 _ID15 = re.compile(r"[1-8][0-9]{5}[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}")
 # The first two digits of a resident identity number: the province (GB/T 2260).
-_PROVINCES = frozenset("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 "
-                       "65 71 81 82 83".split())
+_PROVINCES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82 83".split()
+)
 # A local number without its area code counts only right after a word that announces a phone.
-_PHONE_WORD = re.compile(r"(?:电话|座机|固话|手机|联系方式|联系|致电|拨打|热线|tel|phone|mobile)(?:号码|号)?(?:是|为)?"
-                         r"[ :.]{0,3}$", re.IGNORECASE)
+_PHONE_WORD = re.compile(
+    r"(?:电话|座机|固话|手机|联系方式|联系|致电|拨打|热线|tel|phone|mobile)(?:号码|号)?(?:是|为)?"
+    r"[ :.]{0,3}$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -150,7 +176,7 @@ class _Chain:
         end = i + length
         if end > len(self.digits) or end not in self.ends:
             return False
-        inside = self.ends[bisect.bisect_right(self.ends, i):bisect.bisect_right(self.ends, end)]
+        inside = self.ends[bisect.bisect_right(self.ends, i) : bisect.bisect_right(self.ends, end)]
         if len(inside) == 1:
             return True
         sizes = [b - a for a, b in zip([i, *inside], inside)]
@@ -167,13 +193,13 @@ class _Chain:
         year (19xx-21xx)."""
         end = i + length
         before = self.ends[bisect.bisect_left(self.ends, end) - 1] if end != self.ends[0] else 0
-        return end - before == 4 and self.digits[before:before + 2] in ("19", "20", "21")
+        return end - before == 4 and self.digits[before : before + 2] in ("19", "20", "21")
 
     def id_shaped(self, i, length):
         """Whether an identity number from ``i`` is grouped as people write one: in one, digit
         by digit, or split only between the region, the birth date and the rest (110101
         19900307 8910), or in threes and fours (110 101 1990 0307 8910)."""
-        inside = self.ends[bisect.bisect_right(self.ends, i):bisect.bisect_right(self.ends, i + length)]
+        inside = self.ends[bisect.bisect_right(self.ends, i) : bisect.bisect_right(self.ends, i + length)]
         cuts = {end - i for end in inside[:-1]}
         if not cuts or all(b - a == 1 for a, b in zip([i, *inside], inside)):
             return True
@@ -183,7 +209,7 @@ class _Chain:
         """Whether the eleven digits from ``i`` are grouped as people write a mobile number: in
         one, digit by digit, or in groups of three or four (138 0013 8000, 1380 0138 000) — not
         a room number followed by an amount or a date (130 10000000, 130 20261206)."""
-        inside = self.ends[bisect.bisect_right(self.ends, i):bisect.bisect_right(self.ends, i + 11)]
+        inside = self.ends[bisect.bisect_right(self.ends, i) : bisect.bisect_right(self.ends, i + 11)]
         sizes = [b - a for a, b in zip([i, *inside], inside)]
         return len(sizes) == 1 or max(sizes) <= 4
 
@@ -192,12 +218,12 @@ class _Chain:
         and 02x take eight digits, the four-digit codes seven or eight; subscribers start
         with 2-9. Without ``zero`` the area code is written without its 0 (after +86)."""
         digits = self.digits
-        if zero and digits[i:i + 1] != "0":
+        if zero and digits[i : i + 1] != "0":
             return None
         code_from = i + (1 if zero else 0)
-        second = digits[code_from:code_from + 1]
+        second = digits[code_from : code_from + 1]
         if second == "1":
-            area = 2 if digits[code_from:code_from + 2] == "10" else 0
+            area = 2 if digits[code_from : code_from + 2] == "10" else 0
         elif second == "2":
             area = 2
         elif second and second in "3456789":
@@ -207,32 +233,44 @@ class _Chain:
         if not area:
             return None
         local_from = code_from + area
-        for local in ((8,) if area == 2 else (8, 7)):
-            part = digits[local_from:local_from + local]
-            if part.isdigit() and len(part) == local and part[0] in "23456789" and self.fits(
-                    i, local_from + local - i, local_from - i, exact=True):
-                return local_from + local - i, ("" if zero else "0") + digits[i:local_from + local]
+        for local in (8,) if area == 2 else (8, 7):
+            part = digits[local_from : local_from + local]
+            if (
+                part.isdigit()
+                and len(part) == local
+                and part[0] in "23456789"
+                and self.fits(i, local_from + local - i, local_from - i, exact=True)
+            ):
+                return local_from + local - i, ("" if zero else "0") + digits[i : local_from + local]
         return None
 
     def number_at(self, i, announced, plus):
         """(kind, length, value, length of a +86 prefix) of the number starting at ``i``, or None.
         ``announced``: a word like 电话 comes just before; ``plus``: a "+" does."""
         digits = self.digits
-        if (self.fits(i, 18, 6) and _ID18.fullmatch(digits, i, i + 18) and digits[i:i + 2] in _PROVINCES
-                and self.id_shaped(i, 18)):
-            return "id_number", 18, digits[i:i + 18].upper(), 0
+        if (
+            self.fits(i, 18, 6)
+            and _ID18.fullmatch(digits, i, i + 18)
+            and digits[i : i + 2] in _PROVINCES
+            and self.id_shaped(i, 18)
+        ):
+            return "id_number", 18, digits[i : i + 18].upper(), 0
         if self.fits(i, 11, 4) and _MOBILE.fullmatch(digits, i, i + 11) and self.mobile_shaped(i):
-            return "mobile", 11, digits[i:i + 11], 0
-        if (self.fits(i, 15, 6) and _ID15.fullmatch(digits, i, i + 15) and digits[i:i + 2] in _PROVINCES
-                and self.id_shaped(i, 15)):
-            return "id_number", 15, digits[i:i + 15], 0
+            return "mobile", 11, digits[i : i + 11], 0
+        if (
+            self.fits(i, 15, 6)
+            and _ID15.fullmatch(digits, i, i + 15)
+            and digits[i : i + 2] in _PROVINCES
+            and self.id_shaped(i, 15)
+        ):
+            return "id_number", 15, digits[i : i + 15], 0
         for prefix in ("0086", "86"):
             if digits.startswith(prefix, i):
                 rest = i + len(prefix)
                 if prefix == "86" and not plus and rest in self.ends and rest not in self.dashed:
                     continue  # "86 138…" without a "+" may be a number of its own before a phone
                 if self.fits(rest, 11, 4) and _MOBILE.fullmatch(digits, rest, rest + 11) and self.mobile_shaped(rest):
-                    return "mobile", len(prefix) + 11, digits[rest:rest + 11], len(prefix)
+                    return "mobile", len(prefix) + 11, digits[rest : rest + 11], len(prefix)
                 found = self.landline(rest, zero=False)
                 if found:
                     return "landline", len(prefix) + found[0], found[1], len(prefix)
@@ -241,8 +279,8 @@ class _Chain:
             return "landline", found[0], found[1], 0
         if announced:
             for local in (8, 7):
-                if self.fits(i, local, 4) and digits[i:i + local].isdigit() and digits[i] in "23456789":
-                    return "landline", local, digits[i:i + local], 0
+                if self.fits(i, local, 4) and digits[i : i + local].isdigit() and digits[i] in "23456789":
+                    return "landline", local, digits[i : i + local], 0
         return None
 
 
@@ -289,11 +327,11 @@ def find_personal_numbers(text) -> list:
             starts.append(total)
             total += end - start
             ends.append(total)
-            if index + 1 < len(chain) and normal[end:chain[index + 1][0]] == "-":
+            if index + 1 < len(chain) and normal[end : chain[index + 1][0]] == "-":
                 dashed.add(total)
         numbers = _Chain(digits, ends, dashed)
         first = chain[0][0]
-        announced = bool(_PHONE_WORD.search(normal[max(0, first - 12):first]))
+        announced = bool(_PHONE_WORD.search(normal[max(0, first - 12) : first]))
         plus = first > 0 and normal[first - 1] == "+"
         done = 0
         for i in starts:
@@ -305,8 +343,9 @@ def find_personal_numbers(text) -> list:
             kind, length, value, prefix = hit
             begin, finish = where[i], where[i + length - 1] + 1
             if numbers.spans_groups(i + prefix, length - prefix) and (
-                    (kind == "id_number" and _QUANTITY_AFTER.match(normal, finish))
-                    or (numbers.ends_in_a_year(i, length) and _DATE_GOES_ON.match(normal, finish))):
+                (kind == "id_number" and _QUANTITY_AFTER.match(normal, finish))
+                or (numbers.ends_in_a_year(i, length) and _DATE_GOES_ON.match(normal, finish))
+            ):
                 # Numbers side by side, not one number: "110000 20000101 1000元" (a postcode, a
                 # date, an amount), "… 2000-01-01" (the last group is the year of a date).
                 continue
@@ -333,7 +372,7 @@ def mask_personal_text(text) -> str:
         return text
     parts, last = [], 0
     for number in found:
-        parts.append(text[last:number.start])
+        parts.append(text[last : number.start])
         parts.append(number.masked)
         last = number.end
     parts.append(text[last:])

@@ -43,8 +43,11 @@ class RejectNulMiddleware:
         if _has_nul(request):
             message = _("输入中含有不可见的控制字符（NUL），请删除后重新提交。")
             if request.path.startswith(API_PREFIXES):
-                return JsonResponse({"errors": [{"field": None, "message": message}]}, status=422,
-                                    json_dumps_params={"ensure_ascii": False})
+                return JsonResponse(
+                    {"errors": [{"field": None, "message": message}]},
+                    status=422,
+                    json_dumps_params={"ensure_ascii": False},
+                )
             return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
@@ -58,7 +61,11 @@ class NoStoreMiddleware:
         if response.has_header("Cache-Control"):
             return response
         user = getattr(request, "user", None)
-        if (request.method not in ("GET", "HEAD") or request.path.startswith(API_PREFIXES)
-                or "HTTP_AUTHORIZATION" in request.META or (user is not None and user.is_authenticated)):
+        if (
+            request.method not in ("GET", "HEAD")
+            or request.path.startswith(API_PREFIXES)
+            or "HTTP_AUTHORIZATION" in request.META
+            or (user is not None and user.is_authenticated)
+        ):
             patch_cache_control(response, no_store=True, private=True)
         return response

@@ -45,10 +45,18 @@ _YEAR = re.compile(r"^\s*(\d{1,4})\s*$")
 # How messages name the parameters that pages and the API share (the error's ``field`` keeps
 # the parameter's own name); any other field is named as it is written, in quotes.
 LABELS = {
-    "month": gettext_lazy("月份"), "year": gettext_lazy("年份"), "period": gettext_lazy("周期"),
-    "start": gettext_lazy("开始日期"), "since": gettext_lazy("开始日期"), "end": gettext_lazy("结束日期"),
-    "until": gettext_lazy("结束日期"), "date": gettext_lazy("日期"), "at": gettext_lazy("时间"),
-    "starts_at": gettext_lazy("开始时间"), "due": gettext_lazy("完成时限"), "milestones": gettext_lazy("节点日期"),
+    "month": gettext_lazy("月份"),
+    "year": gettext_lazy("年份"),
+    "period": gettext_lazy("周期"),
+    "start": gettext_lazy("开始日期"),
+    "since": gettext_lazy("开始日期"),
+    "end": gettext_lazy("结束日期"),
+    "until": gettext_lazy("结束日期"),
+    "date": gettext_lazy("日期"),
+    "at": gettext_lazy("时间"),
+    "starts_at": gettext_lazy("开始时间"),
+    "due": gettext_lazy("完成时限"),
+    "milestones": gettext_lazy("节点日期"),
     "q": gettext_lazy("搜索"),
 }
 
@@ -59,8 +67,11 @@ def label_of(field: str) -> str:
 
 
 def _range_error(field, label=None):
-    return ValidationFailed(field, _("%(label)s超出支持的范围：应在 %(first)s 年至 %(last)s 年之间。")
-                            % {"label": label or label_of(field), "first": FIRST_YEAR, "last": LAST_YEAR})
+    return ValidationFailed(
+        field,
+        _("%(label)s超出支持的范围：应在 %(first)s 年至 %(last)s 年之间。")
+        % {"label": label or label_of(field), "first": FIRST_YEAR, "last": LAST_YEAR},
+    )
 
 
 def check_year(year: int, field: str, label=None) -> int:
@@ -125,8 +136,9 @@ def parse_date(value, field: str) -> dt.date:
         try:
             value = dt.date.fromisoformat(str(value or "").strip())
         except ValueError:
-            raise ValidationFailed(field, _("%(label)s格式应为 YYYY-MM-DD，例如 2026-11-18。")
-                                   % {"label": label_of(field)}) from None
+            raise ValidationFailed(
+                field, _("%(label)s格式应为 YYYY-MM-DD，例如 2026-11-18。") % {"label": label_of(field)}
+            ) from None
     return check_date(value, field)
 
 
@@ -137,8 +149,9 @@ def parse_datetime(value, field: str) -> dt.datetime:
         try:
             value = dt.datetime.fromisoformat(str(value or "").strip())
         except ValueError:
-            raise ValidationFailed(field, _("%(label)s格式应为日期和时间，例如 2026-11-18T09:30+08:00。")
-                                   % {"label": label_of(field)}) from None
+            raise ValidationFailed(
+                field, _("%(label)s格式应为日期和时间，例如 2026-11-18T09:30+08:00。") % {"label": label_of(field)}
+            ) from None
     return check_datetime(value, field)
 
 
@@ -146,8 +159,9 @@ def date_range(start, end, start_field: str = "start", end_field: str = "end") -
     """Two dates within the supported years, the second not before the first."""
     first, last = parse_date(start, start_field), parse_date(end, end_field)
     if last < first:
-        raise ValidationFailed(end_field, _("%(end)s不能早于%(start)s。")
-                               % {"end": label_of(end_field), "start": label_of(start_field)})
+        raise ValidationFailed(
+            end_field, _("%(end)s不能早于%(start)s。") % {"end": label_of(end_field), "start": label_of(start_field)}
+        )
     return first, last
 
 
@@ -166,8 +180,9 @@ def search_text(value, field: str = "q") -> str:
     in the database, and no field is searched for more)."""
     text = str(value or "").strip()
     if len(text) > SEARCH_MAX:
-        raise ValidationFailed(field, _("%(label)s不能超过 %(max)d 个字。")
-                               % {"label": label_of(field), "max": SEARCH_MAX})
+        raise ValidationFailed(
+            field, _("%(label)s不能超过 %(max)d 个字。") % {"label": label_of(field), "max": SEARCH_MAX}
+        )
     return text
 
 
@@ -221,9 +236,29 @@ class Cursor:
 
 
 __all__ = [
-    "FIRST_YEAR", "LAST_YEAR", "FIRST_DAY", "LAST_DAY", "MAX_ID", "MAX_INT", "SEARCH_MAX", "AwareDatetime", "Cursor",
+    "FIRST_YEAR",
+    "LAST_YEAR",
+    "FIRST_DAY",
+    "LAST_DAY",
+    "MAX_ID",
+    "MAX_INT",
+    "SEARCH_MAX",
+    "AwareDatetime",
+    "Cursor",
     "RowId",
-    "check_date", "check_datetime", "check_length", "check_year", "date_range", "month_bounds", "next_month",
-    "parse_date", "parse_datetime", "parse_month", "parse_year", "row_id", "search_text", "shift_month",
+    "check_date",
+    "check_datetime",
+    "check_length",
+    "check_year",
+    "date_range",
+    "month_bounds",
+    "next_month",
+    "parse_date",
+    "parse_datetime",
+    "parse_month",
+    "parse_year",
+    "row_id",
+    "search_text",
+    "shift_month",
     "whole_number",
 ]

@@ -110,6 +110,7 @@ def key_status(batch=BATCH):
 
 # --- the access log ----------------------------------------------------------------------
 
+
 def may_review_access_log(user) -> bool:
     return user is not None and user.is_authenticated and user.has_role("admin")
 

@@ -37,8 +37,9 @@ def reencrypt_all(batch_size=BATCH, progress=None) -> dict:
         last = None
         while True:
             with transaction.atomic():
-                rows = selectors.raw_rows(model, fields, after=last, limit=batch_size,
-                                          queryset=manager.select_for_update())
+                rows = selectors.raw_rows(
+                    model, fields, after=last, limit=batch_size, queryset=manager.select_for_update()
+                )
                 if not rows:
                     break
                 last = rows[-1]["pk"]
@@ -79,10 +80,14 @@ def rotate_keys(batch_size=BATCH, progress=None) -> dict:
     key does not change, so look-ups by exact value keep working."""
     source = crypto.field_key_source()
     if not source.writable:
-        raise ValidationFailed("keys", _(
-            "字段密钥来自环境变量 JIEDAO_FIELD_KEYS，无法由命令改写。请用 jiedao keys generate 生成新密钥，"
-            "放在 JIEDAO_FIELD_KEYS 的最前面（旧密钥保留在后面），重启网站和后台任务，"
-            "再运行 jiedao keys reencrypt。"))
+        raise ValidationFailed(
+            "keys",
+            _(
+                "字段密钥来自环境变量 JIEDAO_FIELD_KEYS，无法由命令改写。请用 jiedao keys generate 生成新密钥，"
+                "放在 JIEDAO_FIELD_KEYS 的最前面（旧密钥保留在后面），重启网站和后台任务，"
+                "再运行 jiedao keys reencrypt。"
+            ),
+        )
     keys = list(crypto.field_keys())
     crypto.write_field_keys([crypto.generate_key(), *keys])
     logger.warning("field key rotated: %d keys now, the new one first", len(keys) + 1)
@@ -95,9 +100,14 @@ def retire_old_keys() -> dict:
     value opens with the current key alone). Refused otherwise, naming the counts."""
     status = selectors.key_status()
     if status.older or status.unreadable:
-        raise ValidationFailed("keys", _(
-            "还有 %(older)d 个值由旧密钥加密、%(unreadable)d 个值无法解密，不能停用旧密钥。"
-            "请先运行 jiedao keys reencrypt。") % {"older": status.older, "unreadable": status.unreadable})
+        raise ValidationFailed(
+            "keys",
+            _(
+                "还有 %(older)d 个值由旧密钥加密、%(unreadable)d 个值无法解密，不能停用旧密钥。"
+                "请先运行 jiedao keys reencrypt。"
+            )
+            % {"older": status.older, "unreadable": status.unreadable},
+        )
     retired = status.key_count - 1
     if retired and crypto.field_key_source().writable:
         crypto.write_field_keys(crypto.field_keys()[:1])

@@ -42,7 +42,8 @@ def read_or_create(path) -> str:
             lines = read_lines(path)
     except PermissionError:
         raise ImproperlyConfigured(
-            f"无法读取或生成网站密钥文件 {path}：请以本系统的用户（如 jiedao）运行，或设置 JIEDAO_SECRET_KEY。") from None
+            f"无法读取或生成网站密钥文件 {path}：请以本系统的用户（如 jiedao）运行，或设置 JIEDAO_SECRET_KEY。"
+        ) from None
     if not lines:
         raise ImproperlyConfigured(f"网站密钥文件 {path} 里没有密钥：删除它，系统会生成新的。")
     return lines[0]
@@ -61,15 +62,17 @@ def weakness(key=None) -> str:
     """What is wrong with the key in use, in plain words; empty when nothing is."""
     key = settings.SECRET_KEY if key is None else key
     if key == PUBLIC_KEY:
-        return ("网站密钥 JIEDAO_SECRET_KEY 是源代码里公开的演示密钥：任何人都能用它伪造登录会话和评价链接。")
+        return "网站密钥 JIEDAO_SECRET_KEY 是源代码里公开的演示密钥：任何人都能用它伪造登录会话和评价链接。"
     if len(key) < MIN_LENGTH:
-        return (f"网站密钥 JIEDAO_SECRET_KEY 只有 {len(key)} 个字符，太短（至少 {MIN_LENGTH} 个），容易被猜出。")
+        return f"网站密钥 JIEDAO_SECRET_KEY 只有 {len(key)} 个字符，太短（至少 {MIN_LENGTH} 个），容易被猜出。"
     return ""
 
 
 def how_to_fix() -> str:
-    return ("删去 JIEDAO_SECRET_KEY（系统会在密钥目录里生成随机密钥文件 secret.key；多台服务器共用一个数据库时不要这样做），"
-            f"或把它换成一个新的随机串，例如用这条命令生成：{HOW_TO_MAKE}")
+    return (
+        "删去 JIEDAO_SECRET_KEY（系统会在密钥目录里生成随机密钥文件 secret.key；多台服务器共用一个数据库时不要这样做），"
+        f"或把它换成一个新的随机串，例如用这条命令生成：{HOW_TO_MAKE}"
+    )
 
 
 def refusal(host=None, demo=False) -> str:

@@ -292,6 +292,7 @@ def api_limits(*limits):
 
 # --- attempts whose outcome is known later ----------------------------------------------------
 
+
 def take_place(setting, ident):
     """Counts one attempt of ``ident`` (e.g. an address) against the limit ``setting`` now, before
     its outcome is known, and returns its place for ``give_back`` should it turn out not to count

@@ -24,11 +24,13 @@ def access_log(request):
     form = AccessLogFilterForm(request.GET or None)
     rows, next_before = [], None
     if not form.is_bound or form.is_valid():
-        rows, next_before = selectors.access_log_page(request.user, before=_before(request), limit=PAGE_SIZE,
-                                                      **form.filters())
+        rows, next_before = selectors.access_log_page(
+            request.user, before=_before(request), limit=PAGE_SIZE, **form.filters()
+        )
     kept = {key: value for key, value in request.GET.items() if key != "before" and value}
     context = {
-        "form": form, "rows": rows,
+        "form": form,
+        "rows": rows,
         "next_url": "?" + urlencode({**kept, "before": next_before}) if next_before else None,
         "first_url": "?" + urlencode(kept) if _before(request) else None,
         "export_query": urlencode(kept),

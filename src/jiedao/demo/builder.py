@@ -13,8 +13,18 @@ from django.utils import timezone
 from jiedao.cases.models import Category
 from jiedao.cases.taxonomy import load_taxonomy
 from jiedao.org.models import Community, District, Grid, Street, Unit, User
-from jiedao.org.roles import (ADMIN, ALL_ROLES, DISPATCHER, DISTRICT, EVALUATOR, GRID_WORKER, HANDLER, LEADER, OPERATOR,
-                              RESIDENT)
+from jiedao.org.roles import (
+    ADMIN,
+    ALL_ROLES,
+    DISPATCHER,
+    DISTRICT,
+    EVALUATOR,
+    GRID_WORKER,
+    HANDLER,
+    LEADER,
+    OPERATOR,
+    RESIDENT,
+)
 
 from jiedao.duties.demo import DISTRICT_UNITS, build_duty_list
 from jiedao.hall.demo import build_hall
@@ -57,16 +67,32 @@ RESIDENT_PHONE = "13800138000"
 # Time limits by category path: the most specific entry wins.
 # (response hours, completion working days, response counted in office hours only)
 TOP_LIMITS = {
-    "城乡建设": (4, 7, False), "党务政务": (24, 15, True), "国土资源": (24, 15, True),
-    "环境保护": (4, 7, False), "纪检监察": (24, 15, True), "交通运输": (8, 10, False),
-    "经济管理": (24, 15, True), "科技与信息产业": (24, 15, True), "民政": (8, 10, True),
-    "农村农业": (24, 15, True), "商贸旅游": (8, 10, False), "卫生计生": (4, 7, False),
-    "政法": (4, 7, False), "教育文体": (8, 10, True), "劳动和社会保障": (8, 10, True),
+    "城乡建设": (4, 7, False),
+    "党务政务": (24, 15, True),
+    "国土资源": (24, 15, True),
+    "环境保护": (4, 7, False),
+    "纪检监察": (24, 15, True),
+    "交通运输": (8, 10, False),
+    "经济管理": (24, 15, True),
+    "科技与信息产业": (24, 15, True),
+    "民政": (8, 10, True),
+    "农村农业": (24, 15, True),
+    "商贸旅游": (8, 10, False),
+    "卫生计生": (4, 7, False),
+    "政法": (4, 7, False),
+    "教育文体": (8, 10, True),
+    "劳动和社会保障": (8, 10, True),
 }
 MID_LIMITS = {
-    "城市建设和市政管理": (2, 5, False), "安全生产": (1, 3, False), "住房保障与房地产": (4, 7, False),
-    "环境污染": (2, 5, False), "社会治安": (2, 5, False), "食品药品监管": (2, 5, False),
-    "公共卫生": (1, 3, False), "社会救助": (4, 7, True), "劳动关系": (4, 10, True),
+    "城市建设和市政管理": (2, 5, False),
+    "安全生产": (1, 3, False),
+    "住房保障与房地产": (4, 7, False),
+    "环境污染": (2, 5, False),
+    "社会治安": (2, 5, False),
+    "食品药品监管": (2, 5, False),
+    "公共卫生": (1, 3, False),
+    "社会救助": (4, 7, True),
+    "劳动关系": (4, 10, True),
 }
 LEAF_LIMITS = {
     ("城乡规划", "违章建筑"): (24, 3, False),
@@ -82,11 +108,19 @@ LEAF_LIMITS = {
 }
 # Leaves whose result a grid worker verifies on site.
 VERIFIED = {
-    ("城乡规划", "违章建筑"), ("城市建设和市政管理", "环境卫生"), ("城市建设和市政管理", "城市公共设施"),
-    ("城市建设和市政管理", "基础设施"), ("城市建设和市政管理", "园林绿化环卫"), ("城市建设和市政管理", "城管执法"),
-    ("城市建设和市政管理", "居民服务设施"), ("环境污染", "噪音污染"), ("环境污染", "大气污染"),
-    ("社会治安", "消防安全"), ("住房保障与房地产", "物业服务"),
+    ("城乡规划", "违章建筑"),
+    ("城市建设和市政管理", "环境卫生"),
+    ("城市建设和市政管理", "城市公共设施"),
+    ("城市建设和市政管理", "基础设施"),
+    ("城市建设和市政管理", "园林绿化环卫"),
+    ("城市建设和市政管理", "城管执法"),
+    ("城市建设和市政管理", "居民服务设施"),
+    ("环境污染", "噪音污染"),
+    ("环境污染", "大气污染"),
+    ("社会治安", "消防安全"),
+    ("住房保障与房地产", "物业服务"),
 }
+
 
 @dataclass
 class DemoStreet:
@@ -132,8 +166,10 @@ def configure_categories():
         cat.office_hours_only = office
         cat.needs_verification = verify
     Category.objects.bulk_update(
-        list(nodes.values()), ["response_hours", "completion_workdays", "office_hours_only", "needs_verification"],
-        batch_size=500)
+        list(nodes.values()),
+        ["response_hours", "completion_workdays", "office_hours_only", "needs_verification"],
+        batch_size=500,
+    )
     return {path_of(c): c for c in nodes.values()}
 
 
@@ -153,8 +189,14 @@ def build(password=DEMO_PASSWORD) -> DemoStreet:
         community = Community.objects.create(street=street, code=f"{street.code}{suffix}", name=name)
         communities.append(community)
         for g_index, rect in enumerate(geometry[index]):
-            grids.append(Grid(community=community, code=f"{community.code}{g_index + 1:02d}",
-                              name=places.GRID_NAMES[g_index], boundary=places.polygon(*rect)))
+            grids.append(
+                Grid(
+                    community=community,
+                    code=f"{community.code}{g_index + 1:02d}",
+                    name=places.GRID_NAMES[g_index],
+                    boundary=places.polygon(*rect),
+                )
+            )
     Grid.objects.bulk_create(grids)
     grids = list(Grid.objects.filter(community__street=street).select_related("community").order_by("code"))
 
@@ -166,8 +208,9 @@ def build(password=DEMO_PASSWORD) -> DemoStreet:
         units[code] = Unit.objects.create(street=street, code=code, name=name, kind=Unit.Kind.DISTRICT)
     for index, community in enumerate(communities):
         code = f"JWH{index + 1:02d}"
-        units[code] = Unit.objects.create(street=street, code=code, name=f"{community.name}居委会",
-                                          kind=Unit.Kind.COMMUNITY, community=community)
+        units[code] = Unit.objects.create(
+            street=street, code=code, name=f"{community.name}居委会", kind=Unit.Kind.COMMUNITY, community=community
+        )
     street.default_unit = units[DEFAULT_UNIT]
     street.save()
 
@@ -190,9 +233,17 @@ def _make_users(street, communities, grids, units, groups, password):
     def add(username, role, display_name, unit=None, phone="", superuser=False):
         # A district user belongs to the district, not to a street.
         at_district = role == DISTRICT
-        user = User(username=username, password=hashed, display_name=display_name,
-                    street=None if at_district else street, district=street.district if at_district else None,
-                    unit=unit, phone=phone, is_staff=superuser, is_superuser=superuser)
+        user = User(
+            username=username,
+            password=hashed,
+            display_name=display_name,
+            street=None if at_district else street,
+            district=street.district if at_district else None,
+            unit=unit,
+            phone=phone,
+            is_staff=superuser,
+            is_superuser=superuser,
+        )
         user.save()
         if role:
             user.groups.add(groups[role])
@@ -241,8 +292,15 @@ def build_grid_teams(grids, users, seed=7):
             members.append(GridMember(grid=grid, role=GridMember.Role.PART_TIME, name=name, phone=phone))
         for building in (1, 2):
             name, phone = person()
-            members.append(GridMember(grid=grid, role=GridMember.Role.BUILDING_HEAD, name=name, phone=phone,
-                                      buildings=f"{building * 2 - 1}-{building * 2}号楼"))
+            members.append(
+                GridMember(
+                    grid=grid,
+                    role=GridMember.Role.BUILDING_HEAD,
+                    name=name,
+                    phone=phone,
+                    buildings=f"{building * 2 - 1}-{building * 2}号楼",
+                )
+            )
     GridMember.objects.bulk_create(members)
 
 

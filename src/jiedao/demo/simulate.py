@@ -24,8 +24,19 @@ from django.utils import timezone
 
 from jiedao.cases import services
 from jiedao.cases.models import (
-    OPEN_STATUSES, Case, CaseEvent, CaseNumberCounter, Category, Channel, Extension, Rating, RoutingRule, Status,
-    Urgency, Whistle, WhistleSummons,
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    Category,
+    Channel,
+    Extension,
+    Rating,
+    RoutingRule,
+    Status,
+    Urgency,
+    Whistle,
+    WhistleSummons,
 )
 from jiedao.common.crypto import EncryptedTextField, blind_index
 from jiedao.duties.selectors import route_for
@@ -42,25 +53,74 @@ MINUTE = dt.timedelta(minutes=1)
 SWEEP = dt.timedelta(minutes=10)  # the worker sweeps deadlines every ten minutes
 BATCH = 1000
 
-HOUR_CURVE = [0.3, 0.2, 0.15, 0.1, 0.1, 0.2, 0.5, 1.2, 2.5, 4.0, 4.6, 4.0, 2.4, 2.2, 3.6, 4.1, 3.6, 2.8,
-              2.0, 1.8, 1.6, 1.3, 0.9, 0.5]
-CHANNELS = [(Channel.HOTLINE_12345, 42), (Channel.PORTAL, 16), (Channel.GRID, 14), (Channel.PHONE, 9),
-            (Channel.WINDOW, 7), (Channel.QR, 6), (Channel.LETTER, 3), (Channel.LEADER_MAILBOX, 3)]
+HOUR_CURVE = [
+    0.3,
+    0.2,
+    0.15,
+    0.1,
+    0.1,
+    0.2,
+    0.5,
+    1.2,
+    2.5,
+    4.0,
+    4.6,
+    4.0,
+    2.4,
+    2.2,
+    3.6,
+    4.1,
+    3.6,
+    2.8,
+    2.0,
+    1.8,
+    1.6,
+    1.3,
+    0.9,
+    0.5,
+]
+CHANNELS = [
+    (Channel.HOTLINE_12345, 42),
+    (Channel.PORTAL, 16),
+    (Channel.GRID, 14),
+    (Channel.PHONE, 9),
+    (Channel.WINDOW, 7),
+    (Channel.QR, 6),
+    (Channel.LETTER, 3),
+    (Channel.LEADER_MAILBOX, 3),
+]
 OPERATOR_CHANNELS = {Channel.HOTLINE_12345, Channel.PHONE, Channel.WINDOW, Channel.LETTER, Channel.LEADER_MAILBOX}
 # Share of cases whose category the intake already set (the rest wait for the dispatcher).
 CLASSIFIED_AT_INTAKE = {Channel.HOTLINE_12345: 0.9, Channel.PHONE: 0.7, Channel.WINDOW: 0.7, Channel.GRID: 0.95}
-HAS_LOCATION = {Channel.GRID: 1.0, Channel.PORTAL: 0.9, Channel.QR: 0.95, Channel.HOTLINE_12345: 0.75,
-                Channel.PHONE: 0.6, Channel.WINDOW: 0.5, Channel.LETTER: 0.3, Channel.LEADER_MAILBOX: 0.3}
+HAS_LOCATION = {
+    Channel.GRID: 1.0,
+    Channel.PORTAL: 0.9,
+    Channel.QR: 0.95,
+    Channel.HOTLINE_12345: 0.75,
+    Channel.PHONE: 0.6,
+    Channel.WINDOW: 0.5,
+    Channel.LETTER: 0.3,
+    Channel.LEADER_MAILBOX: 0.3,
+}
 # What grid workers find on patrol.
-PATROL_LEAVES = {("城市建设和市政管理", "环境卫生"), ("城市建设和市政管理", "城管执法"),
-                 ("城市建设和市政管理", "城市公共设施"), ("城市建设和市政管理", "基础设施"),
-                 ("城市建设和市政管理", "小区管理"), ("城乡规划", "违章建筑"), ("社会治安", "消防安全"),
-                 ("城市建设和市政管理", "园林绿化环卫"), ("环境污染", "大气污染"), ("安全生产", "安全隐患")}
+PATROL_LEAVES = {
+    ("城市建设和市政管理", "环境卫生"),
+    ("城市建设和市政管理", "城管执法"),
+    ("城市建设和市政管理", "城市公共设施"),
+    ("城市建设和市政管理", "基础设施"),
+    ("城市建设和市政管理", "小区管理"),
+    ("城乡规划", "违章建筑"),
+    ("社会治安", "消防安全"),
+    ("城市建设和市政管理", "园林绿化环卫"),
+    ("环境污染", "大气污染"),
+    ("安全生产", "安全隐患"),
+}
 
 
 @dataclass(frozen=True)
 class Behaviour:
     """How a unit works: response delay, returns, extensions, speed, quality."""
+
     response_median_hours: float
     return_share: float
     extension_share: float
@@ -96,9 +156,17 @@ COMMITTEE_BEHAVIOUR = [
 ]
 # Where a dispatcher sends a case that a unit returned.
 ALTERNATIVES = {
-    "CG": ["ZHZF", "ZJ"], "ZJ": ["CG", "SQZL"], "ZHZF": ["CG", "SQZL"], "STHJ": ["ZHZF", "CG"],
-    "SCJG": ["WJ", "ZHZF"], "WJ": ["SCJG", "GGFW"], "MZ": ["SQZL", "GGFW"], "PAJS": ["SQZL", "YJGL"],
-    "YJGL": ["ZHZF", "PAJS"], "GGFW": ["SQZL", "MZ"], "SQZL": ["GGFW", "PAJS"],
+    "CG": ["ZHZF", "ZJ"],
+    "ZJ": ["CG", "SQZL"],
+    "ZHZF": ["CG", "SQZL"],
+    "STHJ": ["ZHZF", "CG"],
+    "SCJG": ["WJ", "ZHZF"],
+    "WJ": ["SCJG", "GGFW"],
+    "MZ": ["SQZL", "GGFW"],
+    "PAJS": ["SQZL", "YJGL"],
+    "YJGL": ["ZHZF", "PAJS"],
+    "GGFW": ["SQZL", "MZ"],
+    "SQZL": ["GGFW", "PAJS"],
 }
 
 
@@ -109,8 +177,19 @@ class _Stop(Exception):
 class _Event:
     """One row of the event log before it is written."""
 
-    __slots__ = ("case_id", "seq", "at", "actor_id", "actor_unit_id", "unit_id", "action", "from_status",
-                 "to_status", "note", "data")
+    __slots__ = (
+        "case_id",
+        "seq",
+        "at",
+        "actor_id",
+        "actor_unit_id",
+        "unit_id",
+        "action",
+        "from_status",
+        "to_status",
+        "note",
+        "data",
+    )
 
     def __init__(self, **kwargs):
         self.seq = 0
@@ -122,11 +201,43 @@ class _Life:
     """The state of one case while it is being played."""
 
     __slots__ = (
-        "id", "number", "channel", "status", "category", "leaf_key", "description", "reporter_name",
-        "reporter_phone", "reporter", "address", "lat", "lng", "community", "grid", "unit", "routed_by",
-        "dispatched_at", "response_due", "completion_due", "responded_at", "resolved_at", "closed_at",
-        "urgency", "supervised", "return_count", "rework_count", "extension_count", "master_id", "created_by",
-        "created_at", "last_at", "events", "ratings", "extensions", "whistles", "duty_version",
+        "id",
+        "number",
+        "channel",
+        "status",
+        "category",
+        "leaf_key",
+        "description",
+        "reporter_name",
+        "reporter_phone",
+        "reporter",
+        "address",
+        "lat",
+        "lng",
+        "community",
+        "grid",
+        "unit",
+        "routed_by",
+        "dispatched_at",
+        "response_due",
+        "completion_due",
+        "responded_at",
+        "resolved_at",
+        "closed_at",
+        "urgency",
+        "supervised",
+        "return_count",
+        "rework_count",
+        "extension_count",
+        "master_id",
+        "created_by",
+        "created_at",
+        "last_at",
+        "events",
+        "ratings",
+        "extensions",
+        "whistles",
+        "duty_version",
     )
 
     def __init__(self, **kwargs):
@@ -250,8 +361,9 @@ class Simulator:
                 node = categories.get(node.parent_id)
             self.chain[c.pk] = chain
         self.leaf_key = {c.pk: (categories[c.parent_id].name, c.name) for c in self.leaves}
-        self.rules = list(RoutingRule.objects.filter(active=True, unit__active=True)
-                          .select_related("unit").order_by("priority", "id"))
+        self.rules = list(
+            RoutingRule.objects.filter(active=True, unit__active=True).select_related("unit").order_by("priority", "id")
+        )
         self.default_unit = demo.street.default_unit
         self.duty_routes = {}
 
@@ -311,8 +423,9 @@ class Simulator:
         while len(times) < self.total:
             need = self.total - len(times)
             for day, hour in zip(rng.choices(days, weights, k=need), rng.choices(hours, HOUR_CURVE, k=need)):
-                local = dt.datetime(day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60),
-                                    tzinfo=SHANGHAI)
+                local = dt.datetime(
+                    day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60), tzinfo=SHANGHAI
+                )
                 at = local.astimezone(UTC)
                 if self.start <= at <= self.now:
                     times.append(at)
@@ -396,11 +509,20 @@ class Simulator:
         else:
             actor_unit_id = actor_unit.pk if actor_unit is not None else None
         unit_id = (life.unit.pk if life.unit else None) if unit == 0 else unit
-        life.events.append(_Event(
-            case_id=life.id, at=at, actor_id=actor.pk if actor is not None else None, actor_unit_id=actor_unit_id,
-            unit_id=unit_id, action=action, from_status=before or "", to_status=life.status, note=note or "",
-            data=data or {},
-        ))
+        life.events.append(
+            _Event(
+                case_id=life.id,
+                at=at,
+                actor_id=actor.pk if actor is not None else None,
+                actor_unit_id=actor_unit_id,
+                unit_id=unit_id,
+                action=action,
+                from_status=before or "",
+                to_status=life.status,
+                note=note or "",
+                data=data or {},
+            )
+        )
         life.last_at = at
 
     def _sweep(self, life, until):
@@ -437,7 +559,8 @@ class Simulator:
         local = _local(at)
         workday = is_workday(local.date())
         if channel in (Channel.WINDOW, Channel.LETTER, Channel.LEADER_MAILBOX) and not (
-                workday and 9 <= local.hour < 17):
+            workday and 9 <= local.hour < 17
+        ):
             channel = Channel.HOTLINE_12345
         if channel == Channel.GRID and not (8 <= local.hour < 19):
             channel = Channel.HOTLINE_12345
@@ -451,8 +574,15 @@ class Simulator:
         estates, roads = self.community_info[community.pk]
         estate, road = rng.choice(estates), rng.choice(roads)
         building = f"{estate}{rng.randint(1, 24)}号楼"
-        fill = {"place": building, "estate": estate, "road": road, "spot": rng.choice(places.PUBLIC_PLACES),
-                "n": rng.randint(2, 9), "days": rng.randint(2, 7), "leaf": category.name}
+        fill = {
+            "place": building,
+            "estate": estate,
+            "road": road,
+            "spot": rng.choice(places.PUBLIC_PLACES),
+            "n": rng.randint(2, 9),
+            "days": rng.randint(2, 7),
+            "leaf": category.name,
+        }
         templates = texts.MIX.get(key, (0, "", texts.GENERIC))[2] or texts.GENERIC
         description = rng.choice(templates).format(**fill)
 
@@ -466,8 +596,11 @@ class Simulator:
             grid = None  # the operator knows the community, not the grid
         else:
             grid = community = None
-        address = (f"{road}{rng.randint(1, 120)}号{building}{rng.randint(1, 4)}单元{rng.randint(1, 6)}0{rng.randint(1, 4)}"
-                   if rng.random() < 0.8 else f"{road}{fill['spot']}")
+        address = (
+            f"{road}{rng.randint(1, 120)}号{building}{rng.randint(1, 4)}单元{rng.randint(1, 6)}0{rng.randint(1, 4)}"
+            if rng.random() < 0.8
+            else f"{road}{fill['spot']}"
+        )
 
         reporter = None
         created_by = None
@@ -484,7 +617,10 @@ class Simulator:
             grid = self.grids[0]
             community = grid.community
             west, south, east, north = self.grid_rects[grid.pk]
-            lng, lat = round(rng.uniform(west + 0.0002, east - 0.0002), 6), round(rng.uniform(south + 0.0002, north - 0.0002), 6)
+            lng, lat = (
+                round(rng.uniform(west + 0.0002, east - 0.0002), 6),
+                round(rng.uniform(south + 0.0002, north - 0.0002), 6),
+            )
         elif channel != Channel.GRID:
             surname = rng.choice(places.SURNAMES)
             if rng.random() < 0.7:
@@ -495,16 +631,39 @@ class Simulator:
 
         classified = rng.random() < CLASSIFIED_AT_INTAKE.get(channel, 0.0)
         life = _Life(
-            id=self.next_case_id, number=self._number(at), channel=channel, category=category if classified else None,
-            leaf_key=key, description=description, reporter_name=name, reporter_phone=phone, reporter=reporter,
-            address=address, lat=lat, lng=lng, community=community, grid=grid, created_by=created_by,
-            created_at=at, last_at=at,
+            id=self.next_case_id,
+            number=self._number(at),
+            channel=channel,
+            category=category if classified else None,
+            leaf_key=key,
+            description=description,
+            reporter_name=name,
+            reporter_phone=phone,
+            reporter=reporter,
+            address=address,
+            lat=lat,
+            lng=lng,
+            community=community,
+            grid=grid,
+            created_by=created_by,
+            created_at=at,
+            last_at=at,
         )
         self.next_case_id += 1
-        self._record(life, "create", at, created_by, "", data={
-            "channel": str(channel), "category": category.code if classified else None,
-            "grid": grid.code if grid else None, "community": community.code if community else None, "photos": 0,
-        })
+        self._record(
+            life,
+            "create",
+            at,
+            created_by,
+            "",
+            data={
+                "channel": str(channel),
+                "category": category.code if classified else None,
+                "grid": grid.code if grid else None,
+                "community": community.code if community else None,
+                "photos": 0,
+            },
+        )
         try:
             self._play(life, category, pool)
         except _Stop:
@@ -531,12 +690,12 @@ class Simulator:
         if life.category is None:
             at = self._at(life, at)
             life.category = category
-            self._record(life, "classify", at, self.dispatcher, life.status,
-                         data={"from": None, "category": category.code})
+            self._record(
+                life, "classify", at, self.dispatcher, life.status, data={"from": None, "category": category.code}
+            )
             at += dt.timedelta(minutes=rng.randint(1, 10))
         unit, reason, rule, version, collaborators, manual = self._route(life)
-        self._dispatch(life, unit, reason, at, manual=manual, rule=rule, version=version,
-                       collaborators=collaborators)
+        self._dispatch(life, unit, reason, at, manual=manual, rule=rule, version=version, collaborators=collaborators)
         self._handle(life)
 
     def _merge(self, life, master, at, master_status, master_unit_id):
@@ -547,11 +706,20 @@ class Simulator:
         life.closed_at = at
         life.category = life.category or master.category
         self._record(life, "merge", at, self.dispatcher, before, data={"master": master.number})
-        master.events.append(_Event(
-            case_id=master.id, at=at, actor_id=self.dispatcher.pk, actor_unit_id=None, unit_id=master_unit_id,
-            action="absorb", from_status=master_status, to_status=master_status, note="",
-            data={"duplicate": life.number},
-        ))
+        master.events.append(
+            _Event(
+                case_id=master.id,
+                at=at,
+                actor_id=self.dispatcher.pk,
+                actor_unit_id=None,
+                unit_id=master_unit_id,
+                action="absorb",
+                from_status=master_status,
+                to_status=master_status,
+                note="",
+                data={"duplicate": life.number},
+            )
+        )
         master.events.sort(key=lambda e: e.at)
         self.counts["merged"] += 1
 
@@ -566,20 +734,38 @@ class Simulator:
         life.responded_at = None
         life.urgency = Urgency.GREEN
         life.status = S.DISPATCHED
-        self._record(life, "dispatch", at, self.dispatcher, before, data={
-            "unit": unit.code, "routed_by": life.routed_by, "rule": rule,
-            "duty": version.item.code if version else None, "duty_version": version.number if version else None,
-            "collaborators": [u.code for u in collaborators], "response_due": _iso(life.response_due),
-            "completion_due": _iso(life.completion_due), "manual": manual,
-        })
+        self._record(
+            life,
+            "dispatch",
+            at,
+            self.dispatcher,
+            before,
+            data={
+                "unit": unit.code,
+                "routed_by": life.routed_by,
+                "rule": rule,
+                "duty": version.item.code if version else None,
+                "duty_version": version.number if version else None,
+                "collaborators": [u.code for u in collaborators],
+                "response_due": _iso(life.response_due),
+                "completion_due": _iso(life.completion_due),
+                "manual": manual,
+            },
+        )
         if collaborators:
             self._cohandle(life, at, unit, collaborators)
 
     def _cohandle(self, life, at, unit, collaborators):
         """The co-handling task the list gives at dispatch, and each collaborator's report."""
-        whistle = Whistle(id=self.next_whistle_id, case_id=life.id, kind=Whistle.Kind.COHANDLE,
-                          blown_by_id=self.dispatcher.pk, blown_at=at, report_due=life.response_due,
-                          reason=f"权责清单协办：{life.routed_by}")
+        whistle = Whistle(
+            id=self.next_whistle_id,
+            case_id=life.id,
+            kind=Whistle.Kind.COHANDLE,
+            blown_by_id=self.dispatcher.pk,
+            blown_at=at,
+            report_due=life.response_due,
+            reason=f"权责清单协办：{life.routed_by}",
+        )
         self.next_whistle_id += 1
         self.counts["cohandles"] += 1
         summonses = [WhistleSummons(whistle_id=whistle.pk, unit_id=c.pk) for c in collaborators]
@@ -592,8 +778,15 @@ class Simulator:
             handler = self._handler(summons.unit_id)
             part = self.rng.choice(texts.REPORT_PARTS)
             summons.reported_at, summons.reported_by_id, summons.part = report_at, handler.pk, part
-            self._record(life, "report", report_at, handler, life.status, note=part,
-                         data={"whistle": whistle.pk, "on_time": report_at <= whistle.report_due})
+            self._record(
+                life,
+                "report",
+                report_at,
+                handler,
+                life.status,
+                note=part,
+                data={"whistle": whistle.pk, "on_time": report_at <= whistle.report_due},
+            )
 
     def _handle(self, life):
         rng = self.rng
@@ -602,7 +795,9 @@ class Simulator:
             behaviour = self.behaviour[life.unit.pk]
             if rng.random() >= behaviour.return_share * (1 if life.return_count == 0 else 0.3):
                 break
-            delay = min(self._lognormal_hours(2.0, 0.8), dt.timedelta(hours=settings.JIEDAO["RETURN_WINDOW_HOURS"] - 0.5))
+            delay = min(
+                self._lognormal_hours(2.0, 0.8), dt.timedelta(hours=settings.JIEDAO["RETURN_WINDOW_HOURS"] - 0.5)
+            )
             at = self._at(life, life.dispatched_at + delay)
             unit = life.unit
             other = rng.choice([c for c in ALTERNATIVES.get(unit.code, ["GGFW", "SQZL"]) if c != unit.code])
@@ -611,15 +806,29 @@ class Simulator:
             life.return_count += 1
             life.unit = None
             reason = rng.choice(texts.RETURN_REASONS).format(other=self.units[other].name)
-            self._record(life, "return", at, self._handler(unit.pk), before, note=reason, actor_unit=unit,
-                         data={"unit": unit.code})
+            self._record(
+                life,
+                "return",
+                at,
+                self._handler(unit.pk),
+                before,
+                note=reason,
+                actor_unit=unit,
+                data={"unit": unit.code},
+            )
             at += self._lognormal_hours(1.0, 0.7)
             if rng.random() < 0.3 and self.siblings.get(life.category.pk):
                 at = self._at(life, at)
                 old = life.category
                 life.category = rng.choice(self.siblings[old.pk])
-                self._record(life, "classify", at, self.dispatcher, life.status,
-                             data={"from": old.code, "category": life.category.code})
+                self._record(
+                    life,
+                    "classify",
+                    at,
+                    self.dispatcher,
+                    life.status,
+                    data={"from": old.code, "category": life.category.code},
+                )
                 at += dt.timedelta(minutes=rng.randint(1, 10))
             self._dispatch(life, self.units[other], "派单员指定", at, manual=True)
 
@@ -631,8 +840,9 @@ class Simulator:
         life.responded_at = at
         handler = self._handler(life.unit.pk)
         on_time = life.response_due is None or at <= life.response_due
-        self._record(life, "respond", at, handler, before, note=rng.choice(texts.RESPOND_NOTES),
-                     data={"on_time": on_time})
+        self._record(
+            life, "respond", at, handler, before, note=rng.choice(texts.RESPOND_NOTES), data={"on_time": on_time}
+        )
 
         whistle_share = 0.08 if life.leaf_key in texts.WHISTLE_PARTNERS else 0.002
         if rng.random() < whistle_share:
@@ -655,8 +865,9 @@ class Simulator:
             late = rng.random() < behaviour.overdue_share * (0.6 if round_number > 1 else 1.0)
             stuck = rng.random() < 0.006
             if late or stuck:
-                target = life.completion_due + (dt.timedelta(days=rng.uniform(10, 40)) if stuck
-                                                else dt.timedelta(days=rng.uniform(0.3, 5)))
+                target = life.completion_due + (
+                    dt.timedelta(days=rng.uniform(10, 40)) if stuck else dt.timedelta(days=rng.uniform(0.3, 5))
+                )
             target = self._office(target) if rng.random() < 0.7 else self._daytime(target)
 
             # 延期: asked for before the limit, decided by a leader.
@@ -674,8 +885,14 @@ class Simulator:
                 note_at = life.last_at + (target - life.last_at) * rng.uniform(0.2, 0.8)
                 if note_at > life.last_at:
                     note_at = self._at(life, self._daytime(note_at))
-                    self._record(life, "note", note_at, self._handler(life.unit.pk), life.status,
-                                 note=rng.choice(texts.PROGRESS_NOTES))
+                    self._record(
+                        life,
+                        "note",
+                        note_at,
+                        self._handler(life.unit.pk),
+                        life.status,
+                        note=rng.choice(texts.PROGRESS_NOTES),
+                    )
 
             # 督办: an overdue case draws the leader's attention.
             if target > life.completion_due and not life.supervised and rng.random() < 0.55:
@@ -683,8 +900,14 @@ class Simulator:
                 if supervise_at < target:
                     supervise_at = self._at(life, supervise_at)
                     life.supervised = True
-                    self._record(life, "supervise", supervise_at, rng.choice([self.leader, self.dispatcher]),
-                                 life.status, note=rng.choice(texts.SUPERVISE_NOTES))
+                    self._record(
+                        life,
+                        "supervise",
+                        supervise_at,
+                        rng.choice([self.leader, self.dispatcher]),
+                        life.status,
+                        note=rng.choice(texts.SUPERVISE_NOTES),
+                    )
                     target = min(target, self._daytime(supervise_at + dt.timedelta(hours=rng.uniform(4, 60))))
 
             at = self._at(life, target)
@@ -692,8 +915,15 @@ class Simulator:
             life.status = S.VERIFYING if life.category.needs_verification else S.RATING
             life.resolved_at = at
             life.urgency = Urgency.GREEN
-            self._record(life, "resolve", at, self._handler(life.unit.pk), before, note=rng.choice(texts.RESULTS),
-                         data={"on_time": at <= life.completion_due, "photos": 0})
+            self._record(
+                life,
+                "resolve",
+                at,
+                self._handler(life.unit.pk),
+                before,
+                note=rng.choice(texts.RESULTS),
+                data={"on_time": at <= life.completion_due, "photos": 0},
+            )
             return
 
     def _extension(self, life, ask):
@@ -702,12 +932,25 @@ class Simulator:
         extra = rng.choice([2, 3, 3, 5, 5, 7])
         reason = rng.choice(texts.EXTENSION_REASONS)
         handler = self._handler(life.unit.pk)
-        ext = Extension(id=self.next_extension_id, case_id=life.id, requested_by_id=handler.pk, requested_at=at,
-                        extra_workdays=extra, reason=reason)
+        ext = Extension(
+            id=self.next_extension_id,
+            case_id=life.id,
+            requested_by_id=handler.pk,
+            requested_at=at,
+            extra_workdays=extra,
+            reason=reason,
+        )
         self.next_extension_id += 1
         life.extensions.append(ext)
-        self._record(life, "request_extension", at, handler, life.status, note=reason,
-                     data={"extension": ext.pk, "extra_workdays": extra})
+        self._record(
+            life,
+            "request_extension",
+            at,
+            handler,
+            life.status,
+            note=reason,
+            data={"extension": ext.pk, "extra_workdays": extra},
+        )
         decide = self._at(life, self._office(at + self._lognormal_hours(4, 0.8)))
         approve = rng.random() < 0.8
         ext.decision = Extension.Decision.APPROVED if approve else Extension.Decision.REFUSED
@@ -724,26 +967,47 @@ class Simulator:
             life.extension_count += 1
             life.urgency = Urgency.GREEN
             data.update({"completion_due_before": _iso(old_due), "completion_due": _iso(life.completion_due)})
-        self._record(life, "approve_extension" if approve else "refuse_extension", decide, self.leader,
-                     life.status, note=note, data=data)
+        self._record(
+            life,
+            "approve_extension" if approve else "refuse_extension",
+            decide,
+            self.leader,
+            life.status,
+            note=note,
+            data=data,
+        )
         return approve
 
     def _whistle(self, life, proposed):
         rng = self.rng
         at = self._at(life, self._daytime(proposed))
-        partners = [c for c in texts.WHISTLE_PARTNERS.get(life.leaf_key, ["ZHZF", "SQZL", "PAJS"])
-                    if c != life.unit.code]
+        partners = [
+            c for c in texts.WHISTLE_PARTNERS.get(life.leaf_key, ["ZHZF", "SQZL", "PAJS"]) if c != life.unit.code
+        ]
         codes = rng.sample(partners, k=min(len(partners), rng.choice([2, 2, 3])))
         hours = rng.choice([24, 24, 48])
         blower = rng.choice([self.dispatcher, self.dispatcher, self.leader])
         reason = rng.choice(texts.WHISTLE_REASONS)
-        whistle = Whistle(id=self.next_whistle_id, case_id=life.id, blown_by_id=blower.pk, blown_at=at,
-                          report_due=at + dt.timedelta(hours=hours), reason=reason)
+        whistle = Whistle(
+            id=self.next_whistle_id,
+            case_id=life.id,
+            blown_by_id=blower.pk,
+            blown_at=at,
+            report_due=at + dt.timedelta(hours=hours),
+            reason=reason,
+        )
         self.next_whistle_id += 1
         summonses = [WhistleSummons(whistle_id=whistle.pk, unit_id=self.units[c].pk) for c in codes]
         life.whistles.append((whistle, summonses))
-        self._record(life, "whistle", at, blower, life.status, note=reason,
-                     data={"whistle": whistle.pk, "units": codes, "report_due": _iso(whistle.report_due)})
+        self._record(
+            life,
+            "whistle",
+            at,
+            blower,
+            life.status,
+            note=reason,
+            data={"whistle": whistle.pk, "units": codes, "report_due": _iso(whistle.report_due)},
+        )
         self.counts["whistles"] += 1
         reports = []
         for summons in summonses:
@@ -754,8 +1018,15 @@ class Simulator:
             handler = self._handler(summons.unit_id)
             part = rng.choice(texts.REPORT_PARTS)
             summons.reported_at, summons.reported_by_id, summons.part = report_at, handler.pk, part
-            self._record(life, "report", report_at, handler, life.status, note=part,
-                         data={"whistle": whistle.pk, "on_time": report_at <= whistle.report_due})
+            self._record(
+                life,
+                "report",
+                report_at,
+                handler,
+                life.status,
+                note=part,
+                data={"whistle": whistle.pk, "on_time": report_at <= whistle.report_due},
+            )
 
     def _verify(self, life, behaviour):
         rng = self.rng
@@ -776,8 +1047,15 @@ class Simulator:
             redo = self._at(life, redo)
             life.status = S.VERIFYING if life.category.needs_verification else S.RATING
             life.resolved_at = redo
-            self._record(life, "resolve", redo, self._handler(life.unit.pk), S.IN_PROGRESS,
-                         note=rng.choice(texts.RESULTS), data={"on_time": redo <= life.completion_due, "photos": 0})
+            self._record(
+                life,
+                "resolve",
+                redo,
+                self._handler(life.unit.pk),
+                S.IN_PROGRESS,
+                note=rng.choice(texts.RESULTS),
+                data={"on_time": redo <= life.completion_due, "photos": 0},
+            )
 
     def _rate(self, life, behaviour, round_number):
         """回访: returns True when the case is closed, False when it was reopened."""
@@ -802,13 +1080,19 @@ class Simulator:
         elif rng.random() < resolved_share:
             resolved = True
             roll = rng.random()
-            satisfaction = (Rating.Satisfaction.SATISFIED if roll < satisfied_share
-                            else Rating.Satisfaction.BASIC if roll < satisfied_share + (1 - satisfied_share) * 0.8
-                            else Rating.Satisfaction.UNSATISFIED)
+            satisfaction = (
+                Rating.Satisfaction.SATISFIED
+                if roll < satisfied_share
+                else Rating.Satisfaction.BASIC
+                if roll < satisfied_share + (1 - satisfied_share) * 0.8
+                else Rating.Satisfaction.UNSATISFIED
+            )
         else:
             resolved = False
-            satisfaction = rng.choices([Rating.Satisfaction.UNSATISFIED, Rating.Satisfaction.BASIC,
-                                        Rating.Satisfaction.SATISFIED], [0.55, 0.35, 0.10])[0]
+            satisfaction = rng.choices(
+                [Rating.Satisfaction.UNSATISFIED, Rating.Satisfaction.BASIC, Rating.Satisfaction.SATISFIED],
+                [0.55, 0.35, 0.10],
+            )[0]
         if life.reporter is not None:
             actor, source = life.reporter, Rating.Source.RESIDENT
         elif life.reporter_phone and rng.random() < 0.3:
@@ -818,10 +1102,16 @@ class Simulator:
         reopen = (not resolved) or satisfaction == Rating.Satisfaction.UNSATISFIED
         comment = rng.choice(texts.RATING_COMMENTS_BAD if reopen else texts.RATING_COMMENTS_GOOD)
         rating_round = len(life.ratings) + 1
-        life.ratings.append((life.id, life.unit.pk, rating_round, resolved, str(satisfaction), str(source),
-                             comment, at))
-        data = {"resolved": resolved, "satisfaction": str(satisfaction), "source": str(source),
-                "round": rating_round, "reopen": reopen}
+        life.ratings.append(
+            (life.id, life.unit.pk, rating_round, resolved, str(satisfaction), str(source), comment, at)
+        )
+        data = {
+            "resolved": resolved,
+            "satisfaction": str(satisfaction),
+            "source": str(source),
+            "round": rating_round,
+            "reopen": reopen,
+        }
         before = life.status
         if reopen:
             life.status = S.IN_PROGRESS
@@ -838,28 +1128,93 @@ class Simulator:
 
     # --- writing ----------------------------------------------------------------------
     CASE_COLUMNS = (
-        "id", "number", "channel", "status", "category_id", "description", "reporter_name", "reporter_phone",
-        "reporter_phone_index", "reporter_id", "address", "lat", "lng", "community_id", "grid_id", "unit_id",
-        "routed_by", "dispatched_at", "response_due", "completion_due", "responded_at", "resolved_at",
-        "closed_at", "urgency", "supervised", "return_count", "rework_count", "extension_count", "master_id",
-        "created_by_id", "created_at", "updated_at", "duty_version_id", "street_id",
+        "id",
+        "number",
+        "channel",
+        "status",
+        "category_id",
+        "description",
+        "reporter_name",
+        "reporter_phone",
+        "reporter_phone_index",
+        "reporter_id",
+        "address",
+        "lat",
+        "lng",
+        "community_id",
+        "grid_id",
+        "unit_id",
+        "routed_by",
+        "dispatched_at",
+        "response_due",
+        "completion_due",
+        "responded_at",
+        "resolved_at",
+        "closed_at",
+        "urgency",
+        "supervised",
+        "return_count",
+        "rework_count",
+        "extension_count",
+        "master_id",
+        "created_by_id",
+        "created_at",
+        "updated_at",
+        "duty_version_id",
+        "street_id",
     )
-    EVENT_COLUMNS = ("case_id", "seq", "at", "actor_id", "actor_unit_id", "unit_id", "action", "from_status",
-                     "to_status", "note", "data")
+    EVENT_COLUMNS = (
+        "case_id",
+        "seq",
+        "at",
+        "actor_id",
+        "actor_unit_id",
+        "unit_id",
+        "action",
+        "from_status",
+        "to_status",
+        "note",
+        "data",
+    )
     RATING_COLUMNS = ("case_id", "unit_id", "round", "resolved", "satisfaction", "source", "comment", "rated_at")
 
     def _case_row(self, life):
         phone = life.reporter_phone or ""
         return (
-            life.id, life.number, str(life.channel), str(life.status), life.category.pk if life.category else None,
-            life.description, life.reporter_name or "", phone, blind_index(phone) if phone else "",
-            life.reporter.pk if life.reporter else None, life.address or "", life.lat, life.lng,
-            life.community.pk if life.community else None, life.grid.pk if life.grid else None,
-            life.unit.pk if life.unit else None, life.routed_by or "", life.dispatched_at, life.response_due,
-            life.completion_due, life.responded_at, life.resolved_at, life.closed_at, str(life.urgency),
-            life.supervised, life.return_count, life.rework_count, life.extension_count, life.master_id,
-            life.created_by.pk if life.created_by else None, life.created_at, life.events[-1].at,
-            life.duty_version.pk if life.duty_version else None, self.demo.street.pk,
+            life.id,
+            life.number,
+            str(life.channel),
+            str(life.status),
+            life.category.pk if life.category else None,
+            life.description,
+            life.reporter_name or "",
+            phone,
+            blind_index(phone) if phone else "",
+            life.reporter.pk if life.reporter else None,
+            life.address or "",
+            life.lat,
+            life.lng,
+            life.community.pk if life.community else None,
+            life.grid.pk if life.grid else None,
+            life.unit.pk if life.unit else None,
+            life.routed_by or "",
+            life.dispatched_at,
+            life.response_due,
+            life.completion_due,
+            life.responded_at,
+            life.resolved_at,
+            life.closed_at,
+            str(life.urgency),
+            life.supervised,
+            life.return_count,
+            life.rework_count,
+            life.extension_count,
+            life.master_id,
+            life.created_by.pk if life.created_by else None,
+            life.created_at,
+            life.events[-1].at,
+            life.duty_version.pk if life.duty_version else None,
+            self.demo.street.pk,
         )
 
     @staticmethod
@@ -879,13 +1234,16 @@ class Simulator:
                 preparers.append(None)
         quote = connection.ops.quote_name
         sql = "INSERT INTO %s (%s) VALUES (%s)" % (
-            quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields)))
+            quote(model._meta.db_table),
+            ", ".join(quote(f.column) for f in fields),
+            ", ".join(["%s"] * len(fields)),
+        )
         plain = [i for i, p in enumerate(preparers) if p is None]
         prepared = [(i, p) for i, p in enumerate(preparers) if p is not None]
         with connection.cursor() as cursor:
             for start in range(0, len(rows), chunk):
                 batch = []
-                for row in rows[start:start + chunk]:
+                for row in rows[start : start + chunk]:
                     values = list(row)
                     for i, prepare in prepared:
                         if values[i] is not None:
@@ -898,8 +1256,21 @@ class Simulator:
         for life in lives:
             cases.append(self._case_row(life))
             for seq, e in enumerate(life.events, start=1):
-                events.append((e.case_id, seq, e.at, e.actor_id, e.actor_unit_id, e.unit_id, e.action,
-                               str(e.from_status), str(e.to_status), e.note, e.data))
+                events.append(
+                    (
+                        e.case_id,
+                        seq,
+                        e.at,
+                        e.actor_id,
+                        e.actor_unit_id,
+                        e.unit_id,
+                        e.action,
+                        str(e.from_status),
+                        str(e.to_status),
+                        e.note,
+                        e.data,
+                    )
+                )
             ratings.extend(life.ratings)
             extensions.extend(life.extensions)
             for whistle, members in life.whistles:
@@ -942,7 +1313,11 @@ class Simulator:
         with transaction.atomic():
             CaseNumberCounter.objects.bulk_create(
                 [CaseNumberCounter(day=day, last=self.counters[day]) for day in sorted(self.touched_days)],
-                update_conflicts=True, unique_fields=["day"], update_fields=["last"], batch_size=500)
+                update_conflicts=True,
+                unique_fields=["day"],
+                update_fields=["last"],
+                batch_size=500,
+            )
             # Rows were written with explicit ids: move the sequences past them (PostgreSQL).
             with connection.cursor() as cursor:
                 for statement in connection.ops.sequence_reset_sql(no_style(), [Case, Extension, Whistle]):

@@ -24,7 +24,18 @@ class DutyItemAdmin(ReadOnlyAdmin):
 
 @admin.register(DutyVersion)
 class DutyVersionAdmin(ReadOnlyAdmin):
-    list_display = ("item", "number", "name", "list_type", "level", "responsible_unit", "status",
-                    "effective_from", "changed_at", "changed_by", "approval_doc")
+    list_display = (
+        "item",
+        "number",
+        "name",
+        "list_type",
+        "level",
+        "responsible_unit",
+        "status",
+        "effective_from",
+        "changed_at",
+        "changed_by",
+        "approval_doc",
+    )
     list_filter = ("list_type", "level", "power_type", "status")
     search_fields = ("item__code", "name", "basis_statute")

@@ -75,8 +75,10 @@ COLLABORATORS = {
 }
 # 小事不出网格: handled by the community committee where the matter arises.
 COMMUNITY_LEVEL = {
-    ("城乡建设", "城市建设和市政管理", "环境卫生"), ("城乡建设", "城市建设和市政管理", "小区管理"),
-    ("城乡建设", "城市建设和市政管理", "居民服务设施"), ("城乡建设", "住房保障与房地产", "物业服务"),
+    ("城乡建设", "城市建设和市政管理", "环境卫生"),
+    ("城乡建设", "城市建设和市政管理", "小区管理"),
+    ("城乡建设", "城市建设和市政管理", "居民服务设施"),
+    ("城乡建设", "住房保障与房地产", "物业服务"),
 }
 EXCLUDED_LEAVES = {"劳动仲裁", "人事仲裁", "民商事仲裁", "生效法律文书执行"}
 # Handed back to district departments in the reform: (top, mid) with the original unit.
@@ -96,26 +98,66 @@ NEGATIVE = [
     ("企业资质审批", ("城乡建设", "建筑市场", "企业资质和执业资格"), "《建筑业企业资质管理规定》", "第四条"),
     ("环境影响评价审批", ("环境保护", "建设项目审批", "未批先建"), "《中华人民共和国环境影响评价法》", "第二十二条"),
     ("劳动争议仲裁", ("政法", "仲裁与调解", "劳动仲裁"), "《中华人民共和国劳动争议调解仲裁法》", "第十七条"),
-    ("房屋征收决定", ("城乡建设", "国有土地上房屋征收与补偿", "审批手续"), "《国有土地上房屋征收与补偿条例》", "第四条"),
+    (
+        "房屋征收决定",
+        ("城乡建设", "国有土地上房屋征收与补偿", "审批手续"),
+        "《国有土地上房屋征收与补偿条例》",
+        "第四条",
+    ),
     ("矿产开采监管", ("国土资源", "矿产资源管理", "矿产开采"), "《中华人民共和国矿产资源法》", "第十一条"),
 ]
-NEGATIVE_UNIT = {"招商引资任务": "QFGW", "协税护税": "QSW", "非法集资查处": "QJR", "企业资质审批": "QZJW",
-                 "环境影响评价审批": "QSTHJ", "劳动争议仲裁": "QRSJ", "房屋征收决定": "QZJW", "矿产开采监管": "QGT"}
-DISTRICT_UNITS = {"QFGW": "区发展改革委", "QSW": "区税务局", "QJR": "区金融办", "QZJW": "区住房城乡建设委",
-                  "QSTHJ": "区生态环境局", "QRSJ": "区人力社保局", "QGT": "区规划自然资源分局"}
+NEGATIVE_UNIT = {
+    "招商引资任务": "QFGW",
+    "协税护税": "QSW",
+    "非法集资查处": "QJR",
+    "企业资质审批": "QZJW",
+    "环境影响评价审批": "QSTHJ",
+    "劳动争议仲裁": "QRSJ",
+    "房屋征收决定": "QZJW",
+    "矿产开采监管": "QGT",
+}
+DISTRICT_UNITS = {
+    "QFGW": "区发展改革委",
+    "QSW": "区税务局",
+    "QJR": "区金融办",
+    "QZJW": "区住房城乡建设委",
+    "QSTHJ": "区生态环境局",
+    "QRSJ": "区人力社保局",
+    "QGT": "区规划自然资源分局",
+}
 ASSIST = [
     ("社区建设", ("民政", "基层选举和社区建设", "社区建设"), "《中华人民共和国城市居民委员会组织法》", "第三条"),
-    ("居委会选举组织", ("民政", "基层选举和社区建设", "居委会选举"), "《中华人民共和国城市居民委员会组织法》", "第八条"),
+    (
+        "居委会选举组织",
+        ("民政", "基层选举和社区建设", "居委会选举"),
+        "《中华人民共和国城市居民委员会组织法》",
+        "第八条",
+    ),
     ("城镇低保入户调查", ("民政", "社会救助", "城镇低保"), "《社会救助暂行办法》", "第十一条"),
     ("特困人员供养走访", ("民政", "社会救助", "特困人员供养"), "《社会救助暂行办法》", "第十五条"),
     ("流动人口信息登记", ("政法", "户籍证件", "流动人口管理"), "《居住证暂行条例》", "第五条"),
     ("社区矫正协助", ("政法", "刑罚执行", "社区矫正"), "《中华人民共和国社区矫正法》", "第十二条"),
     ("疾病预防控制宣传", ("卫生计生", "公共卫生", "疾病预防控制"), "《中华人民共和国传染病防治法》", "第九条"),
     ("计划生育服务", ("卫生计生", "人口计生", "计划生育服务管理"), "《中华人民共和国人口与计划生育法》", "第十二条"),
-    ("独生子女父母奖励申报", ("卫生计生", "人口计生", "独生子女父母奖励政策"), "《中华人民共和国人口与计划生育法》", "第二十七条"),
+    (
+        "独生子女父母奖励申报",
+        ("卫生计生", "人口计生", "独生子女父母奖励政策"),
+        "《中华人民共和国人口与计划生育法》",
+        "第二十七条",
+    ),
     ("就业困难人员帮扶", ("劳动和社会保障", "就业培训", "就业和再就业"), "《中华人民共和国就业促进法》", "第五十二条"),
-    ("城乡居民养老保险代办", ("劳动和社会保障", "城镇居民社会保险", "城乡居民养老保险"), "《中华人民共和国社会保险法》", "第二十条"),
-    ("城镇居民医疗保险代办", ("劳动和社会保障", "城镇居民社会保险", "城镇居民医疗保险"), "《中华人民共和国社会保险法》", "第二十五条"),
+    (
+        "城乡居民养老保险代办",
+        ("劳动和社会保障", "城镇居民社会保险", "城乡居民养老保险"),
+        "《中华人民共和国社会保险法》",
+        "第二十条",
+    ),
+    (
+        "城镇居民医疗保险代办",
+        ("劳动和社会保障", "城镇居民社会保险", "城镇居民医疗保险"),
+        "《中华人民共和国社会保险法》",
+        "第二十五条",
+    ),
     ("公共文化活动组织", ("教育文体", "文化", "公共文化"), "《中华人民共和国公共文化服务保障法》", "第三十一条"),
     ("法治宣传", ("政法", "法制建设", "法制宣传"), "《中华人民共和国宪法》", "第一百一十一条"),
     ("小区环境卫生巡查", ("城乡建设", "城市建设和市政管理", "环境卫生"), "《城市市容和环境卫生管理条例》", "第十条"),
@@ -139,10 +181,18 @@ def _leaves():
 
 def _values(name, list_type, power, level, unit, categories, statute, article, full, category=None, **extra):
     values = {
-        "name": name, "list_type": list_type, "power_type": power, "level": level, "responsible_unit": unit,
-        "categories": [c.code for c in categories], "basis_statute": statute, "basis_article": article,
+        "name": name,
+        "list_type": list_type,
+        "power_type": power,
+        "level": level,
+        "responsible_unit": unit,
+        "categories": [c.code for c in categories],
+        "basis_statute": statute,
+        "basis_article": article,
         "basis_text": f"依据{statute}{article}，由{'街道' if list_type != 'negative' else '区级部门'}依法履行。",
-        "full_enforcement": full, "effective_from": dt.date(2024, 3, 1), "how_to": HOW_TO,
+        "full_enforcement": full,
+        "effective_from": dt.date(2024, 3, 1),
+        "how_to": HOW_TO,
         "keywords": KEYWORDS.get(category.name, "") if category is not None else "",
         "response_hours": category.response_hours if category is not None else None,
         "completion_workdays": category.completion_workdays if category is not None else None,
@@ -166,17 +216,40 @@ def build_duty_list(admin, street):
                 continue
             leaf_name = path[2] if path[2] != "其他" else f"其他{mid}"
             community = path in COMMUNITY_LEVEL
-            street_items.append(_values(
-                f"{leaf_name}问题{verb}", "street", power, "社区" if community else "街道",
-                "" if community else OVERRIDES.get(path, unit), [cat], statute, article, full and not community,
-                category=cat, collaborating_units=COLLABORATORS.get(path, [])))
+            street_items.append(
+                _values(
+                    f"{leaf_name}问题{verb}",
+                    "street",
+                    power,
+                    "社区" if community else "街道",
+                    "" if community else OVERRIDES.get(path, unit),
+                    [cat],
+                    statute,
+                    article,
+                    full and not community,
+                    category=cat,
+                    collaborating_units=COLLABORATORS.get(path, []),
+                )
+            )
     street_items = street_items[:80]
     for (top, mid), unit, power, statute in REMOVED:
         for path, cat in sorted(leaves.items(), key=lambda kv: kv[1].code):
             if path[:2] == (top, mid):
                 leaf_name = path[2] if path[2] != "其他" else f"其他{mid}"
-                removed_items.append(_values(f"{leaf_name}事项的{power}", "street", power, "街道", unit, [cat],
-                                             statute, "", False, category=cat))
+                removed_items.append(
+                    _values(
+                        f"{leaf_name}事项的{power}",
+                        "street",
+                        power,
+                        "街道",
+                        unit,
+                        [cat],
+                        statute,
+                        "",
+                        False,
+                        category=cat,
+                    )
+                )
     at, doc, reason = FIRST_LIST
     rows = []
     for index, values in enumerate(street_items + removed_items, start=1):
@@ -185,22 +258,42 @@ def build_duty_list(admin, street):
         cat = leaves.get(path)
         if cat is None:
             continue
-        rows.append({"row": len(rows) + 1, "code": f"SQXZ-{index:03d}", **_values(
-            name, "community", "协助", "社区", "", [cat], statute, article, False, category=cat)})
+        rows.append(
+            {
+                "row": len(rows) + 1,
+                "code": f"SQXZ-{index:03d}",
+                **_values(name, "community", "协助", "社区", "", [cat], statute, article, False, category=cat),
+            }
+        )
     services.import_rows(admin, rows, reason, doc, at=_aware(at))
 
     at, doc, reason = REFORM
     for index in range(len(street_items) + 1, len(street_items) + len(removed_items) + 1):
-        services.repeal_duty(admin, f"SFJD-{index:03d}", reason, doc, effective_to=dt.date(2025, 7, 1),
-                             at=_aware(at))
+        services.repeal_duty(admin, f"SFJD-{index:03d}", reason, doc, effective_to=dt.date(2025, 7, 1), at=_aware(at))
     negative_rows = []
     for index, (name, path, statute, article) in enumerate(NEGATIVE, start=1):
         cat = leaves.get(path)
         if cat is None:
             continue
-        negative_rows.append({"row": index, "code": f"FMQD-{index:03d}", **_values(
-            name, "negative", "其他", "区级部门", NEGATIVE_UNIT[name], [cat], statute, article, False,
-            effective_from=dt.date(2025, 7, 1), how_to="此事项不属于街道职责，请向区级主管部门反映。")})
+        negative_rows.append(
+            {
+                "row": index,
+                "code": f"FMQD-{index:03d}",
+                **_values(
+                    name,
+                    "negative",
+                    "其他",
+                    "区级部门",
+                    NEGATIVE_UNIT[name],
+                    [cat],
+                    statute,
+                    article,
+                    False,
+                    effective_from=dt.date(2025, 7, 1),
+                    how_to="此事项不属于街道职责，请向区级主管部门反映。",
+                ),
+            }
+        )
     services.import_rows(admin, negative_rows, "建立街道职责准入负面清单", doc, at=_aware(at))
     _shorten_limits(admin, [f"SFJD-{i * 5:03d}" for i in range(1, 16)], *REFORM)
     _shorten_limits(admin, [f"SFJD-{i * 7:03d}" for i in range(1, 6)], *ADJUST)
@@ -220,7 +313,10 @@ def _shorten_limits(admin, codes, at, doc, reason):
         if not values["completion_workdays"] or values["completion_workdays"] <= 1:
             continue
         values["completion_workdays"] -= 1
-        raw = dict(values, responsible_unit=values["responsible_unit"].code if values["responsible_unit"] else "",
-                   collaborating_units=[u.code for u in values["collaborating_units"]],
-                   categories=[c.code for c in values["categories"]])
+        raw = dict(
+            values,
+            responsible_unit=values["responsible_unit"].code if values["responsible_unit"] else "",
+            collaborating_units=[u.code for u in values["collaborating_units"]],
+            categories=[c.code for c in values["categories"]],
+        )
         services.save_duty(admin, code, raw, reason, doc, at=_aware(at))

@@ -83,16 +83,30 @@ def write_workbook(versions) -> bytes:
         cell.fill = PatternFill("solid", fgColor="B22222")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for v in versions:
-        sheet.append([
-            v.item.code, v.name, _label(ListType, v.list_type), _label(PowerType, v.power_type),
-            _label(Level, v.level), v.responsible_unit.code if v.responsible_unit else "",
-            "；".join(u.code for u in v.collaborating_units.all()),
-            "；".join(c.code for c in v.categories.all()),
-            v.basis_statute, v.basis_article, v.basis_text,
-            float(v.response_hours) if v.response_hours is not None else None, v.completion_workdays,
-            "是" if v.needs_verification else "否", "是" if v.full_enforcement else "否",
-            _label(DutyStatus, v.status), v.effective_from, v.effective_to, v.how_to, v.keywords,
-        ])
+        sheet.append(
+            [
+                v.item.code,
+                v.name,
+                _label(ListType, v.list_type),
+                _label(PowerType, v.power_type),
+                _label(Level, v.level),
+                v.responsible_unit.code if v.responsible_unit else "",
+                "；".join(u.code for u in v.collaborating_units.all()),
+                "；".join(c.code for c in v.categories.all()),
+                v.basis_statute,
+                v.basis_article,
+                v.basis_text,
+                float(v.response_hours) if v.response_hours is not None else None,
+                v.completion_workdays,
+                "是" if v.needs_verification else "否",
+                "是" if v.full_enforcement else "否",
+                _label(DutyStatus, v.status),
+                v.effective_from,
+                v.effective_to,
+                v.how_to,
+                v.keywords,
+            ]
+        )
     widths = [14, 30, 12, 8, 8, 12, 16, 20, 30, 14, 40, 10, 10, 8, 8, 8, 12, 12, 30, 24]
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width

@@ -49,8 +49,9 @@ class DutyItem(models.Model):
     """The identity of a duty item across its versions."""
 
     code = models.CharField(_("事项编码"), max_length=40, unique=True)
-    current = models.OneToOneField("DutyVersion", null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+", verbose_name=_("当前版本"))
+    current = models.OneToOneField(
+        "DutyVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("当前版本")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -69,15 +70,21 @@ class DutyVersion(models.Model):
     number = models.PositiveIntegerField(_("版本号"))
     name = models.CharField(_("事项名称"), max_length=200)
     list_type = models.CharField(_("清单"), max_length=12, choices=ListType.choices)
-    categories = models.ManyToManyField(Category, blank=True, related_name="duty_versions",
-                                        verbose_name=_("对应工单分类"))
+    categories = models.ManyToManyField(
+        Category, blank=True, related_name="duty_versions", verbose_name=_("对应工单分类")
+    )
     basis_statute = models.CharField(_("设定依据（法规名称）"), max_length=200, blank=True)
     basis_article = models.CharField(_("条款"), max_length=100, blank=True)
     basis_text = models.TextField(_("依据内容"), blank=True)
     power_type = models.CharField(_("权力类型"), max_length=14, choices=PowerType.choices)
     level = models.CharField(_("层级"), max_length=10, choices=Level.choices)
     responsible_unit = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("主办单位"),
+        Unit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("主办单位"),
         help_text=_("社区或网格层级的事项可留空，表示由诉求所在社区的居委会承办。"),
     )
     collaborating_units = models.ManyToManyField(Unit, blank=True, related_name="+", verbose_name=_("协办单位"))
@@ -86,14 +93,24 @@ class DutyVersion(models.Model):
     needs_verification = models.BooleanField(_("需现场核查"), default=False)
     full_enforcement = models.BooleanField(_("街道具有完整执法权"), default=False)
     how_to = models.TextField(_("办理指引"), blank=True)
-    keywords = models.CharField(_("常见问题关键词"), max_length=300, blank=True,
-                                help_text=_("居民常用的说法，如“楼道堆物、路灯不亮”，用于一键查询。"))
+    keywords = models.CharField(
+        _("常见问题关键词"),
+        max_length=300,
+        blank=True,
+        help_text=_("居民常用的说法，如“楼道堆物、路灯不亮”，用于一键查询。"),
+    )
     status = models.CharField(_("状态"), max_length=10, choices=DutyStatus.choices, default=DutyStatus.IN_FORCE)
     effective_from = models.DateField(_("生效日期"))
     effective_to = models.DateField(_("失效日期"), null=True, blank=True)
     # Who changed what, when, why, on which approving document.
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+", verbose_name=_("修改人"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("修改人"),
+    )
     changed_at = models.DateTimeField(_("修改时间"), db_index=True)
     reason = models.TextField(_("调整理由"))
     approval_doc = models.CharField(_("批准文号"), max_length=100, blank=True)

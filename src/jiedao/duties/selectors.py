@@ -17,8 +17,11 @@ _PREFETCH = ("categories", "collaborating_units")
 
 
 def _in_force_on(version, day):
-    return (version.status == DutyStatus.IN_FORCE and version.effective_from <= day
-            and (version.effective_to is None or version.effective_to > day))
+    return (
+        version.status == DutyStatus.IN_FORCE
+        and version.effective_from <= day
+        and (version.effective_to is None or version.effective_to > day)
+    )
 
 
 def in_force_now(today=None):
@@ -97,18 +100,20 @@ def item_with_versions(code):
     item = DutyItem.objects.select_related("current__responsible_unit").filter(code=code).first()
     if item is None:
         raise NotFound(_("权责事项 %(code)s 不存在。") % {"code": code})
-    versions = list(item.versions.select_related("responsible_unit", "changed_by")
-                    .prefetch_related(*_PREFETCH).order_by("-number"))
+    versions = list(
+        item.versions.select_related("responsible_unit", "changed_by").prefetch_related(*_PREFETCH).order_by("-number")
+    )
     return item, versions
 
 
 # --- search (一键查询职能归属) ---------------------------------------------------
 
+
 def _bigrams(text):
     text = "".join(ch for ch in (text or "") if not ch.isspace())
     if len(text) == 1:
         return {text}
-    return {text[i:i + 2] for i in range(len(text) - 1)}
+    return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
 def search(q="", category=None, unit=None, include_negative=True, today=None, limit=None):
@@ -123,11 +128,16 @@ def search(q="", category=None, unit=None, include_negative=True, today=None, li
     if not include_negative:
         versions = [v for v in versions if v.list_type != ListType.NEGATIVE]
     if category:
-        versions = [v for v in versions if any(
-            c.code == category or c.code.startswith(category) for c in v.categories.all())]
+        versions = [
+            v for v in versions if any(c.code == category or c.code.startswith(category) for c in v.categories.all())
+        ]
     if unit:
-        versions = [v for v in versions if (v.responsible_unit and v.responsible_unit.code == unit)
-                    or any(u.code == unit for u in v.collaborating_units.all())]
+        versions = [
+            v
+            for v in versions
+            if (v.responsible_unit and v.responsible_unit.code == unit)
+            or any(u.code == unit for u in v.collaborating_units.all())
+        ]
     q = (q or "").strip()
     if not q:
         ranked = sorted(versions, key=lambda v: v.item.code)
@@ -194,10 +204,16 @@ def route_for(category, community_id=None, today=None) -> DutyRoute:
     negative = [v for v in matching if v.list_type == ListType.NEGATIVE]
     if not main and not assist:
         version = negative[0]
-        return DutyRoute(negative=version, version=version, reason=_(
-            "“%(name)s”属于负面清单事项，不得下派街道或社区（依据：%(basis)s），请上报区级部门%(unit)s。") % {
-            "name": version.name, "basis": version.basis or version.basis_text,
-            "unit": f"（{version.responsible_unit.name}）" if version.responsible_unit else ""})
+        return DutyRoute(
+            negative=version,
+            version=version,
+            reason=_("“%(name)s”属于负面清单事项，不得下派街道或社区（依据：%(basis)s），请上报区级部门%(unit)s。")
+            % {
+                "name": version.name,
+                "basis": version.basis or version.basis_text,
+                "unit": f"（{version.responsible_unit.name}）" if version.responsible_unit else "",
+            },
+        )
     # The most local level that holds the duty handles it (小事不出网格，大事不出街道).
     primary_pool = main or assist
     # A community-level duty needs the case's community; without it the next level's holder takes it.
@@ -210,14 +226,23 @@ def route_for(category, community_id=None, today=None) -> DutyRoute:
             break
     collaborators = []
     for candidate in list(version.collaborating_units.all()) + [
-            _unit_for(v, community_id) for v in assist if v is not version]:
+        _unit_for(v, community_id) for v in assist if v is not version
+    ]:
         if candidate is not None and candidate != unit and candidate not in collaborators:
             collaborators.append(candidate)
     reason = _("权责清单 %(code)s “%(name)s” 第%(number)d版：主办 %(unit)s") % {
-        "code": version.item.code, "name": version.name, "number": version.number,
-        "unit": unit.name if unit else _("（所在社区居委会，未确定社区）")}
-    return DutyRoute(unit=unit, version=version, collaborators=collaborators, reason=reason,
-                     negative=negative[0] if negative else None)
+        "code": version.item.code,
+        "name": version.name,
+        "number": version.number,
+        "unit": unit.name if unit else _("（所在社区居委会，未确定社区）"),
+    }
+    return DutyRoute(
+        unit=unit,
+        version=version,
+        collaborators=collaborators,
+        reason=reason,
+        negative=negative[0] if negative else None,
+    )
 
 
 def district_units():

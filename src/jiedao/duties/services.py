@@ -18,9 +18,25 @@ from .selectors import forget_cached_list
 
 # The fields a version carries, as plain values (units and categories by code).
 FIELDS = (
-    "name", "list_type", "categories", "basis_statute", "basis_article", "basis_text", "power_type", "level",
-    "responsible_unit", "collaborating_units", "response_hours", "completion_workdays", "needs_verification",
-    "full_enforcement", "how_to", "keywords", "status", "effective_from", "effective_to",
+    "name",
+    "list_type",
+    "categories",
+    "basis_statute",
+    "basis_article",
+    "basis_text",
+    "power_type",
+    "level",
+    "responsible_unit",
+    "collaborating_units",
+    "response_hours",
+    "completion_workdays",
+    "needs_verification",
+    "full_enforcement",
+    "how_to",
+    "keywords",
+    "status",
+    "effective_from",
+    "effective_to",
 )
 
 
@@ -34,8 +50,11 @@ def _choice(errors, field, value, choices, label):
     by_label = {str(lbl): val for val, lbl in choices.choices}
     if value in by_label:
         return by_label[value]
-    errors.add(field, _("%(label)s“%(value)s”无效，可选：%(options)s。")
-               % {"label": label, "value": value, "options": "、".join(str(lbl) for _, lbl in choices.choices)})
+    errors.add(
+        field,
+        _("%(label)s“%(value)s”无效，可选：%(options)s。")
+        % {"label": label, "value": value, "options": "、".join(str(lbl) for _, lbl in choices.choices)},
+    )
     return None
 
 
@@ -96,8 +115,9 @@ def clean_values(raw: dict, units_by_key=None, categories_by_key=None, prefix=""
     values["name"] = (raw.get("name") or "").strip()
     if not values["name"]:
         errors.add(f("name"), _("事项名称不能为空。"))
-    values["list_type"] = _choice(errors, f("list_type"), raw.get("list_type") or ListType.STREET, ListType,
-                                  _("清单类型"))
+    values["list_type"] = _choice(
+        errors, f("list_type"), raw.get("list_type") or ListType.STREET, ListType, _("清单类型")
+    )
     values["power_type"] = _choice(errors, f("power_type"), raw.get("power_type") or "", PowerType, _("权力类型"))
     values["level"] = _choice(errors, f("level"), raw.get("level") or "", Level, _("层级"))
     values["status"] = _choice(errors, f("status"), raw.get("status") or DutyStatus.IN_FORCE, DutyStatus, _("状态"))
@@ -108,7 +128,7 @@ def clean_values(raw: dict, units_by_key=None, categories_by_key=None, prefix=""
     values["keywords"] = "、".join(_split(str(raw.get("keywords") or "")))
     if not values["basis_statute"]:
         errors.add(f("basis_statute"), _("缺少设定依据：请填写法律法规或规范性文件名称。"))
-    unit_value = (raw.get("responsible_unit") or "")
+    unit_value = raw.get("responsible_unit") or ""
     unit_value = unit_value.code if isinstance(unit_value, Unit) else str(unit_value).strip()
     values["responsible_unit"] = None
     if unit_value:
@@ -168,15 +188,25 @@ def _split(text):
 def snapshot(version):
     """A version's values in the same plain shape ``clean_values`` returns (to compare)."""
     return {
-        "name": version.name, "list_type": version.list_type, "power_type": version.power_type,
-        "level": version.level, "status": version.status, "basis_statute": version.basis_statute,
-        "basis_article": version.basis_article, "basis_text": version.basis_text, "how_to": version.how_to, "keywords": version.keywords,
+        "name": version.name,
+        "list_type": version.list_type,
+        "power_type": version.power_type,
+        "level": version.level,
+        "status": version.status,
+        "basis_statute": version.basis_statute,
+        "basis_article": version.basis_article,
+        "basis_text": version.basis_text,
+        "how_to": version.how_to,
+        "keywords": version.keywords,
         "responsible_unit": version.responsible_unit,
         "collaborating_units": sorted(version.collaborating_units.all(), key=lambda u: u.code),
         "categories": sorted(version.categories.all(), key=lambda c: c.code),
-        "response_hours": version.response_hours, "completion_workdays": version.completion_workdays,
-        "needs_verification": version.needs_verification, "full_enforcement": version.full_enforcement,
-        "effective_from": version.effective_from, "effective_to": version.effective_to,
+        "response_hours": version.response_hours,
+        "completion_workdays": version.completion_workdays,
+        "needs_verification": version.needs_verification,
+        "full_enforcement": version.full_enforcement,
+        "effective_from": version.effective_from,
+        "effective_to": version.effective_to,
     }
 
 
@@ -193,19 +223,34 @@ def _comparable(values):
 def _write_version(item, values, user, reason, approval_doc, at):
     last = item.versions.order_by("-number").values_list("number", flat=True).first() or 0
     version = DutyVersion(
-        item=item, number=last + 1, changed_by=user if user is not None and user.is_authenticated else None,
-        changed_at=at, reason=reason, approval_doc=approval_doc,
+        item=item,
+        number=last + 1,
+        changed_by=user if user is not None and user.is_authenticated else None,
+        changed_at=at,
+        reason=reason,
+        approval_doc=approval_doc,
         **{k: v for k, v in values.items() if k not in ("categories", "collaborating_units")},
     )
     version.save()
     version.categories.set(values["categories"])
     version.collaborating_units.set(values["collaborating_units"])
-    version.search_text = " ".join(filter(None, [
-        item.code, version.name, version.keywords, version.basis_statute, version.basis_article, version.basis_text, version.how_to,
-        version.responsible_unit.name if version.responsible_unit else "",
-        " ".join(c.path_name for c in values["categories"]),
-        " ".join(u.name for u in values["collaborating_units"]),
-    ]))
+    version.search_text = " ".join(
+        filter(
+            None,
+            [
+                item.code,
+                version.name,
+                version.keywords,
+                version.basis_statute,
+                version.basis_article,
+                version.basis_text,
+                version.how_to,
+                version.responsible_unit.name if version.responsible_unit else "",
+                " ".join(c.path_name for c in values["categories"]),
+                " ".join(u.name for u in values["collaborating_units"]),
+            ],
+        )
+    )
     version.save(update_fields=["search_text"], _allow_update=True)
     item.current = version
     item.save(update_fields=["current"])
@@ -266,6 +311,7 @@ def repeal_duty(user, code, reason, approval_doc="", effective_to=None, at=None)
 
 # --- Excel import ------------------------------------------------------------
 
+
 @transaction.atomic
 def import_rows(user, rows, reason, approval_doc="", at=None):
     """Imports item rows (dicts keyed by field, with ``code`` and ``row`` = line number).
@@ -284,7 +330,9 @@ def import_rows(user, rows, reason, approval_doc="", at=None):
         if not code:
             errors.add(prefix + "code", _("事项编码不能为空。"))
         elif code in seen:
-            errors.add(prefix + "code", _("事项编码 %(code)s 与第%(other)s行重复。") % {"code": code, "other": seen[code]})
+            errors.add(
+                prefix + "code", _("事项编码 %(code)s 与第%(other)s行重复。") % {"code": code, "other": seen[code]}
+            )
         seen.setdefault(code, line)
         values, row_errors = clean_values(raw, units, categories, prefix=prefix)
         errors.errors.extend(row_errors.errors)

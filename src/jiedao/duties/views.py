@@ -34,9 +34,13 @@ def public_list(request):
     versions = selectors.search(q=q, category=category or None, unit=unit or None)
     groups = {lt: [v for v in versions if v.list_type == lt] for lt in ListType.values}
     context = {
-        "q": q, "category": category, "unit": unit, "versions": versions,
+        "q": q,
+        "category": category,
+        "unit": unit,
+        "versions": versions,
         "top_match": versions[0] if q and versions else None,
-        "street_items": groups[ListType.STREET], "assist_items": groups[ListType.COMMUNITY_ASSIST],
+        "street_items": groups[ListType.STREET],
+        "assist_items": groups[ListType.COMMUNITY_ASSIST],
         "negative_items": groups[ListType.NEGATIVE],
         "categories": Category.objects.filter(level=1, active=True).order_by("code"),
         "units": Unit.objects.filter(active=True).order_by("code"),
@@ -52,11 +56,16 @@ def detail(request, code):
         item, versions = selectors.item_with_versions(code)
     except NotFound as exc:
         raise Http404(exc.message) from None
-    return render(request, "duties/detail.html", {
-        "item": item, "current": next((v for v in versions if v.pk == item.current_id), item.current),
-        "versions": versions,
-        "show_people": request.user.is_authenticated and request.user.is_street_staff,
-    })
+    return render(
+        request,
+        "duties/detail.html",
+        {
+            "item": item,
+            "current": next((v for v in versions if v.pk == item.current_id), item.current),
+            "versions": versions,
+            "show_people": request.user.is_authenticated and request.user.is_street_staff,
+        },
+    )
 
 
 def _date(value, default):
@@ -79,18 +88,26 @@ def stats(request):
     count_before, count_after, share = selectors.reduction(before, after)
     enforcement = selectors.full_enforcement_share(after)
     context = {
-        "before": before, "after": after, "count_before": count_before, "count_after": count_after,
-        "reduction": share, "reduction_percent": _percent(share),
+        "before": before,
+        "after": after,
+        "count_before": count_before,
+        "count_after": count_after,
+        "reduction": share,
+        "reduction_percent": _percent(share),
         "reduction_met": share is not None and share >= REDUCTION_TARGET,
-        "enforcement_share": enforcement, "enforcement_percent": _percent(enforcement),
+        "enforcement_share": enforcement,
+        "enforcement_percent": _percent(enforcement),
         "enforcement_met": enforcement is not None and enforcement >= ENFORCEMENT_TARGET,
-        "reduction_target": _percent(REDUCTION_TARGET), "enforcement_target": _percent(ENFORCEMENT_TARGET),
+        "reduction_target": _percent(REDUCTION_TARGET),
+        "enforcement_target": _percent(ENFORCEMENT_TARGET),
         "assist_count": selectors.count_in_force(after, (ListType.COMMUNITY_ASSIST,)),
         "negative_count": selectors.count_in_force(after, (ListType.NEGATIVE,)),
         "chart": count_bars(
-            [(f"{before:%Y-%m-%d}", count_before), (f"{after:%Y-%m-%d}", count_after)], _("在册事项数对比"),
+            [(f"{before:%Y-%m-%d}", count_before), (f"{after:%Y-%m-%d}", count_after)],
+            _("在册事项数对比"),
             target=count_before * (1 - REDUCTION_TARGET) if count_before else None,
-            target_label=_("精简30%目标线")),
+            target_label=_("精简30%目标线"),
+        ),
     }
     return render(request, "duties/stats.html", context)
 
@@ -114,8 +131,14 @@ def _error_rows(errors):
         field = error["field"] or ""
         if field.startswith("第") and " " in field:
             line, name = field.split(" ", 1)
-            rows.append({"row": line.removeprefix("第").removesuffix("行"), "field": name,
-                         "column": excel.FIELD_LABELS.get(name, name), "message": error["message"]})
+            rows.append(
+                {
+                    "row": line.removeprefix("第").removesuffix("行"),
+                    "field": name,
+                    "column": excel.FIELD_LABELS.get(name, name),
+                    "message": error["message"],
+                }
+            )
         else:
             general.append({"field": field, "message": error["message"]})
     return rows, general
@@ -125,9 +148,16 @@ def _error_rows(errors):
 @require_http_methods(["GET", "POST"])
 @permission("duties.edit")
 def import_list(request):
-    context = {"errors": [], "row_errors": [], "general_errors": [], "counts": None, "reason": "",
-               "approval_doc": "", "filename": "",
-               "columns": [(header, header in excel.REQUIRED_HEADERS) for header, _f in excel.COLUMNS]}
+    context = {
+        "errors": [],
+        "row_errors": [],
+        "general_errors": [],
+        "counts": None,
+        "reason": "",
+        "approval_doc": "",
+        "filename": "",
+        "columns": [(header, header in excel.REQUIRED_HEADERS) for header, _f in excel.COLUMNS],
+    }
     if request.method == "POST":
         context["reason"] = request.POST.get("reason", "")
         context["approval_doc"] = request.POST.get("approval_doc", "")
@@ -137,8 +167,7 @@ def import_list(request):
             if upload is None:
                 raise ValidationFailed("file", _("请选择要导入的 Excel 文件。"))
             rows = excel.read_rows(upload)
-            context["counts"] = services.import_rows(request.user, rows, context["reason"],
-                                                     context["approval_doc"])
+            context["counts"] = services.import_rows(request.user, rows, context["reason"], context["approval_doc"])
         except ValidationFailed as exc:
             context["errors"] = exc.errors
             context["row_errors"], context["general_errors"] = _error_rows(exc.errors)

@@ -4,8 +4,20 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 
 from .models import (
-    Agreement, Alert, CallOff, CareCheck, Depot, Device, Drill, Emergency, EmergencyEvent, Movement, Post, Rule,
-    Stock, Training,
+    Agreement,
+    Alert,
+    CallOff,
+    CareCheck,
+    Depot,
+    Device,
+    Drill,
+    Emergency,
+    EmergencyEvent,
+    Movement,
+    Post,
+    Rule,
+    Stock,
+    Training,
 )
 from .services import hash_token
 
@@ -27,8 +39,15 @@ class EmergencyAdmin(admin.ModelAdmin):
     list_filter = ("status", "kind", "level")
     search_fields = ("number", "title")
     # State changes go through the services (with their events): read-only here.
-    readonly_fields = ("status", "reported_at", "dispatched_at", "arrived_at", "engaged_at", "recovered_at",
-                       "closed_at")
+    readonly_fields = (
+        "status",
+        "reported_at",
+        "dispatched_at",
+        "arrived_at",
+        "engaged_at",
+        "recovered_at",
+        "closed_at",
+    )
     inlines = [EventInline]
 
 
@@ -47,22 +66,37 @@ class DeviceAdmin(admin.ModelAdmin):
             obj.token_hash = hash_token(token)
         super().save_model(request, obj, form, change)
         if token:
-            messages.warning(request, _("设备 %(code)s 的令牌（只显示这一次，请配置到设备上）：%(token)s")
-                             % {"code": obj.code, "token": token})
+            messages.warning(
+                request,
+                _("设备 %(code)s 的令牌（只显示这一次，请配置到设备上）：%(token)s")
+                % {"code": obj.code, "token": token},
+            )
 
     @admin.action(description="重新生成令牌")
     def new_token(self, request, queryset):
         for device in queryset:
             token = secrets.token_urlsafe(24)
             Device.objects.filter(pk=device.pk).update(token_hash=hash_token(token))
-            messages.warning(request, _("设备 %(code)s 的令牌（只显示这一次，请配置到设备上）：%(token)s")
-                             % {"code": device.code, "token": token})
+            messages.warning(
+                request,
+                _("设备 %(code)s 的令牌（只显示这一次，请配置到设备上）：%(token)s")
+                % {"code": device.code, "token": token},
+            )
 
 
 @admin.register(Rule)
 class RuleAdmin(admin.ModelAdmin):
-    list_display = ("name", "device_kind", "trigger", "metric", "threshold", "duration_minutes", "level", "outcome",
-                    "active")
+    list_display = (
+        "name",
+        "device_kind",
+        "trigger",
+        "metric",
+        "threshold",
+        "duration_minutes",
+        "level",
+        "outcome",
+        "active",
+    )
     list_filter = ("device_kind", "level", "outcome")
 
 

@@ -20,6 +20,7 @@ ERRORS = {401: ErrorsOut, 403: ErrorsOut, 404: ErrorsOut, 409: ErrorsOut, 422: E
 
 # --- sensors ---------------------------------------------------------------------------------
 
+
 class ReadingIn(Schema):
     device: str = Field(max_length=30)
     token: str = Field(max_length=100)
@@ -39,8 +40,9 @@ class BatchOut(Schema):
     alerts: int
 
 
-@router.post("/sensors/readings", auth=None, response={200: BatchOut, **ERRORS},
-             summary="Post a batch of device readings")
+@router.post(
+    "/sensors/readings", auth=None, response={200: BatchOut, **ERRORS}, summary="Post a batch of device readings"
+)
 @permission("public.readings")
 def post_readings(request, payload: BatchIn):
     """Each reading names its device and carries that device's token. Unknown device, bad
@@ -54,6 +56,7 @@ def post_readings(request, payload: BatchIn):
 
 
 # --- emergencies ----------------------------------------------------------------------------
+
 
 class EmergencyIn(Schema):
     title: str
@@ -103,12 +106,27 @@ class EmergencyOut(Schema):
 def _out(emergency, with_events=True):
     events = selectors.timeline(emergency) if with_events else []
     return {
-        "number": emergency.number, "title": emergency.title, "kind": emergency.kind, "level": emergency.level,
-        "status": emergency.status, "status_label": emergency.get_status_display(),
-        "grid": emergency.grid.code if emergency.grid_id else "", "reported_at": emergency.reported_at,
+        "number": emergency.number,
+        "title": emergency.title,
+        "kind": emergency.kind,
+        "level": emergency.level,
+        "status": emergency.status,
+        "status_label": emergency.get_status_display(),
+        "grid": emergency.grid.code if emergency.grid_id else "",
+        "reported_at": emergency.reported_at,
         "measures": selectors.measures(emergency).as_dict(),
-        "events": [{"action": e.action, "label": e.label, "from_status": e.from_status, "to_status": e.to_status,
-                    "actor": str(e.actor) if e.actor else "", "note": e.note, "at": e.at} for e in events],
+        "events": [
+            {
+                "action": e.action,
+                "label": e.label,
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "actor": str(e.actor) if e.actor else "",
+                "note": e.note,
+                "at": e.at,
+            }
+            for e in events
+        ],
     }
 
 
@@ -121,9 +139,18 @@ def list_emergencies(request, open_only: bool = False):
 @permission("emergency.report")
 def create_emergency(request, payload: EmergencyIn):
     emergency = services.report_emergency(
-        request.user, title=payload.title, kind=payload.kind, level=payload.level, description=payload.description,
-        address=payload.address, lat=payload.lat, lng=payload.lng, grid_code=payload.grid,
-        lead_unit_code=payload.lead_unit, arrival_target_minutes=payload.arrival_target_minutes)
+        request.user,
+        title=payload.title,
+        kind=payload.kind,
+        level=payload.level,
+        description=payload.description,
+        address=payload.address,
+        lat=payload.lat,
+        lng=payload.lng,
+        grid_code=payload.grid,
+        lead_unit_code=payload.lead_unit,
+        arrival_target_minutes=payload.arrival_target_minutes,
+    )
     return Status(201, _out(emergency))
 
 
@@ -137,8 +164,11 @@ class EmergencyActionIn(Schema):
     units: list[str] = []
 
 
-@router.post("/emergencies/{number}/{action}", response={200: EmergencyOut, **ERRORS},
-             summary="Move an emergency along its timeline")
+@router.post(
+    "/emergencies/{number}/{action}",
+    response={200: EmergencyOut, **ERRORS},
+    summary="Move an emergency along its timeline",
+)
 @permission("emergency.step.{action}")
 def act(request, number: str, action: str, payload: EmergencyActionIn):
     """``dispatch``, ``arrive``, ``engage`` (with ``units``), ``recover``, ``close``, ``cancel``.
@@ -166,6 +196,7 @@ def check(request, check_id: int, payload: CheckIn):
 
 # --- alerts, stock, measures, map ---------------------------------------------------------------
 
+
 class AlertOut(Schema):
     id: int
     level: str
@@ -177,9 +208,15 @@ class AlertOut(Schema):
 
 
 def _alert_out(a):
-    return {"id": a.pk, "level": a.level, "status": a.status, "message": a.message, "raised_at": a.raised_at,
-            "case": a.case.number if a.case_id else None,
-            "emergency": a.emergency.number if a.emergency_id else None}
+    return {
+        "id": a.pk,
+        "level": a.level,
+        "status": a.status,
+        "message": a.message,
+        "raised_at": a.raised_at,
+        "case": a.case.number if a.case_id else None,
+        "emergency": a.emergency.number if a.emergency_id else None,
+    }
 
 
 @router.get("/emergency/alerts", response={200: list[AlertOut], **ERRORS}, summary="Alerts")
@@ -192,8 +229,9 @@ class DecideIn(Schema):
     note: str = ""
 
 
-@router.post("/emergency/alerts/{alert_id}/decide", response={200: AlertOut, **ERRORS},
-             summary="Confirm or dismiss an alert")
+@router.post(
+    "/emergency/alerts/{alert_id}/decide", response={200: AlertOut, **ERRORS}, summary="Confirm or dismiss an alert"
+)
 @permission("emergency.alert")
 def decide(request, alert_id: int, payload: DecideIn):
     return _alert_out(services.decide_alert(request.user, alert_id, payload.confirm, payload.note))
@@ -213,12 +251,14 @@ class MovementOut(Schema):
     balance: int
 
 
-@router.post("/emergency/stocks/{stock_id}/movements", response={201: MovementOut, **ERRORS},
-             summary="Stock in, out or written off")
+@router.post(
+    "/emergency/stocks/{stock_id}/movements",
+    response={201: MovementOut, **ERRORS},
+    summary="Stock in, out or written off",
+)
 @permission("emergency.stock")
 def move(request, stock_id: int, payload: MovementIn):
-    m = services.move_stock(request.user, stock_id, payload.kind, payload.quantity, payload.note,
-                            payload.emergency)
+    m = services.move_stock(request.user, stock_id, payload.kind, payload.quantity, payload.note, payload.emergency)
     return Status(201, {"id": m.pk, "kind": m.kind, "quantity": m.quantity, "balance": m.balance})
 
 
@@ -226,9 +266,13 @@ def move(request, stock_id: int, payload: MovementIn):
 def measures(request, year: int | None = None):
     selectors.require_read(request.user)
     year = params.check_year(year, "year") if year is not None else timezone.localdate().year
-    return {"alert_accuracy": selectors.alert_accuracy(), "drill_coverage": selectors.drill_coverage(year),
-            "training_pass_rate": selectors.training_pass_rate(year),
-            "disposal": selectors.disposal_summary(request.user), "warnings": selectors.warning_counts()}
+    return {
+        "alert_accuracy": selectors.alert_accuracy(),
+        "drill_coverage": selectors.drill_coverage(year),
+        "training_pass_rate": selectors.training_pass_rate(year),
+        "disposal": selectors.disposal_summary(request.user),
+        "warnings": selectors.warning_counts(),
+    }
 
 
 @router.get("/emergency/map", response={200: dict, **ERRORS}, summary="Emergencies and devices as GeoJSON")

@@ -32,8 +32,14 @@ RULES = [
     ("占道经营", "video", "event", "占道经营", None, 0, "blue", "case", "", ""),
 ]
 
-STOCKS = [("沙袋", "袋", 500), ("抽水泵", "台", 4), ("口罩", "个", 2000), ("应急照明灯", "个", 40),
-          ("救生衣", "件", 30), ("灭火器", "具", 60)]
+STOCKS = [
+    ("沙袋", "袋", 500),
+    ("抽水泵", "台", 4),
+    ("口罩", "个", 2000),
+    ("应急照明灯", "个", 40),
+    ("救生衣", "件", 30),
+    ("灭火器", "具", 60),
+]
 
 
 def _centre(grid):
@@ -56,22 +62,41 @@ def build_emergency(street, grids, units, users, now, out=None):
     centre_unit = units.get("YJGL") or units.get("ZHZF")
 
     # The three-level network.
-    centre = Post.objects.create(name="街道应急指挥中心", level=Post.Level.CENTRE, unit=centre_unit,
-                                 phone="010-12345678")
+    centre = Post.objects.create(
+        name="街道应急指挥中心", level=Post.Level.CENTRE, unit=centre_unit, phone="010-12345678"
+    )
     stations = {}
     for grid in grids:
         community = grid.community
         if community.pk not in stations:
             stations[community.pk] = Post.objects.create(
-                name=f"{community.name}应急服务站", level=Post.Level.STATION, parent=centre, community=community,
-                unit=units.get(f"JWH{len(stations) + 1:02d}"))
-        Post.objects.create(name=f"{community.name}{grid.name}应急点", level=Post.Level.POINT,
-                            parent=stations[community.pk], community=community, grid=grid)
+                name=f"{community.name}应急服务站",
+                level=Post.Level.STATION,
+                parent=centre,
+                community=community,
+                unit=units.get(f"JWH{len(stations) + 1:02d}"),
+            )
+        Post.objects.create(
+            name=f"{community.name}{grid.name}应急点",
+            level=Post.Level.POINT,
+            parent=stations[community.pk],
+            community=community,
+            grid=grid,
+        )
 
     for name, kind, trigger, metric, threshold, minutes, level, outcome, category, ekind in RULES:
-        Rule.objects.create(name=name, device_kind=kind, trigger=trigger, metric=metric, threshold=threshold,
-                            duration_minutes=minutes, level=level, outcome=outcome, category_code=category,
-                            emergency_kind=ekind)
+        Rule.objects.create(
+            name=name,
+            device_kind=kind,
+            trigger=trigger,
+            metric=metric,
+            threshold=threshold,
+            duration_minutes=minutes,
+            level=level,
+            outcome=outcome,
+            category_code=category,
+            emergency_kind=ekind,
+        )
 
     devices = _devices(grids, units, rng)
     readings = _simulated_day(devices, now, rng)
@@ -93,8 +118,10 @@ def build_emergency(street, grids, units, users, now, out=None):
     _drills(grids, users, leader, admin, now, rng)
     counts = {"devices": len(devices), "readings": len(readings), "emergencies": Emergency.objects.count()}
     if out is not None:
-        out.write(f"应急管理：{counts['devices']} 台设备、{counts['readings']:,} 条读数、"
-                  f"{counts['emergencies']} 起突发事件。\n")
+        out.write(
+            f"应急管理：{counts['devices']} 台设备、{counts['readings']:,} 条读数、"
+            f"{counts['emergencies']} 起突发事件。\n"
+        )
     return counts
 
 
@@ -104,21 +131,48 @@ def _devices(grids, units, rng):
     made = []
 
     def add(code, name, kind, lat, lng, address, owner, person=None):
-        device, token = services.register_device(None, code=code, name=name, kind=kind, lat=lat, lng=lng,
-                                                 address=address, owner_code=owner, person=person, _system=True)
+        device, token = services.register_device(
+            None,
+            code=code,
+            name=name,
+            kind=kind,
+            lat=lat,
+            lng=lng,
+            address=address,
+            owner_code=owner,
+            person=person,
+            _system=True,
+        )
         made.append((device, token))
 
-    alone = (Person.objects.filter(person_tags__tag__code="alone_elderly",
-                                   household__house__building__lat__isnull=False,
-                                   household__house__building__grid__in=grids)
-             .select_related("household__house__building").order_by("id")[:8])
+    alone = (
+        Person.objects.filter(
+            person_tags__tag__code="alone_elderly",
+            household__house__building__lat__isnull=False,
+            household__house__building__grid__in=grids,
+        )
+        .select_related("household__house__building")
+        .order_by("id")[:8]
+    )
     for index, person in enumerate(alone):
         building = person.household.house.building
-        add(f"EM-{index + 1:03d}", f"{person.name}家智能电表", "meter", building.lat, building.lng,
-            str(person.household.house), "MZ" if "MZ" in units else "", person)
-    plan = [("water_level", "WL", "积水监测", 3, "ZHZF"), ("water_quality", "WQ", "二次供水水质", 2, "ZJ"),
-            ("smoke", "SM", "烟感", 4, "YJGL"), ("manhole", "MH", "智能井盖", 4, "CG"),
-            ("video", "AI", "AI视频", 3, "ZHZF")]
+        add(
+            f"EM-{index + 1:03d}",
+            f"{person.name}家智能电表",
+            "meter",
+            building.lat,
+            building.lng,
+            str(person.household.house),
+            "MZ" if "MZ" in units else "",
+            person,
+        )
+    plan = [
+        ("water_level", "WL", "积水监测", 3, "ZHZF"),
+        ("water_quality", "WQ", "二次供水水质", 2, "ZJ"),
+        ("smoke", "SM", "烟感", 4, "YJGL"),
+        ("manhole", "MH", "智能井盖", 4, "CG"),
+        ("video", "AI", "AI视频", 3, "ZHZF"),
+    ]
     for kind, prefix, label, count, owner in plan:
         for index in range(count):
             grid = grids[rng.randrange(len(grids))]
@@ -127,8 +181,15 @@ def _devices(grids, units, rng):
                 continue
             lat += rng.uniform(-0.001, 0.001)
             lng += rng.uniform(-0.001, 0.001)
-            add(f"{prefix}-{index + 1:03d}", f"{grid.community.name}{label}{index + 1}号", kind, lat, lng,
-                f"{grid.community.name}{grid.name}", owner if owner in units else "")
+            add(
+                f"{prefix}-{index + 1:03d}",
+                f"{grid.community.name}{label}{index + 1}号",
+                kind,
+                lat,
+                lng,
+                f"{grid.community.name}{grid.name}",
+                owner if owner in units else "",
+            )
     return made
 
 
@@ -144,8 +205,9 @@ def _simulated_day(devices, now, rng):
             local = timezone.localtime(at)
 
             def item(metric="", value=None, event=""):
-                readings.append({"device": code, "token": token, "at": at, "metric": metric, "value": value,
-                                 "event": event})
+                readings.append(
+                    {"device": code, "token": token, "at": at, "metric": metric, "value": value, "event": event}
+                )
 
             if kind == "meter":
                 if code == "EM-001" and local.date() == timezone.localtime(now).date():
@@ -181,12 +243,17 @@ def _decide_some(operator, now, keep_open=3):
     from .models import Alert
 
     open_alerts = list(Alert.objects.filter(status=Alert.Status.OPEN).select_related("rule").order_by("raised_at"))
-    for index, alert in enumerate(open_alerts[:len(open_alerts) - keep_open]):
+    for index, alert in enumerate(open_alerts[: len(open_alerts) - keep_open]):
         if alert.rule is None or alert.rule.outcome == Rule.Outcome.EMERGENCY:
             continue
         confirm = index % 7 != 3
-        services.decide_alert(operator, alert.pk, confirm, note="" if confirm else "现场核实为误报",
-                              at=min(now, alert.raised_at + dt.timedelta(minutes=10)))
+        services.decide_alert(
+            operator,
+            alert.pk,
+            confirm,
+            note="" if confirm else "现场核实为误报",
+            at=min(now, alert.raised_at + dt.timedelta(minutes=10)),
+        )
 
 
 def _past_emergencies(grids, units, dispatcher, handler, leader, now):
@@ -194,13 +261,27 @@ def _past_emergencies(grids, units, dispatcher, handler, leader, now):
     g = grids[0]
     lat, lng = _centre(g)
     t0 = now - dt.timedelta(days=12, hours=3)
-    flood = services.report_emergency(dispatcher, title="暴雨致东侧路段积水", kind="flood", level="4",
-                                      description="暴雨后路面积水约30厘米，影响通行。", lat=lat, lng=lng,
-                                      lead_unit_code="ZHZF" if "ZHZF" in units else "", at=t0)
+    flood = services.report_emergency(
+        dispatcher,
+        title="暴雨致东侧路段积水",
+        kind="flood",
+        level="4",
+        description="暴雨后路面积水约30厘米，影响通行。",
+        lat=lat,
+        lng=lng,
+        lead_unit_code="ZHZF" if "ZHZF" in units else "",
+        at=t0,
+    )
     services.transition(dispatcher, flood.number, "dispatch", note="通知综合执法队和社区应急服务站", at=t0 + 3 * minute)
     services.transition(handler, flood.number, "arrive", note="先期处置人员到场设置警示", at=t0 + 11 * minute)
-    services.transition(dispatcher, flood.number, "engage", unit_codes=[c for c in ("ZHZF", "CG") if c in units],
-                        note="调抽水泵两台", at=t0 + 15 * minute)
+    services.transition(
+        dispatcher,
+        flood.number,
+        "engage",
+        unit_codes=[c for c in ("ZHZF", "CG") if c in units],
+        note="调抽水泵两台",
+        at=t0 + 15 * minute,
+    )
     shop = Agreement.objects.filter(supplier="东湖便民超市").first()
     if shop is not None:
         call = services.call_off(dispatcher, flood.number, shop.pk, "饮用水30箱、雨衣50件", at=t0 + 18 * minute)
@@ -211,8 +292,16 @@ def _past_emergencies(grids, units, dispatcher, handler, leader, now):
     g2 = grids[min(5, len(grids) - 1)]
     lat, lng = _centre(g2)
     t1 = now - dt.timedelta(days=30, hours=6)
-    gas = services.report_emergency(dispatcher, title="居民楼燃气泄漏", kind="gas", level="3",
-                                    description="居民报告楼道内有明显燃气味。", lat=lat, lng=lng, at=t1)
+    gas = services.report_emergency(
+        dispatcher,
+        title="居民楼燃气泄漏",
+        kind="gas",
+        level="3",
+        description="居民报告楼道内有明显燃气味。",
+        lat=lat,
+        lng=lng,
+        at=t1,
+    )
     services.transition(dispatcher, gas.number, "dispatch", at=t1 + 2 * minute)
     services.transition(handler, gas.number, "arrive", note="到场疏散居民", at=t1 + 19 * minute)
     services.transition(dispatcher, gas.number, "engage", note="燃气公司到场关阀检修", at=t1 + 25 * minute)
@@ -224,33 +313,54 @@ def _past_emergencies(grids, units, dispatcher, handler, leader, now):
 
 def _agreements(now):
     today = timezone.localdate(now)
-    Agreement.objects.create(supplier="东湖便民超市", goods="饮用水、方便食品、雨衣", contact="刘经理",
-                             phone="010-65550001", delivery_hours=2, valid_until=today + dt.timedelta(days=300))
-    Agreement.objects.create(supplier="华安五金建材", goods="沙袋、雨布、抽水泵租赁", contact="陈师傅",
-                             phone="010-65550002", delivery_hours=2, valid_until=today + dt.timedelta(days=200))
+    Agreement.objects.create(
+        supplier="东湖便民超市",
+        goods="饮用水、方便食品、雨衣",
+        contact="刘经理",
+        phone="010-65550001",
+        delivery_hours=2,
+        valid_until=today + dt.timedelta(days=300),
+    )
+    Agreement.objects.create(
+        supplier="华安五金建材",
+        goods="沙袋、雨布、抽水泵租赁",
+        contact="陈师傅",
+        phone="010-65550002",
+        delivery_hours=2,
+        valid_until=today + dt.timedelta(days=200),
+    )
 
 
 def _supplies(street, grids, stations, handler, admin, now, rng):
     today = timezone.localdate(now)
     depots = [Depot.objects.create(name="街道应急物资库", address="街道办事处地下一层")]
     for station in list(stations.values())[:4]:
-        depots.append(Depot.objects.create(name=f"{station.community.name}物资点", post=station,
-                                           community=station.community))
+        depots.append(
+            Depot.objects.create(name=f"{station.community.name}物资点", post=station, community=station.community)
+        )
     for index, depot in enumerate(depots):
         scale = 1 if index == 0 else 0.2
         for item, unit_label, required in STOCKS:
             need = max(1, int(required * scale))
             expires = today + dt.timedelta(days=rng.choice([20, 200, 400])) if item in ("口罩", "灭火器") else None
-            stock = Stock.objects.create(depot=depot, item=item, unit_label=unit_label, required=need,
-                                         expires_on=expires)
+            stock = Stock.objects.create(
+                depot=depot, item=item, unit_label=unit_label, required=need, expires_on=expires
+            )
             have = need if rng.random() < 0.75 else int(need * rng.uniform(0.4, 0.9))
             if have:
                 services.move_stock(admin, stock.pk, "in", have, note="年度储备入库", at=now - dt.timedelta(days=60))
     flood = Emergency.objects.filter(kind="flood").first()
     sandbags = depots[0].stocks.get(item="沙袋")
     if flood and sandbags.quantity >= 80:
-        services.move_stock(handler, sandbags.pk, "out", 80, note="防汛使用", emergency_number=flood.number,
-                            at=flood.reported_at + dt.timedelta(minutes=20))
+        services.move_stock(
+            handler,
+            sandbags.pk,
+            "out",
+            80,
+            note="防汛使用",
+            emergency_number=flood.number,
+            at=flood.reported_at + dt.timedelta(minutes=20),
+        )
 
 
 def _drills(grids, users, leader, admin, now, rng):
@@ -262,11 +372,21 @@ def _drills(grids, users, leader, admin, now, rng):
     kinds = ["flood", "fire", "gas", "epidemic"]
     for index, community in enumerate(communities):
         planned = dt.date(year, 3 + index % 9, 10)
-        drill = services.plan_drill(leader, title=f"{community.name}{['防汛', '消防', '燃气', '防疫'][index % 4]}演练",
-                                    kind=kinds[index % 4], community_id=community.pk, planned_on=planned)
+        drill = services.plan_drill(
+            leader,
+            title=f"{community.name}{['防汛', '消防', '燃气', '防疫'][index % 4]}演练",
+            kind=kinds[index % 4],
+            community_id=community.pk,
+            planned_on=planned,
+        )
         if index < len(communities) - 1 and planned <= timezone.localdate(now):
-            services.complete_drill(leader, drill.pk, held_on=planned, participants=rng.randint(30, 120),
-                                    findings=rng.choice(["疏散路线标识不清", "应急广播音量不足", "物资取用登记慢", ""]))
+            services.complete_drill(
+                leader,
+                drill.pk,
+                held_on=planned,
+                participants=rng.randint(30, 120),
+                findings=rng.choice(["疏散路线标识不清", "应急广播音量不足", "物资取用登记慢", ""]),
+            )
     staff = [u for name, u in users.items() if name.startswith(("handler", "grid", "dispatcher", "operator"))]
     for index, user in enumerate(staff[:60]):
         services.record_training(admin, user, year, passed=index % 11 != 4)

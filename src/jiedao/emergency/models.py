@@ -26,14 +26,18 @@ class Post(models.Model):
 
     name = models.CharField(_("名称"), max_length=60)
     level = models.CharField(_("层级"), max_length=10, choices=Level.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
-                               verbose_name=_("上级"))
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                             verbose_name=_("责任单位"))
-    community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                  verbose_name=_("社区"))
-    grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                             verbose_name=_("网格"))
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("上级")
+    )
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("责任单位")
+    )
+    community = models.ForeignKey(
+        Community, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("社区")
+    )
+    grid = models.ForeignKey(
+        Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("网格")
+    )
     phone = models.CharField(_("值班电话"), max_length=30, blank=True, default="")
 
     class Meta:
@@ -90,21 +94,24 @@ class Emergency(models.Model):
     title = models.CharField(_("标题"), max_length=100)
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     level = models.CharField(_("等级"), max_length=1, choices=Level.choices, default=Level.IV)
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.REPORTED,
-                              db_index=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.REPORTED, db_index=True)
     source = models.CharField(_("来源"), max_length=10, choices=Source.choices, default=Source.DIRECT)
     description = models.TextField(_("情况描述"), blank=True, default="")
     address = models.CharField(_("地点"), max_length=200, blank=True, default="")
     lat = models.FloatField(_("纬度"), null=True, blank=True)
     lng = models.FloatField(_("经度"), null=True, blank=True)
-    grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                             verbose_name=_("网格"))
-    community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                  verbose_name=_("社区"))
-    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                             verbose_name=_("关联工单"))
-    lead_unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                  verbose_name=_("牵头单位"))
+    grid = models.ForeignKey(
+        Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("网格")
+    )
+    community = models.ForeignKey(
+        Community, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("社区")
+    )
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("关联工单")
+    )
+    lead_unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("牵头单位")
+    )
     units = models.ManyToManyField(Unit, blank=True, related_name="+", verbose_name=_("参与单位"))
     arrival_target_minutes = models.PositiveSmallIntegerField(_("预案到场时限（分钟）"), default=15)
     disposal_target_minutes = models.PositiveSmallIntegerField(_("处置时限（分钟）"), default=60)
@@ -114,8 +121,14 @@ class Emergency(models.Model):
     engaged_at = models.DateTimeField(_("协同处置时间"), null=True, blank=True)
     recovered_at = models.DateTimeField(_("处置完毕时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
-    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+", verbose_name=_("报告人"))
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("报告人"),
+    )
 
     class Meta:
         verbose_name = _("突发事件")
@@ -133,8 +146,14 @@ class EmergencyEvent(AppendOnly, models.Model):
     action = models.CharField(_("动作"), max_length=20)
     from_status = models.CharField(_("原状态"), max_length=10, blank=True, default="")
     to_status = models.CharField(_("新状态"), max_length=10, blank=True, default="")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+", verbose_name=_("操作人"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
     note = models.CharField(_("说明"), max_length=500, blank=True, default="")
     data = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(_("时间"), db_index=True)
@@ -159,8 +178,9 @@ class CareCheck(models.Model):
     grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     result = models.CharField(_("结果"), max_length=12, choices=Result.choices, default=Result.PENDING)
     note = models.CharField(_("说明"), max_length=200, blank=True, default="")
-    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -180,13 +200,21 @@ class EmergencyCounter(models.Model):
 
 class Depot(models.Model):
     name = models.CharField(_("名称"), max_length=60)
-    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.SET_NULL, related_name="depots",
-                             verbose_name=_("所属节点"))
-    community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                  verbose_name=_("社区"))
+    post = models.ForeignKey(
+        Post, null=True, blank=True, on_delete=models.SET_NULL, related_name="depots", verbose_name=_("所属节点")
+    )
+    community = models.ForeignKey(
+        Community, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("社区")
+    )
     address = models.CharField(_("地址"), max_length=200, blank=True, default="")
-    keeper = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="+", verbose_name=_("保管人"))
+    keeper = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("保管人"),
+    )
 
     class Meta:
         verbose_name = _("物资储备点")
@@ -236,8 +264,7 @@ class Movement(models.Model):
     balance = models.IntegerField(_("结存"))
     emergency = models.ForeignKey(Emergency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     note = models.CharField(_("说明"), max_length=200, blank=True, default="")
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                           related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField(_("时间"), default=timezone.now)
 
     class Meta:
@@ -273,8 +300,7 @@ class CallOff(models.Model):
     goods = models.CharField(_("调用物资"), max_length=200)
     called_at = models.DateTimeField(_("调用时间"))
     delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                           related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = _("协议调用")
@@ -292,8 +318,9 @@ class Drill(models.Model):
 
     title = models.CharField(_("演练名称"), max_length=100)
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
-    community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                  verbose_name=_("社区"))
+    community = models.ForeignKey(
+        Community, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("社区")
+    )
     planned_on = models.DateField(_("计划日期"))
     held_on = models.DateField(_("实施日期"), null=True, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PLANNED)
@@ -312,8 +339,9 @@ class Drill(models.Model):
 class Training(models.Model):
     """A staff member's emergency training in a year, and whether they passed."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
-                             verbose_name=_("人员"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("人员")
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     passed = models.BooleanField(_("考核合格"), default=False)
 
@@ -343,12 +371,20 @@ class Device(models.Model):
     lat = models.FloatField(_("纬度"), null=True, blank=True)
     lng = models.FloatField(_("经度"), null=True, blank=True)
     address = models.CharField(_("位置"), max_length=200, blank=True, default="")
-    grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                             verbose_name=_("网格"))
-    owner = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                              verbose_name=_("权属单位"))
-    person = models.ForeignKey("registry.Person", null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="+", verbose_name=_("关联居民"))
+    grid = models.ForeignKey(
+        Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("网格")
+    )
+    owner = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("权属单位")
+    )
+    person = models.ForeignKey(
+        "registry.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("关联居民"),
+    )
     active = models.BooleanField(_("启用"), default=True)
     last_seen_at = models.DateTimeField(_("最近上报"), null=True, blank=True)
     # Rule evaluation memory: last value per metric, when a breach began, the day of last use.
@@ -400,10 +436,16 @@ class Rule(models.Model):
     name = models.CharField(_("名称"), max_length=60)
     device_kind = models.CharField(_("设备类型"), max_length=15, choices=DeviceKind.choices)
     trigger = models.CharField(_("判断方式"), max_length=10, choices=Trigger.choices)
-    metric = models.CharField(_("指标"), max_length=20, blank=True, default="",
-                              help_text=_("读数的指标名，如 ph、turbidity、level、kwh；事件上报时为事件名，留空为任意事件。"))
-    threshold = models.FloatField(_("阈值"), null=True, blank=True,
-                                  help_text=_("高于/低于：阈值；变化过快：每分钟变化量；离线：分钟数。"))
+    metric = models.CharField(
+        _("指标"),
+        max_length=20,
+        blank=True,
+        default="",
+        help_text=_("读数的指标名，如 ph、turbidity、level、kwh；事件上报时为事件名，留空为任意事件。"),
+    )
+    threshold = models.FloatField(
+        _("阈值"), null=True, blank=True, help_text=_("高于/低于：阈值；变化过快：每分钟变化量；离线：分钟数。")
+    )
     duration_minutes = models.PositiveIntegerField(_("持续分钟"), default=0)
     level = models.CharField(_("预警颜色"), max_length=6, choices=WarningLevel.choices, default=WarningLevel.BLUE)
     outcome = models.CharField(_("确认后"), max_length=10, choices=Outcome.choices, default=Outcome.NONE)
@@ -425,8 +467,10 @@ class Rule(models.Model):
         needs = (self.Trigger.ABOVE, self.Trigger.BELOW, self.Trigger.RATE, self.Trigger.SILENCE)
         if self.trigger in needs and self.threshold is None:
             raise ValidationError({"threshold": _("此判断方式需要填写阈值。")})
-        if self.trigger in (self.Trigger.ABOVE, self.Trigger.BELOW, self.Trigger.RATE, self.Trigger.NO_USE) \
-                and not self.metric:
+        if (
+            self.trigger in (self.Trigger.ABOVE, self.Trigger.BELOW, self.Trigger.RATE, self.Trigger.NO_USE)
+            and not self.metric
+        ):
             raise ValidationError({"metric": _("此判断方式需要填写指标名。")})
 
 
@@ -444,18 +488,21 @@ class Alert(models.Model):
     # What the alert is about; one open alert per subject (e.g. "device:12", "surge").
     subject = models.CharField(max_length=40)
     source = models.CharField(_("来源"), max_length=10, choices=Source.choices, default=Source.RULE)
-    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts",
-                               verbose_name=_("设备"))
-    rule = models.ForeignKey(Rule, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts",
-                             verbose_name=_("规则"))
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("设备")
+    )
+    rule = models.ForeignKey(
+        Rule, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts", verbose_name=_("规则")
+    )
     level = models.CharField(_("预警颜色"), max_length=6, choices=WarningLevel.choices)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
     message = models.CharField(_("内容"), max_length=300)
     value = models.FloatField(null=True, blank=True)
     raised_at = models.DateTimeField(_("预警时间"), db_index=True)
     decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     note = models.CharField(_("处理说明"), max_length=200, blank=True, default="")
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     emergency = models.ForeignKey(Emergency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -464,5 +511,6 @@ class Alert(models.Model):
         verbose_name = _("预警")
         verbose_name_plural = _("预警")
         ordering = ["-raised_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["subject"], condition=Q(status="open"),
-                                               name="one_open_alert_per_subject")]
+        constraints = [
+            models.UniqueConstraint(fields=["subject"], condition=Q(status="open"), name="one_open_alert_per_subject")
+        ]

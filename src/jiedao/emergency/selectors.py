@@ -16,7 +16,18 @@ from jiedao.org.selectors import street_records
 
 from . import states
 from .models import (
-    OPEN_STATUSES, Agreement, Alert, CareCheck, Depot, Device, Drill, Emergency, Movement, Post, Status, Stock,
+    OPEN_STATUSES,
+    Agreement,
+    Alert,
+    CareCheck,
+    Depot,
+    Device,
+    Drill,
+    Emergency,
+    Movement,
+    Post,
+    Status,
+    Stock,
     Training,
 )
 
@@ -39,6 +50,7 @@ def may_command(user):
 
 # --- emergencies ----------------------------------------------------------------------------
 
+
 def emergencies(user, *, open_only=False, limit=100):
     require_read(user)
     qs = street_records(user, Emergency.objects.select_related("grid__community", "lead_unit"), "community__street")
@@ -49,8 +61,12 @@ def emergencies(user, *, open_only=False, limit=100):
 
 def emergency_for(user, number):
     require_read(user)
-    emergency = (street_records(user, Emergency.objects.all(), "community__street")
-                 .select_related("grid__community", "lead_unit", "case").filter(number=number).first())
+    emergency = (
+        street_records(user, Emergency.objects.all(), "community__street")
+        .select_related("grid__community", "lead_unit", "case")
+        .filter(number=number)
+        .first()
+    )
     if emergency is None:
         raise NotFound(_("突发事件 %(number)s 不存在。") % {"number": number})
     return emergency
@@ -86,16 +102,25 @@ class Measures:
         return None if self.disposal_minutes is None else self.disposal_minutes <= self.disposal_target
 
     def as_dict(self):
-        return {"arrival_minutes": self.arrival_minutes, "arrival_target": self.arrival_target,
-                "arrival_on_time": self.arrival_on_time, "disposal_minutes": self.disposal_minutes,
-                "disposal_target": self.disposal_target, "disposal_on_time": self.disposal_on_time}
+        return {
+            "arrival_minutes": self.arrival_minutes,
+            "arrival_target": self.arrival_target,
+            "arrival_on_time": self.arrival_on_time,
+            "disposal_minutes": self.disposal_minutes,
+            "disposal_target": self.disposal_target,
+            "disposal_on_time": self.disposal_on_time,
+        }
 
 
 def measures(emergency):
     """到场用时 (report → first responder on site) against the plan, and 处置用时
     (report → disposal finished) against the 60-minute target."""
-    return Measures(_minutes(emergency.reported_at, emergency.arrived_at), emergency.arrival_target_minutes,
-                    _minutes(emergency.reported_at, emergency.recovered_at), emergency.disposal_target_minutes)
+    return Measures(
+        _minutes(emergency.reported_at, emergency.arrived_at),
+        emergency.arrival_target_minutes,
+        _minutes(emergency.reported_at, emergency.recovered_at),
+        emergency.disposal_target_minutes,
+    )
 
 
 def stages(emergency):
@@ -107,8 +132,10 @@ def stages(emergency):
         "recover": emergency.recovered_at,
     }
     current = states.stage_of(emergency.status)
-    return [{"code": code, "label": str(label), "at": reached[code], "current": code == current}
-            for code, label, _states in states.STAGES]
+    return [
+        {"code": code, "label": str(label), "at": reached[code], "current": code == current}
+        for code, label, _states in states.STAGES
+    ]
 
 
 def disposal_summary(user, since=None):
@@ -117,8 +144,9 @@ def disposal_summary(user, since=None):
     qs = Emergency.objects.exclude(recovered_at=None)
     if since:
         qs = qs.filter(reported_at__gte=since)
-    done = list(qs.only("reported_at", "arrived_at", "recovered_at", "disposal_target_minutes",
-                        "arrival_target_minutes"))
+    done = list(
+        qs.only("reported_at", "arrived_at", "recovered_at", "disposal_target_minutes", "arrival_target_minutes")
+    )
     on_time = sum(1 for e in done if measures(e).disposal_on_time)
     return {"finished": len(done), "on_time": on_time, "rate": on_time / len(done) if done else None}
 
@@ -127,7 +155,8 @@ def checks_for(user, emergency):
     """The special-care residents to check on: a grid worker sees their own grids' list."""
     require_read(user)
     qs = CareCheck.objects.filter(emergency=emergency).select_related(
-        "person__household__house__building", "grid__community", "checked_by")
+        "person__household__house__building", "grid__community", "checked_by"
+    )
     if not may_command(user) and not user.has_role("admin"):
         qs = qs.filter(grid__in=user.grids.all()) if user.has_role("grid") else qs.none()
     rows = []
@@ -144,9 +173,12 @@ def checks_for(user, emergency):
 def check_progress(emergency):
     counts = dict(CareCheck.objects.filter(emergency=emergency).values_list("result").annotate(n=Count("id")))
     total = sum(counts.values())
-    return {"total": total, "done": total - counts.get(CareCheck.Result.PENDING, 0),
-            "helped": counts.get(CareCheck.Result.HELPED, 0),
-            "unreachable": counts.get(CareCheck.Result.UNREACHABLE, 0)}
+    return {
+        "total": total,
+        "done": total - counts.get(CareCheck.Result.PENDING, 0),
+        "helped": counts.get(CareCheck.Result.HELPED, 0),
+        "unreachable": counts.get(CareCheck.Result.UNREACHABLE, 0),
+    }
 
 
 def calls_of(emergency):
@@ -158,6 +190,7 @@ def calls_of(emergency):
 
 
 # --- supplies --------------------------------------------------------------------------------
+
 
 def depots(user, today=None):
     """Each depot with its stocks, 储备达标率 (share of items at or above the required level)
@@ -189,8 +222,11 @@ def compliance_rate(stocks):
 def expiring(user, today=None):
     require_read(user)
     today = today or timezone.localdate()
-    return list(Stock.objects.select_related("depot").filter(
-        expires_on__lte=today + dt.timedelta(days=EXPIRY_WARNING_DAYS), quantity__gt=0).order_by("expires_on"))
+    return list(
+        Stock.objects.select_related("depot")
+        .filter(expires_on__lte=today + dt.timedelta(days=EXPIRY_WARNING_DAYS), quantity__gt=0)
+        .order_by("expires_on")
+    )
 
 
 def ledger(user, stock_id=None, limit=100):
@@ -208,6 +244,7 @@ def agreements(user):
 
 # --- drills and training ----------------------------------------------------------------------
 
+
 def drills(user, year=None):
     require_read(user)
     qs = Drill.objects.select_related("community")
@@ -219,24 +256,34 @@ def drills(user, year=None):
 def drill_coverage(year):
     """Communities that held at least one drill in ``year`` out of all communities (target 100 %)."""
     total = Community.objects.count()
-    covered = (Drill.objects.filter(status=Drill.Status.DONE, held_on__year=year).exclude(community=None)
-               .values("community").distinct().count())
+    covered = (
+        Drill.objects.filter(status=Drill.Status.DONE, held_on__year=year)
+        .exclude(community=None)
+        .values("community")
+        .distinct()
+        .count()
+    )
     return {"covered": covered, "total": total, "rate": covered / total if total else None}
 
 
 def training_pass_rate(year):
     """Staff who passed emergency training in ``year`` among those trained (target 90 %)."""
     counts = Training.objects.filter(year=year).aggregate(n=Count("id"), passed=Count("id", filter=Q(passed=True)))
-    return {"trained": counts["n"], "passed": counts["passed"],
-            "rate": counts["passed"] / counts["n"] if counts["n"] else None}
+    return {
+        "trained": counts["n"],
+        "passed": counts["passed"],
+        "rate": counts["passed"] / counts["n"] if counts["n"] else None,
+    }
 
 
 # --- sensors and alerts ------------------------------------------------------------------------
 
+
 def alerts(user, *, open_only=False, limit=100):
     require_read(user)
-    qs = street_records(user, Alert.objects.select_related("device", "rule", "case", "emergency"),
-                        "device__grid__community__street")
+    qs = street_records(
+        user, Alert.objects.select_related("device", "rule", "case", "emergency"), "device__grid__community__street"
+    )
     if open_only:
         qs = qs.filter(status=Alert.Status.OPEN)
     return list(qs.order_by("-raised_at", "-id")[:limit])
@@ -248,8 +295,11 @@ def alert_accuracy(since=None):
     if since:
         qs = qs.filter(raised_at__gte=since)
     counts = qs.aggregate(n=Count("id"), confirmed=Count("id", filter=Q(status=Alert.Status.CONFIRMED)))
-    return {"decided": counts["n"], "confirmed": counts["confirmed"],
-            "rate": counts["confirmed"] / counts["n"] if counts["n"] else None}
+    return {
+        "decided": counts["n"],
+        "confirmed": counts["confirmed"],
+        "rate": counts["confirmed"] / counts["n"] if counts["n"] else None,
+    }
 
 
 def warning_counts():
@@ -261,10 +311,14 @@ def warning_counts():
 def devices(user, now=None):
     require_read(user)
     now = now or timezone.now()
-    rows = list(street_records(user, Device.objects.all(), "grid__community__street")
-                .select_related("grid__community", "owner").order_by("code"))
-    open_ids = set(Alert.objects.filter(status=Alert.Status.OPEN).exclude(device=None).values_list("device_id",
-                                                                                                     flat=True))
+    rows = list(
+        street_records(user, Device.objects.all(), "grid__community__street")
+        .select_related("grid__community", "owner")
+        .order_by("code")
+    )
+    open_ids = set(
+        Alert.objects.filter(status=Alert.Status.OPEN).exclude(device=None).values_list("device_id", flat=True)
+    )
     for device in rows:
         device.alerting = device.pk in open_ids
     return rows
@@ -281,20 +335,46 @@ def map_features(user):
     require_read(user)
     features = []
     for grid in street_records(user, Grid.objects.exclude(boundary=None), "community__street").select_related(
-            "community"):
-        features.append({"type": "Feature", "geometry": grid.boundary,
-                         "properties": {"layer": "grid", "title": f"{grid.community.name} {grid.name}"}})
+        "community"
+    ):
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": grid.boundary,
+                "properties": {"layer": "grid", "title": f"{grid.community.name} {grid.name}"},
+            }
+        )
     for e in street_records(user, Emergency.objects.filter(status__in=OPEN_STATUSES), "community__street").exclude(
-            lat=None):
-        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [e.lng, e.lat]},
-                         "properties": {"layer": "emergency", "title": f"{e.number} {e.title}",
-                                        "status": e.get_status_display(), "level": e.level}})
-    alerting = set(Alert.objects.filter(status=Alert.Status.OPEN).exclude(device=None).values_list("device_id",
-                                                                                                    flat=True))
+        lat=None
+    ):
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [e.lng, e.lat]},
+                "properties": {
+                    "layer": "emergency",
+                    "title": f"{e.number} {e.title}",
+                    "status": e.get_status_display(),
+                    "level": e.level,
+                },
+            }
+        )
+    alerting = set(
+        Alert.objects.filter(status=Alert.Status.OPEN).exclude(device=None).values_list("device_id", flat=True)
+    )
     for d in street_records(user, Device.objects.filter(active=True), "grid__community__street").exclude(lat=None):
-        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [d.lng, d.lat]},
-                         "properties": {"layer": "device", "title": d.name, "kind": d.get_kind_display(),
-                                        "alerting": d.pk in alerting}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [d.lng, d.lat]},
+                "properties": {
+                    "layer": "device",
+                    "title": d.name,
+                    "kind": d.get_kind_display(),
+                    "alerting": d.pk in alerting,
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 

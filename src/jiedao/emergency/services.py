@@ -20,8 +20,27 @@ from jiedao.org.models import Grid, Unit
 
 from . import states
 from .models import (
-    Agreement, Alert, CallOff, CareCheck, Depot, Device, DeviceKind, Drill, Emergency, EmergencyCounter,
-    EmergencyEvent, Kind, Level, Movement, Reading, Rule, Source, Status, Stock, Training, WarningLevel,
+    Agreement,
+    Alert,
+    CallOff,
+    CareCheck,
+    Depot,
+    Device,
+    DeviceKind,
+    Drill,
+    Emergency,
+    EmergencyCounter,
+    EmergencyEvent,
+    Kind,
+    Level,
+    Movement,
+    Reading,
+    Rule,
+    Source,
+    Status,
+    Stock,
+    Training,
+    WarningLevel,
 )
 
 COMMAND_ROLES = states.COMMAND
@@ -32,8 +51,14 @@ MAX_BATCH = 5000
 FUTURE_SLACK = dt.timedelta(minutes=5)
 MAX_AGE = dt.timedelta(days=7)
 # Plausible ranges of each metric; a value outside is a malformed reading, not an alarm.
-METRIC_RANGES = {"ph": (0.0, 14.0), "turbidity": (0.0, 4000.0), "level": (-50.0, 50.0), "kwh": (0.0, 1000.0),
-                 "smoke": (0.0, 100.0), "tilt": (0.0, 180.0)}
+METRIC_RANGES = {
+    "ph": (0.0, 14.0),
+    "turbidity": (0.0, 4000.0),
+    "level": (-50.0, 50.0),
+    "kwh": (0.0, 1000.0),
+    "smoke": (0.0, 100.0),
+    "tilt": (0.0, 180.0),
+}
 SURGE_FACTOR = 3.0  # a jump of 200 % over the daily mean of the week before
 SURGE_MIN_CASES = 10
 
@@ -59,6 +84,7 @@ def hash_token(token: str) -> str:
 
 # --- emergencies ----------------------------------------------------------------------------------
 
+
 def _next_number(at):
     year = timezone.localtime(at).year
     counter, _created = EmergencyCounter.objects.select_for_update().get_or_create(year=year)
@@ -69,15 +95,36 @@ def _next_number(at):
 
 def _event(emergency, action, actor, from_status, note="", data=None, at=None):
     return EmergencyEvent.objects.create(
-        emergency=emergency, action=action, from_status=from_status, to_status=emergency.status,
-        actor=actor if actor is not None and actor.is_authenticated else None, note=(note or "")[:500],
-        data=data or {}, at=_now(at))
+        emergency=emergency,
+        action=action,
+        from_status=from_status,
+        to_status=emergency.status,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        note=(note or "")[:500],
+        data=data or {},
+        at=_now(at),
+    )
 
 
 @transaction.atomic
-def report_emergency(user, *, title, kind, level=Level.IV, description="", address="", lat=None, lng=None,
-                     grid_code="", lead_unit_code="", arrival_target_minutes=None, source=Source.DIRECT,
-                     case=None, at=None, _system=False):
+def report_emergency(
+    user,
+    *,
+    title,
+    kind,
+    level=Level.IV,
+    description="",
+    address="",
+    lat=None,
+    lng=None,
+    grid_code="",
+    lead_unit_code="",
+    arrival_target_minutes=None,
+    source=Source.DIRECT,
+    case=None,
+    at=None,
+    _system=False,
+):
     """Open an emergency (监测预警). Locates its grid, lists the special-care residents of
     the grid to check on, and raises a red warning for a level I or II event."""
     if not _system:
@@ -113,21 +160,41 @@ def report_emergency(user, *, title, kind, level=Level.IV, description="", addre
         grid = Grid.objects.select_related("community").filter(pk=grid_id).first() if grid_id else None
     now = _now(at)
     emergency = Emergency.objects.create(
-        number=_next_number(now), title=title, kind=kind, level=level, source=source,
-        description=(description or "").strip(), address=(address or "").strip()[:200], lat=lat, lng=lng,
-        grid=grid, community=grid.community if grid else None, case=case, lead_unit=lead_unit,
-        arrival_target_minutes=arrival_target_minutes or 15, reported_at=now,
-        reported_by=user if user is not None and user.is_authenticated else None)
-    _event(emergency, "report", user, "", note=description, at=now,
-           data={"level": level, "kind": kind, "source": source})
+        number=_next_number(now),
+        title=title,
+        kind=kind,
+        level=level,
+        source=source,
+        description=(description or "").strip(),
+        address=(address or "").strip()[:200],
+        lat=lat,
+        lng=lng,
+        grid=grid,
+        community=grid.community if grid else None,
+        case=case,
+        lead_unit=lead_unit,
+        arrival_target_minutes=arrival_target_minutes or 15,
+        reported_at=now,
+        reported_by=user if user is not None and user.is_authenticated else None,
+    )
+    _event(
+        emergency, "report", user, "", note=description, at=now, data={"level": level, "kind": kind, "source": source}
+    )
     _list_care_checks(emergency)
     if level in (Level.I, Level.II):
-        raise_alert(f"emergency:{emergency.pk}", WarningLevel.RED,
-                    _("%(level)s突发事件：%(title)s") % {"level": emergency.get_level_display(), "title": title},
-                    source=Alert.Source.EMERGENCY, emergency=emergency, at=now)
+        raise_alert(
+            f"emergency:{emergency.pk}",
+            WarningLevel.RED,
+            _("%(level)s突发事件：%(title)s") % {"level": emergency.get_level_display(), "title": title},
+            source=Alert.Source.EMERGENCY,
+            emergency=emergency,
+            at=now,
+        )
     if lead_unit is not None:
-        _notify(unit=lead_unit, message=_("突发事件 %(number)s：%(title)s，请立即响应。")
-                % {"number": emergency.number, "title": title})
+        _notify(
+            unit=lead_unit,
+            message=_("突发事件 %(number)s：%(title)s，请立即响应。") % {"number": emergency.number, "title": title},
+        )
     return emergency
 
 
@@ -138,8 +205,13 @@ def _list_care_checks(emergency):
     from jiedao.registry.models import Person
     from jiedao.registry.selectors import CARED_STATUSES
 
-    persons = (Person.objects.filter(status__in=CARED_STATUSES, household__house__building__grid=emergency.grid_id,
-                                     person_tags__tag__active=True).distinct().values_list("id", flat=True))
+    persons = (
+        Person.objects.filter(
+            status__in=CARED_STATUSES, household__house__building__grid=emergency.grid_id, person_tags__tag__active=True
+        )
+        .distinct()
+        .values_list("id", flat=True)
+    )
     checks = [CareCheck(emergency=emergency, person_id=pid, grid_id=emergency.grid_id) for pid in persons]
     CareCheck.objects.bulk_create(checks, ignore_conflicts=True)
     return len(checks)
@@ -162,8 +234,10 @@ def transition(user, number, action, note="", unit_codes=(), at=None):
     _require(user, f"emergency.step.{action}")
     emergency = _locked(number)
     if emergency.status not in t.sources:
-        raise InvalidTransition(_("突发事件当前为“%(status)s”，不能“%(action)s”。") % {
-            "status": emergency.get_status_display(), "action": t.label})
+        raise InvalidTransition(
+            _("突发事件当前为“%(status)s”，不能“%(action)s”。")
+            % {"status": emergency.get_status_display(), "action": t.label}
+        )
     note = (note or "").strip()
     if t.needs_note and not note:
         raise ValidationFailed("note", _("“%(action)s”需要填写说明。") % {"action": t.label})
@@ -183,8 +257,11 @@ def transition(user, number, action, note="", unit_codes=(), at=None):
     if units:
         emergency.units.add(*units)
         for unit in units:
-            _notify(unit=unit, message=_("请参与处置突发事件 %(number)s：%(title)s。")
-                    % {"number": emergency.number, "title": emergency.title})
+            _notify(
+                unit=unit,
+                message=_("请参与处置突发事件 %(number)s：%(title)s。")
+                % {"number": emergency.number, "title": emergency.title},
+            )
     data = {"units": [u.code for u in units]} if units else None
     _event(emergency, action, user, before, note=note, at=now, data=data)
     return emergency
@@ -194,8 +271,7 @@ def transition(user, number, action, note="", unit_codes=(), at=None):
 def add_note(user, number, note, at=None):
     _require(user, "emergency.note")
     emergency = _locked(number)
-    if emergency.status not in (Status.REPORTED, Status.DISPATCHED, Status.ARRIVED, Status.ENGAGED,
-                                Status.RECOVERED):
+    if emergency.status not in (Status.REPORTED, Status.DISPATCHED, Status.ARRIVED, Status.ENGAGED, Status.RECOVERED):
         raise InvalidTransition(_("事件已结束，不能再记录进展。"))
     note = (note or "").strip()
     if not note:
@@ -215,7 +291,12 @@ def may_check(user, check):
 def record_check(user, check_id, result, note="", at=None):
     """A grid worker ticks off a special-care resident: safe, needs help, unreachable."""
     _require(user, "emergency.check", _("只有本网格的网格员或指挥中心可以核查。"))
-    check = CareCheck.objects.select_for_update(of=("self",)).select_related("emergency", "person").filter(pk=check_id).first()
+    check = (
+        CareCheck.objects.select_for_update(of=("self",))
+        .select_related("emergency", "person")
+        .filter(pk=check_id)
+        .first()
+    )
     if check is None:
         raise NotFound()
     if not may_check(user, check):
@@ -227,8 +308,15 @@ def record_check(user, check_id, result, note="", at=None):
     now = _now(at)
     check.result, check.note, check.checked_by, check.checked_at = result, (note or "").strip()[:200], user, now
     check.save(update_fields=["result", "note", "checked_by", "checked_at"])
-    _event(check.emergency, "check", user, check.emergency.status, at=now,
-           note=f"{check.person.name}：{check.get_result_display()}", data={"check": check.pk, "result": result})
+    _event(
+        check.emergency,
+        "check",
+        user,
+        check.emergency.status,
+        at=now,
+        note=f"{check.person.name}：{check.get_result_display()}",
+        data={"check": check.pk, "result": result},
+    )
     return check
 
 
@@ -242,12 +330,23 @@ def emergency_from_case(user, case_number, kind, level=Level.IV, at=None):
     if case is None:
         raise NotFound(_("工单 %(number)s 不存在或您无权查看。") % {"number": case_number})
     text = mask_personal_text(case.description)
-    return report_emergency(user, title=text[:60], kind=kind, level=level, description=text,
-                            lat=case.lat, lng=case.lng, grid_code=case.grid.code if case.grid_id else "",
-                            source=Source.CASE, case=case, at=at)
+    return report_emergency(
+        user,
+        title=text[:60],
+        kind=kind,
+        level=level,
+        description=text,
+        lat=case.lat,
+        lng=case.lng,
+        grid_code=case.grid.code if case.grid_id else "",
+        source=Source.CASE,
+        case=case,
+        at=at,
+    )
 
 
 # --- supplies -----------------------------------------------------------------------------------
+
 
 def _stock_locked(stock_id):
     stock = Stock.objects.select_for_update(of=("self",)).select_related("depot").filter(pk=stock_id).first()
@@ -259,12 +358,23 @@ def _stock_locked(stock_id):
 def _apply(stock, kind, quantity, user, note, emergency, at):
     delta = quantity if kind in (Movement.Kind.IN, Movement.Kind.TRANSFER_IN) else -quantity
     if stock.quantity + delta < 0:
-        raise ValidationFailed("quantity", _("%(item)s库存只有%(have)d%(unit)s，不能出库%(want)d%(unit)s。") % {
-            "item": stock.item, "have": stock.quantity, "want": quantity, "unit": stock.unit_label})
+        raise ValidationFailed(
+            "quantity",
+            _("%(item)s库存只有%(have)d%(unit)s，不能出库%(want)d%(unit)s。")
+            % {"item": stock.item, "have": stock.quantity, "want": quantity, "unit": stock.unit_label},
+        )
     stock.quantity += delta
     stock.save(update_fields=["quantity"])
-    return Movement.objects.create(stock=stock, kind=kind, quantity=quantity, balance=stock.quantity, note=note,
-                                   emergency=emergency, by=user, at=_now(at))
+    return Movement.objects.create(
+        stock=stock,
+        kind=kind,
+        quantity=quantity,
+        balance=stock.quantity,
+        note=note,
+        emergency=emergency,
+        by=user,
+        at=_now(at),
+    )
 
 
 MAX_QUANTITY = 1_000_000  # one movement of the ledger; a database column holds far less than any int
@@ -290,8 +400,14 @@ def move_stock(user, stock_id, kind, quantity, note="", emergency_number="", at=
     stock = _stock_locked(stock_id)
     movement = _apply(stock, kind, quantity, user, (note or "").strip()[:200], emergency, at)
     if emergency is not None and kind == Movement.Kind.OUT:
-        _event(emergency, "supply", user, emergency.status, at=at,
-               note=f"{stock.depot.name} {stock.item} ×{quantity}{stock.unit_label}")
+        _event(
+            emergency,
+            "supply",
+            user,
+            emergency.status,
+            at=at,
+            note=f"{stock.depot.name} {stock.item} ×{quantity}{stock.unit_label}",
+        )
     return movement
 
 
@@ -305,10 +421,12 @@ def transfer_stock(user, stock_id, to_depot_id, quantity, note="", at=None):
     if depot is None or depot.pk == source.depot_id:
         raise ValidationFailed("to_depot", _("请选择另一个储备点。"))
     target, _created = Stock.objects.select_for_update().get_or_create(
-        depot=depot, item=source.item, defaults={"unit_label": source.unit_label})
+        depot=depot, item=source.item, defaults={"unit_label": source.unit_label}
+    )
     _apply(source, Movement.Kind.TRANSFER_OUT, quantity, user, note or _("调往%(d)s") % {"d": depot.name}, None, at)
-    return _apply(target, Movement.Kind.TRANSFER_IN, quantity, user,
-                  note or _("来自%(d)s") % {"d": source.depot.name}, None, at)
+    return _apply(
+        target, Movement.Kind.TRANSFER_IN, quantity, user, note or _("来自%(d)s") % {"d": source.depot.name}, None, at
+    )
 
 
 @transaction.atomic
@@ -326,8 +444,15 @@ def call_off(user, number, agreement_id, goods, at=None):
         raise ValidationFailed("goods", _("请填写调用的物资。"))
     now = _now(at)
     call = CallOff.objects.create(agreement=agreement, emergency=emergency, goods=goods[:200], called_at=now, by=user)
-    _event(emergency, "calloff", user, emergency.status, at=now, note=f"{agreement.supplier}：{goods}",
-           data={"call": call.pk})
+    _event(
+        emergency,
+        "calloff",
+        user,
+        emergency.status,
+        at=now,
+        note=f"{agreement.supplier}：{goods}",
+        data={"call": call.pk},
+    )
     return call
 
 
@@ -348,6 +473,7 @@ def mark_delivered(user, call_id, at=None):
 
 # --- drills and training -------------------------------------------------------------------------
 
+
 @transaction.atomic
 def plan_drill(user, *, title, kind, community_id, planned_on):
     _require(user, "emergency.drill")
@@ -355,8 +481,7 @@ def plan_drill(user, *, title, kind, community_id, planned_on):
         raise ValidationFailed("title", _("请填写演练名称。"))
     if kind not in Kind.values:
         raise ValidationFailed("kind", _("演练类型无效。"))
-    return Drill.objects.create(title=title.strip()[:100], kind=kind, community_id=community_id,
-                                planned_on=planned_on)
+    return Drill.objects.create(title=title.strip()[:100], kind=kind, community_id=community_id, planned_on=planned_on)
 
 
 @transaction.atomic
@@ -370,7 +495,11 @@ def complete_drill(user, drill_id, *, held_on, participants, findings=""):
     if not isinstance(participants, int) or participants <= 0:
         raise ValidationFailed("participants", _("参演人数应为正整数。"))
     drill.status, drill.held_on, drill.participants, drill.findings = (
-        Drill.Status.DONE, held_on, participants, (findings or "").strip())
+        Drill.Status.DONE,
+        held_on,
+        participants,
+        (findings or "").strip(),
+    )
     drill.save()
     return drill
 
@@ -384,9 +513,11 @@ def record_training(user, trainee, year, passed):
 
 # --- devices, readings, rules and alerts -----------------------------------------------------------
 
+
 @transaction.atomic
-def register_device(user, *, code, name, kind, lat=None, lng=None, address="", owner_code="", person=None,
-                    _system=False):
+def register_device(
+    user, *, code, name, kind, lat=None, lng=None, address="", owner_code="", person=None, _system=False
+):
     """Register a device. Returns ``(device, token)``: the token is shown once, only its hash is kept."""
     if not _system:
         _require(user, "emergency.device")
@@ -406,21 +537,40 @@ def register_device(user, *, code, name, kind, lat=None, lng=None, address="", o
         grid_id = grid_id_at(lat, lng)
         grid = Grid.objects.filter(pk=grid_id).first() if grid_id else None
     token = secrets.token_urlsafe(24)
-    device = Device.objects.create(code=code, name=name or code, kind=kind, token_hash=hash_token(token), lat=lat,
-                                   lng=lng, address=address, grid=grid, owner=owner, person=person)
+    device = Device.objects.create(
+        code=code,
+        name=name or code,
+        kind=kind,
+        token_hash=hash_token(token),
+        lat=lat,
+        lng=lng,
+        address=address,
+        grid=grid,
+        owner=owner,
+        person=person,
+    )
     return device, token
 
 
-def raise_alert(subject, level, message, *, source=Alert.Source.RULE, device=None, rule=None, value=None,
-                emergency=None, at=None):
+def raise_alert(
+    subject, level, message, *, source=Alert.Source.RULE, device=None, rule=None, value=None, emergency=None, at=None
+):
     """Raise an alert unless one is open for the same subject (suppressed: returns None)."""
     if Alert.objects.filter(subject=subject, status=Alert.Status.OPEN).exists():
         return None
     try:
         with transaction.atomic():
-            alert = Alert.objects.create(subject=subject, source=source, device=device, rule=rule, level=level,
-                                         message=message[:300], value=value, raised_at=_now(at),
-                                         emergency=emergency)
+            alert = Alert.objects.create(
+                subject=subject,
+                source=source,
+                device=device,
+                rule=rule,
+                level=level,
+                message=message[:300],
+                value=value,
+                raised_at=_now(at),
+                emergency=emergency,
+            )
     except IntegrityError:  # raised at the same moment by another process
         return None
     if device is not None and device.owner_id:
@@ -468,8 +618,11 @@ def _parse_batch(items, now):
             else:
                 low_high = METRIC_RANGES.get(metric)
                 if low_high and not (low_high[0] <= value <= low_high[1]):
-                    errors.add(f"{where}.value", _("%(metric)s 的数值 %(value)s 超出合理范围 %(low)s–%(high)s。")
-                               % {"metric": metric, "value": value, "low": low_high[0], "high": low_high[1]})
+                    errors.add(
+                        f"{where}.value",
+                        _("%(metric)s 的数值 %(value)s 超出合理范围 %(low)s–%(high)s。")
+                        % {"metric": metric, "value": value, "low": low_high[0], "high": low_high[1]},
+                    )
     errors.raise_if_any()
     return devices
 
@@ -543,8 +696,11 @@ def _store(items, now):
     with connection.cursor() as cursor:
         # A reading is known by device, time, metric and event: one sent again (a device or
         # gateway retrying after a lost answer) is not stored twice.
-        cursor.executemany(f"INSERT INTO {table} (device_id, at, metric, value, event, received_at) "
-                           "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING", rows)
+        cursor.executemany(
+            f"INSERT INTO {table} (device_id, at, metric, value, event, received_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            rows,
+        )
 
 
 def _save_devices(devices):
@@ -553,8 +709,14 @@ def _save_devices(devices):
     state_field = Device._meta.get_field("state")
     seen_field = Device._meta.get_field("last_seen_at")
     table = connection.ops.quote_name(Device._meta.db_table)
-    rows = [(state_field.get_db_prep_save(d.state, connection), seen_field.get_db_prep_save(d.last_seen_at, connection),
-             d.pk) for d in devices]
+    rows = [
+        (
+            state_field.get_db_prep_save(d.state, connection),
+            seen_field.get_db_prep_save(d.last_seen_at, connection),
+            d.pk,
+        )
+        for d in devices
+    ]
     with connection.cursor() as cursor:
         cursor.executemany(f"UPDATE {table} SET state = %s, last_seen_at = %s WHERE id = %s", rows)
 
@@ -569,12 +731,20 @@ def ingest(items, now=None):
     now = _now(now)
     devices = _parse_batch(items, now)
     rules = _rules_by_kind()
-    open_subjects = set(Alert.objects.filter(status=Alert.Status.OPEN, subject__in=[
-        f"device:{d.pk}" for d in devices.values()]).values_list("subject", flat=True))
-    sent = [_Item(devices[i["device"]], i["at"], i.get("metric") or "", i.get("value"),
-                  (i.get("event") or "")[:30]) for i in items]
-    known = set(Reading.objects.filter(device_id__in={r.device.pk for r in sent}, at__in={r.at for r in sent})
-                .values_list("device_id", "at", "metric", "event"))
+    open_subjects = set(
+        Alert.objects.filter(
+            status=Alert.Status.OPEN, subject__in=[f"device:{d.pk}" for d in devices.values()]
+        ).values_list("subject", flat=True)
+    )
+    sent = [
+        _Item(devices[i["device"]], i["at"], i.get("metric") or "", i.get("value"), (i.get("event") or "")[:30])
+        for i in items
+    ]
+    known = set(
+        Reading.objects.filter(device_id__in={r.device.pk for r in sent}, at__in={r.at for r in sent}).values_list(
+            "device_id", "at", "metric", "event"
+        )
+    )
     readings = []
     for reading in sent:
         key = (reading.device.pk, reading.at, reading.metric, reading.event)
@@ -598,8 +768,15 @@ def ingest(items, now=None):
         def fire(rule, value, message, device=device, subject=subject, reading=reading):
             if subject in open_subjects:
                 return
-            alert = raise_alert(subject, rule.level, message or _fire_message(rule, device, value), device=device,
-                                rule=rule, value=value, at=reading.at)
+            alert = raise_alert(
+                subject,
+                rule.level,
+                message or _fire_message(rule, device, value),
+                device=device,
+                rule=rule,
+                value=value,
+                at=reading.at,
+            )
             open_subjects.add(subject)
             if alert is not None:
                 raised.append(alert)
@@ -621,18 +798,26 @@ def sweep_sensors(now=None):
             limit = now - dt.timedelta(minutes=rule.threshold or 60)
             for device in devices.filter(last_seen_at__lt=limit):
                 minutes = int((now - device.last_seen_at).total_seconds() // 60)
-                if raise_alert(f"device:{device.pk}", rule.level,
-                               _("%(device)s 已 %(minutes)d 分钟无数据（离线）") % {"device": device.name,
-                                                                          "minutes": minutes},
-                               device=device, rule=rule, at=now):
+                if raise_alert(
+                    f"device:{device.pk}",
+                    rule.level,
+                    _("%(device)s 已 %(minutes)d 分钟无数据（离线）") % {"device": device.name, "minutes": minutes},
+                    device=device,
+                    rule=rule,
+                    at=now,
+                ):
                     counts["offline"] += 1
         elif local.hour >= 12:
             today = local.date().isoformat()
             for device in devices:
                 if device.state.get("used_on") != today and raise_alert(
-                        f"device:{device.pk}", rule.level,
-                        _("%(device)s 今日中午前无用电，请上门查看") % {"device": device.name},
-                        device=device, rule=rule, at=now):
+                    f"device:{device.pk}",
+                    rule.level,
+                    _("%(device)s 今日中午前无用电，请上门查看") % {"device": device.name},
+                    device=device,
+                    rule=rule,
+                    at=now,
+                ):
                     counts["no_use"] += 1
     if check_complaint_surge(now):
         counts["surge"] = 1
@@ -676,18 +861,34 @@ def decide_alert(user, alert_id, confirm, note="", at=None):
         from jiedao.cases import services as case_services
 
         description = _("【感知设备预警】%(message)s。位置：%(place)s。") % {
-            "message": alert.message, "place": (device.address if device else "") or "—"}
+            "message": alert.message,
+            "place": (device.address if device else "") or "—",
+        }
         case, _created = case_services.submit_case(
-            user, channel="sensor", description=description, lat=device.lat if device else None,
-            lng=device.lng if device else None, address=device.address if device else "",
-            category_code=rule.category_code, dispatch=bool(rule.category_code), at=now)
+            user,
+            channel="sensor",
+            description=description,
+            lat=device.lat if device else None,
+            lng=device.lng if device else None,
+            address=device.address if device else "",
+            category_code=rule.category_code,
+            dispatch=bool(rule.category_code),
+            at=now,
+        )
         alert.case = case
     elif confirm and rule is not None and rule.outcome == Rule.Outcome.EMERGENCY:
         alert.emergency = report_emergency(
-            user, title=alert.message[:100], kind=rule.emergency_kind or Kind.OTHER,
+            user,
+            title=alert.message[:100],
+            kind=rule.emergency_kind or Kind.OTHER,
             level=Level.III if alert.level == WarningLevel.RED else Level.IV,
-            description=alert.message, address=device.address if device else "",
-            lat=device.lat if device else None, lng=device.lng if device else None,
-            source=Source.ALERT, at=now, _system=True)
+            description=alert.message,
+            address=device.address if device else "",
+            lat=device.lat if device else None,
+            lng=device.lng if device else None,
+            source=Source.ALERT,
+            at=now,
+            _system=True,
+        )
     alert.save()
     return alert

@@ -37,8 +37,7 @@ TRANSITIONS = {
         T("engage", _("协同处置"), (S.ARRIVED,), S.ENGAGED, COMMAND, "engaged_at"),
         T("recover", _("处置完毕"), (S.ENGAGED,), S.RECOVERED, COMMAND, "recovered_at", needs_note=True),
         T("close", _("恢复重建完成"), (S.RECOVERED,), S.CLOSED, COMMAND, "closed_at", needs_note=True),
-        T("cancel", _("撤销（误报）"), (S.REPORTED, S.DISPATCHED), S.CANCELLED, COMMAND, "closed_at",
-          needs_note=True),
+        T("cancel", _("撤销（误报）"), (S.REPORTED, S.DISPATCHED), S.CANCELLED, COMMAND, "closed_at", needs_note=True),
     ]
 }
 

@@ -16,7 +16,10 @@ STALE_AFTER = dt.timedelta(minutes=10)
 
 def describe_sensor_sweep(counts: dict) -> str:
     return _("感知巡检：离线预警 %(offline)d 个，中午前无用电预警 %(no_use)d 个，诉求激增预警 %(surge)d 个。") % {
-        "offline": counts.get("offline", 0), "no_use": counts.get("no_use", 0), "surge": counts.get("surge", 0)}
+        "offline": counts.get("offline", 0),
+        "no_use": counts.get("no_use", 0),
+        "surge": counts.get("surge", 0),
+    }
 
 
 @task()
@@ -32,7 +35,9 @@ def enqueue_sensor_sweep_if_idle(now=None, stale_after=STALE_AFTER):
 
     now = now or timezone.now()
     waiting = DBTaskResult.objects.filter(task_path=sweep_sensors_task.module_path)
-    if (waiting.filter(status=TaskResultStatus.READY) | waiting.filter(
-            status=TaskResultStatus.RUNNING, started_at__gte=now - stale_after)).exists():
+    if (
+        waiting.filter(status=TaskResultStatus.READY)
+        | waiting.filter(status=TaskResultStatus.RUNNING, started_at__gte=now - stale_after)
+    ).exists():
         return None
     return sweep_sensors_task.enqueue()

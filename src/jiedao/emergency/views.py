@@ -29,8 +29,12 @@ LIVE_SECONDS = 10
 
 
 def _tabs(active):
-    tabs = [("board", _("应急总览")), ("supplies", _("应急物资")), ("drills", _("演练与培训")),
-            ("devices", _("感知设备"))]
+    tabs = [
+        ("board", _("应急总览")),
+        ("supplies", _("应急物资")),
+        ("drills", _("演练与培训")),
+        ("devices", _("感知设备")),
+    ]
     return [{"url": reverse(f"emergency:{name}"), "label": label, "active": name == active} for name, label in tabs]
 
 
@@ -60,11 +64,17 @@ def board(request):
     if request.method == "POST":
         try:
             emergency = services.report_emergency(
-                user, title=request.POST.get("title", ""), kind=request.POST.get("kind", ""),
-                level=request.POST.get("level", Level.IV), description=request.POST.get("description", ""),
-                address=request.POST.get("address", ""), lat=_float(request.POST.get("lat")),
-                lng=_float(request.POST.get("lng")), grid_code=request.POST.get("grid", ""),
-                lead_unit_code=request.POST.get("lead_unit", ""))
+                user,
+                title=request.POST.get("title", ""),
+                kind=request.POST.get("kind", ""),
+                level=request.POST.get("level", Level.IV),
+                description=request.POST.get("description", ""),
+                address=request.POST.get("address", ""),
+                lat=_float(request.POST.get("lat")),
+                lng=_float(request.POST.get("lng")),
+                grid_code=request.POST.get("grid", ""),
+                lead_unit_code=request.POST.get("lead_unit", ""),
+            )
         except DomainError as exc:
             _error(request, exc)
             return redirect("emergency:board")
@@ -83,7 +93,8 @@ def board(request):
         "training": selectors.training_pass_rate(year),
         "may_report": user.has_role(*services.COMMAND_ROLES, "operator"),
         "may_decide": user.has_role(*services.ALERT_ROLES),
-        "kinds": Kind.choices, "levels": Level.choices,
+        "kinds": Kind.choices,
+        "levels": Level.choices,
         "map_url": reverse("emergency:map_data"),
     }
     return render(request, "emergency/board.html", context)
@@ -102,9 +113,14 @@ def _detail_context(request, number):
         raise Http404(exc.message) from None
     actions = [t for t in states.available(emergency.status) if user.has_role(*t.roles)]
     return {
-        "e": emergency, "stages": selectors.stages(emergency), "measures": selectors.measures(emergency),
-        "events": selectors.timeline(emergency), "progress": selectors.check_progress(emergency),
-        "calls": selectors.calls_of(emergency), "actions": actions, "units": list(emergency.units.all()),
+        "e": emergency,
+        "stages": selectors.stages(emergency),
+        "measures": selectors.measures(emergency),
+        "events": selectors.timeline(emergency),
+        "progress": selectors.check_progress(emergency),
+        "calls": selectors.calls_of(emergency),
+        "actions": actions,
+        "units": list(emergency.units.all()),
         "live_seconds": LIVE_SECONDS,
     }
 
@@ -131,8 +147,9 @@ def live(request, number):
 def act(request, number):
     units = [code for code in request.POST.getlist("unit") if code]
     try:
-        services.transition(request.user, number, request.POST.get("action", ""), note=request.POST.get("note", ""),
-                            unit_codes=units)
+        services.transition(
+            request.user, number, request.POST.get("action", ""), note=request.POST.get("note", ""), unit_codes=units
+        )
     except DomainError as exc:
         _error(request, exc)
     return redirect("emergency:detail", number=number)
@@ -187,8 +204,9 @@ def checks(request, number):
 @permission("emergency.check")
 def record_check(request, check_id):
     try:
-        check = services.record_check(request.user, check_id, request.POST.get("result", ""),
-                                      request.POST.get("note", ""))
+        check = services.record_check(
+            request.user, check_id, request.POST.get("result", ""), request.POST.get("note", "")
+        )
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
@@ -203,8 +221,9 @@ def record_check(request, check_id):
 @permission("emergency.alert")
 def decide(request, alert_id):
     try:
-        alert = services.decide_alert(request.user, alert_id, request.POST.get("confirm") == "1",
-                                      request.POST.get("note", ""))
+        alert = services.decide_alert(
+            request.user, alert_id, request.POST.get("confirm") == "1", request.POST.get("note", "")
+        )
     except DomainError as exc:
         _error(request, exc)
         return redirect("emergency:board")
@@ -227,24 +246,43 @@ def supplies(request):
         quantity = _int(request.POST.get("quantity"))
         try:
             if kind == "transfer":
-                services.transfer_stock(user, _int(request.POST.get("stock")), _int(request.POST.get("to_depot")),
-                                        quantity, request.POST.get("note", ""))
+                services.transfer_stock(
+                    user,
+                    _int(request.POST.get("stock")),
+                    _int(request.POST.get("to_depot")),
+                    quantity,
+                    request.POST.get("note", ""),
+                )
             else:
-                services.move_stock(user, _int(request.POST.get("stock")), kind, quantity,
-                                    request.POST.get("note", ""), request.POST.get("emergency", "").strip())
+                services.move_stock(
+                    user,
+                    _int(request.POST.get("stock")),
+                    kind,
+                    quantity,
+                    request.POST.get("note", ""),
+                    request.POST.get("emergency", "").strip(),
+                )
             messages.success(request, _("已登记。"))
         except DomainError as exc:
             _error(request, exc)
         return redirect("emergency:supplies")
     today = timezone.localdate()
     depots = selectors.depots(user, today)
-    return render(request, "emergency/supplies.html", {
-        "tabs": _tabs("supplies"), "depots": depots, "expiring": selectors.expiring(user, today),
-        "ledger": selectors.ledger(user, limit=30), "agreements": selectors.agreements(user),
-        "kinds": [(k, label) for k, label in Movement.Kind.choices if k in ("in", "out", "expiry")],
-        "all_depots": Depot.objects.order_by("name"),
-        "may_move": user.has_role(*services.SUPPLY_ROLES), "today": today,
-    })
+    return render(
+        request,
+        "emergency/supplies.html",
+        {
+            "tabs": _tabs("supplies"),
+            "depots": depots,
+            "expiring": selectors.expiring(user, today),
+            "ledger": selectors.ledger(user, limit=30),
+            "agreements": selectors.agreements(user),
+            "kinds": [(k, label) for k, label in Movement.Kind.choices if k in ("in", "out", "expiry")],
+            "all_depots": Depot.objects.order_by("name"),
+            "may_move": user.has_role(*services.SUPPLY_ROLES),
+            "today": today,
+        },
+    )
 
 
 @role_required(*READ)
@@ -255,10 +293,17 @@ def drills(request):
             year = params.parse_year(request.GET["year"])
         except ValidationFailed as exc:
             _error(request, exc)
-    return render(request, "emergency/drills.html", {
-        "tabs": _tabs("drills"), "year": year, "drills": selectors.drills(request.user, year),
-        "coverage": selectors.drill_coverage(year), "training": selectors.training_pass_rate(year),
-    })
+    return render(
+        request,
+        "emergency/drills.html",
+        {
+            "tabs": _tabs("drills"),
+            "year": year,
+            "drills": selectors.drills(request.user, year),
+            "coverage": selectors.drill_coverage(year),
+            "training": selectors.training_pass_rate(year),
+        },
+    )
 
 
 @role_required(*READ)
@@ -268,5 +313,6 @@ def devices(request):
     offline_after = dt.timedelta(hours=1)
     for device in rows:
         device.offline = device.last_seen_at is None or now - device.last_seen_at > offline_after
-    return render(request, "emergency/devices.html", {"tabs": _tabs("devices"), "devices": rows,
-                                                      "posts": selectors.posts()})
+    return render(
+        request, "emergency/devices.html", {"tabs": _tabs("devices"), "devices": rows, "posts": selectors.posts()}
+    )

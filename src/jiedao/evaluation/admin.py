@@ -3,8 +3,16 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from . import indicators as lib
-from .models import (EvidenceScore, IndicatorSetting, Rectification, RectificationEvent, Result, Scheme, SchemeItem,
-                     Warning)
+from .models import (
+    EvidenceScore,
+    IndicatorSetting,
+    Rectification,
+    RectificationEvent,
+    Result,
+    Scheme,
+    SchemeItem,
+    Warning,
+)
 from .scoring import MIN_WEIGHT_SHARE, resident_share
 
 

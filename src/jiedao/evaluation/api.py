@@ -107,19 +107,30 @@ class RectificationOut(Schema):
     url: str
 
 
-@router.get("/indicators", url_name="evaluation_indicators", response={200: list[IndicatorOut], **ERRORS},
-            summary="The indicator library (指标库) with each street value this month")
+@router.get(
+    "/indicators",
+    url_name="evaluation_indicators",
+    response={200: list[IndicatorOut], **ERRORS},
+    summary="The indicator library (指标库) with each street value this month",
+)
 def indicators(request, period: str = "", street: str = ""):
     """``street``: a district user's choice of street (code); others see their own street."""
     period = periods.parse(period) if period else None
-    return [{k: v for k, v in row.items() if not k.startswith("display")}
-            for row in selectors.indicator_list(request.user, period, street=street or None)]
+    return [
+        {k: v for k, v in row.items() if not k.startswith("display")}
+        for row in selectors.indicator_list(request.user, period, street=street or None)
+    ]
 
 
-@router.get("/indicators/{code}/values", url_name="evaluation_values", response={200: ValuesOut, **ERRORS},
-            summary="Values of an indicator per scope and period")
-def indicator_values(request, code: str, scope: str = "street", period: str = "month", last: int = 12,
-                     street: str = ""):
+@router.get(
+    "/indicators/{code}/values",
+    url_name="evaluation_values",
+    response={200: ValuesOut, **ERRORS},
+    summary="Values of an indicator per scope and period",
+)
+def indicator_values(
+    request, code: str, scope: str = "street", period: str = "month", last: int = 12, street: str = ""
+):
     """``scope``: street, community, grid, unit, person, or one of them as ``community:CODE``.
     ``period``: a key (2026-10, 2026-W44, 2026-Q4, 2026) for that period, or a kind (week, month,
     quarter, year) for the last ``last`` periods. An indicator that is not computable yet has
@@ -128,8 +139,12 @@ def indicator_values(request, code: str, scope: str = "street", period: str = "m
     return selectors.values(request.user, code, scope=scope, period=period, last=last, street=street or None)
 
 
-@router.get("/rankings", url_name="evaluation_rankings", response={200: RankingsOut, **ERRORS},
-            summary="Scores, grades and ranks of a scheme, with the change against the previous period")
+@router.get(
+    "/rankings",
+    url_name="evaluation_rankings",
+    response={200: RankingsOut, **ERRORS},
+    summary="Scores, grades and ranks of a scheme, with the change against the previous period",
+)
 def rankings(request, scheme: str = "", period: str = "", scope: str = "community", street: str = ""):
     """``scope``: community, unit or grid of the viewer's street, or ``street``: the streets a
     district user sees, ranked (街道排名)."""
@@ -155,45 +170,74 @@ class StreetRankingOut(Schema):
     rows: list[StreetRankingRowOut]
 
 
-@router.get("/rankings/streets", url_name="evaluation_street_ranking", response={200: StreetRankingOut, **ERRORS},
-            summary="街道排名: the month's 三率 of every street the user sees, by composite")
+@router.get(
+    "/rankings/streets",
+    url_name="evaluation_street_ranking",
+    response={200: StreetRankingOut, **ERRORS},
+    summary="街道排名: the month's 三率 of every street the user sees, by composite",
+)
 def street_ranking(request, period: str = ""):
     """A district user gets the streets of their district; a street's staff their own street."""
     return selectors.street_ranking(request.user, period or None)
 
 
-@router.get("/warnings", url_name="evaluation_warnings", response={200: list[WarningOut], **ERRORS},
-            summary="Warnings (预警): indicators below baseline, complaint surges, fast-growing hot issues")
+@router.get(
+    "/warnings",
+    url_name="evaluation_warnings",
+    response={200: list[WarningOut], **ERRORS},
+    summary="Warnings (预警): indicators below baseline, complaint surges, fast-growing hot issues",
+)
 def warnings(request, active: bool = True, street: str = ""):
-    return [selectors.warning_out(w) for w in selectors.warnings(request.user, active_only=active,
-                                                                 street=street or None)]
+    return [
+        selectors.warning_out(w) for w in selectors.warnings(request.user, active_only=active, street=street or None)
+    ]
 
 
-@router.get("/rectifications", url_name="evaluation_rectifications",
-            response={200: list[RectificationOut], **ERRORS}, summary="Rectification tasks (整改指令)")
+@router.get(
+    "/rectifications",
+    url_name="evaluation_rectifications",
+    response={200: list[RectificationOut], **ERRORS},
+    summary="Rectification tasks (整改指令)",
+)
 def rectifications(request, open: bool = False):
     return [selectors.rectification_out(t) for t in selectors.rectifications(request.user, open_only=open)]
 
 
-@router.get("/cockpit/live", url_name="evaluation_live", response={200: dict, **ERRORS},
-            summary="Cockpit counters: today's cases, open, overdue, the three rates this month")
+@router.get(
+    "/cockpit/live",
+    url_name="evaluation_live",
+    response={200: dict, **ERRORS},
+    summary="Cockpit counters: today's cases, open, overdue, the three rates this month",
+)
 def live(request, street: str = ""):
     return selectors.cockpit_live(request.user, street=street or None)
 
 
-@router.get("/cockpit/categories", url_name="evaluation_categories", response={200: dict, **ERRORS},
-            summary="Cases received per top-level category in a period (rollup)")
+@router.get(
+    "/cockpit/categories",
+    url_name="evaluation_categories",
+    response={200: dict, **ERRORS},
+    summary="Cases received per top-level category in a period (rollup)",
+)
 def categories(request, period: str = "", street: str = ""):
     return selectors.category_breakdown(request.user, period or None, street=street or None)
 
 
-@router.get("/cockpit/trend", url_name="evaluation_trend", response={200: list[dict], **ERRORS},
-            summary="Cases received per day (rollup)")
+@router.get(
+    "/cockpit/trend",
+    url_name="evaluation_trend",
+    response={200: list[dict], **ERRORS},
+    summary="Cases received per day (rollup)",
+)
 def trend(request, days: int = 30, street: str = ""):
     return selectors.daily_trend(request.user, days, street=street or None)
 
 
-@router.get("/cockpit/hot-issues", url_name="evaluation_hot", response={200: dict, **ERRORS},
-            summary="Hot issues (热点问题), when the intelligence module is installed")
+@router.get(
+    "/cockpit/hot-issues",
+    url_name="evaluation_hot",
+    response={200: dict, **ERRORS},
+    summary="Hot issues (热点问题), when the intelligence module is installed",
+)
 def hot(request, street: str = ""):
     return selectors.hot_issues(request.user, street=street or None)

@@ -79,11 +79,24 @@ def compute_period(period, now=None, codes=None, scopes=None):
     if scopes:
         old = old.filter(scope_kind__in=scopes)
     old.delete()
-    Result.objects.bulk_create([
-        Result(indicator=ind.code, scope_kind=kind, scope_code=code, scope_name=name[:80], period_kind=period.kind,
-               period_key=period.key, value=v.value, numerator=v.numerator, denominator=v.denominator,
-               computed_at=now)
-        for ind, kind, code, name, v in rows], batch_size=1000)
+    Result.objects.bulk_create(
+        [
+            Result(
+                indicator=ind.code,
+                scope_kind=kind,
+                scope_code=code,
+                scope_name=name[:80],
+                period_kind=period.kind,
+                period_key=period.key,
+                value=v.value,
+                numerator=v.numerator,
+                denominator=v.denominator,
+                computed_at=now,
+            )
+            for ind, kind, code, name, v in rows
+        ],
+        batch_size=1000,
+    )
     return len(rows)
 
 
@@ -93,11 +106,24 @@ def refresh_daily_counts(start_day, end_day):
     from jiedao.cases.selectors import received_cases
 
     DailyCount.objects.filter(day__gte=start_day, day__lt=end_day).delete()
-    rows = (received_cases(start_day, end_day)
-            .values("day", "street_id", "community_id", "category_id").annotate(n=Count("id")))
-    DailyCount.objects.bulk_create([DailyCount(day=r["day"], street_id=r["street_id"], community_id=r["community_id"],
-                                               category_id=r["category_id"], received=r["n"]) for r in rows],
-                                   batch_size=1000)
+    rows = (
+        received_cases(start_day, end_day)
+        .values("day", "street_id", "community_id", "category_id")
+        .annotate(n=Count("id"))
+    )
+    DailyCount.objects.bulk_create(
+        [
+            DailyCount(
+                day=r["day"],
+                street_id=r["street_id"],
+                community_id=r["community_id"],
+                category_id=r["category_id"],
+                received=r["n"],
+            )
+            for r in rows
+        ],
+        batch_size=1000,
+    )
     return len(rows)
 
 

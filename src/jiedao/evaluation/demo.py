@@ -19,8 +19,14 @@ from . import compute, periods, services
 from .models import EvidenceScore
 
 SEED = 20261124
-EVIDENCE = ["建立楼门议事会，解决电动车充电难", "“社区合伙人”引入社会组织开展助老服务", "网格员随手拍，问题当天闭环",
-            "老旧小区加装电梯协商经验", "共享工具屋与邻里互助积分", "独居老人智能水表关爱机制"]
+EVIDENCE = [
+    "建立楼门议事会，解决电动车充电难",
+    "“社区合伙人”引入社会组织开展助老服务",
+    "网格员随手拍，问题当天闭环",
+    "老旧小区加装电梯协商经验",
+    "共享工具屋与邻里互助积分",
+    "独居老人智能水表关爱机制",
+]
 
 
 def _refresh_planner_statistics():
@@ -61,7 +67,8 @@ def build_evaluation(street, grids, units, users, now=None, out=None):
     from .models import SchemeItem
 
     trend_codes = {"response_rate", "resolution_rate", "satisfaction_rate"} | set(
-        SchemeItem.objects.values_list("indicator", flat=True))
+        SchemeItem.objects.values_list("indicator", flat=True)
+    )
     for index, month in enumerate(months):
         if index >= len(months) - 3:
             written += compute.compute_period(month, now)
@@ -69,8 +76,9 @@ def build_evaluation(street, grids, units, users, now=None, out=None):
             written += compute.compute_period(month, now, codes=trend_codes, scopes=("street", "community", "unit"))
     weeks = periods.recent("week", 6, now)
     for week in weeks:  # what the warnings watch
-        written += compute.compute_period(week, now, codes=set(services.WATCHED),
-                                          scopes=("street", "community", "unit"))
+        written += compute.compute_period(
+            week, now, codes=set(services.WATCHED), scopes=("street", "community", "unit")
+        )
     for week in weeks[:-1]:
         services.evaluate_indicator_warnings(week, now=min(week.end, now))
     services.check_surges(now)
@@ -78,14 +86,23 @@ def build_evaluation(street, grids, units, users, now=None, out=None):
     if out is not None:
         from .models import Rectification, Warning
 
-        out.write(f"已计算效能评价指标结果 {written:,} 条（近12个月、近6周），"
-                  f"预警 {Warning.objects.count()} 个，整改指令 {Rectification.objects.count()} 条"
-                  f"（用时 {time.monotonic() - began:.1f} 秒）。")
+        out.write(
+            f"已计算效能评价指标结果 {written:,} 条（近12个月、近6周），"
+            f"预警 {Warning.objects.count()} 个，整改指令 {Rectification.objects.count()} 条"
+            f"（用时 {time.monotonic() - began:.1f} 秒）。"
+        )
 
 
 def _score(evaluator, kind, code, month, rng, now):
-    EvidenceScore.objects.create(scope_kind=kind, scope_code=code, month=month, score=rng.randrange(55, 96),
-                                 evidence=rng.choice(EVIDENCE), entered_by=evaluator, entered_at=now)
+    EvidenceScore.objects.create(
+        scope_kind=kind,
+        scope_code=code,
+        month=month,
+        score=rng.randrange(55, 96),
+        evidence=rng.choice(EVIDENCE),
+        entered_by=evaluator,
+        entered_at=now,
+    )
 
 
 def _handle_some_tasks(users, rng, now):
@@ -99,7 +116,12 @@ def _handle_some_tasks(users, rng, now):
             continue
         services.act_on_rectification(handler, task.number, "accept", now=now)
         if index % 4 == 0:
-            services.act_on_rectification(handler, task.number, "submit", now=now,
-                                          evidence="已召开专题会分析原因，调整人员排班，逐件回访不满意工单。")
+            services.act_on_rectification(
+                handler,
+                task.number,
+                "submit",
+                now=now,
+                evidence="已召开专题会分析原因，调整人员排班，逐件回访不满意工单。",
+            )
             if index % 8 == 0:
                 services.act_on_rectification(evaluator, task.number, "approve", now=now)

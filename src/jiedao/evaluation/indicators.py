@@ -87,8 +87,12 @@ def _rate(num, den):
 # --- grouping ---------------------------------------------------------------------------------
 
 CASE_GROUP = {"street": "street__code", "community": "community__code", "grid": "grid__code", "unit": "unit__code"}
-RATING_GROUP = {"street": "case__street__code", "community": "case__community__code", "grid": "case__grid__code",
-                "unit": "unit__code"}
+RATING_GROUP = {
+    "street": "case__street__code",
+    "community": "case__community__code",
+    "grid": "case__grid__code",
+    "unit": "unit__code",
+}
 
 
 def _grouped(qs, group, **aggregates):
@@ -120,6 +124,7 @@ def _hours(delta):
 
 # --- 接诉即办 ------------------------------------------------------------------------------------
 
+
 def response_rate(period, scope, run):
     qs = _cases(period).filter(Q(responded_at__isnull=False) | Q(response_due__lt=run.now))
     rows = _grouped(qs, CASE_GROUP[scope], n=Count("id"), k=Count("id", filter=Q(responded_at__lte=F("response_due"))))
@@ -130,12 +135,15 @@ def _rating_counts(period, scope, run):
     from jiedao.cases.models import Rating
 
     def count():
-        return _grouped(_ratings(period), RATING_GROUP[scope], n=Count("id"),
-                        resolved_n=Count("id", filter=Q(resolved=True)),
-                        satisfied_n=Count("id", filter=Q(satisfaction=Rating.Satisfaction.SATISFIED)),
-                        basic_n=Count("id", filter=Q(satisfaction=Rating.Satisfaction.BASIC)),
-                        reopened_n=Count("id", filter=Q(resolved=False)
-                                         | Q(satisfaction=Rating.Satisfaction.UNSATISFIED)))
+        return _grouped(
+            _ratings(period),
+            RATING_GROUP[scope],
+            n=Count("id"),
+            resolved_n=Count("id", filter=Q(resolved=True)),
+            satisfied_n=Count("id", filter=Q(satisfaction=Rating.Satisfaction.SATISFIED)),
+            basic_n=Count("id", filter=Q(satisfaction=Rating.Satisfaction.BASIC)),
+            reopened_n=Count("id", filter=Q(resolved=False) | Q(satisfaction=Rating.Satisfaction.UNSATISFIED)),
+        )
 
     return run.once(("ratings", period.key, scope), count)
 
@@ -145,8 +153,9 @@ def resolution_rate(period, scope, run):
 
 
 def satisfaction_rate(period, scope, run):
-    return {c: _rate(r["satisfied_n"] + 0.9 * r["basic_n"], r["n"])
-            for c, r in _rating_counts(period, scope, run).items()}
+    return {
+        c: _rate(r["satisfied_n"] + 0.9 * r["basic_n"], r["n"]) for c, r in _rating_counts(period, scope, run).items()
+    }
 
 
 def rework_rate(period, scope, run):
@@ -157,10 +166,11 @@ def composite(period, scope, run):
     from django.conf import settings
 
     weights = settings.JIEDAO["THREE_RATE_WEIGHTS"]
-    parts = [(run.once(("response", period.key, scope), lambda: response_rate(period, scope, run)),
-              weights["response"]),
-             (resolution_rate(period, scope, run), weights["resolution"]),
-             (satisfaction_rate(period, scope, run), weights["satisfaction"])]
+    parts = [
+        (run.once(("response", period.key, scope), lambda: response_rate(period, scope, run)), weights["response"]),
+        (resolution_rate(period, scope, run), weights["resolution"]),
+        (satisfaction_rate(period, scope, run), weights["satisfaction"]),
+    ]
     total = sum(w for _values, w in parts)
     result = {}
     for code in set().union(*(values for values, _w in parts)):
@@ -189,12 +199,13 @@ def average_handling_hours(period, scope, run):
 
 def _handling_days(period, run):
     """[(unit, community, grid, street, working days)] of the cases resolved in the period (computed once)."""
+
     def load():
         qs = _cases(period, "resolved_at").filter(dispatched_at__isnull=False)
         cache, rows = {}, []
         for unit, community, grid, street, dispatched, resolved in qs.values_list(
-                "unit__code", "community__code", "grid__code", "street__code", "dispatched_at",
-                "resolved_at").iterator():
+            "unit__code", "community__code", "grid__code", "street__code", "dispatched_at", "resolved_at"
+        ).iterator():
             pair = (dispatched.astimezone(SHANGHAI).date(), resolved.astimezone(SHANGHAI).date())
             if pair not in cache:
                 cache[pair] = workdays_between(*pair)
@@ -216,16 +227,25 @@ def average_handling_workdays(period, scope, run):
 
 def overdue_rate(period, scope, run):
     qs = _cases(period).filter(completion_due__isnull=False)
-    rows = _grouped(qs, CASE_GROUP[scope], n=Count("id"), k=Count(
-        "id", filter=Q(resolved_at__gt=F("completion_due")) | Q(resolved_at__isnull=True, completion_due__lt=run.now)))
+    rows = _grouped(
+        qs,
+        CASE_GROUP[scope],
+        n=Count("id"),
+        k=Count(
+            "id",
+            filter=Q(resolved_at__gt=F("completion_due")) | Q(resolved_at__isnull=True, completion_due__lt=run.now),
+        ),
+    )
     return {c: _rate(r["k"], r["n"]) for c, r in rows.items()}
 
 
 def disposal_rate(period, scope, run):
-    qs = _cases(period).filter(completion_due__isnull=False).filter(
-        Q(resolved_at__isnull=False) | Q(completion_due__lt=run.now))
-    rows = _grouped(qs, CASE_GROUP[scope], n=Count("id"),
-                    k=Count("id", filter=Q(resolved_at__lte=F("completion_due"))))
+    qs = (
+        _cases(period)
+        .filter(completion_due__isnull=False)
+        .filter(Q(resolved_at__isnull=False) | Q(completion_due__lt=run.now))
+    )
+    rows = _grouped(qs, CASE_GROUP[scope], n=Count("id"), k=Count("id", filter=Q(resolved_at__lte=F("completion_due"))))
     return {c: _rate(r["k"], r["n"]) for c, r in rows.items()}
 
 
@@ -233,8 +253,11 @@ def return_rate(period, scope, run):
     from jiedao.cases.models import CaseEvent
 
     events = CaseEvent.objects.filter(at__gte=period.start, at__lt=period.end)
-    group = {"street": ("case__street__code", "case__street__code"), "unit": ("unit__code", "actor_unit__code"),
-             "community": ("case__community__code", "case__community__code")}[scope]
+    group = {
+        "street": ("case__street__code", "case__street__code"),
+        "unit": ("unit__code", "actor_unit__code"),
+        "community": ("case__community__code", "case__community__code"),
+    }[scope]
     sent = _grouped(events.filter(action="dispatch"), group[0], n=Count("id"))
     back = _grouped(events.filter(action="return"), group[1], n=Count("id"))
     return {c: _rate(back.get(c, {"n": 0})["n"], r["n"]) for c, r in sent.items()}
@@ -246,8 +269,9 @@ def dispute_resolution(period, scope, run):
 
     ids = set()
     for category in Category.objects.filter(Q(name__contains="纠纷") | Q(name__contains="矛盾")):
-        ids |= {category.pk} | set(Category.objects.filter(Q(parent=category) | Q(parent__parent=category))
-                                   .values_list("pk", flat=True))
+        ids |= {category.pk} | set(
+            Category.objects.filter(Q(parent=category) | Q(parent__parent=category)).values_list("pk", flat=True)
+        )
     qs = _ratings(period).filter(case__category_id__in=ids)
     rows = _grouped(qs, RATING_GROUP[scope], n=Count("id"), k=Count("id", filter=Q(resolved=True)))
     return {c: _rate(r["k"], r["n"]) for c, r in rows.items()}
@@ -261,6 +285,7 @@ def cases_received(period, scope, run):
 
 
 # --- 网格化管理 ---------------------------------------------------------------------------------
+
 
 def active_discovery(period, scope, run):
     from jiedao.cases.models import Channel, Status
@@ -282,10 +307,17 @@ def grid_level_share(period, scope, run):
 def grid_completion(period, scope, run):
     from jiedao.cases.models import Channel
 
-    qs = _cases(period, "completion_due").filter(channel=Channel.GRID).filter(
-        Q(completion_due__lt=run.now) | Q(resolved_at__isnull=False))
-    rows = _grouped(qs, CASE_GROUP[scope], n=Count("id"), k=Count(
-        "id", filter=Q(resolved_at__isnull=False, resolved_at__lte=F("completion_due"))))
+    qs = (
+        _cases(period, "completion_due")
+        .filter(channel=Channel.GRID)
+        .filter(Q(completion_due__lt=run.now) | Q(resolved_at__isnull=False))
+    )
+    rows = _grouped(
+        qs,
+        CASE_GROUP[scope],
+        n=Count("id"),
+        k=Count("id", filter=Q(resolved_at__isnull=False, resolved_at__lte=F("completion_due"))),
+    )
     return {c: _rate(r["k"], r["n"]) for c, r in rows.items()}
 
 
@@ -299,21 +331,30 @@ def grid_reports(period, scope, run):
 
 # --- 一户一档 --------------------------------------------------------------------------------
 
+
 def visits_per_week(period, scope, run):
     """探访频次: visits to special-care persons in the period / special-care persons / weeks."""
     from jiedao.registry.models import Person, Visit
     from jiedao.registry.selectors import _cared
 
     weeks = (period.end - period.start).total_seconds() / (7 * 86400)
-    place = {"street": None, "community": "household__house__building__community__code",
-             "grid": "household__house__building__grid__code"}[scope]
+    place = {
+        "street": None,
+        "community": "household__house__building__community__code",
+        "grid": "household__house__building__grid__code",
+    }[scope]
     persons = _cared(Person.objects.all())
     counted = _grouped(persons, place, n=Count("id"))
     visit_place = None if place is None else "person__" + place
-    visits = _grouped(Visit.objects.filter(person__in=persons.values("pk"), at__gte=period.start, at__lt=period.end),
-                      visit_place, n=Count("id"))
-    return {c: Value(_ratio(visits.get(c, {"n": 0})["n"], r["n"] * weeks), visits.get(c, {"n": 0})["n"], r["n"])
-            for c, r in counted.items()}
+    visits = _grouped(
+        Visit.objects.filter(person__in=persons.values("pk"), at__gte=period.start, at__lt=period.end),
+        visit_place,
+        n=Count("id"),
+    )
+    return {
+        c: Value(_ratio(visits.get(c, {"n": 0})["n"], r["n"] * weeks), visits.get(c, {"n": 0})["n"], r["n"])
+        for c, r in counted.items()
+    }
 
 
 def visits_done(period, scope, run):
@@ -325,6 +366,7 @@ def visits_done(period, scope, run):
 
 # --- 权责清单 -------------------------------------------------------------------------------
 
+
 def duties_reduction(period, scope, run):
     import datetime as dt
 
@@ -333,8 +375,7 @@ def duties_reduction(period, scope, run):
     first = list_started_on()
     if first is None:
         return {"": Value(None)}
-    last = min((period.end - dt.timedelta(seconds=1)).astimezone(SHANGHAI).date(),
-               run.now.astimezone(SHANGHAI).date())
+    last = min((period.end - dt.timedelta(seconds=1)).astimezone(SHANGHAI).date(), run.now.astimezone(SHANGHAI).date())
     if last < first:
         return {"": Value(None)}
     before, after, share = reduction(first, last)
@@ -342,6 +383,7 @@ def duties_reduction(period, scope, run):
 
 
 # --- 一窗受理 -------------------------------------------------------------------------------
+
 
 def _hall(period, run):
     from jiedao.hall.selectors import measures
@@ -359,6 +401,7 @@ def _hall_measure(key, den_key=None):
 
 # --- 应急管理 -------------------------------------------------------------------------------
 
+
 def _emergencies(period, scope):
     from jiedao.emergency.models import Emergency
     from jiedao.emergency.selectors import measures
@@ -373,21 +416,25 @@ def _emergencies(period, scope):
 
 
 def emergency_on_time(period, scope, run):
-    return {c: _rate(sum(1 for m in ms if m.disposal_on_time), len(ms))
-            for c, ms in _emergencies(period, scope).items()}
+    return {
+        c: _rate(sum(1 for m in ms if m.disposal_on_time), len(ms)) for c, ms in _emergencies(period, scope).items()
+    }
 
 
 def emergency_minutes(period, scope, run):
-    return {c: Value(sum(m.disposal_minutes for m in ms) / len(ms), None, len(ms))
-            for c, ms in _emergencies(period, scope).items()}
+    return {
+        c: Value(sum(m.disposal_minutes for m in ms) / len(ms), None, len(ms))
+        for c, ms in _emergencies(period, scope).items()
+    }
 
 
 def depot_compliance(period, scope, run):
     from jiedao.emergency.models import Stock
 
     group = {"street": None, "community": "depot__community__code"}[scope]
-    rows = _grouped(Stock.objects.filter(required__gt=0), group, n=Count("id"),
-                    k=Count("id", filter=Q(quantity__gte=F("required"))))
+    rows = _grouped(
+        Stock.objects.filter(required__gt=0), group, n=Count("id"), k=Count("id", filter=Q(quantity__gte=F("required")))
+    )
     return {c: _rate(r["k"], r["n"]) for c, r in rows.items()}
 
 
@@ -408,14 +455,18 @@ def alert_accuracy(period, scope, run):
 
 # --- 创新指数 (scored evidence) --------------------------------------------------------------
 
+
 def innovation_index(period, scope, run):
     from .models import EvidenceScore
     from .periods import months_in
 
     months = months_in(period)
     latest = {}
-    rows = (EvidenceScore.objects.filter(indicator="innovation_index", scope_kind=scope, month__in=months)
-            .order_by("entered_at", "id").values_list("scope_code", "month", "score"))
+    rows = (
+        EvidenceScore.objects.filter(indicator="innovation_index", scope_kind=scope, month__in=months)
+        .order_by("entered_at", "id")
+        .values_list("scope_code", "month", "score")
+    )
     for code, month, score in rows:
         latest[(code, month)] = score
     by_scope = {}
@@ -425,6 +476,7 @@ def innovation_index(period, scope, run):
 
 
 # --- other modules' measures by dotted path -------------------------------------------------
+
 
 def _external(source, scope_arg):
     """An indicator computed by another app's measure function ``fn(start, end, <scope>=None)``."""
@@ -462,140 +514,670 @@ SELF = "self"
 def _i(code, name, family, definition, source, unit, direction, baseline, target, scopes, compute, **kw):
     if source == SELF:  # computed here, by the function named after it
         source = f"jiedao.evaluation.indicators.{compute.__name__}"
-    return Indicator(code, name, family, definition, source, unit, direction, baseline, target, tuple(scopes),
-                     compute, **kw)
+    return Indicator(
+        code, name, family, definition, source, unit, direction, baseline, target, tuple(scopes), compute, **kw
+    )
 
 
 F_CASES, F_GRID, F_REGISTRY, F_DUTIES, F_HALL, F_PART, F_EMERGENCY, F_EVAL, F_INTEL = (
-    _("接诉即办"), _("网格化管理"), _("一户一档"), _("权责清单"), _("一窗受理"), _("多元共治"), _("应急管理"),
-    _("效能评价"), _("数字赋能"))
+    _("接诉即办"),
+    _("网格化管理"),
+    _("一户一档"),
+    _("权责清单"),
+    _("一窗受理"),
+    _("多元共治"),
+    _("应急管理"),
+    _("效能评价"),
+    _("数字赋能"),
+)
 
 INDICATORS = [
-    _i("response_rate", _("响应率"), F_CASES, _("按时响应的工单 / 派单在本期且响应时限已到（或已响应）的工单。"),
-       SELF, "%", HIGHER, 0.90, 1.0, ALL_CASE_SCOPES, response_rate,
-       note=_("派单响应 ≤ 2 小时")),
-    _i("resolution_rate", _("解决率"), F_CASES, _("回访中居民答复“已解决”的评价 / 本期全部回访评价。"),
-       SELF, "%", HIGHER, 0.85, 0.95, ALL_CASE_SCOPES, resolution_rate, resident=True),
-    _i("satisfaction_rate", _("满意率"), F_CASES, _("（满意 + 0.9 × 基本满意）/ 本期全部回访评价。"),
-       SELF, "%", HIGHER, 0.85, 0.95, ALL_CASE_SCOPES, satisfaction_rate, resident=True),
-    _i("three_rate_composite", _("三率综合"), F_CASES, _("响应率、解决率、满意率按设定权重（默认 10/50/40）加权。"),
-       SELF, "%", HIGHER, 0.85, 0.95, ALL_CASE_SCOPES, composite),
-    _i("average_response_hours", _("平均响应时长"), F_CASES, _("已响应工单从派单到响应的平均小时数（派单在本期）。"),
-       SELF, _("小时"), LOWER, 48, 12, ALL_CASE_SCOPES, average_response_hours,
-       kind="amount", note=_("响应 48 小时 → 12 小时")),
-    _i("average_handling_hours", _("平均处置时长"), F_CASES, _("本期办结的工单从派单到办结的平均小时数。"),
-       SELF, _("小时"), LOWER, 72, 8, ALL_CASE_SCOPES, average_handling_hours,
-       kind="amount", note=_("平均处置时长 72 小时 → 8 小时")),
-    _i("average_handling_workdays", _("平均办理工作日"), F_CASES,
-       _("本期办结的工单从派单次日到办结日的工作日数的平均值。"), SELF, _("工作日"),
-       LOWER, None, None, ALL_CASE_SCOPES, average_handling_workdays, kind="amount"),
-    _i("overdue_rate", _("超期率"), F_CASES, _("派单在本期的工单中超过办结时限才办结或仍未办结的比例。"),
-       SELF, "%", LOWER, 0.10, 0.02, ALL_CASE_SCOPES, overdue_rate),
-    _i("disposal_rate", _("事件按期处置率"), F_CASES,
-       _("派单在本期、办结时限已到或已办结的工单中，在时限内办结的比例。"), SELF, "%", HIGHER,
-       0.90, 0.98, ALL_CASE_SCOPES, disposal_rate),
-    _i("return_rate", _("退单率"), F_CASES, _("本期退单次数 / 本期派单次数（按流转记录）。"), SELF, "%",
-       LOWER, 0.15, 0.05, ("street", "community", "unit"), return_rate),
-    _i("rework_rate", _("返工率"), F_CASES, _("导致重办的回访评价 / 本期全部回访评价。"), SELF, "%",
-       LOWER, 0.10, 0.03, ALL_CASE_SCOPES, rework_rate),
-    _i("dispute_resolution_rate", _("矛盾纠纷化解率"), F_CASES,
-       _("名称含“纠纷”“矛盾”的分类（及其下级）工单的解决率。"), SELF, "%", HIGHER, 0.90, 0.95,
-       ALL_CASE_SCOPES, dispute_resolution, resident=True),
-    _i("cases_received", _("受理量"), F_CASES, _("本期受理的工单数（不含并案）。"), SELF,
-       _("件"), LOWER, None, None, ALL_CASE_SCOPES, cases_received, kind="count"),
-    _i("active_discovery_rate", _("主动发现率"), F_GRID, _("网格员上报的工单 / 本期受理的全部工单（不含并案）。"),
-       SELF, "%", HIGHER, 0.20, 0.40, PLACE_SCOPES, active_discovery),
-    _i("grid_level_share", _("小事不出网格率"), F_GRID, _("本期结案工单中在网格层级办结的比例。"),
-       SELF, "%", HIGHER, 0.30, 0.60, PLACE_SCOPES, grid_level_share),
-    _i("grid_completion_rate", _("网格事件办结率"), F_GRID,
-       _("网格上报工单中在办结时限内办结的比例（时限在本期且已到，或已办结）。"),
-       SELF, "%", HIGHER, 0.90, 0.96, PLACE_SCOPES, grid_completion,
-       note=_("网格事件办结率 96%+")),
-    _i("grid_reports", _("网格员上报数"), F_GRID, _("本期网格员上报的工单数。"), SELF,
-       _("件"), HIGHER, None, None, ("street", "community", "grid", "person"), grid_reports, kind="count"),
-    _i("visits_per_week", _("探访频次"), F_REGISTRY, _("本期对特殊关爱人员的探访次数 / 特殊关爱人数 / 周数。"),
-       SELF, _("次/人/周"), HIGHER, 1.2, 3.5, PLACE_SCOPES, visits_per_week,
-       kind="amount", note=_("探访 1.2 → 3.5 次/周")),
-    _i("visits_done", _("探访次数"), F_REGISTRY, _("本期网格员登记的探访次数。"),
-       SELF, _("次"), HIGHER, None, None, ("person",), visits_done,
-       kind="count"),
-    _i("duties_reduction", _("权责清单精简率"), F_DUTIES,
-       _("（清单建立时在册事项 − 本期末在册事项）/ 清单建立时在册事项（街道权责清单）。"),
-       "jiedao.duties.selectors.reduction", "%", HIGHER, 0.0, 0.30, ("street",), duties_reduction,
-       note=_("126 项 → 80 项，精简 ≥ 30%")),
-    _i("hall_one_visit_rate", _("最多跑一次率"), F_HALL, _("本期出件的办件中最多跑一次的比例。"),
-       "jiedao.hall.selectors.measures", "%", HIGHER, 0.80, 0.95, ("street",), _hall_measure("one_visit", "issued")),
-    _i("hall_on_the_spot_rate", _("当场办结率"), F_HALL, _("本期出件的办件中当场办结的比例。"),
-       "jiedao.hall.selectors.measures", "%", HIGHER, 0.60, 0.85, ("street",),
-       _hall_measure("on_the_spot", "issued")),
-    _i("hall_wait_minutes", _("平均等候时长"), F_HALL, _("本期取号到叫号的平均分钟数。"),
-       "jiedao.hall.selectors.measures", _("分钟"), LOWER, 45, 15, ("street",), _hall_measure("wait_avg", "tickets"),
-       kind="amount", note=_("等候 45 分钟 → 15 分钟")),
-    _i("hall_service_minutes", _("平均办理时长"), F_HALL, _("本期叫号到办理完毕的平均分钟数。"),
-       "jiedao.hall.selectors.measures", _("分钟"), LOWER, None, None, ("street",), _hall_measure("service_avg"),
-       kind="amount", note=_("办理时长压缩 60%")),
-    _i("hall_in_time_rate", _("承诺时限内办结率"), F_HALL, _("本期出件的有时限办件中在承诺时限内出件的比例。"),
-       "jiedao.hall.selectors.measures", "%", HIGHER, 0.90, 1.0, ("street",), _hall_measure("in_time")),
-    _i("hall_materials_per_item", _("每件提交材料数"), F_HALL, _("本期申请中需申请人提交的材料数 / 申请数（免提交不计）。"),
-       "jiedao.hall.selectors.measures", _("份"), LOWER, 5, 2, ("street",), _hall_measure("materials_per_item"),
-       kind="amount", note=_("材料 3-5 份 → 1-2 份")),
-    _i("hall_online_rate", _("网上办理率"), F_HALL, _("本期提交的申请中网上提交的比例。"),
-       "jiedao.hall.selectors.measures", "%", HIGHER, 0.50, 0.85, ("street",), _hall_measure("online", "submitted")),
-    _i("hall_satisfaction", _("好差评满意率"), F_HALL, _("本期好差评中“基本满意”及以上的比例（申诉成立的除外）。"),
-       "jiedao.hall.selectors.measures", "%", HIGHER, 0.85, 0.90, ("street",),
-       _hall_measure("satisfaction", "ratings"), resident=True),
-    _i("proposals_count", _("议题/提案数"), F_PART, _("本期居民提出的议题和提案数。"), f"{PART}.proposals_count",
-       _("件"), HIGHER, None, None, ("street", "community"), _external(f"{PART}.proposals_count", "community"),
-       kind="count"),
-    _i("adoption_rate", _("提案采纳率"), F_PART, _("本期作出决定的提案中被采纳的比例。"), f"{PART}.adoption_rate", "%",
-       HIGHER, 0.358, 0.70, ("street", "community"), _external(f"{PART}.adoption_rate", "community"),
-       note=_("35.8% → 70%")),
-    _i("self_nominated_share", _("自荐议事员占比"), F_PART, _("期末在任议事员中自荐产生的比例。"),
-       f"{PART}.self_nominated_share", "%", HIGHER, 0.15, 0.50, ("street", "community"),
-       _external(f"{PART}.self_nominated_share", "community"), note=_("15% → 50%")),
-    _i("participants_count", _("参与居民数"), F_PART, _("本期提议、附议、参会或投票的不同居民数。"),
-       f"{PART}.participants_count", _("人"), HIGHER, None, None, ("street", "community"),
-       _external(f"{PART}.participants_count", "community"), kind="count"),
-    _i("actions_on_time_rate", _("决策执行按时率"), F_PART, _("本期到期的采纳事项中按时完成的比例。"),
-       f"{PART}.actions_on_time_rate", "%", HIGHER, 0.80, 0.95, ("street", "community"),
-       _external(f"{PART}.actions_on_time_rate", "community")),
-    _i("needs_matched_rate", _("需求匹配率"), F_PART, _("居民需求中已由服务项目覆盖的比例。"),
-       f"{PART}.needs_matched_rate", "%", HIGHER, 0.50, 0.80, ("street", "community"),
-       _external(f"{PART}.needs_matched_rate", "community")),
-    _i("volunteers_active", _("活跃志愿者数"), F_PART, _("本期有服务记录的志愿者人数。"), f"{PART}.volunteers_active",
-       _("人"), HIGHER, None, None, ("street", "community"), _external(f"{PART}.volunteers_active", "community"),
-       kind="count"),
-    _i("volunteer_hours", _("志愿服务时长"), F_PART, _("本期经核实的志愿服务小时数。"), f"{PART}.volunteer_hours",
-       _("小时"), HIGHER, None, None, ("street", "community"), _external(f"{PART}.volunteer_hours", "community"),
-       kind="amount"),
-    _i("points_issued", _("积分发放"), F_PART, _("本期发放的志愿服务积分。"), f"{PART}.points_issued", _("分"), HIGHER,
-       None, None, ("street", "community"), _external(f"{PART}.points_issued", "community"), kind="count"),
-    _i("points_redeemed", _("积分兑换"), F_PART, _("本期兑换使用的积分。"), f"{PART}.points_redeemed", _("分"), HIGHER,
-       None, None, ("street", "community"), _external(f"{PART}.points_redeemed", "community"), kind="count"),
-    _i("emergency_on_time_rate", _("60分钟处置率"), F_EMERGENCY, _("本期报告并已处置完毕的突发事件中在处置时限内完成的比例。"),
-       SELF, "%", HIGHER, 0.80, 1.0, ("street", "community"),
-       emergency_on_time, note=_("处置 120 分钟 → 60 分钟")),
-    _i("emergency_disposal_minutes", _("突发事件平均处置用时"), F_EMERGENCY, _("本期报告并已处置完毕的突发事件从报告到处置完毕的平均分钟数。"),
-       SELF, _("分钟"), LOWER, 120, 60, ("street", "community"), emergency_minutes,
-       kind="amount"),
-    _i("depot_compliance_rate", _("储备达标率"), F_EMERGENCY, _("应急物资中库存达到应储数量的品目比例（当前状态）。"),
-       SELF, "%", HIGHER, 0.90, 1.0, ("street", "community"),
-       depot_compliance, snapshot=True),
-    _i("drill_coverage_rate", _("演练覆盖率"), F_EMERGENCY, _("本年度至少完成一次演练的社区 / 全部社区。"),
-       "jiedao.emergency.selectors.drill_coverage", "%", HIGHER, 0.80, 1.0, ("street",), drill_coverage),
-    _i("alert_accuracy", _("预警准确率"), F_EMERGENCY, _("本期产生且已研判的预警中确认属实的比例。"),
-       "jiedao.emergency.selectors.alert_accuracy", "%", HIGHER, 0.70, 0.85, ("street",), alert_accuracy),
-    _i("innovation_index", _("创新指数"), F_EVAL, _("考核评估员按佐证材料评定的创新工作得分（0–100，取本期各月最新评分的平均）。"),
-       SELF, _("分"), HIGHER, 60, 90, ("community", "grid", "unit"),
-       innovation_index, kind="score"),
-    _i("routing_accuracy", _("分拨准确率"), F_INTEL, _("智能分拨建议被派单员采纳的比例。"), f"{INTEL}.routing_accuracy",
-       "%", HIGHER, 0.80, 0.95, ("street", "unit"), _external(f"{INTEL}.routing_accuracy", "unit")),
-    _i("auto_dispatch_share", _("自动派单占比"), F_INTEL, _("无需人工确认自动派出的工单比例。"),
-       f"{INTEL}.auto_dispatch_share", "%", HIGHER, None, 0.60, ("street", "unit"),
-       _external(f"{INTEL}.auto_dispatch_share", "unit")),
-    _i("reply_flag_rate", _("答复质量问题率"), F_INTEL, _("被标记质量问题的答复 / 提交的答复。"),
-       f"{INTEL}.reply_flag_rate", "%", LOWER, 0.20, 0.05, ("street", "unit"),
-       _external(f"{INTEL}.reply_flag_rate", "unit")),
+    _i(
+        "response_rate",
+        _("响应率"),
+        F_CASES,
+        _("按时响应的工单 / 派单在本期且响应时限已到（或已响应）的工单。"),
+        SELF,
+        "%",
+        HIGHER,
+        0.90,
+        1.0,
+        ALL_CASE_SCOPES,
+        response_rate,
+        note=_("派单响应 ≤ 2 小时"),
+    ),
+    _i(
+        "resolution_rate",
+        _("解决率"),
+        F_CASES,
+        _("回访中居民答复“已解决”的评价 / 本期全部回访评价。"),
+        SELF,
+        "%",
+        HIGHER,
+        0.85,
+        0.95,
+        ALL_CASE_SCOPES,
+        resolution_rate,
+        resident=True,
+    ),
+    _i(
+        "satisfaction_rate",
+        _("满意率"),
+        F_CASES,
+        _("（满意 + 0.9 × 基本满意）/ 本期全部回访评价。"),
+        SELF,
+        "%",
+        HIGHER,
+        0.85,
+        0.95,
+        ALL_CASE_SCOPES,
+        satisfaction_rate,
+        resident=True,
+    ),
+    _i(
+        "three_rate_composite",
+        _("三率综合"),
+        F_CASES,
+        _("响应率、解决率、满意率按设定权重（默认 10/50/40）加权。"),
+        SELF,
+        "%",
+        HIGHER,
+        0.85,
+        0.95,
+        ALL_CASE_SCOPES,
+        composite,
+    ),
+    _i(
+        "average_response_hours",
+        _("平均响应时长"),
+        F_CASES,
+        _("已响应工单从派单到响应的平均小时数（派单在本期）。"),
+        SELF,
+        _("小时"),
+        LOWER,
+        48,
+        12,
+        ALL_CASE_SCOPES,
+        average_response_hours,
+        kind="amount",
+        note=_("响应 48 小时 → 12 小时"),
+    ),
+    _i(
+        "average_handling_hours",
+        _("平均处置时长"),
+        F_CASES,
+        _("本期办结的工单从派单到办结的平均小时数。"),
+        SELF,
+        _("小时"),
+        LOWER,
+        72,
+        8,
+        ALL_CASE_SCOPES,
+        average_handling_hours,
+        kind="amount",
+        note=_("平均处置时长 72 小时 → 8 小时"),
+    ),
+    _i(
+        "average_handling_workdays",
+        _("平均办理工作日"),
+        F_CASES,
+        _("本期办结的工单从派单次日到办结日的工作日数的平均值。"),
+        SELF,
+        _("工作日"),
+        LOWER,
+        None,
+        None,
+        ALL_CASE_SCOPES,
+        average_handling_workdays,
+        kind="amount",
+    ),
+    _i(
+        "overdue_rate",
+        _("超期率"),
+        F_CASES,
+        _("派单在本期的工单中超过办结时限才办结或仍未办结的比例。"),
+        SELF,
+        "%",
+        LOWER,
+        0.10,
+        0.02,
+        ALL_CASE_SCOPES,
+        overdue_rate,
+    ),
+    _i(
+        "disposal_rate",
+        _("事件按期处置率"),
+        F_CASES,
+        _("派单在本期、办结时限已到或已办结的工单中，在时限内办结的比例。"),
+        SELF,
+        "%",
+        HIGHER,
+        0.90,
+        0.98,
+        ALL_CASE_SCOPES,
+        disposal_rate,
+    ),
+    _i(
+        "return_rate",
+        _("退单率"),
+        F_CASES,
+        _("本期退单次数 / 本期派单次数（按流转记录）。"),
+        SELF,
+        "%",
+        LOWER,
+        0.15,
+        0.05,
+        ("street", "community", "unit"),
+        return_rate,
+    ),
+    _i(
+        "rework_rate",
+        _("返工率"),
+        F_CASES,
+        _("导致重办的回访评价 / 本期全部回访评价。"),
+        SELF,
+        "%",
+        LOWER,
+        0.10,
+        0.03,
+        ALL_CASE_SCOPES,
+        rework_rate,
+    ),
+    _i(
+        "dispute_resolution_rate",
+        _("矛盾纠纷化解率"),
+        F_CASES,
+        _("名称含“纠纷”“矛盾”的分类（及其下级）工单的解决率。"),
+        SELF,
+        "%",
+        HIGHER,
+        0.90,
+        0.95,
+        ALL_CASE_SCOPES,
+        dispute_resolution,
+        resident=True,
+    ),
+    _i(
+        "cases_received",
+        _("受理量"),
+        F_CASES,
+        _("本期受理的工单数（不含并案）。"),
+        SELF,
+        _("件"),
+        LOWER,
+        None,
+        None,
+        ALL_CASE_SCOPES,
+        cases_received,
+        kind="count",
+    ),
+    _i(
+        "active_discovery_rate",
+        _("主动发现率"),
+        F_GRID,
+        _("网格员上报的工单 / 本期受理的全部工单（不含并案）。"),
+        SELF,
+        "%",
+        HIGHER,
+        0.20,
+        0.40,
+        PLACE_SCOPES,
+        active_discovery,
+    ),
+    _i(
+        "grid_level_share",
+        _("小事不出网格率"),
+        F_GRID,
+        _("本期结案工单中在网格层级办结的比例。"),
+        SELF,
+        "%",
+        HIGHER,
+        0.30,
+        0.60,
+        PLACE_SCOPES,
+        grid_level_share,
+    ),
+    _i(
+        "grid_completion_rate",
+        _("网格事件办结率"),
+        F_GRID,
+        _("网格上报工单中在办结时限内办结的比例（时限在本期且已到，或已办结）。"),
+        SELF,
+        "%",
+        HIGHER,
+        0.90,
+        0.96,
+        PLACE_SCOPES,
+        grid_completion,
+        note=_("网格事件办结率 96%+"),
+    ),
+    _i(
+        "grid_reports",
+        _("网格员上报数"),
+        F_GRID,
+        _("本期网格员上报的工单数。"),
+        SELF,
+        _("件"),
+        HIGHER,
+        None,
+        None,
+        ("street", "community", "grid", "person"),
+        grid_reports,
+        kind="count",
+    ),
+    _i(
+        "visits_per_week",
+        _("探访频次"),
+        F_REGISTRY,
+        _("本期对特殊关爱人员的探访次数 / 特殊关爱人数 / 周数。"),
+        SELF,
+        _("次/人/周"),
+        HIGHER,
+        1.2,
+        3.5,
+        PLACE_SCOPES,
+        visits_per_week,
+        kind="amount",
+        note=_("探访 1.2 → 3.5 次/周"),
+    ),
+    _i(
+        "visits_done",
+        _("探访次数"),
+        F_REGISTRY,
+        _("本期网格员登记的探访次数。"),
+        SELF,
+        _("次"),
+        HIGHER,
+        None,
+        None,
+        ("person",),
+        visits_done,
+        kind="count",
+    ),
+    _i(
+        "duties_reduction",
+        _("权责清单精简率"),
+        F_DUTIES,
+        _("（清单建立时在册事项 − 本期末在册事项）/ 清单建立时在册事项（街道权责清单）。"),
+        "jiedao.duties.selectors.reduction",
+        "%",
+        HIGHER,
+        0.0,
+        0.30,
+        ("street",),
+        duties_reduction,
+        note=_("126 项 → 80 项，精简 ≥ 30%"),
+    ),
+    _i(
+        "hall_one_visit_rate",
+        _("最多跑一次率"),
+        F_HALL,
+        _("本期出件的办件中最多跑一次的比例。"),
+        "jiedao.hall.selectors.measures",
+        "%",
+        HIGHER,
+        0.80,
+        0.95,
+        ("street",),
+        _hall_measure("one_visit", "issued"),
+    ),
+    _i(
+        "hall_on_the_spot_rate",
+        _("当场办结率"),
+        F_HALL,
+        _("本期出件的办件中当场办结的比例。"),
+        "jiedao.hall.selectors.measures",
+        "%",
+        HIGHER,
+        0.60,
+        0.85,
+        ("street",),
+        _hall_measure("on_the_spot", "issued"),
+    ),
+    _i(
+        "hall_wait_minutes",
+        _("平均等候时长"),
+        F_HALL,
+        _("本期取号到叫号的平均分钟数。"),
+        "jiedao.hall.selectors.measures",
+        _("分钟"),
+        LOWER,
+        45,
+        15,
+        ("street",),
+        _hall_measure("wait_avg", "tickets"),
+        kind="amount",
+        note=_("等候 45 分钟 → 15 分钟"),
+    ),
+    _i(
+        "hall_service_minutes",
+        _("平均办理时长"),
+        F_HALL,
+        _("本期叫号到办理完毕的平均分钟数。"),
+        "jiedao.hall.selectors.measures",
+        _("分钟"),
+        LOWER,
+        None,
+        None,
+        ("street",),
+        _hall_measure("service_avg"),
+        kind="amount",
+        note=_("办理时长压缩 60%"),
+    ),
+    _i(
+        "hall_in_time_rate",
+        _("承诺时限内办结率"),
+        F_HALL,
+        _("本期出件的有时限办件中在承诺时限内出件的比例。"),
+        "jiedao.hall.selectors.measures",
+        "%",
+        HIGHER,
+        0.90,
+        1.0,
+        ("street",),
+        _hall_measure("in_time"),
+    ),
+    _i(
+        "hall_materials_per_item",
+        _("每件提交材料数"),
+        F_HALL,
+        _("本期申请中需申请人提交的材料数 / 申请数（免提交不计）。"),
+        "jiedao.hall.selectors.measures",
+        _("份"),
+        LOWER,
+        5,
+        2,
+        ("street",),
+        _hall_measure("materials_per_item"),
+        kind="amount",
+        note=_("材料 3-5 份 → 1-2 份"),
+    ),
+    _i(
+        "hall_online_rate",
+        _("网上办理率"),
+        F_HALL,
+        _("本期提交的申请中网上提交的比例。"),
+        "jiedao.hall.selectors.measures",
+        "%",
+        HIGHER,
+        0.50,
+        0.85,
+        ("street",),
+        _hall_measure("online", "submitted"),
+    ),
+    _i(
+        "hall_satisfaction",
+        _("好差评满意率"),
+        F_HALL,
+        _("本期好差评中“基本满意”及以上的比例（申诉成立的除外）。"),
+        "jiedao.hall.selectors.measures",
+        "%",
+        HIGHER,
+        0.85,
+        0.90,
+        ("street",),
+        _hall_measure("satisfaction", "ratings"),
+        resident=True,
+    ),
+    _i(
+        "proposals_count",
+        _("议题/提案数"),
+        F_PART,
+        _("本期居民提出的议题和提案数。"),
+        f"{PART}.proposals_count",
+        _("件"),
+        HIGHER,
+        None,
+        None,
+        ("street", "community"),
+        _external(f"{PART}.proposals_count", "community"),
+        kind="count",
+    ),
+    _i(
+        "adoption_rate",
+        _("提案采纳率"),
+        F_PART,
+        _("本期作出决定的提案中被采纳的比例。"),
+        f"{PART}.adoption_rate",
+        "%",
+        HIGHER,
+        0.358,
+        0.70,
+        ("street", "community"),
+        _external(f"{PART}.adoption_rate", "community"),
+        note=_("35.8% → 70%"),
+    ),
+    _i(
+        "self_nominated_share",
+        _("自荐议事员占比"),
+        F_PART,
+        _("期末在任议事员中自荐产生的比例。"),
+        f"{PART}.self_nominated_share",
+        "%",
+        HIGHER,
+        0.15,
+        0.50,
+        ("street", "community"),
+        _external(f"{PART}.self_nominated_share", "community"),
+        note=_("15% → 50%"),
+    ),
+    _i(
+        "participants_count",
+        _("参与居民数"),
+        F_PART,
+        _("本期提议、附议、参会或投票的不同居民数。"),
+        f"{PART}.participants_count",
+        _("人"),
+        HIGHER,
+        None,
+        None,
+        ("street", "community"),
+        _external(f"{PART}.participants_count", "community"),
+        kind="count",
+    ),
+    _i(
+        "actions_on_time_rate",
+        _("决策执行按时率"),
+        F_PART,
+        _("本期到期的采纳事项中按时完成的比例。"),
+        f"{PART}.actions_on_time_rate",
+        "%",
+        HIGHER,
+        0.80,
+        0.95,
+        ("street", "community"),
+        _external(f"{PART}.actions_on_time_rate", "community"),
+    ),
+    _i(
+        "needs_matched_rate",
+        _("需求匹配率"),
+        F_PART,
+        _("居民需求中已由服务项目覆盖的比例。"),
+        f"{PART}.needs_matched_rate",
+        "%",
+        HIGHER,
+        0.50,
+        0.80,
+        ("street", "community"),
+        _external(f"{PART}.needs_matched_rate", "community"),
+    ),
+    _i(
+        "volunteers_active",
+        _("活跃志愿者数"),
+        F_PART,
+        _("本期有服务记录的志愿者人数。"),
+        f"{PART}.volunteers_active",
+        _("人"),
+        HIGHER,
+        None,
+        None,
+        ("street", "community"),
+        _external(f"{PART}.volunteers_active", "community"),
+        kind="count",
+    ),
+    _i(
+        "volunteer_hours",
+        _("志愿服务时长"),
+        F_PART,
+        _("本期经核实的志愿服务小时数。"),
+        f"{PART}.volunteer_hours",
+        _("小时"),
+        HIGHER,
+        None,
+        None,
+        ("street", "community"),
+        _external(f"{PART}.volunteer_hours", "community"),
+        kind="amount",
+    ),
+    _i(
+        "points_issued",
+        _("积分发放"),
+        F_PART,
+        _("本期发放的志愿服务积分。"),
+        f"{PART}.points_issued",
+        _("分"),
+        HIGHER,
+        None,
+        None,
+        ("street", "community"),
+        _external(f"{PART}.points_issued", "community"),
+        kind="count",
+    ),
+    _i(
+        "points_redeemed",
+        _("积分兑换"),
+        F_PART,
+        _("本期兑换使用的积分。"),
+        f"{PART}.points_redeemed",
+        _("分"),
+        HIGHER,
+        None,
+        None,
+        ("street", "community"),
+        _external(f"{PART}.points_redeemed", "community"),
+        kind="count",
+    ),
+    _i(
+        "emergency_on_time_rate",
+        _("60分钟处置率"),
+        F_EMERGENCY,
+        _("本期报告并已处置完毕的突发事件中在处置时限内完成的比例。"),
+        SELF,
+        "%",
+        HIGHER,
+        0.80,
+        1.0,
+        ("street", "community"),
+        emergency_on_time,
+        note=_("处置 120 分钟 → 60 分钟"),
+    ),
+    _i(
+        "emergency_disposal_minutes",
+        _("突发事件平均处置用时"),
+        F_EMERGENCY,
+        _("本期报告并已处置完毕的突发事件从报告到处置完毕的平均分钟数。"),
+        SELF,
+        _("分钟"),
+        LOWER,
+        120,
+        60,
+        ("street", "community"),
+        emergency_minutes,
+        kind="amount",
+    ),
+    _i(
+        "depot_compliance_rate",
+        _("储备达标率"),
+        F_EMERGENCY,
+        _("应急物资中库存达到应储数量的品目比例（当前状态）。"),
+        SELF,
+        "%",
+        HIGHER,
+        0.90,
+        1.0,
+        ("street", "community"),
+        depot_compliance,
+        snapshot=True,
+    ),
+    _i(
+        "drill_coverage_rate",
+        _("演练覆盖率"),
+        F_EMERGENCY,
+        _("本年度至少完成一次演练的社区 / 全部社区。"),
+        "jiedao.emergency.selectors.drill_coverage",
+        "%",
+        HIGHER,
+        0.80,
+        1.0,
+        ("street",),
+        drill_coverage,
+    ),
+    _i(
+        "alert_accuracy",
+        _("预警准确率"),
+        F_EMERGENCY,
+        _("本期产生且已研判的预警中确认属实的比例。"),
+        "jiedao.emergency.selectors.alert_accuracy",
+        "%",
+        HIGHER,
+        0.70,
+        0.85,
+        ("street",),
+        alert_accuracy,
+    ),
+    _i(
+        "innovation_index",
+        _("创新指数"),
+        F_EVAL,
+        _("考核评估员按佐证材料评定的创新工作得分（0–100，取本期各月最新评分的平均）。"),
+        SELF,
+        _("分"),
+        HIGHER,
+        60,
+        90,
+        ("community", "grid", "unit"),
+        innovation_index,
+        kind="score",
+    ),
+    _i(
+        "routing_accuracy",
+        _("分拨准确率"),
+        F_INTEL,
+        _("智能分拨建议被派单员采纳的比例。"),
+        f"{INTEL}.routing_accuracy",
+        "%",
+        HIGHER,
+        0.80,
+        0.95,
+        ("street", "unit"),
+        _external(f"{INTEL}.routing_accuracy", "unit"),
+    ),
+    _i(
+        "auto_dispatch_share",
+        _("自动派单占比"),
+        F_INTEL,
+        _("无需人工确认自动派出的工单比例。"),
+        f"{INTEL}.auto_dispatch_share",
+        "%",
+        HIGHER,
+        None,
+        0.60,
+        ("street", "unit"),
+        _external(f"{INTEL}.auto_dispatch_share", "unit"),
+    ),
+    _i(
+        "reply_flag_rate",
+        _("答复质量问题率"),
+        F_INTEL,
+        _("被标记质量问题的答复 / 提交的答复。"),
+        f"{INTEL}.reply_flag_rate",
+        "%",
+        LOWER,
+        0.20,
+        0.05,
+        ("street", "unit"),
+        _external(f"{INTEL}.reply_flag_rate", "unit"),
+    ),
 ]
 
 BY_CODE = {indicator.code: indicator for indicator in INDICATORS}

@@ -60,11 +60,16 @@ class Result(models.Model):
     class Meta:
         verbose_name = _("指标结果")
         verbose_name_plural = _("指标结果")
-        constraints = [models.UniqueConstraint(fields=["indicator", "scope_kind", "scope_code", "period_kind",
-                                                       "period_key"], name="uniq_evaluation_result")]
-        indexes = [models.Index(fields=["period_kind", "period_key", "scope_kind"], name="eval_result_period"),
-                   models.Index(fields=["indicator", "scope_kind", "period_kind", "period_key"],
-                                name="eval_result_series")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "scope_kind", "scope_code", "period_kind", "period_key"],
+                name="uniq_evaluation_result",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["period_kind", "period_key", "scope_kind"], name="eval_result_period"),
+            models.Index(fields=["indicator", "scope_kind", "period_kind", "period_key"], name="eval_result_series"),
+        ]
 
 
 class DailyCount(models.Model):
@@ -73,17 +78,17 @@ class DailyCount(models.Model):
 
     day = models.DateField()
     street = models.ForeignKey("org.Street", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    community = models.ForeignKey("org.Community", null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="+")
-    category = models.ForeignKey("cases.Category", null=True, blank=True, on_delete=models.CASCADE,
-                                 related_name="+")
+    community = models.ForeignKey("org.Community", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey("cases.Category", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     received = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("每日受理汇总")
         verbose_name_plural = _("每日受理汇总")
-        indexes = [models.Index(fields=["day"], name="eval_daily_day"),
-                   models.Index(fields=["street", "day"], name="eval_daily_street_day")]
+        indexes = [
+            models.Index(fields=["day"], name="eval_daily_day"),
+            models.Index(fields=["street", "day"], name="eval_daily_street_day"),
+        ]
 
 
 class Scheme(models.Model):
@@ -96,8 +101,9 @@ class Scheme(models.Model):
     code = models.SlugField(_("方案代码"), max_length=40, unique=True)
     name = models.CharField(_("方案名称"), max_length=80)
     description = models.TextField(_("说明"), blank=True)
-    normalisation = models.CharField(_("标准化方法"), max_length=12, choices=Normalisation.choices,
-                                     default=Normalisation.TARGET)
+    normalisation = models.CharField(
+        _("标准化方法"), max_length=12, choices=Normalisation.choices, default=Normalisation.TARGET
+    )
     excellent_from = models.FloatField(_("优秀分数线"), default=90)
     pass_from = models.FloatField(_("合格分数线"), default=60)
     active = models.BooleanField(_("启用"), default=True)
@@ -176,10 +182,8 @@ class Warning(models.Model):
     weeks = models.PositiveSmallIntegerField(default=0)
     value = models.FloatField(null=True, blank=True)
     baseline = models.FloatField(null=True, blank=True)
-    category = models.ForeignKey("cases.Category", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
-    community = models.ForeignKey("org.Community", null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+    category = models.ForeignKey("cases.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    community = models.ForeignKey("org.Community", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     url = models.CharField(max_length=300, blank=True)
     opened_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
@@ -202,10 +206,10 @@ class Rectification(models.Model):
         CLOSED = "closed", _("已销号")
 
     number = models.CharField(_("指令编号"), max_length=20, unique=True)
-    warning = models.ForeignKey(Warning, null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="rectifications")
-    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="rectifications",
-                             verbose_name=_("责任单位"))
+    warning = models.ForeignKey(Warning, null=True, blank=True, on_delete=models.PROTECT, related_name="rectifications")
+    unit = models.ForeignKey(
+        "org.Unit", on_delete=models.PROTECT, related_name="rectifications", verbose_name=_("责任单位")
+    )
     title = models.CharField(_("整改事项"), max_length=200)
     requirement = models.TextField(_("整改要求"))
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.ISSUED)
@@ -229,8 +233,9 @@ class RectificationEvent(AppendOnly, models.Model):
     rectification = models.ForeignKey(Rectification, on_delete=models.PROTECT, related_name="events")
     seq = models.PositiveIntegerField()
     at = models.DateTimeField()
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     action = models.CharField(max_length=20)
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12, blank=True)

@@ -39,7 +39,10 @@ class Period:
         if self.kind == "week":
             first = self.start.date()
             return _("%(key)s（%(start)s 至 %(end)s）") % {
-                "key": self.key, "start": first.isoformat(), "end": (first + dt.timedelta(days=6)).isoformat()}
+                "key": self.key,
+                "start": first.isoformat(),
+                "end": (first + dt.timedelta(days=6)).isoformat(),
+            }
         return self.key
 
     def previous(self):
@@ -103,8 +106,9 @@ def _parse(key, kind=None, bounded=False):
         suffix = {"week": "-W%02d", "month": "-%02d", "quarter": "-Q%d"}.get(name, "")
         key = f"{year:04d}" + (suffix % int(match.group(2)) if suffix else "")  # digits typed full-width too
         return Period(name, key, _at(start), _at(end))
-    raise ValidationFailed("period", _("周期“%(key)s”无效：应为 2026-W44、2026-10、2026-Q4 或 2026 这样的写法。")
-                           % {"key": key})
+    raise ValidationFailed(
+        "period", _("周期“%(key)s”无效：应为 2026-W44、2026-10、2026-Q4 或 2026 这样的写法。") % {"key": key}
+    )
 
 
 def recent(kind, count, moment=None):

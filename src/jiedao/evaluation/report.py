@@ -37,9 +37,9 @@ def monthly_data(period, street=None):
     street_values = {}
     from .models import Result
 
-    for code, value in Result.objects.filter(period_kind="month", period_key=period.key, scope_kind="street",
-                                             scope_code=street.code if street else "") \
-            .values_list("indicator", "value"):
+    for code, value in Result.objects.filter(
+        period_kind="month", period_key=period.key, scope_kind="street", scope_code=street.code if street else ""
+    ).values_list("indicator", "value"):
         street_values[code] = value
     indicator_rows = []
     for indicator in lib.INDICATORS:
@@ -49,37 +49,69 @@ def monthly_data(period, street=None):
         computable = indicator.computable()
         value = street_values.get(indicator.code) if computable else None
         met = _met(indicator, value, target)
-        indicator_rows.append({
-            "code": indicator.code, "name": str(indicator.name), "family": str(indicator.family),
-            "value": value, "display": selectors.display(indicator, value) if computable else _("尚不可计算"),
-            "target": target, "display_target": selectors.display(indicator, target),
-            "baseline": baseline, "met": met,
-            "met_label": "" if met is None else (_("达标") if met else _("未达标")),
-        })
+        indicator_rows.append(
+            {
+                "code": indicator.code,
+                "name": str(indicator.name),
+                "family": str(indicator.family),
+                "value": value,
+                "display": selectors.display(indicator, value) if computable else _("尚不可计算"),
+                "target": target,
+                "display_target": selectors.display(indicator, target),
+                "baseline": baseline,
+                "met": met,
+                "met_label": "" if met is None else (_("达标") if met else _("未达标")),
+            }
+        )
     warnings = Warning.objects.filter(opened_at__lt=period.end).filter(
-        status=Warning.Status.ACTIVE) | Warning.objects.filter(opened_at__gte=period.start, opened_at__lt=period.end)
+        status=Warning.Status.ACTIVE
+    ) | Warning.objects.filter(opened_at__gte=period.start, opened_at__lt=period.end)
     if street is not None:
         warnings = warnings.filter(selectors.in_scopes([street]))
-    warning_rows = [{"title": w.title, "level": str(w.get_level_display()), "kind": str(w.get_kind_display()),
-                     "status": str(w.get_status_display()), "detail": w.detail,
-                     "opened": w.opened_at.astimezone(SHANGHAI).strftime("%Y-%m-%d")}
-                    for w in warnings.distinct().order_by("-opened_at")[:50]]
-    tasks = Rectification.objects.select_related("unit").filter(issued_at__lt=period.end, unit__street=street).exclude(
-        closed_at__lt=period.start).order_by("issued_at")
+    warning_rows = [
+        {
+            "title": w.title,
+            "level": str(w.get_level_display()),
+            "kind": str(w.get_kind_display()),
+            "status": str(w.get_status_display()),
+            "detail": w.detail,
+            "opened": w.opened_at.astimezone(SHANGHAI).strftime("%Y-%m-%d"),
+        }
+        for w in warnings.distinct().order_by("-opened_at")[:50]
+    ]
+    tasks = (
+        Rectification.objects.select_related("unit")
+        .filter(issued_at__lt=period.end, unit__street=street)
+        .exclude(closed_at__lt=period.start)
+        .order_by("issued_at")
+    )
     now = timezone.now()
-    task_rows = [{"number": t.number, "unit": t.unit.name, "title": t.title, "status": str(t.get_status_display()),
-                  "due": t.due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d"),
-                  "overdue": t.status != "closed" and t.due_at < min(now, period.end)} for t in tasks[:100]]
+    task_rows = [
+        {
+            "number": t.number,
+            "unit": t.unit.name,
+            "title": t.title,
+            "status": str(t.get_status_display()),
+            "due": t.due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d"),
+            "overdue": t.status != "closed" and t.due_at < min(now, period.end),
+        }
+        for t in tasks[:100]
+    ]
     return {
-        "title": _("%(street)s %(month)s 效能评价月通报") % {"street": street.name if street else "",
-                                                      "month": period.key},
-        "month": period.key, "generated_at": now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
-        "rankings": rankings, "indicators": indicator_rows, "warnings": warning_rows, "rectifications": task_rows,
+        "title": _("%(street)s %(month)s 效能评价月通报")
+        % {"street": street.name if street else "", "month": period.key},
+        "month": period.key,
+        "generated_at": now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+        "rankings": rankings,
+        "indicators": indicator_rows,
+        "warnings": warning_rows,
+        "rectifications": task_rows,
         "problems": selectors.top_problems(period, street=street),
     }
 
 
 # --- Excel ---------------------------------------------------------------------------------------
+
 
 def excel(data) -> bytes:
     from openpyxl import Workbook
@@ -102,8 +134,9 @@ def excel(data) -> bytes:
         for cell in sheet[header_row]:
             cell.font = bold
         for row in block["rows"]:
-            sheet.append([row["rank"], row["scope_name"], row["score"], row["grade_label"], row["previous_rank"],
-                          row["change"]])
+            sheet.append(
+                [row["rank"], row["scope_name"], row["score"], row["grade_label"], row["previous_rank"], row["change"]]
+            )
         last = sheet.max_row
         if not chart_done and last > header_row:
             chart = BarChart()
@@ -122,8 +155,16 @@ def excel(data) -> bytes:
     for cell in ind[2]:
         cell.font = bold
     for row in data["indicators"]:
-        ind.append([row["code"], row["name"], row["family"], row["value"] if row["value"] is not None else
-                    row["display"], row["target"], row["met_label"]])
+        ind.append(
+            [
+                row["code"],
+                row["name"],
+                row["family"],
+                row["value"] if row["value"] is not None else row["display"],
+                row["target"],
+                row["met_label"],
+            ]
+        )
     ind.column_dimensions["B"].width = 22
 
     warn = book.create_sheet(_("预警与整改"))
@@ -134,8 +175,9 @@ def excel(data) -> bytes:
     warn.append([])
     warn.append([_("指令编号"), _("责任单位"), _("整改事项"), _("状态"), _("整改时限"), _("是否超期")])
     for row in data["rectifications"]:
-        warn.append([row["number"], row["unit"], row["title"], row["status"], row["due"],
-                     _("超期") if row["overdue"] else ""])
+        warn.append(
+            [row["number"], row["unit"], row["title"], row["status"], row["due"], _("超期") if row["overdue"] else ""]
+        )
     warn.column_dimensions["A"].width = 40
 
     prob = book.create_sheet(_("突出问题"))
@@ -158,6 +200,7 @@ def excel(data) -> bytes:
 
 
 # --- PDF -----------------------------------------------------------------------------------------
+
 
 def pdf(data) -> bytes:
     from fpdf import FPDF
@@ -213,29 +256,47 @@ def pdf(data) -> bytes:
     first_chart = True
     for block in data["rankings"]:
         text(f"{block['scheme']} · {block['scope']}", size=11)
-        rows = [[r["rank"] or "—", r["scope_name"], "—" if r["score"] is None else f"{r['score']:.1f}",
-                 r["grade_label"], r["previous_rank"] or "—",
-                 "—" if r["change"] is None else f"{r['change']:+d}"] for r in block["rows"]]
+        rows = [
+            [
+                r["rank"] or "—",
+                r["scope_name"],
+                "—" if r["score"] is None else f"{r['score']:.1f}",
+                r["grade_label"],
+                r["previous_rank"] or "—",
+                "—" if r["change"] is None else f"{r['change']:+d}",
+            ]
+            for r in block["rows"]
+        ]
         table([_("名次"), _("名称"), _("得分"), _("等次"), _("上月名次"), _("变化")], rows, [14, 62, 22, 22, 24, 20])
         if first_chart and block["rows"]:
             bars([(r["scope_name"], r["score"]) for r in block["rows"][:12]])
             first_chart = False
 
     text(SECTIONS[1], size=13, gap=2, h=8)
-    table([_("指标"), _("领域"), _("本月"), _("目标"), _("是否达标")],
-          [[r["name"], r["family"], r["display"], r["display_target"], r["met_label"]] for r in data["indicators"]],
-          [60, 34, 32, 32, 24])
+    table(
+        [_("指标"), _("领域"), _("本月"), _("目标"), _("是否达标")],
+        [[r["name"], r["family"], r["display"], r["display_target"], r["met_label"]] for r in data["indicators"]],
+        [60, 34, 32, 32, 24],
+    )
 
     text(SECTIONS[2], size=13, gap=2, h=8)
     if data["warnings"]:
-        table([_("预警"), _("等级"), _("状态"), _("发出日期")],
-              [[w["title"], w["level"], w["status"], w["opened"]] for w in data["warnings"]], [104, 20, 26, 30])
+        table(
+            [_("预警"), _("等级"), _("状态"), _("发出日期")],
+            [[w["title"], w["level"], w["status"], w["opened"]] for w in data["warnings"]],
+            [104, 20, 26, 30],
+        )
     else:
         text(_("本月无预警。"))
     if data["rectifications"]:
-        table([_("指令编号"), _("责任单位"), _("整改事项"), _("状态"), _("时限")],
-              [[t["number"], t["unit"], t["title"], t["status"] + (_("（超期）") if t["overdue"] else ""), t["due"]]
-               for t in data["rectifications"]], [30, 34, 72, 24, 22])
+        table(
+            [_("指令编号"), _("责任单位"), _("整改事项"), _("状态"), _("时限")],
+            [
+                [t["number"], t["unit"], t["title"], t["status"] + (_("（超期）") if t["overdue"] else ""), t["due"]]
+                for t in data["rectifications"]
+            ],
+            [30, 34, 72, 24, 22],
+        )
     else:
         text(_("本月无整改指令。"))
 

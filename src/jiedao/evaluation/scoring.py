@@ -44,10 +44,18 @@ class Row:
         return self.previous_rank - self.rank
 
     def as_dict(self):
-        return {"scope_code": self.scope_code, "scope_name": self.scope_name, "score": self.score,
-                "grade": self.grade, "grade_label": self.grade_label, "rank": self.rank,
-                "previous_rank": self.previous_rank, "previous_score": self.previous_score, "change": self.change,
-                "parts": self.parts}
+        return {
+            "scope_code": self.scope_code,
+            "scope_name": self.scope_name,
+            "score": self.score,
+            "grade": self.grade,
+            "grade_label": self.grade_label,
+            "rank": self.rank,
+            "previous_rank": self.previous_rank,
+            "previous_score": self.previous_score,
+            "change": self.change,
+            "parts": self.parts,
+        }
 
 
 def settings_of(indicator):
@@ -57,8 +65,10 @@ def settings_of(indicator):
     setting = IndicatorSetting.objects.filter(code=indicator.code).first()
     if setting is None:
         return indicator.baseline, indicator.target
-    return (setting.baseline if setting.baseline is not None else indicator.baseline,
-            setting.target if setting.target is not None else indicator.target)
+    return (
+        setting.baseline if setting.baseline is not None else indicator.baseline,
+        setting.target if setting.target is not None else indicator.target,
+    )
 
 
 def _against_target(indicator, value, target):
@@ -95,8 +105,14 @@ def score_rows(scheme, values, names):
         for item in items:
             indicator = lib.get(item.indicator)
             value = values.get(item.indicator, {}).get(code)
-            part = {"indicator": item.indicator, "label": item.label or (str(indicator.name) if indicator else ""),
-                    "perspective": item.perspective, "weight": item.weight, "value": value, "score": None}
+            part = {
+                "indicator": item.indicator,
+                "label": item.label or (str(indicator.name) if indicator else ""),
+                "perspective": item.perspective,
+                "weight": item.weight,
+                "value": value,
+                "score": None,
+            }
             if indicator is not None and value is not None:
                 _baseline, target = settings_of(indicator)
                 if scheme.normalisation == Scheme.Normalisation.TARGET and target is not None:
@@ -123,8 +139,9 @@ def score_rows(scheme, values, names):
 def _results(scheme, period_kind, period_key, scope_kind, scopes=None):
     codes = [item.indicator for item in scheme.items.all()]
     values, names = {}, {}
-    rows = Result.objects.filter(period_kind=period_kind, period_key=period_key, scope_kind=scope_kind,
-                                 indicator__in=codes)
+    rows = Result.objects.filter(
+        period_kind=period_kind, period_key=period_key, scope_kind=scope_kind, indicator__in=codes
+    )
     if scopes is not None:
         rows = rows.filter(scope_code__in=sorted(scopes))
     rows = rows.values_list("indicator", "scope_code", "scope_name", "value")

@@ -33,6 +33,7 @@ def require_view(user):
 
 # --- which street -------------------------------------------------------------------------------
 
+
 def streets_of(user):
     """The streets whose figures ``user`` may look at, by code."""
     from jiedao.org.models import Street
@@ -101,16 +102,28 @@ def may_see_rectifications(user):
 
 # --- the library --------------------------------------------------------------------------------
 
+
 def indicator_out(indicator, latest=None):
     baseline, target = scoring.settings_of(indicator)
     computable = indicator.computable()
     return {
-        "code": indicator.code, "name": str(indicator.name), "family": str(indicator.family),
-        "definition": str(indicator.definition), "selector": indicator.source, "unit": str(indicator.unit),
-        "kind": indicator.kind, "direction": indicator.direction, "baseline": baseline, "target": target,
-        "scopes": list(indicator.scopes), "resident": indicator.resident, "computable": computable,
+        "code": indicator.code,
+        "name": str(indicator.name),
+        "family": str(indicator.family),
+        "definition": str(indicator.definition),
+        "selector": indicator.source,
+        "unit": str(indicator.unit),
+        "kind": indicator.kind,
+        "direction": indicator.direction,
+        "baseline": baseline,
+        "target": target,
+        "scopes": list(indicator.scopes),
+        "resident": indicator.resident,
+        "computable": computable,
         "status": "ok" if computable else "not_computable",
-        "status_label": "" if computable else _("尚不可计算"), "note": str(indicator.note), "latest": latest,
+        "status_label": "" if computable else _("尚不可计算"),
+        "note": str(indicator.note),
+        "latest": latest,
     }
 
 
@@ -118,8 +131,11 @@ def indicator_list(user, period=None, street=None):
     """Every indicator with its street value for ``period`` (default the current month)."""
     street_row = _chosen(user, street)
     period = period or periods.of("month")
-    street = dict(Result.objects.filter(period_kind=period.kind, period_key=period.key, scope_kind="street",
-                                        scope_code=street_row.code).values_list("indicator", "value"))
+    street = dict(
+        Result.objects.filter(
+            period_kind=period.kind, period_key=period.key, scope_kind="street", scope_code=street_row.code
+        ).values_list("indicator", "value")
+    )
     rows = []
     for indicator in lib.INDICATORS:
         row = indicator_out(indicator, latest=street.get(indicator.code) if indicator.computable() else None)
@@ -153,7 +169,9 @@ def _parse_scope(scope):
     """'community' or 'community:CODE' → (kind, code or None)."""
     kind, _sep, code = (scope or "street").partition(":")
     if kind not in SCOPE_KINDS:
-        raise ValidationFailed("scope", _("范围应为 street、community、grid、unit 或 person（可写成 community:代码）。"))
+        raise ValidationFailed(
+            "scope", _("范围应为 street、community、grid、unit 或 person（可写成 community:代码）。")
+        )
     return kind, (code or None)
 
 
@@ -172,21 +190,34 @@ def values(user, code, scope="street", period="month", last=12, now=None, street
         wanted = periods.recent(period, int(last), now)
     else:
         wanted = [periods.parse(period)]
-    qs = Result.objects.filter(indicator=code, scope_kind=kind, period_kind=wanted[0].kind,
-                               period_key__in=[p.key for p in wanted])
+    qs = Result.objects.filter(
+        indicator=code, scope_kind=kind, period_kind=wanted[0].kind, period_key__in=[p.key for p in wanted]
+    )
     if scope_code is not None:
         qs = qs.filter(scope_code=scope_code)
     qs = qs.filter(scope_code__in=sorted(scope_codes(street, kind)))
     order = {p.key: i for i, p in enumerate(wanted)}
-    rows = sorted(qs.values("period_kind", "period_key", "scope_kind", "scope_code", "scope_name", "value",
-                            "numerator", "denominator", "computed_at"),
-                  key=lambda r: (order[r["period_key"]], r["scope_code"]))
+    rows = sorted(
+        qs.values(
+            "period_kind",
+            "period_key",
+            "scope_kind",
+            "scope_code",
+            "scope_name",
+            "value",
+            "numerator",
+            "denominator",
+            "computed_at",
+        ),
+        key=lambda r: (order[r["period_key"]], r["scope_code"]),
+    )
     for row in rows:
         row["display"] = display(indicator, row["value"])
     return {"indicator": indicator_out(indicator), "periods": [p.key for p in wanted], "values": rows}
 
 
 # --- rankings -----------------------------------------------------------------------------------
+
 
 def schemes():
     return list(Scheme.objects.filter(active=True).prefetch_related("items"))
@@ -213,27 +244,48 @@ def rankings(user, scheme=None, period=None, scope="community", street=None):
     else:
         codes = scope_codes(_chosen(user, street), scope)
     rows = scoring.ranking(scheme, period, scope, codes=codes)
-    return {"scheme": {"code": scheme.code, "name": scheme.name, "normalisation": scheme.normalisation,
-                       "excellent_from": scheme.excellent_from, "pass_from": scheme.pass_from,
-                       "items": [{"indicator": i.indicator, "weight": i.weight, "perspective": i.perspective,
-                                  "label": i.label or str(lib.get(i.indicator).name if lib.get(i.indicator) else "")}
-                                 for i in scheme.items.all()]},
-            "period": period.key, "previous_period": period.previous().key, "scope": scope,
-            "rows": [r.as_dict() for r in rows]}
+    return {
+        "scheme": {
+            "code": scheme.code,
+            "name": scheme.name,
+            "normalisation": scheme.normalisation,
+            "excellent_from": scheme.excellent_from,
+            "pass_from": scheme.pass_from,
+            "items": [
+                {
+                    "indicator": i.indicator,
+                    "weight": i.weight,
+                    "perspective": i.perspective,
+                    "label": i.label or str(lib.get(i.indicator).name if lib.get(i.indicator) else ""),
+                }
+                for i in scheme.items.all()
+            ],
+        },
+        "period": period.key,
+        "previous_period": period.previous().key,
+        "scope": scope,
+        "rows": [r.as_dict() for r in rows],
+    }
 
 
 THREE_RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "three_rate_composite")
 
 
 def _street_rates(period, streets):
-    rows = (Result.objects.filter(period_kind=period.kind, period_key=period.key, scope_kind="street",
-                                  scope_code__in=[s.code for s in streets], indicator__in=THREE_RATES)
-            .values_list("scope_code", "indicator", "value"))
+    rows = Result.objects.filter(
+        period_kind=period.kind,
+        period_key=period.key,
+        scope_kind="street",
+        scope_code__in=[s.code for s in streets],
+        indicator__in=THREE_RATES,
+    ).values_list("scope_code", "indicator", "value")
     rates = {s.code: {} for s in streets}
     for code, indicator, value in rows:
         rates[code][indicator] = value
-    order = sorted(rates, key=lambda c: (rates[c].get("three_rate_composite") is None,
-                                         -(rates[c].get("three_rate_composite") or 0), c))
+    order = sorted(
+        rates,
+        key=lambda c: (rates[c].get("three_rate_composite") is None, -(rates[c].get("three_rate_composite") or 0), c),
+    )
     ranks, position = {}, 0
     for code in order:
         if rates[code].get("three_rate_composite") is not None:
@@ -246,8 +298,7 @@ def street_ranking(user, period=None):
     """街道排名 — the monthly 三率 of every street the user sees (a district user: their
     district's), by composite, with the rank of the month before."""
     require_view(user)
-    period = periods.parse(period, "month") if isinstance(period, str) and period else (
-        period or periods.of("month"))
+    period = periods.parse(period, "month") if isinstance(period, str) and period else (period or periods.of("month"))
     if period.kind != "month":
         raise ValidationFailed("period", _("街道排名按月计算，请填写月份，如 2026-10。"))
     streets = streets_of(user)
@@ -258,16 +309,23 @@ def street_ranking(user, period=None):
     for code in order:
         values = rates[code]
         rank, previous = ranks.get(code), before_ranks.get(code)
-        rows.append({
-            "street": code, "name": names[code], "rank": rank, "previous_rank": previous,
-            "change": previous - rank if rank is not None and previous is not None else None,
-            **{key: values.get(key) for key in THREE_RATES},
-            **{f"{key}_display": display(lib.get(key), values.get(key)) for key in THREE_RATES},
-            "url": reverse("evaluation:cockpit") + "?" + urlencode({"street": code})})
+        rows.append(
+            {
+                "street": code,
+                "name": names[code],
+                "rank": rank,
+                "previous_rank": previous,
+                "change": previous - rank if rank is not None and previous is not None else None,
+                **{key: values.get(key) for key in THREE_RATES},
+                **{f"{key}_display": display(lib.get(key), values.get(key)) for key in THREE_RATES},
+                "url": reverse("evaluation:cockpit") + "?" + urlencode({"street": code}),
+            }
+        )
     return {"period": period.key, "previous_period": period.previous().key, "rows": rows}
 
 
 # --- warnings and rectifications ---------------------------------------------------------------
+
 
 def warnings(user, active_only=True, limit=100, street=None):
     """The warnings of the viewer's street (a district user: of ``street``, or of all their streets)."""
@@ -282,11 +340,24 @@ def warnings(user, active_only=True, limit=100, street=None):
 
 
 def warning_out(w):
-    return {"id": w.pk, "kind": w.kind, "kind_label": str(w.get_kind_display()), "level": w.level,
-            "level_label": str(w.get_level_display()), "status": w.status, "title": w.title, "detail": w.detail,
-            "scope_kind": w.scope_kind, "scope_code": w.scope_code, "scope_name": w.scope_name,
-            "indicator": w.indicator, "weeks": w.weeks, "url": w.url, "opened_at": w.opened_at,
-            "recovered_at": w.recovered_at}
+    return {
+        "id": w.pk,
+        "kind": w.kind,
+        "kind_label": str(w.get_kind_display()),
+        "level": w.level,
+        "level_label": str(w.get_level_display()),
+        "status": w.status,
+        "title": w.title,
+        "detail": w.detail,
+        "scope_kind": w.scope_kind,
+        "scope_code": w.scope_code,
+        "scope_name": w.scope_name,
+        "indicator": w.indicator,
+        "weeks": w.weeks,
+        "url": w.url,
+        "opened_at": w.opened_at,
+        "recovered_at": w.recovered_at,
+    }
 
 
 def scope_colours(user, indicator=None, street=None):
@@ -333,30 +404,48 @@ def rectification_actions(user, task):
         else:
             ok = user.has_role(*who)
         if ok:
-            allowed.append({"action": action, "label": str(states.action_label(action)),
-                            "needs": states.TRANSITIONS[(task.status, action)][2]})
+            allowed.append(
+                {
+                    "action": action,
+                    "label": str(states.action_label(action)),
+                    "needs": states.TRANSITIONS[(task.status, action)][2],
+                }
+            )
     return allowed
 
 
 def rectification_out(task, now=None):
     now = now or timezone.now()
-    return {"number": task.number, "title": task.title, "unit": task.unit.name, "unit_code": task.unit.code,
-            "status": task.status, "status_label": str(task.get_status_display()), "due_at": task.due_at,
-            "overdue": task.status != states.CLOSED and task.due_at < now, "issued_at": task.issued_at,
-            "closed_at": task.closed_at, "warning": task.warning_id,
-            "url": reverse("evaluation:rectification", args=[task.number])}
+    return {
+        "number": task.number,
+        "title": task.title,
+        "unit": task.unit.name,
+        "unit_code": task.unit.code,
+        "status": task.status,
+        "status_label": str(task.get_status_display()),
+        "due_at": task.due_at,
+        "overdue": task.status != states.CLOSED and task.due_at < now,
+        "issued_at": task.issued_at,
+        "closed_at": task.closed_at,
+        "warning": task.warning_id,
+        "url": reverse("evaluation:rectification", args=[task.number]),
+    }
 
 
 def evidence_scores(user, month=None, limit=100):
     require_view(user)
-    qs = (EvidenceScore.objects.select_related("entered_by").filter(in_scopes(streets_of(user)) | Q(scope_code=""))
-          .order_by("-entered_at", "-id"))
+    qs = (
+        EvidenceScore.objects.select_related("entered_by")
+        .filter(in_scopes(streets_of(user)) | Q(scope_code=""))
+        .order_by("-entered_at", "-id")
+    )
     if month:
         qs = qs.filter(month=month)
     return list(qs[:limit])
 
 
 # --- the cockpit (驾驶舱) -----------------------------------------------------------------------
+
 
 def records_url(**params):
     """The list of cases behind a figure."""
@@ -377,26 +466,55 @@ def cockpit_live(user, now=None, street=None):
     # case_street_open so that the index alone answers (a range on completion_due would walk
     # nearly every case ever dispatched; counting ids would visit each open case's row).
     open_counts = cases.filter(status__in=OPEN_STATUSES).aggregate(
-        n=Count("*"), late=Count("completion_due", filter=Q(completion_due__lt=now)))
+        n=Count("*"), late=Count("completion_due", filter=Q(completion_due__lt=now))
+    )
     month = periods.of("month", now)
-    rates = dict(Result.objects.filter(period_kind="month", period_key=month.key, scope_kind="street",
-                                       scope_code=street.code,
-                                       indicator__in=["response_rate", "resolution_rate", "satisfaction_rate"])
-                 .values_list("indicator", "value"))
-    computed = (Result.objects.filter(period_kind="month", period_key=month.key).order_by("-computed_at")
-                .values_list("computed_at", flat=True).first())
+    rates = dict(
+        Result.objects.filter(
+            period_kind="month",
+            period_key=month.key,
+            scope_kind="street",
+            scope_code=street.code,
+            indicator__in=["response_rate", "resolution_rate", "satisfaction_rate"],
+        ).values_list("indicator", "value")
+    )
+    computed = (
+        Result.objects.filter(period_kind="month", period_key=month.key)
+        .order_by("-computed_at")
+        .values_list("computed_at", flat=True)
+        .first()
+    )
     return {
-        "now": now, "month": month.key, "computed_at": computed, "street": street.code, "street_name": street.name,
+        "now": now,
+        "month": month.key,
+        "computed_at": computed,
+        "street": street.code,
+        "street_name": street.name,
         "counters": [
-            {"key": "today", "label": _("今日受理"), "value": today, "url": records_url(since=local.date().isoformat())},
+            {
+                "key": "today",
+                "label": _("今日受理"),
+                "value": today,
+                "url": records_url(since=local.date().isoformat()),
+            },
             {"key": "open", "label": _("在办工单"), "value": open_counts["n"], "url": records_url(status="open")},
-            {"key": "overdue", "label": _("超期未办结"), "value": open_counts["late"],
-             "url": records_url(status="open", overdue="1")},
+            {
+                "key": "overdue",
+                "label": _("超期未办结"),
+                "value": open_counts["late"],
+                "url": records_url(status="open", overdue="1"),
+            },
         ],
-        "rates": [{"code": code, "label": str(lib.get(code).name), "value": rates.get(code),
-                   "display": display(lib.get(code), rates.get(code)),
-                   "url": reverse("evaluation:indicator", args=[code])}
-                  for code in ("response_rate", "resolution_rate", "satisfaction_rate")],
+        "rates": [
+            {
+                "code": code,
+                "label": str(lib.get(code).name),
+                "value": rates.get(code),
+                "display": display(lib.get(code), rates.get(code)),
+                "url": reverse("evaluation:indicator", args=[code]),
+            }
+            for code in ("response_rate", "resolution_rate", "satisfaction_rate")
+        ],
     }
 
 
@@ -407,8 +525,11 @@ def category_breakdown(user, period=None, top=10, street=None):
     street = _chosen(user, street)
     period = periods.parse(period) if isinstance(period, str) else (period or periods.of("month"))
     start, end = period.start.date(), period.end.date()
-    rows = (DailyCount.objects.filter(street=street, day__gte=start, day__lt=end).values_list("category_id")
-            .annotate(n=Sum("received")))
+    rows = (
+        DailyCount.objects.filter(street=street, day__gte=start, day__lt=end)
+        .values_list("category_id")
+        .annotate(n=Sum("received"))
+    )
     parents = dict(Category.objects.values_list("pk", "parent_id"))
     names = dict(Category.objects.values_list("pk", "name"))
     codes = dict(Category.objects.values_list("pk", "code"))
@@ -418,10 +539,17 @@ def category_breakdown(user, period=None, top=10, street=None):
         while node is not None and parents.get(node) is not None:
             node = parents[node]
         totals[node] = totals.get(node, 0) + n
-    out = [{"category": codes.get(k, ""), "name": names.get(k, _("未分类")), "count": n,
-            "url": records_url(category=codes.get(k, ""), since=start.isoformat(),
-                               until=(end - dt.timedelta(days=1)).isoformat())}
-           for k, n in totals.items()]
+    out = [
+        {
+            "category": codes.get(k, ""),
+            "name": names.get(k, _("未分类")),
+            "count": n,
+            "url": records_url(
+                category=codes.get(k, ""), since=start.isoformat(), until=(end - dt.timedelta(days=1)).isoformat()
+            ),
+        }
+        for k, n in totals.items()
+    ]
     out.sort(key=lambda r: -r["count"])
     return {"period": period.key, "total": sum(totals.values()), "categories": out[:top]}
 
@@ -433,20 +561,35 @@ def daily_trend(user, days=30, now=None, street=None):
         raise ValidationFailed("days", _("days 应在 1 到 400 之间。"))
     today = (now or timezone.now()).astimezone(SHANGHAI).date()
     first = today - dt.timedelta(days=int(days) - 1)
-    counts = dict(DailyCount.objects.filter(street=street, day__gte=first, day__lte=today).values_list("day")
-                  .annotate(n=Sum("received")))
-    return [{"day": (first + dt.timedelta(days=i)).isoformat(), "count": counts.get(first + dt.timedelta(days=i), 0)}
-            for i in range(int(days))]
+    counts = dict(
+        DailyCount.objects.filter(street=street, day__gte=first, day__lte=today)
+        .values_list("day")
+        .annotate(n=Sum("received"))
+    )
+    return [
+        {"day": (first + dt.timedelta(days=i)).isoformat(), "count": counts.get(first + dt.timedelta(days=i), 0)}
+        for i in range(int(days))
+    ]
 
 
 HOT_FRESH = dt.timedelta(minutes=20)
 
 
 def hot_issue_rows(issues):
-    return [{"key": i.key, "title": i.title, "heat": i.heat, "count": i.count, "reporters": i.reporters,
-             "community": i.community.name if getattr(i, "community", None) else "",
-             "category": i.category.name if getattr(i, "category", None) else "", "growing": i.growing,
-             "url": i.url} for i in issues]
+    return [
+        {
+            "key": i.key,
+            "title": i.title,
+            "heat": i.heat,
+            "count": i.count,
+            "reporters": i.reporters,
+            "community": i.community.name if getattr(i, "community", None) else "",
+            "category": i.category.name if getattr(i, "category", None) else "",
+            "growing": i.growing,
+            "url": i.url,
+        }
+        for i in issues
+    ]
 
 
 def hot_issues(user, now=None, limit=10, street=None):
@@ -465,8 +608,12 @@ def hot_issues(user, now=None, limit=10, street=None):
         return {"available": False, "issues": [], "stale": False}
     snapshot = Snapshot.objects.filter(key=hot_snapshot_key(street)).first()
     if snapshot is not None:
-        return {"available": True, "issues": snapshot.data[:limit], "computed_at": snapshot.computed_at,
-                "stale": snapshot.computed_at < now - HOT_FRESH}
+        return {
+            "available": True,
+            "issues": snapshot.data[:limit],
+            "computed_at": snapshot.computed_at,
+            "stale": snapshot.computed_at < now - HOT_FRESH,
+        }
     issues = intelligence.hot_issues_by_street(now=now, limit=limit, streets=[street.pk]).get(street.pk, [])
     return {"available": True, "issues": hot_issue_rows(issues), "computed_at": now, "stale": False}
 
@@ -480,16 +627,33 @@ def top_problems(period, top=10, street=None):
     from jiedao.cases.models import Category
 
     days = DailyCount.objects.filter(street=street) if street is not None else DailyCount.objects.all()
-    rows = (days.filter(day__gte=period.start.date(), day__lt=period.end.date(),
-                                      category__isnull=False)
-            .values_list("category_id").annotate(n=Sum("received")).order_by("-n")[:top])
-    categories = {c.pk: c for c in Category.objects.filter(pk__in=[r[0] for r in rows]).select_related(
-        "parent__parent")}
+    rows = (
+        days.filter(day__gte=period.start.date(), day__lt=period.end.date(), category__isnull=False)
+        .values_list("category_id")
+        .annotate(n=Sum("received"))
+        .order_by("-n")[:top]
+    )
+    categories = {
+        c.pk: c for c in Category.objects.filter(pk__in=[r[0] for r in rows]).select_related("parent__parent")
+    }
     return [{"category": categories[pk].path_name, "count": n} for pk, n in rows]
 
 
-def records(user, *, status=None, overdue=False, community=None, category=None, unit=None, since=None, until=None,
-            cursor=None, limit=50, now=None, street=None):
+def records(
+    user,
+    *,
+    status=None,
+    overdue=False,
+    community=None,
+    category=None,
+    unit=None,
+    since=None,
+    until=None,
+    cursor=None,
+    limit=50,
+    now=None,
+    street=None,
+):
     """The cases behind a cockpit figure: the user's visible cases with the figure's filters."""
     from jiedao.cases.models import Category, Case
     from jiedao.cases.selectors import LIST_FIELDS, visible_cases
@@ -527,6 +691,6 @@ def records(user, *, status=None, overdue=False, community=None, category=None, 
         last = Case.objects.filter(pk=last_id).values_list("created_at", flat=True).first()
         if last is not None:
             qs = qs.filter(Q(created_at__lt=last) | Q(created_at=last, id__lt=last_id))
-    rows = list(qs[:limit + 1])
+    rows = list(qs[: limit + 1])
     next_cursor = str(rows[limit - 1].pk) if len(rows) > limit else None
     return rows[:limit], next_cursor

@@ -25,12 +25,12 @@ from .scoring import MIN_WEIGHT_SHARE, resident_share, settings_of
 logger = logging.getLogger("jiedao.worker")
 
 
-
 def _config(name, default):
     return settings.JIEDAO.get(name, default)
 
 
 # --- the periodic work -----------------------------------------------------------------------
+
 
 def tick(now=None):
     """What the worker does every few minutes: refresh the rollup of the last weeks, compute
@@ -79,9 +79,19 @@ def store_hot_issues(now=None, limit=10):
 
 # The indicators watched for warnings (settings.JIEDAO["WARNING_INDICATORS"] overrides): the
 # 三率, timeliness, and the resident-facing service measures of the other modules.
-WATCHED = ("response_rate", "resolution_rate", "satisfaction_rate", "overdue_rate", "disposal_rate",
-           "grid_completion_rate", "hall_satisfaction", "hall_wait_minutes", "emergency_on_time_rate",
-           "visits_per_week", "adoption_rate")
+WATCHED = (
+    "response_rate",
+    "resolution_rate",
+    "satisfaction_rate",
+    "overdue_rate",
+    "disposal_rate",
+    "grid_completion_rate",
+    "hall_satisfaction",
+    "hall_wait_minutes",
+    "emergency_on_time_rate",
+    "visits_per_week",
+    "adoption_rate",
+)
 
 
 def _below(indicator, value, baseline):
@@ -131,9 +141,9 @@ def _streaks(week, lookback=8):
     scopes = _config("WARNING_SCOPES", ("street", "community", "unit"))
     minimum = _config("WARNING_MIN_CASES", 5)
     values = {}
-    rows = Result.objects.filter(period_kind="week", period_key__in=keys, indicator__in=codes,
-                                 scope_kind__in=scopes).values_list(
-        "indicator", "scope_kind", "scope_code", "scope_name", "period_key", "value", "denominator")
+    rows = Result.objects.filter(
+        period_kind="week", period_key__in=keys, indicator__in=codes, scope_kind__in=scopes
+    ).values_list("indicator", "scope_kind", "scope_code", "scope_name", "period_key", "value", "denominator")
     for code, kind, scope, name, key, value, denominator in rows:
         if denominator is not None and denominator < minimum:
             value = None
@@ -158,8 +168,10 @@ def evaluate_indicator_warnings(week, now=None):
     a rectification task to the responsible unit; a week back at baseline recovers it."""
     now = now or timezone.now()
     opened = escalated = recovered = 0
-    active = {w.key: w for w in Warning.objects.select_for_update().filter(kind=Warning.Kind.INDICATOR,
-                                                                         status=Warning.Status.ACTIVE)}
+    active = {
+        w.key: w
+        for w in Warning.objects.select_for_update().filter(kind=Warning.Kind.INDICATOR, status=Warning.Status.ACTIVE)
+    }
     for (code, kind, scope), (count, value, name, baseline) in _streaks(week).items():
         key = f"{code}:{kind}:{scope}"
         warning = active.get(key)
@@ -168,25 +180,43 @@ def evaluate_indicator_warnings(week, now=None):
             level = Warning.Level.RED if count >= 3 else Warning.Level.YELLOW
             if warning is None:
                 warning = Warning.objects.create(
-                    kind=Warning.Kind.INDICATOR, key=key, indicator=code, scope_kind=kind, scope_code=scope,
-                    scope_name=name, level=level, weeks=count, value=value, baseline=baseline,
-                    title=_("%(scope)s：%(indicator)s 连续 %(weeks)d 周未达基线") % {
-                        "scope": name, "indicator": indicator.name, "weeks": count},
+                    kind=Warning.Kind.INDICATOR,
+                    key=key,
+                    indicator=code,
+                    scope_kind=kind,
+                    scope_code=scope,
+                    scope_name=name,
+                    level=level,
+                    weeks=count,
+                    value=value,
+                    baseline=baseline,
+                    title=_("%(scope)s：%(indicator)s 连续 %(weeks)d 周未达基线")
+                    % {"scope": name, "indicator": indicator.name, "weeks": count},
                     detail=_("截至 %(week)s") % {"week": week.key},
                     url=reverse("evaluation:indicator", args=[code]) + "?" + urlencode({"scope": kind}),
-                    opened_at=now, last_seen_at=now)
+                    opened_at=now,
+                    last_seen_at=now,
+                )
                 opened += 1
                 unit = _responsible_unit(kind, scope)
                 if unit is not None:
-                    issue_rectification(None, warning=warning, unit=unit, title=warning.title,
-                                        requirement=_("请分析%(indicator)s未达基线（%(baseline)s）的原因，制定整改措施并提交佐证材料。")
-                                        % {"indicator": indicator.name, "baseline": _format(indicator, baseline)},
-                                        now=now)
+                    issue_rectification(
+                        None,
+                        warning=warning,
+                        unit=unit,
+                        title=warning.title,
+                        requirement=_("请分析%(indicator)s未达基线（%(baseline)s）的原因，制定整改措施并提交佐证材料。")
+                        % {"indicator": indicator.name, "baseline": _format(indicator, baseline)},
+                        now=now,
+                    )
             elif count > warning.weeks:
                 was = warning.level
                 warning.level, warning.weeks, warning.value, warning.last_seen_at = level, count, value, now
                 warning.title = _("%(scope)s：%(indicator)s 连续 %(weeks)d 周未达基线") % {
-                    "scope": name, "indicator": indicator.name, "weeks": count}
+                    "scope": name,
+                    "indicator": indicator.name,
+                    "weeks": count,
+                }
                 warning.detail = _("截至 %(week)s") % {"week": week.key}
                 warning.save()
                 if was != level:
@@ -199,8 +229,15 @@ def evaluate_indicator_warnings(week, now=None):
             warning.save()
             recovered += 1
             for task in warning.rectifications.exclude(status=states.CLOSED):
-                _event(task, None, "recover", task.status, task.status,
-                       _("%(week)s 指标回到基线以上。") % {"week": week.key}, now)
+                _event(
+                    task,
+                    None,
+                    "recover",
+                    task.status,
+                    task.status,
+                    _("%(week)s 指标回到基线以上。") % {"week": week.key},
+                    now,
+                )
     return {"opened": opened, "escalated": escalated, "recovered": recovered}
 
 
@@ -213,6 +250,7 @@ def _format(indicator, value):
 
 
 # --- surges (投诉激增) ------------------------------------------------------------------------
+
 
 @transaction.atomic
 def check_surges(now=None):
@@ -229,9 +267,9 @@ def check_surges(now=None):
     base_from = recent_from - dt.timedelta(days=28)
     minimum = _config("SURGE_MIN_CASES", 5)
     ratio = _config("SURGE_RATIO", 3.0)
-    rows = (DailyCount.objects.filter(day__gte=base_from, day__lte=today, community__isnull=False,
-                                      category__isnull=False)
-            .values_list("community_id", "category_id", "day", "received"))
+    rows = DailyCount.objects.filter(
+        day__gte=base_from, day__lte=today, community__isnull=False, category__isnull=False
+    ).values_list("community_id", "category_id", "day", "received")
     recent, base = {}, {}
     for community_id, category_id, day, n in rows:
         bucket = recent if day >= recent_from else base
@@ -241,8 +279,10 @@ def check_surges(now=None):
         weekly = base.get(key, 0) / 4
         if count >= minimum and count >= ratio * weekly:
             surging[key] = (count, weekly)
-    active = {w.key: w for w in Warning.objects.select_for_update().filter(kind=Warning.Kind.SURGE,
-                                                                         status=Warning.Status.ACTIVE)}
+    active = {
+        w.key: w
+        for w in Warning.objects.select_for_update().filter(kind=Warning.Kind.SURGE, status=Warning.Status.ACTIVE)
+    }
     communities = {c.pk: c for c in Community.objects.filter(pk__in={k[0] for k in surging})}
     categories = {c.pk: c for c in Category.objects.filter(pk__in={k[1] for k in surging})}
     opened = recovered = 0
@@ -255,13 +295,25 @@ def check_surges(now=None):
         warning = active.get(key)
         if warning is None:
             Warning.objects.create(
-                kind=Warning.Kind.SURGE, key=key, scope_kind="community", scope_code=community.code,
-                scope_name=community.name, level=Warning.Level.YELLOW, value=count, baseline=weekly,
-                title=_("%(community)s“%(category)s”投诉激增") % {"community": community.name,
-                                                              "category": category.name},
-                detail=detail, category=category, community=community, opened_at=now, last_seen_at=now,
-                url=reverse("evaluation:records") + "?" + urlencode(
-                    {"community": community.code, "category": category.code, "since": recent_from.isoformat()}))
+                kind=Warning.Kind.SURGE,
+                key=key,
+                scope_kind="community",
+                scope_code=community.code,
+                scope_name=community.name,
+                level=Warning.Level.YELLOW,
+                value=count,
+                baseline=weekly,
+                title=_("%(community)s“%(category)s”投诉激增")
+                % {"community": community.name, "category": category.name},
+                detail=detail,
+                category=category,
+                community=community,
+                opened_at=now,
+                last_seen_at=now,
+                url=reverse("evaluation:records")
+                + "?"
+                + urlencode({"community": community.code, "category": category.code, "since": recent_from.isoformat()}),
+            )
             opened += 1
         else:
             warning.value, warning.detail, warning.last_seen_at = count, detail, now
@@ -278,6 +330,7 @@ def check_surges(now=None):
 def _hot_issue_warnings(now):
     try:
         from jiedao.intelligence import selectors as intelligence
+
         issues = list(intelligence.fast_growing_hot_issues(now=now))
     except (ImportError, AttributeError):
         return {"hot": 0}
@@ -290,12 +343,21 @@ def _hot_issue_warnings(now):
             continue
         community = getattr(issue, "community", None)
         Warning.objects.create(
-            kind=Warning.Kind.HOT, key=key, scope_kind="community" if community else "street",
-            scope_code=community.code if community else "", scope_name=community.name if community else "",
-            level=Warning.Level.YELLOW, value=issue.count, title=_("热点问题快速增长：%(title)s") % {"title": issue.title},
+            kind=Warning.Kind.HOT,
+            key=key,
+            scope_kind="community" if community else "street",
+            scope_code=community.code if community else "",
+            scope_name=community.name if community else "",
+            level=Warning.Level.YELLOW,
+            value=issue.count,
+            title=_("热点问题快速增长：%(title)s") % {"title": issue.title},
             detail=_("%(count)d 件，%(reporters)d 位诉求人") % {"count": issue.count, "reporters": issue.reporters},
-            community=community, category=getattr(issue, "category", None), url=issue.url or "",
-            opened_at=now, last_seen_at=now)
+            community=community,
+            category=getattr(issue, "category", None),
+            url=issue.url or "",
+            opened_at=now,
+            last_seen_at=now,
+        )
         opened += 1
     for key, warning in active.items():
         if key not in seen:
@@ -306,17 +368,30 @@ def _hot_issue_warnings(now):
 
 # --- rectification tasks (整改指令) ------------------------------------------------------------
 
+
 def _event(task, actor, action, from_status, to_status, note, now):
     last = task.events.order_by("-seq").values_list("seq", flat=True).first() or 0
-    return RectificationEvent.objects.create(rectification=task, seq=last + 1, at=now, actor=actor, action=action,
-                                             from_status=from_status, to_status=to_status, note=note)
+    return RectificationEvent.objects.create(
+        rectification=task,
+        seq=last + 1,
+        at=now,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+    )
 
 
 def _next_number(now):
     day = now.astimezone(SHANGHAI).strftime("%Y%m%d")
     prefix = f"ZG{day}"
-    last = (Rectification.objects.filter(number__startswith=prefix).order_by("-number")
-            .values_list("number", flat=True).first())
+    last = (
+        Rectification.objects.filter(number__startswith=prefix)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
     return f"{prefix}{(int(last[-3:]) + 1 if last else 1):03d}"
 
 
@@ -328,8 +403,9 @@ def issue_rectification(actor, *, unit, title, requirement, warning=None, workda
 
     now = now or timezone.now()
     if actor is not None:
-        permissions.require(actor, "evaluation.rectification.issue",
-                            _("只有考核评估员、街道领导或管理员可以下达整改指令。"))
+        permissions.require(
+            actor, "evaluation.rectification.issue", _("只有考核评估员、街道领导或管理员可以下达整改指令。")
+        )
     if actor is not None and actor.street_ids is not None and unit.street_id not in actor.street_ids:
         raise NotAllowed(_("只能向本街道的承办单位下达整改指令。"))
     title = (title or "").strip()
@@ -341,12 +417,24 @@ def issue_rectification(actor, *, unit, title, requirement, warning=None, workda
     workdays = workdays or _config("RECTIFICATION_WORKDAYS", 10)
     due_day = add_workdays(now.astimezone(SHANGHAI).date(), workdays)
     due = dt.datetime.combine(due_day, dt.time(18, 0), tzinfo=SHANGHAI)
-    task = Rectification.objects.create(number=_next_number(now), warning=warning, unit=unit, title=title[:200],
-                                        requirement=requirement, due_at=due, issued_at=now)
+    task = Rectification.objects.create(
+        number=_next_number(now),
+        warning=warning,
+        unit=unit,
+        title=title[:200],
+        requirement=requirement,
+        due_at=due,
+        issued_at=now,
+    )
     _event(task, actor, "issue", "", states.ISSUED, requirement, now)
-    Notification.objects.create(unit=unit, kind="rectification", message=(
-        _("整改指令 %(number)s：%(title)s，请于 %(due)s 前完成并提交佐证。")
-        % {"number": task.number, "title": title, "due": due_day.isoformat()})[:300])
+    Notification.objects.create(
+        unit=unit,
+        kind="rectification",
+        message=(
+            _("整改指令 %(number)s：%(title)s，请于 %(due)s 前完成并提交佐证。")
+            % {"number": task.number, "title": title, "due": due_day.isoformat()}
+        )[:300],
+    )
     return task
 
 
@@ -356,16 +444,18 @@ def act_on_rectification(actor, number, action, *, evidence="", note="", now=Non
     now = now or timezone.now()
     who = {act: step[1] for (_state, act), step in states.TRANSITIONS.items()}.get(action)
     if who is not None:
-        permissions.require(actor, "evaluation.rectification.work" if who == states.UNIT
-                            else "evaluation.rectification.review")
-    task = (Rectification.objects.select_for_update(of=("self",)).select_related("unit")
-            .filter(number=number).first())
+        permissions.require(
+            actor, "evaluation.rectification.work" if who == states.UNIT else "evaluation.rectification.review"
+        )
+    task = Rectification.objects.select_for_update(of=("self",)).select_related("unit").filter(number=number).first()
     if task is None:
         raise NotFound(_("整改指令 %(number)s 不存在。") % {"number": number})
     step = states.TRANSITIONS.get((task.status, action))
     if step is None:
-        raise InvalidTransition(_("整改指令当前状态为“%(status)s”，不能%(action)s。") % {
-            "status": task.get_status_display(), "action": states.action_label(action)})
+        raise InvalidTransition(
+            _("整改指令当前状态为“%(status)s”，不能%(action)s。")
+            % {"status": task.get_status_display(), "action": states.action_label(action)}
+        )
     to_status, who, needs = step
     if who == states.UNIT:
         if not (actor.has_role("handler") and actor.unit_id == task.unit_id) and not actor.has_role("admin"):
@@ -390,9 +480,11 @@ def act_on_rectification(actor, number, action, *, evidence="", note="", now=Non
 
 # --- evidence-based scores (创新指数) -----------------------------------------------------------
 
+
 @transaction.atomic
-def enter_evidence_score(actor, *, scope_kind, scope_code, month, score, evidence, indicator="innovation_index",
-                         now=None):
+def enter_evidence_score(
+    actor, *, scope_kind, scope_code, month, score, evidence, indicator="innovation_index", now=None
+):
     permissions.require(actor, "evaluation.score", _("只有考核评估员可以录入评分。"))
     from jiedao.org.models import Community, Grid, Unit
 
@@ -411,14 +503,22 @@ def enter_evidence_score(actor, *, scope_kind, scope_code, month, score, evidenc
     evidence = (evidence or "").strip()
     if len(evidence) < 4:
         raise ValidationFailed("evidence", _("请填写佐证材料（做法、成效、来源），评分必须有据可查。"))
-    row = EvidenceScore.objects.create(indicator=indicator, scope_kind=scope_kind, scope_code=scope_code, month=month,
-                                       score=score, evidence=evidence, entered_by=actor,
-                                       entered_at=now or timezone.now())
+    row = EvidenceScore.objects.create(
+        indicator=indicator,
+        scope_kind=scope_kind,
+        scope_code=scope_code,
+        month=month,
+        score=score,
+        evidence=evidence,
+        entered_by=actor,
+        entered_at=now or timezone.now(),
+    )
     compute.compute_period(periods.parse(month, "month"), codes=[indicator])
     return row
 
 
 # --- schemes ---------------------------------------------------------------------------------
+
 
 def check_scheme_items(items):
     """``items``: [(indicator code, weight)]. Known indicators, positive weights, and resident
@@ -435,18 +535,24 @@ def check_scheme_items(items):
 
 
 @transaction.atomic
-def define_scheme(actor, *, code, name, items, normalisation="target", excellent_from=90, pass_from=60,
-                  description=""):
+def define_scheme(actor, *, code, name, items, normalisation="target", excellent_from=90, pass_from=60, description=""):
     """Create or replace a scheme. ``items``: [(indicator code, weight, perspective)]."""
     permissions.require(actor, "evaluation.scheme", _("只有管理员或考核评估员可以定义考核方案。"))
     check_scheme_items([(c, w) for c, w, _p in items])
     if not pass_from < excellent_from:
         raise ValidationFailed("excellent_from", _("优秀分数线应高于合格分数线。"))
-    scheme, _created = Scheme.objects.update_or_create(code=code, defaults={
-        "name": name, "normalisation": normalisation, "excellent_from": excellent_from, "pass_from": pass_from,
-        "description": description})
+    scheme, _created = Scheme.objects.update_or_create(
+        code=code,
+        defaults={
+            "name": name,
+            "normalisation": normalisation,
+            "excellent_from": excellent_from,
+            "pass_from": pass_from,
+            "description": description,
+        },
+    )
     scheme.items.all().delete()
-    SchemeItem.objects.bulk_create([SchemeItem(scheme=scheme, indicator=c, weight=w, perspective=p)
-                                    for c, w, p in items])
+    SchemeItem.objects.bulk_create(
+        [SchemeItem(scheme=scheme, indicator=c, weight=w, perspective=p) for c, w, p in items]
+    )
     return scheme
-

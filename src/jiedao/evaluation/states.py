@@ -15,8 +15,13 @@ TRANSITIONS = {
 }
 
 ACTION_LABELS = {
-    "issue": _("下达"), "accept": _("签收"), "submit": _("提交整改佐证"), "approve": _("验收销号"),
-    "reject": _("退回重改"), "escalate": _("预警升级为红色"), "recover": _("指标已恢复"),
+    "issue": _("下达"),
+    "accept": _("签收"),
+    "submit": _("提交整改佐证"),
+    "approve": _("验收销号"),
+    "reject": _("退回重改"),
+    "escalate": _("预警升级为红色"),
+    "recover": _("指标已恢复"),
 }
 
 

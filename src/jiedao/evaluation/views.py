@@ -64,10 +64,19 @@ def library(request):
     families = {}
     for row in rows:
         families.setdefault(row["family"], []).append(row)
-    return render(request, "evaluation/library.html", {
-        "period": period, "previous": period.previous(), "next": period.next(), "families": families.items(),
-        "not_computable": sum(1 for r in rows if not r["computable"]), "total": len(rows),
-        **_street_choice(request, street)})
+    return render(
+        request,
+        "evaluation/library.html",
+        {
+            "period": period,
+            "previous": period.previous(),
+            "next": period.next(),
+            "families": families.items(),
+            "not_computable": sum(1 for r in rows if not r["computable"]),
+            "total": len(rows),
+            **_street_choice(request, street),
+        },
+    )
 
 
 @role_required(*VIEW_ROLES)
@@ -81,24 +90,42 @@ def indicator(request, code):
         scope = ind.scopes[0]
     period = _period(request, "month")
     street = _street(request)
-    data = selectors.values(request.user, code, scope=scope, period=period.key,
-                            street=street) if ind.computable() else None
+    data = (
+        selectors.values(request.user, code, scope=scope, period=period.key, street=street)
+        if ind.computable()
+        else None
+    )
     colours = selectors.scope_colours(request.user, code, street=street)
     rows = []
-    for row in (data["values"] if data else []):
+    for row in data["values"] if data else []:
         row["colour"] = colours.get((row["scope_kind"], row["scope_code"]), "")
         rows.append(row)
-    config = {"values": reverse("api:evaluation_values", args=[code]), "scope": "street" if "street" in ind.scopes
-              else scope, "kind": period.kind, "name": str(ind.name), "rate": ind.kind == "rate",
-              "street": street.code}
+    config = {
+        "values": reverse("api:evaluation_values", args=[code]),
+        "scope": "street" if "street" in ind.scopes else scope,
+        "kind": period.kind,
+        "name": str(ind.name),
+        "rate": ind.kind == "rate",
+        "street": street.code,
+    }
     info = selectors.indicator_out(ind)
     info["display_baseline"] = selectors.display(ind, info["baseline"])
     info["display_target"] = selectors.display(ind, info["target"])
-    return render(request, "evaluation/indicator.html", {
-        "indicator": info, "scope": scope, "scopes": [
-            (k, label) for k, label in ScopeKind.choices if k in ind.scopes],
-        "period": period, "previous": period.previous(), "next": period.next(), "rows": rows,
-        "config": json.dumps(config, ensure_ascii=False), **_street_choice(request, street)})
+    return render(
+        request,
+        "evaluation/indicator.html",
+        {
+            "indicator": info,
+            "scope": scope,
+            "scopes": [(k, label) for k, label in ScopeKind.choices if k in ind.scopes],
+            "period": period,
+            "previous": period.previous(),
+            "next": period.next(),
+            "rows": rows,
+            "config": json.dumps(config, ensure_ascii=False),
+            **_street_choice(request, street),
+        },
+    )
 
 
 @role_required(*VIEW_ROLES)
@@ -106,15 +133,26 @@ def rankings(request):
     scope = request.GET.get("scope") or "community"
     street = _street(request)
     try:
-        data = selectors.rankings(request.user, request.GET.get("scheme") or None, _period(request), scope,
-                                  street=street)
+        data = selectors.rankings(
+            request.user, request.GET.get("scheme") or None, _period(request), scope, street=street
+        )
     except (ValidationFailed, NotFound) as exc:
         _errors(request, exc)
         return redirect("evaluation:rankings")
-    return render(request, "evaluation/rankings.html", {
-        "data": data, "schemes": selectors.schemes(), "scope": scope, "period": periods.parse(data["period"]),
-        "previous": periods.parse(data["period"]).previous(), "next": periods.parse(data["period"]).next(),
-        "district": len(selectors.streets_of(request.user)) > 1, **_street_choice(request, street)})
+    return render(
+        request,
+        "evaluation/rankings.html",
+        {
+            "data": data,
+            "schemes": selectors.schemes(),
+            "scope": scope,
+            "period": periods.parse(data["period"]),
+            "previous": periods.parse(data["period"]).previous(),
+            "next": periods.parse(data["period"]).next(),
+            "district": len(selectors.streets_of(request.user)) > 1,
+            **_street_choice(request, street),
+        },
+    )
 
 
 @role_required(*VIEW_ROLES)
@@ -125,8 +163,11 @@ def street_ranking(request):
         _errors(request, exc)
         return redirect("evaluation:streets")
     period = periods.parse(data["period"])
-    return render(request, "evaluation/streets.html", {
-        "data": data, "period": period, "previous": period.previous(), "next": period.next()})
+    return render(
+        request,
+        "evaluation/streets.html",
+        {"data": data, "period": period, "previous": period.previous(), "next": period.next()},
+    )
 
 
 @role_required(*VIEW_ROLES, "handler")
@@ -143,8 +184,9 @@ def warnings(request):
         try:
             if unit is None:
                 raise ValidationFailed("unit", _("请选择责任单位。"))
-            task = services.issue_rectification(user, unit=unit, title=request.POST.get("title", ""),
-                                                requirement=request.POST.get("requirement", ""))
+            task = services.issue_rectification(
+                user, unit=unit, title=request.POST.get("title", ""), requirement=request.POST.get("requirement", "")
+            )
         except DomainError as exc:
             _errors(request, exc)
         else:
@@ -153,11 +195,17 @@ def warnings(request):
     from jiedao.org.models import Unit
 
     now = timezone.now()
-    return render(request, "evaluation/warnings.html", {
-        "viewer": viewer, "warnings": selectors.warnings(user) if viewer else [],
-        "recovered": selectors.warnings(user, active_only=False, limit=30) if viewer else [],
-        "tasks": [(t, selectors.rectification_out(t, now)) for t in selectors.rectifications(user)],
-        "units": Unit.objects.filter(in_streets(user), active=True).order_by("code") if viewer else []})
+    return render(
+        request,
+        "evaluation/warnings.html",
+        {
+            "viewer": viewer,
+            "warnings": selectors.warnings(user) if viewer else [],
+            "recovered": selectors.warnings(user, active_only=False, limit=30) if viewer else [],
+            "tasks": [(t, selectors.rectification_out(t, now)) for t in selectors.rectifications(user)],
+            "units": Unit.objects.filter(in_streets(user), active=True).order_by("code") if viewer else [],
+        },
+    )
 
 
 @role_required(*VIEW_ROLES, "handler")
@@ -170,8 +218,13 @@ def rectification(request, number):
         raise Http404(exc.message) from None
     if request.method == "POST":
         try:
-            services.act_on_rectification(user, number, request.POST.get("action", ""),
-                                          evidence=request.POST.get("evidence", ""), note=request.POST.get("note", ""))
+            services.act_on_rectification(
+                user,
+                number,
+                request.POST.get("action", ""),
+                evidence=request.POST.get("evidence", ""),
+                note=request.POST.get("note", ""),
+            )
         except NotAllowed:
             raise PermissionDenied from None
         except DomainError as exc:
@@ -184,9 +237,16 @@ def rectification(request, number):
     events = list(task.events.select_related("actor").order_by("seq"))
     for event in events:
         event.label = states.action_label(event.action)
-    return render(request, "evaluation/rectification.html", {
-        "task": task, "info": selectors.rectification_out(task), "events": events,
-        "actions": selectors.rectification_actions(user, task)})
+    return render(
+        request,
+        "evaluation/rectification.html",
+        {
+            "task": task,
+            "info": selectors.rectification_out(task),
+            "events": events,
+            "actions": selectors.rectification_actions(user, task),
+        },
+    )
 
 
 @role_required(*VIEW_ROLES)
@@ -197,8 +257,14 @@ def evidence(request):
     if request.method == "POST":
         kind, _sep, code = request.POST.get("scope", "").partition(":")
         try:
-            services.enter_evidence_score(user, scope_kind=kind, scope_code=code, month=request.POST.get("month", ""),
-                                          score=request.POST.get("score"), evidence=request.POST.get("evidence", ""))
+            services.enter_evidence_score(
+                user,
+                scope_kind=kind,
+                scope_code=code,
+                month=request.POST.get("month", ""),
+                score=request.POST.get("score"),
+                evidence=request.POST.get("evidence", ""),
+            )
         except NotAllowed:
             raise PermissionDenied from None
         except DomainError as exc:
@@ -208,18 +274,25 @@ def evidence(request):
             return redirect(reverse("evaluation:evidence") + f"?month={request.POST.get('month', '')}")
     from jiedao.org.models import Community, Grid, Unit
 
-    scopes = ([("community:" + c.code, c.name) for c in Community.objects.filter(in_streets(user)).order_by("code")]
-              + [("unit:" + u.code, u.name) for u in Unit.objects.filter(in_streets(user), active=True)
-                 .order_by("code")]
-              + [("grid:" + g.code, f"{g.community.name}{g.name}") for g in
-                 Grid.objects.filter(in_streets(user, "community__street")).select_related("community")
-                 .order_by("code")])
+    scopes = (
+        [("community:" + c.code, c.name) for c in Community.objects.filter(in_streets(user)).order_by("code")]
+        + [("unit:" + u.code, u.name) for u in Unit.objects.filter(in_streets(user), active=True).order_by("code")]
+        + [
+            ("grid:" + g.code, f"{g.community.name}{g.name}")
+            for g in Grid.objects.filter(in_streets(user, "community__street"))
+            .select_related("community")
+            .order_by("code")
+        ]
+    )
     names = dict(scopes)
     rows = selectors.evidence_scores(user, month)
     for row in rows:
         row.scope_label = names.get(f"{row.scope_kind}:{row.scope_code}", row.scope_code)
-    return render(request, "evaluation/evidence.html", {
-        "month": month, "rows": rows, "scopes": scopes, "may_enter": user.has_role("evaluator", "admin")})
+    return render(
+        request,
+        "evaluation/evidence.html",
+        {"month": month, "rows": rows, "scopes": scopes, "may_enter": user.has_role("evaluator", "admin")},
+    )
 
 
 @role_required(*VIEW_ROLES)
@@ -248,36 +321,62 @@ def _cockpit_config(request, screen, street):
     from jiedao.geo.selectors import may_see_map
 
     scheme = selectors.schemes()
-    return json.dumps({"street": street.code,
-        "live": reverse("api:evaluation_live"), "values": reverse("api:evaluation_values", args=["CODE"]),
-        "rankings": reverse("api:evaluation_rankings"), "categories": reverse("api:evaluation_categories"),
-        "trend": reverse("api:evaluation_trend"), "warnings": reverse("api:evaluation_warnings"),
-        "hot": reverse("api:evaluation_hot"),
-        "heat": reverse("api:geo_heat") if may_see_map(request.user) else None,
-        "grids": reverse("api:geo_grids") if may_see_map(request.user) else None,
-        "indicator": reverse("evaluation:indicator", args=["CODE"]),
-        "rankingPage": reverse("evaluation:rankings"), "records": reverse("evaluation:records"),
-        "scheme": scheme[0].code if scheme else "", "refresh": 60 if screen else 0, "screen": screen,
-        "labels": {"rates": _("三率趋势（近12个月）"), "response": _("响应率"), "resolution": _("解决率"),
-                   "satisfaction": _("满意率"), "received": _("每日受理量（近30天）"), "cases": _("件"),
-                   "noHot": _("暂无热点问题"), "hotAsOf": _("热点问题更新于"), "hotMissing": _("热点问题模块尚未启用"),
-                   "noWarnings": _("暂无预警"),
-                   "score": _("得分"), "error": _("数据加载失败，稍后自动重试。"), "updated": _("更新于")},
-    }, ensure_ascii=False)
+    return json.dumps(
+        {
+            "street": street.code,
+            "live": reverse("api:evaluation_live"),
+            "values": reverse("api:evaluation_values", args=["CODE"]),
+            "rankings": reverse("api:evaluation_rankings"),
+            "categories": reverse("api:evaluation_categories"),
+            "trend": reverse("api:evaluation_trend"),
+            "warnings": reverse("api:evaluation_warnings"),
+            "hot": reverse("api:evaluation_hot"),
+            "heat": reverse("api:geo_heat") if may_see_map(request.user) else None,
+            "grids": reverse("api:geo_grids") if may_see_map(request.user) else None,
+            "indicator": reverse("evaluation:indicator", args=["CODE"]),
+            "rankingPage": reverse("evaluation:rankings"),
+            "records": reverse("evaluation:records"),
+            "scheme": scheme[0].code if scheme else "",
+            "refresh": 60 if screen else 0,
+            "screen": screen,
+            "labels": {
+                "rates": _("三率趋势（近12个月）"),
+                "response": _("响应率"),
+                "resolution": _("解决率"),
+                "satisfaction": _("满意率"),
+                "received": _("每日受理量（近30天）"),
+                "cases": _("件"),
+                "noHot": _("暂无热点问题"),
+                "hotAsOf": _("热点问题更新于"),
+                "hotMissing": _("热点问题模块尚未启用"),
+                "noWarnings": _("暂无预警"),
+                "score": _("得分"),
+                "error": _("数据加载失败，稍后自动重试。"),
+                "updated": _("更新于"),
+            },
+        },
+        ensure_ascii=False,
+    )
 
 
 @role_required(*VIEW_ROLES)
 def cockpit(request):
     street = _street(request)
-    return render(request, "evaluation/cockpit.html", {"config": _cockpit_config(request, False, street),
-                                                       "screen": False, **_street_choice(request, street)})
+    return render(
+        request,
+        "evaluation/cockpit.html",
+        {"config": _cockpit_config(request, False, street), "screen": False, **_street_choice(request, street)},
+    )
 
 
 @role_required(*VIEW_ROLES)
 def screen(request):
     street = _street(request)
-    return render(request, "evaluation/screen.html", {"config": _cockpit_config(request, True, street),
-                                                      "screen": True, **_street_choice(request, street)})
+    return render(
+        request,
+        "evaluation/screen.html",
+        {"config": _cockpit_config(request, True, street), "screen": True, **_street_choice(request, street)},
+    )
 
 
 @role_required(*VIEW_ROLES)
@@ -286,10 +385,17 @@ def records(request):
     rows, next_cursor = [], None
     try:
         rows, next_cursor = selectors.records(
-            request.user, status=get.get("status") or None, overdue=get.get("overdue") == "1",
-            community=get.get("community") or None, category=get.get("category") or None,
-            unit=get.get("unit") or None, since=get.get("since") or None, until=get.get("until") or None,
-            cursor=get.get("cursor") or None, street=get.get("street") or None)
+            request.user,
+            status=get.get("status") or None,
+            overdue=get.get("overdue") == "1",
+            community=get.get("community") or None,
+            category=get.get("category") or None,
+            unit=get.get("unit") or None,
+            since=get.get("since") or None,
+            until=get.get("until") or None,
+            cursor=get.get("cursor") or None,
+            street=get.get("street") or None,
+        )
     except ValidationFailed as exc:
         _errors(request, exc)
     next_url = None
@@ -297,6 +403,9 @@ def records(request):
         params = get.copy()
         params["cursor"] = next_cursor
         next_url = "?" + params.urlencode()
-    filters = [(k, get[k]) for k in ("street", "status", "overdue", "community", "category", "unit", "since", "until")
-               if get.get(k)]
+    filters = [
+        (k, get[k])
+        for k in ("street", "status", "overdue", "community", "category", "unit", "since", "until")
+        if get.get(k)
+    ]
     return render(request, "evaluation/records.html", {"rows": rows, "next_url": next_url, "filters": filters})

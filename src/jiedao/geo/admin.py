@@ -17,8 +17,13 @@ class GridMemberAdmin(admin.ModelAdmin):
     autocomplete_fields = ("grid", "user")
     fieldsets = (
         (None, {"fields": ("grid", "role", "active", "since")}),
-        (_("成员"), {"fields": ("user", "name", "phone", "buildings"),
-                   "description": _("有系统账号的网格员选择账号；没有账号的楼门长填写姓名和电话。")}),
+        (
+            _("成员"),
+            {
+                "fields": ("user", "name", "phone", "buildings"),
+                "description": _("有系统账号的网格员选择账号；没有账号的楼门长填写姓名和电话。"),
+            },
+        ),
     )
 
     @admin.display(description=_("姓名"))

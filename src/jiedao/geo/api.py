@@ -58,23 +58,26 @@ class LocateQuery(Schema):
     lng: float
 
 
-@router.get("/geo/grids", url_name="geo_grids", response={200: dict, **ERRORS},
-            summary="Grid boundaries (网格边界, GeoJSON)")
+@router.get(
+    "/geo/grids", url_name="geo_grids", response={200: dict, **ERRORS}, summary="Grid boundaries (网格边界, GeoJSON)"
+)
 def grids(request):
     """Every grid as a GeoJSON polygon with ``code``, ``name``, ``community``, ``colour``
     (by community) and ``open_cases`` (open cases the user may see)."""
     return selectors.grid_layer(request.user)
 
 
-@router.get("/geo/cases", url_name="geo_cases", response={200: dict, **ERRORS},
-            summary="Open cases as points (GeoJSON)")
+@router.get(
+    "/geo/cases", url_name="geo_cases", response={200: dict, **ERRORS}, summary="Open cases as points (GeoJSON)"
+)
 def cases(request):
     """Open cases with a position that the user may see, with ``urgency`` green / yellow / red."""
     return selectors.case_layer(request.user)
 
 
-@router.get("/geo/heat", url_name="geo_heat", response={200: HeatOut, **ERRORS},
-            summary="Case heat, last 30 days, by map cell")
+@router.get(
+    "/geo/heat", url_name="geo_heat", response={200: HeatOut, **ERRORS}, summary="Case heat, last 30 days, by map cell"
+)
 def heat(request):
     """The cases received today and the 29 days before that the user may see, counted per map
     cell of 0.001° (about 110 m × 85 m): ``points`` are ``[lat, lng, cases]`` at each cell's
@@ -83,16 +86,24 @@ def heat(request):
     return selectors.heat_layer(request.user)
 
 
-@router.get("/geo/care", url_name="geo_care", response={200: dict, **ERRORS},
-            summary="Special-care households (authorised roles)")
+@router.get(
+    "/geo/care",
+    url_name="geo_care",
+    response={200: dict, **ERRORS},
+    summary="Special-care households (authorised roles)",
+)
 def care(request):
     """Buildings with special-care residents (counts and tags, no names). 403 unless the
     user is a leader, an administrator or a grid worker (own grids only)."""
     return selectors.care_layer(request.user)
 
 
-@router.get("/geo/locate", url_name="geo_locate", response={200: WhereOut, **ERRORS},
-            summary="Grid, community and street of a point")
+@router.get(
+    "/geo/locate",
+    url_name="geo_locate",
+    response={200: WhereOut, **ERRORS},
+    summary="Grid, community and street of a point",
+)
 def locate(request, query: Query[LocateQuery]):
     if not selectors.may_see_map(request.user):
         raise NotAllowed(_("只有街道工作人员可以查询网格。"))
@@ -104,9 +115,13 @@ def locate(request, query: Query[LocateQuery]):
     return found
 
 
-@router.get("/geo/measures", url_name="geo_measures", response={200: GeoMeasuresOut, **ERRORS},
-            summary="Grid measures of a month",
-            tags=["metrics"])
+@router.get(
+    "/geo/measures",
+    url_name="geo_measures",
+    response={200: GeoMeasuresOut, **ERRORS},
+    summary="Grid measures of a month",
+    tags=["metrics"],
+)
 def grid_measures(request, month: str = "", community: str = ""):
     """主动发现率, 小事不出网格 and 网格事件办结率 for the street (with one row per community)
     or for one community. Definitions: docs/geo.md."""
@@ -114,6 +129,7 @@ def grid_measures(request, month: str = "", community: str = ""):
         raise NotAllowed(_("只有街道工作人员可以查看网格指标。"))
     month = f"{params.parse_month(month):%Y-%m}" if month.strip() else measures.current_month()
     result = measures.grid_measures(month, community.strip() or None).as_dict()
-    result["communities"] = ([] if community.strip() else
-                             [row.as_dict() for row in measures.grid_measures_by_community(month)])
+    result["communities"] = (
+        [] if community.strip() else [row.as_dict() for row in measures.grid_measures_by_community(month)]
+    )
     return result

@@ -35,10 +35,13 @@ def street_code_error(code: str, district_code: str | None = None):
     match = STREET_RE.match(code or "")
     if match is None or int(match.group(2)) == 0:
         return _("街道代码“%(code)s”不符合规则：应为6位区划代码加3位街道序号（共9位数字），如 110105018。") % {
-            "code": code}
+            "code": code
+        }
     if district_code and match.group(1) != district_code:
         return _("街道代码“%(code)s”应以所属区的区划代码 %(district)s 开头。") % {
-            "code": code, "district": district_code}
+            "code": code,
+            "district": district_code,
+        }
     return None
 
 
@@ -50,7 +53,7 @@ def child_code_error(level: str, code: str, parent_code: str):
         rule = _("网格编码应为所属社区代码加2～3位网格序号，如 %(example)s。") % {"example": f"{parent_code}01"}
     if not code or not code.isdigit():
         return _("编码“%(code)s”不符合规则：只能由数字组成。") % {"code": code} + rule
-    if not code.startswith(parent_code) or not _sequence_ok(code[len(parent_code):]):
+    if not code.startswith(parent_code) or not _sequence_ok(code[len(parent_code) :]):
         return _("编码“%(code)s”不符合规则：") % {"code": code} + rule
     return None
 

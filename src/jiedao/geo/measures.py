@@ -28,8 +28,15 @@ from jiedao.cases.models import Case, CaseEvent, Channel, Status
 from jiedao.common.errors import ValidationFailed
 from jiedao.org.models import Community, Unit
 
-__all__ = ["active_discovery", "grid_level_share", "grid_completion", "grid_measures", "grid_measures_by_community",
-           "current_month", "Ratio"]
+__all__ = [
+    "active_discovery",
+    "grid_level_share",
+    "grid_completion",
+    "grid_measures",
+    "grid_measures_by_community",
+    "current_month",
+    "Ratio",
+]
 
 
 @dataclass
@@ -71,21 +78,30 @@ def active_discovery(month, community=None) -> Ratio:
 
 def _settled_at_grid_level():
     """The condition of a case settled at grid level (see the module's docstring)."""
-    committee_of_place = Q(community_id__isnull=False, unit__kind=Unit.Kind.COMMUNITY,
-                           unit__community_id=F("community_id"))
-    last_resolve = Subquery(CaseEvent.objects.filter(case_id=OuterRef("case_id"), action="resolve")
-                            .order_by("-seq").values("seq")[:1])
-    resolved_by_grid_worker = Exists(CaseEvent.objects.filter(
-        case_id=OuterRef("pk"), action="resolve", seq=last_resolve,
-        actor__grids=OuterRef("grid_id"), actor__groups__name="grid"))
+    committee_of_place = Q(
+        community_id__isnull=False, unit__kind=Unit.Kind.COMMUNITY, unit__community_id=F("community_id")
+    )
+    last_resolve = Subquery(
+        CaseEvent.objects.filter(case_id=OuterRef("case_id"), action="resolve").order_by("-seq").values("seq")[:1]
+    )
+    resolved_by_grid_worker = Exists(
+        CaseEvent.objects.filter(
+            case_id=OuterRef("pk"),
+            action="resolve",
+            seq=last_resolve,
+            actor__grids=OuterRef("grid_id"),
+            actor__groups__name="grid",
+        )
+    )
     return committee_of_place | (Q(grid_id__isnull=False) & resolved_by_grid_worker)
 
 
 def grid_level_share(month, community=None) -> Ratio:
     """小事不出网格: closed cases settled at grid level / cases closed in the month."""
     start, end = month_bounds(month)
-    qs = _scoped(Case.objects.filter(status=Status.CLOSED, closed_at__gte=start, closed_at__lt=end),
-                 _community(community))
+    qs = _scoped(
+        Case.objects.filter(status=Status.CLOSED, closed_at__gte=start, closed_at__lt=end), _community(community)
+    )
     return Ratio(numerator=qs.filter(_settled_at_grid_level()).count(), denominator=qs.count())
 
 
@@ -93,11 +109,15 @@ def grid_completion(month, community=None, now=None) -> Ratio:
     """网格事件办结率: grid-channel cases resolved by their limit / those due in the month."""
     start, end = month_bounds(month)
     now = now or timezone.now()
-    qs = _scoped(Case.objects.filter(channel=Channel.GRID, completion_due__gte=start, completion_due__lt=end),
-                 _community(community))
+    qs = _scoped(
+        Case.objects.filter(channel=Channel.GRID, completion_due__gte=start, completion_due__lt=end),
+        _community(community),
+    )
     due = qs.filter(Q(completion_due__lt=now) | Q(resolved_at__isnull=False))
-    return Ratio(numerator=due.filter(resolved_at__isnull=False, resolved_at__lte=F("completion_due")).count(),
-                 denominator=due.count())
+    return Ratio(
+        numerator=due.filter(resolved_at__isnull=False, resolved_at__lte=F("completion_due")).count(),
+        denominator=due.count(),
+    )
 
 
 @dataclass

@@ -30,8 +30,7 @@ class StreetArea(models.Model):
 class CommunityArea(models.Model):
     """The boundary of a community (社区), as imported from GeoJSON."""
 
-    community = models.OneToOneField(Community, on_delete=models.CASCADE, related_name="area",
-                                     verbose_name=_("社区"))
+    community = models.OneToOneField(Community, on_delete=models.CASCADE, related_name="area", verbose_name=_("社区"))
     boundary = models.JSONField(_("边界 (GeoJSON)"))
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -54,13 +53,21 @@ class GridMember(models.Model):
 
     grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="members", verbose_name=_("网格"))
     role = models.CharField(_("职责"), max_length=16, choices=Role.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="grid_memberships", verbose_name=_("系统账号"))
-    name = models.CharField(_("姓名"), max_length=50, blank=True,
-                            help_text=_("没有系统账号的成员（如楼门长）填写姓名和电话。"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="grid_memberships",
+        verbose_name=_("系统账号"),
+    )
+    name = models.CharField(
+        _("姓名"), max_length=50, blank=True, help_text=_("没有系统账号的成员（如楼门长）填写姓名和电话。")
+    )
     phone = EncryptedTextField(_("联系电话"), blank=True, default="")
-    buildings = models.CharField(_("负责楼栋"), max_length=100, blank=True,
-                                 help_text=_("楼门长负责的楼栋或单元，如“3号楼1-2单元”。"))
+    buildings = models.CharField(
+        _("负责楼栋"), max_length=100, blank=True, help_text=_("楼门长负责的楼栋或单元，如“3号楼1-2单元”。")
+    )
     active = models.BooleanField(_("在岗"), default=True)
     since = models.DateField(_("任职日期"), null=True, blank=True)
 
@@ -70,8 +77,9 @@ class GridMember(models.Model):
         ordering = ["grid", "role", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(user__isnull=False) | ~Q(name=""), name="grid_member_user_or_name"),
-            models.UniqueConstraint(fields=["grid", "user", "role"], condition=Q(user__isnull=False),
-                                    name="uniq_grid_member_user_role"),
+            models.UniqueConstraint(
+                fields=["grid", "user", "role"], condition=Q(user__isnull=False), name="uniq_grid_member_user_role"
+            ),
         ]
 
     def __str__(self):
@@ -93,10 +101,12 @@ class PatrolCheckIn(models.Model):
         POINT = "point", _("途中打卡")
         END = "end", _("结束巡查")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="patrol_checkins",
-                             verbose_name=_("网格员"))
-    grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="patrol_checkins",
-                             verbose_name=_("网格"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="patrol_checkins", verbose_name=_("网格员")
+    )
+    grid = models.ForeignKey(
+        Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="patrol_checkins", verbose_name=_("网格")
+    )
     kind = models.CharField(_("打卡类型"), max_length=8, choices=Kind.choices)
     at = models.DateTimeField(_("打卡时间"), db_index=True)
     lat = models.FloatField(_("纬度"), null=True, blank=True)
@@ -129,8 +139,9 @@ class HeatCell(models.Model):
     users sums these cells for those days and counts today's cases live."""
 
     day = models.DateField(_("日期"))
-    street = models.ForeignKey(Street, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
-                               verbose_name=_("街道"))
+    street = models.ForeignKey(
+        Street, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("街道")
+    )
     # floor(latitude × HEAT_CELL_SCALE), floor(longitude × HEAT_CELL_SCALE)
     lat_cell = models.IntegerField(_("纬度格"))
     lng_cell = models.IntegerField(_("经度格"))
@@ -139,8 +150,10 @@ class HeatCell(models.Model):
     class Meta:
         verbose_name = _("热力图汇总")
         verbose_name_plural = _("热力图汇总")
-        indexes = [models.Index(fields=["street", "day"], name="geo_heat_street_day"),
-                   models.Index(fields=["day"], name="geo_heat_day")]
+        indexes = [
+            models.Index(fields=["street", "day"], name="geo_heat_street_day"),
+            models.Index(fields=["day"], name="geo_heat_day"),
+        ]
 
     def __str__(self):
         return f"{self.day} ({self.lat_cell / HEAT_CELL_SCALE}, {self.lng_cell / HEAT_CELL_SCALE}) {self.received}"

@@ -33,8 +33,7 @@ MAX_CASE_POINTS = 5000
 MAX_HEAT_POINTS = 20000  # map cells, the busiest first
 HEAT_TOP_SHARE = 0.75  # cells at or above this percentile of counts show at full colour
 # Colours of the communities on the map, in community code order (repeats after 10).
-PALETTE = ["#2563eb", "#d97706", "#059669", "#7c3aed", "#db2777", "#0891b2", "#65a30d", "#dc2626",
-           "#4f46e5", "#ca8a04"]
+PALETTE = ["#2563eb", "#d97706", "#059669", "#7c3aed", "#db2777", "#0891b2", "#65a30d", "#dc2626", "#4f46e5", "#ca8a04"]
 URGENCY_COLOURS = {"green": "#16a34a", "yellow": "#eab308", "red": "#dc2626"}
 
 
@@ -53,6 +52,7 @@ def may_see_care(user) -> bool:
 
 # --- where a point is -----------------------------------------------------------
 
+
 def where(lat, lng):
     """The grid, community and street at a point as a dict, or None outside every grid."""
     grid = locator.locate(lat, lng)
@@ -69,6 +69,7 @@ def where(lat, lng):
 
 # --- GeoJSON ----------------------------------------------------------------------
 
+
 def _feature(geometry, properties):
     return {"type": "Feature", "geometry": geometry, "properties": properties}
 
@@ -78,8 +79,10 @@ def _collection(features):
 
 
 def community_colours():
-    return {code: PALETTE[i % len(PALETTE)]
-            for i, code in enumerate(Community.objects.order_by("code").values_list("code", flat=True))}
+    return {
+        code: PALETTE[i % len(PALETTE)]
+        for i, code in enumerate(Community.objects.order_by("code").values_list("code", flat=True))
+    }
 
 
 def grid_layer(user):
@@ -87,47 +90,80 @@ def grid_layer(user):
     _require_staff(user)
     colours = community_colours()
     # COUNT(*) over the open cases: an index-only scan of the partial index case_street_open.
-    open_counts = dict(visible_cases(user).filter(status__in=OPEN_STATUSES, grid__isnull=False)
-                       .order_by().values_list("grid_id").annotate(n=Count("*")))
+    open_counts = dict(
+        visible_cases(user)
+        .filter(status__in=OPEN_STATUSES, grid__isnull=False)
+        .order_by()
+        .values_list("grid_id")
+        .annotate(n=Count("*"))
+    )
     features = []
-    for grid in (street_records(user, Grid.objects.exclude(boundary=None), "community__street")
-                 .select_related("community").order_by("code")):
-        features.append(_feature(grid.boundary, {
-            "code": grid.code, "name": grid.name, "community": grid.community.code,
-            "community_name": grid.community.name, "colour": colours.get(grid.community.code, PALETTE[0]),
-            "open_cases": open_counts.get(grid.pk, 0),
-            "url": reverse("geo:grid", args=[grid.code]),
-        }))
+    for grid in (
+        street_records(user, Grid.objects.exclude(boundary=None), "community__street")
+        .select_related("community")
+        .order_by("code")
+    ):
+        features.append(
+            _feature(
+                grid.boundary,
+                {
+                    "code": grid.code,
+                    "name": grid.name,
+                    "community": grid.community.code,
+                    "community_name": grid.community.name,
+                    "colour": colours.get(grid.community.code, PALETTE[0]),
+                    "open_cases": open_counts.get(grid.pk, 0),
+                    "url": reverse("geo:grid", args=[grid.code]),
+                },
+            )
+        )
     return _collection(features)
 
 
 def case_layer(user):
     """Open cases with a position, as points coloured by urgency (green / yellow / red)."""
     _require_staff(user)
-    rows = (visible_cases(user).filter(status__in=OPEN_STATUSES, lat__isnull=False, lng__isnull=False)
-            .select_related("category").order_by("-created_at", "-id")[:MAX_CASE_POINTS])
+    rows = (
+        visible_cases(user)
+        .filter(status__in=OPEN_STATUSES, lat__isnull=False, lng__isnull=False)
+        .select_related("category")
+        .order_by("-created_at", "-id")[:MAX_CASE_POINTS]
+    )
     features = []
     for case in rows:
-        features.append(_feature({"type": "Point", "coordinates": [case.lng, case.lat]}, {
-            "number": case.number, "status": case.status, "status_label": str(case.get_status_display()),
-            "urgency": case.urgency, "urgency_label": str(case.get_urgency_display()),
-            "colour": URGENCY_COLOURS.get(case.urgency, URGENCY_COLOURS["green"]),
-            "category": case.category.name if case.category_id else "",
-            "summary": mask_personal_text(case.description)[:40],
-            "url": reverse("cases:case", args=[case.number]),
-        }))
+        features.append(
+            _feature(
+                {"type": "Point", "coordinates": [case.lng, case.lat]},
+                {
+                    "number": case.number,
+                    "status": case.status,
+                    "status_label": str(case.get_status_display()),
+                    "urgency": case.urgency,
+                    "urgency_label": str(case.get_urgency_display()),
+                    "colour": URGENCY_COLOURS.get(case.urgency, URGENCY_COLOURS["green"]),
+                    "category": case.category.name if case.category_id else "",
+                    "summary": mask_personal_text(case.description)[:40],
+                    "url": reverse("cases:case", args=[case.number]),
+                },
+            )
+        )
     return _collection(features)
 
 
 def cell_counts(cases, *by):
     """``(*by, lat_cell, lng_cell, n)`` of the cases with a position, one row per heat-map
     cell (positions floored to 1/HEAT_CELL_SCALE degree) and value of the fields ``by``."""
+
     def cell(name):
         return Cast(Floor(F(name) * HEAT_CELL_SCALE), IntegerField())
 
-    return (cases.filter(lat__isnull=False, lng__isnull=False).order_by()
-            .annotate(lat_cell=cell("lat"), lng_cell=cell("lng"))
-            .values_list(*by, "lat_cell", "lng_cell").annotate(n=Count("*")))
+    return (
+        cases.filter(lat__isnull=False, lng__isnull=False)
+        .order_by()
+        .annotate(lat_cell=cell("lat"), lng_cell=cell("lng"))
+        .values_list(*by, "lat_cell", "lng_cell")
+        .annotate(n=Count("*"))
+    )
 
 
 def heat_layer(user, days=HEAT_DAYS, now=None):
@@ -145,17 +181,19 @@ def heat_layer(user, days=HEAT_DAYS, now=None):
     totals = Counter()
     if user.sees_whole_street or user.sees_district:
         cells = HeatCell.objects.filter(in_streets(user), day__gte=first, day__lt=today)
-        for lat_cell, lng_cell, n in (cells.values_list("lat_cell", "lng_cell").order_by()
-                                      .annotate(n=Sum("received"))):
+        for lat_cell, lng_cell, n in cells.values_list("lat_cell", "lng_cell").order_by().annotate(n=Sum("received")):
             totals[(lat_cell, lng_cell)] += n
         live_from = today
     else:
         live_from = first
-    for lat_cell, lng_cell, n in cell_counts(visible_cases(user).filter(created_at__gte=start_of_day(live_from))
-                                             .exclude(status=Status.MERGED)):
+    for lat_cell, lng_cell, n in cell_counts(
+        visible_cases(user).filter(created_at__gte=start_of_day(live_from)).exclude(status=Status.MERGED)
+    ):
         totals[(lat_cell, lng_cell)] += n
-    points = [[round((lat_cell + 0.5) / HEAT_CELL_SCALE, 6), round((lng_cell + 0.5) / HEAT_CELL_SCALE, 6), n]
-              for (lat_cell, lng_cell), n in totals.most_common(MAX_HEAT_POINTS)]
+    points = [
+        [round((lat_cell + 0.5) / HEAT_CELL_SCALE, 6), round((lng_cell + 0.5) / HEAT_CELL_SCALE, 6), n]
+        for (lat_cell, lng_cell), n in totals.most_common(MAX_HEAT_POINTS)
+    ]
     return {"days": days, "points": points, "max": heat_scale_top([p[2] for p in points])}
 
 
@@ -185,7 +223,8 @@ def care_points(user):
 
     at_building = "person__household__house__building"
     marks = PersonTag.objects.filter(
-        tag__active=True, **{f"{at_building}__lat__isnull": False, f"{at_building}__lng__isnull": False},
+        tag__active=True,
+        **{f"{at_building}__lat__isnull": False, f"{at_building}__lng__isnull": False},
     ).exclude(person__status__in=(Person.Status.MOVED, Person.Status.DECEASED))
     if not user.has_role("leader", "admin"):
         marks = marks.filter(**{f"{at_building}__grid__in": user.grids.all()})
@@ -196,11 +235,17 @@ def care_points(user):
         counts[tag] = counts.get(tag, 0) + 1
     features = []
     for building in Building.objects.filter(pk__in=list(persons)).select_related("grid").order_by("code"):
-        features.append(_feature({"type": "Point", "coordinates": [building.lng, building.lat]}, {
-            "building": building.name, "grid": building.grid.code if building.grid_id else "",
-            "tags": [f"{name} {n}" for name, n in sorted(tags[building.pk].items())],
-            "count": len(persons[building.pk]),
-        }))
+        features.append(
+            _feature(
+                {"type": "Point", "coordinates": [building.lng, building.lat]},
+                {
+                    "building": building.name,
+                    "grid": building.grid.code if building.grid_id else "",
+                    "tags": [f"{name} {n}" for name, n in sorted(tags[building.pk].items())],
+                    "count": len(persons[building.pk]),
+                },
+            )
+        )
     return features
 
 
@@ -215,16 +260,25 @@ def export_geojson(level):
     features = []
     if level == "grid":
         for grid in Grid.objects.exclude(boundary=None).select_related("community").order_by("code"):
-            features.append(_feature(grid.boundary, {"code": grid.code, "name": grid.name,
-                                                     "parent": grid.community.code}))
+            features.append(
+                _feature(grid.boundary, {"code": grid.code, "name": grid.name, "parent": grid.community.code})
+            )
     elif level == "community":
         for area in CommunityArea.objects.select_related("community__street").order_by("community__code"):
-            features.append(_feature(area.boundary, {"code": area.community.code, "name": area.community.name,
-                                                     "parent": area.community.street.code}))
+            features.append(
+                _feature(
+                    area.boundary,
+                    {"code": area.community.code, "name": area.community.name, "parent": area.community.street.code},
+                )
+            )
     elif level == "street":
         for area in StreetArea.objects.select_related("street__district").order_by("street__code"):
-            features.append(_feature(area.boundary, {"code": area.street.code, "name": area.street.name,
-                                                     "parent": area.street.district.code}))
+            features.append(
+                _feature(
+                    area.boundary,
+                    {"code": area.street.code, "name": area.street.name, "parent": area.street.district.code},
+                )
+            )
     else:
         raise ValueError(level)
     return _collection(features)
@@ -232,15 +286,27 @@ def export_geojson(level):
 
 # --- grid pages ----------------------------------------------------------------------
 
+
 def grid_list(user):
     """Communities with their grids, the team size and the open cases (visible to the user) per grid."""
     _require_staff(user)
     # COUNT(*) over the open cases: an index-only scan of the partial index case_street_open.
-    open_counts = dict(visible_cases(user).filter(status__in=OPEN_STATUSES, grid__isnull=False)
-                       .order_by().values_list("grid_id").annotate(n=Count("*")))
-    grids = list(street_records(user, Grid.objects.all(), "community__street").select_related("community").annotate(
-        team=Count("members", filter=Q(members__active=True), distinct=True),
-        workers_n=Count("workers", distinct=True)).order_by("community__code", "code"))
+    open_counts = dict(
+        visible_cases(user)
+        .filter(status__in=OPEN_STATUSES, grid__isnull=False)
+        .order_by()
+        .values_list("grid_id")
+        .annotate(n=Count("*"))
+    )
+    grids = list(
+        street_records(user, Grid.objects.all(), "community__street")
+        .select_related("community")
+        .annotate(
+            team=Count("members", filter=Q(members__active=True), distinct=True),
+            workers_n=Count("workers", distinct=True),
+        )
+        .order_by("community__code", "code")
+    )
     communities = {}
     for grid in grids:
         grid.open_cases = open_counts.get(grid.pk, 0)
@@ -250,8 +316,12 @@ def grid_list(user):
 
 def grid_for(user, code):
     _require_staff(user)
-    grid = (street_records(user, Grid.objects.all(), "community__street")
-            .select_related("community", "community__street").filter(code=code).first())
+    grid = (
+        street_records(user, Grid.objects.all(), "community__street")
+        .select_related("community", "community__street")
+        .filter(code=code)
+        .first()
+    )
     if grid is None:
         raise NotFound(_("网格 %(code)s 不存在。") % {"code": code})
     return grid
@@ -267,19 +337,34 @@ def grid_team(user, grid):
     """The grid's team: members by role (专职, 兼职, 楼门长) and accounts assigned to the
     grid that have no member row yet. Phones are masked unless the user may see them."""
     unmasked = may_see_team_phones(user, grid)
-    members = list(GridMember.objects.filter(grid=grid, active=True).select_related("user")
-                   .order_by("role", "id"))
+    members = list(GridMember.objects.filter(grid=grid, active=True).select_related("user").order_by("role", "id"))
     listed_users = {m.user_id for m in members if m.user_id}
     rows = []
     for member in members:
         phone = member.phone or (member.user.phone if member.user_id else "")
-        rows.append({"member": member, "account": member.user, "name": member.display_name,
-                     "role": member.get_role_display(), "role_code": member.role, "buildings": member.buildings,
-                     "phone": phone if unmasked else mask_phone(phone)})
+        rows.append(
+            {
+                "member": member,
+                "account": member.user,
+                "name": member.display_name,
+                "role": member.get_role_display(),
+                "role_code": member.role,
+                "buildings": member.buildings,
+                "phone": phone if unmasked else mask_phone(phone),
+            }
+        )
     for worker in grid.workers.exclude(pk__in=listed_users).order_by("username"):
-        rows.append({"member": None, "account": worker, "name": str(worker), "role": _("网格员（账号）"),
-                     "role_code": "account", "buildings": "",
-                     "phone": worker.phone if unmasked else mask_phone(worker.phone)})
+        rows.append(
+            {
+                "member": None,
+                "account": worker,
+                "name": str(worker),
+                "role": _("网格员（账号）"),
+                "role_code": "account",
+                "buildings": "",
+                "phone": worker.phone if unmasked else mask_phone(worker.phone),
+            }
+        )
     return rows, unmasked
 
 
@@ -294,11 +379,13 @@ def grid_case_counts(user, grid):
 
 def patrols_in_grid(grid, day=None, limit=20):
     day = day or timezone.localdate()
-    return list(PatrolCheckIn.objects.filter(grid=grid, at__date=day).select_related("user")
-                .order_by("-at", "-id")[:limit])
+    return list(
+        PatrolCheckIn.objects.filter(grid=grid, at__date=day).select_related("user").order_by("-at", "-id")[:limit]
+    )
 
 
 # --- the grid worker's day ------------------------------------------------------------
+
 
 def patrol_status(user, now=None):
     """Whether the user is on patrol now, since when, and today's check-ins and patrol time."""
@@ -306,8 +393,7 @@ def patrol_status(user, now=None):
 
     now = now or timezone.now()
     today = timezone.localtime(now).date()
-    checkins = list(PatrolCheckIn.objects.filter(user=user, at__date=today).select_related("grid")
-                    .order_by("at", "id"))
+    checkins = list(PatrolCheckIn.objects.filter(user=user, at__date=today).select_related("grid").order_by("at", "id"))
     started = open_patrol_start(user, now)
     minutes = 0.0
     current = None
@@ -318,8 +404,9 @@ def patrol_status(user, now=None):
             minutes += (checkin.at - current).total_seconds() / 60
             current = None
     if started is not None:
-        minutes += (now - max(started.at, timezone.make_aware(dt.datetime.combine(today, dt.time())))
-                    ).total_seconds() / 60
+        minutes += (
+            now - max(started.at, timezone.make_aware(dt.datetime.combine(today, dt.time())))
+        ).total_seconds() / 60
     return {
         "on_patrol": started is not None,
         "started_at": started.at if started else None,
@@ -336,11 +423,18 @@ def cases_to_verify(user, limit=50):
 
     if not user.has_role("grid"):
         return []
-    cases = list(visible_cases(user).filter(status=Status.VERIFYING, grid__in=user.grids.all())
-                 .select_related("category", "grid", "community", "unit").order_by("resolved_at", "id")[:limit])
+    cases = list(
+        visible_cases(user)
+        .filter(status=Status.VERIFYING, grid__in=user.grids.all())
+        .select_related("category", "grid", "community", "unit")
+        .order_by("resolved_at", "id")[:limit]
+    )
     results = {}
-    for case_id, note in (CaseEvent.objects.filter(case__in=cases, action="resolve").order_by("case_id", "seq")
-                          .values_list("case_id", "note")):
+    for case_id, note in (
+        CaseEvent.objects.filter(case__in=cases, action="resolve")
+        .order_by("case_id", "seq")
+        .values_list("case_id", "note")
+    ):
         results[case_id] = note  # the last 办结 result of each case wins
     for case in cases:
         case.result_note = results.get(case.pk, "")
@@ -349,8 +443,12 @@ def cases_to_verify(user, limit=50):
 
 def my_reports(user, limit=10):
     """The user's own recent on-site reports (channel grid), newest first."""
-    return list(visible_cases(user).filter(channel=Channel.GRID, created_by=user)
-                .select_related("category", "grid").order_by("-created_at", "-id")[:limit])
+    return list(
+        visible_cases(user)
+        .filter(channel=Channel.GRID, created_by=user)
+        .select_related("category", "grid")
+        .order_by("-created_at", "-id")[:limit]
+    )
 
 
 def visit_log_url():

@@ -68,7 +68,8 @@ def _write_grid(feature):
 
 def _write_community(feature):
     community, created = Community.objects.update_or_create(
-        code=feature.code, defaults={"street": feature.parent, "name": feature.name})
+        code=feature.code, defaults={"street": feature.parent, "name": feature.name}
+    )
     CommunityArea.objects.update_or_create(community=community, defaults={"boundary": feature.geometry})
     return created
 
@@ -78,7 +79,8 @@ def _write_street(feature):
     if district is None:
         district = District.objects.create(code=feature.parent_code, name=feature.extra["district_name"])
     street, created = Street.objects.update_or_create(
-        code=feature.code, defaults={"district": district, "name": feature.name})
+        code=feature.code, defaults={"district": district, "name": feature.name}
+    )
     StreetArea.objects.update_or_create(street=street, defaults={"boundary": feature.geometry})
     return created
 
@@ -88,6 +90,7 @@ _WRITERS = {"grid": _write_grid, "community": _write_community, "street": _write
 
 # --- patrol (巡查打卡) ---------------------------------------------------------
 
+
 def open_patrol_start(user, now=None):
     """The ``start`` check-in of the user's patrol in progress, or None."""
     now = now or timezone.now()
@@ -96,8 +99,11 @@ def open_patrol_start(user, now=None):
         return None
     if now - last.at > dt.timedelta(hours=PATROL_MAX_HOURS):
         return None
-    return (PatrolCheckIn.objects.filter(user=user, kind=PatrolCheckIn.Kind.START, at__lte=last.at)
-            .order_by("-at", "-id").first())
+    return (
+        PatrolCheckIn.objects.filter(user=user, kind=PatrolCheckIn.Kind.START, at__lte=last.at)
+        .order_by("-at", "-id")
+        .first()
+    )
 
 
 def check_in(user, kind, *, lat=None, lng=None, grid_code="", note="", at=None) -> PatrolCheckIn:
@@ -147,17 +153,21 @@ def check_in(user, kind, *, lat=None, lng=None, grid_code="", note="", at=None) 
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         started = open_patrol_start(user, now)
         if kind == PatrolCheckIn.Kind.START and started is not None:
-            raise InvalidTransition(_("巡查已于 %(time)s 开始，请先结束本次巡查。")
-                                    % {"time": timezone.localtime(started.at).strftime("%H:%M")})
+            raise InvalidTransition(
+                _("巡查已于 %(time)s 开始，请先结束本次巡查。")
+                % {"time": timezone.localtime(started.at).strftime("%H:%M")}
+            )
         if kind != PatrolCheckIn.Kind.START and started is None:
             raise InvalidTransition(_("还没有开始巡查，请先点“开始巡查”。"))
         if kind != PatrolCheckIn.Kind.START and grid is None:
             grid = started.grid
-        return PatrolCheckIn.objects.create(user=user, grid=grid, kind=kind, at=now, lat=lat, lng=lng,
-                                            inside=inside, note=note)
+        return PatrolCheckIn.objects.create(
+            user=user, grid=grid, kind=kind, at=now, lat=lat, lng=lng, inside=inside, note=note
+        )
 
 
 # --- the heat-map rollup --------------------------------------------------------
+
 
 @transaction.atomic
 def refresh_heat_cells(start_day, end_day):
@@ -172,8 +182,9 @@ def refresh_heat_cells(start_day, end_day):
     from .selectors import cell_counts
 
     HeatCell.objects.filter(day__gte=start_day, day__lt=end_day).delete()
-    cells = [HeatCell(day=day, street_id=street_id, lat_cell=lat_cell, lng_cell=lng_cell, received=n)
-             for day, street_id, lat_cell, lng_cell, n in cell_counts(received_cases(start_day, end_day),
-                                                                      "day", "street_id")]
+    cells = [
+        HeatCell(day=day, street_id=street_id, lat_cell=lat_cell, lng_cell=lng_cell, received=n)
+        for day, street_id, lat_cell, lng_cell, n in cell_counts(received_cases(start_day, end_day), "day", "street_id")
+    ]
     HeatCell.objects.bulk_create(cells, batch_size=2000)
     return len(cells)

@@ -75,9 +75,12 @@ class Errors:
         if feature is None:
             self.items.append({"field": "file", "message": str(message)})
         else:
-            self.items.append({"field": f"features[{feature.index - 1}]",
-                               "message": _("%(feature)s：%(problem)s") % {"feature": feature.label(),
-                                                                        "problem": message}})
+            self.items.append(
+                {
+                    "field": f"features[{feature.index - 1}]",
+                    "message": _("%(feature)s：%(problem)s") % {"feature": feature.label(), "problem": message},
+                }
+            )
 
     def __bool__(self):
         return bool(self.items)
@@ -94,15 +97,19 @@ def load(data):
         try:
             data = json.loads(data)
         except json.JSONDecodeError as exc:
-            raise ValueError(_("文件不是有效的 JSON（第%(line)d行第%(col)d列：%(msg)s）。")
-                             % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}) from None
+            raise ValueError(
+                _("文件不是有效的 JSON（第%(line)d行第%(col)d列：%(msg)s）。")
+                % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}
+            ) from None
     if not isinstance(data, dict):
         raise ValueError(_("GeoJSON 应为一个 FeatureCollection 对象。"))
     if data.get("type") == "Feature":
         return [data]
     if data.get("type") != "FeatureCollection" or not isinstance(data.get("features"), list):
-        raise ValueError(_("GeoJSON 应为 FeatureCollection，并带有 features 列表（收到 type=%(type)s）。")
-                         % {"type": data.get("type")})
+        raise ValueError(
+            _("GeoJSON 应为 FeatureCollection，并带有 features 列表（收到 type=%(type)s）。")
+            % {"type": data.get("type")}
+        )
     if not data["features"]:
         raise ValueError(_("文件中没有任何要素。"))
     return data["features"]
@@ -122,7 +129,11 @@ def _reason(text):
     reason = str(REASONS.get(head.strip(), head.strip()))
     where = where.rstrip("]").split()
     if len(where) >= 2:
-        return _("%(reason)s（位置：经度 %(lng)s，纬度 %(lat)s）") % {"reason": reason, "lng": where[0], "lat": where[1]}
+        return _("%(reason)s（位置：经度 %(lng)s，纬度 %(lat)s）") % {
+            "reason": reason,
+            "lng": where[0],
+            "lat": where[1],
+        }
     return reason
 
 
@@ -154,8 +165,11 @@ def _parse_one(index, raw, level, errors):
         errors.add(feature, _("名称不能超过%(max)d个字。") % {"max": MAX_NAME})
         ok = False
     if level != "street" and not feature.parent_code:
-        errors.add(feature, _("缺少 parent 属性（所属%(parent)s的编码）。")
-                   % {"parent": _("街道") if level == "community" else _("社区")})
+        errors.add(
+            feature,
+            _("缺少 parent 属性（所属%(parent)s的编码）。")
+            % {"parent": _("街道") if level == "community" else _("社区")},
+        )
         ok = False
     geometry = raw.get("geometry")
     if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
@@ -172,7 +186,9 @@ def _parse_one(index, raw, level, errors):
         errors.add(feature, _("边界为空。"))
         return None
     if not _coordinates_in_range(geom):
-        errors.add(feature, _("坐标超出经纬度范围：应为 WGS-84 的 [经度, 纬度]（是否写反了经纬度，或使用了投影坐标？）。"))
+        errors.add(
+            feature, _("坐标超出经纬度范围：应为 WGS-84 的 [经度, 纬度]（是否写反了经纬度，或使用了投影坐标？）。")
+        )
         return None
     if not geom.is_valid:
         errors.add(feature, _("边界无效：%(reason)s。") % {"reason": _reason(explain_validity(geom))})
@@ -195,24 +211,33 @@ def _resolve_parents(level, features, errors):
         for f in features:
             f.parent = found.get(f.parent_code)
             if f.parent is None:
-                errors.add(f, _("所属社区“%(code)s”不存在（parent 应为已有社区的代码，请先导入社区）。")
-                           % {"code": f.parent_code})
+                errors.add(
+                    f,
+                    _("所属社区“%(code)s”不存在（parent 应为已有社区的代码，请先导入社区）。")
+                    % {"code": f.parent_code},
+                )
     elif level == "community":
         wanted = {f.parent_code for f in features}
         found = {s.code: s for s in Street.objects.filter(code__in=wanted)}
         for f in features:
             f.parent = found.get(f.parent_code)
             if f.parent is None:
-                errors.add(f, _("所属街道“%(code)s”不存在（parent 应为已有街道的代码，请先导入街道）。")
-                           % {"code": f.parent_code})
+                errors.add(
+                    f,
+                    _("所属街道“%(code)s”不存在（parent 应为已有街道的代码，请先导入街道）。")
+                    % {"code": f.parent_code},
+                )
     else:
         for f in features:
             district_code = f.parent_code or f.code[:6]
             f.parent_code = district_code
             f.parent = District.objects.filter(code=district_code).first()
             if f.parent is None and not f.extra.get("district_name"):
-                errors.add(f, _("所属区“%(code)s”不存在：请先在系统管理中建立该区，或在要素中给出 district_name。")
-                           % {"code": district_code})
+                errors.add(
+                    f,
+                    _("所属区“%(code)s”不存在：请先在系统管理中建立该区，或在要素中给出 district_name。")
+                    % {"code": district_code},
+                )
 
 
 def _check_codes(level, features, errors):
@@ -267,7 +292,9 @@ def _existing_neighbours(level, key, file_codes):
 
 def _overlap_message(area_m2, share):
     return _("重叠约 %(area)s 平方米（占较小者面积的 %(share).1f%%）") % {
-        "area": f"{area_m2:,.0f}", "share": share * 100}
+        "area": f"{area_m2:,.0f}",
+        "share": share * 100,
+    }
 
 
 def _check_overlaps(level, features, errors):
@@ -300,13 +327,19 @@ def _check_overlaps(level, features, errors):
             message = _overlap_message(_area_m2(overlap, latitude), share)
             feature_a = a[1]
             if b[0] == "file":
-                errors.add(feature_a, _("与第%(n)d个要素（编码 %(code)s）%(what)s；%(scope)s的%(noun)s不能重叠。") % {
-                    "n": b[1].index, "code": b[1].code, "what": message, "scope": scope, "noun": noun})
+                errors.add(
+                    feature_a,
+                    _("与第%(n)d个要素（编码 %(code)s）%(what)s；%(scope)s的%(noun)s不能重叠。")
+                    % {"n": b[1].index, "code": b[1].code, "what": message, "scope": scope, "noun": noun},
+                )
             else:
                 feature = feature_a if a[0] == "file" else b[1]
                 other = b[1] if a[0] == "file" else a[1]
-                errors.add(feature, _("与已有%(noun)s %(code)s（%(name)s）%(what)s；%(scope)s的%(noun)s不能重叠。") % {
-                    "noun": noun, "code": other[0], "name": other[1], "what": message, "scope": scope})
+                errors.add(
+                    feature,
+                    _("与已有%(noun)s %(code)s（%(name)s）%(what)s；%(scope)s的%(noun)s不能重叠。")
+                    % {"noun": noun, "code": other[0], "name": other[1], "what": message, "scope": scope},
+                )
 
 
 def _check_inside_parent(level, features, errors):
@@ -316,8 +349,9 @@ def _check_inside_parent(level, features, errors):
         return
     tolerance = overlap_tolerance()
     if level == "grid":
-        areas = {a.community_id: a.boundary for a in CommunityArea.objects.filter(
-            community__in=[f.parent for f in features])}
+        areas = {
+            a.community_id: a.boundary for a in CommunityArea.objects.filter(community__in=[f.parent for f in features])
+        }
     else:
         areas = {a.street_id: a.boundary for a in StreetArea.objects.filter(street__in=[f.parent for f in features])}
     shapes = {}
@@ -335,8 +369,11 @@ def _check_inside_parent(level, features, errors):
         outside = f.shape.difference(parent_shape)
         share = outside.area / f.shape.area if f.shape.area else 0
         if share > tolerance:
-            errors.add(f, _("有 %(share).1f%% 的面积超出所属%(parent)s“%(name)s”的边界。") % {
-                "share": share * 100, "parent": _("社区") if level == "grid" else _("街道"), "name": f.parent.name})
+            errors.add(
+                f,
+                _("有 %(share).1f%% 的面积超出所属%(parent)s“%(name)s”的边界。")
+                % {"share": share * 100, "parent": _("社区") if level == "grid" else _("街道"), "name": f.parent.name},
+            )
 
 
 def check(data, level):

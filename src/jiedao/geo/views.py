@@ -33,20 +33,36 @@ def map_view(request):
     user = request.user
     care = selectors.may_see_care(user)
     config = {
-        "grids": reverse("api:geo_grids"), "cases": reverse("api:geo_cases"), "heat": reverse("api:geo_heat"),
+        "grids": reverse("api:geo_grids"),
+        "cases": reverse("api:geo_cases"),
+        "heat": reverse("api:geo_heat"),
         "care": reverse("api:geo_care") if care else None,
         "tiles": settings.JIEDAO.get("MAP_TILE_URL", ""),
         "attribution": settings.JIEDAO.get("MAP_TILE_ATTRIBUTION", ""),
         "labels": {
-            "grids": _("网格边界"), "cases": _("未结工单"), "heat": _("近30天工单热力"),
-            "care": _("特殊关爱人群") if care else "", "open": _("查看工单"), "grid": _("网格"), "open_cases": _("未结工单数"),
-            "households": _("户/人"), "error": _("地图数据加载失败，请刷新重试。"),
+            "grids": _("网格边界"),
+            "cases": _("未结工单"),
+            "heat": _("近30天工单热力"),
+            "care": _("特殊关爱人群") if care else "",
+            "open": _("查看工单"),
+            "grid": _("网格"),
+            "open_cases": _("未结工单数"),
+            "households": _("户/人"),
+            "error": _("地图数据加载失败，请刷新重试。"),
         },
     }
     colours = selectors.community_colours()
     legend = [{"name": c.name, "colour": colours.get(c.code)} for c in Community.objects.order_by("code")]
-    return render(request, "geo/map.html", {"config": json.dumps(config, ensure_ascii=False), "care": care,
-                                            "legend": legend, "tiles": bool(config["tiles"])})
+    return render(
+        request,
+        "geo/map.html",
+        {
+            "config": json.dumps(config, ensure_ascii=False),
+            "care": care,
+            "legend": legend,
+            "tiles": bool(config["tiles"]),
+        },
+    )
 
 
 @role_required(*STAFF)
@@ -66,7 +82,9 @@ def grid_detail(request, code):
             if row["phone"]:
                 log_unmasked_view(request.user, row["member"] or row["account"], ["phone"], purpose="grid page")
     context = {
-        "grid": grid, "team": team, "counts": selectors.grid_case_counts(request.user, grid),
+        "grid": grid,
+        "team": team,
+        "counts": selectors.grid_case_counts(request.user, grid),
         "patrols": selectors.patrols_in_grid(grid),
         "is_mine": request.user.grids.filter(pk=grid.pk).exists(),
     }
@@ -89,8 +107,11 @@ def measures_view(request):
         month = measures.current_month()
     total = measures.grid_measures(month, community or None)
     rows = [] if community else measures.grid_measures_by_community(month)
-    return render(request, "geo/measures.html", {"form": form, "month": month, "total": total, "rows": rows,
-                                                 "community": community})
+    return render(
+        request,
+        "geo/measures.html",
+        {"form": form, "month": month, "total": total, "rows": rows, "community": community},
+    )
 
 
 @role_required("grid")
@@ -123,5 +144,4 @@ def patrol(request):
                 messages.success(request, text)
                 return redirect("geo:patrol")
         status = 422
-    return render(request, "geo/patrol.html",
-                  {"form": form, "patrol": selectors.patrol_status(user)}, status=status)
+    return render(request, "geo/patrol.html", {"form": form, "patrol": selectors.patrol_status(user)}, status=status)

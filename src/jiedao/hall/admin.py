@@ -1,7 +1,16 @@
 from django.contrib import admin
 
 from .models import (
-    Appeal, Appointment, Application, ApplicationEvent, Bundle, Material, Rating, Rectification, ServiceItem, Ticket,
+    Appeal,
+    Appointment,
+    Application,
+    ApplicationEvent,
+    Bundle,
+    Material,
+    Rating,
+    Rectification,
+    ServiceItem,
+    Ticket,
 )
 
 

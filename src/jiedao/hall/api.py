@@ -57,17 +57,41 @@ class ItemDetailOut(ItemOut):
 
 def item_out(item, with_materials=False):
     out = {
-        "code": item.code, "basic_code": item.basic_code, "name": item.name, "item_type": item.item_type,
-        "item_type_label": item.get_item_type_display(), "level": item.level, "unit": item.unit.name,
-        "legal_basis": item.legal_basis, "conditions": item.conditions, "statutory_days": item.statutory_days,
-        "promised_days": item.promised_days, "fee": item.fee, "fee_basis": item.fee_basis, "place": item.place,
-        "hours": item.hours, "online_depth": item.online_depth, "visits_required": item.visits_required,
-        "appointment_allowed": item.appointment_allowed, "pledge_allowed": item.pledge_allowed,
-        "target_group": item.target_group, "notice_url": f"/hall/items/{item.code}/notice.pdf",
+        "code": item.code,
+        "basic_code": item.basic_code,
+        "name": item.name,
+        "item_type": item.item_type,
+        "item_type_label": item.get_item_type_display(),
+        "level": item.level,
+        "unit": item.unit.name,
+        "legal_basis": item.legal_basis,
+        "conditions": item.conditions,
+        "statutory_days": item.statutory_days,
+        "promised_days": item.promised_days,
+        "fee": item.fee,
+        "fee_basis": item.fee_basis,
+        "place": item.place,
+        "hours": item.hours,
+        "online_depth": item.online_depth,
+        "visits_required": item.visits_required,
+        "appointment_allowed": item.appointment_allowed,
+        "pledge_allowed": item.pledge_allowed,
+        "target_group": item.target_group,
+        "notice_url": f"/hall/items/{item.code}/notice.pdf",
     }
     if with_materials:
-        out["materials"] = [{"id": m.pk, "name": m.name, "core": m.core, "form": m.form, "source": m.source,
-                             "copies": m.copies, "shared": m.shared} for m in item.materials.all()]
+        out["materials"] = [
+            {
+                "id": m.pk,
+                "name": m.name,
+                "core": m.core,
+                "form": m.form,
+                "source": m.source,
+                "copies": m.copies,
+                "shared": m.shared,
+            }
+            for m in item.materials.all()
+        ]
     return out
 
 
@@ -138,13 +162,20 @@ def create_application(request, payload: ApplicationIn):
     applicant = {"name": payload.name, "id_number": payload.id_number, "phone": payload.phone}
     if user.has_role("operator", "admin"):
         app = services.accept_at_window(
-            user, applicant=applicant, materials=payload.materials, item_code=payload.item_code,
-            bundle_code=payload.bundle_code, pledge_signed=payload.pledge_signed,
-            assistant_name=payload.assistant_name, assisted_reason=payload.assisted_reason,
-            ticket_id=payload.ticket_id)
+            user,
+            applicant=applicant,
+            materials=payload.materials,
+            item_code=payload.item_code,
+            bundle_code=payload.bundle_code,
+            pledge_signed=payload.pledge_signed,
+            assistant_name=payload.assistant_name,
+            assisted_reason=payload.assisted_reason,
+            ticket_id=payload.ticket_id,
+        )
     else:
-        app = services.submit_online(user, item_code=payload.item_code, applicant=applicant,
-                                     materials=payload.materials)
+        app = services.submit_online(
+            user, item_code=payload.item_code, applicant=applicant, materials=payload.materials
+        )
     return Status(201, selectors.application_out(app))
 
 
@@ -193,11 +224,24 @@ class TicketOut(Schema):
 def ticket_out(ticket):
     from .models import Ticket, TicketStatus
 
-    before = Ticket.objects.filter(day=ticket.day, group=ticket.group, status=TicketStatus.WAITING,
-                                   taken_at__lt=ticket.taken_at).count() if ticket.status == "waiting" else 0
-    return {"id": ticket.pk, "number": ticket.number, "group": ticket.group, "priority": ticket.priority,
-            "status": ticket.status, "window": ticket.window, "taken_at": ticket.taken_at,
-            "called_at": ticket.called_at, "waiting_before": before}
+    before = (
+        Ticket.objects.filter(
+            day=ticket.day, group=ticket.group, status=TicketStatus.WAITING, taken_at__lt=ticket.taken_at
+        ).count()
+        if ticket.status == "waiting"
+        else 0
+    )
+    return {
+        "id": ticket.pk,
+        "number": ticket.number,
+        "group": ticket.group,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "window": ticket.window,
+        "taken_at": ticket.taken_at,
+        "called_at": ticket.called_at,
+        "waiting_before": before,
+    }
 
 
 @router.post("/hall/tickets", response={201: TicketOut}, auth=None, throttle=api_limits(Limit("HALL_TICKET_RATE")))

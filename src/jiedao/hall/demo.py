@@ -24,8 +24,18 @@ LEGAL_ID = ("法定代表人身份证明", True, True)
 CATALOGUE = [
     ("老年人优待证办理", "public_service", "B", "GGFW", 20, 5, False, 4, 0, [PHOTO]),
     ("高龄津贴申领", "benefit", "B", "MZ", 20, 10, False, 3, 1, [("银行账户信息", False, False)]),
-    ("最低生活保障申请", "benefit", "B", "MZ", 30, 20, True, 3, 1,
-     [("家庭收入及财产状况声明", True, False), ("家庭经济状况核对授权书", True, False)]),
+    (
+        "最低生活保障申请",
+        "benefit",
+        "B",
+        "MZ",
+        30,
+        20,
+        True,
+        3,
+        1,
+        [("家庭收入及财产状况声明", True, False), ("家庭经济状况核对授权书", True, False)],
+    ),
     ("特困人员救助供养申请", "benefit", "B", "MZ", 30, 20, False, 3, 1, [("家庭收入及财产状况声明", True, False)]),
     ("临时救助申请", "benefit", "B", "MZ", 15, 5, True, 3, 1, [("困难情况说明", True, False)]),
     ("困难残疾人生活补贴申请", "benefit", "B", "MZ", 20, 10, False, 3, 1, [("残疾人证", True, True)]),
@@ -36,7 +46,18 @@ CATALOGUE = [
     ("独生子女父母奖励申领", "benefit", "B", "WJ", 20, 10, True, 3, 1, [("独生子女父母光荣证", True, False)]),
     ("计划生育家庭特别扶助申请", "benefit", "B", "WJ", 30, 15, False, 3, 1, [("子女死亡或伤残证明", True, False)]),
     ("生育登记服务", "public_service", "B", "WJ", 5, 1, True, 4, 0, [("结婚证", True, True)]),
-    ("殡葬补贴申领", "benefit", "B", "MZ", 15, 5, False, 3, 1, [("死亡医学证明", True, False), ("火化证明", True, False)]),
+    (
+        "殡葬补贴申领",
+        "benefit",
+        "B",
+        "MZ",
+        15,
+        5,
+        False,
+        3,
+        1,
+        [("死亡医学证明", True, False), ("火化证明", True, False)],
+    ),
     ("退役军人优待证申领", "public_service", "B", "MZ", 20, 10, False, 3, 1, [("退役证件", True, False), PHOTO]),
     ("优抚对象定期抚恤补助申请", "benefit", "B", "MZ", 30, 15, False, 2, 1, [("优抚对象证件", True, False)]),
     ("困境儿童基本生活保障申请", "benefit", "B", "MZ", 30, 20, False, 2, 1, [("监护人身份证明", True, False)]),
@@ -81,7 +102,18 @@ CATALOGUE = [
     ("安全生产承诺备案", "other", "D", "YJGL", 10, 3, True, 3, 1, [LICENCE, ("安全承诺书", True, False)]),
     ("大型群众性活动安全许可初审", "license", "D", "PAJS", 15, 7, False, 2, 1, [("活动方案", True, False)]),
     ("残疾人就业保障金减免申请", "other", "D", "MZ", 20, 10, False, 3, 1, [LICENCE]),
-    ("社区社会组织备案", "other", "E", "SQZL", 30, 15, False, 3, 1, [("组织章程", True, False), ("成员名单", True, False)]),
+    (
+        "社区社会组织备案",
+        "other",
+        "E",
+        "SQZL",
+        30,
+        15,
+        False,
+        3,
+        1,
+        [("组织章程", True, False), ("成员名单", True, False)],
+    ),
     ("志愿者注册", "public_service", "E", "SQZL", 5, 1, False, 4, 0, []),
     ("法律援助申请转交", "public_service", "E", "PAJS", 10, 3, True, 3, 1, [("经济困难说明", True, False)]),
     ("人民调解申请", "public_service", "E", "PAJS", 30, 15, False, 2, 1, [("纠纷情况说明", True, False)]),
@@ -109,20 +141,40 @@ def build_catalogue(street, units):
     fallback = street.default_unit or next(iter(units.values()))
     items = {}
     for index, (name, kind, group, unit, statutory, promised, pledge, depth, visits, extra) in enumerate(
-            CATALOGUE, start=1):
+        CATALOGUE, start=1
+    ):
         code = f"{street.code}{group}{index:04d}"
         item = ServiceItem.objects.create(
-            code=code, basic_code=f"00{index:04d}{group}00000", name=name, item_type=kind, group=group,
-            unit=_unit(units, unit, fallback), legal_basis=f"《{name.split('（')[0]}办理规定》",
-            conditions=f"符合{name}相关条件的本街道辖区居民或单位", statutory_days=statutory, promised_days=promised,
-            fee="不收费", place=f"{street.name}便民服务中心 综合窗口", hours="工作日 9:00-12:00，13:30-17:30",
-            online_depth=depth, visits_required=visits, appointment_allowed=True, pledge_allowed=pledge,
-            target_group="法人" if group == "D" else "自然人")
+            code=code,
+            basic_code=f"00{index:04d}{group}00000",
+            name=name,
+            item_type=kind,
+            group=group,
+            unit=_unit(units, unit, fallback),
+            legal_basis=f"《{name.split('（')[0]}办理规定》",
+            conditions=f"符合{name}相关条件的本街道辖区居民或单位",
+            statutory_days=statutory,
+            promised_days=promised,
+            fee="不收费",
+            place=f"{street.name}便民服务中心 综合窗口",
+            hours="工作日 9:00-12:00，13:30-17:30",
+            online_depth=depth,
+            visits_required=visits,
+            appointment_allowed=True,
+            pledge_allowed=pledge,
+            target_group="法人" if group == "D" else "自然人",
+        )
         base = [LEGAL_ID] if group == "D" else [ID, HUKOU] if group in "BC" else [ID]
         for order, (mname, core, shared) in enumerate(base + [FORM] + list(extra), start=1):
-            Material.objects.create(item=item, order=order, name=mname, core=core, shared=shared,
-                                    source="hall" if mname == FORM[0] else "government" if shared else "applicant",
-                                    form="electronic" if shared else "original")
+            Material.objects.create(
+                item=item,
+                order=order,
+                name=mname,
+                core=core,
+                shared=shared,
+                source="hall" if mname == FORM[0] else "government" if shared else "applicant",
+                form="electronic" if shared else "original",
+            )
         items[name] = item
     for code, name, names in BUNDLES:
         bundle = Bundle.objects.create(code=code, name=name, description=f"{name}：一次申请，多个部门并联审批。")
@@ -137,10 +189,14 @@ def _people(rng, persons, count):
             person = rng.choice(persons)
             people.append({"name": person.name, "id_number": person.id_number, "phone": ""})
         else:
-            people.append({"name": rng.choice(SURNAMES) + rng.choice(GIVEN),
-                           "id_number": f"110105{rng.randint(1940, 2000)}{rng.randint(1, 12):02d}"
-                                        f"{rng.randint(1, 28):02d}{rng.randint(1000, 9999)}",
-                           "phone": f"139{rng.randint(10000000, 99999999)}"})
+            people.append(
+                {
+                    "name": rng.choice(SURNAMES) + rng.choice(GIVEN),
+                    "id_number": f"110105{rng.randint(1940, 2000)}{rng.randint(1, 12):02d}"
+                    f"{rng.randint(1, 28):02d}{rng.randint(1000, 9999)}",
+                    "phone": f"139{rng.randint(10000000, 99999999)}",
+                }
+            )
     return people
 
 
@@ -196,14 +252,31 @@ def build_hall(street, units, users, now, seed=11, days=365):
             wait = max(1, rng.gauss(40 - 28 * progress, 8))
             called = taken + dt.timedelta(minutes=wait)
             priority = rng.random() < 0.12
-            tickets.append(Ticket(day=taken.date(), group=item.group, seq=0, number="", priority=priority,
-                                  status=TicketStatus.DONE, window=str(rng.randint(1, 6)), clerk=clerk,
-                                  taken_at=taken, called_at=called,
-                                  finished_at=called + dt.timedelta(minutes=rng.randint(5, 25))))
+            tickets.append(
+                Ticket(
+                    day=taken.date(),
+                    group=item.group,
+                    seq=0,
+                    number="",
+                    priority=priority,
+                    status=TicketStatus.DONE,
+                    window=str(rng.randint(1, 6)),
+                    clerk=clerk,
+                    taken_at=taken,
+                    called_at=called,
+                    finished_at=called + dt.timedelta(minutes=rng.randint(5, 25)),
+                )
+            )
             assisted = priority and rng.random() < 0.5
             app = services.accept_at_window(
-                clerk, item_code=item.code, applicant=applicant, materials=choices, now=called,
-                assistant_name="社区帮办员" if assisted else "", assisted_reason="高龄行动不便" if assisted else "")
+                clerk,
+                item_code=item.code,
+                applicant=applicant,
+                materials=choices,
+                now=called,
+                assistant_name="社区帮办员" if assisted else "",
+                assisted_reason="高龄行动不便" if assisted else "",
+            )
             accepted_at = called
         _progress(rng, app, clerk, handler, accepted_at, now, progress)
     _number_tickets(tickets)
@@ -217,8 +290,9 @@ def _progress(rng, app, clerk, handler, at, now, progress):
         if at > now:
             return
         services.supply(clerk, app.number, material_id, at_window=rng.random() < 0.4, now=at)
-    spot = (app.channel == "window" and not missing and app.item.promised_days <= 3
-            and rng.random() < 0.5 + 0.45 * progress)
+    spot = (
+        app.channel == "window" and not missing and app.item.promised_days <= 3 and rng.random() < 0.5 + 0.45 * progress
+    )
     decided = at + (dt.timedelta(minutes=15) if spot else dt.timedelta(days=rng.randint(1, app.item.promised_days + 2)))
     if decided > now:
         return
@@ -233,16 +307,23 @@ def _progress(rng, app, clerk, handler, at, now, progress):
     services.issue(clerk, app.number, delivery, now=issued)
     if rng.random() < 0.8 and issued + dt.timedelta(hours=2) <= now:
         level = rng.choices([5, 4, 3, 2, 1], weights=[70, 18, 6, 4, 2])[0]
-        rating = services.rate(clerk, app.number, level, channel=rng.choice(["device", "portal", "sms"]),
-                               comment="窗口人员态度不好，等候时间长" if level <= 2 else "",
-                               token=services.rating_token(app), now=issued + dt.timedelta(hours=1))
+        rating = services.rate(
+            clerk,
+            app.number,
+            level,
+            channel=rng.choice(["device", "portal", "sms"]),
+            comment="窗口人员态度不好，等候时间长" if level <= 2 else "",
+            token=services.rating_token(app),
+            now=issued + dt.timedelta(hours=1),
+        )
         if rating.is_bad:
             fixed = issued + dt.timedelta(days=rng.randint(1, 8))
             if fixed <= now:
                 services.fix(handler, rating.rectification.pk, "已约谈窗口人员，优化叫号分组", now=fixed)
                 if fixed + dt.timedelta(days=1) <= now:
-                    services.callback(clerk, rating.rectification.pk, rng.random() < 0.8, "电话回访",
-                                      now=fixed + dt.timedelta(days=1))
+                    services.callback(
+                        clerk, rating.rectification.pk, rng.random() < 0.8, "电话回访", now=fixed + dt.timedelta(days=1)
+                    )
 
 
 def _number_tickets(tickets):

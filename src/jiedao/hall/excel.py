@@ -10,16 +10,38 @@ from openpyxl.styles import Font
 from jiedao.common.errors import ValidationFailed
 
 ITEM_COLUMNS = [
-    ("实施编码", "code"), ("基本编码", "basic_code"), ("事项名称", "name"), ("事项类型", "item_type"),
-    ("行使层级", "level"), ("取号分组", "group"), ("实施主体", "unit"), ("设定依据", "legal_basis"),
-    ("受理条件", "conditions"), ("法定办结时限(工作日)", "statutory_days"), ("承诺办结时限(工作日)", "promised_days"),
-    ("容缺补正时限(工作日)", "supply_days"), ("收费标准", "fee"), ("收费依据", "fee_basis"), ("办理地点", "place"),
-    ("办理时间", "hours"), ("网办深度", "online_depth"), ("到现场次数", "visits_required"),
-    ("支持预约", "appointment_allowed"), ("可告知承诺", "pledge_allowed"), ("服务对象", "target_group"),
+    ("实施编码", "code"),
+    ("基本编码", "basic_code"),
+    ("事项名称", "name"),
+    ("事项类型", "item_type"),
+    ("行使层级", "level"),
+    ("取号分组", "group"),
+    ("实施主体", "unit"),
+    ("设定依据", "legal_basis"),
+    ("受理条件", "conditions"),
+    ("法定办结时限(工作日)", "statutory_days"),
+    ("承诺办结时限(工作日)", "promised_days"),
+    ("容缺补正时限(工作日)", "supply_days"),
+    ("收费标准", "fee"),
+    ("收费依据", "fee_basis"),
+    ("办理地点", "place"),
+    ("办理时间", "hours"),
+    ("网办深度", "online_depth"),
+    ("到现场次数", "visits_required"),
+    ("支持预约", "appointment_allowed"),
+    ("可告知承诺", "pledge_allowed"),
+    ("服务对象", "target_group"),
 ]
 MATERIAL_COLUMNS = [
-    ("实施编码", "item"), ("序号", "order"), ("材料名称", "name"), ("核心材料", "core"), ("材料形式", "form"),
-    ("来源渠道", "source"), ("份数", "copies"), ("可共享获取", "shared"), ("填报须知", "note"),
+    ("实施编码", "item"),
+    ("序号", "order"),
+    ("材料名称", "name"),
+    ("核心材料", "core"),
+    ("材料形式", "form"),
+    ("来源渠道", "source"),
+    ("份数", "copies"),
+    ("可共享获取", "shared"),
+    ("填报须知", "note"),
 ]
 REQUIRED_ITEM = ("实施编码", "事项名称", "事项类型", "实施主体", "法定办结时限(工作日)", "承诺办结时限(工作日)")
 REQUIRED_MATERIAL = ("实施编码", "材料名称")
@@ -37,15 +59,45 @@ def write_workbook(items) -> bytes:
     materials = workbook.create_sheet("材料")
     materials.append([h for h, _f in MATERIAL_COLUMNS])
     for item in items:
-        sheet.append([
-            item.code, item.basic_code, item.name, item.get_item_type_display(), item.get_level_display(),
-            item.get_group_display(), item.unit.code, item.legal_basis, item.conditions, item.statutory_days,
-            item.promised_days, item.supply_days, item.fee, item.fee_basis, item.place, item.hours,
-            item.online_depth, item.visits_required, _yes(item.appointment_allowed), _yes(item.pledge_allowed),
-            item.target_group])
+        sheet.append(
+            [
+                item.code,
+                item.basic_code,
+                item.name,
+                item.get_item_type_display(),
+                item.get_level_display(),
+                item.get_group_display(),
+                item.unit.code,
+                item.legal_basis,
+                item.conditions,
+                item.statutory_days,
+                item.promised_days,
+                item.supply_days,
+                item.fee,
+                item.fee_basis,
+                item.place,
+                item.hours,
+                item.online_depth,
+                item.visits_required,
+                _yes(item.appointment_allowed),
+                _yes(item.pledge_allowed),
+                item.target_group,
+            ]
+        )
         for m in item.materials.all():
-            materials.append([item.code, m.order, m.name, _yes(m.core), m.get_form_display(),
-                              m.get_source_display(), m.copies, _yes(m.shared), m.note])
+            materials.append(
+                [
+                    item.code,
+                    m.order,
+                    m.name,
+                    _yes(m.core),
+                    m.get_form_display(),
+                    m.get_source_display(),
+                    m.copies,
+                    _yes(m.shared),
+                    m.note,
+                ]
+            )
     for ws in (sheet, materials):
         for cell in ws[1]:
             cell.font = Font(bold=True)
@@ -60,8 +112,10 @@ def _rows(sheet, columns, required, sheet_name):
     header = [str(h).strip() if h is not None else "" for h in (next(rows, None) or [])]
     missing = [h for h in required if h not in header]
     if missing:
-        raise ValidationFailed("file", _("工作表“%(sheet)s”缺少必需的列：%(columns)s。") % {
-            "sheet": sheet_name, "columns": "、".join(missing)})
+        raise ValidationFailed(
+            "file",
+            _("工作表“%(sheet)s”缺少必需的列：%(columns)s。") % {"sheet": sheet_name, "columns": "、".join(missing)},
+        )
     by_header = dict(columns)
     result = []
     for line, values in enumerate(rows, start=2):

@@ -24,8 +24,10 @@ class LinkExpired(DomainError):
     http_status = 410
 
     def __init__(self):
-        self.message = _("这个评价链接已超过 %(days)d 天有效期，不能再用来查看和评价办件。"
-                         "如需评价，请到便民服务中心窗口评价，或请工作人员重新发送评价链接。") % {"days": link_days()}
+        self.message = _(
+            "这个评价链接已超过 %(days)d 天有效期，不能再用来查看和评价办件。"
+            "如需评价，请到便民服务中心窗口评价，或请工作人员重新发送评价链接。"
+        ) % {"days": link_days()}
         super().__init__(self.message)
 
 

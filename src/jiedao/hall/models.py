@@ -59,8 +59,9 @@ class ServiceItem(models.Model):
     fee_basis = models.CharField(_("收费依据"), max_length=200, blank=True)
     place = models.CharField(_("办理地点"), max_length=200, blank=True)
     hours = models.CharField(_("办理时间"), max_length=200, blank=True)
-    online_depth = models.PositiveSmallIntegerField(_("网办深度"), choices=OnlineDepth.choices,
-                                                    default=OnlineDepth.PREVIEW)
+    online_depth = models.PositiveSmallIntegerField(
+        _("网办深度"), choices=OnlineDepth.choices, default=OnlineDepth.PREVIEW
+    )
     visits_required = models.PositiveSmallIntegerField(_("到现场次数"), default=1)
     appointment_allowed = models.BooleanField(_("支持预约"), default=True)
     pledge_allowed = models.BooleanField(_("可告知承诺"), default=False)
@@ -92,14 +93,17 @@ class Material(models.Model):
     item = models.ForeignKey(ServiceItem, on_delete=models.CASCADE, related_name="materials")
     order = models.PositiveSmallIntegerField(_("序号"), default=1)
     name = models.CharField(_("材料名称"), max_length=120)
-    core = models.BooleanField(_("核心材料"), default=True,
-                               help_text=_("非核心材料可容缺受理，限期补正。"))
+    core = models.BooleanField(_("核心材料"), default=True, help_text=_("非核心材料可容缺受理，限期补正。"))
     form = models.CharField(_("材料形式"), max_length=12, choices=MaterialForm.choices, default=MaterialForm.ORIGINAL)
-    source = models.CharField(_("来源渠道"), max_length=12, choices=MaterialSource.choices,
-                              default=MaterialSource.APPLICANT)
+    source = models.CharField(
+        _("来源渠道"), max_length=12, choices=MaterialSource.choices, default=MaterialSource.APPLICANT
+    )
     copies = models.PositiveSmallIntegerField(_("份数"), default=1)
-    shared = models.BooleanField(_("可共享获取（免提交）"), default=False,
-                                 help_text=_("可从户籍人口等系统数据中获取，本街道有记录的申请人无需提交。"))
+    shared = models.BooleanField(
+        _("可共享获取（免提交）"),
+        default=False,
+        help_text=_("可从户籍人口等系统数据中获取，本街道有记录的申请人无需提交。"),
+    )
     note = models.CharField(_("填报须知"), max_length=200, blank=True)
 
     class Meta:
@@ -160,14 +164,33 @@ class Delivery(models.TextChoices):
 
 class Application(models.Model):
     number = models.CharField(_("办件编号"), max_length=24, unique=True)
-    item = models.ForeignKey(ServiceItem, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="applications", verbose_name=_("事项"))
-    bundle = models.ForeignKey(Bundle, null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="applications", verbose_name=_("一件事"))
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="children", verbose_name=_("所属一件事办件"))
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="hall_applications", verbose_name=_("审批单位"))
+    item = models.ForeignKey(
+        ServiceItem,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name=_("事项"),
+    )
+    bundle = models.ForeignKey(
+        Bundle, null=True, blank=True, on_delete=models.PROTECT, related_name="applications", verbose_name=_("一件事")
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("所属一件事办件"),
+    )
+    unit = models.ForeignKey(
+        Unit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="hall_applications",
+        verbose_name=_("审批单位"),
+    )
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, db_index=True)
     channel = models.CharField(_("申请渠道"), max_length=8, choices=Channel.choices)
     mode = models.CharField(_("受理方式"), max_length=12, choices=Mode.choices, default=Mode.NORMAL)
@@ -175,20 +198,44 @@ class Application(models.Model):
     applicant_id = EncryptedTextField(_("身份证号"), blank=True, default="")
     applicant_id_index = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
     applicant_phone = EncryptedTextField(_("联系电话"), blank=True, default="")
-    applicant_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                       related_name="hall_applications", verbose_name=_("申请账号"))
-    person = models.ForeignKey("registry.Person", null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="hall_applications", verbose_name=_("户籍人口记录"))
+    applicant_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="hall_applications",
+        verbose_name=_("申请账号"),
+    )
+    person = models.ForeignKey(
+        "registry.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="hall_applications",
+        verbose_name=_("户籍人口记录"),
+    )
     assisted = models.BooleanField(_("帮办代办"), default=False)
     assistant_name = models.CharField(_("帮办代办人"), max_length=50, blank=True)
     assisted_reason = models.CharField(_("代办原因"), max_length=100, blank=True)
     pledge_signed = models.BooleanField(_("已签署告知承诺书"), default=False)
-    ticket = models.ForeignKey("Ticket", null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="applications", verbose_name=_("排队号"))
+    ticket = models.ForeignKey(
+        "Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="applications",
+        verbose_name=_("排队号"),
+    )
     submitted_at = models.DateTimeField(_("申请时间"), db_index=True)
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
-    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+", verbose_name=_("受理人"))
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("受理人"),
+    )
     due_at = models.DateTimeField(_("承诺办结期限"), null=True, blank=True)
     statutory_due_at = models.DateTimeField(_("法定办结期限"), null=True, blank=True)
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
@@ -236,8 +283,9 @@ class ApplicationEvent(AppendOnly, models.Model):
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     action = models.CharField(max_length=20)
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12, blank=True)
@@ -265,8 +313,14 @@ class Ticket(models.Model):
     priority = models.BooleanField(_("优先（老年人、残疾人等）"), default=False)
     status = models.CharField(_("状态"), max_length=8, choices=TicketStatus.choices, default=TicketStatus.WAITING)
     window = models.CharField(_("窗口"), max_length=10, blank=True)
-    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+", verbose_name=_("窗口人员"))
+    clerk = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("窗口人员"),
+    )
     taken_at = models.DateTimeField(_("取号时间"))
     called_at = models.DateTimeField(_("叫号时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("办毕时间"), null=True, blank=True)
@@ -343,8 +397,9 @@ class Rectification(models.Model):
     due_at = models.DateTimeField(_("整改期限"))
     fix_note = models.TextField(_("整改情况"), blank=True)
     fixed_at = models.DateTimeField(_("整改时间"), null=True, blank=True)
-    fixed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="+")
+    fixed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     callback_note = models.TextField(_("回访记录"), blank=True)
     callback_satisfied = models.BooleanField(_("申请人认可整改"), null=True)
     callback_at = models.DateTimeField(_("回访时间"), null=True, blank=True)
@@ -372,8 +427,9 @@ class Appeal(models.Model):
     filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     filed_at = models.DateTimeField(_("申诉时间"))
     decision = models.CharField(_("复核结论"), max_length=10, choices=Decision.choices, default=Decision.PENDING)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reviewed_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
     review_note = models.TextField(_("复核意见"), blank=True)
 
@@ -389,10 +445,10 @@ class Appointment(models.Model):
         BOOKED = "booked", _("已预约")
         CANCELLED = "cancelled", _("已取消")
 
-    item = models.ForeignKey(ServiceItem, on_delete=models.PROTECT, related_name="appointments",
-                             verbose_name=_("事项"))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="hall_appointments",
-                             verbose_name=_("预约人"))
+    item = models.ForeignKey(ServiceItem, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("事项"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="hall_appointments", verbose_name=_("预约人")
+    )
     starts_at = models.DateTimeField(_("预约时段"), db_index=True)
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.BOOKED)
     created_at = models.DateTimeField(_("预约时间"))

@@ -15,8 +15,20 @@ from jiedao.workcal.calendar import SHANGHAI
 
 from . import links, states
 from .models import (
-    Application, ApplicationMaterial, Appeal, Bundle, Channel, Delivery, Level, MaterialStatus, Rating,
-    Rectification, ServiceItem, Status, Ticket, TicketStatus,
+    Application,
+    ApplicationMaterial,
+    Appeal,
+    Bundle,
+    Channel,
+    Delivery,
+    Level,
+    MaterialStatus,
+    Rating,
+    Rectification,
+    ServiceItem,
+    Status,
+    Ticket,
+    TicketStatus,
 )
 
 # Targets of the reform documents.
@@ -27,14 +39,20 @@ def search_items(q=""):
     qs = ServiceItem.objects.filter(active=True).select_related("unit").annotate(material_count=Count("materials"))
     q = params.search_text(q)
     if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(basic_code__icontains=q)
-                       | Q(conditions__icontains=q) | Q(target_group__icontains=q))
+        qs = qs.filter(
+            Q(name__icontains=q)
+            | Q(code__icontains=q)
+            | Q(basic_code__icontains=q)
+            | Q(conditions__icontains=q)
+            | Q(target_group__icontains=q)
+        )
     return list(qs.order_by("group", "code"))
 
 
 def item_by_code(code):
-    item = ServiceItem.objects.select_related("unit").prefetch_related("materials").filter(
-        code=code, active=True).first()
+    item = (
+        ServiceItem.objects.select_related("unit").prefetch_related("materials").filter(code=code, active=True).first()
+    )
     if item is None:
         raise NotFound(_("事项不存在。"))
     return item
@@ -53,6 +71,7 @@ def bundle_by_code(code):
 
 # --- applications ---------------------------------------------------------------------
 
+
 def visible_applications(user):
     qs = Application.objects.select_related("item", "unit", "bundle")
     if not user.is_authenticated:
@@ -70,10 +89,8 @@ def visible_applications(user):
 def application_for(user, number, token=None):
     """The application ``number`` as ``user`` may see it, or through a valid rating link
     ``token``; a genuine but expired link raises ``links.LinkExpired`` (410)."""
-    app = Application.objects.select_related("item", "unit", "bundle", "parent", "rating").filter(
-        number=number).first()
-    if app is None or not (visible_applications(user).filter(pk=app.pk).exists()
-                           or links.token_matches(app, token)):
+    app = Application.objects.select_related("item", "unit", "bundle", "parent", "rating").filter(number=number).first()
+    if app is None or not (visible_applications(user).filter(pk=app.pk).exists() or links.token_matches(app, token)):
         if app is not None and links.token_expired(app, token):
             raise links.LinkExpired()
         raise NotFound(_("办件不存在。"))
@@ -91,10 +108,12 @@ def approval_queue(user):
 def window_lists(now=None):
     """What the window has to do: online applications to accept, results to issue."""
     return {
-        "submitted": list(Application.objects.select_related("item").filter(status=Status.SUBMITTED)
-                          .order_by("submitted_at")[:50]),
-        "approved": list(Application.objects.select_related("item").filter(status=Status.APPROVED)
-                         .order_by("decided_at")[:50]),
+        "submitted": list(
+            Application.objects.select_related("item").filter(status=Status.SUBMITTED).order_by("submitted_at")[:50]
+        ),
+        "approved": list(
+            Application.objects.select_related("item").filter(status=Status.APPROVED).order_by("decided_at")[:50]
+        ),
     }
 
 
@@ -102,44 +121,82 @@ def application_out(app, now=None):
     """The application as shown to anyone: the applicant's identity is masked."""
     now = now or timezone.now()
     return {
-        "number": app.number, "title": app.title, "item_code": app.item.code if app.item_id else None,
+        "number": app.number,
+        "title": app.title,
+        "item_code": app.item.code if app.item_id else None,
         "bundle_code": app.bundle.code if app.bundle_id else None,
-        "status": app.status, "status_label": app.get_status_display(),
-        "channel": app.channel, "mode": app.mode, "mode_label": app.get_mode_display(),
+        "status": app.status,
+        "status_label": app.get_status_display(),
+        "channel": app.channel,
+        "mode": app.mode,
+        "mode_label": app.get_mode_display(),
         "unit": app.unit.name if app.unit_id else None,
-        "applicant_name": mask_name(app.applicant_name), "applicant_id": mask_id_number(app.applicant_id),
+        "applicant_name": mask_name(app.applicant_name),
+        "applicant_id": mask_id_number(app.applicant_id),
         "applicant_phone": mask_phone(app.applicant_phone),
-        "assisted": app.assisted, "assistant_name": mask_name(app.assistant_name),
-        "submitted_at": app.submitted_at, "accepted_at": app.accepted_at, "due_at": app.due_at,
-        "statutory_due_at": app.statutory_due_at, "issued_at": app.issued_at, "visits": app.visits,
-        "overdue": bool(app.due_at and app.status not in (Status.ISSUED, Status.REJECTED, Status.REFUSED)
-                        and now > app.due_at),
+        "assisted": app.assisted,
+        "assistant_name": mask_name(app.assistant_name),
+        "submitted_at": app.submitted_at,
+        "accepted_at": app.accepted_at,
+        "due_at": app.due_at,
+        "statutory_due_at": app.statutory_due_at,
+        "issued_at": app.issued_at,
+        "visits": app.visits,
+        "overdue": bool(
+            app.due_at and app.status not in (Status.ISSUED, Status.REJECTED, Status.REFUSED) and now > app.due_at
+        ),
         "materials": [material_out(m, now) for m in app.materials.select_related("material")],
-        "children": [{"number": c.number, "title": c.title, "status": c.status,
-                      "status_label": c.get_status_display(), "unit": c.unit.name if c.unit_id else None}
-                     for c in app.children.select_related("item", "unit")],
+        "children": [
+            {
+                "number": c.number,
+                "title": c.title,
+                "status": c.status,
+                "status_label": c.get_status_display(),
+                "unit": c.unit.name if c.unit_id else None,
+            }
+            for c in app.children.select_related("item", "unit")
+        ],
     }
 
 
 def material_out(row, now=None):
     now = now or timezone.now()
-    return {"id": row.material_id, "name": row.material.name, "core": row.material.core,
-            "status": row.status, "status_label": row.get_status_display(), "due_at": row.due_at,
-            "overdue": bool(row.status == MaterialStatus.MISSING and row.due_at and now > row.due_at)}
+    return {
+        "id": row.material_id,
+        "name": row.material.name,
+        "core": row.material.core,
+        "status": row.status,
+        "status_label": row.get_status_display(),
+        "due_at": row.due_at,
+        "overdue": bool(row.status == MaterialStatus.MISSING and row.due_at and now > row.due_at),
+    }
 
 
 def events_of(app):
-    return [{"at": e.at, "action": e.action, "label": states.action_label(e.action), "actor": str(e.actor or ""),
-             "from_status": e.from_status, "to_status": e.to_status, "note": e.note}
-            for e in app.events.select_related("actor")]
+    return [
+        {
+            "at": e.at,
+            "action": e.action,
+            "label": states.action_label(e.action),
+            "actor": str(e.actor or ""),
+            "from_status": e.from_status,
+            "to_status": e.to_status,
+            "note": e.note,
+        }
+        for e in app.events.select_related("actor")
+    ]
 
 
 def actions_for(user, app, token=None):
     from .services import may_take
 
-    return [t for t in states.TRANSITIONS.values()
-            if states.can_take(t, app.status) and may_take(user, t, app, token)
-            and not (t.action == "rate" and hasattr(app, "rating"))]
+    return [
+        t
+        for t in states.TRANSITIONS.values()
+        if states.can_take(t, app.status)
+        and may_take(user, t, app, token)
+        and not (t.action == "rate" and hasattr(app, "rating"))
+    ]
 
 
 def rectifications_for(user):
@@ -150,11 +207,13 @@ def rectifications_for(user):
 
 
 def pending_appeals():
-    return list(Appeal.objects.filter(decision=Appeal.Decision.PENDING).select_related(
-        "rating__application__item", "filed_by"))
+    return list(
+        Appeal.objects.filter(decision=Appeal.Decision.PENDING).select_related("rating__application__item", "filed_by")
+    )
 
 
 # --- the queue ----------------------------------------------------------------------------
+
 
 def screen(now=None, called=8):
     """The calling screen: the last called numbers, and how many wait per group."""
@@ -169,11 +228,15 @@ def screen(now=None, called=8):
 
 def current_ticket(user, now=None):
     now = now or timezone.now()
-    return Ticket.objects.filter(clerk=user, status=TicketStatus.CALLED,
-                                 day=now.astimezone(SHANGHAI).date()).order_by("-called_at").first()
+    return (
+        Ticket.objects.filter(clerk=user, status=TicketStatus.CALLED, day=now.astimezone(SHANGHAI).date())
+        .order_by("-called_at")
+        .first()
+    )
 
 
 # --- measures -------------------------------------------------------------------------------
+
 
 def _share(part, whole):
     return None if not whole else part / whole
@@ -207,22 +270,26 @@ def measures(start=None, end=None):
     n_issued = issued.count()
     one_visit = issued.filter(visits__lte=1).count()
     on_the_spot = issued.filter(delivery=Delivery.ON_THE_SPOT).count()
-    with_limit = Application.objects.filter(status=Status.ISSUED, issued_at__gte=start, issued_at__lt=end,
-                                            item__isnull=False, due_at__isnull=False)
+    with_limit = Application.objects.filter(
+        status=Status.ISSUED, issued_at__gte=start, issued_at__lt=end, item__isnull=False, due_at__isnull=False
+    )
     in_time = sum(1 for a, d in with_limit.values_list("issued_at", "due_at") if a <= d)
     submitted = top.filter(submitted_at__gte=start, submitted_at__lt=end)
     n_submitted = submitted.count()
     online = submitted.filter(channel=Channel.ONLINE).count()
-    materials = ApplicationMaterial.objects.filter(application__submitted_at__gte=start,
-                                                   application__submitted_at__lt=end)
+    materials = ApplicationMaterial.objects.filter(
+        application__submitted_at__gte=start, application__submitted_at__lt=end
+    )
     n_materials = materials.count()
     shared = materials.filter(status=MaterialStatus.SHARED).count()
     items_applied = materials.values("application").distinct().count()
     asked = materials.exclude(status=MaterialStatus.SHARED).count()
     tickets = Ticket.objects.filter(taken_at__gte=start, taken_at__lt=end, called_at__isnull=False)
     waits = [(c - t).total_seconds() / 60 for t, c in tickets.values_list("taken_at", "called_at")]
-    services_ = [(f - c).total_seconds() / 60 for c, f in
-                 tickets.filter(finished_at__isnull=False).values_list("called_at", "finished_at")]
+    services_ = [
+        (f - c).total_seconds() / 60
+        for c, f in tickets.filter(finished_at__isnull=False).values_list("called_at", "finished_at")
+    ]
     ratings = Rating.objects.filter(at__gte=start, at__lt=end)
     counted = ratings.filter(excluded=False)
     n_ratings = counted.count()
@@ -232,18 +299,27 @@ def measures(start=None, end=None):
     due = [r for r in rects if r.due_at <= end or r.fixed_at is not None]
     fixed_on_time = sum(1 for r in due if r.on_time)
     return {
-        "start": start, "end": end, "issued": n_issued,
-        "one_visit": _share(one_visit, n_issued), "on_the_spot": _share(on_the_spot, n_issued),
+        "start": start,
+        "end": end,
+        "issued": n_issued,
+        "one_visit": _share(one_visit, n_issued),
+        "on_the_spot": _share(on_the_spot, n_issued),
         "in_time": _share(in_time, len(with_limit)),
-        "submitted": n_submitted, "online": _share(online, n_submitted),
-        "materials": n_materials, "shared": _share(shared, n_materials),
+        "submitted": n_submitted,
+        "online": _share(online, n_submitted),
+        "materials": n_materials,
+        "shared": _share(shared, n_materials),
         "materials_per_item": (asked / items_applied) if items_applied else None,
         "tickets": len(waits),
-        "wait_avg": (sum(waits) / len(waits)) if waits else None, "wait_p90": percentile(waits, 0.9),
+        "wait_avg": (sum(waits) / len(waits)) if waits else None,
+        "wait_p90": percentile(waits, 0.9),
         "service_avg": (sum(services_) / len(services_)) if services_ else None,
-        "ratings": n_ratings, "satisfaction": _share(good, n_ratings), "by_level": by_level,
+        "ratings": n_ratings,
+        "satisfaction": _share(good, n_ratings),
+        "by_level": by_level,
         "bad": by_level[Level.DISSATISFIED] + by_level[Level.VERY_DISSATISFIED],
-        "rectifications": len(due), "rectified_on_time": _share(fixed_on_time, len(due)),
+        "rectifications": len(due),
+        "rectified_on_time": _share(fixed_on_time, len(due)),
         "excluded": ratings.filter(excluded=True).count(),
     }
 
@@ -263,8 +339,12 @@ def free_slots(now=None, workdays=5):
         if todays:
             seen += 1
             slots.extend(todays)
-    booked = dict(Appointment.objects.filter(starts_at__in=slots, state=Appointment.State.BOOKED)
-                  .values("starts_at").annotate(n=Count("id")).values_list("starts_at", "n"))
+    booked = dict(
+        Appointment.objects.filter(starts_at__in=slots, state=Appointment.State.BOOKED)
+        .values("starts_at")
+        .annotate(n=Count("id"))
+        .values_list("starts_at", "n")
+    )
     capacity = slot_capacity()
     return [(s, capacity - booked.get(s, 0)) for s in slots if capacity - booked.get(s, 0) > 0]
 

@@ -19,8 +19,25 @@ from jiedao.workcal.calendar import SHANGHAI, add_workdays, is_workday, workday_
 
 from . import links, states
 from .models import (
-    DONE_STATUSES, Appeal, Application, Appointment, ApplicationEvent, ApplicationMaterial, Bundle, Channel, Delivery,
-    Group, Level, MaterialStatus, Mode, Rating, RatingChannel, Rectification, ServiceItem, Status, Ticket,
+    DONE_STATUSES,
+    Appeal,
+    Application,
+    Appointment,
+    ApplicationEvent,
+    ApplicationMaterial,
+    Bundle,
+    Channel,
+    Delivery,
+    Group,
+    Level,
+    MaterialStatus,
+    Mode,
+    Rating,
+    RatingChannel,
+    Rectification,
+    ServiceItem,
+    Status,
+    Ticket,
     TicketStatus,
 )
 
@@ -35,16 +52,23 @@ def _now(at=None):
 
 
 def _event(app, action, actor, from_status, to_status, at, note="", data=None):
-    return ApplicationEvent.objects.create(application=app, action=action, actor=actor, at=at,
-                                           from_status=from_status, to_status=to_status, note=note,
-                                           data=data or {})
+    return ApplicationEvent.objects.create(
+        application=app,
+        action=action,
+        actor=actor,
+        at=at,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        data=data or {},
+    )
 
 
 def _number(at):
     day = at.astimezone(SHANGHAI).date()
     prefix = f"BJ{day:%Y%m%d}"
     last = Application.objects.filter(number__startswith=prefix).aggregate(m=Max("number"))["m"]
-    seq = int(last[len(prefix):]) + 1 if last else 1
+    seq = int(last[len(prefix) :]) + 1 if last else 1
     return f"{prefix}{seq:04d}"
 
 
@@ -89,8 +113,10 @@ def _check(user, app, action, note="", token=None):
     if not may_take(user, transition, app, token):
         raise NotAllowed()
     if not states.can_take(transition, app.status):
-        raise InvalidTransition(_("办件当前状态为“%(status)s”，不能%(action)s。") % {
-            "status": app.get_status_display(), "action": transition.label})
+        raise InvalidTransition(
+            _("办件当前状态为“%(status)s”，不能%(action)s。")
+            % {"status": app.get_status_display(), "action": transition.label}
+        )
     if transition.needs_note and not (note or "").strip():
         raise ValidationFailed("note", _("请填写理由。"))
     return transition
@@ -105,6 +131,7 @@ def _move(user, app, action, at, note="", data=None, token=None):
 
 
 # --- materials and acceptance ---------------------------------------------------------
+
 
 def find_person(id_number):
     """The registry's record of a resident by identity number (blind index), or None."""
@@ -150,8 +177,9 @@ def _material_plan(items, choices, person, pledge_signed, errors):
                     continue
                 status = MaterialStatus.PLEDGED
             elif material.core:
-                errors.add(f"material_{material.pk}",
-                           _("核心材料“%(name)s”未提交，不能容缺受理。") % {"name": material.name})
+                errors.add(
+                    f"material_{material.pk}", _("核心材料“%(name)s”未提交，不能容缺受理。") % {"name": material.name}
+                )
                 continue
             else:
                 status = MaterialStatus.MISSING
@@ -199,8 +227,19 @@ def _items_of(item_code, bundle_code):
 
 
 @transaction.atomic
-def accept_at_window(user, *, applicant, materials, item_code="", bundle_code="", pledge_signed=False,
-                     assistant_name="", assisted_reason="", ticket_id=None, now=None):
+def accept_at_window(
+    user,
+    *,
+    applicant,
+    materials,
+    item_code="",
+    bundle_code="",
+    pledge_signed=False,
+    assistant_name="",
+    assisted_reason="",
+    ticket_id=None,
+    now=None,
+):
     """前台综合受理: the window accepts for any item or bundle, in one visit."""
     permissions.require(user, "hall.accept_at_window")
     at = _now(now)
@@ -209,24 +248,49 @@ def accept_at_window(user, *, applicant, materials, item_code="", bundle_code=""
     name, id_number, phone = _check_applicant(applicant, errors)
     if assistant_name and not assisted_reason:
         errors.add("assisted_reason", _("帮办代办请注明原因（如高龄、残疾）。"))
-    params.check_length(errors, "assistant_name", assistant_name, Application._meta.get_field("assistant_name"),
-                        _("帮办代办人"))
-    params.check_length(errors, "assisted_reason", assisted_reason, Application._meta.get_field("assisted_reason"),
-                        _("代办原因"))
+    params.check_length(
+        errors, "assistant_name", assistant_name, Application._meta.get_field("assistant_name"), _("帮办代办人")
+    )
+    params.check_length(
+        errors, "assisted_reason", assisted_reason, Application._meta.get_field("assisted_reason"), _("代办原因")
+    )
     person = find_person(id_number)
     plan = _material_plan(items, materials, person, pledge_signed, errors)
     errors.raise_if_any()
     ticket = Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None
-    common = dict(applicant_name=name, applicant_id=id_number,
-                  applicant_id_index=blind_index(id_number) if id_number else "", applicant_phone=phone,
-                  person=person, channel=Channel.WINDOW, pledge_signed=bool(pledge_signed),
-                  assisted=bool(assistant_name), assistant_name=assistant_name, assisted_reason=assisted_reason,
-                  submitted_at=at, accepted_by=user, status=Status.ACCEPTED, mode=_mode(plan), ticket=ticket)
-    app = Application.objects.create(number=_number(at), item=item, bundle=bundle,
-                                     unit=item.unit if item else None, visits=1, **common)
-    _event(app, "window_accept", user, "", Status.ACCEPTED, at, data={
-        "mode": app.mode, "shared": sum(1 for p in plan if p[2] == MaterialStatus.SHARED),
-        "assisted": app.assisted})
+    common = dict(
+        applicant_name=name,
+        applicant_id=id_number,
+        applicant_id_index=blind_index(id_number) if id_number else "",
+        applicant_phone=phone,
+        person=person,
+        channel=Channel.WINDOW,
+        pledge_signed=bool(pledge_signed),
+        assisted=bool(assistant_name),
+        assistant_name=assistant_name,
+        assisted_reason=assisted_reason,
+        submitted_at=at,
+        accepted_by=user,
+        status=Status.ACCEPTED,
+        mode=_mode(plan),
+        ticket=ticket,
+    )
+    app = Application.objects.create(
+        number=_number(at), item=item, bundle=bundle, unit=item.unit if item else None, visits=1, **common
+    )
+    _event(
+        app,
+        "window_accept",
+        user,
+        "",
+        Status.ACCEPTED,
+        at,
+        data={
+            "mode": app.mode,
+            "shared": sum(1 for p in plan if p[2] == MaterialStatus.SHARED),
+            "assisted": app.assisted,
+        },
+    )
     if item:
         _write_materials(app, plan)
         _start_clock(app, at)
@@ -235,8 +299,13 @@ def accept_at_window(user, *, applicant, materials, item_code="", bundle_code=""
         for child_item in items:
             child_plan = [p for p in plan if p[0].pk == child_item.pk]
             child = Application.objects.create(
-                number=_number(at), item=child_item, parent=app, unit=child_item.unit, visits=0,
-                **{**common, "mode": _mode(child_plan)})
+                number=_number(at),
+                item=child_item,
+                parent=app,
+                unit=child_item.unit,
+                visits=0,
+                **{**common, "mode": _mode(child_plan)},
+            )
             _write_materials(child, child_plan)
             _start_clock(child, at)
             child.save()
@@ -258,10 +327,21 @@ def submit_online(user, *, item_code, applicant, materials, now=None):
     plan = _material_plan(items, materials, person, False, errors)
     errors.raise_if_any()
     app = Application.objects.create(
-        number=_number(at), item=item, unit=item.unit, status=Status.SUBMITTED, channel=Channel.ONLINE,
-        mode=_mode(plan), applicant_name=name, applicant_id=id_number,
-        applicant_id_index=blind_index(id_number) if id_number else "", applicant_phone=phone,
-        applicant_user=user, person=person, submitted_at=at, visits=0)
+        number=_number(at),
+        item=item,
+        unit=item.unit,
+        status=Status.SUBMITTED,
+        channel=Channel.ONLINE,
+        mode=_mode(plan),
+        applicant_name=name,
+        applicant_id=id_number,
+        applicant_id_index=blind_index(id_number) if id_number else "",
+        applicant_phone=phone,
+        applicant_user=user,
+        person=person,
+        submitted_at=at,
+        visits=0,
+    )
     _write_materials(app, plan)
     _event(app, "create", user, "", Status.SUBMITTED, at)
     return app
@@ -302,8 +382,9 @@ def supply(user, number, material_id, *, at_window=True, now=None):
     at = _now(now)
     permissions.require(user, "hall.application.supply")
     app = _get(number)
-    row = app.materials.filter(material_id=material_id, status=MaterialStatus.MISSING).select_related(
-        "material").first()
+    row = (
+        app.materials.filter(material_id=material_id, status=MaterialStatus.MISSING).select_related("material").first()
+    )
     _check(user, app, "supply")
     if row is None:
         raise ValidationFailed("material", _("该材料无需补正。"))
@@ -312,8 +393,13 @@ def supply(user, number, material_id, *, at_window=True, now=None):
     row.save(update_fields=["status", "supplied_at"])
     if at_window:
         _add_visit(app)
-    _move(user, app, "supply", at, data={"material": row.material.name, "at_window": at_window,
-                                         "late": bool(row.due_at and at > row.due_at)})
+    _move(
+        user,
+        app,
+        "supply",
+        at,
+        data={"material": row.material.name, "at_window": at_window, "late": bool(row.due_at and at > row.due_at)},
+    )
     app.save()
     return app
 
@@ -357,8 +443,10 @@ def issue(user, number, delivery=Delivery.WINDOW, now=None):
     if delivery not in Delivery.values:
         raise ValidationFailed("delivery", _("请选择出件方式。"))
     if delivery == Delivery.ON_THE_SPOT and (
-            app.accepted_at is None or app.accepted_at.astimezone(SHANGHAI).date() != at.astimezone(SHANGHAI).date()
-            or app.events.filter(action="supply", data__at_window=True).exists()):
+        app.accepted_at is None
+        or app.accepted_at.astimezone(SHANGHAI).date() != at.astimezone(SHANGHAI).date()
+        or app.events.filter(action="supply", data__at_window=True).exists()
+    ):
         raise ValidationFailed("delivery", _("只有受理当次办结的办件才能当场出件。"))
     _move(user, app, "issue", at, data={"delivery": delivery})
     app.delivery = delivery
@@ -385,6 +473,7 @@ def _complete_parent(app, at):
 
 # --- 好差评 --------------------------------------------------------------------------
 
+
 @transaction.atomic
 def rate(user, number, level, *, channel=RatingChannel.DEVICE, comment="", token=None, now=None):
     permissions.require(user, "public.rate_application" if token else "hall.application.rate")
@@ -410,7 +499,12 @@ def rate(user, number, level, *, channel=RatingChannel.DEVICE, comment="", token
 
 
 def _rectification(rect_id):
-    rect = Rectification.objects.select_for_update(of=("self",)).select_related("rating__application").filter(pk=rect_id).first()
+    rect = (
+        Rectification.objects.select_for_update(of=("self",))
+        .select_related("rating__application")
+        .filter(pk=rect_id)
+        .first()
+    )
     if rect is None:
         raise NotFound()
     return rect
@@ -442,7 +536,11 @@ def callback(user, rect_id, satisfied, note, now=None):
     if rect.state != Rectification.State.FIXED:
         raise InvalidTransition(_("整改完成后才能回访。"))
     rect.state, rect.callback_satisfied, rect.callback_note, rect.callback_at = (
-        Rectification.State.CLOSED, bool(satisfied), note, at)
+        Rectification.State.CLOSED,
+        bool(satisfied),
+        note,
+        at,
+    )
     rect.save()
     app = rect.rating.application
     _event(app, "callback", user, app.status, app.status, at, note, {"satisfied": bool(satisfied)})
@@ -476,7 +574,12 @@ def review_appeal(user, appeal_id, upheld, note, now=None):
     """An upheld appeal keeps the rating but leaves it out of the measures."""
     permissions.require(user, "hall.appeal_review")
     at = _now(now)
-    appeal = Appeal.objects.select_for_update(of=("self",)).select_related("rating__application").filter(pk=appeal_id).first()
+    appeal = (
+        Appeal.objects.select_for_update(of=("self",))
+        .select_related("rating__application")
+        .filter(pk=appeal_id)
+        .first()
+    )
     if appeal is None:
         raise NotFound()
     if appeal.decision != Appeal.Decision.PENDING:
@@ -495,27 +598,39 @@ def review_appeal(user, appeal_id, upheld, note, now=None):
 
 # --- reminders --------------------------------------------------------------------------
 
+
 @transaction.atomic
 def remind_missing_materials(now=None):
     """Marks once each missing material whose supply limit ends within a day (or has
     passed) and records the reminder on the application. Returns how many."""
     at = _now(now)
     rows = ApplicationMaterial.objects.select_related("application", "material").filter(
-        status=MaterialStatus.MISSING, reminded_at__isnull=True, due_at__lte=at + dt.timedelta(days=1),
-        application__status=Status.ACCEPTED)
+        status=MaterialStatus.MISSING,
+        reminded_at__isnull=True,
+        due_at__lte=at + dt.timedelta(days=1),
+        application__status=Status.ACCEPTED,
+    )
     count = 0
     for row in rows:
         row.reminded_at = at
         row.save(update_fields=["reminded_at"])
         app = row.application
-        _event(app, "remind", None, app.status, app.status, at,
-               _("请于%(due)s前补交“%(name)s”。") % {
-                   "due": f"{row.due_at.astimezone(SHANGHAI):%Y-%m-%d}", "name": row.material.name})
+        _event(
+            app,
+            "remind",
+            None,
+            app.status,
+            app.status,
+            at,
+            _("请于%(due)s前补交“%(name)s”。")
+            % {"due": f"{row.due_at.astimezone(SHANGHAI):%Y-%m-%d}", "name": row.material.name},
+        )
         count += 1
     return count
 
 
 # --- the queue ----------------------------------------------------------------------------
+
 
 @transaction.atomic
 def take_ticket(group, *, priority=False, now=None):
@@ -526,8 +641,9 @@ def take_ticket(group, *, priority=False, now=None):
     day = at.astimezone(SHANGHAI).date()
     last = Ticket.objects.select_for_update().filter(day=day, group=group).aggregate(m=Max("seq"))["m"] or 0
     seq = last + 1
-    return Ticket.objects.create(day=day, group=group, seq=seq, number=f"{group}{seq:03d}",
-                                 priority=bool(priority), taken_at=at)
+    return Ticket.objects.create(
+        day=day, group=group, seq=seq, number=f"{group}{seq:03d}", priority=bool(priority), taken_at=at
+    )
 
 
 @transaction.atomic
@@ -540,8 +656,7 @@ def call_next(user, window, groups=None, now=None):
     params.check_length(errors, "window", window.strip(), Ticket._meta.get_field("window"), _("窗口号"))
     errors.raise_if_any()
     at = _now(now)
-    qs = Ticket.objects.select_for_update().filter(status=TicketStatus.WAITING,
-                                                   day=at.astimezone(SHANGHAI).date())
+    qs = Ticket.objects.select_for_update().filter(status=TicketStatus.WAITING, day=at.astimezone(SHANGHAI).date())
     if groups:
         qs = qs.filter(group__in=groups)
     ticket = qs.order_by("-priority", "taken_at", "id").first()
@@ -582,12 +697,20 @@ def apply_action(user, number, action, data, now=None):
     if action == "issue":
         return issue(user, number, data.get("delivery") or Delivery.WINDOW, now)
     if action == "rate":
-        return rate(user, number, data.get("level"), channel=data.get("channel") or RatingChannel.PORTAL,
-                    comment=note, token=data.get("token") or None, now=now)
+        return rate(
+            user,
+            number,
+            data.get("level"),
+            channel=data.get("channel") or RatingChannel.PORTAL,
+            comment=note,
+            token=data.get("token") or None,
+            now=now,
+        )
     raise NotFound(_("没有这个操作。"))
 
 
 # --- catalogue import ---------------------------------------------------------------------
+
 
 def _choice(choices, value):
     """A choice by its code or its Chinese label."""
@@ -657,19 +780,31 @@ def import_catalogue(user, item_rows, material_rows):
         depth = _int(r.get("online_depth"), "online_depth", row, errors, 1, default=OnlineDepth.PREVIEW)
         if depth is not None and depth not in OnlineDepth.values:
             errors.add(f"第{row}行 online_depth", _("网办深度应为1至4。"))
-        parsed.append({
-            "code": code, "basic_code": str(r.get("basic_code", "")).strip(), "name": str(r.get("name", "")).strip(),
-            "item_type": item_type, "level": level, "group": group, "unit": unit,
-            "legal_basis": str(r.get("legal_basis", "")), "conditions": str(r.get("conditions", "")),
-            "statutory_days": statutory, "promised_days": promised,
-            "supply_days": _int(r.get("supply_days"), "supply_days", row, errors, 1, default=5),
-            "fee": str(r.get("fee", "") or "不收费"), "fee_basis": str(r.get("fee_basis", "")),
-            "place": str(r.get("place", "")), "hours": str(r.get("hours", "")), "online_depth": depth,
-            "visits_required": _int(r.get("visits_required"), "visits_required", row, errors, 0, default=1),
-            "appointment_allowed": _flag(r.get("appointment_allowed", "是")),
-            "pledge_allowed": _flag(r.get("pledge_allowed", "")),
-            "target_group": str(r.get("target_group", "") or "自然人"),
-        })
+        parsed.append(
+            {
+                "code": code,
+                "basic_code": str(r.get("basic_code", "")).strip(),
+                "name": str(r.get("name", "")).strip(),
+                "item_type": item_type,
+                "level": level,
+                "group": group,
+                "unit": unit,
+                "legal_basis": str(r.get("legal_basis", "")),
+                "conditions": str(r.get("conditions", "")),
+                "statutory_days": statutory,
+                "promised_days": promised,
+                "supply_days": _int(r.get("supply_days"), "supply_days", row, errors, 1, default=5),
+                "fee": str(r.get("fee", "") or "不收费"),
+                "fee_basis": str(r.get("fee_basis", "")),
+                "place": str(r.get("place", "")),
+                "hours": str(r.get("hours", "")),
+                "online_depth": depth,
+                "visits_required": _int(r.get("visits_required"), "visits_required", row, errors, 0, default=1),
+                "appointment_allowed": _flag(r.get("appointment_allowed", "是")),
+                "pledge_allowed": _flag(r.get("pledge_allowed", "")),
+                "target_group": str(r.get("target_group", "") or "自然人"),
+            }
+        )
     known = seen | set(ServiceItem.objects.values_list("code", flat=True))
     materials = {}
     for r in material_rows:
@@ -685,17 +820,28 @@ def import_catalogue(user, item_rows, material_rows):
             errors.add(f"第{row}行 form", _("材料形式无效。"))
         if source is None:
             errors.add(f"第{row}行 source", _("来源渠道无效。"))
-        materials.setdefault(code, []).append({
-            "order": _int(r.get("order"), "order", row, errors, 0, default=len(materials.get(code, [])) + 1),
-            "name": str(r.get("name", "")).strip(), "core": _flag(r.get("core", "是")), "form": form,
-            "source": source, "copies": _int(r.get("copies"), "copies", row, errors, 1, default=1),
-            "shared": _flag(r.get("shared", "")), "note": str(r.get("note", ""))})
+        materials.setdefault(code, []).append(
+            {
+                "order": _int(r.get("order"), "order", row, errors, 0, default=len(materials.get(code, [])) + 1),
+                "name": str(r.get("name", "")).strip(),
+                "core": _flag(r.get("core", "是")),
+                "form": form,
+                "source": source,
+                "copies": _int(r.get("copies"), "copies", row, errors, 1, default=1),
+                "shared": _flag(r.get("shared", "")),
+                "note": str(r.get("note", "")),
+            }
+        )
     if not parsed and not material_rows:
         errors.add("file", _("文件中没有事项。"))
     for code, rows in materials.items():
         names = {values["name"] for values in rows}
-        used = ApplicationMaterial.objects.filter(material__item__code=code).exclude(
-            material__name__in=names).values_list("material__name", flat=True).distinct()
+        used = (
+            ApplicationMaterial.objects.filter(material__item__code=code)
+            .exclude(material__name__in=names)
+            .values_list("material__name", flat=True)
+            .distinct()
+        )
         for name in used:
             errors.add("file", _("事项%(code)s的材料“%(name)s”已有办件使用，不能删除。") % {"code": code, "name": name})
     errors.raise_if_any()
@@ -774,13 +920,16 @@ def _bookable(starts_at, at):
     first, last = booking_window(at)
     last_end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, SHANGHAI)
     if not at < starts_at < last_end:
-        raise ValidationFailed("starts_at", _(
-            "预约时段须在 %(first)s 至 %(last)s 之间、尚未开始：只能预约今天起 %(days)d 个工作日内的时段。")
-            % {"first": first.isoformat(), "last": last.isoformat(), "days": booking_workdays()})
+        raise ValidationFailed(
+            "starts_at",
+            _("预约时段须在 %(first)s 至 %(last)s 之间、尚未开始：只能预约今天起 %(days)d 个工作日内的时段。")
+            % {"first": first.isoformat(), "last": last.isoformat(), "days": booking_workdays()},
+        )
     local = starts_at.astimezone(SHANGHAI)
     if local not in slots_of(local.date()):
-        raise ValidationFailed("starts_at", _(
-            "预约时段须是便民服务中心开放日的办公时间内、整点或半点开始的半小时时段。"))
+        raise ValidationFailed(
+            "starts_at", _("预约时段须是便民服务中心开放日的办公时间内、整点或半点开始的半小时时段。")
+        )
     return starts_at
 
 
@@ -797,14 +946,17 @@ def book(user, item_code, starts_at, now=None):
     User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
     mine = Appointment.objects.filter(user=user, state=Appointment.State.BOOKED, starts_at__gt=at)
     if mine.count() >= booking_max_open():
-        raise InvalidTransition(_(
-            "您已有 %(n)d 个尚未到时的预约，最多同时保留 %(n)d 个：请先办理或取消其中一个再预约。")
-            % {"n": booking_max_open()})
+        raise InvalidTransition(
+            _("您已有 %(n)d 个尚未到时的预约，最多同时保留 %(n)d 个：请先办理或取消其中一个再预约。")
+            % {"n": booking_max_open()}
+        )
     day = starts_at.astimezone(SHANGHAI).date()
     day_start = dt.datetime.combine(day, dt.time.min, SHANGHAI)
     if mine.filter(item=item, starts_at__gte=day_start, starts_at__lt=day_start + dt.timedelta(days=1)).exists():
-        raise InvalidTransition(_("您已预约 %(day)s 办理“%(item)s”，同一事项每天只能预约一次。")
-                                % {"day": day.isoformat(), "item": item.name})
+        raise InvalidTransition(
+            _("您已预约 %(day)s 办理“%(item)s”，同一事项每天只能预约一次。")
+            % {"day": day.isoformat(), "item": item.name}
+        )
     # The slot's bookings are counted and written one request at a time, whoever books.
     locks.hold(f"hall-slot:{int(starts_at.timestamp())}")
     taken = Appointment.objects.filter(starts_at=starts_at, state=Appointment.State.BOOKED)

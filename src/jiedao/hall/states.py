@@ -36,13 +36,29 @@ TRANSITIONS = {
         T("accept", _("受理"), (S.SUBMITTED,), S.ACCEPTED, WINDOW),
         T("refuse", _("不予受理"), (S.SUBMITTED,), S.REFUSED, WINDOW, needs_note=True),
         T("supply", _("补正材料"), (S.ACCEPTED,), None, WINDOW + (("resident", APPLICANT),)),
-        T("approve", _("审批通过"), (S.ACCEPTED,), S.APPROVED,
-          (("handler", OWN_UNIT), ("leader", ANY), ("admin", ANY))),
-        T("reject", _("不予批准"), (S.ACCEPTED,), S.REJECTED,
-          (("handler", OWN_UNIT), ("leader", ANY), ("admin", ANY)), needs_note=True),
+        T(
+            "approve",
+            _("审批通过"),
+            (S.ACCEPTED,),
+            S.APPROVED,
+            (("handler", OWN_UNIT), ("leader", ANY), ("admin", ANY)),
+        ),
+        T(
+            "reject",
+            _("不予批准"),
+            (S.ACCEPTED,),
+            S.REJECTED,
+            (("handler", OWN_UNIT), ("leader", ANY), ("admin", ANY)),
+            needs_note=True,
+        ),
         T("issue", _("出件"), (S.APPROVED,), S.ISSUED, WINDOW),
-        T("rate", _("好差评"), (S.ISSUED, S.REJECTED), None,
-          (("operator", ANY), ("resident", APPLICANT), (None, APPLICANT))),
+        T(
+            "rate",
+            _("好差评"),
+            (S.ISSUED, S.REJECTED),
+            None,
+            (("operator", ANY), ("resident", APPLICANT), (None, APPLICANT)),
+        ),
     ]
 }
 

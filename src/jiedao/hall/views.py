@@ -27,7 +27,8 @@ from .models import Delivery, Group, Level, MaterialStatus, RatingChannel
 WINDOW_ROLES = ("operator", "admin")
 # What a POST to an application's page may do: a step of its lifecycle, or rating by the SMS link.
 APPLICATION_ACTIONS = tuple(f"hall.application.{action}" for action in states.TRANSITIONS) + (
-    "public.rate_application",)
+    "public.rate_application",
+)
 
 
 def _error_text(exc):
@@ -44,8 +45,9 @@ def guide(request):
     except ValidationFailed as exc:
         messages.error(request, _error_text(exc))
         q, items = "", selectors.search_items()
-    return render(request, "hall/guide.html", {"q": q, "items": items,
-                                               "bundles": selectors.bundles(), "groups": Group.choices})
+    return render(
+        request, "hall/guide.html", {"q": q, "items": items, "bundles": selectors.bundles(), "groups": Group.choices}
+    )
 
 
 @limited(Limit("PUBLIC_PAGE_RATE"))
@@ -57,9 +59,17 @@ def item_detail(request, code):
     # Booking and applying online are a resident's own business (the permission table).
     may_book = permissions.allows(request.user, "hall.book")
     slots = selectors.free_slots() if item.appointment_allowed and may_book else []
-    return render(request, "hall/item.html", {
-        "item": item, "materials": list(item.materials.all()), "slots": slots, "may_book": may_book,
-        "may_apply": not request.user.is_authenticated or permissions.allows(request.user, "hall.apply")})
+    return render(
+        request,
+        "hall/item.html",
+        {
+            "item": item,
+            "materials": list(item.materials.all()),
+            "slots": slots,
+            "may_book": may_book,
+            "may_apply": not request.user.is_authenticated or permissions.allows(request.user, "hall.apply"),
+        },
+    )
 
 
 @login_required
@@ -73,8 +83,11 @@ def book(request, code):
         return redirect("hall:item", code=code)
     try:
         appointment = services.book(request.user, code, starts_at)
-        messages.success(request, _("已预约 %(when)s，请按时到便民服务中心取号办理。") % {
-            "when": f"{timezone.localtime(appointment.starts_at):%Y-%m-%d %H:%M}"})
+        messages.success(
+            request,
+            _("已预约 %(when)s，请按时到便民服务中心取号办理。")
+            % {"when": f"{timezone.localtime(appointment.starts_at):%Y-%m-%d %H:%M}"},
+        )
         return redirect("hall:mine")
     except DomainError as exc:
         messages.error(request, _error_text(exc))
@@ -94,6 +107,7 @@ def item_notice(request, code):
 
 
 # --- the queue ------------------------------------------------------------------------------
+
 
 @limited(Limit("PUBLIC_PAGE_RATE"))
 @permission("public.ticket")
@@ -115,27 +129,41 @@ def calling_screen(request):
 
 # --- the window -------------------------------------------------------------------------------
 
+
 @role_required(*WINDOW_ROLES)
 @permission("hall.queue")
 def window(request):
     if request.method == "POST":
         try:
             if request.POST.get("do") == "call":
-                ticket = services.call_next(request.user, request.POST.get("window", ""),
-                                            request.POST.getlist("groups") or None)
+                ticket = services.call_next(
+                    request.user, request.POST.get("window", ""), request.POST.getlist("groups") or None
+                )
                 request.session["hall_window"] = ticket.window
-                messages.success(request, _("请 %(number)s 号到 %(window)s 号窗口办理。") % {
-                    "number": ticket.number, "window": ticket.window})
+                messages.success(
+                    request,
+                    _("请 %(number)s 号到 %(window)s 号窗口办理。")
+                    % {"number": ticket.number, "window": ticket.window},
+                )
             elif request.POST.get("do") in ("finish", "missed"):
-                services.finish_ticket(request.user, request.POST.get("ticket"),
-                                       missed=request.POST.get("do") == "missed")
+                services.finish_ticket(
+                    request.user, request.POST.get("ticket"), missed=request.POST.get("do") == "missed"
+                )
         except DomainError as exc:
             messages.error(request, _error_text(exc))
         return redirect("hall:window")
-    return render(request, "hall/window.html", {
-        "current": selectors.current_ticket(request.user), "groups": Group.choices,
-        "window_no": request.session.get("hall_window", ""), "items": selectors.search_items(),
-        "bundles": selectors.bundles(), **selectors.window_lists()})
+    return render(
+        request,
+        "hall/window.html",
+        {
+            "current": selectors.current_ticket(request.user),
+            "groups": Group.choices,
+            "window_no": request.session.get("hall_window", ""),
+            "items": selectors.search_items(),
+            "bundles": selectors.bundles(),
+            **selectors.window_lists(),
+        },
+    )
 
 
 def _material_choices(post, items):
@@ -160,22 +188,37 @@ def accept_form(request, code):
         current = selectors.current_ticket(request.user)
         try:
             app = services.accept_at_window(
-                request.user, applicant={k: request.POST.get(k, "") for k in ("name", "id_number", "phone")},
-                materials=_material_choices(request.POST, items), item_code="" if bundle else code,
-                bundle_code=bundle.code if bundle else "", pledge_signed=bool(request.POST.get("pledge_signed")),
+                request.user,
+                applicant={k: request.POST.get(k, "") for k in ("name", "id_number", "phone")},
+                materials=_material_choices(request.POST, items),
+                item_code="" if bundle else code,
+                bundle_code=bundle.code if bundle else "",
+                pledge_signed=bool(request.POST.get("pledge_signed")),
                 assistant_name=request.POST.get("assistant_name", "").strip(),
                 assisted_reason=request.POST.get("assisted_reason", "").strip(),
-                ticket_id=current.pk if current else None)
+                ticket_id=current.pk if current else None,
+            )
             messages.success(request, _("已受理，办件编号 %(number)s。") % {"number": app.number})
             return redirect("hall:application", number=app.number)
         except ValidationFailed as exc:
             errors = exc.errors
-    return render(request, "hall/accept.html", {
-        "items": items, "bundle": bundle, "code": code, "errors": errors, "values": values,
-        "pledge_allowed": any(i.pledge_allowed for i in items)}, status=422 if errors else 200)
+    return render(
+        request,
+        "hall/accept.html",
+        {
+            "items": items,
+            "bundle": bundle,
+            "code": code,
+            "errors": errors,
+            "values": values,
+            "pledge_allowed": any(i.pledge_allowed for i in items),
+        },
+        status=422 if errors else 200,
+    )
 
 
 # --- applications -----------------------------------------------------------------------------
+
 
 @limited(Limit("LOOKUP_FAILURE_RATE", failures=True))  # a wrong number or link
 @permission(*APPLICATION_ACTIONS)
@@ -189,13 +232,22 @@ def application(request, number):
         return render(request, "hall/link_expired.html", {"message": exc.message}, status=exc.http_status)
     if request.method == "POST":
         action = request.POST.get("action", "")
-        data = {"note": request.POST.get("note", ""), "material_id": request.POST.get("material_id"),
-                "at_window": request.POST.get("at_window", "1") == "1",
-                "delivery": request.POST.get("delivery") or Delivery.WINDOW,
-                "level": request.POST.get("level"), "token": token,
-                "channel": request.POST.get("channel") or (
-                    RatingChannel.SMS if token else RatingChannel.DEVICE if request.user.has_role("operator")
-                    else RatingChannel.PORTAL)}
+        data = {
+            "note": request.POST.get("note", ""),
+            "material_id": request.POST.get("material_id"),
+            "at_window": request.POST.get("at_window", "1") == "1",
+            "delivery": request.POST.get("delivery") or Delivery.WINDOW,
+            "level": request.POST.get("level"),
+            "token": token,
+            "channel": request.POST.get("channel")
+            or (
+                RatingChannel.SMS
+                if token
+                else RatingChannel.DEVICE
+                if request.user.has_role("operator")
+                else RatingChannel.PORTAL
+            ),
+        }
         try:
             services.apply_action(request.user, number, action, data)
             messages.success(request, _("已办理。"))
@@ -205,21 +257,37 @@ def application(request, number):
         return redirect(f"{url}?t={token}" if token else url)
     out = selectors.application_out(app)
     actions = selectors.actions_for(request.user, app, token)
-    return render(request, "hall/application.html", {
-        "app": app, "out": out, "events": selectors.events_of(app), "actions": [a.action for a in actions],
-        "token": token or "", "levels": Level.choices, "deliveries": Delivery.choices,
-        "missing": [m for m in out["materials"] if m["status"] == MaterialStatus.MISSING],
-        "rating": getattr(app, "rating", None),
-        "rating_link": (reverse("hall:application", args=[number]) + "?t=" + services.rating_token(app))
-        if request.user.is_authenticated and request.user.has_role("operator", "admin") else "",
-    })
+    return render(
+        request,
+        "hall/application.html",
+        {
+            "app": app,
+            "out": out,
+            "events": selectors.events_of(app),
+            "actions": [a.action for a in actions],
+            "token": token or "",
+            "levels": Level.choices,
+            "deliveries": Delivery.choices,
+            "missing": [m for m in out["materials"] if m["status"] == MaterialStatus.MISSING],
+            "rating": getattr(app, "rating", None),
+            "rating_link": (reverse("hall:application", args=[number]) + "?t=" + services.rating_token(app))
+            if request.user.is_authenticated and request.user.has_role("operator", "admin")
+            else "",
+        },
+    )
 
 
 @role_required("handler", "leader", "admin")
 def approvals(request):
-    return render(request, "hall/approvals.html", {
-        "apps": selectors.approval_queue(request.user), "now": timezone.now(),
-        "show_measures": request.user.has_role("leader", "admin")})
+    return render(
+        request,
+        "hall/approvals.html",
+        {
+            "apps": selectors.approval_queue(request.user),
+            "now": timezone.now(),
+            "show_measures": request.user.has_role("leader", "admin"),
+        },
+    )
 
 
 @login_required
@@ -233,17 +301,23 @@ def apply_online(request, code):
     if request.method == "POST":
         try:
             app = services.submit_online(
-                request.user, item_code=code,
+                request.user,
+                item_code=code,
                 applicant={k: request.POST.get(k, "") for k in ("name", "id_number", "phone")},
-                materials=_material_choices(request.POST, [item]))
-            messages.success(request, _("已提交网上申请，办件编号 %(number)s，窗口预审后通知您。") % {
-                "number": app.number})
+                materials=_material_choices(request.POST, [item]),
+            )
+            messages.success(
+                request, _("已提交网上申请，办件编号 %(number)s，窗口预审后通知您。") % {"number": app.number}
+            )
             return redirect("hall:application", number=app.number)
         except ValidationFailed as exc:
             errors = exc.errors
-    return render(request, "hall/apply.html", {"item": item, "item_list": [item], "errors": errors,
-                                               "values": request.POST},
-                  status=422 if errors else 200)
+    return render(
+        request,
+        "hall/apply.html",
+        {"item": item, "item_list": [item], "errors": errors, "values": request.POST},
+        status=422 if errors else 200,
+    )
 
 
 @login_required
@@ -256,13 +330,23 @@ def my_applications(request):
         except DomainError as exc:
             messages.error(request, _error_text(exc))
         return redirect("hall:mine")
-    return render(request, "hall/mine.html", {
-        "appointments": selectors.appointments_of(request.user), "now": timezone.now(),
-        "apps": list(selectors.visible_applications(request.user).filter(applicant_user=request.user,
-                                                                         parent__isnull=True)[:100])})
+    return render(
+        request,
+        "hall/mine.html",
+        {
+            "appointments": selectors.appointments_of(request.user),
+            "now": timezone.now(),
+            "apps": list(
+                selectors.visible_applications(request.user).filter(applicant_user=request.user, parent__isnull=True)[
+                    :100
+                ]
+            ),
+        },
+    )
 
 
 # --- 好差评 rectification -----------------------------------------------------------------------
+
 
 @role_required("handler", "operator", "leader", "admin")
 @permission("hall.rectify", "hall.rectify_callback", "hall.appeal", "hall.appeal_review")
@@ -273,20 +357,35 @@ def rectifications(request):
             if do == "fix":
                 services.fix(request.user, request.POST.get("id"), request.POST.get("note", ""))
             elif do == "callback":
-                services.callback(request.user, request.POST.get("id"), request.POST.get("satisfied") == "1",
-                                  request.POST.get("note", ""))
+                services.callback(
+                    request.user,
+                    request.POST.get("id"),
+                    request.POST.get("satisfied") == "1",
+                    request.POST.get("note", ""),
+                )
             elif do == "appeal":
                 services.file_appeal(request.user, request.POST.get("rating"), request.POST.get("note", ""))
             elif do == "review":
-                services.review_appeal(request.user, request.POST.get("id"), request.POST.get("upheld") == "1",
-                                       request.POST.get("note", ""))
+                services.review_appeal(
+                    request.user,
+                    request.POST.get("id"),
+                    request.POST.get("upheld") == "1",
+                    request.POST.get("note", ""),
+                )
             messages.success(request, _("已保存。"))
         except DomainError as exc:
             messages.error(request, _error_text(exc))
         return redirect("hall:rectifications")
-    return render(request, "hall/rectifications.html", {
-        "rects": selectors.rectifications_for(request.user), "appeals": selectors.pending_appeals(),
-        "may_review": request.user.has_role("leader", "admin"), "now": timezone.now()})
+    return render(
+        request,
+        "hall/rectifications.html",
+        {
+            "rects": selectors.rectifications_for(request.user),
+            "appeals": selectors.pending_appeals(),
+            "may_review": request.user.has_role("leader", "admin"),
+            "now": timezone.now(),
+        },
+    )
 
 
 def _percent(value):
@@ -307,12 +406,22 @@ def measures_page(request):
         (_("当场办结率"), _percent(m["on_the_spot"]), "%", _percent(t["on_the_spot"]), "ge"),
         (_("网上申请占比"), _percent(m["online"]), "%", _percent(t["online"]), "ge"),
         (_("好评率（基本满意及以上）"), _percent(m["satisfaction"]), "%", _percent(t["satisfaction"]), "ge"),
-        (_("平均等候时间（分钟）"), None if m["wait_avg"] is None else round(m["wait_avg"], 1), "",
-         t["wait_minutes"], "le"),
+        (
+            _("平均等候时间（分钟）"),
+            None if m["wait_avg"] is None else round(m["wait_avg"], 1),
+            "",
+            t["wait_minutes"],
+            "le",
+        ),
         (_("90%等候时间（分钟）"), None if m["wait_p90"] is None else round(m["wait_p90"], 1), "", None, ""),
         (_("按承诺时限办结率"), _percent(m["in_time"]), "%", None, ""),
-        (_("每件需提交材料数"), None if m["materials_per_item"] is None else round(m["materials_per_item"], 1),
-         "", None, ""),
+        (
+            _("每件需提交材料数"),
+            None if m["materials_per_item"] is None else round(m["materials_per_item"], 1),
+            "",
+            None,
+            "",
+        ),
         (_("免提交材料占比"), _percent(m["shared"]), "%", None, ""),
         (_("差评按期整改率"), _percent(m["rectified_on_time"]), "%", None, ""),
     ]
@@ -322,16 +431,25 @@ def measures_page(request):
         if value is not None and target is not None:
             met = value >= target if sense == "ge" else value <= target
         shown.append({"label": label, "value": value, "unit": unit, "target": target, "met": met, "sense": sense})
-    return render(request, "hall/measures.html", {"m": m, "rows": shown, "days": days, "levels": Level.choices,
-                                                  "by_level": [(label, m["by_level"][v]) for v, label in
-                                                               Level.choices]})
+    return render(
+        request,
+        "hall/measures.html",
+        {
+            "m": m,
+            "rows": shown,
+            "days": days,
+            "levels": Level.choices,
+            "by_level": [(label, m["by_level"][v]) for v, label in Level.choices],
+        },
+    )
 
 
 @limited(Limit("DOWNLOAD_RATE"))
 def export_catalogue(request):
     response = HttpResponse(
         excel.write_workbook(selectors.search_items()),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
     response["Content-Disposition"] = f'attachment; filename="hall-items-{timezone.localdate():%Y%m%d}.xlsx"'
     return response
 

@@ -67,10 +67,17 @@ class DuplicateConflictOut(ErrorsOut):
 
 def candidate_out(candidate, show_text=True):
     case = candidate.case
-    return {"number": case.number, "status": case.status, "category": case.category.code if case.category else None,
-            "created_at": case.created_at.isoformat(), "score": candidate.score, "similarity": candidate.similarity,
-            "distance_m": candidate.distance_m, "same_grid": candidate.same_grid,
-            "description": mask_personal_text(case.description)[:80] if show_text else ""}
+    return {
+        "number": case.number,
+        "status": case.status,
+        "category": case.category.code if case.category else None,
+        "created_at": case.created_at.isoformat(),
+        "score": candidate.score,
+        "similarity": candidate.similarity,
+        "distance_m": candidate.distance_m,
+        "same_grid": candidate.same_grid,
+        "description": mask_personal_text(case.description)[:80] if show_text else "",
+    }
 
 
 def _staff(user):
@@ -88,10 +95,20 @@ def classify_text(request, payload: ClassifyTextIn):
     community = grid.community if grid else None
     items = selectors.suggest(payload.text, community=community, grid=grid, with_units=_staff(request.user))
     version = selectors.active_version()
-    return {"version": version.pk if version else None, "threshold": selectors.tuning().auto_dispatch_confidence,
-            "items": [{"label": s.label, "category": s.category.code if s.category else None,
-                       "name": s.category.path_name if s.category else None, "probability": round(s.probability, 4),
-                       "unit": {"code": s.unit.code, "name": s.unit.name} if s.unit else None} for s in items]}
+    return {
+        "version": version.pk if version else None,
+        "threshold": selectors.tuning().auto_dispatch_confidence,
+        "items": [
+            {
+                "label": s.label,
+                "category": s.category.code if s.category else None,
+                "name": s.category.path_name if s.category else None,
+                "probability": round(s.probability, 4),
+                "unit": {"code": s.unit.code, "name": s.unit.name} if s.unit else None,
+            }
+            for s in items
+        ],
+    }
 
 
 def find_duplicates(description, lat=None, lng=None, grid_code="", category_code="", limit=5):
@@ -103,8 +120,7 @@ def find_duplicates(description, lat=None, lng=None, grid_code="", category_code
 
         grid = grid_at(lat, lng)
     category = selectors.category_for_label(category_code) if category_code else None
-    return selectors.duplicate_candidates(text=description, lat=lat, lng=lng, grid=grid, category=category,
-                                          limit=limit)
+    return selectors.duplicate_candidates(text=description, lat=lat, lng=lng, grid=grid, category=category, limit=limit)
 
 
 @router.post("/duplicates", response={200: DuplicatesOut, **ERRORS}, summary="Possible duplicates (重复件)")

@@ -21,13 +21,28 @@ def build(kind="char13"):
     from sklearn.pipeline import Pipeline
 
     if kind == "baseline":
-        return Pipeline([("tfidf", TfidfVectorizer(analyzer="char", ngram_range=(1, 1))),
-                         ("model", LogisticRegression(max_iter=1000))])
-    return Pipeline([
-        ("tfidf", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2,
-                                  max_features=300_000, dtype=np.float32)),
-        ("model", LogisticRegression(C=20, max_iter=2000)),
-    ])
+        return Pipeline(
+            [
+                ("tfidf", TfidfVectorizer(analyzer="char", ngram_range=(1, 1))),
+                ("model", LogisticRegression(max_iter=1000)),
+            ]
+        )
+    return Pipeline(
+        [
+            (
+                "tfidf",
+                TfidfVectorizer(
+                    analyzer="char",
+                    ngram_range=(1, 3),
+                    sublinear_tf=True,
+                    min_df=2,
+                    max_features=300_000,
+                    dtype=np.float32,
+                ),
+            ),
+            ("model", LogisticRegression(C=20, max_iter=2000)),
+        ]
+    )
 
 
 @dataclass
@@ -59,13 +74,14 @@ def scores(true, predicted, labels=None):
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
     labels = labels or sorted(set(true) | set(predicted))
-    precision, recall, f1, support = precision_recall_fscore_support(true, predicted, labels=labels,
-                                                                     zero_division=0)
+    precision, recall, f1, support = precision_recall_fscore_support(true, predicted, labels=labels, zero_division=0)
     return {
         "accuracy": float(accuracy_score(true, predicted)),
         "macro_f1": float(f1_score(true, predicted, labels=labels, average="macro", zero_division=0)),
-        "per_class": {label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-                      for label, p, r, f, s in zip(labels, precision, recall, f1, support)},
+        "per_class": {
+            label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+        },
         "labels": list(labels),
         "confusion": confusion_matrix(true, predicted, labels=labels).tolist(),
     }
@@ -79,8 +95,9 @@ def evaluate(texts, labels, folds=None, holdout=None, kind="char13", seed=0):
     texts, labels = list(texts), [str(v) for v in labels]
     true, predicted = [], []
     if holdout:
-        train_x, test_x, train_y, test_y = train_test_split(texts, labels, test_size=holdout, random_state=seed,
-                                                            stratify=labels)
+        train_x, test_x, train_y, test_y = train_test_split(
+            texts, labels, test_size=holdout, random_state=seed, stratify=labels
+        )
         trained = train(train_x, train_y, kind)
         return scores(test_y, list(trained.pipeline.predict([normalise(t) for t in test_x])))
     splitter = StratifiedKFold(n_splits=folds or 5, shuffle=True, random_state=seed)
@@ -93,11 +110,15 @@ def evaluate(texts, labels, folds=None, holdout=None, kind="char13", seed=0):
 
 def format_report(result) -> str:
     """The evaluation as text; the last line is ``macro_f1=<value>``."""
-    lines = [f"accuracy={result['accuracy']:.4f}", "", f"{'class':<16}{'precision':>10}{'recall':>10}{'f1':>10}"
-             f"{'support':>9}"]
+    lines = [
+        f"accuracy={result['accuracy']:.4f}",
+        "",
+        f"{'class':<16}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}",
+    ]
     for label, row in result["per_class"].items():
-        lines.append(f"{label:<16}{row['precision']:>10.4f}{row['recall']:>10.4f}{row['f1']:>10.4f}"
-                     f"{row['support']:>9d}")
+        lines.append(
+            f"{label:<16}{row['precision']:>10.4f}{row['recall']:>10.4f}{row['f1']:>10.4f}{row['support']:>9d}"
+        )
     lines += ["", "confusion matrix (rows: true, columns: predicted)", "\t" + "\t".join(result["labels"])]
     for label, row in zip(result["labels"], result["confusion"]):
         lines.append(label + "\t" + "\t".join(str(v) for v in row))

@@ -20,6 +20,8 @@ def build_intelligence(out=print, limit=2000):
     version = ModelVersion.objects.create(source=f"演示街道已结案工单（{len(texts)} 件）", requested_at=timezone.now())
     version = services.train_version(version.pk, texts, labels)
     f1 = version.macro_f1
-    out(f"智能分拨：模型 v{version.pk} {version.get_state_display()}，{version.train_seconds} 秒"
-        + (f"，留出集宏平均F1 {f1:.3f}" if f1 is not None else ""))
+    out(
+        f"智能分拨：模型 v{version.pk} {version.get_state_display()}，{version.train_seconds} 秒"
+        + (f"，留出集宏平均F1 {f1:.3f}" if f1 is not None else "")
+    )
     return version

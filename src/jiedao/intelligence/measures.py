@@ -44,7 +44,9 @@ def reply_flag_rate(start, end, unit=None):
 
 def reply_flag_rates_by_unit(start, end):
     """[(unit_id, submitted, flagged)] for the units that submitted results in the period."""
-    return list(ReplyCheck.objects.filter(checked_at__gte=start, checked_at__lt=end, unit__isnull=False)
-                .values("unit_id", "unit__name").annotate(
-                    submitted=Count("id"), flagged=Count("id", filter=Q(flagged=True, overridden_at__isnull=True)))
-                .order_by("unit__name"))
+    return list(
+        ReplyCheck.objects.filter(checked_at__gte=start, checked_at__lt=end, unit__isnull=False)
+        .values("unit_id", "unit__name")
+        .annotate(submitted=Count("id"), flagged=Count("id", filter=Q(flagged=True, overridden_at__isnull=True)))
+        .order_by("unit__name")
+    )

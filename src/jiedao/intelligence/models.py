@@ -13,12 +13,15 @@ class Tuning(models.Model):
     """One row: thresholds a street may change in the admin (自动派单置信度, 重复件范围)."""
 
     auto_dispatch_confidence = models.FloatField(
-        _("自动派单置信度"), default=0.9,
-        help_text=_("分类模型对首选分类的概率达到此值时，新工单自动分类并派单；低于此值由人工确认。"))
+        _("自动派单置信度"),
+        default=0.9,
+        help_text=_("分类模型对首选分类的概率达到此值时，新工单自动分类并派单；低于此值由人工确认。"),
+    )
     duplicate_radius_m = models.PositiveIntegerField(_("重复件距离(米)"), default=200)
     duplicate_days = models.PositiveSmallIntegerField(_("重复件时间窗(天)"), default=14)
     reply_min_similarity = models.FloatField(
-        _("答复相关度下限"), default=0.05, help_text=_("答复与诉求的文字相似度低于此值时提示“答非所问”。"))
+        _("答复相关度下限"), default=0.05, help_text=_("答复与诉求的文字相似度低于此值时提示“答非所问”。")
+    )
 
     class Meta:
         verbose_name = _("智能分拨参数")
@@ -38,8 +41,9 @@ class ModelVersion(models.Model):
 
     source = models.CharField(_("训练数据"), max_length=200)
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.TRAINING)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     requested_at = models.DateTimeField(_("发起时间"))
     trained_at = models.DateTimeField(_("训练完成时间"), null=True, blank=True)
     samples = models.PositiveIntegerField(_("样本数"), default=0)
@@ -55,8 +59,9 @@ class ModelVersion(models.Model):
         verbose_name = _("分类模型版本")
         verbose_name_plural = _("分类模型版本")
         ordering = ["-id"]
-        constraints = [models.UniqueConstraint(fields=["active"], condition=models.Q(active=True),
-                                               name="one_active_classifier")]
+        constraints = [
+            models.UniqueConstraint(fields=["active"], condition=models.Q(active=True), name="one_active_classifier")
+        ]
 
     def __str__(self):
         return f"v{self.pk} {self.source}"
@@ -95,8 +100,9 @@ class ReplyCheck(models.Model):
     flagged = models.BooleanField(_("有提示"), default=False)
     # Hash of the normalised reply, to find a unit's copied template answers.
     fingerprint = models.CharField(max_length=40, db_index=True)
-    overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                      related_name="+")
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     overridden_at = models.DateTimeField(null=True, blank=True)
     override_note = models.TextField(_("说明"), blank=True)
 

@@ -119,6 +119,7 @@ def suggest(text, community=None, grid=None, k=3, with_units=True):
 
 # --- duplicates (并案 suggestions) -------------------------------------------------
 
+
 @dataclass
 class Candidate:
     case: Case
@@ -134,8 +135,9 @@ MAX_ROWS = 400
 RECENCY_BONUS = 0.15
 
 
-def duplicate_candidates(*, text, lat=None, lng=None, grid=None, category=None, now=None, exclude_id=None,
-                         limit=5, min_score=0.35):
+def duplicate_candidates(
+    *, text, lat=None, lng=None, grid=None, category=None, now=None, exclude_id=None, limit=5, min_score=0.35
+):
     """Open or recently closed cases near the place (same grid, or within the configured
     radius) and recent (within the configured window), ranked by text similarity with a bonus
     for the same category. Indexed filters only: the grid (foreign-key index) or a bounding box,
@@ -154,11 +156,26 @@ def duplicate_candidates(*, text, lat=None, lng=None, grid=None, category=None, 
         dlat = radius / _M_PER_DEG
         dlng = radius / (_M_PER_DEG * max(0.1, math.cos(math.radians(lat))))
         place |= Q(lat__range=(lat - dlat, lat + dlat), lng__range=(lng - dlng, lng + dlng))
-    rows = (Case.objects.filter(place, created_at__gte=since, created_at__lte=now)
-            .filter(Q(status__in=OPEN_STATUSES) | Q(status=Status.CLOSED, closed_at__gte=since))
-            .select_related("category").order_by("-created_at")
-            .only("id", "number", "status", "description", "lat", "lng", "grid_id", "category", "created_at",
-                  "community_id", "unit_id", "closed_at"))
+    rows = (
+        Case.objects.filter(place, created_at__gte=since, created_at__lte=now)
+        .filter(Q(status__in=OPEN_STATUSES) | Q(status=Status.CLOSED, closed_at__gte=since))
+        .select_related("category")
+        .order_by("-created_at")
+        .only(
+            "id",
+            "number",
+            "status",
+            "description",
+            "lat",
+            "lng",
+            "grid_id",
+            "category",
+            "created_at",
+            "community_id",
+            "unit_id",
+            "closed_at",
+        )
+    )
     if exclude_id:
         rows = rows.exclude(pk=exclude_id)
     grams = bigrams(text)
@@ -184,8 +201,11 @@ def duplicate_candidates(*, text, lat=None, lng=None, grid=None, category=None, 
         # Recent reports are likelier to be the same matter: up to +0.15, halving every two days.
         score += RECENCY_BONUS * 0.5 ** ((now - case.created_at).total_seconds() / (2 * 86400))
         if score >= min_score:
-            found.append(Candidate(case, round(score, 3), round(sim, 3),
-                                   round(distance) if distance is not None else None, same_grid))
+            found.append(
+                Candidate(
+                    case, round(score, 3), round(sim, 3), round(distance) if distance is not None else None, same_grid
+                )
+            )
     found.sort(key=lambda c: (-c.score, -c.case.created_at.timestamp()))
     return found[:limit]
 
@@ -293,25 +313,46 @@ def _issue(cluster, now, by_community=None):
     category = max(leaf_counts, key=leaf_counts.get) if leaf_counts else top
     place = community.name if community is not None else ""
     background = [c.description for c in (by_community or {}).get(cases[0].community_id, ()) if c.pk not in ids]
-    phrase = key_phrase([c.description for c in cases[-HOT_PHRASE_SAMPLE:]], background[-HOT_PHRASE_SAMPLE:],
-                        avoid=place)
-    title = " · ".join(part for part in (place, category.name if category else "", _headline(cases, phrase))
-                       if part)
+    phrase = key_phrase(
+        [c.description for c in cases[-HOT_PHRASE_SAMPLE:]], background[-HOT_PHRASE_SAMPLE:], avoid=place
+    )
+    title = " · ".join(part for part in (place, category.name if category else "", _headline(cases, phrase)) if part)
     return HotIssue(
         key=f"{cases[0].community_id or 0}-{top.pk if top else 0}-{cases[0].pk}",
-        title=title, heat=heat, count=len(cases), reporters=len(reporters), community=community,
-        category=category, first_at=cases[0].created_at, last_at=cases[-1].created_at,
-        case_ids=[c.pk for c in cases], growing=recent > previous,
-        fast=recent >= HOT_MIN_COUNT and recent >= 2 * max(previous, 1), recent_count=recent,
-        previous_count=previous, supports=supports,
+        title=title,
+        heat=heat,
+        count=len(cases),
+        reporters=len(reporters),
+        community=community,
+        category=category,
+        first_at=cases[0].created_at,
+        last_at=cases[-1].created_at,
+        case_ids=[c.pk for c in cases],
+        growing=recent > previous,
+        fast=recent >= HOT_MIN_COUNT and recent >= 2 * max(previous, 1),
+        recent_count=recent,
+        previous_count=previous,
+        supports=supports,
     )
 
 
 def _recent_cases(qs, now):
-    return (qs.filter(created_at__gte=now - HOT_WINDOW, created_at__lte=now)
-            .select_related("community", "category__parent__parent").order_by("created_at")
-            .only("id", "description", "created_at", "street_id", "community", "category", "status", "reporter_id",
-                  "reporter_phone_index"))
+    return (
+        qs.filter(created_at__gte=now - HOT_WINDOW, created_at__lte=now)
+        .select_related("community", "category__parent__parent")
+        .order_by("created_at")
+        .only(
+            "id",
+            "description",
+            "created_at",
+            "street_id",
+            "community",
+            "category",
+            "status",
+            "reporter_id",
+            "reporter_phone_index",
+        )
+    )
 
 
 def _headline(cases, phrase):
@@ -324,8 +365,9 @@ def _headline(cases, phrase):
         counts[case.description] += 1
     texts = list(counts)
     grams = [bigrams(text) for text in texts]
-    ranked = sorted(range(len(texts)), key=lambda i: (-sum(counts[texts[j]] * cosine(grams[i], g)
-                                                           for j, g in enumerate(grams)), i))
+    ranked = sorted(
+        range(len(texts)), key=lambda i: (-sum(counts[texts[j]] * cosine(grams[i], g) for j, g in enumerate(grams)), i)
+    )
     key = phrase[0] if phrase else ""
     for i in ranked:
         for clause in re.split(r"[，。！？；,.!?;]", texts[i]):
@@ -382,13 +424,17 @@ def hot_issue(user, key, now=None):
     now = now or timezone.now()
     for issue in _all_issues(visible_cases(user), now):
         if issue.key == key:
-            members = list(Case.objects.filter(pk__in=issue.case_ids).select_related("category", "unit", "grid")
-                           .order_by("-created_at"))
+            members = list(
+                Case.objects.filter(pk__in=issue.case_ids)
+                .select_related("category", "unit", "grid")
+                .order_by("-created_at")
+            )
             return issue, members
     return None, []
 
 
 # --- versions and reply checks ----------------------------------------------------------
+
 
 def versions(limit=50):
     return list(ModelVersion.objects.select_related("requested_by")[:limit])
@@ -408,4 +454,5 @@ def reply_warning(case):
     if check is None or not check.flagged or check.overridden_at:
         return ""
     return _("答复质量提示：%(flags)s。如答复无误，可在工单页说明理由并确认保留。") % {
-        "flags": "；".join(flag_label(f) for f in check.flags)}
+        "flags": "；".join(flag_label(f) for f in check.flags)
+    }

@@ -40,6 +40,7 @@ def model_dir() -> Path:
 
 # --- training and versions ---------------------------------------------------------
 
+
 def request_training(user, source="cases"):
     """Record a version in training and queue the work for the worker."""
     _require(user, MODEL_ROLES)
@@ -53,8 +54,11 @@ def request_training(user, source="cases"):
 def closed_case_data(limit=MAX_TRAINING_CASES):
     """(texts, labels) from the most recent closed cases with their final category; categories
     with fewer than ``MIN_PER_CLASS`` cases are left out."""
-    rows = list(Case.objects.filter(status=Status.CLOSED, category__isnull=False)
-                .order_by("-closed_at").values_list("description", "category__code")[:limit])
+    rows = list(
+        Case.objects.filter(status=Status.CLOSED, category__isnull=False)
+        .order_by("-closed_at")
+        .values_list("description", "category__code")[:limit]
+    )
     counts = {}
     for _text, code in rows:
         counts[code] = counts.get(code, 0) + 1
@@ -71,8 +75,11 @@ def train_version(version_id, texts=None, labels=None, activate=True):
             texts, labels = closed_case_data()
         if len(set(labels)) < 2:
             raise ValueError(_("至少需要两个分类、每类至少%(n)d件已结案工单才能训练。") % {"n": MIN_PER_CLASS})
-        result = classifier.evaluate(texts, labels, holdout=0.2) if min(
-            labels.count(x) for x in set(labels)) >= 2 and len(texts) >= 20 else {}
+        result = (
+            classifier.evaluate(texts, labels, holdout=0.2)
+            if min(labels.count(x) for x in set(labels)) >= 2 and len(texts) >= 20
+            else {}
+        )
         trained = classifier.train(texts, labels)
         import joblib
 
@@ -99,8 +106,7 @@ def train_version(version_id, texts=None, labels=None, activate=True):
 
 def train_from_file(path, text_column, label_column, user=None, activate=True):
     texts, labels = classifier.read_table(path, text_column, label_column)
-    version = ModelVersion.objects.create(source=Path(path).name[:200], requested_by=user,
-                                          requested_at=timezone.now())
+    version = ModelVersion.objects.create(source=Path(path).name[:200], requested_by=user, requested_at=timezone.now())
     return train_version(version.pk, texts, labels, activate=activate)
 
 
@@ -155,6 +161,7 @@ def save_tuning(user, *, auto_dispatch_confidence, duplicate_radius_m, duplicate
 
 # --- intake ---------------------------------------------------------------------------
 
+
 @dataclass
 class IntakeProposal:
     """What the classifier proposes for a case being registered."""
@@ -166,13 +173,22 @@ class IntakeProposal:
     auto: bool = False
 
     def note(self):
-        return _("智能分拨自动派单（模型 v%(v)d，置信度 %(p).0f%%）") % {"v": self.version.pk,
-                                                                   "p": self.confidence * 100}
+        return _("智能分拨自动派单（模型 v%(v)d，置信度 %(p).0f%%）") % {
+            "v": self.version.pk,
+            "p": self.confidence * 100,
+        }
 
     def save_for(self, case):
-        Proposal.objects.create(case=case, version=self.version, category=self.category,
-                                unit=case.unit if self.auto else None, confidence=self.confidence,
-                                top=self.top, auto=self.auto, created_at=case.created_at)
+        Proposal.objects.create(
+            case=case,
+            version=self.version,
+            category=self.category,
+            unit=case.unit if self.auto else None,
+            confidence=self.confidence,
+            top=self.top,
+            auto=self.auto,
+            created_at=case.created_at,
+        )
 
 
 def intake_proposal(description, category=None):
@@ -195,9 +211,12 @@ def intake_proposal(description, category=None):
 ACTION_WORDS = re.compile(
     "已(经)?(派|安排|组织|联系|协调|清理|清运|修复|维修|更换|拆除|整改|处罚|查处|劝离|疏导|补种|恢复|落实|"
     "上门|到场|现场|核实|调解|约谈|告知|答复|回复|开具|发放|办理|补办|封堵|疏通|加装|安装|张贴|设置|移除|收回|督促)|"
-    "(清理|清运|修复|维修|更换|拆除|整改|疏通|安装|加装|调解|处罚|封堵)(完毕|完成|干净|到位)")
-DATE_WORDS = re.compile(r"\d{1,2}月\d{1,2}日|\d{4}[-/.年]\d{1,2}|\d{1,2}[:：]\d{2}|今天|今日|昨天|昨日|当天|当日|"
-                        r"明天|本周|下周|月底|月初|\d+(个)?(工作日|小时|天)内|日前|近日")
+    "(清理|清运|修复|维修|更换|拆除|整改|疏通|安装|加装|调解|处罚|封堵)(完毕|完成|干净|到位)"
+)
+DATE_WORDS = re.compile(
+    r"\d{1,2}月\d{1,2}日|\d{4}[-/.年]\d{1,2}|\d{1,2}[:：]\d{2}|今天|今日|昨天|昨日|当天|当日|"
+    r"明天|本周|下周|月底|月初|\d+(个)?(工作日|小时|天)内|日前|近日"
+)
 TEMPLATE_REPEATS = 3
 TEMPLATE_DAYS = 90
 
@@ -237,11 +256,19 @@ def check_reply(case, result, at=None):
     """Check a unit's result as it is submitted (the caller holds the transaction)."""
     at = at or timezone.now()
     fp = fingerprint(result)
-    repeats = ReplyCheck.objects.filter(unit_id=case.unit_id, fingerprint=fp,
-                                        checked_at__gte=at - dt.timedelta(days=TEMPLATE_DAYS)).count()
+    repeats = ReplyCheck.objects.filter(
+        unit_id=case.unit_id, fingerprint=fp, checked_at__gte=at - dt.timedelta(days=TEMPLATE_DAYS)
+    ).count()
     sim, flags = reply_flags(case.description, result, repeats)
-    return ReplyCheck.objects.create(case=case, unit_id=case.unit_id, checked_at=at, similarity=round(sim, 3),
-                                     flags=flags, flagged=bool(flags), fingerprint=fp)
+    return ReplyCheck.objects.create(
+        case=case,
+        unit_id=case.unit_id,
+        checked_at=at,
+        similarity=round(sim, 3),
+        flags=flags,
+        flagged=bool(flags),
+        fingerprint=fp,
+    )
 
 
 @transaction.atomic
@@ -263,6 +290,5 @@ def override_reply(user, check_id, note):
     check.save(update_fields=["overridden_by", "overridden_at", "override_note"])
     from jiedao.cases.services import record_event
 
-    record_event(check.case, "reply_override", user, check.case.status, note=note,
-                 data={"flags": check.flags})
+    record_event(check.case, "reply_override", user, check.case.status, note=note, data={"flags": check.flags})
     return check

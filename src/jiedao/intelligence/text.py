@@ -22,7 +22,7 @@ def bigrams(text: str) -> Counter:
         if len(run) == 1:
             grams[run] += 1
         for i in range(len(run) - 1):
-            grams[run[i:i + 2]] += 1
+            grams[run[i : i + 2]] += 1
     return grams
 
 
@@ -58,7 +58,7 @@ def _grams(text, length):
     grams = set()
     for run in _PUNCT.split(normalise(text)):
         for i in range(len(run) - length + 1):
-            gram = run[i:i + length]
+            gram = run[i : i + length]
             if gram[0] in STOP or gram[-1] in STOP or "0" in gram or "号楼" in gram:
                 continue
             grams.add(gram)
@@ -71,7 +71,7 @@ def key_phrase(texts, background=(), lengths=(4, 5, 6), top=1, avoid=""):
     its share in the background, longer phrases first among equals. Phrases overlapping
     ``avoid`` (e.g. the place's name) are skipped."""
     texts, background = list(texts), list(background)
-    avoid_grams = {avoid[i:i + 2] for i in range(len(avoid) - 1)}
+    avoid_grams = {avoid[i : i + 2] for i in range(len(avoid) - 1)}
     scored = []
     for length in lengths:
         seen = Counter()
@@ -83,7 +83,7 @@ def key_phrase(texts, background=(), lengths=(4, 5, 6), top=1, avoid=""):
         for gram, count in seen.items():
             if count < 2 and len(texts) >= 2:
                 continue
-            if any(gram[i:i + 2] in avoid_grams for i in range(len(gram) - 1)):
+            if any(gram[i : i + 2] in avoid_grams for i in range(len(gram) - 1)):
                 continue
             share = count / len(texts) - (base[gram] / len(background) if background else 0.0)
             scored.append((round(share, 6), length, gram))

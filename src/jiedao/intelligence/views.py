@@ -44,8 +44,11 @@ def _place(get):
         from jiedao.cases.selectors import grid_at
 
         grid = grid_at(lat, lng)
-    community = grid.community if grid is not None else (
-        Community.objects.filter(code=get.get("community")).first() if get.get("community") else None)
+    community = (
+        grid.community
+        if grid is not None
+        else (Community.objects.filter(code=get.get("community")).first() if get.get("community") else None)
+    )
     return community, grid, lat, lng
 
 
@@ -64,11 +67,22 @@ def suggest(request):
     community, grid, lat, lng = _place(get)
     suggestions = selectors.suggest(text, community=community, grid=grid) if len(text) >= 4 else []
     category = _picked_category(get) or (suggestions[0].category if suggestions else None)
-    duplicates = selectors.duplicate_candidates(text=text, lat=lat, lng=lng, grid=grid, category=category) \
-        if len(text) >= 4 else []
-    return render(request, "intelligence/_suggest.html", {
-        "suggestions": suggestions, "duplicates": duplicates, "threshold": selectors.tuning().auto_dispatch_confidence,
-        "staff": True, "attach_to": get.get("attach_to", "")})
+    duplicates = (
+        selectors.duplicate_candidates(text=text, lat=lat, lng=lng, grid=grid, category=category)
+        if len(text) >= 4
+        else []
+    )
+    return render(
+        request,
+        "intelligence/_suggest.html",
+        {
+            "suggestions": suggestions,
+            "duplicates": duplicates,
+            "threshold": selectors.tuning().auto_dispatch_confidence,
+            "staff": True,
+            "attach_to": get.get("attach_to", ""),
+        },
+    )
 
 
 @limited(Limit("SEARCH_RATE"))
@@ -77,20 +91,27 @@ def portal_suggest(request):
     get = request.GET
     text = (get.get("description") or "").strip()
     _community, grid, lat, lng = _place(get)
-    duplicates = selectors.duplicate_candidates(text=text, lat=lat, lng=lng, grid=grid, limit=3) \
-        if len(text) >= 4 else []
-    return render(request, "intelligence/_suggest.html", {"duplicates": duplicates, "staff": False,
-                                                          "attach_to": get.get("attach_to", "")})
+    duplicates = (
+        selectors.duplicate_candidates(text=text, lat=lat, lng=lng, grid=grid, limit=3) if len(text) >= 4 else []
+    )
+    return render(
+        request,
+        "intelligence/_suggest.html",
+        {"duplicates": duplicates, "staff": False, "attach_to": get.get("attach_to", "")},
+    )
 
 
 # --- models --------------------------------------------------------------------------
+
 
 @role_required(*MODEL_PAGE_ROLES)
 def models_page(request):
     now = timezone.now()
     start = now - dt.timedelta(days=30)
     context = {
-        "versions": selectors.versions(), "tuning": selectors.tuning(), "active": selectors.active_version(),
+        "versions": selectors.versions(),
+        "tuning": selectors.tuning(),
+        "active": selectors.active_version(),
         "may_manage": request.user.has_role(*services.MODEL_ROLES),
         "routing_accuracy": measures.routing_accuracy(start, now),
         "auto_share": measures.auto_dispatch_share(start, now),
@@ -117,9 +138,11 @@ def models_action(request):
             messages.success(request, _("已停用智能分拨，新工单由人工分类。"))
         elif action == "tuning":
             services.save_tuning(
-                request.user, auto_dispatch_confidence=_float(request.POST.get("auto_dispatch_confidence")) or 0.0,
+                request.user,
+                auto_dispatch_confidence=_float(request.POST.get("auto_dispatch_confidence")) or 0.0,
                 duplicate_radius_m=int(_float(request.POST.get("duplicate_radius_m")) or 200),
-                duplicate_days=int(_float(request.POST.get("duplicate_days")) or 14))
+                duplicate_days=int(_float(request.POST.get("duplicate_days")) or 14),
+            )
             messages.success(request, _("参数已保存。"))
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -129,6 +152,7 @@ def models_action(request):
 
 
 # --- hot issues ---------------------------------------------------------------------
+
 
 @role_required(*HOT_ROLES)
 def hot_list(request):
@@ -145,6 +169,7 @@ def hot_issue(request, key):
 
 
 # --- reply quality ------------------------------------------------------------------
+
 
 @require_POST
 @role_required("handler", "leader", "dispatcher", "admin")

@@ -40,7 +40,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def reissue(self, request, queryset):
         for key in queryset:
             plain = services.issue_key(key)
-            messages.warning(request, _("“%(name)s”的新密钥（只显示这一次）：%(key)s") % {"name": key.name, "key": plain})
+            messages.warning(
+                request, _("“%(name)s”的新密钥（只显示这一次）：%(key)s") % {"name": key.name, "key": plain}
+            )
 
 
 @admin.register(ServiceAttribute)
@@ -72,12 +74,19 @@ class ExternalUpdateAdmin(ReadOnlyAdmin):
 class WebhookForm(forms.ModelForm):
     url = forms.URLField(label=_("接收地址"), max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(
-        label=_("订阅的事件"), required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("订阅的事件"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         choices=[(code, f"{code} {label}") for code, label in services.EVENT_LABELS.items()],
-        help_text=_("不选表示全部事件。"))
-    secret = forms.CharField(label=_("签名密钥"), required=False, max_length=200,
-                             help_text=_("留空则自动生成（修改时留空表示不变）。"),
-                             widget=forms.PasswordInput(render_value=False))
+        help_text=_("不选表示全部事件。"),
+    )
+    secret = forms.CharField(
+        label=_("签名密钥"),
+        required=False,
+        max_length=200,
+        help_text=_("留空则自动生成（修改时留空表示不变）。"),
+        widget=forms.PasswordInput(render_value=False),
+    )
 
     class Meta:
         model = Webhook
@@ -101,8 +110,9 @@ class WebhookAdmin(admin.ModelAdmin):
         new_secret = not obj.secret
         services.save_webhook(obj)
         if new_secret or "secret" in form.changed_data:
-            messages.warning(request, _("签名密钥（只显示这一次，请交给接收方校验签名）：%(secret)s")
-                             % {"secret": obj.secret})
+            messages.warning(
+                request, _("签名密钥（只显示这一次，请交给接收方校验签名）：%(secret)s") % {"secret": obj.secret}
+            )
 
     @admin.display(description=_("订阅的事件"))
     def event_list(self, obj):
@@ -116,8 +126,18 @@ class WebhookAdmin(admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdmin):
-    list_display = ("id", "created_at", "webhook", "event", "status", "attempts", "response_code", "next_try_at",
-                    "delivered_at", "error")
+    list_display = (
+        "id",
+        "created_at",
+        "webhook",
+        "event",
+        "status",
+        "attempts",
+        "response_code",
+        "next_try_at",
+        "delivered_at",
+        "error",
+    )
     list_filter = ("status", "event", "webhook")
     search_fields = ("event", "webhook__name")
     list_select_related = ("webhook",)

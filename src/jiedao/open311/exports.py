@@ -14,6 +14,7 @@ from openpyxl.styles import Font
 
 from jiedao.cases import measures
 from jiedao.cases.models import OPEN_STATUSES, Category, Status
+
 # ``reporter_rule(user)``: a function ``case → bool`` with the answers of ``may_see_reporter``, the
 # user's grids read once instead of once per case (a test holds the two to the same answers).
 from jiedao.cases.selectors import reporter_rule, visible_cases
@@ -64,10 +65,34 @@ def _local(value):
 
 
 def header():
-    return [_("工单编号"), _("受理时间"), _("来源渠道"), _("状态"), _("分类代码"), _("分类"), _("诉求内容"),
-            _("诉求人"), _("联系电话"), _("地址"), _("纬度"), _("经度"), _("社区"), _("网格"), _("承办单位"),
-            _("派单时间"), _("响应时限"), _("办结时限"), _("响应时间"), _("办结时间"), _("结案时间"),
-            _("时限状态"), _("退单次数"), _("重办次数"), _("延期次数"), _("督办")]
+    return [
+        _("工单编号"),
+        _("受理时间"),
+        _("来源渠道"),
+        _("状态"),
+        _("分类代码"),
+        _("分类"),
+        _("诉求内容"),
+        _("诉求人"),
+        _("联系电话"),
+        _("地址"),
+        _("纬度"),
+        _("经度"),
+        _("社区"),
+        _("网格"),
+        _("承办单位"),
+        _("派单时间"),
+        _("响应时限"),
+        _("办结时限"),
+        _("响应时间"),
+        _("办结时间"),
+        _("结案时间"),
+        _("时限状态"),
+        _("退单次数"),
+        _("重办次数"),
+        _("延期次数"),
+        _("督办"),
+    ]
 
 
 def rows(user, **filters):
@@ -94,19 +119,39 @@ def rows(user, **filters):
                 name, phone, address = case.reporter_name, case.reporter_phone, case.address
                 description = case.description
             else:
-                name, phone, address = (mask_name(case.reporter_name), mask_phone(case.reporter_phone),
-                                        mask_address(case.address))
+                name, phone, address = (
+                    mask_name(case.reporter_name),
+                    mask_phone(case.reporter_phone),
+                    mask_address(case.address),
+                )
                 description = mask_personal_text(case.description)
             category = by_id.get(case.category_id)
             yield [
-                case.number, _local(case.created_at), case.get_channel_display(), case.get_status_display(),
-                category.code if category else "", paths.get(case.category_id, ""), description,
-                name, phone, address, case.lat, case.lng,
-                case.community.name if case.community_id else "", str(case.grid) if case.grid_id else "",
+                case.number,
+                _local(case.created_at),
+                case.get_channel_display(),
+                case.get_status_display(),
+                category.code if category else "",
+                paths.get(case.category_id, ""),
+                description,
+                name,
+                phone,
+                address,
+                case.lat,
+                case.lng,
+                case.community.name if case.community_id else "",
+                str(case.grid) if case.grid_id else "",
                 case.unit.name if case.unit_id else "",
-                _local(case.dispatched_at), _local(case.response_due), _local(case.completion_due),
-                _local(case.responded_at), _local(case.resolved_at), _local(case.closed_at),
-                case.get_urgency_display(), case.return_count, case.rework_count, case.extension_count,
+                _local(case.dispatched_at),
+                _local(case.response_due),
+                _local(case.completion_due),
+                _local(case.responded_at),
+                _local(case.resolved_at),
+                _local(case.closed_at),
+                case.get_urgency_display(),
+                case.return_count,
+                case.rework_count,
+                case.extension_count,
                 yes if case.supervised else no,
             ]
 
@@ -125,8 +170,12 @@ def write_csv(lines) -> bytes:
     buffer.write("\ufeff")  # so that Excel opens UTF-8 Chinese correctly
     writer = csv.writer(buffer)
     for line in lines:
-        writer.writerow(["" if v is None else (v.strftime("%Y-%m-%d %H:%M:%S") if hasattr(v, "strftime") else _safe(v))
-                         for v in line])
+        writer.writerow(
+            [
+                "" if v is None else (v.strftime("%Y-%m-%d %H:%M:%S") if hasattr(v, "strftime") else _safe(v))
+                for v in line
+            ]
+        )
     return buffer.getvalue().encode("utf-8")
 
 

@@ -34,13 +34,43 @@ from jiedao.org.models import Community, Grid, Street, Unit
 from jiedao.workcal.calendar import add_hours
 
 FIELDS = (
-    "number", "created", "dispatched", "responded", "resolved", "closed", "deadline", "response_due",
-    "unit", "category", "address", "lat", "lng", "status", "text", "channel", "reporter_name",
-    "reporter_phone", "rating_resolved", "rating_satisfaction", "rated", "rating_comment",
+    "number",
+    "created",
+    "dispatched",
+    "responded",
+    "resolved",
+    "closed",
+    "deadline",
+    "response_due",
+    "unit",
+    "category",
+    "address",
+    "lat",
+    "lng",
+    "status",
+    "text",
+    "channel",
+    "reporter_name",
+    "reporter_phone",
+    "rating_resolved",
+    "rating_satisfaction",
+    "rated",
+    "rating_comment",
 )
 REQUIRED = ("number", "created", "text")
-SETTINGS = ("format", "encoding", "delimiter", "sheet", "header_row", "timezone", "datetime_formats", "channel",
-            "missing_categories", "columns", "values")
+SETTINGS = (
+    "format",
+    "encoding",
+    "delimiter",
+    "sheet",
+    "header_row",
+    "timezone",
+    "datetime_formats",
+    "channel",
+    "missing_categories",
+    "columns",
+    "values",
+)
 BATCH = 1000
 # The event that sets a state the imported steps do not reach by themselves.
 IMPORT_ACTION = "import"
@@ -52,23 +82,52 @@ MAX_NUMBER = Case._meta.get_field("number").max_length
 STATUS_WORDS = {
     **{s: s for s in Status.values},
     **{str(label): value for value, label in Status.choices},
-    "open": "open", "closed": Status.CLOSED, "已办结": Status.CLOSED, "办结": Status.CLOSED, "结案": Status.CLOSED,
-    "已关闭": Status.CLOSED, "办理中": Status.IN_PROGRESS, "处理中": Status.IN_PROGRESS, "已派单": Status.DISPATCHED,
-    "未派单": Status.NEW, "已受理": Status.NEW, "fixed": Status.CLOSED, "duplicate": Status.MERGED,
-    "in_progress": Status.IN_PROGRESS, "investigating": Status.IN_PROGRESS, "action_scheduled": Status.DISPATCHED,
+    "open": "open",
+    "closed": Status.CLOSED,
+    "已办结": Status.CLOSED,
+    "办结": Status.CLOSED,
+    "结案": Status.CLOSED,
+    "已关闭": Status.CLOSED,
+    "办理中": Status.IN_PROGRESS,
+    "处理中": Status.IN_PROGRESS,
+    "已派单": Status.DISPATCHED,
+    "未派单": Status.NEW,
+    "已受理": Status.NEW,
+    "fixed": Status.CLOSED,
+    "duplicate": Status.MERGED,
+    "in_progress": Status.IN_PROGRESS,
+    "investigating": Status.IN_PROGRESS,
+    "action_scheduled": Status.DISPATCHED,
 }
 SATISFACTION_WORDS = {
     **{s: s for s in Rating.Satisfaction.values},
     **{str(label): value for value, label in Rating.Satisfaction.choices},
-    "非常满意": Rating.Satisfaction.SATISFIED, "比较满意": Rating.Satisfaction.BASIC,
-    "一般": Rating.Satisfaction.BASIC, "很不满意": Rating.Satisfaction.UNSATISFIED,
+    "非常满意": Rating.Satisfaction.SATISFIED,
+    "比较满意": Rating.Satisfaction.BASIC,
+    "一般": Rating.Satisfaction.BASIC,
+    "很不满意": Rating.Satisfaction.UNSATISFIED,
 }
-YES_NO = {"是": True, "已解决": True, "解决": True, "否": False, "未解决": False, "yes": True, "no": False,
-          "y": True, "n": False, "true": True, "false": False, "1": True, "0": False, "resolved": True,
-          "unresolved": False}
+YES_NO = {
+    "是": True,
+    "已解决": True,
+    "解决": True,
+    "否": False,
+    "未解决": False,
+    "yes": True,
+    "no": False,
+    "y": True,
+    "n": False,
+    "true": True,
+    "false": False,
+    "1": True,
+    "0": False,
+    "resolved": True,
+    "unresolved": False,
+}
 _LOOSE_TIME = re.compile(
     r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
-    r"(?:[ T]+(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2})(?:\.\d+)?秒?)?)?\s*$")
+    r"(?:[ T]+(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2})(?:\.\d+)?秒?)?)?\s*$"
+)
 _DATE_ONLY = re.compile(r"^\s*\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*$")
 
 
@@ -114,19 +173,25 @@ def parse_mapping(data) -> Mapping:
         raise MappingError(_("映射文件的顶层应为键值对（columns、values 等）。"))
     unknown = sorted(set(data) - set(SETTINGS))
     if unknown:
-        raise MappingError(_("映射文件中有不认识的设置：%(keys)s（可用：%(known)s）。")
-                           % {"keys": ", ".join(map(str, unknown)), "known": ", ".join(SETTINGS)})
+        raise MappingError(
+            _("映射文件中有不认识的设置：%(keys)s（可用：%(known)s）。")
+            % {"keys": ", ".join(map(str, unknown)), "known": ", ".join(SETTINGS)}
+        )
     columns = data.get("columns") or {}
     if not isinstance(columns, dict):
         raise MappingError(_("columns 应为“字段: 列名”的键值对。"))
     bad = sorted(set(columns) - set(FIELDS))
     if bad:
-        raise MappingError(_("columns 中有不认识的字段：%(keys)s（可用：%(known)s）。")
-                           % {"keys": ", ".join(map(str, bad)), "known": ", ".join(FIELDS)})
+        raise MappingError(
+            _("columns 中有不认识的字段：%(keys)s（可用：%(known)s）。")
+            % {"keys": ", ".join(map(str, bad)), "known": ", ".join(FIELDS)}
+        )
     unquoted = [f for f, v in columns.items() if isinstance(v, bool)]
     if unquoted:
-        raise MappingError(_("columns 中 %(keys)s 的列名被 YAML 读成了真假值：列名 yes、no、on、off 等请加引号，"
-                             "例如 number: \"no\"。") % {"keys": ", ".join(unquoted)})
+        raise MappingError(
+            _('columns 中 %(keys)s 的列名被 YAML 读成了真假值：列名 yes、no、on、off 等请加引号，例如 number: "no"。')
+            % {"keys": ", ".join(unquoted)}
+        )
     missing = [f for f in REQUIRED if not columns.get(f)]
     if missing:
         raise MappingError(_("columns 必须给出这些字段的列名：%(keys)s。") % {"keys": ", ".join(missing)})
@@ -135,8 +200,10 @@ def parse_mapping(data) -> Mapping:
     values = data.get("values") or {}
     if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
         raise MappingError(_("values 应为“字段: {文件中的值: 系统中的值}”。"))
-    mapping = Mapping(columns={k: str(v) for k, v in columns.items()},
-                      values={k: {str(a): b for a, b in v.items()} for k, v in values.items()})
+    mapping = Mapping(
+        columns={k: str(v) for k, v in columns.items()},
+        values={k: {str(a): b for a, b in v.items()} for k, v in values.items()},
+    )
     for name in ("format", "encoding", "delimiter", "sheet", "channel", "missing_categories"):
         if data.get(name) not in (None, ""):
             setattr(mapping, name, str(data[name]))
@@ -145,8 +212,10 @@ def parse_mapping(data) -> Mapping:
     if mapping.missing_categories not in ("create", "error"):
         raise MappingError(_("missing_categories 应为 create（在“导入”下新建）或 error（作为错误行）。"))
     if mapping.channel not in Channel.values:
-        raise MappingError(_("channel“%(value)s”无效，可用：%(values)s。")
-                           % {"value": mapping.channel, "values": ", ".join(Channel.values)})
+        raise MappingError(
+            _("channel“%(value)s”无效，可用：%(values)s。")
+            % {"value": mapping.channel, "values": ", ".join(Channel.values)}
+        )
     if len(mapping.delimiter) != 1:
         raise MappingError(_("delimiter 应为一个字符。"))
     try:
@@ -157,7 +226,9 @@ def parse_mapping(data) -> Mapping:
     try:
         mapping.timezone = ZoneInfo(str(data.get("timezone") or settings.TIME_ZONE))
     except (ZoneInfoNotFoundError, ValueError):
-        raise MappingError(_("timezone“%(value)s”无效（例如 Asia/Shanghai）。") % {"value": data.get("timezone")}) from None
+        raise MappingError(
+            _("timezone“%(value)s”无效（例如 Asia/Shanghai）。") % {"value": data.get("timezone")}
+        ) from None
     formats = data.get("datetime_formats") or []
     if isinstance(formats, str):
         formats = [formats]
@@ -166,6 +237,7 @@ def parse_mapping(data) -> Mapping:
 
 
 # --- reading the file -------------------------------------------------------------------------
+
 
 def _file_format(path, mapping):
     if mapping.format:
@@ -183,8 +255,10 @@ def _header_index(header, mapping):
     index = {}
     for field_name, column in mapping.columns.items():
         if column not in names:
-            raise MappingError(_("文件的表头中没有列“%(column)s”（%(field)s）。表头是：%(header)s")
-                               % {"column": column, "field": field_name, "header": "、".join(n for n in names if n)})
+            raise MappingError(
+                _("文件的表头中没有列“%(column)s”（%(field)s）。表头是：%(header)s")
+                % {"column": column, "field": field_name, "header": "、".join(n for n in names if n)}
+            )
         index[field_name] = names.index(column)
     return index
 
@@ -215,8 +289,9 @@ def _csv_rows(path, mapping):
         index = _header_index(header, mapping)
     except UnicodeDecodeError:
         handle.close()
-        raise MappingError(_("文件不是 %(encoding)s 编码，请在映射中写明 encoding（例如 gbk）。")
-                           % {"encoding": mapping.encoding}) from None
+        raise MappingError(
+            _("文件不是 %(encoding)s 编码，请在映射中写明 encoding（例如 gbk）。") % {"encoding": mapping.encoding}
+        ) from None
 
     def generate():
         with handle:
@@ -228,8 +303,10 @@ def _csv_rows(path, mapping):
                         continue
                     yield start, {f: (row[i] if i < len(row) else "") for f, i in index.items()}
             except UnicodeDecodeError:
-                raise MappingError(_("文件第 %(line)d 行附近不是 %(encoding)s 编码，请在映射中写明 encoding（例如 gbk）。")
-                                   % {"line": line + 1, "encoding": mapping.encoding}) from None
+                raise MappingError(
+                    _("文件第 %(line)d 行附近不是 %(encoding)s 编码，请在映射中写明 encoding（例如 gbk）。")
+                    % {"line": line + 1, "encoding": mapping.encoding}
+                ) from None
 
     return max(total - mapping.header_row, 0), generate()
 
@@ -245,8 +322,10 @@ def _xlsx_rows(path, mapping):
         raise MappingError(_("无法读取 Excel 文件：%(error)s") % {"error": exc}) from None
     if mapping.sheet:
         if mapping.sheet not in book.sheetnames:
-            raise MappingError(_("Excel 文件中没有工作表“%(sheet)s”（有：%(sheets)s）。")
-                               % {"sheet": mapping.sheet, "sheets": "、".join(book.sheetnames)})
+            raise MappingError(
+                _("Excel 文件中没有工作表“%(sheet)s”（有：%(sheets)s）。")
+                % {"sheet": mapping.sheet, "sheets": "、".join(book.sheetnames)}
+            )
         sheet = book[mapping.sheet]
     else:
         sheet = book.worksheets[0]
@@ -276,6 +355,7 @@ def _xlsx_rows(path, mapping):
 
 # --- values ---------------------------------------------------------------------------------------
 
+
 def _blank(raw):
     return raw is None or (isinstance(raw, str) and not raw.strip())
 
@@ -302,8 +382,7 @@ class Parser:
         self.first_street = Street.objects.order_by("pk").values_list("pk", flat=True).first()
 
     def _load_categories(self):
-        rows = list(Category.objects.values("id", "parent_id", "code", "name", "response_hours",
-                                            "office_hours_only"))
+        rows = list(Category.objects.values("id", "parent_id", "code", "name", "response_hours", "office_hours_only"))
         self.categories = {r["id"]: r for r in rows}
         self.category_by_code = {r["code"]: r for r in rows}
         self.category_by_name = {}
@@ -365,16 +444,27 @@ class Parser:
         match = _LOOSE_TIME.match(text)
         if match:
             try:
-                return dt.datetime(int(match[1]), int(match[2]), int(match[3]), int(match[4] or 0),
-                                   int(match[5] or 0), int(match[6] or 0))
+                return dt.datetime(
+                    int(match[1]),
+                    int(match[2]),
+                    int(match[3]),
+                    int(match[4] or 0),
+                    int(match[5] or 0),
+                    int(match[6] or 0),
+                )
             except ValueError:
-                raise RowError(_("%(field)s“%(value)s”不是有效的日期") % {"field": self.label(name), "value": text}) from None
+                raise RowError(
+                    _("%(field)s“%(value)s”不是有效的日期") % {"field": self.label(name), "value": text}
+                ) from None
         for fmt in self.m.datetime_formats:
             try:
                 return dt.datetime.strptime(text, fmt)
             except ValueError:
                 continue
-        raise RowError(_("%(field)s“%(value)s”无法识别为时间（例如 2024-03-05 14:30）") % {"field": self.label(name), "value": text})
+        raise RowError(
+            _("%(field)s“%(value)s”无法识别为时间（例如 2024-03-05 14:30）")
+            % {"field": self.label(name), "value": text}
+        )
 
     def number(self, name, raw):
         if _blank(raw):
@@ -412,8 +502,10 @@ class Parser:
         if path in self.category_by_path:
             return self.category_by_path[path]
         if self.m.missing_categories != "create":
-            raise RowError(_("分类“%(value)s”不存在（可在 values.category 中对应，或设 missing_categories: create）")
-                           % {"value": value})
+            raise RowError(
+                _("分类“%(value)s”不存在（可在 values.category 中对应，或设 missing_categories: create）")
+                % {"value": value}
+            )
         return self._imported_category(value[:60])
 
     def _imported_category(self, name):
@@ -425,12 +517,22 @@ class Parser:
             root = Category.objects.filter(code=IMPORT_ROOT_CODE).first()
             if root is None:
                 root = Category.objects.create(code=IMPORT_ROOT_CODE, name=IMPORT_ROOT_NAME, level=1, active=False)
-            codes = Category.objects.filter(parent=root, code__startswith=IMPORT_ROOT_CODE).values_list("code", flat=True)
-            last = max((int(c[len(IMPORT_ROOT_CODE):]) for c in codes if c[len(IMPORT_ROOT_CODE):].isdigit()), default=0)
-            created = Category.objects.create(parent=root, code=f"{IMPORT_ROOT_CODE}{last + 1:04d}", name=name, level=2,
-                                              active=False)
-            row = {"id": created.pk, "code": created.code, "name": name, "response_hours": created.response_hours,
-                   "office_hours_only": False}
+            codes = Category.objects.filter(parent=root, code__startswith=IMPORT_ROOT_CODE).values_list(
+                "code", flat=True
+            )
+            last = max(
+                (int(c[len(IMPORT_ROOT_CODE) :]) for c in codes if c[len(IMPORT_ROOT_CODE) :].isdigit()), default=0
+            )
+            created = Category.objects.create(
+                parent=root, code=f"{IMPORT_ROOT_CODE}{last + 1:04d}", name=name, level=2, active=False
+            )
+            row = {
+                "id": created.pk,
+                "code": created.code,
+                "name": name,
+                "response_hours": created.response_hours,
+                "office_hours_only": False,
+            }
         self.new_categories[name] = row
         return row
 
@@ -440,8 +542,10 @@ class Parser:
             return None
         value = STATUS_WORDS.get(value, STATUS_WORDS.get(value.lower(), value))
         if value != "open" and value not in Status.values:
-            raise RowError(_("状态“%(value)s”无法对应（可在 values.status 中对应到 %(values)s）")
-                           % {"value": raw, "values": ", ".join(Status.values)})
+            raise RowError(
+                _("状态“%(value)s”无法对应（可在 values.status 中对应到 %(values)s）")
+                % {"value": raw, "values": ", ".join(Status.values)}
+            )
         return value
 
     def satisfaction(self, raw):
@@ -450,8 +554,10 @@ class Parser:
             return None
         value = SATISFACTION_WORDS.get(value, SATISFACTION_WORDS.get(value.lower(), value))
         if value not in Rating.Satisfaction.values:
-            raise RowError(_("满意度“%(value)s”无法对应（可在 values.rating_satisfaction 中对应到 satisfied、basic、unsatisfied）")
-                           % {"value": raw})
+            raise RowError(
+                _("满意度“%(value)s”无法对应（可在 values.rating_satisfaction 中对应到 satisfied、basic、unsatisfied）")
+                % {"value": raw}
+            )
         return value
 
     def resolved(self, raw):
@@ -460,8 +566,9 @@ class Parser:
             return value
         found = YES_NO.get(str(value).strip().lower())
         if found is None:
-            raise RowError(_("是否解决“%(value)s”无法对应（可在 values.rating_resolved 中对应到 true 或 false）")
-                           % {"value": raw})
+            raise RowError(
+                _("是否解决“%(value)s”无法对应（可在 values.rating_resolved 中对应到 true 或 false）") % {"value": raw}
+            )
         return found
 
     def channel(self, raw):
@@ -472,8 +579,10 @@ class Parser:
             labels = {str(label): code for code, label in Channel.choices}
             if value in labels:
                 return labels[value]
-            raise RowError(_("来源渠道“%(value)s”无效（可在 values.channel 中对应到 %(values)s）")
-                           % {"value": raw, "values": ", ".join(Channel.values)})
+            raise RowError(
+                _("来源渠道“%(value)s”无效（可在 values.channel 中对应到 %(values)s）")
+                % {"value": raw, "values": ", ".join(Channel.values)}
+            )
         return value
 
 
@@ -518,8 +627,10 @@ def parse_row(parser, line, raw):
     if not number:
         reasons.append(_("缺少 %(field)s") % {"field": parser.label("number")})
     elif len(number) > MAX_NUMBER:
-        reasons.append(_("%(field)s“%(value)s”超过%(max)d个字符")
-                       % {"field": parser.label("number"), "value": number, "max": MAX_NUMBER})
+        reasons.append(
+            _("%(field)s“%(value)s”超过%(max)d个字符")
+            % {"field": parser.label("number"), "value": number, "max": MAX_NUMBER}
+        )
     text = "" if _blank(raw.get("text")) else str(raw["text"]).strip()
     if not text:
         reasons.append(_("%(field)s 为空") % {"field": parser.label("text")})
@@ -527,8 +638,10 @@ def parse_row(parser, line, raw):
     created = attempt(parser.time, "created", raw.get("created"))
     if created is None and len(reasons) == before:
         reasons.append(_("缺少 %(field)s") % {"field": parser.label("created")})
-    times = {name: attempt(parser.time, name, raw.get(name), end_of_day=(name == "deadline"))
-             for name in ("dispatched", "responded", "resolved", "closed", "deadline", "response_due", "rated")}
+    times = {
+        name: attempt(parser.time, name, raw.get(name), end_of_day=(name == "deadline"))
+        for name in ("dispatched", "responded", "resolved", "closed", "deadline", "response_due", "rated")
+    }
     unit = attempt(parser.unit, raw.get("unit"))
     category = attempt(parser.category, raw.get("category"))
     status = attempt(parser.status, raw.get("status"))
@@ -549,14 +662,24 @@ def parse_row(parser, line, raw):
     if created is not None:
         for name, value in times.items():
             if value is not None and name not in ("deadline", "response_due") and value < created:
-                reasons.append(_("%(field)s 早于 %(created)s") % {"field": parser.label(name),
-                                                                 "created": parser.label("created")})
+                reasons.append(
+                    _("%(field)s 早于 %(created)s") % {"field": parser.label(name), "created": parser.label("created")}
+                )
     closed, resolved = times["closed"], times["resolved"]
     if status is None:
-        status = (Status.CLOSED if closed else Status.RATING if resolved else
-                  Status.IN_PROGRESS if times["responded"] else Status.DISPATCHED if unit else Status.NEW)
+        status = (
+            Status.CLOSED
+            if closed
+            else Status.RATING
+            if resolved
+            else Status.IN_PROGRESS
+            if times["responded"]
+            else Status.DISPATCHED
+            if unit
+            else Status.NEW
+        )
     elif status == "open":
-        status = (Status.IN_PROGRESS if times["responded"] else Status.DISPATCHED if unit else Status.NEW)
+        status = Status.IN_PROGRESS if times["responded"] else Status.DISPATCHED if unit else Status.NEW
     needs_unit = status in (Status.DISPATCHED, Status.IN_PROGRESS, Status.VERIFYING, Status.RATING)
     if needs_unit and unit is None and not reasons:
         reasons.append(_("状态为“%(status)s”的工单需要承办单位") % {"status": Status(status).label})
@@ -574,13 +697,32 @@ def parse_row(parser, line, raw):
             rating = (resolved_flag, satisfaction, rated, comment)
     if reasons:
         raise RowError("；".join(reasons))
-    return Row(line=line, number=number, channel=channel, status=status, category=category, text=text, unit=unit,
-               address=address, lat=lat, lng=lng, reporter_name=reporter_name, reporter_phone=reporter_phone,
-               created=created, dispatched=times["dispatched"], responded=times["responded"], resolved=resolved,
-               closed=closed, deadline=times["deadline"], response_due=times["response_due"], rating=rating)
+    return Row(
+        line=line,
+        number=number,
+        channel=channel,
+        status=status,
+        category=category,
+        text=text,
+        unit=unit,
+        address=address,
+        lat=lat,
+        lng=lng,
+        reporter_name=reporter_name,
+        reporter_phone=reporter_phone,
+        created=created,
+        dispatched=times["dispatched"],
+        responded=times["responded"],
+        resolved=resolved,
+        closed=closed,
+        deadline=times["deadline"],
+        response_due=times["response_due"],
+        rating=rating,
+    )
 
 
 # --- writing ----------------------------------------------------------------------------------------
+
 
 class _Table:
     """Plain INSERTs into one model's table, every value prepared as the ORM would.
@@ -603,13 +745,21 @@ class _Table:
             elif f.get_internal_type() == "DateTimeField":
                 self.prepare.append((i, _sqlite_time if sqlite else connection.ops.adapt_datetimefield_value))
             elif f.get_internal_type() == "JSONField":
-                self.prepare.append((i, json.dumps if sqlite and f.encoder is None
-                                     else lambda value, f=f: f.get_db_prep_save(value, connection)))
+                self.prepare.append(
+                    (
+                        i,
+                        json.dumps
+                        if sqlite and f.encoder is None
+                        else lambda value, f=f: f.get_db_prep_save(value, connection),
+                    )
+                )
         self.fernet = None
         quote = connection.ops.quote_name
         self.sql = "INSERT INTO %s (%s) VALUES (%s)" % (
-            quote(model._meta.db_table), ", ".join(quote(f.column) for f in self.fields),
-            ", ".join(["%s"] * len(self.fields)))
+            quote(model._meta.db_table),
+            ", ".join(quote(f.column) for f in self.fields),
+            ", ".join(["%s"] * len(self.fields)),
+        )
 
     def start_batch(self):
         self.fernet = crypto.fernet() if self.encrypted else None
@@ -662,9 +812,16 @@ class Progress:
         if self.out is None:
             return
         share = min(done / self.total, 1.0)
-        line = _("导入 %(share)3d%%  %(done)s/%(total)s 行 · 新增 %(created)s · 已存在 %(unchanged)s · 错误 %(bad)s") % {
-            "share": int(share * 100), "done": f"{done:,}", "total": f"{self.total:,}",
-            "created": f"{report.created:,}", "unchanged": f"{report.unchanged:,}", "bad": f"{len(report.bad):,}"}
+        line = _(
+            "导入 %(share)3d%%  %(done)s/%(total)s 行 · 新增 %(created)s · 已存在 %(unchanged)s · 错误 %(bad)s"
+        ) % {
+            "share": int(share * 100),
+            "done": f"{done:,}",
+            "total": f"{self.total:,}",
+            "created": f"{report.created:,}",
+            "unchanged": f"{report.unchanged:,}",
+            "bad": f"{len(report.bad):,}",
+        }
         if self.tty:
             self._write("\r" + line)
         elif int(share * 10) > self.last:
@@ -711,8 +868,13 @@ class CaseImporter:
                     report.bad.append((line, str(exc)))
                     continue
                 if row.number in seen:
-                    report.bad.append((line, _("%(field)s %(number)s 与第 %(first)d 行重复") % {
-                        "field": parser.label("number"), "number": row.number, "first": seen[row.number]}))
+                    report.bad.append(
+                        (
+                            line,
+                            _("%(field)s %(number)s 与第 %(first)d 行重复")
+                            % {"field": parser.label("number"), "number": row.number, "first": seen[row.number]},
+                        )
+                    )
                     continue
                 seen[row.number] = line
                 chunk.append(row)
@@ -739,7 +901,9 @@ class CaseImporter:
         numbers = [row.number for row in chunk]
         existing = set()
         for start in range(0, len(numbers), 500):
-            existing.update(Case.objects.filter(number__in=numbers[start:start + 500]).values_list("number", flat=True))
+            existing.update(
+                Case.objects.filter(number__in=numbers[start : start + 500]).values_list("number", flat=True)
+            )
         fresh = [row for row in chunk if row.number not in existing]
         report.unchanged += len(chunk) - len(fresh)
         report.created += len(fresh)
@@ -772,15 +936,17 @@ class CaseImporter:
             values = plan["case"]
             values["grid_id"] = grid_id
             values["community_id"] = self.parser.grid_community.get(grid_id) if grid_id is not None else None
-            values["street_id"] = (self.parser.community_street.get(values["community_id"])
-                                   or self.parser.unit_street.get(values.get("unit_id"))
-                                   or self.parser.first_street)
+            values["street_id"] = (
+                self.parser.community_street.get(values["community_id"])
+                or self.parser.unit_street.get(values.get("unit_id"))
+                or self.parser.first_street
+            )
             case_rows.append(self.cases.row(values))
         self.cases.insert(case_rows)
         ids = {}
         numbers = [row.number for row in rows]
         for start in range(0, len(numbers), 500):
-            ids.update(Case.objects.filter(number__in=numbers[start:start + 500]).values_list("number", "id"))
+            ids.update(Case.objects.filter(number__in=numbers[start : start + 500]).values_list("number", "id"))
         event_rows, rating_rows = [], []
         for row, plan in zip(rows, plans):
             case_id = ids[row.number]
@@ -807,13 +973,29 @@ class CaseImporter:
         events = []
 
         def event(action, at, before, after, unit=unit_id, actor_unit=None, note="", data=None):
-            events.append({"at": at, "action": action, "from_status": before, "to_status": after, "unit_id": unit,
-                           "actor_unit_id": actor_unit, "note": note, "data": {**(data or {}), **mark}})
+            events.append(
+                {
+                    "at": at,
+                    "action": action,
+                    "from_status": before,
+                    "to_status": after,
+                    "unit_id": unit,
+                    "actor_unit_id": actor_unit,
+                    "note": note,
+                    "data": {**(data or {}), **mark},
+                }
+            )
             return after
 
         latest = max(t for t in (created, row.dispatched, row.responded, row.resolved, row.closed) if t is not None)
-        current = event("create", created, "", Status.NEW, unit=None,
-                        data={"channel": row.channel, "category": category["code"] if category else None})
+        current = event(
+            "create",
+            created,
+            "",
+            Status.NEW,
+            unit=None,
+            data={"channel": row.channel, "category": category["code"] if category else None},
+        )
         dispatched_at = responded_at = resolved_at = closed_at = response_due = None
         return_count = rework_count = 0
         case_unit = None
@@ -822,40 +1004,85 @@ class CaseImporter:
             case_unit = unit_id
             response_due = row.response_due
             if response_due is None and row.responded and category and category["id"] is not None:
-                response_due = add_hours(dispatched_at, float(category["response_hours"]),
-                                         category["office_hours_only"])
-            current = event("dispatch", dispatched_at, current, Status.DISPATCHED, data={
-                "unit": unit_code, "routed_by": "import", "completion_due": _iso(row.deadline),
-                "response_due": _iso(response_due)})
+                response_due = add_hours(
+                    dispatched_at, float(category["response_hours"]), category["office_hours_only"]
+                )
+            current = event(
+                "dispatch",
+                dispatched_at,
+                current,
+                Status.DISPATCHED,
+                data={
+                    "unit": unit_code,
+                    "routed_by": "import",
+                    "completion_due": _iso(row.deadline),
+                    "response_due": _iso(response_due),
+                },
+            )
             if status == Status.RETURNED:
-                current = event("return", row.responded or dispatched_at, current, Status.RETURNED, unit=None,
-                                actor_unit=unit_id, data={"unit": unit_code})
+                current = event(
+                    "return",
+                    row.responded or dispatched_at,
+                    current,
+                    Status.RETURNED,
+                    unit=None,
+                    actor_unit=unit_id,
+                    data={"unit": unit_code},
+                )
                 case_unit = None
                 return_count = 1
             elif status != Status.DISPATCHED:
                 if row.responded:
                     responded_at = row.responded
-                    current = event("respond", responded_at, current, Status.IN_PROGRESS,
-                                    data={"on_time": response_due is None or responded_at <= response_due})
+                    current = event(
+                        "respond",
+                        responded_at,
+                        current,
+                        Status.IN_PROGRESS,
+                        data={"on_time": response_due is None or responded_at <= response_due},
+                    )
                 resolved_time = row.resolved or (row.closed if status == Status.CLOSED else None)
                 if status in (Status.VERIFYING, Status.RATING, Status.CLOSED) and resolved_time:
                     resolved_at = resolved_time
                     target = Status.VERIFYING if status == Status.VERIFYING else Status.RATING
-                    current = event("resolve", resolved_at, current, target,
-                                    data={"on_time": row.deadline is None or resolved_at <= row.deadline})
+                    current = event(
+                        "resolve",
+                        resolved_at,
+                        current,
+                        target,
+                        data={"on_time": row.deadline is None or resolved_at <= row.deadline},
+                    )
         rating = None
         if row.rating is not None:
             resolved_flag, satisfaction, rated_at, comment = row.rating
             reopen = status == Status.IN_PROGRESS
             after = Status.CLOSED if status == Status.CLOSED else status
-            current = event("rate", rated_at, current, after, note=comment, data={
-                "resolved": resolved_flag, "satisfaction": satisfaction, "source": Rating.Source.CALLBACK,
-                "round": 1, "reopen": reopen})
+            current = event(
+                "rate",
+                rated_at,
+                current,
+                after,
+                note=comment,
+                data={
+                    "resolved": resolved_flag,
+                    "satisfaction": satisfaction,
+                    "source": Rating.Source.CALLBACK,
+                    "round": 1,
+                    "reopen": reopen,
+                },
+            )
             rework_count = 1 if reopen else 0
             if reopen:
                 resolved_at = None
-            rating = {"unit_id": unit_id, "round": 1, "resolved": resolved_flag, "satisfaction": satisfaction,
-                      "source": Rating.Source.CALLBACK, "comment": comment, "rated_at": rated_at}
+            rating = {
+                "unit_id": unit_id,
+                "round": 1,
+                "resolved": resolved_flag,
+                "satisfaction": satisfaction,
+                "source": Rating.Source.CALLBACK,
+                "comment": comment,
+                "rated_at": rated_at,
+            }
         if status == Status.CLOSED:
             closed_at = row.closed or latest
             if current != Status.CLOSED:
@@ -868,16 +1095,29 @@ class CaseImporter:
             current = event(IMPORT_ACTION, latest, current, status)
         phone = row.reporter_phone
         case = {
-            "number": row.number, "channel": row.channel, "status": status,
-            "category_id": category["id"] if category else None, "description": row.text,
-            "reporter_name": row.reporter_name, "reporter_phone": phone,
-            "reporter_phone_index": blind_index(phone) if phone else "", "address": row.address,
-            "lat": row.lat, "lng": row.lng, "unit_id": case_unit,
-            "routed_by": _("历史工单导入") if dispatched_at else "", "dispatched_at": dispatched_at,
-            "response_due": response_due, "completion_due": row.deadline if dispatched_at else None,
-            "responded_at": responded_at, "resolved_at": resolved_at, "closed_at": closed_at,
-            "return_count": return_count, "rework_count": rework_count,
-            "created_at": created, "updated_at": max(e["at"] for e in events),
+            "number": row.number,
+            "channel": row.channel,
+            "status": status,
+            "category_id": category["id"] if category else None,
+            "description": row.text,
+            "reporter_name": row.reporter_name,
+            "reporter_phone": phone,
+            "reporter_phone_index": blind_index(phone) if phone else "",
+            "address": row.address,
+            "lat": row.lat,
+            "lng": row.lng,
+            "unit_id": case_unit,
+            "routed_by": _("历史工单导入") if dispatched_at else "",
+            "dispatched_at": dispatched_at,
+            "response_due": response_due,
+            "completion_due": row.deadline if dispatched_at else None,
+            "responded_at": responded_at,
+            "resolved_at": resolved_at,
+            "closed_at": closed_at,
+            "return_count": return_count,
+            "rework_count": rework_count,
+            "created_at": created,
+            "updated_at": max(e["at"] for e in events),
         }
         return {"case": case, "events": events, "rating": rating}
 
@@ -898,8 +1138,9 @@ class CaseImporter:
             return
         current = dict(CaseNumberCounter.objects.filter(day__in=list(highest)).values_list("day", "last"))
         rows = [CaseNumberCounter(day=day, last=max(last, current.get(day, 0))) for day, last in highest.items()]
-        CaseNumberCounter.objects.bulk_create(rows, update_conflicts=True, unique_fields=["day"],
-                                              update_fields=["last"], batch_size=500)
+        CaseNumberCounter.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["day"], update_fields=["last"], batch_size=500
+        )
 
 
 def _iso(value):
@@ -918,6 +1159,10 @@ def import_cases(path, mapping, dry_run=False, out=None, source=None):
     """Import the file; returns the Report. ``mapping`` is a Mapping or a path to one."""
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping)
-    importer = CaseImporter(mapping, source=source if source is not None else Path(path).name, dry_run=dry_run,
-                            out=out if out is not None else sys.stdout)
+    importer = CaseImporter(
+        mapping,
+        source=source if source is not None else Path(path).name,
+        dry_run=dry_run,
+        out=out if out is not None else sys.stdout,
+    )
     return importer.run(path)

@@ -14,14 +14,18 @@ class ApiKey(models.Model):
     the key acts through its own service account, which appears as 登记人 on its cases."""
 
     name = models.CharField(_("客户端名称"), max_length=80, unique=True)
-    prefix = models.CharField(_("密钥前缀"), max_length=12, editable=False,
-                              help_text=_("密钥的前几位，用来辨认是哪一把密钥。"))
+    prefix = models.CharField(
+        _("密钥前缀"), max_length=12, editable=False, help_text=_("密钥的前几位，用来辨认是哪一把密钥。")
+    )
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                             editable=False, verbose_name=_("服务账号"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False, verbose_name=_("服务账号")
+    )
     auto_dispatch = models.BooleanField(
-        _("受理后自动派单"), default=False,
-        help_text=_("勾选后，经此密钥提交的诉求按派单规则和权责清单立即派单；没有匹配的单位时留待派单员处理。"))
+        _("受理后自动派单"),
+        default=False,
+        help_text=_("勾选后，经此密钥提交的诉求按派单规则和权责清单立即派单；没有匹配的单位时留待派单员处理。"),
+    )
     active = models.BooleanField(_("启用"), default=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
@@ -47,18 +51,19 @@ class ServiceAttribute(models.Model):
         SINGLE = "singlevaluelist", _("单选")
         MULTI = "multivaluelist", _("多选")
 
-    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="open311_attributes",
-                                 verbose_name=_("分类（服务）"))
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, related_name="open311_attributes", verbose_name=_("分类（服务）")
+    )
     code = models.CharField(_("代码"), max_length=40, help_text=_("提交时的参数名为 attribute[代码]。"))
     description = models.CharField(_("附加问题"), max_length=200)
     datatype = models.CharField(_("类型"), max_length=20, choices=Datatype.choices, default=Datatype.SINGLE)
     datatype_description = models.CharField(_("类型说明"), max_length=200, blank=True)
     required = models.BooleanField(_("必填"), default=False)
-    variable = models.BooleanField(_("需要填写"), default=True,
-                                   help_text=_("不勾选时只是一段说明，不需要填写。"))
+    variable = models.BooleanField(_("需要填写"), default=True, help_text=_("不勾选时只是一段说明，不需要填写。"))
     order = models.PositiveSmallIntegerField(_("顺序"), default=1)
-    values_text = models.TextField(_("选项"), blank=True,
-                                   help_text=_("单选、多选的选项，每行一个：代码=名称，例如 road=道路。"))
+    values_text = models.TextField(
+        _("选项"), blank=True, help_text=_("单选、多选的选项，每行一个：代码=名称，例如 road=道路。")
+    )
 
     class Meta:
         verbose_name = _("服务附加问题")
@@ -88,8 +93,7 @@ class Open311Request(models.Model):
 
     case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="open311", verbose_name=_("工单"))
     token = models.CharField(max_length=40, unique=True)
-    api_key = models.ForeignKey(ApiKey, on_delete=models.PROTECT, related_name="requests",
-                                verbose_name=_("接口密钥"))
+    api_key = models.ForeignKey(ApiKey, on_delete=models.PROTECT, related_name="requests", verbose_name=_("接口密钥"))
     account_id = models.CharField(max_length=100, blank=True)
     device_id = models.CharField(max_length=100, blank=True)
     email = EncryptedTextField(_("电子邮箱"), blank=True, default="")
@@ -121,8 +125,11 @@ class ExternalUpdate(models.Model):
         verbose_name = _("外部系统更新")
         verbose_name_plural = _("外部系统更新")
         constraints = [
-            models.UniqueConstraint(fields=["api_key", "client_update_id"], condition=~models.Q(client_update_id=""),
-                                    name="uniq_open311_client_update"),
+            models.UniqueConstraint(
+                fields=["api_key", "client_update_id"],
+                condition=~models.Q(client_update_id=""),
+                name="uniq_open311_client_update",
+            ),
         ]
 
 
@@ -132,10 +139,10 @@ class Webhook(models.Model):
 
     name = models.CharField(_("名称"), max_length=80)
     url = models.URLField(_("接收地址"), max_length=500)
-    events = models.JSONField(_("订阅的事件"), default=list, blank=True,
-                              help_text=_("留空表示全部事件。"))
-    secret = EncryptedTextField(_("签名密钥"), blank=True, default="",
-                                help_text=_("留空则自动生成。接收方用它校验 X-Jiedao-Signature。"))
+    events = models.JSONField(_("订阅的事件"), default=list, blank=True, help_text=_("留空表示全部事件。"))
+    secret = EncryptedTextField(
+        _("签名密钥"), blank=True, default="", help_text=_("留空则自动生成。接收方用它校验 X-Jiedao-Signature。")
+    )
     active = models.BooleanField(_("启用"), default=True)
     max_attempts = models.PositiveSmallIntegerField(_("最多尝试次数"), default=8)
     # The last case event turned into deliveries for this webhook; None: start from the
@@ -163,8 +170,9 @@ class Delivery(models.Model):
         DELIVERED = "delivered", _("已送达")
         FAILED = "failed", _("已放弃")
 
-    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries",
-                                verbose_name=_("Webhook 推送"))
+    webhook = models.ForeignKey(
+        Webhook, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("Webhook 推送")
+    )
     event = models.CharField(_("推送事件"), max_length=40)
     case_event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     payload = models.JSONField(_("推送内容"))
@@ -183,8 +191,9 @@ class Delivery(models.Model):
         verbose_name_plural = _("推送记录")
         ordering = ["-id"]
         indexes = [models.Index(fields=["status", "next_try_at"], name="open311_delivery_due")]
-        constraints = [models.UniqueConstraint(fields=["webhook", "case_event", "event"],
-                                               name="uniq_open311_delivery_per_event")]
+        constraints = [
+            models.UniqueConstraint(fields=["webhook", "case_event", "event"], name="uniq_open311_delivery_per_event")
+        ]
 
     def __str__(self):
         return f"{self.event} → {self.webhook}"

@@ -25,6 +25,7 @@ MAX_REQUESTS = 1000
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
+
 def public_text(text):
     """Free text as it may be published: phones and identity numbers masked, however they
     were written (``common.masking.mask_personal_text``)."""
@@ -32,6 +33,7 @@ def public_text(text):
 
 
 # --- jurisdictions and keys ------------------------------------------------------------
+
 
 def check_jurisdiction(jurisdiction_id):
     """One installation is one jurisdiction; the codes of its streets (and their
@@ -53,6 +55,7 @@ def key_for(plain):
 
 
 # --- services ---------------------------------------------------------------------------
+
 
 def _categories():
     return {c.pk: c for c in Category.objects.all()}
@@ -83,7 +86,10 @@ def service_categories():
 
 def _service_description(category):
     return _("%(path)s。响应时限 %(hours)s 小时，办结时限 %(days)d 个工作日。") % {
-        "path": category.path_name, "hours": f"{category.response_hours:g}", "days": category.completion_workdays}
+        "path": category.path_name,
+        "hours": f"{category.response_hours:g}",
+        "days": category.completion_workdays,
+    }
 
 
 def services():
@@ -91,15 +97,17 @@ def services():
     with_attributes = set(ServiceAttribute.objects.values_list("category_id", flat=True).distinct())
     rows = []
     for category in leaves:
-        rows.append({
-            "service_code": category.code,
-            "service_name": category.name,
-            "description": _service_description(category),
-            "metadata": category.pk in with_attributes,
-            "type": "realtime",
-            "keywords": ", ".join(_path(category, by_id)),
-            "group": _top(category, by_id).name,
-        })
+        rows.append(
+            {
+                "service_code": category.code,
+                "service_name": category.name,
+                "description": _service_description(category),
+                "metadata": category.pk in with_attributes,
+                "type": "realtime",
+                "keywords": ", ".join(_path(category, by_id)),
+                "group": _top(category, by_id).name,
+            }
+        )
     return rows
 
 
@@ -119,20 +127,23 @@ def service_definition(code):
     category = service(code)
     attributes = []
     for attribute in attributes_of(category):
-        attributes.append({
-            "variable": attribute.variable,
-            "code": attribute.code,
-            "datatype": attribute.datatype,
-            "required": attribute.required,
-            "datatype_description": attribute.datatype_description or None,
-            "order": attribute.order,
-            "description": attribute.description,
-            "values": [{"key": key, "name": name} for key, name in attribute.values],
-        })
+        attributes.append(
+            {
+                "variable": attribute.variable,
+                "code": attribute.code,
+                "datatype": attribute.datatype,
+                "required": attribute.required,
+                "datatype_description": attribute.datatype_description or None,
+                "order": attribute.order,
+                "description": attribute.description,
+                "values": [{"key": key, "name": name} for key, name in attribute.values],
+            }
+        )
     return {"service_code": category.code, "attributes": attributes}
 
 
 # --- requests ---------------------------------------------------------------------------
+
 
 def _request_rows():
     return Case.objects.select_related("category", "unit", "open311")
@@ -190,7 +201,7 @@ def date_window(start, end, now=None):
 def _page(rows, page, page_size):
     """One page of ordered rows: (the rows, whether another page follows)."""
     start = (page - 1) * page_size
-    found = list(rows[start:start + page_size + 1])
+    found = list(rows[start : start + page_size + 1])
     return found[:page_size], len(found) > page_size
 
 
@@ -220,6 +231,7 @@ def token(value):
 
 
 # --- updates (the servicerequestupdates extension) -------------------------------------
+
 
 def _update_description(event):
     label = states.action_label(event.action)
@@ -258,8 +270,9 @@ def updates(*, start=None, end=None, ids=None, now=None, page=1, page_size=PAGE_
     on by passing the last ``updated_datetime`` as the next ``start_date``), one page:
     (events, whether another page follows)."""
     start, end = date_window(start, end, now)
-    events = (CaseEvent.objects.filter(action__in=statuses.PUBLIC_ACTIONS, at__gte=start, at__lte=end)
-              .select_related("case", "unit"))
+    events = CaseEvent.objects.filter(action__in=statuses.PUBLIC_ACTIONS, at__gte=start, at__lte=end).select_related(
+        "case", "unit"
+    )
     if ids:
         events = events.filter(case__number__in=ids)
     return _page(events.order_by("at", "id"), page, page_size)
@@ -267,14 +280,17 @@ def updates(*, start=None, end=None, ids=None, now=None, page=1, page_size=PAGE_
 
 # --- webhooks -----------------------------------------------------------------------------
 
+
 def webhook_overview(limit=50):
     """Every webhook with its delivery counts, and the latest deliveries."""
     from django.db.models import Count
 
-    hooks = list(Webhook.objects.annotate(
-        n_pending=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.PENDING)),
-        n_delivered=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.DELIVERED)),
-        n_failed=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.FAILED)),
-    ).order_by("name", "id"))
+    hooks = list(
+        Webhook.objects.annotate(
+            n_pending=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.PENDING)),
+            n_delivered=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.DELIVERED)),
+            n_failed=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.FAILED)),
+        ).order_by("name", "id")
+    )
     latest = list(Delivery.objects.select_related("webhook").order_by("-id")[:limit])
     return hooks, latest

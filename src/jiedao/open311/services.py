@@ -42,6 +42,7 @@ MAX_UPDATE_TEXT = 2000
 
 # --- keys ---------------------------------------------------------------------------------
 
+
 def hash_key(plain: str) -> str:
     return hashlib.sha256(plain.strip().encode("utf-8")).hexdigest()
 
@@ -51,7 +52,9 @@ def _new_key():
 
 
 def _service_account(name):
-    user = User(username=f"open311-{secrets.token_hex(6)}", display_name=(_("接口客户端：%(name)s") % {"name": name})[:50])
+    user = User(
+        username=f"open311-{secrets.token_hex(6)}", display_name=(_("接口客户端：%(name)s") % {"name": name})[:50]
+    )
     user.set_unusable_password()
     user.save()
     group, _created = Group.objects.get_or_create(name=CLIENT_ROLE)
@@ -79,8 +82,9 @@ def create_key(name, auto_dispatch=False):
     once and never stored (only its SHA-256 hash)."""
     name = _check_key_name(name)
     plain = _new_key()
-    key = ApiKey.objects.create(name=name, prefix=plain[:10], key_hash=hash_key(plain),
-                                user=_service_account(name), auto_dispatch=auto_dispatch)
+    key = ApiKey.objects.create(
+        name=name, prefix=plain[:10], key_hash=hash_key(plain), user=_service_account(name), auto_dispatch=auto_dispatch
+    )
     return key, plain
 
 
@@ -118,6 +122,7 @@ def authenticate(plain):
 
 # --- POST requests --------------------------------------------------------------------------
 
+
 def _float(value, name):
     try:
         return float(value)
@@ -147,8 +152,10 @@ def _attribute_answers(category, given):
         values = [v for v in given.get(attribute.code, []) if v != ""]
         if not values:
             if attribute.required:
-                errors.append(_("缺少必填的 attribute[%(code)s]（%(question)s）。")
-                              % {"code": attribute.code, "question": attribute.description})
+                errors.append(
+                    _("缺少必填的 attribute[%(code)s]（%(question)s）。")
+                    % {"code": attribute.code, "question": attribute.description}
+                )
             continue
         options = dict(attribute.values)
         kind = attribute.datatype
@@ -158,8 +165,10 @@ def _attribute_answers(category, given):
                 continue
             unknown = [v for v in values if v not in options]
             if unknown:
-                errors.append(_("attribute[%(code)s] 的取值“%(value)s”不在选项中（可选：%(keys)s）。") % {
-                    "code": attribute.code, "value": "、".join(unknown), "keys": "、".join(options)})
+                errors.append(
+                    _("attribute[%(code)s] 的取值“%(value)s”不在选项中（可选：%(keys)s）。")
+                    % {"code": attribute.code, "value": "、".join(unknown), "keys": "、".join(options)}
+                )
                 continue
             answers[attribute.code] = values if kind == "multivaluelist" else values[0]
             shown = "、".join(options[v] for v in values)
@@ -196,7 +205,9 @@ def service_notice(case):
         return _("已受理并派至%(unit)s，请在办结时限前关注办理结果。") % {"unit": case.unit.name}
     category = case.category
     return _("已受理。承办单位将在%(hours)s小时内响应，%(days)d个工作日内办结。") % {
-        "hours": f"{category.response_hours:g}", "days": category.completion_workdays}
+        "hours": f"{category.response_hours:g}",
+        "days": category.completion_workdays,
+    }
 
 
 def submit_request(key, params, attributes):
@@ -233,9 +244,13 @@ def submit_request(key, params, attributes):
     if lines:
         description = description + "\n" + "\n".join(lines)
     values = dict(
-        channel=Channel.API, description=description,
+        channel=Channel.API,
+        description=description,
         reporter_name=_reporter_name(params.get("first_name", ""), params.get("last_name", "")),
-        reporter_phone=params.get("phone", ""), lat=lat, lng=lng, address=address,
+        reporter_phone=params.get("phone", ""),
+        lat=lat,
+        lng=lng,
+        address=address,
         category_code=category.code,
     )
     with transaction.atomic():
@@ -247,13 +262,21 @@ def submit_request(key, params, attributes):
                 raise
             case, _created = case_services.submit_case(key.user, dispatch=False, **values)
         extra = Open311Request.objects.create(
-            case=case, token=uuid.uuid4().hex, api_key=key, account_id=params.get("account_id", ""),
-            device_id=params.get("device_id", ""), email=email, media_url=media_url, address_id=address_id,
-            attributes=answers)
+            case=case,
+            token=uuid.uuid4().hex,
+            api_key=key,
+            account_id=params.get("account_id", ""),
+            device_id=params.get("device_id", ""),
+            email=email,
+            media_url=media_url,
+            address_id=address_id,
+            attributes=answers,
+        )
     return case, extra
 
 
 # --- POST servicerequestupdates ---------------------------------------------------------------
+
 
 def parse_datetime(value):
     """ISO 8601 (a date, or a date and time with or without an offset; without one,
@@ -282,8 +305,11 @@ def post_update(key, params):
     if not status:
         raise Open311Error(400, _("缺少 status。"))
     if status not in statuses.EXTENDED_STATUSES:
-        raise Open311Error(400, _("status“%(value)s”无效，可用：%(values)s。") % {
-            "value": params["status"], "values": ", ".join(s.upper() for s in statuses.EXTENDED_STATUSES)})
+        raise Open311Error(
+            400,
+            _("status“%(value)s”无效，可用：%(values)s。")
+            % {"value": params["status"], "values": ", ".join(s.upper() for s in statuses.EXTENDED_STATUSES)},
+        )
     updated = timezone.now()
     if params.get("updated_datetime"):
         try:
@@ -300,26 +326,50 @@ def post_update(key, params):
         if case is None:
             raise Open311Error(404, _("service_request_id“%(id)s”不存在。") % {"id": number})
         if client_id:
-            previous = ExternalUpdate.objects.filter(api_key=key, client_update_id=client_id).select_related(
-                "event").first()
+            previous = (
+                ExternalUpdate.objects.filter(api_key=key, client_update_id=client_id).select_related("event").first()
+            )
             if previous is not None:
                 return previous.event
         event = case_services.record_event(
-            case, statuses.UPDATE_ACTION, key.user, case.status, note=description,
-            data={"status": status, "media_url": media_url, "client": key.name, "update_id": client_id,
-                  "updated_datetime": iso(updated)})
-        ExternalUpdate.objects.create(api_key=key, case=case, event=event, client_update_id=client_id,
-                                      status=status, description=description, media_url=media_url,
-                                      updated_datetime=updated)
+            case,
+            statuses.UPDATE_ACTION,
+            key.user,
+            case.status,
+            note=description,
+            data={
+                "status": status,
+                "media_url": media_url,
+                "client": key.name,
+                "update_id": client_id,
+                "updated_datetime": iso(updated),
+            },
+        )
+        ExternalUpdate.objects.create(
+            api_key=key,
+            case=case,
+            event=event,
+            client_update_id=client_id,
+            status=status,
+            description=description,
+            media_url=media_url,
+            updated_datetime=updated,
+        )
         if case.unit_id and case.status != Status.CLOSED:
             Notification.objects.create(
-                unit=case.unit, case=case, kind="open311",
-                message=(_("工单 %(number)s 收到外部系统“%(client)s”的更新（%(status)s），请查看。")
-                         % {"number": case.number, "client": key.name, "status": status})[:300])
+                unit=case.unit,
+                case=case,
+                kind="open311",
+                message=(
+                    _("工单 %(number)s 收到外部系统“%(client)s”的更新（%(status)s），请查看。")
+                    % {"number": case.number, "client": key.name, "status": status}
+                )[:300],
+            )
     return event
 
 
 # --- exports ------------------------------------------------------------------------------------
+
 
 def export_cases(user, fmt, **filters):
     """The cases the user may see, filtered, as CSV or Excel with the reporter masked
@@ -336,9 +386,12 @@ def export_cases(user, fmt, **filters):
     if unmasked[0]:
         summary = ", ".join(f"{k}={v}" for k, v in filters.items() if v)
         AccessLog.objects.create(
-            user=user, object_type="cases.case", object_id=f"export:{unmasked[0]}",
+            user=user,
+            object_type="cases.case",
+            object_id=f"export:{unmasked[0]}",
             fields="reporter_name,reporter_phone,address",
-            purpose=(_("导出工单 %(n)d 件（%(filters)s）") % {"n": unmasked[0], "filters": summary or _("全部")})[:200])
+            purpose=(_("导出工单 %(n)d 件（%(filters)s）") % {"n": unmasked[0], "filters": summary or _("全部")})[:200],
+        )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return f"cases-{stamp}.{fmt}", exports.FORMATS[fmt], data
 
@@ -361,9 +414,17 @@ EVENT_LABELS = {
     "case.updated": _("其他办理动作（分类、进展、延期、吹哨、督办、外部更新）"),
 }
 ACTION_EVENTS = {
-    "create": "case.created", "dispatch": "case.dispatched", "return": "case.returned", "respond": "case.responded",
-    "resolve": "case.resolved", "verify_pass": "case.verified", "verify_fail": "case.verification_failed",
-    "rate": "case.rated", "close": "case.closed", "merge": "case.merged", "sla": "case.deadline",
+    "create": "case.created",
+    "dispatch": "case.dispatched",
+    "return": "case.returned",
+    "respond": "case.responded",
+    "resolve": "case.resolved",
+    "verify_pass": "case.verified",
+    "verify_fail": "case.verification_failed",
+    "rate": "case.rated",
+    "close": "case.closed",
+    "merge": "case.merged",
+    "sla": "case.deadline",
 }
 # Case events are read from the log by id. On PostgreSQL a transaction may commit an
 # event with a lower id after a higher one was read, so each round looks this many ids
@@ -420,8 +481,12 @@ def _top_event_id():
 
 def new_events_waiting(now=None):
     """Whether case events were written that an active webhook has not looked at yet."""
-    low = Webhook.objects.filter(active=True, cursor__isnull=False).order_by("cursor").values_list(
-        "cursor", flat=True).first()
+    low = (
+        Webhook.objects.filter(active=True, cursor__isnull=False)
+        .order_by("cursor")
+        .values_list("cursor", flat=True)
+        .first()
+    )
     if Webhook.objects.filter(active=True, cursor__isnull=True).exists():
         return True
     return low is not None and CaseEvent.objects.filter(id__gt=low).exists()
@@ -446,8 +511,11 @@ def collect_events(now=None):
     if not hooks:
         return 0
     low = max(min(h.cursor for h in hooks) - LOOKBACK_IDS, 0)
-    events = list(CaseEvent.objects.filter(id__gt=low).select_related("case__category", "case__unit")
-                  .order_by("id")[:COLLECT_BATCH])
+    events = list(
+        CaseEvent.objects.filter(id__gt=low)
+        .select_related("case__category", "case__unit")
+        .order_by("id")[:COLLECT_BATCH]
+    )
     if not events:
         return 0
     rows = []
@@ -461,8 +529,15 @@ def collect_events(now=None):
             for name in names:
                 if hook.events and name not in hook.events:
                     continue
-                rows.append(Delivery(webhook=hook, event=name, case_event_id=event.id,
-                                     payload=payload_for(event, name), next_try_at=now))
+                rows.append(
+                    Delivery(
+                        webhook=hook,
+                        event=name,
+                        case_event_id=event.id,
+                        payload=payload_for(event, name),
+                        next_try_at=now,
+                    )
+                )
     Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
     last = events[-1].id
     for hook in hooks:
@@ -537,15 +612,20 @@ def deliver_due(now=None, limit=50, budget_seconds=20.0, timeout=5.0, base=None)
     counts = {"delivered": 0, "retry": 0, "failed": 0}
     # Deliveries left "sending" by a worker that died are due again.
     Delivery.objects.filter(status=Delivery.Status.SENDING, last_tried_at__lt=now - STALE_SENDING).update(
-        status=Delivery.Status.PENDING)
-    due = list(Delivery.objects.filter(status=Delivery.Status.PENDING, next_try_at__lte=now, webhook__active=True)
-               .order_by("next_try_at", "id").values_list("id", flat=True)[:limit])
+        status=Delivery.Status.PENDING
+    )
+    due = list(
+        Delivery.objects.filter(status=Delivery.Status.PENDING, next_try_at__lte=now, webhook__active=True)
+        .order_by("next_try_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
     failing = set()
     for delivery_id in due:
         if time.monotonic() - started > budget_seconds:
             break
         claimed = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING).update(
-            status=Delivery.Status.SENDING, last_tried_at=now)
+            status=Delivery.Status.SENDING, last_tried_at=now
+        )
         if not claimed:
             continue  # another worker has it
         delivery = Delivery.objects.select_related("webhook").get(pk=delivery_id)
@@ -574,16 +654,24 @@ def deliver_due(now=None, limit=50, budget_seconds=20.0, timeout=5.0, base=None)
                 delivery.status = Delivery.Status.PENDING
                 delivery.next_try_at = now + backoff(delivery.attempts, base)
                 counts["retry"] += 1
-        delivery.save(update_fields=["attempts", "response_code", "response_body", "error", "status",
-                                     "delivered_at", "next_try_at"])
+        delivery.save(
+            update_fields=[
+                "attempts",
+                "response_code",
+                "response_body",
+                "error",
+                "status",
+                "delivered_at",
+                "next_try_at",
+            ]
+        )
     return counts
 
 
 def retry_now(deliveries, now=None):
     """Send these deliveries again at the next round (from the admin)."""
     now = now or timezone.now()
-    return deliveries.exclude(status=Delivery.Status.DELIVERED).update(
-        status=Delivery.Status.PENDING, next_try_at=now)
+    return deliveries.exclude(status=Delivery.Status.DELIVERED).update(status=Delivery.Status.PENDING, next_try_at=now)
 
 
 @transaction.atomic

@@ -39,8 +39,16 @@ assert set(EXTENDED) == set(Status.values), "every status needs an extended Open
 # Every extended status a client may send; the ones without a state of ours
 # (not_councils_responsibility, no_further_action) are recorded as sent.
 EXTENDED_STATUSES = (
-    "open", "investigating", "in_progress", "action_scheduled", "fixed", "closed", "duplicate",
-    "not_councils_responsibility", "no_further_action", "internal_referral",
+    "open",
+    "investigating",
+    "in_progress",
+    "action_scheduled",
+    "fixed",
+    "closed",
+    "duplicate",
+    "not_councils_responsibility",
+    "no_further_action",
+    "internal_referral",
 )
 CLOSING_EXTENDED = {"fixed", "closed", "duplicate", "not_councils_responsibility", "no_further_action"}
 
@@ -56,8 +64,18 @@ UPDATE_ACTION_LABEL = _("外部系统更新")
 
 # Events published as updates (servicerequestupdates): the steps a reporter would
 # notice. Internal steps (notes, whistles, supervision, deadline sweeps) stay inside.
-PUBLIC_ACTIONS = ("dispatch", "return", "respond", "resolve", "verify_pass", "verify_fail", "rate", "close",
-                  "merge", UPDATE_ACTION)
+PUBLIC_ACTIONS = (
+    "dispatch",
+    "return",
+    "respond",
+    "resolve",
+    "verify_pass",
+    "verify_fail",
+    "rate",
+    "close",
+    "merge",
+    UPDATE_ACTION,
+)
 
 
 def status_of(status):

@@ -19,7 +19,10 @@ STALE_AFTER = dt.timedelta(minutes=5)
 
 def describe(counts: dict) -> str:
     return _("Webhook 推送：送达 %(delivered)d，待重试 %(retry)d，放弃 %(failed)d。") % {
-        "delivered": counts.get("delivered", 0), "retry": counts.get("retry", 0), "failed": counts.get("failed", 0)}
+        "delivered": counts.get("delivered", 0),
+        "retry": counts.get("retry", 0),
+        "failed": counts.get("failed", 0),
+    }
 
 
 @task()
@@ -48,7 +51,8 @@ def enqueue_deliveries_if_due(now=None, stale_after=STALE_AFTER):
             return None
         waiting = DBTaskResult.objects.filter(task_path=deliver_webhooks_task.module_path)
         busy = waiting.filter(status=TaskResultStatus.READY) | waiting.filter(
-            status=TaskResultStatus.RUNNING, started_at__gte=now - stale_after)
+            status=TaskResultStatus.RUNNING, started_at__gte=now - stale_after
+        )
         if busy.exists():
             return None
         return deliver_webhooks_task.enqueue()

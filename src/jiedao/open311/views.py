@@ -68,13 +68,19 @@ def _date(params, name):
     try:
         return services.parse_datetime(params[name])
     except ValueError:
-        raise Open311Error(400, _("%(name)s 不是有效的 ISO 8601 时间（例如 2026-11-18T09:30:00+08:00）。")
-                           % {"name": name}) from None
+        raise Open311Error(
+            400, _("%(name)s 不是有效的 ISO 8601 时间（例如 2026-11-18T09:30:00+08:00）。") % {"name": name}
+        ) from None
 
 
 # Our field names in the standard's words, for error messages.
-FIELD_NAMES = {"reporter_phone": "phone", "reporter_name": "first_name/last_name", "lng": "long",
-               "address": "address_string", "category": "service_code"}
+FIELD_NAMES = {
+    "reporter_phone": "phone",
+    "reporter_name": "first_name/last_name",
+    "lng": "long",
+    "address": "address_string",
+    "category": "service_code",
+}
 
 READ_LIMIT = Limit("OPEN311_READ_RATE")
 TOKEN_LOOKUP_LIMIT = Limit("LOOKUP_FAILURE_RATE", failures=True)
@@ -83,9 +89,13 @@ MAX_PAGE = 100000
 
 def _domain_error(exc):
     if isinstance(exc, ValidationFailed):
-        return Open311Error(400, *[
-            f"{FIELD_NAMES.get(e['field'], e['field'])}: {e['message']}" if e.get("field") else e["message"]
-            for e in exc.errors])
+        return Open311Error(
+            400,
+            *[
+                f"{FIELD_NAMES.get(e['field'], e['field'])}: {e['message']}" if e.get("field") else e["message"]
+                for e in exc.errors
+            ],
+        )
     if isinstance(exc, NotAllowed):
         return Open311Error(403, exc.message)
     if isinstance(exc, NotFound):
@@ -116,8 +126,12 @@ def _from_cache(entry):
 
 
 def _to_cache(response):
-    return {"content": response.content, "status": response.status_code,
-            "content_type": response["Content-Type"], "link": response.get("Link", "")}
+    return {
+        "content": response.content,
+        "status": response.status_code,
+        "content_type": response["Content-Type"],
+        "link": response.get("Link", ""),
+    }
 
 
 def open311(*methods, cached=False):
@@ -180,8 +194,10 @@ def _whole(params, name, default, largest):
 
 def _paging(params):
     """(page, page_size) of a list: page from 1, PAGE_SIZE a page unless asked."""
-    return (_whole(params, "page", 1, MAX_PAGE),
-            _whole(params, "page_size", selectors.PAGE_SIZE, selectors.MAX_PAGE_SIZE))
+    return (
+        _whole(params, "page", 1, MAX_PAGE),
+        _whole(params, "page_size", selectors.PAGE_SIZE, selectors.MAX_PAGE_SIZE),
+    )
 
 
 def _paged(request, response, page, more):
@@ -200,13 +216,15 @@ def discovery(request, fmt, params, query):
         "changeset": CHANGESET,
         "contact": _("%(streets)s 接诉即办（街道指挥中心）") % {"streets": streets},
         "key_service": _("api_key 由系统管理员在管理后台或用 jiedao open311 keys create 名称 发放。"),
-        "endpoints": [{
-            "specification": SPECIFICATION,
-            "url": request.build_absolute_uri(reverse("open311:root")),
-            "changeset": CHANGESET,
-            "type": "production",
-            "formats": list(formats.CONTENT_TYPES_PLAIN),
-        }],
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": request.build_absolute_uri(reverse("open311:root")),
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": list(formats.CONTENT_TYPES_PLAIN),
+            }
+        ],
     }
     return formats.respond(fmt, "discovery", data)
 
@@ -216,7 +234,8 @@ def root(request):
     return HttpResponse(
         "Open311 GeoReport v2: discovery at ../discovery.xml; services.xml, services/{code}.xml, requests.xml, "
         "requests/{id}.xml, tokens/{token}.xml, servicerequestupdates.xml (and .json).\n",
-        content_type="text/plain; charset=utf-8")
+        content_type="text/plain; charset=utf-8",
+    )
 
 
 def _within_rate(request, key):
@@ -243,21 +262,32 @@ def request_list(request, fmt, params, query):
     if request.method == "POST":
         key = _within_rate(request, services.authenticate(params.get("api_key")))
         case, extra = services.submit_request(key, params, _attributes(query))
-        item = {"service_request_id": case.number, "token": extra.token,
-                "service_notice": services.service_notice(case), "account_id": extra.account_id or None}
+        item = {
+            "service_request_id": case.number,
+            "token": extra.token,
+            "service_notice": services.service_notice(case),
+            "account_id": extra.account_id or None,
+        }
         return formats.respond(fmt, "service_requests", [item], item_tag="request", status=201)
     ids = _list(params.get("service_request_id"))
     codes = _list(params.get("service_code"))
     wanted = [s.lower() for s in _list(params.get("status"))]
     bad = [s for s in wanted if s not in statuses.BY_STATUS]
     if bad:
-        raise Open311Error(400, _("status“%(value)s”无效，应为 open 或 closed（可用逗号分隔）。")
-                           % {"value": ",".join(bad)})
+        raise Open311Error(
+            400, _("status“%(value)s”无效，应为 open 或 closed（可用逗号分隔）。") % {"value": ",".join(bad)}
+        )
     page, page_size = _paging(params)
-    rows, more = selectors.requests(ids=ids, codes=codes, start=_date(params, "start_date"),
-                                    end=_date(params, "end_date"), status=wanted, page=page, page_size=page_size)
-    response = formats.respond(fmt, "service_requests", [selectors.request_out(c) for c in rows],
-                               item_tag="request")
+    rows, more = selectors.requests(
+        ids=ids,
+        codes=codes,
+        start=_date(params, "start_date"),
+        end=_date(params, "end_date"),
+        status=wanted,
+        page=page,
+        page_size=page_size,
+    )
+    response = formats.respond(fmt, "service_requests", [selectors.request_out(c) for c in rows], item_tag="request")
     return _paged(request, response, page, more)
 
 
@@ -282,17 +312,25 @@ def request_updates(request, fmt, params, query):
     if request.method == "POST":
         key = _within_rate(request, services.authenticate(params.get("api_key")))
         event = services.post_update(key, params)
-        return formats.respond(fmt, "service_request_updates", [{"update_id": str(event.pk)}],
-                               item_tag="request_update")
+        return formats.respond(
+            fmt, "service_request_updates", [{"update_id": str(event.pk)}], item_tag="request_update"
+        )
     page, page_size = _paging(params)
-    events, more = selectors.updates(start=_date(params, "start_date"), end=_date(params, "end_date"),
-                                     ids=_list(params.get("service_request_id")), page=page, page_size=page_size)
-    response = formats.respond(fmt, "service_request_updates", [selectors.update_out(e) for e in events],
-                               item_tag="request_update")
+    events, more = selectors.updates(
+        start=_date(params, "start_date"),
+        end=_date(params, "end_date"),
+        ids=_list(params.get("service_request_id")),
+        page=page,
+        page_size=page_size,
+    )
+    response = formats.respond(
+        fmt, "service_request_updates", [selectors.update_out(e) for e in events], item_tag="request_update"
+    )
     return _paged(request, response, page, more)
 
 
 # --- the case export page ---------------------------------------------------------------------
+
 
 @role_required(*EXPORT_ROLES)
 def export_page(request):
@@ -322,5 +360,6 @@ def export_page(request):
 @role_required("admin")
 def webhook_page(request):
     hooks, latest = selectors.webhook_overview()
-    return render(request, "open311/webhooks.html", {"hooks": hooks, "latest": latest,
-                                                     "event_labels": services.EVENT_LABELS})
+    return render(
+        request, "open311/webhooks.html", {"hooks": hooks, "latest": latest, "event_labels": services.EVENT_LABELS}
+    )

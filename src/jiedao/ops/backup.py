@@ -56,6 +56,7 @@ class BackupError(Exception):
 
 # --- the key ---------------------------------------------------------------------------
 
+
 def backup_key_file() -> Path:
     return Path(settings.KEY_DIR) / "backup.key"
 
@@ -67,11 +68,17 @@ def backup_key() -> bytes:
     else:
         path = backup_key_file()
         if not path.exists():
-            crypto.write_key_file(path, [crypto.generate_index_key()],
-                                  header="# Jiedao backup key: keep a copy apart from the backups.\n",
-                                  exclusive=True)
-        lines = [line.strip() for line in path.read_text(encoding="ascii").splitlines()
-                 if line.strip() and not line.startswith("#")]
+            crypto.write_key_file(
+                path,
+                [crypto.generate_index_key()],
+                header="# Jiedao backup key: keep a copy apart from the backups.\n",
+                exclusive=True,
+            )
+        lines = [
+            line.strip()
+            for line in path.read_text(encoding="ascii").splitlines()
+            if line.strip() and not line.startswith("#")
+        ]
         if not lines:
             raise BackupError(f"备份密钥文件 {path} 是空的。")
         text = lines[0]
@@ -90,6 +97,7 @@ def key_id(key: bytes) -> str:
 
 # --- the encrypted stream ----------------------------------------------------------------
 
+
 def _cipher(key: bytes, salt: bytes) -> AESGCM:
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=_INFO).derive(key)
     return AESGCM(derived)
@@ -102,8 +110,13 @@ def _nonce(prefix: bytes, number: int, last: bool) -> bytes:
 def encrypt_file(source: Path, target, header: dict, key: bytes):
     """Write ``source`` encrypted into the open binary file ``target``."""
     salt, prefix = secrets.token_bytes(16), secrets.token_bytes(7)
-    header = dict(header, salt=base64.b64encode(salt).decode(), nonce_prefix=base64.b64encode(prefix).decode(),
-                  key_id=key_id(key), chunk=CHUNK)
+    header = dict(
+        header,
+        salt=base64.b64encode(salt).decode(),
+        nonce_prefix=base64.b64encode(prefix).decode(),
+        key_id=key_id(key),
+        chunk=CHUNK,
+    )
     header_line = json.dumps(header, ensure_ascii=False, sort_keys=True).encode("utf-8")
     target.write(MAGIC + header_line + b"\n")
     cipher = _cipher(key, salt)
@@ -142,8 +155,10 @@ def decrypt_file(path, target: Path, key: bytes) -> dict:
     with open(path, "rb") as handle:
         header, header_line = _read_header(handle, path)
         if header.get("key_id") != key_id(key):
-            raise BackupError("这份备份不是用本机的备份密钥加密的：请把当初的 backup.key 放回密钥目录"
-                              "（或设置 JIEDAO_BACKUP_KEY）后再恢复。")
+            raise BackupError(
+                "这份备份不是用本机的备份密钥加密的：请把当初的 backup.key 放回密钥目录"
+                "（或设置 JIEDAO_BACKUP_KEY）后再恢复。"
+            )
         cipher = _cipher(key, base64.b64decode(header["salt"]))
         prefix = base64.b64decode(header["nonce_prefix"])
         number = 0
@@ -174,6 +189,7 @@ def decrypt_file(path, target: Path, key: bytes) -> dict:
 
 # --- databases ---------------------------------------------------------------------------
 
+
 @dataclass
 class Target:
     """A database to back up or restore into, from Django's settings or a DATABASE_URL."""
@@ -203,8 +219,13 @@ class Target:
     def pg_env(self):
         env = dict(os.environ)
         s = self.settings
-        for variable, key in (("PGHOST", "HOST"), ("PGPORT", "PORT"), ("PGUSER", "USER"), ("PGPASSWORD", "PASSWORD"),
-                              ("PGDATABASE", "NAME")):
+        for variable, key in (
+            ("PGHOST", "HOST"),
+            ("PGPORT", "PORT"),
+            ("PGUSER", "USER"),
+            ("PGPASSWORD", "PASSWORD"),
+            ("PGDATABASE", "NAME"),
+        ):
             if s.get(key):
                 env[variable] = str(s[key])
         return env
@@ -213,13 +234,22 @@ class Target:
         import psycopg
 
         s = self.settings
-        return psycopg.connect(dbname=s["NAME"], user=s.get("USER") or None, password=s.get("PASSWORD") or None,
-                               host=s.get("HOST") or None, port=s.get("PORT") or None)
+        return psycopg.connect(
+            dbname=s["NAME"],
+            user=s.get("USER") or None,
+            password=s.get("PASSWORD") or None,
+            host=s.get("HOST") or None,
+            port=s.get("PORT") or None,
+        )
 
 
 def _sqlite_counts(db: sqlite3.Connection) -> dict:
-    names = [row[0] for row in db.execute(
-        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    names = [
+        row[0]
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
     return {name: db.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0] for name in names}
 
 
@@ -239,7 +269,9 @@ def _pg_counts(cursor) -> dict:
 def _require(program):
     path = shutil.which(program)
     if not path:
-        raise BackupError(f"找不到 {program}：请安装与数据库服务器同一版本的 PostgreSQL 客户端（Debian：postgresql-client）。")
+        raise BackupError(
+            f"找不到 {program}：请安装与数据库服务器同一版本的 PostgreSQL 客户端（Debian：postgresql-client）。"
+        )
     return path
 
 
@@ -271,9 +303,19 @@ def _dump(target: Target, plain: Path) -> dict:
             snapshot = cursor.fetchone()[0]
             counts = _pg_counts(cursor)
             result = subprocess.run(
-                [pg_dump, "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
-                 "--file", str(plain)],
-                env=target.pg_env(), capture_output=True, text=True)
+                [
+                    pg_dump,
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-privileges",
+                    f"--snapshot={snapshot}",
+                    "--file",
+                    str(plain),
+                ],
+                env=target.pg_env(),
+                capture_output=True,
+                text=True,
+            )
             cursor.execute("COMMIT")
     if result.returncode != 0:
         raise BackupError(f"pg_dump 失败：{result.stderr.strip()}")
@@ -310,8 +352,14 @@ def take_backup(directory=None, target=None, now=None) -> tuple:
     with tempfile.TemporaryDirectory(prefix="jiedao-backup-", dir=directory) as work:
         plain = Path(work) / "copy"
         counts = _dump(target, plain)
-        header = {"format": 1, "engine": target.engine, "created_at": now.isoformat(),
-                  "host": socket.gethostname(), "tables": counts, "rows": sum(counts.values())}
+        header = {
+            "format": 1,
+            "engine": target.engine,
+            "created_at": now.isoformat(),
+            "host": socket.gethostname(),
+            "tables": counts,
+            "rows": sum(counts.values()),
+        }
         part = final.with_name(final.name + ".part")
         create_private_file(part)
         with open(part, "wb") as handle:
@@ -391,8 +439,15 @@ def restore_backup(path, target=None, replace=False) -> dict:
     with tempfile.TemporaryDirectory(prefix="jiedao-restore-") as work:
         plain = Path(work) / "dump"
         decrypt_file(path, plain, key)
-        command = [pg_restore, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
-                   "--dbname", str(target.settings["NAME"])]
+        command = [
+            pg_restore,
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--single-transaction",
+            "--dbname",
+            str(target.settings["NAME"]),
+        ]
         if replace:
             command += ["--clean", "--if-exists"]
         result = subprocess.run(command + [str(plain)], env=target.pg_env(), capture_output=True, text=True)

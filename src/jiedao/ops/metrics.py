@@ -17,11 +17,13 @@ from jiedao.common.throttle import client_address
 
 logger = logging.getLogger("jiedao.request")
 
-REQUESTS = Counter("jiedao_http_requests_total", "HTTP requests answered",
-                   ["method", "route", "status"])
-LATENCY = Histogram("jiedao_http_request_seconds", "Time to answer an HTTP request",
-                    ["method", "route"],
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
+REQUESTS = Counter("jiedao_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
+LATENCY = Histogram(
+    "jiedao_http_request_seconds",
+    "Time to answer an HTTP request",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
 
 
 def _route(request) -> str:
@@ -47,10 +49,17 @@ class RequestMetricsMiddleware:
         LATENCY.labels(method, route).observe(elapsed)
         if logger.isEnabledFor(logging.INFO):
             user = getattr(request, "user", None)
-            logger.info("request", extra={
-                "method": request.method, "route": route, "status": response.status_code,
-                "ms": round(elapsed * 1000, 1), "user_id": getattr(user, "pk", None),
-                "client": client_address(request)})
+            logger.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "route": route,
+                    "status": response.status_code,
+                    "ms": round(elapsed * 1000, 1),
+                    "user_id": getattr(user, "pk", None),
+                    "client": client_address(request),
+                },
+            )
         return response
 
 
@@ -67,8 +76,11 @@ class DatabaseCollector:
         yield _gauge("jiedao_task_queue_waiting", "Background tasks waiting in the queue", queue["waiting"])
         yield _gauge("jiedao_task_queue_running", "Background tasks being run", queue["running"])
         seen = selectors.worker_seen_seconds()
-        yield _gauge("jiedao_worker_heartbeat_age_seconds",
-                     "Seconds since the worker was last seen (-1: never)", -1 if seen is None else seen)
+        yield _gauge(
+            "jiedao_worker_heartbeat_age_seconds",
+            "Seconds since the worker was last seen (-1: never)",
+            -1 if seen is None else seen,
+        )
 
 
 def _gauge(name, documentation, value):
@@ -117,10 +129,14 @@ class DatabaseUnavailableMiddleware:
         logger.warning("database unavailable: %s", exception)
         message = _("系统正忙或正在维护，请稍后再试，您填写的内容尚未提交。")
         if request.path.startswith("/api/") or request.path.startswith("/open311/"):
-            response = JsonResponse({"errors": [{"field": None, "message": message}]}, status=503,
-                                    json_dumps_params={"ensure_ascii": False})
+            response = JsonResponse(
+                {"errors": [{"field": None, "message": message}]}, status=503, json_dumps_params={"ensure_ascii": False}
+            )
         else:
-            response = HttpResponse(f"<!doctype html><meta charset=utf-8><title>503</title><p>{message}</p>",
-                                    status=503, content_type="text/html; charset=utf-8")
+            response = HttpResponse(
+                f"<!doctype html><meta charset=utf-8><title>503</title><p>{message}</p>",
+                status=503,
+                content_type="text/html; charset=utf-8",
+            )
         response["Retry-After"] = "5"
         return response

@@ -41,12 +41,17 @@ def health(now=None) -> dict:
             cursor.fetchone()
         checks["database"] = {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
     except Exception as error:  # any database failure is reported, not raised
-        checks["database"] = {"ok": False, "error": str(error).splitlines()[0][:200] if str(error) else type(error).__name__}
+        checks["database"] = {
+            "ok": False,
+            "error": str(error).splitlines()[0][:200] if str(error) else type(error).__name__,
+        }
     if checks["database"]["ok"]:
         seen = worker_seen_seconds(now)
         limit = options.get("WORKER_LATE_SECONDS", 180)
-        checks["worker"] = {"ok": seen is not None and seen <= limit,
-                            "seen_seconds_ago": None if seen is None else round(seen)}
+        checks["worker"] = {
+            "ok": seen is not None and seen <= limit,
+            "seen_seconds_ago": None if seen is None else round(seen),
+        }
     else:
         checks["worker"] = {"ok": False, "seen_seconds_ago": None}
     usage = shutil.disk_usage(settings.DATA_DIR)
@@ -66,8 +71,10 @@ def case_gauges(now=None) -> dict:
     from jiedao.cases.models import OPEN_STATUSES, WORKING_STATUSES, Case
 
     now = now or timezone.now()
-    return {"open": Case.objects.filter(status__in=OPEN_STATUSES).count(),
-            "overdue": Case.objects.filter(status__in=WORKING_STATUSES, completion_due__lt=now).count()}
+    return {
+        "open": Case.objects.filter(status__in=OPEN_STATUSES).count(),
+        "overdue": Case.objects.filter(status__in=WORKING_STATUSES, completion_due__lt=now).count(),
+    }
 
 
 def queue_depth() -> dict:

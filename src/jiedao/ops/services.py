@@ -15,7 +15,8 @@ WORKER = "worker"
 def beat(name=WORKER, now=None) -> Heartbeat:
     """Record that the process ``name`` is alive now."""
     heartbeat, _created = Heartbeat.objects.update_or_create(
-        name=name, defaults={"seen_at": now or timezone.now(), "host": socket.gethostname()[:100], "pid": os.getpid()})
+        name=name, defaults={"seen_at": now or timezone.now(), "host": socket.gethostname()[:100], "pid": os.getpid()}
+    )
     return heartbeat
 
 
@@ -30,7 +31,8 @@ def requeue_interrupted_tasks() -> int:
     from django_tasks_db.models import DBTaskResult
 
     return DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).update(
-        status=TaskResultStatus.READY, started_at=None)
+        status=TaskResultStatus.READY, started_at=None
+    )
 
 
 def take_scheduled_backup(now=None) -> dict:

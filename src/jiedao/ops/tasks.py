@@ -19,8 +19,10 @@ logger = logging.getLogger("jiedao.worker")
 def backup_task():
     """Take one encrypted backup and keep only the configured number of the newest."""
     result = services.take_scheduled_backup()
-    logger.info(_("自动备份完成：%(path)s（%(rows)d 行），删除旧备份 %(removed)d 份。")
-                % {"path": result["path"], "rows": result["rows"], "removed": len(result["removed"])})
+    logger.info(
+        _("自动备份完成：%(path)s（%(rows)d 行），删除旧备份 %(removed)d 份。")
+        % {"path": result["path"], "rows": result["rows"], "removed": len(result["removed"])}
+    )
     return result
 
 

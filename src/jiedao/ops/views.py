@@ -19,8 +19,9 @@ LOOPBACK = {"127.0.0.1", "::1"}
 def healthz(request):
     """200 when the site can serve (status ok, or degraded when only the worker is late); 503 otherwise."""
     report = selectors.health()
-    return JsonResponse(report, status=503 if report["status"] == "fail" else 200,
-                        json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        report, status=503 if report["status"] == "fail" else 200, json_dumps_params={"ensure_ascii": False}
+    )
 
 
 def _may_scrape(request) -> bool:
@@ -36,8 +37,11 @@ def _may_scrape(request) -> bool:
 def metrics(request):
     """Prometheus text format. Only from this machine, or with ``Authorization: Bearer $JIEDAO_METRICS_TOKEN``."""
     if not _may_scrape(request):
-        return HttpResponse("指标只对本机或持有 JIEDAO_METRICS_TOKEN 的监控系统开放。\n", status=403,
-                            content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            "指标只对本机或持有 JIEDAO_METRICS_TOKEN 的监控系统开放。\n",
+            status=403,
+            content_type="text/plain; charset=utf-8",
+        )
     from prometheus_client import CONTENT_TYPE_LATEST
 
     from .metrics import scrape

@@ -123,14 +123,20 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ("username", "password")}),
         (_("个人信息"), {"fields": ("display_name", "phone", "email")}),
         (_("所属单位与角色"), {"fields": ("street", "district", "unit", "groups", "grids")}),
-        (_("权限"), {"fields": ("is_active", "is_staff", "is_superuser", "user_permissions"),
-                   "classes": ("collapse",)}),
+        (
+            _("权限"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "user_permissions"), "classes": ("collapse",)},
+        ),
         (_("登录记录"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",),
-                "fields": ("username", "password1", "password2", "display_name", "phone", "street", "unit",
-                           "groups")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "password1", "password2", "display_name", "phone", "street", "unit", "groups"),
+            },
+        ),
     )
 
     def get_queryset(self, request):

@@ -82,8 +82,13 @@ class ErrorsOut(Schema):
 TOKEN_RATE = "60/m"
 
 
-@router.post("/auth/token", response={200: TokenOut, 401: ErrorsOut, 422: ErrorsOut}, auth=None,
-             throttle=[AnonRateThrottle(TOKEN_RATE)], summary="Issue a bearer token (登录取令牌)")
+@router.post(
+    "/auth/token",
+    response={200: TokenOut, 401: ErrorsOut, 422: ErrorsOut},
+    auth=None,
+    throttle=[AnonRateThrottle(TOKEN_RATE)],
+    summary="Issue a bearer token (登录取令牌)",
+)
 @permission("account.sign_in")
 def issue_token(request, payload: TokenIn):
     """Exchange a user name and password for a bearer token. The token is shown once."""
@@ -91,8 +96,9 @@ def issue_token(request, payload: TokenIn):
     return {"token": plain, "expires_at": timezone.localtime(token.expires_at)}
 
 
-@router.delete("/auth/token", response={204: None, 401: ErrorsOut}, auth=TokenAuth(),
-               summary="Revoke this token (作废当前令牌)")
+@router.delete(
+    "/auth/token", response={204: None, 401: ErrorsOut}, auth=TokenAuth(), summary="Revoke this token (作废当前令牌)"
+)
 @permission("account.tokens")
 def revoke_token(request):
     """Revoke the bearer token this request carries: it answers 401 from now on. The user's

@@ -64,13 +64,15 @@ def signed_in(request):
 
 def lockout_message(request) -> str:
     minutes = max(1, int(get_cool_off(request).total_seconds() // 60))
-    return _("用户名或密码错误次数过多，该账号在此设备上已被暂时锁定，请 %(minutes)d 分钟后再试；"
-             "忘记密码请联系系统管理员。") % {"minutes": minutes}
+    return _(
+        "用户名或密码错误次数过多，该账号在此设备上已被暂时锁定，请 %(minutes)d 分钟后再试；忘记密码请联系系统管理员。"
+    ) % {"minutes": minutes}
 
 
 def address_message(refused) -> str:
     return _("从您所在的网络登录失败的次数过多，请 %(wait)s后再试；忘记密码请联系系统管理员。") % {
-        "wait": throttle.wait_text(refused.wait)}
+        "wait": throttle.wait_text(refused.wait)
+    }
 
 
 def lockout_response(request, original_response=None, credentials=None):
@@ -82,8 +84,9 @@ def lockout_response(request, original_response=None, credentials=None):
         message, field = lockout_message(request), "username"
         wait = max(1, int(get_cool_off(request).total_seconds()))
     if request.path.startswith("/api/"):
-        response = JsonResponse({"errors": [{"field": field, "message": message}]}, status=429,
-                                json_dumps_params={"ensure_ascii": False})
+        response = JsonResponse(
+            {"errors": [{"field": field, "message": message}]}, status=429, json_dumps_params={"ensure_ascii": False}
+        )
     else:
         response = render(request, "web/locked_out.html", {"message": message}, status=429)
     response["Retry-After"] = str(wait)

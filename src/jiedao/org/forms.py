@@ -18,8 +18,9 @@ class _UserNameOfAnAccount:
         username = self.cleaned_data["username"]
         longest = User._meta.get_field("username").max_length
         if len(username) > longest:
-            raise forms.ValidationError(gettext("%(label)s不能超过 %(max)d 个字。")
-                                        % {"label": gettext("用户名"), "max": longest})
+            raise forms.ValidationError(
+                gettext("%(label)s不能超过 %(max)d 个字。") % {"label": gettext("用户名"), "max": longest}
+            )
         return username
 
 
@@ -34,13 +35,18 @@ class AdminSignInForm(_UserNameOfAnAccount, AdminAuthenticationForm):
 class RevokeTokenForm(forms.Form):
     """Revoke one of one's own tokens, chosen by its number in the list."""
 
-    token = forms.IntegerField(label=_("令牌"), min_value=1, error_messages={
-        "required": _("请从列表中选择要撤销的令牌。"), "invalid": _("请从列表中选择要撤销的令牌。"),
-        "min_value": _("请从列表中选择要撤销的令牌。")})
+    token = forms.IntegerField(
+        label=_("令牌"),
+        min_value=1,
+        error_messages={
+            "required": _("请从列表中选择要撤销的令牌。"),
+            "invalid": _("请从列表中选择要撤销的令牌。"),
+            "min_value": _("请从列表中选择要撤销的令牌。"),
+        },
+    )
 
 
 class RevokeAllTokensForm(forms.Form):
     """Revoke every one of one's own tokens."""
 
-    all = forms.BooleanField(label=_("全部撤销"), required=True, error_messages={
-        "required": _("请确认撤销全部令牌。")})
+    all = forms.BooleanField(label=_("全部撤销"), required=True, error_messages={"required": _("请确认撤销全部令牌。")})

@@ -28,7 +28,11 @@ class Street(models.Model):
     code = models.CharField(_("代码"), max_length=12, unique=True)
     name = models.CharField(_("名称"), max_length=50)
     default_unit = models.ForeignKey(
-        "Unit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "Unit",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("默认承办单位"),
         help_text=_("没有派单规则匹配时，工单派给此单位。"),
     )
@@ -85,7 +89,11 @@ class Unit(models.Model):
     name = models.CharField(_("名称"), max_length=60)
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     community = models.ForeignKey(
-        Community, null=True, blank=True, on_delete=models.PROTECT, related_name="units",
+        Community,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="units",
         verbose_name=_("所属社区"),
     )
     active = models.BooleanField(_("启用"), default=True)
@@ -106,8 +114,9 @@ class User(AbstractUser):
     phone = EncryptedTextField(_("手机号"), blank=True, default="")
     street = models.ForeignKey(Street, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("街道"))
     # A district user (区级用户) belongs to the district instead of a street.
-    district = models.ForeignKey(District, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                 verbose_name=_("区"))
+    district = models.ForeignKey(
+        District, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("区")
+    )
     unit = models.ForeignKey(
         Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="members", verbose_name=_("承办单位")
     )

@@ -56,8 +56,8 @@ def A(label, *roles):  # noqa: N802 - reads as a table row
 # District users (DISTRICT) appear only through SIGNED_IN and EVERYONE: they read.
 O, D, H, G, L, AD, E, R = OPERATOR, DISPATCHER, HANDLER, GRID_WORKER, LEADER, ADMIN, EVALUATOR, RESIDENT
 STREET_INTAKE = (O, D, L, AD)  # the roles that take requests in (INTAKE_ROLES of the pages)
-COMMAND = (L, D, AD)           # the street's command centre in an emergency
-WINDOW = (O, AD)               # the hall's window
+COMMAND = (L, D, AD)  # the street's command centre in an emergency
+WINDOW = (O, AD)  # the hall's window
 
 ACTIONS = {
     # --- one's own account and this browser: everyone ------------------------------------------
@@ -69,7 +69,6 @@ ACTIONS = {
     "account.tokens": A("管理接口令牌", *SIGNED_IN),
     # 长辈模式 and the interface language are kept in this browser.
     "site.preferences": A("更改显示设置", *EVERYONE),
-
     # --- 接诉即办: registering a case, by channel ------------------------------------------------
     # The portal and QR codes: residents (with or without an account), and staff who take a
     # request in for someone. Handlers, grid workers, evaluators and district users do not
@@ -101,7 +100,6 @@ ACTIONS = {
     "case.close": A("结案", D, L),
     "case.merge": A("并案", D, L),
     "case.supervise": A("督办", L, D),
-
     # --- what anyone may do who proves something (a phone, a signed link, a key, a device
     # token) or stands at the hall's kiosk: the account, if any, does not matter ----------------
     "public.rate_case": A("凭工单编号和手机号评价", *EVERYONE),
@@ -111,7 +109,6 @@ ACTIONS = {
     # through the API channel, checked as ``intake.api``.
     "public.open311": A("以接口密钥提交 Open311 请求", *EVERYONE),
     "public.readings": A("上报设备读数", *EVERYONE),
-
     # --- 一窗受理 ---------------------------------------------------------------------------------
     # Applying online and booking a slot are a resident's own business; staff accounts are
     # work accounts (a clerk accepts for others at the window instead).
@@ -134,7 +131,6 @@ ACTIONS = {
     "hall.appeal": A("差评申诉", H, AD),
     "hall.appeal_review": A("复核申诉", L, AD),
     "hall.import": A("导入办事指南", AD),
-
     # --- 一户一档 ---------------------------------------------------------------------------------
     # Grid workers for their grids, community committees (handlers of a committee) for their
     # community, administrators for all; the place is checked by registry.selectors.
@@ -144,7 +140,6 @@ ACTIONS = {
     # Showing a person in full is a read that is logged; who sees which person unmasked is
     # decided per person (registry.selectors.may_unmask). Roles that read the registry ask.
     "registry.reveal": A("查看完整个人信息", G, H, L, D, AD),
-
     # --- 权责清单, 网格, 智能分拨: settings kept by administrators ------------------------------
     "duties.edit": A("修改权责清单", AD),
     "geo.import": A("导入网格边界", AD),
@@ -152,7 +147,6 @@ ACTIONS = {
     "intelligence.models": A("管理分类模型和参数", AD),
     # A handler keeps a flagged reply of their unit; the street may too.
     "intelligence.reply_override": A("确认答复", H, L, D, AD),
-
     # --- 应急管理 ---------------------------------------------------------------------------------
     "emergency.report": A("报告突发事件", O, *COMMAND),
     "emergency.from_case": A("把工单转为突发事件", *COMMAND),
@@ -173,7 +167,6 @@ ACTIONS = {
     "emergency.training": A("登记培训考核", AD, L),
     "emergency.device": A("登记感知设备", AD),
     "emergency.alert": A("确认或排除预警", O, D, L, AD),
-
     # --- 效能评价 ---------------------------------------------------------------------------------
     "evaluation.rectification.issue": A("下达整改指令", E, L, AD),
     # Signing for and answering a task: the responsible unit's handlers.
@@ -181,7 +174,6 @@ ACTIONS = {
     "evaluation.rectification.review": A("验收整改指令", E, L, AD),
     "evaluation.score": A("录入创新指数评分", E, AD),
     "evaluation.scheme": A("定义考核方案", E, AD),
-
     # --- 多元共治 ---------------------------------------------------------------------------------
     # Residents take part for themselves (membership of the community is checked by the
     # service); committees (handlers of a committee unit), leaders and administrators run it.
@@ -305,8 +297,7 @@ def permission(*declared):
 
 
 def _roles_listed(declared):
-    names = [n for n in declared if n in ACTIONS] or [
-        n for template in declared for n in templates().get(template, [])]
+    names = [n for n in declared if n in ACTIONS] or [n for template in declared for n in templates().get(template, [])]
     roles = set()
     for name in names:
         roles |= ACTIONS[name].roles

@@ -74,6 +74,13 @@ def tokens_of(user, now=None):
     """The user's own API tokens, newest first: when made, last used and expiring, and whether
     still valid. Never the token itself (only its hash is kept)."""
     now = now or timezone.now()
-    return [{"id": token.pk, "created_at": token.created_at, "last_used_at": token.last_used_at,
-             "expires_at": token.expires_at, "active": token.expires_at > now}
-            for token in ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")]
+    return [
+        {
+            "id": token.pk,
+            "created_at": token.created_at,
+            "last_used_at": token.last_used_at,
+            "expires_at": token.expires_at,
+            "active": token.expires_at > now,
+        }
+        for token in ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+    ]

@@ -64,8 +64,9 @@ def create_token(username, password, now=None, request=None, otp=""):
         check_second_factor(user, otp)
     now = now or timezone.now()
     plain = secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, key_hash=hash_token(plain), expires_at=now + token_lifetime(),
-                                    last_used_at=now)
+    token = ApiToken.objects.create(
+        user=user, key_hash=hash_token(plain), expires_at=now + token_lifetime(), last_used_at=now
+    )
     return plain, token
 
 
@@ -106,6 +107,7 @@ def revoke_all_tokens(user) -> int:
 
 
 # --- two-factor sign-in (两步验证), see twofactor.py --------------------------------------------
+
 
 def _code(code) -> str:
     code = "".join((code or "").split())
@@ -150,7 +152,9 @@ def confirm_authenticator(user, code):
         if device is None:
             raise ValidationFailed("otp", _("设置已过期，请刷新页面重新扫码。"))
         if not device.verify_token(code):
-            raise ValidationFailed("otp", _("动态码不正确：请确认已扫描本页的二维码，并输入应用上当前显示的 6 位数字。"))
+            raise ValidationFailed(
+                "otp", _("动态码不正确：请确认已扫描本页的二维码，并输入应用上当前显示的 6 位数字。")
+            )
         device.confirmed = True
         device.save(update_fields=["confirmed"])
     return device

@@ -45,8 +45,11 @@ class SecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if (not request.path.startswith(OPEN_PREFIXES) and not request.path.startswith("/api/")
-                and not verified(request)):
+        if (
+            not request.path.startswith(OPEN_PREFIXES)
+            and not request.path.startswith("/api/")
+            and not verified(request)
+        ):
             step = "web:two_factor_verify" if confirmed_device(request.user) else "web:two_factor_setup"
             return redirect(f"{reverse(step)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

@@ -4,7 +4,16 @@
 from django.contrib import admin
 
 from .models import (
-    Account, CouncilMember, Meeting, Membership, PointRule, Posting, Project, Proposal, Reward, Volunteer,
+    Account,
+    CouncilMember,
+    Meeting,
+    Membership,
+    PointRule,
+    Posting,
+    Project,
+    Proposal,
+    Reward,
+    Volunteer,
 )
 
 

@@ -64,17 +64,25 @@ def _community(code):
     return community
 
 
-@router.get("/participation/proposals", auth=None, response={200: list[ProposalOut], **ERRORS},
-            throttle=api_limits(Limit("PUBLIC_PAGE_RATE")),
-            summary="Proposals of a community (public)")
+@router.get(
+    "/participation/proposals",
+    auth=None,
+    response={200: list[ProposalOut], **ERRORS},
+    throttle=api_limits(Limit("PUBLIC_PAGE_RATE")),
+    summary="Proposals of a community (public)",
+)
 def list_proposals(request, community: str = "", status: str = "", limit: int = Query(50, ge=1, le=200)):
     items = selectors.proposals(_community(community), status=status or None, limit=limit)
     return [_out(p, with_action=False) for p in items]
 
 
-@router.get("/participation/proposals/{pk}", auth=None, response={200: ProposalOut, **ERRORS},
-            throttle=api_limits(Limit("PUBLIC_PAGE_RATE")),
-            summary="One proposal with its decision and progress (public)")
+@router.get(
+    "/participation/proposals/{pk}",
+    auth=None,
+    response={200: ProposalOut, **ERRORS},
+    throttle=api_limits(Limit("PUBLIC_PAGE_RATE")),
+    summary="One proposal with its decision and progress (public)",
+)
 def get_proposal(request, pk: int):
     item = selectors.proposal(pk)
     if item is None:
@@ -102,17 +110,25 @@ class SimilarOut(Schema):
     supports: int
 
 
-@router.get("/participation/similar", response={200: list[SimilarOut], **ERRORS},
-            summary="Proposals of my community like this text (duplicates)")
+@router.get(
+    "/participation/similar",
+    response={200: list[SimilarOut], **ERRORS},
+    summary="Proposals of my community like this text (duplicates)",
+)
 def similar(request, q: str = ""):
     member = services.membership(request.user)
     found = selectors.similar_proposals(member.community if member else None, q)
-    return [{"id": p.pk, "title": mask_personal_text(p.title), "status": p.status, "supports": p.support_count}
-            for p in found]
+    return [
+        {"id": p.pk, "title": mask_personal_text(p.title), "status": p.status, "supports": p.support_count}
+        for p in found
+    ]
 
 
-@router.post("/participation/proposals/{pk}/support", response={200: ProposalOut, **ERRORS},
-             summary="Support a proposal (once per resident)")
+@router.post(
+    "/participation/proposals/{pk}/support",
+    response={200: ProposalOut, **ERRORS},
+    summary="Support a proposal (once per resident)",
+)
 @permission("participation.support")
 def support(request, pk: int):
     return _out(services.support(request.user, pk))
@@ -127,13 +143,24 @@ class DecisionIn(Schema):
     milestones: list[tuple[str, dt.date]] = []
 
 
-@router.post("/participation/proposals/{pk}/decision", response={200: ProposalOut, **ERRORS},
-             summary="Record the meeting's decision")
+@router.post(
+    "/participation/proposals/{pk}/decision",
+    response={200: ProposalOut, **ERRORS},
+    summary="Record the meeting's decision",
+)
 @permission("participation.deliberation")
 def decide(request, pk: int, payload: DecisionIn):
     unit = Unit.objects.filter(code=payload.owner_unit).first() if payload.owner_unit else None
-    services.decide(request.user, pk, payload.decision, answer=payload.answer, owner_name=payload.owner_name,
-                    owner_unit=unit, due=payload.due, milestones=payload.milestones)
+    services.decide(
+        request.user,
+        pk,
+        payload.decision,
+        answer=payload.answer,
+        owner_name=payload.owner_name,
+        owner_unit=unit,
+        due=payload.due,
+        milestones=payload.milestones,
+    )
     return _out(Proposal.objects.select_related("community").get(pk=pk))
 
 
@@ -143,16 +170,20 @@ class ProgressIn(Schema):
     evidence: str = ""
 
 
-@router.post("/participation/proposals/{pk}/progress", response={200: ProposalOut, **ERRORS},
-             summary="Report progress of an adopted proposal's action")
+@router.post(
+    "/participation/proposals/{pk}/progress",
+    response={200: ProposalOut, **ERRORS},
+    summary="Report progress of an adopted proposal's action",
+)
 @permission("participation.deliberation")
 def progress(request, pk: int, payload: ProgressIn):
     item = get_object_or_404(Proposal, pk=pk)
     action = selectors.action_of(item)
     if action is None:
         raise NotFound()
-    services.report_progress(request.user, action.pk, progress=payload.progress, note=payload.note,
-                             evidence=payload.evidence)
+    services.report_progress(
+        request.user, action.pk, progress=payload.progress, note=payload.note, evidence=payload.evidence
+    )
     return _out(Proposal.objects.select_related("community").get(pk=pk))
 
 
@@ -166,8 +197,11 @@ class ParticipationRatingOut(Schema):
     average: float | None
 
 
-@router.post("/participation/proposals/{pk}/rating", response={201: ParticipationRatingOut, **ERRORS},
-             summary="Evaluate the result of a completed proposal")
+@router.post(
+    "/participation/proposals/{pk}/rating",
+    response={201: ParticipationRatingOut, **ERRORS},
+    summary="Evaluate the result of a completed proposal",
+)
 @permission("participation.rate")
 def rate(request, pk: int, payload: RatingIn):
     rating = services.rate_result(request.user, pk, score=payload.score, comment=payload.comment)
@@ -179,8 +213,11 @@ class RegistrationOut(Schema):
     registered_at: dt.datetime
 
 
-@router.post("/participation/meetings/{pk}/registrations", response={201: RegistrationOut, **ERRORS},
-             summary="Register for a meeting (one seat per resident)")
+@router.post(
+    "/participation/meetings/{pk}/registrations",
+    response={201: RegistrationOut, **ERRORS},
+    summary="Register for a meeting (one seat per resident)",
+)
 @permission("participation.meeting")
 def register(request, pk: int):
     registration = services.register(request.user, pk)
@@ -196,8 +233,11 @@ class BallotOut(Schema):
     projects: list[int]
 
 
-@router.post("/participation/votes/{pk}/ballots", response={201: BallotOut, **ERRORS},
-             summary="Cast a ballot in the yearly project vote")
+@router.post(
+    "/participation/votes/{pk}/ballots",
+    response={201: BallotOut, **ERRORS},
+    summary="Cast a ballot in the yearly project vote",
+)
 @permission("participation.vote")
 def ballot(request, pk: int, payload: BallotIn):
     cast = services.cast_ballot(request.user, pk, payload.projects)
@@ -219,8 +259,11 @@ class PointsOut(Schema):
 @router.get("/participation/points/me", response={200: PointsOut, **ERRORS}, summary="My points and time bank")
 def my_points(request):
     data = selectors.my_points(request.user)
-    return {"balance": data["balance"], "time_bank_hours": float(data["bank"]),
-            "entries": [{"at": e.posting.at, "reason": e.posting.reason, "amount": e.amount} for e in data["entries"]]}
+    return {
+        "balance": data["balance"],
+        "time_bank_hours": float(data["bank"]),
+        "entries": [{"at": e.posting.at, "reason": e.posting.reason, "amount": e.amount} for e in data["entries"]],
+    }
 
 
 class TransferIn(Schema):
@@ -229,8 +272,11 @@ class TransferIn(Schema):
     reason: str = Field("", max_length=200)
 
 
-@router.post("/participation/points/transfers", response={201: PointsOut, **ERRORS},
-             summary="Give points to a resident of my community")
+@router.post(
+    "/participation/points/transfers",
+    response={201: PointsOut, **ERRORS},
+    summary="Give points to a resident of my community",
+)
 @permission("participation.points")
 def transfer(request, payload: TransferIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     """With an ``Idempotency-Key`` header, the same transfer sent again (after a lost answer)
@@ -262,9 +308,13 @@ class ParticipationMeasuresOut(Schema):
     points_redeemed: int
 
 
-@router.get("/participation/measures", auth=None, response={200: ParticipationMeasuresOut, **ERRORS},
-            throttle=api_limits(Limit("PUBLIC_PAGE_RATE")),
-            summary="The measures for a period (public)")
+@router.get(
+    "/participation/measures",
+    auth=None,
+    response={200: ParticipationMeasuresOut, **ERRORS},
+    throttle=api_limits(Limit("PUBLIC_PAGE_RATE")),
+    summary="The measures for a period (public)",
+)
 def measures(request, start: dt.date, end: dt.date, community: str = ""):
     """``start`` and ``end`` are local dates; the period is [start, end)."""
     start, end = params.date_range(start, end)

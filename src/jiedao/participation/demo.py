@@ -45,12 +45,26 @@ ANSWERS = {
     "reject": "经议事会协商，因场地和资金条件暂不具备，暂不实施，已向提出人说明。",
     "study": "涉及多方权属，需会同物业和相关部门进一步研究，下次议事会再议。",
 }
-NEEDS = [("老年助餐", 60), ("儿童课后托管", 35), ("楼道照明改造", 20), ("心理疏导服务", 8),
-         ("家电维修便民服务", 25), ("健身器材更新", 15)]
-RESOURCES = [("社区活动室", "居委会"), ("爱心餐厅", "驻区餐饮企业"), ("志愿者服务队", "社区志愿者"),
-             ("物业维修班组", "物业公司")]
-PROJECTS = [("长者食堂", 60000, [0], [1]), ("四点半课堂", 30000, [1], [0, 2]), ("楼道灯改造", 20000, [2], [3]),
-            ("便民维修日", 8000, [4], [2, 3])]
+NEEDS = [
+    ("老年助餐", 60),
+    ("儿童课后托管", 35),
+    ("楼道照明改造", 20),
+    ("心理疏导服务", 8),
+    ("家电维修便民服务", 25),
+    ("健身器材更新", 15),
+]
+RESOURCES = [
+    ("社区活动室", "居委会"),
+    ("爱心餐厅", "驻区餐饮企业"),
+    ("志愿者服务队", "社区志愿者"),
+    ("物业维修班组", "物业公司"),
+]
+PROJECTS = [
+    ("长者食堂", 60000, [0], [1]),
+    ("四点半课堂", 30000, [1], [0, 2]),
+    ("楼道灯改造", 20000, [2], [3]),
+    ("便民维修日", 8000, [4], [2, 3]),
+]
 ACTIVITIES = ["楼道清扫", "敬老院探访", "垃圾分类宣传", "文明养犬劝导", "助老理发", "社区义诊协助"]
 REWARDS = [("洗衣液", 60, 40), ("大米（5公斤）", 120, 30), ("理发券", 40, 50), ("家政服务1小时", 150, 10)]
 
@@ -64,8 +78,7 @@ def _residents(street, community, index, rng, hashed, group):
     people = []
     for n in range(RESIDENTS_PER_COMMUNITY):
         name = rng.choice(SURNAMES) + rng.choice(GIVEN)
-        people.append(User(username=f"jm{index + 1:02d}{n + 1:03d}", password=hashed, display_name=name,
-                           street=street))
+        people.append(User(username=f"jm{index + 1:02d}{n + 1:03d}", password=hashed, display_name=name, street=street))
     User.objects.bulk_create(people)
     people = list(User.objects.filter(username__in=[u.username for u in people]).order_by("username"))
     User.groups.through.objects.bulk_create([User.groups.through(user_id=u.pk, group_id=group.pk) for u in people])
@@ -97,8 +110,15 @@ def build_participation(street, communities, users, now, out=None):
     hashed = users["resident"].password
     now = timezone.localtime(now)
     first_month = (now - dt.timedelta(days=365)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    counts = {"residents": 0, "proposals": 0, "meetings": 0, "decisions": 0, "ballots": 0, "activities": 0,
-              "postings": 0}
+    counts = {
+        "residents": 0,
+        "proposals": 0,
+        "meetings": 0,
+        "decisions": 0,
+        "ballots": 0,
+        "activities": 0,
+        "postings": 0,
+    }
     resident_user = users.get("resident")
     for index, community in enumerate(communities):
         staff = _staff(community, users)
@@ -108,8 +128,9 @@ def build_participation(street, communities, users, now, out=None):
             people.append(resident_user)
         counts["residents"] += len(people)
         _council(community, staff, people, rng, now)
-        counts.update({k: counts[k] + v for k, v in _deliberation(community, staff, people, rng, first_month,
-                                                                  now).items()})
+        counts.update(
+            {k: counts[k] + v for k, v in _deliberation(community, staff, people, rng, first_month, now).items()}
+        )
         counts["ballots"] += _projects(community, staff, people, rng, now)
         counts["activities"] += _volunteering(community, staff, people, rng, first_month, now)
         _say(out, f"  {community.name}：{len(people)} 位居民参与议事、投票和志愿服务。")
@@ -117,9 +138,12 @@ def build_participation(street, communities, users, now, out=None):
 
     counts["postings"] = Posting.objects.count()
     counts["seconds"] = round(time.monotonic() - began, 1)
-    _say(out, f"已生成多元共治：{counts['proposals']} 个议题、{counts['meetings']} 次议事会、{counts['decisions']} 项决定、"
-              f"{counts['ballots']} 张项目选票、{counts['activities']} 场志愿活动、{counts['postings']} 笔积分记录"
-              f"（用时 {counts['seconds']} 秒）。")
+    _say(
+        out,
+        f"已生成多元共治：{counts['proposals']} 个议题、{counts['meetings']} 次议事会、{counts['decisions']} 项决定、"
+        f"{counts['ballots']} 张项目选票、{counts['activities']} 场志愿活动、{counts['postings']} 笔积分记录"
+        f"（用时 {counts['seconds']} 秒）。",
+    )
     return counts
 
 
@@ -149,20 +173,35 @@ def _deliberation(community, staff, people, rng, first_month, now):
             for n, supporter in enumerate(supporters):
                 services.support(supporter, proposal.pk, at=at + dt.timedelta(hours=6 + 5 * n))
         if months % 3 == 0:
-            services.table_topic(staff, community, title="社区年度公共收益使用方案", body="征求居民对公共收益使用的意见。",
-                                 at=_at(month, 10))
+            services.table_topic(
+                staff,
+                community,
+                title="社区年度公共收益使用方案",
+                body="征求居民对公共收益使用的意见。",
+                at=_at(month, 10),
+            )
             counts["proposals"] += 1
         if months % 2:
             month = (month + dt.timedelta(days=32)).replace(day=1)
             continue
         # Every other month a meeting: agenda, registration, check-in, decisions, minutes.
         starts = _at(month, 20, 19)
-        meeting = services.schedule_meeting(staff, community, title=f"{timezone.localtime(starts):%Y年%m月}协商议事会",
-                                            starts_at=starts, place="社区活动室", seats=30, at=_at(month, 12))
+        meeting = services.schedule_meeting(
+            staff,
+            community,
+            title=f"{timezone.localtime(starts):%Y年%m月}协商议事会",
+            starts_at=starts,
+            place="社区活动室",
+            seats=30,
+            at=_at(month, 12),
+        )
         counts["meetings"] += 1
         # Ties in support broken by age, so that every run puts the same proposals on the agenda.
-        qualified = list(Proposal.objects.filter(community=community, status__in=("qualified", "study"))
-                         .order_by("-support_count", "created_at", "pk")[:5])
+        qualified = list(
+            Proposal.objects.filter(community=community, status__in=("qualified", "study")).order_by(
+                "-support_count", "created_at", "pk"
+            )[:5]
+        )
         for proposal in qualified:
             services.add_to_agenda(staff, meeting.pk, proposal.pk, at=_at(month, 13))
         attendees = rng.sample(people, rng.randint(5, 10))
@@ -177,14 +216,26 @@ def _deliberation(community, staff, people, rng, first_month, now):
             roll = rng.random()
             decision = "adopt" if roll < 0.4 + 0.3 * progress else ("reject" if roll < 0.85 else "study")
             due = (starts + dt.timedelta(days=rng.choice([30, 45, 60]))).date()
-            services.decide(staff, proposal.pk, decision, answer=ANSWERS[decision], owner_name="居委会主任",
-                            due=due, at=starts + dt.timedelta(hours=1),
-                            milestones=[("方案确定", (starts + dt.timedelta(days=10)).date())])
+            services.decide(
+                staff,
+                proposal.pk,
+                decision,
+                answer=ANSWERS[decision],
+                owner_name="居委会主任",
+                due=due,
+                at=starts + dt.timedelta(hours=1),
+                milestones=[("方案确定", (starts + dt.timedelta(days=10)).date())],
+            )
             counts["decisions"] += 1
             if decision == "adopt":
                 pending_actions.append((Proposal.objects.get(pk=proposal.pk), due))
-        services.meeting_step(staff, meeting.pk, "close", note=f"本次议事会审议议题 {len(qualified)} 项，形成决定并公开。",
-                              at=starts + dt.timedelta(hours=2))
+        services.meeting_step(
+            staff,
+            meeting.pk,
+            "close",
+            note=f"本次议事会审议议题 {len(qualified)} 项，形成决定并公开。",
+            at=starts + dt.timedelta(hours=2),
+        )
         month = (month + dt.timedelta(days=32)).replace(day=1)
     # Adopted actions: reported along the way; most completed on time, some late, recent ones ongoing.
     for proposal, due in pending_actions:
@@ -192,35 +243,67 @@ def _deliberation(community, staff, people, rng, first_month, now):
         begun = proposal.decided_at
         services.report_progress(staff, action.pk, progress=40, note="已启动实施", at=begun + dt.timedelta(days=7))
         finish_by = timezone.make_aware(dt.datetime.combine(due, dt.time(16)))
-        finished = finish_by - dt.timedelta(days=rng.randint(1, 12)) if rng.random() < 0.8 else \
-            finish_by + dt.timedelta(days=rng.randint(3, 20))
+        finished = (
+            finish_by - dt.timedelta(days=rng.randint(1, 12))
+            if rng.random() < 0.8
+            else finish_by + dt.timedelta(days=rng.randint(3, 20))
+        )
         if finished < now:
-            services.report_progress(staff, action.pk, progress=100, evidence="已实施完毕，现场照片已存档。",
-                                     at=finished)
+            services.report_progress(
+                staff, action.pk, progress=100, evidence="已实施完毕，现场照片已存档。", at=finished
+            )
             voters = [p for p in people if rng.random() < 0.25]
             for voter in voters:
-                services.rate_result(voter, proposal.pk, score=rng.choice([5, 5, 4, 4, 3]),
-                                     at=finished + dt.timedelta(days=2))
+                services.rate_result(
+                    voter, proposal.pk, score=rng.choice([5, 5, 4, 4, 3]), at=finished + dt.timedelta(days=2)
+                )
     return counts
 
 
 def _projects(community, staff, people, rng, now):
-    needs = [services.add_need(staff, community, title=t, demand=max(1, d + rng.randint(-5, 5)),
-                               at=now - dt.timedelta(days=120)) for t, d in NEEDS]
+    needs = [
+        services.add_need(
+            staff, community, title=t, demand=max(1, d + rng.randint(-5, 5)), at=now - dt.timedelta(days=120)
+        )
+        for t, d in NEEDS
+    ]
     resources = [services.add_resource(staff, community, name=n, provider=p) for n, p in RESOURCES]
-    projects = [services.create_project(staff, community, title=t, cost=c, need_ids=[needs[i].pk for i in n],
-                                        resource_ids=[resources[i].pk for i in r], at=now - dt.timedelta(days=100))
-                for t, c, n, r in PROJECTS]
-    survey = services.create_survey(staff, community, title=f"{now.year}年民生需求调查", anonymous=True,
-                                    questions=[("您最需要的服务", [t for t, _d in NEEDS]), ("其他建议", [])])
+    projects = [
+        services.create_project(
+            staff,
+            community,
+            title=t,
+            cost=c,
+            need_ids=[needs[i].pk for i in n],
+            resource_ids=[resources[i].pk for i in r],
+            at=now - dt.timedelta(days=100),
+        )
+        for t, c, n, r in PROJECTS
+    ]
+    survey = services.create_survey(
+        staff,
+        community,
+        title=f"{now.year}年民生需求调查",
+        anonymous=True,
+        questions=[("您最需要的服务", [t for t, _d in NEEDS]), ("其他建议", [])],
+    )
     question = survey.questions.first()
     for person in people:
         if rng.random() < 0.5:
-            services.answer_survey(person, survey.pk, {str(question.pk): rng.choice(NEEDS)[0]},
-                                   at=now - dt.timedelta(days=110))
+            services.answer_survey(
+                person, survey.pk, {str(question.pk): rng.choice(NEEDS)[0]}, at=now - dt.timedelta(days=110)
+            )
     services.close_survey(staff, survey.pk)
-    round_ = services.open_vote(staff, community, year=now.year, budget=90000, min_choices=1, max_choices=2,
-                                project_ids=[p.pk for p in projects], at=now - dt.timedelta(days=90))
+    round_ = services.open_vote(
+        staff,
+        community,
+        year=now.year,
+        budget=90000,
+        min_choices=1,
+        max_choices=2,
+        project_ids=[p.pk for p in projects],
+        at=now - dt.timedelta(days=90),
+    )
     ballots = 0
     for person in people:
         if rng.random() < 0.45:
@@ -234,8 +317,9 @@ def _projects(community, staff, people, rng, now):
         project.refresh_from_db()
         if project.status == "selected":
             services.project_step(staff, project.pk, "deliver", at=now - dt.timedelta(days=60))
-            services.project_step(staff, project.pk, "serve", served=rng.randint(80, 300),
-                                  at=now - dt.timedelta(days=30))
+            services.project_step(
+                staff, project.pk, "serve", served=rng.randint(80, 300), at=now - dt.timedelta(days=30)
+            )
             if rng.random() < 0.5:
                 services.project_step(staff, project.pk, "finish", at=now - dt.timedelta(days=10))
     return ballots
@@ -250,14 +334,26 @@ def _volunteering(community, staff, people, rng, first_month, now):
         starts = _at(month, rng.randint(3, 25), 9)
         if starts >= now:
             break
-        activity = services.create_activity(staff, community, title=rng.choice(ACTIVITIES), starts_at=starts,
-                                            place="社区", capacity=12, points_per_hour=10)
+        activity = services.create_activity(
+            staff,
+            community,
+            title=rng.choice(ACTIVITIES),
+            starts_at=starts,
+            place="社区",
+            capacity=12,
+            points_per_hour=10,
+        )
         activities += 1
         for person in rng.sample(volunteers, rng.randint(2, 5)):
             signup = services.sign_up(person, activity.pk, at=starts - dt.timedelta(days=2))
             services.check_in_volunteer(staff, signup.pk, at=starts)
-            services.verify_hours(staff, signup.pk, rng.choice([1, 1.5, 2, 2.5, 3]), bank=rng.random() < 0.15,
-                                  at=starts + dt.timedelta(hours=4))
+            services.verify_hours(
+                staff,
+                signup.pk,
+                rng.choice([1, 1.5, 2, 2.5, 3]),
+                bank=rng.random() < 0.15,
+                at=starts + dt.timedelta(hours=4),
+            )
         month = (month + dt.timedelta(days=32)).replace(day=1)
     # Exchanges at the desk, from residents with enough points.
     from .models import Account

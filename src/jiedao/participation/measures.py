@@ -11,8 +11,20 @@ from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from .models import (
-    Account, Action, Ballot, CouncilMember, DECIDED_STATUSES, Entry, Need, Project, ProjectStatus, Proposal,
-    ProposalStatus, Registration, SignUp, Support,
+    Account,
+    Action,
+    Ballot,
+    CouncilMember,
+    DECIDED_STATUSES,
+    Entry,
+    Need,
+    Project,
+    ProjectStatus,
+    Proposal,
+    ProposalStatus,
+    Registration,
+    SignUp,
+    Support,
 )
 
 
@@ -40,8 +52,7 @@ def adoption_rate(start, end, community=None) -> float | None:
     """提案采纳率: of the proposals decided in the period (decision time in the period:
     adopted, rejected or needs study), the share adopted (including those adopted and
     since completed)."""
-    decided = _community(_in(Proposal.objects.filter(status__in=DECIDED_STATUSES), "decided_at", start, end),
-                         community)
+    decided = _community(_in(Proposal.objects.filter(status__in=DECIDED_STATUSES), "decided_at", start, end), community)
     total = decided.count()
     adopted = decided.filter(status__in=(ProposalStatus.ADOPTED, ProposalStatus.COMPLETED)).count()
     return _rate(adopted, total)
@@ -51,8 +62,9 @@ def self_nominated_share(start, end, community=None) -> float | None:
     """自荐议事员占比: of the council members serving at ``end`` (term started on or before
     the local date of ``end`` and not ended before it), the share who nominated themselves."""
     day = timezone.localdate(end)
-    serving = _community(CouncilMember.objects.filter(start__lte=day).filter(Q(end__isnull=True) | Q(end__gte=day)),
-                         community)
+    serving = _community(
+        CouncilMember.objects.filter(start__lte=day).filter(Q(end__isnull=True) | Q(end__gte=day)), community
+    )
     total = serving.count()
     return _rate(serving.filter(origin=CouncilMember.Origin.SELF).count(), total)
 
@@ -60,14 +72,28 @@ def self_nominated_share(start, end, community=None) -> float | None:
 def participant_ids(start, end, community=None) -> set:
     """The residents (user ids) who proposed, supported, attended a meeting or cast a
     project ballot in the period."""
-    ids = set(_community(_in(Proposal.objects.filter(proposer__isnull=False), "created_at", start, end),
-                         community).values_list("proposer_id", flat=True))
-    ids |= set(_community(_in(Support.objects.all(), "at", start, end), community, "proposal__community")
-               .values_list("user_id", flat=True))
-    ids |= set(_community(_in(Registration.objects.filter(user__isnull=False), "attended_at", start, end),
-                          community, "meeting__community").values_list("user_id", flat=True))
-    ids |= set(_community(_in(Ballot.objects.all(), "at", start, end), community, "round__community")
-               .values_list("user_id", flat=True))
+    ids = set(
+        _community(
+            _in(Proposal.objects.filter(proposer__isnull=False), "created_at", start, end), community
+        ).values_list("proposer_id", flat=True)
+    )
+    ids |= set(
+        _community(_in(Support.objects.all(), "at", start, end), community, "proposal__community").values_list(
+            "user_id", flat=True
+        )
+    )
+    ids |= set(
+        _community(
+            _in(Registration.objects.filter(user__isnull=False), "attended_at", start, end),
+            community,
+            "meeting__community",
+        ).values_list("user_id", flat=True)
+    )
+    ids |= set(
+        _community(_in(Ballot.objects.all(), "at", start, end), community, "round__community").values_list(
+            "user_id", flat=True
+        )
+    )
     return ids
 
 
@@ -104,14 +130,16 @@ def needs_matched_rate(start, end, community=None) -> float | None:
 
 def services_use(start, end, community=None) -> int:
     """服务人次: residents served by projects delivered (finished) in the period."""
-    qs = _community(_in(Project.objects.filter(status=ProjectStatus.DELIVERED), "delivered_at", start, end),
-                    community)
+    qs = _community(_in(Project.objects.filter(status=ProjectStatus.DELIVERED), "delivered_at", start, end), community)
     return int(qs.aggregate(s=Sum("served"))["s"] or 0)
 
 
 def _verified(start, end, community):
-    return _community(_in(SignUp.objects.filter(verified_at__isnull=False), "activity__starts_at", start, end),
-                      community, "activity__community")
+    return _community(
+        _in(SignUp.objects.filter(verified_at__isnull=False), "activity__starts_at", start, end),
+        community,
+        "activity__community",
+    )
 
 
 def volunteers_active(start, end, community=None) -> int:

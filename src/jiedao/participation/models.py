@@ -23,11 +23,18 @@ class Membership(models.Model):
     """A resident account belongs to one community (居民身份), optionally matched to a
     person of the registry (一户一档)."""
 
-    user = models.OneToOneField(USER, on_delete=models.CASCADE, related_name="participation",
-                                verbose_name=_("居民账号"))
+    user = models.OneToOneField(
+        USER, on_delete=models.CASCADE, related_name="participation", verbose_name=_("居民账号")
+    )
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("社区"))
-    person = models.ForeignKey("registry.Person", null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="+", verbose_name=_("一户一档人员"))
+    person = models.ForeignKey(
+        "registry.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("一户一档人员"),
+    )
     party_member = models.BooleanField(_("党员"), default=False)
     joined_at = models.DateTimeField(_("加入时间"), default=timezone.now)
 
@@ -53,8 +60,7 @@ class ProposalStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("已撤回")
 
 
-DECIDED_STATUSES = (ProposalStatus.ADOPTED, ProposalStatus.REJECTED, ProposalStatus.STUDY,
-                    ProposalStatus.COMPLETED)
+DECIDED_STATUSES = (ProposalStatus.ADOPTED, ProposalStatus.REJECTED, ProposalStatus.STUDY, ProposalStatus.COMPLETED)
 
 
 class Proposal(models.Model):
@@ -69,20 +75,24 @@ class Proposal(models.Model):
     place = models.CharField(_("地点"), max_length=200, blank=True, default="")
     photo = models.ImageField(_("照片"), upload_to=PhotoPath("participation"), blank=True, db_index=True)
     origin = models.CharField(_("来源"), max_length=10, choices=Origin.choices, default=Origin.RESIDENT)
-    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                             verbose_name=_("关联工单"))
-    proposer = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                 verbose_name=_("提出人"))
-    status = models.CharField(_("状态"), max_length=10, choices=ProposalStatus.choices,
-                              default=ProposalStatus.OPEN, db_index=True)
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("关联工单")
+    )
+    proposer = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("提出人")
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.OPEN, db_index=True
+    )
     threshold = models.PositiveSmallIntegerField(_("上会所需附议数"))
     support_count = models.PositiveIntegerField(_("附议数"), default=0)
     created_at = models.DateTimeField(_("提出时间"), default=timezone.now, db_index=True)
     qualified_at = models.DateTimeField(_("达到上会条件时间"), null=True, blank=True)
     decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True, db_index=True)
     answer = models.TextField(_("答复（公开）"), blank=True, default="")
-    meeting = models.ForeignKey("Meeting", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                verbose_name=_("议事会"))
+    meeting = models.ForeignKey(
+        "Meeting", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("议事会")
+    )
 
     class Meta:
         verbose_name = _("议题")
@@ -164,11 +174,13 @@ class Meeting(models.Model):
     starts_at = models.DateTimeField(_("开始时间"), db_index=True)
     place = models.CharField(_("地点"), max_length=200)
     seats = models.PositiveSmallIntegerField(_("居民席位"))
-    status = models.CharField(_("状态"), max_length=10, choices=MeetingStatus.choices,
-                              default=MeetingStatus.PLANNED, db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=MeetingStatus.choices, default=MeetingStatus.PLANNED, db_index=True
+    )
     minutes = models.TextField(_("会议纪要"), blank=True, default="")
-    organiser = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                  verbose_name=_("组织人"))
+    organiser = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("组织人")
+    )
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
 
     class Meta:
@@ -211,8 +223,11 @@ class Registration(models.Model):
 
     class Meta:
         ordering = ["registered_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["meeting", "user"], condition=Q(user__isnull=False),
-                                               name="one_registration_per_person")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "user"], condition=Q(user__isnull=False), name="one_registration_per_person"
+            )
+        ]
 
 
 class MeetingEvent(AppendOnly, models.Model):
@@ -236,8 +251,9 @@ class Action(models.Model):
         COMPLETED = "completed", _("已完成")
 
     proposal = models.OneToOneField(Proposal, on_delete=models.CASCADE, related_name="action")
-    owner_unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                   verbose_name=_("责任单位"))
+    owner_unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("责任单位")
+    )
     owner_name = models.CharField(_("责任人"), max_length=50)
     due = models.DateField(_("完成时限"), db_index=True)
     progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
@@ -396,8 +412,9 @@ class Project(models.Model):
     cost = models.PositiveIntegerField(_("预算（元）"))
     needs = models.ManyToManyField(Need, blank=True, related_name="projects", verbose_name=_("对应需求"))
     resources = models.ManyToManyField(Resource, blank=True, related_name="projects", verbose_name=_("使用资源"))
-    status = models.CharField(_("状态"), max_length=12, choices=ProjectStatus.choices,
-                              default=ProjectStatus.LIBRARY, db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=ProjectStatus.choices, default=ProjectStatus.LIBRARY, db_index=True
+    )
     votes = models.PositiveIntegerField(_("得票"), default=0)
     served = models.PositiveIntegerField(_("服务人次"), default=0)
     created_at = models.DateTimeField(default=timezone.now)
@@ -529,8 +546,9 @@ class Account(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0) | Q(kind="issuing"), name="points_never_negative"),
             models.UniqueConstraint(fields=["user"], condition=Q(user__isnull=False), name="one_account_per_person"),
-            models.UniqueConstraint(fields=["community", "kind"], condition=~Q(kind="resident"),
-                                    name="one_system_account_per_community"),
+            models.UniqueConstraint(
+                fields=["community", "kind"], condition=~Q(kind="resident"), name="one_system_account_per_community"
+            ),
         ]
 
 

@@ -13,8 +13,25 @@ from jiedao.org.models import Community, Unit
 
 from . import measures, services, states
 from .models import (
-    Account, Action, Activity, Meeting, MeetingStatus, Need, Posting, Project, Proposal, ProposalStatus, Registration,
-    Resource, Reward, SignUp, Support, Survey, TimeBankEntry, VoteRound, DECIDED_STATUSES,
+    Account,
+    Action,
+    Activity,
+    Meeting,
+    MeetingStatus,
+    Need,
+    Posting,
+    Project,
+    Proposal,
+    ProposalStatus,
+    Registration,
+    Resource,
+    Reward,
+    SignUp,
+    Support,
+    Survey,
+    TimeBankEntry,
+    VoteRound,
+    DECIDED_STATUSES,
 )
 
 PUBLIC_STATUSES = DECIDED_STATUSES
@@ -55,13 +72,16 @@ def proposals(community=None, *, status=None, limit=50, before=None):
 def supported_ids(user, proposal_list):
     if user is None or not user.is_authenticated:
         return set()
-    return set(Support.objects.filter(user=user, proposal__in=[p.pk for p in proposal_list])
-               .values_list("proposal_id", flat=True))
+    return set(
+        Support.objects.filter(user=user, proposal__in=[p.pk for p in proposal_list]).values_list(
+            "proposal_id", flat=True
+        )
+    )
 
 
 def _grams(text):
     text = "".join(ch for ch in (text or "") if ch.isalnum())
-    return {text[i:i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
+    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
 
 
 def similar_proposals(community, text, *, exclude=None, limit=5, min_score=0.5):
@@ -73,14 +93,17 @@ def similar_proposals(community, text, *, exclude=None, limit=5, min_score=0.5):
     if len(grams) < 2 or community is None:
         return []
     since = timezone.now() - dt.timedelta(days=365)
-    rows = (Proposal.objects.filter(community=community, created_at__gte=since)
-            .exclude(status=ProposalStatus.WITHDRAWN).only("id", "title", "body", "status", "support_count"))
+    rows = (
+        Proposal.objects.filter(community=community, created_at__gte=since)
+        .exclude(status=ProposalStatus.WITHDRAWN)
+        .only("id", "title", "body", "status", "support_count")
+    )
     if exclude:
         rows = rows.exclude(pk=exclude)
     scored = []
     for proposal in rows[:1000]:
         # Compared as shown (numbers masked): digits typed as a guess must not match the hidden ones.
-        other = _grams(mask_personal_text(proposal.title + proposal.body)[:len(proposal.title) + 200])
+        other = _grams(mask_personal_text(proposal.title + proposal.body)[: len(proposal.title) + 200])
         shared = len(grams & other)
         score = shared / min(len(grams), len(other)) if other else 0
         if shared >= 2 and score >= min_score:
@@ -90,8 +113,12 @@ def similar_proposals(community, text, *, exclude=None, limit=5, min_score=0.5):
 
 
 def proposal(pk):
-    item = (Proposal.objects.select_related("community", "meeting", "proposer", "case")
-            .filter(pk=pk).exclude(status=ProposalStatus.WITHDRAWN).first())
+    item = (
+        Proposal.objects.select_related("community", "meeting", "proposer", "case")
+        .filter(pk=pk)
+        .exclude(status=ProposalStatus.WITHDRAWN)
+        .first()
+    )
     return item
 
 
@@ -103,9 +130,16 @@ def photo_public(name) -> bool:
 
 def timeline(proposal):
     """The proposal's public steps; phones and identity numbers in their notes masked."""
-    return [{"at": e.at, "action": e.action, "label": states.label(e.action), "note": mask_personal_text(e.note),
-             "to_status": e.to_status}
-            for e in proposal.events.exclude(action="support").order_by("at", "id")]
+    return [
+        {
+            "at": e.at,
+            "action": e.action,
+            "label": states.label(e.action),
+            "note": mask_personal_text(e.note),
+            "to_status": e.to_status,
+        }
+        for e in proposal.events.exclude(action="support").order_by("at", "id")
+    ]
 
 
 def public_proposal(proposal, action=None):
@@ -113,21 +147,37 @@ def public_proposal(proposal, action=None):
     body, place, answer, the action's report — with the phones and identity numbers in it
     masked (``mask_personal_text``; the pages use the ``mask_personal`` filter)."""
     return {
-        "id": proposal.pk, "community": proposal.community.code, "title": mask_personal_text(proposal.title),
-        "body": mask_personal_text(proposal.body), "place": mask_personal_text(proposal.place),
-        "origin": proposal.origin, "status": proposal.status, "status_label": proposal.get_status_display(),
-        "supports": proposal.support_count, "threshold": proposal.threshold, "created_at": proposal.created_at,
-        "decided_at": proposal.decided_at, "answer": mask_personal_text(proposal.answer),
-        "action": None if action is None else {
-            "owner": action.owner_name, "due": action.due, "progress": action.progress, "status": action.status,
-            "completed_at": action.completed_at, "evidence": mask_personal_text(action.evidence)},
+        "id": proposal.pk,
+        "community": proposal.community.code,
+        "title": mask_personal_text(proposal.title),
+        "body": mask_personal_text(proposal.body),
+        "place": mask_personal_text(proposal.place),
+        "origin": proposal.origin,
+        "status": proposal.status,
+        "status_label": proposal.get_status_display(),
+        "supports": proposal.support_count,
+        "threshold": proposal.threshold,
+        "created_at": proposal.created_at,
+        "decided_at": proposal.decided_at,
+        "answer": mask_personal_text(proposal.answer),
+        "action": None
+        if action is None
+        else {
+            "owner": action.owner_name,
+            "due": action.due,
+            "progress": action.progress,
+            "status": action.status,
+            "completed_at": action.completed_at,
+            "evidence": mask_personal_text(action.evidence),
+        },
     }
 
 
 def action_of(proposal):
     try:
-        return (Action.objects.select_related("owner_unit").prefetch_related("milestones", "events")
-                .get(proposal=proposal))
+        return (
+            Action.objects.select_related("owner_unit").prefetch_related("milestones", "events").get(proposal=proposal)
+        )
     except Action.DoesNotExist:
         return None
 
@@ -204,9 +254,11 @@ def monthly_proposals(community=None, now=None, months=12):
 def upcoming_meetings(community):
     if community is None:
         return []
-    return list(Meeting.objects.filter(community=community, status__in=(MeetingStatus.PLANNED, MeetingStatus.OPEN))
-                .annotate(taken=Count("registrations", filter=Q(registrations__sector="resident")))
-                .order_by("starts_at"))
+    return list(
+        Meeting.objects.filter(community=community, status__in=(MeetingStatus.PLANNED, MeetingStatus.OPEN))
+        .annotate(taken=Count("registrations", filter=Q(registrations__sector="resident")))
+        .order_by("starts_at")
+    )
 
 
 def registered_meeting_ids(user):
@@ -216,8 +268,11 @@ def registered_meeting_ids(user):
 
 
 def meetings_for(user, limit=50):
-    return list(Meeting.objects.filter(community__in=runnable_communities(user)).select_related("community")
-                .order_by("-starts_at")[:limit])
+    return list(
+        Meeting.objects.filter(community__in=runnable_communities(user))
+        .select_related("community")
+        .order_by("-starts_at")[:limit]
+    )
 
 
 def meeting_for(user, pk):
@@ -235,16 +290,21 @@ def meeting_sheet(meeting):
     return {
         "agenda": agenda,
         "registrations": list(meeting.registrations.order_by("sector", "registered_at", "id")),
-        "qualified": list(Proposal.objects.filter(community=meeting.community_id, status__in=(
-            ProposalStatus.QUALIFIED, ProposalStatus.STUDY)).order_by("-support_count", "created_at")),
+        "qualified": list(
+            Proposal.objects.filter(
+                community=meeting.community_id, status__in=(ProposalStatus.QUALIFIED, ProposalStatus.STUDY)
+            ).order_by("-support_count", "created_at")
+        ),
         "attended": meeting.registrations.filter(attended_at__isnull=False).count(),
     }
 
 
 def open_actions(user):
-    return list(Action.objects.filter(proposal__community__in=runnable_communities(user),
-                                      status=Action.Status.ONGOING).select_related("proposal", "owner_unit")
-                .order_by("due"))
+    return list(
+        Action.objects.filter(proposal__community__in=runnable_communities(user), status=Action.Status.ONGOING)
+        .select_related("proposal", "owner_unit")
+        .order_by("due")
+    )
 
 
 def account_of(user):
@@ -293,8 +353,11 @@ def signed_activity_ids(user):
 
 
 def staff_activities(user, limit=20):
-    return list(Activity.objects.filter(community__in=runnable_communities(user)).prefetch_related(
-        Prefetch("signups", queryset=SignUp.objects.select_related("volunteer"))).order_by("-starts_at")[:limit])
+    return list(
+        Activity.objects.filter(community__in=runnable_communities(user))
+        .prefetch_related(Prefetch("signups", queryset=SignUp.objects.select_related("volunteer")))
+        .order_by("-starts_at")[:limit]
+    )
 
 
 def open_surveys(community):

@@ -19,10 +19,42 @@ from jiedao.org.models import Community, Unit
 
 from . import states
 from .models import (
-    Account, Action, ActionEvent, Activity, AgendaItem, Ballot, CouncilMember, Entry, Meeting, MeetingEvent,
-    MeetingStatus, Membership, Milestone, Need, PointRule, Posting, Project, ProjectEvent, ProjectStatus, Proposal,
-    ProposalEvent, ProposalStatus, Registration, Resource, Respondent, Response, ResultRating, Reward, Sector,
-    SignUp, Support, Survey, Question, TimeBankEntry, Volunteer, VoteRound,
+    Account,
+    Action,
+    ActionEvent,
+    Activity,
+    AgendaItem,
+    Ballot,
+    CouncilMember,
+    Entry,
+    Meeting,
+    MeetingEvent,
+    MeetingStatus,
+    Membership,
+    Milestone,
+    Need,
+    PointRule,
+    Posting,
+    Project,
+    ProjectEvent,
+    ProjectStatus,
+    Proposal,
+    ProposalEvent,
+    ProposalStatus,
+    Registration,
+    Resource,
+    Respondent,
+    Response,
+    ResultRating,
+    Reward,
+    Sector,
+    SignUp,
+    Support,
+    Survey,
+    Question,
+    TimeBankEntry,
+    Volunteer,
+    VoteRound,
 )
 
 STREET_WIDE = ("leader", "admin")
@@ -63,8 +95,12 @@ def may_run(user, community):
     if user.has_role(*STREET_WIDE):
         return True
     unit = user.unit
-    return (unit is not None and unit.kind == Unit.Kind.COMMUNITY and unit.community_id == getattr(
-        community, "pk", community) and user.is_street_staff)
+    return (
+        unit is not None
+        and unit.kind == Unit.Kind.COMMUNITY
+        and unit.community_id == getattr(community, "pk", community)
+        and user.is_street_staff
+    )
 
 
 def _require_staff(user, community):
@@ -100,6 +136,7 @@ def _text(errors, field, value, label, max_length, required=True):
 
 # --- membership -----------------------------------------------------------------------------------
 
+
 @transaction.atomic
 def join_community(actor, user, community, *, person=None, party_member=False):
     """A resident joins (or moves to) a community; staff may register a resident too."""
@@ -109,17 +146,25 @@ def join_community(actor, user, community, *, person=None, party_member=False):
     if not user.has_role("resident"):
         raise ValidationFailed("user", _("只有居民账号可以登记为社区居民。"))
     member, _created = Membership.objects.update_or_create(
-        user=user, defaults={"community": community, "person": person, "party_member": party_member})
+        user=user, defaults={"community": community, "person": person, "party_member": party_member}
+    )
     _account_for(user, community)
     return member
 
 
 # --- proposals ------------------------------------------------------------------------------------
 
+
 def _proposal_event(proposal, action, actor, from_status, note="", at=None):
-    return ProposalEvent.objects.create(proposal=proposal, action=action, from_status=from_status,
-                                        to_status=proposal.status, actor=_actor(actor), note=(note or "")[:500],
-                                        at=_now(at))
+    return ProposalEvent.objects.create(
+        proposal=proposal,
+        action=action,
+        from_status=from_status,
+        to_status=proposal.status,
+        actor=_actor(actor),
+        note=(note or "")[:500],
+        at=_now(at),
+    )
 
 
 def _move(proposal, action, actor, note=""):
@@ -142,8 +187,9 @@ def _audience(proposal):
 def _inform(proposal, message):
     from jiedao.cases.models import Notification
 
-    Notification.objects.bulk_create([Notification(user_id=uid, kind="participation", message=message[:300])
-                                      for uid in sorted(_audience(proposal))])
+    Notification.objects.bulk_create(
+        [Notification(user_id=uid, kind="participation", message=message[:300]) for uid in sorted(_audience(proposal))]
+    )
 
 
 def _check_proposal(title, body, place, photo=None):
@@ -163,8 +209,15 @@ def propose(user, *, title, body, place="", photo=None, at=None):
     member = _require_member(user)
     title, body, place, photo = _check_proposal(title, body, place, photo)
     now = _now(at)
-    proposal = Proposal(community_id=member.community_id, title=title, body=body, place=place, proposer=user,
-                        threshold=support_threshold(), created_at=now)
+    proposal = Proposal(
+        community_id=member.community_id,
+        title=title,
+        body=body,
+        place=place,
+        proposer=user,
+        threshold=support_threshold(),
+        created_at=now,
+    )
     if photo:
         proposal.photo = photo
     proposal.save()
@@ -180,9 +233,18 @@ def table_topic(user, community, *, title, body, place="", case=None, at=None):
     title, body, place, _photo = _check_proposal(title, body, place)
     now = _now(at)
     proposal = Proposal.objects.create(
-        community=community, title=title, body=body, place=place, proposer=None, threshold=0, created_at=now,
-        origin=Proposal.Origin.CASE if case is not None else Proposal.Origin.OFFICIAL, case=case,
-        status=ProposalStatus.QUALIFIED, qualified_at=now)
+        community=community,
+        title=title,
+        body=body,
+        place=place,
+        proposer=None,
+        threshold=0,
+        created_at=now,
+        origin=Proposal.Origin.CASE if case is not None else Proposal.Origin.OFFICIAL,
+        case=case,
+        status=ProposalStatus.QUALIFIED,
+        qualified_at=now,
+    )
     _proposal_event(proposal, "table", user, "", note=case.number if case is not None else "", at=now)
     return proposal
 
@@ -198,8 +260,13 @@ def topic_from_case(user, number, *, title="", body=""):
     if case.community is None:
         raise ValidationFailed("case", _("该工单没有所属社区，不能转为议题。"))
     # The title is cut from the text: masked first, so that no part of a phone is left readable.
-    return table_topic(user, case.community, title=title or mask_personal_text(case.description)[:60], case=case,
-                       body=body or case.description)
+    return table_topic(
+        user,
+        case.community,
+        title=title or mask_personal_text(case.description)[:60],
+        case=case,
+        body=body or case.description,
+    )
 
 
 def _locked_proposal(proposal_id):
@@ -235,8 +302,11 @@ def support(user, proposal_id, at=None):
         proposal.qualified_at = now
         proposal.save(update_fields=["status", "qualified_at"])
         _proposal_event(proposal, "qualify", None, before, at=now)
-        _notify(user=proposal.proposer, message=_("您的议题“%(title)s”附议已达 %(n)s 人，可以提交议事会。")
-                % {"title": proposal.title, "n": proposal.support_count})
+        _notify(
+            user=proposal.proposer,
+            message=_("您的议题“%(title)s”附议已达 %(n)s 人，可以提交议事会。")
+            % {"title": proposal.title, "n": proposal.support_count},
+        )
     return proposal
 
 
@@ -254,6 +324,7 @@ def withdraw(user, proposal_id, reason=""):
 
 # --- council --------------------------------------------------------------------------------------
 
+
 @transaction.atomic
 def add_council_member(user, community, *, name, origin, start, member_user=None):
     permissions.require(user, "participation.deliberation")
@@ -263,8 +334,7 @@ def add_council_member(user, community, *, name, origin, start, member_user=None
     if origin not in CouncilMember.Origin.values:
         errors.add("origin", _("请选择产生方式（自荐或推选）。"))
     errors.raise_if_any()
-    return CouncilMember.objects.create(community=community, name=name, origin=origin, start=start,
-                                        user=member_user)
+    return CouncilMember.objects.create(community=community, name=name, origin=origin, start=start, user=member_user)
 
 
 @transaction.atomic
@@ -279,9 +349,17 @@ def end_council_member(user, member_id, end):
 
 # --- meetings -------------------------------------------------------------------------------------
 
+
 def _meeting_event(meeting, action, actor, from_status, note="", at=None):
-    MeetingEvent.objects.create(meeting=meeting, action=action, from_status=from_status, to_status=meeting.status,
-                                actor=_actor(actor), note=(note or "")[:500], at=_now(at))
+    MeetingEvent.objects.create(
+        meeting=meeting,
+        action=action,
+        from_status=from_status,
+        to_status=meeting.status,
+        actor=_actor(actor),
+        note=(note or "")[:500],
+        at=_now(at),
+    )
 
 
 def _locked_meeting(meeting_id):
@@ -303,8 +381,9 @@ def schedule_meeting(user, community, *, title, starts_at, place, seats, at=None
     if not isinstance(seats, int) or seats < 1 or seats > 1000:
         errors.add("seats", _("居民席位应为 1 到 1000。"))
     errors.raise_if_any()
-    meeting = Meeting.objects.create(community=community, title=title, starts_at=starts_at, place=place,
-                                     seats=seats, organiser=user)
+    meeting = Meeting.objects.create(
+        community=community, title=title, starts_at=starts_at, place=place, seats=seats, organiser=user
+    )
     _meeting_event(meeting, "schedule", user, "", at=at)
     return meeting
 
@@ -323,12 +402,20 @@ def add_to_agenda(user, meeting_id, proposal_id, at=None):
     proposal.meeting = meeting
     proposal.save(update_fields=["status", "meeting"])
     # A topic sent for study may come back on the same (still open) meeting's agenda.
-    AgendaItem.objects.get_or_create(meeting=meeting, proposal=proposal,
-                                     defaults={"position": meeting.agenda.count() + 1})
+    AgendaItem.objects.get_or_create(
+        meeting=meeting, proposal=proposal, defaults={"position": meeting.agenda.count() + 1}
+    )
     _proposal_event(proposal, "schedule", user, before, note=meeting.title, at=at)
-    _inform(proposal, _("议题“%(title)s”已列入%(meeting)s议程（%(when)s，%(place)s）。") % {
-        "title": proposal.title, "meeting": meeting.title, "place": meeting.place,
-        "when": timezone.localtime(meeting.starts_at).strftime("%Y-%m-%d %H:%M")})
+    _inform(
+        proposal,
+        _("议题“%(title)s”已列入%(meeting)s议程（%(when)s，%(place)s）。")
+        % {
+            "title": proposal.title,
+            "meeting": meeting.title,
+            "place": meeting.place,
+            "when": timezone.localtime(meeting.starts_at).strftime("%Y-%m-%d %H:%M"),
+        },
+    )
     return proposal
 
 
@@ -345,8 +432,9 @@ def register(user, meeting_id, at=None):
     taken = Registration.objects.filter(meeting=meeting, sector=Sector.RESIDENT).count()
     if taken >= meeting.seats:
         raise ValidationFailed("meeting", _("名额已满。"))
-    return Registration.objects.create(meeting=meeting, user=user, name=str(user), sector=Sector.RESIDENT,
-                                       registered_at=_now(at))
+    return Registration.objects.create(
+        meeting=meeting, user=user, name=str(user), sector=Sector.RESIDENT, registered_at=_now(at)
+    )
 
 
 @transaction.atomic
@@ -360,16 +448,16 @@ def add_participant(user, meeting_id, *, name, sector, organisation=""):
     if sector not in Sector.values:
         errors.add("sector", _("请选择参会身份。"))
     errors.raise_if_any()
-    return Registration.objects.create(meeting=meeting, name=name, sector=sector,
-                                       organisation=(organisation or "").strip()[:100])
+    return Registration.objects.create(
+        meeting=meeting, name=name, sector=sector, organisation=(organisation or "").strip()[:100]
+    )
 
 
 @transaction.atomic
 def check_in(user, registration_id, at=None):
     """Attendance at the door; a resident who attends earns the attendance points."""
     permissions.require(user, "participation.deliberation")
-    registration = Registration.objects.select_for_update().select_related("meeting").filter(
-        pk=registration_id).first()
+    registration = Registration.objects.select_for_update().select_related("meeting").filter(pk=registration_id).first()
     if registration is None:
         raise NotFound()
     meeting = registration.meeting
@@ -381,8 +469,13 @@ def check_in(user, registration_id, at=None):
     registration.attended_at = _now(at)
     registration.save(update_fields=["attended_at"])
     if registration.user_id:
-        award(registration.user, "attend", _("参加%(meeting)s") % {"meeting": meeting.title},
-              community=meeting.community_id, at=at)
+        award(
+            registration.user,
+            "attend",
+            _("参加%(meeting)s") % {"meeting": meeting.title},
+            community=meeting.community_id,
+            at=at,
+        )
     return registration
 
 
@@ -439,8 +532,7 @@ def _parse_date(value, field, errors):
 
 
 @transaction.atomic
-def decide(user, proposal_id, decision, *, answer, owner_unit=None, owner_name="", due=None, milestones=(),
-           at=None):
+def decide(user, proposal_id, decision, *, answer, owner_unit=None, owner_name="", due=None, milestones=(), at=None):
     """The meeting decides a scheduled proposal: adopt (it becomes a tracked action with an
     owner, a due date and milestones), reject or needs study; the answer is published and
     the proposer and supporters are informed."""
@@ -471,25 +563,42 @@ def decide(user, proposal_id, decision, *, answer, owner_unit=None, owner_name="
     proposal.save(update_fields=["status", "answer", "decided_at"])
     _proposal_event(proposal, decision, user, before, note=answer, at=now)
     if decision == "adopt":
-        action = Action.objects.create(proposal=proposal, owner_unit=owner_unit, owner_name=owner_name, due=due,
-                                       created_at=now)
+        action = Action.objects.create(
+            proposal=proposal, owner_unit=owner_unit, owner_name=owner_name, due=due, created_at=now
+        )
         Milestone.objects.bulk_create([Milestone(action=action, title=t, due=d) for t, d in plan])
-        ActionEvent.objects.create(action=action, kind="create", progress=0, actor=_actor(user), at=now,
-                                   note=owner_name)
+        ActionEvent.objects.create(
+            action=action, kind="create", progress=0, actor=_actor(user), at=now, note=owner_name
+        )
         if proposal.proposer_id:
-            award(proposal.proposer, "adopted", _("议题“%(title)s”被采纳") % {"title": proposal.title},
-                  community=proposal.community_id, at=now)
+            award(
+                proposal.proposer,
+                "adopted",
+                _("议题“%(title)s”被采纳") % {"title": proposal.title},
+                community=proposal.community_id,
+                at=now,
+            )
         if owner_unit is not None:
-            _notify(unit=owner_unit, message=_("议事会采纳的事项“%(title)s”由你单位落实，完成时限 %(due)s。")
-                    % {"title": proposal.title, "due": due.isoformat()})
-    _inform(proposal, _("议题“%(title)s”议事会决定：%(decision)s。%(answer)s") % {
-        "title": proposal.title, "decision": proposal.get_status_display(), "answer": answer})
+            _notify(
+                unit=owner_unit,
+                message=_("议事会采纳的事项“%(title)s”由你单位落实，完成时限 %(due)s。")
+                % {"title": proposal.title, "due": due.isoformat()},
+            )
+    _inform(
+        proposal,
+        _("议题“%(title)s”议事会决定：%(decision)s。%(answer)s")
+        % {"title": proposal.title, "decision": proposal.get_status_display(), "answer": answer},
+    )
     return proposal
 
 
 def _locked_action(action_id):
-    action = Action.objects.select_for_update(of=("self",)).select_related("proposal").filter(
-        pk=getattr(action_id, "pk", action_id)).first()
+    action = (
+        Action.objects.select_for_update(of=("self",))
+        .select_related("proposal")
+        .filter(pk=getattr(action_id, "pk", action_id))
+        .first()
+    )
     if action is None:
         raise NotFound()
     return action
@@ -512,8 +621,7 @@ def report_progress(user, action_id, *, progress, note="", evidence="", mileston
     if progress == 100 and not evidence:
         raise ValidationFailed("evidence", _("完成时请填写完成情况（完成证明）。"))
     now = _now(at)
-    Milestone.objects.filter(action=action, pk__in=list(milestone_ids or ()), done_at__isnull=True).update(
-        done_at=now)
+    Milestone.objects.filter(action=action, pk__in=list(milestone_ids or ()), done_at__isnull=True).update(done_at=now)
     action.progress = progress
     if progress == 100:
         action.status = Action.Status.COMPLETED
@@ -521,19 +629,29 @@ def report_progress(user, action_id, *, progress, note="", evidence="", mileston
         action.evidence = evidence[:2000]
         Milestone.objects.filter(action=action, done_at__isnull=True).update(done_at=now)
     action.save()
-    ActionEvent.objects.create(action=action, kind="complete" if progress == 100 else "progress",
-                               progress=progress, actor=_actor(user), note=(note or evidence)[:500], at=now)
+    ActionEvent.objects.create(
+        action=action,
+        kind="complete" if progress == 100 else "progress",
+        progress=progress,
+        actor=_actor(user),
+        note=(note or evidence)[:500],
+        at=now,
+    )
     proposal = _locked_proposal(proposal.pk)
     if progress == 100:
         before = _move(proposal, "complete", user)
         proposal.save(update_fields=["status"])
         _proposal_event(proposal, "complete", user, before, note=evidence, at=now)
-        _inform(proposal, _("议题“%(title)s”已办结：%(evidence)s 欢迎您评价。") % {
-            "title": proposal.title, "evidence": evidence})
+        _inform(
+            proposal,
+            _("议题“%(title)s”已办结：%(evidence)s 欢迎您评价。") % {"title": proposal.title, "evidence": evidence},
+        )
     else:
         _proposal_event(proposal, "progress", user, proposal.status, note=f"{progress}% {note}".strip(), at=now)
-        _inform(proposal, _("议题“%(title)s”落实进度 %(n)s%%。%(note)s") % {
-            "title": proposal.title, "n": progress, "note": note})
+        _inform(
+            proposal,
+            _("议题“%(title)s”落实进度 %(n)s%%。%(note)s") % {"title": proposal.title, "n": progress, "note": note},
+        )
     return action
 
 
@@ -545,15 +663,23 @@ def remind_overdue_actions(now=None):
     today = timezone.localdate(now)
     day_start = timezone.make_aware(dt.datetime.combine(today, dt.time()))
     reminded = ActionEvent.objects.filter(action=OuterRef("pk"), kind="overdue", at__gte=day_start)
-    overdue = (Action.objects.select_for_update(of=("self",)).select_related("proposal", "owner_unit")
-               .filter(status=Action.Status.ONGOING, due__lt=today).exclude(Exists(reminded)))
+    overdue = (
+        Action.objects.select_for_update(of=("self",))
+        .select_related("proposal", "owner_unit")
+        .filter(status=Action.Status.ONGOING, due__lt=today)
+        .exclude(Exists(reminded))
+    )
     sent = 0
     for action in overdue:
-        ActionEvent.objects.create(action=action, kind="overdue", progress=action.progress, at=now,
-                                   note=action.due.isoformat())
+        ActionEvent.objects.create(
+            action=action, kind="overdue", progress=action.progress, at=now, note=action.due.isoformat()
+        )
         if action.owner_unit is not None:
-            _notify(unit=action.owner_unit, message=_("议事会采纳的事项“%(title)s”已超过完成时限 %(due)s，当前进度 %(n)s%%。")
-                    % {"title": action.proposal.title, "due": action.due.isoformat(), "n": action.progress})
+            _notify(
+                unit=action.owner_unit,
+                message=_("议事会采纳的事项“%(title)s”已超过完成时限 %(due)s，当前进度 %(n)s%%。")
+                % {"title": action.proposal.title, "due": action.due.isoformat(), "n": action.progress},
+            )
         sent += 1
     return sent
 
@@ -571,13 +697,15 @@ def rate_result(user, proposal_id, *, score, comment="", at=None):
     if ResultRating.objects.filter(proposal=proposal, user=user).exists():
         raise ValidationFailed("score", _("您已经评价过了。"))
     now = _now(at)
-    rating = ResultRating.objects.create(proposal=proposal, user=user, score=score,
-                                         comment=(comment or "").strip()[:300], at=now)
+    rating = ResultRating.objects.create(
+        proposal=proposal, user=user, score=score, comment=(comment or "").strip()[:300], at=now
+    )
     _proposal_event(proposal, "rate", user, proposal.status, note=f"{score}/5 {rating.comment}".strip(), at=now)
     return rating
 
 
 # --- surveys, needs, projects and the yearly vote ----------------------------------------------------
+
 
 @transaction.atomic
 def create_survey(user, community, *, title, questions, anonymous=True):
@@ -586,14 +714,21 @@ def create_survey(user, community, *, title, questions, anonymous=True):
     _require_staff(user, community)
     errors = FieldErrors()
     title = _text(errors, "title", title, _("名称"), 100)
-    questions = [(str(text).strip(), [str(c).strip() for c in (choices or []) if str(c).strip()])
-                 for text, choices in questions if str(text).strip()]
+    questions = [
+        (str(text).strip(), [str(c).strip() for c in (choices or []) if str(c).strip()])
+        for text, choices in questions
+        if str(text).strip()
+    ]
     if not questions:
         errors.add("questions", _("请至少填写一个问题。"))
     errors.raise_if_any()
     survey = Survey.objects.create(community=community, title=title, anonymous=anonymous)
-    Question.objects.bulk_create([Question(survey=survey, text=text[:200], choices=choices, position=i)
-                                  for i, (text, choices) in enumerate(questions)])
+    Question.objects.bulk_create(
+        [
+            Question(survey=survey, text=text[:200], choices=choices, position=i)
+            for i, (text, choices) in enumerate(questions)
+        ]
+    )
     return survey
 
 
@@ -646,8 +781,7 @@ def add_need(user, community, *, title, demand=1, survey=None, at=None):
     if not isinstance(demand, int) or demand < 1:
         errors.add("demand", _("提出人数应为正整数。"))
     errors.raise_if_any()
-    return Need.objects.create(community=community, title=title, demand=demand, survey=survey,
-                               created_at=_now(at))
+    return Need.objects.create(community=community, title=title, demand=demand, survey=survey, created_at=_now(at))
 
 
 @transaction.atomic
@@ -661,8 +795,15 @@ def add_resource(user, community, *, name, provider=""):
 
 
 def _project_event(project, action, actor, before, note="", at=None):
-    ProjectEvent.objects.create(project=project, action=action, from_status=before, to_status=project.status,
-                                actor=_actor(actor), note=(note or "")[:500], at=_now(at))
+    ProjectEvent.objects.create(
+        project=project,
+        action=action,
+        from_status=before,
+        to_status=project.status,
+        actor=_actor(actor),
+        note=(note or "")[:500],
+        at=_now(at),
+    )
 
 
 @transaction.atomic
@@ -681,8 +822,9 @@ def create_project(user, community, *, title, cost, description="", need_ids=(),
     if len(resources) != len(set(resource_ids)):
         errors.add("resources", _("只能使用本社区的资源。"))
     errors.raise_if_any()
-    project = Project.objects.create(community=community, title=title, cost=cost,
-                                     description=(description or "").strip(), created_at=_now(at))
+    project = Project.objects.create(
+        community=community, title=title, cost=cost, description=(description or "").strip(), created_at=_now(at)
+    )
     project.needs.set(needs)
     project.resources.set(resources)
     _project_event(project, "create", user, "", at=at)
@@ -707,8 +849,9 @@ def open_vote(user, community, *, year, budget, project_ids, min_choices=1, max_
     if VoteRound.objects.filter(community=community, year=year).exists():
         errors.add("year", _("该社区本年度已经组织过投票。"))
     errors.raise_if_any()
-    round_ = VoteRound.objects.create(community=community, year=year, budget=budget, min_choices=min_choices,
-                                      max_choices=max_choices)
+    round_ = VoteRound.objects.create(
+        community=community, year=year, budget=budget, min_choices=min_choices, max_choices=max_choices
+    )
     round_.candidates.set(projects)
     for project in projects:
         before = project.status
@@ -734,12 +877,15 @@ def cast_ballot(user, round_id, project_ids, at=None):
     if not chosen <= set(candidates):
         raise ValidationFailed("projects", _("只能选择候选项目。"))
     if not round_.min_choices <= len(chosen) <= round_.max_choices:
-        raise ValidationFailed("projects", _("请选择 %(min)s 到 %(max)s 个项目。") % {
-            "min": round_.min_choices, "max": round_.max_choices})
+        raise ValidationFailed(
+            "projects", _("请选择 %(min)s 到 %(max)s 个项目。") % {"min": round_.min_choices, "max": round_.max_choices}
+        )
     total = sum(candidates[p].cost for p in chosen)
     if total > round_.budget:
-        raise ValidationFailed("projects", _("所选项目合计 %(total)s 元，超过总预算 %(budget)s 元。") % {
-            "total": total, "budget": round_.budget})
+        raise ValidationFailed(
+            "projects",
+            _("所选项目合计 %(total)s 元，超过总预算 %(budget)s 元。") % {"total": total, "budget": round_.budget},
+        )
     try:
         with transaction.atomic():
             ballot = Ballot.objects.create(round=round_, user=user, at=_now(at))
@@ -802,6 +948,7 @@ def project_step(user, project_id, action, *, served=0, note="", at=None):
 
 # --- volunteers and activities ---------------------------------------------------------------------
 
+
 @transaction.atomic
 def register_volunteer(actor, community, *, name="", kind=Volunteer.Kind.RESIDENT, user=None, organisation=""):
     """A resident signs up as a volunteer (or a party member reports — 双报到); staff may
@@ -819,8 +966,9 @@ def register_volunteer(actor, community, *, name="", kind=Volunteer.Kind.RESIDEN
         raise ValidationFailed("name", _("请填写姓名或队名。"))
     if user is not None and Volunteer.objects.filter(user=user).exists():
         raise ValidationFailed("user", _("已经登记为志愿者。"))
-    return Volunteer.objects.create(community=community, user=user, name=name[:100], kind=kind,
-                                    organisation=(organisation or "").strip()[:100])
+    return Volunteer.objects.create(
+        community=community, user=user, name=name[:100], kind=kind, organisation=(organisation or "").strip()[:100]
+    )
 
 
 @transaction.atomic
@@ -836,9 +984,15 @@ def create_activity(user, community, *, title, starts_at, place="", capacity=20,
     if not isinstance(points_per_hour, int) or points_per_hour < 0:
         errors.add("points_per_hour", _("每小时积分不能为负数。"))
     errors.raise_if_any()
-    return Activity.objects.create(community=community, title=title, starts_at=starts_at,
-                                   place=(place or "").strip()[:200], capacity=capacity,
-                                   points_per_hour=points_per_hour, organiser=user)
+    return Activity.objects.create(
+        community=community,
+        title=title,
+        starts_at=starts_at,
+        place=(place or "").strip()[:200],
+        capacity=capacity,
+        points_per_hour=points_per_hour,
+        organiser=user,
+    )
 
 
 @transaction.atomic
@@ -881,8 +1035,12 @@ def verify_hours(user, signup_id, hours, *, bank=False, at=None):
     (hours × the activity's points per hour), or with ``bank`` the hours are deposited in
     the time bank instead."""
     permissions.require(user, "participation.volunteering")
-    signup = SignUp.objects.select_for_update(of=("self",)).select_related("activity", "volunteer").filter(
-        pk=signup_id).first()
+    signup = (
+        SignUp.objects.select_for_update(of=("self",))
+        .select_related("activity", "volunteer")
+        .filter(pk=signup_id)
+        .first()
+    )
     if signup is None:
         raise NotFound()
     activity = signup.activity
@@ -905,14 +1063,26 @@ def verify_hours(user, signup_id, hours, *, bank=False, at=None):
     person = signup.volunteer.user
     if person is not None:
         if bank:
-            TimeBankEntry.objects.create(user=person, hours=hours, signup=signup, actor=user, at=now,
-                                         note=_("存入：%(title)s") % {"title": activity.title})
+            TimeBankEntry.objects.create(
+                user=person,
+                hours=hours,
+                signup=signup,
+                actor=user,
+                at=now,
+                note=_("存入：%(title)s") % {"title": activity.title},
+            )
         else:
             points = int(hours * activity.points_per_hour)
             if points > 0:
-                earn(None, person, points, _("志愿服务：%(title)s %(h)s 小时") % {"title": activity.title,
-                                                                               "h": hours},
-                     community=activity.community_id, at=now, _system=True)
+                earn(
+                    None,
+                    person,
+                    points,
+                    _("志愿服务：%(title)s %(h)s 小时") % {"title": activity.title, "h": hours},
+                    community=activity.community_id,
+                    at=now,
+                    _system=True,
+                )
     return signup
 
 
@@ -940,15 +1110,18 @@ def draw_time(actor, user, hours, note, at=None):
         raise ValidationFailed("note", _("请填写所提供的服务。"))
     if time_bank_balance(user) < hours:
         raise ValidationFailed("hours", _("时间银行余额不足。"))
-    return TimeBankEntry.objects.create(user=user, hours=-hours, note=note.strip()[:200], actor=_actor(actor),
-                                        at=_now(at))
+    return TimeBankEntry.objects.create(
+        user=user, hours=-hours, note=note.strip()[:200], actor=_actor(actor), at=_now(at)
+    )
 
 
 # --- the points ledger (double entry) ---------------------------------------------------------------
 
+
 def _system_account(community, kind):
-    account, _created = Account.objects.get_or_create(community_id=getattr(community, "pk", community), kind=kind,
-                                                      user=None)
+    account, _created = Account.objects.get_or_create(
+        community_id=getattr(community, "pk", community), kind=kind, user=None
+    )
     return account
 
 
@@ -960,8 +1133,9 @@ def _account_for(user, community=None):
             if member is None:
                 raise ValidationFailed("user", _("该居民尚未登记社区，没有积分账户。"))
             community = member.community_id
-        account = Account.objects.create(user=user, community_id=getattr(community, "pk", community),
-                                         kind=Account.Kind.RESIDENT)
+        account = Account.objects.create(
+            user=user, community_id=getattr(community, "pk", community), kind=Account.Kind.RESIDENT
+        )
     return account
 
 
@@ -982,10 +1156,17 @@ def _post(community, kind, reason, moves, actor=None, reward=None, at=None):
         account = locked[pk]
         if account.kind != Account.Kind.ISSUING and account.balance + delta < 0:
             raise ValidationFailed("points", _("积分余额不足（现有 %(n)s 分）。") % {"n": account.balance})
-    posting = Posting.objects.create(community_id=getattr(community, "pk", community), kind=kind,
-                                     reason=(reason or "")[:200], actor=_actor(actor), reward=reward, at=_now(at))
-    Entry.objects.bulk_create([Entry(posting=posting, account_id=account.pk, amount=amount)
-                               for account, amount in moves])
+    posting = Posting.objects.create(
+        community_id=getattr(community, "pk", community),
+        kind=kind,
+        reason=(reason or "")[:200],
+        actor=_actor(actor),
+        reward=reward,
+        at=_now(at),
+    )
+    Entry.objects.bulk_create(
+        [Entry(posting=posting, account_id=account.pk, amount=amount) for account, amount in moves]
+    )
     for pk, delta in change.items():
         Account.objects.filter(pk=pk).update(balance=F("balance") + delta)
     return posting
@@ -1009,8 +1190,9 @@ def earn(actor, user, points, reason, *, community=None, at=None, _system=False)
     if not (reason or "").strip():
         raise ValidationFailed("reason", _("请填写积分事由。"))
     issuing = _system_account(account.community_id, Account.Kind.ISSUING)
-    return _post(account.community_id, Posting.Kind.EARN, reason, [(issuing, -points), (account, points)],
-                 actor=actor, at=at)
+    return _post(
+        account.community_id, Posting.Kind.EARN, reason, [(issuing, -points), (account, points)], actor=actor, at=at
+    )
 
 
 def award(user, code, reason, *, community=None, at=None):
@@ -1020,8 +1202,7 @@ def award(user, code, reason, *, community=None, at=None):
         return None
     if community is None and membership(user) is None:
         return None
-    return earn(None, user, rule.points, f"{rule.label}：{reason}"[:200], community=community, at=at,
-                _system=True)
+    return earn(None, user, rule.points, f"{rule.label}：{reason}"[:200], community=community, at=at, _system=True)
 
 
 @transaction.atomic
@@ -1032,8 +1213,15 @@ def spend(actor, user, points, reason, *, reward=None, at=None):
     if actor != user:
         _require_staff(actor, account.community_id)
     redeemed = _system_account(account.community_id, Account.Kind.REDEEMED)
-    return _post(account.community_id, Posting.Kind.SPEND, reason, [(account, -points), (redeemed, points)],
-                 actor=actor, reward=reward, at=at)
+    return _post(
+        account.community_id,
+        Posting.Kind.SPEND,
+        reason,
+        [(account, -points), (redeemed, points)],
+        actor=actor,
+        reward=reward,
+        at=at,
+    )
 
 
 @transaction.atomic
@@ -1059,8 +1247,14 @@ def _transfer(actor, to_user, points, reason, at):
         raise ValidationFailed("to_user", _("不能转给自己。"))
     if source.community_id != target.community_id:
         raise ValidationFailed("to_user", _("只能转给本社区居民。"))
-    return _post(source.community_id, Posting.Kind.TRANSFER, reason or _("积分转赠"),
-                 [(source, -points), (target, points)], actor=actor, at=at)
+    return _post(
+        source.community_id,
+        Posting.Kind.TRANSFER,
+        reason or _("积分转赠"),
+        [(source, -points), (target, points)],
+        actor=actor,
+        at=at,
+    )
 
 
 @transaction.atomic
@@ -1077,10 +1271,17 @@ def redeem(actor, user, reward_id, quantity=1, at=None):
     if not isinstance(quantity, int) or quantity < 1:
         raise ValidationFailed("quantity", _("数量应为正整数。"))
     if reward.stock < quantity:
-        raise ValidationFailed("reward", _("“%(name)s”库存不足（剩 %(n)s）。") % {"name": reward.name,
-                                                                         "n": reward.stock})
-    posting = spend(actor, user, reward.cost * quantity,
-                    _("兑换 %(name)s × %(q)s") % {"name": reward.name, "q": quantity}, reward=reward, at=at)
+        raise ValidationFailed(
+            "reward", _("“%(name)s”库存不足（剩 %(n)s）。") % {"name": reward.name, "n": reward.stock}
+        )
+    posting = spend(
+        actor,
+        user,
+        reward.cost * quantity,
+        _("兑换 %(name)s × %(q)s") % {"name": reward.name, "q": quantity},
+        reward=reward,
+        at=at,
+    )
     reward.stock = F("stock") - quantity
     reward.save(update_fields=["stock"])
     return posting

@@ -36,34 +36,48 @@ class Transition:
 
 
 T = Transition
-PROPOSAL = {t.action: t for t in [
-    T("qualify", _("达到上会条件"), (P.OPEN,), P.QUALIFIED, SYSTEM),
-    T("schedule", _("列入议程"), (P.QUALIFIED, P.STUDY), P.SCHEDULED, STAFF),
-    T("unschedule", _("移出议程"), (P.SCHEDULED,), P.QUALIFIED, STAFF),
-    T("adopt", _("采纳"), (P.SCHEDULED,), P.ADOPTED, STAFF, needs_note=True),
-    T("reject", _("不予采纳"), (P.SCHEDULED,), P.REJECTED, STAFF, needs_note=True),
-    T("study", _("需进一步研究"), (P.SCHEDULED,), P.STUDY, STAFF, needs_note=True),
-    T("complete", _("办结"), (P.ADOPTED,), P.COMPLETED, SYSTEM),
-    T("withdraw", _("撤回"), (P.OPEN, P.QUALIFIED), P.WITHDRAWN, PROPOSER),
-]}
+PROPOSAL = {
+    t.action: t
+    for t in [
+        T("qualify", _("达到上会条件"), (P.OPEN,), P.QUALIFIED, SYSTEM),
+        T("schedule", _("列入议程"), (P.QUALIFIED, P.STUDY), P.SCHEDULED, STAFF),
+        T("unschedule", _("移出议程"), (P.SCHEDULED,), P.QUALIFIED, STAFF),
+        T("adopt", _("采纳"), (P.SCHEDULED,), P.ADOPTED, STAFF, needs_note=True),
+        T("reject", _("不予采纳"), (P.SCHEDULED,), P.REJECTED, STAFF, needs_note=True),
+        T("study", _("需进一步研究"), (P.SCHEDULED,), P.STUDY, STAFF, needs_note=True),
+        T("complete", _("办结"), (P.ADOPTED,), P.COMPLETED, SYSTEM),
+        T("withdraw", _("撤回"), (P.OPEN, P.QUALIFIED), P.WITHDRAWN, PROPOSER),
+    ]
+}
 DECISIONS = ("adopt", "reject", "study")
 
-MEETING = {t.action: t for t in [
-    T("start", _("开会"), (M.PLANNED,), M.OPEN, STAFF),
-    T("close", _("结束并公开纪要"), (M.OPEN,), M.CLOSED, STAFF, needs_note=True),
-    T("cancel", _("取消"), (M.PLANNED,), M.CANCELLED, STAFF, needs_note=True),
-]}
+MEETING = {
+    t.action: t
+    for t in [
+        T("start", _("开会"), (M.PLANNED,), M.OPEN, STAFF),
+        T("close", _("结束并公开纪要"), (M.OPEN,), M.CLOSED, STAFF, needs_note=True),
+        T("cancel", _("取消"), (M.PLANNED,), M.CANCELLED, STAFF, needs_note=True),
+    ]
+}
 
-PROJECT = {t.action: t for t in [
-    T("nominate", _("列入候选"), (J.LIBRARY, J.NOT_SELECTED), J.CANDIDATE, STAFF),
-    T("select", _("入选"), (J.CANDIDATE,), J.SELECTED, SYSTEM),
-    T("drop", _("未入选"), (J.CANDIDATE,), J.NOT_SELECTED, SYSTEM),
-    T("deliver", _("开始服务"), (J.SELECTED,), J.DELIVERING, STAFF),
-    T("finish", _("服务完成"), (J.DELIVERING,), J.DELIVERED, STAFF),
-]}
+PROJECT = {
+    t.action: t
+    for t in [
+        T("nominate", _("列入候选"), (J.LIBRARY, J.NOT_SELECTED), J.CANDIDATE, STAFF),
+        T("select", _("入选"), (J.CANDIDATE,), J.SELECTED, SYSTEM),
+        T("drop", _("未入选"), (J.CANDIDATE,), J.NOT_SELECTED, SYSTEM),
+        T("deliver", _("开始服务"), (J.SELECTED,), J.DELIVERING, STAFF),
+        T("finish", _("服务完成"), (J.DELIVERING,), J.DELIVERED, STAFF),
+    ]
+}
 
-SYSTEM_ACTIONS = {"propose": _("提出议题"), "table": _("社区提出议题"), "support": _("附议"),
-                  "progress": _("进展"), "rate": _("居民评价")}
+SYSTEM_ACTIONS = {
+    "propose": _("提出议题"),
+    "table": _("社区提出议题"),
+    "support": _("附议"),
+    "progress": _("进展"),
+    "rate": _("居民评价"),
+}
 
 
 def apply(table, action, status):

@@ -57,20 +57,28 @@ def _member_community(user):
 
 
 def _resident_tabs(active):
-    tabs = [("home", _("议题征集")), ("meetings", _("议事会报名")), ("vote", _("项目投票")),
-            ("volunteer", _("志愿服务")), ("points", _("我的积分")), ("decisions", _("议事结果公开"))]
-    return [{"url": reverse(f"participation:{name}"), "label": label, "active": name == active}
-            for name, label in tabs]
+    tabs = [
+        ("home", _("议题征集")),
+        ("meetings", _("议事会报名")),
+        ("vote", _("项目投票")),
+        ("volunteer", _("志愿服务")),
+        ("points", _("我的积分")),
+        ("decisions", _("议事结果公开")),
+    ]
+    return [{"url": reverse(f"participation:{name}"), "label": label, "active": name == active} for name, label in tabs]
 
 
 def _staff_tabs(active, community):
     tabs = [("desk", _("议事工作台")), ("projects_desk", _("民生项目")), ("points_desk", _("积分与志愿"))]
     query = f"?community={community.code}" if community else ""
-    return [{"url": reverse(f"participation:{name}") + query, "label": label, "active": name == active}
-            for name, label in tabs]
+    return [
+        {"url": reverse(f"participation:{name}") + query, "label": label, "active": name == active}
+        for name, label in tabs
+    ]
 
 
 # --- resident pages -----------------------------------------------------------------------------
+
 
 @limited(Limit("PUBLIC_PAGE_RATE"))
 @permission("participation.join")
@@ -93,10 +101,14 @@ def home(request):
                 messages.success(request, _("已登记为%(name)s居民。") % {"name": chosen.name})
         return redirect("participation:home")
     before = Proposal.objects.filter(pk=_int(request.GET.get("before"), 0), community=community).first()
-    items, more = selectors.page(selectors.proposals(community, limit=PAGE + 1, before=before), PAGE) \
-        if community else ([], None)
+    items, more = (
+        selectors.page(selectors.proposals(community, limit=PAGE + 1, before=before), PAGE) if community else ([], None)
+    )
     context = {
-        "tabs": _resident_tabs("home"), "community": community, "proposals": items, "more": more,
+        "tabs": _resident_tabs("home"),
+        "community": community,
+        "proposals": items,
+        "more": more,
         "supported": selectors.supported_ids(user, items),
         "may_join": user.is_authenticated and user.has_role("resident") and community is None,
         "communities": Community.objects.order_by("code"),
@@ -127,9 +139,17 @@ def propose(request):
             messages.success(request, _("议题已提交，邀请邻居附议吧。"))
             return redirect("participation:proposal", pk=proposal.pk)
     similar = selectors.similar_proposals(community, values["title"] + values["body"]) if values["title"] else []
-    return render(request, "participation/propose.html", {
-        "tabs": _resident_tabs("home"), "community": community, "values": values, "similar": similar,
-    }, status=status)
+    return render(
+        request,
+        "participation/propose.html",
+        {
+            "tabs": _resident_tabs("home"),
+            "community": community,
+            "values": values,
+            "similar": similar,
+        },
+        status=status,
+    )
 
 
 @limited(Limit("SEARCH_RATE"))
@@ -137,8 +157,11 @@ def similar(request):
     """Shown while writing: proposals of the community that look the same."""
     community = _member_community(request.user)
     text = request.GET.get("title", "") + request.GET.get("body", "")
-    return render(request, "participation/_similar.html",
-                  {"similar": selectors.similar_proposals(community, text) if community else []})
+    return render(
+        request,
+        "participation/_similar.html",
+        {"similar": selectors.similar_proposals(community, text) if community else []},
+    )
 
 
 @limited(Limit("PUBLIC_PAGE_RATE"))
@@ -161,8 +184,9 @@ def proposal(request, pk):
                 messages.success(request, _("议题已撤回。"))
                 return redirect("participation:home")
             elif op == "rate":
-                services.rate_result(user, item.pk, score=_int(request.POST.get("score")),
-                                     comment=request.POST.get("comment", ""))
+                services.rate_result(
+                    user, item.pk, score=_int(request.POST.get("score")), comment=request.POST.get("comment", "")
+                )
                 messages.success(request, _("感谢您的评价。"))
             else:
                 raise Http404
@@ -173,9 +197,14 @@ def proposal(request, pk):
     is_member = member is not None and member.community_id == item.community_id
     action = selectors.action_of(item)
     context = {
-        "tabs": _resident_tabs("home"), "p": item, "events": selectors.timeline(item), "action": action,
+        "tabs": _resident_tabs("home"),
+        "p": item,
+        "events": selectors.timeline(item),
+        "action": action,
         "ratings": selectors.rating_summary(item),
-        "may_support": is_member and item.status in ("open", "qualified") and item.proposer_id != user.pk
+        "may_support": is_member
+        and item.status in ("open", "qualified")
+        and item.proposer_id != user.pk
         and item.pk not in selectors.supported_ids(user, [item]),
         "supported": item.pk in selectors.supported_ids(user, [item]),
         "may_withdraw": user.is_authenticated and item.proposer_id == user.pk and item.status in ("open", "qualified"),
@@ -200,10 +229,16 @@ def meetings(request):
             messages.success(request, _("报名成功，请按时到场签到。"))
         return redirect("participation:meetings")
     rows = selectors.upcoming_meetings(community)
-    return render(request, "participation/meetings.html", {
-        "tabs": _resident_tabs("meetings"), "community": community, "meetings": rows,
-        "registered": selectors.registered_meeting_ids(user),
-    })
+    return render(
+        request,
+        "participation/meetings.html",
+        {
+            "tabs": _resident_tabs("meetings"),
+            "community": community,
+            "meetings": rows,
+            "registered": selectors.registered_meeting_ids(user),
+        },
+    )
 
 
 @role_required("resident")
@@ -220,10 +255,16 @@ def vote(request):
         else:
             messages.success(request, _("投票成功，谢谢参与。"))
         return redirect("participation:vote")
-    return render(request, "participation/vote.html", {
-        "tabs": _resident_tabs("vote"), "community": community, "round": round_,
-        "voted": selectors.has_voted(user, round_),
-    })
+    return render(
+        request,
+        "participation/vote.html",
+        {
+            "tabs": _resident_tabs("vote"),
+            "community": community,
+            "round": round_,
+            "voted": selectors.has_voted(user, round_),
+        },
+    )
 
 
 @role_required("resident")
@@ -255,8 +296,9 @@ def volunteer(request):
         try:
             if request.POST.get("op") == "join":
                 kind = Volunteer.Kind.PARTY if request.POST.get("party") else Volunteer.Kind.RESIDENT
-                services.register_volunteer(user, community, user=user, kind=kind,
-                                            organisation=request.POST.get("organisation", ""))
+                services.register_volunteer(
+                    user, community, user=user, kind=kind, organisation=request.POST.get("organisation", "")
+                )
                 messages.success(request, _("已登记为志愿者。"))
             else:
                 services.sign_up(user, _int(request.POST.get("activity")))
@@ -264,12 +306,17 @@ def volunteer(request):
         except DomainError as exc:
             _error(request, exc)
         return redirect("participation:volunteer")
-    return render(request, "participation/volunteer.html", {
-        "tabs": _resident_tabs("volunteer"), "community": community,
-        "activities": selectors.activities(community, upcoming_only=True),
-        "signed": selectors.signed_activity_ids(user),
-        "is_volunteer": Volunteer.objects.filter(user=user).exists(),
-    })
+    return render(
+        request,
+        "participation/volunteer.html",
+        {
+            "tabs": _resident_tabs("volunteer"),
+            "community": community,
+            "activities": selectors.activities(community, upcoming_only=True),
+            "signed": selectors.signed_activity_ids(user),
+            "is_volunteer": Volunteer.objects.filter(user=user).exists(),
+        },
+    )
 
 
 @role_required("resident")
@@ -298,15 +345,23 @@ def decisions(request):
     community = Community.objects.filter(code=request.GET.get("community", "")).first()
     before = Proposal.objects.filter(pk=_int(request.GET.get("before"), 0), decided_at__isnull=False).first()
     rows, more = selectors.page(selectors.public_decisions(community, limit=PAGE + 1, before=before), PAGE)
-    return render(request, "participation/decisions.html", {
-        "tabs": _resident_tabs("decisions"), "community": community,
-        "communities": Community.objects.order_by("code"), "more": more,
-        "decisions": rows,
-        "summary": selectors.summary(community), "monthly": selectors.monthly_proposals(community),
-    })
+    return render(
+        request,
+        "participation/decisions.html",
+        {
+            "tabs": _resident_tabs("decisions"),
+            "community": community,
+            "communities": Community.objects.order_by("code"),
+            "more": more,
+            "decisions": rows,
+            "summary": selectors.summary(community),
+            "monthly": selectors.monthly_proposals(community),
+        },
+    )
 
 
 # --- staff pages --------------------------------------------------------------------------------
+
 
 def _staff_community(request):
     allowed = selectors.runnable_communities(request.user)
@@ -330,22 +385,38 @@ def desk(request):
         try:
             if op == "meeting":
                 meeting = services.schedule_meeting(
-                    user, community, title=request.POST.get("title", ""), place=request.POST.get("place", ""),
-                    starts_at=_when(request.POST.get("starts_at")), seats=_int(request.POST.get("seats")))
+                    user,
+                    community,
+                    title=request.POST.get("title", ""),
+                    place=request.POST.get("place", ""),
+                    starts_at=_when(request.POST.get("starts_at")),
+                    seats=_int(request.POST.get("seats")),
+                )
                 messages.success(request, _("已安排议事会。"))
                 return redirect("participation:meeting", pk=meeting.pk)
             if op == "topic":
                 case_number = request.POST.get("case", "").strip()
                 if case_number:
-                    services.topic_from_case(user, case_number, title=request.POST.get("title", ""),
-                                             body=request.POST.get("body", ""))
+                    services.topic_from_case(
+                        user, case_number, title=request.POST.get("title", ""), body=request.POST.get("body", "")
+                    )
                 else:
-                    services.table_topic(user, community, title=request.POST.get("title", ""),
-                                         body=request.POST.get("body", ""), place=request.POST.get("place", ""))
+                    services.table_topic(
+                        user,
+                        community,
+                        title=request.POST.get("title", ""),
+                        body=request.POST.get("body", ""),
+                        place=request.POST.get("place", ""),
+                    )
                 messages.success(request, _("议题已提出，可列入议程。"))
             elif op == "council":
-                services.add_council_member(user, community, name=request.POST.get("name", ""),
-                                            origin=request.POST.get("origin", ""), start=timezone.localdate())
+                services.add_council_member(
+                    user,
+                    community,
+                    name=request.POST.get("name", ""),
+                    origin=request.POST.get("origin", ""),
+                    start=timezone.localdate(),
+                )
                 messages.success(request, _("已添加议事会成员。"))
             elif op == "end_council":
                 services.end_council_member(user, _int(request.POST.get("member")), timezone.localdate())
@@ -357,16 +428,21 @@ def desk(request):
     today = timezone.localdate()
     council = list(CouncilMember.objects.filter(community=community, end__isnull=True))
     context = {
-        "tabs": _staff_tabs("desk", community), "community": community, "allowed": allowed,
+        "tabs": _staff_tabs("desk", community),
+        "community": community,
+        "allowed": allowed,
         "meetings": [m for m in selectors.meetings_for(user) if m.community_id == community.pk],
         "qualified": selectors.proposals(community, status=["qualified", "study"]),
         "open": selectors.proposals(community, status="open"),
         "actions": [a for a in selectors.open_actions(user) if a.proposal.community_id == community.pk],
-        "council": council, "self_count": sum(1 for m in council if m.origin == "self"),
-        "summary": selectors.summary(community), "today": today,
+        "council": council,
+        "self_count": sum(1 for m in council if m.origin == "self"),
+        "summary": selectors.summary(community),
+        "today": today,
         "origins": CouncilMember.Origin.choices,
-        "default_start": (timezone.localtime() + dt.timedelta(days=7)).replace(
-            hour=19, minute=0, second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M"),
+        "default_start": (timezone.localtime() + dt.timedelta(days=7))
+        .replace(hour=19, minute=0, second=0, microsecond=0)
+        .strftime("%Y-%m-%dT%H:%M"),
     }
     return render(request, "participation/desk.html", context)
 
@@ -384,26 +460,35 @@ def meeting(request, pk):
             if op == "agenda":
                 services.add_to_agenda(user, item.pk, _int(request.POST.get("proposal")))
             elif op == "participant":
-                services.add_participant(user, item.pk, name=request.POST.get("name", ""),
-                                         sector=request.POST.get("sector", ""),
-                                         organisation=request.POST.get("organisation", ""))
+                services.add_participant(
+                    user,
+                    item.pk,
+                    name=request.POST.get("name", ""),
+                    sector=request.POST.get("sector", ""),
+                    organisation=request.POST.get("organisation", ""),
+                )
             elif op == "checkin":
                 services.check_in(user, _int(request.POST.get("registration")))
             elif op == "minutes":
                 services.save_minutes(user, item.pk, request.POST.get("minutes", ""))
                 messages.success(request, _("纪要已保存。"))
             elif op in states.MEETING:
-                services.meeting_step(user, item.pk, op, note=request.POST.get("note", "")
-                                      or request.POST.get("minutes", ""))
+                services.meeting_step(
+                    user, item.pk, op, note=request.POST.get("note", "") or request.POST.get("minutes", "")
+                )
                 messages.success(request, states.label(op))
             elif op == "decide":
                 milestone = request.POST.get("milestone", "").strip()
                 services.decide(
-                    user, _int(request.POST.get("proposal")), request.POST.get("decision", ""),
-                    answer=request.POST.get("answer", ""), owner_name=request.POST.get("owner_name", ""),
+                    user,
+                    _int(request.POST.get("proposal")),
+                    request.POST.get("decision", ""),
+                    answer=request.POST.get("answer", ""),
+                    owner_name=request.POST.get("owner_name", ""),
                     owner_unit=Unit.objects.filter(code=request.POST.get("owner_unit", "")).first(),
                     due=request.POST.get("due", ""),
-                    milestones=[(milestone, request.POST.get("milestone_due", ""))] if milestone else [])
+                    milestones=[(milestone, request.POST.get("milestone_due", ""))] if milestone else [],
+                )
                 messages.success(request, _("决定已记录并公开。"))
             else:
                 raise Http404
@@ -411,12 +496,16 @@ def meeting(request, pk):
             _error(request, exc)
         return redirect("participation:meeting", pk=item.pk)
     context = selectors.meeting_sheet(item)
-    context.update({
-        "tabs": _staff_tabs("desk", item.community), "m": item, "sectors": Sector.choices,
-        "units": Unit.objects.filter(active=True).order_by("kind", "code"),
-        "default_unit": Unit.objects.filter(kind=Unit.Kind.COMMUNITY, community=item.community).first(),
-        "default_due": (timezone.localdate() + dt.timedelta(days=30)).isoformat(),
-    })
+    context.update(
+        {
+            "tabs": _staff_tabs("desk", item.community),
+            "m": item,
+            "sectors": Sector.choices,
+            "units": Unit.objects.filter(active=True).order_by("kind", "code"),
+            "default_unit": Unit.objects.filter(kind=Unit.Kind.COMMUNITY, community=item.community).first(),
+            "default_due": (timezone.localdate() + dt.timedelta(days=30)).isoformat(),
+        }
+    )
     return render(request, "participation/meeting.html", context)
 
 
@@ -429,9 +518,14 @@ def action_progress(request, pk):
     if item is None or not services.may_run(user, item.community):
         raise Http404
     try:
-        services.report_progress(user, pk, progress=_int(request.POST.get("progress"), -1),
-                                 note=request.POST.get("note", ""), evidence=request.POST.get("evidence", ""),
-                                 milestone_ids=[_int(v) for v in request.POST.getlist("milestone") if _int(v)])
+        services.report_progress(
+            user,
+            pk,
+            progress=_int(request.POST.get("progress"), -1),
+            note=request.POST.get("note", ""),
+            evidence=request.POST.get("evidence", ""),
+            milestone_ids=[_int(v) for v in request.POST.getlist("milestone") if _int(v)],
+        )
     except DomainError as exc:
         _error(request, exc)
     else:
@@ -448,33 +542,51 @@ def projects_desk(request):
         op = request.POST.get("op", "")
         try:
             if op == "need":
-                services.add_need(user, community, title=request.POST.get("title", ""),
-                                  demand=_int(request.POST.get("demand"), 0))
+                services.add_need(
+                    user, community, title=request.POST.get("title", ""), demand=_int(request.POST.get("demand"), 0)
+                )
             elif op == "resource":
-                services.add_resource(user, community, name=request.POST.get("name", ""),
-                                      provider=request.POST.get("provider", ""))
+                services.add_resource(
+                    user, community, name=request.POST.get("name", ""), provider=request.POST.get("provider", "")
+                )
             elif op == "project":
                 services.create_project(
-                    user, community, title=request.POST.get("title", ""), cost=_int(request.POST.get("cost"), 0),
+                    user,
+                    community,
+                    title=request.POST.get("title", ""),
+                    cost=_int(request.POST.get("cost"), 0),
                     description=request.POST.get("description", ""),
                     need_ids=[_int(v) for v in request.POST.getlist("need") if _int(v)],
-                    resource_ids=[_int(v) for v in request.POST.getlist("resource") if _int(v)])
+                    resource_ids=[_int(v) for v in request.POST.getlist("resource") if _int(v)],
+                )
             elif op == "vote":
                 services.open_vote(
-                    user, community, year=_int(request.POST.get("year"), 0), budget=_int(request.POST.get("budget"), 0),
+                    user,
+                    community,
+                    year=_int(request.POST.get("year"), 0),
+                    budget=_int(request.POST.get("budget"), 0),
                     min_choices=_int(request.POST.get("min_choices"), 0),
                     max_choices=_int(request.POST.get("max_choices"), 0),
-                    project_ids=[_int(v) for v in request.POST.getlist("project") if _int(v)])
+                    project_ids=[_int(v) for v in request.POST.getlist("project") if _int(v)],
+                )
             elif op == "close_vote":
                 round_ = VoteRound.objects.filter(pk=_int(request.POST.get("round")), community=community).first()
                 if round_ is None:
                     raise Http404
                 services.close_vote(user, round_.pk)
             elif op == "survey":
-                questions = [(line.split("|")[0], line.split("|")[1:])
-                             for line in request.POST.get("questions", "").splitlines() if line.strip()]
-                services.create_survey(user, community, title=request.POST.get("title", ""), questions=questions,
-                                       anonymous=bool(request.POST.get("anonymous")))
+                questions = [
+                    (line.split("|")[0], line.split("|")[1:])
+                    for line in request.POST.get("questions", "").splitlines()
+                    if line.strip()
+                ]
+                services.create_survey(
+                    user,
+                    community,
+                    title=request.POST.get("title", ""),
+                    questions=questions,
+                    anonymous=bool(request.POST.get("anonymous")),
+                )
             elif op in ("deliver", "finish", "serve"):
                 project = Project.objects.filter(pk=_int(request.POST.get("project")), community=community).first()
                 if project is None:
@@ -488,8 +600,14 @@ def projects_desk(request):
             messages.success(request, _("已保存。"))
         return redirect(f"{reverse('participation:projects_desk')}?community={community.code}")
     context = selectors.project_board(community)
-    context.update({"tabs": _staff_tabs("projects_desk", community), "community": community, "allowed": allowed,
-                    "year": timezone.localdate().year + 1})
+    context.update(
+        {
+            "tabs": _staff_tabs("projects_desk", community),
+            "community": community,
+            "allowed": allowed,
+            "year": timezone.localdate().year + 1,
+        }
+    )
     return render(request, "participation/projects_desk.html", context)
 
 
@@ -511,22 +629,40 @@ def points_desk(request):
             elif op == "draw":
                 services.draw_time(user, resident, request.POST.get("hours", ""), request.POST.get("note", ""))
             elif op == "reward":
-                services.add_reward(user, community, name=request.POST.get("name", ""),
-                                    cost=_int(request.POST.get("cost"), 0), stock=_int(request.POST.get("stock"), -1))
+                services.add_reward(
+                    user,
+                    community,
+                    name=request.POST.get("name", ""),
+                    cost=_int(request.POST.get("cost"), 0),
+                    stock=_int(request.POST.get("stock"), -1),
+                )
             elif op == "activity":
-                services.create_activity(user, community, title=request.POST.get("title", ""),
-                                         starts_at=_when(request.POST.get("starts_at")),
-                                         place=request.POST.get("place", ""),
-                                         capacity=_int(request.POST.get("capacity"), 0),
-                                         points_per_hour=_int(request.POST.get("points_per_hour"), -1))
+                services.create_activity(
+                    user,
+                    community,
+                    title=request.POST.get("title", ""),
+                    starts_at=_when(request.POST.get("starts_at")),
+                    place=request.POST.get("place", ""),
+                    capacity=_int(request.POST.get("capacity"), 0),
+                    points_per_hour=_int(request.POST.get("points_per_hour"), -1),
+                )
             elif op == "team":
-                services.register_volunteer(user, community, name=request.POST.get("name", ""),
-                                            kind=Volunteer.Kind.TEAM, organisation=request.POST.get("organisation", ""))
+                services.register_volunteer(
+                    user,
+                    community,
+                    name=request.POST.get("name", ""),
+                    kind=Volunteer.Kind.TEAM,
+                    organisation=request.POST.get("organisation", ""),
+                )
             elif op == "checkin":
                 services.check_in_volunteer(user, _int(request.POST.get("signup")))
             elif op == "verify":
-                services.verify_hours(user, _int(request.POST.get("signup")), request.POST.get("hours", ""),
-                                      bank=request.POST.get("bank") == "1")
+                services.verify_hours(
+                    user,
+                    _int(request.POST.get("signup")),
+                    request.POST.get("hours", ""),
+                    bank=request.POST.get("bank") == "1",
+                )
             else:
                 raise Http404
         except DomainError as exc:
@@ -536,12 +672,18 @@ def points_desk(request):
         return redirect(f"{reverse('participation:points_desk')}?community={community.code}")
     from .models import Reward
 
-    return render(request, "participation/points_desk.html", {
-        "tabs": _staff_tabs("points_desk", community), "community": community, "allowed": allowed,
-        "rewards": list(Reward.objects.filter(community=community)),
-        "activities": [a for a in selectors.staff_activities(user) if a.community_id == community.pk],
-        "postings": [p for p in selectors.recent_postings(user) if p.community_id == community.pk],
-        "default_start": (timezone.localtime() + dt.timedelta(days=3)).replace(
-            hour=9, minute=0, second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M"),
-    })
-
+    return render(
+        request,
+        "participation/points_desk.html",
+        {
+            "tabs": _staff_tabs("points_desk", community),
+            "community": community,
+            "allowed": allowed,
+            "rewards": list(Reward.objects.filter(community=community)),
+            "activities": [a for a in selectors.staff_activities(user) if a.community_id == community.pk],
+            "postings": [p for p in selectors.recent_postings(user) if p.community_id == community.pk],
+            "default_start": (timezone.localtime() + dt.timedelta(days=3))
+            .replace(hour=9, minute=0, second=0, microsecond=0)
+            .strftime("%Y-%m-%dT%H:%M"),
+        },
+    )

@@ -13,7 +13,17 @@ from jiedao.common.masking import mask_id_number, mask_phone
 from . import validation
 from .selectors import age_on
 from .models import (
-    Building, CareTag, Enterprise, Facility, Household, House, ImportRun, MergeConflict, Person, PersonTag, Visit,
+    Building,
+    CareTag,
+    Enterprise,
+    Facility,
+    Household,
+    House,
+    ImportRun,
+    MergeConflict,
+    Person,
+    PersonTag,
+    Visit,
 )
 
 
@@ -76,8 +86,16 @@ class PersonTagInline(admin.TabularInline):
 
 @admin.register(Person)
 class PersonAdmin(ReadOnlyAdmin):
-    list_display = ("name", "gender", "masked_id_number", "masked_phone", "household", "relation", "status",
-                    "confirmed_at")
+    list_display = (
+        "name",
+        "gender",
+        "masked_id_number",
+        "masked_phone",
+        "household",
+        "relation",
+        "status",
+        "confirmed_at",
+    )
     list_filter = ("status", "gender", "tags")
     list_select_related = ("household",)
     search_fields = ("name", "household__number")
@@ -103,8 +121,16 @@ class PersonAdmin(ReadOnlyAdmin):
 class EnterpriseForm(forms.ModelForm):
     class Meta:
         model = Enterprise
-        fields = ("name", "credit_code", "legal_representative", "industry", "address", "building", "grid",
-                  "contact_name")
+        fields = (
+            "name",
+            "credit_code",
+            "legal_representative",
+            "industry",
+            "address",
+            "building",
+            "grid",
+            "contact_name",
+        )
 
     def clean_credit_code(self):
         errors = FieldErrors()
@@ -119,8 +145,7 @@ class EnterpriseAdmin(admin.ModelAdmin):
     """Enterprises are kept here; the contact phone is set through the services only."""
 
     form = EnterpriseForm
-    list_display = ("name", "credit_code", "legal_representative", "industry", "grid", "masked_phone",
-                    "confirmed_at")
+    list_display = ("name", "credit_code", "legal_representative", "industry", "grid", "masked_phone", "confirmed_at")
     list_select_related = ("grid__community",)
     search_fields = ("name", "credit_code")
     readonly_fields = ("masked_phone",)

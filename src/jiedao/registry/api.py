@@ -131,17 +131,24 @@ class RegistryMeasuresOut(Schema):
 
 def _visit_out(visit, masked=False):
     """A visit; in a masked view the phones and identity numbers in its note are masked too."""
-    return {"id": visit.pk, "person": visit.person_id, "worker": str(visit.worker), "at": visit.at,
-            "kind": visit.kind, "kind_label": visit.get_kind_display(),
-            "note": mask_personal_text(visit.note) if masked else visit.note}
+    return {
+        "id": visit.pk,
+        "person": visit.person_id,
+        "worker": str(visit.worker),
+        "at": visit.at,
+        "kind": visit.kind,
+        "kind_label": visit.get_kind_display(),
+        "note": mask_personal_text(visit.note) if masked else visit.note,
+    }
 
 
 def _codes(value):
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
-@router.get("/registry/persons", response={200: PersonPage, **ERRORS, 429: ErrorsOut},
-            summary="Persons (人员档案), masked")
+@router.get(
+    "/registry/persons", response={200: PersonPage, **ERRORS, 429: ErrorsOut}, summary="Persons (人员档案), masked"
+)
 def list_persons(request, grid: str = "", tag: str = "", q: str = "", cursor: str = "", limit: int = 50):
     """Persons the caller may see, in id order, by key: pass ``next_cursor`` as ``cursor``.
     ``q``: part of a name, or a complete identity number or mobile number (exact match): only
@@ -152,8 +159,9 @@ def list_persons(request, grid: str = "", tag: str = "", q: str = "", cursor: st
         raise ValidationFailed("limit", _("每页条数须在1到200之间。"))
     selectors.require_read(request.user)
     lookups.count(request, q)
-    persons, next_cursor = selectors.person_list(request.user, grid=grid or None, tag=tag or None, q=q or None,
-                                                 cursor=cursor or None, limit=limit)
+    persons, next_cursor = selectors.person_list(
+        request.user, grid=grid or None, tag=tag or None, q=q or None, cursor=cursor or None, limit=limit
+    )
     return {"items": [selectors.person_out(p) for p in persons], "next_cursor": next_cursor}
 
 
@@ -168,10 +176,17 @@ def get_person(request, person_id: int, unmask: bool = False):
     data = selectors.reveal(user, person, purpose="api") if unmask else selectors.person_out(person)
     members = []
     if person.household_id:
-        members = [{"id": m.pk, "name": m.name, "relation": m.relation,
-                    "relation_label": m.get_relation_display() if m.relation else "",
-                    "age": selectors.age_on(m.birth_date, timezone.localdate()),
-                    "tags": [t.name for t in m.tags.all()]} for m in selectors.members_of(person.household)]
+        members = [
+            {
+                "id": m.pk,
+                "name": m.name,
+                "relation": m.relation,
+                "relation_label": m.get_relation_display() if m.relation else "",
+                "age": selectors.age_on(m.birth_date, timezone.localdate()),
+                "tags": [t.name for t in m.tags.all()],
+            }
+            for m in selectors.members_of(person.household)
+        ]
     visits = [_visit_out(v, masked=data["masked"]) for v in selectors.visits_of(person)]
     return {**data, "sources": selectors.sources_of(person), "visits": visits, "members": members}
 
@@ -200,8 +215,9 @@ def assistance_list(request, grid: str = "", tag: str = ""):
     return {"title": title, "count": len(rows), "items": rows, "visits": rate.as_dict()}
 
 
-@router.get("/registry/measures", response={200: RegistryMeasuresOut, **ERRORS}, summary="Registry measures",
-            tags=["metrics"])
+@router.get(
+    "/registry/measures", response={200: RegistryMeasuresOut, **ERRORS}, summary="Registry measures", tags=["metrics"]
+)
 def measures(request, grid: str = "", tag: str = "", weeks: int = 4, days: int = selectors.DEFAULT_FRESH_DAYS):
     """探访频次 (visits per special-care person per week over the last ``weeks`` weeks,
     and week by week for the last 12) and 数据鲜活度 (share of records confirmed by a
@@ -211,5 +227,9 @@ def measures(request, grid: str = "", tag: str = "", weeks: int = 4, days: int =
     rate = selectors.visits_per_week(user, grids=grids, tags=tags, weeks=weeks)
     weekly = selectors.weekly_visit_rates(user, grids=grids, tags=tags, weeks=12)
     rows, total = selectors.freshness(user, days=days)
-    return {"visits_per_week": rate.as_dict(), "weekly": [w.as_dict() for w in weekly], "freshness_days": days,
-            "freshness": [r.as_dict() for r in rows] + [total.as_dict()]}
+    return {
+        "visits_per_week": rate.as_dict(),
+        "weekly": [w.as_dict() for w in weekly],
+        "freshness_days": days,
+        "freshness": [r.as_dict() for r in rows] + [total.as_dict()],
+    }

@@ -40,19 +40,45 @@ MARKET = "市场监管登记"
 SURVEY = "部件普查"
 
 # (kind, share): the make-up of households.
-HOUSEHOLD_KINDS = [("alone_elderly", 10), ("elderly_couple", 14), ("young_couple", 13), ("family", 35),
-                   ("three_generations", 15), ("single", 13)]
-FACILITIES = [  # (kind, per grid, code prefix, owner unit code)
-    (Facility.Kind.MANHOLE, 8, "JG", "CG"), (Facility.Kind.STREET_LAMP, 8, "LD", "CG"),
-    (Facility.Kind.HYDRANT, 3, "XF", "YJGL"), (Facility.Kind.BIN, 6, "LJ", "CG"),
-    (Facility.Kind.CAMERA, 2, "JK", "PAJS"), (Facility.Kind.FITNESS, 1, "JS", "SQZL"),
+HOUSEHOLD_KINDS = [
+    ("alone_elderly", 10),
+    ("elderly_couple", 14),
+    ("young_couple", 13),
+    ("family", 35),
+    ("three_generations", 15),
+    ("single", 13),
 ]
-ENTERPRISE_KINDS = [("便利店", "零售业"), ("餐饮有限公司", "餐饮业"), ("物业服务有限公司", "物业管理"),
-                    ("美容美发店", "居民服务业"), ("药房", "医药零售"), ("培训中心", "教育"),
-                    ("快递服务部", "邮政快递"), ("家政服务有限公司", "居民服务业")]
-VISIT_NOTES = ["身体状况良好，精神不错。", "血压偏高，已提醒按时服药。", "家中燃气、电器检查正常。",
-               "反映楼道灯不亮，已上报。", "子女本周来探望过。", "需要代购药品，已联系社区卫生服务站。",
-               "独自在家，情绪稳定。", "提醒近期天气变化注意保暖。", "", "", ""]
+FACILITIES = [  # (kind, per grid, code prefix, owner unit code)
+    (Facility.Kind.MANHOLE, 8, "JG", "CG"),
+    (Facility.Kind.STREET_LAMP, 8, "LD", "CG"),
+    (Facility.Kind.HYDRANT, 3, "XF", "YJGL"),
+    (Facility.Kind.BIN, 6, "LJ", "CG"),
+    (Facility.Kind.CAMERA, 2, "JK", "PAJS"),
+    (Facility.Kind.FITNESS, 1, "JS", "SQZL"),
+]
+ENTERPRISE_KINDS = [
+    ("便利店", "零售业"),
+    ("餐饮有限公司", "餐饮业"),
+    ("物业服务有限公司", "物业管理"),
+    ("美容美发店", "居民服务业"),
+    ("药房", "医药零售"),
+    ("培训中心", "教育"),
+    ("快递服务部", "邮政快递"),
+    ("家政服务有限公司", "居民服务业"),
+]
+VISIT_NOTES = [
+    "身体状况良好，精神不错。",
+    "血压偏高，已提醒按时服药。",
+    "家中燃气、电器检查正常。",
+    "反映楼道灯不亮，已上报。",
+    "子女本周来探望过。",
+    "需要代购药品，已联系社区卫生服务站。",
+    "独自在家，情绪稳定。",
+    "提醒近期天气变化注意保暖。",
+    "",
+    "",
+    "",
+]
 
 
 def _point_in(polygon, rng):
@@ -105,8 +131,16 @@ class _Builder:
         self.ids = _Ids(self.rng, region)
         self.target = households
         self.today = now.astimezone(SHANGHAI).date()
-        self.counts = {"buildings": 0, "houses": 0, "households": 0, "persons": 0, "tagged": 0, "visits": 0,
-                       "facilities": 0, "enterprises": 0}
+        self.counts = {
+            "buildings": 0,
+            "houses": 0,
+            "households": 0,
+            "persons": 0,
+            "tagged": 0,
+            "visits": 0,
+            "facilities": 0,
+            "enterprises": 0,
+        }
 
     def say(self, text):
         if self.out is not None:
@@ -148,12 +182,24 @@ class _Builder:
                 numbers[estate] = numbers.get(estate, 0) + 1
                 lat, lng = _point_in(polygon, self.rng) if polygon is not None else (None, None)
                 at = self.confirmed()
-                buildings.append(Building(
-                    code=f"{grid.code}{index + 1:02d}", name=f"{estate}{numbers[estate]}号楼",
-                    address=f"{self.rng.choice(roads)}{self.rng.randint(1, 199)}号", community=grid.community,
-                    grid=grid, lat=lat, lng=lng, floors=FLOORS, created_at=at, confirmed_at=at,
-                    sources={k: {"source": "住建房屋库", "at": at.isoformat()}
-                             for k in ("name", "address", "community", "grid", "lat", "lng", "floors")}))
+                buildings.append(
+                    Building(
+                        code=f"{grid.code}{index + 1:02d}",
+                        name=f"{estate}{numbers[estate]}号楼",
+                        address=f"{self.rng.choice(roads)}{self.rng.randint(1, 199)}号",
+                        community=grid.community,
+                        grid=grid,
+                        lat=lat,
+                        lng=lng,
+                        floors=FLOORS,
+                        created_at=at,
+                        confirmed_at=at,
+                        sources={
+                            k: {"source": "住建房屋库", "at": at.isoformat()}
+                            for k in ("name", "address", "community", "grid", "lat", "lng", "floors")
+                        },
+                    )
+                )
         Building.objects.bulk_create(buildings, batch_size=BATCH)
         self.counts["buildings"] = len(buildings)
         houses = []
@@ -162,10 +208,18 @@ class _Builder:
                 for floor in range(1, FLOORS + 1):
                     for room in range(1, ROOMS_PER_FLOOR + 1):
                         at = building.confirmed_at
-                        houses.append(House(building=building, unit=str(unit), floor=floor,
-                                            room=f"{floor}{room:02d}", use=House.Use.OWN, created_at=at,
-                                            confirmed_at=at, sources={"floor": {"source": "住建房屋库",
-                                                                                 "at": at.isoformat()}}))
+                        houses.append(
+                            House(
+                                building=building,
+                                unit=str(unit),
+                                floor=floor,
+                                room=f"{floor}{room:02d}",
+                                use=House.Use.OWN,
+                                created_at=at,
+                                confirmed_at=at,
+                                sources={"floor": {"source": "住建房屋库", "at": at.isoformat()}},
+                            )
+                        )
         House.objects.bulk_create(houses, batch_size=BATCH)
         self.counts["houses"] = len(houses)
         return buildings, houses
@@ -179,17 +233,30 @@ class _Builder:
         phone = self.ids.phone() if 16 <= age <= 85 and self.rng.random() < 0.92 else ""
         if status is None:
             roll = self.rng.random()
-            status = Person.Status.LIVING if roll < 0.96 else (Person.Status.AWAY if roll < 0.99
-                                                                 else Person.Status.MOVED)
+            status = (
+                Person.Status.LIVING if roll < 0.96 else (Person.Status.AWAY if roll < 0.99 else Person.Status.MOVED)
+            )
         police_at, visit_at = self.confirmed(), self.confirmed()
-        sources = {k: {"source": POLICE, "at": police_at.isoformat()}
-                   for k in ("id_number", "name", "gender", "birth_date")}
+        sources = {
+            k: {"source": POLICE, "at": police_at.isoformat()} for k in ("id_number", "name", "gender", "birth_date")
+        }
         for key in ("household", "relation", "status") + (("phone",) if phone else ()):
             sources[key] = {"source": VISITING, "at": visit_at.isoformat()}
-        return Person(name=name, gender=gender, birth_date=birth, id_number=id_number,
-                      id_index=blind_index(id_number), phone=phone, phone_index=blind_index(phone) if phone else "",
-                      household=household, relation=relation, status=status, sources=sources,
-                      created_at=min(police_at, visit_at), confirmed_at=max(police_at, visit_at))
+        return Person(
+            name=name,
+            gender=gender,
+            birth_date=birth,
+            id_number=id_number,
+            id_index=blind_index(id_number),
+            phone=phone,
+            phone_index=blind_index(phone) if phone else "",
+            household=household,
+            relation=relation,
+            status=status,
+            sources=sources,
+            created_at=min(police_at, visit_at),
+            confirmed_at=max(police_at, visit_at),
+        )
 
     def members(self, household, kind):
         """The persons of one household, head first, and the tags they carry."""
@@ -210,17 +277,23 @@ class _Builder:
             if self.rng.random() < 0.15:
                 tags += [(head, "empty_nest"), (spouse, "empty_nest")]
         elif kind == "young_couple":
-            people += [self.person(household, self.name(surname), R.HEAD, 25, 40, head_gender),
-                       self.person(household, self.name(), R.SPOUSE, 24, 40, other)]
+            people += [
+                self.person(household, self.name(surname), R.HEAD, 25, 40, head_gender),
+                self.person(household, self.name(), R.SPOUSE, 24, 40, other),
+            ]
         elif kind == "family":
-            people += [self.person(household, self.name(surname), R.HEAD, 32, 55, head_gender),
-                       self.person(household, self.name(), R.SPOUSE, 30, 54, other)]
+            people += [
+                self.person(household, self.name(surname), R.HEAD, 32, 55, head_gender),
+                self.person(household, self.name(), R.SPOUSE, 30, 54, other),
+            ]
             for _child in range(self.rng.choice((1, 1, 2))):
                 people.append(self.person(household, self.name(surname), R.CHILD, 1, 24))
         elif kind == "three_generations":
-            people += [self.person(household, self.name(surname), R.HEAD, 35, 55, head_gender),
-                       self.person(household, self.name(), R.SPOUSE, 33, 55, other),
-                       self.person(household, self.name(surname), R.CHILD, 2, 20)]
+            people += [
+                self.person(household, self.name(surname), R.HEAD, 35, 55, head_gender),
+                self.person(household, self.name(), R.SPOUSE, 33, 55, other),
+                self.person(household, self.name(surname), R.CHILD, 2, 20),
+            ]
             for _parent in range(self.rng.choice((1, 2))):
                 people.append(self.person(household, self.name(surname), R.PARENT, 62, 90))
         else:
@@ -247,15 +320,23 @@ class _Builder:
         per_grid = math.ceil(self.target / max(1, len(by_grid)))
         occupied = []
         for grid_houses in by_grid.values():
-            occupied += sorted(rng.sample(grid_houses, min(per_grid, len(grid_houses))),
-                               key=lambda h: (h.building.code, h.unit, h.room))
+            occupied += sorted(
+                rng.sample(grid_houses, min(per_grid, len(grid_houses))),
+                key=lambda h: (h.building.code, h.unit, h.room),
+            )
         occupied = occupied[: self.target]
         households = []
         for house in occupied:
             at = self.confirmed()
-            households.append(Household(number=f"{house.building.code}-{house.unit}-{house.room}", house=house,
-                                        created_at=at, confirmed_at=at,
-                                        sources={"house": {"source": VISITING, "at": at.isoformat()}}))
+            households.append(
+                Household(
+                    number=f"{house.building.code}-{house.unit}-{house.room}",
+                    house=house,
+                    created_at=at,
+                    confirmed_at=at,
+                    sources={"house": {"source": VISITING, "at": at.isoformat()}},
+                )
+            )
         Household.objects.bulk_create(households, batch_size=BATCH)
         persons, tag_pairs, heads = [], [], []
         for household in households:
@@ -276,8 +357,7 @@ class _Builder:
             source = {"subsistence": CIVIL, "disabled": DISABILITY}.get(code, VISITING)
             person_tags.append(PersonTag(person=person, tag=tags[code], added_at=person.confirmed_at, source=source))
         PersonTag.objects.bulk_create(person_tags, batch_size=BATCH)
-        self.counts.update(households=len(households), persons=len(persons),
-                           tagged=len({p.pk for p, _c in tag_pairs}))
+        self.counts.update(households=len(households), persons=len(persons), tagged=len({p.pk for p, _c in tag_pairs}))
         return persons, {p.pk for p, _c in tag_pairs}
 
     # --- visits ---------------------------------------------------------------------------
@@ -308,14 +388,22 @@ class _Builder:
                 count = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
                 for _visit in range(count):
                     day = start + dt.timedelta(weeks=week, days=rng.randrange(7))
-                    local = day.astimezone(SHANGHAI).replace(hour=rng.randint(8, 17), minute=rng.randrange(60),
-                                                             second=0, microsecond=0)
+                    local = day.astimezone(SHANGHAI).replace(
+                        hour=rng.randint(8, 17), minute=rng.randrange(60), second=0, microsecond=0
+                    )
                     at = local.astimezone(UTC)
                     if not start <= at < self.now:
                         continue
-                    visits.append(Visit(person=person, worker=rng.choice(people), at=at,
-                                        kind=Visit.Kind.HOME if rng.random() < 0.7 else Visit.Kind.PHONE,
-                                        note=rng.choice(VISIT_NOTES), created_at=at))
+                    visits.append(
+                        Visit(
+                            person=person,
+                            worker=rng.choice(people),
+                            at=at,
+                            kind=Visit.Kind.HOME if rng.random() < 0.7 else Visit.Kind.PHONE,
+                            note=rng.choice(VISIT_NOTES),
+                            created_at=at,
+                        )
+                    )
         Visit.objects.bulk_create(visits, batch_size=BATCH)
         self.counts["visits"] = len(visits)
 
@@ -337,14 +425,30 @@ class _Builder:
                     lat, lng = _point_in(polygon, rng)
                     at = self.confirmed()
                     roll = rng.random()
-                    condition = (Facility.Condition.OK if roll < 0.94 else Facility.Condition.DAMAGED if roll < 0.98
-                                 else Facility.Condition.MISSING)
-                    facilities.append(Facility(
-                        kind=kind, code=f"{grid.code}-{prefix}{index + 1:03d}", lat=lat, lng=lng, grid=grid,
-                        name=f"{grid.community.name}{grid.name}{Facility.Kind(kind).label}{index + 1}",
-                        owner=units.get(owner, self.street.default_unit), condition=condition,
-                        created_at=at, confirmed_at=at,
-                        sources={k: {"source": SURVEY, "at": at.isoformat()} for k in ("kind", "lat", "lng", "owner")}))
+                    condition = (
+                        Facility.Condition.OK
+                        if roll < 0.94
+                        else Facility.Condition.DAMAGED
+                        if roll < 0.98
+                        else Facility.Condition.MISSING
+                    )
+                    facilities.append(
+                        Facility(
+                            kind=kind,
+                            code=f"{grid.code}-{prefix}{index + 1:03d}",
+                            lat=lat,
+                            lng=lng,
+                            grid=grid,
+                            name=f"{grid.community.name}{grid.name}{Facility.Kind(kind).label}{index + 1}",
+                            owner=units.get(owner, self.street.default_unit),
+                            condition=condition,
+                            created_at=at,
+                            confirmed_at=at,
+                            sources={
+                                k: {"source": SURVEY, "at": at.isoformat()} for k in ("kind", "lat", "lng", "owner")
+                            },
+                        )
+                    )
             _estates, roads = self.estates_of(grid.community)
             for index in range(5):
                 suffix, industry = rng.choice(ENTERPRISE_KINDS)
@@ -356,14 +460,26 @@ class _Builder:
                 building = rng.choice(by_grid.get(grid.pk) or [None])
                 phone = self.ids.phone()
                 at = self.confirmed()
-                enterprises.append(Enterprise(
-                    name=f"{grid.community.name[:2]}{rng.choice(roads)[-2:]}{suffix}{index + 1}",
-                    credit_code=code, legal_representative=self.name(), industry=industry,
-                    address=f"{rng.choice(roads)}{rng.randint(1, 199)}号", building=building, grid=grid,
-                    contact_name=self.name(), contact_phone=phone, contact_phone_index=blind_index(phone),
-                    created_at=at, confirmed_at=at,
-                    sources={k: {"source": MARKET, "at": at.isoformat()}
-                             for k in ("name", "credit_code", "legal_representative", "industry", "address")}))
+                enterprises.append(
+                    Enterprise(
+                        name=f"{grid.community.name[:2]}{rng.choice(roads)[-2:]}{suffix}{index + 1}",
+                        credit_code=code,
+                        legal_representative=self.name(),
+                        industry=industry,
+                        address=f"{rng.choice(roads)}{rng.randint(1, 199)}号",
+                        building=building,
+                        grid=grid,
+                        contact_name=self.name(),
+                        contact_phone=phone,
+                        contact_phone_index=blind_index(phone),
+                        created_at=at,
+                        confirmed_at=at,
+                        sources={
+                            k: {"source": MARKET, "at": at.isoformat()}
+                            for k in ("name", "credit_code", "legal_representative", "industry", "address")
+                        },
+                    )
+                )
         Facility.objects.bulk_create(facilities, batch_size=BATCH)
         Enterprise.objects.bulk_create(enterprises, batch_size=BATCH)
         self.counts.update(facilities=len(facilities), enterprises=len(enterprises))
@@ -390,5 +506,6 @@ def build_registry(street, grids, now, out=None, households=3000, seed=20261122)
     builder.say(
         f"一户一档：{counts['buildings']:,} 栋楼、{counts['households']:,} 户、{counts['persons']:,} 人"
         f"（关怀对象 {counts['tagged']:,} 人）、{counts['visits']:,} 次探访、{counts['facilities']:,} 个部件、"
-        f"{counts['enterprises']:,} 家企业。\n")
+        f"{counts['enterprises']:,} 家企业。\n"
+    )
     return counts

@@ -12,26 +12,40 @@ from .models import ImportRun, Visit
 
 class ImportForm(forms.Form):
     kind = forms.ChoiceField(label=_("导入内容"), choices=ImportRun.Kind.choices)
-    file = forms.FileField(label=_("文件（.xlsx 或 .csv）"),
-                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}))
-    source = forms.CharField(label=_("数据来源"), required=False, max_length=100,
-                             help_text=_("如 公安人口库、社区走访、民政低保名册；留空时记为文件名。"))
+    file = forms.FileField(
+        label=_("文件（.xlsx 或 .csv）"), widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"})
+    )
+    source = forms.CharField(
+        label=_("数据来源"),
+        required=False,
+        max_length=100,
+        help_text=_("如 公安人口库、社区走访、民政低保名册；留空时记为文件名。"),
+    )
 
 
 class VisitForm(forms.Form):
     person = forms.TypedChoiceField(label=_("探访对象"), coerce=int)
-    kind = forms.ChoiceField(label=_("方式"), choices=Visit.Kind.choices, initial=Visit.Kind.HOME,
-                             widget=forms.RadioSelect)
-    at = forms.DateTimeField(label=_("探访时间"), required=False,
-                             widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-                             input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
-    note = forms.CharField(label=_("情况记录"), required=False, max_length=2000,
-                           widget=forms.Textarea(attrs={"rows": 4, "placeholder": _("身体、生活、需要帮助的事项……")}))
+    kind = forms.ChoiceField(
+        label=_("方式"), choices=Visit.Kind.choices, initial=Visit.Kind.HOME, widget=forms.RadioSelect
+    )
+    at = forms.DateTimeField(
+        label=_("探访时间"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    note = forms.CharField(
+        label=_("情况记录"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": _("身体、生活、需要帮助的事项……")}),
+    )
 
     def __init__(self, *args, persons=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["person"].choices = [("", _("请选择"))] + [
-            (p.pk, f"{p.name}（{p.household.house if p.household else ''}）") for p in persons]
+            (p.pk, f"{p.name}（{p.household.house if p.household else ''}）") for p in persons
+        ]
         if not self.is_bound:
             self.initial.setdefault("at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
 

@@ -36,15 +36,21 @@ class Building(Sourced):
     code = models.CharField(_("楼栋编码"), max_length=30, unique=True)
     name = models.CharField(_("楼栋名称"), max_length=60)
     address = models.CharField(_("地址"), max_length=200)
-    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="buildings",
-                                  verbose_name=_("社区"))
-    grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="buildings",
-                             verbose_name=_("网格"))
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("社区"))
+    grid = models.ForeignKey(
+        Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("网格")
+    )
     lat = models.FloatField(_("纬度"), null=True, blank=True)
     lng = models.FloatField(_("经度"), null=True, blank=True)
     floors = models.PositiveSmallIntegerField(_("层数"), null=True, blank=True)
-    head = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="headed_buildings", verbose_name=_("楼栋长"))
+    head = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="headed_buildings",
+        verbose_name=_("楼栋长"),
+    )
 
     class Meta:
         verbose_name = _("楼栋")
@@ -92,8 +98,9 @@ class Household(Sourced):
 
     number = models.CharField(_("户编号"), max_length=40, unique=True)
     house = models.ForeignKey(House, on_delete=models.PROTECT, related_name="households", verbose_name=_("房屋"))
-    head = models.ForeignKey("Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                             verbose_name=_("户主"))
+    head = models.ForeignKey(
+        "Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("户主")
+    )
     note = models.CharField(_("备注"), max_length=200, blank=True, default="")
 
     class Meta:
@@ -151,13 +158,15 @@ class Person(Sourced):
     id_index = models.CharField(max_length=64, blank=True, default="", editable=False)
     phone = EncryptedTextField(_("手机号"), blank=True, default="")
     phone_index = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
-    household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="members", verbose_name=_("所在户"))
+    household = models.ForeignKey(
+        Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="members", verbose_name=_("所在户")
+    )
     relation = models.CharField(_("与户主关系"), max_length=12, choices=Relation.choices, blank=True, default="")
     status = models.CharField(_("居住状态"), max_length=10, choices=Status.choices, default=Status.LIVING)
     note = models.CharField(_("备注"), max_length=200, blank=True, default="")
-    tags = models.ManyToManyField(CareTag, through="PersonTag", blank=True, related_name="persons",
-                                  verbose_name=_("关怀标签"))
+    tags = models.ManyToManyField(
+        CareTag, through="PersonTag", blank=True, related_name="persons", verbose_name=_("关怀标签")
+    )
 
     class Meta:
         verbose_name = _("人员")
@@ -176,8 +185,9 @@ class PersonTag(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="person_tags")
     tag = models.ForeignKey(CareTag, on_delete=models.PROTECT, related_name="person_tags")
     added_at = models.DateTimeField(_("标记时间"), default=timezone.now)
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     source = models.CharField(_("来源"), max_length=100, blank=True, default="")
 
     class Meta:
@@ -194,10 +204,17 @@ class Enterprise(Sourced):
     legal_representative = models.CharField(_("法定代表人"), max_length=50, blank=True, default="")
     industry = models.CharField(_("行业"), max_length=50, blank=True, default="")
     address = models.CharField(_("地址"), max_length=200, blank=True, default="")
-    building = models.ForeignKey(Building, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="enterprises", verbose_name=_("所在楼栋"))
-    grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="enterprises",
-                             verbose_name=_("网格"))
+    building = models.ForeignKey(
+        Building,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="enterprises",
+        verbose_name=_("所在楼栋"),
+    )
+    grid = models.ForeignKey(
+        Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="enterprises", verbose_name=_("网格")
+    )
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True, default="")
     contact_phone = EncryptedTextField(_("联系电话"), blank=True, default="")
     contact_phone_index = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
@@ -236,10 +253,12 @@ class Facility(Sourced):
     name = models.CharField(_("名称/位置描述"), max_length=100, blank=True, default="")
     lat = models.FloatField(_("纬度"))
     lng = models.FloatField(_("经度"))
-    grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="facilities",
-                             verbose_name=_("网格"))
-    owner = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="facilities",
-                              verbose_name=_("权属单位"))
+    grid = models.ForeignKey(
+        Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="facilities", verbose_name=_("网格")
+    )
+    owner = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="facilities", verbose_name=_("权属单位")
+    )
     condition = models.CharField(_("状态"), max_length=10, choices=Condition.choices, default=Condition.OK)
 
     class Meta:
@@ -269,8 +288,9 @@ class ImportRun(models.Model):
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
     filename = models.CharField(_("文件名"), max_length=200)
     source = models.CharField(_("数据来源"), max_length=100)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                             verbose_name=_("导入人"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("导入人")
+    )
     created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.QUEUED)
@@ -300,12 +320,15 @@ class MergeConflict(models.Model):
         KEEP = "keep", _("保留现有值")
         TAKE = "take", _("采用新来源的值")
 
-    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE, related_name="conflicts",
-                               verbose_name=_("人员"))
-    house = models.ForeignKey(House, null=True, blank=True, on_delete=models.CASCADE, related_name="conflicts",
-                              verbose_name=_("房屋"))
-    building = models.ForeignKey(Building, null=True, blank=True, on_delete=models.CASCADE,
-                                 related_name="conflicts", verbose_name=_("楼栋"))
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="conflicts", verbose_name=_("人员")
+    )
+    house = models.ForeignKey(
+        House, null=True, blank=True, on_delete=models.CASCADE, related_name="conflicts", verbose_name=_("房屋")
+    )
+    building = models.ForeignKey(
+        Building, null=True, blank=True, on_delete=models.CASCADE, related_name="conflicts", verbose_name=_("楼栋")
+    )
     field = models.CharField(_("字段"), max_length=40)
     current_value = EncryptedTextField(_("现有值"), blank=True, default="")
     incoming_value = EncryptedTextField(_("新来源的值"), blank=True, default="")
@@ -313,8 +336,14 @@ class MergeConflict(models.Model):
     import_run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("发现时间"), default=timezone.now, db_index=True)
     choice = models.CharField(_("决定"), max_length=6, choices=Choice.choices, blank=True, default="")
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+", verbose_name=_("决定人"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("决定人"),
+    )
     decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
 
     class Meta:
@@ -323,9 +352,11 @@ class MergeConflict(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(person__isnull=False, house__isnull=True, building__isnull=True)
-                           | Q(person__isnull=True, house__isnull=False, building__isnull=True)
-                           | Q(person__isnull=True, house__isnull=True, building__isnull=False)),
+                condition=(
+                    Q(person__isnull=False, house__isnull=True, building__isnull=True)
+                    | Q(person__isnull=True, house__isnull=False, building__isnull=True)
+                    | Q(person__isnull=True, house__isnull=True, building__isnull=False)
+                ),
                 name="conflict_has_one_target",
             ),
         ]
@@ -346,8 +377,9 @@ class Visit(models.Model):
         PHONE = "phone", _("电话")
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="visits", verbose_name=_("探访对象"))
-    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits",
-                               verbose_name=_("网格员"))
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits", verbose_name=_("网格员")
+    )
     at = models.DateTimeField(_("探访时间"), db_index=True)
     kind = models.CharField(_("方式"), max_length=6, choices=Kind.choices, default=Kind.HOME)
     note = models.TextField(_("情况记录"), blank=True, default="")

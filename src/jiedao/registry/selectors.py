@@ -35,7 +35,17 @@ from jiedao.org.models import Community, Grid, Unit
 
 from . import validation
 from .models import (
-    Building, CareTag, Enterprise, Facility, Household, House, ImportRun, MergeConflict, Person, PersonTag, Visit,
+    Building,
+    CareTag,
+    Enterprise,
+    Facility,
+    Household,
+    House,
+    ImportRun,
+    MergeConflict,
+    Person,
+    PersonTag,
+    Visit,
 )
 
 STREET_WIDE_ROLES = ("admin", "leader", "dispatcher")
@@ -48,6 +58,7 @@ DEFAULT_FRESH_DAYS = 180
 
 # --- scope -------------------------------------------------------------------------------
 
+
 @dataclass
 class Scope:
     everything: bool = False
@@ -59,8 +70,11 @@ class Scope:
         return not (self.everything or self.grid_ids or self.community_ids)
 
     def covers(self, grid_id, community_id):
-        return self.everything or (grid_id is not None and grid_id in self.grid_ids) or (
-            community_id is not None and community_id in self.community_ids)
+        return (
+            self.everything
+            or (grid_id is not None and grid_id in self.grid_ids)
+            or (community_id is not None and community_id in self.community_ids)
+        )
 
 
 def _unit_kind(user):
@@ -82,8 +96,9 @@ def scope_of(user) -> Scope:
             scope = Scope(everything=True)
         else:  # a city: the communities of their street (a section: of its unit's street)
             streets = user.street_ids if user.has_role(*STREET_WIDE_ROLES) else {user.unit.street_id}
-            scope = Scope(community_ids=frozenset(
-                Community.objects.filter(street_id__in=streets).values_list("id", flat=True)))
+            scope = Scope(
+                community_ids=frozenset(Community.objects.filter(street_id__in=streets).values_list("id", flat=True))
+            )
     else:
         grids = frozenset(user.grids.values_list("id", flat=True)) if user.has_role("grid") else frozenset()
         communities = frozenset()
@@ -143,7 +158,8 @@ def may_edit_place(user, grid_id, community_id) -> bool:
         return True
     scope = scope_of(user)
     return (grid_id is not None and grid_id in scope.grid_ids) or (
-        community_id is not None and community_id in scope.community_ids)
+        community_id is not None and community_id in scope.community_ids
+    )
 
 
 def may_edit(user, person) -> bool:
@@ -199,6 +215,7 @@ def active_tags():
 
 # --- shaping a person for the reader ------------------------------------------------------
 
+
 def age_on(birth_date, today):
     if birth_date is None:
         return None
@@ -225,18 +242,23 @@ def person_out(person, *, unmasked=False, today=None):
     return {
         "id": person.pk,
         "name": person.name,
-        "gender": person.gender, "gender_label": person.get_gender_display() if person.gender else "",
-        "birth_date": person.birth_date if unmasked else None, "age": age_on(person.birth_date, today),
+        "gender": person.gender,
+        "gender_label": person.get_gender_display() if person.gender else "",
+        "birth_date": person.birth_date if unmasked else None,
+        "age": age_on(person.birth_date, today),
         "id_number": person.id_number if unmasked else mask_id_number(person.id_number),
         "phone": person.phone if unmasked else mask_phone(person.phone),
         "masked": not unmasked,
-        "status": person.status, "status_label": person.get_status_display(),
-        "relation": person.relation, "relation_label": person.get_relation_display() if person.relation else "",
+        "status": person.status,
+        "status_label": person.get_status_display(),
+        "relation": person.relation,
+        "relation_label": person.get_relation_display() if person.relation else "",
         "household": household.number if household else "",
         "household_id": household.pk if household else None,
         "address": address_of(person),
         "community": community.name if community else "",
-        "grid": grid.code if grid else "", "grid_name": str(grid) if grid else "",
+        "grid": grid.code if grid else "",
+        "grid_name": str(grid) if grid else "",
         "tags": [t.name for t in person.tags.all()],
         "confirmed_at": person.confirmed_at,
     }
@@ -380,15 +402,31 @@ def person_list(user, *, grid=None, tag=None, q=None, cursor=None, limit=50):
 
 # --- one person, one household ---------------------------------------------------------
 
-FIELD_LABELS = {name: label for name, label in (
-    ("name", gettext_noop("姓名")), ("gender", gettext_noop("性别")), ("birth_date", gettext_noop("出生日期")),
-    ("id_number", gettext_noop("身份证号")), ("phone", gettext_noop("手机号")), ("household", gettext_noop("所在户")),
-    ("relation", gettext_noop("与户主关系")), ("status", gettext_noop("居住状态")), ("note", gettext_noop("备注")),
-    ("address", gettext_noop("地址")), ("community", gettext_noop("社区")), ("grid", gettext_noop("网格")),
-    ("lat", gettext_noop("纬度")), ("lng", gettext_noop("经度")), ("floors", gettext_noop("层数")),
-    ("head", gettext_noop("楼栋长")), ("floor", gettext_noop("楼层")), ("use", gettext_noop("房屋用途")),
-    ("tags", gettext_noop("关怀标签")), ("house", gettext_noop("房屋")),
-)}
+FIELD_LABELS = {
+    name: label
+    for name, label in (
+        ("name", gettext_noop("姓名")),
+        ("gender", gettext_noop("性别")),
+        ("birth_date", gettext_noop("出生日期")),
+        ("id_number", gettext_noop("身份证号")),
+        ("phone", gettext_noop("手机号")),
+        ("household", gettext_noop("所在户")),
+        ("relation", gettext_noop("与户主关系")),
+        ("status", gettext_noop("居住状态")),
+        ("note", gettext_noop("备注")),
+        ("address", gettext_noop("地址")),
+        ("community", gettext_noop("社区")),
+        ("grid", gettext_noop("网格")),
+        ("lat", gettext_noop("纬度")),
+        ("lng", gettext_noop("经度")),
+        ("floors", gettext_noop("层数")),
+        ("head", gettext_noop("楼栋长")),
+        ("floor", gettext_noop("楼层")),
+        ("use", gettext_noop("房屋用途")),
+        ("tags", gettext_noop("关怀标签")),
+        ("house", gettext_noop("房屋")),
+    )
+}
 
 
 def field_label(name):
@@ -398,11 +436,20 @@ def field_label(name):
 def sources_of(record):
     """[{field, label, source, by, at}] from the record's field sources, in a stable order."""
     rows = []
-    for name, entry in sorted((record.sources or {}).items(), key=lambda item: list(FIELD_LABELS).index(item[0])
-                              if item[0] in FIELD_LABELS else 99):
+    for name, entry in sorted(
+        (record.sources or {}).items(),
+        key=lambda item: list(FIELD_LABELS).index(item[0]) if item[0] in FIELD_LABELS else 99,
+    ):
         at = entry.get("at")
-        rows.append({"field": name, "label": field_label(name), "source": entry.get("source", ""),
-                     "by": entry.get("by", ""), "at": dt.datetime.fromisoformat(at) if at else None})
+        rows.append(
+            {
+                "field": name,
+                "label": field_label(name),
+                "source": entry.get("source", ""),
+                "by": entry.get("by", ""),
+                "at": dt.datetime.fromisoformat(at) if at else None,
+            }
+        )
     return rows
 
 
@@ -412,8 +459,12 @@ def visits_of(person, limit=50):
 
 def household_for(user, household_id):
     require_read(user)
-    household = (visible_households(user).select_related("house__building__grid__community", "head")
-                 .filter(pk=household_id).first())
+    household = (
+        visible_households(user)
+        .select_related("house__building__grid__community", "head")
+        .filter(pk=household_id)
+        .first()
+    )
     if household is None:
         raise NotFound(_("户档案不存在或您无权查看。"))
     return household
@@ -425,6 +476,7 @@ def members_of(household):
 
 # --- conflicts -----------------------------------------------------------------------------
 
+
 def _pending_conflicts(user):
     require_read(user)
     scope = scope_of(user)
@@ -432,12 +484,17 @@ def _pending_conflicts(user):
     if not user.has_role("admin"):
         places = Q(pk__in=[])
         if scope.grid_ids:
-            places |= (Q(person__household__house__building__grid_id__in=scope.grid_ids)
-                       | Q(house__building__grid_id__in=scope.grid_ids) | Q(building__grid_id__in=scope.grid_ids))
+            places |= (
+                Q(person__household__house__building__grid_id__in=scope.grid_ids)
+                | Q(house__building__grid_id__in=scope.grid_ids)
+                | Q(building__grid_id__in=scope.grid_ids)
+            )
         if scope.community_ids:
-            places |= (Q(person__household__house__building__community_id__in=scope.community_ids)
-                       | Q(house__building__community_id__in=scope.community_ids)
-                       | Q(building__community_id__in=scope.community_ids))
+            places |= (
+                Q(person__household__house__building__community_id__in=scope.community_ids)
+                | Q(house__building__community_id__in=scope.community_ids)
+                | Q(building__community_id__in=scope.community_ids)
+            )
         qs = qs.filter(places)
     return qs
 
@@ -445,7 +502,8 @@ def _pending_conflicts(user):
 def pending_conflicts(user, limit=200):
     """Conflicts waiting for a decision on records the user may edit, oldest first."""
     qs = _pending_conflicts(user).select_related(
-        "person__household__house__building", "house__building", "building", "import_run")
+        "person__household__house__building", "house__building", "building", "import_run"
+    )
     return list(qs.order_by("created_at", "id")[:limit])
 
 
@@ -485,6 +543,7 @@ def display_value(conflict_field, value, unmasked=False):
 
 # --- assistance list (帮扶清单) and the visit measure --------------------------------------------
 
+
 def _cared(qs, tags=None):
     qs = qs.filter(status__in=CARED_STATUSES)
     if tags:
@@ -509,12 +568,26 @@ def assistance_list(user, *, grids=None, tags=None, now=None):
     if grid_objs:
         qs = qs.filter(household__house__building__grid__in=grid_objs)
     since = now - dt.timedelta(days=RECENT_VISIT_DAYS)
-    qs = qs.annotate(recent_visits=Count("visits", filter=Q(visits__at__gte=since, visits__at__lt=now)),
-                     last_visit=Max("visits__at", filter=Q(visits__at__lt=now)))
+    qs = qs.annotate(
+        recent_visits=Count("visits", filter=Q(visits__at__gte=since, visits__at__lt=now)),
+        last_visit=Max("visits__at", filter=Q(visits__at__lt=now)),
+    )
     qs = qs.select_related(*PERSON_RELATED).prefetch_related(
-        Prefetch("tags", queryset=CareTag.objects.filter(active=True).order_by("order", "code")))
-    return list(qs.order_by("household__house__building__grid__code", "household__house__building__code",
-                            "household__house__unit", "household__house__room", "id")), grid_objs, tag_objs
+        Prefetch("tags", queryset=CareTag.objects.filter(active=True).order_by("order", "code"))
+    )
+    return (
+        list(
+            qs.order_by(
+                "household__house__building__grid__code",
+                "household__house__building__code",
+                "household__house__unit",
+                "household__house__room",
+                "id",
+            )
+        ),
+        grid_objs,
+        tag_objs,
+    )
 
 
 def assistance_rows(user, persons, *, unmask=False, purpose="assistance list"):
@@ -553,9 +626,14 @@ class VisitRate:
 
     def as_dict(self):
         rate = self.rate
-        return {"visits": self.visits, "persons": self.persons, "weeks": self.weeks,
-                "start": self.start.isoformat(), "end": self.end.isoformat(),
-                "visits_per_person_per_week": None if rate is None else round(rate, 2)}
+        return {
+            "visits": self.visits,
+            "persons": self.persons,
+            "weeks": self.weeks,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "visits_per_person_per_week": None if rate is None else round(rate, 2),
+        }
 
 
 def visits_per_week(user, *, grids=None, tags=None, weeks=4, end=None):
@@ -579,11 +657,14 @@ def visits_per_week(user, *, grids=None, tags=None, weeks=4, end=None):
 def weekly_visit_rates(user, *, grids=None, tags=None, weeks=12, end=None):
     """The visit measure for each of the last ``weeks`` weeks (oldest first)."""
     end = end or timezone.now()
-    return [visits_per_week(user, grids=grids, tags=tags, weeks=1, end=end - dt.timedelta(weeks=back))
-            for back in range(weeks - 1, -1, -1)]
+    return [
+        visits_per_week(user, grids=grids, tags=tags, weeks=1, end=end - dt.timedelta(weeks=back))
+        for back in range(weeks - 1, -1, -1)
+    ]
 
 
 # --- data freshness (数据鲜活度) ---------------------------------------------------------
+
 
 @dataclass
 class Freshness:
@@ -598,8 +679,13 @@ class Freshness:
 
     def as_dict(self):
         share = self.share
-        return {"kind": self.kind, "label": self.label, "total": self.total, "fresh": self.fresh,
-                "share": None if share is None else round(share, 4)}
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "total": self.total,
+            "fresh": self.fresh,
+            "share": None if share is None else round(share, 4),
+        }
 
 
 def freshness(user, *, days=DEFAULT_FRESH_DAYS, now=None):
@@ -626,6 +712,7 @@ def freshness(user, *, days=DEFAULT_FRESH_DAYS, now=None):
 
 
 # --- visits and imports ------------------------------------------------------------------------
+
 
 def visit_candidates(user, limit=500):
     """The special-care persons a user may record visits for (their grids / community)."""
@@ -666,17 +753,33 @@ def house_households(house):
 
 def describe_counts(kind, counts):
     """One line that says what an import did."""
-    values = {k: counts.get(k, 0) for k in ("rows", "created", "updated", "confirmed", "conflicts",
-                                              "houses_created", "households_created", "tags_added")}
+    values = {
+        k: counts.get(k, 0)
+        for k in (
+            "rows",
+            "created",
+            "updated",
+            "confirmed",
+            "conflicts",
+            "houses_created",
+            "households_created",
+            "tags_added",
+        )
+    }
     if kind == "buildings":
-        text = _("共%(rows)d行：新建楼栋%(created)d个，补全%(updated)d个，确认%(confirmed)d个；"
-                 "待决定的冲突%(conflicts)d处。")
+        text = _(
+            "共%(rows)d行：新建楼栋%(created)d个，补全%(updated)d个，确认%(confirmed)d个；待决定的冲突%(conflicts)d处。"
+        )
     elif kind == "households":
-        text = _("共%(rows)d行：新建户%(households_created)d户、房屋%(houses_created)d套；户主新建档案%(created)d人，"
-                 "补全%(updated)d人，确认%(confirmed)d人；待决定的冲突%(conflicts)d处。")
+        text = _(
+            "共%(rows)d行：新建户%(households_created)d户、房屋%(houses_created)d套；户主新建档案%(created)d人，"
+            "补全%(updated)d人，确认%(confirmed)d人；待决定的冲突%(conflicts)d处。"
+        )
     else:
-        text = _("共%(rows)d行：新建档案%(created)d人，补全%(updated)d人，确认%(confirmed)d人，"
-                 "新增关怀标记%(tags_added)d个，新建户%(households_created)d户；待决定的冲突%(conflicts)d处。")
+        text = _(
+            "共%(rows)d行：新建档案%(created)d人，补全%(updated)d人，确认%(confirmed)d人，"
+            "新增关怀标记%(tags_added)d个，新建户%(households_created)d户；待决定的冲突%(conflicts)d处。"
+        )
     return text % values
 
 
@@ -699,8 +802,11 @@ def _building_addresses():
     key = (stamp["n"], stamp["last"])
     hit = _addresses.get("value")
     if hit is None or hit[0] != key or now - hit[1] > _ADDRESS_TTL:
-        rows = [("".join(address.split()), lat, lng)
-                for address, lat, lng in with_point.values_list("address", "lat", "lng") if address.strip()]
+        rows = [
+            ("".join(address.split()), lat, lng)
+            for address, lat, lng in with_point.values_list("address", "lat", "lng")
+            if address.strip()
+        ]
         rows.sort(key=lambda row: -len(row[0]))
         _addresses["value"] = hit = (key, now, rows)
     return hit[2]

@@ -36,7 +36,15 @@ from jiedao.org.models import Community, Grid, User
 
 from . import selectors, sheets, validation
 from .models import (
-    Building, CareTag, Household, House, ImportRun, MergeConflict, Person, PersonTag, Visit,
+    Building,
+    CareTag,
+    Household,
+    House,
+    ImportRun,
+    MergeConflict,
+    Person,
+    PersonTag,
+    Visit,
 )
 
 logger = logging.getLogger("jiedao.registry")
@@ -51,14 +59,30 @@ VISIT_NOTE_MAX = 2000
 # A visit may be logged up to this long after it happened.
 VISIT_BACKDATE_DAYS = 31
 
-GENDERS = {"男": Person.Gender.MALE, "女": Person.Gender.FEMALE, "male": Person.Gender.MALE,
-           "female": Person.Gender.FEMALE, "m": Person.Gender.MALE, "f": Person.Gender.FEMALE}
+GENDERS = {
+    "男": Person.Gender.MALE,
+    "女": Person.Gender.FEMALE,
+    "male": Person.Gender.MALE,
+    "female": Person.Gender.FEMALE,
+    "m": Person.Gender.MALE,
+    "f": Person.Gender.FEMALE,
+}
 RELATIONS = {str(label): code for code, label in Person.Relation.choices}
-RELATIONS.update({"本人": Person.Relation.HEAD, "妻子": Person.Relation.SPOUSE, "丈夫": Person.Relation.SPOUSE,
-                  "儿子": Person.Relation.CHILD, "女儿": Person.Relation.CHILD, "孙子": Person.Relation.GRANDCHILD,
-                  "孙女": Person.Relation.GRANDCHILD, "外孙": Person.Relation.GRANDCHILD,
-                  "外孙女": Person.Relation.GRANDCHILD, "父亲": Person.Relation.PARENT,
-                  "母亲": Person.Relation.PARENT})
+RELATIONS.update(
+    {
+        "本人": Person.Relation.HEAD,
+        "妻子": Person.Relation.SPOUSE,
+        "丈夫": Person.Relation.SPOUSE,
+        "儿子": Person.Relation.CHILD,
+        "女儿": Person.Relation.CHILD,
+        "孙子": Person.Relation.GRANDCHILD,
+        "孙女": Person.Relation.GRANDCHILD,
+        "外孙": Person.Relation.GRANDCHILD,
+        "外孙女": Person.Relation.GRANDCHILD,
+        "父亲": Person.Relation.PARENT,
+        "母亲": Person.Relation.PARENT,
+    }
+)
 RELATIONS.update({code: code for code in Person.Relation.values})
 STATUSES = {str(label): code for code, label in Person.Status.choices}
 STATUSES.update({code: code for code in Person.Status.values})
@@ -89,6 +113,7 @@ def _manual_source(user):
 
 
 # --- canonical values and the merge -----------------------------------------------------------
+
 
 class Resolver:
     """Looks up what canonical values name (household numbers, grid codes …), with a cache."""
@@ -227,8 +252,17 @@ def merge(obj, incoming, source, now, resolver, *, pending=frozenset(), run=None
             sources[name] = entry
             result.confirmed.append(name)
         elif (name, value) not in pending:
-            result.conflicts.append(_conflict_for(obj, field=name, current_value=current, incoming_value=value,
-                                                  source=source, import_run=run, created_at=now))
+            result.conflicts.append(
+                _conflict_for(
+                    obj,
+                    field=name,
+                    current_value=current,
+                    incoming_value=value,
+                    source=source,
+                    import_run=run,
+                    created_at=now,
+                )
+            )
     obj.sources = sources
     obj.confirmed_at = now
     return result
@@ -249,6 +283,7 @@ def _new_sources(values, source, now):
 
 
 # --- persons, households, tags ----------------------------------------------------------------
+
 
 def _person_or_404(user, person_id):
     try:
@@ -303,16 +338,22 @@ def _check_person_values(errors, values, *, creating):
         raw = (values.get("relation") or "").strip()
         relation = RELATIONS.get(raw) if raw else ""
         if relation is None:
-            errors.add("relation", _("与户主关系应为：%(choices)s。")
-                       % {"choices": "、".join(str(label) for _c, label in Person.Relation.choices)})
+            errors.add(
+                "relation",
+                _("与户主关系应为：%(choices)s。")
+                % {"choices": "、".join(str(label) for _c, label in Person.Relation.choices)},
+            )
             relation = ""
         out["relation"] = relation
     if "status" in values:
         raw = (values.get("status") or "").strip()
         status = STATUSES.get(raw) if raw else Person.Status.LIVING
         if status is None:
-            errors.add("status", _("居住状态应为：%(choices)s。")
-                       % {"choices": "、".join(str(label) for _c, label in Person.Status.choices)})
+            errors.add(
+                "status",
+                _("居住状态应为：%(choices)s。")
+                % {"choices": "、".join(str(label) for _c, label in Person.Status.choices)},
+            )
             status = Person.Status.LIVING
         out["status"] = status
     if "note" in values:
@@ -337,16 +378,18 @@ def create_person(user, *, household=None, source=None, **values):
             errors.add("household", _("户编号“%(number)s”不存在。") % {"number": household})
     errors.raise_if_any()
     building = target.house.building if target else None
-    if not selectors.may_edit_place(user, building.grid_id if building else None,
-                                    building.community_id if building else None):
+    if not selectors.may_edit_place(
+        user, building.grid_id if building else None, building.community_id if building else None
+    ):
         raise NotAllowed(_("只能为本人负责的网格或社区建档（不属于任何户的人员只能由管理员建档）。"))
     id_number = clean.pop("id_number", "")
     if id_number and Person.objects.filter(id_index=blind_index(id_number)).exists():
         raise ValidationFailed("id_number", _("该身份证号的人员已建档，同一人只能有一个档案；请在原档案上修改。"))
     now = timezone.now()
     source = _clean_source(source, _manual_source(user))
-    person = Person(id_number=id_number, id_index=blind_index(id_number) if id_number else "",
-                    created_at=now, confirmed_at=now)
+    person = Person(
+        id_number=id_number, id_index=blind_index(id_number) if id_number else "", created_at=now, confirmed_at=now
+    )
     resolver = Resolver()
     incoming = {k: v for k, v in clean.items() if v not in (None, "")}
     if target:
@@ -413,8 +456,9 @@ def add_to_household(user, person_id, household_number, relation, source=None):
         errors.add("relation", _("请选择与户主的关系。"))
     errors.raise_if_any()
     if clean["relation"] == Person.Relation.HEAD and household.head_id not in (None, person.pk):
-        raise ValidationFailed("relation", _("该户已有户主（%(name)s）；请先更改原户主的关系。")
-                               % {"name": household.head.name})
+        raise ValidationFailed(
+            "relation", _("该户已有户主（%(name)s）；请先更改原户主的关系。") % {"name": household.head.name}
+        )
     now = timezone.now()
     source = _clean_source(source, _manual_source(user))
     person.household = household
@@ -432,8 +476,10 @@ def add_to_household(user, person_id, household_number, relation, source=None):
 
 
 def _tag(value):
-    tag = CareTag.objects.filter(active=True).filter(code=value).first() or CareTag.objects.filter(
-        active=True, name=value).first()
+    tag = (
+        CareTag.objects.filter(active=True).filter(code=value).first()
+        or CareTag.objects.filter(active=True, name=value).first()
+    )
     if tag is None:
         raise ValidationFailed("tag", _("关怀标签“%(tag)s”不存在或已停用。") % {"tag": value})
     return tag
@@ -445,8 +491,11 @@ def tag_person(user, person_id, tag, source=None):
     person = _person_or_404(user, person_id)
     _require_edit(user, person)
     care = _tag(tag)
-    PersonTag.objects.get_or_create(person=person, tag=care, defaults={
-        "added_by": user, "source": _clean_source(source, _manual_source(user)), "added_at": timezone.now()})
+    PersonTag.objects.get_or_create(
+        person=person,
+        tag=care,
+        defaults={"added_by": user, "source": _clean_source(source, _manual_source(user)), "added_at": timezone.now()},
+    )
     return person
 
 
@@ -497,6 +546,7 @@ def stamp_admin_change(user, obj, changed_fields):
 
 # --- visits (探访) ------------------------------------------------------------------------------
 
+
 @transaction.atomic
 def record_visit(user, person_id, *, kind, at=None, note=""):
     """A visit by a grid worker (or the community's staff) to a person of their area."""
@@ -535,21 +585,27 @@ def record_visit(user, person_id, *, kind, at=None, note=""):
 
 # --- conflicts --------------------------------------------------------------------------------
 
+
 @transaction.atomic
 def resolve_conflict(user, conflict_id, choice):
     """Decides a conflict: ``keep`` the current value (confirmed now by the decider) or
     ``take`` the incoming value (its source becomes the field's source)."""
     permissions.require(user, "registry.edit")
-    conflict = (MergeConflict.objects.select_for_update(of=("self",))
-                .select_related("person__household__house__building", "house__building", "building")
-                .filter(pk=conflict_id).first())
+    conflict = (
+        MergeConflict.objects.select_for_update(of=("self",))
+        .select_related("person__household__house__building", "house__building", "building")
+        .filter(pk=conflict_id)
+        .first()
+    )
     if conflict is None:
         raise NotFound(_("冲突记录不存在。"))
     if not selectors.may_edit_place(user, *selectors.conflict_place(conflict)):
         raise NotAllowed(_("只有本网格的网格员、本社区工作人员和管理员可以决定此冲突。"))
     if conflict.choice:
-        raise InvalidTransition(_("此冲突已由%(user)s于%(at)s决定。") % {
-            "user": conflict.decided_by, "at": timezone.localtime(conflict.decided_at).strftime("%Y-%m-%d %H:%M")})
+        raise InvalidTransition(
+            _("此冲突已由%(user)s于%(at)s决定。")
+            % {"user": conflict.decided_by, "at": timezone.localtime(conflict.decided_at).strftime("%Y-%m-%d %H:%M")}
+        )
     if choice not in (MergeConflict.Choice.KEEP, MergeConflict.Choice.TAKE):
         raise ValidationFailed("choice", _("请选择“保留现有值”或“采用新来源的值”。"))
     now = timezone.now()
@@ -591,6 +647,7 @@ def _make_head(person):
 
 # --- imports ---------------------------------------------------------------------------------
 
+
 class RowErrors:
     """Collects the errors of one row as ``第N行 列名: 规则`` entries."""
 
@@ -599,8 +656,9 @@ class RowErrors:
 
     def add(self, fieldname, message):
         column = sheets.column_label(self.kind, fieldname)
-        self.sink.append({"row": self.row, "column": column, "field": f"第{self.row}行 {column}",
-                          "message": str(message)})
+        self.sink.append(
+            {"row": self.row, "column": column, "field": f"第{self.row}行 {column}", "message": str(message)}
+        )
         self.count += 1
 
     def __bool__(self):
@@ -660,8 +718,7 @@ def _check_common_person(e, row, today):
         _too_long(e, "name", name, 50)
     values["name"] = name
     before = e.count
-    id_number = validation.check_id_number(e, "id_number", row.get("id_number"), label="", required=True,
-                                           today=today)
+    id_number = validation.check_id_number(e, "id_number", row.get("id_number"), label="", required=True, today=today)
     id_ok = bool(id_number) and e.count == before
     gender_text = _text(row.get("gender"))
     gender = GENDERS.get(gender_text.lower(), None) if gender_text else ""
@@ -713,27 +770,38 @@ def _check_persons(rows, progress, today):
             if not room:
                 e.add("room", _("填写了楼栋编码时必须填写房号。"))
             existing = households.get(number) if number else None
-            if existing is not None and (existing.house.building.code, existing.house.unit,
-                                         existing.house.room) != (code, unit, room):
-                e.add("household_number", _("该户编号已登记在%(house)s，与本行的楼栋、单元、房号不一致。")
-                      % {"house": existing.house})
+            if existing is not None and (existing.house.building.code, existing.house.unit, existing.house.room) != (
+                code,
+                unit,
+                room,
+            ):
+                e.add(
+                    "household_number",
+                    _("该户编号已登记在%(house)s，与本行的楼栋、单元、房号不一致。") % {"house": existing.house},
+                )
         elif room or unit:
             e.add("building_code", _("填写了单元或房号时必须填写楼栋编码。"))
         elif number and number not in households:
-            e.add("household_number", _("户编号“%(number)s”不存在；新户请同时填写楼栋编码和房号。") % {"number": number})
+            e.add(
+                "household_number", _("户编号“%(number)s”不存在；新户请同时填写楼栋编码和房号。") % {"number": number}
+            )
         relation_text = _text(row.get("relation"))
         relation = RELATIONS.get(relation_text) if relation_text else ""
         if relation is None:
-            e.add("relation", _("应为：%(choices)s。")
-                  % {"choices": "、".join(str(label) for _c, label in Person.Relation.choices)})
+            e.add(
+                "relation",
+                _("应为：%(choices)s。") % {"choices": "、".join(str(label) for _c, label in Person.Relation.choices)},
+            )
         elif relation and not (code or number):
             e.add("relation", _("填写与户主关系时须同时填写户编号或楼栋、房号。"))
         values["relation"] = relation or ""
         status_text = _text(row.get("status"))
         status = STATUSES.get(status_text) if status_text else ""
         if status is None:
-            e.add("status", _("应为：%(choices)s。")
-                  % {"choices": "、".join(str(label) for _c, label in Person.Status.choices)})
+            e.add(
+                "status",
+                _("应为：%(choices)s。") % {"choices": "、".join(str(label) for _c, label in Person.Status.choices)},
+            )
         values["status"] = status or ""
         note = _text(row.get("note"))
         _too_long(e, "note", note, 200)
@@ -751,9 +819,19 @@ def _check_persons(rows, progress, today):
             else:
                 heads[key] = row["row"]
         if not e:
-            prepared.append(PersonRow(row=row["row"], id_number=id_number, values=values, tags=row_tags,
-                                      building_code=code, unit=unit, room=room,
-                                      floor="" if floor is None else str(floor), household_number=number))
+            prepared.append(
+                PersonRow(
+                    row=row["row"],
+                    id_number=id_number,
+                    values=values,
+                    tags=row_tags,
+                    building_code=code,
+                    unit=unit,
+                    room=room,
+                    floor="" if floor is None else str(floor),
+                    household_number=number,
+                )
+            )
         progress("check", done)
     if errors:
         raise ValidationFailed(errors=errors)
@@ -801,9 +879,14 @@ def _check_households(rows, progress, today):
             e.add("use", _("应为：%(choices)s。") % {"choices": "、".join(str(l) for _c, l in House.Use.choices)})
         existing = households.get(number) if number else None
         if existing is not None and (existing.house.building.code, existing.house.unit, existing.house.room) != (
-                code, unit, room):
-            e.add("household_number", _("该户编号已登记在%(house)s，与本行的楼栋、单元、房号不一致。")
-                  % {"house": existing.house})
+            code,
+            unit,
+            room,
+        ):
+            e.add(
+                "household_number",
+                _("该户编号已登记在%(house)s，与本行的楼栋、单元、房号不一致。") % {"house": existing.house},
+            )
         if number:
             if number in seen_numbers:
                 e.add("household_number", _("与第%(row)d行的户编号重复。") % {"row": seen_numbers[number]})
@@ -814,8 +897,11 @@ def _check_households(rows, progress, today):
                 e.add("room", _("与第%(row)d行是同一房屋；一房多户时请填写户编号。") % {"row": seen_places[place]})
             seen_places.setdefault(place, row["row"])
         head = None
-        head_values = {"name": row.get("head_name"), "id_number": row.get("head_id_number"),
-                       "phone": row.get("head_phone")}
+        head_values = {
+            "name": row.get("head_name"),
+            "id_number": row.get("head_id_number"),
+            "phone": row.get("head_phone"),
+        }
         if any(_text(v) for v in head_values.values()):
             sub = _HeadErrors(e)
             id_number, id_ok, values = _check_common_person(sub, head_values, today)
@@ -826,8 +912,18 @@ def _check_households(rows, progress, today):
             values["relation"] = Person.Relation.HEAD
             head = {"id_number": id_number, "values": values}
         if not e:
-            prepared.append(HouseholdRow(row=row["row"], number=number, building_code=code, unit=unit, room=room,
-                                         floor="" if floor is None else str(floor), use=use or "", head=head))
+            prepared.append(
+                HouseholdRow(
+                    row=row["row"],
+                    number=number,
+                    building_code=code,
+                    unit=unit,
+                    room=room,
+                    floor="" if floor is None else str(floor),
+                    use=use or "",
+                    head=head,
+                )
+            )
         progress("check", done)
     if errors:
         raise ValidationFailed(errors=errors)
@@ -837,8 +933,13 @@ def _check_households(rows, progress, today):
 class _HeadErrors:
     """Maps the person checks (name, id_number, phone) to the households sheet's head columns."""
 
-    NAMES = {"name": "head_name", "id_number": "head_id_number", "phone": "head_phone",
-             "gender": "head_id_number", "birth_date": "head_id_number"}
+    NAMES = {
+        "name": "head_name",
+        "id_number": "head_id_number",
+        "phone": "head_phone",
+        "gender": "head_id_number",
+        "birth_date": "head_id_number",
+    }
 
     def __init__(self, row_errors):
         self.row_errors = row_errors
@@ -903,17 +1004,32 @@ def _check_buildings(rows, progress, today):
         elif lat is not None and lng is not None:
             grid = grids_by_id.get(_grid_id_at(lat, lng))
             if grid is not None and community is not None and grid.community_id != community.pk:
-                e.add("grid", _("按经纬度落在%(grid)s，不属于%(community)s；请核对经纬度或填写网格编码。")
-                      % {"grid": grid, "community": community})
+                e.add(
+                    "grid",
+                    _("按经纬度落在%(grid)s，不属于%(community)s；请核对经纬度或填写网格编码。")
+                    % {"grid": grid, "community": community},
+                )
         floors = validation.parse_int(e, "floors", row.get("floors"), "", 1, 200)
         head = _text(row.get("head"))
         if head and head not in users:
             e.add("head", _("账号“%(user)s”不存在。") % {"user": head})
         if not e:
-            prepared.append({"row": row["row"], "code": code, "values": {
-                "name": name, "address": address, "community": community.code, "grid": grid.code if grid else "",
-                "lat": _float_text(lat), "lng": _float_text(lng), "floors": "" if floors is None else str(floors),
-                "head": head}})
+            prepared.append(
+                {
+                    "row": row["row"],
+                    "code": code,
+                    "values": {
+                        "name": name,
+                        "address": address,
+                        "community": community.code,
+                        "grid": grid.code if grid else "",
+                        "lat": _float_text(lat),
+                        "lng": _float_text(lng),
+                        "floors": "" if floors is None else str(floors),
+                        "head": head,
+                    },
+                }
+            )
         progress("check", done)
     if errors:
         raise ValidationFailed(errors=errors)
@@ -921,6 +1037,7 @@ def _check_buildings(rows, progress, today):
 
 
 # --- writing a clean file -----------------------------------------------------------------------
+
 
 def bulk_set(model, objects, fields):
     """``UPDATE … SET fields WHERE id = …`` for many rows in one ``executemany`` (values
@@ -931,13 +1048,15 @@ def bulk_set(model, objects, fields):
     meta = model._meta
     columns = [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
-    sql = (f"UPDATE {quote(meta.db_table)} SET " + ", ".join(f"{quote(c.column)} = %s" for c in columns)
-           + f" WHERE {quote(meta.pk.column)} = %s")
-    params = [[c.get_db_prep_save(getattr(obj, c.attname), connection) for c in columns] + [obj.pk]
-              for obj in objects]
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET "
+        + ", ".join(f"{quote(c.column)} = %s" for c in columns)
+        + f" WHERE {quote(meta.pk.column)} = %s"
+    )
+    params = [[c.get_db_prep_save(getattr(obj, c.attname), connection) for c in columns] + [obj.pk] for obj in objects]
     with connection.cursor() as cursor:
         for start in range(0, len(params), BATCH):
-            cursor.executemany(sql, params[start:start + BATCH])
+            cursor.executemany(sql, params[start : start + BATCH])
 
 
 @dataclass
@@ -948,9 +1067,18 @@ class Writer:
     now: dt.datetime
     run: ImportRun
     resolver: Resolver = field(default_factory=Resolver)
-    counts: dict = field(default_factory=lambda: {
-        "rows": 0, "created": 0, "updated": 0, "confirmed": 0, "conflicts": 0,
-        "houses_created": 0, "households_created": 0, "tags_added": 0})
+    counts: dict = field(
+        default_factory=lambda: {
+            "rows": 0,
+            "created": 0,
+            "updated": 0,
+            "confirmed": 0,
+            "conflicts": 0,
+            "houses_created": 0,
+            "households_created": 0,
+            "tags_added": 0,
+        }
+    )
     conflicts: list = field(default_factory=list)
     houses: dict = field(default_factory=dict)
     buildings: dict = field(default_factory=dict)
@@ -968,15 +1096,14 @@ class Writer:
         codes = sorted(codes)
         for start in range(0, len(codes), BATCH):
             prefixes = Q(pk__in=[])
-            for code in codes[start:start + BATCH]:
+            for code in codes[start : start + BATCH]:
                 prefixes |= Q(number__startswith=code)
             self.taken_numbers.update(Household.objects.filter(prefixes).values_list("number", flat=True))
         self.households_by_house = {}
         for household in self.resolver.households.values():
             if household is not None:
                 self.households_by_house.setdefault(household.house_id, []).append(household)
-        self.pending_houses = _pending_pairs(MergeConflict.objects.filter(
-            choice="", house__building__code__in=codes))
+        self.pending_houses = _pending_pairs(MergeConflict.objects.filter(choice="", house__building__code__in=codes))
 
     def place_all(self, items):
         """The household of each item ``(building code, unit, room, floor, use, household
@@ -989,16 +1116,29 @@ class Writer:
             incoming = {"floor": floor, "use": use}
             house = self.houses.get(key)
             if house is None:
-                house = House(building=self.buildings[code], unit=unit, room=room, created_at=self.now,
-                              confirmed_at=self.now, sources=_new_sources(incoming, self.source, self.now))
+                house = House(
+                    building=self.buildings[code],
+                    unit=unit,
+                    room=room,
+                    created_at=self.now,
+                    confirmed_at=self.now,
+                    sources=_new_sources(incoming, self.source, self.now),
+                )
                 for name, value in incoming.items():
                     if value:
                         assign(house, name, value, self.resolver)
                 self.houses[key] = house
                 new_houses.append(house)
                 continue
-            result = merge(house, incoming, self.source, self.now, self.resolver,
-                           pending=self.pending_houses.get(house.pk, frozenset()), run=self.run)
+            result = merge(
+                house,
+                incoming,
+                self.source,
+                self.now,
+                self.resolver,
+                pending=self.pending_houses.get(house.pk, frozenset()),
+                run=self.run,
+            )
             self._note_conflicts(result)
             if house.pk is not None:
                 dirty[house.pk] = house
@@ -1017,8 +1157,13 @@ class Writer:
                 household = existing[0] if existing else None
                 number = None if household else self._free_number(house)
             if household is None:
-                household = Household(number=number, house=house, created_at=self.now, confirmed_at=self.now,
-                                      sources={"house": {"source": self.source, "at": _now_iso(self.now)}})
+                household = Household(
+                    number=number,
+                    house=house,
+                    created_at=self.now,
+                    confirmed_at=self.now,
+                    sources={"house": {"source": self.source, "at": _now_iso(self.now)}},
+                )
                 self.resolver.households[number] = household
                 self.households_by_house.setdefault(house.pk, []).append(household)
                 new_households.append(household)
@@ -1052,12 +1197,14 @@ def _write_persons(writer, rows, progress, heads_only=False):
     existing = {}
     keys = list(indexes)
     for start in range(0, len(keys), BATCH):
-        for person in Person.objects.filter(id_index__in=keys[start:start + BATCH]).select_related("household"):
+        for person in Person.objects.filter(id_index__in=keys[start : start + BATCH]).select_related("household"):
             existing[person.id_index] = person
     pending = {}
     ids = [p.pk for p in existing.values()]
     for start in range(0, len(ids), BATCH):
-        pending.update(_pending_pairs(MergeConflict.objects.filter(choice="", person_id__in=ids[start:start + BATCH])))
+        pending.update(
+            _pending_pairs(MergeConflict.objects.filter(choice="", person_id__in=ids[start : start + BATCH]))
+        )
     new, changed, head_claims, tag_pairs = [], [], [], []
     for done, (index, row) in enumerate(indexes.items(), start=1):
         household = row.get("household")
@@ -1068,8 +1215,7 @@ def _write_persons(writer, rows, progress, heads_only=False):
         claims_head = incoming.get("relation") == Person.Relation.HEAD
         person = existing.get(index)
         if person is None:
-            person = Person(id_number=row["id_number"], id_index=index, created_at=writer.now,
-                            confirmed_at=writer.now)
+            person = Person(id_number=row["id_number"], id_index=index, created_at=writer.now, confirmed_at=writer.now)
             for name, value in incoming.items():
                 if value not in (None, ""):
                     assign(person, name, value, writer.resolver)
@@ -1085,16 +1231,31 @@ def _write_persons(writer, rows, progress, heads_only=False):
                 # Another person is this household's head: a person decides (户主变更).
                 incoming.pop("relation")
                 if (HEAD_FIELD, person.name) not in pending.get(person.pk, set()):
-                    writer.conflicts.append(MergeConflict(
-                        person=person, field=HEAD_FIELD, current_value=head.name, incoming_value=person.name,
-                        source=writer.source, import_run=writer.run, created_at=writer.now))
+                    writer.conflicts.append(
+                        MergeConflict(
+                            person=person,
+                            field=HEAD_FIELD,
+                            current_value=head.name,
+                            incoming_value=person.name,
+                            source=writer.source,
+                            import_run=writer.run,
+                            created_at=writer.now,
+                        )
+                    )
                     writer.counts["conflicts"] += 1
             sources_before = dict(person.sources or {})
             sources_before.setdefault("id_number", {"source": writer.source})
             sources_before["id_number"] = {**sources_before["id_number"], "at": _now_iso(writer.now)}
             person.sources = sources_before
-            result = merge(person, incoming, writer.source, writer.now, writer.resolver,
-                           pending=pending.get(person.pk, frozenset()), run=writer.run)
+            result = merge(
+                person,
+                incoming,
+                writer.source,
+                writer.now,
+                writer.resolver,
+                pending=pending.get(person.pk, frozenset()),
+                run=writer.run,
+            )
             writer._note_conflicts(result)
             writer.counts["updated" if result.filled else "confirmed"] += 1
             changed.append(person)
@@ -1104,8 +1265,23 @@ def _write_persons(writer, rows, progress, heads_only=False):
             tag_pairs.append((person, tag))
         progress("write", done)
     Person.objects.bulk_create(new, batch_size=BATCH)
-    bulk_set(Person, changed, ["name", "gender", "birth_date", "phone", "phone_index", "household", "relation",
-                               "status", "note", "sources", "confirmed_at"])
+    bulk_set(
+        Person,
+        changed,
+        [
+            "name",
+            "gender",
+            "birth_date",
+            "phone",
+            "phone_index",
+            "household",
+            "relation",
+            "status",
+            "note",
+            "sources",
+            "confirmed_at",
+        ],
+    )
     for household, person in head_claims:
         if household.head_id is None:
             household.head = person
@@ -1114,13 +1290,17 @@ def _write_persons(writer, rows, progress, heads_only=False):
         person_ids = sorted({p.pk for p, _t in tag_pairs})
         have = set()
         for start in range(0, len(person_ids), BATCH):
-            have.update(PersonTag.objects.filter(person_id__in=person_ids[start:start + BATCH])
-                        .values_list("person_id", "tag_id"))
+            have.update(
+                PersonTag.objects.filter(person_id__in=person_ids[start : start + BATCH]).values_list(
+                    "person_id", "tag_id"
+                )
+            )
         fresh = {}
         for person, tag in tag_pairs:
             if (person.pk, tag.pk) not in have:
-                fresh[(person.pk, tag.pk)] = PersonTag(person=person, tag=tag, added_at=writer.now,
-                                                      source=writer.source)
+                fresh[(person.pk, tag.pk)] = PersonTag(
+                    person=person, tag=tag, added_at=writer.now, source=writer.source
+                )
         PersonTag.objects.bulk_create(list(fresh.values()), batch_size=BATCH)
         writer.counts["tags_added"] += len(fresh)
 
@@ -1130,8 +1310,12 @@ def _apply_persons(prepared, writer, progress):
     numbers = {r.household_number for r in prepared} - {""}
     writer.load_places(codes, numbers)
     placed = [r for r in prepared if r.building_code]
-    households = dict(zip((r.row for r in placed), writer.place_all(
-        [(r.building_code, r.unit, r.room, r.floor, "", r.household_number) for r in placed])))
+    households = dict(
+        zip(
+            (r.row for r in placed),
+            writer.place_all([(r.building_code, r.unit, r.room, r.floor, "", r.household_number) for r in placed]),
+        )
+    )
     rows = []
     for item in prepared:
         household = households.get(item.row)
@@ -1155,8 +1339,9 @@ def _apply_households(prepared, writer, progress):
             household.confirmed_at = writer.now
             confirmed[household.pk] = household
         if item.head:
-            people.append({"id_number": item.head["id_number"], "values": item.head["values"],
-                           "household": household, "tags": []})
+            people.append(
+                {"id_number": item.head["id_number"], "values": item.head["values"], "household": household, "tags": []}
+            )
         progress("write", done)
     bulk_set(Household, list(confirmed.values()), ["confirmed_at"])
     _write_persons(writer, people, Progress(None, 0))
@@ -1178,8 +1363,15 @@ def _apply_buildings(prepared, writer, progress):
             building.save()
             writer.counts["created"] += 1
         else:
-            result = merge(building, item["values"], writer.source, writer.now, writer.resolver,
-                           pending=pending.get(building.pk, frozenset()), run=writer.run)
+            result = merge(
+                building,
+                item["values"],
+                writer.source,
+                writer.now,
+                writer.resolver,
+                pending=pending.get(building.pk, frozenset()),
+                run=writer.run,
+            )
             building.save()
             writer._note_conflicts(result)
             writer.counts["updated" if result.filled else "confirmed"] += 1
@@ -1224,8 +1416,9 @@ def import_file(kind, file, user, source=None, *, filename=None, progress=None, 
     filename = os.path.basename(filename or name or "upload")
     source = _clean_source(source, filename)
     if run is None:
-        run = ImportRun.objects.create(kind=kind, filename=filename[:200], source=source, user=user,
-                                       state=ImportRun.State.RUNNING)
+        run = ImportRun.objects.create(
+            kind=kind, filename=filename[:200], source=source, user=user, state=ImportRun.State.RUNNING
+        )
     today = timezone.localdate()
     try:
         rows = sheets.read_rows(kind, data, filename)
@@ -1252,8 +1445,12 @@ def import_file(kind, file, user, source=None, *, filename=None, progress=None, 
         raise
     except IntegrityError:
         logger.exception("registry import %s failed", run.pk)
-        error = {"row": None, "column": "", "field": "file",
-                 "message": _("导入时数据被其他操作同时修改，未写入任何数据，请重新导入。")}
+        error = {
+            "row": None,
+            "column": "",
+            "field": "file",
+            "message": _("导入时数据被其他操作同时修改，未写入任何数据，请重新导入。"),
+        }
         _refuse(run, [error])
         raise ValidationFailed(errors=[error]) from None
     except Exception:
@@ -1292,8 +1489,15 @@ def start_import(user, kind, upload, source=None):
     stored = imports_dir() / f"{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
     stored.write_bytes(data)
     os.chmod(stored, 0o600)
-    run = ImportRun.objects.create(kind=kind, filename=filename[:200], source=source, user=user,
-                                   state=ImportRun.State.QUEUED, total_rows=len(rows), stored_file=str(stored))
+    run = ImportRun.objects.create(
+        kind=kind,
+        filename=filename[:200],
+        source=source,
+        user=user,
+        state=ImportRun.State.QUEUED,
+        total_rows=len(rows),
+        stored_file=str(stored),
+    )
     from .tasks import import_file_task
 
     transaction.on_commit(lambda: import_file_task.enqueue(run.pk))

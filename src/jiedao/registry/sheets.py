@@ -29,20 +29,41 @@ class Column:
 
 PERSON_COLUMNS = [
     Column("姓名", "name", True, gettext_lazy("不超过50个字"), "张桂兰", 10),
-    Column("身份证号", "id_number", True, gettext_lazy("18位居民身份证号码，最后一位可为X；同一身份证号只建一个档案"),
-           "11010519491231002X", 22),
+    Column(
+        "身份证号",
+        "id_number",
+        True,
+        gettext_lazy("18位居民身份证号码，最后一位可为X；同一身份证号只建一个档案"),
+        "11010519491231002X",
+        22,
+    ),
     Column("性别", "gender", False, gettext_lazy("男 或 女；留空时按身份证号推定"), "女", 6),
     Column("出生日期", "birth_date", False, gettext_lazy("如 1949-12-31；留空时取自身份证号"), "1949-12-31", 12),
     Column("手机号", "phone", False, gettext_lazy("11位手机号"), "13812345678", 14),
-    Column("户编号", "household_number", False, gettext_lazy("已有户的编号；新户可留空，按楼栋、单元、房号归户"), "", 20),
+    Column(
+        "户编号", "household_number", False, gettext_lazy("已有户的编号；新户可留空，按楼栋、单元、房号归户"), "", 20
+    ),
     Column("楼栋编码", "building_code", False, gettext_lazy("须是已登记的楼栋"), "110105018010101", 18),
     Column("单元", "unit", False, gettext_lazy("如 2；没有单元留空"), "2", 6),
     Column("楼层", "floor", False, gettext_lazy("整数，地下层为负数"), "3", 6),
     Column("房号", "room", False, gettext_lazy("填写楼栋编码时必填，如 301"), "301", 8),
-    Column("与户主关系", "relation", False, gettext_lazy("户主、配偶、子女、父母、孙辈、祖父母、兄弟姐妹、其他"), "户主", 10),
+    Column(
+        "与户主关系",
+        "relation",
+        False,
+        gettext_lazy("户主、配偶、子女、父母、孙辈、祖父母、兄弟姐妹、其他"),
+        "户主",
+        10,
+    ),
     Column("居住状态", "status", False, gettext_lazy("在住、外出、已迁出、已故；留空为在住"), "在住", 8),
-    Column("关怀标签", "tags", False, gettext_lazy("多个用顿号分隔，如 独居老人、慢性病；须是系统中已有的标签"),
-           "独居老人、慢性病", 20),
+    Column(
+        "关怀标签",
+        "tags",
+        False,
+        gettext_lazy("多个用顿号分隔，如 独居老人、慢性病；须是系统中已有的标签"),
+        "独居老人、慢性病",
+        20,
+    ),
     Column("备注", "note", False, gettext_lazy("不超过200个字"), "", 20),
 ]
 
@@ -89,6 +110,7 @@ def _check_kind(kind):
 
 # --- reading ---------------------------------------------------------------------------
 
+
 def _xlsx_rows(data):
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -130,7 +152,9 @@ def read_rows(kind, data: bytes, filename: str):
     elif name.endswith(".xlsx") or name.endswith(".xlsm") or (not name.endswith(".xls") and data[:2] == b"PK"):
         rows = _xlsx_rows(data)
     else:
-        raise ValidationFailed("file", _("只能导入 Excel（.xlsx）或 CSV（.csv）文件；旧版 .xls 请在 Excel 中另存为 .xlsx。"))
+        raise ValidationFailed(
+            "file", _("只能导入 Excel（.xlsx）或 CSV（.csv）文件；旧版 .xls 请在 Excel 中另存为 .xlsx。")
+        )
     header = next(rows, None)
     if header is None:
         raise ValidationFailed("file", _("文件是空的。"))
@@ -138,8 +162,9 @@ def read_rows(kind, data: bytes, filename: str):
     columns = COLUMNS[kind]
     missing = [c.header for c in columns if c.required and c.header not in header]
     if missing:
-        raise ValidationFailed("file", _("缺少必需的列：%(columns)s。请下载模板对照列名。")
-                               % {"columns": "、".join(missing)})
+        raise ValidationFailed(
+            "file", _("缺少必需的列：%(columns)s。请下载模板对照列名。") % {"columns": "、".join(missing)}
+        )
     by_header = {c.header: c.field for c in columns}
     positions = [(index, by_header[h]) for index, h in enumerate(header) if h in by_header]
     result = []
@@ -203,14 +228,25 @@ def template_workbook(kind) -> bytes:
         notes.column_dimensions[letter].width = width
     notes.append([])
     notes.append([_("整个文件全部正确才会写入；有错误时不写入任何一行，并按行列出错误。")])
-    notes.append([_("同一身份证号的人已在系统中时，空白信息会被补全，相同信息刷新确认时间，不同信息列入冲突待人工决定。")])
+    notes.append(
+        [_("同一身份证号的人已在系统中时，空白信息会被补全，相同信息刷新确认时间，不同信息列入冲突待人工决定。")]
+    )
     return _save(workbook)
 
 
 ASSISTANCE_HEADERS = [
-    gettext_lazy("序号"), gettext_lazy("姓名"), gettext_lazy("性别"), gettext_lazy("年龄"), gettext_lazy("身份证号"),
-    gettext_lazy("手机号"), gettext_lazy("住址"), gettext_lazy("社区"), gettext_lazy("网格"), gettext_lazy("关怀标签"),
-    gettext_lazy("近4周探访次数"), gettext_lazy("最近探访"),
+    gettext_lazy("序号"),
+    gettext_lazy("姓名"),
+    gettext_lazy("性别"),
+    gettext_lazy("年龄"),
+    gettext_lazy("身份证号"),
+    gettext_lazy("手机号"),
+    gettext_lazy("住址"),
+    gettext_lazy("社区"),
+    gettext_lazy("网格"),
+    gettext_lazy("关怀标签"),
+    gettext_lazy("近4周探访次数"),
+    gettext_lazy("最近探访"),
 ]
 
 
@@ -227,11 +263,22 @@ def assistance_workbook(rows, title) -> bytes:
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center")
     for number, row in enumerate(rows, start=1):
-        sheet.append([
-            number, row["name"], row["gender"], row["age"], row["id_number"], row["phone"], row["address"],
-            row["community"], row["grid"], "、".join(row["tags"]), row["recent_visits"],
-            row["last_visit"] or "",
-        ])
+        sheet.append(
+            [
+                number,
+                row["name"],
+                row["gender"],
+                row["age"],
+                row["id_number"],
+                row["phone"],
+                row["address"],
+                row["community"],
+                row["grid"],
+                "、".join(row["tags"]),
+                row["recent_visits"],
+                row["last_visit"] or "",
+            ]
+        )
     for index, width in enumerate((6, 10, 6, 6, 22, 14, 30, 12, 12, 22, 12, 18), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A3"

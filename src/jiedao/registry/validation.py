@@ -23,8 +23,42 @@ ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
 # Province-level codes (first two digits) of resident identity numbers.
 PROVINCES = {
-    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43",
-    "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83", "91",
+    "11",
+    "12",
+    "13",
+    "14",
+    "15",
+    "21",
+    "22",
+    "23",
+    "31",
+    "32",
+    "33",
+    "34",
+    "35",
+    "36",
+    "37",
+    "41",
+    "42",
+    "43",
+    "44",
+    "45",
+    "46",
+    "50",
+    "51",
+    "52",
+    "53",
+    "54",
+    "61",
+    "62",
+    "63",
+    "64",
+    "65",
+    "71",
+    "81",
+    "82",
+    "83",
+    "91",
 }
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -38,6 +72,7 @@ def _say(label, message):
 
 
 # --- identity numbers ---------------------------------------------------------------
+
 
 def id_check_char(first17: str) -> str:
     """The GB 11643 check character for the first 17 digits."""
@@ -102,6 +137,7 @@ def is_valid_id_number(raw) -> bool:
 
 # --- 统一社会信用代码 ------------------------------------------------------------------
 
+
 def credit_check_char(first17: str) -> str:
     total = sum(CREDIT_CHARS.index(char) * weight for char, weight in zip(first17, CREDIT_WEIGHTS))
     return CREDIT_CHARS[(31 - total % 31) % 31]
@@ -119,8 +155,9 @@ def check_credit_code(errors, field, raw, label=None, required=True):
         return value
     bad = sorted({char for char in value if char not in CREDIT_CHARS})
     if bad:
-        errors.add(field, _say(label, _("含有不允许的字符“%(chars)s”（不使用 I、O、Z、S、V）。")
-                               % {"chars": "".join(bad)}))
+        errors.add(
+            field, _say(label, _("含有不允许的字符“%(chars)s”（不使用 I、O、Z、S、V）。") % {"chars": "".join(bad)})
+        )
         return value
     expected = credit_check_char(value[:17])
     if value[17] != expected:
@@ -129,6 +166,7 @@ def check_credit_code(errors, field, raw, label=None, required=True):
 
 
 # --- phones ------------------------------------------------------------------------
+
 
 def normalise_phone(raw) -> str:
     value = cell_text(raw).replace(" ", "").replace("-", "")
@@ -165,6 +203,7 @@ def check_contact_phone(errors, field, raw, label=None):
 
 
 # --- other fields ----------------------------------------------------------------------
+
 
 def parse_date(errors, field, raw, label):
     """A date from a cell: a date object, 2026-01-31, 2026/1/31 or 20260131."""

@@ -41,8 +41,10 @@ def _tabs(request, active):
         tabs.append(("conflicts", _("数据冲突"), selectors.pending_conflict_count(user)))
     if selectors.may_import(user):
         tabs.append(("import", _("导入"), None))
-    return [{"url": reverse(f"registry:{name}"), "label": label, "count": count, "active": name == active}
-            for name, label, count in tabs]
+    return [
+        {"url": reverse(f"registry:{name}"), "label": label, "count": count, "active": name == active}
+        for name, label, count in tabs
+    ]
 
 
 def _render(request, template, context, active, status=200):
@@ -66,6 +68,7 @@ def _not_found(exc):
 
 # --- persons ----------------------------------------------------------------------------------
 
+
 @role_required(*READ_ROLES)
 def person_list(request):
     _readable(request)
@@ -77,8 +80,9 @@ def person_list(request):
     rows, next_cursor, status, wait = [], None, 200, None
     try:
         lookups.count(request, q)
-        persons, next_cursor = selectors.person_list(user, grid=grid or None, tag=tag or None, q=q or None,
-                                                     cursor=cursor or None, limit=PAGE_SIZE)
+        persons, next_cursor = selectors.person_list(
+            user, grid=grid or None, tag=tag or None, q=q or None, cursor=cursor or None, limit=PAGE_SIZE
+        )
         rows = [selectors.person_out(p) for p in persons]
     except ValidationFailed as exc:
         for error in exc.errors:
@@ -92,11 +96,17 @@ def person_list(request):
     params = {k: v for k, v in (("grid", grid), ("tag", tag), ("q", q)) if v}
     fresh_rows, fresh_total = selectors.freshness(user)
     context = {
-        "rows": rows, "grid": grid, "tag": tag, "q": q,
-        "grids": selectors.visible_grids(user), "tags": selectors.active_tags(),
+        "rows": rows,
+        "grid": grid,
+        "tag": tag,
+        "q": q,
+        "grids": selectors.visible_grids(user),
+        "tags": selectors.active_tags(),
         "next_url": "?" + urlencode({**params, "cursor": next_cursor}) if next_cursor else None,
         "first_url": "?" + urlencode(params) if cursor else None,
-        "freshness": fresh_rows, "freshness_total": fresh_total, "fresh_days": selectors.DEFAULT_FRESH_DAYS,
+        "freshness": fresh_rows,
+        "freshness_total": fresh_total,
+        "fresh_days": selectors.DEFAULT_FRESH_DAYS,
     }
     response = _render(request, "registry/person_list.html", context, "persons", status=status)
     if wait is not None:
@@ -114,12 +124,16 @@ def _person_context(request, person, data):
     tags = selectors.active_tags()
     mine = {t.code for t in person.tags.all()}
     return {
-        "person": person, "p": data, "members": members, "household": household,
+        "person": person,
+        "p": data,
+        "members": members,
+        "household": household,
         "sources": selectors.sources_of(person),
         "visits": selectors.visits_of(person, limit=PERSON_PAGE_VISITS),
         "visit_count": person.visits.count(),
         "conflicts": [c for c in person.conflicts.filter(choice="").order_by("created_at")],
-        "may_edit": may_edit, "may_unmask": selectors.may_unmask(user, person),
+        "may_edit": may_edit,
+        "may_unmask": selectors.may_unmask(user, person),
         "add_tags": [t for t in tags if t.code not in mine],
         "may_visit": may_edit,
     }
@@ -132,8 +146,9 @@ def person_detail(request, pk):
         person = selectors.person_for(request.user, pk)
     except NotFound as exc:
         raise _not_found(exc) from None
-    return _render(request, "registry/person.html", _person_context(request, person, selectors.person_out(person)),
-                   "persons")
+    return _render(
+        request, "registry/person.html", _person_context(request, person, selectors.person_out(person)), "persons"
+    )
 
 
 @role_required(*READ_ROLES)
@@ -186,14 +201,18 @@ def household_detail(request, pk):
     except NotFound as exc:
         raise _not_found(exc) from None
     context = {
-        "household": household, "house": household.house, "building": household.house.building,
+        "household": household,
+        "house": household.house,
+        "building": household.house.building,
         "members": [selectors.person_out(m) for m in selectors.members_of(household)],
-        "sources": selectors.sources_of(household), "house_sources": selectors.sources_of(household.house),
+        "sources": selectors.sources_of(household),
+        "house_sources": selectors.sources_of(household.house),
     }
     return _render(request, "registry/household.html", context, "persons")
 
 
 # --- import -----------------------------------------------------------------------------------
+
 
 def _split_errors(errors):
     rows, general = [], []
@@ -231,8 +250,9 @@ def import_page(request):
         else:
             status = 422
     context["runs"] = selectors.import_runs(request.user)
-    context["kinds"] = [(kind, label, reverse("registry:template", args=[kind]))
-                        for kind, label in sheets.KIND_LABELS.items()]
+    context["kinds"] = [
+        (kind, label, reverse("registry:template", args=[kind])) for kind, label in sheets.KIND_LABELS.items()
+    ]
     context["columns"] = {kind: sheets.COLUMNS[kind] for kind in sheets.COLUMNS}
     return _render(request, "registry/import.html", context, "import", status=status)
 
@@ -245,10 +265,15 @@ def import_run(request, pk):
         raise _not_found(exc) from None
     row_errors, general = _split_errors(run.errors or [])
     percent = round(100 * run.done_rows / run.total_rows) if run.total_rows else 0
-    context = {"run": run, "row_errors": row_errors, "general_errors": general, "percent": percent,
-               "summary": selectors.describe_counts(run.kind, run.counts) if run.state == ImportRun.State.DONE else "",
-               "working": run.state in (ImportRun.State.QUEUED, ImportRun.State.RUNNING),
-               "error_count": (run.counts or {}).get("error_count", len(run.errors or []))}
+    context = {
+        "run": run,
+        "row_errors": row_errors,
+        "general_errors": general,
+        "percent": percent,
+        "summary": selectors.describe_counts(run.kind, run.counts) if run.state == ImportRun.State.DONE else "",
+        "working": run.state in (ImportRun.State.QUEUED, ImportRun.State.RUNNING),
+        "error_count": (run.counts or {}).get("error_count", len(run.errors or [])),
+    }
     if request.headers.get("HX-Request"):
         return render(request, "registry/_import_status.html", context)
     return _render(request, "registry/import_run.html", context, "import")
@@ -265,6 +290,7 @@ def template_download(request, kind):
 
 # --- conflicts --------------------------------------------------------------------------------
 
+
 def _conflict_rows(user, conflicts):
     rows = []
     for conflict in conflicts:
@@ -276,18 +302,26 @@ def _conflict_rows(user, conflicts):
             link = reverse("registry:household", args=[households[0].pk]) if households else ""
         else:
             link = ""
-        label = (_("户主") if conflict.field == services.HEAD_FIELD else selectors.field_label(conflict.field))
+        label = _("户主") if conflict.field == services.HEAD_FIELD else selectors.field_label(conflict.field)
         # Birth dates are eight of the hidden digits of an identity number: in full (and logged)
         # only for those who may unmask the person, as an age for the others.
-        full_date = (conflict.field == "birth_date" and conflict.person_id is not None
-                     and selectors.may_unmask(user, conflict.person))
+        full_date = (
+            conflict.field == "birth_date"
+            and conflict.person_id is not None
+            and selectors.may_unmask(user, conflict.person)
+        )
         if full_date:
             log_unmasked_view(user, conflict.person, ["birth_date"], purpose="conflicts")
-        rows.append({
-            "conflict": conflict, "target": str(target), "link": link, "label": label,
-            "current": selectors.display_value(conflict.field, conflict.current_value, unmasked=full_date),
-            "incoming": selectors.display_value(conflict.field, conflict.incoming_value, unmasked=full_date),
-        })
+        rows.append(
+            {
+                "conflict": conflict,
+                "target": str(target),
+                "link": link,
+                "label": label,
+                "current": selectors.display_value(conflict.field, conflict.current_value, unmasked=full_date),
+                "incoming": selectors.display_value(conflict.field, conflict.incoming_value, unmasked=full_date),
+            }
+        )
     return rows
 
 
@@ -321,6 +355,7 @@ def decide_conflict(request, pk):
 
 # --- assistance list (帮扶清单) -------------------------------------------------------------------
 
+
 def _selection(request):
     source = request.POST if request.method == "POST" else request.GET
     grids = [g for g in source.getlist("grid") if g]
@@ -340,7 +375,10 @@ def _title(grid_objs, tag_objs):
     where = "、".join(str(g) for g in grid_objs) or _("全部可见网格")
     which = "、".join(t.name for t in tag_objs) or _("全部关怀对象")
     return _("帮扶清单：%(where)s · %(which)s · %(date)s") % {
-        "where": where, "which": which, "date": timezone.localdate().isoformat()}
+        "where": where,
+        "which": which,
+        "date": timezone.localdate().isoformat(),
+    }
 
 
 @role_required(*READ_ROLES)
@@ -362,13 +400,20 @@ def assistance(request):
     peak = max([w.rate or 0 for w in weekly] + [0.01])
     query = urlencode([("grid", g) for g in grids] + [("tag", t) for t in tags])
     context = {
-        "rows": rows, "grids": selectors.visible_grids(user), "tags": selectors.active_tags(),
-        "chosen_grids": set(grids), "chosen_tags": set(tags), "title": _title(grid_objs, tag_objs),
-        "rate": rate, "weekly": [{"rate": w, "width": round(100 * (w.rate or 0) / peak, 1)} for w in weekly],
-        "query": query, "unmasked": unmask and any(not r["masked"] for r in rows),
+        "rows": rows,
+        "grids": selectors.visible_grids(user),
+        "tags": selectors.active_tags(),
+        "chosen_grids": set(grids),
+        "chosen_tags": set(tags),
+        "title": _title(grid_objs, tag_objs),
+        "rate": rate,
+        "weekly": [{"rate": w, "width": round(100 * (w.rate or 0) / peak, 1)} for w in weekly],
+        "query": query,
+        "unmasked": unmask and any(not r["masked"] for r in rows),
         # Administrators, and grid workers for their own grids' persons, may press "显示完整".
         "may_unmask": user.has_role("admin", "grid"),
-        "selected_grids": grids, "selected_tags": tags,
+        "selected_grids": grids,
+        "selected_tags": tags,
     }
     return _render(request, "registry/assistance.html", context, "assistance")
 
@@ -393,6 +438,7 @@ def assistance_export(request):
 
 # --- visits (探访) ------------------------------------------------------------------------------
 
+
 @role_required(*EDIT_ROLES)
 @require_http_methods(["GET", "POST"])
 @permission("registry.visit")
@@ -400,22 +446,27 @@ def visit_new(request):
     _editor(request)
     user = request.user
     persons = selectors.visit_candidates(user)
-    form = VisitForm(request.POST or None, persons=persons,
-                     initial={"person": request.GET.get("person")} if request.GET.get("person") else None)
+    form = VisitForm(
+        request.POST or None,
+        persons=persons,
+        initial={"person": request.GET.get("person")} if request.GET.get("person") else None,
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
             try:
-                visit = services.record_visit(user, data["person"], kind=data["kind"], at=data["at"],
-                                              note=data["note"])
+                visit = services.record_visit(user, data["person"], kind=data["kind"], at=data["at"], note=data["note"])
             except NotFound:
                 form.add_error("person", _("请选择本人负责范围内的探访对象。"))
             except (ValidationFailed, NotAllowed) as exc:
                 apply_errors(form, exc)
             else:
-                messages.success(request, _("已登记对%(name)s的探访（%(at)s）。") % {
-                    "name": visit.person.name, "at": timezone.localtime(visit.at).strftime("%m-%d %H:%M")})
+                messages.success(
+                    request,
+                    _("已登记对%(name)s的探访（%(at)s）。")
+                    % {"name": visit.person.name, "at": timezone.localtime(visit.at).strftime("%m-%d %H:%M")},
+                )
                 return redirect("registry:visit")
         status = 422
     context = {"form": form, "recent": selectors.recent_visits_by(user), "count": len(persons)}

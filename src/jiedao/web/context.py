@@ -45,8 +45,10 @@ def _links(request):
     if user.is_authenticated and user.has_role("admin"):
         links.append((reverse("admin:index"), _("系统管理")))
     path = request.path
-    return [{"url": url, "label": label, "active": path == url or (url != "/" and path.startswith(url))}
-            for url, label in links]
+    return [
+        {"url": url, "label": label, "active": path == url or (url != "/" and path.startswith(url))}
+        for url, label in links
+    ]
 
 
 def _unread(request):

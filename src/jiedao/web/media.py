@@ -21,7 +21,7 @@ def _bearer_user(request):
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    return authenticate_token(header[len("Bearer "):])
+    return authenticate_token(header[len("Bearer ") :])
 
 
 def _plain_name(path):
@@ -49,8 +49,12 @@ def media(request, path):
     except (OSError, SuspiciousFileOperation):
         raise Http404(MISSING) from None
     kind = images.content_type(path)
-    response = FileResponse(handle, content_type=kind or "application/octet-stream", as_attachment=kind is None,
-                            filename=path.rsplit("/", 1)[-1])
+    response = FileResponse(
+        handle,
+        content_type=kind or "application/octet-stream",
+        as_attachment=kind is None,
+        filename=path.rsplit("/", 1)[-1],
+    )
     response["X-Content-Type-Options"] = "nosniff"
     # A case photo may show a resident or their home: kept by no cache, checked at each request
     # (the case's scoping can change). A public proposal's photo may be cached for an hour.

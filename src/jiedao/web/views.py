@@ -28,8 +28,9 @@ ELDERLY_COOKIE_AGE = 365 * 24 * 3600
 
 def _next_url(request, fallback="/"):
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return fallback
 
@@ -61,8 +62,9 @@ def api_tokens(request):
             status = 422
         elif isinstance(form, RevokeAllTokensForm):
             count = org_services.revoke_all_tokens(request.user)
-            messages.success(request, _("已撤销全部 %(count)d 个接口令牌：使用它们的程序需要重新登录取令牌。")
-                             % {"count": count})
+            messages.success(
+                request, _("已撤销全部 %(count)d 个接口令牌：使用它们的程序需要重新登录取令牌。") % {"count": count}
+            )
             return redirect("web:api_tokens")
         else:
             try:
@@ -73,8 +75,7 @@ def api_tokens(request):
             else:
                 messages.success(request, _("已撤销这个接口令牌：使用它的程序需要重新登录取令牌。"))
                 return redirect("web:api_tokens")
-    return render(request, "web/api_tokens.html", {"tokens": org_selectors.tokens_of(request.user)},
-                  status=status)
+    return render(request, "web/api_tokens.html", {"tokens": org_selectors.tokens_of(request.user)}, status=status)
 
 
 def _second_factor_done(request, device):
@@ -106,9 +107,17 @@ def two_factor_setup(request):
             return _second_factor_done(request, device)
     qr = segno.make(device.config_url, error="m").svg_data_uri(scale=5)
     secret = device.config_url.split("secret=")[1].split("&")[0]
-    return render(request, "web/two_factor_setup.html",
-                  {"qr": qr, "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
-                   "error": error, "next": _next_url(request, fallback="")}, status=status)
+    return render(
+        request,
+        "web/two_factor_setup.html",
+        {
+            "qr": qr,
+            "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            "error": error,
+            "next": _next_url(request, fallback=""),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -129,8 +138,9 @@ def two_factor_verify(request):
             error, status = exc.errors[0]["message"], 422
         else:
             return _second_factor_done(request, device)
-    return render(request, "web/two_factor_verify.html", {"error": error, "next": _next_url(request, fallback="")},
-                  status=status)
+    return render(
+        request, "web/two_factor_verify.html", {"error": error, "next": _next_url(request, fallback="")}, status=status
+    )
 
 
 @require_POST
@@ -146,6 +156,7 @@ def elderly(request):
 
 
 # --- resident portal --------------------------------------------------------------
+
 
 def _portal_rate_allows(request, form) -> bool:
     """Complete reports from one signed-in user, or one address when signed out, are limited
@@ -179,8 +190,9 @@ def portal(request):
     if user.is_authenticated and user.has_role("resident"):
         mine, _cursor = selectors.case_list(user, limit=20)
     phone_on_file = user.is_authenticated and user.has_role("resident") and bool(user.phone)
-    return render(request, "web/portal.html", {"form": form, "mine": mine, "phone_on_file": phone_on_file},
-                  status=status)
+    return render(
+        request, "web/portal.html", {"form": form, "mine": mine, "phone_on_file": phone_on_file}, status=status
+    )
 
 
 def portal_done(request):
@@ -196,8 +208,13 @@ def _public_timeline(case):
     for event in selectors.events_of(case):
         if event.action in ("sla", "note", "absorb"):
             continue
-        shown.append({"label": states.action_label(event.action), "at": event.at,
-                      "status": Status(event.to_status).label if event.to_status in Status.values else ""})
+        shown.append(
+            {
+                "label": states.action_label(event.action),
+                "at": event.at,
+                "status": Status(event.to_status).label if event.to_status in Status.values else "",
+            }
+        )
     return shown
 
 
@@ -206,8 +223,9 @@ def _public_timeline(case):
 def track(request):
     """查询进度: case number + phone; rate the result when the case waits for it. Look-ups
     are limited (cases.tracking, shared with the API); a refused one says so in the form."""
-    find_form = TrackForm(request.POST if request.POST.get("step") == "find" else None,
-                          initial={"number": request.GET.get("number", "")})
+    find_form = TrackForm(
+        request.POST if request.POST.get("step") == "find" else None, initial={"number": request.GET.get("number", "")}
+    )
     case = rate_form = None
     status, retry_after = 200, None
     phone = ""
@@ -247,8 +265,12 @@ def track(request):
                 status = 422
     if case is not None and case.status == Status.RATING and rate_form is None:
         rate_form = PublicRateForm(initial={"number": case.number, "phone": phone})
-    context = {"find_form": find_form, "case": case, "rate_form": rate_form,
-               "timeline": _public_timeline(case) if case is not None else []}
+    context = {
+        "find_form": find_form,
+        "case": case,
+        "rate_form": rate_form,
+        "timeline": _public_timeline(case) if case is not None else [],
+    }
     response = render(request, "web/track.html", context, status=status)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
@@ -256,6 +278,7 @@ def track(request):
 
 
 # --- notifications ----------------------------------------------------------------
+
 
 @login_required
 @permission("account.notifications")

@@ -66,8 +66,11 @@ class CalendarDayForm(forms.ModelForm):
                 self.add_error("date", exc.errors[0]["message"])
                 return data
         if day and kind == CalendarDay.Kind.WORKDAY and day.weekday() < 5:
-            self.add_error("kind", gettext("调休上班日应是周六或周日：%(date)s 是%(weekday)s，本来就是工作日。")
-                           % {"date": day.isoformat(), "weekday": WEEKDAY_NAMES[day.weekday()]})
+            self.add_error(
+                "kind",
+                gettext("调休上班日应是周六或周日：%(date)s 是%(weekday)s，本来就是工作日。")
+                % {"date": day.isoformat(), "weekday": WEEKDAY_NAMES[day.weekday()]},
+            )
         if kind == CalendarDay.Kind.HOLIDAY and not (data.get("name") or "").strip():
             self.add_error("name", gettext("放假日请填写节日名称，例如：春节。"))
         return data

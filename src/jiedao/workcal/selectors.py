@@ -22,9 +22,11 @@ def calendar_warnings(today=None) -> list:
     messages = []
     for year in unknown_years([today.year, today.year + 1]):
         messages.append(
-            _("%(year)d年的法定节假日和调休安排尚未录入：系统暂按周一至周五为工作日计算时限，"
-              "节假日前后的办结时限会算错。请在“节假日安排”中逐日录入国务院办公厅的放假通知"
-              "（放假日和调休上班日），录完后在“已录入放假通知的年份”中添加%(year)d年。")
+            _(
+                "%(year)d年的法定节假日和调休安排尚未录入：系统暂按周一至周五为工作日计算时限，"
+                "节假日前后的办结时限会算错。请在“节假日安排”中逐日录入国务院办公厅的放假通知"
+                "（放假日和调休上班日），录完后在“已录入放假通知的年份”中添加%(year)d年。"
+            )
             % {"year": year}
         )
     return messages

@@ -121,10 +121,16 @@ def picker_state(tree, cat1="", cat2="", cat3="", pick="", query=""):
         matches = matches[:40]
     chosen = codes[2] or codes[1] or codes[0]
     return {
-        "level1": tree, "level2": level2, "level3": level3,
-        "cat1": codes[0], "cat2": codes[1], "cat3": codes[2],
-        "chosen": chosen, "chosen_path": " / ".join(node["name"] for node in path),
-        "query": query, "matches": matches,
+        "level1": tree,
+        "level2": level2,
+        "level3": level3,
+        "cat1": codes[0],
+        "cat2": codes[1],
+        "cat3": codes[2],
+        "chosen": chosen,
+        "chosen_path": " / ".join(node["name"] for node in path),
+        "query": query,
+        "matches": matches,
         "complete": bool(path) and not path[-1]["children"],
     }
 

@@ -12,7 +12,8 @@ def reply_flags(case, user):
     for check in checks:
         check.labels = [services.flag_label(f) for f in check.flags]
     may_override = user.is_authenticated and (
-        user.has_role("leader", "dispatcher", "admin") or (user.has_role("handler") and user.unit_id == case.unit_id))
+        user.has_role("leader", "dispatcher", "admin") or (user.has_role("handler") and user.unit_id == case.unit_id)
+    )
     return {"checks": checks, "may_override": may_override}
 
 
@@ -30,6 +31,11 @@ def case_proposal(case, user):
     if proposal is not None:
         for label, probability in proposal.top:
             category = selectors.category_for_label(label)
-            rows.append({"name": category.path_name if category else label, "code": category.code if category else "",
-                         "probability": probability})
+            rows.append(
+                {
+                    "name": category.path_name if category else label,
+                    "code": category.code if category else "",
+                    "probability": probability,
+                }
+            )
     return {"proposal": proposal, "rows": rows}

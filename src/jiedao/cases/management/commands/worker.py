@@ -58,11 +58,13 @@ def positive_seconds(value):
     try:
         seconds = float(value)
     except ValueError:
-        raise CommandError(_("参数 --interval 应为正数（秒），收到“%(value)s”。") % {"value": value},
-                           returncode=2) from None
+        raise CommandError(
+            _("参数 --interval 应为正数（秒），收到“%(value)s”。") % {"value": value}, returncode=2
+        ) from None
     if not 0 < seconds <= 86400:
-        raise CommandError(_("参数 --interval 应在 0 到 86400 秒之间，收到“%(value)s”。") % {"value": value},
-                           returncode=2)
+        raise CommandError(
+            _("参数 --interval 应在 0 到 86400 秒之间，收到“%(value)s”。") % {"value": value}, returncode=2
+        )
     return seconds
 
 
@@ -70,10 +72,8 @@ class Command(BaseCommand):
     help = _("后台任务：执行任务队列，并定时巡检工单时限（临期变黄、超期变红并通知承办单位）。")
 
     def add_arguments(self, parser):
-        parser.add_argument("--interval", default="60",
-                            help=_("每隔多少秒巡检一次时限（默认 60）。"))
-        parser.add_argument("--once", action="store_true",
-                            help=_("立即巡检一次并打印结果，然后退出。"))
+        parser.add_argument("--interval", default="60", help=_("每隔多少秒巡检一次时限（默认 60）。"))
+        parser.add_argument("--once", action="store_true", help=_("立即巡检一次并打印结果，然后退出。"))
 
     def handle(self, *args, interval="60", once=False, verbosity=1, **options):
         if sitekey.refusal():  # the secret key published in the source signs forged links
@@ -87,15 +87,23 @@ class Command(BaseCommand):
         self.stopping = False
         self._wake = threading.Event()
         self.worker = Worker(
-            queue_names=["*"], interval=0.2, batch=True, backend_name="default", startup_delay=False,
-            max_tasks=None, worker_id=get_random_string(32), excluded_queue_names=[],
+            queue_names=["*"],
+            interval=0.2,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=get_random_string(32),
+            excluded_queue_names=[],
         )
         self._install_signals()
         requeued = requeue_interrupted_tasks()
         if requeued:
             logger.warning(_("上次后台任务异常退出：%(count)d 个中断的任务已重新排队。") % {"count": requeued})
-        logger.info(_("后台任务已启动：每 %(interval)g 秒巡检一次工单时限；发送 SIGTERM 或按 Ctrl+C 停止。")
-                    % {"interval": interval})
+        logger.info(
+            _("后台任务已启动：每 %(interval)g 秒巡检一次工单时限；发送 SIGTERM 或按 Ctrl+C 停止。")
+            % {"interval": interval}
+        )
         try:
             self._loop(interval)
         finally:

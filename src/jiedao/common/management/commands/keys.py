@@ -27,11 +27,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("status", help=_("密钥来源、数量，以及多少个值由当前密钥加密"))
-        for name, text in (("rotate", _("生成新密钥放在最前面，并用它重新加密所有值")),
-                           ("reencrypt", _("把还不是由当前密钥加密的值重新加密"))):
+        for name, text in (
+            ("rotate", _("生成新密钥放在最前面，并用它重新加密所有值")),
+            ("reencrypt", _("把还不是由当前密钥加密的值重新加密")),
+        ):
             command = sub.add_parser(name, help=text)
-            command.add_argument("--batch", type=int, default=services.BATCH,
-                                 help=_("每批处理的行数（每批一个事务，默认 %(default)s）"))
+            command.add_argument(
+                "--batch", type=int, default=services.BATCH, help=_("每批处理的行数（每批一个事务，默认 %(default)s）")
+            )
         sub.add_parser("retire-old", help=_("所有值都由当前密钥加密后，删除旧密钥"))
         sub.add_parser("generate", help=_("打印一个新密钥（用于环境变量 JIEDAO_FIELD_KEYS）"))
 
@@ -63,13 +66,18 @@ class Command(BaseCommand):
         self.stdout.write(_("密钥数量：%(count)d（第一个加密，全部可解密）") % {"count": status.key_count})
         for row in status.fields:
             if row.total:
-                self.stdout.write(f"  {row.model}.{row.field}: " + _(
-                    "共 %(total)d，当前密钥 %(current)d，旧密钥 %(older)d，无法解密 %(unreadable)d") % {
-                    "total": row.total, "current": row.current, "older": row.older, "unreadable": row.unreadable})
-        self.stdout.write(_("合计：%(total)d 个加密值，%(current)d 个由当前密钥加密，%(older)d 个由旧密钥加密，"
-                            "%(unreadable)d 个无法解密。") % {
-            "total": status.total, "current": status.current, "older": status.older,
-            "unreadable": status.unreadable})
+                self.stdout.write(
+                    f"  {row.model}.{row.field}: "
+                    + _("共 %(total)d，当前密钥 %(current)d，旧密钥 %(older)d，无法解密 %(unreadable)d")
+                    % {"total": row.total, "current": row.current, "older": row.older, "unreadable": row.unreadable}
+                )
+        self.stdout.write(
+            _(
+                "合计：%(total)d 个加密值，%(current)d 个由当前密钥加密，%(older)d 个由旧密钥加密，"
+                "%(unreadable)d 个无法解密。"
+            )
+            % {"total": status.total, "current": status.current, "older": status.older, "unreadable": status.unreadable}
+        )
         if status.unreadable:
             raise CommandError(_("有值无法用已配置的任何密钥解密：请检查密钥文件或环境变量是否完整。"))
 
@@ -96,8 +104,13 @@ class Command(BaseCommand):
         if not result["retired"]:
             self.stdout.write(_("只有一个密钥，没有需要停用的旧密钥。"))
         elif result["source"] == "env":
-            self.stdout.write(_("所有 %(values)d 个值都由当前密钥加密：现在可以从 JIEDAO_FIELD_KEYS 中删除除第一个以外的"
-                                "密钥（共 %(retired)d 个），然后重启网站和后台任务。") % result)
+            self.stdout.write(
+                _(
+                    "所有 %(values)d 个值都由当前密钥加密：现在可以从 JIEDAO_FIELD_KEYS 中删除除第一个以外的"
+                    "密钥（共 %(retired)d 个），然后重启网站和后台任务。"
+                )
+                % result
+            )
         else:
             self.stdout.write(_("已停用 %(retired)d 个旧密钥；所有 %(values)d 个值都由当前密钥加密。") % result)
             self.stdout.write(_("提醒：轮换之前做的数据库备份仍需旧密钥才能读取，请按文档保管。"))

@@ -84,7 +84,9 @@ class Command(BaseCommand):
 
         demo = builder.demo_street()
         if demo is None:
-            self.stdout.write("正在建立示范街道：8个社区、40个网格、承办单位、网格队伍、分类、权责清单（含历史版本）、约3000户一户一档、便民服务中心办事事项与一年办件、演示账号……")
+            self.stdout.write(
+                "正在建立示范街道：8个社区、40个网格、承办单位、网格队伍、分类、权责清单（含历史版本）、约3000户一户一档、便民服务中心办事事项与一年办件、演示账号……"
+            )
             builder.build()
         if Case.objects.exists():
             self.stdout.write(f"沿用已有演示数据库（{Case.objects.count():,} 件工单）。需要重建请加 --reset。")
@@ -96,7 +98,8 @@ class Command(BaseCommand):
             f"已生成 {counts['cases']:,} 件工单、{counts['events']:,} 条流转记录、{counts['ratings']:,} 条回访评价、"
             f"{counts['extensions']:,} 个延期申请、{counts.get('whistles', 0):,} 次吹哨、"
             f"{counts.get('cohandles', 0):,} 个协办任务"
-            f"（用时 {time.monotonic() - began:.1f} 秒）。")
+            f"（用时 {time.monotonic() - began:.1f} 秒）。"
+        )
         # Sensors and emergencies come after the history: confirming today's alerts opens new cases.
         self.stdout.write("正在建立应急物资、传感器与今日监测数据……")
         demo = builder.demo_street()
@@ -114,13 +117,17 @@ class Command(BaseCommand):
         self.stdout.write("演示账号（密码均为 %s，仅供演示）：" % DEMO_PASSWORD)
         for username, _role, _name, about in DEMO_ACCOUNTS:
             self.stdout.write(f"  {username:<11} {DEMO_PASSWORD}   {about}")
-        self.stdout.write("  另有每个承办单位的承办人 handler_<单位代码>（如 handler_cg）和每个网格的网格员 grid_<编号>。")
+        self.stdout.write(
+            "  另有每个承办单位的承办人 handler_<单位代码>（如 handler_cg）和每个网格的网格员 grid_<编号>。"
+        )
         self.stdout.write("")
         if not options["no_serve"]:
             self.stdout.write(f"网址：{url}    管理后台：{url}admin/    （Ctrl-C 停止）")
         else:
-            self.stdout.write(f"启动网站：JIEDAO_STAFF_2FA=0 jiedao serve --port {options['port']}（演示账号只用密码登录，"
-                              f"不设两步验证），然后打开 {url}")
+            self.stdout.write(
+                f"启动网站：JIEDAO_STAFF_2FA=0 jiedao serve --port {options['port']}（演示账号只用密码登录，"
+                f"不设两步验证），然后打开 {url}"
+            )
 
     # --- processes ----------------------------------------------------------------
     def _serve(self, options):
@@ -133,8 +140,9 @@ class Command(BaseCommand):
             os.environ[sitekey.DEMO_MARK] = "1"
         if "worker" in get_commands():
             children.append(subprocess.Popen([python, "-m", "jiedao.cli", "worker"]))
-        server = subprocess.Popen([python, "-m", "jiedao.cli", "serve", "--host", options["host"],
-                                   "--port", str(options["port"])])
+        server = subprocess.Popen(
+            [python, "-m", "jiedao.cli", "serve", "--host", options["host"], "--port", str(options["port"])]
+        )
         children.append(server)
         stopping = []
 

@@ -43,7 +43,9 @@ class Command(BaseCommand):
                 for error in exc.errors:
                     self.stderr.write(f"{error['field']}: {error['message']}")
                 raise CommandError(f"导入失败，共 {len(exc.errors)} 处错误，未写入任何事项。") from None
-            self.stdout.write(f"导入完成：新增 {counts['created']}，修改 {counts['updated']}，未变 {counts['unchanged']}。")
+            self.stdout.write(
+                f"导入完成：新增 {counts['created']}，修改 {counts['updated']}，未变 {counts['unchanged']}。"
+            )
         elif action == "export":
             versions = sorted(selectors.in_force_now(), key=lambda v: v.item.code)
             with open(options["file"], "wb") as handle:

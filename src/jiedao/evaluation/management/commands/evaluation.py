@@ -5,7 +5,6 @@
 
 Exit status: 0 done; 2 wrong arguments."""
 
-
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _

@@ -35,8 +35,11 @@ class Command(BaseCommand):
             if chosen is None:
                 raise CommandError(_("街道代码“%(code)s”不存在。") % {"code": street}, returncode=2)
         elif streets.count() > 1:
-            raise CommandError(_("本系统有多个街道，请用 --street 指定街道代码：%(codes)s") % {
-                "codes": "、".join(f"{s.code} {s.name}" for s in streets[:20])}, returncode=2)
+            raise CommandError(
+                _("本系统有多个街道，请用 --street 指定街道代码：%(codes)s")
+                % {"codes": "、".join(f"{s.code} {s.name}" for s in streets[:20])},
+                returncode=2,
+            )
         else:
             chosen = streets.first()
         folder = Path(out)

@@ -27,11 +27,16 @@ def parse_coordinate(value, name, low, high):
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise bad_input(_("参数 %(name)s 应为数字（十进制度），收到“%(value)s”。") % {"name": name, "value": value}) from None
+        raise bad_input(
+            _("参数 %(name)s 应为数字（十进制度），收到“%(value)s”。") % {"name": name, "value": value}
+        ) from None
     if not low <= number <= high:
         hint = _("（是否把纬度和经度写反了？顺序是 LAT LNG，如 39.905 116.405）") if name == "LAT" else ""
-        raise bad_input(_("参数 %(name)s 应在 %(low)s 到 %(high)s 之间，收到“%(value)s”。")
-                        % {"name": name, "low": low, "high": high, "value": value} + hint)
+        raise bad_input(
+            _("参数 %(name)s 应在 %(low)s 到 %(high)s 之间，收到“%(value)s”。")
+            % {"name": name, "low": low, "high": high, "value": value}
+            + hint
+        )
     return number
 
 
@@ -67,8 +72,10 @@ class Command(BaseCommand):
             for error in exc.errors:
                 self.stderr.write(error["message"])
             raise CommandError(_("导入失败：共 %(n)d 处错误，未写入任何数据。") % {"n": len(exc.errors)}) from None
-        self.stdout.write(_("导入完成（%(level)s）：新增 %(created)d，更新 %(updated)d。") % {
-            "level": level, "created": len(result.created), "updated": len(result.updated)})
+        self.stdout.write(
+            _("导入完成（%(level)s）：新增 %(created)d，更新 %(updated)d。")
+            % {"level": level, "created": len(result.created), "updated": len(result.updated)}
+        )
 
     def do_export(self, level, out=None, **options):
         data = json.dumps(selectors.export_geojson(level), ensure_ascii=False, indent=1)
@@ -77,8 +84,7 @@ class Command(BaseCommand):
             return
         with open(out, "w", encoding="utf-8") as handle:
             handle.write(data + "\n")
-        self.stdout.write(_("已导出 %(n)d 个要素到 %(file)s") % {
-            "n": len(json.loads(data)["features"]), "file": out})
+        self.stdout.write(_("已导出 %(n)d 个要素到 %(file)s") % {"n": len(json.loads(data)["features"]), "file": out})
 
     def do_locate(self, lat, lng, **options):
         lat_value = parse_coordinate(lat, "LAT", -90, 90)
@@ -86,7 +92,9 @@ class Command(BaseCommand):
         found = selectors.where(lat_value, lng_value)
         if found is None:
             raise CommandError(_("坐标（纬度 %(lat)s，经度 %(lng)s）不在任何网格内。") % {"lat": lat, "lng": lng})
-        self.stdout.write(_("网格 %(grid_code)s %(grid_name)s") % {
-            "grid_code": found["grid"]["code"], "grid_name": found["grid"]["name"]})
+        self.stdout.write(
+            _("网格 %(grid_code)s %(grid_name)s")
+            % {"grid_code": found["grid"]["code"], "grid_name": found["grid"]["name"]}
+        )
         self.stdout.write(_("社区 %(code)s %(name)s") % found["community"])
         self.stdout.write(_("街道 %(code)s %(name)s") % found["street"])

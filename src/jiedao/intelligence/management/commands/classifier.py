@@ -42,12 +42,18 @@ class Command(BaseCommand):
             self.stdout.write(classifier.format_report(result))
             return
         version = services.train_version(
-            services.ModelVersion.objects.create(source=str(data).rsplit("/", 1)[-1][:200],
-                                                 requested_at=services.timezone.now()).pk,
-            texts, labels, activate=not options.get("no_activate"))
+            services.ModelVersion.objects.create(
+                source=str(data).rsplit("/", 1)[-1][:200], requested_at=services.timezone.now()
+            ).pk,
+            texts,
+            labels,
+            activate=not options.get("no_activate"),
+        )
         if version.state != version.State.READY:
             raise CommandError(f"training failed: {version.error}")
         f1 = version.macro_f1
-        self.stdout.write(f"version v{version.pk} trained on {version.samples} texts in {version.train_seconds}s, "
-                          f"{version.size_bytes} bytes, active={version.active}"
-                          + (f", hold-out macro_f1={f1:.4f}" if f1 is not None else ""))
+        self.stdout.write(
+            f"version v{version.pk} trained on {version.samples} texts in {version.train_seconds}s, "
+            f"{version.size_bytes} bytes, active={version.active}"
+            + (f", hold-out macro_f1={f1:.4f}" if f1 is not None else "")
+        )

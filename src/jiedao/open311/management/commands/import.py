@@ -46,17 +46,32 @@ class Command(BaseCommand):
             self.stderr.write(_("……另有 %(n)d 个错误行未列出。") % {"n": len(report.bad) - max_errors})
         if report.new_categories:
             verb = _("将新建") if (dry_run or report.bad) else _("已新建")
-            self.stdout.write(_("%(verb)s分类（在“导入”下，停用状态）：%(names)s")
-                              % {"verb": verb, "names": "、".join(report.new_categories)})
-        summary = {"rows": report.rows, "created": report.created, "unchanged": report.unchanged,
-                   "bad": len(report.bad), "events": report.events, "ratings": report.ratings,
-                   "seconds": seconds, "rate": report.rows / seconds if seconds else 0}
+            self.stdout.write(
+                _("%(verb)s分类（在“导入”下，停用状态）：%(names)s")
+                % {"verb": verb, "names": "、".join(report.new_categories)}
+            )
+        summary = {
+            "rows": report.rows,
+            "created": report.created,
+            "unchanged": report.unchanged,
+            "bad": len(report.bad),
+            "events": report.events,
+            "ratings": report.ratings,
+            "seconds": seconds,
+            "rate": report.rows / seconds if seconds else 0,
+        }
         if report.bad:
             raise CommandError(_("导入失败：共 %(rows)d 行，%(bad)d 行有错误，未写入任何数据。") % summary)
         if dry_run:
-            self.stdout.write(_("试运行（未写入）：共 %(rows)d 行，可新增 %(created)d 件，已存在 %(unchanged)d 件，"
-                                "没有错误行。") % summary)
+            self.stdout.write(
+                _("试运行（未写入）：共 %(rows)d 行，可新增 %(created)d 件，已存在 %(unchanged)d 件，没有错误行。")
+                % summary
+            )
             return
-        self.stdout.write(_("导入完成：共 %(rows)d 行，新增工单 %(created)d 件（流转记录 %(events)d 条，回访评价 "
-                            "%(ratings)d 条），已存在未改动 %(unchanged)d 件；用时 %(seconds).1f 秒（%(rate).0f 行/秒）。")
-                          % summary)
+        self.stdout.write(
+            _(
+                "导入完成：共 %(rows)d 行，新增工单 %(created)d 件（流转记录 %(events)d 条，回访评价 "
+                "%(ratings)d 条），已存在未改动 %(unchanged)d 件；用时 %(seconds).1f 秒（%(rate).0f 行/秒）。"
+            )
+            % summary
+        )

@@ -25,8 +25,7 @@ class Command(BaseCommand):
         actions = keys.add_subparsers(dest="action", required=True)
         create = actions.add_parser("create", help=_("发放新密钥（密钥打印在最后一行，只显示这一次）"))
         create.add_argument("name")
-        create.add_argument("--auto-dispatch", action="store_true",
-                            help=_("经此密钥提交的诉求受理后立即按规则派单"))
+        create.add_argument("--auto-dispatch", action="store_true", help=_("经此密钥提交的诉求受理后立即按规则派单"))
         actions.add_parser("list", help=_("列出密钥"))
         revoke = actions.add_parser("revoke", help=_("停用密钥"))
         revoke.add_argument("name")
@@ -39,8 +38,10 @@ class Command(BaseCommand):
 
     def do_create(self, name, auto_dispatch=False, **options):
         key, plain = services.create_key(name, auto_dispatch=auto_dispatch)
-        self.stdout.write(_("已为“%(name)s”发放 Open311 密钥（前缀 %(prefix)s）。请立即复制，系统只保存它的摘要：")
-                          % {"name": key.name, "prefix": key.prefix})
+        self.stdout.write(
+            _("已为“%(name)s”发放 Open311 密钥（前缀 %(prefix)s）。请立即复制，系统只保存它的摘要：")
+            % {"name": key.name, "prefix": key.prefix}
+        )
         self.stdout.write(plain)
 
     def do_list(self, **options):

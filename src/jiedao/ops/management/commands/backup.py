@@ -30,8 +30,10 @@ class Command(BaseCommand):
                 self.stdout.write("还没有备份。")
             for path in files:
                 header = backup.read_header(path)
-                self.stdout.write(f"{path}  {header.get('created_at', '')}  {header.get('engine')}  "
-                                  f"{header.get('rows', 0)} 行  {path.stat().st_size / 1e6:.1f} MB")
+                self.stdout.write(
+                    f"{path}  {header.get('created_at', '')}  {header.get('engine')}  "
+                    f"{header.get('rows', 0)} 行  {path.stat().st_size / 1e6:.1f} MB"
+                )
             return
         try:
             path, header = backup.take_backup(out)

@@ -34,5 +34,7 @@ class Command(BaseCommand):
         except backup.BackupError as error:
             raise CommandError(str(error)) from None
         tables = result["tables"]
-        self.stdout.write(f"已恢复 {len(tables)} 张表、{sum(tables.values())} 行，"
-                          f"与备份记录逐表核对一致（备份时间 {result['header'].get('created_at')}）。")
+        self.stdout.write(
+            f"已恢复 {len(tables)} 张表、{sum(tables.values())} 行，"
+            f"与备份记录逐表核对一致（备份时间 {result['header'].get('created_at')}）。"
+        )

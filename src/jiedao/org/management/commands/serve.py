@@ -70,8 +70,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument("--workers", type=int, default=None,
-                            help="工作进程数（默认为 CPU 核数的 2 倍，或环境变量 WEB_CONCURRENCY）")
+        parser.add_argument(
+            "--workers", type=int, default=None, help="工作进程数（默认为 CPU 核数的 2 倍，或环境变量 WEB_CONCURRENCY）"
+        )
         parser.add_argument("--threads", type=int, default=int(os.environ.get("JIEDAO_THREADS", "4")))
         parser.add_argument("--access-log", action="store_true", help="输出访问日志（默认关闭）")
         parser.add_argument("--timeout", type=int, default=60)
@@ -97,8 +98,10 @@ class Command(BaseCommand):
             "proc_name": "jiedao",
             "child_exit": child_exit,
         }
-        self.stdout.write(f"街道 Jiedao 已启动：http://{options['host']}:{options['port']}/ "
-                          f"（{workers} 个进程 × {options['threads']} 线程，Ctrl-C 停止）")
+        self.stdout.write(
+            f"街道 Jiedao 已启动：http://{options['host']}:{options['port']}/ "
+            f"（{workers} 个进程 × {options['threads']} 线程，Ctrl-C 停止）"
+        )
         self.stdout.flush()
         # Workers are forked from this process: none may inherit an open database connection.
         connections.close_all()

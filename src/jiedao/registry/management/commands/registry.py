@@ -58,13 +58,15 @@ class Command(BaseCommand):
             run = import_file(options["kind"], options["file"], user, options["source"], progress=progress)
         except ValidationFailed as exc:
             for error in exc.errors:
-                self.stderr.write(f"{error['field']}: {error['message']}" if error.get("row")
-                                  else error["message"])
+                self.stderr.write(f"{error['field']}: {error['message']}" if error.get("row") else error["message"])
             raise CommandError(f"导入失败：共 {len(exc.errors)} 处错误，未写入任何数据。", returncode=1) from None
         except NotAllowed as exc:
             raise CommandError(exc.message, returncode=1) from None
-        self.stdout.write(self.style.SUCCESS(
-            f"导入完成（用时 {time.monotonic() - started:.1f} 秒）。{describe_counts(run.kind, run.counts)}"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"导入完成（用时 {time.monotonic() - started:.1f} 秒）。{describe_counts(run.kind, run.counts)}"
+            )
+        )
         if run.counts.get("conflicts"):
             self.stdout.write("有不一致的信息已列为冲突，请在“一户一档 › 数据冲突”页面决定。")
 
@@ -74,8 +76,10 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"用户“{username}”不存在。", returncode=1)
             return user
-        user = (User.objects.filter(is_superuser=True, is_active=True).order_by("id").first()
-                or User.objects.filter(groups__name="admin", is_active=True).order_by("id").first())
+        user = (
+            User.objects.filter(is_superuser=True, is_active=True).order_by("id").first()
+            or User.objects.filter(groups__name="admin", is_active=True).order_by("id").first()
+        )
         if user is None:
             raise CommandError("没有系统管理员账号：请先创建（jiedao createsuperuser）或用 --user 指定。", returncode=1)
         return user

@@ -32,8 +32,10 @@ def parse_date(value, name="DATE"):
             raise ValueError
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise bad_input(_("参数 %(name)s 不是有效日期：“%(value)s”。请按 YYYY-MM-DD 填写，例如 2026-09-30。")
-                        % {"name": name, "value": value}) from None
+        raise bad_input(
+            _("参数 %(name)s 不是有效日期：“%(value)s”。请按 YYYY-MM-DD 填写，例如 2026-09-30。")
+            % {"name": name, "value": value}
+        ) from None
 
 
 def parse_count(value, name="N"):
@@ -41,8 +43,10 @@ def parse_count(value, name="N"):
         raise bad_input(_("缺少参数 %(name)s：请给出工作日天数，例如 3。") % {"name": name})
     text = value.strip()
     if not text.isdigit() or not 0 <= int(text) <= MAX_WORKDAYS:
-        raise bad_input(_("参数 %(name)s 应为 0 到 %(max)d 之间的整数（工作日天数），收到“%(value)s”。")
-                        % {"name": name, "max": MAX_WORKDAYS, "value": value})
+        raise bad_input(
+            _("参数 %(name)s 应为 0 到 %(max)d 之间的整数（工作日天数），收到“%(value)s”。")
+            % {"name": name, "max": MAX_WORKDAYS, "value": value}
+        )
     return int(text)
 
 
@@ -67,8 +71,10 @@ def source_text(source, year):
 
 
 class Command(BaseCommand):
-    help = _("查工作日历：add DATE N 算 N 个工作日后的日期；is DATE 看某天是否上班及原因；"
-             "check YEAR 看某年的放假安排是否已知、来自哪里。")
+    help = _(
+        "查工作日历：add DATE N 算 N 个工作日后的日期；is DATE 看某天是否上班及原因；"
+        "check YEAR 看某年的放假安排是否已知、来自哪里。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("action", nargs="?", help="add | is | check")
@@ -80,11 +86,14 @@ class Command(BaseCommand):
         if action is None:
             raise bad_input(_("请给出子命令：%(usage)s") % {"usage": USAGE})
         if action not in expected:
-            raise bad_input(_("未知的子命令“%(action)s”，可用：add、is、check（%(usage)s）。")
-                            % {"action": action, "usage": USAGE})
+            raise bad_input(
+                _("未知的子命令“%(action)s”，可用：add、is、check（%(usage)s）。") % {"action": action, "usage": USAGE}
+            )
         if len(args) > expected[action]:
-            raise bad_input(_("多余的参数：%(extra)s（用法：%(usage)s）。")
-                            % {"extra": " ".join(args[expected[action]:]), "usage": USAGE})
+            raise bad_input(
+                _("多余的参数：%(extra)s（用法：%(usage)s）。")
+                % {"extra": " ".join(args[expected[action] :]), "usage": USAGE}
+            )
         args += [None] * (expected[action] - len(args))
         getattr(self, f"do_{action}")(*args)
 
@@ -97,8 +106,9 @@ class Command(BaseCommand):
         self.stdout.write(due.isoformat())
         unknown = calendar.unknown_years(range(start.year, due.year + 1))
         for year in unknown:
-            self.stderr.write(_("注意：%(year)d年的放假安排尚未录入，该年按周一至周五计算，结果可能不准。")
-                              % {"year": year})
+            self.stderr.write(
+                _("注意：%(year)d年的放假安排尚未录入，该年按周一至周五计算，结果可能不准。") % {"year": year}
+            )
 
     def do_is(self, date_text):
         day = parse_date(date_text)
@@ -112,36 +122,69 @@ class Command(BaseCommand):
             why = _("周末")
         else:
             why = _("平常工作日")
-        self.stdout.write(_("%(date)s %(weekday)s %(verdict)s：%(why)s。来源：%(source)s。") % {
-            "date": day.isoformat(), "weekday": WEEKDAY_NAMES[day.weekday()], "verdict": verdict, "why": why,
-            "source": source_text(info.source, day.year),
-        })
+        self.stdout.write(
+            _("%(date)s %(weekday)s %(verdict)s：%(why)s。来源：%(source)s。")
+            % {
+                "date": day.isoformat(),
+                "weekday": WEEKDAY_NAMES[day.weekday()],
+                "verdict": verdict,
+                "why": why,
+                "source": source_text(info.source, day.year),
+            }
+        )
 
     def do_check(self, year_text):
         year = parse_year(year_text)
         source = calendar.year_source(year)
-        days = [dt.date(year, 1, 1) + dt.timedelta(days=i)
-                for i in range((dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days)]
+        days = [
+            dt.date(year, 1, 1) + dt.timedelta(days=i)
+            for i in range((dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days)
+        ]
         infos = [calendar.day_info(d) for d in days]
         holidays = sum(1 for i in infos if i.reason == "holiday")
         makeup = sum(1 for i in infos if i.reason == "makeup")
         workdays = sum(1 for i in infos if i.workday)
         if source is None:
             entered = CalendarDay.objects.filter(date__year=year).count()
-            self.stdout.write(_("%(year)d年：未知。尚未录入国务院办公厅的放假通知，暂按周一至周五为工作日计算"
-                                "（全年 %(workdays)d 个工作日）。") % {"year": year, "workdays": workdays})
+            self.stdout.write(
+                _(
+                    "%(year)d年：未知。尚未录入国务院办公厅的放假通知，暂按周一至周五为工作日计算"
+                    "（全年 %(workdays)d 个工作日）。"
+                )
+                % {"year": year, "workdays": workdays}
+            )
             if entered:
-                self.stdout.write(_("已录入 %(count)d 天的安排（已按录入生效），但尚未在“已录入放假通知的年份”中"
-                                    "标记%(year)d年录入完毕。") % {"count": entered, "year": year})
+                self.stdout.write(
+                    _(
+                        "已录入 %(count)d 天的安排（已按录入生效），但尚未在“已录入放假通知的年份”中"
+                        "标记%(year)d年录入完毕。"
+                    )
+                    % {"count": entered, "year": year}
+                )
             else:
-                self.stdout.write(_("请在管理后台“节假日安排”中录入放假日和调休上班日，录完后在"
-                                    "“已录入放假通知的年份”中添加%(year)d年。") % {"year": year})
+                self.stdout.write(
+                    _(
+                        "请在管理后台“节假日安排”中录入放假日和调休上班日，录完后在"
+                        "“已录入放假通知的年份”中添加%(year)d年。"
+                    )
+                    % {"year": year}
+                )
             return
-        self.stdout.write(_("%(year)d年：已知。来源：%(source)s。放假 %(holidays)d 天（含周末连休），"
-                            "调休上班 %(makeup)d 天，全年 %(workdays)d 个工作日。") % {
-            "year": year, "source": source_text(source, year), "holidays": holidays, "makeup": makeup,
-            "workdays": workdays,
-        })
+        self.stdout.write(
+            _(
+                "%(year)d年：已知。来源：%(source)s。放假 %(holidays)d 天（含周末连休），"
+                "调休上班 %(makeup)d 天，全年 %(workdays)d 个工作日。"
+            )
+            % {
+                "year": year,
+                "source": source_text(source, year),
+                "holidays": holidays,
+                "makeup": makeup,
+                "workdays": workdays,
+            }
+        )
         if source == "package" and CalendarDay.objects.filter(date__year=year).exists():
-            self.stdout.write(_("另有管理员录入的 %(count)d 天安排，优先于数据包生效。")
-                              % {"count": CalendarDay.objects.filter(date__year=year).count()})
+            self.stdout.write(
+                _("另有管理员录入的 %(count)d 天安排，优先于数据包生效。")
+                % {"count": CalendarDay.objects.filter(date__year=year).count()}
+            )
