@@ -166,7 +166,7 @@ def build_city(args):
         made = User.objects.bulk_create([user for user, _role in people])
         through = User.groups.through
         through.objects.bulk_create(
-            [through(user_id=user.pk, group_id=groups[role].pk) for user, (_u, role) in zip(made, people)]
+            [through(user_id=user.pk, group_id=groups[role].pk) for user, (_u, role) in zip(made, people, strict=False)]
         )
     return streets
 
@@ -428,7 +428,7 @@ def main():
         )
     }
     units = {s.pk: list(Unit.objects.filter(street=s).order_by("pk")) for s in sample}
-    grids_of = {s.pk: [g for g, st in zip(plan["grids"], plan["streets"]) if st == s.pk] for s in sample}
+    grids_of = {s.pk: [g for g, st in zip(plan["grids"], plan["streets"], strict=False) if st == s.pk] for s in sample}
     from jiedao.org.models import Grid
 
     grid_codes = dict(Grid.objects.filter(pk__in=[g for gs in grids_of.values() for g in gs]).values_list("pk", "code"))

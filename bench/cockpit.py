@@ -338,7 +338,7 @@ def _utc(value):
     """Datetimes as naive UTC text (SQLite hands them back naive, PostgreSQL aware)."""
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
         return value.isoformat(sep=" ")
     return value
 
@@ -377,7 +377,7 @@ def duckdb_aggregations(paths, period, now):
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    start, end, now_ = (x.astimezone(dt.timezone.utc).replace(tzinfo=None) for x in (period.start, period.end, now))
+    start, end, now_ = (x.astimezone(dt.UTC).replace(tzinfo=None) for x in (period.start, period.end, now))
     con.execute(f"CREATE OR REPLACE VIEW cases AS SELECT * FROM read_csv_auto('{paths['cases']}')")
     con.execute(f"CREATE OR REPLACE VIEW ratings AS SELECT * FROM read_csv_auto('{paths['ratings']}')")
 

@@ -150,7 +150,7 @@ def main(argv=None):
         "naive_loop": sample / naive_median,
     }
     outside = int((vec_result == -1).sum())
-    load = " · load average %.1f" % os.getloadavg()[0] if hasattr(os, "getloadavg") else ""
+    load = f" · load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
     print(
         f"grids: {len(polygons)} (the demo street, median {vertices} vertices each) · points: {args.points:,} "
         f"({outside:,} outside every grid) · repeats: {args.repeats} · CPU cores: {os.cpu_count()}{load}"

@@ -250,7 +250,7 @@ def baseline(db_path, rows, events, ratings):
     per_case = events / rows if rows else 0
     event_rows, made = [], 0
     for i in range(rows):
-        want = int(round((i + 1) * per_case)) - made
+        want = round((i + 1) * per_case) - made
         for seq in range(1, want + 1):
             event_rows.append((first + i, seq, now, "dispatch", "new", "dispatched", "", '{"import": "bench"}'))
         made += want

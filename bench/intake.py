@@ -175,7 +175,7 @@ class Server:
                 pass
             time.sleep(0.5)
         self.stop()
-        raise SystemExit("server did not answer within %.0f s" % SERVER_START_TIMEOUT)
+        raise SystemExit(f"server did not answer within {SERVER_START_TIMEOUT:.0f} s")
 
     def stop(self):
         if self.proc.poll() is None:
@@ -275,7 +275,7 @@ def postmaster_pid(url):
         with open(f"/proc/{backend}/stat") as f:
             data = f.read()
         return int(data[data.rindex(")") + 2 :].split()[1])
-    except Exception:  # noqa: BLE001 - the figure is optional
+    except Exception:
         return None
 
 
@@ -315,7 +315,7 @@ def lock_waits(url, until, interval=0.02):
                 )
                 time.sleep(interval)
         return statistics.mean(samples) if samples else None
-    except Exception:  # noqa: BLE001 - the figure is optional
+    except Exception:
         return None
 
 
@@ -416,7 +416,7 @@ def baseline_rows(lookup, n):
     import datetime as dt
 
     rng = random.Random(7)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cipher_phone = "gAAAAA" + "x" * 94
     rows = []
     for i in range(n):
@@ -431,7 +431,7 @@ def baseline_rows(lookup, n):
             DESCRIPTIONS[k],
             "",
             cipher_phone,
-            "%064x" % rng.getrandbits(256),
+            f"{rng.getrandbits(256):064x}",
             "",
             lat,
             lng,
@@ -514,7 +514,7 @@ def baseline_sqlite(path, n):
         cur.execute(case_sql, tuple(iso(v) for v in case))
         case_id = cur.lastrowid
         for event in events:
-            cur.execute(event_sql, (case_id,) + tuple(iso(v) for v in event))
+            cur.execute(event_sql, (case_id, *tuple(iso(v) for v in event)))
         cur.execute("COMMIT")
         latencies.append(time.monotonic() - t0)
     elapsed = time.monotonic() - t_start
@@ -546,7 +546,7 @@ def baseline_postgres(url, n):
                     cur.execute(case_sql, case)
                     case_id = cur.fetchone()[0]
                     for event in events:
-                        cur.execute(event_sql, (case_id,) + event)
+                        cur.execute(event_sql, (case_id, *event))
                 latencies.append(time.monotonic() - t0)
         elapsed = time.monotonic() - t_start
     return _baseline_result(n, elapsed, latencies)
@@ -637,7 +637,8 @@ def run_postgres(opts):
             str(Path(__file__).resolve()),
             "--phase-json",
             str(out),
-        ] + phase_args(opts)
+            *phase_args(opts),
+        ]
         budget = opts.seconds + opts.warmup + 900
         result = subprocess.run(cmd, cwd=REPO, timeout=budget)
         if result.returncode != 0:

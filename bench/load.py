@@ -52,7 +52,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from intake import (  # noqa: E402  (the intake benchmark's server and environment helpers)
+import contextlib
+
+from intake import (
     HOST,
     PYTHON,
     REPO,
@@ -194,9 +196,8 @@ def client(index, port, tokens, handlers, stop_at, stats, kill_windows, ledger, 
                     raise Broken(f"{action} of {number} was refused")
             api.call("read", "GET", f"/api/v1/cases/{number}/events", tokens["dispatcher"])
             state = api.call("read", "GET", f"/api/v1/cases/{number}", tokens["operator"])[1]["status"]
-            if state == "verifying":
-                if not _act(api, tokens["grid"], number, "verify_pass", {"note": "现场核查属实"}):
-                    continue
+            if state == "verifying" and not _act(api, tokens["grid"], number, "verify_pass", {"note": "现场核查属实"}):
+                continue
             if _act(api, tokens["operator"], number, "rate", {"resolved": True, "satisfaction": "satisfied"}):
                 ledger.rated(number)
             # A gauge's reading (sent again as it is after a lost answer) and a resident's gift
@@ -253,7 +254,7 @@ class Ledger:
         self.readings = set()
         self.gifts = set()
         # Readings are dated from here on (the run's start), each client on its own milliseconds.
-        self.base = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        self.base = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
     def read(self, at):
         with self.lock:
@@ -331,10 +332,8 @@ def _restart_database(out, engine, at):
 
 
 def _kill(proc):
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait(timeout=30)
 
 

@@ -104,7 +104,7 @@ def main():
 
     rng = random.Random(7)
     total = args.batches * args.batch_size
-    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
     step = dt.timedelta(days=1) / total  # all readings within a day, in time order
 
     def batches():
@@ -130,7 +130,7 @@ def main():
     data = batches()
     bodies = [json.dumps({"readings": items}) for items in data]
     ids = {d.code: d.pk for d, *_rest in devices}
-    received = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    received = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     rows = [
         [
             (

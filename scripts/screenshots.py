@@ -481,7 +481,7 @@ def run(browser, shots, base):
     public.goto(f"{base}/api/v1/docs")
     try:
         public.wait_for_selector(".swagger-ui .opblock", timeout=20000)
-    except Exception:  # noqa: BLE001 - the picture is still worth having
+    except Exception:
         say("  ! 接口文档没有完全显示")
     shots.save(public, "api-docs")
 

@@ -1,7 +1,6 @@
 import pytest
 
 from jiedao.cases import services
-
 from tests.browsing import browser  # noqa: F401  (the headless Chromium fixture, for every test)
 from tests.factories import PASSWORD, build_street
 
@@ -21,7 +20,6 @@ def _fresh_process_caches():
     """Tests roll their rows back, so ids are reused: forget what the previous test cached."""
     from jiedao.cases.selectors import forget_routing
     from jiedao.duties.selectors import forget_cached_list
-    from jiedao.registry.selectors import forget_addresses
     from jiedao.workcal.calendar import invalidate
 
     forget_cached_list()

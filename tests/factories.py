@@ -115,4 +115,4 @@ def build_street():
 
 
 # A Wednesday morning in Beijing, far from holidays: 2026-11-18 09:30 +08:00.
-WEDNESDAY = dt.datetime(2026, 11, 18, 1, 30, tzinfo=dt.timezone.utc)
+WEDNESDAY = dt.datetime(2026, 11, 18, 1, 30, tzinfo=dt.UTC)

@@ -23,7 +23,7 @@ def pages():
             if isinstance(p, URLResolver):
                 if str(p.pattern).startswith(("admin/", "api/")):
                     continue
-                yield from walk(p.url_patterns, p.namespace or namespace, includes + (p,))
+                yield from walk(p.url_patterns, p.namespace or namespace, (*includes, p))
             elif isinstance(p, URLPattern) and p.name:
                 yield Page(f"{namespace}:{p.name}" if namespace else p.name, namespace, p, includes)
 

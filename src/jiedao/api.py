@@ -10,7 +10,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError as NinjaValidationError
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
 
 from jiedao.common.errors import DomainError, ValidationFailed
 from jiedao.common.jsonbody import JsonBodyParser
@@ -130,15 +131,15 @@ def on_too_big(request, exc):
 
 def _register_routers():
     from jiedao.cases.api import router as cases_router
-    from jiedao.geo.api import router as geo_router
     from jiedao.duties.api import router as duties_router
-    from jiedao.hall.api import router as hall_router
     from jiedao.emergency.api import router as emergency_router
     from jiedao.evaluation.api import router as evaluation_router
+    from jiedao.geo.api import router as geo_router
+    from jiedao.hall.api import router as hall_router
+    from jiedao.intelligence.api import router as intelligence_router
     from jiedao.open311.api import router as open311_router
     from jiedao.org.api import router as org_router
     from jiedao.registry.api import router as registry_router
-    from jiedao.intelligence.api import router as intelligence_router
 
     api.add_router("", org_router)
     api.add_router("", open311_router)  # before cases: /cases/export is not a case number

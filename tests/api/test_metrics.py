@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 
 from jiedao.cases import services
+from tests.factories import WEDNESDAY
 
 from .conftest import fields_of, submit
-from tests.factories import WEDNESDAY
 
 HOUR = dt.timedelta(hours=1)
 

@@ -82,7 +82,7 @@ def attempt(call):
         with transaction.atomic():
             try:
                 outcome = call()
-            except Exception as error:  # noqa: BLE001 - handed back to the test
+            except Exception as error:
                 outcome = error
             raise _Rollback(outcome)
     except _Rollback as rollback:

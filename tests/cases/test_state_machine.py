@@ -12,9 +12,11 @@ real services on a fresh case each time. Whatever happens:
 """
 
 import datetime as dt
+import itertools
 
 from django.db import transaction
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import event as note_for_statistics
 from hypothesis import strategies as st
 
 from jiedao.cases import services, states
@@ -38,7 +40,7 @@ USERS = [
     None,
 ]
 HANDLER_OF = {"JWH01": "handler_committee", "ZHZF": "handler", "ZJ": "handler_housing"}
-ACTIONS = sorted(states.TRANSITIONS) + ["sweep"]
+ACTIONS = [*sorted(states.TRANSITIONS), "sweep"]
 
 # Everything a step needs besides the action and the person.
 DETAILS = st.fixed_dictionaries(
@@ -181,8 +183,8 @@ def replay(case):
     status, unit, due = Status.NEW, None, None
     returns = reworks = extensions = 0
     supervised = False
-    for previous, event in zip(events, events[1:]):
-        assert event.from_status == previous.to_status, (previous.action, event.action)
+    for previous, following in itertools.pairwise(events):
+        assert following.from_status == previous.to_status, (previous.action, following.action)
     for event in events:
         assert event.from_status == (status if event.seq > 1 else "")
         status = event.to_status
@@ -278,7 +280,7 @@ def test_random_action_sequences_never_break_the_lifecycle(street, data, categor
         )
         transaction.set_rollback(True)
     for status in sorted(reached):
-        event(f"reached {status}")
+        note_for_statistics(f"reached {status}")
 
 
 LOOP = [

@@ -139,7 +139,7 @@ def test_excel_export_holds_the_filtered_rows(street, case, login):
     header, *rows = list(sheet.iter_rows(values_only=True))
     assert "用户名" in header and "工单编号" in header
     [row] = rows
-    values = dict(zip(header, row))
+    values = dict(zip(header, row, strict=False))
     assert values["用户名"] == "dispatcher" and values["工单编号"] == case.number
     assert values["查看的字段"] == "联系电话、地址" and values["用途"] == "工单页面"
 

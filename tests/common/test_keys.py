@@ -132,7 +132,7 @@ def test_rotation_reencrypts_every_value_and_look_ups_still_work(street, key_dir
     after = selectors.key_status()
     assert after.key_count == 2 and after.total == before.total and after.current == after.total
     # Old data reads in full, and the blind index still finds a case by its phone.
-    for case, phone in zip(cases, PHONES):
+    for case, phone in zip(cases, PHONES, strict=False):
         fresh = Case.objects.get(pk=case.pk)
         assert (fresh.reporter_phone, fresh.reporter_name, fresh.address) == (phone, "张三丰", "东湖小区3号楼2单元501")
         assert case_selectors.public_case(case.number, phone) == fresh

@@ -5,7 +5,8 @@ and postcodes are left as they were."""
 import datetime as dt
 
 import pytest
-from hypothesis import example, given, settings, strategies as st
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from jiedao.common.masking import find_personal_numbers, mask_address, mask_personal_text
 

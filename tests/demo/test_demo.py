@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import itertools
 import re
 from collections import Counter, defaultdict
 
@@ -26,13 +27,13 @@ from jiedao.cases.models import (
 )
 from jiedao.demo import builder, simulate
 from jiedao.geo.locate import locate
+from jiedao.org.management.commands.serve import default_workers
 from jiedao.org.models import Grid, Street, Unit, User
 from jiedao.org.roles import ALL_ROLES
-from jiedao.org.management.commands.serve import default_workers
 from jiedao.workcal.calendar import SHANGHAI
 
 # A fixed "now" keeps the simulated history the same on every run.
-NOW = dt.datetime(2026, 11, 18, 7, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 18, 7, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -142,7 +143,7 @@ def test_simulated_history_follows_the_lifecycle_table(history):
             if event.action != "create":
                 assert event.from_status == previous, (case.number, event.action)
             previous = event.to_status
-        assert all(a.at <= b.at for a, b in zip(log, log[1:]))
+        assert all(a.at <= b.at for a, b in itertools.pairwise(log))
         # Replaying the log gives the stored case.
         assert log[-1].to_status == case.status
         assert log[-1].unit_id == case.unit_id or log[-1].action == "absorb"
@@ -172,7 +173,7 @@ def test_simulated_history_follows_the_lifecycle_table(history):
         assert [(r.round, r.resolved, r.satisfaction) for r in ratings[case.pk]] == [
             (e.data["round"], e.data["resolved"], e.data["satisfaction"]) for e in rates
         ]
-        for rating, event in zip(ratings[case.pk], rates):
+        for rating, event in zip(ratings[case.pk], rates, strict=False):
             assert rating.unit_id == event.unit_id and rating.rated_at == event.at
             reopen = (not rating.resolved) or rating.satisfaction == Rating.Satisfaction.UNSATISFIED
             assert event.to_status == (Status.IN_PROGRESS if reopen else Status.CLOSED)

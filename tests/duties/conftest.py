@@ -31,7 +31,7 @@ def item(**overrides):
 @pytest.fixture
 def duties(street):
     admin = street.users.admin
-    district_unit = Unit.objects.create(street=street.street, code="QFGW", name="区发展改革委", kind="department")
+    Unit.objects.create(street=street.street, code="QFGW", name="区发展改革委", kind="department")
     services.save_duty(admin, "JD-001", item(), REASON, "示范街发〔2025〕1号")
     services.save_duty(
         admin,

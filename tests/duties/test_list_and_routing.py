@@ -94,14 +94,14 @@ def test_search_with_no_match_returns_nothing(duties):
 
 def test_items_in_force_and_reduction_from_history(duties):
     admin = duties.users.admin
-    jan = dt.datetime(2025, 1, 10, tzinfo=dt.timezone.utc)
+    jan = dt.datetime(2025, 1, 10, tzinfo=dt.UTC)
     for n in range(10, 20):
         services.save_duty(
             admin, f"OLD-{n}", item(name=f"旧事项{n}", effective_from=dt.date(2024, 1, 1)), REASON, at=jan
         )
     # JD-001 was written "now"; at 2025-06-30 the ten old items were in force.
     assert selectors.count_in_force(dt.date(2025, 6, 30)) == 10
-    later = dt.datetime(2025, 7, 1, tzinfo=dt.timezone.utc)
+    later = dt.datetime(2025, 7, 1, tzinfo=dt.UTC)
     for n in range(10, 14):
         services.repeal_duty(admin, f"OLD-{n}", "精简", effective_to=dt.date(2025, 7, 1), at=later)
     before, after, share = selectors.reduction(dt.date(2025, 6, 30), dt.date(2025, 7, 2))

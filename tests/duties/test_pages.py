@@ -188,7 +188,7 @@ def kpi(html, key):
 
 def test_stats_show_the_measures_from_history(client, duties):
     admin = duties.users.admin
-    jan = dt.datetime(2025, 1, 10, tzinfo=dt.timezone.utc)
+    jan = dt.datetime(2025, 1, 10, tzinfo=dt.UTC)
     for n in range(10, 20):
         services.save_duty(
             admin,
@@ -197,7 +197,7 @@ def test_stats_show_the_measures_from_history(client, duties):
             REASON,
             at=jan,
         )
-    july = dt.datetime(2025, 7, 1, tzinfo=dt.timezone.utc)
+    july = dt.datetime(2025, 7, 1, tzinfo=dt.UTC)
     for n in range(10, 14):
         services.repeal_duty(admin, f"OLD-{n}", "精简", effective_to=dt.date(2025, 7, 1), at=july)
     before, after = dt.date(2025, 6, 30), dt.date(2025, 7, 2)
@@ -393,13 +393,13 @@ def test_every_string_of_the_list_pages_has_an_english_translation():
 
 def test_stats_compare_the_first_list_with_today_by_default(client, duties):
     admin = duties.users.admin
-    first = dt.datetime(2024, 3, 1, 1, 0, tzinfo=dt.timezone.utc)
+    first = dt.datetime(2024, 3, 1, 1, 0, tzinfo=dt.UTC)
     for n in range(10, 14):
         services.save_duty(
             admin, f"OLD-{n}", item(name=f"旧事项{n}", effective_from=dt.date(2024, 3, 1)), REASON, at=first
         )
     services.repeal_duty(
-        admin, "OLD-10", "精简", effective_to=dt.date(2025, 7, 1), at=dt.datetime(2025, 7, 1, tzinfo=dt.timezone.utc)
+        admin, "OLD-10", "精简", effective_to=dt.date(2025, 7, 1), at=dt.datetime(2025, 7, 1, tzinfo=dt.UTC)
     )
     context = client.get(reverse("duties:stats")).context
     assert context["before"] == dt.date(2024, 3, 1)

@@ -49,7 +49,7 @@ def test_meter_alert_to_closed_emergency(live_server, street, residents, devices
         outcome="emergency",
         emergency_kind="elderly",
     )
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     services.ingest([reading(devices["EM-01"], now - dt.timedelta(minutes=1), 8.0, "kwh")], now=now)
     base = live_server.url
 

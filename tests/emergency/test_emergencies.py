@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def report(street, **kwargs):
-    values = dict(title="东湖路积水", kind="flood", level="4", lat=39.905, lng=116.405, at=NOW)
+    values = {"title": "东湖路积水", "kind": "flood", "level": "4", "lat": 39.905, "lng": 116.405, "at": NOW}
     values.update(kwargs)
     return services.report_emergency(street.users.dispatcher, **values)
 

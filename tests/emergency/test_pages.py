@@ -96,7 +96,7 @@ def test_drills_and_devices_pages(street, devices, login):
     assert client.get("/emergency/drills/").status_code == 200
     page = client.get("/emergency/devices/").content.decode()
     assert "WL-01" in page and "离线" in page
-    services.ingest([reading(devices["WL-01"], dt.datetime.now(dt.timezone.utc) - minutes(1), 0.1, "level")])
+    services.ingest([reading(devices["WL-01"], dt.datetime.now(dt.UTC) - minutes(1), 0.1, "level")])
     page = client.get("/emergency/devices/").content.decode()
     assert page.count("离线") == 3  # the three devices still silent
 

@@ -22,7 +22,7 @@ def post(client, items):
 
 
 def test_api_accepts_a_batch_with_device_tokens(client, devices):
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     response = post(
         client,
         [
@@ -40,7 +40,7 @@ def test_a_batch_sent_again_is_stored_and_evaluated_once(client, devices):
     """A gateway that lost the answer sends the batch again: nothing is stored twice and no
     second alert is raised; a batch mixing old and new readings stores only the new ones."""
     rule("水位超警戒", "water_level", "above", "level", threshold=0.3, level="red")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     batch = [
         reading(devices["WL-01"], now - minutes(2), 0.5, "level"),
         reading(devices["WQ-01"], now - minutes(1), 7.2, "ph"),
@@ -54,7 +54,7 @@ def test_a_batch_sent_again_is_stored_and_evaluated_once(client, devices):
 
 
 def test_bad_batch_is_rejected_whole_with_clear_errors(client, devices):
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     good = reading(devices["WL-01"], now, 0.1, "level")
     bad_token = {**reading(devices["WQ-01"], now, 7.0, "ph"), "token": "wrong"}
     unknown = {**good, "device": "NOPE"}
@@ -259,6 +259,6 @@ def test_device_added_in_admin_gets_a_token_shown_once(street, login, client):
     text = response.content.decode()
     assert "SM-09 的令牌" in text
     token = text.split("SM-09 的令牌（只显示这一次，请配置到设备上）：")[1].split("<")[0].strip()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     body = {"readings": [{"device": "SM-09", "token": token, "at": now.isoformat(), "event": "smoke"}]}
     assert client.post("/api/v1/sensors/readings", body, content_type="application/json").status_code == 200

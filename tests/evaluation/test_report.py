@@ -50,7 +50,7 @@ def test_report_command_writes_excel_and_pdf(computed, tmp_path):
     indicators = {row[0]: row for row in book["指标完成情况"].iter_rows(values_only=True)}
     assert indicators["response_rate"][3] == pytest.approx(0.5)
     assert indicators["satisfaction_rate"][5] == "未达标"
-    warn = [r for r in book["预警与整改"].iter_rows(values_only=True)]
+    warn = list(book["预警与整改"].iter_rows(values_only=True))
     assert any(r[2] == "满意率偏低整改" for r in warn)
     problems = list(book["突出问题"].iter_rows(values_only=True))
     assert problems[2] == ("城乡建设 / 城市建设和市政管理 / 环境卫生", 4)

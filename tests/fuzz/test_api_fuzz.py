@@ -78,7 +78,7 @@ def test_no_two_api_schemas_share_a_name():
     modules = defaultdict(set)
     for name, module in list(sys.modules.items()):
         if name.startswith("jiedao.") and name.rsplit(".", 1)[-1] in {"api", "schemas"}:
-            for attr, obj in vars(module).items():
+            for _attr, obj in vars(module).items():
                 if inspect.isclass(obj) and issubclass(obj, ninja.Schema) and obj.__module__ == name:
                     modules[obj.__name__].add(name)
     assert {n: sorted(m) for n, m in modules.items() if len(m) > 1} == {}

@@ -13,8 +13,8 @@ import json
 import pytest
 
 from jiedao.cases.models import Case
-from tests.emergency.conftest import devices  # noqa: F401  (the test street's sensors)
 from jiedao.workcal.models import CalendarDay, CalendarYear
+from tests.emergency.conftest import devices  # noqa: F401  (the test street's sensors)
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +80,7 @@ def test_a_surrogate_pair_is_an_ordinary_character(signed_in):
     "value", ["NaN", "Infinity", "-Infinity", "1e400", "9007199254740992", "-99999999999999999999999999"]
 )
 def test_numbers_that_are_not_json_or_too_large_are_refused(signed_in, value, in_chinese):
-    body = '{"description": "楼下垃圾桶满了没人清运", "lat": %s, "lng": 116.405}' % value
+    body = f'{{"description": "楼下垃圾桶满了没人清运", "lat": {value}, "lng": 116.405}}'
     response = signed_in("resident").post("/api/v1/cases", body, content_type="application/json")
     assert response.status_code == 422
     assert fields(response) == {"body"}
@@ -255,7 +255,7 @@ def test_the_refusals_speak_english_to_those_who_chose_it(signed_in):
     }
 
 
-def test_a_sensor_reading_at_the_ends_of_time_is_refused(client, street, devices):
+def test_a_sensor_reading_at_the_ends_of_time_is_refused(client, street, devices):  # noqa: F811 - the fixture
     from jiedao.emergency.models import Reading
 
     gauge = devices["WL-01"]

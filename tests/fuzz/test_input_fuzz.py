@@ -28,7 +28,6 @@ from hypothesis import strategies as st
 
 from jiedao.common import params
 from jiedao.common.errors import ValidationFailed
-
 from tests import urlwalk
 
 from . import inputs
@@ -301,7 +300,7 @@ def _plausible(world, name, schema, path=""):
         "report_hours": 24,
         "extra_workdays": 2,
         "item_code": "11010500100001",
-        "starts_at": (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2)).isoformat(),
+        "starts_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat(),
         "name": "赵强",
         "id_number": "110105196503034321",
         "phone": "13900002222",
@@ -337,7 +336,7 @@ def _plausible(world, name, schema, path=""):
                 "token": world.devices["WL-01"].token,
                 "metric": "level",
                 "value": 1.0,
-                "at": dt.datetime.now(dt.timezone.utc).isoformat(),
+                "at": dt.datetime.now(dt.UTC).isoformat(),
                 "event": "",
             }
         ],

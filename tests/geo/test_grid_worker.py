@@ -20,7 +20,7 @@ def test_a_patrol_starts_and_ends_once(street):
     start = services.check_in(worker, "start", lat=39.905, lng=116.405)
     assert start.grid.code == "1101050010101" and start.inside is True
 
-    with pytest.raises(InvalidTransition, match="巡查已于 .* 开始"):
+    with pytest.raises(InvalidTransition, match=r"巡查已于 .* 开始"):
         services.check_in(worker, "start", lat=39.905, lng=116.405)
     services.check_in(worker, "point", lat=39.905, lng=116.415)
     end = services.check_in(worker, "end", lat=39.905, lng=116.415)
@@ -35,7 +35,7 @@ def test_a_patrol_starts_and_ends_once(street):
 
 def test_a_patrol_left_open_overnight_does_not_block_the_next_day(street):
     worker = street.users.grid
-    yesterday = dt.datetime(2026, 11, 17, 1, 0, tzinfo=dt.timezone.utc)
+    yesterday = dt.datetime(2026, 11, 17, 1, 0, tzinfo=dt.UTC)
     services.check_in(worker, "start", lat=39.905, lng=116.405, at=yesterday)
     today = yesterday + dt.timedelta(days=1)
     assert services.open_patrol_start(worker, today) is None

@@ -151,7 +151,7 @@ def test_care_layer_only_for_authorised_roles(street, login):
 
 
 def test_care_points_come_from_the_registry_without_names(street, login):
-    from jiedao.registry.models import Building, CareTag, Household, House, Person, PersonTag
+    from jiedao.registry.models import Building, CareTag, House, Household, Person, PersonTag
 
     def person_in(grid, lat, lng, code, tag_names, name):
         building = Building.objects.create(

@@ -83,7 +83,7 @@ def test_active_discovery_rate_counts_grid_reports_among_the_months_cases(month_
 
 
 def test_grid_completion_counts_grid_cases_due_in_the_month(month_of_cases):
-    after = dt.datetime(2026, 12, 2, 2, 0, tzinfo=dt.timezone.utc)
+    after = dt.datetime(2026, 12, 2, 2, 0, tzinfo=dt.UTC)
     # G1 on time; G2 late; G3 overdue and unresolved; G4 due in December; P1 not a grid case.
     assert measures.grid_completion(NOV, now=after).as_dict() == {
         "value": pytest.approx(1 / 3),
@@ -127,7 +127,7 @@ def test_grid_level_share_counts_cases_closed_by_the_committee_of_the_place_or_a
     # F: like A, but closed in December → not in November's count.
     f = report(street, G11, WEDNESDAY)
     handle(f, u.handler_committee, WEDNESDAY + DAY)
-    close(street, f, dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.timezone.utc))
+    close(street, f, dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC))
 
     result = measures.grid_level_share(NOV)
     assert (result.numerator, result.denominator) == (2, 5)

@@ -1,7 +1,7 @@
 import pytest
 
-from jiedao.hall.models import Bundle, Material, ServiceItem
 from jiedao.common.crypto import blind_index
+from jiedao.hall.models import Bundle, Material, ServiceItem
 from jiedao.registry.models import Person
 from tests.factories import WEDNESDAY
 

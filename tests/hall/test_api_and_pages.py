@@ -191,9 +191,10 @@ def test_resident_applies_on_the_page_and_finds_it_under_my_applications(hall, s
 
 
 def test_pages_with_a_year_of_data_in_english(street):
+    from django.utils import timezone
+
     from jiedao.hall.demo import build_hall
     from jiedao.hall.models import Application, Rectification
-    from django.utils import timezone
 
     units = {u.code: u for u in vars(street.units).values()}
     users = {"operator": street.users.operator, "leader": street.users.leader, "resident": street.users.resident}

@@ -8,7 +8,6 @@ from django.test import Client
 from jiedao.common.errors import InvalidTransition, ValidationFailed
 from jiedao.hall import selectors, services
 from jiedao.workcal.calendar import SHANGHAI
-
 from tests.factories import make_user
 
 from .conftest import NOW

@@ -6,9 +6,8 @@ slots in 2099 and one on 9999-12-30 with one account."""
 
 import datetime as dt
 import json
-import threading
-
 import sqlite3
+import threading
 
 import pytest
 from django.db import connection, connections
@@ -106,7 +105,7 @@ def test_the_last_day_of_the_horizon_is_bookable_and_the_next_is_not(resident, s
 
 
 def test_a_closed_day_and_the_lunch_break_are_refused(resident):
-    first, last = services.booking_window()
+    first, _last = services.booking_window()
     day = first + dt.timedelta(days=1)
     while services.slots_of(day):
         day += dt.timedelta(days=1)  # a weekend day or a holiday within the horizon

@@ -9,7 +9,7 @@ from tests.factories import make_user
 pytestmark = pytest.mark.browser
 
 
-def test_ticket_to_rating(live_server, hall, browser):  # noqa: F811
+def test_ticket_to_rating(live_server, hall, browser):
     from playwright.sync_api import expect
 
     base = live_server.url

@@ -26,7 +26,7 @@ def test_training_saves_a_versioned_file_with_scores_and_activates_it(trained):
     assert trained.state == ModelVersion.State.READY and trained.active
     assert trained.samples == 120 and trained.size_bytes > 0
     assert trained.scores["macro_f1"] > 0.9
-    version, pipeline = selectors.active_model()
+    version, _pipeline = selectors.active_model()
     assert version.pk == trained.pk
     top = selectors.suggest("幸福里5号楼路灯不亮好几天了")
     assert top[0].category.code == "010102" and len(top) == 3
@@ -37,7 +37,7 @@ def test_training_saves_a_versioned_file_with_scores_and_activates_it(trained):
 
 def test_switching_back_to_an_older_version(street, trained):
     texts, labels = labelled()
-    two = [(t, l) for t, l in zip(texts, labels) if l in ("010101", "020101")]
+    two = [(t, l) for t, l in zip(texts, labels, strict=False) if l in ("010101", "020101")]
     version = ModelVersion.objects.create(source="two classes", requested_at=services.timezone.now())
     newer = services.train_version(version.pk, [t for t, _ in two], [l for _, l in two])
     assert newer.active and not ModelVersion.objects.get(pk=trained.pk).active
@@ -68,7 +68,7 @@ def _csv(tmp_path, name="data.csv"):
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["编号", "留言详情", "一级标签"])
-        for i, (t, l) in enumerate(zip(texts, labels)):
+        for i, (t, l) in enumerate(zip(texts, labels, strict=False)):
             writer.writerow([i, t, l])
     return path
 
@@ -117,7 +117,7 @@ def test_cli_train_creates_the_active_version_from_an_excel_file(db, tmp_path):
     book = Workbook()
     sheet = book.active
     sheet.append(["text", "label"])
-    for t, l in zip(texts, labels):
+    for t, l in zip(texts, labels, strict=False):
         sheet.append([t, l])
     path = tmp_path / "data.xlsx"
     book.save(path)

@@ -84,7 +84,7 @@ def test_a_handler_exports_only_the_cases_of_their_unit(street, cases):
 
 
 def test_the_masking_rule_is_the_case_pages_rule(street, cases):
-    users = [u for u in vars(street.users).values()]
+    users = list(vars(street.users).values())
     for user in users:
         rule = reporter_rule(user)
         for case in Case.objects.all():

@@ -127,10 +127,9 @@ def test_a_case_event_queues_one_delivery_per_subscribed_webhook(street):
 
 def test_a_rolled_back_action_leaves_no_delivery(street):
     webhook("https://a.example.cn/hook")
-    with pytest.raises(RuntimeError):
-        with transaction.atomic():
-            submit(street)
-            raise RuntimeError("the action fails after its event was written")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        submit(street)
+        raise RuntimeError("the action fails after its event was written")
     services.collect_events()
     assert not Delivery.objects.exists()
 

@@ -116,11 +116,11 @@ def test_a_damaged_truncated_or_foreign_backup_is_refused_before_anything_is_wri
 
     cut = tmp_path / "cut.jdbk"
     cut.write_bytes(data[: len(data) // 2])
-    with pytest.raises(backup.BackupError, match="截断|校验失败"):
+    with pytest.raises(backup.BackupError, match=r"截断|校验失败"):
         backup.restore_backup(cut, empty_target)
 
     settings.KEY_DIR = tmp_path / "other-keys"  # another installation's key
-    with pytest.raises(backup.BackupError, match="backup.key"):
+    with pytest.raises(backup.BackupError, match=r"backup\.key"):
         backup.restore_backup(path, empty_target)
     if empty_target.engine == "sqlite":
         assert not (tmp_path / "restored.sqlite3").exists()

@@ -108,7 +108,7 @@ def test_the_tokens_page_lists_ones_own_tokens_without_the_token_and_revokes_the
     assert page.status_code == 200 and "我的接口令牌" in text
     stored = ApiToken.objects.filter(user=resident)
     assert text.count('name="token"') == 3
-    for plain in mine + [theirs]:
+    for plain in [*mine, theirs]:
         assert plain not in text
     for token in ApiToken.objects.all():
         assert token.key_hash not in text

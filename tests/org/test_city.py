@@ -102,7 +102,7 @@ def test_a_case_belongs_to_its_street_and_is_routed_inside_it(city):
 
 def test_street_staff_see_only_their_street_and_the_district_sees_both(city, login):
     in_a, in_b = _case_in_a(city), _case_in_b(city)
-    numbers = lambda user: set(case_selectors.visible_cases(user).values_list("number", flat=True))  # noqa: E731
+    numbers = lambda user: set(case_selectors.visible_cases(user).values_list("number", flat=True))
     assert numbers(city.a.users.leader) == {in_a.number}
     assert numbers(city.b.users.leader) == {in_b.number}
     assert numbers(city.a.users.dispatcher) == {in_a.number}

@@ -21,7 +21,8 @@ from jiedao.emergency import states as emergency_states
 from jiedao.evaluation import states as evaluation_states
 from jiedao.hall import states as hall_states
 from jiedao.open311 import services as open311_services
-from jiedao.org import permissions, services as org_services
+from jiedao.org import permissions
+from jiedao.org import services as org_services
 from jiedao.org.roles import ALL_ROLES
 from jiedao.participation import services as participation_services
 from tests import urlwalk

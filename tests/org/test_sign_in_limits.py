@@ -38,7 +38,7 @@ def behind_the_proxy(settings):
 @pytest.mark.parametrize("sign_in", [_web_sign_in, _api_sign_in], ids=["page", "api"])
 def test_an_attackers_wrong_passwords_do_not_lock_the_owner_out_behind_the_proxy(street, behind_the_proxy, sign_in):
     owner = street.users.leader.username
-    answers = [sign_in(owner, "guess-%d" % n, **_through_proxy(ATTACKER)).status_code for n in range(7)]
+    answers = [sign_in(owner, f"guess-{n}", **_through_proxy(ATTACKER)).status_code for n in range(7)]
     assert answers[-1] == 429  # the attacker's own address is locked for this account
     assert sign_in(owner, PASSWORD, **_through_proxy(ATTACKER)).status_code == 429
     # The owner, through the same proxy from their own address, signs in at once.

@@ -7,7 +7,9 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 from django.db.models import Sum
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from jiedao.common.errors import NotAllowed, ValidationFailed
 from jiedao.participation import measures, services

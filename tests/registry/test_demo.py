@@ -7,7 +7,7 @@ from shapely.geometry import Point, shape
 from jiedao.registry import selectors, services
 from jiedao.registry.demo import build_registry
 from jiedao.registry.models import Building, Enterprise, Facility, Household, Person, PersonTag, Visit
-from jiedao.registry.validation import is_valid_id_number, MOBILE, credit_check_char
+from jiedao.registry.validation import MOBILE, credit_check_char, is_valid_id_number
 from tests.factories import WEDNESDAY
 
 

@@ -7,8 +7,8 @@ from jiedao.common.errors import NotAllowed, ValidationFailed
 from jiedao.registry import services, sheets
 from jiedao.registry.models import (
     Building,
-    Household,
     House,
+    Household,
     ImportRun,
     MergeConflict,
     Person,
@@ -230,8 +230,9 @@ def test_only_administrators_import(registry, street):
 
 
 def test_the_downloadable_template_imports_once_filled(registry, street):
-    from openpyxl import load_workbook
     import io
+
+    from openpyxl import load_workbook
 
     workbook = load_workbook(io.BytesIO(sheets.template_workbook("persons")))
     sheet = workbook.worksheets[0]

@@ -33,7 +33,7 @@ def birth_text(person):
 # --- the birth date beside a masked identity number ---------------------------------------------
 
 
-@pytest.mark.parametrize("role", MASKED_ROLES + ["admin", "grid"])
+@pytest.mark.parametrize("role", [*MASKED_ROLES, "admin", "grid"])
 def test_a_masked_identity_number_comes_with_the_age_not_the_birth_date(registry, street, role):
     zhang = registry.people["张桂兰"]
     call = api(getattr(street.users, role))
@@ -50,7 +50,7 @@ def test_a_masked_identity_number_comes_with_the_age_not_the_birth_date(registry
 def test_the_pages_show_the_age_to_those_who_see_the_number_masked(registry, street, login):
     zhang = registry.people["张桂兰"]
     digits = zhang.birth_date.strftime("%Y%m%d")
-    for role in MASKED_ROLES + ["admin", "grid"]:
+    for role in [*MASKED_ROLES, "admin", "grid"]:
         client = login(getattr(street.users, role))
         for url in (
             reverse("registry:persons"),

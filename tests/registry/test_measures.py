@@ -77,7 +77,7 @@ def test_data_freshness_is_the_share_confirmed_within_n_days(registry, street):
     now = timezone.now()
     Person.objects.filter(name__in=["张桂兰", "李建国"]).update(confirmed_at=now - dt.timedelta(days=200))
     Building.objects.filter(code="B21").update(confirmed_at=now - dt.timedelta(days=400))
-    rows, total = selectors.freshness(street.users.admin, days=180, now=now)
+    rows, _total = selectors.freshness(street.users.admin, days=180, now=now)
     by_kind = {r.kind: r for r in rows}
     assert (by_kind["persons"].fresh, by_kind["persons"].total) == (3, 5)
     assert (by_kind["buildings"].fresh, by_kind["buildings"].total) == (2, 3)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from jiedao.workcal import calendar, selectors
 from jiedao.workcal.models import CalendarDay, CalendarYear
 
-LATE_2026 = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.timezone.utc)
+LATE_2026 = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture

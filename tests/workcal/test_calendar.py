@@ -205,7 +205,7 @@ def test_administrators_are_warned_about_unknown_years():
     spring_2027 = calendar_warnings(D("2027-03-01"))
     assert [("2027年" in m, "2028年" in m) for m in spring_2027] == [(True, False), (False, True)]
     # An aware datetime works too, taken in Beijing time.
-    assert calendar_warnings(dt.datetime(2026, 12, 31, 17, 0, tzinfo=dt.timezone.utc)) == spring_2027
+    assert calendar_warnings(dt.datetime(2026, 12, 31, 17, 0, tzinfo=dt.UTC)) == spring_2027
 
 
 # An illustrative notice for 2027 (test data, not the real one): Spring Festival off

@@ -15,6 +15,7 @@ from jiedao.org.permissions import permission
 from . import measures, selectors, services, states, tracking
 from .models import Channel
 from .schemas import (
+    URGENCIES,
     CaseDetail,
     CaseIn,
     CasePage,
@@ -31,7 +32,6 @@ from .schemas import (
     ReportIn,
     ResolveIn,
     ThreeRatesOut,
-    URGENCIES,
     WhistleIn,
     case_detail,
     decode_photos,
@@ -98,22 +98,22 @@ def create_case(request, payload: CaseIn, idempotency_key: str | None = Header(N
                 },
             )
     photos = decode_photos(payload.photos)
-    values = dict(
-        channel=payload.channel or _default_channel(request.user),
-        description=payload.description,
-        reporter_name=payload.reporter_name,
-        reporter_phone=payload.reporter_phone,
-        lat=payload.lat,
-        lng=payload.lng,
-        address=payload.address,
-        community_code=payload.community,
-        grid_code=payload.grid,
-        category_code=payload.category,
-        photos=photos,
-        dispatch=payload.dispatch,
-        idempotency_key=key,
-        attach_to=payload.attach_to,
-    )
+    values = {
+        "channel": payload.channel or _default_channel(request.user),
+        "description": payload.description,
+        "reporter_name": payload.reporter_name,
+        "reporter_phone": payload.reporter_phone,
+        "lat": payload.lat,
+        "lng": payload.lng,
+        "address": payload.address,
+        "community_code": payload.community,
+        "grid_code": payload.grid,
+        "category_code": payload.category,
+        "photos": photos,
+        "dispatch": payload.dispatch,
+        "idempotency_key": key,
+        "attach_to": payload.attach_to,
+    }
     try:
         case, created = services.submit_case(request.user, **values)
     except IntegrityError:

@@ -59,7 +59,7 @@ def grid_choices(street=None):
         grids = grids.filter(community__street_id=street)
     for grid in grids:
         groups.setdefault(grid.community.name, []).append((grid.code, f"{grid.community.name} {grid.name}"))
-    choices += [(name, items) for name, items in groups.items()]
+    choices += list(groups.items())
     return choices
 
 
@@ -351,5 +351,5 @@ class WorkbenchFilterForm(forms.Form):
         self.fields["status"].choices = [("", _("全部未结"))] + [
             (s.value, s.label) for s in (Status.DISPATCHED, Status.IN_PROGRESS, Status.VERIFYING, Status.RATING)
         ]
-        self.fields["urgency"].choices = [("", _("全部"))] + list(Urgency.choices)
+        self.fields["urgency"].choices = [("", _("全部")), *list(Urgency.choices)]
         self.fields["category"].choices = [("", _("全部分类"))] + [(c["code"], c["name"]) for c in categories]

@@ -304,9 +304,7 @@ def may_see_reporter(user, case):
         return True
     if user.has_role("handler") and user.unit_id is not None and user.unit_id == case.unit_id:
         return True
-    if user.has_role("grid") and case.grid_id is not None and user.grids.filter(pk=case.grid_id).exists():
-        return True
-    return False
+    return bool(user.has_role("grid") and case.grid_id is not None and user.grids.filter(pk=case.grid_id).exists())
 
 
 def summoned_cases(user, limit=50):

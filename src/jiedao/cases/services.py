@@ -810,7 +810,7 @@ def decide_extension(user, number, approve, note="", at=None):
         old_due = case.completion_due
         base = old_due.astimezone(SHANGHAI).date() if old_due else now.astimezone(SHANGHAI).date()
         new_date = add_workdays(base, ext.extra_workdays)
-        case.completion_due = dt.datetime.combine(new_date, dt.time(23, 59, 59), SHANGHAI).astimezone(dt.timezone.utc)
+        case.completion_due = dt.datetime.combine(new_date, dt.time(23, 59, 59), SHANGHAI).astimezone(dt.UTC)
         case.extension_count += 1
         case.urgency = Urgency.GREEN
         case.save()

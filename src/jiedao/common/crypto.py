@@ -245,7 +245,7 @@ class EncryptedTextField(models.TextField):
         return encrypt(value)
 
     def deconstruct(self):
-        name, path, args, kwargs = super().deconstruct()
+        name, _path, args, kwargs = super().deconstruct()
         return name, "jiedao.common.crypto.EncryptedTextField", args, kwargs
 
 

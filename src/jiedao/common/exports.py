@@ -34,7 +34,7 @@ def access_log_workbook(queryset) -> bytes:
         cell = WriteOnlyCell(sheet, value=title)
         cell.font = bold
         cells.append(cell)
-    for width, column in zip((10, 20, 16, 14, 16, 12, 20, 30, 16), "ABCDEFGHI"):
+    for width, column in zip((10, 20, 16, 14, 16, 12, 20, 30, 16), "ABCDEFGHI", strict=False):
         sheet.column_dimensions[column].width = width
     sheet.append(cells)
     zone = timezone.get_default_timezone()

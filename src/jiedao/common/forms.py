@@ -28,7 +28,7 @@ class AccessLogFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["object_type"].choices = [("", _("全部"))] + selectors.logged_object_types()
+        self.fields["object_type"].choices = [("", _("全部")), *selectors.logged_object_types()]
 
     def clean(self):
         cleaned = super().clean()

@@ -136,7 +136,43 @@ _QUANTITY_AFTER = re.compile(r"[元万亿%％]")
 _ID15 = re.compile(r"[1-8][0-9]{5}[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}")
 # The first two digits of a resident identity number: the province (GB/T 2260).
 _PROVINCES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82 83".split()
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+        "83",
+    ]
 )
 # A local number without its area code counts only right after a word that announces a phone.
 _PHONE_WORD = re.compile(
@@ -179,8 +215,8 @@ class _Chain:
         inside = self.ends[bisect.bisect_right(self.ends, i) : bisect.bisect_right(self.ends, end)]
         if len(inside) == 1:
             return True
-        sizes = [b - a for a, b in zip([i, *inside], inside)]
-        if not (all(size >= 3 for size in sizes[1:]) and sizes[0] >= 2 or all(size == 1 for size in sizes)):
+        sizes = [b - a for a, b in zip([i, *inside], inside, strict=False)]
+        if not ((all(size >= 3 for size in sizes[1:]) and sizes[0] >= 2) or all(size == 1 for size in sizes)):
             return False
         return sizes[0] == first_group if exact else sizes[0] <= first_group
 
@@ -201,7 +237,7 @@ class _Chain:
         19900307 8910), or in threes and fours (110 101 1990 0307 8910)."""
         inside = self.ends[bisect.bisect_right(self.ends, i) : bisect.bisect_right(self.ends, i + length)]
         cuts = {end - i for end in inside[:-1]}
-        if not cuts or all(b - a == 1 for a, b in zip([i, *inside], inside)):
+        if not cuts or all(b - a == 1 for a, b in zip([i, *inside], inside, strict=False)):
             return True
         return cuts <= ({3, 6, 10, 14} if length == 18 else {3, 6, 12})
 
@@ -210,7 +246,7 @@ class _Chain:
         one, digit by digit, or in groups of three or four (138 0013 8000, 1380 0138 000) — not
         a room number followed by an amount or a date (130 10000000, 130 20261206)."""
         inside = self.ends[bisect.bisect_right(self.ends, i) : bisect.bisect_right(self.ends, i + 11)]
-        sizes = [b - a for a, b in zip([i, *inside], inside)]
+        sizes = [b - a for a, b in zip([i, *inside], inside, strict=False)]
         return len(sizes) == 1 or max(sizes) <= 4
 
     def landline(self, i, zero=True):
@@ -296,7 +332,7 @@ def _chains(normal):
     """Lists of digit groups ``(start, end)`` joined by short separators."""
     chain = []
     for match in _GROUP.finditer(normal):
-        if chain and not (normal[chain[-1][1] - 1] in "Xx") and _JOIN.fullmatch(normal, chain[-1][1], match.start()):
+        if chain and normal[chain[-1][1] - 1] not in "Xx" and _JOIN.fullmatch(normal, chain[-1][1], match.start()):
             chain.append((match.start(), match.end()))
             continue
         if chain:

@@ -236,10 +236,10 @@ class Cursor:
 
 
 __all__ = [
-    "FIRST_YEAR",
-    "LAST_YEAR",
     "FIRST_DAY",
+    "FIRST_YEAR",
     "LAST_DAY",
+    "LAST_YEAR",
     "MAX_ID",
     "MAX_INT",
     "SEARCH_MAX",

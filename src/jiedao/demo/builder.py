@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from jiedao.cases.models import Category
 from jiedao.cases.taxonomy import load_taxonomy
+from jiedao.duties.demo import DISTRICT_UNITS, build_duty_list
+from jiedao.hall.demo import build_hall
 from jiedao.org.models import Community, District, Grid, Street, Unit, User
 from jiedao.org.roles import (
     ADMIN,
@@ -25,9 +27,6 @@ from jiedao.org.roles import (
     OPERATOR,
     RESIDENT,
 )
-
-from jiedao.duties.demo import DISTRICT_UNITS, build_duty_list
-from jiedao.hall.demo import build_hall
 from jiedao.registry.demo import build_registry
 
 from . import places

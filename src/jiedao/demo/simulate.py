@@ -45,7 +45,7 @@ from jiedao.workcal.calendar import SHANGHAI, add_workdays, is_workday
 from . import places, texts
 from .builder import RESIDENT_PHONE, demo_street
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 S = Status
 DAY = dt.timedelta(days=1)
 HOUR = dt.timedelta(hours=1)
@@ -178,17 +178,17 @@ class _Event:
     """One row of the event log before it is written."""
 
     __slots__ = (
-        "case_id",
-        "seq",
-        "at",
+        "action",
         "actor_id",
         "actor_unit_id",
-        "unit_id",
-        "action",
-        "from_status",
-        "to_status",
-        "note",
+        "at",
+        "case_id",
         "data",
+        "from_status",
+        "note",
+        "seq",
+        "to_status",
+        "unit_id",
     )
 
     def __init__(self, **kwargs):
@@ -201,43 +201,43 @@ class _Life:
     """The state of one case while it is being played."""
 
     __slots__ = (
-        "id",
-        "number",
-        "channel",
-        "status",
+        "address",
         "category",
-        "leaf_key",
+        "channel",
+        "closed_at",
+        "community",
+        "completion_due",
+        "created_at",
+        "created_by",
         "description",
+        "dispatched_at",
+        "duty_version",
+        "events",
+        "extension_count",
+        "extensions",
+        "grid",
+        "id",
+        "last_at",
+        "lat",
+        "leaf_key",
+        "lng",
+        "master_id",
+        "number",
+        "ratings",
+        "reporter",
         "reporter_name",
         "reporter_phone",
-        "reporter",
-        "address",
-        "lat",
-        "lng",
-        "community",
-        "grid",
-        "unit",
-        "routed_by",
-        "dispatched_at",
-        "response_due",
-        "completion_due",
-        "responded_at",
         "resolved_at",
-        "closed_at",
-        "urgency",
-        "supervised",
+        "responded_at",
+        "response_due",
         "return_count",
         "rework_count",
-        "extension_count",
-        "master_id",
-        "created_by",
-        "created_at",
-        "last_at",
-        "events",
-        "ratings",
-        "extensions",
+        "routed_by",
+        "status",
+        "supervised",
+        "unit",
+        "urgency",
         "whistles",
-        "duty_version",
     )
 
     def __init__(self, **kwargs):
@@ -342,7 +342,7 @@ class Simulator:
             lngs, lats = [p[0] for p in ring], [p[1] for p in ring]
             self.grid_rects[grid.pk] = (min(lngs), min(lats), max(lngs), max(lats))
         self.community_info = {}
-        for community, (_suffix, _name, estates, roads) in zip(demo.communities, places.COMMUNITIES):
+        for community, (_suffix, _name, estates, roads) in zip(demo.communities, places.COMMUNITIES, strict=False):
             self.community_info[community.pk] = (estates, roads)
 
         categories = {c.pk: c for c in Category.objects.all()}
@@ -367,7 +367,7 @@ class Simulator:
         self.default_unit = demo.street.default_unit
         self.duty_routes = {}
 
-        known = {key: value for key, value in texts.MIX.items()}
+        known = dict(texts.MIX.items())
         self.mix = {}
         special = [c for c in self.leaves if self.leaf_key[c.pk] in known]
         others = [c for c in self.leaves if self.leaf_key[c.pk] not in known]
@@ -422,7 +422,9 @@ class Simulator:
         times = []
         while len(times) < self.total:
             need = self.total - len(times)
-            for day, hour in zip(rng.choices(days, weights, k=need), rng.choices(hours, HOUR_CURVE, k=need)):
+            for day, hour in zip(
+                rng.choices(days, weights, k=need), rng.choices(hours, HOUR_CURVE, k=need), strict=False
+            ):
                 local = dt.datetime(
                     day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60), tzinfo=SHANGHAI
                 )
@@ -881,7 +883,7 @@ class Simulator:
 
             # 办理进展
             notes = rng.choices([0, 1, 2], [0.6, 0.3, 0.1])[0]
-            for i in range(notes):
+            for _i in range(notes):
                 note_at = life.last_at + (target - life.last_at) * rng.uniform(0.2, 0.8)
                 if note_at > life.last_at:
                     note_at = self._at(life, self._daytime(note_at))
@@ -1233,12 +1235,11 @@ class Simulator:
             else:
                 preparers.append(None)
         quote = connection.ops.quote_name
-        sql = "INSERT INTO %s (%s) VALUES (%s)" % (
+        sql = "INSERT INTO {} ({}) VALUES ({})".format(
             quote(model._meta.db_table),
             ", ".join(quote(f.column) for f in fields),
             ", ".join(["%s"] * len(fields)),
         )
-        plain = [i for i, p in enumerate(preparers) if p is None]
         prepared = [(i, p) for i, p in enumerate(preparers) if p is not None]
         with connection.cursor() as cursor:
             for start in range(0, len(rows), chunk):

@@ -60,7 +60,7 @@ def read_rows(uploaded):
         if values is None or all(v is None or str(v).strip() == "" for v in values):
             continue
         row = {"row": line}
-        for header_name, value in zip(header, values):
+        for header_name, value in zip(header, values, strict=False):
             fieldname = by_header.get(header_name)
             if fieldname:
                 row[fieldname] = "" if value is None else value

@@ -4,7 +4,6 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 

@@ -137,7 +137,7 @@ def clean_values(raw: dict, units_by_key=None, categories_by_key=None, prefix=""
         errors.add(f("responsible_unit"), _("街道和区级事项必须填写主办单位。"))
     collaborators = raw.get("collaborating_units") or []
     if isinstance(collaborators, str):
-        collaborators = [c for c in _split(collaborators)]
+        collaborators = list(_split(collaborators))
     values["collaborating_units"] = []
     for value in collaborators:
         value = value.code if isinstance(value, Unit) else value

@@ -204,7 +204,7 @@ def _simulated_day(devices, now, rng):
         for i, at in enumerate(steps):
             local = timezone.localtime(at)
 
-            def item(metric="", value=None, event=""):
+            def item(metric="", value=None, event="", code=code, token=token, at=at):
                 readings.append(
                     {"device": code, "token": token, "at": at, "metric": metric, "value": value, "event": event}
                 )

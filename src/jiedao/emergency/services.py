@@ -678,7 +678,7 @@ def _evaluate(device, rules, reading, fire):
 
 
 class _Item:
-    __slots__ = ("device", "at", "metric", "value", "event")
+    __slots__ = ("at", "device", "event", "metric", "value")
 
     def __init__(self, device, at, metric, value, event):
         self.device, self.at, self.metric, self.value, self.event = device, at, metric, value, event

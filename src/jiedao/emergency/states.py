@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import Status as S
 
 COMMAND = ("leader", "dispatcher", "admin")
-FIELD = COMMAND + ("handler", "grid")
+FIELD = (*COMMAND, "handler", "grid")
 
 
 @dataclass(frozen=True)

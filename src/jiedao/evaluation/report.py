@@ -221,11 +221,11 @@ def pdf(data) -> bytes:
     def table(headers, rows, widths):
         doc.set_font("cjk", size=9)
         doc.set_fill_color(230, 236, 245)
-        for header, w in zip(headers, widths):
+        for header, w in zip(headers, widths, strict=False):
             doc.cell(w, 7, str(header), border=1, fill=True)
         doc.ln(7)
         for row in rows:
-            for value, w in zip(row, widths):
+            for value, w in zip(row, widths, strict=False):
                 value = "" if value is None else str(value)
                 while value and doc.get_string_width(value) > w - 1:
                     value = value[:-1]

@@ -14,8 +14,8 @@ from jiedao.common import params
 from jiedao.common.errors import NotAllowed, NotFound, ValidationFailed
 from jiedao.workcal.calendar import SHANGHAI, start_of_day
 
-from . import periods, scoring, states
 from . import indicators as lib
+from . import periods, scoring, states
 from .models import DailyCount, EvidenceScore, Rectification, Result, Scheme, ScopeKind, Warning
 
 VIEW_ROLES = ("leader", "evaluator", "admin", "district")
@@ -655,7 +655,7 @@ def records(
     street=None,
 ):
     """The cases behind a cockpit figure: the user's visible cases with the figure's filters."""
-    from jiedao.cases.models import Category, Case
+    from jiedao.cases.models import Case, Category
     from jiedao.cases.selectors import LIST_FIELDS, visible_cases
 
     require_view(user)

@@ -12,9 +12,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from jiedao.common.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
-from jiedao.org import permissions
 from jiedao.geo import services as geo_services
 from jiedao.geo.models import HEAT_DAYS
+from jiedao.org import permissions
 from jiedao.workcal.calendar import SHANGHAI, add_workdays
 
 from . import compute, periods, states

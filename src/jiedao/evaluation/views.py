@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiedao.common.errors import DomainError, NotAllowed, NotFound, ValidationFailed
-from jiedao.org.selectors import in_streets
 from jiedao.org.permissions import permission
+from jiedao.org.selectors import in_streets
 from jiedao.web.access import role_required
 
 from . import periods, report, selectors, services

@@ -29,13 +29,13 @@ from jiedao.common.errors import ValidationFailed
 from jiedao.org.models import Community, Unit
 
 __all__ = [
+    "Ratio",
     "active_discovery",
-    "grid_level_share",
+    "current_month",
     "grid_completion",
+    "grid_level_share",
     "grid_measures",
     "grid_measures_by_community",
-    "current_month",
-    "Ratio",
 ]
 
 

@@ -59,7 +59,7 @@ def import_geojson(user, data, level) -> ImportResult:
 
 
 def _write_grid(feature):
-    grid, created = Grid.objects.update_or_create(
+    _grid, created = Grid.objects.update_or_create(
         code=feature.code,
         defaults={"community": feature.parent, "name": feature.name, "boundary": feature.geometry},
     )

@@ -2,9 +2,9 @@ from django.contrib import admin
 
 from .models import (
     Appeal,
-    Appointment,
     Application,
     ApplicationEvent,
+    Appointment,
     Bundle,
     Material,
     Rating,

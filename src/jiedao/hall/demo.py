@@ -165,7 +165,7 @@ def build_catalogue(street, units):
             target_group="法人" if group == "D" else "自然人",
         )
         base = [LEGAL_ID] if group == "D" else [ID, HUKOU] if group in "BC" else [ID]
-        for order, (mname, core, shared) in enumerate(base + [FORM] + list(extra), start=1):
+        for order, (mname, core, shared) in enumerate([*base, FORM, *list(extra)], start=1):
             Material.objects.create(
                 item=item,
                 order=order,
@@ -232,7 +232,7 @@ def build_hall(street, units, users, now, seed=11, days=365):
     moments = _workday_moments(rng, now, days, lambda share: rng.randint(1, 3) + int(share * 2))
     people = _people(rng, persons, len(moments))
     tickets = []
-    for at, applicant in zip(moments, people):
+    for at, applicant in zip(moments, people, strict=False):
         progress = (at - moments[0]).total_seconds() / max(1, (moments[-1] - moments[0]).total_seconds())
         item = rng.choice(all_items)
         online = item.online_depth >= 3 and resident is not None and rng.random() < 0.3 + 0.55 * progress
@@ -241,7 +241,7 @@ def build_hall(street, units, users, now, seed=11, days=365):
             choices[m.pk] = "missing" if (not m.core and rng.random() < 0.25) else "provided"
         handler = users.get(f"handler_{item.unit.code.lower()}") or leader
         if online:
-            choices = {k: "provided" for k in choices}
+            choices = dict.fromkeys(choices, "provided")
             app = services.submit_online(resident, item_code=item.code, applicant=applicant, materials=choices, now=at)
             accepted_at = at + dt.timedelta(hours=rng.randint(1, 20))
             if accepted_at > now:

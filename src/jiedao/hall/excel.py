@@ -122,7 +122,7 @@ def _rows(sheet, columns, required, sheet_name):
         if values is None or all(v is None or str(v).strip() == "" for v in values):
             continue
         row = {"row": line}
-        for name, value in zip(header, values):
+        for name, value in zip(header, values, strict=False):
             if name in by_header:
                 row[by_header[name]] = "" if value is None else value
         result.append(row)

@@ -15,9 +15,9 @@ from jiedao.workcal.calendar import SHANGHAI
 
 from . import links, states
 from .models import (
+    Appeal,
     Application,
     ApplicationMaterial,
-    Appeal,
     Bundle,
     Channel,
     Delivery,

@@ -22,9 +22,9 @@ from .models import (
     DONE_STATUSES,
     Appeal,
     Application,
-    Appointment,
     ApplicationEvent,
     ApplicationMaterial,
+    Appointment,
     Bundle,
     Channel,
     Delivery,
@@ -258,23 +258,23 @@ def accept_at_window(
     plan = _material_plan(items, materials, person, pledge_signed, errors)
     errors.raise_if_any()
     ticket = Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None
-    common = dict(
-        applicant_name=name,
-        applicant_id=id_number,
-        applicant_id_index=blind_index(id_number) if id_number else "",
-        applicant_phone=phone,
-        person=person,
-        channel=Channel.WINDOW,
-        pledge_signed=bool(pledge_signed),
-        assisted=bool(assistant_name),
-        assistant_name=assistant_name,
-        assisted_reason=assisted_reason,
-        submitted_at=at,
-        accepted_by=user,
-        status=Status.ACCEPTED,
-        mode=_mode(plan),
-        ticket=ticket,
-    )
+    common = {
+        "applicant_name": name,
+        "applicant_id": id_number,
+        "applicant_id_index": blind_index(id_number) if id_number else "",
+        "applicant_phone": phone,
+        "person": person,
+        "channel": Channel.WINDOW,
+        "pledge_signed": bool(pledge_signed),
+        "assisted": bool(assistant_name),
+        "assistant_name": assistant_name,
+        "assisted_reason": assisted_reason,
+        "submitted_at": at,
+        "accepted_by": user,
+        "status": Status.ACCEPTED,
+        "mode": _mode(plan),
+        "ticket": ticket,
+    }
     app = Application.objects.create(
         number=_number(at), item=item, bundle=bundle, unit=item.unit if item else None, visits=1, **common
     )

@@ -35,7 +35,7 @@ TRANSITIONS = {
     for t in [
         T("accept", _("受理"), (S.SUBMITTED,), S.ACCEPTED, WINDOW),
         T("refuse", _("不予受理"), (S.SUBMITTED,), S.REFUSED, WINDOW, needs_note=True),
-        T("supply", _("补正材料"), (S.ACCEPTED,), None, WINDOW + (("resident", APPLICANT),)),
+        T("supply", _("补正材料"), (S.ACCEPTED,), None, (*WINDOW, ("resident", APPLICANT))),
         T(
             "approve",
             _("审批通过"),

@@ -8,16 +8,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from jiedao.common import params
 from jiedao.common.errors import DomainError, NotFound, ValidationFailed
 from jiedao.common.throttle import Limit, check, limited
-from jiedao.org.models import Street
 from jiedao.org import permissions
+from jiedao.org.models import Street
 from jiedao.org.permissions import permission
 from jiedao.web.access import role_required
 
@@ -26,9 +26,7 @@ from .models import Delivery, Group, Level, MaterialStatus, RatingChannel
 
 WINDOW_ROLES = ("operator", "admin")
 # What a POST to an application's page may do: a step of its lifecycle, or rating by the SMS link.
-APPLICATION_ACTIONS = tuple(f"hall.application.{action}" for action in states.TRANSITIONS) + (
-    "public.rate_application",
-)
+APPLICATION_ACTIONS = (*tuple(f"hall.application.{action}" for action in states.TRANSITIONS), "public.rate_application")
 
 
 def _error_text(exc):

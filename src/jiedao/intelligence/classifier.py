@@ -80,7 +80,7 @@ def scores(true, predicted, labels=None):
         "macro_f1": float(f1_score(true, predicted, labels=labels, average="macro", zero_division=0)),
         "per_class": {
             label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-            for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=False)
         },
         "labels": list(labels),
         "confusion": confusion_matrix(true, predicted, labels=labels).tolist(),
@@ -120,7 +120,7 @@ def format_report(result) -> str:
             f"{label:<16}{row['precision']:>10.4f}{row['recall']:>10.4f}{row['f1']:>10.4f}{row['support']:>9d}"
         )
     lines += ["", "confusion matrix (rows: true, columns: predicted)", "\t" + "\t".join(result["labels"])]
-    for label, row in zip(result["labels"], result["confusion"]):
+    for label, row in zip(result["labels"], result["confusion"], strict=False):
         lines.append(label + "\t" + "\t".join(str(v) for v in row))
     lines.append(f"macro_f1={result['macro_f1']:.4f}")
     return "\n".join(lines)

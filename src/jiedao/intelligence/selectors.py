@@ -99,7 +99,7 @@ def suggest(text, community=None, grid=None, k=3, with_units=True):
     """Top-``k`` categories for the text with probabilities and, when ``with_units``, the
     unit each would be routed to at this place. Empty when no model is active."""
     text = (text or "").strip()
-    version, pipeline = active_model()
+    _version, pipeline = active_model()
     if pipeline is None or not text:
         return []
     from .classifier import top_k
@@ -272,7 +272,7 @@ def _groups(cases, now):
         grams = [bigrams(text) for text in texts]
         parent = list(range(len(texts)))
 
-        def find(i):
+        def find(i, parent=parent):
             while parent[i] != i:
                 parent[i] = parent[parent[i]]
                 i = parent[i]

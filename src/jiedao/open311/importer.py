@@ -275,11 +275,11 @@ def read_rows(path, mapping):
 def _csv_rows(path, mapping):
     with open(path, "rb") as handle:
         total = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
-    handle = open(path, newline="", encoding=mapping.encoding)
+    handle = open(path, newline="", encoding=mapping.encoding)  # noqa: SIM115 - a generator reads it; closed in its finally
     reader = csv.reader(handle, delimiter=mapping.delimiter)
     try:
         header, record = None, 0
-        for header in reader:
+        for header in reader:  # noqa: B007 - the header row is what the loop leaves behind
             record += 1
             if record == mapping.header_row:
                 break
@@ -312,9 +312,10 @@ def _csv_rows(path, mapping):
 
 
 def _xlsx_rows(path, mapping):
+    from zipfile import BadZipFile
+
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
-    from zipfile import BadZipFile
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
@@ -755,7 +756,7 @@ class _Table:
                 )
         self.fernet = None
         quote = connection.ops.quote_name
-        self.sql = "INSERT INTO %s (%s) VALUES (%s)" % (
+        self.sql = "INSERT INTO {} ({}) VALUES ({})".format(
             quote(model._meta.db_table),
             ", ".join(quote(f.column) for f in self.fields),
             ", ".join(["%s"] * len(self.fields)),
@@ -922,7 +923,7 @@ class CaseImporter:
             found = locate.grid_ids_at([p[1] for p in points], [p[2] for p in points])
         else:
             found = [locate.grid_id_at(p[1], p[2]) for p in points]
-        for (i, _lat, _lng), grid_id in zip(points, found):
+        for (i, _lat, _lng), grid_id in zip(points, found, strict=False):
             grids[i] = grid_id
         return grids
 
@@ -932,7 +933,7 @@ class CaseImporter:
         grids = self._grids(rows)
         plans = [self._plan(row) for row in rows]
         case_rows = []
-        for row, plan, grid_id in zip(rows, plans, grids):
+        for plan, grid_id in zip(plans, grids, strict=True):
             values = plan["case"]
             values["grid_id"] = grid_id
             values["community_id"] = self.parser.grid_community.get(grid_id) if grid_id is not None else None
@@ -948,7 +949,7 @@ class CaseImporter:
         for start in range(0, len(numbers), 500):
             ids.update(Case.objects.filter(number__in=numbers[start : start + 500]).values_list("number", "id"))
         event_rows, rating_rows = [], []
-        for row, plan in zip(rows, plans):
+        for row, plan in zip(rows, plans, strict=False):
             case_id = ids[row.number]
             for seq, event in enumerate(plan["events"], start=1):
                 event["case_id"] = case_id
@@ -1147,7 +1148,7 @@ def _iso(value):
     return value.isoformat() if value else None
 
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 
 
 def _sqlite_time(value):

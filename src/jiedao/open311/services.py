@@ -243,16 +243,16 @@ def submit_request(key, params, attributes):
     description = params.get("description", "") or category.name
     if lines:
         description = description + "\n" + "\n".join(lines)
-    values = dict(
-        channel=Channel.API,
-        description=description,
-        reporter_name=_reporter_name(params.get("first_name", ""), params.get("last_name", "")),
-        reporter_phone=params.get("phone", ""),
-        lat=lat,
-        lng=lng,
-        address=address,
-        category_code=category.code,
-    )
+    values = {
+        "channel": Channel.API,
+        "description": description,
+        "reporter_name": _reporter_name(params.get("first_name", ""), params.get("last_name", "")),
+        "reporter_phone": params.get("phone", ""),
+        "lat": lat,
+        "lng": lng,
+        "address": address,
+        "category_code": category.code,
+    }
     with transaction.atomic():
         try:
             case, _created = case_services.submit_case(key.user, dispatch=key.auto_dispatch, **values)

@@ -350,7 +350,7 @@ def export_page(request):
     context = {
         "values": values,
         "errors": getattr(error, "errors", None) or ([{"message": error.message}] if error else []),
-        "statuses": [("open", _("未结案（全部在办）"))] + list(Status.choices),
+        "statuses": [("open", _("未结案（全部在办）")), *list(Status.choices)],
         "units": Unit.objects.filter(active=True).order_by("code"),
         "categories": Category.objects.filter(level__lte=2, active=True).order_by("code"),
     }

@@ -296,27 +296,26 @@ def _dump(target: Target, plain: Path) -> dict:
                 source.close()
     # PostgreSQL: one snapshot for the counts and for pg_dump, so they agree under load.
     pg_dump = _require("pg_dump")
-    with target.pg_connect() as db:
-        with db.cursor() as cursor:
-            cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            cursor.execute("SELECT pg_export_snapshot()")
-            snapshot = cursor.fetchone()[0]
-            counts = _pg_counts(cursor)
-            result = subprocess.run(
-                [
-                    pg_dump,
-                    "--format=custom",
-                    "--no-owner",
-                    "--no-privileges",
-                    f"--snapshot={snapshot}",
-                    "--file",
-                    str(plain),
-                ],
-                env=target.pg_env(),
-                capture_output=True,
-                text=True,
-            )
-            cursor.execute("COMMIT")
+    with target.pg_connect() as db, db.cursor() as cursor:
+        cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        cursor.execute("SELECT pg_export_snapshot()")
+        snapshot = cursor.fetchone()[0]
+        counts = _pg_counts(cursor)
+        result = subprocess.run(
+            [
+                pg_dump,
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                f"--snapshot={snapshot}",
+                "--file",
+                str(plain),
+            ],
+            env=target.pg_env(),
+            capture_output=True,
+            text=True,
+        )
+        cursor.execute("COMMIT")
     if result.returncode != 0:
         raise BackupError(f"pg_dump 失败：{result.stderr.strip()}")
     return counts
@@ -343,7 +342,7 @@ def take_backup(directory=None, target=None, now=None) -> tuple:
     directory = private_directory(directory or backup_directory())
     now = now or timezone.now()
     key = backup_key()
-    stamp = now.astimezone(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = now.astimezone(dt.UTC).strftime("%Y%m%d-%H%M%S")
     final = directory / f"jiedao-{stamp}-{target.engine}{SUFFIX}"
     number = 1
     while final.exists():
@@ -450,7 +449,7 @@ def restore_backup(path, target=None, replace=False) -> dict:
         ]
         if replace:
             command += ["--clean", "--if-exists"]
-        result = subprocess.run(command + [str(plain)], env=target.pg_env(), capture_output=True, text=True)
+        result = subprocess.run([*command, str(plain)], env=target.pg_env(), capture_output=True, text=True)
         if result.returncode != 0:
             raise BackupError(f"pg_restore 失败，目标数据库未改动：{result.stderr.strip()}")
     with target.pg_connect() as db, db.cursor() as cursor:

@@ -26,7 +26,7 @@ def newest_backup_age_hours(now=None, directory=None):
     files = backup.list_backups(directory)
     if not files:
         return None
-    written = dt.datetime.fromtimestamp(files[0].stat().st_mtime, tz=dt.timezone.utc)
+    written = dt.datetime.fromtimestamp(files[0].stat().st_mtime, tz=dt.UTC)
     return max(0.0, ((now or timezone.now()) - written).total_seconds() / 3600)
 
 

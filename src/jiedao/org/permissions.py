@@ -48,7 +48,7 @@ class Action:
     roles: frozenset
 
 
-def A(label, *roles):  # noqa: N802 - reads as a table row
+def A(label, *roles):
     # Labels are translated in the context "permission": "分类" here is a verb, not a column.
     return Action(pgettext_lazy("permission", label), frozenset(roles))
 

@@ -17,7 +17,8 @@ from jiedao.org.api import ErrorsOut
 from jiedao.org.models import Community, Unit, User
 from jiedao.org.permissions import permission
 
-from . import measures as m, selectors, services
+from . import measures as m
+from . import selectors, services
 from .models import Proposal
 
 router = Router(tags=["participation"])

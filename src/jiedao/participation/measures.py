@@ -11,11 +11,11 @@ from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from .models import (
+    DECIDED_STATUSES,
     Account,
     Action,
     Ballot,
     CouncilMember,
-    DECIDED_STATUSES,
     Entry,
     Need,
     Project,

@@ -13,6 +13,7 @@ from jiedao.org.models import Community, Unit
 
 from . import measures, services, states
 from .models import (
+    DECIDED_STATUSES,
     Account,
     Action,
     Activity,
@@ -31,7 +32,6 @@ from .models import (
     Survey,
     TimeBankEntry,
     VoteRound,
-    DECIDED_STATUSES,
 )
 
 PUBLIC_STATUSES = DECIDED_STATUSES

@@ -41,6 +41,7 @@ from .models import (
     Proposal,
     ProposalEvent,
     ProposalStatus,
+    Question,
     Registration,
     Resource,
     Respondent,
@@ -51,7 +52,6 @@ from .models import (
     SignUp,
     Support,
     Survey,
-    Question,
     TimeBankEntry,
     Volunteer,
     VoteRound,
@@ -872,7 +872,7 @@ def cast_ballot(user, round_id, project_ids, at=None):
     _require_member(user, round_.community_id)
     if not round_.is_open:
         raise InvalidTransition(_("投票已结束。"))
-    chosen = set(int(p) for p in project_ids)
+    chosen = {int(p) for p in project_ids}
     candidates = {p.pk: p for p in round_.candidates.all()}
     if not chosen <= set(candidates):
         raise ValidationFailed("projects", _("只能选择候选项目。"))

@@ -18,7 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from jiedao.common.errors import InvalidTransition
 
-from .models import MeetingStatus as M, ProjectStatus as J, ProposalStatus as P
+from .models import MeetingStatus as M
+from .models import ProjectStatus as J
+from .models import ProposalStatus as P
 
 STAFF = "staff"  # staff of the community's committee, or street leaders and admins
 PROPOSER = "proposer"

@@ -11,20 +11,20 @@ from jiedao.common.errors import FieldErrors
 from jiedao.common.masking import mask_id_number, mask_phone
 
 from . import validation
-from .selectors import age_on
 from .models import (
     Building,
     CareTag,
     Enterprise,
     Facility,
-    Household,
     House,
+    Household,
     ImportRun,
     MergeConflict,
     Person,
     PersonTag,
     Visit,
 )
+from .selectors import age_on
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

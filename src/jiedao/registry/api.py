@@ -208,7 +208,7 @@ def assistance_list(request, grid: str = "", tag: str = ""):
     the visits per person per week of the selection."""
     user = request.user
     grids, tags = _codes(grid), _codes(tag)
-    persons, grid_objs, tag_objs = selectors.assistance_list(user, grids=grids, tags=tags)
+    persons, grid_objs, _tag_objs = selectors.assistance_list(user, grids=grids, tags=tags)
     rows = selectors.assistance_rows(user, persons)
     rate = selectors.visits_per_week(user, grids=grids, tags=tags, weeks=4)
     title = "、".join(str(g) for g in grid_objs) or _("全部可见网格")

@@ -23,9 +23,9 @@ from jiedao.org.models import Unit, User
 
 from .models import Building, Enterprise, Facility, House, Household, Person, PersonTag, Visit
 from .services import ensure_default_tags
-from .validation import credit_check_char, id_check_char, CREDIT_CHARS
+from .validation import CREDIT_CHARS, credit_check_char, id_check_char
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 FLOORS, UNITS, ROOMS_PER_FLOOR = 6, 2, 2
 OCCUPANCY = 0.92
@@ -498,7 +498,7 @@ def build_registry(street, grids, now, out=None, households=3000, seed=20261122)
     if the grids already have buildings. ``out``: a stream for one line of progress.
     Returns counts (buildings, houses, households, persons, tagged, visits, facilities,
     enterprises)."""
-    grids = [g for g in grids]
+    grids = list(grids)
     if Building.objects.filter(grid__in=grids).exists():
         return {"skipped": True}
     builder = _Builder(street, grids, now, out, households, seed)

@@ -39,8 +39,8 @@ from .models import (
     CareTag,
     Enterprise,
     Facility,
-    Household,
     House,
+    Household,
     ImportRun,
     MergeConflict,
     Person,
@@ -403,29 +403,25 @@ def person_list(user, *, grid=None, tag=None, q=None, cursor=None, limit=50):
 # --- one person, one household ---------------------------------------------------------
 
 FIELD_LABELS = {
-    name: label
-    for name, label in (
-        ("name", gettext_noop("姓名")),
-        ("gender", gettext_noop("性别")),
-        ("birth_date", gettext_noop("出生日期")),
-        ("id_number", gettext_noop("身份证号")),
-        ("phone", gettext_noop("手机号")),
-        ("household", gettext_noop("所在户")),
-        ("relation", gettext_noop("与户主关系")),
-        ("status", gettext_noop("居住状态")),
-        ("note", gettext_noop("备注")),
-        ("address", gettext_noop("地址")),
-        ("community", gettext_noop("社区")),
-        ("grid", gettext_noop("网格")),
-        ("lat", gettext_noop("纬度")),
-        ("lng", gettext_noop("经度")),
-        ("floors", gettext_noop("层数")),
-        ("head", gettext_noop("楼栋长")),
-        ("floor", gettext_noop("楼层")),
-        ("use", gettext_noop("房屋用途")),
-        ("tags", gettext_noop("关怀标签")),
-        ("house", gettext_noop("房屋")),
-    )
+    "name": gettext_noop("姓名"),
+    "gender": gettext_noop("性别"),
+    "birth_date": gettext_noop("出生日期"),
+    "id_number": gettext_noop("身份证号"),
+    "phone": gettext_noop("手机号"),
+    "household": gettext_noop("所在户"),
+    "relation": gettext_noop("与户主关系"),
+    "status": gettext_noop("居住状态"),
+    "note": gettext_noop("备注"),
+    "address": gettext_noop("地址"),
+    "community": gettext_noop("社区"),
+    "grid": gettext_noop("网格"),
+    "lat": gettext_noop("纬度"),
+    "lng": gettext_noop("经度"),
+    "floors": gettext_noop("层数"),
+    "head": gettext_noop("楼栋长"),
+    "floor": gettext_noop("楼层"),
+    "use": gettext_noop("房屋用途"),
+    "tags": gettext_noop("关怀标签"),
 }
 
 
@@ -823,9 +819,10 @@ def point_for_address(text):
         while start >= 0:
             end = start + len(address)
             # "东湖路1号" must not match inside "东湖路12号": no digit may continue the number.
-            if address[-1:].isdigit() is False or end == len(text) or not text[end].isdigit():
-                if start == 0 or not (address[0].isdigit() and text[start - 1].isdigit()):
-                    return lat, lng
+            if (address[-1:].isdigit() is False or end == len(text) or not text[end].isdigit()) and (
+                start == 0 or not (address[0].isdigit() and text[start - 1].isdigit())
+            ):
+                return lat, lng
             start = text.find(address, start + 1)
     return None
 

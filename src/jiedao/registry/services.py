@@ -38,8 +38,8 @@ from . import selectors, sheets, validation
 from .models import (
     Building,
     CareTag,
-    Household,
     House,
+    Household,
     ImportRun,
     MergeConflict,
     Person,
@@ -98,7 +98,7 @@ HEAD_FIELD = "household_head"
 
 
 def _now_iso(now):
-    return now.astimezone(dt.timezone.utc).isoformat()
+    return now.astimezone(dt.UTC).isoformat()
 
 
 def _clean_source(source, fallback):
@@ -316,7 +316,7 @@ def _check_person_values(errors, values, *, creating):
     id_ok = len(id_number) == 18 and not any(e["field"] == "id_number" for e in errors.errors)
     if "gender" in values:
         raw = (values.get("gender") or "").strip()
-        gender = GENDERS.get(raw.lower(), None) if raw else ""
+        gender = GENDERS.get(raw.lower()) if raw else ""
         if gender is None:
             errors.add("gender", _("性别应为“男”或“女”。"))
             gender = ""
@@ -420,9 +420,13 @@ def update_person(user, person_id, *, source=None, **values):
     errors = FieldErrors()
     clean = _check_person_values(errors, values, creating=False)
     errors.raise_if_any()
-    if "birth_date" in clean and person.id_number and clean["birth_date"]:
-        if dt.date.fromisoformat(clean["birth_date"]) != validation.id_birth_date(person.id_number):
-            raise ValidationFailed("birth_date", _("出生日期与身份证号第7至14位不符。"))
+    if (
+        "birth_date" in clean
+        and person.id_number
+        and clean["birth_date"]
+        and dt.date.fromisoformat(clean["birth_date"]) != validation.id_birth_date(person.id_number)
+    ):
+        raise ValidationFailed("birth_date", _("出生日期与身份证号第7至14位不符。"))
     now = timezone.now()
     source = _clean_source(source, _manual_source(user))
     sources = dict(person.sources or {})
@@ -721,7 +725,7 @@ def _check_common_person(e, row, today):
     id_number = validation.check_id_number(e, "id_number", row.get("id_number"), label="", required=True, today=today)
     id_ok = bool(id_number) and e.count == before
     gender_text = _text(row.get("gender"))
-    gender = GENDERS.get(gender_text.lower(), None) if gender_text else ""
+    gender = GENDERS.get(gender_text.lower()) if gender_text else ""
     if gender is None:
         e.add("gender", _("应为“男”或“女”。"))
     elif gender and id_ok and gender != validation.id_gender(id_number):
@@ -876,7 +880,9 @@ def _check_households(rows, progress, today):
         use_text = _text(row.get("use"))
         use = USES.get(use_text) if use_text else ""
         if use is None:
-            e.add("use", _("应为：%(choices)s。") % {"choices": "、".join(str(l) for _c, l in House.Use.choices)})
+            e.add(
+                "use", _("应为：%(choices)s。") % {"choices": "、".join(str(label) for _c, label in House.Use.choices)}
+            )
         existing = households.get(number) if number else None
         if existing is not None and (existing.house.building.code, existing.house.unit, existing.house.room) != (
             code,
@@ -1314,6 +1320,7 @@ def _apply_persons(prepared, writer, progress):
         zip(
             (r.row for r in placed),
             writer.place_all([(r.building_code, r.unit, r.room, r.floor, "", r.household_number) for r in placed]),
+            strict=False,
         )
     )
     rows = []
@@ -1334,7 +1341,7 @@ def _apply_households(prepared, writer, progress):
     writer.load_places(codes, numbers)
     households = writer.place_all([(r.building_code, r.unit, r.room, r.floor, r.use, r.number) for r in prepared])
     confirmed, people = {}, []
-    for done, (item, household) in enumerate(zip(prepared, households), start=1):
+    for done, (item, household) in enumerate(zip(prepared, households, strict=False), start=1):
         if household.pk not in writer.new_households:
             household.confirmed_at = writer.now
             confirmed[household.pk] = household

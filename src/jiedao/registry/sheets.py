@@ -224,7 +224,7 @@ def template_workbook(kind) -> bytes:
     _style_header(notes)
     for column in columns:
         notes.append([column.header, _("是") if column.required else _("否"), str(column.help), column.example])
-    for letter, width in zip("ABCD", (14, 6, 60, 22)):
+    for letter, width in zip("ABCD", (14, 6, 60, 22), strict=False):
         notes.column_dimensions[letter].width = width
     notes.append([])
     notes.append([_("整个文件全部正确才会写入；有错误时不写入任何一行，并按行列出错误。")])

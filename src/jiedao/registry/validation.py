@@ -76,7 +76,7 @@ def _say(label, message):
 
 def id_check_char(first17: str) -> str:
     """The GB 11643 check character for the first 17 digits."""
-    total = sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS))
+    total = sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS, strict=False))
     return ID_CHECK_CHARS[total % 11]
 
 
@@ -139,7 +139,7 @@ def is_valid_id_number(raw) -> bool:
 
 
 def credit_check_char(first17: str) -> str:
-    total = sum(CREDIT_CHARS.index(char) * weight for char, weight in zip(first17, CREDIT_WEIGHTS))
+    total = sum(CREDIT_CHARS.index(char) * weight for char, weight in zip(first17, CREDIT_WEIGHTS, strict=False))
     return CREDIT_CHARS[(31 - total % 31) % 31]
 
 

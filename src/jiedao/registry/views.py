@@ -131,7 +131,7 @@ def _person_context(request, person, data):
         "sources": selectors.sources_of(person),
         "visits": selectors.visits_of(person, limit=PERSON_PAGE_VISITS),
         "visit_count": person.visits.count(),
-        "conflicts": [c for c in person.conflicts.filter(choice="").order_by("created_at")],
+        "conflicts": list(person.conflicts.filter(choice="").order_by("created_at")),
         "may_edit": may_edit,
         "may_unmask": selectors.may_unmask(user, person),
         "add_tags": [t for t in tags if t.code not in mine],

@@ -11,7 +11,7 @@ the package. For a year known to neither, Monday–Friday are workdays and
 import datetime as dt
 import time
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -28,7 +28,7 @@ def start_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _package_knows(year: int) -> bool:
     """Whether the installed package has the year's holidays (it raises for years it lacks,
     so a newer package release extends the known years without a code change)."""
@@ -218,7 +218,7 @@ def add_hours(start: dt.datetime, hours: float, office_hours_only: bool) -> dt.d
     local = start.astimezone(SHANGHAI)
     remaining = dt.timedelta(hours=hours)
     day = local.date()
-    for _ in range(3700):  # ten years of days at most
+    for _day in range(3700):  # ten years of days at most
         if is_workday(day):
             for begin, end in _office_periods():
                 period_start = dt.datetime.combine(day, begin, SHANGHAI)
@@ -228,7 +228,7 @@ def add_hours(start: dt.datetime, hours: float, office_hours_only: bool) -> dt.d
                 period_start = max(period_start, local)
                 available = period_end - period_start
                 if remaining <= available:
-                    return (period_start + remaining).astimezone(dt.timezone.utc)
+                    return (period_start + remaining).astimezone(dt.UTC)
                 remaining -= available
         day += dt.timedelta(days=1)
     raise ValueError("deadline too far in the future")
@@ -238,4 +238,4 @@ def workday_deadline(start: dt.datetime, days: int) -> dt.datetime:
     """End of the ``days``-th working day after the local date of ``start`` (23:59:59 Shanghai)."""
     local_date = start.astimezone(SHANGHAI).date()
     due = add_workdays(local_date, days)
-    return dt.datetime.combine(due, dt.time(23, 59, 59), SHANGHAI).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(due, dt.time(23, 59, 59), SHANGHAI).astimezone(dt.UTC)

@@ -114,7 +114,7 @@ class Command(BaseCommand):
     def _print_accounts(self, options):
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write("")
-        self.stdout.write("演示账号（密码均为 %s，仅供演示）：" % DEMO_PASSWORD)
+        self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}，仅供演示）：")
         for username, _role, _name, about in DEMO_ACCOUNTS:
             self.stdout.write(f"  {username:<11} {DEMO_PASSWORD}   {about}")
         self.stdout.write(

@@ -39,7 +39,9 @@ class Command(BaseCommand):
             path, header = backup.take_backup(out)
             removed = backup.prune_backups(keep, out) if keep else []
         except (backup.BackupError, ValidationFailed) as error:
-            raise CommandError(str(error.errors[0]["message"] if isinstance(error, ValidationFailed) else error))
+            raise CommandError(
+                str(error.errors[0]["message"] if isinstance(error, ValidationFailed) else error)
+            ) from error
         self.stdout.write(f"已备份 {len(header['tables'])} 张表、{header['rows']} 行（{header['engine']}）。")
         for old in removed:
             self.stdout.write(f"已删除旧备份 {old}")
