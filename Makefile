@@ -4,6 +4,7 @@
 #
 # Other targets:
 #   make demo-reset      rebuild the demo database from scratch, then serve
+#   make check           the code checks only: ruff, import contracts, mypy (scripts/check-code.sh)
 #   make test-sqlite     the suite on SQLite only (quick, for daily work)
 #   make test-postgres   the suite on a throw-away PostgreSQL cluster only
 #   make bench           bench/intake.py: cases per second through the HTTP API
@@ -19,7 +20,7 @@ PORT ?= 8000
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS='-m "not browser"'
 PYTEST_ARGS ?=
 
-.PHONY: venv demo-fonts demo demo-reset test test-sqlite test-postgres system-deps bench bench-geo bench-import bench-load clean
+.PHONY: venv demo-fonts demo demo-reset check test test-sqlite test-postgres system-deps bench bench-geo bench-import bench-load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,9 @@ system-deps:
 
 test: venv system-deps
 	bash scripts/test-all.sh $(PYTEST_ARGS)
+
+check: venv
+	bash scripts/check-code.sh
 
 test-sqlite: venv
 	env -u DATABASE_URL $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)

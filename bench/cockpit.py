@@ -419,7 +419,6 @@ def main():
     from django.utils import timezone
 
     from jiedao.evaluation import compute, periods, services
-    from jiedao.geo import services as geo_services
     from jiedao.geo.models import HEAT_DAYS
     from tests.factories import PASSWORD
 
@@ -446,7 +445,7 @@ def main():
     rollup, _r = timed(lambda: compute.refresh_daily_counts(month.start.date(), month.end.date()), args.repeats)
     today = now.astimezone(periods.SHANGHAI).date()
     heat_rollup, cells = timed(
-        lambda: geo_services.refresh_heat_cells(today - dt.timedelta(days=HEAT_DAYS - 1), today), args.repeats
+        lambda: compute.refresh_heat_cells(today - dt.timedelta(days=HEAT_DAYS - 1), today), args.repeats
     )
     period_time, rows = timed(lambda: compute.compute_period(month, now), args.repeats)
     case_time, ours = timed(

@@ -84,8 +84,8 @@ street.users.grid.grids.set(Grid.objects.all())  # one grid worker verifies on s
 _device, token = emergency.register_device(None, code="LOAD-WL", name="负载测试水位计", kind="water_level",
                                            _system=True)
 for user in (street.users.resident, street.users.resident_other):
-    participation.join_community(user, user, street.communities[0])
-participation.earn(None, street.users.resident, 1000000, "负载测试初始积分", _system=True)
+    participation.join_community(user, user=user, community=street.communities[0])
+participation.issue(street.users.resident, points=1000000, reason="负载测试初始积分")
 print(json.dumps({"password": PASSWORD, "device_token": token}))
 """
 

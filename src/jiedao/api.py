@@ -13,10 +13,21 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from jiedao.cases.api import router as cases_router
 from jiedao.common.errors import DomainError, ValidationFailed
 from jiedao.common.jsonbody import JsonBodyParser
 from jiedao.common.throttle import Throttled
+from jiedao.duties.api import router as duties_router
+from jiedao.emergency.api import router as emergency_router
+from jiedao.evaluation.api import router as evaluation_router
+from jiedao.geo.api import router as geo_router
+from jiedao.hall.api import router as hall_router
+from jiedao.intelligence.api import router as intelligence_router
+from jiedao.open311.api import router as open311_router
 from jiedao.org.api import SessionAuth, TokenAuth
+from jiedao.org.api import router as org_router
+from jiedao.participation.api import router as participation_router
+from jiedao.registry.api import router as registry_router
 
 api = NinjaAPI(
     title="Jiedao 街道 API",
@@ -130,17 +141,6 @@ def on_too_big(request, exc):
 
 
 def _register_routers():
-    from jiedao.cases.api import router as cases_router
-    from jiedao.duties.api import router as duties_router
-    from jiedao.emergency.api import router as emergency_router
-    from jiedao.evaluation.api import router as evaluation_router
-    from jiedao.geo.api import router as geo_router
-    from jiedao.hall.api import router as hall_router
-    from jiedao.intelligence.api import router as intelligence_router
-    from jiedao.open311.api import router as open311_router
-    from jiedao.org.api import router as org_router
-    from jiedao.registry.api import router as registry_router
-
     api.add_router("", org_router)
     api.add_router("", open311_router)  # before cases: /cases/export is not a case number
     api.add_router("", cases_router)
@@ -149,8 +149,6 @@ def _register_routers():
     api.add_router("", duties_router)
     api.add_router("", hall_router)
     api.add_router("", emergency_router)
-    from jiedao.participation.api import router as participation_router
-
     api.add_router("", participation_router)
     api.add_router("", evaluation_router)
     api.add_router("", intelligence_router)

@@ -10,7 +10,8 @@ import sys
 
 def main(argv=None):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiedao.settings")
-    from django.core.management import execute_from_command_line
+    # After DJANGO_SETTINGS_MODULE is set: the command line must not import Django before it.
+    from django.core.management import execute_from_command_line  # noqa: PLC0415 (settings first)
 
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "jiedao"

@@ -11,6 +11,7 @@ cookies and HSTS behind an HTTPS proxy), ``JIEDAO_BACKUP_*`` (backups), ``JIEDAO
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "jiedao.org",
     "jiedao.geo",
     "jiedao.workcal",
+    "jiedao.messaging",
     "jiedao.cases",
     "jiedao.duties",
     "jiedao.registry",
@@ -215,7 +217,6 @@ SESSION_COOKIE_AGE = 8 * 3600  # a working day
 
 def _tile_source(template):
     """The origin of the map tile server (``{s}`` subdomains as a wildcard), for the CSP."""
-    from urllib.parse import urlsplit
 
     parts = urlsplit(template.replace("{s}", "*"))
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("jiedao.evaluation.urls")),
     path("", include("jiedao.common.urls")),
     path("", include("jiedao.ops.urls")),
+    path("", include("jiedao.messaging.urls")),
     path("", include("jiedao.web.urls")),
     path("media/<path:path>", media, name="media"),
 ]

@@ -13,7 +13,7 @@ from jiedao.cases.models import Case, CaseEvent, RoutingRule
 from jiedao.common.models import AccessLog
 from tests.factories import WEDNESDAY
 
-OUR_APPS = {"org", "cases", "common", "auth"}
+OUR_APPS = {"org", "cases", "common", "messaging", "auth"}
 REGISTERED = sorted(
     f"{model._meta.app_label}.{model._meta.model_name}"
     for model in admin.site._registry
@@ -42,7 +42,7 @@ def test_every_part_of_the_loop_has_an_admin_list():
         "cases.rating",
         "cases.extension",
         "cases.whistle",
-        "cases.notification",
+        "messaging.notification",
         "common.accesslog",
     ]:
         assert label in REGISTERED

@@ -6,9 +6,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from jiedao.cases import services
-from jiedao.cases.models import Case, CaseEvent, Notification
+from jiedao.cases import dispatching, numbering
+from jiedao.cases.models import Case, CaseEvent
 from jiedao.common.models import AccessLog
+from jiedao.messaging.models import Notification
 
 from .conftest import b64, png_bytes
 
@@ -67,7 +68,8 @@ def test_an_intake_with_dispatch_writes_the_case_its_two_events_and_the_notice(s
     ]
     assert events[0].unit is None and events[1].unit == street.units.committee1
     assert events[1].data["response_due"] == case.response_due.isoformat()
-    assert list(Notification.objects.filter(case=case).values_list("unit__code", "kind")) == [("JWH01", "dispatch")]
+    told = Notification.objects.filter(link=f"/cases/{case.number}/")
+    assert list(told.values_list("unit__code", "kind")) == [("JWH01", "dispatch")]
 
 
 def test_one_intake_with_dispatch_runs_a_fixed_number_of_statements(street, operator):
@@ -82,7 +84,7 @@ def test_one_intake_with_dispatch_runs_a_fixed_number_of_statements(street, oper
     ]
     # Token and roles; the day's number; case, events and the unit's notice (on PostgreSQL
     # the case is inserted under a provisional number and renumbered: one more).
-    expected = 7 if services.connection_locks_rows() else 6
+    expected = 7 if numbering.connection_locks_rows() else 6
     assert len(statements) == expected, "\n".join(statements)
 
 
@@ -92,7 +94,7 @@ def test_numbers_stay_consecutive_when_an_intake_fails_after_numbering(street, o
     def broken_notify(**kwargs):
         raise RuntimeError("消息服务故障")
 
-    monkeypatch.setattr(services, "_notify", broken_notify)
+    monkeypatch.setattr(dispatching, "notify", broken_notify)
     with pytest.raises(RuntimeError):
         operator.post("/cases", {**INTAKE, "category": "010101", "dispatch": True})
     monkeypatch.undo()

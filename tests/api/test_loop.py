@@ -5,7 +5,8 @@ import datetime as dt
 
 import pytest
 
-from jiedao.cases.models import Case, Notification
+from jiedao.cases.models import Case
+from jiedao.messaging.models import Notification
 
 from .conftest import dispatched, fields_of, submit
 
@@ -87,7 +88,7 @@ def test_full_loop_through_the_api(street, api):
         f"/cases/{number}/actions/rate", {"resolved": False, "satisfaction": "unsatisfied", "comment": "晚上还是闪"}
     ).json()
     assert case["status"] == "in_progress" and case["rework_count"] == 1 and case["unit"]["code"] == "ZHZF"
-    assert Notification.objects.filter(case__number=number, kind="rework", unit=street.units.enforcement).exists()
+    assert Notification.objects.filter(link=f"/cases/{number}/", kind="rework", unit=street.units.enforcement).exists()
 
     handler.post(f"/cases/{number}/actions/resolve", {"result": "更换整套灯具"})
     grid.post(f"/cases/{number}/actions/verify_pass")

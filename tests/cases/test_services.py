@@ -4,9 +4,12 @@ import datetime as dt
 
 import pytest
 
-from jiedao.cases import selectors, services
-from jiedao.cases.models import Case, Extension, Notification, Rating, Status, Whistle, WhistleSummons
+from jiedao.cases import dispatching, selectors, services
+from jiedao.cases.models import Case, Extension, Rating, Status, Whistle, WhistleSummons
+from jiedao.cases.states import CASE, TRANSITIONS
+from jiedao.common import events
 from jiedao.common.errors import InvalidTransition, NotAllowed, ValidationFailed
+from jiedao.messaging.models import Notification
 from jiedao.workcal.calendar import SHANGHAI
 from tests.cases.lifecycle import HOUR, LAMPS, SANITATION, attempt, drive, handler_for, new_case, snapshot
 from tests.factories import WEDNESDAY
@@ -51,6 +54,19 @@ def test_return_needs_a_reason(street, reason):
     assert field_of(error.value) == ["reason"]
     assert "理由" in error.value.errors[0]["message"]
     assert snapshot(case.number) == before
+
+
+def test_a_return_without_a_reason_hears_first_about_the_state_then_about_the_unit(street):
+    """The lifecycle's order: the state (409), then who may (403), then the note (422)."""
+    case = drive(street, "in_progress")
+    with pytest.raises(InvalidTransition):
+        services.return_case(street.users.handler_committee, case.number, "", at=WEDNESDAY + 3 * HOUR)
+    case = drive(street, "dispatched")
+    with pytest.raises(NotAllowed) as stranger:
+        services.return_case(street.users.handler, case.number, "", at=WEDNESDAY + HOUR)  # another unit's case
+    assert case.number in stranger.value.message and "退单" in stranger.value.message
+    with pytest.raises(ValidationFailed):
+        services.return_case(street.users.handler_committee, case.number, "", at=WEDNESDAY + HOUR)
 
 
 def test_return_is_refused_after_the_window(street, settings):
@@ -99,7 +115,7 @@ def test_approved_extension_moves_the_deadline_by_working_days_over_the_holiday(
     event = case.events.order_by("-seq").first()
     assert event.action == "approve_extension"
     assert event.data["completion_due"].startswith("2026-10-10T15:59:59")
-    assert Notification.objects.filter(unit=case.unit, case=case, kind="extension").exists()
+    assert Notification.objects.filter(unit=case.unit, link=f"/cases/{case.number}/", kind="extension").exists()
 
 
 def test_refused_extension_keeps_the_deadline_and_needs_a_reason(street):
@@ -152,7 +168,8 @@ def test_whistle_summons_two_units_and_shows_who_has_reported(street):
     )
     whistle = Whistle.objects.get(case=case, kind=Whistle.Kind.WHISTLE)
     assert whistle.report_due == WEDNESDAY + 6 * HOUR
-    assert {n.unit.code for n in Notification.objects.filter(case=case, kind="whistle")} == {"ZHZF", "ZJ"}
+    whistled = Notification.objects.filter(link=f"/cases/{case.number}/", kind="whistle")
+    assert {n.unit.code for n in whistled} == {"ZHZF", "ZJ"}
 
     def reported():
         return {s.unit.code: s.reported_at is not None for s in whistle.summonses.select_related("unit")}
@@ -223,7 +240,9 @@ def test_verification_fail_sends_the_case_back_to_the_unit(street):
     assert snapshot(case.number) == before
     case = services.verify(u.grid, case.number, False, note="路灯仍然不亮")
     assert case.status == Status.IN_PROGRESS and case.resolved_at is None
-    assert Notification.objects.filter(unit=street.units.enforcement, case=case, kind="verify").exists()
+    assert Notification.objects.filter(
+        unit=street.units.enforcement, link=f"/cases/{case.number}/", kind="verify"
+    ).exists()
     # The unit resolves again and the check passes this time.
     handler = handler_for(street, case)
     services.resolve(handler, case.number, "更换了灯泡和线路")
@@ -247,7 +266,7 @@ def test_unsatisfied_rating_reopens_the_case_to_the_same_unit(street):
     assert case.completion_due.astimezone(SHANGHAI) == beijing("2026-11-24 23:59:59")
     rating = Rating.objects.get(case=case)
     assert (rating.round, rating.unit, rating.resolved, rating.source) == (1, unit, True, Rating.Source.RESIDENT)
-    assert Notification.objects.filter(unit=unit, case=case, kind="rework").exists()
+    assert Notification.objects.filter(unit=unit, link=f"/cases/{case.number}/", kind="rework").exists()
     # Second round: resolved and satisfied closes it.
     services.resolve(u.handler_committee, case.number, "全部清运完毕", at=rated_at + HOUR)
     case = services.rate(u.operator, case.number, resolved=True, satisfaction="basic", at=rated_at + 2 * HOUR)
@@ -316,7 +335,7 @@ def test_merge_keeps_the_duplicates_reporter_and_tells_them(street):
     )
     assert case.status == Status.MERGED and case.master == master
     assert case.reporter == u.resident and case.reporter_phone == "13800138000"
-    message = Notification.objects.get(user=u.resident, case=case, kind="merge").message
+    message = Notification.objects.get(user=u.resident, link=f"/cases/{case.number}/", kind="merge").message
     assert duplicate.number in message and master.number in message
     # The master records what it absorbed; the resident still sees the duplicate.
     assert master.events.filter(action="absorb", data__duplicate=duplicate.number).exists()
@@ -351,7 +370,7 @@ def test_supervise_marks_the_case_and_tells_the_unit(street):
     assert case.supervised is True
     assert case in selectors.attention_cases(u.leader)
     assert Notification.objects.filter(
-        unit=case.unit, case=case, kind="supervise", message__contains="请今日内办结并回复"
+        unit=case.unit, link=f"/cases/{case.number}/", kind="supervise", message__contains="请今日内办结并回复"
     ).exists()
 
 
@@ -466,8 +485,6 @@ def setup_for(street, action):
 
 
 def test_the_permission_table_covers_every_action():
-    from jiedao.cases.states import TRANSITIONS
-
     assert set(ALLOWED) == set(TRANSITIONS)
 
 
@@ -478,7 +495,7 @@ def test_who_may_take_each_action(street, action):
     for name in ACTORS:
         user = actor(street, case, name)
         allowed = name in ALLOWED[action]
-        assert services.may_take(user, case, action) is allowed, (action, name)
+        assert CASE.can_take(user, case, action) is allowed, (action, name)
         if user is not None:
             shown = [t.action for t in selectors.allowed_actions(user, case)]
             assert (action in shown) is allowed, (action, name)
@@ -501,7 +518,7 @@ def test_a_failure_after_the_status_change_leaves_nothing_behind(street, monkeyp
     def broken_notify(**kwargs):
         raise RuntimeError("消息服务故障")
 
-    monkeypatch.setattr(services, "_notify", broken_notify)
+    monkeypatch.setattr(dispatching, "notify", broken_notify)
     with pytest.raises(RuntimeError):
         services.dispatch(street.users.dispatcher, case.number)
     assert snapshot(case.number) == before
@@ -512,19 +529,19 @@ def test_a_failure_after_the_status_change_leaves_nothing_behind(street, monkeyp
 def test_a_failure_while_writing_the_event_leaves_no_rating(street, monkeypatch):
     case = drive(street, "rating")
     before = snapshot(case.number)
-    real = services.record_event
+    real = events.append
 
-    def failing_record_event(case, action, *args, **kwargs):
+    def failing_append(model, record, *, action, **kwargs):
         if action == "rate":
             raise RuntimeError("磁盘已满")
-        return real(case, action, *args, **kwargs)
+        return real(model, record, action=action, **kwargs)
 
-    monkeypatch.setattr(services, "record_event", failing_record_event)
+    monkeypatch.setattr(events, "append", failing_append)
     with pytest.raises(RuntimeError):
         services.rate(street.users.resident, case.number, resolved=False, satisfaction="unsatisfied")
     assert snapshot(case.number) == before
     assert not Rating.objects.filter(case=case).exists()
-    assert not Notification.objects.filter(case=case, kind="rework").exists()
+    assert not Notification.objects.filter(link=f"/cases/{case.number}/", kind="rework").exists()
 
 
 def test_a_failure_on_the_master_leaves_the_duplicate_unmerged(street, monkeypatch):
@@ -532,14 +549,14 @@ def test_a_failure_on_the_master_leaves_the_duplicate_unmerged(street, monkeypat
     master = new_case(street, description="主工单")
     duplicate = new_case(street, description="重复工单")
     before = snapshot(duplicate.number), snapshot(master.number)
-    real = services.record_event
+    real = events.append
 
-    def failing_record_event(case, action, *args, **kwargs):
+    def failing_append(model, record, *, action, **kwargs):
         if action == "absorb":
             raise RuntimeError("写入失败")
-        return real(case, action, *args, **kwargs)
+        return real(model, record, action=action, **kwargs)
 
-    monkeypatch.setattr(services, "record_event", failing_record_event)
+    monkeypatch.setattr(events, "append", failing_append)
     with pytest.raises(RuntimeError):
         services.merge(u.dispatcher, duplicate.number, master.number)
     assert (snapshot(duplicate.number), snapshot(master.number)) == before

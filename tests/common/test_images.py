@@ -146,7 +146,7 @@ def test_the_upgrade_rewrites_proposal_photos_and_clears_one_that_is_not_an_imag
     street, django_capture_on_commit_callbacks
 ):
     resident = street.users.resident
-    participation.join_community(resident, resident, street.communities[0])
+    participation.join_community(resident, user=resident, community=street.communities[0])
     first = participation.propose(resident, title="增加座椅", body="广场上加几张座椅")
     second = participation.propose(resident, title="修路灯", body="北门路灯不亮")
     Proposal.objects.filter(pk=first.pk).update(

@@ -11,7 +11,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db import connection
 
-from jiedao.cases import measures, services, states
+from jiedao.cases import measures, routing, states
 from jiedao.cases.models import (
     OPEN_STATUSES,
     Case,
@@ -98,10 +98,10 @@ def test_every_grid_resolves_its_own_points_and_routes_small_matters_to_its_comm
     sanitation = Category.objects.get(name="环境卫生", parent__name="城市建设和市政管理")
     for index, community in enumerate(demo.communities):
         case = Case(category=sanitation, community=community, grid=community.grids.first())
-        unit, _reason = services.route(case)
+        unit, _reason = routing.route(case)
         assert unit.code == f"JWH{index + 1:02d}"
     # Without a community, the committee cannot be known: the street's default unit takes it, and says why.
-    unit, reason = services.route(Case(category=sanitation))
+    unit, reason = routing.route(Case(category=sanitation))
     assert unit == demo.street.default_unit
     assert "未定位到社区" in reason
 
@@ -165,7 +165,7 @@ def test_simulated_history_follows_the_lifecycle_table(history):
             else True
         )
         if not changed_after:
-            assert (case.response_due, case.completion_due) == services.deadlines_for(
+            assert (case.response_due, case.completion_due) == routing.deadlines_for(
                 case.category, case.dispatched_at, case.duty_version
             )
         # Ratings match the rate events, round by round, with the unit that handled the round.
@@ -183,6 +183,31 @@ def test_simulated_history_follows_the_lifecycle_table(history):
         if case.status == Status.MERGED:
             assert case.master is not None
             assert CaseEvent.objects.filter(case=case.master, action="absorb", data__duplicate=case.number).exists()
+
+
+def _history_as_read():
+    """The simulated history as a reader sees it (without row ids)."""
+    cases = list(
+        Case.objects.order_by("number").values_list(
+            "number", "status", "unit__code", "category__code", "response_due", "completion_due", "urgency"
+        )
+    )
+    events = list(
+        CaseEvent.objects.order_by("case__number", "seq").values_list(
+            "case__number", "seq", "at", "action", "from_status", "to_status", "unit__code", "note"
+        )
+    )
+    ratings = list(Rating.objects.order_by("case__number", "round").values_list("case__number", "satisfaction"))
+    return cases, events, ratings
+
+
+def test_the_same_seed_gives_the_same_history(history):
+    first = _history_as_read()
+    Case.objects.update(master=None)
+    for model in (WhistleSummons, Whistle, Extension, Rating, CaseEvent, Case, CaseNumberCounter):
+        model.objects.all().delete()
+    simulate.simulate(cases=300, days=60, now=NOW, out=io.StringIO())
+    assert _history_as_read() == first
 
 
 def test_history_has_cases_in_many_states_and_the_records_behind_them(history):

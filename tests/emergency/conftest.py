@@ -8,7 +8,9 @@ import pytest
 
 from jiedao.emergency import services
 from jiedao.emergency.models import Rule
+from jiedao.registry import importing as registry_importing
 from jiedao.registry import services as registry_services
+from jiedao.registry.models import Building, Person
 from tests.factories import WEDNESDAY
 from tests.registry.conftest import PERSON_HEADERS, make_id, person_row, xlsx_bytes
 
@@ -23,8 +25,6 @@ def _chinese(in_chinese):
 @pytest.fixture
 def residents(street):
     """Two special-care residents and one without care in grid 1 of 东湖; one cared-for in 西园."""
-    from jiedao.registry.models import Building, Person
-
     registry_services.ensure_default_tags()
     g11, _g12, g21, _g22 = street.grids
     c1, c2 = street.communities
@@ -40,8 +40,12 @@ def residents(street):
         person_row("李小明", make_id("19850505", seq="051"), "13712345678", "B11", "1", "103", "户主"),
         person_row("赵奶奶", make_id("19420909", seq="062"), "13512345678", "B21", "1", "301", "户主", "独居老人"),
     ]
-    registry_services.import_file(
-        "persons", xlsx_bytes(PERSON_HEADERS, rows), street.users.admin, "公安人口库", filename="seed.xlsx"
+    registry_importing.import_file(
+        street.users.admin,
+        kind="persons",
+        file=xlsx_bytes(PERSON_HEADERS, rows),
+        source="公安人口库",
+        filename="seed.xlsx",
     )
     return {p.name: p for p in Person.objects.all()}
 

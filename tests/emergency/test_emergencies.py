@@ -86,6 +86,37 @@ def test_illegal_transitions_are_refused_and_leave_no_event(street):
     assert Emergency.objects.get(pk=emergency.pk).status == "reported"
 
 
+def test_the_answers_come_in_the_engines_order(street):
+    emergency = report(street)
+    u = street.users
+    # An action the lifecycle does not have names the field, whoever asks and whatever the number.
+    for who, number in ((u.dispatcher, emergency.number), (u.resident, "YJ00000000")):
+        with pytest.raises(ValidationFailed) as unknown:
+            services.transition(who, number, "fly")
+        assert unknown.value.errors[0]["field"] == "action"
+    # A role the permission table does not name for the step is refused before the look-up.
+    with pytest.raises(NotAllowed):
+        services.transition(u.handler, "YJ00000000", "dispatch")
+    # Then the state, then the note.
+    with pytest.raises(InvalidTransition):
+        services.transition(u.dispatcher, emergency.number, "close", note="")
+    with pytest.raises(ValidationFailed) as no_note:
+        services.transition(u.dispatcher, emergency.number, "cancel", note=" ")
+    assert no_note.value.errors[0]["field"] == "note"
+    assert list(emergency.events.values_list("action", flat=True)) == ["report"]
+
+
+def test_each_step_stamps_its_time_once(street):
+    emergency = report(street)
+    u = street.users
+    services.transition(u.dispatcher, emergency.number, "dispatch", at=NOW + minutes(2))
+    services.transition(u.dispatcher, emergency.number, "cancel", note="误报", at=NOW + minutes(7))
+    emergency.refresh_from_db()
+    assert (emergency.dispatched_at, emergency.closed_at) == (NOW + minutes(2), NOW + minutes(7))
+    assert emergency.arrived_at is None and emergency.status == "cancelled"
+    assert emergency.events.get(action="cancel").note == "误报"
+
+
 def test_api_answers_409_for_an_illegal_step(street, login):
     emergency = report(street)
     client = login(street.users.dispatcher)

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from jiedao.common.errors import ValidationFailed
+from jiedao.common.errors import InvalidTransition, NotAllowed, ValidationFailed
 from jiedao.emergency import selectors, services
 from jiedao.emergency.models import Alert, Device, Reading
 
@@ -111,6 +111,26 @@ def test_below_threshold_and_suppression(street, devices):
     services.decide_alert(street.users.operator, Alert.objects.get().pk, confirm=False)
     services.ingest([reading(probe, NOW + minutes(3), 5.6, "ph")], now=NOW + minutes(3))
     assert Alert.objects.filter(status="open").count() == 1  # a new one after the first was decided
+
+
+def test_an_alert_is_decided_once_and_the_decision_is_timed(street, devices):
+    rule("pH 过低", "water_quality", "below", "ph", threshold=6.5, level="yellow")
+    services.ingest([reading(devices["WQ-01"], NOW, 5.9, "ph")], now=NOW)
+    alert = Alert.objects.get()
+    services.decide_alert(street.users.operator, alert.pk, confirm=False, note="探头被污染", at=NOW + minutes(4))
+    alert.refresh_from_db()
+    assert (alert.status, alert.decided_at, alert.decided_by, alert.note) == (
+        "dismissed",
+        NOW + minutes(4),
+        street.users.operator,
+        "探头被污染",
+    )
+    with pytest.raises(InvalidTransition):
+        services.decide_alert(street.users.dispatcher, alert.pk, confirm=True, at=NOW + minutes(5))
+    with pytest.raises(NotAllowed):
+        services.decide_alert(street.users.handler, alert.pk, confirm=True)
+    alert.refresh_from_db()
+    assert alert.status == "dismissed" and alert.decided_by == street.users.operator
 
 
 def test_rate_of_change(devices):

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from jiedao.common.errors import ValidationFailed
+from jiedao.common.errors import InvalidTransition, ValidationFailed
 from jiedao.emergency import selectors, services
 from jiedao.emergency.models import Agreement, Depot, Drill, Movement, Stock
 
@@ -103,6 +103,9 @@ def test_drill_coverage_and_training_rate(street):
     cov = selectors.drill_coverage(year)
     assert (cov["covered"], cov["total"], cov["rate"]) == (1, 2, 0.5)
     assert Drill.objects.get(pk=d.pk).status == "done"
+    with pytest.raises(InvalidTransition):  # a drill is recorded as held once
+        services.complete_drill(street.users.leader, d.pk, held_on=dt.date(year, 6, 3), participants=5)
+    assert Drill.objects.get(pk=d.pk).participants == 40
     u = street.users
     for user, passed in [(u.handler, True), (u.grid, True), (u.dispatcher, False)]:
         services.record_training(u.admin, user, year, passed)

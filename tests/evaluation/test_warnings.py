@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from jiedao.cases.models import Notification
 from jiedao.common.errors import InvalidTransition, NotAllowed, ValidationFailed
 from jiedao.evaluation import compute, periods, services
 from jiedao.evaluation.models import Rectification, RectificationEvent, Result, Warning
+from jiedao.messaging.models import Notification
 
 from .conftest import bj, make_case
 
@@ -108,6 +108,36 @@ def test_rectification_lifecycle_with_evidence(street, evaluator):
         RectificationEvent.objects.first().delete()
     with pytest.raises(NotAllowed):
         services.issue_rectification(u.handler, unit=street.units.enforcement, title="x", requirement="y")
+
+
+def test_rectification_answers_come_in_the_engines_order(street, evaluator):
+    u = street.users
+    task = services.issue_rectification(
+        evaluator, unit=street.units.enforcement, title="超期率偏高", requirement="分析原因"
+    )
+    # An action the lifecycle does not have names the field, whatever the number.
+    for number in (task.number, "ZG000"):
+        with pytest.raises(ValidationFailed) as unknown:
+            services.act_on_rectification(u.handler, number, "fly")
+        assert unknown.value.errors[0]["field"] == "action"
+    # A role the permission table does not name for the step is refused before the look-up.
+    with pytest.raises(NotAllowed):
+        services.act_on_rectification(u.handler, "ZG000", "approve")
+    # The state comes before the unit: another unit's handler hears that the task cannot be submitted yet.
+    with pytest.raises(InvalidTransition):
+        services.act_on_rectification(u.handler_housing, task.number, "submit", evidence="已整改")
+    services.act_on_rectification(u.handler, task.number, "accept")
+    with pytest.raises(NotAllowed):
+        services.act_on_rectification(u.handler_housing, task.number, "submit", evidence="已整改")
+    # A submission without evidence names the evidence; a sending back without a reason, the note.
+    with pytest.raises(ValidationFailed) as no_evidence:
+        services.act_on_rectification(u.handler, task.number, "submit", evidence=" ")
+    assert no_evidence.value.errors[0]["field"] == "evidence"
+    services.act_on_rectification(u.handler, task.number, "submit", evidence="增派人手")
+    with pytest.raises(ValidationFailed) as no_reason:
+        services.act_on_rectification(evaluator, task.number, "reject")
+    assert no_reason.value.errors[0]["field"] == "note"
+    assert [e.seq for e in task.events.all()] == [1, 2, 3]
 
 
 def test_a_complaint_surge_warns_and_recovers(street):

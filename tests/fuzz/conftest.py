@@ -49,25 +49,27 @@ def world(street, make_case, hall, registry, people, devices, duties):  # noqa: 
     )
 
     proposal = participation_services.propose(people.wang, title="楼道加装扶手", body="老人上下楼不方便")
-    topic = participation_services.table_topic(people.staff, people.dong, title="垃圾驿站选址", body="征求意见")
-    meeting = participation_services.schedule_meeting(
-        people.staff, people.dong, title="议事会", starts_at=timezone.now(), place="活动室", seats=5
+    topic = participation_services.table_topic(
+        people.staff, community=people.dong, title="垃圾驿站选址", body="征求意见"
     )
-    participation_services.add_to_agenda(people.staff, meeting.pk, topic.pk)
-    participation_services.meeting_step(people.staff, meeting.pk, "start")
+    meeting = participation_services.schedule_meeting(
+        people.staff, community=people.dong, title="议事会", starts_at=timezone.now(), place="活动室", seats=5
+    )
+    participation_services.add_to_agenda(people.staff, meeting_id=meeting.pk, proposal_id=topic.pk)
+    participation_services.meeting_step(people.staff, meeting_id=meeting.pk, action="start")
     projects = [
-        participation_services.create_project(people.staff, people.dong, title=t, cost=c)
+        participation_services.create_project(people.staff, community=people.dong, title=t, cost=c)
         for t, c in [("长者食堂", 50000), ("四点半课堂", 30000)]
     ]
     vote = participation_services.open_vote(
         people.staff,
-        people.dong,
+        community=people.dong,
         year=timezone.localdate().year + 1,
         budget=60000,
         max_choices=2,
         project_ids=[p.pk for p in projects],
     )
-    participation_services.earn(people.staff, people.wang, 30, "楼道清扫")
+    participation_services.earn(people.staff, user=people.wang, points=30, reason="楼道清扫")
 
     emergency = emergency_services.report_emergency(
         u.dispatcher, title="东湖路积水", kind="flood", lat=39.905, lng=116.405

@@ -63,7 +63,7 @@ PUBLIC = {
 }
 # Pages for signed-in residents as well (their own records).
 RESIDENT = {
-    "web:notifications",
+    "messaging:notifications",
     "hall:mine",
     "cases:case",
     "cases:action",

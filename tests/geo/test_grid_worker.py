@@ -38,7 +38,7 @@ def test_a_patrol_left_open_overnight_does_not_block_the_next_day(street):
     yesterday = dt.datetime(2026, 11, 17, 1, 0, tzinfo=dt.UTC)
     services.check_in(worker, "start", lat=39.905, lng=116.405, at=yesterday)
     today = yesterday + dt.timedelta(days=1)
-    assert services.open_patrol_start(worker, today) is None
+    assert selectors.open_patrol_start(worker, today) is None
     services.check_in(worker, "start", lat=39.905, lng=116.405, at=today)
 
 

@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 
 from jiedao.cases import services as cs
+from jiedao.cases.maps import heat_scale_top
+from jiedao.evaluation import compute
 from jiedao.evaluation import services as evaluation_services
-from jiedao.geo import services as geo_services
 
 G11, G21 = (39.905, 116.405), (39.915, 116.405)
 
@@ -71,7 +72,7 @@ def test_heat_layer_is_scoped_and_limited_to_30_days(street, login, two_units):
     )
     old.created_at = old.created_at.replace(year=old.created_at.year - 1)
     old.save(update_fields=["created_at"])
-    geo_services.refresh_heat_cells(dt.date(2000, 1, 1), dt.date(2100, 1, 1))
+    compute.refresh_heat_cells(dt.date(2000, 1, 1), dt.date(2100, 1, 1))
     leader = login(street.users.leader).get("/api/v1/geo/heat").json()
     assert leader["days"] == 30
     assert sorted(map(tuple, leader["points"])) == [(*centre(*G11), 1), (*centre(*G21), 1)]
@@ -201,8 +202,6 @@ def test_staff_see_the_map_link_residents_do_not(street, login):
 
 
 def test_the_heat_colour_scale_tops_out_at_the_busiest_quarter_of_the_cells():
-    from jiedao.geo.selectors import heat_scale_top
-
     assert heat_scale_top([]) == 0
     assert heat_scale_top([3]) == 3
     assert heat_scale_top(list(range(1, 21))) == 15  # 20 cells: the busiest five at full colour

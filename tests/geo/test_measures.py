@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
+from jiedao.cases import grid_measures as measures
 from jiedao.cases import services as cs
-from jiedao.geo import measures
 from tests.factories import WEDNESDAY, make_user
 
 NOV = "2026-11"

@@ -64,7 +64,23 @@ def test_illegal_action_is_a_409_with_a_message(hall, street):
     )
     response = post_json(client_for(clerk), f"/hall/applications/{app.number}/actions/issue", {"delivery": "post"})
     assert response.status_code == 409
-    assert "不能出件" in response.json()["errors"][0]["message"]
+    assert "不能“出件”" in response.json()["errors"][0]["message"]
+
+
+def test_an_unknown_action_is_a_422_naming_the_action_whatever_the_number(hall, street):
+    clerk = client_for(street.users.operator)
+    app = services.accept_at_window(
+        street.users.operator,
+        item_code="11010500100001",
+        applicant=APPLICANT,
+        materials=materials(hall["elderly"]),
+        now=NOW,
+    )
+    for number in (app.number, "BJ000"):
+        response = post_json(clerk, f"/hall/applications/{number}/actions/fly", {})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "action"
+    assert app.events.count() == 1
 
 
 def test_resident_applies_online_and_cannot_approve(hall, street):

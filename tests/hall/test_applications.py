@@ -176,6 +176,31 @@ def test_only_the_responsible_unit_approves(hall):
     services.approve(_handler_of(hall, users), app.number, now=NOW)
 
 
+def test_the_state_is_answered_before_the_person_and_the_role_before_anything(hall):
+    users = hall["street"].users
+    approver = _handler_of(hall, users)
+    app = services.accept_at_window(
+        users.operator, item_code="11010500100001", applicant=STRANGER, materials=materials(hall["elderly"]), now=NOW
+    )
+    services.approve(approver, app.number, now=NOW)
+    # Another unit's handler asking to approve it again hears that the state does not allow it.
+    with pytest.raises(InvalidTransition):
+        services.approve(users.handler, app.number, now=NOW)
+    # On an application waiting for approval, the same handler is refused as a person.
+    other = services.accept_at_window(
+        users.operator, item_code="11010500100001", applicant=STRANGER, materials=materials(hall["elderly"]), now=NOW
+    )
+    with pytest.raises(NotAllowed):
+        services.approve(users.handler, other.number, now=NOW)
+    # A role the permission table does not name is refused before the number is looked up.
+    with pytest.raises(NotAllowed):
+        services.approve(users.resident, "BJ000", now=NOW)
+    # The note comes last: a refusal without a reason names the note.
+    with pytest.raises(ValidationFailed) as no_reason:
+        services.reject(approver, other.number, "  ", now=NOW)
+    assert no_reason.value.errors[0]["field"] == "note"
+
+
 def test_illegal_transitions_are_refused(hall):
     users = hall["street"].users
     app = services.accept_at_window(

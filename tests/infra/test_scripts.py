@@ -52,10 +52,19 @@ def fake_pytest(tmp_path, exit_code):
     return str(script)
 
 
+def fake_checks(tmp_path, exit_code=0):
+    script = tmp_path / "fake-checks"
+    script.write_text(f'#!/bin/sh\necho "code checks ran"\nexit {exit_code}\n')
+    return str(script)
+
+
 @needs_postgres
 @pytest.mark.parametrize("exit_code, verdict", [(5, "no tests collected"), (1, "some tests failed")])
 def test_test_all_fails_when_a_run_fails_or_collects_nothing(tmp_path, exit_code, verdict):
-    result = run(["bash", "scripts/test-all.sh"], env={"PYTEST": fake_pytest(tmp_path, exit_code)})
+    result = run(
+        ["bash", "scripts/test-all.sh"],
+        env={"PYTEST": fake_pytest(tmp_path, exit_code), "CHECK_CODE": fake_checks(tmp_path)},
+    )
     assert result.returncode != 0
     assert "Run 1 of 2: SQLite" in result.stdout and "Run 2 of 2: PostgreSQL" in result.stdout
     assert "db=sqlite" in result.stdout and "db=postgres://" in result.stdout
@@ -63,10 +72,24 @@ def test_test_all_fails_when_a_run_fails_or_collects_nothing(tmp_path, exit_code
 
 
 @needs_postgres
-def test_test_all_passes_when_both_runs_pass(tmp_path):
-    result = run(["bash", "scripts/test-all.sh"], env={"PYTEST": fake_pytest(tmp_path, 0)})
+def test_test_all_passes_when_the_checks_and_both_runs_pass(tmp_path):
+    result = run(
+        ["bash", "scripts/test-all.sh"], env={"PYTEST": fake_pytest(tmp_path, 0), "CHECK_CODE": fake_checks(tmp_path)}
+    )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("passed") == 2
+    assert "code checks ran" in result.stdout
+    assert result.stdout.count("passed") == 3
+
+
+@needs_postgres
+def test_test_all_fails_when_the_code_checks_fail_but_still_runs_the_tests(tmp_path):
+    result = run(
+        ["bash", "scripts/test-all.sh"],
+        env={"PYTEST": fake_pytest(tmp_path, 0), "CHECK_CODE": fake_checks(tmp_path, 3)},
+    )
+    assert result.returncode != 0
+    assert "FAILED (code checks)" in result.stdout
+    assert "db=sqlite" in result.stdout and "db=postgres://" in result.stdout
 
 
 def test_system_deps_reports_each_package():

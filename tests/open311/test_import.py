@@ -5,16 +5,18 @@ months; a re-import changes nothing; bad rows are reported by line and stop the 
 
 import datetime as dt
 import io
+import itertools
 import shutil
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from jiedao.cases import measures
+from jiedao.cases import measures, states
 from jiedao.cases import services as case_services
 from jiedao.cases.models import Case, CaseEvent, CaseNumberCounter, Category, Rating
 from jiedao.open311.importer import MappingError, import_cases, load_mapping
+from jiedao.org.models import Street, Unit
 from jiedao.workcal.calendar import SHANGHAI
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
@@ -122,7 +124,16 @@ def test_the_311_csv_imports_with_utc_times_and_locations(street):
     assert closed.channel == "api" and closed.status == "closed"
     assert closed.created_at == dt.datetime(2026, 3, 2, 1, 15, tzinfo=dt.UTC)
     assert closed.grid.code == "1101050010101" and closed.community.code == "11010500101"
-    assert [e.action for e in closed.events.order_by("seq")] == ["create", "dispatch", "resolve", "close"]
+    # The file gives no response time: an ``import`` step says the history skipped it, and the
+    # steps after it are the ones the case lifecycle allows (no response is made up).
+    assert [(e.action, e.from_status, e.to_status) for e in closed.events.order_by("seq")] == [
+        ("create", "", "new"),
+        ("dispatch", "new", "dispatched"),
+        ("import", "dispatched", "in_progress"),
+        ("resolve", "in_progress", "rating"),
+        ("close", "rating", "closed"),
+    ]
+    assert closed.responded_at is None and closed.resolved_at == closed.closed_at
     assert not closed.ratings.exists()
     still_open = Case.objects.get(number="311-2026-000103")
     assert still_open.status == "dispatched" and still_open.unit.code == "ZJ"
@@ -289,3 +300,70 @@ def test_reporters_are_stored_encrypted_and_can_still_track_their_case(street, t
         stored = cursor.fetchone()
     assert not any(plain in value for plain, value in zip(("王小明", "13800138001", "东湖小区"), stored, strict=False))
     assert public_case("P-1", "13800138001") == case
+
+
+def _check_logs_follow_the_lifecycle():
+    for case in Case.objects.all():
+        previous = ""
+        for event in case.events.order_by("seq"):
+            assert event.from_status == previous, (case.number, event.action)
+            transition = states.TRANSITIONS.get(event.action)
+            if transition is None:
+                # Intake, and the import's own step into a state the history skipped to.
+                assert event.action in ("create", "import"), event.action
+            else:
+                assert event.from_status in transition.sources, (case.number, event.action)
+                targets = transition.target if isinstance(transition.target, tuple) else (transition.target,)
+                assert event.to_status in targets or (transition.target is None and event.to_status == previous)
+            previous = event.to_status
+        assert previous == case.status
+
+
+def test_every_imported_step_is_one_the_case_lifecycle_allows(street):
+    run(SHEET, SHEET_MAP)
+    run(CSV, CSV_MAP)
+    _check_logs_follow_the_lifecycle()
+
+
+def test_any_status_with_any_times_and_a_rating_or_none_imports_as_allowed_steps(street, tmp_path):
+    lines = ["num,at,dispatched,responded,resolved,closed,unit,status,satisfaction"]
+    n = 0
+    for status in ("new", "dispatched", "returned", "in_progress", "verifying", "rating", "closed", "merged", "open"):
+        for responded, resolved, closed in itertools.product(("", "2026-03-05 10:00"), repeat=3):
+            for satisfaction in ("", "满意", "不满意"):
+                n += 1
+                lines.append(
+                    f"M-{n},2026-03-05 08:00,2026-03-05 09:00,{responded},{resolved.replace('10:', '11:')},"
+                    f"{closed.replace('10:', '12:')},ZHZF,{status},{satisfaction}"
+                )
+    path = tmp_path / "all.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "columns: {number: num, created: at, dispatched: dispatched, responded: responded, resolved: resolved,"
+        " closed: closed, unit: unit, status: status, rating_satisfaction: satisfaction, text: num}\n",
+        encoding="utf-8",
+    )
+    report = run(path, mapping)
+    assert report.ok and report.created == n
+    _check_logs_follow_the_lifecycle()
+
+
+def test_a_unit_of_another_street_than_the_place_is_refused(street, tmp_path):
+    south = Street.objects.create(district=street.district, code="110105002", name="城南街道")
+    Unit.objects.create(street=south, code="CN-GGFW", name="城南公共服务部", kind=Unit.Kind.SECTION)
+    path = tmp_path / "streets.csv"
+    path.write_text(
+        "num,at,text,unit,lat,lng\n"
+        "S-1,2026-03-05 08:30,路灯不亮,ZHZF,39.905,116.405\n"
+        "S-2,2026-03-05 09:30,井盖丢失,CN-GGFW,39.905,116.405\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "columns: {number: num, created: at, text: text, unit: unit, lat: lat, lng: lng}\n", encoding="utf-8"
+    )
+    report = run(path, mapping)
+    assert [line for line, _reason in report.bad] == [3]
+    assert "城南公共服务部" in report.bad[0][1] and "街道" in report.bad[0][1]
+    assert not Case.objects.exists()

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from jiedao.open311.models import ApiKey
-from jiedao.open311.services import hash_key
+from jiedao.open311.selectors import hash_key
 
 from .conftest import BASE
 

@@ -226,9 +226,10 @@ def test_a_measure_of_the_whole_installation_is_no_streets_figure(city):
 
 
 def test_grids_and_maps_of_another_street_are_not_shown(city, login):
+    from jiedao.cases import maps
     from jiedao.geo import selectors as geo
 
-    names = [g.code for block in geo.grid_list(city.b.users.leader) for g in block["grids"]]
+    names = [g.code for block in maps.grid_list(city.b.users.leader) for g in block["grids"]]
     assert names == ["1101050020101"]
     with pytest.raises(NotFound):
         geo.grid_for(city.b.users.leader, city.a.grids[0].code)

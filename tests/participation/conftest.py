@@ -22,8 +22,8 @@ def people(street, settings):
     neighbours = [make_user(f"neighbour{i}", "resident", display_name=f"邻居{i}") for i in range(3)]
     west = make_user("west", "resident", display_name="赵阿姨")
     for user in [u.resident, u.resident_other, *neighbours]:
-        services.join_community(user, user, dong)
-    services.join_community(west, west, xi)
+        services.join_community(user, user=user, community=dong)
+    services.join_community(west, user=west, community=xi)
     return SimpleNamespace(
         dong=dong,
         xi=xi,

@@ -14,14 +14,14 @@ JSON = "application/json"
 
 
 def test_staff_decide_and_report_progress_and_residents_rate(people, street, login):
-    proposal = services.table_topic(people.staff, people.dong, title="垃圾驿站选址", body="征求意见")
+    proposal = services.table_topic(people.staff, community=people.dong, title="垃圾驿站选址", body="征求意见")
     meeting = services.schedule_meeting(
-        people.staff, people.dong, title="议事会", starts_at=timezone.now(), place="活动室", seats=5
+        people.staff, community=people.dong, title="议事会", starts_at=timezone.now(), place="活动室", seats=5
     )
     resident = login(people.li)
     assert resident.post(f"/api/v1/participation/meetings/{meeting.pk}/registrations").status_code == 201
     assert resident.post(f"/api/v1/participation/meetings/{meeting.pk}/registrations").status_code == 422
-    services.add_to_agenda(people.staff, meeting.pk, proposal.pk)
+    services.add_to_agenda(people.staff, meeting_id=meeting.pk, proposal_id=proposal.pk)
     staff = login(people.staff)
     early = staff.post(
         f"/api/v1/participation/proposals/{proposal.pk}/decision",
@@ -29,7 +29,7 @@ def test_staff_decide_and_report_progress_and_residents_rate(people, street, log
         content_type=JSON,
     )
     assert early.status_code == 409  # the meeting is not in session
-    services.meeting_step(people.staff, meeting.pk, "start")
+    services.meeting_step(people.staff, meeting_id=meeting.pk, action="start")
     due = (timezone.localdate() + dt.timedelta(days=20)).isoformat()
     body = {
         "decision": "adopt",
@@ -71,18 +71,23 @@ def test_staff_decide_and_report_progress_and_residents_rate(people, street, log
 
 def test_ballots_and_points_through_the_api(people, login):
     projects = [
-        services.create_project(people.staff, people.dong, title=t, cost=c)
+        services.create_project(people.staff, community=people.dong, title=t, cost=c)
         for t, c in [("长者食堂", 50000), ("四点半课堂", 30000)]
     ]
     round_ = services.open_vote(
-        people.staff, people.dong, year=2027, budget=60000, max_choices=2, project_ids=[p.pk for p in projects]
+        people.staff,
+        community=people.dong,
+        year=2027,
+        budget=60000,
+        max_choices=2,
+        project_ids=[p.pk for p in projects],
     )
     client = login(people.wang)
     url = f"/api/v1/participation/votes/{round_.pk}/ballots"
     over = client.post(url, {"projects": [p.pk for p in projects]}, content_type=JSON)
     assert over.status_code == 422 and "超过总预算" in over.json()["errors"][0]["message"]
     assert client.post(url, {"projects": [projects[1].pk]}, content_type=JSON).json()["projects"] == [projects[1].pk]
-    services.earn(people.staff, people.wang, 30, "楼道清扫")
+    services.earn(people.staff, user=people.wang, points=30, reason="楼道清扫")
     gift = client.post(
         "/api/v1/participation/points/transfers", {"to": people.li.username, "points": 10}, content_type=JSON
     )
@@ -96,7 +101,7 @@ def test_ballots_and_points_through_the_api(people, login):
 
 
 def test_a_transfer_sent_again_with_its_key_is_posted_once(people, login):
-    services.earn(people.staff, people.wang, 30, "楼道清扫")
+    services.earn(people.staff, user=people.wang, points=30, reason="楼道清扫")
     client = login(people.wang)
     for _attempt in range(2):  # the first answer was lost: the app sends it again
         gift = client.post(

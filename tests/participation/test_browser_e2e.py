@@ -6,6 +6,8 @@ evaluates the result, and the public page shows the decision and its progress.""
 
 import pytest
 
+from jiedao.participation import services
+from jiedao.participation.models import Proposal
 from tests.browsing import ARTIFACTS
 from tests.factories import PASSWORD
 
@@ -37,10 +39,8 @@ def submit(page, selector):
 
 
 def test_proposal_to_evaluated_result(live_server, people, browser):
+    # Imported here as tests/browsing.py does: the suite is collected without Playwright installed.
     from playwright.sync_api import expect
-
-    from jiedao.participation import services
-    from jiedao.participation.models import Proposal
 
     base = live_server.url
 
@@ -68,7 +68,7 @@ def test_proposal_to_evaluated_result(live_server, people, browser):
     submit(li, "#support button")
     expect(li.locator("[data-supports]")).to_contain_text("1")
     for neighbour in people.neighbours[:2]:
-        services.support(neighbour, proposal.pk)
+        services.support(neighbour, proposal_id=proposal.pk)
     li.reload()
     expect(li.locator("[data-status]")).to_have_text("可以上会")
 

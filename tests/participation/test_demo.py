@@ -5,6 +5,7 @@ import datetime as dt
 import io
 
 import pytest
+from django.db import transaction
 from django.db.models import Sum
 
 from jiedao.participation import measures
@@ -60,11 +61,10 @@ def test_build_participation_on_the_test_street(street):
 
 
 def test_the_demo_is_the_same_every_run(street):
-    from django.db import transaction
-
     def signature():
         return list(
-            Proposal.objects.order_by("created_at", "title", "community__code").values_list(
+            # Ordered by every value compared: two topics may share a title, a time and a community.
+            Proposal.objects.order_by("created_at", "title", "community__code", "status", "support_count").values_list(
                 "title", "status", "support_count", "created_at", "community__code"
             )
         )

@@ -12,14 +12,14 @@ pytestmark = pytest.mark.django_db
 
 
 def _decided(people, decision, title):
-    proposal = services.table_topic(people.staff, people.dong, title=title, body="内容")
+    proposal = services.table_topic(people.staff, community=people.dong, title=title, body="内容")
     meeting = services.schedule_meeting(
-        people.staff, people.dong, title="议事会", starts_at=timezone.now(), place="活动室", seats=10
+        people.staff, community=people.dong, title="议事会", starts_at=timezone.now(), place="活动室", seats=10
     )
-    services.add_to_agenda(people.staff, meeting.pk, proposal.pk)
-    services.meeting_step(people.staff, meeting.pk, "start")
+    services.add_to_agenda(people.staff, meeting_id=meeting.pk, proposal_id=proposal.pk)
+    services.meeting_step(people.staff, meeting_id=meeting.pk, action="start")
     extra = {"owner_name": "刘主任", "due": timezone.localdate() + dt.timedelta(days=5)} if decision == "adopt" else {}
-    services.decide(people.staff, proposal.pk, decision, answer="答复", **extra)
+    services.decide(people.staff, proposal_id=proposal.pk, decision=decision, answer="答复", **extra)
     return Proposal.objects.get(pk=proposal.pk)
 
 
@@ -47,7 +47,7 @@ def test_adoption_rate_and_on_time_actions(people):
     later = now + dt.timedelta(days=10)
     window = (now - dt.timedelta(days=1), now + dt.timedelta(days=20))
     assert measures.actions_on_time_rate(*window) == 0.0  # due in the window, not completed
-    services.report_progress(people.staff, adopted.action.pk, progress=100, evidence="已安装", at=later)
+    services.report_progress(people.staff, action_id=adopted.action.pk, progress=100, evidence="已安装", at=later)
     assert measures.actions_on_time_rate(*window) == 0.0  # completed after its due date
     assert measures.adoption_rate(start, end, people.dong) == pytest.approx(1 / 3)  # completion keeps it adopted
 
@@ -71,14 +71,14 @@ def test_self_nominated_share_counts_members_serving_at_the_end(people):
 
 def test_participants_are_distinct_residents_who_took_part(people):
     proposal = services.propose(people.wang, title="修路灯", body="3号楼前路灯不亮")
-    services.support(people.li, proposal.pk)
-    services.support(people.neighbours[0], proposal.pk)
+    services.support(people.li, proposal_id=proposal.pk)
+    services.support(people.neighbours[0], proposal_id=proposal.pk)
     meeting = services.schedule_meeting(
-        people.staff, people.dong, title="议事会", starts_at=timezone.now(), place="活动室", seats=10
+        people.staff, community=people.dong, title="议事会", starts_at=timezone.now(), place="活动室", seats=10
     )
-    registration = services.register(people.li, meeting.pk)
-    services.register(people.neighbours[1], meeting.pk)  # registered but never came
-    services.check_in(people.staff, registration.pk)
+    registration = services.register(people.li, meeting_id=meeting.pk)
+    services.register(people.neighbours[1], meeting_id=meeting.pk)  # registered but never came
+    services.check_in(people.staff, registration_id=registration.pk)
     now = timezone.now()
     start, end = now - dt.timedelta(hours=1), now + dt.timedelta(hours=1)
     assert measures.participants_count(start, end, people.dong) == 3

@@ -2,33 +2,40 @@
 type; staff run meetings; decisions and progress are public; every string has English."""
 
 import datetime as dt
+import io
+import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from jiedao.participation import services
 from jiedao.participation.models import Meeting, Proposal, Registration
+from jiedao.participation.views import PAGE
 
 pytestmark = pytest.mark.django_db
 
 
 def _adopted(people, street):
-    proposal = services.table_topic(people.staff, people.dong, title="东门加装座椅", body="方便老人歇脚")
+    proposal = services.table_topic(people.staff, community=people.dong, title="东门加装座椅", body="方便老人歇脚")
     meeting = services.schedule_meeting(
-        people.staff, people.dong, title="十一月议事会", starts_at=timezone.now(), place="活动室", seats=10
+        people.staff, community=people.dong, title="十一月议事会", starts_at=timezone.now(), place="活动室", seats=10
     )
-    services.add_to_agenda(people.staff, meeting.pk, proposal.pk)
-    services.meeting_step(people.staff, meeting.pk, "start")
+    services.add_to_agenda(people.staff, meeting_id=meeting.pk, proposal_id=proposal.pk)
+    services.meeting_step(people.staff, meeting_id=meeting.pk, action="start")
     services.decide(
         people.staff,
-        proposal.pk,
-        "adopt",
+        proposal_id=proposal.pk,
+        decision="adopt",
         answer="同意安装4张座椅",
         owner_name="刘主任",
         due=timezone.localdate() + dt.timedelta(days=20),
     )
-    services.report_progress(people.staff, proposal.action.pk, progress=60, note="已采购")
+    services.report_progress(people.staff, action_id=proposal.action.pk, progress=60, note="已采购")
     return Proposal.objects.get(pk=proposal.pk)
 
 
@@ -70,7 +77,7 @@ def test_elderly_mode_hides_the_optional_parts(people, login):
 def test_residents_register_for_a_meeting(people, login):
     meeting = services.schedule_meeting(
         people.staff,
-        people.dong,
+        community=people.dong,
         title="议事会",
         starts_at=timezone.now() + dt.timedelta(days=2),
         place="活动室",
@@ -87,11 +94,11 @@ def test_residents_register_for_a_meeting(people, login):
 
 
 def test_staff_run_a_meeting_on_its_sheet(people, street, login):
-    proposal = services.table_topic(people.staff, people.dong, title="垃圾驿站选址", body="征求意见")
+    proposal = services.table_topic(people.staff, community=people.dong, title="垃圾驿站选址", body="征求意见")
     services.register(
         people.wang,
-        services.schedule_meeting(
-            people.staff, people.dong, title="议事会", starts_at=timezone.now(), place="活动室", seats=5
+        meeting_id=services.schedule_meeting(
+            people.staff, community=people.dong, title="议事会", starts_at=timezone.now(), place="活动室", seats=5
         ).pk,
     )
     meeting = Meeting.objects.get()
@@ -121,18 +128,23 @@ def test_decisions_and_progress_are_public(people, street, client):
 
 
 def test_my_points_page_shows_balance_and_entries(people, login):
-    services.earn(people.staff, people.wang, 12, "楼道清扫")
+    services.earn(people.staff, user=people.wang, points=12, reason="楼道清扫")
     page = login(people.wang).get(reverse("participation:points")).content.decode()
     assert "data-balance>12<" in page and "楼道清扫" in page
 
 
 def test_the_vote_page_takes_a_ballot(people, login):
     projects = [
-        services.create_project(people.staff, people.dong, title=t, cost=c)
+        services.create_project(people.staff, community=people.dong, title=t, cost=c)
         for t, c in [("长者食堂", 50000), ("四点半课堂", 30000)]
     ]
     round_ = services.open_vote(
-        people.staff, people.dong, year=2027, budget=60000, max_choices=2, project_ids=[p.pk for p in projects]
+        people.staff,
+        community=people.dong,
+        year=2027,
+        budget=60000,
+        max_choices=2,
+        project_ids=[p.pk for p in projects],
     )
     client = login(people.wang)
     assert 'class="form ballot"' in client.get(reverse("participation:vote")).content.decode()
@@ -193,9 +205,6 @@ def test_the_pages_speak_english_on_request(people, login):
 
 @pytest.mark.parametrize("name", ["home", "decisions"])
 def test_list_pages_run_a_fixed_number_of_queries(people, street, login, name):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     client = login(people.wang)
 
     def queries():
@@ -209,15 +218,11 @@ def test_list_pages_run_a_fixed_number_of_queries(people, street, login, name):
     for i in range(3):
         _adopted(people, street)
         proposal = services.propose(people.li, title=f"议题{i}", body="内容")
-        services.support(people.wang, proposal.pk)
+        services.support(people.wang, proposal_id=proposal.pk)
     assert queries() == before
 
 
 def test_the_topic_list_pages_by_key(people, login):
-    import re
-
-    from jiedao.participation.views import PAGE
-
     for i in range(PAGE + 3):
         services.propose(people.wang, title=f"第{i}号议题", body="内容")
     client = login(people.li)
@@ -231,11 +236,6 @@ def test_the_topic_list_pages_by_key(people, login):
 
 
 def test_a_proposal_may_carry_a_photo_and_only_a_real_one(people, login):
-    import io
-
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from PIL import Image
-
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(buffer, "PNG")
     client = login(people.wang)
@@ -265,7 +265,7 @@ def test_a_proposal_may_carry_a_photo_and_only_a_real_one(people, login):
     ],
 )
 def test_the_admin_lists_open(people, street, login, model):
-    services.earn(people.staff, people.wang, 5, "楼道清扫")
+    services.earn(people.staff, user=people.wang, points=5, reason="楼道清扫")
     admin = street.users.admin
     admin.is_staff = admin.is_superuser = True
     admin.save()

@@ -43,7 +43,7 @@ def test_the_public_api_masks_them_too(people):
 
 def test_a_note_with_a_phone_is_masked_in_the_proposals_timeline(people):
     proposal = propose(people)
-    services.withdraw(people.wang, proposal.pk, reason="已私下解决，有事打 13812345678")
+    services.withdraw(people.wang, proposal_id=proposal.pk, reason="已私下解决，有事打 13812345678")
     notes = [step["note"] for step in selectors.timeline(proposal)]
     assert "已私下解决，有事打 138****5678" in notes
     assert not any("13812345678" in note for note in notes)

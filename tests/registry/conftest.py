@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 from openpyxl import Workbook
 
-from jiedao.registry import services
-from jiedao.registry.models import Building
+from jiedao.registry import importing, services
+from jiedao.registry.models import Building, Person
 from jiedao.registry.validation import id_check_char
 
 
@@ -109,9 +109,9 @@ def registry(street):
         person_row("王秀英", make_id("19450303", seq="042"), "13612345678", "B12", "2", "201", "户主", "空巢老人"),
         person_row("赵强", make_id("19900909", seq="091"), "13512345678", "B21", "1", "301", "户主"),
     ]
-    services.import_file("persons", xlsx_bytes(PERSON_HEADERS, rows), admin, "公安人口库", filename="seed.xlsx")
-    from jiedao.registry.models import Person
-
+    importing.import_file(
+        admin, kind="persons", file=xlsx_bytes(PERSON_HEADERS, rows), source="公安人口库", filename="seed.xlsx"
+    )
     people = {p.name: p for p in Person.objects.all()}
     return SimpleNamespace(
         buildings=SimpleNamespace(b11=b11, b12=b12, b21=b21), people=people, rows=rows, grids=street.grids

@@ -6,7 +6,7 @@ from shapely.geometry import Point, shape
 
 from jiedao.registry import selectors, services
 from jiedao.registry.demo import build_registry
-from jiedao.registry.models import Building, Enterprise, Facility, Household, Person, PersonTag, Visit
+from jiedao.registry.models import Building, CareTag, Enterprise, Facility, Household, Person, PersonTag, Visit
 from jiedao.registry.validation import MOBILE, credit_check_char, is_valid_id_number
 from tests.factories import WEDNESDAY
 
@@ -47,8 +47,6 @@ def test_build_registry_fills_every_grid_with_valid_records(street):
 
 
 def test_demo_tags_exist_even_after_a_flush(street):
-    from jiedao.registry.models import CareTag
-
     CareTag.objects.all().delete()
     tags = services.ensure_default_tags()
     assert {"alone_elderly", "empty_nest", "disabled", "subsistence", "chronic", "key_person"} <= set(tags)

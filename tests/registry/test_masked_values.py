@@ -100,7 +100,7 @@ def test_a_birth_date_conflict_is_an_age_for_community_staff_and_a_logged_date_f
 
 def test_a_visit_note_with_a_phone_is_masked_for_those_who_see_the_person_masked(registry, street, login):
     zhang = registry.people["张桂兰"]
-    services.record_visit(street.users.grid, zhang.pk, kind="phone", note="女儿电话 139 0013 9000，已联系")
+    services.record_visit(street.users.grid, person_id=zhang.pk, kind="phone", note="女儿电话 139 0013 9000，已联系")
     detail = api(street.users.leader)(f"/registry/persons/{zhang.pk}").json()
     assert detail["visits"][0]["note"] == "女儿电话 139****9000，已联系"
     page = login(street.users.leader).get(reverse("registry:person", args=[zhang.pk])).content.decode()

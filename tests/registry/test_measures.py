@@ -15,6 +15,8 @@ from jiedao.registry import selectors, services
 from jiedao.registry.models import Building, Person, Visit
 from tests.factories import PASSWORD, WEDNESDAY
 
+from .test_access import _sheet_text
+
 
 def names(persons):
     return sorted(p.name for p in persons)
@@ -91,14 +93,16 @@ def test_data_freshness_is_the_share_confirmed_within_n_days(registry, street):
 
 def test_a_grid_worker_logs_visits_for_their_own_grids_only(registry, street):
     zhang, zhao = registry.people["张桂兰"], registry.people["赵强"]
-    visit = services.record_visit(street.users.grid, zhang.pk, kind="phone", note="电话问候")
+    visit = services.record_visit(street.users.grid, person_id=zhang.pk, kind="phone", note="电话问候")
     assert visit.worker == street.users.grid and visit.kind == "phone"
     with pytest.raises(NotFound):
-        services.record_visit(street.users.grid, zhao.pk, kind="home")
+        services.record_visit(street.users.grid, person_id=zhao.pk, kind="home")
     with pytest.raises(NotAllowed):
-        services.record_visit(street.users.leader, zhang.pk, kind="home")
+        services.record_visit(street.users.leader, person_id=zhang.pk, kind="home")
     with pytest.raises(ValidationFailed) as caught:
-        services.record_visit(street.users.grid, zhang.pk, kind="fly", at=timezone.now() + dt.timedelta(days=1))
+        services.record_visit(
+            street.users.grid, person_id=zhang.pk, kind="fly", at=timezone.now() + dt.timedelta(days=1)
+        )
     assert {e["field"] for e in caught.value.errors} == {"kind", "at"}
 
 
@@ -143,18 +147,16 @@ def test_the_assistance_page_prints_and_exports_the_selection(registry, street, 
     assert f"grid={g12.code}" in page  # the export link keeps the selection
     response = client.get(reverse("registry:assistance_export"), {"grid": g12.code})
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    from .test_access import _sheet_text
-
     text = _sheet_text(response.content)
     assert "王秀英" in text and "张桂兰" not in text
 
 
 def test_tags_are_added_and_removed_by_people_of_the_place(registry, street, login):
     zhao = registry.people["赵强"]
-    services.tag_person(street.users.grid_other, zhao.pk, "disabled")
+    services.tag_person(street.users.grid_other, person_id=zhao.pk, tag="disabled")
     assert [t.name for t in zhao.tags.all()] == ["残疾人"]
     with pytest.raises(NotFound):
-        services.tag_person(street.users.grid, zhao.pk, "chronic")
+        services.tag_person(street.users.grid, person_id=zhao.pk, tag="chronic")
     response = login(street.users.grid_other).post(
         reverse("registry:person_tags", args=[zhao.pk]), {"tag": "disabled", "action": "remove"}
     )

@@ -7,9 +7,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from jiedao.registry import importing
 from jiedao.registry.models import MergeConflict, Person
 
 from .conftest import PERSON_HEADERS, make_id, person_row, wrong_check, xlsx_bytes
+from .test_access import _sheet_text
 
 # handler: a street section (综合执法队); handler_committee: 东湖社区居委会; handler_housing: a district
 # department's stationed group, which keeps no base data.
@@ -131,15 +133,13 @@ def test_templates_download(registry, street, login, kind):
 
 def test_the_conflicts_page_lists_and_decides(registry, street, login):
     zhang = registry.people["张桂兰"]
-    from jiedao.registry import services
-
-    services.import_file(
-        "persons",
-        xlsx_bytes(
+    importing.import_file(
+        street.users.admin,
+        kind="persons",
+        file=xlsx_bytes(
             PERSON_HEADERS, [["张桂兰", zhang.id_number, "", "", "13999998888", "", "", "", "", "", "", "", "", ""]]
         ),
-        street.users.admin,
-        "社区走访",
+        source="社区走访",
         filename="x.xlsx",
     )
     conflict = MergeConflict.objects.get()
@@ -170,3 +170,43 @@ def test_the_pages_speak_english_on_request(registry, street, login):
     assert "Show in full" in page and "Household members" in page and "Identity number" in page
     page = client.get(reverse("registry:assistance")).content.decode()
     assert "Visits per person per week" in page and "Export to Excel" in page
+
+
+def test_a_conflict_decision_other_than_keep_or_take_decides_nothing(registry, street, login):
+    zhang = registry.people["张桂兰"]
+    importing.import_file(
+        street.users.admin,
+        kind="persons",
+        file=xlsx_bytes(
+            PERSON_HEADERS, [["张桂兰", zhang.id_number, "", "", "13999998888", "", "", "", "", "", "", "", "", ""]]
+        ),
+        source="社区走访",
+        filename="x.xlsx",
+    )
+    conflict = MergeConflict.objects.get()
+    client = login(street.users.grid)
+    for sent in ({"choice": "maybe"}, {}):
+        response = client.post(reverse("registry:decide", args=[conflict.pk]), sent, follow=True)
+        assert "请选择“保留现有值”或“采用新来源的值”。" in response.content.decode()
+    conflict.refresh_from_db()
+    zhang.refresh_from_db()
+    assert conflict.choice == "" and zhang.phone == "13812345678"
+
+
+def test_showing_the_assistance_list_in_full_keeps_the_chosen_grids_and_tags(registry, street, login):
+    zhang, wang = registry.people["张桂兰"], registry.people["王秀英"]
+    g11, g12, _g21, _g22 = street.grids
+    client = login(street.users.grid)
+    page = client.post(reverse("registry:assistance"), {"grid": [g11.code, ""], "tag": [""]}).content.decode()
+    assert zhang.id_number in page and "王秀英" not in page
+    assert f'name="grid" value="{g11.code}" checked' in page
+    page = client.post(reverse("registry:assistance"), {"grid": g12.code, "tag": "empty_nest"}).content.decode()
+    assert wang.id_number in page and "张桂兰" not in page
+    text = _sheet_text(client.post(reverse("registry:assistance_export"), {"grid": g12.code, "full": "1"}).content)
+    assert wang.id_number in text and "张桂兰" not in text
+
+
+def test_a_grid_outside_ones_area_is_named_on_the_assistance_page(registry, street, login):
+    _g11, _g12, g21, _g22 = street.grids
+    response = login(street.users.grid).post(reverse("registry:assistance"), {"grid": g21.code}, follow=True)
+    assert f"网格“{g21.code}”不存在或不在您的范围内。" in response.content.decode()

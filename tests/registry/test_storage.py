@@ -2,7 +2,7 @@
 
 from django.db import connection
 
-from jiedao.registry import services
+from jiedao.registry import importing, services
 
 from .conftest import PERSON_HEADERS, xlsx_bytes
 
@@ -26,10 +26,14 @@ def test_the_raw_database_holds_no_identity_number_or_phone(registry, street):
     zhang = registry.people["张桂兰"]
     # A second source adds a conflict: its values are personal data too.
     rows = [["张桂兰", zhang.id_number, "", "", "13999998888", "", "", "", "", "", "", "", "", ""]]
-    services.import_file(
-        "persons", xlsx_bytes(PERSON_HEADERS, rows), street.users.admin, "社区走访", filename="second.xlsx"
+    importing.import_file(
+        street.users.admin,
+        kind="persons",
+        file=xlsx_bytes(PERSON_HEADERS, rows),
+        source="社区走访",
+        filename="second.xlsx",
     )
-    services.record_visit(street.users.grid, zhang.pk, kind="home", note="一切正常")
+    services.record_visit(street.users.grid, person_id=zhang.pk, kind="home", note="一切正常")
     raw = _raw_database_text()
     # The dump is real: plain fields are in it.
     assert "张桂兰" in raw and "东湖家园1号楼" in raw and "一切正常" in raw

@@ -25,7 +25,7 @@ def test_staff_pages_open_only_for_their_roles(street, login, page, role):
         assert "无权访问" in response.content.decode()
 
 
-@pytest.mark.parametrize("page", [*sorted(STAFF_PAGES), "web:notifications"])
+@pytest.mark.parametrize("page", [*sorted(STAFF_PAGES), "messaging:notifications"])
 def test_signed_out_visitors_are_sent_to_sign_in(client, street, page):
     response = client.get(reverse(page))
     assert response.status_code == 302

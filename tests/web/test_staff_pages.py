@@ -1,4 +1,4 @@
-"""Operator intake, grid report, dispatcher queue, case page actions, leader overview, messages."""
+"""Operator intake, grid report, dispatcher queue, case page actions, leader overview."""
 
 import datetime as dt
 
@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jiedao.cases import measures, services
-from jiedao.cases.models import Case, Extension, Notification, Status
+from jiedao.cases.models import Case, Extension, Status
 from jiedao.common.models import AccessLog
 
 
@@ -165,7 +165,7 @@ def test_wrong_state_is_a_clear_conflict(street, login, make_case):
     client.post(reverse("cases:action", args=[case.number, "respond"]), {})
     again = client.post(reverse("cases:action", args=[case.number, "respond"]), {})
     assert again.status_code == 409
-    assert "不能执行" in again.content.decode()
+    assert "当前状态为“办理中”，不能“响应”" in again.content.decode()
 
 
 def test_handler_loop_on_the_case_page_and_whistle_status(street, login, make_case):
@@ -229,23 +229,6 @@ def test_overdue_and_supervised_cases_are_marked_red(street, login, make_case):
     assert case.number in page and "badge-supervise" in page and "badge-red" in page
     workbench = login(street.users.handler_committee).get(reverse("cases:workbench")).content.decode()
     assert "badge-supervise" in workbench and "已超期" in workbench
-
-
-def test_notifications_count_and_mark_read(street, login, make_case):
-    make_case()  # dispatch notifies the committee
-    client = login(street.users.handler_committee)
-    page = client.get(reverse("web:notifications"))
-    items = page.context["items"]
-    assert len(items) == 1 and "已派至本单位" in page.content.decode()
-    assert page.context["unread_count"] == 1
-    client.post(reverse("web:notifications"), {"ids": [items[0].pk]})
-    assert Notification.objects.get().read_at is not None
-    assert client.get(reverse("web:notifications")).context["unread_count"] == 0
-    # Someone else's messages cannot be marked.
-    other = Notification.objects.create(unit=street.units.housing, kind="x", message="别的单位")
-    client.post(reverse("web:notifications"), {"ids": [other.pk]})
-    other.refresh_from_db()
-    assert other.read_at is None
 
 
 def test_case_page_renders_every_action_form_along_the_loop(street, login, make_case):

@@ -136,7 +136,7 @@ def test_the_staff_intake_form_and_the_resolve_form_store_the_same_uploads_as_pl
 
 def test_a_proposal_photo_named_html_is_a_plain_image_public_while_the_proposal_is(client, street, login):
     resident = street.users.resident
-    participation.join_community(resident, resident, street.communities[0])
+    participation.join_community(resident, user=resident, community=street.communities[0])
     response = login(resident).post(
         reverse("participation:propose"),
         {
@@ -155,7 +155,7 @@ def test_a_proposal_photo_named_html_is_a_plain_image_public_while_the_proposal_
     assert_served_as_image(response, proposal.photo.name)
     assert response["Cache-Control"] == "public, max-age=3600"  # as public as the proposal page
 
-    participation.withdraw(resident, proposal.pk, reason="已解决")
+    participation.withdraw(resident, proposal_id=proposal.pk, reason="已解决")
     assert client.get(reverse("participation:proposal", args=[proposal.pk])).status_code == 404
     assert client.get(proposal.photo.url).status_code == 404
 

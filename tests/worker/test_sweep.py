@@ -13,7 +13,8 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from jiedao.cases import services, tasks
-from jiedao.cases.models import Case, CaseEvent, Notification, Urgency
+from jiedao.cases.models import Case, CaseEvent, Urgency
+from jiedao.messaging.models import Notification
 from jiedao.workcal.calendar import SHANGHAI
 from tests.factories import WEDNESDAY
 
@@ -46,7 +47,7 @@ def dispatched_case(street, at=WEDNESDAY, respond=True):
 
 def sla_trail(case):
     events = CaseEvent.objects.filter(case=case, action="sla").order_by("seq")
-    notes = Notification.objects.filter(case=case, kind__startswith="sla").order_by("id")
+    notes = Notification.objects.filter(link=f"/cases/{case.number}/", kind__startswith="sla").order_by("id")
     return ([(e.data["from"], e.data["urgency"]) for e in events], [(n.unit.code, n.kind) for n in notes])
 
 
@@ -77,7 +78,7 @@ def test_yellow_then_red_once_each(street):
         [("green", "yellow"), ("yellow", "red")],
         [("JWH01", "sla_yellow"), ("JWH01", "sla_red")],
     )
-    red = Notification.objects.get(case=case, kind="sla_red")
+    red = Notification.objects.get(link=f"/cases/{case.number}/", kind="sla_red")
     assert case.number in red.message and "超期" in red.message
 
     assert services.sweep_deadlines(bj("2026-11-25 10:00")) == {"checked": 1, "yellow": 0, "red": 0}

@@ -19,7 +19,6 @@ from .models import (
     CaseEvent,
     Category,
     Extension,
-    Notification,
     Rating,
     RoutingRule,
     Whistle,
@@ -207,13 +206,3 @@ class WhistleAdmin(ReadOnlyAdmin):
     def reported(self, obj):
         summonses = list(obj.summonses.all())
         return f"{sum(1 for s in summonses if s.reported_at)}/{len(summonses)}"
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "kind", "unit", "user", "case", "message", "read_at")
-    list_filter = ("kind", "unit")
-    list_select_related = ("unit", "user", "case")
-    search_fields = ("message", "case__number")
-    ordering = ("-created_at",)
-    show_full_result_count = False

@@ -6,15 +6,18 @@ from django.utils.translation import gettext as _
 from ninja import Header, Router, Status
 
 from jiedao.common import idempotency, params
+from jiedao.common.audit import log_unmasked_view
 from jiedao.common.errors import NotFound, ValidationFailed
-from jiedao.intelligence.api import DuplicateConflictOut, candidate_out, find_duplicates
+from jiedao.common.schemas import ErrorsOut
+from jiedao.intelligence.schemas import DuplicateConflictOut, candidate_out
+from jiedao.intelligence.selectors import find_duplicates
 from jiedao.org import selectors as org_selectors
-from jiedao.org.api import ErrorsOut
 from jiedao.org.permissions import permission
 
-from . import measures, selectors, services, states, tracking
+from . import intake, measures, selectors, services, states, tracking
 from .models import Channel
 from .schemas import (
+    PERSONAL_FIELDS,
     URGENCIES,
     CaseDetail,
     CaseIn,
@@ -23,6 +26,7 @@ from .schemas import (
     DispatchIn,
     EventOut,
     ExtensionIn,
+    Loaded,
     MergeIn,
     NoteIn,
     PublicCaseOut,
@@ -53,14 +57,24 @@ def _default_channel(user):
     return Channel.API
 
 
-def _detail(request, number, fallback=None, log=True):
+def _answer(request, case, *, log=True, loaded=None):
+    """The case as the user may see it. Showing the reporter unmasked is written to the access
+    log — unless the answer merely echoes what the caller has just submitted (``log=False``)."""
+    unmasked = selectors.may_see_reporter(request.user, case)
+    shown = [name for name in PERSONAL_FIELDS if getattr(case, name)]
+    if unmasked and shown and log:
+        log_unmasked_view(request.user, case, shown, purpose="api")
+    return case_detail(request.user, case, unmasked=unmasked, loaded=loaded or Loaded())
+
+
+def _detail(request, number, fallback=None):
     try:
         case = selectors.case_for(request.user, number)
     except NotFound:
         if fallback is None:
             raise
         case = fallback
-    return case_detail(request.user, case, log=log)
+    return _answer(request, case)
 
 
 # --- intake and lists --------------------------------------------------------------
@@ -115,16 +129,24 @@ def create_case(request, payload: CaseIn, idempotency_key: str | None = Header(N
         "attach_to": payload.attach_to,
     }
     try:
-        case, created = services.submit_case(request.user, **values)
+        registered = intake.register(request.user, **values)
     except IntegrityError:
         if not key:
             raise
         # The same key arrived twice at the same moment: the other request won.
-        case, created = services.submit_case(request.user, **values)
-    if created:
+        registered = intake.register(request.user, **values)
+    case = registered.case
+    if registered.created:
         # A new case echoes what the caller has just sent (not a look-up, so no access-log
-        # row), built from the case in hand: the service has just written all of it.
-        return Status(201, case_detail(request.user, case, log=False))
+        # row), built from the case in hand: the intake has just written all of it.
+        loaded = Loaded(
+            photos=registered.photos,
+            ratings=[],
+            extensions=[],
+            merged_cases=[],
+            whistles=None if registered.cohandled else [],
+        )
+        return Status(201, _answer(request, case, log=False, loaded=loaded))
     # A replay under the same key shows stored data and is logged.
     return Status(200, _detail(request, case.number, fallback=case))
 
@@ -217,8 +239,10 @@ def _action_view(action, schema, call):
 
     view.__name__ = f"case_action_{action}"
     view.__doc__ = (
-        f"{states.TRANSITIONS[action].label}. 403 when the user may not take it, "
-        f"409 when the case's state does not allow it. Returns the updated case."
+        f"{states.TRANSITIONS[action].label}. 403 when the user's role may not take it at all, "
+        f"404 when the user may not see the case, 409 when the case's state does not allow it, "
+        f"403 when the user may not take it on this case, 422 when a field breaks a rule. "
+        f"Returns the updated case."
     )
     return view
 

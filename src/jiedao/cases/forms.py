@@ -1,13 +1,14 @@
 """Forms of the case pages. They parse and render input; the rules live in the services,
-whose field errors come back onto the form (``apply_errors``) with the typed input kept."""
+whose field errors come back onto the form (``common.forms.apply_errors``) with the typed
+input kept."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from jiedao.common.errors import ValidationFailed
-from jiedao.org.models import Grid, Unit
+from jiedao.common.forms import LocationMixin
+from jiedao.org.models import Community, Grid, Unit
 
-from .models import Channel, Rating, Status
+from .models import Channel, Rating, Status, Urgency
 
 INTAKE_CHANNELS = [
     (c.value, c.label)
@@ -33,21 +34,6 @@ class PhotosField(forms.FileField):
         if isinstance(data, (list, tuple)):
             return [f for f in data if f]
         return [data] if data else []
-
-
-def apply_errors(form, exc):
-    """Put a service's field errors on the form; unknown fields become form-wide errors."""
-    if isinstance(exc, ValidationFailed):
-        for error in exc.errors:
-            field = error.get("field")
-            form.add_error(field if field in form.fields else None, error["message"])
-    else:
-        form.add_error(None, getattr(exc, "message", str(exc)))
-
-
-def _optional_float(value):
-    value = (value or "").strip() if isinstance(value, str) else value
-    return None if value in ("", None) else value
 
 
 def grid_choices(street=None):
@@ -86,25 +72,6 @@ class CategoryPickMixin:
         cleaned = super().clean()
         cleaned["category"] = picked_category(self.data)
         return cleaned
-
-
-class LocationMixin(forms.Form):
-    lat = forms.CharField(label=_("纬度"), required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
-    lng = forms.CharField(label=_("经度"), required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
-    address = forms.CharField(
-        label=_("地址"),
-        required=False,
-        max_length=400,
-        widget=forms.TextInput(attrs={"placeholder": _("如：东湖小区3号楼东侧")}),
-    )
-
-    def location_kwargs(self):
-        data = self.cleaned_data
-        return {
-            "lat": _optional_float(data.get("lat")),
-            "lng": _optional_float(data.get("lng")),
-            "address": data.get("address", ""),
-        }
 
 
 class PortalForm(LocationMixin):
@@ -151,7 +118,6 @@ class IntakeForm(CategoryPickMixin, LocationMixin):
 
     def __init__(self, *args, street=None, **kwargs):
         super().__init__(*args, **kwargs)
-        from jiedao.org.models import Community
 
         self.fields["grid"].choices = grid_choices(street)
         communities = Community.objects.order_by("code")
@@ -346,7 +312,6 @@ class WorkbenchFilterForm(forms.Form):
 
     def __init__(self, *args, categories=(), **kwargs):
         super().__init__(*args, **kwargs)
-        from .models import Urgency
 
         self.fields["status"].choices = [("", _("全部未结"))] + [
             (s.value, s.label) for s in (Status.DISPATCHED, Status.IN_PROGRESS, Status.VERIFYING, Status.RATING)

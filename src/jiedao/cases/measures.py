@@ -24,7 +24,7 @@ Rates are ``None`` when their denominator is zero ("no data"), never 0 or 100 %.
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from jiedao.common import params
@@ -69,7 +69,6 @@ def response_rate(month, unit=None, now=None, street=None):
 
 
 def F_(name):
-    from django.db.models import F
 
     return F(name)
 

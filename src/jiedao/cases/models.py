@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiedao.common.crypto import EncryptedTextField
 from jiedao.common.images import PhotoPath
-from jiedao.common.models import AppendOnly
+from jiedao.common.models import EventLog
 from jiedao.org.models import Community, Grid, Street, Unit
 
 
@@ -207,8 +207,11 @@ class Case(models.Model):
         return self.status in OPEN_STATUSES
 
 
-class CaseEvent(AppendOnly, models.Model):
-    """One state change or recorded act on a case. Append-only: never updated or deleted."""
+class CaseEvent(EventLog, models.Model):
+    """One state change or recorded act on a case. Append-only: never updated or deleted;
+    written by the lifecycle engine (``cases.states.CASE``)."""
+
+    subject = "case"
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     seq = models.PositiveIntegerField()
@@ -342,25 +345,6 @@ class WhistleSummons(models.Model):
         verbose_name = _("吹哨报到单位")
         verbose_name_plural = _("吹哨报到单位")
         constraints = [models.UniqueConstraint(fields=["whistle", "unit"], name="uniq_whistle_unit")]
-
-
-class Notification(models.Model):
-    """An in-app message to a unit or a person (e.g. a case turning yellow or red)."""
-
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
-    )
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=20)
-    message = models.CharField(max_length=300)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("消息")
-        verbose_name_plural = _("消息")
-        ordering = ["-created_at"]
 
 
 class CaseNumberCounter(models.Model):

@@ -2,23 +2,23 @@
 into those shapes. Times go out in Beijing time (ISO-8601 with +08:00).
 
 Personal data of the reporter (name, phone, address) is masked unless
-``selectors.may_see_reporter`` allows the user to see it; every unmasked view is
-written to the access log. Lists always mask. Free text (the description, reasons,
-comments, the timeline's notes) keeps what was typed; phones and identity numbers in it
-are masked for the same readers (``common.masking.mask_personal_text``).
+``selectors.may_see_reporter`` allows the user to see it; the API operation that shows it
+unmasked writes the access log (the builders here only build). Lists always mask. Free text
+(the description, reasons, comments, the timeline's notes) keeps what was typed; phones and
+identity numbers in it are masked for the same readers (``common.masking.mask_personal_text``).
 """
 
 import base64
 import binascii
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Schema
 
-from jiedao.common.audit import log_unmasked_view
 from jiedao.common.errors import ValidationFailed
 from jiedao.common.masking import mask_address, mask_name, mask_personal_text, mask_phone
 
@@ -415,15 +415,24 @@ def list_item(case):
     }
 
 
-def _loaded(case, name):
-    """The case's ``name`` rows when they are already in memory — prefetched, or set by
-    the service that has just created the case — else None (then they are read)."""
-    return getattr(case, "_prefetched_objects_cache", {}).get(name)
+@dataclass(frozen=True)
+class Loaded:
+    """What hangs off a case that is already in memory (the intake has just written it): each
+    list is used instead of reading the rows again; None reads them."""
+
+    photos: list | None = None
+    ratings: list | None = None
+    extensions: list | None = None
+    merged_cases: list | None = None
+    whistles: list | None = None
 
 
-def _whistles(case, masked=False):
+NOTHING_LOADED = Loaded()
+
+
+def _whistles(case, masked=False, loaded=NOTHING_LOADED):
     out = []
-    whistles = _loaded(case, "whistles")
+    whistles = loaded.whistles
     if whistles is None:
         whistles = case.whistles.select_related("blown_by").prefetch_related("summonses__unit").order_by("blown_at")
     else:
@@ -452,18 +461,13 @@ def _whistles(case, masked=False):
     return out
 
 
-def case_detail(user, case, purpose="api", log=True):
-    """The full case as ``user`` may see it. Writes an access-log row when the
-    reporter's personal data is shown unmasked (``log=False`` only when the answer
-    merely echoes what the caller has just submitted). Whoever sees the reporter masked
-    also reads the free text (description, reasons, comments) with its phones and identity
-    numbers masked."""
-    unmasked = selectors.may_see_reporter(user, case)
+def case_detail(user, case, *, unmasked: bool, loaded: Loaded = NOTHING_LOADED):
+    """The full case as ``user`` may see it: the reporter unmasked when ``unmasked`` (the
+    operation decided it with ``selectors.may_see_reporter`` and wrote the access log).
+    Whoever sees the reporter masked also reads the free text (description, reasons,
+    comments) with its phones and identity numbers masked."""
     masked = not unmasked
-    shown = [f for f in PERSONAL_FIELDS if getattr(case, f)]
-    if unmasked and shown and log:
-        log_unmasked_view(user, case, shown, purpose=purpose)
-    extensions = _loaded(case, "extensions")
+    extensions = loaded.extensions
     if extensions is None:
         pending = (
             case.extensions.filter(decision=Extension.Decision.PENDING)
@@ -477,9 +481,9 @@ def case_detail(user, case, purpose="api", log=True):
             key=lambda e: e.requested_at,
             default=None,
         )
-    merged = _loaded(case, "merged_cases")
-    photos = _loaded(case, "photos")
-    ratings = _loaded(case, "ratings")
+    merged = loaded.merged_cases
+    photos = loaded.photos
+    ratings = loaded.ratings
     return {
         "number": case.number,
         "status": case.status,
@@ -537,7 +541,7 @@ def case_detail(user, case, purpose="api", log=True):
                 else case.ratings.select_related("unit").order_by("round")
             )
         ],
-        "whistles": _whistles(case, masked),
+        "whistles": _whistles(case, masked, loaded),
         "pending_extension": {
             "extra_workdays": pending.extra_workdays,
             "reason": _text(pending.reason, masked),
@@ -548,16 +552,6 @@ def case_detail(user, case, purpose="api", log=True):
         else None,
         "allowed_actions": [{"code": t.action, "label": str(t.label)} for t in selectors.allowed_actions(user, case)],
     }
-
-
-# Recorded on a case but not in the lifecycle table.
-_EXTRA_LABELS = {"absorb": "并入重复工单"}
-
-
-def _action_label(action):
-    if action in _EXTRA_LABELS:
-        return _(_EXTRA_LABELS[action])
-    return states.action_label(action)
 
 
 def _actor_name(event):
@@ -576,7 +570,7 @@ def event_out(event):
         "actor": str(_actor_name(event)),
         "actor_unit": _code_name(event.actor_unit),
         "action": event.action,
-        "action_label": str(_action_label(event.action)),
+        "action_label": states.action_label(event.action),
         "from_status": event.from_status,
         "from_status_label": _status_label(event.from_status),
         "to_status": event.to_status,
@@ -608,7 +602,7 @@ def public_case_out(case, events):
         {
             "at": _local(e.at),
             "action": e.action,
-            "action_label": str(_action_label(e.action)),
+            "action_label": states.action_label(e.action),
             "status": e.to_status,
             "status_label": _status_label(e.to_status),
             "unit": e.unit.name if (e.action == "dispatch" and e.unit is not None) else "",

@@ -4,20 +4,35 @@ import hmac
 import time
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiedao.common import params
+from jiedao.common.crypto import blind_index
 from jiedao.common.errors import NotFound, ValidationFailed
 from jiedao.common.masking import mask_name, mask_personal_text
 from jiedao.common.params import AwareDatetime, Cursor, RowId
 from jiedao.geo.locate import grid_id_at
 from jiedao.org.models import Community, Grid, Street
+from jiedao.org.selectors import in_streets
 from jiedao.workcal.calendar import SHANGHAI, start_of_day
 
-from . import states
-from .models import OPEN_STATUSES, Case, CaseEvent, Category, Notification, RoutingRule, Status
+from .models import (
+    OPEN_STATUSES,
+    WORKING_STATUSES,
+    Case,
+    CaseEvent,
+    CasePhoto,
+    Category,
+    Extension,
+    RoutingRule,
+    Status,
+    WhistleSummons,
+)
+from .states import CASE
+from .validation import normalise_phone
 
 
 def visible_cases(user):
@@ -28,14 +43,10 @@ def visible_cases(user):
     if user is None or not user.is_authenticated:
         return qs.none()
     if user.sees_whole_street or user.sees_district:
-        from jiedao.org.selectors import in_streets
-
         return qs.filter(in_streets(user))
     # The cases the user is related to, as one UNION of indexed look-ups (the unit's cases,
     # its summonses, its returns; the grids'; their own reports) that the case table is
     # then joined to: no OR across tables, so a large case table is never scanned.
-    from .models import CaseEvent, WhistleSummons
-
     parts = []
     if user.has_role("handler") and user.unit_id:
         parts.append(Case.objects.filter(unit_id=user.unit_id).values("pk"))
@@ -80,18 +91,12 @@ def case_for(user, number):
 def photo_visible(user, path) -> bool:
     """Whether ``path`` is exactly the stored name of a case photo that ``user`` may see (the
     case's scoping)."""
-    from .models import CasePhoto
-
     return CasePhoto.objects.filter(image=path, case__in=visible_cases(user)).exists()
 
 
 def public_case(number, phone):
     """A case found by its number and the reporter's phone (resident without an account). A
     wrong number and a wrong phone are answered alike, after the same work."""
-    from jiedao.common.crypto import blind_index
-
-    from .validation import normalise_phone
-
     index = blind_index(normalise_phone(phone))
     case = Case.objects.select_related("category", "unit", "master").filter(number=(number or "").strip()).first()
     known = case.reporter_phone_index if case is not None and case.reporter_phone_index else ""
@@ -132,10 +137,9 @@ def _masked_data(value):
 
 
 def allowed_actions(user, case):
-    """The actions this user may take on the case now, in table order."""
-    from .services import may_take
-
-    return [t for action, t in states.TRANSITIONS.items() if may_take(user, case, action)]
+    """The actions this user may take on the case now (its state, the user's role and scope),
+    in table order: the rows the services would let through, as the lifecycle decides."""
+    return [t for t in CASE.available(case.status) if CASE.may(user, case, t)]
 
 
 # --- lists with keyset pagination ---------------------------------------------
@@ -222,8 +226,6 @@ def _found_by_text(user, rows, q):
 
 
 def F_nulls_last(field):
-    from django.db.models import F
-
     return F(field).asc(nulls_last=True)
 
 
@@ -238,8 +240,6 @@ def dispatcher_queue(user):
 
 
 def pending_extensions(user):
-    from .models import Extension
-
     if not user.has_role("leader", "admin"):
         return []
     return list(
@@ -247,13 +247,6 @@ def pending_extensions(user):
         .select_related("case", "case__unit", "requested_by")
         .order_by("requested_at")
     )
-
-
-def notifications_for(user, unread_only=True, limit=20):
-    qs = Notification.objects.filter(Q(user=user) | Q(unit_id=user.unit_id) if user.unit_id else Q(user=user))
-    if unread_only:
-        qs = qs.filter(read_at__isnull=True)
-    return list(qs.select_related("case")[:limit])
 
 
 def category_tree():
@@ -309,8 +302,6 @@ def may_see_reporter(user, case):
 
 def summoned_cases(user, limit=50):
     """Open whistles on which the user's unit was summoned, with the case: the unit's 报到 list."""
-    from .models import WhistleSummons
-
     if user is None or not user.is_authenticated or not user.unit_id:
         return []
     return list(
@@ -326,11 +317,14 @@ def attention_cases(user, limit=50):
     return list(qs.select_related(*LIST_FIELDS).order_by(F_nulls_last("completion_due"), "id")[:limit])
 
 
-def unread_notification_count(user):
-    if user is None or not user.is_authenticated:
-        return 0
-    condition = Q(user=user) | Q(unit_id=user.unit_id) if user.unit_id else Q(user=user)
-    return Notification.objects.filter(condition, read_at__isnull=True).count()
+def open_case_count() -> int:
+    """Cases of the whole installation not yet closed or merged (a figure of /metrics)."""
+    return Case.objects.filter(status__in=OPEN_STATUSES).count()
+
+
+def overdue_case_count(now=None) -> int:
+    """Cases of the whole installation with the unit past their completion limit (/metrics)."""
+    return Case.objects.filter(status__in=WORKING_STATUSES, completion_due__lt=now or timezone.now()).count()
 
 
 # --- categories and routing rules, cached per process ------------------------
@@ -351,7 +345,7 @@ def unread_notification_count(user):
 
 ROUTING_TTL = 10.0
 _clock = time.monotonic
-_routing = {}
+_routing: dict[str, "RoutingData"] = {}
 _routing_generation = [0]
 
 

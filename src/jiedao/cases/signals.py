@@ -1,6 +1,7 @@
 """Keep the per-process cache of categories and routing rules in step with the tables.
 
-Connected in ``CasesConfig.ready``. A save or delete in this process clears the
+Connected in ``CasesConfig.ready`` (imported there: it reads the models). The signals the case
+loop sends to other apps are in ``hooks``. A save or delete in this process clears the
 cache at once; other processes pick the change up within ``selectors.ROUTING_TTL``
 seconds (see ``selectors``).
 """
@@ -8,7 +9,10 @@ seconds (see ``selectors``).
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from jiedao.org.models import Community, Grid, Street, Unit
+
 from . import selectors
+from .models import Category, RoutingRule
 
 
 def routing_changed(sender, **kwargs):
@@ -19,10 +23,6 @@ def routing_changed(sender, **kwargs):
 
 
 def connect():
-    from jiedao.org.models import Community, Grid, Street, Unit
-
-    from .models import Category, RoutingRule
-
     for model in (Category, RoutingRule, Unit, Street, Community, Grid):
         post_save.connect(routing_changed, sender=model, dispatch_uid=f"cases_routing_save_{model.__name__}")
         post_delete.connect(routing_changed, sender=model, dispatch_uid=f"cases_routing_delete_{model.__name__}")

@@ -1,51 +1,43 @@
-"""The case lifecycle as data: which action moves a case from which state to which,
-and who may take it. ``services`` applies it; nothing else decides transitions.
+"""The case lifecycle as data: which action moves a case from which state to which, who may
+take it, whether it needs a note and which time fields it stamps — a table the one lifecycle
+engine (``common.lifecycle``) applies. No code outside the engine sets a case's status.
 
-Each actor entry is ``(role, scope)``. Scopes:
+Each row's ``who`` lists ``(role, scope)`` pairs. Scopes:
 
-- ``any``: every user with the role (street-wide roles).
+- ``any``: every user with the role (street-wide roles), within the streets they answer for.
 - ``own_unit``: the user's unit is the unit holding the case.
-- ``summoned_unit``: the user's unit was summoned by an open whistle on the case.
+- ``summoned_unit``: the user's unit was summoned by a whistle (or a co-handling task) on the case.
 - ``own_report``: the user reported the case.
 - ``own_grid``: the case lies in one of the user's grids (or has no grid).
 - ``public``: anyone who proves to be the reporter (case number + phone).
 
-Which roles may take an action at all is also a row of the permission table
-(``org/permissions.py``, ``case.<action>``; the public rating is ``public.rate_case``),
-which pages, the API and the permission matrix test read: the roles named here must be
-the roles named there, and this module refuses to load otherwise.
-"""
+The checks of the cases' own scopes are in ``rules.py``. Which roles may take an action at
+all is also a row of the permission table (``org/permissions.py``, ``case.<action>``; the public
+rating is ``public.rate_case``), which pages, the API and the permission matrix test read: the
+roles named here must be the roles named there, and this module refuses to load otherwise.
 
-from dataclasses import dataclass
+The order of the checks and their answers is the engine's (docs/api.md, "Errors"): the role
+(403, before the case is looked up), the action (422), the state (409), the scope (403), the
+note (422 on the note's own field, ``NOTES``).
+
+Every event of a case's log also names the unit of the person who acted and the unit holding
+the case after the event; ``CaseLifecycle`` adds both to what the engine writes, and tells the
+subscribers of ``hooks.case_event_recorded`` once the event is committed.
+"""
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from jiedao.common import events
+from jiedao.common.lifecycle import ANY, PUBLIC, Lifecycle, Transition
 from jiedao.org import permissions
 
+from . import hooks, rules
+from .models import CaseEvent
 from .models import Status as S
+from .rules import OWN_GRID, OWN_REPORT, OWN_UNIT, SUMMONED
 
-ANY, OWN_UNIT, SUMMONED, OWN_REPORT, OWN_GRID, PUBLIC = (
-    "any",
-    "own_unit",
-    "summoned_unit",
-    "own_report",
-    "own_grid",
-    "public",
-)
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    label: str
-    sources: tuple
-    # The next state; None keeps the state. A tuple lists the possible outcomes,
-    # chosen by the service from the action's input (e.g. a rating reopens or closes).
-    target: object
-    actors: tuple
-    needs_note: bool = False
-
+__all__ = ["ANY", "CASE", "OWN_GRID", "OWN_REPORT", "OWN_UNIT", "PUBLIC", "SUMMONED", "TRANSITIONS"]
 
 T = Transition
 TRANSITIONS = {
@@ -58,9 +50,10 @@ TRANSITIONS = {
             (S.NEW, S.RETURNED),
             S.DISPATCHED,
             (("dispatcher", ANY), ("leader", ANY), ("admin", ANY)),
+            stamps=("dispatched_at",),
         ),
         T("return", _("退单"), (S.DISPATCHED,), S.RETURNED, (("handler", OWN_UNIT),), needs_note=True),
-        T("respond", _("响应"), (S.DISPATCHED,), S.IN_PROGRESS, (("handler", OWN_UNIT),)),
+        T("respond", _("响应"), (S.DISPATCHED,), S.IN_PROGRESS, (("handler", OWN_UNIT),), stamps=("responded_at",)),
         T(
             "note",
             _("办理进展"),
@@ -99,9 +92,11 @@ TRANSITIONS = {
             "resolve",
             _("办结反馈"),
             (S.IN_PROGRESS,),
+            # On-site verification first when the category asks for it.
             (S.VERIFYING, S.RATING),
             (("handler", OWN_UNIT),),
             needs_note=True,
+            stamps=("resolved_at",),
         ),
         T("verify_pass", _("核查通过"), (S.VERIFYING,), S.RATING, (("grid", OWN_GRID), ("dispatcher", ANY))),
         T(
@@ -116,16 +111,26 @@ TRANSITIONS = {
             "rate",
             _("回访评价"),
             (S.RATING,),
+            # Resolved and satisfied closes the case; anything else reopens it (重办).
             (S.CLOSED, S.IN_PROGRESS),
             (("resident", OWN_REPORT), ("operator", ANY), ("dispatcher", ANY), (None, PUBLIC)),
         ),
-        T("close", _("结案"), (S.RATING,), S.CLOSED, (("dispatcher", ANY), ("leader", ANY)), needs_note=True),
+        T(
+            "close",
+            _("结案"),
+            (S.RATING,),
+            S.CLOSED,
+            (("dispatcher", ANY), ("leader", ANY)),
+            needs_note=True,
+            stamps=("closed_at",),
+        ),
         T(
             "merge",
             _("并案"),
             (S.NEW, S.RETURNED, S.DISPATCHED, S.IN_PROGRESS),
             S.MERGED,
             (("dispatcher", ANY), ("leader", ANY)),
+            stamps=("closed_at",),
         ),
         T(
             "supervise",
@@ -138,10 +143,6 @@ TRANSITIONS = {
     ]
 }
 
-for _t in TRANSITIONS.values():
-    if {role for role, _scope in _t.actors if role} != permissions.roles_of(f"case.{_t.action}"):
-        raise ImproperlyConfigured(f"cases.states {_t.action}: the roles differ from org.permissions case.{_t.action}")
-
 # Recorded by the system, never taken by a person: intake, deadline sweeps, anonymisation.
 SYSTEM_ACTIONS = {
     "create": _("受理"),
@@ -151,23 +152,73 @@ SYSTEM_ACTIONS = {
     "anonymise": _("诉求人信息匿名化"),
 }
 
+# The note a row requires: the field a person fills in and what they are told when it is empty.
+NOTES = {
+    "return": ("reason", _("退单必须填写理由。")),
+    "note": ("note", _("请填写说明，此项为必填。")),
+    "request_extension": ("reason", _("申请延期必须填写理由。")),
+    "refuse_extension": ("note", _("驳回延期必须填写理由。")),
+    "whistle": ("reason", _("吹哨必须说明事由。")),
+    "report": ("part", _("报到时请说明本单位承担的工作。")),
+    "resolve": ("result", _("请填写办理结果。")),
+    "verify_fail": ("note", _("核查不通过时请写明原因。")),
+    "close": ("note", _("未经评价直接结案时请写明原因（如多次回访未接通）。")),
+    "supervise": ("note", _("督办请写明要求。")),
+}
+
+_HOLDING_UNIT = object()
+
+
+class CaseLifecycle(Lifecycle):
+    """The engine, writing what every case event names besides the engine's fields: the unit
+    of the person who acted (``actor_unit``: theirs unless the service says otherwise, e.g. the
+    unit that returned the case) and the unit holding the case after the event (``unit``)."""
+
+    def record(self, record, action, user, *, actor_unit=None, unit=_HOLDING_UNIT, **kwargs):
+        event = super().record(record, action, user, **_units(record, user, actor_unit, unit), **kwargs)
+        hooks.event_recorded(event)
+        return event
+
+    def unsaved(self, record, action, user, *, before, after, at, seq, note="", data=None, unit=_HOLDING_UNIT):
+        """The event ``record`` would write, not yet saved: the intake inserts a new case's first
+        events at once (and tells ``hooks.event_recorded`` itself after the insert)."""
+        return events.build(
+            self.event_model,
+            record,
+            action=action,
+            actor=user,
+            at=at,
+            from_status=before,
+            to_status=after,
+            note=note,
+            data=data,
+            seq=seq,
+            **_units(record, user, None, unit),
+        )
+
+
+def _units(case, user, actor_unit, unit) -> dict:
+    return {
+        "actor_unit": actor_unit if actor_unit is not None else getattr(user, "unit", None),
+        "unit": case.unit if unit is _HOLDING_UNIT else unit,
+    }
+
+
+CASE = CaseLifecycle(
+    name="case",
+    noun=_("工单"),
+    transitions=TRANSITIONS,
+    event_model=CaseEvent,
+    system_actions=SYSTEM_ACTIONS,
+    permission_prefix="case",
+    permission_roles=permissions.signed_in_roles,
+    scopes=rules.SCOPES,
+)
+
+if {action for action, t in TRANSITIONS.items() if t.needs_note} != set(NOTES):
+    raise ImproperlyConfigured("cases.states: NOTES must name exactly the rows that need a note")
+
 
 def action_label(action: str) -> str:
-    if action in TRANSITIONS:
-        return str(TRANSITIONS[action].label)
-    return str(SYSTEM_ACTIONS.get(action, action))
-
-
-def can_take(transition: Transition, status: str) -> bool:
-    return status in transition.sources
-
-
-def next_status(transition: Transition, status: str, outcome=None) -> str:
-    """The state after the action; ``outcome`` picks among several possible targets."""
-    if transition.target is None:
-        return status
-    if isinstance(transition.target, tuple):
-        if outcome not in transition.target:
-            raise ValueError(f"{transition.action}: outcome {outcome!r} is not one of {transition.target}")
-        return outcome
-    return transition.target
+    """The label of an action of the table or of the system (the action itself when unknown)."""
+    return CASE.label(action)

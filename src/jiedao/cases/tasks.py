@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from jiedao.common.tasks import enqueue_unless_queued_within
 
@@ -36,9 +37,13 @@ def sweep_deadlines_task():
     return counts
 
 
+def sweep_now() -> str:
+    """One sweep at once, without the queue (``jiedao worker --once``): its line for the operator."""
+    return describe_sweep(services.sweep_deadlines())
+
+
 def pending_sweeps(now=None, stale_after=STALE_AFTER):
     """Sweeps waiting in the queue or being run now (those running for too long are ignored)."""
-    from django_tasks_db.models import DBTaskResult
 
     now = now or timezone.now()
     waiting = DBTaskResult.objects.filter(task_path=sweep_deadlines_task.module_path)

@@ -16,9 +16,11 @@ from django.views.decorators.http import require_POST
 from jiedao.common import params
 from jiedao.common.audit import log_unmasked_view
 from jiedao.common.errors import DomainError, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from jiedao.common.forms import apply_errors
 from jiedao.common.masking import mask_address, mask_name, mask_phone
 from jiedao.common.throttle import Limit, limited
 from jiedao.duties import selectors as duty_selectors
+from jiedao.intelligence.selectors import reply_warning
 from jiedao.org.permissions import permission
 from jiedao.web.access import role_required
 from jiedao.web.charts import rates_chart
@@ -31,7 +33,6 @@ from .forms import (
     IntakeForm,
     WorkbenchFilterForm,
     action_form,
-    apply_errors,
 )
 from .models import Channel, Extension
 from .templatetags.case_tags import picker_state
@@ -115,12 +116,10 @@ def grid_report(request):
 @limited(Limit("SEARCH_RATE"))
 def category_picker(request):
     """Re-renders the 3-level category picker after a choice or a search (htmx)."""
-    from .selectors import category_tree
-
     get = request.GET
     pick = get.get("catpick", "")
     state = picker_state(
-        category_tree(),
+        selectors.category_tree(),
         get.get("cat1", ""),
         get.get("cat2", ""),
         get.get("cat3", ""),
@@ -406,8 +405,6 @@ def case_action(request, number, action):
                 _("工单 %(number)s：已%(action)s。") % {"number": case.number, "action": states.action_label(action)},
             )
             if action == "resolve":
-                from jiedao.intelligence.selectors import reply_warning
-
                 warning = reply_warning(case)
                 if warning:
                     messages.warning(request, warning)

@@ -28,6 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
@@ -251,7 +252,6 @@ class EncryptedTextField(models.TextField):
 
 def encrypted_fields():
     """Every ``(model, [field, …])`` of the installed apps that stores encrypted values."""
-    from django.apps import apps
 
     found = []
     for model in apps.get_models():

@@ -1,10 +1,53 @@
-"""Form fields every app may use, and the filter form of the access-log review page."""
+"""What every app's forms share, and the filter form of the access-log review page.
+
+- A service's errors come back onto the form with ``apply_errors``: a ``ValidationFailed``
+  error naming a field of the form goes to that field (the typed input is kept), any other
+  error becomes a form-wide error. The rules live in the services; forms parse and render.
+- ``LocationMixin`` is the place of a report (latitude, longitude, address); empty
+  coordinates reach the service as None.
+- ``SupportedDateField`` is a date in the supported years; ``ValuesField`` several values under
+  one name, checked by the service."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from . import params, selectors
 from .errors import ValidationFailed
+
+
+def apply_errors(form, exc):
+    """Put a service's field errors on the form; unknown fields become form-wide errors."""
+    if isinstance(exc, ValidationFailed):
+        for error in exc.errors:
+            field = error.get("field")
+            form.add_error(field if field in form.fields else None, error["message"])
+    else:
+        form.add_error(None, getattr(exc, "message", str(exc)))
+
+
+def optional_float(value):
+    """An optional number as typed: None when empty, else the value for the service to check."""
+    value = (value or "").strip() if isinstance(value, str) else value
+    return None if value in ("", None) else value
+
+
+class LocationMixin(forms.Form):
+    lat = forms.CharField(label=_("纬度"), required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    lng = forms.CharField(label=_("经度"), required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    address = forms.CharField(
+        label=_("地址"),
+        required=False,
+        max_length=400,
+        widget=forms.TextInput(attrs={"placeholder": _("如：东湖小区3号楼东侧")}),
+    )
+
+    def location_kwargs(self):
+        data = self.cleaned_data
+        return {
+            "lat": optional_float(data.get("lat")),
+            "lng": optional_float(data.get("lng")),
+            "address": data.get("address", ""),
+        }
 
 
 class SupportedDateField(forms.DateField):
@@ -18,6 +61,22 @@ class SupportedDateField(forms.DateField):
                 params.check_date(value, "date", label=self.label)
             except ValidationFailed as exc:
                 raise forms.ValidationError(exc.errors[0]["message"], code="out_of_range") from None
+
+
+class ValuesField(forms.MultipleChoiceField):
+    """Several values under one name (``?grid=a&grid=b``: checkboxes, a multiple select), the
+    empty ones dropped. Whether each value exists and may be used is for the service or the
+    selector to say, as for the API; ``choices``, when given, only fill the widget."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def valid_value(self, value):
+        return True
+
+    def clean(self, value):
+        return [item for item in super().clean(value) if item]
 
 
 class AccessLogFilterForm(forms.Form):

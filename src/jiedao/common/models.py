@@ -15,6 +15,14 @@ class AppendOnly:
         raise RuntimeError(f"{self._meta.label} rows are append-only")
 
 
+class EventLog(AppendOnly):
+    """Mixin for the event log of a lifecycle's records: append-only, and ``subject`` names the
+    field that points at the record (``"case"`` for a case's events), so that
+    ``common.events.append`` and the lifecycle engine can write any app's events."""
+
+    subject = ""
+
+
 class AccessLog(models.Model):
     """One row for every time a person saw personal data unmasked (访问审计)."""
 

@@ -1,8 +1,12 @@
 """Reads of the shared tables: the state of the field keys, and the access log."""
 
+from __future__ import annotations
+
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.db import models
 from django.db.models import ExpressionWrapper, F, Q
 from django.utils import timezone
@@ -13,17 +17,22 @@ from . import crypto
 from .errors import NotAllowed
 from .models import AccessLog
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from django.db.models import QuerySet
+
 # --- encrypted values ------------------------------------------------------------------
 
 BATCH = 1000
 
 
-def raw_column(name):
+def raw_column(name: str) -> ExpressionWrapper:
     """The column as stored (the token), not decrypted by the field."""
     return ExpressionWrapper(F(name), output_field=models.TextField())
 
 
-def with_values(fields):
+def with_values(fields: Sequence[models.Field]) -> Q | None:
     """Rows holding at least one encrypted value among ``fields``."""
     condition = None
     for f in fields:
@@ -32,7 +41,13 @@ def with_values(fields):
     return condition
 
 
-def raw_rows(model, fields, after=None, limit=BATCH, queryset=None):
+def raw_rows(
+    model: type[models.Model],
+    fields: Sequence[models.Field],
+    after: int | None = None,
+    limit: int = BATCH,
+    queryset: QuerySet | None = None,
+) -> list[dict[str, Any]]:
     """A batch of ``{"pk": …, "raw_<attname>": token}`` rows in key order, after ``after``."""
     qs = queryset if queryset is not None else model._base_manager.all()
     qs = qs.filter(with_values(fields)).order_by("pk")
@@ -60,23 +75,23 @@ class KeyStatus:
     fields: list = field(default_factory=list)
 
     @property
-    def total(self):
+    def total(self) -> int:
         return sum(f.total for f in self.fields)
 
     @property
-    def current(self):
+    def current(self) -> int:
         return sum(f.current for f in self.fields)
 
     @property
-    def older(self):
+    def older(self) -> int:
         return sum(f.older for f in self.fields)
 
     @property
-    def unreadable(self):
+    def unreadable(self) -> int:
         return sum(f.unreadable for f in self.fields)
 
 
-def key_status(batch=BATCH):
+def key_status(batch: int = BATCH) -> KeyStatus:
     """How many encrypted values each field holds, and under which key: the current
     (first) key, an older one, or none of the configured keys (unreadable)."""
     source = crypto.field_key_source()
@@ -111,11 +126,11 @@ def key_status(batch=BATCH):
 # --- the access log ----------------------------------------------------------------------
 
 
-def may_review_access_log(user) -> bool:
+def may_review_access_log(user: Any) -> bool:
     return user is not None and user.is_authenticated and user.has_role("admin")
 
 
-def logged_object_types():
+def logged_object_types() -> list[tuple[str, str]]:
     """``(label_lower, name)`` of the kinds of records whose personal data can be shown
     unmasked: every model holding encrypted values."""
     return [(model._meta.label_lower, str(model._meta.verbose_name)) for model, _fields in crypto.encrypted_fields()]
@@ -125,7 +140,14 @@ def _local_day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_default_timezone())
 
 
-def access_log_queryset(user, *, username="", date_from=None, date_to=None, object_type=""):
+def access_log_queryset(
+    user: Any,
+    *,
+    username: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    object_type: str = "",
+) -> QuerySet[AccessLog]:
     """The access log as the reviewer filters it, newest first. Administrators only."""
     if not may_review_access_log(user):
         raise NotAllowed(_("只有系统管理员可以查看个人信息查看记录。"))
@@ -141,7 +163,9 @@ def access_log_queryset(user, *, username="", date_from=None, date_to=None, obje
     return qs
 
 
-def access_log_page(user, *, before=None, limit=50, **filters):
+def access_log_page(
+    user: Any, *, before: int | None = None, limit: int = 50, **filters: Any
+) -> tuple[list[AccessLog], int | None]:
     """One page of the log, keyed by id (newest first): ``(rows, next_before)``.
     Each row carries ``object_label`` (a case's number where it is a case) and
     ``field_labels``. A fixed number of queries whatever the page holds."""
@@ -156,6 +180,9 @@ def access_log_page(user, *, before=None, limit=50, **filters):
     return rows, next_before
 
 
+# Rows about a case also show the case's number (linked to its page).
+CASE = "cases.case"
+
 # Where the unmasked view happened, as written by the callers of ``log_unmasked_view``.
 PURPOSE_LABELS = {
     "case page": _lazy("工单页面"),
@@ -168,7 +195,7 @@ PURPOSE_LABELS = {
 }
 
 
-def purpose_label(purpose):
+def purpose_label(purpose: str) -> str:
     """Where or why, in words: a look-up by a complete number ("lookup:2") says how many it found."""
     kind, _sep, count = purpose.partition(":")
     if kind == "lookup" and count.isdigit():
@@ -176,27 +203,27 @@ def purpose_label(purpose):
     return str(PURPOSE_LABELS.get(purpose, purpose))
 
 
-def describe(rows):
-    """Adds readable labels to log rows: field names and, for cases, the case number."""
-    from django.apps import apps
+def _model(label):
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
 
-    case_ids = [r.object_id for r in rows if r.object_type == "cases.case" and r.object_id.isdigit()]
+
+def describe(rows: list[Any]) -> list[Any]:
+    """Adds readable labels to log rows: field names and, for cases, the case number. The
+    models are found by their label in Django's app registry, so no app is imported here."""
+    models_by_label = {label: _model(label) for label in {row.object_type for row in rows}}
+    case_model = models_by_label.get(CASE)
+    case_ids = [r.object_id for r in rows if r.object_type == CASE and r.object_id.isdigit()]
     numbers = {}
-    if case_ids:
-        from jiedao.cases.models import Case
-
-        numbers = {str(pk): number for pk, number in Case.objects.filter(pk__in=case_ids).values_list("pk", "number")}
-    models_by_label = {}
+    if case_model is not None and case_ids:
+        found = case_model.objects.filter(pk__in=case_ids).values_list("pk", "number")
+        numbers = {str(pk): number for pk, number in found}
     for row in rows:
-        model = models_by_label.get(row.object_type)
-        if model is None and row.object_type not in models_by_label:
-            try:
-                model = apps.get_model(row.object_type)
-            except (LookupError, ValueError):
-                model = None
-            models_by_label[row.object_type] = model
+        model = models_by_label[row.object_type]
         row.type_label = str(model._meta.verbose_name) if model else row.object_type
-        row.case_number = numbers.get(row.object_id) if row.object_type == "cases.case" else None
+        row.case_number = numbers.get(row.object_id) if row.object_type == CASE else None
         row.purpose_label = purpose_label(row.purpose)
         row.field_labels = [_field_label(model, name) for name in row.fields.split(",") if name]
     return rows

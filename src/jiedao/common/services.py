@@ -4,7 +4,10 @@ Run from the command line by an operator (``jiedao keys …``); see
 docs/data-protection.md for the steps and for backups.
 """
 
+from __future__ import annotations
+
 import logging
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import InvalidToken
 from django.db import transaction
@@ -13,12 +16,17 @@ from django.utils.translation import gettext as _
 from . import crypto, selectors
 from .errors import ValidationFailed
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.db import models
+
 logger = logging.getLogger("jiedao.keys")
 
 BATCH = 500
 
 
-def reencrypt_all(batch_size=BATCH, progress=None) -> dict:
+def reencrypt_all(batch_size: int = BATCH, progress: Callable[[str, int, int], object] | None = None) -> dict[str, int]:
     """Re-encrypt every value that is not under the current (first) key, in batches of
     ``batch_size`` rows, each batch in its own transaction. Values already under the
     current key are left alone, so an interrupted run can simply be started again.
@@ -43,7 +51,7 @@ def reencrypt_all(batch_size=BATCH, progress=None) -> dict:
                 if not rows:
                     break
                 last = rows[-1]["pk"]
-                changed = {f.attname: [] for f in fields}
+                changed: dict[str, list[models.Model]] = {f.attname: [] for f in fields}
                 for row in rows:
                     for f in fields:
                         token = row[f"raw_{f.attname}"]
@@ -74,7 +82,7 @@ def reencrypt_all(batch_size=BATCH, progress=None) -> dict:
     return totals
 
 
-def rotate_keys(batch_size=BATCH, progress=None) -> dict:
+def rotate_keys(batch_size: int = BATCH, progress: Callable[[str, int, int], object] | None = None) -> dict[str, int]:
     """Generate a new field key, put it first in the key file (it encrypts from now on,
     the older keys still decrypt), then re-encrypt every value under it. The blind-index
     key does not change, so look-ups by exact value keep working."""
@@ -95,7 +103,7 @@ def rotate_keys(batch_size=BATCH, progress=None) -> dict:
     return {**counts, "keys": len(keys) + 1}
 
 
-def retire_old_keys() -> dict:
+def retire_old_keys() -> dict[str, int | str]:
     """Remove every key but the current one, once no stored value needs them (every
     value opens with the current key alone). Refused otherwise, naming the counts."""
     status = selectors.key_status()

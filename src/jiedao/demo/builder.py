@@ -2,6 +2,7 @@
 units, the category tree with time limits, the responsibility list that routes cases, and
 a user for every role."""
 
+import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -13,6 +14,8 @@ from django.utils import timezone
 from jiedao.cases.models import Category
 from jiedao.cases.taxonomy import load_taxonomy
 from jiedao.duties.demo import DISTRICT_UNITS, build_duty_list
+from jiedao.geo import locate
+from jiedao.geo.models import GridMember
 from jiedao.hall.demo import build_hall
 from jiedao.org.models import Community, District, Grid, Street, Unit, User
 from jiedao.org.roles import (
@@ -197,6 +200,7 @@ def build(password=DEMO_PASSWORD) -> DemoStreet:
                 )
             )
     Grid.objects.bulk_create(grids)
+    locate.invalidate()  # written without signals: the point index forgets the boundaries it had
     grids = list(Grid.objects.filter(community__street=street).select_related("community").order_by("code"))
 
     units = {}
@@ -271,10 +275,6 @@ def _make_users(street, communities, grids, units, groups, password):
 def build_grid_teams(grids, users, seed=7):
     """Each grid's team: its full-time worker (with an account), two part-time workers and
     two 楼门长 (building heads) known by name and phone."""
-    import random
-
-    from jiedao.geo.models import GridMember
-
     rng = random.Random(seed)
 
     def person():

@@ -12,8 +12,11 @@ import datetime as dt
 from django.utils import timezone
 
 from jiedao.cases.models import Category
+from jiedao.org.models import Unit
 
 from . import services
+from .models import DutyItem
+from .selectors import count_in_force
 
 FIRST_LIST = (dt.datetime(2024, 3, 1, 9, 0), "示范街发〔2024〕8号", "街道权责清单首次公布")
 REFORM = (dt.datetime(2025, 7, 1, 9, 0), "朝政发〔2025〕12号", "街道权责清单精简：职责上收区级部门或无法定依据")
@@ -204,7 +207,6 @@ def _values(name, list_type, power, level, unit, categories, statute, article, f
 
 def build_duty_list(admin, street):
     """Writes the demo list and its history. Returns the number of items in force now."""
-    from jiedao.org.models import Unit
 
     for code, name in DISTRICT_UNITS.items():
         Unit.objects.get_or_create(code=code, defaults={"street": street, "name": name, "kind": Unit.Kind.DISTRICT})
@@ -297,13 +299,11 @@ def build_duty_list(admin, street):
     services.import_rows(admin, negative_rows, "建立街道职责准入负面清单", doc, at=_aware(at))
     _shorten_limits(admin, [f"SFJD-{i * 5:03d}" for i in range(1, 16)], *REFORM)
     _shorten_limits(admin, [f"SFJD-{i * 7:03d}" for i in range(1, 6)], *ADJUST)
-    from .selectors import count_in_force
 
     return count_in_force(timezone.localdate())
 
 
 def _shorten_limits(admin, codes, at, doc, reason):
-    from .models import DutyItem
 
     for code in codes:
         item = DutyItem.objects.select_related("current").filter(code=code).first()

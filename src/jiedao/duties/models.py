@@ -6,7 +6,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from jiedao.cases.models import Category
 from jiedao.org.models import Unit
 
 
@@ -70,8 +69,10 @@ class DutyVersion(models.Model):
     number = models.PositiveIntegerField(_("版本号"))
     name = models.CharField(_("事项名称"), max_length=200)
     list_type = models.CharField(_("清单"), max_length=12, choices=ListType.choices)
+    # The categories of the case catalogue this item answers for. Named by label: the duty list
+    # sits below the case loop (cases route by it), so it does not import the cases app.
     categories = models.ManyToManyField(
-        Category, blank=True, related_name="duty_versions", verbose_name=_("对应工单分类")
+        "cases.Category", blank=True, related_name="duty_versions", verbose_name=_("对应工单分类")
     )
     basis_statute = models.CharField(_("设定依据（法规名称）"), max_length=200, blank=True)
     basis_article = models.CharField(_("条款"), max_length=100, blank=True)

@@ -1,8 +1,11 @@
 """Reads of the responsibility list: what is in force, its history, search, and routing."""
 
+from __future__ import annotations
+
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,6 +14,9 @@ from jiedao.common.errors import NotFound
 from jiedao.org.models import Unit
 
 from .models import DutyItem, DutyStatus, DutyVersion, Level, ListType
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 _PREFETCH = ("categories", "collaborating_units")
 
@@ -23,7 +29,7 @@ def _in_force_on(version, day):
     )
 
 
-def in_force_now(today=None):
+def in_force_now(today: dt.date | None = None) -> list[DutyVersion]:
     """Current versions in force today, with categories and units loaded.
 
     Cached per process and keyed by the newest version (id and time): every change to
@@ -36,7 +42,7 @@ def in_force_now(today=None):
         versions = DutyVersion.objects.filter(pk__in=DutyItem.objects.values("current_id"))
         versions = versions.select_related("item", "responsible_unit").prefetch_related(*_PREFETCH)
         in_force = [v for v in versions if _in_force_on(v, today)]
-        by_category = {}
+        by_category: dict[int, list[DutyVersion]] = {}
         for version in in_force:
             for category in version.categories.all():
                 by_category.setdefault(category.pk, []).append(version)
@@ -44,19 +50,19 @@ def in_force_now(today=None):
     return list(_cache["versions"])
 
 
-def in_force_for_category(category_id, today=None):
+def in_force_for_category(category_id: int, today: dt.date | None = None) -> list[DutyVersion]:
     in_force_now(today)
     return list(_cache["by_category"].get(category_id, []))
 
 
-_cache = {}
+_cache: dict[str, Any] = {}
 
 
-def forget_cached_list():
+def forget_cached_list() -> None:
     _cache.clear()
 
 
-def versions_as_of(moment):
+def versions_as_of(moment: dt.datetime) -> list[DutyVersion]:
     """For every item, the version that was current at ``moment`` (a datetime)."""
     latest = {}
     for version in DutyVersion.objects.filter(changed_at__lte=moment).order_by("item_id", "number"):
@@ -64,30 +70,34 @@ def versions_as_of(moment):
     return list(latest.values())
 
 
-def in_force_at(day: dt.date, list_types=(ListType.STREET, ListType.COMMUNITY_ASSIST)):
+def in_force_at(
+    day: dt.date, list_types: tuple[str, ...] = (ListType.STREET, ListType.COMMUNITY_ASSIST)
+) -> list[DutyVersion]:
     """Versions in force on ``day`` as the list stood at the end of that day."""
     moment = dt.datetime.combine(day, dt.time.max, tzinfo=timezone.get_current_timezone())
     return [v for v in versions_as_of(moment) if _in_force_on(v, day) and v.list_type in list_types]
 
 
-def count_in_force(day: dt.date, list_types=(ListType.STREET,)) -> int:
+def count_in_force(day: dt.date, list_types: tuple[str, ...] = (ListType.STREET,)) -> int:
     """Number of items in force on a day (by default the 街道权责清单 only)."""
     return len(in_force_at(day, list_types))
 
 
-def reduction(before: dt.date, after: dt.date, list_types=(ListType.STREET,)):
+def reduction(
+    before: dt.date, after: dt.date, list_types: tuple[str, ...] = (ListType.STREET,)
+) -> tuple[int, int, float | None]:
     """(count before, count after, share reduced) — the documents' 126 → 80, 精简 ≥ 30%."""
     a, b = count_in_force(before, list_types), count_in_force(after, list_types)
     return a, b, (None if a == 0 else (a - b) / a)
 
 
-def list_started_on():
+def list_started_on() -> dt.date | None:
     """The day the first version of the list was written (Beijing time); None for an empty list."""
     first = DutyVersion.objects.order_by("changed_at").values_list("changed_at", flat=True).first()
     return timezone.localdate(first) if first else None
 
 
-def full_enforcement_share(day: dt.date):
+def full_enforcement_share(day: dt.date) -> float | None:
     """Share of street items in force on a day for which the street holds full enforcement power."""
     versions = in_force_at(day, (ListType.STREET,))
     if not versions:
@@ -95,7 +105,7 @@ def full_enforcement_share(day: dt.date):
     return sum(1 for v in versions if v.full_enforcement) / len(versions)
 
 
-def item_with_versions(code):
+def item_with_versions(code: str) -> tuple[DutyItem, list[DutyVersion]]:
     item = DutyItem.objects.select_related("current__responsible_unit").filter(code=code).first()
     if item is None:
         raise NotFound(_("权责事项 %(code)s 不存在。") % {"code": code})
@@ -115,7 +125,14 @@ def _bigrams(text):
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
-def search(q="", category=None, unit=None, include_negative=True, today=None, limit=None):
+def search(
+    q: str = "",
+    category: str | None = None,
+    unit: str | None = None,
+    include_negative: bool = True,
+    today: dt.date | None = None,
+    limit: int | None = None,
+) -> list[DutyVersion]:
     """Items in force matching a free-text problem description, best first.
 
     Chinese has no spaces, so a query is split into character pairs (bigrams); an item
@@ -164,7 +181,7 @@ def search(q="", category=None, unit=None, include_negative=True, today=None, li
 
 # --- routing from the list -----------------------------------------------------
 
-LEVEL_ORDER = {Level.GRID: 0, Level.COMMUNITY: 1, Level.STREET: 2, Level.DISTRICT: 3}
+LEVEL_ORDER: dict[str, int] = {Level.GRID: 0, Level.COMMUNITY: 1, Level.STREET: 2, Level.DISTRICT: 3}
 
 
 @dataclass
@@ -179,7 +196,7 @@ class DutyRoute:
     negative: DutyVersion | None = None
 
     @property
-    def blocked(self):
+    def blocked(self) -> bool:
         return self.negative is not None and self.unit is None
 
 
@@ -191,7 +208,7 @@ def _unit_for(version, community_id):
     return Unit.objects.filter(kind=Unit.Kind.COMMUNITY, community_id=community_id, active=True).first()
 
 
-def route_for(category, community_id=None, today=None) -> DutyRoute:
+def route_for(category: Model | None, community_id: int | None = None, today: dt.date | None = None) -> DutyRoute:
     """The route the list gives a case of this category in this community."""
     if category is None:
         return DutyRoute()
@@ -244,6 +261,6 @@ def route_for(category, community_id=None, today=None) -> DutyRoute:
     )
 
 
-def district_units():
+def district_units() -> list[Unit]:
     """District departments a case blocked by the negative list can be sent up to (上报区级部门)."""
     return list(Unit.objects.filter(kind=Unit.Kind.DISTRICT, active=True).order_by("code"))

@@ -1,20 +1,27 @@
 """Every write to the responsibility list. A change never edits a version: it writes
 the next version (who, when, why, approving document) and moves the item's pointer."""
 
+from __future__ import annotations
+
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiedao.cases.models import Category
 from jiedao.common.errors import FieldErrors, NotFound
 from jiedao.org import permissions
 from jiedao.org.models import Unit
 
 from .models import DutyItem, DutyStatus, DutyVersion, Level, ListType, PowerType
 from .selectors import forget_cached_list
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from jiedao.org.models import User
 
 # The fields a version carries, as plain values (units and categories by code).
 FIELDS = (
@@ -73,7 +80,13 @@ def _units_by_key():
     return keys
 
 
+def _category_model():
+    """The case catalogue's category model, through the duty versions' relation to it."""
+    return DutyVersion._meta.get_field("categories").related_model
+
+
 def _categories_by_key():
+    Category = _category_model()
     keys = {}
     for cat in Category.objects.filter(active=True).select_related("parent__parent"):
         keys[cat.code] = cat
@@ -105,13 +118,18 @@ def _to_bool(value):
     return str(value or "").strip().lower() in ("1", "true", "yes", "y", "是", "√", "有")
 
 
-def clean_values(raw: dict, units_by_key=None, categories_by_key=None, prefix=""):
+def clean_values(
+    raw: dict[str, Any],
+    units_by_key: dict[str, Unit] | None = None,
+    categories_by_key: dict[str, Any] | None = None,
+    prefix: str = "",
+) -> tuple[dict[str, Any], FieldErrors]:
     """Checks one item's values. Returns ``(values, errors)``; ``errors`` is a FieldErrors."""
     errors = FieldErrors()
     units_by_key = units_by_key if units_by_key is not None else _units_by_key()
     categories_by_key = categories_by_key if categories_by_key is not None else _categories_by_key()
     f = lambda name: prefix + name  # noqa: E731
-    values = {}
+    values: dict[str, Any] = {}
     values["name"] = (raw.get("name") or "").strip()
     if not values["name"]:
         errors.add(f("name"), _("事项名称不能为空。"))
@@ -149,7 +167,7 @@ def clean_values(raw: dict, units_by_key=None, categories_by_key=None, prefix=""
         categories = _split(categories)
     values["categories"] = []
     for value in categories:
-        value = value.code if isinstance(value, Category) else str(value).strip().replace(" ", "")
+        value = value.code if isinstance(value, _category_model()) else str(value).strip().replace(" ", "")
         cat = categories_by_key.get(value)
         if cat is None:
             errors.add(f("categories"), _("分类“%(value)s”不存在（请填写分类代码或完整路径）。") % {"value": value})
@@ -185,7 +203,7 @@ def _split(text):
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def snapshot(version):
+def snapshot(version: DutyVersion) -> dict[str, Any]:
     """A version's values in the same plain shape ``clean_values`` returns (to compare)."""
     return {
         "name": version.name,
@@ -277,7 +295,14 @@ def _check_change_reason(errors, reason):
 
 
 @transaction.atomic
-def save_duty(user, code, raw, reason, approval_doc="", at=None):
+def save_duty(
+    user: User,
+    code: str,
+    raw: dict[str, Any],
+    reason: str,
+    approval_doc: str = "",
+    at: dt.datetime | None = None,
+) -> DutyVersion:
     """Creates a duty item or writes its next version."""
     _require_admin(user)
     code = (code or "").strip()
@@ -291,7 +316,14 @@ def save_duty(user, code, raw, reason, approval_doc="", at=None):
 
 
 @transaction.atomic
-def repeal_duty(user, code, reason, approval_doc="", effective_to=None, at=None):
+def repeal_duty(
+    user: User,
+    code: str,
+    reason: str,
+    approval_doc: str = "",
+    effective_to: dt.date | None = None,
+    at: dt.datetime | None = None,
+) -> DutyVersion:
     """Writes a version with status 已废止 (repealed), effective from ``effective_to`` (default today)."""
     _require_admin(user)
     item = DutyItem.objects.select_for_update(of=("self",)).select_related("current").filter(code=code).first()
@@ -313,7 +345,13 @@ def repeal_duty(user, code, reason, approval_doc="", effective_to=None, at=None)
 
 
 @transaction.atomic
-def import_rows(user, rows, reason, approval_doc="", at=None):
+def import_rows(
+    user: User,
+    rows: Iterable[dict[str, Any]],
+    reason: str,
+    approval_doc: str = "",
+    at: dt.datetime | None = None,
+) -> dict[str, int]:
     """Imports item rows (dicts keyed by field, with ``code`` and ``row`` = line number).
     All or nothing: if any row has an error nothing is written and ``ValidationFailed``
     lists every error with its row. Returns counts of created / updated / unchanged."""
@@ -322,7 +360,7 @@ def import_rows(user, rows, reason, approval_doc="", at=None):
     errors = FieldErrors()
     reason = _check_change_reason(errors, reason)
     cleaned = []
-    seen = {}
+    seen: dict[str, int | None] = {}
     for raw in rows:
         line = raw.get("row")
         code = str(raw.get("code") or "").strip()

@@ -8,7 +8,7 @@ from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
 from jiedao.common import params
-from jiedao.org.api import ErrorsOut
+from jiedao.common.schemas import ErrorsOut
 from jiedao.org.permissions import permission
 
 from . import selectors, services

@@ -11,8 +11,10 @@ import random
 
 from django.utils import timezone
 
+from jiedao.registry.models import Person
+
 from . import services
-from .models import Agreement, Depot, Device, Drill, Emergency, Post, Rule, Stock
+from .models import Agreement, Alert, Depot, Device, Drill, Emergency, Post, Rule, Stock
 
 SEED = 20261123
 
@@ -126,7 +128,6 @@ def build_emergency(street, grids, units, users, now, out=None):
 
 
 def _devices(grids, units, rng):
-    from jiedao.registry.models import Person
 
     made = []
 
@@ -240,7 +241,6 @@ def _simulated_day(devices, now, rng):
 def _decide_some(operator, now, keep_open=3):
     """Alerts that become cases confirmed, one in seven dismissed as false; alerts that
     would open an emergency, and the latest ``keep_open``, left open for the board."""
-    from .models import Alert
 
     open_alerts = list(Alert.objects.filter(status=Alert.Status.OPEN).select_related("rule").order_by("raised_at"))
     for index, alert in enumerate(open_alerts[: len(open_alerts) - keep_open]):

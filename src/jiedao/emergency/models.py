@@ -5,12 +5,13 @@ Workflow lives in ``services``; here only data and what the database can hold (s
 never negative, one open alert per subject)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jiedao.common.models import AppendOnly
+from jiedao.common.models import EventLog
 from jiedao.org.models import Community, Grid, Unit
 
 # --- the three-level network ----------------------------------------------------------------
@@ -139,8 +140,10 @@ class Emergency(models.Model):
         return f"{self.number} {self.title}"
 
 
-class EmergencyEvent(AppendOnly, models.Model):
+class EmergencyEvent(EventLog, models.Model):
     """Append-only timeline: every state change and note of an emergency."""
+
+    subject = "emergency"
 
     emergency = models.ForeignKey(Emergency, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(_("动作"), max_length=20)
@@ -462,7 +465,6 @@ class Rule(models.Model):
         return self.name
 
     def clean(self):
-        from django.core.exceptions import ValidationError
 
         needs = (self.Trigger.ABOVE, self.Trigger.BELOW, self.Trigger.RATE, self.Trigger.SILENCE)
         if self.trigger in needs and self.threshold is None:

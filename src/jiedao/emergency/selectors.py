@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from jiedao.common.errors import NotAllowed, NotFound
 from jiedao.common.masking import mask_phone
-from jiedao.org.models import Community
+from jiedao.org.models import Community, Grid
 from jiedao.org.selectors import street_records
 
 from . import states
@@ -30,6 +30,7 @@ from .models import (
     Stock,
     Training,
 )
+from .rules import may_command
 
 READ_ROLES = ("leader", "dispatcher", "operator", "handler", "grid", "admin")
 EXPIRY_WARNING_DAYS = 30
@@ -42,10 +43,6 @@ def may_read(user):
 def require_read(user):
     if not may_read(user):
         raise NotAllowed(_("只有街道工作人员可以查看应急管理。"))
-
-
-def may_command(user):
-    return user is not None and user.is_authenticated and user.has_role(*states.COMMAND)
 
 
 # --- emergencies ----------------------------------------------------------------------------
@@ -75,7 +72,7 @@ def emergency_for(user, number):
 def timeline(emergency):
     events = list(emergency.events.select_related("actor").order_by("at", "id"))
     for event in events:
-        event.label = states.action_label(event.action)
+        event.label = states.EMERGENCIES.label(event.action)
         event.stage = states.stage_of(event.to_status)
     return events
 
@@ -330,8 +327,6 @@ def posts():
 
 def map_features(user):
     """The grids (outlines), open emergencies and devices as GeoJSON for the map."""
-    from jiedao.org.models import Grid
-
     require_read(user)
     features = []
     for grid in street_records(user, Grid.objects.exclude(boundary=None), "community__street").select_related(

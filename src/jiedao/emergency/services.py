@@ -1,24 +1,34 @@
 """Every write of 应急管理. Each function takes the acting user (or none, for devices and
-the worker) and plain values, checks permission and rules, and changes rows and writes
-the event in one transaction."""
+the worker) and plain values, checks the permission table before it looks anything up, then
+the rules, and changes rows and writes the event in one transaction. Emergencies, alerts and
+drills change status only through their lifecycles in ``states`` (``take``); every entry of an
+emergency's timeline is written by ``states.EMERGENCIES`` (``take`` or ``record``)."""
 
 import datetime as dt
 import hashlib
 import math
 import secrets
+from collections.abc import Collection
+from typing import Any, cast
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiedao.cases import services as case_services
+from jiedao.cases.models import Case
 from jiedao.cases.selectors import visible_cases
 from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from jiedao.common.masking import mask_personal_text
+from jiedao.geo.locate import grid_id_at
+from jiedao.messaging.services import notify
 from jiedao.org import permissions
-from jiedao.org.models import Grid, Unit
+from jiedao.org.models import Grid, Unit, User
+from jiedao.registry.models import Person
+from jiedao.registry.selectors import CARED_STATUSES
 
-from . import states
+from . import rules, states
 from .models import (
     Agreement,
     Alert,
@@ -42,6 +52,7 @@ from .models import (
     Training,
     WarningLevel,
 )
+from .states import ALERTS, DRILLS, EMERGENCIES
 
 COMMAND_ROLES = states.COMMAND
 # For the pages' buttons; the rows themselves are in the permission table.
@@ -72,12 +83,6 @@ def _require(user, action, message=None):
     permissions.require(user, action, message)
 
 
-def _notify(unit=None, user=None, kind="emergency", message=""):
-    from jiedao.cases.models import Notification
-
-    Notification.objects.create(unit=unit, user=user, kind=kind, message=message[:300])
-
-
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -93,38 +98,25 @@ def _next_number(at):
     return f"YJ{year}{counter.last:04d}"
 
 
-def _event(emergency, action, actor, from_status, note="", data=None, at=None):
-    return EmergencyEvent.objects.create(
-        emergency=emergency,
-        action=action,
-        from_status=from_status,
-        to_status=emergency.status,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        note=(note or "")[:500],
-        data=data or {},
-        at=_now(at),
-    )
-
-
 @transaction.atomic
 def report_emergency(
-    user,
+    user: User | None,
     *,
-    title,
-    kind,
-    level=Level.IV,
-    description="",
-    address="",
-    lat=None,
-    lng=None,
-    grid_code="",
-    lead_unit_code="",
-    arrival_target_minutes=None,
-    source=Source.DIRECT,
-    case=None,
-    at=None,
-    _system=False,
-):
+    title: str,
+    kind: str,
+    level: str = Level.IV,
+    description: str = "",
+    address: str = "",
+    lat: float | None = None,
+    lng: float | None = None,
+    grid_code: str = "",
+    lead_unit_code: str = "",
+    arrival_target_minutes: int | None = None,
+    source: str = Source.DIRECT,
+    case: Case | None = None,
+    at: dt.datetime | None = None,
+    _system: bool = False,
+) -> Emergency:
     """Open an emergency (监测预警). Locates its grid, lists the special-care residents of
     the grid to check on, and raises a red warning for a level I or II event."""
     if not _system:
@@ -140,7 +132,9 @@ def report_emergency(
     level = str(level)
     if level not in Level.values:
         errors.add("level", _("事件等级应为 1 到 4（Ⅰ–Ⅳ级）。"))
-    if (lat is None) != (lng is None) or (lat is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180)):
+    if (lat is None) != (lng is None) or (
+        lat is not None and lng is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180)
+    ):
         errors.add("lat", _("位置无效：请同时提供有效的纬度和经度。"))
     grid = None
     if grid_code:
@@ -153,9 +147,7 @@ def report_emergency(
         if lead_unit is None:
             errors.add("lead_unit", _("单位代码“%(code)s”不存在。") % {"code": lead_unit_code})
     errors.raise_if_any()
-    if grid is None and lat is not None:
-        from jiedao.geo.locate import grid_id_at
-
+    if grid is None and lat is not None and lng is not None:
         grid_id = grid_id_at(lat, lng)
         grid = Grid.objects.select_related("community").filter(pk=grid_id).first() if grid_id else None
     now = _now(at)
@@ -177,8 +169,14 @@ def report_emergency(
         reported_at=now,
         reported_by=user if user is not None and user.is_authenticated else None,
     )
-    _event(
-        emergency, "report", user, "", note=description, at=now, data={"level": level, "kind": kind, "source": source}
+    EMERGENCIES.record(
+        emergency,
+        "report",
+        user,
+        before="",
+        note=description,
+        at=now,
+        data={"level": level, "kind": kind, "source": source},
     )
     _list_care_checks(emergency)
     if level in (Level.I, Level.II):
@@ -191,7 +189,8 @@ def report_emergency(
             at=now,
         )
     if lead_unit is not None:
-        _notify(
+        notify(
+            kind="emergency",
             unit=lead_unit,
             message=_("突发事件 %(number)s：%(title)s，请立即响应。") % {"number": emergency.number, "title": title},
         )
@@ -202,9 +201,6 @@ def _list_care_checks(emergency):
     """The special-care residents (living or away, with an active tag) of the event's grid."""
     if emergency.grid_id is None:
         return 0
-    from jiedao.registry.models import Person
-    from jiedao.registry.selectors import CARED_STATUSES
-
     persons = (
         Person.objects.filter(
             status__in=CARED_STATUSES, household__house__building__grid=emergency.grid_id, person_tags__tag__active=True
@@ -226,21 +222,22 @@ def _locked(emergency_or_number):
 
 
 @transaction.atomic
-def transition(user, number, action, note="", unit_codes=(), at=None):
-    """Move an emergency along its timeline. Refuses (409) an action its state does not allow."""
-    t = states.TRANSITIONS.get(action)
-    if t is None:
-        raise ValidationFailed("action", _("未知操作“%(action)s”。") % {"action": action})
+def transition(
+    user: User,
+    number: str,
+    action: str,
+    note: str = "",
+    unit_codes: Collection[str] = (),
+    at: dt.datetime | None = None,
+) -> Emergency:
+    """Move an emergency along its timeline (``states.EMERGENCIES``), in the engine's order: an
+    unknown action (422 on ``action``) and the role (403) before the emergency is looked up;
+    then its state (409) and the note (422); then the units and the time (422)."""
+    EMERGENCIES.get(action)
     _require(user, f"emergency.step.{action}")
     emergency = _locked(number)
-    if emergency.status not in t.sources:
-        raise InvalidTransition(
-            _("突发事件当前为“%(status)s”，不能“%(action)s”。")
-            % {"status": emergency.get_status_display(), "action": t.label}
-        )
     note = (note or "").strip()
-    if t.needs_note and not note:
-        raise ValidationFailed("note", _("“%(action)s”需要填写说明。") % {"action": t.label})
+    checked = EMERGENCIES.check(user, emergency, action, note)
     units = []
     if unit_codes:
         units = list(Unit.objects.filter(code__in=unit_codes, active=True))
@@ -248,27 +245,24 @@ def transition(user, number, action, note="", unit_codes=(), at=None):
         if missing:
             raise ValidationFailed("units", _("单位代码“%(code)s”不存在。") % {"code": "、".join(sorted(missing))})
     now = _now(at)
-    before = emergency.status
     if now < emergency.reported_at:
         raise ValidationFailed("at", _("时间不能早于事件报告时间。"))
-    emergency.status = t.target
-    setattr(emergency, t.stamp, now)
-    emergency.save(update_fields=["status", t.stamp])
+    data = {"units": [u.code for u in units]} if units else None
+    EMERGENCIES.take(user, emergency, action, note=note, at=now, checked=checked, data=data)
     if units:
         emergency.units.add(*units)
         for unit in units:
-            _notify(
+            notify(
+                kind="emergency",
                 unit=unit,
                 message=_("请参与处置突发事件 %(number)s：%(title)s。")
                 % {"number": emergency.number, "title": emergency.title},
             )
-    data = {"units": [u.code for u in units]} if units else None
-    _event(emergency, action, user, before, note=note, at=now, data=data)
     return emergency
 
 
 @transaction.atomic
-def add_note(user, number, note, at=None):
+def add_note(user: User, number: str, note: str, at: dt.datetime | None = None) -> EmergencyEvent:
     _require(user, "emergency.note")
     emergency = _locked(number)
     if emergency.status not in (Status.REPORTED, Status.DISPATCHED, Status.ARRIVED, Status.ENGAGED, Status.RECOVERED):
@@ -276,19 +270,11 @@ def add_note(user, number, note, at=None):
     note = (note or "").strip()
     if not note:
         raise ValidationFailed("note", _("请填写进展情况。"))
-    return _event(emergency, "note", user, emergency.status, note=note, at=at)
-
-
-def may_check(user, check):
-    if user is None or not user.is_authenticated:
-        return False
-    if user.has_role(*COMMAND_ROLES):
-        return True
-    return user.has_role("grid") and check.grid_id is not None and user.grids.filter(pk=check.grid_id).exists()
+    return EMERGENCIES.record(emergency, "note", user, note=note, at=at)
 
 
 @transaction.atomic
-def record_check(user, check_id, result, note="", at=None):
+def record_check(user: User, check_id: int, result: str, note: str = "", at: dt.datetime | None = None) -> CareCheck:
     """A grid worker ticks off a special-care resident: safe, needs help, unreachable."""
     _require(user, "emergency.check", _("只有本网格的网格员或指挥中心可以核查。"))
     check = (
@@ -299,7 +285,7 @@ def record_check(user, check_id, result, note="", at=None):
     )
     if check is None:
         raise NotFound()
-    if not may_check(user, check):
+    if not rules.may_check(user, check):
         raise NotAllowed(_("只有本网格的网格员或指挥中心可以核查。"))
     if result not in CareCheck.Result.values or result == CareCheck.Result.PENDING:
         raise ValidationFailed("result", _("请选择核查结果。"))
@@ -308,11 +294,10 @@ def record_check(user, check_id, result, note="", at=None):
     now = _now(at)
     check.result, check.note, check.checked_by, check.checked_at = result, (note or "").strip()[:200], user, now
     check.save(update_fields=["result", "note", "checked_by", "checked_at"])
-    _event(
+    EMERGENCIES.record(
         check.emergency,
         "check",
         user,
-        check.emergency.status,
         at=now,
         note=f"{check.person.name}：{check.get_result_display()}",
         data={"check": check.pk, "result": result},
@@ -321,7 +306,9 @@ def record_check(user, check_id, result, note="", at=None):
 
 
 @transaction.atomic
-def emergency_from_case(user, case_number, kind, level=Level.IV, at=None):
+def emergency_from_case(
+    user: User, case_number: str, kind: str, level: str = Level.IV, at: dt.datetime | None = None
+) -> Emergency:
     """An emergency raised from a case the user can see. The case's text is copied with the
     phones and identity numbers in it masked: the emergency is read by more people than the
     case's reporter data is shown to, and the case keeps the original."""
@@ -386,7 +373,15 @@ def _check_quantity(quantity):
 
 
 @transaction.atomic
-def move_stock(user, stock_id, kind, quantity, note="", emergency_number="", at=None):
+def move_stock(
+    user: User,
+    stock_id: int | None,
+    kind: str,
+    quantity: int | None,
+    note: str = "",
+    emergency_number: str = "",
+    at: dt.datetime | None = None,
+) -> Movement:
     """入库, 出库 or 过期报废 on the ledger. The stock never goes below zero."""
     _require(user, "emergency.stock", _("只有应急物资管理人员可以出入库。"))
     if kind not in (Movement.Kind.IN, Movement.Kind.OUT, Movement.Kind.EXPIRY):
@@ -400,11 +395,10 @@ def move_stock(user, stock_id, kind, quantity, note="", emergency_number="", at=
     stock = _stock_locked(stock_id)
     movement = _apply(stock, kind, quantity, user, (note or "").strip()[:200], emergency, at)
     if emergency is not None and kind == Movement.Kind.OUT:
-        _event(
+        EMERGENCIES.record(
             emergency,
             "supply",
             user,
-            emergency.status,
             at=at,
             note=f"{stock.depot.name} {stock.item} ×{quantity}{stock.unit_label}",
         )
@@ -412,12 +406,19 @@ def move_stock(user, stock_id, kind, quantity, note="", emergency_number="", at=
 
 
 @transaction.atomic
-def transfer_stock(user, stock_id, to_depot_id, quantity, note="", at=None):
+def transfer_stock(
+    user: User,
+    stock_id: int | None,
+    to_depot_id: int | None,
+    quantity: int | None,
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> Movement:
     """调拨: out of one depot and into another, both on the ledger."""
     _require(user, "emergency.stock", _("只有应急物资管理人员可以调拨。"))
     _check_quantity(quantity)
     source = _stock_locked(stock_id)
-    depot = Depot.objects.filter(pk=to_depot_id).first()
+    depot = Depot.objects.filter(pk=to_depot_id).first() if to_depot_id is not None else None
     if depot is None or depot.pk == source.depot_id:
         raise ValidationFailed("to_depot", _("请选择另一个储备点。"))
     target, _created = Stock.objects.select_for_update().get_or_create(
@@ -430,13 +431,13 @@ def transfer_stock(user, stock_id, to_depot_id, quantity, note="", at=None):
 
 
 @transaction.atomic
-def call_off(user, number, agreement_id, goods, at=None):
+def call_off(user: User, number: str, agreement_id: int | None, goods: str, at: dt.datetime | None = None) -> CallOff:
     """Call on a supply agreement during an emergency (协议调用); recorded on the timeline."""
     _require(user, "emergency.call_off")
     emergency = _locked(number)
     if emergency.status in (Status.CLOSED, Status.CANCELLED):
         raise InvalidTransition(_("事件已结束，不能再调用协议物资。"))
-    agreement = Agreement.objects.filter(pk=agreement_id).first()
+    agreement = Agreement.objects.filter(pk=agreement_id).first() if agreement_id is not None else None
     if agreement is None:
         raise ValidationFailed("agreement", _("协议供应商不存在。"))
     goods = (goods or "").strip()
@@ -444,11 +445,10 @@ def call_off(user, number, agreement_id, goods, at=None):
         raise ValidationFailed("goods", _("请填写调用的物资。"))
     now = _now(at)
     call = CallOff.objects.create(agreement=agreement, emergency=emergency, goods=goods[:200], called_at=now, by=user)
-    _event(
+    EMERGENCIES.record(
         emergency,
         "calloff",
         user,
-        emergency.status,
         at=now,
         note=f"{agreement.supplier}：{goods}",
         data={"call": call.pk},
@@ -457,7 +457,7 @@ def call_off(user, number, agreement_id, goods, at=None):
 
 
 @transaction.atomic
-def mark_delivered(user, call_id, at=None):
+def mark_delivered(user: User, call_id: int, at: dt.datetime | None = None) -> CallOff:
     _require(user, "emergency.delivered")
     call = CallOff.objects.select_for_update().filter(pk=call_id).first()
     if call is None:
@@ -475,7 +475,7 @@ def mark_delivered(user, call_id, at=None):
 
 
 @transaction.atomic
-def plan_drill(user, *, title, kind, community_id, planned_on):
+def plan_drill(user: User, *, title: str, kind: str, community_id: int, planned_on: dt.date) -> Drill:
     _require(user, "emergency.drill")
     if not (title or "").strip():
         raise ValidationFailed("title", _("请填写演练名称。"))
@@ -485,27 +485,22 @@ def plan_drill(user, *, title, kind, community_id, planned_on):
 
 
 @transaction.atomic
-def complete_drill(user, drill_id, *, held_on, participants, findings=""):
+def complete_drill(user: User, drill_id: int, *, held_on: dt.date, participants: int, findings: str = "") -> Drill:
+    """A planned drill was held: when, how many took part, what it found."""
     _require(user, "emergency.drill")
     drill = Drill.objects.select_for_update().filter(pk=drill_id).first()
     if drill is None:
         raise NotFound()
-    if drill.status == Drill.Status.DONE:
-        raise InvalidTransition(_("演练已登记完成。"))
+    checked = DRILLS.check(user, drill, "complete")
     if not isinstance(participants, int) or participants <= 0:
         raise ValidationFailed("participants", _("参演人数应为正整数。"))
-    drill.status, drill.held_on, drill.participants, drill.findings = (
-        Drill.Status.DONE,
-        held_on,
-        participants,
-        (findings or "").strip(),
-    )
-    drill.save()
+    drill.held_on, drill.participants, drill.findings = held_on, participants, (findings or "").strip()
+    DRILLS.take(user, drill, "complete", checked=checked, save_fields=("held_on", "participants", "findings"))
     return drill
 
 
 @transaction.atomic
-def record_training(user, trainee, year, passed):
+def record_training(user: User, trainee: User, year: int, passed: bool) -> Training:
     _require(user, "emergency.training")
     record, _created = Training.objects.update_or_create(user=trainee, year=year, defaults={"passed": passed})
     return record
@@ -516,8 +511,18 @@ def record_training(user, trainee, year, passed):
 
 @transaction.atomic
 def register_device(
-    user, *, code, name, kind, lat=None, lng=None, address="", owner_code="", person=None, _system=False
-):
+    user: User | None,
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    lat: float | None = None,
+    lng: float | None = None,
+    address: str = "",
+    owner_code: str = "",
+    person: Person | None = None,
+    _system: bool = False,
+) -> tuple[Device, str]:
     """Register a device. Returns ``(device, token)``: the token is shown once, only its hash is kept."""
     if not _system:
         _require(user, "emergency.device")
@@ -532,8 +537,6 @@ def register_device(
     errors.raise_if_any()
     grid = None
     if lat is not None and lng is not None:
-        from jiedao.geo.locate import grid_id_at
-
         grid_id = grid_id_at(lat, lng)
         grid = Grid.objects.filter(pk=grid_id).first() if grid_id else None
     token = secrets.token_urlsafe(24)
@@ -553,8 +556,17 @@ def register_device(
 
 
 def raise_alert(
-    subject, level, message, *, source=Alert.Source.RULE, device=None, rule=None, value=None, emergency=None, at=None
-):
+    subject: str,
+    level: str,
+    message: str,
+    *,
+    source: str = Alert.Source.RULE,
+    device: Device | None = None,
+    rule: Rule | None = None,
+    value: float | None = None,
+    emergency: Emergency | None = None,
+    at: dt.datetime | None = None,
+) -> Alert | None:
     """Raise an alert unless one is open for the same subject (suppressed: returns None)."""
     if Alert.objects.filter(subject=subject, status=Alert.Status.OPEN).exists():
         return None
@@ -574,7 +586,7 @@ def raise_alert(
     except IntegrityError:  # raised at the same moment by another process
         return None
     if device is not None and device.owner_id:
-        _notify(unit=device.owner, kind="alert", message=f"{alert.get_level_display()}：{alert.message}")
+        notify(unit=device.owner, kind="alert", message=f"{alert.get_level_display()}：{alert.message}")
     return alert
 
 
@@ -687,8 +699,6 @@ class _Item:
 def _store(items, now):
     """Rows straight to the table (one ``executemany``): the ORM's per-object cost would
     dominate a batch of thousands of readings."""
-    from django.db import connection
-
     ops = connection.ops
     table = connection.ops.quote_name(Reading._meta.db_table)
     received = ops.adapt_datetimefield_value(now)
@@ -704,8 +714,6 @@ def _store(items, now):
 
 
 def _save_devices(devices):
-    from django.db import connection
-
     state_field = Device._meta.get_field("state")
     seen_field = Device._meta.get_field("last_seen_at")
     table = connection.ops.quote_name(Device._meta.db_table)
@@ -722,7 +730,7 @@ def _save_devices(devices):
 
 
 @transaction.atomic
-def ingest(items, now=None):
+def ingest(items: list[dict[str, Any]], now: dt.datetime | None = None) -> dict[str, int]:
     """Store a batch of readings (dicts: device, token, at, metric, value, event) and
     evaluate the rules. The batch is accepted whole or rejected whole. A reading already
     stored (same device, time, metric and event: a batch sent again) is counted as a
@@ -786,7 +794,7 @@ def ingest(items, now=None):
     return {"accepted": len(readings), "duplicates": len(sent) - len(readings), "alerts": len(raised)}
 
 
-def sweep_sensors(now=None):
+def sweep_sensors(now: dt.datetime | None = None) -> dict[str, int]:
     """The worker's periodic checks: silent devices (offline), meters without use by noon,
     and a surge of complaints (yellow). Returns counts."""
     now = _now(now)
@@ -797,7 +805,8 @@ def sweep_sensors(now=None):
         if rule.trigger == Rule.Trigger.SILENCE:
             limit = now - dt.timedelta(minutes=rule.threshold or 60)
             for device in devices.filter(last_seen_at__lt=limit):
-                minutes = int((now - device.last_seen_at).total_seconds() // 60)
+                seen = cast(dt.datetime, device.last_seen_at)  # not None: filtered on it above
+                minutes = int((now - seen).total_seconds() // 60)
                 if raise_alert(
                     f"device:{device.pk}",
                     rule.level,
@@ -824,11 +833,9 @@ def sweep_sensors(now=None):
     return counts
 
 
-def check_complaint_surge(now=None):
+def check_complaint_surge(now: dt.datetime | None = None) -> Alert | None:
     """Yellow warning when the complaints of the last 24 hours are three times (a jump of
     200 %) the daily mean of the seven days before."""
-    from jiedao.cases.models import Case
-
     now = _now(now)
     day = dt.timedelta(days=1)
     recent = Case.objects.filter(created_at__gt=now - day, created_at__lte=now).count()
@@ -844,22 +851,19 @@ def check_complaint_surge(now=None):
 
 
 @transaction.atomic
-def decide_alert(user, alert_id, confirm, note="", at=None):
+def decide_alert(user: User, alert_id: int, confirm: bool, note: str = "", at: dt.datetime | None = None) -> Alert:
     """An operator confirms or dismisses an open alert. A confirmed alert becomes what its
     rule says: a case (routed as usual) or an emergency."""
     _require(user, "emergency.alert", _("只有值班人员可以确认或排除预警。"))
     alert = Alert.objects.select_for_update(of=("self",)).select_related("device", "rule").filter(pk=alert_id).first()
     if alert is None:
         raise NotFound(_("预警不存在。"))
-    if alert.status != Alert.Status.OPEN:
-        raise InvalidTransition(_("该预警已处理（%(status)s）。") % {"status": alert.get_status_display()})
+    action = "confirm" if confirm else "dismiss"
+    checked = ALERTS.check(user, alert, action)
     now = _now(at)
-    alert.status = Alert.Status.CONFIRMED if confirm else Alert.Status.DISMISSED
-    alert.decided_at, alert.decided_by, alert.note = now, user, (note or "").strip()[:200]
+    alert.decided_by, alert.note = user, (note or "").strip()[:200]
     rule, device = alert.rule, alert.device
     if confirm and rule is not None and rule.outcome == Rule.Outcome.CASE:
-        from jiedao.cases import services as case_services
-
         description = _("【感知设备预警】%(message)s。位置：%(place)s。") % {
             "message": alert.message,
             "place": (device.address if device else "") or "—",
@@ -890,5 +894,5 @@ def decide_alert(user, alert_id, confirm, note="", at=None):
             at=now,
             _system=True,
         )
-    alert.save()
+    ALERTS.take(user, alert, action, at=now, checked=checked, save_fields=("decided_by", "note", "case", "emergency"))
     return alert

@@ -7,6 +7,7 @@ import logging
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from . import services
 
@@ -31,7 +32,6 @@ def sweep_sensors_task():
 
 def enqueue_sensor_sweep_if_idle(now=None, stale_after=STALE_AFTER):
     """Queue one sensor sweep unless one is already waiting or running. Returns the result or None."""
-    from django_tasks_db.models import DBTaskResult
 
     now = now or timezone.now()
     waiting = DBTaskResult.objects.filter(task_path=sweep_sensors_task.module_path)

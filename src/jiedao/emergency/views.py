@@ -20,11 +20,22 @@ from jiedao.org.permissions import permission
 from jiedao.web.access import role_required
 
 from . import selectors, services, states
-from .models import Agreement, CareCheck, Depot, Kind, Level, Movement
+from .forms import (
+    CHECK_RESULTS,
+    PAGE_MOVEMENTS,
+    AlertDecisionForm,
+    CallOffForm,
+    CheckForm,
+    NoteForm,
+    ReportForm,
+    StepForm,
+    StockMovementForm,
+)
+from .models import Agreement, Depot
 
 READ = selectors.READ_ROLES
 # A POST to the emergency's page takes one step of its lifecycle.
-STEP_ACTIONS = tuple(f"emergency.step.{action}" for action in states.TRANSITIONS)
+STEP_ACTIONS = tuple(f"emergency.step.{action}" for action in states.EMERGENCIES.transitions)
 LIVE_SECONDS = 10
 
 
@@ -46,40 +57,32 @@ def _error(request, exc):
         messages.error(request, getattr(exc, "message", str(exc)))
 
 
-def _float(value):
-    try:
-        return float(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
-def _int(value):
-    return params.whole_number(value)
+def _read(form):
+    """The form's values, or ValidationFailed with what could not be read (e.g. a NUL byte)."""
+    if not form.is_valid():
+        raise ValidationFailed(
+            errors=[{"field": name, "message": str(error)} for name, errors in form.errors.items() for error in errors]
+        )
+    return form.cleaned_data
 
 
 @role_required(*READ)
 @permission("emergency.report")
 def board(request):
     user = request.user
+    form = ReportForm(request.POST if request.method == "POST" else None)
+    status = 200
     if request.method == "POST":
         try:
-            emergency = services.report_emergency(
-                user,
-                title=request.POST.get("title", ""),
-                kind=request.POST.get("kind", ""),
-                level=request.POST.get("level", Level.IV),
-                description=request.POST.get("description", ""),
-                address=request.POST.get("address", ""),
-                lat=_float(request.POST.get("lat")),
-                lng=_float(request.POST.get("lng")),
-                grid_code=request.POST.get("grid", ""),
-                lead_unit_code=request.POST.get("lead_unit", ""),
-            )
+            _read(form)
+            emergency = services.report_emergency(user, **form.report())
         except DomainError as exc:
+            # The board is shown again with what was typed, and the errors above it.
             _error(request, exc)
-            return redirect("emergency:board")
-        messages.success(request, _("已报告突发事件 %(number)s。") % {"number": emergency.number})
-        return redirect("emergency:detail", number=emergency.number)
+            status = exc.http_status
+        else:
+            messages.success(request, _("已报告突发事件 %(number)s。") % {"number": emergency.number})
+            return redirect("emergency:detail", number=emergency.number)
     year = timezone.localdate().year
     context = {
         "tabs": _tabs("board"),
@@ -93,11 +96,10 @@ def board(request):
         "training": selectors.training_pass_rate(year),
         "may_report": user.has_role(*services.COMMAND_ROLES, "operator"),
         "may_decide": user.has_role(*services.ALERT_ROLES),
-        "kinds": Kind.choices,
-        "levels": Level.choices,
         "map_url": reverse("emergency:map_data"),
+        "form": form,
     }
-    return render(request, "emergency/board.html", context)
+    return render(request, "emergency/board.html", context, status=status)
 
 
 @role_required(*READ)
@@ -111,7 +113,7 @@ def _detail_context(request, number):
         emergency = selectors.emergency_for(user, number)
     except NotFound as exc:
         raise Http404(exc.message) from None
-    actions = [t for t in states.available(emergency.status) if user.has_role(*t.roles)]
+    actions = [t for t in states.EMERGENCIES.available(emergency.status) if states.EMERGENCIES.may(user, emergency, t)]
     return {
         "e": emergency,
         "stages": selectors.stages(emergency),
@@ -145,11 +147,9 @@ def live(request, number):
 @role_required(*READ)
 @permission(*STEP_ACTIONS)
 def act(request, number):
-    units = [code for code in request.POST.getlist("unit") if code]
     try:
-        services.transition(
-            request.user, number, request.POST.get("action", ""), note=request.POST.get("note", ""), unit_codes=units
-        )
+        data = _read(StepForm(request.POST))
+        services.transition(request.user, number, data["action"], note=data["note"], unit_codes=data["unit"])
     except DomainError as exc:
         _error(request, exc)
     return redirect("emergency:detail", number=number)
@@ -160,7 +160,7 @@ def act(request, number):
 @permission("emergency.note")
 def note(request, number):
     try:
-        services.add_note(request.user, number, request.POST.get("note", ""))
+        services.add_note(request.user, number, _read(NoteForm(request.POST))["note"])
     except DomainError as exc:
         _error(request, exc)
     return redirect("emergency:detail", number=number)
@@ -171,7 +171,8 @@ def note(request, number):
 @permission("emergency.call_off")
 def calloff(request, number):
     try:
-        services.call_off(request.user, number, _int(request.POST.get("agreement")), request.POST.get("goods", ""))
+        data = _read(CallOffForm(request.POST))
+        services.call_off(request.user, number, data["agreement"], data["goods"])
         messages.success(request, _("已登记协议物资调用。"))
     except DomainError as exc:
         _error(request, exc)
@@ -195,7 +196,7 @@ def checks(request, number):
     """The grid worker's checklist on the phone: each special-care resident, one tap each."""
     context = _detail_context(request, number)
     context["rows"] = selectors.checks_for(request.user, context["e"])
-    context["results"] = [(v, label) for v, label in CareCheck.Result.choices if v != CareCheck.Result.PENDING]
+    context["results"] = CHECK_RESULTS
     return render(request, "emergency/checks.html", context)
 
 
@@ -203,15 +204,15 @@ def checks(request, number):
 @role_required(*READ)
 @permission("emergency.check")
 def record_check(request, check_id):
+    form = CheckForm(request.POST)
     try:
-        check = services.record_check(
-            request.user, check_id, request.POST.get("result", ""), request.POST.get("note", "")
-        )
+        data = _read(form)
+        check = services.record_check(request.user, check_id, data["result"], data["note"])
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
         _error(request, exc)
-        number = request.POST.get("number", "")
+        number = form.cleaned_data.get("number", "") if form.is_valid() else ""
         return redirect("emergency:checks", number=number) if number else redirect("emergency:board")
     return redirect(reverse("emergency:checks", args=[check.emergency.number]) + f"#check-{check.pk}")
 
@@ -221,9 +222,8 @@ def record_check(request, check_id):
 @permission("emergency.alert")
 def decide(request, alert_id):
     try:
-        alert = services.decide_alert(
-            request.user, alert_id, request.POST.get("confirm") == "1", request.POST.get("note", "")
-        )
+        data = _read(AlertDecisionForm(request.POST))
+        alert = services.decide_alert(request.user, alert_id, data["confirm"], data["note"])
     except DomainError as exc:
         _error(request, exc)
         return redirect("emergency:board")
@@ -242,25 +242,13 @@ def decide(request, alert_id):
 def supplies(request):
     user = request.user
     if request.method == "POST":
-        kind = request.POST.get("kind", "")
-        quantity = _int(request.POST.get("quantity"))
         try:
-            if kind == "transfer":
-                services.transfer_stock(
-                    user,
-                    _int(request.POST.get("stock")),
-                    _int(request.POST.get("to_depot")),
-                    quantity,
-                    request.POST.get("note", ""),
-                )
+            data = _read(StockMovementForm(request.POST))
+            if data["kind"] == "transfer":
+                services.transfer_stock(user, data["stock"], data["to_depot"], data["quantity"], data["note"])
             else:
                 services.move_stock(
-                    user,
-                    _int(request.POST.get("stock")),
-                    kind,
-                    quantity,
-                    request.POST.get("note", ""),
-                    request.POST.get("emergency", "").strip(),
+                    user, data["stock"], data["kind"], data["quantity"], data["note"], data["emergency"]
                 )
             messages.success(request, _("已登记。"))
         except DomainError as exc:
@@ -277,7 +265,7 @@ def supplies(request):
             "expiring": selectors.expiring(user, today),
             "ledger": selectors.ledger(user, limit=30),
             "agreements": selectors.agreements(user),
-            "kinds": [(k, label) for k, label in Movement.Kind.choices if k in ("in", "out", "expiry")],
+            "kinds": PAGE_MOVEMENTS,
             "all_depots": Depot.objects.order_by("name"),
             "may_move": user.has_role(*services.SUPPLY_ROLES),
             "today": today,

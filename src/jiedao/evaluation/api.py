@@ -5,7 +5,7 @@ import datetime as dt
 
 from ninja import Router, Schema
 
-from jiedao.org.api import ErrorsOut
+from jiedao.common.schemas import ErrorsOut
 
 from . import periods, selectors
 

@@ -1,12 +1,19 @@
 """The period computation: every computable indicator for every scope of a period, written
-to ``Result`` rows in one transaction; and the daily rollup the cockpit reads.
+to ``Result`` rows in one transaction; and the rollups the cockpit reads (cases per day, and
+the heat map's cases per day and map cell).
 
 Recomputing a period replaces its rows with the same values (the definitions depend only
 on records dated inside the period, and on deadlines that have passed)."""
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+
+from jiedao.cases.maps import cell_counts
+from jiedao.cases.selectors import received_cases
+from jiedao.geo.models import HeatCell
+from jiedao.org.models import Community, Grid, Street, Unit
 
 from . import indicators as lib
 from . import periods
@@ -15,10 +22,6 @@ from .models import DailyCount, Result
 
 def scope_names(kind):
     """{code: display name} of every scope of ``kind``."""
-    from django.contrib.auth import get_user_model
-
-    from jiedao.org.models import Community, Grid, Street, Unit
-
     if kind == "street":
         return dict(Street.objects.order_by("code").values_list("code", "name"))
     if kind == "community":
@@ -103,8 +106,6 @@ def compute_period(period, now=None, codes=None, scopes=None):
 @transaction.atomic
 def refresh_daily_counts(start_day, end_day):
     """Rebuild the rollup for the days [start_day, end_day) (Beijing dates)."""
-    from jiedao.cases.selectors import received_cases
-
     DailyCount.objects.filter(day__gte=start_day, day__lt=end_day).delete()
     rows = (
         received_cases(start_day, end_day)
@@ -138,3 +139,19 @@ def compute_many(kind, first_key, last_key, now=None, out=None):
             out(period.key, count)
         period = period.next()
     return done
+
+
+@transaction.atomic
+def refresh_heat_cells(start_day, end_day):
+    """Rebuild the heat-map rollup (``HeatCell``) for the days [start_day, end_day) (Beijing
+    dates): the cases received each day per street and map cell, merged duplicates left out.
+    The worker rebuilds the days of the heat layer before today on every run (a case merged
+    or imported late is then counted right); ``jiedao evaluation compute`` rebuilds the
+    periods it is given. Returns the number of cells written."""
+    HeatCell.objects.filter(day__gte=start_day, day__lt=end_day).delete()
+    cells = [
+        HeatCell(day=day, street_id=street_id, lat_cell=lat_cell, lng_cell=lng_cell, received=n)
+        for day, street_id, lat_cell, lng_cell, n in cell_counts(received_cases(start_day, end_day), "day", "street_id")
+    ]
+    HeatCell.objects.bulk_create(cells, batch_size=2000)
+    return len(cells)

@@ -10,13 +10,14 @@ import datetime as dt
 import random
 import time
 
+from django.db import connection
 from django.utils import timezone
 
-from jiedao.geo import services as geo_services
 from jiedao.geo.models import HEAT_DAYS
+from jiedao.org.models import Community
 
 from . import compute, periods, services
-from .models import EvidenceScore
+from .models import EvidenceScore, Rectification, SchemeItem, Warning
 
 SEED = 20261124
 EVIDENCE = [
@@ -34,7 +35,6 @@ def _refresh_planner_statistics():
     (or inside one transaction) they still describe empty tables, and a join over thousands of
     rows planned for one row takes minutes; ANALYZE makes them true (it also sees the rows of
     the current transaction). SQLite needs nothing."""
-    from django.db import connection
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -51,7 +51,6 @@ def build_evaluation(street, grids, units, users, now=None, out=None):
     _refresh_planner_statistics()
     evaluator = users.get("evaluator") or users.get("admin")
     months = periods.recent("month", 12, now)
-    from jiedao.org.models import Community
 
     for month in months[-3:]:
         for community in Community.objects.order_by("code"):
@@ -60,11 +59,10 @@ def build_evaluation(street, grids, units, users, now=None, out=None):
             _score(evaluator, "unit", unit.code, month.key, rng, now)
     today = now.astimezone(periods.SHANGHAI).date()
     compute.refresh_daily_counts(months[0].start.date(), today + dt.timedelta(days=1))
-    geo_services.refresh_heat_cells(today - dt.timedelta(days=HEAT_DAYS - 1), today)
+    compute.refresh_heat_cells(today - dt.timedelta(days=HEAT_DAYS - 1), today)
     written = 0
     # The last three months in full; before them the figures the cockpit's trends and the
     # rankings read. The worker's first run computes the quarter and the year.
-    from .models import SchemeItem
 
     trend_codes = {"response_rate", "resolution_rate", "satisfaction_rate"} | set(
         SchemeItem.objects.values_list("indicator", flat=True)
@@ -84,8 +82,6 @@ def build_evaluation(street, grids, units, users, now=None, out=None):
     services.check_surges(now)
     _handle_some_tasks(users, rng, now)
     if out is not None:
-        from .models import Rectification, Warning
-
         out.write(
             f"已计算效能评价指标结果 {written:,} 条（近12个月、近6周），"
             f"预警 {Warning.objects.count()} 个，整改指令 {Rectification.objects.count()} 条"
@@ -107,7 +103,6 @@ def _score(evaluator, kind, code, month, rng, now):
 
 def _handle_some_tasks(users, rng, now):
     """Half of the tasks accepted by their unit, some of those with evidence, one accepted and closed."""
-    from .models import Rectification
 
     evaluator = users.get("evaluator") or users.get("admin")
     for index, task in enumerate(Rectification.objects.select_related("unit").order_by("issued_at")):

@@ -12,13 +12,28 @@ through their own selectors. An indicator whose module does not exist yet raises
 ``NotComputable`` and is shown as "尚不可计算" — never a number.
 """
 
+import datetime as dt
 import importlib
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.utils.translation import gettext_lazy as _
 
+from jiedao.cases.grid_measures import settled_at_grid_level
+from jiedao.cases.models import Case, CaseEvent, Category, Channel, Rating, Status
+from jiedao.duties.selectors import list_started_on, reduction
+from jiedao.emergency import selectors as emergency_selectors
+from jiedao.emergency.models import Alert, Emergency, Stock
+from jiedao.emergency.selectors import drill_coverage as coverage
+from jiedao.hall import selectors as hall_selectors
+from jiedao.org.models import Community, Unit
+from jiedao.registry.models import Person, Visit
+from jiedao.registry.selectors import cared
 from jiedao.workcal.calendar import SHANGHAI, workdays_between
+
+from .models import EvidenceScore
+from .periods import months_in
 
 HIGHER, LOWER = "higher", "lower"
 ALL_CASE_SCOPES = ("street", "community", "grid", "unit")
@@ -103,13 +118,11 @@ def _grouped(qs, group, **aggregates):
 
 
 def _cases(period, on="dispatched_at"):
-    from jiedao.cases.models import Case
 
     return Case.objects.filter(**{f"{on}__gte": period.start, f"{on}__lt": period.end})
 
 
 def _ratings(period):
-    from jiedao.cases.models import Rating
 
     return Rating.objects.filter(rated_at__gte=period.start, rated_at__lt=period.end)
 
@@ -132,7 +145,6 @@ def response_rate(period, scope, run):
 
 
 def _rating_counts(period, scope, run):
-    from jiedao.cases.models import Rating
 
     def count():
         return _grouped(
@@ -163,7 +175,6 @@ def rework_rate(period, scope, run):
 
 
 def composite(period, scope, run):
-    from django.conf import settings
 
     weights = settings.JIEDAO["THREE_RATE_WEIGHTS"]
     parts = [
@@ -250,7 +261,6 @@ def disposal_rate(period, scope, run):
 
 
 def return_rate(period, scope, run):
-    from jiedao.cases.models import CaseEvent
 
     events = CaseEvent.objects.filter(at__gte=period.start, at__lt=period.end)
     group = {
@@ -265,7 +275,6 @@ def return_rate(period, scope, run):
 
 def dispute_resolution(period, scope, run):
     """矛盾纠纷化解率: 解决率 over the cases of categories named 纠纷 or 矛盾 (and their children)."""
-    from jiedao.cases.models import Category
 
     ids = set()
     for category in Category.objects.filter(Q(name__contains="纠纷") | Q(name__contains="矛盾")):
@@ -278,7 +287,6 @@ def dispute_resolution(period, scope, run):
 
 
 def cases_received(period, scope, run):
-    from jiedao.cases.models import Status
 
     rows = _grouped(_cases(period, "created_at").exclude(status=Status.MERGED), CASE_GROUP[scope], n=Count("id"))
     return {c: Value(r["n"], r["n"], None) for c, r in rows.items()}
@@ -288,7 +296,6 @@ def cases_received(period, scope, run):
 
 
 def active_discovery(period, scope, run):
-    from jiedao.cases.models import Channel, Status
 
     qs = _cases(period, "created_at").exclude(status=Status.MERGED)
     rows = _grouped(qs, CASE_GROUP[scope], n=Count("id"), k=Count("id", filter=Q(channel=Channel.GRID)))
@@ -296,16 +303,13 @@ def active_discovery(period, scope, run):
 
 
 def grid_level_share(period, scope, run):
-    from jiedao.cases.models import Status
-    from jiedao.geo.measures import _settled_at_grid_level
 
     qs = _cases(period, "closed_at").filter(status=Status.CLOSED)
-    rows = _grouped(qs, CASE_GROUP[scope], n=Count("id"), k=Count("id", filter=_settled_at_grid_level()))
+    rows = _grouped(qs, CASE_GROUP[scope], n=Count("id"), k=Count("id", filter=settled_at_grid_level()))
     return {c: _rate(r["k"], r["n"]) for c, r in rows.items()}
 
 
 def grid_completion(period, scope, run):
-    from jiedao.cases.models import Channel
 
     qs = (
         _cases(period, "completion_due")
@@ -322,7 +326,6 @@ def grid_completion(period, scope, run):
 
 
 def grid_reports(period, scope, run):
-    from jiedao.cases.models import Channel
 
     group = {**CASE_GROUP, "person": "created_by__username"}[scope]
     rows = _grouped(_cases(period, "created_at").filter(channel=Channel.GRID), group, n=Count("id"))
@@ -334,8 +337,6 @@ def grid_reports(period, scope, run):
 
 def visits_per_week(period, scope, run):
     """探访频次: visits to special-care persons in the period / special-care persons / weeks."""
-    from jiedao.registry.models import Person, Visit
-    from jiedao.registry.selectors import _cared
 
     weeks = (period.end - period.start).total_seconds() / (7 * 86400)
     place = {
@@ -343,7 +344,7 @@ def visits_per_week(period, scope, run):
         "community": "household__house__building__community__code",
         "grid": "household__house__building__grid__code",
     }[scope]
-    persons = _cared(Person.objects.all())
+    persons = cared(Person.objects.all())
     counted = _grouped(persons, place, n=Count("id"))
     visit_place = None if place is None else "person__" + place
     visits = _grouped(
@@ -358,7 +359,6 @@ def visits_per_week(period, scope, run):
 
 
 def visits_done(period, scope, run):
-    from jiedao.registry.models import Visit
 
     rows = _grouped(Visit.objects.filter(at__gte=period.start, at__lt=period.end), "worker__username", n=Count("id"))
     return {c: Value(r["n"], r["n"], None) for c, r in rows.items()}
@@ -368,9 +368,6 @@ def visits_done(period, scope, run):
 
 
 def duties_reduction(period, scope, run):
-    import datetime as dt
-
-    from jiedao.duties.selectors import list_started_on, reduction
 
     first = list_started_on()
     if first is None:
@@ -386,9 +383,8 @@ def duties_reduction(period, scope, run):
 
 
 def _hall(period, run):
-    from jiedao.hall.selectors import measures
 
-    return run.once(("hall", period.key), lambda: measures(period.start, period.end))
+    return run.once(("hall", period.key), lambda: hall_selectors.measures(period.start, period.end))
 
 
 def _hall_measure(key, den_key=None):
@@ -403,15 +399,13 @@ def _hall_measure(key, den_key=None):
 
 
 def _emergencies(period, scope):
-    from jiedao.emergency.models import Emergency
-    from jiedao.emergency.selectors import measures
 
     qs = Emergency.objects.filter(reported_at__gte=period.start, reported_at__lt=period.end).exclude(recovered_at=None)
     groups = {}
     for emergency in qs.select_related("community"):
         code = "" if scope == "street" else (emergency.community.code if emergency.community_id else None)
         if code is not None:
-            groups.setdefault(code, []).append(measures(emergency))
+            groups.setdefault(code, []).append(emergency_selectors.measures(emergency))
     return groups
 
 
@@ -429,7 +423,6 @@ def emergency_minutes(period, scope, run):
 
 
 def depot_compliance(period, scope, run):
-    from jiedao.emergency.models import Stock
 
     group = {"street": None, "community": "depot__community__code"}[scope]
     rows = _grouped(
@@ -439,14 +432,12 @@ def depot_compliance(period, scope, run):
 
 
 def drill_coverage(period, scope, run):
-    from jiedao.emergency.selectors import drill_coverage as coverage
 
     data = coverage(period.start.year)
     return {"": Value(data["rate"], data["covered"], data["total"])}
 
 
 def alert_accuracy(period, scope, run):
-    from jiedao.emergency.models import Alert
 
     qs = Alert.objects.exclude(status=Alert.Status.OPEN).filter(raised_at__gte=period.start, raised_at__lt=period.end)
     counts = qs.aggregate(n=Count("id"), k=Count("id", filter=Q(status=Alert.Status.CONFIRMED)))
@@ -457,8 +448,6 @@ def alert_accuracy(period, scope, run):
 
 
 def innovation_index(period, scope, run):
-    from .models import EvidenceScore
-    from .periods import months_in
 
     months = months_in(period)
     latest = {}
@@ -489,7 +478,6 @@ def _external(source, scope_arg):
             raise NotComputable(source) from None
         if scope == "street":
             return {"": _wrap(fn(period.start, period.end))}
-        from jiedao.org.models import Community, Unit
 
         model = Community if scope_arg == "community" else Unit
         return {obj.code: _wrap(fn(period.start, period.end, **{scope_arg: obj})) for obj in model.objects.all()}

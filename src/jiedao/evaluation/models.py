@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from jiedao.common.models import AppendOnly
+from jiedao.common.models import AppendOnly, EventLog
 
 
 class ScopeKind(models.TextChoices):
@@ -227,8 +227,10 @@ class Rectification(models.Model):
         return self.number
 
 
-class RectificationEvent(AppendOnly, models.Model):
+class RectificationEvent(EventLog, models.Model):
     """One step of a rectification task. Append-only: never updated or deleted."""
+
+    subject = "rectification"
 
     rectification = models.ForeignKey(Rectification, on_delete=models.PROTECT, related_name="events")
     seq = models.PositiveIntegerField()

@@ -6,12 +6,18 @@ import io
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from fpdf import FPDF
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Font
 
+from jiedao.hall.notice import SC_IN_COLLECTION, _font
+from jiedao.org.models import Street
 from jiedao.workcal.calendar import SHANGHAI
 
 from . import indicators as lib
 from . import scoring, selectors
-from .models import Rectification, Scheme, Warning
+from .models import Rectification, Result, Scheme, Warning
 
 SECTIONS = (_("一、考核排名"), _("二、指标完成情况"), _("三、预警与整改"), _("四、突出问题"))
 
@@ -24,7 +30,6 @@ def _met(indicator, value, target):
 
 def monthly_data(period, street=None):
     """The figures of ``street`` (default: the first street by code) for the month."""
-    from jiedao.org.models import Street
 
     if street is None:
         street = Street.objects.order_by("code").first()
@@ -35,7 +40,6 @@ def monthly_data(period, street=None):
             rows = scoring.ranking(scheme, period, scope, codes=codes)
             rankings.append({"scheme": scheme.name, "scope": str(label), "rows": [r.as_dict() for r in rows]})
     street_values = {}
-    from .models import Result
 
     for code, value in Result.objects.filter(
         period_kind="month", period_key=period.key, scope_kind="street", scope_code=street.code if street else ""
@@ -114,9 +118,6 @@ def monthly_data(period, street=None):
 
 
 def excel(data) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.chart import BarChart, Reference
-    from openpyxl.styles import Font
 
     book = Workbook()
     bold = Font(bold=True)
@@ -203,9 +204,6 @@ def excel(data) -> bytes:
 
 
 def pdf(data) -> bytes:
-    from fpdf import FPDF
-
-    from jiedao.hall.notice import SC_IN_COLLECTION, _font
 
     doc = FPDF(format="A4")
     doc.set_auto_page_break(True, margin=15)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 from . import indicators as lib
-from .models import Result, Scheme
+from .models import IndicatorSetting, Result, Scheme
 
 EXCELLENT, PASS, IMPROVE, NO_DATA = "excellent", "pass", "improve", "no_data"
 GRADE_LABELS = {EXCELLENT: _("优秀"), PASS: _("合格"), IMPROVE: _("待改进"), NO_DATA: _("数据不足")}
@@ -60,7 +60,6 @@ class Row:
 
 def settings_of(indicator):
     """(baseline, target) of an indicator: the evaluator's setting, else the library's default."""
-    from .models import IndicatorSetting
 
     setting = IndicatorSetting.objects.filter(code=indicator.code).first()
     if setting is None:

@@ -4,19 +4,26 @@ so a figure is the same wherever it is shown. Pages read results and rollups, no
 
 import datetime as dt
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from jiedao.cases.models import OPEN_STATUSES, Case, Category, Status
+from jiedao.cases.selectors import LIST_FIELDS, visible_cases
 from jiedao.common import params
 from jiedao.common.errors import NotAllowed, NotFound, ValidationFailed
+from jiedao.intelligence import selectors as intelligence
+from jiedao.org.models import Community, Grid, Street, Unit
+from jiedao.org.selectors import in_streets
 from jiedao.workcal.calendar import SHANGHAI, start_of_day
 
 from . import indicators as lib
 from . import periods, scoring, states
-from .models import DailyCount, EvidenceScore, Rectification, Result, Scheme, ScopeKind, Warning
+from .models import DailyCount, EvidenceScore, Rectification, Result, Scheme, ScopeKind, Snapshot, Warning
+from .states import RECTIFICATIONS
 
 VIEW_ROLES = ("leader", "evaluator", "admin", "district")
 SCOPE_KINDS = [k for k, _label in ScopeKind.choices]
@@ -36,7 +43,6 @@ def require_view(user):
 
 def streets_of(user):
     """The streets whose figures ``user`` may look at, by code."""
-    from jiedao.org.models import Street
 
     qs = Street.objects.order_by("code")
     ids = user.street_ids
@@ -70,9 +76,6 @@ def scope_codes(street, kind):
 
 def _codes_in(streets, kind):
     """The codes of the scopes of ``kind`` inside any of ``streets`` (one query)."""
-    from django.contrib.auth import get_user_model
-
-    from jiedao.org.models import Community, Grid, Unit
 
     ids = [street.pk for street in streets]
     if kind == "street":
@@ -374,8 +377,6 @@ def scope_colours(user, indicator=None, street=None):
 def rectifications(user, open_only=False, limit=200):
     if not may_see_rectifications(user):
         raise NotAllowed(_("您无权查看整改指令。"))
-    from jiedao.org.selectors import in_streets
-
     qs = Rectification.objects.select_related("unit", "warning")
     if not may_view(user):
         qs = qs.filter(unit_id=user.unit_id)
@@ -396,22 +397,17 @@ def rectification_for(user, number):
 
 
 def rectification_actions(user, task):
-    allowed = []
-    for action in states.actions_from(task.status):
-        _to, who, _needs = states.TRANSITIONS[(task.status, action)]
-        if who == states.UNIT:
-            ok = (user.has_role("handler") and user.unit_id == task.unit_id) or user.has_role("admin")
-        else:
-            ok = user.has_role(*who)
-        if ok:
-            allowed.append(
-                {
-                    "action": action,
-                    "label": str(states.action_label(action)),
-                    "needs": states.TRANSITIONS[(task.status, action)][2],
-                }
-            )
-    return allowed
+    """The steps ``user`` may take on the task now, with the input each needs: ``evidence``
+    (a submission), ``note`` (a reason) or None."""
+    return [
+        {
+            "action": t.action,
+            "label": str(t.label),
+            "needs": (t.note_field or RECTIFICATIONS.note_field) if t.needs_note else None,
+        }
+        for t in RECTIFICATIONS.available(task.status)
+        if RECTIFICATIONS.may(user, task, t)
+    ]
 
 
 def rectification_out(task, now=None):
@@ -454,7 +450,6 @@ def records_url(**params):
 
 def cockpit_live(user, now=None, street=None):
     """Live counters: today's cases, open, overdue (three indexed counts) and the 三率 this month (results)."""
-    from jiedao.cases.models import OPEN_STATUSES, Case, Status
 
     street = _chosen(user, street)
     now = now or timezone.now()
@@ -520,7 +515,6 @@ def cockpit_live(user, now=None, street=None):
 
 def category_breakdown(user, period=None, top=10, street=None):
     """Cases received per top-level category in the period (from the daily rollup)."""
-    from jiedao.cases.models import Category
 
     street = _chosen(user, street)
     period = periods.parse(period) if isinstance(period, str) else (period or periods.of("month"))
@@ -593,19 +587,12 @@ def hot_issue_rows(issues):
 
 
 def hot_issues(user, now=None, limit=10, street=None):
-    """热点问题 of the viewer's street from the intelligence app when it is installed; otherwise
-    an empty list. The worker's latest snapshot per street serves (its time in ``computed_at``;
+    """热点问题 of the viewer's street from the intelligence app. The worker's latest snapshot per street serves (its time in ``computed_at``;
     ``stale`` when it is older than 20 minutes, the worker being late or stopped), so the
     cockpit never groups a week of cases while a leader waits; the issues are computed now
     only when the worker has never stored a snapshot for the street."""
-    from .models import Snapshot
-
     street = _chosen(user, street)
     now = now or timezone.now()
-    try:
-        from jiedao.intelligence import selectors as intelligence
-    except ImportError:
-        return {"available": False, "issues": [], "stale": False}
     snapshot = Snapshot.objects.filter(key=hot_snapshot_key(street)).first()
     if snapshot is not None:
         return {
@@ -624,7 +611,6 @@ def hot_snapshot_key(street):
 
 def top_problems(period, top=10, street=None):
     """Leaf categories with the most cases received in the period (rollup), for the monthly report."""
-    from jiedao.cases.models import Category
 
     days = DailyCount.objects.filter(street=street) if street is not None else DailyCount.objects.all()
     rows = (
@@ -655,16 +641,12 @@ def records(
     street=None,
 ):
     """The cases behind a cockpit figure: the user's visible cases with the figure's filters."""
-    from jiedao.cases.models import Case, Category
-    from jiedao.cases.selectors import LIST_FIELDS, visible_cases
 
     require_view(user)
     qs = visible_cases(user).select_related(*LIST_FIELDS)
     if street:
         qs = qs.filter(street__code=street)
     if status == "open":
-        from jiedao.cases.models import OPEN_STATUSES
-
         qs = qs.filter(status__in=OPEN_STATUSES)
     if overdue:
         qs = qs.filter(completion_due__lt=now or timezone.now())

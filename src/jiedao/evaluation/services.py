@@ -1,8 +1,16 @@
 """Every write of the evaluation app: results and rollups (through ``compute``), warnings,
-rectification tasks (整改指令) and their events, evaluators' scored evidence, schemes."""
+rectification tasks (整改指令) and their events, evaluators' scored evidence, schemes.
+
+A rectification task moves only through its lifecycle (``states.RECTIFICATIONS``): the role
+first, from the permission table, before the task is looked up (403); then its state (409), the
+responsible unit (403) and the note or evidence (422). Its events — the steps, the issue, and
+what the worker records when the warning escalates or recovers — are written by the lifecycle.
+A warning recovers by the worker's rule, never by a person (``assign_status``)."""
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -11,16 +19,22 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from jiedao.common.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
-from jiedao.geo import services as geo_services
+from jiedao.cases.models import Category
+from jiedao.common.errors import NotAllowed, NotFound, ValidationFailed
+from jiedao.common.lifecycle import assign_status
 from jiedao.geo.models import HEAT_DAYS
+from jiedao.intelligence import selectors as intelligence
+from jiedao.messaging.services import notify
 from jiedao.org import permissions
+from jiedao.org.models import Community, Grid, Street, Unit, User
 from jiedao.workcal.calendar import SHANGHAI, add_workdays
 
-from . import compute, periods, states
+from . import compute, periods
 from . import indicators as lib
-from .models import DailyCount, EvidenceScore, Rectification, RectificationEvent, Result, Scheme, SchemeItem, Warning
+from .models import DailyCount, EvidenceScore, Rectification, Result, Scheme, SchemeItem, Snapshot, Warning
 from .scoring import MIN_WEIGHT_SHARE, resident_share, settings_of
+from .selectors import hot_issue_rows, hot_snapshot_key
+from .states import CLOSED, RECTIFICATIONS
 
 logger = logging.getLogger("jiedao.worker")
 
@@ -32,7 +46,7 @@ def _config(name, default):
 # --- the periodic work -----------------------------------------------------------------------
 
 
-def tick(now=None):
+def tick(now: dt.datetime | None = None) -> dict[str, int]:
     """What the worker does every few minutes: refresh the rollup of the last weeks, compute
     the current week, month, quarter and year (and the previous week and month, so that a
     period that just ended is final), check warnings on the last complete week and surges."""
@@ -40,7 +54,7 @@ def tick(now=None):
     today = now.astimezone(SHANGHAI).date()
     compute.refresh_daily_counts(today - dt.timedelta(days=42), today + dt.timedelta(days=1))
     # The heat map counts today live and reads the rollup for the days before it.
-    geo_services.refresh_heat_cells(today - dt.timedelta(days=HEAT_DAYS - 1), today)
+    compute.refresh_heat_cells(today - dt.timedelta(days=HEAT_DAYS - 1), today)
     written = 0
     for kind in periods.KINDS:
         current = periods.of(kind, now)
@@ -54,18 +68,9 @@ def tick(now=None):
     return {"results": written, **changes, **surges}
 
 
-def store_hot_issues(now=None, limit=10):
+def store_hot_issues(now: dt.datetime | None = None, limit: int = 10) -> dict[str, list[dict[str, Any]]]:
     """Each street's hot issues as a snapshot for its cockpit (see ``selectors.hot_issues``)."""
-    from jiedao.org.models import Street
-
-    from .models import Snapshot
-    from .selectors import hot_issue_rows, hot_snapshot_key
-
     now = now or timezone.now()
-    try:
-        from jiedao.intelligence import selectors as intelligence
-    except ImportError:
-        return None
     by_street = intelligence.hot_issues_by_street(now=now, limit=limit)
     stored = {}
     for street in Street.objects.all():
@@ -101,12 +106,8 @@ def _below(indicator, value, baseline):
 
 
 def _responsible_unit(scope_kind, scope_code):
-    from jiedao.org.models import Street, Unit
-
     if scope_kind == "unit":
         return Unit.objects.filter(code=scope_code).first()
-    from jiedao.org.models import Community
-
     community = None
     if scope_kind == "community":
         community = Community.objects.filter(code=scope_code).first()
@@ -163,7 +164,7 @@ def _streaks(week, lookback=8):
 
 
 @transaction.atomic
-def evaluate_indicator_warnings(week, now=None):
+def evaluate_indicator_warnings(week: periods.Period, now: dt.datetime | None = None) -> dict[str, int]:
     """Two consecutive weeks below baseline turn a scope yellow, three or more red, and issue
     a rectification task to the responsible unit; a week back at baseline recovers it."""
     now = now or timezone.now()
@@ -221,22 +222,17 @@ def evaluate_indicator_warnings(week, now=None):
                 warning.save()
                 if was != level:
                     escalated += 1
-                    for task in warning.rectifications.exclude(status=states.CLOSED):
-                        _event(task, None, "escalate", task.status, task.status, warning.title, now)
+                    for task in warning.rectifications.exclude(status=CLOSED):
+                        RECTIFICATIONS.record(task, "escalate", None, note=warning.title, at=now)
         elif warning is not None and count == 0 and value is not None:
-            warning.status, warning.recovered_at, warning.last_seen_at = Warning.Status.RECOVERED, now, now
+            assign_status(warning, Warning.Status.RECOVERED)
+            warning.recovered_at, warning.last_seen_at = now, now
             warning.value = value
             warning.save()
             recovered += 1
-            for task in warning.rectifications.exclude(status=states.CLOSED):
-                _event(
-                    task,
-                    None,
-                    "recover",
-                    task.status,
-                    task.status,
-                    _("%(week)s 指标回到基线以上。") % {"week": week.key},
-                    now,
+            for task in warning.rectifications.exclude(status=CLOSED):
+                RECTIFICATIONS.record(
+                    task, "recover", None, note=_("%(week)s 指标回到基线以上。") % {"week": week.key}, at=now
                 )
     return {"opened": opened, "escalated": escalated, "recovered": recovered}
 
@@ -253,14 +249,11 @@ def _format(indicator, value):
 
 
 @transaction.atomic
-def check_surges(now=None):
+def check_surges(now: dt.datetime | None = None) -> dict[str, int]:
     """A category's volume in a community over the last 7 days at least 3 times (a jump of
     200 % or more) its weekly average of the 4 weeks before, with at least ``SURGE_MIN_CASES``
     cases, raises a yellow warning; it recovers when the jump is over. Fast-growing hot
-    issues (from the intelligence app, when installed) raise warnings the same way."""
-    from jiedao.cases.models import Category
-    from jiedao.org.models import Community
-
+    issues (from the intelligence app) raise warnings the same way."""
     now = now or timezone.now()
     today = now.astimezone(SHANGHAI).date()
     recent_from = today - dt.timedelta(days=6)
@@ -270,15 +263,16 @@ def check_surges(now=None):
     rows = DailyCount.objects.filter(
         day__gte=base_from, day__lte=today, community__isnull=False, category__isnull=False
     ).values_list("community_id", "category_id", "day", "received")
-    recent, base = {}, {}
+    recent: dict[tuple[int, int], int] = {}
+    base: dict[tuple[int, int], int] = {}
     for community_id, category_id, day, n in rows:
         bucket = recent if day >= recent_from else base
         bucket[(community_id, category_id)] = bucket.get((community_id, category_id), 0) + n
     surging = {}
-    for key, count in recent.items():
-        weekly = base.get(key, 0) / 4
+    for pair, count in recent.items():
+        weekly = base.get(pair, 0) / 4
         if count >= minimum and count >= ratio * weekly:
-            surging[key] = (count, weekly)
+            surging[pair] = (count, weekly)
     active = {
         w.key: w
         for w in Warning.objects.select_for_update().filter(kind=Warning.Kind.SURGE, status=Warning.Status.ACTIVE)
@@ -320,7 +314,8 @@ def check_surges(now=None):
             warning.save(update_fields=["value", "detail", "last_seen_at"])
     for key, warning in active.items():
         if key not in seen:
-            warning.status, warning.recovered_at = Warning.Status.RECOVERED, now
+            assign_status(warning, Warning.Status.RECOVERED)
+            warning.recovered_at = now
             warning.save(update_fields=["status", "recovered_at"])
             recovered += 1
     hot = _hot_issue_warnings(now)
@@ -328,12 +323,7 @@ def check_surges(now=None):
 
 
 def _hot_issue_warnings(now):
-    try:
-        from jiedao.intelligence import selectors as intelligence
-
-        issues = list(intelligence.fast_growing_hot_issues(now=now))
-    except (ImportError, AttributeError):
-        return {"hot": 0}
+    issues = list(intelligence.fast_growing_hot_issues(now=now))
     active = {w.key: w for w in Warning.objects.filter(kind=Warning.Kind.HOT, status=Warning.Status.ACTIVE)}
     opened, seen = 0, set()
     for issue in issues:
@@ -361,26 +351,13 @@ def _hot_issue_warnings(now):
         opened += 1
     for key, warning in active.items():
         if key not in seen:
-            warning.status, warning.recovered_at = Warning.Status.RECOVERED, now
+            assign_status(warning, Warning.Status.RECOVERED)
+            warning.recovered_at = now
             warning.save(update_fields=["status", "recovered_at"])
     return {"hot": opened}
 
 
 # --- rectification tasks (整改指令) ------------------------------------------------------------
-
-
-def _event(task, actor, action, from_status, to_status, note, now):
-    last = task.events.order_by("-seq").values_list("seq", flat=True).first() or 0
-    return RectificationEvent.objects.create(
-        rectification=task,
-        seq=last + 1,
-        at=now,
-        actor=actor,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-    )
 
 
 def _next_number(now):
@@ -396,11 +373,18 @@ def _next_number(now):
 
 
 @transaction.atomic
-def issue_rectification(actor, *, unit, title, requirement, warning=None, workdays=None, now=None):
+def issue_rectification(
+    actor: User | None,
+    *,
+    unit: Unit,
+    title: str,
+    requirement: str,
+    warning: Warning | None = None,
+    workdays: int | None = None,
+    now: dt.datetime | None = None,
+) -> Rectification:
     """Issue a task to ``unit``. ``actor`` None is the worker (a warning); a person must be an evaluator,
     leader or administrator."""
-    from jiedao.cases.models import Notification
-
     now = now or timezone.now()
     if actor is not None:
         permissions.require(
@@ -426,55 +410,39 @@ def issue_rectification(actor, *, unit, title, requirement, warning=None, workda
         due_at=due,
         issued_at=now,
     )
-    _event(task, actor, "issue", "", states.ISSUED, requirement, now)
-    Notification.objects.create(
+    RECTIFICATIONS.record(task, "issue", actor, before="", note=requirement, at=now)
+    notify(
         unit=unit,
         kind="rectification",
-        message=(
-            _("整改指令 %(number)s：%(title)s，请于 %(due)s 前完成并提交佐证。")
-            % {"number": task.number, "title": title, "due": due_day.isoformat()}
-        )[:300],
+        message=_("整改指令 %(number)s：%(title)s，请于 %(due)s 前完成并提交佐证。")
+        % {"number": task.number, "title": title, "due": due_day.isoformat()},
     )
     return task
 
 
 @transaction.atomic
-def act_on_rectification(actor, number, action, *, evidence="", note="", now=None):
-    """Apply one step of the task's lifecycle (see ``states.TRANSITIONS``) and log it."""
+def act_on_rectification(
+    actor: User, number: str, action: str, *, evidence: str = "", note: str = "", now: dt.datetime | None = None
+) -> Rectification:
+    """One step of the task's lifecycle (``states.RECTIFICATIONS``): ``accept``, ``submit`` (with
+    its ``evidence``), ``approve``, ``reject`` (with the reason in ``note``). Any other action is
+    bad input (422 on ``action``)."""
     now = now or timezone.now()
-    who = {act: step[1] for (_state, act), step in states.TRANSITIONS.items()}.get(action)
-    if who is not None:
-        permissions.require(
-            actor, "evaluation.rectification.work" if who == states.UNIT else "evaluation.rectification.review"
-        )
+    transition = RECTIFICATIONS.get(action)
+    permissions.require(actor, f"{RECTIFICATIONS.permission_prefix}.{action}")
     task = Rectification.objects.select_for_update(of=("self",)).select_related("unit").filter(number=number).first()
     if task is None:
         raise NotFound(_("整改指令 %(number)s 不存在。") % {"number": number})
-    step = states.TRANSITIONS.get((task.status, action))
-    if step is None:
-        raise InvalidTransition(
-            _("整改指令当前状态为“%(status)s”，不能%(action)s。")
-            % {"status": task.get_status_display(), "action": states.action_label(action)}
-        )
-    to_status, who, needs = step
-    if who == states.UNIT:
-        if not (actor.has_role("handler") and actor.unit_id == task.unit_id) and not actor.has_role("admin"):
-            raise NotAllowed(_("只有责任单位“%(unit)s”的承办人可以办理此整改指令。") % {"unit": task.unit.name})
-    elif not actor.has_role(*who):
-        raise NotAllowed(_("只有考核评估员、街道领导或管理员可以验收整改指令。"))
     evidence, note = (evidence or "").strip(), (note or "").strip()
-    if needs == "evidence" and not evidence:
-        raise ValidationFailed("evidence", _("请填写整改佐证（做了什么、结果如何）。"))
-    if needs == "note" and not note:
-        raise ValidationFailed("note", _("退回时请说明理由。"))
-    from_status = task.status
-    task.status = to_status
-    if action == "submit":
+    # A submission's note is its evidence (the table's ``note_field``), kept on the task.
+    with_evidence = transition.note_field == "evidence"
+    text = evidence if with_evidence else note
+    checked = RECTIFICATIONS.check(actor, task, action, text)
+    if with_evidence:
         task.evidence = evidence
-    if to_status == states.CLOSED:
-        task.closed_at = now
-    task.save()
-    _event(task, actor, action, from_status, to_status, evidence or note, now)
+    RECTIFICATIONS.take(
+        actor, task, action, note=text, at=now, checked=checked, save_fields=("evidence",) if with_evidence else ()
+    )
     return task
 
 
@@ -483,19 +451,25 @@ def act_on_rectification(actor, number, action, *, evidence="", note="", now=Non
 
 @transaction.atomic
 def enter_evidence_score(
-    actor, *, scope_kind, scope_code, month, score, evidence, indicator="innovation_index", now=None
-):
+    actor: User,
+    *,
+    scope_kind: str,
+    scope_code: str,
+    month: str,
+    score: float | str | None,
+    evidence: str,
+    indicator: str = "innovation_index",
+    now: dt.datetime | None = None,
+) -> EvidenceScore:
     permissions.require(actor, "evaluation.score", _("只有考核评估员可以录入评分。"))
-    from jiedao.org.models import Community, Grid, Unit
-
-    models_by_kind = {"community": Community, "grid": Grid, "unit": Unit}
+    models_by_kind: dict[str, type[Community | Grid | Unit]] = {"community": Community, "grid": Grid, "unit": Unit}
     if scope_kind not in models_by_kind:
         raise ValidationFailed("scope_kind", _("评分对象应为社区、网格或承办单位。"))
     if not models_by_kind[scope_kind].objects.filter(code=scope_code).exists():
         raise ValidationFailed("scope_code", _("评分对象“%(code)s”不存在。") % {"code": scope_code})
     periods.parse(month, "month")
     try:
-        score = float(score)
+        score = float(score)  # type: ignore[arg-type]  # None (no score sent) raises TypeError: refused below
     except (TypeError, ValueError):
         raise ValidationFailed("score", _("得分应为 0 到 100 之间的数字。")) from None
     if not 0 <= score <= 100:
@@ -520,7 +494,7 @@ def enter_evidence_score(
 # --- schemes ---------------------------------------------------------------------------------
 
 
-def check_scheme_items(items):
+def check_scheme_items(items: Sequence[tuple[str, float | None]]) -> None:
     """``items``: [(indicator code, weight)]. Known indicators, positive weights, and resident
     evaluation carrying at least half of the weight."""
     if not items:
@@ -535,7 +509,17 @@ def check_scheme_items(items):
 
 
 @transaction.atomic
-def define_scheme(actor, *, code, name, items, normalisation="target", excellent_from=90, pass_from=60, description=""):
+def define_scheme(
+    actor: User,
+    *,
+    code: str,
+    name: str,
+    items: Sequence[tuple[str, float, str]],
+    normalisation: str = "target",
+    excellent_from: float = 90,
+    pass_from: float = 60,
+    description: str = "",
+) -> Scheme:
     """Create or replace a scheme. ``items``: [(indicator code, weight, perspective)]."""
     permissions.require(actor, "evaluation.scheme", _("只有管理员或考核评估员可以定义考核方案。"))
     check_scheme_items([(c, w) for c, w, _p in items])

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from . import services
 
@@ -32,7 +33,6 @@ def evaluation_task():
 def enqueue_evaluation_if_due(now=None):
     """Queue one evaluation run unless one is waiting, running, or was queued less than
     ``EVALUATION_EVERY_MINUTES`` ago. Returns the result or None."""
-    from django_tasks_db.models import DBTaskResult
 
     now = now or timezone.now()
     every = dt.timedelta(minutes=settings.JIEDAO.get("EVALUATION_EVERY_MINUTES", 15))

@@ -13,12 +13,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiedao.common.errors import DomainError, NotAllowed, NotFound, ValidationFailed
+from jiedao.geo.selectors import may_see_map
+from jiedao.org.models import Community, Grid, Unit
 from jiedao.org.permissions import permission
 from jiedao.org.selectors import in_streets
 from jiedao.web.access import role_required
 
 from . import periods, report, selectors, services
 from .models import ScopeKind
+from .states import RECTIFICATIONS
 
 VIEW_ROLES = selectors.VIEW_ROLES
 
@@ -178,8 +181,6 @@ def warnings(request):
     if request.method == "POST":
         if not viewer:
             raise PermissionDenied
-        from jiedao.org.models import Unit
-
         unit = Unit.objects.filter(code=request.POST.get("unit", "")).first()
         try:
             if unit is None:
@@ -192,8 +193,6 @@ def warnings(request):
         else:
             messages.success(request, _("整改指令 %(number)s 已下达。") % {"number": task.number})
             return redirect("evaluation:rectification", task.number)
-    from jiedao.org.models import Unit
-
     now = timezone.now()
     return render(
         request,
@@ -209,7 +208,7 @@ def warnings(request):
 
 
 @role_required(*VIEW_ROLES, "handler")
-@permission("evaluation.rectification.work", "evaluation.rectification.review")
+@permission(*(f"{RECTIFICATIONS.permission_prefix}.{action}" for action in RECTIFICATIONS.transitions))
 def rectification(request, number):
     user = request.user
     try:
@@ -232,11 +231,9 @@ def rectification(request, number):
         else:
             messages.success(request, _("已记录。"))
         return redirect("evaluation:rectification", number)
-    from . import states
-
     events = list(task.events.select_related("actor").order_by("seq"))
     for event in events:
-        event.label = states.action_label(event.action)
+        event.label = RECTIFICATIONS.label(event.action)
     return render(
         request,
         "evaluation/rectification.html",
@@ -272,8 +269,6 @@ def evidence(request):
         else:
             messages.success(request, _("评分已录入，创新指数已重新计算。"))
             return redirect(reverse("evaluation:evidence") + f"?month={request.POST.get('month', '')}")
-    from jiedao.org.models import Community, Grid, Unit
-
     scopes = (
         [("community:" + c.code, c.name) for c in Community.objects.filter(in_streets(user)).order_by("code")]
         + [("unit:" + u.code, u.name) for u in Unit.objects.filter(in_streets(user), active=True).order_by("code")]
@@ -318,7 +313,6 @@ def report_view(request):
 
 
 def _cockpit_config(request, screen, street):
-    from jiedao.geo.selectors import may_see_map
 
     scheme = selectors.schemes()
     return json.dumps(

@@ -7,11 +7,14 @@ the special-care layer answers 403 to anybody outside its roles."""
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
+from jiedao.cases import grid_measures as measures
+from jiedao.cases import maps
 from jiedao.common import params
 from jiedao.common.errors import NotAllowed, NotFound, ValidationFailed
-from jiedao.org.api import ErrorsOut
+from jiedao.common.schemas import ErrorsOut
+from jiedao.registry import maps as registry_maps
 
-from . import measures, selectors
+from . import selectors
 
 router = Router(tags=["geo"])
 ERRORS = {401: ErrorsOut, 403: ErrorsOut, 404: ErrorsOut, 422: ErrorsOut}
@@ -64,7 +67,7 @@ class LocateQuery(Schema):
 def grids(request):
     """Every grid as a GeoJSON polygon with ``code``, ``name``, ``community``, ``colour``
     (by community) and ``open_cases`` (open cases the user may see)."""
-    return selectors.grid_layer(request.user)
+    return maps.grid_layer(request.user)
 
 
 @router.get(
@@ -72,7 +75,7 @@ def grids(request):
 )
 def cases(request):
     """Open cases with a position that the user may see, with ``urgency`` green / yellow / red."""
-    return selectors.case_layer(request.user)
+    return maps.case_layer(request.user)
 
 
 @router.get(
@@ -83,7 +86,7 @@ def heat(request):
     cell of 0.001° (about 110 m × 85 m): ``points`` are ``[lat, lng, cases]`` at each cell's
     centre, the busiest first; ``max`` is the top of the colour scale (the 75th percentile of
     the cells' counts: cells at or above it show at full colour)."""
-    return selectors.heat_layer(request.user)
+    return maps.heat_layer(request.user)
 
 
 @router.get(
@@ -95,7 +98,7 @@ def heat(request):
 def care(request):
     """Buildings with special-care residents (counts and tags, no names). 403 unless the
     user is a leader, an administrator or a grid worker (own grids only)."""
-    return selectors.care_layer(request.user)
+    return registry_maps.care_layer(request.user)
 
 
 @router.get(

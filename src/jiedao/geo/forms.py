@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from jiedao.cases.forms import LocationMixin
+from jiedao.common.forms import LocationMixin
 
 
 class PatrolForm(LocationMixin):

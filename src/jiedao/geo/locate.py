@@ -12,6 +12,8 @@ import shapely
 from shapely import STRtree
 from shapely.geometry import Point, shape
 
+from jiedao.org.models import Grid
+
 _lock = threading.Lock()
 _index = {"built_at": 0.0, "tree": None, "grid_ids": []}
 # Other processes learn of boundary changes within this many seconds.
@@ -24,7 +26,6 @@ def invalidate(**kwargs):
 
 
 def _build():
-    from jiedao.org.models import Grid
 
     geoms, ids = [], []
     rows = Grid.objects.exclude(boundary=None).order_by("code").values_list("id", "boundary")
@@ -87,7 +88,6 @@ def grid_ids_at(lats, lngs):
 
 def locate(lat: float, lng: float):
     """The grid (with its community) containing the point, or None."""
-    from jiedao.org.models import Grid
 
     grid_id = grid_id_at(lat, lng)
     if grid_id is None:

@@ -1,7 +1,10 @@
-"""Every write of the geo app: importing boundaries from GeoJSON and patrol check-ins."""
+"""Every write of the geo app: importing boundaries from GeoJSON and patrol check-ins. (The
+heat-map rollup is written by ``evaluation.compute``, which reads the cases.)"""
 
-import datetime as dt
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -15,9 +18,13 @@ from jiedao.org.models import Community, District, Grid, Street
 from . import locate as locator
 from . import validation
 from .models import CommunityArea, PatrolCheckIn, StreetArea
+from .selectors import open_patrol_start
 
-# A patrol left open longer than this is treated as ended (the worker forgot to check out).
-PATROL_MAX_HOURS = 12
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from jiedao.org.models import User
+
 MAX_NOTE = 200
 
 
@@ -28,7 +35,7 @@ class ImportResult:
     updated: list = field(default_factory=list)
 
     @property
-    def total(self):
+    def total(self) -> int:
         return len(self.created) + len(self.updated)
 
 
@@ -38,7 +45,7 @@ def _may_import(user):
         permissions.require(user, "geo.import", _("只有系统管理员可以导入边界。"))
 
 
-def import_geojson(user, data, level) -> ImportResult:
+def import_geojson(user: User | None, data: bytes | str | dict[str, Any], level: str) -> ImportResult:
     """Import a GeoJSON FeatureCollection of one level (street | community | grid).
 
     All or nothing: every feature is checked first (geometry, code rule, parent,
@@ -91,22 +98,16 @@ _WRITERS = {"grid": _write_grid, "community": _write_community, "street": _write
 # --- patrol (巡查打卡) ---------------------------------------------------------
 
 
-def open_patrol_start(user, now=None):
-    """The ``start`` check-in of the user's patrol in progress, or None."""
-    now = now or timezone.now()
-    last = PatrolCheckIn.objects.filter(user=user).order_by("-at", "-id").first()
-    if last is None or last.kind == PatrolCheckIn.Kind.END:
-        return None
-    if now - last.at > dt.timedelta(hours=PATROL_MAX_HOURS):
-        return None
-    return (
-        PatrolCheckIn.objects.filter(user=user, kind=PatrolCheckIn.Kind.START, at__lte=last.at)
-        .order_by("-at", "-id")
-        .first()
-    )
-
-
-def check_in(user, kind, *, lat=None, lng=None, grid_code="", note="", at=None) -> PatrolCheckIn:
+def check_in(
+    user: User,
+    kind: str,
+    *,
+    lat: Any = None,
+    lng: Any = None,
+    grid_code: str = "",
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> PatrolCheckIn:
     """Record a patrol check-in: ``start`` (开始巡查), ``point`` (途中打卡) or ``end``
     (结束巡查). The position comes from the phone; without it (no signal, refused),
     the worker names the grid and says where they are in the note."""
@@ -160,31 +161,7 @@ def check_in(user, kind, *, lat=None, lng=None, grid_code="", note="", at=None) 
         if kind != PatrolCheckIn.Kind.START and started is None:
             raise InvalidTransition(_("还没有开始巡查，请先点“开始巡查”。"))
         if kind != PatrolCheckIn.Kind.START and grid is None:
-            grid = started.grid
+            grid = cast(PatrolCheckIn, started).grid  # a patrol is open: checked above
         return PatrolCheckIn.objects.create(
             user=user, grid=grid, kind=kind, at=now, lat=lat, lng=lng, inside=inside, note=note
         )
-
-
-# --- the heat-map rollup --------------------------------------------------------
-
-
-@transaction.atomic
-def refresh_heat_cells(start_day, end_day):
-    """Rebuild the heat-map rollup (``HeatCell``) for the days [start_day, end_day) (Beijing
-    dates): the cases received each day per street and map cell, merged duplicates left out.
-    The worker rebuilds the days of the heat layer before today on every run (a case merged
-    or imported late is then counted right); ``jiedao evaluation compute`` rebuilds the
-    periods it is given. Returns the number of cells written."""
-    from jiedao.cases.selectors import received_cases
-
-    from .models import HeatCell
-    from .selectors import cell_counts
-
-    HeatCell.objects.filter(day__gte=start_day, day__lt=end_day).delete()
-    cells = [
-        HeatCell(day=day, street_id=street_id, lat_cell=lat_cell, lng_cell=lng_cell, received=n)
-        for day, street_id, lat_cell, lng_cell, n in cell_counts(received_cases(start_day, end_day), "day", "street_id")
-    ]
-    HeatCell.objects.bulk_create(cells, batch_size=2000)
-    return len(cells)

@@ -12,16 +12,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiedao.cases.forms import apply_errors
+from jiedao.cases import grid_measures as measures
+from jiedao.cases import maps
 from jiedao.cases.measures import month_bounds
 from jiedao.common.audit import log_unmasked_view
 from jiedao.common.errors import DomainError, NotFound, ValidationFailed
+from jiedao.common.forms import apply_errors
 from jiedao.org.models import Community
 from jiedao.org.permissions import permission
 from jiedao.org.roles import STAFF_ROLES
 from jiedao.web.access import role_required
 
-from . import measures, selectors, services
+from . import selectors, services
 from .forms import MonthForm, PatrolForm
 from .models import PatrolCheckIn
 
@@ -67,7 +69,7 @@ def map_view(request):
 
 @role_required(*STAFF)
 def grid_list(request):
-    return render(request, "geo/grids.html", {"communities": selectors.grid_list(request.user)})
+    return render(request, "geo/grids.html", {"communities": maps.grid_list(request.user)})
 
 
 @role_required(*STAFF)
@@ -84,7 +86,7 @@ def grid_detail(request, code):
     context = {
         "grid": grid,
         "team": team,
-        "counts": selectors.grid_case_counts(request.user, grid),
+        "counts": maps.grid_case_counts(request.user, grid),
         "patrols": selectors.patrols_in_grid(grid),
         "is_mine": request.user.grids.filter(pk=grid.pk).exists(),
     }
@@ -116,7 +118,7 @@ def measures_view(request):
 
 @role_required("grid")
 def my_grid(request):
-    day = selectors.grid_worker_day(request.user)
+    day = maps.grid_worker_day(request.user)
     return render(request, "geo/my_grid.html", {**day, "now": timezone.now()})
 
 

@@ -7,12 +7,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
-from jiedao.common.errors import ValidationFailed
+from jiedao.common.errors import NotAllowed, ValidationFailed
 from jiedao.common.throttle import Limit, api_limits
 from jiedao.org.permissions import permission
 
-from . import selectors, services
-from .models import Delivery, RatingChannel
+from . import selectors, services, states
+from .models import Delivery, RatingChannel, Ticket, TicketStatus
 
 router = Router(tags=["hall"])
 
@@ -197,8 +197,10 @@ class HallActionIn(Schema):
 @router.post("/hall/applications/{number}/actions/{action}", response=ApplicationOut)
 @permission("hall.application.{action}")
 def act(request, number: str, action: str, payload: HallActionIn):
-    """accept, refuse, supply, approve, reject, issue, rate. 409 when the state does not allow it."""
+    """accept, refuse, supply, approve, reject, issue, rate. 422 on ``action`` for any other action,
+    whatever the number; 409 when the state does not allow it."""
     user = request.auth
+    states.APPLICATIONS.get(action)
     selectors.application_for(user, number, token=payload.token)
     services.apply_action(user, number, action, payload.dict())
     return selectors.application_out(selectors.application_for(user, number, token=payload.token))
@@ -222,8 +224,6 @@ class TicketOut(Schema):
 
 
 def ticket_out(ticket):
-    from .models import Ticket, TicketStatus
-
     before = (
         Ticket.objects.filter(
             day=ticket.day, group=ticket.group, status=TicketStatus.WAITING, taken_at__lt=ticket.taken_at
@@ -263,8 +263,6 @@ def call_next(request, payload: CallIn):
 
 @router.get("/hall/measures")
 def get_measures(request, days: int = 365):
-    from jiedao.common.errors import NotAllowed
-
     if not request.auth.has_role("leader", "admin"):
         raise NotAllowed()
     if not 1 <= days <= 3660:

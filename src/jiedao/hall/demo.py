@@ -7,6 +7,7 @@ import random
 
 from django.db import transaction
 
+from jiedao.registry.models import Person
 from jiedao.workcal.calendar import SHANGHAI, is_workday
 
 from . import services
@@ -219,7 +220,6 @@ def build_hall(street, units, users, now, seed=11, days=365):
 
     ``units``: unit code → Unit; ``users``: username → User (operator, leader, resident and
     handler_<unit code> are used when present)."""
-    from jiedao.registry.models import Person
 
     rng = random.Random(seed)
     items = build_catalogue(street, units)

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.common.crypto import EncryptedTextField
-from jiedao.common.models import AppendOnly
+from jiedao.common.models import EventLog
 from jiedao.org.models import Unit
 
 
@@ -278,8 +278,10 @@ class ApplicationMaterial(models.Model):
         ordering = ["application", "material__order", "id"]
 
 
-class ApplicationEvent(AppendOnly, models.Model):
+class ApplicationEvent(EventLog, models.Model):
     """One step of an application (who, when, from, to, why). Append-only."""
+
+    subject = "application"
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(db_index=True)

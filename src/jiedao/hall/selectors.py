@@ -11,13 +11,15 @@ from django.utils.translation import gettext as _
 from jiedao.common import params
 from jiedao.common.errors import NotFound
 from jiedao.common.masking import mask_id_number, mask_name, mask_phone
+from jiedao.org.selectors import street_records
 from jiedao.workcal.calendar import SHANGHAI
 
-from . import links, states
+from . import links, rules
 from .models import (
     Appeal,
     Application,
     ApplicationMaterial,
+    Appointment,
     Bundle,
     Channel,
     Delivery,
@@ -30,6 +32,8 @@ from .models import (
     Ticket,
     TicketStatus,
 )
+from .rules import booking_workdays, slot_capacity, slots_of
+from .states import APPLICATIONS
 
 # Targets of the reform documents.
 TARGETS = {"one_visit": 0.95, "on_the_spot": 0.85, "online": 0.85, "satisfaction": 0.90, "wait_minutes": 15}
@@ -77,8 +81,6 @@ def visible_applications(user):
     if not user.is_authenticated:
         return qs.none()
     if user.has_role("operator", "leader", "admin"):
-        from jiedao.org.selectors import street_records
-
         return street_records(user, qs, "unit__street")
     q = Q(applicant_user=user)
     if user.has_role("handler") and user.unit_id:
@@ -177,7 +179,7 @@ def events_of(app):
         {
             "at": e.at,
             "action": e.action,
-            "label": states.action_label(e.action),
+            "label": APPLICATIONS.label(e.action),
             "actor": str(e.actor or ""),
             "from_status": e.from_status,
             "to_status": e.to_status,
@@ -188,14 +190,13 @@ def events_of(app):
 
 
 def actions_for(user, app, token=None):
-    from .services import may_take
-
+    """The steps of the application's lifecycle ``user`` may take now (a rating link ``token``
+    proves the applicant); rating only once."""
+    proof = rules.proof(app, token)
     return [
         t
-        for t in states.TRANSITIONS.values()
-        if states.can_take(t, app.status)
-        and may_take(user, t, app, token)
-        and not (t.action == "rate" and hasattr(app, "rating"))
+        for t in APPLICATIONS.available(app.status)
+        if APPLICATIONS.may(user, app, t, proof) and not (t.action == "rate" and hasattr(app, "rating"))
     ]
 
 
@@ -326,9 +327,6 @@ def measures(start=None, end=None):
 
 def free_slots(now=None, workdays=5):
     """Slots of the next working days with room left: [(start, places left)]."""
-    from .models import Appointment
-    from .services import booking_workdays, slot_capacity, slots_of
-
     now = now or timezone.now()
     day = now.astimezone(SHANGHAI).date()
     workdays = min(workdays, booking_workdays())  # never a slot that cannot be booked
@@ -350,6 +348,4 @@ def free_slots(now=None, workdays=5):
 
 
 def appointments_of(user):
-    from .models import Appointment
-
     return list(Appointment.objects.filter(user=user).select_related("item").order_by("-starts_at")[:50])

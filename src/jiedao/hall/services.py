@@ -1,8 +1,16 @@
-"""Every write in the service hall. Each function takes the acting user and plain
-values, checks the role and the state against ``states.TRANSITIONS``, changes the
-rows and writes the event in one transaction."""
+"""Every write in the service hall. Each function takes the acting user and plain values and,
+in one transaction: checks the role against the permission table before it looks anything up
+(403), then moves the record through its lifecycle in ``states`` — the engine's one order:
+state (409), who on this record (403), note (422) — and writes the event with the move. An
+application's events are written only through ``states.APPLICATIONS`` (``take`` and
+``record``); no status is set any other way, except the system completing a bundle
+(``assign_status``)."""
+
+from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -13,25 +21,32 @@ from django.utils.translation import gettext as _
 from jiedao.common import locks, params
 from jiedao.common.crypto import blind_index
 from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from jiedao.common.lifecycle import assign_status
 from jiedao.org import permissions
-from jiedao.org.models import User
-from jiedao.workcal.calendar import SHANGHAI, add_workdays, is_workday, workday_deadline
+from jiedao.org.models import Unit, User
+from jiedao.registry.models import Person
+from jiedao.workcal.calendar import SHANGHAI, add_workdays, workday_deadline
 
-from . import links, states
+from . import links, rules
 from .models import (
     DONE_STATUSES,
     Appeal,
     Application,
-    ApplicationEvent,
     ApplicationMaterial,
     Appointment,
     Bundle,
     Channel,
     Delivery,
+    ExerciseLevel,
     Group,
+    ItemType,
     Level,
+    Material,
+    MaterialForm,
+    MaterialSource,
     MaterialStatus,
     Mode,
+    OnlineDepth,
     Rating,
     RatingChannel,
     Rectification,
@@ -40,9 +55,14 @@ from .models import (
     Ticket,
     TicketStatus,
 )
+from .rules import booking_max_open, booking_workdays, slot_capacity, slots_of
+from .states import APPLICATIONS, APPOINTMENTS, MATERIALS, RECTIFICATIONS, TICKETS
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 
-def rectify_days():
+def rectify_days() -> int:
     """Working days a unit has to fix the cause of a bad rating (default 5)."""
     return int(getattr(settings, "JIEDAO", {}).get("HALL_RECTIFY_DAYS", 5))
 
@@ -51,17 +71,9 @@ def _now(at=None):
     return at or timezone.now()
 
 
-def _event(app, action, actor, from_status, to_status, at, note="", data=None):
-    return ApplicationEvent.objects.create(
-        application=app,
-        action=action,
-        actor=actor,
-        at=at,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-        data=data or {},
-    )
+def _id(value) -> int:
+    """A row's id as a page sends it; anything else matches no row (404, or 422 for a material)."""
+    return params.row_id(value) or 0
 
 
 def _number(at):
@@ -82,61 +94,16 @@ def _get(number, lock=True):
         raise NotFound(_("办件不存在。")) from None
 
 
-def rating_token(app):
+def rating_token(app: Application) -> str:
     """The link sent by SMS lets the applicant rate without signing in, until it expires (links.py)."""
     return links.rating_token(app)
-
-
-def _token_matches(app, token):
-    return links.token_matches(app, token)
-
-
-def may_take(user, transition, app, token=None) -> bool:
-    for role, scope in transition.actors:
-        if role is None:
-            if scope == states.APPLICANT and _token_matches(app, token):
-                return True
-            continue
-        if not (user is not None and user.is_authenticated and user.has_role(role)):
-            continue
-        if scope == states.ANY:
-            return True
-        if scope == states.OWN_UNIT and user.unit_id and user.unit_id == app.unit_id:
-            return True
-        if scope == states.APPLICANT and (app.applicant_user_id == user.pk or _token_matches(app, token)):
-            return True
-    return False
-
-
-def _check(user, app, action, note="", token=None):
-    transition = states.TRANSITIONS[action]
-    if not may_take(user, transition, app, token):
-        raise NotAllowed()
-    if not states.can_take(transition, app.status):
-        raise InvalidTransition(
-            _("办件当前状态为“%(status)s”，不能%(action)s。")
-            % {"status": app.get_status_display(), "action": transition.label}
-        )
-    if transition.needs_note and not (note or "").strip():
-        raise ValidationFailed("note", _("请填写理由。"))
-    return transition
-
-
-def _move(user, app, action, at, note="", data=None, token=None):
-    transition = _check(user, app, action, note, token)
-    before = app.status
-    app.status = states.next_status(transition, before)
-    _event(app, action, user if user and user.is_authenticated else None, before, app.status, at, note, data)
-    return before
 
 
 # --- materials and acceptance ---------------------------------------------------------
 
 
-def find_person(id_number):
+def find_person(id_number: str) -> Person | None:
     """The registry's record of a resident by identity number (blind index), or None."""
-    from jiedao.registry.models import Person
-
     id_number = (id_number or "").strip().upper()
     if not id_number:
         return None
@@ -228,18 +195,18 @@ def _items_of(item_code, bundle_code):
 
 @transaction.atomic
 def accept_at_window(
-    user,
+    user: User,
     *,
-    applicant,
-    materials,
-    item_code="",
-    bundle_code="",
-    pledge_signed=False,
-    assistant_name="",
-    assisted_reason="",
-    ticket_id=None,
-    now=None,
-):
+    applicant: Mapping[str, str],
+    materials: Mapping[int, str] | Mapping[str, str],
+    item_code: str = "",
+    bundle_code: str = "",
+    pledge_signed: bool = False,
+    assistant_name: str = "",
+    assisted_reason: str = "",
+    ticket_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Application:
     """前台综合受理: the window accepts for any item or bundle, in one visit."""
     permissions.require(user, "hall.accept_at_window")
     at = _now(now)
@@ -278,13 +245,12 @@ def accept_at_window(
     app = Application.objects.create(
         number=_number(at), item=item, bundle=bundle, unit=item.unit if item else None, visits=1, **common
     )
-    _event(
+    APPLICATIONS.record(
         app,
         "window_accept",
         user,
-        "",
-        Status.ACCEPTED,
-        at,
+        before="",
+        at=at,
         data={
             "mode": app.mode,
             "shared": sum(1 for p in plan if p[2] == MaterialStatus.SHARED),
@@ -309,14 +275,21 @@ def accept_at_window(
             _write_materials(child, child_plan)
             _start_clock(child, at)
             child.save()
-            _event(child, "window_accept", user, "", Status.ACCEPTED, at, note=bundle.name)
-        app.due_at = max(c.due_at for c in app.children.all())
+            APPLICATIONS.record(child, "window_accept", user, before="", at=at, note=bundle.name)
+        app.due_at = max(cast(dt.datetime, c.due_at) for c in app.children.all())  # each child's clock started
     app.save()
     return app
 
 
 @transaction.atomic
-def submit_online(user, *, item_code, applicant, materials, now=None):
+def submit_online(
+    user: User,
+    *,
+    item_code: str,
+    applicant: Mapping[str, str],
+    materials: Mapping[int, str] | Mapping[str, str],
+    now: dt.datetime | None = None,
+) -> Application:
     """一网通办: a resident applies from the portal; the window then accepts (预审)."""
     permissions.require(user, "hall.apply")
     at = _now(now)
@@ -343,30 +316,33 @@ def submit_online(user, *, item_code, applicant, materials, now=None):
         visits=0,
     )
     _write_materials(app, plan)
-    _event(app, "create", user, "", Status.SUBMITTED, at)
+    APPLICATIONS.record(app, "create", user, before="", at=at)
     return app
 
 
 @transaction.atomic
-def accept(user, number, now=None):
+def accept(user: User, number: str, now: dt.datetime | None = None) -> Application:
+    """预审通过: the window accepts an online application; its clock starts."""
     at = _now(now)
     permissions.require(user, "hall.application.accept")
     app = _get(number)
-    _move(user, app, "accept", at)
+    checked = APPLICATIONS.check(user, app, "accept")
     app.accepted_by = user
     _start_clock(app, at)
-    app.save()
+    APPLICATIONS.take(
+        user, app, "accept", at=at, checked=checked, save_fields=("accepted_by", "due_at", "statutory_due_at")
+    )
     return app
 
 
 @transaction.atomic
-def refuse(user, number, note, now=None):
+def refuse(user: User, number: str, note: str, now: dt.datetime | None = None) -> Application:
     at = _now(now)
     permissions.require(user, "hall.application.refuse")
     app = _get(number)
-    _move(user, app, "refuse", at, note)
+    checked = APPLICATIONS.check(user, app, "refuse", note)
     app.result_note = note
-    app.save()
+    APPLICATIONS.take(user, app, "refuse", note=note, at=at, checked=checked, save_fields=("result_note",))
     return app
 
 
@@ -377,69 +353,70 @@ def _add_visit(app):
 
 
 @transaction.atomic
-def supply(user, number, material_id, *, at_window=True, now=None):
+def supply(
+    user: User, number: str, material_id: int | str | None, *, at_window: bool = True, now: dt.datetime | None = None
+) -> Application:
     """补正: a missing (容缺) material is handed in; at the window it costs a visit."""
     at = _now(now)
     permissions.require(user, "hall.application.supply")
     app = _get(number)
+    checked = APPLICATIONS.check(user, app, "supply")
     row = (
-        app.materials.filter(material_id=material_id, status=MaterialStatus.MISSING).select_related("material").first()
+        app.materials.filter(material_id=_id(material_id), status=MaterialStatus.MISSING)
+        .select_related("material")
+        .first()
     )
-    _check(user, app, "supply")
     if row is None:
         raise ValidationFailed("material", _("该材料无需补正。"))
-    row.status = MaterialStatus.PROVIDED
-    row.supplied_at = at
-    row.save(update_fields=["status", "supplied_at"])
+    MATERIALS.take(user, row, "supply", at=at)
     if at_window:
         _add_visit(app)
-    _move(
+    APPLICATIONS.take(
         user,
         app,
         "supply",
-        at,
+        at=at,
+        checked=checked,
+        save_fields=("visits",),
         data={"material": row.material.name, "at_window": at_window, "late": bool(row.due_at and at > row.due_at)},
     )
-    app.save()
     return app
 
 
 @transaction.atomic
-def approve(user, number, note="", now=None):
+def approve(user: User, number: str, note: str = "", now: dt.datetime | None = None) -> Application:
     at = _now(now)
     permissions.require(user, "hall.application.approve")
     app = _get(number)
-    _check(user, app, "approve", note)
+    checked = APPLICATIONS.check(user, app, "approve", note)
     missing = list(app.materials.filter(status=MaterialStatus.MISSING).values_list("material__name", flat=True))
     if missing:
         raise InvalidTransition(_("容缺材料尚未补齐（%(names)s），不能审批通过。") % {"names": "、".join(missing)})
-    _move(user, app, "approve", at, note)
-    app.decided_at = at
     app.result_note = note
-    app.save()
+    APPLICATIONS.take(user, app, "approve", note=note, at=at, checked=checked, save_fields=("result_note",))
     return app
 
 
 @transaction.atomic
-def reject(user, number, note, now=None):
+def reject(user: User, number: str, note: str, now: dt.datetime | None = None) -> Application:
     at = _now(now)
     permissions.require(user, "hall.application.reject")
     app = _get(number)
-    _move(user, app, "reject", at, note)
-    app.decided_at = at
+    checked = APPLICATIONS.check(user, app, "reject", note)
     app.result_note = note
-    app.save()
+    APPLICATIONS.take(user, app, "reject", note=note, at=at, checked=checked, save_fields=("result_note",))
     _complete_parent(app, at)
     return app
 
 
 @transaction.atomic
-def issue(user, number, delivery=Delivery.WINDOW, now=None):
+def issue(user: User, number: str, delivery: str = Delivery.WINDOW, now: dt.datetime | None = None) -> Application:
     """统一窗口出件. Collecting at the window later costs a visit; on the spot, by post
     or as an electronic licence does not."""
     at = _now(now)
     permissions.require(user, "hall.application.issue")
     app = _get(number)
+    checked = APPLICATIONS.check(user, app, "issue")
     if delivery not in Delivery.values:
         raise ValidationFailed("delivery", _("请选择出件方式。"))
     if delivery == Delivery.ON_THE_SPOT and (
@@ -448,40 +425,57 @@ def issue(user, number, delivery=Delivery.WINDOW, now=None):
         or app.events.filter(action="supply", data__at_window=True).exists()
     ):
         raise ValidationFailed("delivery", _("只有受理当次办结的办件才能当场出件。"))
-    _move(user, app, "issue", at, data={"delivery": delivery})
     app.delivery = delivery
-    app.issued_at = at
     if delivery == Delivery.WINDOW:
         _add_visit(app)
-    app.save()
+    APPLICATIONS.take(
+        user,
+        app,
+        "issue",
+        at=at,
+        checked=checked,
+        save_fields=("delivery", "visits"),
+        data={"delivery": delivery},
+    )
     _complete_parent(app, at)
     return app
 
 
 def _complete_parent(app, at):
-    """一件事 completes when every item in it is done."""
+    """一件事 completes when every item in it is done: a move of the system's, not a person's."""
     if not app.parent_id:
         return
     parent = Application.objects.select_for_update().get(pk=app.parent_id)
     if parent.status != Status.ACCEPTED or parent.children.exclude(status__in=DONE_STATUSES).exists():
         return
-    parent.status = Status.ISSUED
+    assign_status(parent, Status.ISSUED)
     parent.issued_at = at
     parent.save(update_fields=["status", "issued_at"])
-    _event(parent, "complete", None, Status.ACCEPTED, Status.ISSUED, at)
+    APPLICATIONS.record(parent, "complete", None, before=Status.ACCEPTED, at=at)
 
 
 # --- 好差评 --------------------------------------------------------------------------
 
 
 @transaction.atomic
-def rate(user, number, level, *, channel=RatingChannel.DEVICE, comment="", token=None, now=None):
+def rate(
+    user: User | AnonymousUser,
+    number: str,
+    level: int | str | None,
+    *,
+    channel: str = RatingChannel.DEVICE,
+    comment: str = "",
+    token: str | None = None,
+    now: dt.datetime | None = None,
+) -> Rating:
+    """好差评, once per application: by the window's device, the portal, or the SMS link
+    (``token``, whoever holds it). A bad rating opens a rectification for the unit."""
     permissions.require(user, "public.rate_application" if token else "hall.application.rate")
     at = _now(now)
     app = _get(number)
-    _check(user, app, "rate", token=token)
+    checked = APPLICATIONS.check(user, app, "rate", context=rules.proof(app, token))
     try:
-        level = int(level)
+        level = int(level)  # type: ignore[arg-type]  # None (no level sent) raises TypeError, read as no level
     except (TypeError, ValueError):
         level = 0
     if level not in Level.values:
@@ -491,10 +485,16 @@ def rate(user, number, level, *, channel=RatingChannel.DEVICE, comment="", token
     if Rating.objects.filter(application=app).exists():
         raise InvalidTransition(_("该办件已评价。"))
     rating = Rating.objects.create(application=app, level=level, channel=channel, comment=comment, at=at)
-    _move(user, app, "rate", at, comment, data={"level": level, "channel": channel}, token=token)
+    APPLICATIONS.take(
+        user, app, "rate", note=comment, at=at, checked=checked, data={"level": level, "channel": channel}
+    )
     if rating.is_bad:
-        unit = app.unit or (app.children.first().unit if app.parent_id is None and app.bundle_id else None)
-        Rectification.objects.create(rating=rating, unit=unit, due_at=workday_deadline(at, rectify_days()))
+        # The unit that answers for a bad rating: the application's approving unit, or for a
+        # bundle (一件事) the unit of its first item. Every application has one of the two.
+        first_item = app.children.first() if app.parent_id is None and app.bundle_id else None
+        unit = app.unit or (first_item.unit if first_item is not None else None)
+        if unit is not None:
+            Rectification.objects.create(rating=rating, unit=unit, due_at=workday_deadline(at, rectify_days()))
     return rating
 
 
@@ -502,7 +502,7 @@ def _rectification(rect_id):
     rect = (
         Rectification.objects.select_for_update(of=("self",))
         .select_related("rating__application")
-        .filter(pk=rect_id)
+        .filter(pk=_id(rect_id))
         .first()
     )
     if rect is None:
@@ -511,47 +511,47 @@ def _rectification(rect_id):
 
 
 @transaction.atomic
-def fix(user, rect_id, note, now=None):
+def fix(user: User, rect_id: int | str, note: str, now: dt.datetime | None = None) -> Rectification:
+    """The unit says how it fixed the cause of a bad rating; recorded on the application."""
     permissions.require(user, "hall.rectify")
     at = _now(now)
     rect = _rectification(rect_id)
-    if not (user.has_role("leader", "admin") or (user.has_role("handler") and user.unit_id == rect.unit_id)):
-        raise NotAllowed()
-    if rect.state != Rectification.State.OPEN:
-        raise InvalidTransition(_("该差评已整改。"))
-    if not (note or "").strip():
-        raise ValidationFailed("note", _("请填写整改情况。"))
-    rect.state, rect.fix_note, rect.fixed_at, rect.fixed_by = Rectification.State.FIXED, note, at, user
-    rect.save()
-    app = rect.rating.application
-    _event(app, "rectify", user, app.status, app.status, at, note, {"on_time": rect.on_time})
+    checked = RECTIFICATIONS.check(user, rect, "rectify", note)
+    rect.fix_note, rect.fixed_by = note, user
+    RECTIFICATIONS.take(user, rect, "rectify", at=at, checked=checked, save_fields=("fix_note", "fixed_by"))
+    APPLICATIONS.record(rect.rating.application, "rectify", user, note=note, at=at, data={"on_time": rect.on_time})
     return rect
 
 
 @transaction.atomic
-def callback(user, rect_id, satisfied, note, now=None):
+def callback(
+    user: User, rect_id: int | str, satisfied: bool, note: str, now: dt.datetime | None = None
+) -> Rectification:
+    """The applicant is called back after the fix; recorded on the application."""
     permissions.require(user, "hall.rectify_callback")
     at = _now(now)
     rect = _rectification(rect_id)
-    if rect.state != Rectification.State.FIXED:
-        raise InvalidTransition(_("整改完成后才能回访。"))
-    rect.state, rect.callback_satisfied, rect.callback_note, rect.callback_at = (
-        Rectification.State.CLOSED,
-        bool(satisfied),
-        note,
-        at,
+    checked = RECTIFICATIONS.check(user, rect, "rectify_callback", note)
+    rect.callback_satisfied, rect.callback_note = bool(satisfied), note
+    RECTIFICATIONS.take(
+        user,
+        rect,
+        "rectify_callback",
+        at=at,
+        checked=checked,
+        save_fields=("callback_satisfied", "callback_note"),
     )
-    rect.save()
-    app = rect.rating.application
-    _event(app, "callback", user, app.status, app.status, at, note, {"satisfied": bool(satisfied)})
+    APPLICATIONS.record(
+        rect.rating.application, "callback", user, note=note, at=at, data={"satisfied": bool(satisfied)}
+    )
     return rect
 
 
 @transaction.atomic
-def file_appeal(user, rating_id, reason, now=None):
+def file_appeal(user: User, rating_id: int | str, reason: str, now: dt.datetime | None = None) -> Appeal:
     permissions.require(user, "hall.appeal")
     at = _now(now)
-    rating = Rating.objects.select_related("application", "rectification").filter(pk=rating_id).first()
+    rating = Rating.objects.select_related("application", "rectification").filter(pk=_id(rating_id)).first()
     if rating is None:
         raise NotFound()
     unit_id = rating.rectification.unit_id if hasattr(rating, "rectification") else rating.application.unit_id
@@ -564,20 +564,19 @@ def file_appeal(user, rating_id, reason, now=None):
     if not (reason or "").strip():
         raise ValidationFailed("reason", _("请填写申诉理由。"))
     appeal = Appeal.objects.create(rating=rating, reason=reason, filed_by=user, filed_at=at)
-    app = rating.application
-    _event(app, "appeal", user, app.status, app.status, at, reason)
+    APPLICATIONS.record(rating.application, "appeal", user, note=reason, at=at)
     return appeal
 
 
 @transaction.atomic
-def review_appeal(user, appeal_id, upheld, note, now=None):
+def review_appeal(user: User, appeal_id: int | str, upheld: bool, note: str, now: dt.datetime | None = None) -> Appeal:
     """An upheld appeal keeps the rating but leaves it out of the measures."""
     permissions.require(user, "hall.appeal_review")
     at = _now(now)
     appeal = (
         Appeal.objects.select_for_update(of=("self",))
         .select_related("rating__application")
-        .filter(pk=appeal_id)
+        .filter(pk=_id(appeal_id))
         .first()
     )
     if appeal is None:
@@ -591,8 +590,7 @@ def review_appeal(user, appeal_id, upheld, note, now=None):
     appeal.save()
     if upheld:
         Rating.objects.filter(pk=appeal.rating_id).update(excluded=True)
-    app = appeal.rating.application
-    _event(app, "review", user, app.status, app.status, at, note, {"decision": appeal.decision})
+    APPLICATIONS.record(appeal.rating.application, "review", user, note=note, at=at, data={"decision": appeal.decision})
     return appeal
 
 
@@ -600,7 +598,7 @@ def review_appeal(user, appeal_id, upheld, note, now=None):
 
 
 @transaction.atomic
-def remind_missing_materials(now=None):
+def remind_missing_materials(now: dt.datetime | None = None) -> int:
     """Marks once each missing material whose supply limit ends within a day (or has
     passed) and records the reminder on the application. Returns how many."""
     at = _now(now)
@@ -614,16 +612,13 @@ def remind_missing_materials(now=None):
     for row in rows:
         row.reminded_at = at
         row.save(update_fields=["reminded_at"])
-        app = row.application
-        _event(
-            app,
+        APPLICATIONS.record(
+            row.application,
             "remind",
             None,
-            app.status,
-            app.status,
-            at,
-            _("请于%(due)s前补交“%(name)s”。")
-            % {"due": f"{row.due_at.astimezone(SHANGHAI):%Y-%m-%d}", "name": row.material.name},
+            at=at,
+            note=_("请于%(due)s前补交“%(name)s”。")
+            % {"due": f"{cast(dt.datetime, row.due_at).astimezone(SHANGHAI):%Y-%m-%d}", "name": row.material.name},
         )
         count += 1
     return count
@@ -633,7 +628,7 @@ def remind_missing_materials(now=None):
 
 
 @transaction.atomic
-def take_ticket(group, *, priority=False, now=None):
+def take_ticket(group: str, *, priority: bool = False, now: dt.datetime | None = None) -> Ticket:
     """取号: the next number of the group today; priority for the elderly and disabled."""
     at = _now(now)
     if group not in Group.values:
@@ -647,7 +642,7 @@ def take_ticket(group, *, priority=False, now=None):
 
 
 @transaction.atomic
-def call_next(user, window, groups=None, now=None):
+def call_next(user: User, window: str, groups: list[str] | None = None, now: dt.datetime | None = None) -> Ticket:
     """叫号: priority tickets first, then the longest waiting, of the window's groups."""
     permissions.require(user, "hall.queue")
     if not (window or "").strip():
@@ -662,27 +657,29 @@ def call_next(user, window, groups=None, now=None):
     ticket = qs.order_by("-priority", "taken_at", "id").first()
     if ticket is None:
         raise InvalidTransition(_("当前没有等候的号。"))
-    ticket.status, ticket.called_at, ticket.window, ticket.clerk = TicketStatus.CALLED, at, window.strip(), user
-    ticket.save()
+    checked = TICKETS.check(user, ticket, "call")
+    ticket.window, ticket.clerk = window.strip(), user
+    TICKETS.take(user, ticket, "call", at=at, checked=checked, save_fields=("window", "clerk"))
     return ticket
 
 
 @transaction.atomic
-def finish_ticket(user, ticket_id, *, missed=False, now=None):
+def finish_ticket(user: User, ticket_id: int | str, *, missed: bool = False, now: dt.datetime | None = None) -> Ticket:
+    """The called number has been served (办毕) or did not come (过号)."""
     permissions.require(user, "hall.queue")
-    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+    ticket = Ticket.objects.select_for_update().filter(pk=_id(ticket_id)).first()
     if ticket is None:
         raise NotFound()
-    if ticket.status != TicketStatus.CALLED:
-        raise InvalidTransition(_("该号未在办理中。"))
-    ticket.status = TicketStatus.MISSED if missed else TicketStatus.DONE
-    ticket.finished_at = _now(now)
-    ticket.save()
+    TICKETS.take(user, ticket, "miss" if missed else "finish", at=_now(now))
     return ticket
 
 
-def apply_action(user, number, action, data, now=None):
-    """One entry for the actions of ``states.TRANSITIONS`` with plain input (API and pages)."""
+def apply_action(
+    user, number: str, action: str, data: dict[str, Any], now: dt.datetime | None = None
+) -> Application | Rating:
+    """One entry for the actions of ``states.APPLICATIONS`` with plain input (API and pages). An
+    action the lifecycle does not have is bad input (422 on ``action``)."""
+    APPLICATIONS.get(action)
     note = (data.get("note") or "").strip()
     if action == "accept":
         return accept(user, number, now)
@@ -706,7 +703,7 @@ def apply_action(user, number, action, data, now=None):
             token=data.get("token") or None,
             now=now,
         )
-    raise NotFound(_("没有这个操作。"))
+    raise AssertionError(f"{action} has no service")
 
 
 # --- catalogue import ---------------------------------------------------------------------
@@ -739,14 +736,12 @@ def _int(value, field, row, errors, minimum=0, default=None):
 
 
 @transaction.atomic
-def import_catalogue(user, item_rows, material_rows):
+def import_catalogue(
+    user: User, item_rows: list[dict[str, Any]], material_rows: list[dict[str, Any]]
+) -> dict[str, int]:
     """All or nothing: every row is checked first; any error leaves the catalogue as it was.
     Items are matched by implementing code; an item's materials are replaced by those in
     the file when the file lists any for it. Returns counts."""
-    from jiedao.org.models import Unit
-
-    from .models import ExerciseLevel, ItemType, Material, MaterialForm, MaterialSource, OnlineDepth
-
     permissions.require(user, "hall.import")
     errors = FieldErrors()
     units = {u.code: u for u in Unit.objects.all()}
@@ -806,7 +801,7 @@ def import_catalogue(user, item_rows, material_rows):
             }
         )
     known = seen | set(ServiceItem.objects.values_list("code", flat=True))
-    materials = {}
+    materials: dict[str, list[dict[str, Any]]] = {}
     for r in material_rows:
         row = r["row"]
         code = str(r.get("item", "")).strip()
@@ -866,48 +861,14 @@ def import_catalogue(user, item_rows, material_rows):
 # A resident books a half-hour slot of a day the hall is open, within the booking horizon
 # (today and the next HALL_BOOKING_WORKDAYS working days), at most HALL_BOOKING_MAX_OPEN
 # appointments not yet due at a time and one per item and day. The person's row is locked
-# for the check and the insert, so parallel requests are counted one after the other.
-
-SLOT_MINUTES = 30
-
-
-def _hall_setting(name, default):
-    return int(getattr(settings, "JIEDAO", {}).get(name, default))
+# for the check and the insert, so parallel requests are counted one after the other. The
+# slots and the limits are rules the selectors read too (``rules.py``).
 
 
-def slot_capacity():
-    """Bookings per half-hour slot of the hall (default 4)."""
-    return _hall_setting("HALL_SLOT_CAPACITY", 4)
-
-
-def booking_workdays():
-    """How far ahead a slot may be booked, in working days after today (default 14)."""
-    return _hall_setting("HALL_BOOKING_WORKDAYS", 14)
-
-
-def booking_max_open():
-    """Appointments one person may hold at a time that have not started yet (default 3)."""
-    return _hall_setting("HALL_BOOKING_MAX_OPEN", 3)
-
-
-def booking_window(now=None):
+def booking_window(now: dt.datetime | None = None) -> tuple[dt.date, dt.date]:
     """The first and the last day on which a slot may be booked (Shanghai dates)."""
     today = _now(now).astimezone(SHANGHAI).date()
     return today, add_workdays(today, booking_workdays())
-
-
-def slots_of(day):
-    """The half-hour slots of a working day within office hours (Shanghai time)."""
-    if not is_workday(day):
-        return []
-    result = []
-    for begin, end in settings.JIEDAO["OFFICE_HOURS"]:
-        current = dt.datetime.combine(day, dt.time.fromisoformat(begin), SHANGHAI)
-        stop = dt.datetime.combine(day, dt.time.fromisoformat(end), SHANGHAI)
-        while current + dt.timedelta(minutes=SLOT_MINUTES) <= stop:
-            result.append(current)
-            current += dt.timedelta(minutes=SLOT_MINUTES)
-    return result
 
 
 def _bookable(starts_at, at):
@@ -934,7 +895,7 @@ def _bookable(starts_at, at):
 
 
 @transaction.atomic
-def book(user, item_code, starts_at, now=None):
+def book(user: User, item_code: str, starts_at: dt.datetime, now: dt.datetime | None = None) -> Appointment:
     permissions.require(user, "hall.book")
     at = _now(now)
     item, _b, _items = _items_of(item_code, "")
@@ -968,13 +929,14 @@ def book(user, item_code, starts_at, now=None):
 
 
 @transaction.atomic
-def cancel_appointment(user, appointment_id, now=None):
+def cancel_appointment(user: User, appointment_id: int | str, now: dt.datetime | None = None) -> Appointment:
+    """One's own appointment, before its slot starts."""
     permissions.require(user, "hall.cancel_booking")
-    appointment = Appointment.objects.select_for_update().filter(pk=appointment_id, user=user).first()
+    appointment = Appointment.objects.select_for_update().filter(pk=_id(appointment_id), user=user).first()
     if appointment is None:
         raise NotFound()
-    if appointment.state != Appointment.State.BOOKED or appointment.starts_at <= _now(now):
+    checked = APPOINTMENTS.check(user, appointment, "cancel")
+    if appointment.starts_at <= _now(now):
         raise InvalidTransition(_("该预约不能取消。"))
-    appointment.state = Appointment.State.CANCELLED
-    appointment.save(update_fields=["state"])
+    APPOINTMENTS.take(user, appointment, "cancel", at=_now(now), checked=checked)
     return appointment

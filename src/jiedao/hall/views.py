@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from jiedao.common import params
 from jiedao.common.errors import DomainError, NotFound, ValidationFailed
+from jiedao.common.forms import apply_errors
 from jiedao.common.throttle import Limit, check, limited
 from jiedao.org import permissions
 from jiedao.org.models import Street
@@ -22,17 +22,46 @@ from jiedao.org.permissions import permission
 from jiedao.web.access import role_required
 
 from . import excel, links, notice, selectors, services, states
+from .forms import (
+    ApplicantForm,
+    ApplicationActionForm,
+    BookForm,
+    BundleFlagForm,
+    CancelAppointmentForm,
+    CatalogueImportForm,
+    RectificationForm,
+    TicketForm,
+    WindowAcceptForm,
+    WindowForm,
+)
 from .models import Delivery, Group, Level, MaterialStatus, RatingChannel
 
 WINDOW_ROLES = ("operator", "admin")
 # What a POST to an application's page may do: a step of its lifecycle, or rating by the SMS link.
-APPLICATION_ACTIONS = (*tuple(f"hall.application.{action}" for action in states.TRANSITIONS), "public.rate_application")
+APPLICATION_ACTIONS = (
+    *(f"hall.application.{action}" for action in states.APPLICATIONS.transitions),
+    "public.rate_application",
+)
 
 
 def _error_text(exc):
     if isinstance(exc, ValidationFailed):
         return "；".join(e["message"] for e in exc.errors)
     return getattr(exc, "message", str(exc))
+
+
+def _form_error_text(form):
+    """What a form that could not be read says, in one line as a message."""
+    return "；".join(str(error) for errors in form.errors.values() for error in errors)
+
+
+def _form_errors(form):
+    """The errors of a form that is shown again, in the shape of a service's errors."""
+    return [
+        {"field": name if name in form.fields else None, "message": str(error)}
+        for name, errors in form.errors.items()
+        for error in errors
+    ]
 
 
 @limited(Limit("SEARCH_RATE"))
@@ -74,13 +103,12 @@ def item_detail(request, code):
 @require_http_methods(["POST"])
 @permission("hall.book")
 def book(request, code):
-    try:
-        starts_at = params.parse_datetime(request.POST.get("starts_at", ""), "starts_at")
-    except ValidationFailed:
+    form = BookForm(request.POST)
+    if not form.is_valid():
         messages.error(request, _("请选择预约时段。"))
         return redirect("hall:item", code=code)
     try:
-        appointment = services.book(request.user, code, starts_at)
+        appointment = services.book(request.user, code, form.cleaned_data["starts_at"])
         messages.success(
             request,
             _("已预约 %(when)s，请按时到便民服务中心取号办理。")
@@ -112,9 +140,12 @@ def item_notice(request, code):
 def take_ticket(request):
     ticket = None
     if request.method == "POST":
+        form = TicketForm(request.POST)
         try:
             check(request, Limit("HALL_TICKET_RATE"))
-            ticket = services.take_ticket(request.POST.get("group", ""), priority=bool(request.POST.get("priority")))
+            if not form.is_valid():
+                raise ValidationFailed("group", _form_error_text(form))
+            ticket = services.take_ticket(form.cleaned_data["group"], priority=form.cleaned_data["priority"])
         except DomainError as exc:
             messages.error(request, _error_text(exc))
     return render(request, "hall/ticket.html", {"groups": Group.choices, "ticket": ticket})
@@ -132,10 +163,15 @@ def calling_screen(request):
 @permission("hall.queue")
 def window(request):
     if request.method == "POST":
+        form = WindowForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _form_error_text(form))
+            return redirect("hall:window")
+        do = form.cleaned_data["do"]
         try:
-            if request.POST.get("do") == "call":
+            if do == "call":
                 ticket = services.call_next(
-                    request.user, request.POST.get("window", ""), request.POST.getlist("groups") or None
+                    request.user, form.cleaned_data["window"], form.cleaned_data["groups"] or None
                 )
                 request.session["hall_window"] = ticket.window
                 messages.success(
@@ -143,10 +179,8 @@ def window(request):
                     _("请 %(number)s 号到 %(window)s 号窗口办理。")
                     % {"number": ticket.number, "window": ticket.window},
                 )
-            elif request.POST.get("do") in ("finish", "missed"):
-                services.finish_ticket(
-                    request.user, request.POST.get("ticket"), missed=request.POST.get("do") == "missed"
-                )
+            elif do in ("finish", "missed"):
+                services.finish_ticket(request.user, form.cleaned_data["ticket"], missed=do == "missed")
         except DomainError as exc:
             messages.error(request, _error_text(exc))
         return redirect("hall:window")
@@ -164,51 +198,48 @@ def window(request):
     )
 
 
-def _material_choices(post, items):
-    return {m.pk: post.get(f"material_{m.pk}", "") for item in items for m in item.materials.all()}
-
-
 @role_required(*WINDOW_ROLES)
 @permission("hall.accept_at_window")
 def accept_form(request, code):
     bundle = None
     try:
-        if request.GET.get("bundle") or request.POST.get("bundle"):
+        if BundleFlagForm(request.GET).flagged() or BundleFlagForm(request.POST).flagged():
             bundle = selectors.bundle_by_code(code)
             items = list(bundle.items.all())
         else:
             items = [selectors.item_by_code(code)]
     except NotFound as exc:
         raise Http404(exc.message) from None
-    errors, values = [], {}
-    if request.method == "POST":
-        values = request.POST
+    form = WindowAcceptForm(request.POST if request.method == "POST" else None, items=items)
+    if form.is_valid():
+        data = form.cleaned_data
         current = selectors.current_ticket(request.user)
         try:
             app = services.accept_at_window(
                 request.user,
-                applicant={k: request.POST.get(k, "") for k in ("name", "id_number", "phone")},
-                materials=_material_choices(request.POST, items),
+                applicant=form.applicant(),
+                materials=form.material_choices(),
                 item_code="" if bundle else code,
                 bundle_code=bundle.code if bundle else "",
-                pledge_signed=bool(request.POST.get("pledge_signed")),
-                assistant_name=request.POST.get("assistant_name", "").strip(),
-                assisted_reason=request.POST.get("assisted_reason", "").strip(),
+                pledge_signed=data["pledge_signed"],
+                assistant_name=data["assistant_name"],
+                assisted_reason=data["assisted_reason"],
                 ticket_id=current.pk if current else None,
             )
             messages.success(request, _("已受理，办件编号 %(number)s。") % {"number": app.number})
             return redirect("hall:application", number=app.number)
         except ValidationFailed as exc:
-            errors = exc.errors
+            apply_errors(form, exc)
+    errors = _form_errors(form)
     return render(
         request,
         "hall/accept.html",
         {
+            "form": form,
             "items": items,
             "bundle": bundle,
             "code": code,
             "errors": errors,
-            "values": values,
             "pledge_allowed": any(i.pledge_allowed for i in items),
         },
         status=422 if errors else 200,
@@ -221,36 +252,33 @@ def accept_form(request, code):
 @limited(Limit("LOOKUP_FAILURE_RATE", failures=True))  # a wrong number or link
 @permission(*APPLICATION_ACTIONS)
 def application(request, number):
-    token = request.GET.get("t") or request.POST.get("t") or None
+    form = ApplicationActionForm(request.POST) if request.method == "POST" else None
+    sent = form is not None and form.is_valid()
+    token = request.GET.get("t") or (form.cleaned_data["t"] if sent else "") or None
     try:
         app = selectors.application_for(request.user, number, token)
     except NotFound as exc:
         raise Http404(exc.message) from None
     except links.LinkExpired as exc:
         return render(request, "hall/link_expired.html", {"message": exc.message}, status=exc.http_status)
-    if request.method == "POST":
-        action = request.POST.get("action", "")
-        data = {
-            "note": request.POST.get("note", ""),
-            "material_id": request.POST.get("material_id"),
-            "at_window": request.POST.get("at_window", "1") == "1",
-            "delivery": request.POST.get("delivery") or Delivery.WINDOW,
-            "level": request.POST.get("level"),
-            "token": token,
-            "channel": request.POST.get("channel")
-            or (
+    if form is not None:
+        if not sent:
+            messages.error(request, _form_error_text(form))
+        else:
+            channel = form.cleaned_data["channel"] or (
                 RatingChannel.SMS
                 if token
                 else RatingChannel.DEVICE
                 if request.user.has_role("operator")
                 else RatingChannel.PORTAL
-            ),
-        }
-        try:
-            services.apply_action(request.user, number, action, data)
-            messages.success(request, _("已办理。"))
-        except DomainError as exc:
-            messages.error(request, _error_text(exc))
+            )
+            try:
+                services.apply_action(
+                    request.user, number, form.cleaned_data["action"], form.step_data(token=token, channel=channel)
+                )
+                messages.success(request, _("已办理。"))
+            except DomainError as exc:
+                messages.error(request, _error_text(exc))
         url = reverse("hall:application", args=[number])
         return redirect(f"{url}?t={token}" if token else url)
     out = selectors.application_out(app)
@@ -295,26 +323,21 @@ def apply_online(request, code):
         item = selectors.item_by_code(code)
     except NotFound as exc:
         raise Http404(exc.message) from None
-    errors = []
-    if request.method == "POST":
+    form = ApplicantForm(request.POST if request.method == "POST" else None, items=[item])
+    if form.is_valid():
         try:
             app = services.submit_online(
-                request.user,
-                item_code=code,
-                applicant={k: request.POST.get(k, "") for k in ("name", "id_number", "phone")},
-                materials=_material_choices(request.POST, [item]),
+                request.user, item_code=code, applicant=form.applicant(), materials=form.material_choices()
             )
             messages.success(
                 request, _("已提交网上申请，办件编号 %(number)s，窗口预审后通知您。") % {"number": app.number}
             )
             return redirect("hall:application", number=app.number)
         except ValidationFailed as exc:
-            errors = exc.errors
+            apply_errors(form, exc)
+    errors = _form_errors(form)
     return render(
-        request,
-        "hall/apply.html",
-        {"item": item, "item_list": [item], "errors": errors, "values": request.POST},
-        status=422 if errors else 200,
+        request, "hall/apply.html", {"item": item, "form": form, "errors": errors}, status=422 if errors else 200
     )
 
 
@@ -322,8 +345,11 @@ def apply_online(request, code):
 @permission("hall.cancel_booking")
 def my_applications(request):
     if request.method == "POST":
+        form = CancelAppointmentForm(request.POST)
         try:
-            services.cancel_appointment(request.user, request.POST.get("appointment"))
+            if not form.is_valid():
+                raise ValidationFailed("appointment", _form_error_text(form))
+            services.cancel_appointment(request.user, form.cleaned_data["appointment"])
             messages.success(request, _("已取消预约。"))
         except DomainError as exc:
             messages.error(request, _error_text(exc))
@@ -350,26 +376,20 @@ def my_applications(request):
 @permission("hall.rectify", "hall.rectify_callback", "hall.appeal", "hall.appeal_review")
 def rectifications(request):
     if request.method == "POST":
-        do = request.POST.get("do")
+        form = RectificationForm(request.POST)
         try:
+            if not form.is_valid():
+                raise ValidationFailed("note", _form_error_text(form))
+            data = form.cleaned_data
+            do, note = data["do"], data["note"]
             if do == "fix":
-                services.fix(request.user, request.POST.get("id"), request.POST.get("note", ""))
+                services.fix(request.user, data["id"], note)
             elif do == "callback":
-                services.callback(
-                    request.user,
-                    request.POST.get("id"),
-                    request.POST.get("satisfied") == "1",
-                    request.POST.get("note", ""),
-                )
+                services.callback(request.user, data["id"], data["satisfied"], note)
             elif do == "appeal":
-                services.file_appeal(request.user, request.POST.get("rating"), request.POST.get("note", ""))
+                services.file_appeal(request.user, data["rating"], note)
             elif do == "review":
-                services.review_appeal(
-                    request.user,
-                    request.POST.get("id"),
-                    request.POST.get("upheld") == "1",
-                    request.POST.get("note", ""),
-                )
+                services.review_appeal(request.user, data["id"], data["upheld"], note)
             messages.success(request, _("已保存。"))
         except DomainError as exc:
             messages.error(request, _error_text(exc))
@@ -457,7 +477,8 @@ def export_catalogue(request):
 def import_catalogue(request):
     context = {"errors": [], "counts": None}
     if request.method == "POST":
-        upload = request.FILES.get("file")
+        form = CatalogueImportForm(request.POST, request.FILES)
+        upload = form.cleaned_data["file"] if form.is_valid() else None
         try:
             if upload is None:
                 raise ValidationFailed("file", _("请选择要导入的 Excel 文件。"))

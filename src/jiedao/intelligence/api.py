@@ -2,11 +2,12 @@
 
 from ninja import Router, Schema
 
-from jiedao.common.masking import mask_personal_text
-from jiedao.org.api import ErrorsOut
+from jiedao.common.schemas import ErrorsOut
+from jiedao.org.models import Grid
 from jiedao.org.permissions import permission
 
 from . import selectors
+from .schemas import CandidateOut, candidate_out
 
 router = Router(tags=["intelligence"])
 ERRORS = {401: ErrorsOut, 403: ErrorsOut, 422: ErrorsOut}
@@ -45,39 +46,8 @@ class DuplicatesIn(Schema):
     category: str = ""
 
 
-class CandidateOut(Schema):
-    number: str
-    status: str
-    category: str | None
-    created_at: str
-    score: float
-    similarity: float
-    distance_m: float | None
-    same_grid: bool
-    description: str
-
-
 class DuplicatesOut(Schema):
     items: list[CandidateOut]
-
-
-class DuplicateConflictOut(ErrorsOut):
-    candidates: list[CandidateOut] = []
-
-
-def candidate_out(candidate, show_text=True):
-    case = candidate.case
-    return {
-        "number": case.number,
-        "status": case.status,
-        "category": case.category.code if case.category else None,
-        "created_at": case.created_at.isoformat(),
-        "score": candidate.score,
-        "similarity": candidate.similarity,
-        "distance_m": candidate.distance_m,
-        "same_grid": candidate.same_grid,
-        "description": mask_personal_text(case.description)[:80] if show_text else "",
-    }
 
 
 def _staff(user):
@@ -89,7 +59,6 @@ def _staff(user):
 def classify_text(request, payload: ClassifyTextIn):
     """The active model's top-3 categories with probabilities and, for street staff, the unit
     each would be routed to. ``version`` is null (and ``items`` empty) when no model is active."""
-    from jiedao.org.models import Grid
 
     grid = Grid.objects.select_related("community").filter(code=payload.grid).first() if payload.grid else None
     community = grid.community if grid else None
@@ -111,23 +80,11 @@ def classify_text(request, payload: ClassifyTextIn):
     }
 
 
-def find_duplicates(description, lat=None, lng=None, grid_code="", category_code="", limit=5):
-    from jiedao.org.models import Grid
-
-    grid = Grid.objects.filter(code=grid_code).first() if grid_code else None
-    if grid is None and lat is not None and lng is not None:
-        from jiedao.cases.selectors import grid_at
-
-        grid = grid_at(lat, lng)
-    category = selectors.category_for_label(category_code) if category_code else None
-    return selectors.duplicate_candidates(text=description, lat=lat, lng=lng, grid=grid, category=category, limit=limit)
-
-
 @router.post("/duplicates", response={200: DuplicatesOut, **ERRORS}, summary="Possible duplicates (重复件)")
 @permission("intake.assist")
 def duplicates(request, payload: DuplicatesIn):
     """Open or recently closed cases near the place and similar in text, best first. Residents
     and other callers outside the street see no descriptions. Register the case with
     ``attach_to`` set to a candidate's number to follow it instead of opening a new one."""
-    found = find_duplicates(payload.description, payload.lat, payload.lng, payload.grid, payload.category)
+    found = selectors.find_duplicates(payload.description, payload.lat, payload.lng, payload.grid, payload.category)
     return {"items": [candidate_out(c, _staff(request.user)) for c in found]}

@@ -1,9 +1,20 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from jiedao.cases import hooks
+
 
 class IntelligenceConfig(AppConfig):
+    """智能分拨 plugs into the case loop through the ports the loop offers (``cases.hooks``):
+    the classifier's proposal at intake, and the reply-quality check when a unit resolves."""
+
     name = "jiedao.intelligence"
     label = "intelligence"
     verbose_name = _("智能分拨")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import services  # noqa: PLC0415 (once the app registry is ready: the services read the models)
+
+        hooks.intake_classifier.plug(services.intake_proposal)
+        hooks.reply_checker.plug(services.check_reply)

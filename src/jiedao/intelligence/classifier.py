@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from openpyxl import load_workbook
 
 from .text import normalise
 
@@ -16,9 +17,9 @@ from .text import normalise
 def build(kind="char13"):
     """An unfitted pipeline. ``char13``: the model used in production; ``baseline``: TF-IDF
     over single characters and scikit-learn's default logistic regression."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415 (scikit-learn takes seconds to import; only training and prediction need it)
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415 (as above)
+    from sklearn.pipeline import Pipeline  # noqa: PLC0415 (as above)
 
     if kind == "baseline":
         return Pipeline(
@@ -71,7 +72,12 @@ def top_k(pipeline, text, k=3):
 
 def scores(true, predicted, labels=None):
     """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix."""
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+    from sklearn.metrics import (  # noqa: PLC0415 (scikit-learn takes seconds to import)
+        accuracy_score,
+        confusion_matrix,
+        f1_score,
+        precision_recall_fscore_support,
+    )
 
     labels = labels or sorted(set(true) | set(predicted))
     precision, recall, f1, support = precision_recall_fscore_support(true, predicted, labels=labels, zero_division=0)
@@ -90,7 +96,7 @@ def scores(true, predicted, labels=None):
 def evaluate(texts, labels, folds=None, holdout=None, kind="char13", seed=0):
     """Scores of out-of-sample predictions: stratified ``folds``-fold cross-validation, or a
     stratified hold-out of the given share."""
-    from sklearn.model_selection import StratifiedKFold, train_test_split
+    from sklearn.model_selection import StratifiedKFold, train_test_split  # noqa: PLC0415 (scikit-learn takes seconds to import; only training and prediction need it)
 
     texts, labels = list(texts), [str(v) for v in labels]
     true, predicted = [], []
@@ -137,8 +143,6 @@ def read_table(path, text_column, label_column):
     if not path.exists():
         raise DataError(f"file not found: {path}")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
         sheet = load_workbook(path, read_only=True, data_only=True).active
         rows = sheet.iter_rows(values_only=True)
         header = [str(v).strip() if v is not None else "" for v in next(rows, [])]

@@ -8,21 +8,28 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jiedao.cases.models import OPEN_STATUSES, Case, Category, Status
+from jiedao.cases.routing import route_decision
+from jiedao.cases.selectors import grid_at, routing_data, visible_cases
 from jiedao.common.masking import mask_personal_text
+from jiedao.org.models import Grid
 
+from .classifier import top_k
 from .models import ModelVersion, ReplyCheck, Tuning
+from .rules import flag_label
 from .text import bigrams, cosine, distance_m, key_phrase, normalise
 
 # How long one process trusts what it read about the active model and the thresholds.
 CACHE_SECONDS = 10.0
 _lock = threading.Lock()
-_cache = {"tuning": (0.0, None), "active": (0.0, None), "model": (None, None)}
+_cache: dict[str, tuple[Any, Any]] = {"tuning": (0.0, None), "active": (0.0, None), "model": (None, None)}
 
 
 def forget():
@@ -56,7 +63,7 @@ def active_model():
         return None, None
     loaded_id, pipeline = _cache["model"]
     if loaded_id != version.pk:
-        import joblib
+        import joblib  # noqa: PLC0415 (imports NumPy; only loading a model needs it)
 
         try:
             pipeline = joblib.load(version.file)["pipeline"]
@@ -69,8 +76,6 @@ def active_model():
 
 def _category_index():
     """Active leaf categories by code, and by name where the name is unique (files may use names)."""
-    from jiedao.cases.selectors import routing_data
-
     data = routing_data()
     leaves = [c for c in data.categories.values() if c.active and c.pk not in data.parents]
     by_code = {c.code: c for c in leaves}
@@ -102,14 +107,10 @@ def suggest(text, community=None, grid=None, k=3, with_units=True):
     _version, pipeline = active_model()
     if pipeline is None or not text:
         return []
-    from .classifier import top_k
-
     out = []
     for label, probability in top_k(pipeline, text, k):
         item = Suggestion(label, probability, category_for_label(label))
         if with_units and item.category is not None:
-            from jiedao.cases.services import route_decision
-
             probe = Case(category=item.category, community=community, grid=grid)
             decision = route_decision(probe)
             item.unit, item.reason = decision.unit, str(decision.reason)
@@ -394,8 +395,6 @@ def _issues_of(cases, now):
 
 def hot_issues(user, now=None, limit=10):
     """The hottest groups of similar requests from one place in the last week, for ``user``'s scope."""
-    from jiedao.cases.selectors import visible_cases
-
     now = now or timezone.now()
     return _all_issues(visible_cases(user), now)[:limit]
 
@@ -419,8 +418,6 @@ def fast_growing_hot_issues(now=None):
 
 def hot_issue(user, key, now=None):
     """``(issue, member cases)`` for the key, or ``(None, [])`` when it is no longer hot."""
-    from jiedao.cases.selectors import visible_cases
-
     now = now or timezone.now()
     for issue in _all_issues(visible_cases(user), now):
         if issue.key == key:
@@ -446,13 +443,19 @@ def reply_checks_for(case):
 
 def reply_warning(case):
     """One line about the flags of the case's latest reply check ("" when it has none)."""
-    from django.utils.translation import gettext as _
-
-    from .services import flag_label
-
     check = ReplyCheck.objects.filter(case=case).order_by("-checked_at", "-pk").first()
     if check is None or not check.flagged or check.overridden_at:
         return ""
     return _("答复质量提示：%(flags)s。如答复无误，可在工单页说明理由并确认保留。") % {
         "flags": "；".join(flag_label(f) for f in check.flags)
     }
+
+
+def find_duplicates(description, lat=None, lng=None, grid_code="", category_code="", limit=5):
+    """Possible duplicates of a request being typed, from its text, place (a grid code or a
+    position) and category code, best first."""
+    grid = Grid.objects.filter(code=grid_code).first() if grid_code else None
+    if grid is None and lat is not None and lng is not None:
+        grid = grid_at(lat, lng)
+    category = category_for_label(category_code) if category_code else None
+    return duplicate_candidates(text=description, lat=lat, lng=lng, grid=grid, category=category, limit=limit)

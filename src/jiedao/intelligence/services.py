@@ -6,15 +6,19 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiedao.cases.models import Case, Status
+from jiedao.cases.models import Case, Category, Status
+from jiedao.cases.states import CASE
 from jiedao.common.errors import FieldErrors, NotAllowed, NotFound, ValidationFailed
+from jiedao.common.lifecycle import assign_status
 from jiedao.org import permissions
+from jiedao.org.models import User
 
 from . import classifier, selectors
 from .models import ModelVersion, Proposal, ReplyCheck, Tuning
@@ -41,17 +45,17 @@ def model_dir() -> Path:
 # --- training and versions ---------------------------------------------------------
 
 
-def request_training(user, source="cases"):
+def request_training(user: User | None, source: str = "cases") -> ModelVersion:
     """Record a version in training and queue the work for the worker."""
     _require(user, MODEL_ROLES)
     version = ModelVersion.objects.create(source=_("已结案工单"), requested_by=user, requested_at=timezone.now())
-    from .tasks import train_model_task
+    from .tasks import train_model_task  # noqa: PLC0415 (the task module imports this one: it runs the training)
 
     transaction.on_commit(lambda: train_model_task.enqueue(version.pk))
     return version
 
 
-def closed_case_data(limit=MAX_TRAINING_CASES):
+def closed_case_data(limit: int = MAX_TRAINING_CASES) -> tuple[list[str], list[str]]:
     """(texts, labels) from the most recent closed cases with their final category; categories
     with fewer than ``MIN_PER_CLASS`` cases are left out."""
     rows = list(
@@ -59,20 +63,23 @@ def closed_case_data(limit=MAX_TRAINING_CASES):
         .order_by("-closed_at")
         .values_list("description", "category__code")[:limit]
     )
-    counts = {}
+    counts: dict[str, int] = {}
     for _text, code in rows:
         counts[code] = counts.get(code, 0) + 1
     rows = [(text, code) for text, code in rows if counts[code] >= MIN_PER_CLASS]
     return [r[0] for r in rows], [r[1] for r in rows]
 
 
-def train_version(version_id, texts=None, labels=None, activate=True):
+def train_version(
+    version_id: int, texts: list[str] | None = None, labels: list[str] | None = None, activate: bool = True
+) -> ModelVersion:
     """Train the version's model (from closed cases unless texts and labels are given): score it
     on a 20 % stratified hold-out, fit on everything, save the file, and activate it."""
     version = ModelVersion.objects.get(pk=version_id)
     try:
         if texts is None:
             texts, labels = closed_case_data()
+        labels = cast(list[str], labels)  # given with ``texts``
         if len(set(labels)) < 2:
             raise ValueError(_("至少需要两个分类、每类至少%(n)d件已结案工单才能训练。") % {"n": MIN_PER_CLASS})
         result = (
@@ -81,16 +88,16 @@ def train_version(version_id, texts=None, labels=None, activate=True):
             else {}
         )
         trained = classifier.train(texts, labels)
-        import joblib
+        import joblib  # noqa: PLC0415 (imports NumPy; only training and loading a model need it)
 
         path = model_dir() / f"classifier-v{version.pk}.joblib"
         joblib.dump({"pipeline": trained.pipeline, "labels": trained.labels}, path, compress=3)
     except Exception as exc:  # the version records why it failed; nothing else changes
-        version.state = ModelVersion.State.FAILED
+        assign_status(version, ModelVersion.State.FAILED, "state")
         version.error = str(exc)[:2000]
         version.save(update_fields=["state", "error"])
         return version
-    version.state = ModelVersion.State.READY
+    assign_status(version, ModelVersion.State.READY, "state")
     version.trained_at = timezone.now()
     version.samples = len(texts)
     version.labels = trained.labels
@@ -104,7 +111,9 @@ def train_version(version_id, texts=None, labels=None, activate=True):
     return version
 
 
-def train_from_file(path, text_column, label_column, user=None, activate=True):
+def train_from_file(
+    path: str | Path, text_column: str, label_column: str, user: User | None = None, activate: bool = True
+) -> ModelVersion:
     texts, labels = classifier.read_table(path, text_column, label_column)
     version = ModelVersion.objects.create(source=Path(path).name[:200], requested_by=user, requested_at=timezone.now())
     return train_version(version.pk, texts, labels, activate=activate)
@@ -118,7 +127,7 @@ def _activate(version):
     selectors.forget()
 
 
-def activate(user, version_id):
+def activate(user: User | None, version_id: int) -> ModelVersion:
     """Make the version the one used at intake (switching back to an older one is the same act)."""
     _require(user, MODEL_ROLES)
     version = ModelVersion.objects.filter(pk=version_id).first()
@@ -130,7 +139,7 @@ def activate(user, version_id):
     return version
 
 
-def deactivate(user):
+def deactivate(user: User | None) -> None:
     _require(user, MODEL_ROLES)
     ModelVersion.objects.filter(active=True).update(active=False)
     selectors.forget()
@@ -140,7 +149,9 @@ MAX_DUPLICATE_RADIUS_M = 10_000
 MAX_DUPLICATE_DAYS = 365
 
 
-def save_tuning(user, *, auto_dispatch_confidence, duplicate_radius_m, duplicate_days):
+def save_tuning(
+    user: User | None, *, auto_dispatch_confidence: float, duplicate_radius_m: int, duplicate_days: int
+) -> Tuning:
     _require(user, MODEL_ROLES)
     if not 0.0 < auto_dispatch_confidence <= 1.0:
         raise ValidationFailed("auto_dispatch_confidence", _("置信度应在0到1之间（1表示从不自动派单）。"))
@@ -167,18 +178,22 @@ class IntakeProposal:
     """What the classifier proposes for a case being registered."""
 
     version: ModelVersion
-    category: object
+    category: Category
     confidence: float
     top: list
     auto: bool = False
 
-    def note(self):
+    def note(self) -> str:
         return _("智能分拨自动派单（模型 v%(v)d，置信度 %(p).0f%%）") % {
             "v": self.version.pk,
             "p": self.confidence * 100,
         }
 
-    def save_for(self, case):
+    def event_data(self) -> dict[str, Any]:
+        """What the dispatch event of a case it dispatched records of it."""
+        return {"auto": True, "confidence": self.confidence, "model": self.version.pk}
+
+    def save_for(self, case: Case) -> None:
         Proposal.objects.create(
             case=case,
             version=self.version,
@@ -191,9 +206,10 @@ class IntakeProposal:
         )
 
 
-def intake_proposal(description, category=None):
+def intake_proposal(description: str, category: Category | None = None) -> IntakeProposal | None:
     """The active model's proposal for a new case's text (None without a model). ``auto`` when
-    no category was given and the first category's probability reaches the threshold."""
+    no category was given and the first category's probability reaches the threshold. Plugged
+    into the intake as ``cases.hooks.intake_classifier`` (``apps.py``)."""
     version, pipeline = selectors.active_model()
     if pipeline is None:
         return None
@@ -220,19 +236,10 @@ DATE_WORDS = re.compile(
 TEMPLATE_REPEATS = 3
 TEMPLATE_DAYS = 90
 
-FLAG_LABELS = {
-    "off_topic": "答复与诉求内容关联度低",
-    "no_action": "未写明具体措施",
-    "no_date": "未写明时间",
-    "template": "答复为模板套话（本单位多次使用相同答复）",
-}
 
-
-def flag_label(flag):
-    return _(FLAG_LABELS.get(flag, flag))
-
-
-def reply_flags(request, result, repeats=0, min_similarity=None):
+def reply_flags(
+    request: str, result: str, repeats: int = 0, min_similarity: float | None = None
+) -> tuple[float, list[str]]:
     """Flags for a reply to a request: low similarity, no concrete action, no date, template."""
     min_similarity = selectors.tuning().reply_min_similarity if min_similarity is None else min_similarity
     sim = similarity(request, result)
@@ -248,16 +255,19 @@ def reply_flags(request, result, repeats=0, min_similarity=None):
     return sim, flags
 
 
-def fingerprint(result):
+def fingerprint(result: str) -> str:
     return hashlib.sha1(normalise(result).encode()).hexdigest()
 
 
-def check_reply(case, result, at=None):
-    """Check a unit's result as it is submitted (the caller holds the transaction)."""
+def check_reply(case: Case, result: str, at: dt.datetime | None = None) -> ReplyCheck:
+    """Check a unit's result as it is submitted (the caller holds the transaction). Plugged
+    into the case loop as ``cases.hooks.reply_checker`` (``apps.py``)."""
     at = at or timezone.now()
     fp = fingerprint(result)
     repeats = ReplyCheck.objects.filter(
-        unit_id=case.unit_id, fingerprint=fp, checked_at__gte=at - dt.timedelta(days=TEMPLATE_DAYS)
+        unit_id=cast(int, case.unit_id),  # a case being resolved is held by a unit
+        fingerprint=fp,
+        checked_at__gte=at - dt.timedelta(days=TEMPLATE_DAYS),
     ).count()
     sim, flags = reply_flags(case.description, result, repeats)
     return ReplyCheck.objects.create(
@@ -272,7 +282,7 @@ def check_reply(case, result, at=None):
 
 
 @transaction.atomic
-def override_reply(user, check_id, note):
+def override_reply(user: User, check_id: int, note: str) -> ReplyCheck:
     """The handler (or a leader) keeps a flagged reply: it no longer counts as flagged."""
     permissions.require(user, "intelligence.reply_override", _("只有承办单位或街道可以确认此答复。"))
     check = ReplyCheck.objects.select_for_update(of=("self",)).select_related("case").filter(pk=check_id).first()
@@ -288,7 +298,5 @@ def override_reply(user, check_id, note):
     check.overridden_at = timezone.now()
     check.override_note = note
     check.save(update_fields=["overridden_by", "overridden_at", "override_note"])
-    from jiedao.cases.services import record_event
-
-    record_event(check.case, "reply_override", user, check.case.status, note=note, data={"flags": check.flags})
+    CASE.record(check.case, "reply_override", user, note=note, data={"flags": check.flags})
     return check

@@ -4,13 +4,14 @@ import logging
 
 from django_tasks import task
 
+from . import services
+
 logger = logging.getLogger("jiedao.worker")
 
 
 @task()
 def train_model_task(version_id):
     """Train a classifier version from the closed cases (started from the model page)."""
-    from . import services
 
     version = services.train_version(version_id)
     logger.info("classifier v%s: %s", version.pk, version.state)

@@ -11,7 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from jiedao.cases.forms import picked_category
 from jiedao.cases.models import Case
+from jiedao.cases.selectors import grid_at
 from jiedao.common.errors import DomainError
 from jiedao.common.throttle import Limit, limited
 from jiedao.org.models import Community, Grid
@@ -41,8 +43,6 @@ def _place(get):
         lat = lng = None
     grid = Grid.objects.select_related("community").filter(code=get.get("grid")).first() if get.get("grid") else None
     if grid is None and lat is not None and lng is not None:
-        from jiedao.cases.selectors import grid_at
-
         grid = grid_at(lat, lng)
     community = (
         grid.community
@@ -53,7 +53,6 @@ def _place(get):
 
 
 def _picked_category(get):
-    from jiedao.cases.forms import picked_category
 
     code = picked_category(get)
     return selectors.category_for_label(code) if code else None

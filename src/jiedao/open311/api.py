@@ -3,7 +3,7 @@
 from django.http import HttpResponse
 from ninja import Router
 
-from jiedao.org.api import ErrorsOut
+from jiedao.common.schemas import ErrorsOut
 
 from . import services
 

@@ -26,12 +26,12 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class Open311Error(Exception):
-    """An answer in the standard's error list: ``status`` is the HTTP code, each
+    """An answer in the standard's error list: ``http_status`` is the HTTP code, each
     description one ``<error>``."""
 
-    def __init__(self, status, *descriptions):
+    def __init__(self, http_status, *descriptions):
         super().__init__("; ".join(str(d) for d in descriptions))
-        self.status = status
+        self.http_status = http_status
         self.descriptions = [str(d) for d in descriptions]
 
 
@@ -92,5 +92,5 @@ def respond(fmt, root_tag, data, item_tag=None, status=200):
 
 
 def error_response(fmt, error):
-    items = [{"code": error.status, "description": d} for d in error.descriptions]
-    return respond(fmt if fmt in CONTENT_TYPES else "xml", "errors", items, item_tag="error", status=error.status)
+    items = [{"code": error.http_status, "description": d} for d in error.descriptions]
+    return respond(fmt if fmt in CONTENT_TYPES else "xml", "errors", items, item_tag="error", status=error.http_status)

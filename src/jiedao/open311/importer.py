@@ -6,32 +6,42 @@ A mapping file (YAML, see docs/open311.md) names the columns and how their value
 translate. The import is all or nothing: every row is checked, and if any row is bad
 nothing is written and every bad row is reported with its line number and reason.
 Rows whose number already exists are left alone, so importing the same file again
-changes nothing. Rows are written in batches of plain INSERTs, prepared exactly as the
-ORM would (times adapted, personal data encrypted), without signals: imports send no
+changes nothing.
+
+Each row becomes a case of the cases' bulk writer (``cases.bulk``), with its original
+number (the day's counter moves past a number in our own format): the steps its times and
+status tell are taken as the case lifecycle allows them, with the services' events; where
+the history skipped the steps before one (a result without a response time), an ``import``
+event sets the state it starts from. A unit of another street than the place's is refused,
+as at dispatch. Rows are written a thousand at a time, without signals: imports send no
 webhooks and no notifications.
 """
 
 import csv
 import datetime as dt
-import json
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from zipfile import BadZipFile
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+from openpyxl.utils.datetime import from_excel
+from openpyxl.utils.exceptions import InvalidFileException
 
-from jiedao.cases.models import Case, CaseEvent, CaseNumberCounter, Category, Channel, Rating, Status
+from jiedao.cases import routing
+from jiedao.cases.bulk import CaseBatch, CaseDraft
+from jiedao.cases.models import Case, Category, Channel, Rating, Status
+from jiedao.cases.routing import RouteDecision
 from jiedao.cases.validation import normalise_phone
-from jiedao.common import crypto
-from jiedao.common.crypto import EncryptedTextField, blind_index
-from jiedao.org.models import Community, Grid, Street, Unit
-from jiedao.workcal.calendar import add_hours
+from jiedao.geo import locate
+from jiedao.org.models import Grid, Street, Unit
 
 FIELDS = (
     "number",
@@ -312,11 +322,6 @@ def _csv_rows(path, mapping):
 
 
 def _xlsx_rows(path, mapping):
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, BadZipFile, KeyError, OSError) as exc:
@@ -371,31 +376,29 @@ class Parser:
         self.values = {name: mapping.values.get(name, {}) for name in FIELDS}
         self.units_by_code = {}
         self.units_by_name = {}
-        for pk, code, name in Unit.objects.values_list("id", "code", "name"):
-            self.units_by_code[code] = (pk, code)
-            self.units_by_name.setdefault(name, []).append((pk, code))
+        for unit in Unit.objects.all():
+            self.units_by_code[unit.code] = unit
+            self.units_by_name.setdefault(unit.name, []).append(unit)
         self._load_categories()
         self.new_categories = {}  # name → id (or None in a dry run)
-        self.grid_community = dict(Grid.objects.values_list("id", "community_id"))
+        self.grids = {grid.pk: grid for grid in Grid.objects.select_related("community").defer("boundary")}
         # The street a row belongs to: its community's, else its unit's, else the first street.
-        self.community_street = dict(Community.objects.values_list("id", "street_id"))
-        self.unit_street = dict(Unit.objects.values_list("id", "street_id"))
         self.first_street = Street.objects.order_by("pk").values_list("pk", flat=True).first()
 
     def _load_categories(self):
-        rows = list(Category.objects.values("id", "parent_id", "code", "name", "response_hours", "office_hours_only"))
-        self.categories = {r["id"]: r for r in rows}
-        self.category_by_code = {r["code"]: r for r in rows}
+        rows = list(Category.objects.all())
+        self.categories = {c.pk: c for c in rows}
+        self.category_by_code = {c.code: c for c in rows}
         self.category_by_name = {}
-        for r in rows:
-            self.category_by_name.setdefault(r["name"], []).append(r)
+        for c in rows:
+            self.category_by_name.setdefault(c.name, []).append(c)
         self.category_by_path = {}
-        for r in rows:
-            names, node = [r["name"]], r
-            while node["parent_id"] in self.categories:
-                node = self.categories[node["parent_id"]]
-                names.append(node["name"])
-            self.category_by_path["/".join(reversed(names))] = r
+        for c in rows:
+            names, node = [c.name], c
+            while node.parent_id in self.categories:
+                node = self.categories[node.parent_id]
+                names.append(node.name)
+            self.category_by_path["/".join(reversed(names))] = c
 
     def label(self, name):
         """How the file calls the field: its column name."""
@@ -417,8 +420,6 @@ class Parser:
         elif isinstance(raw, dt.date):
             value = dt.datetime.combine(raw, dt.time(23, 59, 59) if end_of_day else dt.time())
         elif isinstance(raw, (int, float)):
-            from openpyxl.utils.datetime import from_excel
-
             try:
                 value = from_excel(raw)
             except (ValueError, OverflowError, TypeError):
@@ -513,7 +514,7 @@ class Parser:
         if name in self.new_categories:
             return self.new_categories[name]
         if self.dry_run:
-            row = {"id": None, "code": "", "name": name, "response_hours": 0, "office_hours_only": False}
+            category = Category(code="", name=name, level=2, active=False)
         else:
             root = Category.objects.filter(code=IMPORT_ROOT_CODE).first()
             if root is None:
@@ -524,18 +525,11 @@ class Parser:
             last = max(
                 (int(c[len(IMPORT_ROOT_CODE) :]) for c in codes if c[len(IMPORT_ROOT_CODE) :].isdigit()), default=0
             )
-            created = Category.objects.create(
+            category = Category.objects.create(
                 parent=root, code=f"{IMPORT_ROOT_CODE}{last + 1:04d}", name=name, level=2, active=False
             )
-            row = {
-                "id": created.pk,
-                "code": created.code,
-                "name": name,
-                "response_hours": created.response_hours,
-                "office_hours_only": False,
-            }
-        self.new_categories[name] = row
-        return row
+        self.new_categories[name] = category
+        return category
 
     def status(self, raw):
         value = self.mapped("status", raw)
@@ -593,9 +587,9 @@ class Row:
     number: str
     channel: str
     status: str
-    category: dict | None
+    category: Category | None
     text: str
-    unit: tuple | None
+    unit: Unit | None
     address: str
     lat: float | None
     lng: float | None
@@ -725,65 +719,6 @@ def parse_row(parser, line, raw):
 # --- writing ----------------------------------------------------------------------------------------
 
 
-class _Table:
-    """Plain INSERTs into one model's table, every value prepared as the ORM would.
-
-    Three preparations are done here the cheap way, with the same result: personal data
-    is encrypted with the field keys read once per batch (``crypto.fernet()``, what
-    ``crypto.encrypt`` does per value), and on SQLite times become UTC text and JSON is
-    dumped directly (what Django's SQLite backend does, without its per-value checks)."""
-
-    def __init__(self, model, skip=("id",)):
-        self.fields = [f for f in model._meta.concrete_fields if f.column not in skip]
-        self.names = [f.attname for f in self.fields]
-        self.position = {name: i for i, name in enumerate(self.names)}
-        self.defaults = [None if f.null and not f.has_default() else f.get_default() for f in self.fields]
-        sqlite = connection.vendor == "sqlite" and str(getattr(connection, "timezone", "UTC")) == "UTC"
-        self.prepare, self.encrypted = [], []
-        for i, f in enumerate(self.fields):
-            if isinstance(f, EncryptedTextField):
-                self.encrypted.append(i)
-            elif f.get_internal_type() == "DateTimeField":
-                self.prepare.append((i, _sqlite_time if sqlite else connection.ops.adapt_datetimefield_value))
-            elif f.get_internal_type() == "JSONField":
-                self.prepare.append(
-                    (
-                        i,
-                        json.dumps
-                        if sqlite and f.encoder is None
-                        else lambda value, f=f: f.get_db_prep_save(value, connection),
-                    )
-                )
-        self.fernet = None
-        quote = connection.ops.quote_name
-        self.sql = "INSERT INTO {} ({}) VALUES ({})".format(
-            quote(model._meta.db_table),
-            ", ".join(quote(f.column) for f in self.fields),
-            ", ".join(["%s"] * len(self.fields)),
-        )
-
-    def start_batch(self):
-        self.fernet = crypto.fernet() if self.encrypted else None
-
-    def row(self, values: dict):
-        row = list(self.defaults)
-        position = self.position
-        for name, value in values.items():
-            row[position[name]] = value
-        for i, prepare in self.prepare:
-            if row[i] is not None:
-                row[i] = prepare(row[i])
-        for i in self.encrypted:
-            if row[i]:
-                row[i] = self.fernet.encrypt(row[i].encode("utf-8")).decode("ascii")
-        return row
-
-    def insert(self, rows):
-        if rows:
-            with connection.cursor() as cursor:
-                cursor.executemany(self.sql, rows)
-
-
 @dataclass
 class Report:
     rows: int = 0
@@ -853,9 +788,9 @@ class CaseImporter:
         report = Report(dry_run=self.dry_run)
         total, rows = read_rows(path, self.mapping)
         self.progress = Progress(total, self.out)
-        self.cases = _Table(Case)
-        self.events = _Table(CaseEvent)
-        self.ratings = _Table(Rating)
+        self.batch = CaseBatch(batch_size=None)
+        self.decisions = {}  # unit id → the decision that sent a case of the history to it
+        self.note = _("历史工单导入")
         seen = {}
         with transaction.atomic():
             self.parser = parser = Parser(self.mapping, dry_run=self.dry_run)
@@ -890,10 +825,9 @@ class CaseImporter:
             report.new_categories = list(parser.new_categories)
             if report.bad or self.dry_run:
                 transaction.set_rollback(True)
-            else:
-                self._advance_counters(seen)
         if report.bad:
             report.created = 0
+            report.bad.sort(key=lambda bad: bad[0])
         return report
 
     def _chunk(self, chunk, report):
@@ -908,252 +842,115 @@ class CaseImporter:
         fresh = [row for row in chunk if row.number not in existing]
         report.unchanged += len(chunk) - len(fresh)
         report.created += len(fresh)
-        if report.bad or self.dry_run or not fresh:
+        placed = []
+        for row, grid in zip(fresh, self._grids(fresh), strict=True):
+            community = grid.community if grid is not None else None
+            if community is not None and row.unit is not None and row.unit.street_id != community.street_id:
+                # As at dispatch: a unit of another street does not take a case of this one.
+                report.bad.append((row.line, _("承办单位“%(unit)s”不属于事发地点所在的街道") % {"unit": row.unit.name}))
+                continue
+            placed.append((row, grid))
+        if report.bad or self.dry_run or not placed:
             return  # a refused file is still checked to the end, but nothing more is written
-        self._write(fresh, report)
+        events, ratings = self.batch.counts["events"], self.batch.counts["ratings"]
+        for row, grid in placed:
+            self.batch.add(self._draft(row, grid))
+        self.batch.flush()
+        report.events += self.batch.counts["events"] - events
+        report.ratings += self.batch.counts["ratings"] - ratings
 
     def _grids(self, rows):
+        """The grid (with its community) of each row's point, or None."""
         points = [(i, row.lat, row.lng) for i, row in enumerate(rows) if row.lat is not None]
         grids = [None] * len(rows)
         if not points:
             return grids
-        from jiedao.geo import locate
-
         if hasattr(locate, "grid_ids_at"):
             found = locate.grid_ids_at([p[1] for p in points], [p[2] for p in points])
         else:
             found = [locate.grid_id_at(p[1], p[2]) for p in points]
         for (i, _lat, _lng), grid_id in zip(points, found, strict=False):
-            grids[i] = grid_id
+            grids[i] = self.parser.grids.get(grid_id) if grid_id is not None else None
         return grids
 
-    def _write(self, rows, report):
-        for table in (self.cases, self.events, self.ratings):
-            table.start_batch()
-        grids = self._grids(rows)
-        plans = [self._plan(row) for row in rows]
-        case_rows = []
-        for plan, grid_id in zip(plans, grids, strict=True):
-            values = plan["case"]
-            values["grid_id"] = grid_id
-            values["community_id"] = self.parser.grid_community.get(grid_id) if grid_id is not None else None
-            values["street_id"] = (
-                self.parser.community_street.get(values["community_id"])
-                or self.parser.unit_street.get(values.get("unit_id"))
-                or self.parser.first_street
-            )
-            case_rows.append(self.cases.row(values))
-        self.cases.insert(case_rows)
-        ids = {}
-        numbers = [row.number for row in rows]
-        for start in range(0, len(numbers), 500):
-            ids.update(Case.objects.filter(number__in=numbers[start : start + 500]).values_list("number", "id"))
-        event_rows, rating_rows = [], []
-        for row, plan in zip(rows, plans, strict=False):
-            case_id = ids[row.number]
-            for seq, event in enumerate(plan["events"], start=1):
-                event["case_id"] = case_id
-                event["seq"] = seq
-                event_rows.append(self.events.row(event))
-            if plan["rating"] is not None:
-                rating = plan["rating"]
-                rating["case_id"] = case_id
-                rating_rows.append(self.ratings.row(rating))
-        self.events.insert(event_rows)
-        self.ratings.insert(rating_rows)
-        report.events += len(event_rows)
-        report.ratings += len(rating_rows)
+    def _draft(self, row, grid) -> CaseDraft:
+        """The case with its log as the history gives it (the original number and times).
 
-    def _plan(self, row):
-        """The case row, its events (with the original times) and its rating."""
-        mark = {"import": self.source or True, "line": row.line}
-        status = row.status
-        unit_id, unit_code = row.unit if row.unit else (None, None)
-        category = row.category
-        created = row.created
-        events = []
-
-        def event(action, at, before, after, unit=unit_id, actor_unit=None, note="", data=None):
-            events.append(
-                {
-                    "at": at,
-                    "action": action,
-                    "from_status": before,
-                    "to_status": after,
-                    "unit_id": unit,
-                    "actor_unit_id": actor_unit,
-                    "note": note,
-                    "data": {**(data or {}), **mark},
-                }
-            )
-            return after
-
-        latest = max(t for t in (created, row.dispatched, row.responded, row.resolved, row.closed) if t is not None)
-        current = event(
-            "create",
-            created,
-            "",
-            Status.NEW,
-            unit=None,
-            data={"channel": row.channel, "category": category["code"] if category else None},
+        The steps the row's times and status tell — dispatch, return, response, result,
+        rating, closing — are taken in that order as the lifecycle allows them; where the
+        history skipped the steps before one (a result without a response time), an
+        ``import`` event sets the state it starts from, and one sets the row's status when the
+        steps do not reach it."""
+        status, unit, category = row.status, row.unit, row.category
+        community = grid.community if grid is not None else None
+        street_id = (
+            (community.street_id if community is not None else None)
+            or (unit.street_id if unit is not None else None)
+            or self.parser.first_street
         )
-        dispatched_at = responded_at = resolved_at = closed_at = response_due = None
-        return_count = rework_count = 0
-        case_unit = None
-        if unit_id is not None and status not in (Status.NEW, Status.MERGED):
-            dispatched_at = row.dispatched or created
-            case_unit = unit_id
+        case = CaseDraft(
+            channel=row.channel,
+            description=row.text,
+            created_at=row.created,
+            street_id=street_id,
+            reporter_name=row.reporter_name,
+            reporter_phone=row.reporter_phone,
+            address=row.address,
+            lat=row.lat,
+            lng=row.lng,
+            community=community,
+            grid=grid,
+            category=category,
+            number=row.number,
+            mark={"import": self.source or True, "line": row.line},
+        )
+        latest = max(t for t in (row.created, row.dispatched, row.responded, row.resolved, row.closed) if t is not None)
+        if unit is not None and status not in (Status.NEW, Status.MERGED):
+            dispatched_at = row.dispatched or row.created
             response_due = row.response_due
-            if response_due is None and row.responded and category and category["id"] is not None:
-                response_due = add_hours(
-                    dispatched_at, float(category["response_hours"]), category["office_hours_only"]
-                )
-            current = event(
-                "dispatch",
-                dispatched_at,
-                current,
-                Status.DISPATCHED,
-                data={
-                    "unit": unit_code,
-                    "routed_by": "import",
-                    "completion_due": _iso(row.deadline),
-                    "response_due": _iso(response_due),
-                },
-            )
+            if response_due is None and row.responded and category is not None and category.pk is not None:
+                response_due = routing.response_due(category, dispatched_at)
+            decision = self.decisions.get(unit.pk)
+            if decision is None:
+                decision = self.decisions[unit.pk] = RouteDecision(unit, self.note)
+            case.dispatch(decision, at=dispatched_at, actor=None, manual=True, due=(response_due, row.deadline))
             if status == Status.RETURNED:
-                current = event(
-                    "return",
-                    row.responded or dispatched_at,
-                    current,
-                    Status.RETURNED,
-                    unit=None,
-                    actor_unit=unit_id,
-                    data={"unit": unit_code},
-                )
-                case_unit = None
-                return_count = 1
+                case.return_(at=row.responded or dispatched_at, actor=None, reason="")
             elif status != Status.DISPATCHED:
                 if row.responded:
-                    responded_at = row.responded
-                    current = event(
-                        "respond",
-                        responded_at,
-                        current,
-                        Status.IN_PROGRESS,
-                        data={"on_time": response_due is None or responded_at <= response_due},
-                    )
-                resolved_time = row.resolved or (row.closed if status == Status.CLOSED else None)
-                if status in (Status.VERIFYING, Status.RATING, Status.CLOSED) and resolved_time:
-                    resolved_at = resolved_time
-                    target = Status.VERIFYING if status == Status.VERIFYING else Status.RATING
-                    current = event(
-                        "resolve",
-                        resolved_at,
-                        current,
-                        target,
-                        data={"on_time": row.deadline is None or resolved_at <= row.deadline},
-                    )
-        rating = None
+                    case.respond(at=row.responded, actor=None)
+                resolved = row.resolved or (row.closed if status == Status.CLOSED else None)
+                reopened = status == Status.IN_PROGRESS and row.rating is not None
+                if resolved and (status in (Status.VERIFYING, Status.RATING, Status.CLOSED) or reopened):
+                    case.restore_for("resolve", at=resolved)
+                    outcome = Status.VERIFYING if status == Status.VERIFYING else Status.RATING
+                    case.resolve(at=resolved, actor=None, result="", outcome=outcome)
         if row.rating is not None:
             resolved_flag, satisfaction, rated_at, comment = row.rating
-            reopen = status == Status.IN_PROGRESS
-            after = Status.CLOSED if status == Status.CLOSED else status
-            current = event(
-                "rate",
-                rated_at,
-                current,
-                after,
-                note=comment,
-                data={
-                    "resolved": resolved_flag,
-                    "satisfaction": satisfaction,
-                    "source": Rating.Source.CALLBACK,
-                    "round": 1,
-                    "reopen": reopen,
-                },
+            case.restore_for("rate", at=rated_at)
+            case.rate(
+                at=rated_at,
+                actor=None,
+                resolved=resolved_flag,
+                satisfaction=satisfaction,
+                source=Rating.Source.CALLBACK,
+                comment=comment,
+                reopen=status == Status.IN_PROGRESS,
+                due=(case.response_due, case.completion_due),
+                unit=unit,
             )
-            rework_count = 1 if reopen else 0
-            if reopen:
-                resolved_at = None
-            rating = {
-                "unit_id": unit_id,
-                "round": 1,
-                "resolved": resolved_flag,
-                "satisfaction": satisfaction,
-                "source": Rating.Source.CALLBACK,
-                "comment": comment,
-                "rated_at": rated_at,
-            }
-        if status == Status.CLOSED:
-            closed_at = row.closed or latest
-            if current != Status.CLOSED:
-                current = event("close", closed_at, current, Status.CLOSED, note=_("历史工单导入"))
+        closed_at = row.closed or latest
+        if status == Status.CLOSED and case.status != Status.CLOSED:
+            case.restore_for("close", at=closed_at)
+            case.close(at=closed_at, actor=None, note=self.note)
         elif status == Status.MERGED:
-            closed_at = row.closed or latest
-            current = event("merge", closed_at, current, Status.MERGED)
-        elif current != status:
+            case.restore_for("merge", at=closed_at)
+            case.merge(None, at=closed_at, actor=None)
+        elif case.status != status:
             # A state the steps above do not reach (e.g. in progress without a response time).
-            current = event(IMPORT_ACTION, latest, current, status)
-        phone = row.reporter_phone
-        case = {
-            "number": row.number,
-            "channel": row.channel,
-            "status": status,
-            "category_id": category["id"] if category else None,
-            "description": row.text,
-            "reporter_name": row.reporter_name,
-            "reporter_phone": phone,
-            "reporter_phone_index": blind_index(phone) if phone else "",
-            "address": row.address,
-            "lat": row.lat,
-            "lng": row.lng,
-            "unit_id": case_unit,
-            "routed_by": _("历史工单导入") if dispatched_at else "",
-            "dispatched_at": dispatched_at,
-            "response_due": response_due,
-            "completion_due": row.deadline if dispatched_at else None,
-            "responded_at": responded_at,
-            "resolved_at": resolved_at,
-            "closed_at": closed_at,
-            "return_count": return_count,
-            "rework_count": rework_count,
-            "created_at": created,
-            "updated_at": max(e["at"] for e in events),
-        }
-        return {"case": case, "events": events, "rating": rating}
-
-    def _advance_counters(self, seen):
-        """Imported numbers in our own format (JD + date + sequence) move the day's counter
-        past them, so that new cases never get an imported number."""
-        pattern = re.compile(rf"^{re.escape(settings.JIEDAO['CASE_NUMBER_PREFIX'])}(\d{{8}})(\d{{5}})$")
-        highest = {}
-        for number in seen:
-            match = pattern.match(number)
-            if match:
-                try:
-                    day = dt.datetime.strptime(match[1], "%Y%m%d").date()
-                except ValueError:
-                    continue
-                highest[day] = max(highest.get(day, 0), int(match[2]))
-        if not highest:
-            return
-        current = dict(CaseNumberCounter.objects.filter(day__in=list(highest)).values_list("day", "last"))
-        rows = [CaseNumberCounter(day=day, last=max(last, current.get(day, 0))) for day, last in highest.items()]
-        CaseNumberCounter.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["day"], update_fields=["last"], batch_size=500
-        )
-
-
-def _iso(value):
-    return value.isoformat() if value else None
-
-
-_UTC = dt.UTC
-
-
-def _sqlite_time(value):
-    """An aware time as Django stores it in SQLite: UTC, without the offset."""
-    return str(value.astimezone(_UTC).replace(tzinfo=None))
+            case.restore(status, at=latest)
+        case.closed_at = closed_at if status in (Status.CLOSED, Status.MERGED) else None
+        return case
 
 
 def import_cases(path, mapping, dry_run=False, out=None, source=None):

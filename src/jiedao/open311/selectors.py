@@ -2,9 +2,13 @@
 case export and the webhook history. Open311 reads are public: they carry only
 public fields, never the reporter's name, phone or e-mail, and the address masked."""
 
-import datetime as dt
+from __future__ import annotations
 
-from django.db.models import Q
+import datetime as dt
+import hashlib
+from typing import Any
+
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,7 +30,7 @@ PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
 
-def public_text(text):
+def public_text(text: str | None) -> str:
     """Free text as it may be published: phones and identity numbers masked, however they
     were written (``common.masking.mask_personal_text``)."""
     return mask_personal_text(text or "")
@@ -35,7 +39,7 @@ def public_text(text):
 # --- jurisdictions and keys ------------------------------------------------------------
 
 
-def check_jurisdiction(jurisdiction_id):
+def check_jurisdiction(jurisdiction_id: str | None) -> None:
     """One installation is one jurisdiction; the codes of its streets (and their
     districts) are accepted as ``jurisdiction_id``."""
     if jurisdiction_id is None:
@@ -45,10 +49,13 @@ def check_jurisdiction(jurisdiction_id):
         raise Open311Error(404, _("jurisdiction_id“%(value)s”不存在。") % {"value": jurisdiction_id})
 
 
-def key_for(plain):
-    """The active key whose hash matches, or None."""
-    from .services import hash_key
+def hash_key(plain: str) -> str:
+    """How an API key is stored: its SHA-256, never the key itself."""
+    return hashlib.sha256(plain.strip().encode("utf-8")).hexdigest()
 
+
+def key_for(plain: str | None) -> ApiKey | None:
+    """The active key whose hash matches, or None."""
     if not plain:
         return None
     return ApiKey.objects.select_related("user").filter(key_hash=hash_key(plain), active=True).first()
@@ -76,7 +83,7 @@ def _path(category, by_id):
     return list(reversed(names))
 
 
-def service_categories():
+def service_categories() -> tuple[list[Category], dict[int, Category]]:
     """The active leaf categories, in code order: each is one Open311 service."""
     by_id = _categories()
     parents = {c.parent_id for c in by_id.values() if c.parent_id is not None and c.active}
@@ -92,7 +99,7 @@ def _service_description(category):
     }
 
 
-def services():
+def services() -> list[dict[str, Any]]:
     leaves, by_id = service_categories()
     with_attributes = set(ServiceAttribute.objects.values_list("category_id", flat=True).distinct())
     rows = []
@@ -111,7 +118,7 @@ def services():
     return rows
 
 
-def service(code):
+def service(code: str) -> Category:
     """The active leaf category with this code, or 404."""
     category = Category.objects.filter(code=code, active=True).first()
     if category is None or category.children.filter(active=True).exists():
@@ -119,11 +126,11 @@ def service(code):
     return category
 
 
-def attributes_of(category):
+def attributes_of(category: Category) -> list[ServiceAttribute]:
     return list(ServiceAttribute.objects.filter(category=category).order_by("order", "id"))
 
 
-def service_definition(code):
+def service_definition(code: str) -> dict[str, Any]:
     category = service(code)
     attributes = []
     for attribute in attributes_of(category):
@@ -149,7 +156,7 @@ def _request_rows():
     return Case.objects.select_related("category", "unit", "open311")
 
 
-def request_out(case):
+def request_out(case: Case) -> dict[str, Any]:
     """One case as an Open311 service request: public fields only."""
     # A case not sent through Open311 has no such row (the missing relation is an AttributeError).
     extra = getattr(case, "open311", None)
@@ -157,10 +164,10 @@ def request_out(case):
         "service_request_id": case.number,
         "status": statuses.status_of(case.status),
         "status_notes": str(case.get_status_display()),
-        "service_name": case.category.name if case.category_id else "",
-        "service_code": case.category.code if case.category_id else "",
+        "service_name": case.category.name if case.category else "",
+        "service_code": case.category.code if case.category else "",
         "description": public_text(case.description),
-        "agency_responsible": case.unit.name if case.unit_id else "",
+        "agency_responsible": case.unit.name if case.unit else "",
         "service_notice": "",
         "requested_datetime": case.created_at,
         "updated_datetime": case.updated_at,
@@ -174,14 +181,16 @@ def request_out(case):
     }
 
 
-def request_by_id(number):
+def request_by_id(number: str) -> Case:
     case = _request_rows().filter(number=number).first()
     if case is None:
         raise Open311Error(404, _("service_request_id“%(id)s”不存在。") % {"id": number})
     return case
 
 
-def date_window(start, end, now=None):
+def date_window(
+    start: dt.datetime | None, end: dt.datetime | None, now: dt.datetime | None = None
+) -> tuple[dt.datetime, dt.datetime]:
     """(start, end) of a search: both given → that range, at most 90 days; one given →
     90 days from or up to it; none → the last 90 days."""
     if start and end and end < start:
@@ -205,7 +214,17 @@ def _page(rows, page, page_size):
     return found[:page_size], len(found) > page_size
 
 
-def requests(*, ids=None, codes=None, start=None, end=None, status=None, now=None, page=1, page_size=PAGE_SIZE):
+def requests(
+    *,
+    ids: list[str] | None = None,
+    codes: list[str] | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    status: list[str] | None = None,
+    now: dt.datetime | None = None,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> tuple[list[Case], bool]:
     """GET requests: by ids (then the other filters are ignored, as the standard says), or
     by service codes, Open311 status and the date window; newest first, one page:
     (rows, whether another page follows)."""
@@ -223,7 +242,7 @@ def requests(*, ids=None, codes=None, start=None, end=None, status=None, now=Non
     return _page(rows.order_by("-created_at", "-id"), page, page_size)
 
 
-def token(value):
+def token(value: str) -> Open311Request:
     found = Open311Request.objects.select_related("case").filter(token=value).first()
     if found is None:
         raise Open311Error(404, _("token“%(token)s”不存在。") % {"token": value})
@@ -250,7 +269,7 @@ def _update_description(event):
     return label
 
 
-def update_out(event):
+def update_out(event: CaseEvent) -> dict[str, Any]:
     status = statuses.extended_of(event.to_status)
     if event.action == statuses.UPDATE_ACTION:
         status = event.data.get("status") or status
@@ -265,7 +284,15 @@ def update_out(event):
     }
 
 
-def updates(*, start=None, end=None, ids=None, now=None, page=1, page_size=PAGE_SIZE):
+def updates(
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    ids: list[str] | None = None,
+    now: dt.datetime | None = None,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> tuple[list[CaseEvent], bool]:
     """Public steps of the cases in the window, oldest first (so that a client can also page
     on by passing the last ``updated_datetime`` as the next ``start_date``), one page:
     (events, whether another page follows)."""
@@ -281,11 +308,9 @@ def updates(*, start=None, end=None, ids=None, now=None, page=1, page_size=PAGE_
 # --- webhooks -----------------------------------------------------------------------------
 
 
-def webhook_overview(limit=50):
+def webhook_overview(limit: int = 50) -> tuple[list[Webhook], list[Delivery]]:
     """Every webhook with its delivery counts, and the latest deliveries."""
-    from django.db.models import Count
-
-    hooks = list(
+    hooks: list[Webhook] = list(
         Webhook.objects.annotate(
             n_pending=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.PENDING)),
             n_delivered=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.DELIVERED)),

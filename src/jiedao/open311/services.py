@@ -1,6 +1,8 @@
 """Writes of the open interfaces: client keys, requests and updates posted through
 Open311, the case export's access log, and webhook deliveries."""
 
+from __future__ import annotations
+
 import datetime as dt
 import hashlib
 import hmac
@@ -11,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -21,15 +24,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiedao.cases import services as case_services
-from jiedao.cases.models import Case, CaseEvent, Channel, Notification, Status
+from jiedao.cases.models import Case, CaseEvent, Category, Channel, Status
+from jiedao.cases.states import CASE
 from jiedao.common.errors import ValidationFailed
+from jiedao.common.lifecycle import assign_status, update_status
 from jiedao.common.masking import mask_address
+from jiedao.common.models import AccessLog
 from jiedao.common.params import FIRST_DAY, LAST_DAY
+from jiedao.messaging.services import notify
 from jiedao.org.models import User
+from jiedao.workcal.calendar import SHANGHAI
 
-from . import selectors, statuses
+from . import exports, selectors, statuses
 from .formats import Open311Error, iso
 from .models import ApiKey, Delivery, ExternalUpdate, Open311Request, Webhook
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
 
 logger = logging.getLogger("jiedao.open311")
 
@@ -41,10 +52,6 @@ MAX_UPDATE_TEXT = 2000
 
 
 # --- keys ---------------------------------------------------------------------------------
-
-
-def hash_key(plain: str) -> str:
-    return hashlib.sha256(plain.strip().encode("utf-8")).hexdigest()
 
 
 def _new_key():
@@ -77,39 +84,43 @@ def _check_key_name(name, exclude_pk=None):
 
 
 @transaction.atomic
-def create_key(name, auto_dispatch=False):
+def create_key(name: str, auto_dispatch: bool = False) -> tuple[ApiKey, str]:
     """Issue a key to a client system. Returns ``(key, plain)``: the plain key is shown
     once and never stored (only its SHA-256 hash)."""
     name = _check_key_name(name)
     plain = _new_key()
     key = ApiKey.objects.create(
-        name=name, prefix=plain[:10], key_hash=hash_key(plain), user=_service_account(name), auto_dispatch=auto_dispatch
+        name=name,
+        prefix=plain[:10],
+        key_hash=selectors.hash_key(plain),
+        user=_service_account(name),
+        auto_dispatch=auto_dispatch,
     )
     return key, plain
 
 
 @transaction.atomic
-def issue_key(key):
+def issue_key(key: ApiKey) -> str:
     """Fill in a key row created in the admin (name and options set): a new secret and
     the service account. Returns the plain key."""
     key.name = _check_key_name(key.name, exclude_pk=key.pk)
     plain = _new_key()
     key.prefix = plain[:10]
-    key.key_hash = hash_key(plain)
+    key.key_hash = selectors.hash_key(plain)
     if not key.user_id:
         key.user = _service_account(key.name)
     key.save()
     return plain
 
 
-def revoke_key(name):
+def revoke_key(name: str) -> int:
     updated = ApiKey.objects.filter(name=name, active=True).update(active=False)
     if not updated:
         raise ValidationFailed("name", _("没有名为“%(name)s”的有效密钥。") % {"name": name})
     return updated
 
 
-def authenticate(plain):
+def authenticate(plain: str | None) -> ApiKey:
     """The key for ``plain`` or a 403 in the standard's error list."""
     if not plain:
         raise Open311Error(403, _("缺少 api_key。"))
@@ -200,17 +211,19 @@ def _reporter_name(first, last):
     return " ".join(part for part in (first, last) if part)
 
 
-def service_notice(case):
-    if case.unit_id:
+def service_notice(case: Case) -> str:
+    if case.unit:
         return _("已受理并派至%(unit)s，请在办结时限前关注办理结果。") % {"unit": case.unit.name}
-    category = case.category
+    category = cast(Category, case.category)  # a request is always for a service (a category)
     return _("已受理。承办单位将在%(hours)s小时内响应，%(days)d个工作日内办结。") % {
         "hours": f"{category.response_hours:g}",
         "days": category.completion_workdays,
     }
 
 
-def submit_request(key, params, attributes):
+def submit_request(
+    key: ApiKey, params: dict[str, str], attributes: dict[str, list[str]]
+) -> tuple[Case, Open311Request]:
     """POST requests: one new case on the 接口 channel. ``params`` are the form fields
     (empty ones already removed), ``attributes`` the ``attribute[code]`` lists.
     Returns ``(case, open311_request)``."""
@@ -278,10 +291,9 @@ def submit_request(key, params, attributes):
 # --- POST servicerequestupdates ---------------------------------------------------------------
 
 
-def parse_datetime(value):
+def parse_datetime(value: str) -> dt.datetime:
     """ISO 8601 (a date, or a date and time with or without an offset; without one,
     Beijing time), in the supported years (``jiedao.common.params``). Raises ValueError."""
-    from jiedao.workcal.calendar import SHANGHAI
 
     text = value.strip()
     if text.endswith(("Z", "z")):
@@ -294,7 +306,7 @@ def parse_datetime(value):
     return parsed
 
 
-def post_update(key, params):
+def post_update(key: ApiKey, params: dict[str, str]) -> CaseEvent:
     """Record a client's update on a case as an event of its log (the status it names is
     recorded, not applied: staff act on it), and tell the unit holding the case.
     Idempotent by the client's ``update_id``. Returns the event."""
@@ -331,11 +343,10 @@ def post_update(key, params):
             )
             if previous is not None:
                 return previous.event
-        event = case_services.record_event(
+        event = CASE.record(
             case,
             statuses.UPDATE_ACTION,
             key.user,
-            case.status,
             note=description,
             data={
                 "status": status,
@@ -356,14 +367,12 @@ def post_update(key, params):
             updated_datetime=updated,
         )
         if case.unit_id and case.status != Status.CLOSED:
-            Notification.objects.create(
+            notify(
                 unit=case.unit,
-                case=case,
+                link=case_services.case_page(case),
                 kind="open311",
-                message=(
-                    _("工单 %(number)s 收到外部系统“%(client)s”的更新（%(status)s），请查看。")
-                    % {"number": case.number, "client": key.name, "status": status}
-                )[:300],
+                message=_("工单 %(number)s 收到外部系统“%(client)s”的更新（%(status)s），请查看。")
+                % {"number": case.number, "client": key.name, "status": status},
             )
     return event
 
@@ -371,13 +380,10 @@ def post_update(key, params):
 # --- exports ------------------------------------------------------------------------------------
 
 
-def export_cases(user, fmt, **filters):
+def export_cases(user: User, fmt: str, **filters: str) -> tuple[str, str, bytes]:
     """The cases the user may see, filtered, as CSV or Excel with the reporter masked
     unless the user may see it. Logs the export when anything was unmasked.
     Returns ``(filename, content_type, data)``."""
-    from jiedao.common.models import AccessLog
-
-    from . import exports
 
     if fmt not in exports.FORMATS:
         raise ValidationFailed("format", _("导出格式应为 csv 或 xlsx。"))
@@ -433,7 +439,7 @@ LOOKBACK_IDS = 200
 COLLECT_BATCH = 2000
 
 
-def events_for(case_event):
+def events_for(case_event: CaseEvent) -> list[str]:
     names = [ACTION_EVENTS.get(case_event.action, "case.updated")]
     if case_event.action == "rate":
         if case_event.to_status == Status.CLOSED:
@@ -443,7 +449,7 @@ def events_for(case_event):
     return names
 
 
-def payload_for(case_event, name):
+def payload_for(case_event: CaseEvent, name: str) -> dict[str, Any]:
     """The event, and the case as it is when the delivery is prepared (public fields only)."""
     case = case_event.case
     category = case.category if case.category_id else None
@@ -479,7 +485,7 @@ def _top_event_id():
     return CaseEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
-def new_events_waiting(now=None):
+def new_events_waiting(now: dt.datetime | None = None) -> bool:
     """Whether case events were written that an active webhook has not looked at yet."""
     low = (
         Webhook.objects.filter(active=True, cursor__isnull=False)
@@ -493,7 +499,7 @@ def new_events_waiting(now=None):
 
 
 @transaction.atomic
-def collect_events(now=None):
+def collect_events(now: dt.datetime | None = None) -> int:
     """Turn the case events written since the last round into pending deliveries, one per
     subscribed webhook and event name. The case event log is the outbox: the case loop
     writes its events as always and never waits for, or even knows about, webhooks.
@@ -510,7 +516,8 @@ def collect_events(now=None):
     hooks = [h for h in hooks if h not in fresh]
     if not hooks:
         return 0
-    low = max(min(h.cursor for h in hooks) - LOOKBACK_IDS, 0)
+    # Every hook left has a cursor (the new ones were given one above).
+    low = max(min(h.cursor for h in hooks) - LOOKBACK_IDS, 0)  # type: ignore[type-var, operator]
     events = list(
         CaseEvent.objects.filter(id__gt=low)
         .select_related("case__category", "case__unit")
@@ -524,7 +531,7 @@ def collect_events(now=None):
             continue
         names = events_for(event)
         for hook in hooks:
-            if event.id <= hook.cursor - LOOKBACK_IDS or event.id <= (hook.since or 0):
+            if event.id <= hook.cursor - LOOKBACK_IDS or event.id <= (hook.since or 0):  # type: ignore[operator]
                 continue
             for name in names:
                 if hook.events and name not in hook.events:
@@ -541,7 +548,7 @@ def collect_events(now=None):
     Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
     last = events[-1].id
     for hook in hooks:
-        if hook.cursor < last:
+        if hook.cursor < last:  # type: ignore[operator]
             hook.cursor = last
             hook.save(update_fields=["cursor"])
     return len(rows)
@@ -553,9 +560,9 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + digest.hexdigest()
 
 
-def backoff(attempts, base=None):
+def backoff(attempts: int, base: float | None = None) -> dt.timedelta:
     """Wait before the next try after ``attempts`` failures: base, 2×base, 4×base …, at most 6 hours."""
-    base = base if base is not None else settings.JIEDAO.get("WEBHOOK_BACKOFF_SECONDS", 30)
+    base = base if base is not None else cast(float, settings.JIEDAO.get("WEBHOOK_BACKOFF_SECONDS", 30))
     return dt.timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
@@ -584,7 +591,7 @@ def _post(url, body, headers, timeout):
         return None, "", str(reason)[:300] or exc.__class__.__name__
 
 
-def send(delivery, secret, timeout=5.0):
+def send(delivery: Delivery, secret: str, timeout: float = 5.0) -> tuple[int | None, str, str]:
     body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     timestamp = str(int(time.time()))
     headers = {
@@ -601,7 +608,13 @@ def send(delivery, secret, timeout=5.0):
 STALE_SENDING = dt.timedelta(minutes=5)
 
 
-def deliver_due(now=None, limit=50, budget_seconds=20.0, timeout=5.0, base=None):
+def deliver_due(
+    now: dt.datetime | None = None,
+    limit: int = 50,
+    budget_seconds: float = 20.0,
+    timeout: float = 5.0,
+    base: float | None = None,
+) -> dict[str, int]:
     """Send the deliveries that are due, oldest first, within a time budget. A failure
     schedules the next try with exponential back-off, up to the webhook's maximum; after
     one failure the webhook's other deliveries wait for the next round, so one dead
@@ -611,8 +624,9 @@ def deliver_due(now=None, limit=50, budget_seconds=20.0, timeout=5.0, base=None)
     collect_events(now)
     counts = {"delivered": 0, "retry": 0, "failed": 0}
     # Deliveries left "sending" by a worker that died are due again.
-    Delivery.objects.filter(status=Delivery.Status.SENDING, last_tried_at__lt=now - STALE_SENDING).update(
-        status=Delivery.Status.PENDING
+    update_status(
+        Delivery.objects.filter(status=Delivery.Status.SENDING, last_tried_at__lt=now - STALE_SENDING),
+        Delivery.Status.PENDING,
     )
     due = list(
         Delivery.objects.filter(status=Delivery.Status.PENDING, next_try_at__lte=now, webhook__active=True)
@@ -623,14 +637,16 @@ def deliver_due(now=None, limit=50, budget_seconds=20.0, timeout=5.0, base=None)
     for delivery_id in due:
         if time.monotonic() - started > budget_seconds:
             break
-        claimed = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING).update(
-            status=Delivery.Status.SENDING, last_tried_at=now
+        claimed = update_status(
+            Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING),
+            Delivery.Status.SENDING,
+            last_tried_at=now,
         )
         if not claimed:
             continue  # another worker has it
         delivery = Delivery.objects.select_related("webhook").get(pk=delivery_id)
         if delivery.webhook_id in failing:
-            Delivery.objects.filter(pk=delivery_id).update(status=Delivery.Status.PENDING)
+            update_status(Delivery.objects.filter(pk=delivery_id), Delivery.Status.PENDING)
             continue
         code, text, error = send(delivery, delivery.webhook.secret, timeout=timeout)
         delivery.attempts += 1
@@ -638,7 +654,7 @@ def deliver_due(now=None, limit=50, budget_seconds=20.0, timeout=5.0, base=None)
         delivery.response_body = text
         delivery.error = error
         if code is not None and 200 <= code < 300:
-            delivery.status = Delivery.Status.DELIVERED
+            assign_status(delivery, Delivery.Status.DELIVERED)
             delivery.delivered_at = timezone.now()
             delivery.next_try_at = None
             counts["delivered"] += 1
@@ -647,11 +663,11 @@ def deliver_due(now=None, limit=50, budget_seconds=20.0, timeout=5.0, base=None)
             if not error:
                 delivery.error = _("接收方返回 HTTP %(code)s。") % {"code": code}
             if delivery.attempts >= delivery.webhook.max_attempts:
-                delivery.status = Delivery.Status.FAILED
+                assign_status(delivery, Delivery.Status.FAILED)
                 delivery.next_try_at = None
                 counts["failed"] += 1
             else:
-                delivery.status = Delivery.Status.PENDING
+                assign_status(delivery, Delivery.Status.PENDING)
                 delivery.next_try_at = now + backoff(delivery.attempts, base)
                 counts["retry"] += 1
         delivery.save(
@@ -668,14 +684,14 @@ def deliver_due(now=None, limit=50, budget_seconds=20.0, timeout=5.0, base=None)
     return counts
 
 
-def retry_now(deliveries, now=None):
+def retry_now(deliveries: QuerySet[Delivery], now: dt.datetime | None = None) -> int:
     """Send these deliveries again at the next round (from the admin)."""
     now = now or timezone.now()
-    return deliveries.exclude(status=Delivery.Status.DELIVERED).update(status=Delivery.Status.PENDING, next_try_at=now)
+    return update_status(deliveries.exclude(status=Delivery.Status.DELIVERED), Delivery.Status.PENDING, next_try_at=now)
 
 
 @transaction.atomic
-def save_webhook(webhook):
+def save_webhook(webhook: Webhook) -> Webhook:
     """Create or change a webhook; a blank secret gets a new random one. A new webhook
     receives the events written from now on."""
     unknown = [e for e in (webhook.events or []) if e not in EVENT_LABELS]

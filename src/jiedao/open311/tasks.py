@@ -7,6 +7,7 @@ from django.db import OperationalError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from . import services
 from .models import Delivery
@@ -43,7 +44,6 @@ def enqueue_deliveries_if_due(now=None, stale_after=STALE_AFTER):
     """Queue one delivery round when a delivery is due or new case events wait for an
     active webhook, and no round is waiting or running. The worker asks every second;
     the questions are small indexed queries (none when no webhook is registered)."""
-    from django_tasks_db.models import DBTaskResult
 
     now = now or timezone.now()
     try:

@@ -32,6 +32,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import dj_database_url
+import psycopg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -203,7 +205,6 @@ class Target:
 
     @classmethod
     def from_url(cls, url):
-        import dj_database_url
 
         return cls.from_settings(dj_database_url.parse(url))
 
@@ -231,7 +232,6 @@ class Target:
         return env
 
     def pg_connect(self):
-        import psycopg
 
         s = self.settings
         return psycopg.connect(

@@ -7,11 +7,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError
-from django.utils import timezone
 
 from jiedao.common import filemodes, sitekey
 
 from .backup import backup_directory, backup_key_file, list_backups
+from .selectors import newest_backup_age_hours, worker_seen_seconds
 
 TAG = "jiedao"
 
@@ -108,29 +108,7 @@ def file_modes_check(app_configs=None, **kwargs):
 
 
 @checks.register(TAG, deploy=True)
-def holiday_calendar_check(app_configs=None, **kwargs):
-    from jiedao.workcal.calendar import unknown_years
-
-    year = timezone.localdate().year
-    try:
-        missing = unknown_years([year, year + 1])
-    except DatabaseError:
-        return []
-    if missing:
-        years = "、".join(str(y) for y in missing)
-        return [
-            checks.Warning(
-                f"还没有 {years} 年的法定节假日和调休安排：这些年份的工作日按周一至周五计算，时限会算错。",
-                hint="国务院办公厅发布放假通知后，在“系统管理 → 工作日历”里录入。",
-                id="jiedao.W005",
-            )
-        ]
-    return []
-
-
-@checks.register(TAG, deploy=True)
 def worker_check(app_configs=None, **kwargs):
-    from .selectors import worker_seen_seconds
 
     try:
         seen = worker_seen_seconds()
@@ -158,7 +136,6 @@ def worker_check(app_configs=None, **kwargs):
 
 @checks.register(TAG, deploy=True)
 def backup_check(app_configs=None, **kwargs):
-    from .selectors import newest_backup_age_hours
 
     every = float(settings.JIEDAO.get("BACKUP_EVERY_HOURS", 0) or 0)
     allowed = 2 * every if every > 0 else 48

@@ -2,18 +2,27 @@
 
 Under ``jiedao serve`` several processes answer requests; they share their counters
 through files in ``PROMETHEUS_MULTIPROC_DIR`` (set by the serve command), so a scrape of
-any process reports the whole server. Figures that live in the database (open and overdue
-cases, the task queue, the worker's heartbeat) are read at scrape time.
+any process reports the whole server. Figures that live in the database (the task queue,
+the worker's heartbeat, and what the apps declare: ``metric_gauges`` on an app's
+``AppConfig``, each ``(name, description, dotted path of the function that reads it)``,
+e.g. open and overdue cases) are read at scrape time; this app imports no domain app.
 """
 
 import logging
 import os
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from django.apps import apps
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpResponse, JsonResponse
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
 from jiedao.common.throttle import client_address
+
+from . import selectors
 
 logger = logging.getLogger("jiedao.request")
 
@@ -67,11 +76,10 @@ class DatabaseCollector:
     """Gauges read from the database when Prometheus scrapes."""
 
     def collect(self):
-        from . import selectors
 
-        cases = selectors.case_gauges()
-        yield _gauge("jiedao_cases_open", "Cases not yet closed or merged", cases["open"])
-        yield _gauge("jiedao_cases_overdue", "Cases with the unit past their completion limit", cases["overdue"])
+        for config in apps.get_app_configs():
+            for name, documentation, read in getattr(config, "metric_gauges", ()):
+                yield _gauge(name, documentation, import_string(read)())
         queue = selectors.queue_depth()
         yield _gauge("jiedao_task_queue_waiting", "Background tasks waiting in the queue", queue["waiting"])
         yield _gauge("jiedao_task_queue_running", "Background tasks being run", queue["running"])
@@ -91,7 +99,6 @@ def _gauge(name, documentation, value):
 
 def scrape() -> bytes:
     """The text Prometheus reads: request metrics of every process, then the database gauges."""
-    from prometheus_client import REGISTRY, generate_latest, multiprocess
 
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         requests = CollectorRegistry()
@@ -115,13 +122,9 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        from django.db import InterfaceError, OperationalError
 
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
-        from django.db import connection
-        from django.http import HttpResponse, JsonResponse
-        from django.utils.translation import gettext as _
 
         if connection.connection is not None and connection.is_usable():
             return None  # the database answers: an error of this request, not an outage

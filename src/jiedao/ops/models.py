@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+WORKER = "worker"  # the name of the worker's heartbeat row
+
 
 class Heartbeat(models.Model):
     """The last sign of life of a background process (the worker), one row per name.

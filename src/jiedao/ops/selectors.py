@@ -3,14 +3,16 @@
 import datetime as dt
 import shutil
 import time
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from . import backup
-from .models import Heartbeat
-from .services import WORKER
+from .models import WORKER, Heartbeat
 
 
 def worker_seen_seconds(now=None):
@@ -32,8 +34,8 @@ def newest_backup_age_hours(now=None, directory=None):
 
 def health(now=None) -> dict:
     """What /healthz answers. ``status``: ok, degraded (the site works, the worker is late) or fail."""
-    options = settings.JIEDAO
-    checks = {}
+    options: dict[str, Any] = settings.JIEDAO
+    checks: dict[str, dict[str, Any]] = {}
     started = time.monotonic()
     try:
         with connection.cursor() as cursor:
@@ -66,22 +68,8 @@ def health(now=None) -> dict:
     return {"status": status, "checks": checks}
 
 
-def case_gauges(now=None) -> dict:
-    """Open and overdue cases of the whole installation, for the metrics endpoint."""
-    from jiedao.cases.models import OPEN_STATUSES, WORKING_STATUSES, Case
-
-    now = now or timezone.now()
-    return {
-        "open": Case.objects.filter(status__in=OPEN_STATUSES).count(),
-        "overdue": Case.objects.filter(status__in=WORKING_STATUSES, completion_due__lt=now).count(),
-    }
-
-
 def queue_depth() -> dict:
     """Background tasks waiting (READY) and running, from the database queue."""
-    from django_tasks import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
     rows = DBTaskResult.objects.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
     counts = {"READY": 0, "RUNNING": 0}
     for status in rows.values_list("status", flat=True):

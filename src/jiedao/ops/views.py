@@ -6,10 +6,12 @@ import os
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from jiedao.common.throttle import client_address
 
 from . import selectors
+from .metrics import scrape
 
 LOOPBACK = {"127.0.0.1", "::1"}
 
@@ -42,8 +44,5 @@ def metrics(request):
             status=403,
             content_type="text/plain; charset=utf-8",
         )
-    from prometheus_client import CONTENT_TYPE_LATEST
-
-    from .metrics import scrape
 
     return HttpResponse(scrape(), content_type=CONTENT_TYPE_LATEST)

@@ -9,8 +9,11 @@ from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
 from ninja.throttling import AnonRateThrottle
 
+from jiedao.common.schemas import ErrorsOut
+
 from . import selectors, services
 from .permissions import permission
+from .twofactor import verified
 
 router = Router(tags=["auth"])
 
@@ -38,7 +41,6 @@ class SessionAuth(APIKeyCookie):
         return super()._get_key(request)
 
     def authenticate(self, request, key):
-        from .twofactor import verified
 
         if key and request.user.is_authenticated and verified(request):
             return request.user
@@ -67,15 +69,6 @@ class MeOut(Schema):
     roles: list[str]
     role_labels: list[str]
     unit: UnitOut | None
-
-
-class ErrorItem(Schema):
-    field: str | None
-    message: str
-
-
-class ErrorsOut(Schema):
-    errors: list[ErrorItem]
 
 
 # Sign-in attempts per address, against password guessing.

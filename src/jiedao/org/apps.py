@@ -7,4 +7,4 @@ class OrgConfig(AppConfig):
     verbose_name = "组织机构"
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the receivers; models must be loaded first)
+        from . import signals  # noqa: F401, PLC0415 (connects the receivers; Django: models must be loaded first)

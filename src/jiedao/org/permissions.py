@@ -169,9 +169,12 @@ ACTIONS = {
     "emergency.alert": A("确认或排除预警", O, D, L, AD),
     # --- 效能评价 ---------------------------------------------------------------------------------
     "evaluation.rectification.issue": A("下达整改指令", E, L, AD),
-    # Signing for and answering a task: the responsible unit's handlers.
-    "evaluation.rectification.work": A("办理整改指令", H, AD),
-    "evaluation.rectification.review": A("验收整改指令", E, L, AD),
+    # The rectification lifecycle: the same roles as evaluation/states.py. Signing for and
+    # answering a task: the responsible unit's handlers; accepting or sending it back: reviewers.
+    "evaluation.rectification.accept": A("办理整改指令", H, AD),
+    "evaluation.rectification.submit": A("办理整改指令", H, AD),
+    "evaluation.rectification.approve": A("验收整改指令", E, L, AD),
+    "evaluation.rectification.reject": A("验收整改指令", E, L, AD),
     "evaluation.score": A("录入创新指数评分", E, AD),
     "evaluation.scheme": A("定义考核方案", E, AD),
     # --- 多元共治 ---------------------------------------------------------------------------------
@@ -199,6 +202,12 @@ def roles_of(action: str) -> frozenset:
         return ACTIONS[action].roles
     except KeyError:
         raise LookupError(f"{action!r} is not in org.permissions.ACTIONS") from None
+
+
+def signed_in_roles(action: str) -> frozenset:
+    """The roles of signed-in people that may take ``action`` (the table's roles without anonymous):
+    what a lifecycle's table must agree with."""
+    return roles_of(action) - {ANONYMOUS}
 
 
 def _codes(user) -> frozenset:

@@ -7,20 +7,30 @@ token a request carries (``DELETE /api/v1/auth/token``) or any of their own toke
 (the page 我的接口令牌); a new password revokes all of them (``signals.py``).
 """
 
+from __future__ import annotations
+
 import datetime as dt
 import hashlib
 import secrets
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jiedao.common.errors import DomainError, NotFound, ValidationFailed
 
 from .backends import signed_in
 from .models import ApiToken
+from .twofactor import confirmed_device, needs_second_factor
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from .models import User
 
 DEFAULT_TOKEN_DAYS = 7
 # ``last_used_at`` is refreshed at most this often, so that reads do not all write.
@@ -42,10 +52,16 @@ def hash_token(plain: str) -> str:
 
 
 def token_lifetime() -> dt.timedelta:
-    return dt.timedelta(days=settings.JIEDAO.get("API_TOKEN_DAYS", DEFAULT_TOKEN_DAYS))
+    return dt.timedelta(days=cast(int, settings.JIEDAO.get("API_TOKEN_DAYS", DEFAULT_TOKEN_DAYS)))
 
 
-def create_token(username, password, now=None, request=None, otp=""):
+def create_token(
+    username: str,
+    password: str,
+    now: dt.datetime | None = None,
+    request: HttpRequest | None = None,
+    otp: str = "",
+) -> tuple[str, ApiToken]:
     """Check the credentials and issue a new token. Returns ``(plain_token, ApiToken)``;
     the plain token is not stored anywhere and cannot be shown again. With the ``request``,
     failed attempts count towards the sign-in lock-out like the sign-in page's."""
@@ -58,7 +74,6 @@ def create_token(username, password, now=None, request=None, otp=""):
     if user is None or not user.is_active:
         raise InvalidCredentials()
     signed_in(request)
-    from .twofactor import needs_second_factor
 
     if needs_second_factor(user):
         check_second_factor(user, otp)
@@ -70,7 +85,7 @@ def create_token(username, password, now=None, request=None, otp=""):
     return plain, token
 
 
-def authenticate_token(key, now=None):
+def authenticate_token(key: str, now: dt.datetime | None = None) -> User | None:
     """The active user owning the unexpired token ``key``, or ``None``."""
     key = (key or "").strip()
     if not key or len(key) > 200:
@@ -87,20 +102,20 @@ def authenticate_token(key, now=None):
     return token.user
 
 
-def revoke_token(key) -> bool:
+def revoke_token(key: str) -> bool:
     """Delete the token ``key``; True when it existed."""
     deleted, _rows = ApiToken.objects.filter(key_hash=hash_token((key or "").strip())).delete()
     return bool(deleted)
 
 
-def revoke_own_token(user, token_id) -> None:
+def revoke_own_token(user: User, token_id: int) -> None:
     """Delete one of ``user``'s own tokens; another user's or a missing one is "not found"."""
     deleted, _rows = ApiToken.objects.filter(user=user, pk=token_id).delete()
     if not deleted:
         raise NotFound(_("这个接口令牌不存在或已经撤销。"))
 
 
-def revoke_all_tokens(user) -> int:
+def revoke_all_tokens(user: User) -> int:
     """Delete every token of ``user``; returns how many there were."""
     deleted, _rows = ApiToken.objects.filter(user=user).delete()
     return deleted
@@ -118,9 +133,8 @@ def _code(code) -> str:
     return code
 
 
-def check_second_factor(user, code):
+def check_second_factor(user: User, code: str | None) -> TOTPDevice:
     """The user's confirmed authenticator accepts ``code``; returns the device."""
-    from .twofactor import confirmed_device
 
     device = confirmed_device(user)
     if device is None:
@@ -132,9 +146,8 @@ def check_second_factor(user, code):
     return device
 
 
-def start_authenticator(user):
+def start_authenticator(user: User) -> TOTPDevice:
     """The user's unconfirmed authenticator (a new secret), made on the first visit of the set-up page."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
@@ -142,9 +155,8 @@ def start_authenticator(user):
     return device
 
 
-def confirm_authenticator(user, code):
+def confirm_authenticator(user: User, code: str | None) -> TOTPDevice:
     """Confirm the set-up with one code from the app; returns the now confirmed device."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     code = _code(code)
     with transaction.atomic():

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 # Roles whose holders can unmask personal data somewhere (cases, registry).
 ROLES = frozenset({"operator", "dispatcher", "handler", "grid", "admin"})
@@ -27,7 +28,6 @@ def needs_second_factor(user) -> bool:
 
 
 def confirmed_device(user):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 

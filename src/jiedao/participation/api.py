@@ -12,13 +12,13 @@ from ninja import Field, Header, Query, Router, Schema, Status
 from jiedao.common import idempotency, params
 from jiedao.common.errors import NotFound
 from jiedao.common.masking import mask_personal_text
+from jiedao.common.schemas import ErrorsOut
 from jiedao.common.throttle import Limit, api_limits
-from jiedao.org.api import ErrorsOut
 from jiedao.org.models import Community, Unit, User
 from jiedao.org.permissions import permission
 
 from . import measures as m
-from . import selectors, services
+from . import rules, selectors, services
 from .models import Proposal
 
 router = Router(tags=["participation"])
@@ -117,7 +117,7 @@ class SimilarOut(Schema):
     summary="Proposals of my community like this text (duplicates)",
 )
 def similar(request, q: str = ""):
-    member = services.membership(request.user)
+    member = rules.membership(request.user)
     found = selectors.similar_proposals(member.community if member else None, q)
     return [
         {"id": p.pk, "title": mask_personal_text(p.title), "status": p.status, "supports": p.support_count}
@@ -132,7 +132,7 @@ def similar(request, q: str = ""):
 )
 @permission("participation.support")
 def support(request, pk: int):
-    return _out(services.support(request.user, pk))
+    return _out(services.support(request.user, proposal_id=pk))
 
 
 class DecisionIn(Schema):
@@ -154,8 +154,8 @@ def decide(request, pk: int, payload: DecisionIn):
     unit = Unit.objects.filter(code=payload.owner_unit).first() if payload.owner_unit else None
     services.decide(
         request.user,
-        pk,
-        payload.decision,
+        proposal_id=pk,
+        decision=payload.decision,
         answer=payload.answer,
         owner_name=payload.owner_name,
         owner_unit=unit,
@@ -183,7 +183,7 @@ def progress(request, pk: int, payload: ProgressIn):
     if action is None:
         raise NotFound()
     services.report_progress(
-        request.user, action.pk, progress=payload.progress, note=payload.note, evidence=payload.evidence
+        request.user, action_id=action.pk, progress=payload.progress, note=payload.note, evidence=payload.evidence
     )
     return _out(Proposal.objects.select_related("community").get(pk=pk))
 
@@ -205,7 +205,7 @@ class ParticipationRatingOut(Schema):
 )
 @permission("participation.rate")
 def rate(request, pk: int, payload: RatingIn):
-    rating = services.rate_result(request.user, pk, score=payload.score, comment=payload.comment)
+    rating = services.rate_result(request.user, proposal_id=pk, score=payload.score, comment=payload.comment)
     return Status(201, selectors.rating_summary(rating.proposal))
 
 
@@ -221,7 +221,7 @@ class RegistrationOut(Schema):
 )
 @permission("participation.meeting")
 def register(request, pk: int):
-    registration = services.register(request.user, pk)
+    registration = services.register(request.user, meeting_id=pk)
     return Status(201, {"meeting": pk, "registered_at": registration.registered_at})
 
 
@@ -241,7 +241,7 @@ class BallotOut(Schema):
 )
 @permission("participation.vote")
 def ballot(request, pk: int, payload: BallotIn):
-    cast = services.cast_ballot(request.user, pk, payload.projects)
+    cast = services.cast_ballot(request.user, round_id=pk, project_ids=payload.projects)
     return Status(201, {"round": pk, "projects": sorted(cast.projects.values_list("pk", flat=True))})
 
 
@@ -286,13 +286,14 @@ def transfer(request, payload: TransferIn, idempotency_key: str | None = Header(
     target = User.objects.filter(username=payload.to).first()
     if target is None:
         raise NotFound()
+    gift = {"to_user": target, "points": payload.points, "reason": payload.reason, "idempotency_key": key}
     try:
-        services.transfer(request.user, target, payload.points, payload.reason, idempotency_key=key)
+        services.transfer(request.user, **gift)
     except IntegrityError:
         if not key:
             raise
         # The same key arrived twice at the same moment: the other request posted it.
-        services.transfer(request.user, target, payload.points, payload.reason, idempotency_key=key)
+        services.transfer(request.user, **gift)
     return Status(201, my_points(request))
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from jiedao.org.models import Unit, User
 
 from . import services
-from .models import Proposal
+from .models import Account, Posting, Proposal
 
 SEED = 20261123
 RESIDENTS_PER_COMMUNITY = 18
@@ -84,7 +84,7 @@ def _residents(street, community, index, rng, hashed, group):
     User.groups.through.objects.bulk_create([User.groups.through(user_id=u.pk, group_id=group.pk) for u in people])
     for user in people:
         user.__dict__.pop("role_codes", None)
-        services.join_community(user, user, community, party_member=rng.random() < 0.2)
+        services.join_community(user, user=user, community=community, party_member=rng.random() < 0.2)
     return people
 
 
@@ -124,7 +124,7 @@ def build_participation(street, communities, users, now, out=None):
         staff = _staff(community, users)
         people = _residents(street, community, index, rng, hashed, group)
         if index == 0 and resident_user is not None:
-            services.join_community(resident_user, resident_user, community)
+            services.join_community(resident_user, user=resident_user, community=community)
             people.append(resident_user)
         counts["residents"] += len(people)
         _council(community, staff, people, rng, now)
@@ -134,8 +134,6 @@ def build_participation(street, communities, users, now, out=None):
         counts["ballots"] += _projects(community, staff, people, rng, now)
         counts["activities"] += _volunteering(community, staff, people, rng, first_month, now)
         _say(out, f"  {community.name}：{len(people)} 位居民参与议事、投票和志愿服务。")
-    from .models import Posting
-
     counts["postings"] = Posting.objects.count()
     counts["seconds"] = round(time.monotonic() - began, 1)
     _say(
@@ -152,7 +150,9 @@ def _council(community, staff, people, rng, now):
     share = rng.uniform(0.3, 0.6)
     for n, user in enumerate(people[:9]):
         origin = "self" if n < round(9 * share) else "appointed"
-        services.add_council_member(staff, community, name=str(user), origin=origin, start=start, member_user=user)
+        services.add_council_member(
+            staff, community=community, name=str(user), origin=origin, start=start, member_user=user
+        )
 
 
 def _deliberation(community, staff, people, rng, first_month, now):
@@ -171,11 +171,11 @@ def _deliberation(community, staff, people, rng, first_month, now):
             counts["proposals"] += 1
             supporters = [p for p in rng.sample(people, rng.randint(2, 8)) if p != proposer]
             for n, supporter in enumerate(supporters):
-                services.support(supporter, proposal.pk, at=at + dt.timedelta(hours=6 + 5 * n))
+                services.support(supporter, proposal_id=proposal.pk, at=at + dt.timedelta(hours=6 + 5 * n))
         if months % 3 == 0:
             services.table_topic(
                 staff,
-                community,
+                community=community,
                 title="社区年度公共收益使用方案",
                 body="征求居民对公共收益使用的意见。",
                 at=_at(month, 10),
@@ -188,7 +188,7 @@ def _deliberation(community, staff, people, rng, first_month, now):
         starts = _at(month, 20, 19)
         meeting = services.schedule_meeting(
             staff,
-            community,
+            community=community,
             title=f"{timezone.localtime(starts):%Y年%m月}协商议事会",
             starts_at=starts,
             place="社区活动室",
@@ -203,14 +203,16 @@ def _deliberation(community, staff, people, rng, first_month, now):
             )[:5]
         )
         for proposal in qualified:
-            services.add_to_agenda(staff, meeting.pk, proposal.pk, at=_at(month, 13))
+            services.add_to_agenda(staff, meeting_id=meeting.pk, proposal_id=proposal.pk, at=_at(month, 13))
         attendees = rng.sample(people, rng.randint(5, 10))
-        registrations = [services.register(p, meeting.pk, at=_at(month, 14)) for p in attendees]
-        services.add_participant(staff, meeting.pk, name="物业项目经理", sector="property", organisation="安居物业")
+        registrations = [services.register(p, meeting_id=meeting.pk, at=_at(month, 14)) for p in attendees]
+        services.add_participant(
+            staff, meeting_id=meeting.pk, name="物业项目经理", sector="property", organisation="安居物业"
+        )
         for registration in registrations:
             if rng.random() < 0.85:
-                services.check_in(staff, registration.pk, at=starts)
-        services.meeting_step(staff, meeting.pk, "start", at=starts)
+                services.check_in(staff, registration_id=registration.pk, at=starts)
+        services.meeting_step(staff, meeting_id=meeting.pk, action="start", at=starts)
         progress = months / 12  # adoption grows over the year, as the council matures
         for proposal in qualified:
             roll = rng.random()
@@ -218,8 +220,8 @@ def _deliberation(community, staff, people, rng, first_month, now):
             due = (starts + dt.timedelta(days=rng.choice([30, 45, 60]))).date()
             services.decide(
                 staff,
-                proposal.pk,
-                decision,
+                proposal_id=proposal.pk,
+                decision=decision,
                 answer=ANSWERS[decision],
                 owner_name="居委会主任",
                 due=due,
@@ -231,8 +233,8 @@ def _deliberation(community, staff, people, rng, first_month, now):
                 pending_actions.append((Proposal.objects.get(pk=proposal.pk), due))
         services.meeting_step(
             staff,
-            meeting.pk,
-            "close",
+            meeting_id=meeting.pk,
+            action="close",
             note=f"本次议事会审议议题 {len(qualified)} 项，形成决定并公开。",
             at=starts + dt.timedelta(hours=2),
         )
@@ -241,7 +243,9 @@ def _deliberation(community, staff, people, rng, first_month, now):
     for proposal, due in pending_actions:
         action = proposal.action
         begun = proposal.decided_at
-        services.report_progress(staff, action.pk, progress=40, note="已启动实施", at=begun + dt.timedelta(days=7))
+        services.report_progress(
+            staff, action_id=action.pk, progress=40, note="已启动实施", at=begun + dt.timedelta(days=7)
+        )
         finish_by = timezone.make_aware(dt.datetime.combine(due, dt.time(16)))
         finished = (
             finish_by - dt.timedelta(days=rng.randint(1, 12))
@@ -250,12 +254,15 @@ def _deliberation(community, staff, people, rng, first_month, now):
         )
         if finished < now:
             services.report_progress(
-                staff, action.pk, progress=100, evidence="已实施完毕，现场照片已存档。", at=finished
+                staff, action_id=action.pk, progress=100, evidence="已实施完毕，现场照片已存档。", at=finished
             )
             voters = [p for p in people if rng.random() < 0.25]
             for voter in voters:
                 services.rate_result(
-                    voter, proposal.pk, score=rng.choice([5, 5, 4, 4, 3]), at=finished + dt.timedelta(days=2)
+                    voter,
+                    proposal_id=proposal.pk,
+                    score=rng.choice([5, 5, 4, 4, 3]),
+                    at=finished + dt.timedelta(days=2),
                 )
     return counts
 
@@ -263,15 +270,15 @@ def _deliberation(community, staff, people, rng, first_month, now):
 def _projects(community, staff, people, rng, now):
     needs = [
         services.add_need(
-            staff, community, title=t, demand=max(1, d + rng.randint(-5, 5)), at=now - dt.timedelta(days=120)
+            staff, community=community, title=t, demand=max(1, d + rng.randint(-5, 5)), at=now - dt.timedelta(days=120)
         )
         for t, d in NEEDS
     ]
-    resources = [services.add_resource(staff, community, name=n, provider=p) for n, p in RESOURCES]
+    resources = [services.add_resource(staff, community=community, name=n, provider=p) for n, p in RESOURCES]
     projects = [
         services.create_project(
             staff,
-            community,
+            community=community,
             title=t,
             cost=c,
             need_ids=[needs[i].pk for i in n],
@@ -282,7 +289,7 @@ def _projects(community, staff, people, rng, now):
     ]
     survey = services.create_survey(
         staff,
-        community,
+        community=community,
         title=f"{now.year}年民生需求调查",
         anonymous=True,
         questions=[("您最需要的服务", [t for t, _d in NEEDS]), ("其他建议", [])],
@@ -291,12 +298,15 @@ def _projects(community, staff, people, rng, now):
     for person in people:
         if rng.random() < 0.5:
             services.answer_survey(
-                person, survey.pk, {str(question.pk): rng.choice(NEEDS)[0]}, at=now - dt.timedelta(days=110)
+                person,
+                survey_id=survey.pk,
+                answers={str(question.pk): rng.choice(NEEDS)[0]},
+                at=now - dt.timedelta(days=110),
             )
-    services.close_survey(staff, survey.pk)
+    services.close_survey(staff, survey_id=survey.pk)
     round_ = services.open_vote(
         staff,
-        community,
+        community=community,
         year=now.year,
         budget=90000,
         min_choices=1,
@@ -310,24 +320,30 @@ def _projects(community, staff, people, rng, now):
             choice = rng.sample(projects, rng.randint(1, 2))
             if sum(p.cost for p in choice) > round_.budget:
                 choice = choice[:1]
-            services.cast_ballot(person, round_.pk, [p.pk for p in choice], at=now - dt.timedelta(days=80))
+            services.cast_ballot(
+                person, round_id=round_.pk, project_ids=[p.pk for p in choice], at=now - dt.timedelta(days=80)
+            )
             ballots += 1
-    services.close_vote(staff, round_.pk, at=now - dt.timedelta(days=75))
+    services.close_vote(staff, round_id=round_.pk, at=now - dt.timedelta(days=75))
     for project in projects:
         project.refresh_from_db()
         if project.status == "selected":
-            services.project_step(staff, project.pk, "deliver", at=now - dt.timedelta(days=60))
+            services.project_step(staff, project_id=project.pk, action="deliver", at=now - dt.timedelta(days=60))
             services.project_step(
-                staff, project.pk, "serve", served=rng.randint(80, 300), at=now - dt.timedelta(days=30)
+                staff,
+                project_id=project.pk,
+                action="serve",
+                served=rng.randint(80, 300),
+                at=now - dt.timedelta(days=30),
             )
             if rng.random() < 0.5:
-                services.project_step(staff, project.pk, "finish", at=now - dt.timedelta(days=10))
+                services.project_step(staff, project_id=project.pk, action="finish", at=now - dt.timedelta(days=10))
     return ballots
 
 
 def _volunteering(community, staff, people, rng, first_month, now):
     volunteers = rng.sample(people, len(people) // 2)
-    rewards = [services.add_reward(staff, community, name=n, cost=c, stock=s) for n, c, s in REWARDS]
+    rewards = [services.add_reward(staff, community=community, name=n, cost=c, stock=s) for n, c, s in REWARDS]
     activities = 0
     month = first_month
     while month < now - dt.timedelta(days=3):
@@ -336,7 +352,7 @@ def _volunteering(community, staff, people, rng, first_month, now):
             break
         activity = services.create_activity(
             staff,
-            community,
+            community=community,
             title=rng.choice(ACTIVITIES),
             starts_at=starts,
             place="社区",
@@ -345,21 +361,21 @@ def _volunteering(community, staff, people, rng, first_month, now):
         )
         activities += 1
         for person in rng.sample(volunteers, rng.randint(2, 5)):
-            signup = services.sign_up(person, activity.pk, at=starts - dt.timedelta(days=2))
-            services.check_in_volunteer(staff, signup.pk, at=starts)
+            signup = services.sign_up(person, activity_id=activity.pk, at=starts - dt.timedelta(days=2))
+            services.check_in_volunteer(staff, signup_id=signup.pk, at=starts)
             services.verify_hours(
                 staff,
-                signup.pk,
-                rng.choice([1, 1.5, 2, 2.5, 3]),
+                signup_id=signup.pk,
+                hours=rng.choice([1, 1.5, 2, 2.5, 3]),
                 bank=rng.random() < 0.15,
                 at=starts + dt.timedelta(hours=4),
             )
         month = (month + dt.timedelta(days=32)).replace(day=1)
     # Exchanges at the desk, from residents with enough points.
-    from .models import Account
-
-    for account in Account.objects.filter(community=community, kind="resident", balance__gte=60):
+    for account in Account.objects.filter(community=community, kind="resident", balance__gte=60).order_by("pk"):
         reward = rng.choice([r for r in rewards if r.cost <= account.balance] or rewards[:1])
         if reward.cost <= account.balance and rng.random() < 0.6:
-            services.redeem(staff, account.user, reward.pk, at=now - dt.timedelta(days=rng.randint(1, 60)))
+            services.redeem(
+                staff, user=account.user, reward_id=reward.pk, at=now - dt.timedelta(days=rng.randint(1, 60))
+            )
     return activities

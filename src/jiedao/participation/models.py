@@ -2,9 +2,11 @@
 projects (需求征集—项目生成—服务供给—效果评估), volunteers, the points ledger and the
 time bank.
 
-Workflow lives in ``services``; here only data and what the database can hold: one
-support, one registration, one ballot and one rating per person; points balances never
-negative except the community's issuing account; reward stock never negative."""
+Workflow lives in ``services`` and the lifecycles in ``states``; here only data and what the
+database can hold: one support, one registration, one ballot and one rating per person; points
+balances never negative except the community's issuing account; reward stock never negative.
+The event logs (``ProposalEvent``, ``MeetingEvent``, ``ActionEvent``, ``ProjectEvent``) are
+append-only ``EventLog`` tables, written by the lifecycle engine (``common.events.append``)."""
 
 from django.conf import settings
 from django.db import models
@@ -13,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.common.images import PhotoPath
-from jiedao.common.models import AppendOnly
+from jiedao.common.models import AppendOnly, EventLog
 from jiedao.org.models import Community, Unit
 
 USER = settings.AUTH_USER_MODEL
@@ -118,8 +120,10 @@ class Support(models.Model):
         constraints = [models.UniqueConstraint(fields=["proposal", "user"], name="one_support_per_person")]
 
 
-class ProposalEvent(AppendOnly, models.Model):
+class ProposalEvent(EventLog, models.Model):
     """Append-only: every step of a proposal (who, when, from, to, why)."""
+
+    subject = "proposal"
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(_("动作"), max_length=20)
@@ -230,7 +234,11 @@ class Registration(models.Model):
         ]
 
 
-class MeetingEvent(AppendOnly, models.Model):
+class MeetingEvent(EventLog, models.Model):
+    """Append-only: every step of a meeting."""
+
+    subject = "meeting"
+
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=20)
     from_status = models.CharField(max_length=10, blank=True, default="")
@@ -284,9 +292,13 @@ class Milestone(models.Model):
         ordering = ["due", "id"]
 
 
-class ActionEvent(AppendOnly, models.Model):
-    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=20)
+class ActionEvent(EventLog, models.Model):
+    """Append-only: the tracked item's arrangement, progress reports, completion and overdue reminders."""
+
+    subject = "item"
+
+    item = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=20)
     progress = models.PositiveSmallIntegerField(default=0)
     actor = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     note = models.CharField(max_length=500, blank=True, default="")
@@ -429,7 +441,11 @@ class Project(models.Model):
         return self.title
 
 
-class ProjectEvent(AppendOnly, models.Model):
+class ProjectEvent(EventLog, models.Model):
+    """Append-only: every step of a project, from the library to delivery."""
+
+    subject = "project"
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=20)
     from_status = models.CharField(max_length=12, blank=True, default="")

@@ -1,17 +1,20 @@
 """Reads of 多元共治. Public reads (decisions and their progress) need no user; staff reads
-are limited to the communities the user may run. Proposals are public: what their writers
-typed is kept, and the phones and identity numbers in it are masked wherever it is shown."""
+are limited to the communities the user may run (``rules.may_run``). Proposals are public: what
+their writers typed is kept, and the phones and identity numbers in it are masked wherever it is
+shown. Selectors never import the services; the rules both need are in ``rules``."""
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Avg, Count, Prefetch, Q
+from django.db.models import Avg, Count, Prefetch, Q, Sum
 from django.utils import timezone
 
 from jiedao.common.masking import mask_personal_text
-from jiedao.org.models import Community, Unit
+from jiedao.org.models import Community
+from jiedao.org.selectors import street_records
 
-from . import measures, services, states
+from . import measures, rules
 from .models import (
     DECIDED_STATUSES,
     Account,
@@ -33,6 +36,7 @@ from .models import (
     TimeBankEntry,
     VoteRound,
 )
+from .states import PROPOSAL
 
 PUBLIC_STATUSES = DECIDED_STATUSES
 
@@ -41,12 +45,10 @@ def runnable_communities(user):
     """The communities whose meetings, topics and desk the user runs."""
     if user is None or not user.is_authenticated:
         return Community.objects.none()
-    if user.has_role(*services.STREET_WIDE):
-        from jiedao.org.selectors import street_records
-
+    if user.has_role(*rules.STREET_WIDE):
         return street_records(user, Community.objects.order_by("code"))
     unit = user.unit
-    if unit is not None and unit.kind == Unit.Kind.COMMUNITY and unit.community_id and user.is_street_staff:
+    if unit is not None and unit.community_id and rules.on_committee(user, unit.community_id):
         return Community.objects.filter(pk=unit.community_id)
     return Community.objects.none()
 
@@ -134,7 +136,7 @@ def timeline(proposal):
         {
             "at": e.at,
             "action": e.action,
-            "label": states.label(e.action),
+            "label": PROPOSAL.label(e.action),
             "note": mask_personal_text(e.note),
             "to_status": e.to_status,
         }
@@ -277,7 +279,7 @@ def meetings_for(user, limit=50):
 
 def meeting_for(user, pk):
     meeting = Meeting.objects.select_related("community").filter(pk=pk).first()
-    if meeting is None or not services.may_run(user, meeting.community):
+    if meeting is None or not rules.may_run(user, meeting.community):
         return None
     return meeting
 
@@ -313,7 +315,7 @@ def account_of(user):
 
 def my_points(user, limit=50):
     account = account_of(user)
-    member = services.membership(user)
+    member = rules.membership(user)
     entries = []
     if account is not None:
         entries = list(account.entries.select_related("posting").order_by("-posting__at", "-id")[:limit])
@@ -322,9 +324,14 @@ def my_points(user, limit=50):
         "balance": account.balance if account else 0,
         "entries": entries,
         "rewards": list(Reward.objects.filter(community=member.community_id)) if member else [],
-        "bank": services.time_bank_balance(user),
+        "bank": time_bank_balance(user),
         "bank_entries": list(TimeBankEntry.objects.filter(user=user)[:20]),
     }
+
+
+def time_bank_balance(user) -> Decimal:
+    """The hours in the resident's time bank: deposits less draws."""
+    return TimeBankEntry.objects.filter(user=user).aggregate(s=Sum("hours"))["s"] or Decimal("0")
 
 
 def open_vote(community):

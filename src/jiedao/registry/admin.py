@@ -25,6 +25,7 @@ from .models import (
     Visit,
 )
 from .selectors import age_on
+from .services import stamp_admin_change
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -155,9 +156,7 @@ class EnterpriseAdmin(admin.ModelAdmin):
         return mask_phone(obj.contact_phone)
 
     def save_model(self, request, obj, form, change):
-        from .services import stamp_admin_change
-
-        stamp_admin_change(request.user, obj, form.changed_data)
+        stamp_admin_change(request.user, obj=obj, changed_fields=form.changed_data)
         super().save_model(request, obj, form, change)
 
 
@@ -170,9 +169,7 @@ class FacilityAdmin(admin.ModelAdmin):
     exclude = ("sources", "confirmed_at", "created_at")
 
     def save_model(self, request, obj, form, change):
-        from .services import stamp_admin_change
-
-        stamp_admin_change(request.user, obj, form.changed_data)
+        stamp_admin_change(request.user, obj=obj, changed_fields=form.changed_data)
         super().save_model(request, obj, form, change)
 
 

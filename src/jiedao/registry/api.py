@@ -9,7 +9,7 @@ from ninja import Router, Schema, Status
 
 from jiedao.common.errors import ValidationFailed
 from jiedao.common.masking import mask_personal_text
-from jiedao.org.api import ErrorsOut
+from jiedao.common.schemas import ErrorsOut
 from jiedao.org.permissions import permission
 
 from . import lookups, selectors, services
@@ -196,7 +196,9 @@ def get_person(request, person_id: int, unmask: bool = False):
 def create_visit(request, payload: VisitIn):
     """A grid worker (or the community's staff, or an administrator) logs a visit to a
     person of their area."""
-    visit = services.record_visit(request.user, payload.person, kind=payload.kind, at=payload.at, note=payload.note)
+    visit = services.record_visit(
+        request.user, person_id=payload.person, kind=payload.kind, at=payload.at, note=payload.note
+    )
     return Status(201, _visit_out(visit))
 
 

@@ -5,9 +5,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jiedao.cases.forms import apply_errors  # noqa: F401  (same behaviour for every app's forms)
+from jiedao.common.forms import ValuesField
 
-from .models import ImportRun, Visit
+from .models import ImportRun, MergeConflict, Visit
 
 
 class ImportForm(forms.Form):
@@ -57,3 +57,29 @@ class TagForm(forms.Form):
     def __init__(self, *args, tags=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tag"].choices = [(t.code, t.name) for t in tags]
+
+
+class ConflictDecisionForm(forms.Form):
+    """保留现有值 or 采用新值: the buttons of a conflict; the service checks the choice."""
+
+    choice = forms.CharField(
+        label=_("决定"), required=False, widget=forms.RadioSelect(choices=MergeConflict.Choice.choices)
+    )
+
+
+class AssistanceForm(forms.Form):
+    """The selection of the assistance list (grid codes, care tags by code or name; all the
+    reader's grids and every active tag when none), and on the export whether to show in full."""
+
+    grid = ValuesField(label=_("网格"), widget=forms.CheckboxSelectMultiple)
+    tag = ValuesField(label=_("关怀标签"), widget=forms.CheckboxSelectMultiple)
+    full = forms.BooleanField(label=_("显示完整"), required=False, widget=forms.HiddenInput)
+
+    def selection(self):
+        """(grid codes, tags) as chosen; none when the form was not sent."""
+        if not self.is_valid():
+            return [], []
+        return self.cleaned_data["grid"], self.cleaned_data["tag"]
+
+    def in_full(self):
+        return self.is_valid() and self.cleaned_data["full"]

@@ -19,6 +19,8 @@ import re
 
 from django.utils.translation import gettext as _
 
+from jiedao.common.errors import FieldErrors
+
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
 # Province-level codes (first two digits) of resident identity numbers.
@@ -128,8 +130,6 @@ def check_id_number(errors, field, raw, label=None, required=False, today=None):
 
 
 def is_valid_id_number(raw) -> bool:
-    from jiedao.common.errors import FieldErrors
-
     errors = FieldErrors()
     check_id_number(errors, "id_number", raw)
     return not errors

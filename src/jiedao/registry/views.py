@@ -18,12 +18,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from jiedao.common.audit import log_unmasked_view
 from jiedao.common.errors import DomainError, NotAllowed, NotFound, ValidationFailed
+from jiedao.common.forms import apply_errors
 from jiedao.common.throttle import Throttled
 from jiedao.org.permissions import permission
 from jiedao.web.access import role_required
 
-from . import lookups, selectors, services, sheets
-from .forms import ImportForm, TagForm, VisitForm, apply_errors
+from . import importing, lookups, selectors, services, sheets
+from .forms import AssistanceForm, ConflictDecisionForm, ImportForm, TagForm, VisitForm
 from .models import ImportRun, MergeConflict
 
 READ_ROLES = ("grid", "leader", "admin", "dispatcher", "handler")
@@ -178,10 +179,10 @@ def person_tags(request, pk):
         return redirect("registry:person", pk)
     try:
         if form.cleaned_data["action"] == "add":
-            services.tag_person(request.user, pk, form.cleaned_data["tag"])
+            services.tag_person(request.user, person_id=pk, tag=form.cleaned_data["tag"])
             messages.success(request, _("已添加关怀标签。"))
         else:
-            services.untag_person(request.user, pk, form.cleaned_data["tag"])
+            services.untag_person(request.user, person_id=pk, tag=form.cleaned_data["tag"])
             messages.success(request, _("已移除关怀标签。"))
     except NotFound as exc:
         raise _not_found(exc) from None
@@ -235,7 +236,9 @@ def import_page(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                run = services.start_import(request.user, data["kind"], data["file"], data["source"])
+                run = importing.start_import(
+                    request.user, kind=data["kind"], upload=data["file"], source=data["source"]
+                )
             except ValidationFailed as exc:
                 context["row_errors"], context["general_errors"] = _split_errors(exc.errors)
                 context["error_count"] = len(exc.errors)
@@ -336,9 +339,10 @@ def conflicts(request):
 @require_POST
 @permission("registry.edit")
 def decide_conflict(request, pk):
-    choice = request.POST.get("choice", "")
+    form = ConflictDecisionForm(request.POST)
+    choice = form.cleaned_data["choice"] if form.is_valid() else ""
     try:
-        conflict = services.resolve_conflict(request.user, pk, choice)
+        conflict = services.resolve_conflict(request.user, conflict_id=pk, choice=choice)
     except NotFound as exc:
         raise _not_found(exc) from None
     except NotAllowed:
@@ -356,16 +360,14 @@ def decide_conflict(request, pk):
 # --- assistance list (帮扶清单) -------------------------------------------------------------------
 
 
-def _selection(request):
-    source = request.POST if request.method == "POST" else request.GET
-    grids = [g for g in source.getlist("grid") if g]
-    tags = [t for t in source.getlist("tag") if t]
-    return grids, tags
+def _selection_form(request):
+    """The list's selection: from the query (the filter) or, for 显示完整, from the POST."""
+    return AssistanceForm(request.POST if request.method == "POST" else request.GET)
 
 
-def _assistance(request, unmask):
+def _assistance(request, form, unmask):
     user = request.user
-    grids, tags = _selection(request)
+    grids, tags = form.selection()
     persons, grid_objs, tag_objs = selectors.assistance_list(user, grids=grids, tags=tags)
     rows = selectors.assistance_rows(user, persons, unmask=unmask)
     return rows, grids, tags, grid_objs, tag_objs
@@ -390,7 +392,7 @@ def assistance(request):
     user = request.user
     unmask = request.method == "POST"
     try:
-        rows, grids, tags, grid_objs, tag_objs = _assistance(request, unmask)
+        rows, grids, tags, grid_objs, tag_objs = _assistance(request, _selection_form(request), unmask)
         rate = selectors.visits_per_week(user, grids=grids, tags=tags, weeks=4)
         weekly = selectors.weekly_visit_rates(user, grids=grids, tags=tags, weeks=12)
     except ValidationFailed as exc:
@@ -424,9 +426,10 @@ def assistance(request):
 def assistance_export(request):
     """The list as Excel: masked; POST with ``full=1`` unmasks what the reader may see (logged)."""
     _readable(request)
-    unmask = request.method == "POST" and request.POST.get("full") == "1"
+    form = _selection_form(request)
+    unmask = request.method == "POST" and form.in_full()
     try:
-        rows, _grids, _tags, grid_objs, tag_objs = _assistance(request, unmask)
+        rows, _grids, _tags, grid_objs, tag_objs = _assistance(request, form, unmask)
     except ValidationFailed as exc:
         for error in exc.errors:
             messages.error(request, error["message"])
@@ -456,7 +459,9 @@ def visit_new(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                visit = services.record_visit(user, data["person"], kind=data["kind"], at=data["at"], note=data["note"])
+                visit = services.record_visit(
+                    user, person_id=data["person"], kind=data["kind"], at=data["at"], note=data["note"]
+                )
             except NotFound:
                 form.add_error("person", _("请选择本人负责范围内的探访对象。"))
             except (ValidationFailed, NotAllowed) as exc:

@@ -4,6 +4,8 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
+from jiedao.messaging.selectors import unread_notification_count
+
 # (url name, label, roles that see it; None = everyone signed out or resident)
 STAFF_LINKS = (
     ("cases:overview", _("领导总览"), ("leader", "admin")),
@@ -52,8 +54,6 @@ def _links(request):
 
 
 def _unread(request):
-    from jiedao.cases.selectors import unread_notification_count
-
     return unread_notification_count(request.user)
 
 

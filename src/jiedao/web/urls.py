@@ -14,5 +14,4 @@ urlpatterns = [
     path("portal/", views.portal, name="portal"),
     path("portal/submitted/", views.portal_done, name="portal_done"),
     path("portal/track/", views.track, name="track"),
-    path("notifications/", views.notifications, name="notifications"),
 ]

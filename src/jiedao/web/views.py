@@ -1,6 +1,7 @@
 """Pages for everyone: landing, sign-in, one's own API tokens (我的接口令牌), the resident
-portal (submit, track, rate), notifications, and the 长辈模式 switch."""
+portal (submit, track, rate) and the 长辈模式 switch."""
 
+import segno
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -9,16 +10,19 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
 
 from jiedao.cases import selectors, services, states, tracking
-from jiedao.cases.forms import PortalForm, PublicRateForm, TrackForm, apply_errors
+from jiedao.cases.forms import PortalForm, PublicRateForm, TrackForm
 from jiedao.cases.models import Channel, Status
 from jiedao.common.errors import DomainError, NotFound, ValidationFailed
+from jiedao.common.forms import apply_errors
 from jiedao.common.throttle import Limit, Throttled, client_address, limited, wait_seconds
 from jiedao.org import selectors as org_selectors
 from jiedao.org import services as org_services
 from jiedao.org.forms import RevokeAllTokensForm, RevokeTokenForm, SignInForm
 from jiedao.org.permissions import permission
+from jiedao.org.twofactor import confirmed_device, needs_second_factor
 
 from .access import home_url_name
 from .middleware import ELDERLY_COOKIE
@@ -79,7 +83,6 @@ def api_tokens(request):
 
 
 def _second_factor_done(request, device):
-    from django_otp import login as otp_login
 
     otp_login(request, device)
     return redirect(_next_url(request, fallback=reverse(home_url_name(request.user))))
@@ -89,9 +92,6 @@ def _second_factor_done(request, device):
 @permission("account.two_factor")
 def two_factor_setup(request):
     """First sign-in of a staff member who sees personal data: scan the QR code, confirm one code."""
-    import segno
-
-    from jiedao.org.twofactor import confirmed_device, needs_second_factor
 
     if not needs_second_factor(request.user) or confirmed_device(request.user):
         return redirect("web:two_factor_verify" if confirmed_device(request.user) else "web:home")
@@ -124,7 +124,6 @@ def two_factor_setup(request):
 @permission("account.two_factor")
 def two_factor_verify(request):
     """The second step of signing in: the 6-digit code of the authenticator app."""
-    from jiedao.org.twofactor import confirmed_device, needs_second_factor
 
     if not needs_second_factor(request.user):
         return redirect("web:home")
@@ -275,23 +274,3 @@ def track(request):
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response
-
-
-# --- notifications ----------------------------------------------------------------
-
-
-@login_required
-@permission("account.notifications")
-def notifications(request):
-    show_all = request.GET.get("all") == "1"
-    if request.method == "POST":
-        ids = request.POST.getlist("ids")
-        try:
-            changed = services.mark_notifications_read(request.user, ids)
-        except DomainError as exc:
-            messages.error(request, getattr(exc, "message", str(exc)))
-        else:
-            messages.success(request, _("已将 %(n)d 条消息标为已读。") % {"n": changed})
-        return redirect(reverse("web:notifications") + ("?all=1" if show_all else ""))
-    items = selectors.notifications_for(request.user, unread_only=not show_all, limit=100)
-    return render(request, "web/notifications.html", {"items": items, "show_all": show_all})

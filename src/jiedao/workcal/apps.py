@@ -7,6 +7,8 @@ class WorkcalConfig(AppConfig):
     verbose_name = "工作日历"
 
     def ready(self):
-        from . import signals
+        # Django: both read the models, which load after the apps; importing checks registers
+        # the deployment check of the holiday data.
+        from . import checks, signals  # noqa: F401, PLC0415
 
         signals.connect()

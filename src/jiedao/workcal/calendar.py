@@ -8,15 +8,23 @@ the package. For a year known to neither, Monday–Friday are workdays and
 ``unknown_years`` reports the year so that pages can warn administrators.
 """
 
+from __future__ import annotations
+
 import datetime as dt
 import time
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from .models import CalendarDay, CalendarYear
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _FIRST_PACKAGE_YEAR = 2004
@@ -59,7 +67,8 @@ def _package_knows(year: int) -> bool:
 
 ENTERED_TTL = 30.0
 _clock = time.monotonic
-_cache = {}  # ("days", year) or ("known", None) -> (loaded_at, generation, value)
+# ("days", year) or ("known", None) -> (loaded_at, generation, value)
+_cache: dict[tuple[str, int | None], tuple[float, int, Any]] = {}
 _generation = [0]
 
 
@@ -76,7 +85,6 @@ def _cached(key, load):
 
 def _entered_days(year: int) -> dict:
     """{date: (kind, name)} of the days an administrator entered for the year."""
-    from .models import CalendarDay
 
     def load():
         rows = CalendarDay.objects.filter(date__year=year).values_list("date", "kind", "name")
@@ -87,12 +95,11 @@ def _entered_days(year: int) -> dict:
 
 def _entered_years() -> dict:
     """{year: notice} of the years whose notice was marked as completely entered."""
-    from .models import CalendarYear
 
     return _cached(("known", None), lambda: dict(CalendarYear.objects.values_list("year", "notice")))
 
 
-def invalidate(**kwargs):
+def invalidate(**kwargs: Any) -> None:
     """Forget the cached entered days (connected to saves and deletes of the notice tables)."""
     _generation[0] += 1
     _cache.clear()
@@ -102,7 +109,7 @@ def year_is_known(year: int) -> bool:
     return _package_knows(year) or year in _entered_years()
 
 
-def year_source(year: int):
+def year_source(year: int) -> str | None:
     """Where the holidays of ``year`` come from: "entered", "package" or None (unknown).
 
     An entered notice wins: its days override the package's."""
@@ -113,7 +120,7 @@ def year_source(year: int):
     return None
 
 
-def unknown_years(years) -> list:
+def unknown_years(years: Iterable[int]) -> list[int]:
     return [y for y in sorted(set(years)) if not year_is_known(y)]
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from . import calendar
+from .models import CalendarDay, CalendarYear
 
 
 def calendar_changed(sender, **kwargs):
@@ -19,7 +20,6 @@ def calendar_changed(sender, **kwargs):
 
 
 def connect():
-    from .models import CalendarDay, CalendarYear
 
     for model in (CalendarDay, CalendarYear):
         post_save.connect(calendar_changed, sender=model, dispatch_uid=f"workcal_invalidate_save_{model.__name__}")

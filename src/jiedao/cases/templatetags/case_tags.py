@@ -6,7 +6,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from jiedao.cases import services, states
+from jiedao.cases.forms import picked_category
 from jiedao.cases.models import Urgency
+from jiedao.cases.selectors import category_tree
 
 register = template.Library()
 
@@ -61,7 +63,6 @@ def num(value, digits=1):
 
 
 def _tree(context):
-    from jiedao.cases.selectors import category_tree
 
     request = context.get("request")
     cached = getattr(request, "_category_tree", None) if request is not None else None
@@ -139,8 +140,6 @@ def picker_state(tree, cat1="", cat2="", cat3="", pick="", query=""):
 def category_picker(context, selected="", errors=None, field_id="category", data=None):
     """The picker, showing ``selected`` or, for a submitted form, what was picked in ``data``."""
     if data:
-        from jiedao.cases.forms import picked_category
-
         selected = picked_category(data) or selected
     state = picker_state(_tree(context), pick=selected or "")
     return {**state, "errors": errors or [], "field_id": field_id}

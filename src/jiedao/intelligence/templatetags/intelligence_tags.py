@@ -1,6 +1,10 @@
 from django import template
 
-from jiedao.intelligence import selectors, services
+from jiedao.cases.models import Status
+from jiedao.intelligence import selectors
+from jiedao.intelligence.rules import flag_label
+
+from .. import models
 
 register = template.Library()
 
@@ -10,7 +14,7 @@ def reply_flags(case, user):
     """The reply-quality flags of the case's submitted results, with the override for the unit."""
     checks = [c for c in selectors.reply_checks_for(case) if c.flagged]
     for check in checks:
-        check.labels = [services.flag_label(f) for f in check.flags]
+        check.labels = [flag_label(f) for f in check.flags]
     may_override = user.is_authenticated and (
         user.has_role("leader", "dispatcher", "admin") or (user.has_role("handler") and user.unit_id == case.unit_id)
     )
@@ -20,9 +24,6 @@ def reply_flags(case, user):
 @register.inclusion_tag("intelligence/_proposal.html")
 def case_proposal(case, user):
     """The classifier's proposal for a case still waiting to be classified or dispatched (staff only)."""
-    from jiedao.cases.models import Status
-
-    from .. import models
 
     if not (user.is_authenticated and user.is_street_staff) or case.status not in (Status.NEW, Status.RETURNED):
         return {"proposal": None}

@@ -14,11 +14,18 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connections
+from django.db import connection, connections
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from jiedao.cases.models import Case
 from jiedao.common import sitekey
+from jiedao.demo import builder, simulate
 from jiedao.demo.builder import DEMO_ACCOUNTS, DEMO_PASSWORD
+from jiedao.emergency.demo import build_emergency
+from jiedao.evaluation.demo import build_evaluation
+from jiedao.intelligence.demo import build_intelligence
+from jiedao.participation.demo import build_participation
 
 
 def _sqlite_path():
@@ -56,9 +63,6 @@ class Command(BaseCommand):
 
     # --- data ------------------------------------------------------------------
     def _migrate(self):
-        from django.db import connection
-        from django.db.migrations.executor import MigrationExecutor
-
         executor = MigrationExecutor(connection)
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
             call_command("migrate", interactive=False, verbosity=0)
@@ -75,13 +79,6 @@ class Command(BaseCommand):
         self.stdout.write(f"已删除演示数据库 {path}。")
 
     def _populate(self, options):
-        from jiedao.cases.models import Case
-        from jiedao.demo import builder, simulate
-        from jiedao.emergency.demo import build_emergency
-        from jiedao.evaluation.demo import build_evaluation
-        from jiedao.intelligence.demo import build_intelligence
-        from jiedao.participation.demo import build_participation
-
         demo = builder.demo_street()
         if demo is None:
             self.stdout.write(

@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiedao.common.errors import ValidationFailed
-from jiedao.geo import services as geo_services
 
 from ... import compute, periods, services
 from ...tasks import describe
@@ -40,7 +39,7 @@ class Command(BaseCommand):
         if end.start < start.start:
             raise CommandError(_("--to 不能早于 --at。"), returncode=2)
         compute.refresh_daily_counts(start.start.date(), end.end.date())
-        geo_services.refresh_heat_cells(start.start.date(), end.end.date())
+        compute.refresh_heat_cells(start.start.date(), end.end.date())
         now = timezone.now()
 
         def report(key, count):

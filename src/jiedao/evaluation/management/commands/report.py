@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from jiedao.common.errors import ValidationFailed
+from jiedao.org.models import Street
 
 from ... import periods, report
 
@@ -23,7 +24,6 @@ class Command(BaseCommand):
         monthly.add_argument("--street", default="", help=_("街道代码（多街道安装时必填；默认唯一的街道）"))
 
     def handle(self, *args, kind, month, out, street="", **options):
-        from jiedao.org.models import Street
 
         try:
             period = periods.parse(month, "month")

@@ -10,6 +10,7 @@ compared with the counts the backup recorded.
 """
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
 from jiedao.ops import backup
 
@@ -27,8 +28,6 @@ class Command(BaseCommand):
         try:
             target = backup.Target.from_url(database_url) if database_url else backup.Target.default()
             if target.engine == "sqlite" and not database_url:
-                from django.db import connections
-
                 connections.close_all()  # the file is about to be replaced
             result = backup.restore_backup(file, target, replace=replace)
         except backup.BackupError as error:

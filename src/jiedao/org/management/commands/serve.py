@@ -11,9 +11,11 @@ import os
 import shutil
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
+from gunicorn.app.base import BaseApplication
 
 from jiedao.common import sitekey
 
@@ -28,8 +30,6 @@ def default_workers() -> int:
 def prepare_metrics_directory() -> Path:
     """An empty directory for the processes' shared metrics, named in the environment before any
     worker process starts (the metrics library reads it when it is first imported)."""
-    from django.conf import settings
-
     directory = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or Path(settings.DATA_DIR) / "prometheus")
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
@@ -39,14 +39,13 @@ def prepare_metrics_directory() -> Path:
 
 def child_exit(server, worker):
     """Gunicorn hook: a worker process has gone; its live gauges are dropped, its counters kept."""
-    from prometheus_client import multiprocess
+    # Imported only now: the metrics library reads PROMETHEUS_MULTIPROC_DIR when first imported.
+    from prometheus_client import multiprocess  # noqa: PLC0415 (after the directory is named)
 
     multiprocess.mark_process_dead(worker.pid)
 
 
 def build_application(options):
-    from gunicorn.app.base import BaseApplication
-
     class JiedaoServer(BaseApplication):
         def __init__(self, settings):
             self.settings = settings
@@ -57,7 +56,8 @@ def build_application(options):
                 self.cfg.set(key, value)
 
         def load(self):
-            from jiedao.wsgi import application
+            # Each worker process loads the project itself, after gunicorn forks it.
+            from jiedao.wsgi import application  # noqa: PLC0415 (loaded in the worker process)
 
             return application
 

@@ -13,8 +13,8 @@ from jiedao.common.errors import NotAllowed, ValidationFailed
 from jiedao.org.models import User
 
 from ... import sheets
+from ...importing import import_file
 from ...selectors import describe_counts
-from ...services import import_file
 
 KINDS = list(sheets.COLUMNS)
 PHASES = {"check": "检查", "write": "写入"}
@@ -55,7 +55,9 @@ class Command(BaseCommand):
                 self.stdout.flush()
 
         try:
-            run = import_file(options["kind"], options["file"], user, options["source"], progress=progress)
+            run = import_file(
+                user, kind=options["kind"], file=options["file"], source=options["source"], progress=progress
+            )
         except ValidationFailed as exc:
             for error in exc.errors:
                 self.stderr.write(f"{error['field']}: {error['message']}" if error.get("row") else error["message"])

@@ -23,10 +23,11 @@ from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiedao.cases.measures import current_month, month_bounds
-from jiedao.cases.models import Case, CaseEvent, Channel, Status
 from jiedao.common.errors import ValidationFailed
 from jiedao.org.models import Community, Unit
+
+from .measures import current_month, month_bounds
+from .models import Case, CaseEvent, Channel, Status
 
 __all__ = [
     "Ratio",
@@ -76,7 +77,7 @@ def active_discovery(month, community=None) -> Ratio:
     return Ratio(numerator=qs.filter(channel=Channel.GRID).count(), denominator=qs.count())
 
 
-def _settled_at_grid_level():
+def settled_at_grid_level():
     """The condition of a case settled at grid level (see the module's docstring)."""
     committee_of_place = Q(
         community_id__isnull=False, unit__kind=Unit.Kind.COMMUNITY, unit__community_id=F("community_id")
@@ -102,7 +103,7 @@ def grid_level_share(month, community=None) -> Ratio:
     qs = _scoped(
         Case.objects.filter(status=Status.CLOSED, closed_at__gte=start, closed_at__lt=end), _community(community)
     )
-    return Ratio(numerator=qs.filter(_settled_at_grid_level()).count(), denominator=qs.count())
+    return Ratio(numerator=qs.filter(settled_at_grid_level()).count(), denominator=qs.count())
 
 
 def grid_completion(month, community=None, now=None) -> Ratio:

@@ -4,20 +4,20 @@ It does two things in one process, one after the other in a single loop:
 
 - runs the tasks waiting in the database queue (``django_tasks_db``'s worker, in
   batch mode: everything that is ready, then back to the loop);
-- every ``--interval`` seconds queues a deadline sweep (``sweep_deadlines_task``),
-  unless one is still waiting or running, so sweeps never pile up; and, once a day,
-  the anonymisation of reporters on long-closed cases (``anonymise_task``);
-- every round, a webhook delivery round when new case events or due deliveries wait
-  (``open311.tasks``);
-- every 15 seconds a heartbeat (``ops.Heartbeat``) for ``/healthz`` and ``jiedao check``,
-  and at every sweep a backup when scheduled backups are due (``ops.tasks``).
+- queues the periodic jobs that the apps declare (``ops.jobs``: ``periodic_jobs`` on each
+  app's ``AppConfig``): at every round those marked ``ROUND`` (webhook deliveries), every
+  ``--interval`` seconds (a sweep) the others — the case deadline sweep, unless one is
+  still waiting or running, so sweeps never pile up; the jobs with a period (hourly,
+  daily …), each queued at most once per period; a backup when scheduled backups are due;
+- every 15 seconds a heartbeat (``ops.Heartbeat``) for ``/healthz`` and ``jiedao check``.
 
-Each sweep logs one line with its counts. SIGTERM or SIGINT (Ctrl+C) stops it
-gracefully: a task in hand is finished, then the command exits with code 0; a
-second signal stops at once with code 1.
+It imports no domain app: what runs is what the apps declare. Each sweep logs one line
+with its counts. SIGTERM or SIGINT (Ctrl+C) stops it gracefully: a task in hand is
+finished, then the command exits with code 0; a second signal stops at once with code 1.
 
-``jiedao worker --once`` runs one sweep right away, without the queue, prints the
-counts and exits (for operators and tests).
+``jiedao worker --once`` does the work of the jobs declared with ``once`` (the case
+deadline sweep) right away, without the queue, prints their lines and exits (for
+operators and tests).
 
 It refuses to start with the secret key published in the source (``jiedao.common.sitekey``).
 """
@@ -35,16 +35,9 @@ from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 from django_tasks_db.management.commands.db_worker import Worker
 
-from jiedao.cases import services
-from jiedao.cases.tasks import describe_sweep, enqueue_anonymise_if_due, enqueue_sweep_if_idle
 from jiedao.common import sitekey
-from jiedao.emergency.tasks import enqueue_sensor_sweep_if_idle
-from jiedao.evaluation.tasks import enqueue_evaluation_if_due
-from jiedao.hall.tasks import enqueue_reminders_if_due
-from jiedao.open311.tasks import enqueue_deliveries_if_due
+from jiedao.ops.jobs import registered_jobs
 from jiedao.ops.services import beat, requeue_interrupted_tasks
-from jiedao.ops.tasks import enqueue_backup_if_due
-from jiedao.participation.tasks import enqueue_reminders_if_due as enqueue_action_reminders_if_due
 
 logger = logging.getLogger("jiedao.worker")
 
@@ -79,9 +72,13 @@ class Command(BaseCommand):
         if sitekey.refusal():  # the secret key published in the source signs forged links
             raise CommandError(sitekey.refusal())
         interval = positive_seconds(interval)
+        jobs = registered_jobs()
+        for job in jobs:
+            job.check()
         if once:
-            counts = services.sweep_deadlines()
-            self.stdout.write(describe_sweep(counts))
+            for job in jobs:
+                if job.once:
+                    self.stdout.write(job.run_now())
             return
         self._configure_logging(verbosity)
         self.stopping = False
@@ -105,7 +102,7 @@ class Command(BaseCommand):
             % {"interval": interval}
         )
         try:
-            self._loop(interval)
+            self._loop(interval, jobs)
         finally:
             self._restore_signals()
             close_old_connections()
@@ -113,7 +110,9 @@ class Command(BaseCommand):
 
     # --- the loop ------------------------------------------------------------------
 
-    def _loop(self, interval):
+    def _loop(self, interval, jobs):
+        at_every_round = [job for job in jobs if job.at_every_round]
+        at_every_sweep = [job for job in jobs if not job.at_every_round]
         next_sweep = next_beat = time.monotonic()
         while not self.stopping:
             now = time.monotonic()
@@ -126,18 +125,14 @@ class Command(BaseCommand):
                     next_beat = now + POLL_SECONDS
             if now >= next_sweep:
                 try:
-                    enqueue_sweep_if_idle()
-                    enqueue_anonymise_if_due()
-                    enqueue_reminders_if_due()
-                    enqueue_sensor_sweep_if_idle()
-                    enqueue_evaluation_if_due()  # indicator results, rollups, warnings (every 15 min)
-                    enqueue_backup_if_due()
-                    enqueue_action_reminders_if_due()
+                    for job in at_every_sweep:
+                        job.enqueue_if_due()
                     next_sweep = now + interval
                 except OperationalError as error:  # e.g. the database is busy: try again soon
                     logger.warning(_("巡检排队失败，稍后重试：%(error)s") % {"error": error})
                     next_sweep = now + POLL_SECONDS
-            enqueue_deliveries_if_due()  # webhook deliveries that are due, every round
+            for job in at_every_round:  # e.g. webhook deliveries that are due
+                job.enqueue_if_due()
             if self.stopping:
                 break
             self.worker.running = True

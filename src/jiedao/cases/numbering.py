@@ -1,0 +1,62 @@
+"""Case numbers: JD + the Beijing date + the day's 5-digit sequence, e.g. JD2026112200017.
+
+The day's counter row (``CaseNumberCounter``) is incremented inside the caller's transaction,
+so a case that is rolled back gives its number back and numbers stay consecutive. Where the
+database locks single rows (PostgreSQL) that row stays locked until the transaction ends, so
+the intake inserts the case under a provisional number and takes the real one last
+(``connection_locks_rows``); SQLite locks the whole database for the transaction anyway.
+"""
+
+import datetime as dt
+import secrets
+
+from django.conf import settings
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import F
+
+from jiedao.workcal.calendar import SHANGHAI
+
+from .models import Case, CaseNumberCounter
+
+
+def next_number(at: dt.datetime) -> str:
+    """The next number of the Beijing day of ``at`` (the caller holds the transaction)."""
+    day = at.astimezone(SHANGHAI).date()
+    last = _bump_counter(day)
+    if last is None:
+        try:
+            with transaction.atomic():
+                CaseNumberCounter.objects.create(day=day, last=1)
+            last = 1
+        except IntegrityError:  # another request created the day's row first
+            last = _bump_counter(day)
+    return f"{settings.JIEDAO['CASE_NUMBER_PREFIX']}{day:%Y%m%d}{last:05d}"
+
+
+def connection_locks_rows() -> bool:
+    """Whether the database locks single rows (PostgreSQL), not the whole database (SQLite)."""
+    return connections[router.db_for_write(Case)].features.has_select_for_update
+
+
+def provisional_number() -> str:
+    """A unique stand-in for a case number, replaced before the transaction commits."""
+    return "~" + secrets.token_hex(9)
+
+
+def _bump_counter(day):
+    """Add one to the day's counter and return the new value (None when the day has no row yet)."""
+    connection = connections[router.db_for_write(CaseNumberCounter)]
+    if not connection.features.can_return_columns_from_insert:  # SQLite before 3.35: no RETURNING
+        if not CaseNumberCounter.objects.filter(day=day).update(last=F("last") + 1):
+            return None
+        return CaseNumberCounter.objects.filter(day=day).values_list("last", flat=True).get()
+    opts = CaseNumberCounter._meta
+    table, last = connection.ops.quote_name(opts.db_table), connection.ops.quote_name(opts.get_field("last").column)
+    day_column = connection.ops.quote_name(opts.get_field("day").column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {last} = {last} + 1 WHERE {day_column} = %s RETURNING {last}",
+            [opts.get_field("day").get_db_prep_value(day, connection)],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
