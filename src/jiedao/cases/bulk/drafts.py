@@ -271,7 +271,7 @@ class CaseDraft:
         self.response_due, self.completion_due = due
         self.responded_at = None
         self.urgency = Urgency.GREEN
-        collaborators = collaborators_of(self, decision)
+        collaborators = collaborators_of(self, decision) if decision.collaborators else []
         data = dispatch_data(self, decision, manual=manual)
         self._append("dispatch", before, after, at, actor, note=note, data=data)
         if not collaborators:

@@ -1,5 +1,5 @@
-"""Writing drafts: ``CaseBatch`` writes them in batches, each batch in one transaction (a
-savepoint inside the caller's, as an all-or-nothing import holds one):
+"""Writing drafts: ``CaseBatch`` writes them in batches, each batch in one transaction (or in
+the caller's, when it holds one, as an all-or-nothing import does):
 
 - numbers as intake takes them — JD + the Beijing date + the day's sequence from the day's
   counter row (``CaseNumberCounter``), in the order the drafts were added — or the original
@@ -153,8 +153,8 @@ def _number_pattern():
 
 
 class CaseBatch:
-    """Writes drafts in batches of ``batch_size``, each batch in one transaction (a savepoint
-    when the caller holds one, as an all-or-nothing import does). ``add`` writes a full batch
+    """Writes drafts in batches of ``batch_size``, each batch in one transaction (or in the
+    caller's, when it holds one, as an all-or-nothing import does). ``add`` writes a full batch
     on its own (unless ``batch_size`` is None: the caller flushes); ``flush`` writes what is
     pending. ``counts`` says what was written."""
 
