@@ -134,9 +134,10 @@ _DATE_GOES_ON = re.compile(r"[-./][0-9]|年")
 # Money or a share right after digits makes them an amount: 1000元, 3万, 20%.
 _QUANTITY_AFTER = re.compile(r"[元万亿%％]")
 _ID15 = re.compile(r"[1-8][0-9]{5}[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}")
-# The first two digits of a resident identity number: the province (GB/T 2260).
-_PROVINCES = frozenset(
-    [
+# The first two digits of a resident identity number: the province-level code (GB/T 2260), the
+# registry's check and the text scanner's alike.
+PROVINCES = frozenset(
+    {
         "11",
         "12",
         "13",
@@ -172,7 +173,8 @@ _PROVINCES = frozenset(
         "81",
         "82",
         "83",
-    ]
+        "91",
+    }
 )
 # A local number without its area code counts only right after a word that announces a phone.
 _PHONE_WORD = re.compile(
@@ -287,7 +289,7 @@ class _Chain:
         if (
             self.fits(i, 18, 6)
             and _ID18.fullmatch(digits, i, i + 18)
-            and digits[i : i + 2] in _PROVINCES
+            and digits[i : i + 2] in PROVINCES
             and self.id_shaped(i, 18)
         ):
             return "id_number", 18, digits[i : i + 18].upper(), 0
@@ -296,7 +298,7 @@ class _Chain:
         if (
             self.fits(i, 15, 6)
             and _ID15.fullmatch(digits, i, i + 15)
-            and digits[i : i + 2] in _PROVINCES
+            and digits[i : i + 2] in PROVINCES
             and self.id_shaped(i, 15)
         ):
             return "id_number", 15, digits[i : i + 15], 0
