@@ -13,34 +13,10 @@ from django.db import models
 from django.db.models import Max
 
 
-def append(
-    model,
-    record,
-    *,
-    action: str,
-    actor=None,
-    at,
-    from_status: str = "",
-    to_status: str = "",
-    note: str = "",
-    data: dict | None = None,
-    seq: int | None = None,
-    **fields,
-):
-    """Write one event of ``record`` into the log ``model``; returns the saved row."""
-    row = build(
-        model,
-        record,
-        action=action,
-        actor=actor,
-        at=at,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-        data=data,
-        seq=seq,
-        **fields,
-    )
+def append(model, record, **event):
+    """Write one event of ``record`` into the log ``model`` (the arguments of ``build``); returns
+    the saved row."""
+    row = build(model, record, **event)
     row.save(force_insert=True)
     return row
 

@@ -184,11 +184,9 @@ class Lifecycle:
             and self.may(user, record, transition, context)
         )
 
-    def check(self, user, record, action: str, note: str = "", context: Context = Context()) -> Transition:
-        """Checks 1–4 of the module's order; the row when all pass."""
-        transition = self.get(action)
-        status = self._status(record)
-        if status not in transition.sources:
+    def check_state(self, record, transition: Transition) -> None:
+        """Check 2 alone: the record's state allows ``transition`` (409 otherwise)."""
+        if self._status(record) not in transition.sources:
             raise InvalidTransition(
                 _("%(noun)s %(number)s 当前状态为“%(status)s”，不能“%(action)s”。")
                 % {
@@ -198,6 +196,11 @@ class Lifecycle:
                     "action": transition.label,
                 }
             )
+
+    def check(self, user, record, action: str, note: str = "", context: Context = Context()) -> Transition:
+        """Checks 1–4 of the module's order; the row when all pass."""
+        transition = self.get(action)
+        self.check_state(record, transition)
         if not self.may(user, record, transition, context):
             raise NotAllowed(
                 _("您无权对%(noun)s %(number)s 执行“%(action)s”。")

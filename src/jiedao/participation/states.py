@@ -41,10 +41,9 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from jiedao.common.errors import InvalidTransition, ValidationFailed
+from jiedao.common.errors import ValidationFailed
 from jiedao.common.lifecycle import ANY, Context, Lifecycle, Transition
 from jiedao.org import permissions
 from jiedao.org.roles import ADMIN, HANDLER, LEADER, RESIDENT
@@ -102,16 +101,7 @@ class ParticipationLifecycle(Lifecycle):
         transition = self.get(action)
         if transition.who:
             raise ImproperlyConfigured(f"{self.name} {action}: a person's move, not the system's")
-        if getattr(record, self.status_field) not in transition.sources:
-            raise InvalidTransition(
-                _("%(noun)s %(number)s 当前状态为“%(status)s”，不能“%(action)s”。")
-                % {
-                    "noun": self.noun,
-                    "number": self.number(record),
-                    "status": self._status_label(record),
-                    "action": transition.label,
-                }
-            )
+        self.check_state(record, transition)
         return self.take(
             actor,
             record,
