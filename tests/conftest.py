@@ -89,9 +89,9 @@ def make_case(street):
             **kwargs,
         )
         if category:
-            services.classify(street.users.dispatcher, case.number, category)
+            services.classify(street.users.dispatcher, number=case.number, category_code=category)
             if dispatch:
-                services.dispatch(street.users.dispatcher, case.number, unit_code=unit)
+                services.dispatch(street.users.dispatcher, number=case.number, unit_code=unit)
         case.refresh_from_db()
         return case
 

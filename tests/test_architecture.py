@@ -53,3 +53,15 @@ def test_every_public_service_says_what_it_takes_and_returns():
         if bare or node.returns is None:
             missing.append(f"{path}:{node.lineno} {node.name}({', '.join(bare)}){'' if node.returns else ' → ?'}")
     assert missing == []
+
+
+def test_every_public_service_takes_its_arguments_by_name():
+    """A service takes at most one argument by position — the acting user, or the record a
+    system job works on — and every other by name, so a call reads as what it asks for and
+    two arguments of the same type cannot be swapped unseen."""
+    positional = []
+    for path, node in _public_services():
+        names = [a.arg for a in node.args.posonlyargs + node.args.args]
+        if len(names) > 1 or node.args.vararg:
+            positional.append(f"{path}:{node.lineno} {node.name}({', '.join(names)})")
+    assert positional == []

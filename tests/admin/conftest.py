@@ -51,11 +51,17 @@ def worked_case(street):
         at=WEDNESDAY,
     )
     later = WEDNESDAY + dt.timedelta(hours=1)
-    services.respond(u.handler_committee, case.number, note="已联系居民", at=later)
-    services.request_extension(u.handler_committee, case.number, 2, "需要等待配件", at=later)
-    services.decide_extension(u.leader, case.number, approve=True, at=later)
-    services.blow_whistle(u.dispatcher, case.number, ["ZHZF", "ZJ"], 4, "需多部门联合处置", at=later)
-    services.resolve(u.handler_committee, case.number, "已清理", at=later + dt.timedelta(hours=2))
-    services.rate(u.operator, case.number, resolved=True, satisfaction="satisfied", at=later + dt.timedelta(days=1))
+    services.respond(u.handler_committee, number=case.number, note="已联系居民", at=later)
+    services.request_extension(
+        u.handler_committee, number=case.number, extra_workdays=2, reason="需要等待配件", at=later
+    )
+    services.decide_extension(u.leader, number=case.number, approve=True, at=later)
+    services.blow_whistle(
+        u.dispatcher, number=case.number, unit_codes=["ZHZF", "ZJ"], report_hours=4, reason="需多部门联合处置", at=later
+    )
+    services.resolve(u.handler_committee, number=case.number, result="已清理", at=later + dt.timedelta(hours=2))
+    services.rate(
+        u.operator, number=case.number, resolved=True, satisfaction="satisfied", at=later + dt.timedelta(days=1)
+    )
     case.refresh_from_db()
     return case

@@ -48,7 +48,7 @@ def api(street):
     def make(user):
         if user is None:
             return ApiClient()
-        plain, _token = org_services.create_token(user.username, PASSWORD)
+        plain, _token = org_services.create_token(user.username, password=PASSWORD)
         return ApiClient(plain)
 
     return make
@@ -100,4 +100,4 @@ def dispatched(street, category="010102", unit=None, user=None, **values):
     values.setdefault("lat", 39.905)
     values.setdefault("lng", 116.405)
     case = submit(street, user=user, category_code=category, **values)
-    return services.dispatch(street.users.dispatcher, case.number, unit_code=unit)
+    return services.dispatch(street.users.dispatcher, number=case.number, unit_code=unit)

@@ -17,11 +17,13 @@ def handled(street, category, unit, respond_after, rating, at=WEDNESDAY):
     u = street.users
     handler = {"ZHZF": u.handler, "ZJ": u.handler_housing}[unit]
     case = submit(street, category_code=category, at=at)
-    services.dispatch(u.dispatcher, case.number, unit_code=unit, at=at)
-    services.respond(handler, case.number, at=at + respond_after)
-    services.resolve(handler, case.number, "已处理", at=at + respond_after + HOUR)
+    services.dispatch(u.dispatcher, number=case.number, unit_code=unit, at=at)
+    services.respond(handler, number=case.number, at=at + respond_after)
+    services.resolve(handler, number=case.number, result="已处理", at=at + respond_after + HOUR)
     resolved, satisfaction = rating
-    services.rate(u.dispatcher, case.number, resolved, satisfaction, at=at + dt.timedelta(days=1))
+    services.rate(
+        u.dispatcher, number=case.number, resolved=resolved, satisfaction=satisfaction, at=at + dt.timedelta(days=1)
+    )
     return case
 
 

@@ -87,8 +87,8 @@ def test_street_wide_roles_see_every_case(street, api):
 
 def test_verification_belongs_to_the_grid_worker_of_the_case(street, api):
     case = dispatched(street, category="010102", unit="ZHZF")  # in grid 1101050010101, needs verification
-    services.respond(street.users.handler, case.number)
-    services.resolve(street.users.handler, case.number, "已修好")
+    services.respond(street.users.handler, number=case.number)
+    services.resolve(street.users.handler, number=case.number, result="已修好")
     assert api(street.users.grid_other).post(f"/cases/{case.number}/actions/verify_pass").status_code == 404
     # A role that never verifies is refused before the case is looked up: 403 whatever the number.
     assert api(street.users.resident_other).post(f"/cases/{case.number}/actions/verify_pass").status_code == 403
@@ -131,7 +131,9 @@ REPORTER = {"reporter_name": "张三丰", "reporter_phone": "13812345678", "addr
 def reported(street):
     """A case in the first grid, held by 综合执法队, with a whistle summoning 住建."""
     case = dispatched(street, category="010101", unit="ZHZF", **REPORTER)
-    services.blow_whistle(street.users.dispatcher, case.number, ["ZJ"], 24, "会商")
+    services.blow_whistle(
+        street.users.dispatcher, number=case.number, unit_codes=["ZJ"], report_hours=24, reason="会商"
+    )
     AccessLog.objects.all().delete()
     return case
 

@@ -22,9 +22,9 @@ def waiting_for_rating(street):
         reporter_phone=PHONE,
         address="东湖小区3号楼2单元501",
     )
-    services.respond(street.users.handler, case.number, note="内部备注：已电话联系张三丰")
-    services.add_note(street.users.handler, case.number, "内部：联系环卫车队")
-    services.resolve(street.users.handler, case.number, "垃圾已清运，并加装一个垃圾桶")
+    services.respond(street.users.handler, number=case.number, note="内部备注：已电话联系张三丰")
+    services.add_note(street.users.handler, number=case.number, note="内部：联系环卫车队")
+    services.resolve(street.users.handler, number=case.number, result="垃圾已清运，并加装一个垃圾桶")
     return case
 
 

@@ -42,25 +42,27 @@ def drive(street, to, category=SANITATION, at=WEDNESDAY):
     if to == "new":
         return case
     clock = at
-    case = services.dispatch(u.dispatcher, case.number, at=clock)
+    case = services.dispatch(u.dispatcher, number=case.number, at=clock)
     if to == "dispatched":
         return case
     if to == "returned":
-        return services.return_case(handler_for(street, case), case.number, "不属于本单位职责", at=clock + HOUR)
+        return services.return_case(
+            handler_for(street, case), number=case.number, reason="不属于本单位职责", at=clock + HOUR
+        )
     handler = handler_for(street, case)
     clock += HOUR
-    case = services.respond(handler, case.number, note="已电话联系居民", at=clock)
+    case = services.respond(handler, number=case.number, note="已电话联系居民", at=clock)
     if to == "in_progress":
         return case
     clock += HOUR
-    case = services.resolve(handler, case.number, "已处理完毕", at=clock)
+    case = services.resolve(handler, number=case.number, result="已处理完毕", at=clock)
     if to in ("verifying", "rating"):
         assert case.status == to
         return case
     clock += HOUR
     if case.status == "verifying":
-        case = services.verify(u.grid, case.number, True, at=clock)
-    case = services.rate(u.resident, case.number, resolved=True, satisfaction="satisfied", at=clock)
+        case = services.verify(u.grid, number=case.number, passed=True, at=clock)
+    case = services.rate(u.resident, number=case.number, resolved=True, satisfaction="satisfied", at=clock)
     assert to == "closed" and case.status == "closed"
     return case
 

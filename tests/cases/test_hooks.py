@@ -55,7 +55,7 @@ def unplugged():
 def test_a_new_case_and_its_first_events_are_told_after_the_commit(street, heard, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as pending:
         case = new_case(street)
-        services.dispatch(street.users.dispatcher, case.number, at=WEDNESDAY)
+        services.dispatch(street.users.dispatcher, number=case.number, at=WEDNESDAY)
     assert heard == []  # nothing is said before the commit
     for callback in pending:
         callback()
@@ -69,7 +69,9 @@ def test_a_new_case_and_its_first_events_are_told_after_the_commit(street, heard
 def test_a_resolved_case_is_told_with_its_event(street, heard, django_capture_on_commit_callbacks):
     case = drive(street, "in_progress")
     with django_capture_on_commit_callbacks(execute=True):
-        services.resolve(handler_for(street, case), case.number, "已清运完毕，垃圾桶已归位", at=WEDNESDAY + 3 * HOUR)
+        services.resolve(
+            handler_for(street, case), number=case.number, result="已清运完毕，垃圾桶已归位", at=WEDNESDAY + 3 * HOUR
+        )
     assert heard == [("event", case.number, "resolve"), ("resolved", case.number, None)]
 
 
@@ -77,9 +79,9 @@ def test_a_refused_action_tells_nobody(street, heard, django_capture_on_commit_c
     case = drive(street, "in_progress")
     handler = handler_for(street, case)
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(InvalidTransition):
-        services.return_case(handler, case.number, "")  # no longer dispatched: the state answers first
+        services.return_case(handler, number=case.number, reason="")  # no longer dispatched: the state answers first
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationFailed):
-        services.add_note(handler, case.number, "  ")
+        services.add_note(handler, number=case.number, note="  ")
     assert heard == []
 
 

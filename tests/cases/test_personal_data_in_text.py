@@ -17,7 +17,7 @@ MASKED = "楼道灯坏了，请联系我 138****5678 或 139****9000，身份证
 
 
 def api(user):
-    plain, _token = org_services.create_token(user.username, PASSWORD)
+    plain, _token = org_services.create_token(user.username, password=PASSWORD)
     client = Client()
     return lambda path, **params: client.get("/api/v1" + path, params, HTTP_AUTHORIZATION=f"Bearer {plain}")
 
@@ -48,7 +48,7 @@ def test_the_timeline_masks_the_reporters_name_for_those_who_see_the_reporter_ma
 
 def test_phones_in_the_timeline_notes_are_masked_for_those_who_see_the_reporter_masked(street, make_case):
     case = make_case(description="楼道灯不亮", category="010102")
-    services.respond(street.users.handler, case.number, note="已电话联系诉求人 138-0013-8000，明日上门")
+    services.respond(street.users.handler, number=case.number, note="已电话联系诉求人 138-0013-8000，明日上门")
     leader = api(street.users.leader)(f"/cases/{case.number}/events").json()
     assert leader[-1]["note"] == "已电话联系诉求人 138****8000，明日上门"
     assert "138-0013-8000" not in page(street.users.leader, case)

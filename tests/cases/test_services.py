@@ -32,7 +32,7 @@ def test_unit_returns_a_wrongly_routed_case_with_a_reason(street):
     case = drive(street, "dispatched")
     assert case.unit == street.units.committee1
     returned = services.return_case(
-        street.users.handler_committee, case.number, "该路段不属本社区", at=WEDNESDAY + 2 * HOUR
+        street.users.handler_committee, number=case.number, reason="该路段不属本社区", at=WEDNESDAY + 2 * HOUR
     )
     assert returned.status == Status.RETURNED
     assert returned.unit is None and returned.return_count == 1
@@ -40,7 +40,7 @@ def test_unit_returns_a_wrongly_routed_case_with_a_reason(street):
     assert (event.action, event.note, event.actor_unit) == ("return", "该路段不属本社区", street.units.committee1)
     # It is back in the dispatcher's queue, and can be dispatched again.
     assert returned in selectors.dispatcher_queue(street.users.dispatcher)["returned"]
-    again = services.dispatch(street.users.dispatcher, case.number, unit_code="ZHZF", at=WEDNESDAY + 3 * HOUR)
+    again = services.dispatch(street.users.dispatcher, number=case.number, unit_code="ZHZF", at=WEDNESDAY + 3 * HOUR)
     assert again.status == Status.DISPATCHED and again.unit == street.units.enforcement
     assert again.return_count == 1
 
@@ -50,7 +50,7 @@ def test_return_needs_a_reason(street, reason):
     case = drive(street, "dispatched")
     before = snapshot(case.number)
     with pytest.raises(ValidationFailed) as error:
-        services.return_case(street.users.handler_committee, case.number, reason, at=WEDNESDAY + HOUR)
+        services.return_case(street.users.handler_committee, number=case.number, reason=reason, at=WEDNESDAY + HOUR)
     assert field_of(error.value) == ["reason"]
     assert "理由" in error.value.errors[0]["message"]
     assert snapshot(case.number) == before
@@ -60,13 +60,15 @@ def test_a_return_without_a_reason_hears_first_about_the_state_then_about_the_un
     """The lifecycle's order: the state (409), then who may (403), then the note (422)."""
     case = drive(street, "in_progress")
     with pytest.raises(InvalidTransition):
-        services.return_case(street.users.handler_committee, case.number, "", at=WEDNESDAY + 3 * HOUR)
+        services.return_case(street.users.handler_committee, number=case.number, reason="", at=WEDNESDAY + 3 * HOUR)
     case = drive(street, "dispatched")
     with pytest.raises(NotAllowed) as stranger:
-        services.return_case(street.users.handler, case.number, "", at=WEDNESDAY + HOUR)  # another unit's case
+        services.return_case(
+            street.users.handler, number=case.number, reason="", at=WEDNESDAY + HOUR
+        )  # another unit's case
     assert case.number in stranger.value.message and "退单" in stranger.value.message
     with pytest.raises(ValidationFailed):
-        services.return_case(street.users.handler_committee, case.number, "", at=WEDNESDAY + HOUR)
+        services.return_case(street.users.handler_committee, number=case.number, reason="", at=WEDNESDAY + HOUR)
 
 
 def test_return_is_refused_after_the_window(street, settings):
@@ -75,19 +77,23 @@ def test_return_is_refused_after_the_window(street, settings):
     window = settings.JIEDAO["RETURN_WINDOW_HOURS"]
     with pytest.raises(InvalidTransition) as error:
         services.return_case(
-            street.users.handler_committee, case.number, "不归我们管", at=WEDNESDAY + (window + 1) * HOUR
+            street.users.handler_committee, number=case.number, reason="不归我们管", at=WEDNESDAY + (window + 1) * HOUR
         )
     assert "退单时限" in str(error.value)
     assert snapshot(case.number) == before
     # Just inside the window it is still possible.
-    ok = services.return_case(street.users.handler_committee, case.number, "不归我们管", at=WEDNESDAY + window * HOUR)
+    ok = services.return_case(
+        street.users.handler_committee, number=case.number, reason="不归我们管", at=WEDNESDAY + window * HOUR
+    )
     assert ok.status == Status.RETURNED
 
 
 def test_return_is_impossible_once_the_unit_responded(street):
     case = drive(street, "in_progress")
     with pytest.raises(InvalidTransition):
-        services.return_case(street.users.handler_committee, case.number, "不归我们管", at=WEDNESDAY + 2 * HOUR)
+        services.return_case(
+            street.users.handler_committee, number=case.number, reason="不归我们管", at=WEDNESDAY + 2 * HOUR
+        )
 
 
 # --- 延期 extensions ------------------------------------------------------------------------
@@ -104,9 +110,15 @@ def extension_case(street):
 def test_approved_extension_moves_the_deadline_by_working_days_over_the_holiday(street):
     u = street.users
     case = extension_case(street)
-    services.request_extension(u.handler_committee, case.number, 2, "需要等待配件到货", at=beijing("2026-09-29 10:00"))
+    services.request_extension(
+        u.handler_committee,
+        number=case.number,
+        extra_workdays=2,
+        reason="需要等待配件到货",
+        at=beijing("2026-09-29 10:00"),
+    )
     assert Extension.objects.get(case=case).decision == Extension.Decision.PENDING
-    case = services.decide_extension(u.leader, case.number, approve=True, at=beijing("2026-09-29 11:00"))
+    case = services.decide_extension(u.leader, number=case.number, approve=True, at=beijing("2026-09-29 11:00"))
     # Two more working days after 8 October: Friday 9, Saturday 10 (make-up day).
     assert case.completion_due.astimezone(SHANGHAI) == beijing("2026-10-10 23:59:59")
     assert case.extension_count == 1
@@ -121,13 +133,15 @@ def test_approved_extension_moves_the_deadline_by_working_days_over_the_holiday(
 def test_refused_extension_keeps_the_deadline_and_needs_a_reason(street):
     u = street.users
     case = extension_case(street)
-    services.request_extension(u.handler_committee, case.number, 3, "人手不够", at=beijing("2026-09-29 10:00"))
+    services.request_extension(
+        u.handler_committee, number=case.number, extra_workdays=3, reason="人手不够", at=beijing("2026-09-29 10:00")
+    )
     before = snapshot(case.number)
     with pytest.raises(ValidationFailed) as error:
-        services.decide_extension(u.leader, case.number, approve=False, note="")
+        services.decide_extension(u.leader, number=case.number, approve=False, note="")
     assert field_of(error.value) == ["note"]
     assert snapshot(case.number) == before
-    case = services.decide_extension(u.leader, case.number, approve=False, note="理由不充分，请按期办结")
+    case = services.decide_extension(u.leader, number=case.number, approve=False, note="理由不充分，请按期办结")
     assert case.completion_due.astimezone(SHANGHAI) == beijing("2026-10-08 23:59:59")
     assert case.extension_count == 0
     assert Extension.objects.get(case=case).decision == Extension.Decision.REFUSED
@@ -138,7 +152,9 @@ def test_refused_extension_keeps_the_deadline_and_needs_a_reason(street):
 def test_extension_length_must_be_1_to_30_working_days(street, extra):
     case = extension_case(street)
     with pytest.raises(ValidationFailed) as error:
-        services.request_extension(street.users.handler_committee, case.number, extra, "需要更多时间")
+        services.request_extension(
+            street.users.handler_committee, number=case.number, extra_workdays=extra, reason="需要更多时间"
+        )
     assert field_of(error.value) == ["extra_workdays"]
     assert not Extension.objects.exists()
 
@@ -147,13 +163,13 @@ def test_one_pending_extension_at_a_time_and_no_decision_without_one(street):
     u = street.users
     case = extension_case(street)
     with pytest.raises(InvalidTransition):
-        services.decide_extension(u.leader, case.number, approve=True)
+        services.decide_extension(u.leader, number=case.number, approve=True)
     with pytest.raises(ValidationFailed) as error:
-        services.request_extension(u.handler_committee, case.number, 2, "")
+        services.request_extension(u.handler_committee, number=case.number, extra_workdays=2, reason="")
     assert field_of(error.value) == ["reason"]
-    services.request_extension(u.handler_committee, case.number, 2, "等配件")
+    services.request_extension(u.handler_committee, number=case.number, extra_workdays=2, reason="等配件")
     with pytest.raises(InvalidTransition):
-        services.request_extension(u.handler_committee, case.number, 2, "再等等")
+        services.request_extension(u.handler_committee, number=case.number, extra_workdays=2, reason="再等等")
     assert Extension.objects.count() == 1
 
 
@@ -164,7 +180,12 @@ def test_whistle_summons_two_units_and_shows_who_has_reported(street):
     u = street.users
     case = drive(street, "in_progress")
     services.blow_whistle(
-        u.dispatcher, case.number, ["ZHZF", "ZJ"], 4, "占道堆放建筑垃圾，需执法和住建联合处置", at=WEDNESDAY + 2 * HOUR
+        u.dispatcher,
+        number=case.number,
+        unit_codes=["ZHZF", "ZJ"],
+        report_hours=4,
+        reason="占道堆放建筑垃圾，需执法和住建联合处置",
+        at=WEDNESDAY + 2 * HOUR,
     )
     whistle = Whistle.objects.get(case=case, kind=Whistle.Kind.WHISTLE)
     assert whistle.report_due == WEDNESDAY + 6 * HOUR
@@ -175,23 +196,23 @@ def test_whistle_summons_two_units_and_shows_who_has_reported(street):
         return {s.unit.code: s.reported_at is not None for s in whistle.summonses.select_related("unit")}
 
     assert reported() == {"ZHZF": False, "ZJ": False}
-    services.report_to_whistle(u.handler, case.number, "执法队负责清运和处罚", at=WEDNESDAY + 3 * HOUR)
+    services.report_to_whistle(u.handler, number=case.number, part="执法队负责清运和处罚", at=WEDNESDAY + 3 * HOUR)
     assert reported() == {"ZHZF": True, "ZJ": False}
     summons = WhistleSummons.objects.get(whistle=whistle, unit__code="ZHZF")
     assert (summons.part, summons.reported_by) == ("执法队负责清运和处罚", u.handler)
     report = case.events.filter(action="report").get()
     assert report.data["on_time"] is True
     # Late report is recorded as late.
-    services.report_to_whistle(u.handler_housing, case.number, "住建组核查工地", at=WEDNESDAY + 8 * HOUR)
+    services.report_to_whistle(u.handler_housing, number=case.number, part="住建组核查工地", at=WEDNESDAY + 8 * HOUR)
     assert reported() == {"ZHZF": True, "ZJ": True}
     assert case.events.filter(action="report").order_by("-seq").first().data["on_time"] is False
     # A summoned unit may add progress notes on the case it helps with.
-    services.add_note(u.handler, case.number, "已组织清运车辆")
+    services.add_note(u.handler, number=case.number, note="已组织清运车辆")
     # Reporting twice, or without being summoned, is refused.
     with pytest.raises(InvalidTransition):
-        services.report_to_whistle(u.handler, case.number, "再次报到")
+        services.report_to_whistle(u.handler, number=case.number, part="再次报到")
     with pytest.raises(NotAllowed):
-        services.report_to_whistle(u.handler_committee, case.number, "我们也来")
+        services.report_to_whistle(u.handler_committee, number=case.number, part="我们也来")
 
 
 @pytest.mark.parametrize(
@@ -208,7 +229,9 @@ def test_whistle_input_is_checked(street, codes, hours, field):
     case = drive(street, "in_progress")
     before = snapshot(case.number)
     with pytest.raises(ValidationFailed) as error:
-        services.blow_whistle(street.users.dispatcher, case.number, codes, hours, "联合处置")
+        services.blow_whistle(
+            street.users.dispatcher, number=case.number, unit_codes=codes, report_hours=hours, reason="联合处置"
+        )
     assert field_of(error.value) == [field]
     assert snapshot(case.number) == before and not Whistle.objects.filter(case=case).exists()
 
@@ -225,8 +248,8 @@ def test_verification_pass_by_the_grid_worker_of_the_grid(street):
     u = street.users
     case = drive(street, "verifying", category=LAMPS)
     with pytest.raises(NotAllowed):
-        services.verify(u.grid_other, case.number, True)
-    case = services.verify(u.grid, case.number, True, note="现场路灯已亮")
+        services.verify(u.grid_other, number=case.number, passed=True)
+    case = services.verify(u.grid, number=case.number, passed=True, note="现场路灯已亮")
     assert case.status == Status.RATING
 
 
@@ -235,18 +258,18 @@ def test_verification_fail_sends_the_case_back_to_the_unit(street):
     case = drive(street, "verifying", category=LAMPS)
     before = snapshot(case.number)
     with pytest.raises(ValidationFailed) as error:
-        services.verify(u.grid, case.number, False, note="")
+        services.verify(u.grid, number=case.number, passed=False, note="")
     assert field_of(error.value) == ["note"]
     assert snapshot(case.number) == before
-    case = services.verify(u.grid, case.number, False, note="路灯仍然不亮")
+    case = services.verify(u.grid, number=case.number, passed=False, note="路灯仍然不亮")
     assert case.status == Status.IN_PROGRESS and case.resolved_at is None
     assert Notification.objects.filter(
         unit=street.units.enforcement, link=f"/cases/{case.number}/", kind="verify"
     ).exists()
     # The unit resolves again and the check passes this time.
     handler = handler_for(street, case)
-    services.resolve(handler, case.number, "更换了灯泡和线路")
-    assert services.verify(u.dispatcher, case.number, True).status == Status.RATING
+    services.resolve(handler, number=case.number, result="更换了灯泡和线路")
+    assert services.verify(u.dispatcher, number=case.number, passed=True).status == Status.RATING
 
 
 # --- 回访评价 rating and 重办 rework -------------------------------------------------------------------
@@ -258,7 +281,7 @@ def test_unsatisfied_rating_reopens_the_case_to_the_same_unit(street):
     unit = case.unit
     rated_at = beijing("2026-11-19 10:00")
     case = services.rate(
-        u.resident, case.number, resolved=True, satisfaction="unsatisfied", comment="只清了一半", at=rated_at
+        u.resident, number=case.number, resolved=True, satisfaction="unsatisfied", comment="只清了一半", at=rated_at
     )
     assert case.status == Status.IN_PROGRESS and case.unit == unit
     assert case.rework_count == 1 and case.resolved_at is None
@@ -268,8 +291,8 @@ def test_unsatisfied_rating_reopens_the_case_to_the_same_unit(street):
     assert (rating.round, rating.unit, rating.resolved, rating.source) == (1, unit, True, Rating.Source.RESIDENT)
     assert Notification.objects.filter(unit=unit, link=f"/cases/{case.number}/", kind="rework").exists()
     # Second round: resolved and satisfied closes it.
-    services.resolve(u.handler_committee, case.number, "全部清运完毕", at=rated_at + HOUR)
-    case = services.rate(u.operator, case.number, resolved=True, satisfaction="basic", at=rated_at + 2 * HOUR)
+    services.resolve(u.handler_committee, number=case.number, result="全部清运完毕", at=rated_at + HOUR)
+    case = services.rate(u.operator, number=case.number, resolved=True, satisfaction="basic", at=rated_at + 2 * HOUR)
     assert case.status == Status.CLOSED and case.rework_count == 1
     assert list(Rating.objects.filter(case=case).order_by("round").values_list("round", "source")) == [
         (1, "resident"),
@@ -279,7 +302,7 @@ def test_unsatisfied_rating_reopens_the_case_to_the_same_unit(street):
 
 def test_unresolved_rating_reopens_even_if_satisfied(street):
     case = drive(street, "rating")
-    case = services.rate(street.users.operator, case.number, resolved=False, satisfaction="satisfied")
+    case = services.rate(street.users.operator, number=case.number, resolved=False, satisfaction="satisfied")
     assert case.status == Status.IN_PROGRESS and case.rework_count == 1
 
 
@@ -287,11 +310,11 @@ def test_resident_without_account_rates_with_case_number_and_phone(street):
     case = drive(street, "rating")
     before = snapshot(case.number)
     with pytest.raises(NotAllowed):
-        services.rate(None, case.number, resolved=True, satisfaction="satisfied", phone="13900000000")
+        services.rate(None, number=case.number, resolved=True, satisfaction="satisfied", phone="13900000000")
     with pytest.raises(NotAllowed):
-        services.rate(None, case.number, resolved=True, satisfaction="satisfied")
+        services.rate(None, number=case.number, resolved=True, satisfaction="satisfied")
     assert snapshot(case.number) == before
-    case = services.rate(None, case.number, resolved=True, satisfaction="satisfied", phone="138 0013 8000")
+    case = services.rate(None, number=case.number, resolved=True, satisfaction="satisfied", phone="138 0013 8000")
     assert case.status == Status.CLOSED
     assert Rating.objects.get(case=case).source == Rating.Source.RESIDENT
 
@@ -303,7 +326,7 @@ def test_rating_values_are_checked(street, resolved, satisfaction, field):
     case = drive(street, "rating")
     before = snapshot(case.number)
     with pytest.raises(ValidationFailed) as error:
-        services.rate(street.users.operator, case.number, resolved=resolved, satisfaction=satisfaction)
+        services.rate(street.users.operator, number=case.number, resolved=resolved, satisfaction=satisfaction)
     assert field_of(error.value) == [field]
     assert snapshot(case.number) == before and not Rating.objects.exists()
 
@@ -311,8 +334,8 @@ def test_rating_values_are_checked(street, resolved, satisfaction, field):
 def test_close_without_rating_needs_a_reason(street):
     case = drive(street, "rating")
     with pytest.raises(ValidationFailed):
-        services.close(street.users.dispatcher, case.number, "")
-    case = services.close(street.users.dispatcher, case.number, "三次回访均未接通")
+        services.close(street.users.dispatcher, number=case.number, note="")
+    case = services.close(street.users.dispatcher, number=case.number, note="三次回访均未接通")
     assert case.status == Status.CLOSED and case.closed_at is not None
 
 
@@ -331,7 +354,11 @@ def test_merge_keeps_the_duplicates_reporter_and_tells_them(street):
     )
     duplicate = new_case(street, at=WEDNESDAY + HOUR)
     case = services.merge(
-        u.dispatcher, duplicate.number, master.number, note="同一地点同一问题", at=WEDNESDAY + 2 * HOUR
+        u.dispatcher,
+        number=duplicate.number,
+        master_number=master.number,
+        note="同一地点同一问题",
+        at=WEDNESDAY + 2 * HOUR,
     )
     assert case.status == Status.MERGED and case.master == master
     assert case.reporter == u.resident and case.reporter_phone == "13800138000"
@@ -347,14 +374,14 @@ def test_merge_refuses_itself_and_finished_masters(street):
     duplicate = new_case(street)
     before = snapshot(duplicate.number)
     with pytest.raises(ValidationFailed) as error:
-        services.merge(u.dispatcher, duplicate.number, duplicate.number)
+        services.merge(u.dispatcher, number=duplicate.number, master_number=duplicate.number)
     assert field_of(error.value) == ["master"]
     closed = drive(street, "closed")
     with pytest.raises(ValidationFailed) as error:
-        services.merge(u.dispatcher, duplicate.number, closed.number)
+        services.merge(u.dispatcher, number=duplicate.number, master_number=closed.number)
     assert field_of(error.value) == ["master"]
     with pytest.raises(ValidationFailed):
-        services.merge(u.dispatcher, duplicate.number, "JD000000000")
+        services.merge(u.dispatcher, number=duplicate.number, master_number="JD000000000")
     assert snapshot(duplicate.number) == before
 
 
@@ -365,8 +392,8 @@ def test_supervise_marks_the_case_and_tells_the_unit(street):
     u = street.users
     case = drive(street, "in_progress")
     with pytest.raises(ValidationFailed):
-        services.supervise(u.leader, case.number, "")
-    case = services.supervise(u.leader, case.number, "请今日内办结并回复")
+        services.supervise(u.leader, number=case.number, note="")
+    case = services.supervise(u.leader, number=case.number, note="请今日内办结并回复")
     assert case.supervised is True
     assert case in selectors.attention_cases(u.leader)
     assert Notification.objects.filter(
@@ -377,7 +404,7 @@ def test_supervise_marks_the_case_and_tells_the_unit(street):
 def test_a_new_case_cannot_be_supervised(street):
     case = drive(street, "new")
     with pytest.raises(InvalidTransition):
-        services.supervise(street.users.leader, case.number, "请尽快")
+        services.supervise(street.users.leader, number=case.number, note="请尽快")
 
 
 # --- who may do what: every role × every action -------------------------------------------------------
@@ -449,9 +476,9 @@ def setup_for(street, action):
     else:
         case = drive(street, "in_progress")
     if action in ("approve_extension", "refuse_extension"):
-        services.request_extension(handler_for(street, case), case.number, 2, "等配件")
+        services.request_extension(handler_for(street, case), number=case.number, extra_workdays=2, reason="等配件")
     if action == "report":
-        services.blow_whistle(u.dispatcher, case.number, ["ZHZF"], 4, "联合处置")
+        services.blow_whistle(u.dispatcher, number=case.number, unit_codes=["ZHZF"], report_hours=4, reason="联合处置")
     master = None
     if action == "merge":
         master, _ = services.submit_case(
@@ -463,23 +490,25 @@ def setup_for(street, action):
         )
     n = case.number
     calls = {
-        "classify": lambda user: services.classify(user, n, LAMPS),
-        "dispatch": lambda user: services.dispatch(user, n),
-        "return": lambda user: services.return_case(user, n, "不属于本单位", at=WEDNESDAY + 2 * HOUR),
-        "respond": lambda user: services.respond(user, n),
-        "note": lambda user: services.add_note(user, n, "已到现场查看"),
-        "request_extension": lambda user: services.request_extension(user, n, 2, "等配件"),
-        "approve_extension": lambda user: services.decide_extension(user, n, True),
-        "refuse_extension": lambda user: services.decide_extension(user, n, False, "理由不足"),
-        "whistle": lambda user: services.blow_whistle(user, n, ["ZJ"], 4, "需要住建配合"),
-        "report": lambda user: services.report_to_whistle(user, n, "负责执法"),
-        "resolve": lambda user: services.resolve(user, n, "已处理"),
-        "verify_pass": lambda user: services.verify(user, n, True),
-        "verify_fail": lambda user: services.verify(user, n, False, "仍未修好"),
-        "rate": lambda user: services.rate(user, n, resolved=True, satisfaction="satisfied"),
-        "close": lambda user: services.close(user, n, "回访未接通"),
-        "merge": lambda user: services.merge(user, n, master.number),
-        "supervise": lambda user: services.supervise(user, n, "请加快"),
+        "classify": lambda user: services.classify(user, number=n, category_code=LAMPS),
+        "dispatch": lambda user: services.dispatch(user, number=n),
+        "return": lambda user: services.return_case(user, number=n, reason="不属于本单位", at=WEDNESDAY + 2 * HOUR),
+        "respond": lambda user: services.respond(user, number=n),
+        "note": lambda user: services.add_note(user, number=n, note="已到现场查看"),
+        "request_extension": lambda user: services.request_extension(user, number=n, extra_workdays=2, reason="等配件"),
+        "approve_extension": lambda user: services.decide_extension(user, number=n, approve=True),
+        "refuse_extension": lambda user: services.decide_extension(user, number=n, approve=False, note="理由不足"),
+        "whistle": lambda user: services.blow_whistle(
+            user, number=n, unit_codes=["ZJ"], report_hours=4, reason="需要住建配合"
+        ),
+        "report": lambda user: services.report_to_whistle(user, number=n, part="负责执法"),
+        "resolve": lambda user: services.resolve(user, number=n, result="已处理"),
+        "verify_pass": lambda user: services.verify(user, number=n, passed=True),
+        "verify_fail": lambda user: services.verify(user, number=n, passed=False, note="仍未修好"),
+        "rate": lambda user: services.rate(user, number=n, resolved=True, satisfaction="satisfied"),
+        "close": lambda user: services.close(user, number=n, note="回访未接通"),
+        "merge": lambda user: services.merge(user, number=n, master_number=master.number),
+        "supervise": lambda user: services.supervise(user, number=n, note="请加快"),
     }
     return Case.objects.get(pk=case.pk), calls[action]
 
@@ -520,7 +549,7 @@ def test_a_failure_after_the_status_change_leaves_nothing_behind(street, monkeyp
 
     monkeypatch.setattr(dispatching, "notify", broken_notify)
     with pytest.raises(RuntimeError):
-        services.dispatch(street.users.dispatcher, case.number)
+        services.dispatch(street.users.dispatcher, number=case.number)
     assert snapshot(case.number) == before
     assert Case.objects.get(pk=case.pk).status == Status.NEW
     assert Notification.objects.count() == notifications
@@ -538,7 +567,7 @@ def test_a_failure_while_writing_the_event_leaves_no_rating(street, monkeypatch)
 
     monkeypatch.setattr(events, "append", failing_append)
     with pytest.raises(RuntimeError):
-        services.rate(street.users.resident, case.number, resolved=False, satisfaction="unsatisfied")
+        services.rate(street.users.resident, number=case.number, resolved=False, satisfaction="unsatisfied")
     assert snapshot(case.number) == before
     assert not Rating.objects.filter(case=case).exists()
     assert not Notification.objects.filter(link=f"/cases/{case.number}/", kind="rework").exists()
@@ -558,7 +587,7 @@ def test_a_failure_on_the_master_leaves_the_duplicate_unmerged(street, monkeypat
 
     monkeypatch.setattr(events, "append", failing_append)
     with pytest.raises(RuntimeError):
-        services.merge(u.dispatcher, duplicate.number, master.number)
+        services.merge(u.dispatcher, number=duplicate.number, master_number=master.number)
     assert (snapshot(duplicate.number), snapshot(master.number)) == before
     assert not Notification.objects.filter(kind="merge").exists()
 

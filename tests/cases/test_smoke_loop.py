@@ -16,8 +16,8 @@ def test_full_loop_from_resident_report_to_closing(street):
     assert case.grid == street.grids[0] and case.community == street.communities[0]
     assert case.number.startswith("JD20261118")
 
-    services.classify(u.dispatcher, case.number, "010101", at=WEDNESDAY)
-    case = services.dispatch(u.dispatcher, case.number, at=WEDNESDAY)
+    services.classify(u.dispatcher, number=case.number, category_code="010101", at=WEDNESDAY)
+    case = services.dispatch(u.dispatcher, number=case.number, at=WEDNESDAY)
     # The community rule wins over the broader municipal rule.
     assert case.unit == street.units.committee1
     assert case.response_due == WEDNESDAY + dt.timedelta(hours=2)
@@ -25,10 +25,10 @@ def test_full_loop_from_resident_report_to_closing(street):
     assert case.completion_due.astimezone(dt.timezone(dt.timedelta(hours=8))).date() == dt.date(2026, 11, 23)
 
     later = WEDNESDAY + dt.timedelta(hours=1)
-    services.respond(u.handler_committee, case.number, note="已电话联系", at=later)
-    services.resolve(u.handler_committee, case.number, "已清运", at=later + dt.timedelta(hours=3))
+    services.respond(u.handler_committee, number=case.number, note="已电话联系", at=later)
+    services.resolve(u.handler_committee, number=case.number, result="已清运", at=later + dt.timedelta(hours=3))
     case = services.rate(
-        u.resident, case.number, resolved=True, satisfaction="satisfied", at=later + dt.timedelta(days=1)
+        u.resident, number=case.number, resolved=True, satisfaction="satisfied", at=later + dt.timedelta(days=1)
     )
     assert case.status == Status.CLOSED
     actions = list(CaseEvent.objects.filter(case=case).values_list("action", flat=True))

@@ -109,35 +109,39 @@ def take(step, u, case, master, at):
     user = getattr(u, step["user"]) if step["user"] else None
     n, note, action = case.number, step["note"], step["action"]
     if action == "classify":
-        return services.classify(user, n, step["category"], at=at)
+        return services.classify(user, number=n, category_code=step["category"], at=at)
     if action == "dispatch":
-        return services.dispatch(user, n, unit_code=step["unit"], note=note, at=at)
+        return services.dispatch(user, number=n, unit_code=step["unit"], note=note, at=at)
     if action == "return":
-        return services.return_case(user, n, note, at=at)
+        return services.return_case(user, number=n, reason=note, at=at)
     if action == "respond":
-        return services.respond(user, n, note=note, at=at)
+        return services.respond(user, number=n, note=note, at=at)
     if action == "note":
-        return services.add_note(user, n, note, at=at)
+        return services.add_note(user, number=n, note=note, at=at)
     if action == "request_extension":
-        return services.request_extension(user, n, step["extra"], note, at=at)
+        return services.request_extension(user, number=n, extra_workdays=step["extra"], reason=note, at=at)
     if action in ("approve_extension", "refuse_extension"):
-        return services.decide_extension(user, n, action == "approve_extension", note, at=at)
+        return services.decide_extension(user, number=n, approve=action == "approve_extension", note=note, at=at)
     if action == "whistle":
-        return services.blow_whistle(user, n, step["units"], 4, note, at=at)
+        return services.blow_whistle(user, number=n, unit_codes=step["units"], report_hours=4, reason=note, at=at)
     if action == "report":
-        return services.report_to_whistle(user, n, note, at=at)
+        return services.report_to_whistle(user, number=n, part=note, at=at)
     if action == "resolve":
-        return services.resolve(user, n, note, at=at)
+        return services.resolve(user, number=n, result=note, at=at)
     if action in ("verify_pass", "verify_fail"):
-        return services.verify(user, n, action == "verify_pass", note, at=at)
+        return services.verify(user, number=n, passed=action == "verify_pass", note=note, at=at)
     if action == "rate":
-        return services.rate(user, n, step["resolved"], step["satisfaction"], phone=step["phone"], at=at)
+        return services.rate(
+            user, number=n, resolved=step["resolved"], satisfaction=step["satisfaction"], phone=step["phone"], at=at
+        )
     if action == "close":
-        return services.close(user, n, note, at=at)
+        return services.close(user, number=n, note=note, at=at)
     if action == "merge":
-        return services.merge(user, n, master.number if step["master"] == "other" else n, note, at=at)
+        return services.merge(
+            user, number=n, master_number=master.number if step["master"] == "other" else n, note=note, at=at
+        )
     if action == "supervise":
-        return services.supervise(user, n, note, at=at)
+        return services.supervise(user, number=n, note=note, at=at)
     raise AssertionError(action)
 
 

@@ -45,9 +45,9 @@ def closed_case(street, at=WEDNESDAY, satisfaction="satisfied", **reporter):
         at=at,
         **{**REPORTER, **reporter},
     )
-    services.respond(u.handler_committee, case.number, at=at + HOUR)
-    services.resolve(u.handler_committee, case.number, "已清运", at=at + 2 * HOUR)
-    return services.rate(u.operator, case.number, resolved=True, satisfaction=satisfaction, at=at + 3 * HOUR)
+    services.respond(u.handler_committee, number=case.number, at=at + HOUR)
+    services.resolve(u.handler_committee, number=case.number, result="已清运", at=at + 2 * HOUR)
+    return services.rate(u.operator, number=case.number, resolved=True, satisfaction=satisfaction, at=at + 3 * HOUR)
 
 
 def month_of(moment):
@@ -121,7 +121,7 @@ def test_merged_cases_are_erased_and_open_ones_never(street):
         reporter_name="李四",
         reporter_phone="13700000000",
     )
-    services.merge(u.dispatcher, duplicate.number, master.number, at=WEDNESDAY + HOUR)
+    services.merge(u.dispatcher, number=duplicate.number, master_number=master.number, at=WEDNESDAY + HOUR)
     counts = services.anonymise_closed_cases(now=WEDNESDAY + dt.timedelta(days=800))
     assert counts == {"anonymised": 1}
     assert Case.objects.get(pk=duplicate.pk).reporter_phone == ""
@@ -149,10 +149,10 @@ def test_the_resident_keeps_the_account_and_the_case_but_not_the_copy(street, cl
         at=WEDNESDAY,
         address="东湖小区5号楼1单元101",
     )
-    services.dispatch(u.dispatcher, case.number, at=WEDNESDAY)
-    services.respond(u.handler_committee, case.number, at=WEDNESDAY + HOUR)
-    services.resolve(u.handler_committee, case.number, "已清理", at=WEDNESDAY + 2 * HOUR)
-    services.rate(u.resident, case.number, resolved=True, satisfaction="satisfied", at=WEDNESDAY + 3 * HOUR)
+    services.dispatch(u.dispatcher, number=case.number, at=WEDNESDAY)
+    services.respond(u.handler_committee, number=case.number, at=WEDNESDAY + HOUR)
+    services.resolve(u.handler_committee, number=case.number, result="已清理", at=WEDNESDAY + 2 * HOUR)
+    services.rate(u.resident, number=case.number, resolved=True, satisfaction="satisfied", at=WEDNESDAY + 3 * HOUR)
     services.anonymise_closed_cases(now=WEDNESDAY + dt.timedelta(days=400))
     fresh = Case.objects.get(pk=case.pk)
     assert fresh.reporter_id == u.resident.pk and fresh.reporter_phone == ""

@@ -79,7 +79,7 @@ def case(street):
         category_code="010102",
         **REPORTER,
     )
-    case = services.dispatch(street.users.dispatcher, case.number, unit_code="ZHZF")
+    case = services.dispatch(street.users.dispatcher, number=case.number, unit_code="ZHZF")
     AccessLog.objects.all().delete()
     return case
 
@@ -90,7 +90,7 @@ def page_of(client, user, case):
 
 
 def api_of(client, user, case):
-    token, _ = org_services.create_token(user.username, PASSWORD)
+    token, _ = org_services.create_token(user.username, password=PASSWORD)
     return client.get(f"/api/v1/cases/{case.number}", HTTP_AUTHORIZATION=f"Bearer {token}").json()
 
 
@@ -112,7 +112,9 @@ def test_roles_that_need_the_contact_see_it_and_each_view_is_logged(street, case
 def test_other_roles_see_the_contact_masked_and_nothing_is_logged(street, case, client, who):
     user = getattr(street.users, who)
     if who == "handler_housing":  # a unit summoned to help sees the case, not the contact
-        services.blow_whistle(street.users.dispatcher, case.number, ["ZJ"], 24, "会商")
+        services.blow_whistle(
+            street.users.dispatcher, number=case.number, unit_codes=["ZJ"], report_hours=24, reason="会商"
+        )
         AccessLog.objects.all().delete()
     page = page_of(client, user, case)
     for field in REPORTER:

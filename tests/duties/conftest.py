@@ -32,11 +32,11 @@ def item(**overrides):
 def duties(street):
     admin = street.users.admin
     Unit.objects.create(street=street.street, code="QFGW", name="区发展改革委", kind="department")
-    services.save_duty(admin, "JD-001", item(), REASON, "示范街发〔2025〕1号")
+    services.save_duty(admin, code="JD-001", raw=item(), reason=REASON, approval_doc="示范街发〔2025〕1号")
     services.save_duty(
         admin,
-        "JD-002",
-        item(
+        code="JD-002",
+        raw=item(
             name="楼道堆物堆料清理",
             categories=["010101"],
             power_type="处置",
@@ -49,12 +49,12 @@ def duties(street):
             basis_text="任何单位、个人不得占用、堵塞、封闭疏散通道、安全出口。",
             how_to="拨打12345或扫码上报，社区居委会上门清理。",
         ),
-        REASON,
+        reason=REASON,
     )
     services.save_duty(
         admin,
-        "JD-003",
-        item(
+        code="JD-003",
+        raw=item(
             name="招商引资",
             categories=["020101"],
             power_type="其他",
@@ -66,6 +66,6 @@ def duties(street):
             basis_article="第三条",
             basis_text="招商引资等职责不得下派街道。",
         ),
-        REASON,
+        reason=REASON,
     )
     return street

@@ -40,7 +40,10 @@ def test_search_by_a_problem_in_chinese(anonymous, duties):
 
 def test_filters_by_category_and_unit(anonymous, duties):
     services.save_duty(
-        duties.users.admin, "JD-004", item(name="路灯维修", responsible_unit="ZJ", collaborating_units=["ZHZF"]), "新增"
+        duties.users.admin,
+        code="JD-004",
+        raw=item(name="路灯维修", responsible_unit="ZJ", collaborating_units=["ZHZF"]),
+        reason="新增",
     )
     assert codes(anonymous.get(f"{API}/duties", {"category": "02"})) == ["JD-003"]
     assert codes(anonymous.get(f"{API}/duties", {"category": "010101"})) == ["JD-002"]
@@ -52,10 +55,10 @@ def test_filters_by_category_and_unit(anonymous, duties):
 def test_an_item_with_its_versions(anonymous, duties):
     services.save_duty(
         duties.users.admin,
-        "JD-001",
-        item(responsible_unit="ZJ", completion_workdays=2),
-        "职责调整",
-        "示范街发〔2026〕3号",
+        code="JD-001",
+        raw=item(responsible_unit="ZJ", completion_workdays=2),
+        reason="职责调整",
+        approval_doc="示范街发〔2026〕3号",
     )
     body = anonymous.get(f"{API}/duties/JD-001").json()
     assert body["code"] == "JD-001" and body["current"]["number"] == 2

@@ -42,12 +42,14 @@ GOOD = {
 
 def test_a_good_file_imports_every_row(street):
     rows = excel.read_rows(sheet([GOOD, {**GOOD, "事项编码": "IMP-2", "事项名称": "门前三包检查"}]))
-    counts = services.import_rows(street.users.admin, rows, "年度调整")
+    counts = services.import_rows(street.users.admin, rows=rows, reason="年度调整")
     assert counts == {"created": 2, "updated": 0, "unchanged": 0}
     version = DutyItem.objects.get(code="IMP-1").current
     assert version.responsible_unit == street.units.enforcement and version.full_enforcement
     # Importing the same file again changes nothing.
-    assert services.import_rows(street.users.admin, excel.read_rows(sheet([GOOD])), "再导入")["unchanged"] == 1
+    assert (
+        services.import_rows(street.users.admin, rows=excel.read_rows(sheet([GOOD])), reason="再导入")["unchanged"] == 1
+    )
 
 
 def test_a_bad_row_imports_nothing_and_every_error_names_its_row(street):
@@ -58,7 +60,7 @@ def test_a_bad_row_imports_nothing_and_every_error_names_its_row(street):
     ]
     rows = excel.read_rows(sheet(bad))
     try:
-        services.import_rows(street.users.admin, rows, "年度调整")
+        services.import_rows(street.users.admin, rows=rows, reason="年度调整")
     except ValidationFailed as exc:
         messages = [f"{e['field']} {e['message']}" for e in exc.errors]
     else:
@@ -91,4 +93,4 @@ def test_export_then_import_round_trips(duties):
     assert [c.value for c in ws[1]] == HEADER
     assert ws.max_row == 4
     rows = excel.read_rows(io.BytesIO(data))
-    assert services.import_rows(duties.users.admin, rows, "核对")["unchanged"] == 3
+    assert services.import_rows(duties.users.admin, rows=rows, reason="核对")["unchanged"] == 3

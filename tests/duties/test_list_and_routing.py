@@ -13,7 +13,9 @@ from .conftest import REASON, item
 
 def test_a_change_writes_a_new_version_and_keeps_the_old_one(duties):
     admin = duties.users.admin
-    services.save_duty(admin, "JD-001", item(completion_workdays=2), "压缩办结时限", "示范街发〔2026〕3号")
+    services.save_duty(
+        admin, code="JD-001", raw=item(completion_workdays=2), reason="压缩办结时限", approval_doc="示范街发〔2026〕3号"
+    )
     current, versions = selectors.item_with_versions("JD-001")
     assert [v.number for v in versions] == [2, 1]
     assert versions[0].completion_workdays == 2 and versions[1].completion_workdays == 3
@@ -23,7 +25,7 @@ def test_a_change_writes_a_new_version_and_keeps_the_old_one(duties):
 
 
 def test_saving_the_same_values_writes_no_version(duties):
-    services.save_duty(duties.users.admin, "JD-001", item(), REASON)
+    services.save_duty(duties.users.admin, code="JD-001", raw=item(), reason=REASON)
     assert DutyVersion.objects.filter(item__code="JD-001").count() == 1
 
 
@@ -38,16 +40,16 @@ def test_versions_cannot_be_edited_or_deleted(duties):
 
 def test_only_administrators_change_the_list(duties):
     with pytest.raises(NotAllowed):
-        services.save_duty(duties.users.dispatcher, "JD-009", item(), REASON)
+        services.save_duty(duties.users.dispatcher, code="JD-009", raw=item(), reason=REASON)
 
 
 def test_bad_values_name_the_field_and_the_rule(duties):
     with pytest.raises(ValidationFailed) as caught:
         services.save_duty(
             duties.users.admin,
-            "JD-010",
-            item(responsible_unit="NOPE", categories=["0101"], basis_statute="", power_type="批评"),
-            "",
+            code="JD-010",
+            raw=item(responsible_unit="NOPE", categories=["0101"], basis_statute="", power_type="批评"),
+            reason="",
         )
     fields = {e["field"] for e in caught.value.errors}
     assert {"responsible_unit", "categories", "basis_statute", "power_type", "reason"} <= fields
@@ -63,7 +65,7 @@ def test_route_follows_the_list_community_item_goes_to_the_case_community(duties
 
 
 def test_collaborators_come_from_the_item(duties):
-    services.save_duty(duties.users.admin, "JD-001", item(collaborating_units=["ZJ"]), "增加协办单位")
+    services.save_duty(duties.users.admin, code="JD-001", raw=item(collaborating_units=["ZJ"]), reason="增加协办单位")
     route = selectors.route_for(duties.categories.lamps, None)
     assert route.unit == duties.units.enforcement
     assert route.collaborators == [duties.units.housing]
@@ -76,7 +78,7 @@ def test_negative_list_blocks_the_street_and_says_why(duties):
 
 
 def test_repealed_items_stop_routing_but_stay_readable(duties):
-    services.repeal_duty(duties.users.admin, "JD-001", "职责上收区城管委", effective_to=dt.date(2026, 1, 1))
+    services.repeal_duty(duties.users.admin, code="JD-001", reason="职责上收区城管委", effective_to=dt.date(2026, 1, 1))
     assert selectors.route_for(duties.categories.lamps, None).unit is None
     _item, versions = selectors.item_with_versions("JD-001")
     assert versions[0].status == "repealed" and versions[1].status == "in_force"
@@ -97,13 +99,17 @@ def test_items_in_force_and_reduction_from_history(duties):
     jan = dt.datetime(2025, 1, 10, tzinfo=dt.UTC)
     for n in range(10, 20):
         services.save_duty(
-            admin, f"OLD-{n}", item(name=f"旧事项{n}", effective_from=dt.date(2024, 1, 1)), REASON, at=jan
+            admin,
+            code=f"OLD-{n}",
+            raw=item(name=f"旧事项{n}", effective_from=dt.date(2024, 1, 1)),
+            reason=REASON,
+            at=jan,
         )
     # JD-001 was written "now"; at 2025-06-30 the ten old items were in force.
     assert selectors.count_in_force(dt.date(2025, 6, 30)) == 10
     later = dt.datetime(2025, 7, 1, tzinfo=dt.UTC)
     for n in range(10, 14):
-        services.repeal_duty(admin, f"OLD-{n}", "精简", effective_to=dt.date(2025, 7, 1), at=later)
+        services.repeal_duty(admin, code=f"OLD-{n}", reason="精简", effective_to=dt.date(2025, 7, 1), at=later)
     before, after, share = selectors.reduction(dt.date(2025, 6, 30), dt.date(2025, 7, 2))
     assert (before, after) == (10, 6)
     assert share == pytest.approx(0.4)
@@ -112,5 +118,7 @@ def test_items_in_force_and_reduction_from_history(duties):
 def test_full_enforcement_share(duties):
     # Street list in force today: JD-001 only (full enforcement); the assist and negative lists don't count.
     assert selectors.full_enforcement_share(dt.date.today()) == 1.0
-    services.save_duty(duties.users.admin, "JD-004", item(name="违规户外广告", full_enforcement=False), REASON)
+    services.save_duty(
+        duties.users.admin, code="JD-004", raw=item(name="违规户外广告", full_enforcement=False), reason=REASON
+    )
     assert selectors.full_enforcement_share(dt.date.today()) == 0.5

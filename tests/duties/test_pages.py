@@ -34,8 +34,8 @@ def public_list(duties):
     """The fixture list plus a street-lamp item worded the way the demo words it for residents."""
     services.save_duty(
         duties.users.admin,
-        "JD-005",
-        item(
+        code="JD-005",
+        raw=item(
             name="城市道路照明设施维护",
             categories=["010102"],
             responsible_unit="ZJ",
@@ -49,7 +49,7 @@ def public_list(duties):
             completion_workdays=2,
             how_to="拨打12345或在居民网页上报，住建派驻组安排维修。",
         ),
-        REASON,
+        reason=REASON,
     )
     return duties
 
@@ -129,7 +129,10 @@ def test_the_public_page_costs_the_same_number_of_queries_for_few_and_many_items
     few, shown_few = _public_page_queries(client)
     for n in range(20):
         services.save_duty(
-            public_list.users.admin, f"JD-1{n:02d}", item(name=f"占道经营第{n}类", collaborating_units=["ZJ"]), REASON
+            public_list.users.admin,
+            code=f"JD-1{n:02d}",
+            raw=item(name=f"占道经营第{n}类", collaborating_units=["ZJ"]),
+            reason=REASON,
         )
     many, shown_many = _public_page_queries(client)
     assert shown_many == shown_few + 20
@@ -153,10 +156,10 @@ def test_the_page_works_in_elderly_mode(client, public_list):
 def test_detail_shows_the_current_version_and_every_earlier_one(client, public_list):
     services.save_duty(
         public_list.users.admin,
-        "JD-001",
-        item(name="占道经营的查处（调整）", responsible_unit="ZJ", completion_workdays=2, basis_article="第十五条"),
-        "职责调整",
-        "示范街发〔2026〕3号",
+        code="JD-001",
+        raw=item(name="占道经营的查处（调整）", responsible_unit="ZJ", completion_workdays=2, basis_article="第十五条"),
+        reason="职责调整",
+        approval_doc="示范街发〔2026〕3号",
     )
     response = client.get(reverse("duties:detail", args=["JD-001"]))
     assert response.status_code == 200
@@ -192,14 +195,14 @@ def test_stats_show_the_measures_from_history(client, duties):
     for n in range(10, 20):
         services.save_duty(
             admin,
-            f"OLD-{n}",
-            item(name=f"旧事项{n}", effective_from=dt.date(2024, 1, 1), full_enforcement=n % 2 == 0),
-            REASON,
+            code=f"OLD-{n}",
+            raw=item(name=f"旧事项{n}", effective_from=dt.date(2024, 1, 1), full_enforcement=n % 2 == 0),
+            reason=REASON,
             at=jan,
         )
     july = dt.datetime(2025, 7, 1, tzinfo=dt.UTC)
     for n in range(10, 14):
-        services.repeal_duty(admin, f"OLD-{n}", "精简", effective_to=dt.date(2025, 7, 1), at=july)
+        services.repeal_duty(admin, code=f"OLD-{n}", reason="精简", effective_to=dt.date(2025, 7, 1), at=july)
     before, after = dt.date(2025, 6, 30), dt.date(2025, 7, 2)
     response = client.get(reverse("duties:stats"), {"before": before.isoformat(), "after": after.isoformat()})
     assert response.status_code == 200
@@ -354,8 +357,8 @@ def test_the_case_page_offers_only_district_units_for_a_blocked_case(client, dut
 
 def test_the_case_page_shows_the_duty_item_version_that_routed_it(client, duties):
     RoutingRule.objects.update(active=False)
-    case = case_services.dispatch(duties.users.dispatcher, new_case(duties, "010102").number, at=WEDNESDAY)
-    services.save_duty(duties.users.admin, "JD-001", item(responsible_unit="ZJ"), "职责调整")
+    case = case_services.dispatch(duties.users.dispatcher, number=new_case(duties, "010102").number, at=WEDNESDAY)
+    services.save_duty(duties.users.admin, code="JD-001", raw=item(responsible_unit="ZJ"), reason="职责调整")
     client.force_login(duties.users.dispatcher)
     html = client.get(reverse("cases:case", args=[case.number])).content.decode()
     duty = re.search(r'<dd data-duty="JD-001">(.*?)</dd>', html, re.S).group(1)
@@ -396,10 +399,14 @@ def test_stats_compare_the_first_list_with_today_by_default(client, duties):
     first = dt.datetime(2024, 3, 1, 1, 0, tzinfo=dt.UTC)
     for n in range(10, 14):
         services.save_duty(
-            admin, f"OLD-{n}", item(name=f"旧事项{n}", effective_from=dt.date(2024, 3, 1)), REASON, at=first
+            admin,
+            code=f"OLD-{n}",
+            raw=item(name=f"旧事项{n}", effective_from=dt.date(2024, 3, 1)),
+            reason=REASON,
+            at=first,
         )
     services.repeal_duty(
-        admin, "OLD-10", "精简", effective_to=dt.date(2025, 7, 1), at=dt.datetime(2025, 7, 1, tzinfo=dt.UTC)
+        admin, code="OLD-10", reason="精简", effective_to=dt.date(2025, 7, 1), at=dt.datetime(2025, 7, 1, tzinfo=dt.UTC)
     )
     context = client.get(reverse("duties:stats")).context
     assert context["before"] == dt.date(2024, 3, 1)

@@ -38,11 +38,13 @@ def test_report_locates_the_grid_and_lists_special_care_residents(street, reside
 def test_full_timeline_measures_arrival_and_disposal(street):
     emergency = report(street)
     u = street.users
-    services.transition(u.dispatcher, emergency.number, "dispatch", at=NOW + minutes(2))
-    services.transition(u.handler, emergency.number, "arrive", at=NOW + minutes(12))
-    services.transition(u.dispatcher, emergency.number, "engage", unit_codes=["ZHZF", "GGFW"], at=NOW + minutes(15))
-    services.transition(u.leader, emergency.number, "recover", note="积水已排除", at=NOW + minutes(48))
-    services.transition(u.leader, emergency.number, "close", note="道路恢复通行", at=NOW + minutes(120))
+    services.transition(u.dispatcher, number=emergency.number, action="dispatch", at=NOW + minutes(2))
+    services.transition(u.handler, number=emergency.number, action="arrive", at=NOW + minutes(12))
+    services.transition(
+        u.dispatcher, number=emergency.number, action="engage", unit_codes=["ZHZF", "GGFW"], at=NOW + minutes(15)
+    )
+    services.transition(u.leader, number=emergency.number, action="recover", note="积水已排除", at=NOW + minutes(48))
+    services.transition(u.leader, number=emergency.number, action="close", note="道路恢复通行", at=NOW + minutes(120))
     emergency.refresh_from_db()
     assert emergency.status == "closed"
     steps = list(emergency.events.values_list("action", "from_status", "to_status"))
@@ -64,10 +66,10 @@ def test_full_timeline_measures_arrival_and_disposal(street):
 def test_late_disposal_is_shown_as_late(street):
     emergency = report(street, arrival_target_minutes=10)
     u = street.users
-    services.transition(u.dispatcher, emergency.number, "dispatch", at=NOW + minutes(1))
-    services.transition(u.handler, emergency.number, "arrive", at=NOW + minutes(25))
-    services.transition(u.dispatcher, emergency.number, "engage", at=NOW + minutes(30))
-    services.transition(u.dispatcher, emergency.number, "recover", note="完毕", at=NOW + minutes(95))
+    services.transition(u.dispatcher, number=emergency.number, action="dispatch", at=NOW + minutes(1))
+    services.transition(u.handler, number=emergency.number, action="arrive", at=NOW + minutes(25))
+    services.transition(u.dispatcher, number=emergency.number, action="engage", at=NOW + minutes(30))
+    services.transition(u.dispatcher, number=emergency.number, action="recover", note="完毕", at=NOW + minutes(95))
     m = selectors.measures(Emergency.objects.get(pk=emergency.pk))
     assert (m.arrival_on_time, m.disposal_on_time) == (False, False)
     summary = selectors.disposal_summary(u.leader)
@@ -77,11 +79,13 @@ def test_late_disposal_is_shown_as_late(street):
 def test_illegal_transitions_are_refused_and_leave_no_event(street):
     emergency = report(street)
     with pytest.raises(InvalidTransition):
-        services.transition(street.users.dispatcher, emergency.number, "recover", note="x", at=NOW + minutes(5))
+        services.transition(
+            street.users.dispatcher, number=emergency.number, action="recover", note="x", at=NOW + minutes(5)
+        )
     with pytest.raises(NotAllowed):
-        services.transition(street.users.resident, emergency.number, "dispatch")
+        services.transition(street.users.resident, number=emergency.number, action="dispatch")
     with pytest.raises(ValidationFailed):
-        services.transition(street.users.dispatcher, emergency.number, "cancel", note="")
+        services.transition(street.users.dispatcher, number=emergency.number, action="cancel", note="")
     assert EmergencyEvent.objects.filter(emergency=emergency).count() == 1
     assert Emergency.objects.get(pk=emergency.pk).status == "reported"
 
@@ -92,16 +96,16 @@ def test_the_answers_come_in_the_engines_order(street):
     # An action the lifecycle does not have names the field, whoever asks and whatever the number.
     for who, number in ((u.dispatcher, emergency.number), (u.resident, "YJ00000000")):
         with pytest.raises(ValidationFailed) as unknown:
-            services.transition(who, number, "fly")
+            services.transition(who, number=number, action="fly")
         assert unknown.value.errors[0]["field"] == "action"
     # A role the permission table does not name for the step is refused before the look-up.
     with pytest.raises(NotAllowed):
-        services.transition(u.handler, "YJ00000000", "dispatch")
+        services.transition(u.handler, number="YJ00000000", action="dispatch")
     # Then the state, then the note.
     with pytest.raises(InvalidTransition):
-        services.transition(u.dispatcher, emergency.number, "close", note="")
+        services.transition(u.dispatcher, number=emergency.number, action="close", note="")
     with pytest.raises(ValidationFailed) as no_note:
-        services.transition(u.dispatcher, emergency.number, "cancel", note=" ")
+        services.transition(u.dispatcher, number=emergency.number, action="cancel", note=" ")
     assert no_note.value.errors[0]["field"] == "note"
     assert list(emergency.events.values_list("action", flat=True)) == ["report"]
 
@@ -109,8 +113,8 @@ def test_the_answers_come_in_the_engines_order(street):
 def test_each_step_stamps_its_time_once(street):
     emergency = report(street)
     u = street.users
-    services.transition(u.dispatcher, emergency.number, "dispatch", at=NOW + minutes(2))
-    services.transition(u.dispatcher, emergency.number, "cancel", note="误报", at=NOW + minutes(7))
+    services.transition(u.dispatcher, number=emergency.number, action="dispatch", at=NOW + minutes(2))
+    services.transition(u.dispatcher, number=emergency.number, action="cancel", note="误报", at=NOW + minutes(7))
     emergency.refresh_from_db()
     assert (emergency.dispatched_at, emergency.closed_at) == (NOW + minutes(2), NOW + minutes(7))
     assert emergency.arrived_at is None and emergency.status == "cancelled"
@@ -157,11 +161,11 @@ def test_major_event_raises_a_red_warning(street):
 def test_grid_worker_checks_residents_of_own_grid_only(street, residents):
     emergency = report(street)
     mine = emergency.checks.get(person__name="张桂兰")
-    services.record_check(street.users.grid, mine.pk, "safe", "已电话联系")
+    services.record_check(street.users.grid, check_id=mine.pk, result="safe", note="已电话联系")
     assert CareCheck.objects.get(pk=mine.pk).result == "safe"
     assert selectors.check_progress(emergency)["done"] == 1
     with pytest.raises(NotAllowed):
-        services.record_check(street.users.grid_other, mine.pk, "helped")
+        services.record_check(street.users.grid_other, check_id=mine.pk, result="helped")
     assert emergency.events.filter(action="check").count() == 1
     rows = selectors.checks_for(street.users.grid_other, emergency)
     assert rows == []
@@ -173,7 +177,9 @@ def test_emergency_from_a_case(street):
     case, _ = case_services.submit_case(
         street.users.operator, channel="phone", description="小区地下车库进水", lat=39.905, lng=116.405, at=NOW
     )
-    emergency = services.emergency_from_case(street.users.dispatcher, case.number, "flood", at=NOW + minutes(3))
+    emergency = services.emergency_from_case(
+        street.users.dispatcher, case_number=case.number, kind="flood", at=NOW + minutes(3)
+    )
     assert emergency.case == case and emergency.source == "case"
     assert emergency.grid == street.grids[0]
 
@@ -189,7 +195,9 @@ def test_an_emergency_from_a_case_copies_its_text_with_the_numbers_masked(street
         lng=116.405,
         description="地下车库进水，物业电话 138 1234 5678 没人接",
     )
-    emergency = services.emergency_from_case(street.users.dispatcher, case.number, "flood", at=NOW + minutes(3))
+    emergency = services.emergency_from_case(
+        street.users.dispatcher, case_number=case.number, kind="flood", at=NOW + minutes(3)
+    )
     assert "138 1234 5678" not in emergency.title + emergency.description
     assert "5678" in emergency.description and "地下车库进水" in emergency.title
     case.refresh_from_db()

@@ -72,8 +72,8 @@ def test_a_transfer_on_the_supplies_page_moves_stock_to_the_chosen_depot(street,
 def test_the_units_chosen_on_a_step_take_part_and_empty_choices_are_ignored(street, login):
     u = street.users
     emergency = services.report_emergency(u.dispatcher, title="东湖路积水", kind="flood", lat=39.905, lng=116.405)
-    services.transition(u.dispatcher, emergency.number, "dispatch")
-    services.transition(u.handler, emergency.number, "arrive")
+    services.transition(u.dispatcher, number=emergency.number, action="dispatch")
+    services.transition(u.handler, number=emergency.number, action="arrive")
     client = login(u.dispatcher)
     client.post(f"/emergency/{emergency.number}/act/", {"action": "engage", "unit": ["ZHZF", "", "GGFW"]})
     emergency.refresh_from_db()
@@ -84,8 +84,8 @@ def test_the_units_chosen_on_a_step_take_part_and_empty_choices_are_ignored(stre
 def test_a_step_naming_an_unknown_unit_says_so_and_changes_nothing(street, login):
     u = street.users
     emergency = services.report_emergency(u.dispatcher, title="东湖路积水", kind="flood", lat=39.905, lng=116.405)
-    services.transition(u.dispatcher, emergency.number, "dispatch")
-    services.transition(u.handler, emergency.number, "arrive")
+    services.transition(u.dispatcher, number=emergency.number, action="dispatch")
+    services.transition(u.handler, number=emergency.number, action="arrive")
     response = login(u.dispatcher).post(
         f"/emergency/{emergency.number}/act/", {"action": "engage", "unit": ["NOSUCH"]}, follow=True
     )

@@ -69,7 +69,9 @@ def run_emergency(street, draw):
         state_ok = known and emergency.status in EMERGENCIES.transitions[action].sources
         before, events_before, stamps_before = emergency.status, log(emergency), stamps_of(emergency)
         try:
-            services.transition(user, emergency.number, action, note=step["note"], unit_codes=step["units"], at=when)
+            services.transition(
+                user, number=emergency.number, action=action, note=step["note"], unit_codes=step["units"], at=when
+            )
         except DomainError as error:
             went_through = False
             if not known:

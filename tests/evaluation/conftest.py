@@ -76,26 +76,26 @@ def november(street):
     g11, _g12, g21, _g22 = street.grids
 
     a = make_case(street, "A 垃圾清运", bj("2026-11-02 08:50"), c1, g11)
-    services.dispatch(u.dispatcher, a.number, unit_code="ZHZF", at=bj("2026-11-02 09:00"))
-    services.respond(u.handler, a.number, at=bj("2026-11-02 10:00"))
-    services.resolve(u.handler, a.number, "已清运", at=bj("2026-11-04 15:00"))
-    services.rate(u.operator, a.number, resolved=True, satisfaction="satisfied", at=bj("2026-11-05 10:00"))
+    services.dispatch(u.dispatcher, number=a.number, unit_code="ZHZF", at=bj("2026-11-02 09:00"))
+    services.respond(u.handler, number=a.number, at=bj("2026-11-02 10:00"))
+    services.resolve(u.handler, number=a.number, result="已清运", at=bj("2026-11-04 15:00"))
+    services.rate(u.operator, number=a.number, resolved=True, satisfaction="satisfied", at=bj("2026-11-05 10:00"))
 
     b = make_case(street, "B 垃圾清运", bj("2026-11-03 08:50"), c1, g11)
-    services.dispatch(u.dispatcher, b.number, unit_code="ZHZF", at=bj("2026-11-03 09:00"))
-    services.respond(u.handler, b.number, at=bj("2026-11-03 12:00"))
-    services.resolve(u.handler, b.number, "已清运", at=bj("2026-11-09 10:00"))
-    services.rate(u.operator, b.number, resolved=True, satisfaction="basic", at=bj("2026-11-10 10:00"))
+    services.dispatch(u.dispatcher, number=b.number, unit_code="ZHZF", at=bj("2026-11-03 09:00"))
+    services.respond(u.handler, number=b.number, at=bj("2026-11-03 12:00"))
+    services.resolve(u.handler, number=b.number, result="已清运", at=bj("2026-11-09 10:00"))
+    services.rate(u.operator, number=b.number, resolved=True, satisfaction="basic", at=bj("2026-11-10 10:00"))
 
     c = make_case(street, "C 垃圾清运", bj("2026-11-04 08:50"), c2, g21)
-    services.dispatch(u.dispatcher, c.number, unit_code="ZHZF", at=bj("2026-11-04 09:00"))
-    services.respond(u.handler, c.number, at=bj("2026-11-04 09:30"))
-    services.resolve(u.handler, c.number, "已清运", at=bj("2026-11-05 10:00"))
-    services.rate(u.operator, c.number, resolved=False, satisfaction="unsatisfied", at=bj("2026-11-06 10:00"))
+    services.dispatch(u.dispatcher, number=c.number, unit_code="ZHZF", at=bj("2026-11-04 09:00"))
+    services.respond(u.handler, number=c.number, at=bj("2026-11-04 09:30"))
+    services.resolve(u.handler, number=c.number, result="已清运", at=bj("2026-11-05 10:00"))
+    services.rate(u.operator, number=c.number, resolved=False, satisfaction="unsatisfied", at=bj("2026-11-06 10:00"))
 
     d = make_case(street, "D 垃圾清运", bj("2026-11-05 08:50"), c2, g21)
-    services.dispatch(u.dispatcher, d.number, unit_code="ZHZF", at=bj("2026-11-05 09:00"))
-    services.return_case(u.handler, d.number, "不属于执法队", at=bj("2026-11-05 10:00"))
-    services.dispatch(u.dispatcher, d.number, unit_code="ZJ", at=bj("2026-11-05 10:30"))
+    services.dispatch(u.dispatcher, number=d.number, unit_code="ZHZF", at=bj("2026-11-05 09:00"))
+    services.return_case(u.handler, number=d.number, reason="不属于执法队", at=bj("2026-11-05 10:00"))
+    services.dispatch(u.dispatcher, number=d.number, unit_code="ZJ", at=bj("2026-11-05 10:30"))
     street.cases = {"A": a, "B": b, "C": c, "D": d}
     return street

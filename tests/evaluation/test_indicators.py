@@ -163,8 +163,8 @@ def test_recomputing_a_past_period_gives_the_same_values(november, street):
     )
     # Later activity in December must not move November's figures.
     e = make_case(street, "E 垃圾清运", bj("2026-12-03 08:50"), *street.communities[:1], street.grids[0])
-    services.dispatch(street.users.dispatcher, e.number, unit_code="ZHZF", at=bj("2026-12-03 09:00"))
-    services.respond(street.users.handler, e.number, at=bj("2026-12-03 09:10"))
+    services.dispatch(street.users.dispatcher, number=e.number, unit_code="ZHZF", at=bj("2026-12-03 09:00"))
+    services.respond(street.users.handler, number=e.number, at=bj("2026-12-03 09:10"))
     compute.compute_period(period, now=bj("2026-12-20 12:00"))
     again = sorted(
         Result.objects.filter(period_key="2026-11").values_list(

@@ -79,7 +79,7 @@ def run_task(people, unit, draw):
         before, events_before = task.status, log(task)
         try:
             services.act_on_rectification(
-                user, task.number, action, evidence=step["evidence"], note=step["note"], now=at
+                user, number=task.number, action=action, evidence=step["evidence"], note=step["note"], now=at
             )
         except DomainError as error:
             went_through = False
@@ -175,5 +175,5 @@ def test_an_administrator_acts_for_any_unit(street, evaluator):
     task = services.issue_rectification(
         evaluator, unit=street.units.housing, title="超期", requirement="整改", now=START
     )
-    services.act_on_rectification(admin, task.number, "accept", now=START)
+    services.act_on_rectification(admin, number=task.number, action="accept", now=START)
     assert Rectification.objects.get(pk=task.pk).status == "in_progress"

@@ -81,20 +81,20 @@ def test_rectification_lifecycle_with_evidence(street, evaluator):
         evaluator, unit=street.units.enforcement, title="满意率偏低", requirement="分析原因并整改"
     )
     with pytest.raises(NotAllowed):
-        services.act_on_rectification(u.handler_housing, task.number, "accept")
+        services.act_on_rectification(u.handler_housing, number=task.number, action="accept")
     with pytest.raises(InvalidTransition):
-        services.act_on_rectification(u.handler, task.number, "submit", evidence="x")
-    services.act_on_rectification(u.handler, task.number, "accept")
+        services.act_on_rectification(u.handler, number=task.number, action="submit", evidence="x")
+    services.act_on_rectification(u.handler, number=task.number, action="accept")
     with pytest.raises(ValidationFailed):
-        services.act_on_rectification(u.handler, task.number, "submit", evidence="  ")
-    services.act_on_rectification(u.handler, task.number, "submit", evidence="增加清运班次，回访满意")
+        services.act_on_rectification(u.handler, number=task.number, action="submit", evidence="  ")
+    services.act_on_rectification(u.handler, number=task.number, action="submit", evidence="增加清运班次，回访满意")
     with pytest.raises(NotAllowed):
-        services.act_on_rectification(u.handler, task.number, "approve")
+        services.act_on_rectification(u.handler, number=task.number, action="approve")
     with pytest.raises(ValidationFailed):
-        services.act_on_rectification(evaluator, task.number, "reject")
-    services.act_on_rectification(evaluator, task.number, "reject", note="缺少回访记录")
-    services.act_on_rectification(u.handler, task.number, "submit", evidence="附回访记录20份")
-    task = services.act_on_rectification(u.leader, task.number, "approve")
+        services.act_on_rectification(evaluator, number=task.number, action="reject")
+    services.act_on_rectification(evaluator, number=task.number, action="reject", note="缺少回访记录")
+    services.act_on_rectification(u.handler, number=task.number, action="submit", evidence="附回访记录20份")
+    task = services.act_on_rectification(u.leader, number=task.number, action="approve")
     assert task.status == "closed" and task.closed_at is not None and task.evidence == "附回访记录20份"
     assert list(task.events.values_list("action", "to_status")) == [
         ("issue", "issued"),
@@ -118,24 +118,24 @@ def test_rectification_answers_come_in_the_engines_order(street, evaluator):
     # An action the lifecycle does not have names the field, whatever the number.
     for number in (task.number, "ZG000"):
         with pytest.raises(ValidationFailed) as unknown:
-            services.act_on_rectification(u.handler, number, "fly")
+            services.act_on_rectification(u.handler, number=number, action="fly")
         assert unknown.value.errors[0]["field"] == "action"
     # A role the permission table does not name for the step is refused before the look-up.
     with pytest.raises(NotAllowed):
-        services.act_on_rectification(u.handler, "ZG000", "approve")
+        services.act_on_rectification(u.handler, number="ZG000", action="approve")
     # The state comes before the unit: another unit's handler hears that the task cannot be submitted yet.
     with pytest.raises(InvalidTransition):
-        services.act_on_rectification(u.handler_housing, task.number, "submit", evidence="已整改")
-    services.act_on_rectification(u.handler, task.number, "accept")
+        services.act_on_rectification(u.handler_housing, number=task.number, action="submit", evidence="已整改")
+    services.act_on_rectification(u.handler, number=task.number, action="accept")
     with pytest.raises(NotAllowed):
-        services.act_on_rectification(u.handler_housing, task.number, "submit", evidence="已整改")
+        services.act_on_rectification(u.handler_housing, number=task.number, action="submit", evidence="已整改")
     # A submission without evidence names the evidence; a sending back without a reason, the note.
     with pytest.raises(ValidationFailed) as no_evidence:
-        services.act_on_rectification(u.handler, task.number, "submit", evidence=" ")
+        services.act_on_rectification(u.handler, number=task.number, action="submit", evidence=" ")
     assert no_evidence.value.errors[0]["field"] == "evidence"
-    services.act_on_rectification(u.handler, task.number, "submit", evidence="增派人手")
+    services.act_on_rectification(u.handler, number=task.number, action="submit", evidence="增派人手")
     with pytest.raises(ValidationFailed) as no_reason:
-        services.act_on_rectification(evaluator, task.number, "reject")
+        services.act_on_rectification(evaluator, number=task.number, action="reject")
     assert no_reason.value.errors[0]["field"] == "note"
     assert [e.seq for e in task.events.all()] == [1, 2, 3]
 

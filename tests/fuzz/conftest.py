@@ -38,8 +38,8 @@ def world(street, make_case, hall, registry, people, devices, duties):  # noqa: 
     new = make_case(category=None)
     dispatched = make_case(unit="ZHZF")
     resolved = make_case(unit="ZHZF")
-    case_services.respond(u.handler, resolved.number, note="已联系")
-    case_services.resolve(u.handler, resolved.number, "已处理")
+    case_services.respond(u.handler, number=resolved.number, note="已联系")
+    case_services.resolve(u.handler, number=resolved.number, result="已处理")
 
     application = hall_services.accept_at_window(
         u.operator,

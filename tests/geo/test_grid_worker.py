@@ -17,16 +17,16 @@ IN_G11 = {"lat": "39.905", "lng": "116.405"}
 
 def test_a_patrol_starts_and_ends_once(street):
     worker = street.users.grid
-    start = services.check_in(worker, "start", lat=39.905, lng=116.405)
+    start = services.check_in(worker, kind="start", lat=39.905, lng=116.405)
     assert start.grid.code == "1101050010101" and start.inside is True
 
     with pytest.raises(InvalidTransition, match=r"巡查已于 .* 开始"):
-        services.check_in(worker, "start", lat=39.905, lng=116.405)
-    services.check_in(worker, "point", lat=39.905, lng=116.415)
-    end = services.check_in(worker, "end", lat=39.905, lng=116.415)
+        services.check_in(worker, kind="start", lat=39.905, lng=116.405)
+    services.check_in(worker, kind="point", lat=39.905, lng=116.415)
+    end = services.check_in(worker, kind="end", lat=39.905, lng=116.415)
     assert end.grid.code == "1101050010102"
     with pytest.raises(InvalidTransition, match="还没有开始巡查"):
-        services.check_in(worker, "end", lat=39.905, lng=116.415)
+        services.check_in(worker, kind="end", lat=39.905, lng=116.415)
 
     status = selectors.patrol_status(worker)
     assert status["on_patrol"] is False and status["patrols_today"] == 1
@@ -36,31 +36,31 @@ def test_a_patrol_starts_and_ends_once(street):
 def test_a_patrol_left_open_overnight_does_not_block_the_next_day(street):
     worker = street.users.grid
     yesterday = dt.datetime(2026, 11, 17, 1, 0, tzinfo=dt.UTC)
-    services.check_in(worker, "start", lat=39.905, lng=116.405, at=yesterday)
+    services.check_in(worker, kind="start", lat=39.905, lng=116.405, at=yesterday)
     today = yesterday + dt.timedelta(days=1)
     assert selectors.open_patrol_start(worker, today) is None
-    services.check_in(worker, "start", lat=39.905, lng=116.405, at=today)
+    services.check_in(worker, kind="start", lat=39.905, lng=116.405, at=today)
 
 
 def test_without_a_position_the_worker_says_where_they_are(street):
     worker = street.users.grid_other  # one grid: it is taken as the patrol's grid
     with pytest.raises(ValidationFailed) as exc:
-        services.check_in(worker, "start")
+        services.check_in(worker, kind="start")
     assert exc.value.errors[0]["field"] == "note"
-    checkin = services.check_in(worker, "start", note="西园新村5号楼，手机没有信号")
+    checkin = services.check_in(worker, kind="start", note="西园新村5号楼，手机没有信号")
     assert checkin.grid.code == "1101050010201" and checkin.inside is None and checkin.lat is None
 
 
 def test_a_position_outside_the_workers_grid_is_recorded_as_outside(street):
-    checkin = services.check_in(street.users.grid_other, "start", lat=39.905, lng=116.405)
+    checkin = services.check_in(street.users.grid_other, kind="start", lat=39.905, lng=116.405)
     assert checkin.inside is False and checkin.grid.code == "1101050010201"
 
 
 def test_only_grid_workers_check_in_and_only_in_their_grids(street):
     with pytest.raises(NotAllowed):
-        services.check_in(street.users.handler, "start", lat=39.905, lng=116.405)
+        services.check_in(street.users.handler, kind="start", lat=39.905, lng=116.405)
     with pytest.raises(ValidationFailed) as exc:
-        services.check_in(street.users.grid, "start", grid_code="1101050010201", note="西园")
+        services.check_in(street.users.grid, kind="start", grid_code="1101050010201", note="西园")
     assert "不是您负责的网格" in exc.value.errors[0]["message"]
     assert not PatrolCheckIn.objects.exists()
 
@@ -84,10 +84,10 @@ def _case_to_verify(street, lat=39.905, lng=116.415):
     """A street-lamp case in g12, resolved by the enforcement team, waiting for 核查."""
     u = street.users
     case, _ = cs.submit_case(u.resident, channel="portal", description="路灯不亮", lat=lat, lng=lng)
-    cs.classify(u.dispatcher, case.number, "010102")
-    cs.dispatch(u.dispatcher, case.number)
-    cs.respond(u.handler, case.number)
-    cs.resolve(u.handler, case.number, "已更换灯泡")
+    cs.classify(u.dispatcher, number=case.number, category_code="010102")
+    cs.dispatch(u.dispatcher, number=case.number)
+    cs.respond(u.handler, number=case.number)
+    cs.resolve(u.handler, number=case.number, result="已更换灯泡")
     case.refresh_from_db()
     assert case.status == "verifying"
     return case
@@ -123,7 +123,7 @@ def test_my_grid_shows_my_reports_and_patrol_status(street, login):
     client = login(street.users.grid)
     response = client.post(reverse("cases:grid_report"), {"description": "井盖缺失，有安全隐患", **IN_G11})
     assert response.status_code == 302
-    services.check_in(street.users.grid, "start", lat=39.905, lng=116.405)
+    services.check_in(street.users.grid, kind="start", lat=39.905, lng=116.405)
     page = client.get(reverse("geo:my_grid")).content.decode()
     assert "井盖缺失" in page and 'data-patrol-status="on"' in page
     assert reverse("cases:grid_report") in page and reverse("geo:patrol") in page

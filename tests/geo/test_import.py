@@ -29,7 +29,7 @@ def grid_rows():
 
 
 def test_a_good_grid_file_creates_the_grids_and_points_find_them(street, new_grids):
-    result = services.import_geojson(street.users.admin, collection(*new_grids), "grid")
+    result = services.import_geojson(street.users.admin, data=collection(*new_grids), level="grid")
 
     assert result.created == ["1101050010103", "1101050010104"] and result.updated == []
     grid = Grid.objects.get(code="1101050010104")
@@ -39,7 +39,7 @@ def test_a_good_grid_file_creates_the_grids_and_points_find_them(street, new_gri
 
 def test_importing_an_existing_code_updates_that_grid(street):
     moved = feature("1101050010101", "第一网格（调整后）", square(116.40, 39.90, size=0.008), parent="11010500101")
-    result = services.import_geojson(street.users.admin, collection(moved), "grid")
+    result = services.import_geojson(street.users.admin, data=collection(moved), level="grid")
 
     assert result.created == [] and result.updated == ["1101050010101"]
     grid = Grid.objects.get(code="1101050010101")
@@ -53,7 +53,7 @@ def test_an_invalid_polygon_refuses_the_whole_file(street, new_grids):
     bad = feature("1101050010105", "第五网格", BOWTIE, parent="11010500101")
 
     with pytest.raises(ValidationFailed) as exc:
-        services.import_geojson(street.users.admin, collection(new_grids[0], bad), "grid")
+        services.import_geojson(street.users.admin, data=collection(new_grids[0], bad), level="grid")
 
     assert exc.value.errors[0]["field"] == "features[1]"
     text = messages(exc)[0]
@@ -65,7 +65,7 @@ def test_an_invalid_polygon_refuses_the_whole_file(street, new_grids):
 def test_overlapping_grids_in_the_file_are_refused_naming_both(street, new_grids):
     overlapping = feature("1101050010105", "第五网格", square(116.425, 39.90), parent="11010500101")
     with pytest.raises(ValidationFailed) as exc:
-        services.import_geojson(street.users.admin, collection(*new_grids, overlapping), "grid")
+        services.import_geojson(street.users.admin, data=collection(*new_grids, overlapping), level="grid")
 
     text = " ".join(messages(exc))
     assert "第1个要素（编码 1101050010103）：与第3个要素（编码 1101050010105）重叠" in text
@@ -78,7 +78,7 @@ def test_a_grid_overlapping_an_existing_grid_of_another_community_is_refused(str
     # Half over 西园社区 第一网格 (116.40–116.41, 39.91–39.92).
     intruder = feature("1101050010103", "第三网格", square(116.405, 39.905), parent="11010500101")
     with pytest.raises(ValidationFailed) as exc:
-        services.import_geojson(street.users.admin, collection(intruder), "grid")
+        services.import_geojson(street.users.admin, data=collection(intruder), level="grid")
 
     text = " ".join(messages(exc))
     assert "与已有网格 1101050010201（西园社区 第一网格）重叠" in text
@@ -88,14 +88,14 @@ def test_a_grid_overlapping_an_existing_grid_of_another_community_is_refused(str
 def test_a_sliver_along_a_shared_border_is_tolerated(street):
     # Overlaps its western neighbour (第二网格, ends at 116.42) by 0.00002° × 0.01°: 0.2 % of its area.
     neighbour = feature("1101050010103", "第三网格", square(116.41998, 39.90), parent="11010500101")
-    result = services.import_geojson(street.users.admin, collection(neighbour), "grid")
+    result = services.import_geojson(street.users.admin, data=collection(neighbour), level="grid")
     assert result.created == ["1101050010103"]
 
 
 def test_an_unknown_parent_is_refused(street, new_grids):
     orphan = feature("1101050099901", "第一网格", square(116.42, 39.92), parent="11010500999")
     with pytest.raises(ValidationFailed) as exc:
-        services.import_geojson(street.users.admin, collection(new_grids[0], orphan), "grid")
+        services.import_geojson(street.users.admin, data=collection(new_grids[0], orphan), level="grid")
 
     assert messages(exc) == [
         "第2个要素（编码 1101050099901）：所属社区“11010500999”不存在（parent 应为已有社区的代码，请先导入社区）。"
@@ -113,7 +113,7 @@ def test_points_lines_duplicates_and_bad_codes_are_each_named(street, new_grids)
 
     with pytest.raises(ValidationFailed) as exc:
         services.import_geojson(
-            street.users.admin, collection(new_grids[0], point, duplicate, wrong_code, no_name), "grid"
+            street.users.admin, data=collection(new_grids[0], point, duplicate, wrong_code, no_name), level="grid"
         )
 
     text = messages(exc)
@@ -126,17 +126,19 @@ def test_points_lines_duplicates_and_bad_codes_are_each_named(street, new_grids)
 
 def test_a_file_that_is_not_geojson_is_refused(street):
     with pytest.raises(ValidationFailed) as exc:
-        services.import_geojson(street.users.admin, b"{not json", "grid")
+        services.import_geojson(street.users.admin, data=b"{not json", level="grid")
     assert exc.value.errors[0]["field"] == "file"
     assert "不是有效的 JSON" in messages(exc)[0]
     with pytest.raises(ValidationFailed) as exc:
-        services.import_geojson(street.users.admin, json.dumps({"type": "FeatureCollection", "features": []}), "grid")
+        services.import_geojson(
+            street.users.admin, data=json.dumps({"type": "FeatureCollection", "features": []}), level="grid"
+        )
     assert messages(exc) == ["文件中没有任何要素。"]
 
 
 def test_only_administrators_import(street, new_grids):
     with pytest.raises(NotAllowed):
-        services.import_geojson(street.users.dispatcher, collection(*new_grids), "grid")
+        services.import_geojson(street.users.dispatcher, data=collection(*new_grids), level="grid")
     assert not Grid.objects.filter(code="1101050010103").exists()
 
 
@@ -146,20 +148,24 @@ def test_communities_get_boundaries_and_grids_must_stay_inside_them(street):
         "coordinates": [[[116.40, 39.90], [116.42, 39.90], [116.42, 39.91], [116.40, 39.91], [116.40, 39.90]]],
     }
     services.import_geojson(
-        street.users.admin, collection(feature("11010500101", "东湖社区", area, parent="110105001")), "community"
+        street.users.admin,
+        data=collection(feature("11010500101", "东湖社区", area, parent="110105001")),
+        level="community",
     )
     assert CommunityArea.objects.get(community__code="11010500101").boundary["type"] == "Polygon"
 
     outside = feature("1101050010103", "第三网格", square(116.43, 39.90), parent="11010500101")
     with pytest.raises(ValidationFailed) as exc:
-        services.import_geojson(street.users.admin, collection(outside), "grid")
+        services.import_geojson(street.users.admin, data=collection(outside), level="grid")
     assert messages(exc) == ["第1个要素（编码 1101050010103）：有 100.0% 的面积超出所属社区“东湖社区”的边界。"]
 
 
 def test_a_new_community_under_an_existing_street(street):
     area = square(116.42, 39.90, size=0.02)
     result = services.import_geojson(
-        street.users.admin, collection(feature("11010500103", "南苑社区", area, parent="110105001")), "community"
+        street.users.admin,
+        data=collection(feature("11010500103", "南苑社区", area, parent="110105001")),
+        level="community",
     )
     assert result.created == ["11010500103"]
     assert Community.objects.get(code="11010500103").street == street.street
@@ -254,7 +260,7 @@ def test_errors_come_in_english_too(street, new_grids):
 
     bad = feature("1101050010105", "第五网格", BOWTIE, parent="11010500101")
     with translation.override("en"), pytest.raises(ValidationFailed) as exc:
-        services.import_geojson(street.users.admin, collection(new_grids[0], bad), "grid")
+        services.import_geojson(street.users.admin, data=collection(new_grids[0], bad), level="grid")
     assert messages(exc) == [
         "Feature 2 (code 1101050010105): invalid boundary: the boundary intersects itself "
         "(at longitude 116.425, latitude 39.905)."

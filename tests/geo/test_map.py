@@ -22,8 +22,8 @@ def two_units(street):
     cases = {}
     for key, (lat, lng) in {"committee": G11, "enforcement": G21}.items():
         case, _ = cs.submit_case(u.resident, channel="portal", description="垃圾清运不及时", lat=lat, lng=lng)
-        cs.classify(u.dispatcher, case.number, "010101")
-        cs.dispatch(u.dispatcher, case.number)
+        cs.classify(u.dispatcher, number=case.number, category_code="010101")
+        cs.dispatch(u.dispatcher, number=case.number)
         case.refresh_from_db()
         cases[key] = case
     assert cases["committee"].unit == street.units.committee1
@@ -109,12 +109,12 @@ def test_heat_layer_counts_cases_per_cell_and_reads_earlier_days_from_the_worker
     # The same figure for the dispatcher (whole street); a handler counts their own cases live.
     assert login(u.dispatcher).get("/api/v1/geo/heat").json()["points"] == data["points"]
     for case in made:
-        cs.classify(u.dispatcher, case.number, "010101")
-        cs.dispatch(u.dispatcher, case.number, unit_code=u.handler.unit.code)
+        cs.classify(u.dispatcher, number=case.number, category_code="010101")
+        cs.dispatch(u.dispatcher, number=case.number, unit_code=u.handler.unit.code)
     handler = login(u.handler).get("/api/v1/geo/heat").json()
     assert sorted(map(tuple, handler["points"])) == sorted(map(tuple, data["points"]))
     # A case merged into another leaves the map at the next run.
-    cs.merge(u.dispatcher, made[4].number, made[0].number)
+    cs.merge(u.dispatcher, number=made[4].number, master_number=made[0].number)
     evaluation_services.tick()
     assert leader.get("/api/v1/geo/heat").json()["max"] == 3
 

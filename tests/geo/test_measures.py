@@ -18,23 +18,23 @@ def report(street, where, at, channel="grid", user=None, category="010101", unit
     user = user or (street.users.grid if channel == "grid" else street.users.resident)
     case, _ = cs.submit_case(user, channel=channel, description="楼道堆放杂物", lat=where[0], lng=where[1], at=at)
     if category:
-        cs.classify(street.users.dispatcher, case.number, category, at=at)
+        cs.classify(street.users.dispatcher, number=case.number, category_code=category, at=at)
         if dispatch:
-            cs.dispatch(street.users.dispatcher, case.number, unit_code=unit, at=at)
+            cs.dispatch(street.users.dispatcher, number=case.number, unit_code=unit, at=at)
     case.refresh_from_db()
     return case
 
 
 def handle(case, handler, at, resolver=None):
-    cs.respond(handler, case.number, at=at)
-    cs.resolve(resolver or handler, case.number, "已清理", at=at + dt.timedelta(hours=1))
+    cs.respond(handler, number=case.number, at=at)
+    cs.resolve(resolver or handler, number=case.number, result="已清理", at=at + dt.timedelta(hours=1))
 
 
 def close(street, case, at):
     case.refresh_from_db()
     if case.status == "verifying":
-        cs.verify(street.users.grid, case.number, True, at=at - dt.timedelta(hours=1))
-    cs.rate(street.users.operator, case.number, True, "satisfied", at=at)
+        cs.verify(street.users.grid, number=case.number, passed=True, at=at - dt.timedelta(hours=1))
+    cs.rate(street.users.operator, number=case.number, resolved=True, satisfaction="satisfied", at=at)
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def month_of_cases(street):
     g4 = report(street, G22, WEDNESDAY + 12 * DAY)
     p1 = report(street, G11, WEDNESDAY, channel="portal")
     p2 = report(street, G11, WEDNESDAY, channel="portal", category=None)
-    cs.merge(u.dispatcher, p2.number, p1.number, at=WEDNESDAY + dt.timedelta(hours=1))
+    cs.merge(u.dispatcher, number=p2.number, master_number=p1.number, at=WEDNESDAY + dt.timedelta(hours=1))
     report(street, G11, WEDNESDAY - 29 * DAY)
     handle(g1, u.handler_committee, WEDNESDAY + DAY)
     handle(g2, u.handler_committee, WEDNESDAY + 13 * DAY)

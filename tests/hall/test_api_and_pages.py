@@ -144,8 +144,8 @@ def test_application_page_masks_applicant_and_records_the_rating(hall, street):
     app = services.accept_at_window(
         clerk, item_code="11010500100001", applicant=APPLICANT, materials=materials(hall["elderly"]), now=NOW
     )
-    services.approve(street.users.leader, app.number, now=NOW)
-    services.issue(clerk, app.number, "on_the_spot", now=NOW)
+    services.approve(street.users.leader, number=app.number, now=NOW)
+    services.issue(clerk, number=app.number, delivery="on_the_spot", now=NOW)
     client = client_for(clerk)
     page = client.get(f"/hall/applications/{app.number}/").content.decode()
     assert "110***********4321" in page and APPLICANT["id_number"] not in page

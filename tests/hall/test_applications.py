@@ -65,13 +65,15 @@ def test_incomplete_acceptance_tracks_the_supply_deadline_and_blocks_approval(ha
     assert local(row.due_at).date() == dt.date(2026, 11, 25)
     service_handler = _handler_of(hall, users)
     with pytest.raises(InvalidTransition) as exc:
-        services.approve(service_handler, app.number, now=NOW + dt.timedelta(hours=1))
+        services.approve(service_handler, number=app.number, now=NOW + dt.timedelta(hours=1))
     assert "近期一寸免冠照片" in str(exc.value)
     # Supplied online: no extra visit; then approval goes through.
-    services.supply(users.operator, app.number, row.material_id, at_window=False, now=NOW + dt.timedelta(days=1))
-    app = services.approve(service_handler, app.number, now=NOW + dt.timedelta(days=1, hours=1))
+    services.supply(
+        users.operator, number=app.number, material_id=row.material_id, at_window=False, now=NOW + dt.timedelta(days=1)
+    )
+    app = services.approve(service_handler, number=app.number, now=NOW + dt.timedelta(days=1, hours=1))
     assert app.status == Status.APPROVED
-    app = services.issue(users.operator, app.number, "post", now=NOW + dt.timedelta(days=2))
+    app = services.issue(users.operator, number=app.number, delivery="post", now=NOW + dt.timedelta(days=2))
     assert app.status == Status.ISSUED and app.visits == 1
 
 
@@ -170,10 +172,10 @@ def test_only_the_responsible_unit_approves(hall):
         users.operator, item_code="11010500100001", applicant=STRANGER, materials=materials(hall["elderly"]), now=NOW
     )
     with pytest.raises(NotAllowed):
-        services.approve(users.handler, app.number, now=NOW)  # 综合执法队, not the item's unit
+        services.approve(users.handler, number=app.number, now=NOW)  # 综合执法队, not the item's unit
     with pytest.raises(NotAllowed):
-        services.approve(users.operator, app.number, now=NOW)
-    services.approve(_handler_of(hall, users), app.number, now=NOW)
+        services.approve(users.operator, number=app.number, now=NOW)
+    services.approve(_handler_of(hall, users), number=app.number, now=NOW)
 
 
 def test_the_state_is_answered_before_the_person_and_the_role_before_anything(hall):
@@ -182,22 +184,22 @@ def test_the_state_is_answered_before_the_person_and_the_role_before_anything(ha
     app = services.accept_at_window(
         users.operator, item_code="11010500100001", applicant=STRANGER, materials=materials(hall["elderly"]), now=NOW
     )
-    services.approve(approver, app.number, now=NOW)
+    services.approve(approver, number=app.number, now=NOW)
     # Another unit's handler asking to approve it again hears that the state does not allow it.
     with pytest.raises(InvalidTransition):
-        services.approve(users.handler, app.number, now=NOW)
+        services.approve(users.handler, number=app.number, now=NOW)
     # On an application waiting for approval, the same handler is refused as a person.
     other = services.accept_at_window(
         users.operator, item_code="11010500100001", applicant=STRANGER, materials=materials(hall["elderly"]), now=NOW
     )
     with pytest.raises(NotAllowed):
-        services.approve(users.handler, other.number, now=NOW)
+        services.approve(users.handler, number=other.number, now=NOW)
     # A role the permission table does not name is refused before the number is looked up.
     with pytest.raises(NotAllowed):
-        services.approve(users.resident, "BJ000", now=NOW)
+        services.approve(users.resident, number="BJ000", now=NOW)
     # The note comes last: a refusal without a reason names the note.
     with pytest.raises(ValidationFailed) as no_reason:
-        services.reject(approver, other.number, "  ", now=NOW)
+        services.reject(approver, number=other.number, note="  ", now=NOW)
     assert no_reason.value.errors[0]["field"] == "note"
 
 
@@ -207,9 +209,9 @@ def test_illegal_transitions_are_refused(hall):
         users.operator, item_code="11010500100001", applicant=STRANGER, materials=materials(hall["elderly"]), now=NOW
     )
     with pytest.raises(InvalidTransition):
-        services.issue(users.operator, app.number, now=NOW)  # not approved yet
+        services.issue(users.operator, number=app.number, now=NOW)  # not approved yet
     with pytest.raises(InvalidTransition):
-        services.accept(users.operator, app.number, now=NOW)  # already accepted
+        services.accept(users.operator, number=app.number, now=NOW)  # already accepted
     assert app.events.count() == 1
 
 
@@ -219,8 +221,8 @@ def test_on_the_spot_completion_keeps_one_visit(hall):
     app = services.accept_at_window(
         users.operator, item_code="11010500100001", applicant=STRANGER, materials=materials(hall["elderly"]), now=NOW
     )
-    services.approve(handler, app.number, now=NOW + dt.timedelta(minutes=20))
-    app = services.issue(users.operator, app.number, "on_the_spot", now=NOW + dt.timedelta(minutes=30))
+    services.approve(handler, number=app.number, now=NOW + dt.timedelta(minutes=20))
+    app = services.issue(users.operator, number=app.number, delivery="on_the_spot", now=NOW + dt.timedelta(minutes=30))
     assert app.visits == 1 and app.delivery == "on_the_spot"
 
 
@@ -229,10 +231,10 @@ def test_collecting_at_the_window_later_costs_a_second_visit(hall):
     app = services.accept_at_window(
         users.operator, item_code="11010500100001", applicant=STRANGER, materials=materials(hall["elderly"]), now=NOW
     )
-    services.approve(_handler_of(hall, users), app.number, now=NOW + dt.timedelta(days=1))
+    services.approve(_handler_of(hall, users), number=app.number, now=NOW + dt.timedelta(days=1))
     with pytest.raises(ValidationFailed):
-        services.issue(users.operator, app.number, "on_the_spot", now=NOW + dt.timedelta(days=2))
-    app = services.issue(users.operator, app.number, "window", now=NOW + dt.timedelta(days=2))
+        services.issue(users.operator, number=app.number, delivery="on_the_spot", now=NOW + dt.timedelta(days=2))
+    app = services.issue(users.operator, number=app.number, delivery="window", now=NOW + dt.timedelta(days=2))
     assert app.visits == 2
 
 
@@ -242,7 +244,7 @@ def test_online_application_is_accepted_by_the_window_without_a_visit(hall):
         users.resident, item_code="11010500100001", applicant=STRANGER, materials=materials(hall["elderly"]), now=NOW
     )
     assert app.status == Status.SUBMITTED and app.visits == 0 and app.due_at is None
-    app = services.accept(users.operator, app.number, now=NOW + dt.timedelta(hours=2))
+    app = services.accept(users.operator, number=app.number, now=NOW + dt.timedelta(hours=2))
     assert app.status == Status.ACCEPTED and app.due_at is not None and app.visits == 0
 
 
@@ -254,12 +256,12 @@ def test_bundle_spawns_approvals_in_each_unit_and_completes_when_all_are_done(ha
     )
     children = {c.item.code: c for c in parent.children.select_related("item", "unit")}
     assert {c.unit.code for c in children.values()} == {"GGFW", "ZJ"}
-    services.approve(_handler_of(hall, users), children["11010500100001"].number, now=NOW)
-    services.issue(users.operator, children["11010500100001"].number, "post", now=NOW)
+    services.approve(_handler_of(hall, users), number=children["11010500100001"].number, now=NOW)
+    services.issue(users.operator, number=children["11010500100001"].number, delivery="post", now=NOW)
     parent.refresh_from_db()
     assert parent.status == Status.ACCEPTED
-    services.approve(users.handler_housing, children["11010500100003"].number, now=NOW)
-    services.issue(users.operator, children["11010500100003"].number, "post", now=NOW)
+    services.approve(users.handler_housing, number=children["11010500100003"].number, now=NOW)
+    services.issue(users.operator, number=children["11010500100003"].number, delivery="post", now=NOW)
     parent.refresh_from_db()
     assert parent.status == Status.ISSUED
     assert parent.events.filter(action="complete").exists()

@@ -17,12 +17,14 @@ THURSDAY_NINE = dt.datetime(2026, 11, 19, 9, 0, tzinfo=SHANGHAI)
 
 def test_slot_fills_up_at_capacity(hall, street, settings):
     settings.JIEDAO = {**settings.JIEDAO, "HALL_SLOT_CAPACITY": 2}
-    services.book(street.users.resident, "11010500100001", THURSDAY_NINE, now=NOW)
+    services.book(street.users.resident, item_code="11010500100001", starts_at=THURSDAY_NINE, now=NOW)
     with pytest.raises(InvalidTransition):
-        services.book(street.users.resident, "11010500100001", THURSDAY_NINE, now=NOW)  # the same person again
-    services.book(street.users.resident_other, "11010500100001", THURSDAY_NINE, now=NOW)
+        services.book(
+            street.users.resident, item_code="11010500100001", starts_at=THURSDAY_NINE, now=NOW
+        )  # the same person again
+    services.book(street.users.resident_other, item_code="11010500100001", starts_at=THURSDAY_NINE, now=NOW)
     with pytest.raises(InvalidTransition):
-        services.book(make_user("neighbour", "resident"), "11010500100001", THURSDAY_NINE, now=NOW)
+        services.book(make_user("neighbour", "resident"), item_code="11010500100001", starts_at=THURSDAY_NINE, now=NOW)
     assert THURSDAY_NINE not in [s for s, _left in selectors.free_slots(now=NOW)]
 
 
@@ -37,7 +39,7 @@ def test_slot_fills_up_at_capacity(hall, street, settings):
 )
 def test_only_future_office_slots_can_be_booked(hall, street, when):
     with pytest.raises(ValidationFailed):
-        services.book(street.users.resident, "11010500100001", when, now=NOW)
+        services.book(street.users.resident, item_code="11010500100001", starts_at=when, now=NOW)
 
 
 def test_booking_and_cancelling_on_the_pages(hall, street):

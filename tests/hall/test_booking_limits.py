@@ -26,7 +26,7 @@ class Resident:
     """The resident's API client (a real token) and page client."""
 
     def __init__(self, user):
-        self.token, _row = org_services.create_token(user.username, PASSWORD)
+        self.token, _row = org_services.create_token(user.username, password=PASSWORD)
         self.client = Client(raise_request_exception=False)
 
     def book(self, item, starts_at):
@@ -136,13 +136,15 @@ def test_appointments_already_past_do_not_count(hall, street):
     user = street.users.resident
     later = first_slots(3)
     for _day, slot in later[:3]:
-        services.book(user, ITEMS[0], slot)
+        services.book(user, item_code=ITEMS[0], starts_at=slot)
     # The same three, seen a week after they were due: none is open any more.
     after = later[2][1] + dt.timedelta(days=7)
     next_day = after.astimezone(SHANGHAI).date()
     while not services.slots_of(next_day):
         next_day += dt.timedelta(days=1)
-    assert services.book(user, ITEMS[0], services.slots_of(next_day)[0], now=after - dt.timedelta(hours=1))
+    assert services.book(
+        user, item_code=ITEMS[0], starts_at=services.slots_of(next_day)[0], now=after - dt.timedelta(hours=1)
+    )
 
 
 def test_one_appointment_per_item_and_day(resident):

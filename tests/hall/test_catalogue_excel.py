@@ -59,7 +59,7 @@ def test_export_then_import_round_trips(hall, street):
     rows = [list(r[:4]) for r in sheet.iter_rows(min_row=2, values_only=True)]
     assert ["11010500100001", 1, "居民身份证", "是"] in rows and len(rows) == 5
     items, materials = excel.read_workbook(io.BytesIO(data))
-    counts = services.import_catalogue(street.users.admin, items, materials)
+    counts = services.import_catalogue(street.users.admin, item_rows=items, material_rows=materials)
     assert counts == {"created": 0, "updated": 3, "materials": 5}
 
 

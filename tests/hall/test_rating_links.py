@@ -23,8 +23,8 @@ def issued(hall, street):
     app = services.accept_at_window(
         clerk, item_code="11010500100001", applicant=APPLICANT, materials=materials(hall["elderly"]), now=NOW
     )
-    services.approve(street.users.leader, app.number, now=NOW)
-    return services.issue(clerk, app.number, "on_the_spot", now=NOW)
+    services.approve(street.users.leader, number=app.number, now=NOW)
+    return services.issue(clerk, number=app.number, delivery="on_the_spot", now=NOW)
 
 
 class SignedDaysAgo(signing.TimestampSigner):

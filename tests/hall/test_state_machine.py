@@ -88,20 +88,22 @@ def take(step, user, app, photo_id, id_card_id, at):
     action = step["action"]
     token = step["token"]
     if action == "accept":
-        return services.accept(user, n, now=at)
+        return services.accept(user, number=n, now=at)
     if action == "refuse":
-        return services.refuse(user, n, note, now=at)
+        return services.refuse(user, number=n, note=note, now=at)
     if action == "supply":
         material = photo_id if step["material"] == "photo" else id_card_id
-        return services.supply(user, n, material, at_window=step["at_window"], now=at)
+        return services.supply(user, number=n, material_id=material, at_window=step["at_window"], now=at)
     if action == "approve":
-        return services.approve(user, n, note, now=at)
+        return services.approve(user, number=n, note=note, now=at)
     if action == "reject":
-        return services.reject(user, n, note, now=at)
+        return services.reject(user, number=n, note=note, now=at)
     if action == "issue":
-        return services.issue(user, n, step["delivery"], now=at)
+        return services.issue(user, number=n, delivery=step["delivery"], now=at)
     if action == "rate":
-        return services.rate(user, n, step["level"], channel="sms" if token else "portal", token=token, now=at)
+        return services.rate(
+            user, number=n, level=step["level"], channel="sms" if token else "portal", token=token, now=at
+        )
     raise AssertionError(action)
 
 

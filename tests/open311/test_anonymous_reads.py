@@ -88,7 +88,7 @@ def test_the_cached_list_is_renewed_after_the_cache_time(client, street, setting
 def test_updates_come_in_pages_too(client, street, key):
     cases = [report(street, f"第{i}件") for i in range(3)]
     for case in cases:
-        case_services.dispatch(street.users.dispatcher, case.number)
+        case_services.dispatch(street.users.dispatcher, number=case.number)
     first = client.get(f"{BASE}/servicerequestupdates.json", {"page_size": 2})
     assert [u["service_request_id"] for u in first.json()] == [c.number for c in cases[:2]]
     assert "page=2" in first["Link"]

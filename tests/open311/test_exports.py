@@ -40,7 +40,7 @@ def cases(street):
     made = []
     for category, lat, lng in (("010101", 39.905, 116.405), ("010102", 39.905, 116.405), ("010201", 39.915, 116.415)):
         case = submit(street, category, lat, lng)
-        made.append(case_services.dispatch(street.users.dispatcher, case.number))
+        made.append(case_services.dispatch(street.users.dispatcher, number=case.number))
     return made
 
 
@@ -153,7 +153,7 @@ def test_the_page_shows_the_filters_and_is_linked_from_the_overview_and_workbenc
 def api_get(user, **params):
     headers = {}
     if user is not None:
-        token, _ = org_services.create_token(user.username, PASSWORD)
+        token, _ = org_services.create_token(user.username, password=PASSWORD)
         headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     return Client().get("/api/v1/cases/export", params, **headers)
 

@@ -50,9 +50,11 @@ def test_a_phone_or_identity_number_written_any_way_is_masked_in_the_public_desc
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_the_public_updates_mask_a_phone_in_the_result(client, street, fmt):
-    case = case_services.dispatch(street.users.dispatcher, submit(street, "路灯坏了").number)
-    case_services.respond(street.users.handler, case.number)
-    case_services.resolve(street.users.handler, case.number, "已修复，如再坏请打 010-8888 6666 或 139 0013 9000")
+    case = case_services.dispatch(street.users.dispatcher, number=submit(street, "路灯坏了").number)
+    case_services.respond(street.users.handler, number=case.number)
+    case_services.resolve(
+        street.users.handler, number=case.number, result="已修复，如再坏请打 010-8888 6666 或 139 0013 9000"
+    )
     response = client.get(f"{BASE}/servicerequestupdates.{fmt}")
     text = " ".join(u["description"] for u in items_of(response, fmt, "request_update"))
     assert "010****6666" in text and "139****9000" in text

@@ -160,11 +160,11 @@ def test_collecting_twice_sends_nothing_twice(street):
 def test_closing_by_rating_is_also_a_closed_event(street):
     hook = webhook("https://a.example.cn/hook", events=["case.closed", "case.rated"])
     case = submit(street)
-    case_services.dispatch(street.users.dispatcher, case.number)
+    case_services.dispatch(street.users.dispatcher, number=case.number)
     handler = street.users.handler_committee
-    case_services.respond(handler, case.number)
-    case_services.resolve(handler, case.number, "已补装井盖")
-    case_services.rate(street.users.operator, case.number, True, "satisfied")
+    case_services.respond(handler, number=case.number)
+    case_services.resolve(handler, number=case.number, result="已补装井盖")
+    case_services.rate(street.users.operator, number=case.number, resolved=True, satisfaction="satisfied")
     services.collect_events()
     assert sorted(hook.deliveries.values_list("event", flat=True)) == ["case.closed", "case.rated"]
 
@@ -188,10 +188,10 @@ def test_unknown_event_names_are_refused(street):
 
 def test_signature_is_hmac_sha256_of_timestamp_and_body():
     body = b'{"event":"case.created"}'
-    signature = services.sign("k3y", "1700000000", body)
+    signature = services.sign("k3y", timestamp="1700000000", body=body)
     assert signature == "sha256=" + hmac.new(b"k3y", b"1700000000." + body, hashlib.sha256).hexdigest()
-    assert signature != services.sign("other", "1700000000", body)
-    assert signature != services.sign("k3y", "1700000001", body)
+    assert signature != services.sign("other", timestamp="1700000000", body=body)
+    assert signature != services.sign("k3y", timestamp="1700000001", body=body)
 
 
 def test_delivered_requests_carry_a_signature_the_receiver_can_verify(street, receiver):

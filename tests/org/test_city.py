@@ -120,13 +120,13 @@ def test_street_staff_see_only_their_street_and_the_district_sees_both(city, log
 
 def test_nobody_acts_on_another_streets_case_or_sends_it_to_another_streets_unit(city):
     in_b = _case_in_b(city)
-    services.return_case(city.b.users.handler, in_b.number, "不属于本单位职责")
+    services.return_case(city.b.users.handler, number=in_b.number, reason="不属于本单位职责")
     with pytest.raises((NotAllowed, NotFound)):
-        services.dispatch(city.a.users.dispatcher, in_b.number, unit_code="ZHZF")
+        services.dispatch(city.a.users.dispatcher, number=in_b.number, unit_code="ZHZF")
     with pytest.raises(ValidationFailed) as refused:
-        services.dispatch(city.b.users.dispatcher, in_b.number, unit_code="ZHZF")
+        services.dispatch(city.b.users.dispatcher, number=in_b.number, unit_code="ZHZF")
     assert refused.value.errors[0]["field"] == "unit" and "不属于本工单的受理街道" in refused.value.errors[0]["message"]
-    case = services.dispatch(city.b.users.dispatcher, in_b.number, unit_code="CN-ZHZF")
+    case = services.dispatch(city.b.users.dispatcher, number=in_b.number, unit_code="CN-ZHZF")
     assert case.unit == city.b.enforcement
 
 
@@ -135,8 +135,11 @@ def test_no_street_raises_an_emergency_from_another_streets_case(city):
 
     in_b = _case_in_b(city, text="南湖小区地下车库进水")
     with pytest.raises(NotFound):
-        emergency_services.emergency_from_case(city.a.users.dispatcher, in_b.number, "flood")
-    assert emergency_services.emergency_from_case(city.b.users.dispatcher, in_b.number, "flood").case == in_b
+        emergency_services.emergency_from_case(city.a.users.dispatcher, case_number=in_b.number, kind="flood")
+    assert (
+        emergency_services.emergency_from_case(city.b.users.dispatcher, case_number=in_b.number, kind="flood").case
+        == in_b
+    )
 
 
 def test_intake_without_a_place_takes_the_staff_members_street_and_refuses_when_unknown(city):
@@ -158,16 +161,20 @@ def _rated_month(city):
     """November: street A's case rated resolved and satisfied; street B's rated not resolved and
     unsatisfied (so it is reopened)."""
     a_case = _case_in_a(city, at=bj("2026-11-02 09:00"))
-    services.respond(city.a.users.handler_committee, a_case.number, at=bj("2026-11-02 09:30"))
-    services.resolve(city.a.users.handler_committee, a_case.number, "已清运", at=bj("2026-11-03 10:00"))
+    services.respond(city.a.users.handler_committee, number=a_case.number, at=bj("2026-11-02 09:30"))
+    services.resolve(city.a.users.handler_committee, number=a_case.number, result="已清运", at=bj("2026-11-03 10:00"))
     services.rate(
-        city.a.users.operator, a_case.number, resolved=True, satisfaction="satisfied", at=bj("2026-11-04 10:00")
+        city.a.users.operator, number=a_case.number, resolved=True, satisfaction="satisfied", at=bj("2026-11-04 10:00")
     )
     b_case = _case_in_b(city, "南湖社区老人咨询助餐", at=bj("2026-11-02 09:00"), category="020101")
-    services.respond(city.b.users.handler, b_case.number, at=bj("2026-11-02 15:00"))
-    services.resolve(city.b.users.handler, b_case.number, "已修复", at=bj("2026-11-05 10:00"))
+    services.respond(city.b.users.handler, number=b_case.number, at=bj("2026-11-02 15:00"))
+    services.resolve(city.b.users.handler, number=b_case.number, result="已修复", at=bj("2026-11-05 10:00"))
     services.rate(
-        city.b.users.operator, b_case.number, resolved=False, satisfaction="unsatisfied", at=bj("2026-11-06 10:00")
+        city.b.users.operator,
+        number=b_case.number,
+        resolved=False,
+        satisfaction="unsatisfied",
+        at=bj("2026-11-06 10:00"),
     )
     month = periods.parse("2026-11", "month")
     compute.compute_period(month, bj("2026-11-30 12:00"))

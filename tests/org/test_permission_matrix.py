@@ -128,7 +128,7 @@ def _api_call(world, who, method, url, body):
     client = Client(raise_request_exception=False)
     headers = {}
     if who != permissions.ANONYMOUS:
-        plain, _token = org_services.create_token(world["users"][who].username, PASSWORD)
+        plain, _token = org_services.create_token(world["users"][who].username, password=PASSWORD)
         headers["HTTP_AUTHORIZATION"] = f"Bearer {plain}"
     if method == "delete":
         return client.delete(url, **headers)

@@ -37,7 +37,7 @@ def evaluator(street):
 
 def api(user):
     """A client speaking JSON to /api/v1 with the user's real token."""
-    plain, _token = org_services.create_token(user.username, PASSWORD)
+    plain, _token = org_services.create_token(user.username, password=PASSWORD)
     client = Client()
 
     def post(path, body):
@@ -152,8 +152,10 @@ def test_the_evaluator_keeps_the_evaluation_writes(street, evaluator, login):
     assert EvidenceScore.objects.filter(entered_by=evaluator, score=88).exists()
     client.post("/evaluation/warnings/", {"unit": "ZHZF", "title": "退单率偏高", "requirement": "梳理派单依据"})
     task = Rectification.objects.get(title="退单率偏高")
-    evaluation_services.act_on_rectification(street.users.handler, task.number, "accept")
-    evaluation_services.act_on_rectification(street.users.handler, task.number, "submit", evidence="已梳理")
+    evaluation_services.act_on_rectification(street.users.handler, number=task.number, action="accept")
+    evaluation_services.act_on_rectification(
+        street.users.handler, number=task.number, action="submit", evidence="已梳理"
+    )
     client.post(f"/evaluation/rectifications/{task.number}/", {"action": "approve"})
     task.refresh_from_db()
     assert task.status == "closed"

@@ -98,7 +98,7 @@ def test_others_may_not_show_in_full(registry, street, login, role):
 
 
 def _api(user):
-    plain, _token = org_services.create_token(user.username, PASSWORD)
+    plain, _token = org_services.create_token(user.username, password=PASSWORD)
     client = Client()
     return lambda method, path, body=None, **params: (
         client.get("/api/v1" + path, params, HTTP_AUTHORIZATION=f"Bearer {plain}")

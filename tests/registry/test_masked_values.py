@@ -21,7 +21,7 @@ MASKED_ROLES = ["leader", "dispatcher", "handler", "handler_committee"]
 
 
 def api(user):
-    plain, _token = org_services.create_token(user.username, PASSWORD)
+    plain, _token = org_services.create_token(user.username, password=PASSWORD)
     client = Client()
     return lambda path, **params: client.get("/api/v1" + path, params, HTTP_AUTHORIZATION=f"Bearer {plain}")
 

@@ -115,7 +115,7 @@ def test_the_visit_form_and_the_api_record_visits(registry, street, login):
     assert response.status_code == 302
     assert Visit.objects.get().note == "上门看望"
 
-    plain, _token = org_services.create_token("grid", PASSWORD)
+    plain, _token = org_services.create_token("grid", password=PASSWORD)
     api = Client()
     response = api.post(
         "/api/v1/registry/visits",

@@ -86,8 +86,8 @@ def test_track_shows_status_and_timeline_only_with_the_right_phone(client, stree
 
 def _to_rating(street, case):
     u = street.users
-    services.respond(u.handler_committee, case.number)
-    services.resolve(u.handler_committee, case.number, "已清运完毕")
+    services.respond(u.handler_committee, number=case.number)
+    services.resolve(u.handler_committee, number=case.number, result="已清运完毕")
     case.refresh_from_db()
     assert case.status == Status.RATING
 

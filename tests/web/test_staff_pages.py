@@ -197,14 +197,14 @@ def test_overview_shows_rates_and_decides_extensions(street, login, make_case):
     assert "无数据" in page
     case = make_case()
     u = street.users
-    services.respond(u.handler_committee, case.number)
-    services.request_extension(u.handler_committee, case.number, 3, "需要等材料到货")
+    services.respond(u.handler_committee, number=case.number)
+    services.request_extension(u.handler_committee, number=case.number, extra_workdays=3, reason="需要等材料到货")
     page = client.get(reverse("cases:overview")).content.decode()
     assert case.number in page and "需要等材料到货" in page
     client.post(reverse("cases:action", args=[case.number, "approve_extension"]), {"next": "/cases/overview/"})
     assert Extension.objects.get().decision == "approved"
-    services.resolve(u.handler_committee, case.number, "已修好")
-    services.rate(u.resident, case.number, resolved=True, satisfaction="satisfied")
+    services.resolve(u.handler_committee, number=case.number, result="已修好")
+    services.rate(u.resident, number=case.number, resolved=True, satisfaction="satisfied")
     response = client.get(reverse("cases:overview"))
     assert response.context["total"].resolution_rate == 1
     page = response.content.decode()
@@ -224,7 +224,7 @@ def test_overview_month_picker_and_bad_month(street, login):
 def test_overdue_and_supervised_cases_are_marked_red(street, login, make_case):
     case = make_case()
     Case.objects.filter(pk=case.pk).update(completion_due=timezone.now() - dt.timedelta(hours=1), urgency="red")
-    services.supervise(street.users.leader, case.number, "请今天内办结")
+    services.supervise(street.users.leader, number=case.number, note="请今天内办结")
     page = login(street.users.leader).get(reverse("cases:overview")).content.decode()
     assert case.number in page and "badge-supervise" in page and "badge-red" in page
     workbench = login(street.users.handler_committee).get(reverse("cases:workbench")).content.decode()
@@ -242,11 +242,11 @@ def test_case_page_renders_every_action_form_along_the_loop(street, login, make_
         page = login(user).get(reverse("cases:case", args=[case.number]))
         assert page.status_code == 200
         assert expected <= {f["action"] for f in page.context["action_forms"]}
-    services.respond(u.handler, case.number)
-    services.request_extension(u.handler, case.number, 2, "等配件")
+    services.respond(u.handler, number=case.number)
+    services.request_extension(u.handler, number=case.number, extra_workdays=2, reason="等配件")
     page = login(u.leader).get(reverse("cases:case", args=[case.number])).content.decode()
     assert 'data-action="approve_extension"' in page and "等配件" in page
-    services.resolve(u.handler, case.number, "已更换灯泡")
+    services.resolve(u.handler, number=case.number, result="已更换灯泡")
     page = login(u.grid).get(reverse("cases:case", args=[case.number]))
     assert {"verify_pass", "verify_fail"} <= {f["action"] for f in page.context["action_forms"]}
     response = login(u.grid).post(reverse("cases:action", args=[case.number, "verify_fail"]), {"note": ""})

@@ -42,7 +42,7 @@ def _chinese(in_chinese):
 
 def bearer(user):
     """The Authorization header of a fresh API token of ``user``."""
-    plain, _token = create_token(user.username, PASSWORD)
+    plain, _token = create_token(user.username, password=PASSWORD)
     return {"HTTP_AUTHORIZATION": f"Bearer {plain}"}
 
 

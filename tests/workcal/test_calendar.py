@@ -93,7 +93,7 @@ def test_completion_deadline_of_a_case_dispatched_before_national_day(street):
         category_code="010101",
         at=at,
     )
-    case = services.dispatch(u.dispatcher, case.number, unit_code="ZHZF", at=at)
+    case = services.dispatch(u.dispatcher, number=case.number, unit_code="ZHZF", at=at)
     # 3 working days (环境卫生): Thu 8, Fri 9, Sat 10 (make-up) → end of 10 October.
     assert case.completion_due.astimezone(BJ) == beijing("2026-10-10 23:59:59")
 
@@ -110,7 +110,7 @@ def test_completion_deadline_of_a_case_dispatched_before_spring_festival(street)
         category_code="010101",
         at=at,
     )
-    case = services.dispatch(u.dispatcher, case.number, unit_code="ZHZF", at=at)
+    case = services.dispatch(u.dispatcher, number=case.number, unit_code="ZHZF", at=at)
     # Sat 14 (make-up), Tue 24, Wed 25.
     assert case.completion_due.astimezone(BJ) == beijing("2026-02-25 23:59:59")
 
@@ -165,7 +165,7 @@ def test_response_deadline_of_an_office_hours_category_set_at_dispatch(street):
         category_code="010201",
         at=friday,
     )
-    case = services.dispatch(u.dispatcher, case.number, at=friday)
+    case = services.dispatch(u.dispatcher, number=case.number, at=friday)
     # 房屋维修: respond within 4 office hours.
     assert case.response_due.astimezone(BJ) == beijing("2026-11-23 11:00")
     # 环境卫生 counts its 2 hours around the clock.
@@ -177,7 +177,7 @@ def test_response_deadline_of_an_office_hours_category_set_at_dispatch(street):
         category_code="010101",
         at=friday,
     )
-    other = services.dispatch(u.dispatcher, other.number, unit_code="ZHZF", at=friday)
+    other = services.dispatch(u.dispatcher, number=other.number, unit_code="ZHZF", at=friday)
     assert other.response_due.astimezone(BJ) == beijing("2026-11-20 18:00")
 
 
@@ -260,7 +260,7 @@ def test_deadlines_of_2027_cases_follow_the_entered_notice(street):
         category_code="010101",
         at=at,
     )
-    case = services.dispatch(u.dispatcher, case.number, unit_code="ZHZF", at=at)
+    case = services.dispatch(u.dispatcher, number=case.number, unit_code="ZHZF", at=at)
     # 3 working days: Fri 12, Mon 15, Tue 16.
     assert case.completion_due.astimezone(BJ) == beijing("2027-02-16 23:59:59")
 

@@ -41,7 +41,7 @@ def dispatched_case(street, at=WEDNESDAY, respond=True):
         at=at,
     )
     if respond:
-        services.respond(u.handler_committee, case.number, at=at + dt.timedelta(minutes=30))
+        services.respond(u.handler_committee, number=case.number, at=at + dt.timedelta(minutes=30))
     return Case.objects.get(pk=case.pk)
 
 
@@ -98,7 +98,9 @@ def test_unanswered_case_is_red_once_the_response_limit_passes(street):
 
 def test_finished_cases_are_left_alone(street):
     case = dispatched_case(street)
-    services.resolve(street.users.handler_committee, case.number, "已清运", at=WEDNESDAY + dt.timedelta(hours=2))
+    services.resolve(
+        street.users.handler_committee, number=case.number, result="已清运", at=WEDNESDAY + dt.timedelta(hours=2)
+    )
     counts = services.sweep_deadlines(bj("2026-12-01 10:00"))
     assert counts["checked"] == 0
     assert Case.objects.get(pk=case.pk).urgency == Urgency.GREEN
@@ -108,8 +110,14 @@ def test_approved_extension_turns_a_red_case_green_again(street):
     u = street.users
     case = dispatched_case(street)
     services.sweep_deadlines(bj("2026-11-24 00:30"))
-    services.request_extension(u.handler_committee, case.number, 5, "需要等待环卫车辆调度", at=bj("2026-11-24 09:00"))
-    case = services.decide_extension(u.leader, case.number, approve=True, at=bj("2026-11-24 10:00"))
+    services.request_extension(
+        u.handler_committee,
+        number=case.number,
+        extra_workdays=5,
+        reason="需要等待环卫车辆调度",
+        at=bj("2026-11-24 09:00"),
+    )
+    case = services.decide_extension(u.leader, number=case.number, approve=True, at=bj("2026-11-24 10:00"))
     assert case.urgency == Urgency.GREEN
     assert services.sweep_deadlines(bj("2026-11-24 11:00")) == {"checked": 1, "yellow": 0, "red": 0}
 
@@ -179,8 +187,8 @@ def test_a_reopened_case_counts_its_share_of_time_from_the_reopening(street):
     the first dispatch weeks ago."""
     u = street.users
     case = dispatched_case(street, at=bj("2026-11-02 09:30"))
-    services.resolve(u.handler_committee, case.number, "已清运", at=bj("2026-11-03 10:00"))
-    services.rate(u.operator, case.number, resolved=False, satisfaction="unsatisfied", at=bj("2026-11-20 10:00"))
+    services.resolve(u.handler_committee, number=case.number, result="已清运", at=bj("2026-11-03 10:00"))
+    services.rate(u.operator, number=case.number, resolved=False, satisfaction="unsatisfied", at=bj("2026-11-20 10:00"))
     case = Case.objects.get(pk=case.pk)
     # New limit: 3 working days after Friday 20 November → Wednesday 25 November, end of day.
     assert case.completion_due.astimezone(SHANGHAI) == bj("2026-11-25 23:59:59")

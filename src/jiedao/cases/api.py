@@ -94,7 +94,9 @@ def create_case(request, payload: CaseIn, idempotency_key: str | None = Header(N
     ``check_duplicates`` (a new case)."""
     key = idempotency.clean_key(idempotency_key)
     if payload.check_duplicates and not payload.attach_to:
-        found = find_duplicates(payload.description, payload.lat, payload.lng, payload.grid, payload.category)
+        found = find_duplicates(
+            payload.description, payload.lat, payload.lng, payload.grid, payload.category, address=payload.address
+        )
         if found:
             show = request.user.is_authenticated and request.user.is_street_staff
             return Status(
@@ -203,27 +205,38 @@ def case_events(request, number: str):
 
 
 def _resolve(user, number, p):
-    return services.resolve(user, number, p.result, photos=decode_photos(p.photos))
+    return services.resolve(user, number=number, result=p.result, photos=decode_photos(p.photos))
 
 
 ACTIONS = {
-    "classify": (ClassifyIn, lambda u, n, p: services.classify(u, n, p.category)),
-    "dispatch": (DispatchIn, lambda u, n, p: services.dispatch(u, n, unit_code=p.unit or None, note=p.note)),
-    "return": (ReasonIn, lambda u, n, p: services.return_case(u, n, p.reason)),
-    "respond": (NoteIn, lambda u, n, p: services.respond(u, n, note=p.note)),
-    "note": (NoteIn, lambda u, n, p: services.add_note(u, n, p.note)),
-    "request_extension": (ExtensionIn, lambda u, n, p: services.request_extension(u, n, p.extra_workdays, p.reason)),
-    "approve_extension": (NoteIn, lambda u, n, p: services.decide_extension(u, n, True, note=p.note)),
-    "refuse_extension": (NoteIn, lambda u, n, p: services.decide_extension(u, n, False, note=p.note)),
-    "whistle": (WhistleIn, lambda u, n, p: services.blow_whistle(u, n, p.units, p.report_hours, p.reason)),
-    "report": (ReportIn, lambda u, n, p: services.report_to_whistle(u, n, p.part)),
+    "classify": (ClassifyIn, lambda u, n, p: services.classify(u, number=n, category_code=p.category)),
+    "dispatch": (DispatchIn, lambda u, n, p: services.dispatch(u, number=n, unit_code=p.unit or None, note=p.note)),
+    "return": (ReasonIn, lambda u, n, p: services.return_case(u, number=n, reason=p.reason)),
+    "respond": (NoteIn, lambda u, n, p: services.respond(u, number=n, note=p.note)),
+    "note": (NoteIn, lambda u, n, p: services.add_note(u, number=n, note=p.note)),
+    "request_extension": (
+        ExtensionIn,
+        lambda u, n, p: services.request_extension(u, number=n, extra_workdays=p.extra_workdays, reason=p.reason),
+    ),
+    "approve_extension": (NoteIn, lambda u, n, p: services.decide_extension(u, number=n, approve=True, note=p.note)),
+    "refuse_extension": (NoteIn, lambda u, n, p: services.decide_extension(u, number=n, approve=False, note=p.note)),
+    "whistle": (
+        WhistleIn,
+        lambda u, n, p: services.blow_whistle(
+            u, number=n, unit_codes=p.units, report_hours=p.report_hours, reason=p.reason
+        ),
+    ),
+    "report": (ReportIn, lambda u, n, p: services.report_to_whistle(u, number=n, part=p.part)),
     "resolve": (ResolveIn, _resolve),
-    "verify_pass": (NoteIn, lambda u, n, p: services.verify(u, n, True, note=p.note)),
-    "verify_fail": (NoteIn, lambda u, n, p: services.verify(u, n, False, note=p.note)),
-    "rate": (RateIn, lambda u, n, p: services.rate(u, n, p.resolved, p.satisfaction, comment=p.comment)),
-    "close": (NoteIn, lambda u, n, p: services.close(u, n, p.note)),
-    "merge": (MergeIn, lambda u, n, p: services.merge(u, n, p.master, note=p.note)),
-    "supervise": (NoteIn, lambda u, n, p: services.supervise(u, n, p.note)),
+    "verify_pass": (NoteIn, lambda u, n, p: services.verify(u, number=n, passed=True, note=p.note)),
+    "verify_fail": (NoteIn, lambda u, n, p: services.verify(u, number=n, passed=False, note=p.note)),
+    "rate": (
+        RateIn,
+        lambda u, n, p: services.rate(u, number=n, resolved=p.resolved, satisfaction=p.satisfaction, comment=p.comment),
+    ),
+    "close": (NoteIn, lambda u, n, p: services.close(u, number=n, note=p.note)),
+    "merge": (MergeIn, lambda u, n, p: services.merge(u, number=n, master_number=p.master, note=p.note)),
+    "supervise": (NoteIn, lambda u, n, p: services.supervise(u, number=n, note=p.note)),
 }
 assert set(ACTIONS) == set(states.TRANSITIONS), "every transition needs an API action"
 
@@ -310,7 +323,12 @@ def public_rate(request, number: str, payload: PublicRateIn):
     """回访评价 by the resident: resolved yes/no and satisfied / basic / unsatisfied."""
     case = tracking.find(request, number, payload.phone)
     services.rate(
-        None, case.number, payload.resolved, payload.satisfaction, comment=payload.comment, phone=payload.phone
+        None,
+        number=case.number,
+        resolved=payload.resolved,
+        satisfaction=payload.satisfaction,
+        comment=payload.comment,
+        phone=payload.phone,
     )
     case = selectors.public_case(number, payload.phone)
     return public_case_out(case, selectors.events_of(case))

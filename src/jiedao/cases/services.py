@@ -113,7 +113,7 @@ def _now(at=None) -> dt.datetime:
 
 
 @transaction.atomic
-def classify(user: User, number: str, category_code: str, at: dt.datetime | None = None) -> Case:
+def classify(user: User, *, number: str, category_code: str, at: dt.datetime | None = None) -> Case:
     permissions.require(user, "case.classify")
     case = _locked(number)
     _check(user, case, "classify")
@@ -131,7 +131,7 @@ def classify(user: User, number: str, category_code: str, at: dt.datetime | None
 
 @transaction.atomic
 def dispatch(
-    user: User, number: str, unit_code: str | None = None, note: str = "", at: dt.datetime | None = None
+    user: User, *, number: str, unit_code: str | None = None, note: str = "", at: dt.datetime | None = None
 ) -> Case:
     """派单: to the unit the routing gives, or to the unit the dispatcher names (``unit_code``)."""
     permissions.require(user, "case.dispatch")
@@ -147,7 +147,7 @@ def dispatch(
 
 
 @transaction.atomic
-def merge(user: User, number: str, master_number: str, note: str = "", at: dt.datetime | None = None) -> Case:
+def merge(user: User, *, number: str, master_number: str, note: str = "", at: dt.datetime | None = None) -> Case:
     """并案: the case ends, merged into an open case reporting the same matter."""
     permissions.require(user, "case.merge")
     case = _locked(number)
@@ -179,7 +179,7 @@ def merge(user: User, number: str, master_number: str, note: str = "", at: dt.da
 
 
 @transaction.atomic
-def return_case(user: User, number: str, reason: str, at: dt.datetime | None = None) -> Case:
+def return_case(user: User, *, number: str, reason: str, at: dt.datetime | None = None) -> Case:
     """退单: within the window after dispatch, the unit gives the case back with a reason."""
     permissions.require(user, "case.return")
     case = _locked(number)
@@ -207,7 +207,7 @@ def return_case(user: User, number: str, reason: str, at: dt.datetime | None = N
 
 
 @transaction.atomic
-def respond(user: User, number: str, note: str = "", at: dt.datetime | None = None) -> Case:
+def respond(user: User, *, number: str, note: str = "", at: dt.datetime | None = None) -> Case:
     permissions.require(user, "case.respond")
     case = _locked(number)
     checked = _check(user, case, "respond")
@@ -218,7 +218,7 @@ def respond(user: User, number: str, note: str = "", at: dt.datetime | None = No
 
 
 @transaction.atomic
-def add_note(user: User, number: str, note: str, at: dt.datetime | None = None) -> Case:
+def add_note(user: User, *, number: str, note: str, at: dt.datetime | None = None) -> Case:
     permissions.require(user, "case.note")
     case = _locked(number)
     note = (note or "").strip()
@@ -229,7 +229,7 @@ def add_note(user: User, number: str, note: str, at: dt.datetime | None = None) 
 
 @transaction.atomic
 def request_extension(
-    user: User, number: str, extra_workdays: int | str, reason: str, at: dt.datetime | None = None
+    user: User, *, number: str, extra_workdays: int | str, reason: str, at: dt.datetime | None = None
 ) -> Case:
     permissions.require(user, "case.request_extension")
     case = _locked(number)
@@ -252,7 +252,7 @@ def request_extension(
 
 
 @transaction.atomic
-def decide_extension(user: User, number: str, approve: bool, note: str = "", at: dt.datetime | None = None) -> Case:
+def decide_extension(user: User, *, number: str, approve: bool, note: str = "", at: dt.datetime | None = None) -> Case:
     """批准延期 (the completion deadline moves by the workdays asked) or 驳回延期 (with a reason)."""
     action = "approve_extension" if approve else "refuse_extension"
     permissions.require(user, f"case.{action}")
@@ -294,6 +294,7 @@ def decide_extension(user: User, number: str, approve: bool, note: str = "", at:
 @transaction.atomic
 def blow_whistle(
     user: User,
+    *,
     number: str,
     unit_codes: list[str],
     report_hours: float | str,
@@ -337,7 +338,7 @@ def blow_whistle(
 
 
 @transaction.atomic
-def report_to_whistle(user: User, number: str, part: str, at: dt.datetime | None = None) -> Case:
+def report_to_whistle(user: User, *, number: str, part: str, at: dt.datetime | None = None) -> Case:
     """报到: a summoned unit says what part of the work it takes on."""
     permissions.require(user, "case.report")
     case = _locked(number)
@@ -366,7 +367,9 @@ def report_to_whistle(user: User, number: str, part: str, at: dt.datetime | None
 
 
 @transaction.atomic
-def resolve(user: User, number: str, result: str, photos: Sequence[File] = (), at: dt.datetime | None = None) -> Case:
+def resolve(
+    user: User, *, number: str, result: str, photos: Sequence[File] = (), at: dt.datetime | None = None
+) -> Case:
     """办结反馈: the unit's result (and photos); the case goes to on-site verification when its
     category asks for it, else to the rating. The reply's quality is checked at once
     (``hooks.reply_checker``), and ``hooks.case_resolved`` is sent after the commit."""
@@ -392,7 +395,7 @@ def resolve(user: User, number: str, result: str, photos: Sequence[File] = (), a
 
 
 @transaction.atomic
-def verify(user: User, number: str, passed: bool, note: str = "", at: dt.datetime | None = None) -> Case:
+def verify(user: User, *, number: str, passed: bool, note: str = "", at: dt.datetime | None = None) -> Case:
     """核查: on site, the result holds (to the rating) or not (back to the unit, with the reason)."""
     action = "verify_pass" if passed else "verify_fail"
     permissions.require(user, f"case.{action}")
@@ -430,6 +433,7 @@ def _proven_reporter(case: Case, phone: str | None) -> bool:
 @transaction.atomic
 def rate(
     user: User | AnonymousUser | None,
+    *,
     number: str,
     resolved: bool,
     satisfaction: str,
@@ -497,7 +501,7 @@ def rate(
 
 
 @transaction.atomic
-def close(user: User, number: str, note: str, at: dt.datetime | None = None) -> Case:
+def close(user: User, *, number: str, note: str, at: dt.datetime | None = None) -> Case:
     """结案 without a rating (e.g. the reporter could not be reached), with the reason."""
     permissions.require(user, "case.close")
     case = _locked(number)
@@ -508,7 +512,7 @@ def close(user: User, number: str, note: str, at: dt.datetime | None = None) -> 
 
 
 @transaction.atomic
-def supervise(user: User, number: str, note: str, at: dt.datetime | None = None) -> Case:
+def supervise(user: User, *, number: str, note: str, at: dt.datetime | None = None) -> Case:
     """督办: the case is marked supervised and the unit is told what is required."""
     permissions.require(user, "case.supervise")
     case = _locked(number)
@@ -530,7 +534,7 @@ def supervise(user: User, number: str, note: str, at: dt.datetime | None = None)
 # --- deadlines sweep (worker) -----------------------------------------------
 
 
-def urgency_at(case: Case, now: dt.datetime, reopened_at: dt.datetime | None = None) -> str:
+def urgency_at(case: Case, *, now: dt.datetime, reopened_at: dt.datetime | None = None) -> str:
     """green / yellow (< 20 % of the time left) / red (overdue) for a case the unit still owes.
 
     ``reopened_at``: when the last reopening rating was given, if the caller knows it
@@ -577,12 +581,12 @@ def sweep_deadlines(now: dt.datetime | None = None) -> dict[str, int]:
     )
     for candidate in candidates.iterator(chunk_size=500):
         counts["checked"] += 1
-        level = urgency_at(candidate, now)
+        level = urgency_at(candidate, now=now)
         if level == candidate.urgency:
             continue
         with transaction.atomic():
             case = Case.objects.select_for_update(of=("self",)).select_related("unit").get(pk=candidate.pk)
-            level = urgency_at(case, now)
+            level = urgency_at(case, now=now)
             if level == case.urgency:
                 continue
             before = case.urgency
@@ -605,7 +609,7 @@ def sweep_deadlines(now: dt.datetime | None = None) -> dict[str, int]:
 ANONYMISED_FIELDS = ("reporter_name", "reporter_phone", "address")
 
 
-def anonymise_closed_cases(now: dt.datetime | None = None, batch_size: int = 200) -> dict[str, int]:
+def anonymise_closed_cases(now: dt.datetime | None = None, *, batch_size: int = 200) -> dict[str, int]:
     """Erase the reporter's contact data — name, phone (and its blind index), address —
     from cases closed or merged more than ``JIEDAO["ANONYMISE_AFTER_DAYS"]`` days ago
     (default 365), writing one ``anonymise`` event per case in the same transaction.

@@ -350,37 +350,47 @@ def case_detail(request, number):
 def _run(action, user, number, form):
     data = form.cleaned_data
     if action == "classify":
-        return services.classify(user, number, data.get("category", ""))
+        return services.classify(user, number=number, category_code=data.get("category", ""))
     if action == "dispatch":
-        return services.dispatch(user, number, unit_code=data.get("unit") or None, note=data.get("note", ""))
+        return services.dispatch(user, number=number, unit_code=data.get("unit") or None, note=data.get("note", ""))
     if action == "return":
-        return services.return_case(user, number, data.get("reason", ""))
+        return services.return_case(user, number=number, reason=data.get("reason", ""))
     if action == "respond":
-        return services.respond(user, number, note=data.get("note", ""))
+        return services.respond(user, number=number, note=data.get("note", ""))
     if action == "note":
-        return services.add_note(user, number, data.get("note", ""))
+        return services.add_note(user, number=number, note=data.get("note", ""))
     if action == "request_extension":
-        return services.request_extension(user, number, data.get("extra_workdays", ""), data.get("reason", ""))
+        return services.request_extension(
+            user, number=number, extra_workdays=data.get("extra_workdays", ""), reason=data.get("reason", "")
+        )
     if action in ("approve_extension", "refuse_extension"):
-        return services.decide_extension(user, number, action == "approve_extension", data.get("note", ""))
+        return services.decide_extension(
+            user, number=number, approve=action == "approve_extension", note=data.get("note", "")
+        )
     if action == "whistle":
         return services.blow_whistle(
-            user, number, data.get("units", []), data.get("report_hours", ""), data.get("reason", "")
+            user,
+            number=number,
+            unit_codes=data.get("units", []),
+            report_hours=data.get("report_hours", ""),
+            reason=data.get("reason", ""),
         )
     if action == "report":
-        return services.report_to_whistle(user, number, data.get("part", ""))
+        return services.report_to_whistle(user, number=number, part=data.get("part", ""))
     if action == "resolve":
-        return services.resolve(user, number, data.get("result", ""), photos=data.get("photos", []))
+        return services.resolve(user, number=number, result=data.get("result", ""), photos=data.get("photos", []))
     if action in ("verify_pass", "verify_fail"):
-        return services.verify(user, number, action == "verify_pass", data.get("note", ""))
+        return services.verify(user, number=number, passed=action == "verify_pass", note=data.get("note", ""))
     if action == "rate":
-        return services.rate(user, number, **form.rate_kwargs())
+        return services.rate(user, number=number, **form.rate_kwargs())
     if action == "close":
-        return services.close(user, number, data.get("note", ""))
+        return services.close(user, number=number, note=data.get("note", ""))
     if action == "merge":
-        return services.merge(user, number, (data.get("master") or "").strip(), note=data.get("note", ""))
+        return services.merge(
+            user, number=number, master_number=(data.get("master") or "").strip(), note=data.get("note", "")
+        )
     if action == "supervise":
-        return services.supervise(user, number, data.get("note", ""))
+        return services.supervise(user, number=number, note=data.get("note", ""))
     raise Http404
 
 

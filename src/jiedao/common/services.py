@@ -26,7 +26,9 @@ logger = logging.getLogger("jiedao.keys")
 BATCH = 500
 
 
-def reencrypt_all(batch_size: int = BATCH, progress: Callable[[str, int, int], object] | None = None) -> dict[str, int]:
+def reencrypt_all(
+    batch_size: int = BATCH, *, progress: Callable[[str, int, int], object] | None = None
+) -> dict[str, int]:
     """Re-encrypt every value that is not under the current (first) key, in batches of
     ``batch_size`` rows, each batch in its own transaction. Values already under the
     current key are left alone, so an interrupted run can simply be started again.
@@ -82,7 +84,9 @@ def reencrypt_all(batch_size: int = BATCH, progress: Callable[[str, int, int], o
     return totals
 
 
-def rotate_keys(batch_size: int = BATCH, progress: Callable[[str, int, int], object] | None = None) -> dict[str, int]:
+def rotate_keys(
+    batch_size: int = BATCH, *, progress: Callable[[str, int, int], object] | None = None
+) -> dict[str, int]:
     """Generate a new field key, put it first in the key file (it encrypts from now on,
     the older keys still decrypt), then re-encrypt every value under it. The blind-index
     key does not change, so look-ups by exact value keep working."""

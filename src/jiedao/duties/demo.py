@@ -267,11 +267,18 @@ def build_duty_list(admin, street):
                 **_values(name, "community", "协助", "社区", "", [cat], statute, article, False, category=cat),
             }
         )
-    services.import_rows(admin, rows, reason, doc, at=_aware(at))
+    services.import_rows(admin, rows=rows, reason=reason, approval_doc=doc, at=_aware(at))
 
     at, doc, reason = REFORM
     for index in range(len(street_items) + 1, len(street_items) + len(removed_items) + 1):
-        services.repeal_duty(admin, f"SFJD-{index:03d}", reason, doc, effective_to=dt.date(2025, 7, 1), at=_aware(at))
+        services.repeal_duty(
+            admin,
+            code=f"SFJD-{index:03d}",
+            reason=reason,
+            approval_doc=doc,
+            effective_to=dt.date(2025, 7, 1),
+            at=_aware(at),
+        )
     negative_rows = []
     for index, (name, path, statute, article) in enumerate(NEGATIVE, start=1):
         cat = leaves.get(path)
@@ -296,7 +303,7 @@ def build_duty_list(admin, street):
                 ),
             }
         )
-    services.import_rows(admin, negative_rows, "建立街道职责准入负面清单", doc, at=_aware(at))
+    services.import_rows(admin, rows=negative_rows, reason="建立街道职责准入负面清单", approval_doc=doc, at=_aware(at))
     _shorten_limits(admin, [f"SFJD-{i * 5:03d}" for i in range(1, 16)], *REFORM)
     _shorten_limits(admin, [f"SFJD-{i * 7:03d}" for i in range(1, 6)], *ADJUST)
 
@@ -319,4 +326,4 @@ def _shorten_limits(admin, codes, at, doc, reason):
             collaborating_units=[u.code for u in values["collaborating_units"]],
             categories=[c.code for c in values["categories"]],
         )
-        services.save_duty(admin, code, raw, reason, doc, at=_aware(at))
+        services.save_duty(admin, code=code, raw=raw, reason=reason, approval_doc=doc, at=_aware(at))

@@ -120,6 +120,7 @@ def _to_bool(value):
 
 def clean_values(
     raw: dict[str, Any],
+    *,
     units_by_key: dict[str, Unit] | None = None,
     categories_by_key: dict[str, Any] | None = None,
     prefix: str = "",
@@ -297,6 +298,7 @@ def _check_change_reason(errors, reason):
 @transaction.atomic
 def save_duty(
     user: User,
+    *,
     code: str,
     raw: dict[str, Any],
     reason: str,
@@ -318,6 +320,7 @@ def save_duty(
 @transaction.atomic
 def repeal_duty(
     user: User,
+    *,
     code: str,
     reason: str,
     approval_doc: str = "",
@@ -347,6 +350,7 @@ def repeal_duty(
 @transaction.atomic
 def import_rows(
     user: User,
+    *,
     rows: Iterable[dict[str, Any]],
     reason: str,
     approval_doc: str = "",
@@ -372,7 +376,7 @@ def import_rows(
                 prefix + "code", _("事项编码 %(code)s 与第%(other)s行重复。") % {"code": code, "other": seen[code]}
             )
         seen.setdefault(code, line)
-        values, row_errors = clean_values(raw, units, categories, prefix=prefix)
+        values, row_errors = clean_values(raw, units_by_key=units, categories_by_key=categories, prefix=prefix)
         errors.errors.extend(row_errors.errors)
         cleaned.append((code, values))
     if not cleaned and not errors:

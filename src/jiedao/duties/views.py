@@ -167,7 +167,9 @@ def import_list(request):
             if upload is None:
                 raise ValidationFailed("file", _("请选择要导入的 Excel 文件。"))
             rows = excel.read_rows(upload)
-            context["counts"] = services.import_rows(request.user, rows, context["reason"], context["approval_doc"])
+            context["counts"] = services.import_rows(
+                request.user, rows=rows, reason=context["reason"], approval_doc=context["approval_doc"]
+            )
         except ValidationFailed as exc:
             context["errors"] = exc.errors
             context["row_errors"], context["general_errors"] = _error_rows(exc.errors)

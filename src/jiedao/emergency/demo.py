@@ -249,8 +249,8 @@ def _decide_some(operator, now, keep_open=3):
         confirm = index % 7 != 3
         services.decide_alert(
             operator,
-            alert.pk,
-            confirm,
+            alert_id=alert.pk,
+            confirm=confirm,
             note="" if confirm else "现场核实为误报",
             at=min(now, alert.raised_at + dt.timedelta(minutes=10)),
         )
@@ -272,22 +272,30 @@ def _past_emergencies(grids, units, dispatcher, handler, leader, now):
         lead_unit_code="ZHZF" if "ZHZF" in units else "",
         at=t0,
     )
-    services.transition(dispatcher, flood.number, "dispatch", note="通知综合执法队和社区应急服务站", at=t0 + 3 * minute)
-    services.transition(handler, flood.number, "arrive", note="先期处置人员到场设置警示", at=t0 + 11 * minute)
+    services.transition(
+        dispatcher, number=flood.number, action="dispatch", note="通知综合执法队和社区应急服务站", at=t0 + 3 * minute
+    )
+    services.transition(
+        handler, number=flood.number, action="arrive", note="先期处置人员到场设置警示", at=t0 + 11 * minute
+    )
     services.transition(
         dispatcher,
-        flood.number,
-        "engage",
+        number=flood.number,
+        action="engage",
         unit_codes=[c for c in ("ZHZF", "CG") if c in units],
         note="调抽水泵两台",
         at=t0 + 15 * minute,
     )
     shop = Agreement.objects.filter(supplier="东湖便民超市").first()
     if shop is not None:
-        call = services.call_off(dispatcher, flood.number, shop.pk, "饮用水30箱、雨衣50件", at=t0 + 18 * minute)
-        services.mark_delivered(dispatcher, call.pk, at=t0 + 70 * minute)
-    services.transition(leader, flood.number, "recover", note="积水排除，道路恢复通行", at=t0 + 52 * minute)
-    services.transition(leader, flood.number, "close", note="清理完毕，总结归档", at=t0 + 180 * minute)
+        call = services.call_off(
+            dispatcher, number=flood.number, agreement_id=shop.pk, goods="饮用水30箱、雨衣50件", at=t0 + 18 * minute
+        )
+        services.mark_delivered(dispatcher, call_id=call.pk, at=t0 + 70 * minute)
+    services.transition(
+        leader, number=flood.number, action="recover", note="积水排除，道路恢复通行", at=t0 + 52 * minute
+    )
+    services.transition(leader, number=flood.number, action="close", note="清理完毕，总结归档", at=t0 + 180 * minute)
 
     g2 = grids[min(5, len(grids) - 1)]
     lat, lng = _centre(g2)
@@ -302,13 +310,15 @@ def _past_emergencies(grids, units, dispatcher, handler, leader, now):
         lng=lng,
         at=t1,
     )
-    services.transition(dispatcher, gas.number, "dispatch", at=t1 + 2 * minute)
-    services.transition(handler, gas.number, "arrive", note="到场疏散居民", at=t1 + 19 * minute)
-    services.transition(dispatcher, gas.number, "engage", note="燃气公司到场关阀检修", at=t1 + 25 * minute)
+    services.transition(dispatcher, number=gas.number, action="dispatch", at=t1 + 2 * minute)
+    services.transition(handler, number=gas.number, action="arrive", note="到场疏散居民", at=t1 + 19 * minute)
+    services.transition(
+        dispatcher, number=gas.number, action="engage", note="燃气公司到场关阀检修", at=t1 + 25 * minute
+    )
     for check in gas.checks.all()[:20]:
-        services.record_check(dispatcher, check.pk, "safe", at=t1 + 40 * minute)
-    services.transition(leader, gas.number, "recover", note="管道修复，检测合格", at=t1 + 75 * minute)
-    services.transition(leader, gas.number, "close", note="居民返回，回访完毕", at=t1 + 240 * minute)
+        services.record_check(dispatcher, check_id=check.pk, result="safe", at=t1 + 40 * minute)
+    services.transition(leader, number=gas.number, action="recover", note="管道修复，检测合格", at=t1 + 75 * minute)
+    services.transition(leader, number=gas.number, action="close", note="居民返回，回访完毕", at=t1 + 240 * minute)
 
 
 def _agreements(now):
@@ -348,15 +358,22 @@ def _supplies(street, grids, stations, handler, admin, now, rng):
             )
             have = need if rng.random() < 0.75 else int(need * rng.uniform(0.4, 0.9))
             if have:
-                services.move_stock(admin, stock.pk, "in", have, note="年度储备入库", at=now - dt.timedelta(days=60))
+                services.move_stock(
+                    admin,
+                    stock_id=stock.pk,
+                    kind="in",
+                    quantity=have,
+                    note="年度储备入库",
+                    at=now - dt.timedelta(days=60),
+                )
     flood = Emergency.objects.filter(kind="flood").first()
     sandbags = depots[0].stocks.get(item="沙袋")
     if flood and sandbags.quantity >= 80:
         services.move_stock(
             handler,
-            sandbags.pk,
-            "out",
-            80,
+            stock_id=sandbags.pk,
+            kind="out",
+            quantity=80,
             note="防汛使用",
             emergency_number=flood.number,
             at=flood.reported_at + dt.timedelta(minutes=20),
@@ -382,12 +399,12 @@ def _drills(grids, users, leader, admin, now, rng):
         if index < len(communities) - 1 and planned <= timezone.localdate(now):
             services.complete_drill(
                 leader,
-                drill.pk,
+                drill_id=drill.pk,
                 held_on=planned,
                 participants=rng.randint(30, 120),
                 findings=rng.choice(["疏散路线标识不清", "应急广播音量不足", "物资取用登记慢", ""]),
             )
     staff = [u for name, u in users.items() if name.startswith(("handler", "grid", "dispatcher", "operator"))]
     for index, user in enumerate(staff[:60]):
-        services.record_training(admin, user, year, passed=index % 11 != 4)
+        services.record_training(admin, trainee=user, year=year, passed=index % 11 != 4)
     return Drill.objects.count()

@@ -149,7 +149,9 @@ def live(request, number):
 def act(request, number):
     try:
         data = _read(StepForm(request.POST))
-        services.transition(request.user, number, data["action"], note=data["note"], unit_codes=data["unit"])
+        services.transition(
+            request.user, number=number, action=data["action"], note=data["note"], unit_codes=data["unit"]
+        )
     except DomainError as exc:
         _error(request, exc)
     return redirect("emergency:detail", number=number)
@@ -160,7 +162,7 @@ def act(request, number):
 @permission("emergency.note")
 def note(request, number):
     try:
-        services.add_note(request.user, number, _read(NoteForm(request.POST))["note"])
+        services.add_note(request.user, number=number, note=_read(NoteForm(request.POST))["note"])
     except DomainError as exc:
         _error(request, exc)
     return redirect("emergency:detail", number=number)
@@ -172,7 +174,7 @@ def note(request, number):
 def calloff(request, number):
     try:
         data = _read(CallOffForm(request.POST))
-        services.call_off(request.user, number, data["agreement"], data["goods"])
+        services.call_off(request.user, number=number, agreement_id=data["agreement"], goods=data["goods"])
         messages.success(request, _("已登记协议物资调用。"))
     except DomainError as exc:
         _error(request, exc)
@@ -184,7 +186,7 @@ def calloff(request, number):
 @permission("emergency.delivered")
 def delivered(request, call_id):
     try:
-        call = services.mark_delivered(request.user, call_id)
+        call = services.mark_delivered(request.user, call_id=call_id)
     except DomainError as exc:
         _error(request, exc)
         return redirect("emergency:board")
@@ -207,7 +209,7 @@ def record_check(request, check_id):
     form = CheckForm(request.POST)
     try:
         data = _read(form)
-        check = services.record_check(request.user, check_id, data["result"], data["note"])
+        check = services.record_check(request.user, check_id=check_id, result=data["result"], note=data["note"])
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
@@ -223,7 +225,7 @@ def record_check(request, check_id):
 def decide(request, alert_id):
     try:
         data = _read(AlertDecisionForm(request.POST))
-        alert = services.decide_alert(request.user, alert_id, data["confirm"], data["note"])
+        alert = services.decide_alert(request.user, alert_id=alert_id, confirm=data["confirm"], note=data["note"])
     except DomainError as exc:
         _error(request, exc)
         return redirect("emergency:board")
@@ -245,10 +247,21 @@ def supplies(request):
         try:
             data = _read(StockMovementForm(request.POST))
             if data["kind"] == "transfer":
-                services.transfer_stock(user, data["stock"], data["to_depot"], data["quantity"], data["note"])
+                services.transfer_stock(
+                    user,
+                    stock_id=data["stock"],
+                    to_depot_id=data["to_depot"],
+                    quantity=data["quantity"],
+                    note=data["note"],
+                )
             else:
                 services.move_stock(
-                    user, data["stock"], data["kind"], data["quantity"], data["note"], data["emergency"]
+                    user,
+                    stock_id=data["stock"],
+                    kind=data["kind"],
+                    quantity=data["quantity"],
+                    note=data["note"],
+                    emergency_number=data["emergency"],
                 )
             messages.success(request, _("已登记。"))
         except DomainError as exc:

@@ -109,14 +109,14 @@ def _handle_some_tasks(users, rng, now):
         handler = next((u for u in users.values() if u.unit_id == task.unit_id and u.has_role("handler")), None)
         if handler is None or index % 2:
             continue
-        services.act_on_rectification(handler, task.number, "accept", now=now)
+        services.act_on_rectification(handler, number=task.number, action="accept", now=now)
         if index % 4 == 0:
             services.act_on_rectification(
                 handler,
-                task.number,
-                "submit",
+                number=task.number,
+                action="submit",
                 now=now,
                 evidence="已召开专题会分析原因，调整人员排班，逐件回访不满意工单。",
             )
             if index % 8 == 0:
-                services.act_on_rectification(evaluator, task.number, "approve", now=now)
+                services.act_on_rectification(evaluator, number=task.number, action="approve", now=now)

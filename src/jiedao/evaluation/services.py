@@ -62,13 +62,13 @@ def tick(now: dt.datetime | None = None) -> dict[str, int]:
         for period in targets:
             written += compute.compute_period(period, now)
     last_week = periods.of("week", now).previous()
-    changes = evaluate_indicator_warnings(last_week, now)
+    changes = evaluate_indicator_warnings(last_week, now=now)
     surges = check_surges(now)
     store_hot_issues(now)
     return {"results": written, **changes, **surges}
 
 
-def store_hot_issues(now: dt.datetime | None = None, limit: int = 10) -> dict[str, list[dict[str, Any]]]:
+def store_hot_issues(now: dt.datetime | None = None, *, limit: int = 10) -> dict[str, list[dict[str, Any]]]:
     """Each street's hot issues as a snapshot for its cockpit (see ``selectors.hot_issues``)."""
     now = now or timezone.now()
     by_street = intelligence.hot_issues_by_street(now=now, limit=limit)
@@ -164,7 +164,7 @@ def _streaks(week, lookback=8):
 
 
 @transaction.atomic
-def evaluate_indicator_warnings(week: periods.Period, now: dt.datetime | None = None) -> dict[str, int]:
+def evaluate_indicator_warnings(week: periods.Period, *, now: dt.datetime | None = None) -> dict[str, int]:
     """Two consecutive weeks below baseline turn a scope yellow, three or more red, and issue
     a rectification task to the responsible unit; a week back at baseline recovers it."""
     now = now or timezone.now()
@@ -422,7 +422,7 @@ def issue_rectification(
 
 @transaction.atomic
 def act_on_rectification(
-    actor: User, number: str, action: str, *, evidence: str = "", note: str = "", now: dt.datetime | None = None
+    actor: User, *, number: str, action: str, evidence: str = "", note: str = "", now: dt.datetime | None = None
 ) -> Rectification:
     """One step of the task's lifecycle (``states.RECTIFICATIONS``): ``accept``, ``submit`` (with
     its ``evidence``), ``approve``, ``reject`` (with the reason in ``note``). Any other action is

@@ -219,8 +219,8 @@ def rectification(request, number):
         try:
             services.act_on_rectification(
                 user,
-                number,
-                request.POST.get("action", ""),
+                number=number,
+                action=request.POST.get("action", ""),
                 evidence=request.POST.get("evidence", ""),
                 note=request.POST.get("note", ""),
             )

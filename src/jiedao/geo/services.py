@@ -45,7 +45,7 @@ def _may_import(user):
         permissions.require(user, "geo.import", _("只有系统管理员可以导入边界。"))
 
 
-def import_geojson(user: User | None, data: bytes | str | dict[str, Any], level: str) -> ImportResult:
+def import_geojson(user: User | None, *, data: bytes | str | dict[str, Any], level: str) -> ImportResult:
     """Import a GeoJSON FeatureCollection of one level (street | community | grid).
 
     All or nothing: every feature is checked first (geometry, code rule, parent,
@@ -100,8 +100,8 @@ _WRITERS = {"grid": _write_grid, "community": _write_community, "street": _write
 
 def check_in(
     user: User,
-    kind: str,
     *,
+    kind: str,
     lat: Any = None,
     lng: Any = None,
     grid_code: str = "",

@@ -132,7 +132,7 @@ def patrol(request):
         kind = request.POST.get("kind", "")
         if form.is_valid():
             try:
-                checkin = services.check_in(user, kind, **form.service_kwargs())
+                checkin = services.check_in(user, kind=kind, **form.service_kwargs())
             except DomainError as exc:
                 apply_errors(form, exc)
             else:

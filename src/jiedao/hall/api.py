@@ -202,7 +202,7 @@ def act(request, number: str, action: str, payload: HallActionIn):
     user = request.auth
     states.APPLICATIONS.get(action)
     selectors.application_for(user, number, token=payload.token)
-    services.apply_action(user, number, action, payload.dict())
+    services.apply_action(user, number=number, action=action, data=payload.dict())
     return selectors.application_out(selectors.application_for(user, number, token=payload.token))
 
 
@@ -258,7 +258,7 @@ class CallIn(Schema):
 @router.post("/hall/tickets/call", response=TicketOut)
 @permission("hall.queue")
 def call_next(request, payload: CallIn):
-    return ticket_out(services.call_next(request.auth, payload.window, payload.groups or None))
+    return ticket_out(services.call_next(request.auth, window=payload.window, groups=payload.groups or None))
 
 
 @router.get("/hall/measures")
@@ -288,5 +288,5 @@ class AppointmentOut(Schema):
 @permission("hall.book")
 def book(request, payload: AppointmentIn):
     """Book a half-hour slot; 409 when the slot is full."""
-    a = services.book(request.auth, payload.item_code, payload.starts_at)
+    a = services.book(request.auth, item_code=payload.item_code, starts_at=payload.starts_at)
     return Status(201, {"id": a.pk, "item_code": a.item.code, "starts_at": a.starts_at, "state": a.state})

@@ -246,7 +246,7 @@ def build_hall(street, units, users, now, seed=11, days=365):
             accepted_at = at + dt.timedelta(hours=rng.randint(1, 20))
             if accepted_at > now:
                 continue
-            services.accept(clerk, app.number, now=accepted_at)
+            services.accept(clerk, number=app.number, now=accepted_at)
         else:
             taken = at - dt.timedelta(minutes=5)
             wait = max(1, rng.gauss(40 - 28 * progress, 8))
@@ -289,7 +289,7 @@ def _progress(rng, app, clerk, handler, at, now, progress):
         at = at + dt.timedelta(days=rng.randint(1, 4))
         if at > now:
             return
-        services.supply(clerk, app.number, material_id, at_window=rng.random() < 0.4, now=at)
+        services.supply(clerk, number=app.number, material_id=material_id, at_window=rng.random() < 0.4, now=at)
     spot = (
         app.channel == "window" and not missing and app.item.promised_days <= 3 and rng.random() < 0.5 + 0.45 * progress
     )
@@ -297,20 +297,20 @@ def _progress(rng, app, clerk, handler, at, now, progress):
     if decided > now:
         return
     if rng.random() < 0.04:
-        services.reject(handler, app.number, "不符合受理条件", now=decided)
+        services.reject(handler, number=app.number, note="不符合受理条件", now=decided)
         return
-    services.approve(handler, app.number, now=decided)
+    services.approve(handler, number=app.number, now=decided)
     issued = decided + dt.timedelta(minutes=5) if spot else decided + dt.timedelta(days=rng.randint(0, 2))
     if issued > now:
         return
     delivery = "on_the_spot" if spot else rng.choice(["post", "online", "online", "window"])
-    services.issue(clerk, app.number, delivery, now=issued)
+    services.issue(clerk, number=app.number, delivery=delivery, now=issued)
     if rng.random() < 0.8 and issued + dt.timedelta(hours=2) <= now:
         level = rng.choices([5, 4, 3, 2, 1], weights=[70, 18, 6, 4, 2])[0]
         rating = services.rate(
             clerk,
-            app.number,
-            level,
+            number=app.number,
+            level=level,
             channel=rng.choice(["device", "portal", "sms"]),
             comment="窗口人员态度不好，等候时间长" if level <= 2 else "",
             token=services.rating_token(app),
@@ -319,10 +319,14 @@ def _progress(rng, app, clerk, handler, at, now, progress):
         if rating.is_bad:
             fixed = issued + dt.timedelta(days=rng.randint(1, 8))
             if fixed <= now:
-                services.fix(handler, rating.rectification.pk, "已约谈窗口人员，优化叫号分组", now=fixed)
+                services.fix(handler, rect_id=rating.rectification.pk, note="已约谈窗口人员，优化叫号分组", now=fixed)
                 if fixed + dt.timedelta(days=1) <= now:
                     services.callback(
-                        clerk, rating.rectification.pk, rng.random() < 0.8, "电话回访", now=fixed + dt.timedelta(days=1)
+                        clerk,
+                        rect_id=rating.rectification.pk,
+                        satisfied=rng.random() < 0.8,
+                        note="电话回访",
+                        now=fixed + dt.timedelta(days=1),
                     )
 
 

@@ -321,7 +321,7 @@ def submit_online(
 
 
 @transaction.atomic
-def accept(user: User, number: str, now: dt.datetime | None = None) -> Application:
+def accept(user: User, *, number: str, now: dt.datetime | None = None) -> Application:
     """预审通过: the window accepts an online application; its clock starts."""
     at = _now(now)
     permissions.require(user, "hall.application.accept")
@@ -336,7 +336,7 @@ def accept(user: User, number: str, now: dt.datetime | None = None) -> Applicati
 
 
 @transaction.atomic
-def refuse(user: User, number: str, note: str, now: dt.datetime | None = None) -> Application:
+def refuse(user: User, *, number: str, note: str, now: dt.datetime | None = None) -> Application:
     at = _now(now)
     permissions.require(user, "hall.application.refuse")
     app = _get(number)
@@ -354,7 +354,7 @@ def _add_visit(app):
 
 @transaction.atomic
 def supply(
-    user: User, number: str, material_id: int | str | None, *, at_window: bool = True, now: dt.datetime | None = None
+    user: User, *, number: str, material_id: int | str | None, at_window: bool = True, now: dt.datetime | None = None
 ) -> Application:
     """补正: a missing (容缺) material is handed in; at the window it costs a visit."""
     at = _now(now)
@@ -384,7 +384,7 @@ def supply(
 
 
 @transaction.atomic
-def approve(user: User, number: str, note: str = "", now: dt.datetime | None = None) -> Application:
+def approve(user: User, *, number: str, note: str = "", now: dt.datetime | None = None) -> Application:
     at = _now(now)
     permissions.require(user, "hall.application.approve")
     app = _get(number)
@@ -398,7 +398,7 @@ def approve(user: User, number: str, note: str = "", now: dt.datetime | None = N
 
 
 @transaction.atomic
-def reject(user: User, number: str, note: str, now: dt.datetime | None = None) -> Application:
+def reject(user: User, *, number: str, note: str, now: dt.datetime | None = None) -> Application:
     at = _now(now)
     permissions.require(user, "hall.application.reject")
     app = _get(number)
@@ -410,7 +410,7 @@ def reject(user: User, number: str, note: str, now: dt.datetime | None = None) -
 
 
 @transaction.atomic
-def issue(user: User, number: str, delivery: str = Delivery.WINDOW, now: dt.datetime | None = None) -> Application:
+def issue(user: User, *, number: str, delivery: str = Delivery.WINDOW, now: dt.datetime | None = None) -> Application:
     """统一窗口出件. Collecting at the window later costs a visit; on the spot, by post
     or as an electronic licence does not."""
     at = _now(now)
@@ -460,9 +460,9 @@ def _complete_parent(app, at):
 @transaction.atomic
 def rate(
     user: User | AnonymousUser,
+    *,
     number: str,
     level: int | str | None,
-    *,
     channel: str = RatingChannel.DEVICE,
     comment: str = "",
     token: str | None = None,
@@ -511,7 +511,7 @@ def _rectification(rect_id):
 
 
 @transaction.atomic
-def fix(user: User, rect_id: int | str, note: str, now: dt.datetime | None = None) -> Rectification:
+def fix(user: User, *, rect_id: int | str, note: str, now: dt.datetime | None = None) -> Rectification:
     """The unit says how it fixed the cause of a bad rating; recorded on the application."""
     permissions.require(user, "hall.rectify")
     at = _now(now)
@@ -525,7 +525,7 @@ def fix(user: User, rect_id: int | str, note: str, now: dt.datetime | None = Non
 
 @transaction.atomic
 def callback(
-    user: User, rect_id: int | str, satisfied: bool, note: str, now: dt.datetime | None = None
+    user: User, *, rect_id: int | str, satisfied: bool, note: str, now: dt.datetime | None = None
 ) -> Rectification:
     """The applicant is called back after the fix; recorded on the application."""
     permissions.require(user, "hall.rectify_callback")
@@ -548,7 +548,7 @@ def callback(
 
 
 @transaction.atomic
-def file_appeal(user: User, rating_id: int | str, reason: str, now: dt.datetime | None = None) -> Appeal:
+def file_appeal(user: User, *, rating_id: int | str, reason: str, now: dt.datetime | None = None) -> Appeal:
     permissions.require(user, "hall.appeal")
     at = _now(now)
     rating = Rating.objects.select_related("application", "rectification").filter(pk=_id(rating_id)).first()
@@ -569,7 +569,9 @@ def file_appeal(user: User, rating_id: int | str, reason: str, now: dt.datetime 
 
 
 @transaction.atomic
-def review_appeal(user: User, appeal_id: int | str, upheld: bool, note: str, now: dt.datetime | None = None) -> Appeal:
+def review_appeal(
+    user: User, *, appeal_id: int | str, upheld: bool, note: str, now: dt.datetime | None = None
+) -> Appeal:
     """An upheld appeal keeps the rating but leaves it out of the measures."""
     permissions.require(user, "hall.appeal_review")
     at = _now(now)
@@ -642,7 +644,7 @@ def take_ticket(group: str, *, priority: bool = False, now: dt.datetime | None =
 
 
 @transaction.atomic
-def call_next(user: User, window: str, groups: list[str] | None = None, now: dt.datetime | None = None) -> Ticket:
+def call_next(user: User, *, window: str, groups: list[str] | None = None, now: dt.datetime | None = None) -> Ticket:
     """叫号: priority tickets first, then the longest waiting, of the window's groups."""
     permissions.require(user, "hall.queue")
     if not (window or "").strip():
@@ -664,7 +666,7 @@ def call_next(user: User, window: str, groups: list[str] | None = None, now: dt.
 
 
 @transaction.atomic
-def finish_ticket(user: User, ticket_id: int | str, *, missed: bool = False, now: dt.datetime | None = None) -> Ticket:
+def finish_ticket(user: User, *, ticket_id: int | str, missed: bool = False, now: dt.datetime | None = None) -> Ticket:
     """The called number has been served (办毕) or did not come (过号)."""
     permissions.require(user, "hall.queue")
     ticket = Ticket.objects.select_for_update().filter(pk=_id(ticket_id)).first()
@@ -675,29 +677,35 @@ def finish_ticket(user: User, ticket_id: int | str, *, missed: bool = False, now
 
 
 def apply_action(
-    user, number: str, action: str, data: dict[str, Any], now: dt.datetime | None = None
+    user, *, number: str, action: str, data: dict[str, Any], now: dt.datetime | None = None
 ) -> Application | Rating:
     """One entry for the actions of ``states.APPLICATIONS`` with plain input (API and pages). An
     action the lifecycle does not have is bad input (422 on ``action``)."""
     APPLICATIONS.get(action)
     note = (data.get("note") or "").strip()
     if action == "accept":
-        return accept(user, number, now)
+        return accept(user, number=number, now=now)
     if action == "refuse":
-        return refuse(user, number, note, now)
+        return refuse(user, number=number, note=note, now=now)
     if action == "supply":
-        return supply(user, number, data.get("material_id"), at_window=bool(data.get("at_window", True)), now=now)
+        return supply(
+            user,
+            number=number,
+            material_id=data.get("material_id"),
+            at_window=bool(data.get("at_window", True)),
+            now=now,
+        )
     if action == "approve":
-        return approve(user, number, note, now)
+        return approve(user, number=number, note=note, now=now)
     if action == "reject":
-        return reject(user, number, note, now)
+        return reject(user, number=number, note=note, now=now)
     if action == "issue":
-        return issue(user, number, data.get("delivery") or Delivery.WINDOW, now)
+        return issue(user, number=number, delivery=data.get("delivery") or Delivery.WINDOW, now=now)
     if action == "rate":
         return rate(
             user,
-            number,
-            data.get("level"),
+            number=number,
+            level=data.get("level"),
             channel=data.get("channel") or RatingChannel.PORTAL,
             comment=note,
             token=data.get("token") or None,
@@ -737,7 +745,7 @@ def _int(value, field, row, errors, minimum=0, default=None):
 
 @transaction.atomic
 def import_catalogue(
-    user: User, item_rows: list[dict[str, Any]], material_rows: list[dict[str, Any]]
+    user: User, *, item_rows: list[dict[str, Any]], material_rows: list[dict[str, Any]]
 ) -> dict[str, int]:
     """All or nothing: every row is checked first; any error leaves the catalogue as it was.
     Items are matched by implementing code; an item's materials are replaced by those in
@@ -895,7 +903,7 @@ def _bookable(starts_at, at):
 
 
 @transaction.atomic
-def book(user: User, item_code: str, starts_at: dt.datetime, now: dt.datetime | None = None) -> Appointment:
+def book(user: User, *, item_code: str, starts_at: dt.datetime, now: dt.datetime | None = None) -> Appointment:
     permissions.require(user, "hall.book")
     at = _now(now)
     item, _b, _items = _items_of(item_code, "")
@@ -929,7 +937,7 @@ def book(user: User, item_code: str, starts_at: dt.datetime, now: dt.datetime | 
 
 
 @transaction.atomic
-def cancel_appointment(user: User, appointment_id: int | str, now: dt.datetime | None = None) -> Appointment:
+def cancel_appointment(user: User, *, appointment_id: int | str, now: dt.datetime | None = None) -> Appointment:
     """One's own appointment, before its slot starts."""
     permissions.require(user, "hall.cancel_booking")
     appointment = Appointment.objects.select_for_update().filter(pk=_id(appointment_id), user=user).first()

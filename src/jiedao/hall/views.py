@@ -108,7 +108,7 @@ def book(request, code):
         messages.error(request, _("请选择预约时段。"))
         return redirect("hall:item", code=code)
     try:
-        appointment = services.book(request.user, code, form.cleaned_data["starts_at"])
+        appointment = services.book(request.user, item_code=code, starts_at=form.cleaned_data["starts_at"])
         messages.success(
             request,
             _("已预约 %(when)s，请按时到便民服务中心取号办理。")
@@ -171,7 +171,7 @@ def window(request):
         try:
             if do == "call":
                 ticket = services.call_next(
-                    request.user, form.cleaned_data["window"], form.cleaned_data["groups"] or None
+                    request.user, window=form.cleaned_data["window"], groups=form.cleaned_data["groups"] or None
                 )
                 request.session["hall_window"] = ticket.window
                 messages.success(
@@ -180,7 +180,7 @@ def window(request):
                     % {"number": ticket.number, "window": ticket.window},
                 )
             elif do in ("finish", "missed"):
-                services.finish_ticket(request.user, form.cleaned_data["ticket"], missed=do == "missed")
+                services.finish_ticket(request.user, ticket_id=form.cleaned_data["ticket"], missed=do == "missed")
         except DomainError as exc:
             messages.error(request, _error_text(exc))
         return redirect("hall:window")
@@ -274,7 +274,10 @@ def application(request, number):
             )
             try:
                 services.apply_action(
-                    request.user, number, form.cleaned_data["action"], form.step_data(token=token, channel=channel)
+                    request.user,
+                    number=number,
+                    action=form.cleaned_data["action"],
+                    data=form.step_data(token=token, channel=channel),
                 )
                 messages.success(request, _("已办理。"))
             except DomainError as exc:
@@ -349,7 +352,7 @@ def my_applications(request):
         try:
             if not form.is_valid():
                 raise ValidationFailed("appointment", _form_error_text(form))
-            services.cancel_appointment(request.user, form.cleaned_data["appointment"])
+            services.cancel_appointment(request.user, appointment_id=form.cleaned_data["appointment"])
             messages.success(request, _("已取消预约。"))
         except DomainError as exc:
             messages.error(request, _error_text(exc))
@@ -383,13 +386,13 @@ def rectifications(request):
             data = form.cleaned_data
             do, note = data["do"], data["note"]
             if do == "fix":
-                services.fix(request.user, data["id"], note)
+                services.fix(request.user, rect_id=data["id"], note=note)
             elif do == "callback":
-                services.callback(request.user, data["id"], data["satisfied"], note)
+                services.callback(request.user, rect_id=data["id"], satisfied=data["satisfied"], note=note)
             elif do == "appeal":
-                services.file_appeal(request.user, data["rating"], note)
+                services.file_appeal(request.user, rating_id=data["rating"], reason=note)
             elif do == "review":
-                services.review_appeal(request.user, data["id"], data["upheld"], note)
+                services.review_appeal(request.user, appeal_id=data["id"], upheld=data["upheld"], note=note)
             messages.success(request, _("已保存。"))
         except DomainError as exc:
             messages.error(request, _error_text(exc))
@@ -483,7 +486,9 @@ def import_catalogue(request):
             if upload is None:
                 raise ValidationFailed("file", _("请选择要导入的 Excel 文件。"))
             item_rows, material_rows = excel.read_workbook(upload)
-            context["counts"] = services.import_catalogue(request.user, item_rows, material_rows)
+            context["counts"] = services.import_catalogue(
+                request.user, item_rows=item_rows, material_rows=material_rows
+            )
         except ValidationFailed as exc:
             context["errors"] = exc.errors
     return render(request, "hall/import.html", context, status=422 if context["errors"] else 200)

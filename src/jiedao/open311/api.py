@@ -22,7 +22,7 @@ def export_cases(request, format: str = "csv", status: str = "", unit: str = "",
     reporter's name, phone and address are masked unless the caller may see them."""
     filename, content_type, data = services.export_cases(
         request.user,
-        format.strip().lower(),
+        fmt=format.strip().lower(),
         status=status.strip(),
         unit=unit.strip(),
         category=category.strip(),

@@ -84,7 +84,7 @@ def _check_key_name(name, exclude_pk=None):
 
 
 @transaction.atomic
-def create_key(name: str, auto_dispatch: bool = False) -> tuple[ApiKey, str]:
+def create_key(name: str, *, auto_dispatch: bool = False) -> tuple[ApiKey, str]:
     """Issue a key to a client system. Returns ``(key, plain)``: the plain key is shown
     once and never stored (only its SHA-256 hash)."""
     name = _check_key_name(name)
@@ -222,7 +222,7 @@ def service_notice(case: Case) -> str:
 
 
 def submit_request(
-    key: ApiKey, params: dict[str, str], attributes: dict[str, list[str]]
+    key: ApiKey, *, params: dict[str, str], attributes: dict[str, list[str]]
 ) -> tuple[Case, Open311Request]:
     """POST requests: one new case on the 接口 channel. ``params`` are the form fields
     (empty ones already removed), ``attributes`` the ``attribute[code]`` lists.
@@ -306,7 +306,7 @@ def parse_datetime(value: str) -> dt.datetime:
     return parsed
 
 
-def post_update(key: ApiKey, params: dict[str, str]) -> CaseEvent:
+def post_update(key: ApiKey, *, params: dict[str, str]) -> CaseEvent:
     """Record a client's update on a case as an event of its log (the status it names is
     recorded, not applied: staff act on it), and tell the unit holding the case.
     Idempotent by the client's ``update_id``. Returns the event."""
@@ -380,7 +380,7 @@ def post_update(key: ApiKey, params: dict[str, str]) -> CaseEvent:
 # --- exports ------------------------------------------------------------------------------------
 
 
-def export_cases(user: User, fmt: str, **filters: str) -> tuple[str, str, bytes]:
+def export_cases(user: User, *, fmt: str, **filters: str) -> tuple[str, str, bytes]:
     """The cases the user may see, filtered, as CSV or Excel with the reporter masked
     unless the user may see it. Logs the export when anything was unmasked.
     Returns ``(filename, content_type, data)``."""
@@ -449,7 +449,7 @@ def events_for(case_event: CaseEvent) -> list[str]:
     return names
 
 
-def payload_for(case_event: CaseEvent, name: str) -> dict[str, Any]:
+def payload_for(case_event: CaseEvent, *, name: str) -> dict[str, Any]:
     """The event, and the case as it is when the delivery is prepared (public fields only)."""
     case = case_event.case
     category = case.category if case.category_id else None
@@ -541,7 +541,7 @@ def collect_events(now: dt.datetime | None = None) -> int:
                         webhook=hook,
                         event=name,
                         case_event_id=event.id,
-                        payload=payload_for(event, name),
+                        payload=payload_for(event, name=name),
                         next_try_at=now,
                     )
                 )
@@ -554,13 +554,13 @@ def collect_events(now: dt.datetime | None = None) -> int:
     return len(rows)
 
 
-def sign(secret: str, timestamp: str, body: bytes) -> str:
+def sign(secret: str, *, timestamp: str, body: bytes) -> str:
     """``sha256=<hex>``: HMAC-SHA256 under the webhook's secret of ``timestamp + "." + body``."""
     digest = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256)
     return "sha256=" + digest.hexdigest()
 
 
-def backoff(attempts: int, base: float | None = None) -> dt.timedelta:
+def backoff(attempts: int, *, base: float | None = None) -> dt.timedelta:
     """Wait before the next try after ``attempts`` failures: base, 2×base, 4×base …, at most 6 hours."""
     base = base if base is not None else cast(float, settings.JIEDAO.get("WEBHOOK_BACKOFF_SECONDS", 30))
     return dt.timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
@@ -591,7 +591,7 @@ def _post(url, body, headers, timeout):
         return None, "", str(reason)[:300] or exc.__class__.__name__
 
 
-def send(delivery: Delivery, secret: str, timeout: float = 5.0) -> tuple[int | None, str, str]:
+def send(delivery: Delivery, *, secret: str, timeout: float = 5.0) -> tuple[int | None, str, str]:
     body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     timestamp = str(int(time.time()))
     headers = {
@@ -600,7 +600,7 @@ def send(delivery: Delivery, secret: str, timeout: float = 5.0) -> tuple[int | N
         "X-Jiedao-Event": delivery.event,
         "X-Jiedao-Delivery": str(delivery.pk),
         "X-Jiedao-Timestamp": timestamp,
-        "X-Jiedao-Signature": sign(secret, timestamp, body),
+        "X-Jiedao-Signature": sign(secret, timestamp=timestamp, body=body),
     }
     return _post(delivery.webhook.url, body, headers, timeout)
 
@@ -610,6 +610,7 @@ STALE_SENDING = dt.timedelta(minutes=5)
 
 def deliver_due(
     now: dt.datetime | None = None,
+    *,
     limit: int = 50,
     budget_seconds: float = 20.0,
     timeout: float = 5.0,
@@ -648,7 +649,7 @@ def deliver_due(
         if delivery.webhook_id in failing:
             update_status(Delivery.objects.filter(pk=delivery_id), Delivery.Status.PENDING)
             continue
-        code, text, error = send(delivery, delivery.webhook.secret, timeout=timeout)
+        code, text, error = send(delivery, secret=delivery.webhook.secret, timeout=timeout)
         delivery.attempts += 1
         delivery.response_code = code
         delivery.response_body = text
@@ -668,7 +669,7 @@ def deliver_due(
                 counts["failed"] += 1
             else:
                 assign_status(delivery, Delivery.Status.PENDING)
-                delivery.next_try_at = now + backoff(delivery.attempts, base)
+                delivery.next_try_at = now + backoff(delivery.attempts, base=base)
                 counts["retry"] += 1
         delivery.save(
             update_fields=[
@@ -684,7 +685,7 @@ def deliver_due(
     return counts
 
 
-def retry_now(deliveries: QuerySet[Delivery], now: dt.datetime | None = None) -> int:
+def retry_now(deliveries: QuerySet[Delivery], *, now: dt.datetime | None = None) -> int:
     """Send these deliveries again at the next round (from the admin)."""
     now = now or timezone.now()
     return update_status(deliveries.exclude(status=Delivery.Status.DELIVERED), Delivery.Status.PENDING, next_try_at=now)

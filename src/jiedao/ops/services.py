@@ -16,7 +16,7 @@ from . import backup
 from .models import WORKER, Heartbeat
 
 
-def beat(name: str = WORKER, now: dt.datetime | None = None) -> Heartbeat:
+def beat(name: str = WORKER, *, now: dt.datetime | None = None) -> Heartbeat:
     """Record that the process ``name`` is alive now."""
     heartbeat, _created = Heartbeat.objects.update_or_create(
         name=name, defaults={"seen_at": now or timezone.now(), "host": socket.gethostname()[:100], "pid": os.getpid()}

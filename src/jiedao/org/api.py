@@ -85,7 +85,7 @@ TOKEN_RATE = "60/m"
 @permission("account.sign_in")
 def issue_token(request, payload: TokenIn):
     """Exchange a user name and password for a bearer token. The token is shown once."""
-    plain, token = services.create_token(payload.username, payload.password, request=request, otp=payload.otp)
+    plain, token = services.create_token(payload.username, password=payload.password, request=request, otp=payload.otp)
     return {"token": plain, "expires_at": timezone.localtime(token.expires_at)}
 
 

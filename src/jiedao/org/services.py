@@ -57,6 +57,7 @@ def token_lifetime() -> dt.timedelta:
 
 def create_token(
     username: str,
+    *,
     password: str,
     now: dt.datetime | None = None,
     request: HttpRequest | None = None,
@@ -76,7 +77,7 @@ def create_token(
     signed_in(request)
 
     if needs_second_factor(user):
-        check_second_factor(user, otp)
+        check_second_factor(user, code=otp)
     now = now or timezone.now()
     plain = secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
@@ -85,7 +86,7 @@ def create_token(
     return plain, token
 
 
-def authenticate_token(key: str, now: dt.datetime | None = None) -> User | None:
+def authenticate_token(key: str, *, now: dt.datetime | None = None) -> User | None:
     """The active user owning the unexpired token ``key``, or ``None``."""
     key = (key or "").strip()
     if not key or len(key) > 200:
@@ -108,7 +109,7 @@ def revoke_token(key: str) -> bool:
     return bool(deleted)
 
 
-def revoke_own_token(user: User, token_id: int) -> None:
+def revoke_own_token(user: User, *, token_id: int) -> None:
     """Delete one of ``user``'s own tokens; another user's or a missing one is "not found"."""
     deleted, _rows = ApiToken.objects.filter(user=user, pk=token_id).delete()
     if not deleted:
@@ -133,7 +134,7 @@ def _code(code) -> str:
     return code
 
 
-def check_second_factor(user: User, code: str | None) -> TOTPDevice:
+def check_second_factor(user: User, *, code: str | None) -> TOTPDevice:
     """The user's confirmed authenticator accepts ``code``; returns the device."""
 
     device = confirmed_device(user)
@@ -155,7 +156,7 @@ def start_authenticator(user: User) -> TOTPDevice:
     return device
 
 
-def confirm_authenticator(user: User, code: str | None) -> TOTPDevice:
+def confirm_authenticator(user: User, *, code: str | None) -> TOTPDevice:
     """Confirm the set-up with one code from the app; returns the now confirmed device."""
 
     code = _code(code)

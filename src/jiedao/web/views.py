@@ -72,7 +72,7 @@ def api_tokens(request):
             return redirect("web:api_tokens")
         else:
             try:
-                org_services.revoke_own_token(request.user, form.cleaned_data["token"])
+                org_services.revoke_own_token(request.user, token_id=form.cleaned_data["token"])
             except NotFound as exc:
                 messages.error(request, exc.message)
                 status = 404
@@ -99,7 +99,7 @@ def two_factor_setup(request):
     error, status = "", 200
     if request.method == "POST":
         try:
-            device = org_services.confirm_authenticator(request.user, request.POST.get("otp"))
+            device = org_services.confirm_authenticator(request.user, code=request.POST.get("otp"))
         except ValidationFailed as exc:
             error, status = exc.errors[0]["message"], 422
         else:
@@ -132,7 +132,7 @@ def two_factor_verify(request):
     error, status = "", 200
     if request.method == "POST":
         try:
-            device = org_services.check_second_factor(request.user, request.POST.get("otp"))
+            device = org_services.check_second_factor(request.user, code=request.POST.get("otp"))
         except ValidationFailed as exc:
             error, status = exc.errors[0]["message"], 422
         else:
@@ -252,7 +252,7 @@ def track(request):
             find_form = TrackForm(initial={"number": number})
             if rate_form.is_valid():
                 try:
-                    services.rate(request.user, case.number, phone=phone, **rate_form.rate_kwargs())
+                    services.rate(request.user, number=case.number, phone=phone, **rate_form.rate_kwargs())
                 except DomainError as exc:
                     apply_errors(rate_form, exc)
                     status = exc.http_status

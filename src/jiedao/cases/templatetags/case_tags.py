@@ -16,7 +16,7 @@ register = template.Library()
 @register.simple_tag
 def urgency_badge(case, now=None):
     """Green / yellow / red badge computed now (not the last sweep's value)."""
-    level = services.urgency_at(case, now or timezone.now())
+    level = services.urgency_at(case, now=now or timezone.now())
     return format_html('<span class="badge badge-{}">{}</span>', level, Urgency(level).label)
 
 

@@ -50,6 +50,6 @@ def sweep(world, case, until):
             ticks.add(tick)
     for tick in sorted(ticks):
         reopened_at = max((r[-1] for r in case.ratings if r[-1] <= tick), default=None)
-        level = urgency_at(case, tick, reopened_at)
+        level = urgency_at(case, now=tick, reopened_at=reopened_at)
         if level != case.urgency:
             case.sweep(level, at=tick)

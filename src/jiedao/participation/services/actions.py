@@ -72,7 +72,7 @@ def decide(
     plan = []
     deadline = None
     if decision == "adopt":
-        owner_name = text(errors, "owner_name", owner_name, _("责任人"), 50)
+        owner_name = text(errors, field="owner_name", value=owner_name, label=_("责任人"), max_length=50)
         deadline = _parse_date(due, "due", errors)
         for index, (title, when) in enumerate(milestones or ()):
             if (title or "").strip():
@@ -107,7 +107,7 @@ def decide(
             )
     inform(
         proposal,
-        _("议题“%(title)s”议事会决定：%(decision)s。%(answer)s")
+        message=_("议题“%(title)s”议事会决定：%(decision)s。%(answer)s")
         % {"title": proposal.title, "decision": proposal.get_status_display(), "answer": answer},
     )
     return proposal
@@ -165,13 +165,15 @@ def report_progress(
         PROPOSAL.by_system(user, proposal, "complete", note=evidence, at=moment)
         inform(
             proposal,
-            _("议题“%(title)s”已办结：%(evidence)s 欢迎您评价。") % {"title": proposal.title, "evidence": evidence},
+            message=_("议题“%(title)s”已办结：%(evidence)s 欢迎您评价。")
+            % {"title": proposal.title, "evidence": evidence},
         )
     else:
         PROPOSAL.record(proposal, "progress", user, note=f"{progress}% {note}".strip(), at=moment)
         inform(
             proposal,
-            _("议题“%(title)s”落实进度 %(n)s%%。%(note)s") % {"title": proposal.title, "n": progress, "note": note},
+            message=_("议题“%(title)s”落实进度 %(n)s%%。%(note)s")
+            % {"title": proposal.title, "n": progress, "note": note},
         )
     return action
 

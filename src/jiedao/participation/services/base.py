@@ -19,12 +19,12 @@ def now(at: dt.datetime | None = None) -> dt.datetime:
     return at or timezone.now()
 
 
-def require_staff(user: User, community: Community | int | None) -> None:
+def require_staff(user: User, *, community: Community | int | None) -> None:
     if not rules.may_run(user, community):
         raise NotAllowed(_("只有本社区居委会工作人员或街道领导可以执行此操作。"))
 
 
-def require_member(user: User, community: Community | int | None = None) -> Membership:
+def require_member(user: User, *, community: Community | int | None = None) -> Membership:
     """The user's membership; a resident of ``community`` when it is given."""
     member = rules.membership(user)
     if member is None or not user.has_role("resident"):
@@ -34,7 +34,9 @@ def require_member(user: User, community: Community | int | None = None) -> Memb
     return member
 
 
-def text(errors: FieldErrors, field: str, value: str | None, label: Any, max_length: int, required: bool = True) -> str:
+def text(
+    errors: FieldErrors, *, field: str, value: str | None, label: Any, max_length: int, required: bool = True
+) -> str:
     """``value`` stripped; a field error when it is required and empty, or longer than ``max_length``."""
     typed = (value or "").strip()
     if required and not typed:

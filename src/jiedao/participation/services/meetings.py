@@ -45,10 +45,10 @@ def schedule_meeting(
     at: dt.datetime | None = None,
 ) -> Meeting:
     permissions.require(user, "participation.deliberation")
-    require_staff(user, community)
+    require_staff(user, community=community)
     errors = FieldErrors()
-    title = text(errors, "title", title, _("名称"), 100)
-    place = text(errors, "place", place, _("地点"), 200)
+    title = text(errors, field="title", value=title, label=_("名称"), max_length=100)
+    place = text(errors, field="place", value=place, label=_("地点"), max_length=200)
     if starts_at is None:
         errors.add("starts_at", _("请填写开始时间。"))
     if not isinstance(seats, int) or seats < 1 or seats > 1000:
@@ -71,7 +71,7 @@ def add_to_agenda(user: User, *, meeting_id: int, proposal_id: int, at: dt.datet
         raise InvalidTransition(_("议事会已结束，不能再增加议程。"))
     proposal = locked_proposal(proposal_id)
     transition = PROPOSAL.check(user, proposal, "schedule")
-    require_staff(user, meeting.community_id)
+    require_staff(user, community=meeting.community_id)
     if proposal.community_id != meeting.community_id:
         raise ValidationFailed("proposal", _("只能把本社区的议题列入议程。"))
     proposal.meeting = meeting
@@ -84,7 +84,7 @@ def add_to_agenda(user: User, *, meeting_id: int, proposal_id: int, at: dt.datet
     )
     inform(
         proposal,
-        _("议题“%(title)s”已列入%(meeting)s议程（%(when)s，%(place)s）。")
+        message=_("议题“%(title)s”已列入%(meeting)s议程（%(when)s，%(place)s）。")
         % {
             "title": proposal.title,
             "meeting": meeting.title,
@@ -102,7 +102,7 @@ def register(user: User, *, meeting_id: int, at: dt.datetime | None = None) -> R
     meeting = locked_meeting(meeting_id)
     if meeting.status != MeetingStatus.PLANNED:
         raise InvalidTransition(_("该议事会已停止报名。"))
-    require_member(user, meeting.community_id)
+    require_member(user, community=meeting.community_id)
     if Registration.objects.filter(meeting=meeting, user=user).exists():
         raise ValidationFailed("meeting", _("您已经报名了。"))
     taken = Registration.objects.filter(meeting=meeting, sector=Sector.RESIDENT).count()
@@ -118,9 +118,9 @@ def add_participant(user: User, *, meeting_id: int, name: str, sector: str, orga
     """Staff add a participant: a committee member, property company, business or other."""
     permissions.require(user, "participation.deliberation")
     meeting = locked_meeting(meeting_id)
-    require_staff(user, meeting.community_id)
+    require_staff(user, community=meeting.community_id)
     errors = FieldErrors()
-    name = text(errors, "name", name, _("姓名"), 50)
+    name = text(errors, field="name", value=name, label=_("姓名"), max_length=50)
     if sector not in Sector.values:
         errors.add("sector", _("请选择参会身份。"))
     errors.raise_if_any()
@@ -139,7 +139,7 @@ def check_in(user: User, *, registration_id: int, at: dt.datetime | None = None)
     meeting = registration.meeting
     if meeting.status not in GATHERING:
         raise InvalidTransition(_("议事会已结束，不能再签到。"))
-    require_staff(user, meeting.community_id)
+    require_staff(user, community=meeting.community_id)
     if registration.attended_at is not None:
         return registration
     registration.attended_at = now(at)
@@ -186,7 +186,7 @@ def save_minutes(user: User, *, meeting_id: int, minutes: str) -> Meeting:
     meeting = locked_meeting(meeting_id)
     if meeting.status == MeetingStatus.CLOSED:
         raise InvalidTransition(_("议事会已结束，纪要不能再修改。"))
-    require_staff(user, meeting.community_id)
+    require_staff(user, community=meeting.community_id)
     meeting.minutes = (minutes or "").strip()
     meeting.save(update_fields=["minutes"])
     return meeting

@@ -31,7 +31,7 @@ def join_community(
     member, _created = Membership.objects.update_or_create(
         user=user, defaults={"community": community, "person": person, "party_member": party_member}
     )
-    account_for(user, community)
+    account_for(user, community=community)
     return member
 
 
@@ -40,9 +40,9 @@ def add_council_member(
     user: User, *, community: Community, name: str, origin: str, start: dt.date, member_user: User | None = None
 ) -> CouncilMember:
     permissions.require(user, "participation.deliberation")
-    require_staff(user, community)
+    require_staff(user, community=community)
     errors = FieldErrors()
-    name = text(errors, "name", name, _("姓名"), 50)
+    name = text(errors, field="name", value=name, label=_("姓名"), max_length=50)
     if origin not in CouncilMember.Origin.values:
         errors.add("origin", _("请选择产生方式（自荐或推选）。"))
     errors.raise_if_any()
@@ -55,7 +55,7 @@ def end_council_member(user: User, *, member_id: int, end: dt.date) -> CouncilMe
     member = CouncilMember.objects.select_for_update().filter(pk=member_id).first()
     if member is None:
         raise NotFound(_("议事会成员不存在。"))
-    require_staff(user, member.community_id)
+    require_staff(user, community=member.community_id)
     member.end = end
     member.save(update_fields=["end"])
     return member

@@ -38,12 +38,12 @@ def _community_id(community) -> int:
     return getattr(community, "pk", community)
 
 
-def system_account(community: Community | int | None, kind: str) -> Account:
+def system_account(community: Community | int | None, *, kind: str) -> Account:
     account, _created = Account.objects.get_or_create(community_id=_community_id(community), kind=kind, user=None)
     return account
 
 
-def account_for(user: User, community: Community | int | None = None) -> Account:
+def account_for(user: User, *, community: Community | int | None = None) -> Account:
     """The resident's account, opened in their community (or ``community``) on first use."""
     account = Account.objects.filter(user=user).first()
     if account is None:
@@ -107,9 +107,9 @@ def issue(
     """Points the system gives (verified hours, a configured act): from the community's issuing
     account to the resident's."""
     points = _points(points)
-    account = account_for(user, community)
+    account = account_for(user, community=community)
     _require_reason(reason)
-    issuing = system_account(account.community_id, Account.Kind.ISSUING)
+    issuing = system_account(account.community_id, kind=Account.Kind.ISSUING)
     return _post(
         account.community_id, Posting.Kind.EARN, reason, [(issuing, -points), (account, points)], actor=None, at=at
     )
@@ -121,9 +121,9 @@ def earn(actor: User, *, user: User, points: int, reason: str, at: dt.datetime |
     permissions.require(actor, "participation.volunteering")
     points = _points(points)
     account = account_for(user)
-    require_staff(actor, account.community_id)
+    require_staff(actor, community=account.community_id)
     _require_reason(reason)
-    issuing = system_account(account.community_id, Account.Kind.ISSUING)
+    issuing = system_account(account.community_id, kind=Account.Kind.ISSUING)
     return _post(
         account.community_id, Posting.Kind.EARN, reason, [(issuing, -points), (account, points)], actor=actor, at=at
     )
@@ -155,8 +155,8 @@ def spend(
     points = _points(points)
     account = account_for(user)
     if actor != user:
-        require_staff(actor, account.community_id)
-    redeemed = system_account(account.community_id, Account.Kind.REDEEMED)
+        require_staff(actor, community=account.community_id)
+    redeemed = system_account(account.community_id, kind=Account.Kind.REDEEMED)
     return _post(
         account.community_id,
         Posting.Kind.SPEND,
@@ -214,7 +214,7 @@ def redeem(actor: User, *, user: User, reward_id: int, quantity: int = 1, at: dt
     reward = Reward.objects.select_for_update().filter(pk=reward_id).first()
     if reward is None:
         raise NotFound(_("兑换物品不存在。"))
-    require_staff(actor, reward.community_id)
+    require_staff(actor, community=reward.community_id)
     account = account_for(user)
     if account.community_id != reward.community_id:
         raise ValidationFailed("reward", _("只能兑换本社区的物品。"))
@@ -240,9 +240,9 @@ def redeem(actor: User, *, user: User, reward_id: int, quantity: int = 1, at: dt
 @transaction.atomic
 def add_reward(user: User, *, community: Community, name: str, cost: int, stock: int) -> Reward:
     permissions.require(user, "participation.volunteering")
-    require_staff(user, community)
+    require_staff(user, community=community)
     errors = FieldErrors()
-    name = text(errors, "name", name, _("名称"), 100)
+    name = text(errors, field="name", value=name, label=_("名称"), max_length=100)
     if not isinstance(cost, int) or cost < 1:
         errors.add("cost", _("所需积分应为正整数。"))
     if not isinstance(stock, int) or stock < 0:

@@ -46,9 +46,9 @@ def create_project(
 ) -> Project:
     """A project of the library, matching needs of the community with its resources."""
     permissions.require(user, "participation.projects")
-    require_staff(user, community)
+    require_staff(user, community=community)
     errors = FieldErrors()
-    title = text(errors, "title", title, _("项目"), 100)
+    title = text(errors, field="title", value=title, label=_("项目"), max_length=100)
     if not isinstance(cost, int) or cost < 1:
         errors.add("cost", _("预算应为正整数（元）。"))
     needs = list(Need.objects.filter(pk__in=list(need_ids), community=community))
@@ -82,7 +82,7 @@ def open_vote(
 ) -> VoteRound:
     """The yearly vote: candidates from the library, a total budget, min/max choices per voter."""
     permissions.require(user, "participation.projects")
-    require_staff(user, community)
+    require_staff(user, community=community)
     projects = list(
         Project.objects.select_for_update().filter(pk__in=list(project_ids), community=community).order_by("pk")
     )
@@ -125,7 +125,7 @@ def cast_ballot(user: User, *, round_id: int, project_ids: Iterable[int], at: dt
         raise NotFound()
     if not round_.is_open:
         raise InvalidTransition(_("投票已结束。"))
-    require_member(user, round_.community_id)
+    require_member(user, community=round_.community_id)
     chosen = {int(p) for p in project_ids}
     candidates = {p.pk: p for p in round_.candidates.all()}
     if not chosen <= set(candidates):
@@ -159,7 +159,7 @@ def close_vote(user: User, *, round_id: int, at: dt.datetime | None = None) -> V
         raise NotFound()
     if not round_.is_open:
         raise InvalidTransition(_("投票已结束。"))
-    require_staff(user, round_.community_id)
+    require_staff(user, community=round_.community_id)
     moment = now(at)
     left = round_.budget
     for project in round_.candidates.select_for_update().order_by("-votes", "cost", "pk"):
@@ -192,7 +192,7 @@ def project_step(
     if action == "serve":
         if project.status != ProjectStatus.DELIVERING:
             raise InvalidTransition(_("项目开始服务后才能登记服务人次。"))
-        require_staff(user, project.community_id)
+        require_staff(user, community=project.community_id)
         if not isinstance(served, int) or served < 1:
             raise ValidationFailed("served", _("服务人次应为正整数。"))
         project.served += served

@@ -38,7 +38,7 @@ def audience(proposal: Proposal) -> set:
     return ids
 
 
-def inform(proposal: Proposal, message: str) -> None:
+def inform(proposal: Proposal, *, message: str) -> None:
     notify(kind="participation", message=message, users=sorted(audience(proposal)))
 
 
@@ -51,9 +51,9 @@ def locked_proposal(proposal_id: int) -> Proposal:
 
 def _check_proposal(title, body, place, photo=None):
     errors = FieldErrors()
-    title = text(errors, "title", title, _("标题"), 100)
-    body = text(errors, "body", body, _("内容"), 2000)
-    place = text(errors, "place", place, _("地点"), 200, required=False)
+    title = text(errors, field="title", value=title, label=_("标题"), max_length=100)
+    body = text(errors, field="body", value=body, label=_("内容"), max_length=2000)
+    place = text(errors, field="place", value=place, label=_("地点"), max_length=200, required=False)
     stored = accept_photos(errors, "photo", [photo]) if photo else []  # re-encoded, under a name of ours
     errors.raise_if_any()
     return title, body, place, (stored[0] if stored else None)
@@ -103,7 +103,7 @@ def table_topic(
 ) -> Proposal:
     """Staff table an official topic (or a case pattern): it is born qualified, ready for the agenda."""
     permissions.require(user, "participation.deliberation")
-    require_staff(user, community)
+    require_staff(user, community=community)
     title, body, place, _photo = _check_proposal(title, body, place)
     moment = now(at)
     proposal = Proposal.objects.create(
@@ -150,7 +150,7 @@ def support(user: User, *, proposal_id: int, at: dt.datetime | None = None) -> P
     proposal = locked_proposal(proposal_id)
     if proposal.status not in SUPPORTABLE:
         raise InvalidTransition(_("该议题已不再征集附议。"))
-    require_member(user, proposal.community_id)
+    require_member(user, community=proposal.community_id)
     if proposal.proposer_id == user.pk:
         raise ValidationFailed("proposal", _("不能附议自己提出的议题。"))
     moment = now(at)

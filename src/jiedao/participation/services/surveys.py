@@ -30,9 +30,9 @@ def create_survey(
 ) -> Survey:
     """``questions``: a list of (text, [choices]) — no choices means a free-text answer."""
     permissions.require(user, "participation.projects")
-    require_staff(user, community)
+    require_staff(user, community=community)
     errors = FieldErrors()
-    title = text(errors, "title", title, _("名称"), 100)
+    title = text(errors, field="title", value=title, label=_("名称"), max_length=100)
     questions = [
         (str(question).strip(), [str(c).strip() for c in (choices or []) if str(c).strip()])
         for question, choices in questions
@@ -60,7 +60,7 @@ def answer_survey(user: User, *, survey_id: int, answers: dict, at: dt.datetime 
         raise NotFound()
     if not survey.is_open:
         raise InvalidTransition(_("调查已结束。"))
-    require_member(user, survey.community_id)
+    require_member(user, community=survey.community_id)
     errors = FieldErrors()
     clean = {}
     for question in survey.questions.all():
@@ -89,7 +89,7 @@ def close_survey(user: User, *, survey_id: int) -> Survey:
     survey = Survey.objects.select_for_update().filter(pk=survey_id).first()
     if survey is None:
         raise NotFound()
-    require_staff(user, survey.community_id)
+    require_staff(user, community=survey.community_id)
     survey.is_open = False
     survey.save(update_fields=["is_open"])
     return survey
@@ -106,9 +106,9 @@ def add_need(
     at: dt.datetime | None = None,
 ) -> Need:
     permissions.require(user, "participation.projects")
-    require_staff(user, community)
+    require_staff(user, community=community)
     errors = FieldErrors()
-    title = text(errors, "title", title, _("需求"), 100)
+    title = text(errors, field="title", value=title, label=_("需求"), max_length=100)
     if not isinstance(demand, int) or demand < 1:
         errors.add("demand", _("提出人数应为正整数。"))
     errors.raise_if_any()
@@ -118,8 +118,8 @@ def add_need(
 @transaction.atomic
 def add_resource(user: User, *, community: Community, name: str, provider: str = "") -> Resource:
     permissions.require(user, "participation.projects")
-    require_staff(user, community)
+    require_staff(user, community=community)
     errors = FieldErrors()
-    name = text(errors, "name", name, _("资源"), 100)
+    name = text(errors, field="name", value=name, label=_("资源"), max_length=100)
     errors.raise_if_any()
     return Resource.objects.create(community=community, name=name, provider=(provider or "").strip()[:100])

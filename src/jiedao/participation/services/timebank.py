@@ -49,7 +49,7 @@ def draw_time(
     member = Membership.objects.select_for_update().filter(user=user).first()
     if member is None:
         raise ValidationFailed("user", _("该居民尚未登记社区。"))
-    require_staff(actor, member.community_id)
+    require_staff(actor, community=member.community_id)
     hours = hours_of(hours)
     if hours <= 0:
         raise ValidationFailed("hours", _("时长应大于 0。"))

@@ -35,10 +35,10 @@ def register_volunteer(
     also register an enterprise's team."""
     if user is not None and actor == user:
         permissions.require(actor, "participation.volunteer")
-        require_member(user, community)
+        require_member(user, community=community)
     else:
         permissions.require(actor, "participation.volunteering")
-        require_staff(actor, community)
+        require_staff(actor, community=community)
     if kind not in Volunteer.Kind.values:
         raise ValidationFailed("kind", _("请选择志愿者类型。"))
     name = (name or (str(user) if user else "")).strip()
@@ -63,9 +63,9 @@ def create_activity(
     points_per_hour: int = 10,
 ) -> Activity:
     permissions.require(user, "participation.volunteering")
-    require_staff(user, community)
+    require_staff(user, community=community)
     errors = FieldErrors()
-    title = text(errors, "title", title, _("活动"), 100)
+    title = text(errors, field="title", value=title, label=_("活动"), max_length=100)
     if starts_at is None:
         errors.add("starts_at", _("请填写开始时间。"))
     if not isinstance(capacity, int) or capacity < 1:
@@ -99,7 +99,7 @@ def sign_up(
         if volunteer is None:
             volunteer = register_volunteer(user, community=activity.community, user=user)
     elif volunteer.user_id != getattr(user, "pk", None):
-        require_staff(user, activity.community_id)
+        require_staff(user, community=activity.community_id)
     if activity.signups.count() >= activity.capacity:
         raise ValidationFailed("activity", _("名额已满。"))
     try:
@@ -125,7 +125,7 @@ def _locked_signup(signup_id) -> SignUp:
 def check_in_volunteer(user: User, *, signup_id: int, at: dt.datetime | None = None) -> SignUp:
     permissions.require(user, "participation.volunteering")
     signup = _locked_signup(signup_id)
-    require_staff(user, signup.activity.community_id)
+    require_staff(user, community=signup.activity.community_id)
     if signup.checked_in_at is None:
         signup.checked_in_at = now(at)
         signup.save(update_fields=["checked_in_at"])
@@ -151,7 +151,7 @@ def verify_hours(
         raise InvalidTransition(_("志愿者签到后才能核定时长。"))
     if signup.verified_at is not None:
         raise InvalidTransition(_("时长已经核定过了。"))
-    require_staff(user, activity.community_id)
+    require_staff(user, community=activity.community_id)
     hours = hours_of(hours)
     if not Decimal("0") < hours <= Decimal("24"):
         raise ValidationFailed("hours", _("时长应在 0 到 24 小时之间。"))

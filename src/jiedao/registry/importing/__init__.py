@@ -100,7 +100,7 @@ def import_file(
     _check_import_args(user, kind)
     data, name = _read_input(file)
     filename = os.path.basename(filename or name or "upload")
-    source = clean_source(source, filename)
+    source = clean_source(source, fallback=filename)
     if run is None:
         run = ImportRun.objects.create(
             kind=kind, filename=filename[:200], source=source, user=user, state=ImportRun.State.RUNNING
@@ -168,7 +168,7 @@ def start_import(user: User, *, kind: str, upload, source: str | None = None) ->
     _check_import_args(user, kind)
     data, name = _read_input(upload)
     filename = os.path.basename(name or "upload")
-    source = clean_source(source, filename)
+    source = clean_source(source, fallback=filename)
     rows = sheets.read_rows(kind, data, filename)
     if len(rows) <= SYNC_IMPORT_ROWS:
         return import_file(user, kind=kind, file=data, source=source, filename=filename)

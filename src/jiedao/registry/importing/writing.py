@@ -111,20 +111,20 @@ class Writer:
                     room=room,
                     created_at=self.now,
                     confirmed_at=self.now,
-                    sources=new_sources(incoming, self.source, self.now),
+                    sources=new_sources(incoming, source=self.source, now=self.now),
                 )
                 for name, value in incoming.items():
                     if value:
-                        assign(house, name, value, self.resolver)
+                        assign(house, name=name, value=value, resolver=self.resolver)
                 self.houses[key] = house
                 new_houses.append(house)
                 continue
             result = merge(
                 house,
-                incoming,
-                self.source,
-                self.now,
-                self.resolver,
+                incoming=incoming,
+                source=self.source,
+                now=self.now,
+                resolver=self.resolver,
                 pending=self.pending_houses.get(house.pk, frozenset()),
                 run=self.run,
             )
@@ -205,8 +205,8 @@ def _write_persons(writer, rows, progress):
             person = Person(id_number=row["id_number"], id_index=index, created_at=writer.now, confirmed_at=writer.now)
             for name, value in incoming.items():
                 if value not in (None, ""):
-                    assign(person, name, value, writer.resolver)
-            person.sources = new_sources(incoming, writer.source, writer.now)
+                    assign(person, name=name, value=value, resolver=writer.resolver)
+            person.sources = new_sources(incoming, source=writer.source, now=writer.now)
             person.sources["id_number"] = {"source": writer.source, "at": now_iso(writer.now)}
             new.append(person)
             writer.counts["created"] += 1
@@ -234,10 +234,10 @@ def _write_persons(writer, rows, progress):
             person.sources = sources_before
             result = merge(
                 person,
-                incoming,
-                writer.source,
-                writer.now,
-                writer.resolver,
+                incoming=incoming,
+                source=writer.source,
+                now=writer.now,
+                resolver=writer.resolver,
                 pending=pending.get(person.pk, frozenset()),
                 run=writer.run,
             )
@@ -344,17 +344,17 @@ def apply_buildings(prepared, writer, progress):
             building = Building(code=item["code"], created_at=writer.now, confirmed_at=writer.now)
             for name, value in item["values"].items():
                 if value not in (None, ""):
-                    assign(building, name, value, writer.resolver)
-            building.sources = new_sources(item["values"], writer.source, writer.now)
+                    assign(building, name=name, value=value, resolver=writer.resolver)
+            building.sources = new_sources(item["values"], source=writer.source, now=writer.now)
             building.save()
             writer.counts["created"] += 1
         else:
             result = merge(
                 building,
-                item["values"],
-                writer.source,
-                writer.now,
-                writer.resolver,
+                incoming=item["values"],
+                source=writer.source,
+                now=writer.now,
+                resolver=writer.resolver,
                 pending=pending.get(building.pk, frozenset()),
                 run=writer.run,
             )

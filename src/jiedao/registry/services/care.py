@@ -46,13 +46,17 @@ def _tag(value):
 @transaction.atomic
 def tag_person(user: User, *, person_id: int, tag: str, source: str | None = None) -> Person:
     permissions.require(user, "registry.edit")
-    person = person_or_404(user, person_id)
-    require_edit(user, person)
+    person = person_or_404(user, person_id=person_id)
+    require_edit(user, person=person)
     care = _tag(tag)
     PersonTag.objects.get_or_create(
         person=person,
         tag=care,
-        defaults={"added_by": user, "source": clean_source(source, manual_source(user)), "added_at": timezone.now()},
+        defaults={
+            "added_by": user,
+            "source": clean_source(source, fallback=manual_source(user)),
+            "added_at": timezone.now(),
+        },
     )
     return person
 
@@ -60,8 +64,8 @@ def tag_person(user: User, *, person_id: int, tag: str, source: str | None = Non
 @transaction.atomic
 def untag_person(user: User, *, person_id: int, tag: str) -> Person:
     permissions.require(user, "registry.edit")
-    person = person_or_404(user, person_id)
-    require_edit(user, person)
+    person = person_or_404(user, person_id=person_id)
+    require_edit(user, person=person)
     care = CareTag.objects.filter(code=tag).first() or CareTag.objects.filter(name=tag).first()
     if care is None:
         raise ValidationFailed("tag", _("关怀标签“%(tag)s”不存在。") % {"tag": tag})

@@ -40,7 +40,7 @@ def now_iso(now: dt.datetime) -> str:
     return now.astimezone(dt.UTC).isoformat()
 
 
-def clean_source(source: str | None, fallback: str) -> str:
+def clean_source(source: str | None, *, fallback: str) -> str:
     """The name of a source as given (at most ``MAX_SOURCE`` characters), else ``fallback``."""
     source = (source or "").strip() or fallback
     if len(source) > MAX_SOURCE:
@@ -52,7 +52,7 @@ def manual_source(user: User) -> str:
     return _("手工录入（%(user)s）") % {"user": user.username}
 
 
-def new_sources(values: Mapping[str, object], source: str, now: dt.datetime) -> dict[str, dict[str, str]]:
+def new_sources(values: Mapping[str, object], *, source: str, now: dt.datetime) -> dict[str, dict[str, str]]:
     """The field sources of a new record: every non-empty value from ``source`` at ``now``."""
     at = now_iso(now)
     return {name: {"source": source, "at": at} for name, value in values.items() if value not in (None, "")}
@@ -92,7 +92,7 @@ def float_text(value: float | None) -> str:
     return "" if value is None else f"{float(value):.6f}"
 
 
-def canonical(obj: Person | House | Building, name: str, resolver: Resolver | None = None) -> str:
+def canonical(obj: Person | House | Building, *, name: str, resolver: Resolver | None = None) -> str:
     """A field of a record as text, for comparison with an incoming value."""
     if isinstance(obj, Person):
         if name == "birth_date":
@@ -121,7 +121,7 @@ def canonical(obj: Person | House | Building, name: str, resolver: Resolver | No
     raise TypeError(obj)
 
 
-def assign(obj: Person | House | Building, name: str, value: str, resolver: Resolver) -> None:
+def assign(obj: Person | House | Building, *, name: str, value: str, resolver: Resolver) -> None:
     """Sets a field from its canonical text."""
     if isinstance(obj, Person):
         if name == "birth_date":
@@ -175,11 +175,11 @@ class MergeResult:
 
 def merge(
     obj: Person | House | Building,
+    *,
     incoming: Mapping[str, str],
     source: str,
     now: dt.datetime,
     resolver: Resolver,
-    *,
     pending: AbstractSet[tuple[str, str]] = frozenset(),
     run: ImportRun | None = None,
 ) -> MergeResult:
@@ -194,9 +194,9 @@ def merge(
     for name, value in incoming.items():
         if value in (None, ""):
             continue
-        current = canonical(obj, name, resolver)
+        current = canonical(obj, name=name, resolver=resolver)
         if current == "":
-            assign(obj, name, value, resolver)
+            assign(obj, name=name, value=value, resolver=resolver)
             sources[name] = {"source": source, "at": at}
             result.filled.append(name)
         elif current == value:
@@ -265,7 +265,7 @@ def resolve_conflict(user: User, *, conflict_id: int, choice: str) -> MergeConfl
         if choice == MergeConflict.Choice.TAKE:
             _make_head(target)
     elif choice == MergeConflict.Choice.TAKE:
-        assign(target, conflict.field, conflict.incoming_value, Resolver())
+        assign(target, name=conflict.field, value=conflict.incoming_value, resolver=Resolver())
         sources[conflict.field] = {"source": conflict.source, "at": now_iso(now), "by": decider}
     else:
         entry = dict(sources.get(conflict.field) or {"source": ""})

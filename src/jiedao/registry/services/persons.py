@@ -28,7 +28,7 @@ from ..values import GENDERS, RELATIONS, STATUSES, choices_text
 from .merging import Resolver, assign, clean_source, manual_source, new_sources, now_iso
 
 
-def person_or_404(user: User, person_id: int) -> Person:
+def person_or_404(user: User, *, person_id: int) -> Person:
     """The person, if the user may read them; else NotFound (never NotAllowed: a person
     outside the reader's view is not revealed)."""
     try:
@@ -39,7 +39,7 @@ def person_or_404(user: User, person_id: int) -> Person:
         raise NotFound(_("人员档案不存在或您无权查看。")) from None
 
 
-def require_edit(user: User, person: Person) -> None:
+def require_edit(user: User, *, person: Person) -> None:
     if not selectors.may_edit(user, person):
         raise NotAllowed(_("只有本网格的网格员、本社区工作人员和管理员可以修改此人的档案。"))
 
@@ -125,7 +125,7 @@ def create_person(user: User, *, household: str | None = None, source: str | Non
     if id_number and Person.objects.filter(id_index=blind_index(id_number)).exists():
         raise ValidationFailed("id_number", _("该身份证号的人员已建档，同一人只能有一个档案；请在原档案上修改。"))
     now = timezone.now()
-    source = clean_source(source, manual_source(user))
+    source = clean_source(source, fallback=manual_source(user))
     person = Person(
         id_number=id_number, id_index=blind_index(id_number) if id_number else "", created_at=now, confirmed_at=now
     )
@@ -135,8 +135,8 @@ def create_person(user: User, *, household: str | None = None, source: str | Non
         resolver.households[target.number] = target
         incoming["household"] = target.number
     for name, value in incoming.items():
-        assign(person, name, value, resolver)
-    sources = new_sources(incoming, source, now)
+        assign(person, name=name, value=value, resolver=resolver)
+    sources = new_sources(incoming, source=source, now=now)
     if id_number:
         sources["id_number"] = {"source": source, "at": now_iso(now)}
     person.sources = sources
@@ -152,8 +152,8 @@ def update_person(user: User, *, person_id: int, source: str | None = None, **va
     """Changes fields by hand. A person who may edit decides, so the values are set
     (not listed as conflicts) and their source is the editor."""
     permissions.require(user, "registry.edit")
-    person = person_or_404(user, person_id)
-    require_edit(user, person)
+    person = person_or_404(user, person_id=person_id)
+    require_edit(user, person=person)
     if "id_number" in values:
         raise ValidationFailed("id_number", _("身份证号是档案的唯一标识，不能修改；号码有误请由管理员处理。"))
     errors = FieldErrors()
@@ -167,11 +167,11 @@ def update_person(user: User, *, person_id: int, source: str | None = None, **va
     ):
         raise ValidationFailed("birth_date", _("出生日期与身份证号第7至14位不符。"))
     now = timezone.now()
-    source = clean_source(source, manual_source(user))
+    source = clean_source(source, fallback=manual_source(user))
     sources = dict(person.sources or {})
     resolver = Resolver()
     for name, value in clean.items():
-        assign(person, name, value, resolver)
+        assign(person, name=name, value=value, resolver=resolver)
         sources[name] = {"source": source, "at": now_iso(now)}
     person.sources = sources
     person.confirmed_at = now
@@ -186,9 +186,9 @@ def add_to_household(
     """Moves a person into a household with a relation to its head (户主 only when the
     household has none yet)."""
     permissions.require(user, "registry.edit")
-    person = person_or_404(user, person_id)
+    person = person_or_404(user, person_id=person_id)
     if person.household_id is not None:
-        require_edit(user, person)
+        require_edit(user, person=person)
     household = Household.objects.select_related("house__building").filter(number=household_number).first()
     if household is None:
         raise ValidationFailed("household", _("户编号“%(number)s”不存在。") % {"number": household_number})
@@ -207,7 +207,7 @@ def add_to_household(
             % {"name": household.head.name if household.head else ""},
         )
     now = timezone.now()
-    source = clean_source(source, manual_source(user))
+    source = clean_source(source, fallback=manual_source(user))
     person.household = household
     person.relation = clean["relation"]
     sources = dict(person.sources or {})

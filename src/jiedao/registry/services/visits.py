@@ -34,7 +34,7 @@ def record_visit(
 ) -> Visit:
     """A visit by a grid worker (or the community's staff) to a person of their area."""
     permissions.require(user, "registry.visit")
-    person = person_or_404(user, person_id)
+    person = person_or_404(user, person_id=person_id)
     if not selectors.may_edit(user, person):
         raise NotAllowed(_("只有本网格的网格员、本社区工作人员和管理员可以登记对此人的探访。"))
     errors = FieldErrors()

@@ -36,7 +36,9 @@ class Command(BaseCommand):
             try:
                 with open(options["file"], "rb") as handle:
                     rows = excel.read_rows(handle)
-                counts = services.import_rows(user, rows, options["reason"], options["approval_doc"])
+                counts = services.import_rows(
+                    user, rows=rows, reason=options["reason"], approval_doc=options["approval_doc"]
+                )
             except FileNotFoundError:
                 raise CommandError(f"文件不存在：{options['file']}") from None
             except ValidationFailed as exc:

@@ -45,7 +45,7 @@ class Command(BaseCommand):
         def report(key, count):
             self.stdout.write(_("%(period)s：写入指标结果 %(count)d 条") % {"period": key, "count": count})
             if options["warnings"] and kind == "week":
-                counts = services.evaluate_indicator_warnings(periods.parse(key, "week"), now)
+                counts = services.evaluate_indicator_warnings(periods.parse(key, "week"), now=now)
                 self.stdout.write(_("  预警：新 %(opened)d，升级 %(escalated)d，恢复 %(recovered)d") % counts)
 
         compute.compute_many(kind, start.key, end.key, now=now, out=report)

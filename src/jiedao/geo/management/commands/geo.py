@@ -67,7 +67,7 @@ class Command(BaseCommand):
         except IsADirectoryError:
             raise bad_input(_("不是文件：%(file)s") % {"file": file}) from None
         try:
-            result = services.import_geojson(None, data, level)
+            result = services.import_geojson(None, data=data, level=level)
         except ValidationFailed as exc:
             for error in exc.errors:
                 self.stderr.write(error["message"])
