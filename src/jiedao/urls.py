@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from jiedao.api import api
+from jiedao.open311 import views as open311_views
 from jiedao.web.media import media
 
 urlpatterns = [
@@ -24,3 +25,10 @@ urlpatterns = [
     path("", include("jiedao.web.urls")),
     path("media/<path:path>", media, name="media"),
 ]
+
+# The site's own error pages, except under /open311/, where an error answers in the Open311
+# standard's error list even when it happens before a view runs (jiedao.open311.views).
+handler400 = open311_views.bad_request
+handler403 = open311_views.permission_denied
+handler404 = open311_views.page_not_found
+handler500 = open311_views.server_error

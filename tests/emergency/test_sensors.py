@@ -75,6 +75,57 @@ def test_bad_batch_is_rejected_whole_with_clear_errors(client, devices):
     assert Reading.objects.count() == 0
 
 
+def test_every_bad_reading_of_a_batch_is_named_with_each_of_its_faults(client, devices):
+    """A gateway fixes a refused batch in one go: every bad reading is named by its index, with
+    every field that is wrong in it, whatever came before it in the batch."""
+    now = dt.datetime.now(dt.UTC)
+    good = reading(devices["WL-01"], now - minutes(1), 0.1, "level")
+    wrong_everything = {**reading(devices["WQ-01"], now + dt.timedelta(hours=2), 15.5, "ph"), "token": "wrong"}
+    unknown_without_metric = {**reading(devices["WL-01"], now, 0.2), "device": "NOPE"}
+    same_wrong_token_again = {**reading(devices["WQ-01"], now, 7.0, "ph"), "token": "wrong"}
+    stale = reading(devices["WL-01"], now - dt.timedelta(days=8), 0.1, "level")
+    response = post(client, [wrong_everything, good, unknown_without_metric, same_wrong_token_again, stale])
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == [
+        "readings.0.token",
+        "readings.0.at",
+        "readings.0.value",
+        "readings.2.device",
+        "readings.2.metric",
+        "readings.3.token",
+        "readings.4.at",
+    ]
+    assert Reading.objects.count() == 0
+
+
+def test_readings_that_do_not_fit_the_schema_are_all_named(client, devices):
+    now = dt.datetime.now(dt.UTC).isoformat()
+    good = {**reading(devices["WL-01"], now, 0.1, "level")}
+    body = {"readings": [{**good, "value": "abc"}, good, {**good, "at": "昨天"}]}
+    response = client.post("/api/v1/sensors/readings", body, content_type="application/json")
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["readings.0.value", "readings.2.at"]
+    assert Reading.objects.count() == 0
+
+
+def test_a_malformed_reading_does_not_hide_the_faults_of_the_others(client, devices):
+    """A value that is not a number, an unknown device and a reading that is not an object, in
+    one batch: all three are named in the one answer."""
+    now = dt.datetime.now(dt.UTC).isoformat()
+    good = reading(devices["WL-01"], now, 0.1, "level")
+    body = {"readings": [{**good, "value": "abc"}, {**good, "device": "NOPE"}, 42, {**good, "device": None}]}
+    response = client.post("/api/v1/sensors/readings", body, content_type="application/json")
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == [
+        "readings.0.value",
+        "readings.1.device",
+        "readings.2",
+        "readings.3.device",
+    ]
+    assert "应为数字" in response.json()["errors"][0]["message"]
+    assert Reading.objects.count() == 0
+
+
 def test_threshold_above_for_a_duration(devices):
     rule("水位超警戒", "water_level", "above", "level", threshold=0.3, duration=10, level="red")
     gauge = devices["WL-01"]
@@ -108,7 +159,7 @@ def test_below_threshold_and_suppression(street, devices):
     services.ingest([reading(probe, NOW, 5.9, "ph"), reading(probe, NOW + minutes(1), 5.8, "ph")], now=NOW + minutes(1))
     services.ingest([reading(probe, NOW + minutes(2), 5.7, "ph")], now=NOW + minutes(2))
     assert Alert.objects.count() == 1  # one open alert per device
-    services.decide_alert(street.users.operator, Alert.objects.get().pk, confirm=False)
+    services.decide_alert(street.users.operator, alert_id=Alert.objects.get().pk, confirm=False)
     services.ingest([reading(probe, NOW + minutes(3), 5.6, "ph")], now=NOW + minutes(3))
     assert Alert.objects.filter(status="open").count() == 1  # a new one after the first was decided
 
@@ -117,7 +168,9 @@ def test_an_alert_is_decided_once_and_the_decision_is_timed(street, devices):
     rule("pH 过低", "water_quality", "below", "ph", threshold=6.5, level="yellow")
     services.ingest([reading(devices["WQ-01"], NOW, 5.9, "ph")], now=NOW)
     alert = Alert.objects.get()
-    services.decide_alert(street.users.operator, alert.pk, confirm=False, note="探头被污染", at=NOW + minutes(4))
+    services.decide_alert(
+        street.users.operator, alert_id=alert.pk, confirm=False, note="探头被污染", at=NOW + minutes(4)
+    )
     alert.refresh_from_db()
     assert (alert.status, alert.decided_at, alert.decided_by, alert.note) == (
         "dismissed",
@@ -126,9 +179,9 @@ def test_an_alert_is_decided_once_and_the_decision_is_timed(street, devices):
         "探头被污染",
     )
     with pytest.raises(InvalidTransition):
-        services.decide_alert(street.users.dispatcher, alert.pk, confirm=True, at=NOW + minutes(5))
+        services.decide_alert(street.users.dispatcher, alert_id=alert.pk, confirm=True, at=NOW + minutes(5))
     with pytest.raises(NotAllowed):
-        services.decide_alert(street.users.handler, alert.pk, confirm=True)
+        services.decide_alert(street.users.handler, alert_id=alert.pk, confirm=True)
     alert.refresh_from_db()
     assert alert.status == "dismissed" and alert.decided_by == street.users.operator
 
@@ -182,7 +235,9 @@ def test_meter_with_use_raises_nothing(devices):
 def test_confirmed_alert_becomes_a_routed_case(street, devices):
     rule("违停", "video", "event", "违停", level="blue", outcome="case", category_code="010102")
     services.ingest([reading(devices["AI-01"], NOW, event="违停")], now=NOW)
-    alert = services.decide_alert(street.users.operator, Alert.objects.get().pk, confirm=True, at=NOW + minutes(1))
+    alert = services.decide_alert(
+        street.users.operator, alert_id=Alert.objects.get().pk, confirm=True, at=NOW + minutes(1)
+    )
     assert alert.case is not None
     assert alert.case.channel == "sensor"
     assert alert.case.unit == street.units.enforcement  # routed by the usual rules
@@ -192,7 +247,9 @@ def test_confirmed_alert_becomes_a_routed_case(street, devices):
 def test_confirmed_alert_becomes_an_emergency(street, devices, residents):
     rule("独居老人中午前无用电", "meter", "no_use", "kwh", level="red", outcome="emergency", emergency_kind="elderly")
     services.sweep_sensors(NOW + minutes(160))
-    alert = services.decide_alert(street.users.operator, Alert.objects.get().pk, confirm=True, at=NOW + minutes(165))
+    alert = services.decide_alert(
+        street.users.operator, alert_id=Alert.objects.get().pk, confirm=True, at=NOW + minutes(165)
+    )
     emergency = alert.emergency
     assert emergency.source == "alert" and emergency.kind == "elderly" and emergency.status == "reported"
     assert emergency.grid == street.grids[0]
@@ -225,9 +282,9 @@ def test_alert_accuracy(street, devices):
         now=NOW,
     )
     a, b, c = Alert.objects.order_by("id")
-    services.decide_alert(street.users.operator, a.pk, True)
-    services.decide_alert(street.users.operator, b.pk, True)
-    services.decide_alert(street.users.operator, c.pk, False)
+    services.decide_alert(street.users.operator, alert_id=a.pk, confirm=True)
+    services.decide_alert(street.users.operator, alert_id=b.pk, confirm=True)
+    services.decide_alert(street.users.operator, alert_id=c.pk, confirm=False)
     accuracy = selectors.alert_accuracy()
     assert (accuracy["confirmed"], accuracy["decided"]) == (2, 3)
 

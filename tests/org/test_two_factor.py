@@ -55,6 +55,16 @@ def test_a_dispatcher_sets_up_the_authenticator_then_needs_its_code_at_every_sig
     assert client.get("/api/v1/cases").status_code == 200
 
 
+def test_open311_reads_answer_staff_between_the_two_steps_but_staff_pages_still_ask(client, street):
+    """An Open311 method is a machine answer without personal data: a dispatcher who has given
+    the password only reads it as anyone may; the staff page of webhook deliveries asks for the code."""
+    sign_in(client, street.users.dispatcher)
+    services = client.get("/open311/v2/services.json")
+    assert services.status_code == 200 and services["Content-Type"].startswith("application/json")
+    assert client.get("/open311/discovery.json").status_code == 200
+    assert client.get("/open311/webhooks/")["Location"].startswith("/login/2fa/setup/")
+
+
 def test_leaders_and_residents_sign_in_with_their_password_only(client, street):
     for user, page in ((street.users.leader, "/cases/overview/"), (street.users.resident, "/portal/")):
         client.post("/logout/")

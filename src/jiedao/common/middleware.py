@@ -2,20 +2,25 @@
 
 ``RejectNulMiddleware`` — input that no field may hold: the NUL character. PostgreSQL cannot
 store a NUL (U+0000) in text, and no form field or JSON value of ours needs one; such input is
-refused up front with a clear message (422 for the API, 400 for pages), instead of failing deep
-in a write. Uploaded files are not looked at.
+refused up front with a clear message (422 for the API, 400 for pages, and under /open311/ a
+``RefusedInput`` the site's 400 handler answers in that standard's error list), instead of
+failing deep in a write. Uploaded files are not looked at.
 
 ``NoStoreMiddleware`` — answers that may hold personal data are never kept by a browser or a
 proxy: everything answered to a signed-in user (session or API token), every API answer, and
 the answer to every form post (the tracking form shows a case to whoever knows its number and
 phone) carry ``Cache-Control: no-store, private``, unless the view chose its own caching."""
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 API_PREFIXES = ("/api/", "/open311/")
+
+
+class RefusedInput(BadRequest):
+    """Input refused before any view runs; its message is for the person who sent it."""
 
 
 def _has_nul(request) -> bool:
@@ -42,6 +47,8 @@ class RejectNulMiddleware:
     def __call__(self, request):
         if _has_nul(request):
             message = _("输入中含有不可见的控制字符（NUL），请删除后重新提交。")
+            if request.path.startswith("/open311/"):
+                raise RefusedInput(message)
             if request.path.startswith(API_PREFIXES):
                 return JsonResponse(
                     {"errors": [{"field": None, "message": message}]},

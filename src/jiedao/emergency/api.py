@@ -3,6 +3,7 @@ emergencies along their timeline, check on residents, decide alerts and move sto
 Thin: services write, selectors read."""
 
 import datetime as dt
+from typing import Any
 
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
@@ -21,17 +22,26 @@ ERRORS = {401: ErrorsOut, 403: ErrorsOut, 404: ErrorsOut, 409: ErrorsOut, 422: E
 # --- sensors ---------------------------------------------------------------------------------
 
 
+def _described(kind: dict[str, Any], text: str) -> Any:
+    """A field the service checks (so that one answer names every fault of every reading),
+    described in the API's schema as what it should be."""
+    return Field(None, description=text, json_schema_extra=kind)
+
+
 class ReadingIn(Schema):
-    device: str = Field(max_length=30)
-    token: str = Field(max_length=100)
-    at: dt.datetime
-    metric: str = Field("", max_length=20)
-    value: float | None = None
-    event: str = Field("", max_length=30)
+    device: Any = _described({"type": "string", "maxLength": 30}, "the device's code (required)")
+    token: Any = _described({"type": "string", "maxLength": 100}, "the device's token (required)")
+    at: Any = _described({"type": "string", "format": "date-time"}, "when it was read, with its time zone (required)")
+    metric: Any = _described({"type": "string", "maxLength": 20}, "what was measured, with a value")
+    value: Any = _described({"type": "number"}, "the reading; or an event")
+    event: Any = _described({"type": "string", "maxLength": 30}, "an event the device reports; or a value")
 
 
 class BatchIn(Schema):
-    readings: list[ReadingIn]
+    readings: list[Any] = Field(
+        json_schema_extra={"items": {**ReadingIn.model_json_schema(), "required": ["device", "token", "at"]}},
+        description="at most 5000 readings",
+    )
 
 
 class BatchOut(Schema):
@@ -51,8 +61,7 @@ def post_readings(request, payload: BatchIn):
     bad reading is named (``readings.<n>.<field>``); nothing is stored. A batch may be sent
     again after a lost answer: readings already stored (same device, time, metric and
     event) are counted in ``duplicates`` and not stored twice."""
-    items = [r.dict() for r in payload.readings]
-    return services.ingest(items)
+    return services.ingest(payload.readings)
 
 
 # --- emergencies ----------------------------------------------------------------------------
@@ -173,7 +182,9 @@ class EmergencyActionIn(Schema):
 def act(request, number: str, action: str, payload: EmergencyActionIn):
     """``dispatch``, ``arrive``, ``engage`` (with ``units``), ``recover``, ``close``, ``cancel``.
     409 when the emergency's state does not allow the action."""
-    emergency = services.transition(request.user, number, action, note=payload.note, unit_codes=payload.units)
+    emergency = services.transition(
+        request.user, number=number, action=action, note=payload.note, unit_codes=payload.units
+    )
     return _out(emergency)
 
 
@@ -190,7 +201,7 @@ class CheckOut(Schema):
 @router.post("/emergency/checks/{check_id}", response={200: CheckOut, **ERRORS}, summary="Record a care check")
 @permission("emergency.check")
 def check(request, check_id: int, payload: CheckIn):
-    c = services.record_check(request.user, check_id, payload.result, payload.note)
+    c = services.record_check(request.user, check_id=check_id, result=payload.result, note=payload.note)
     return {"id": c.pk, "result": c.result}
 
 
@@ -234,7 +245,9 @@ class DecideIn(Schema):
 )
 @permission("emergency.alert")
 def decide(request, alert_id: int, payload: DecideIn):
-    return _alert_out(services.decide_alert(request.user, alert_id, payload.confirm, payload.note))
+    return _alert_out(
+        services.decide_alert(request.user, alert_id=alert_id, confirm=payload.confirm, note=payload.note)
+    )
 
 
 class MovementIn(Schema):
@@ -258,7 +271,14 @@ class MovementOut(Schema):
 )
 @permission("emergency.stock")
 def move(request, stock_id: int, payload: MovementIn):
-    m = services.move_stock(request.user, stock_id, payload.kind, payload.quantity, payload.note, payload.emergency)
+    m = services.move_stock(
+        request.user,
+        stock_id=stock_id,
+        kind=payload.kind,
+        quantity=payload.quantity,
+        note=payload.note,
+        emergency_number=payload.emergency,
+    )
     return Status(201, {"id": m.pk, "kind": m.kind, "quantity": m.quantity, "balance": m.balance})
 
 

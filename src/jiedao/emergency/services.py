@@ -14,6 +14,7 @@ from typing import Any, cast
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from jiedao.cases import services as case_services
@@ -182,8 +183,8 @@ def report_emergency(
     if level in (Level.I, Level.II):
         raise_alert(
             f"emergency:{emergency.pk}",
-            WarningLevel.RED,
-            _("%(level)s突发事件：%(title)s") % {"level": emergency.get_level_display(), "title": title},
+            level=WarningLevel.RED,
+            message=_("%(level)s突发事件：%(title)s") % {"level": emergency.get_level_display(), "title": title},
             source=Alert.Source.EMERGENCY,
             emergency=emergency,
             at=now,
@@ -224,6 +225,7 @@ def _locked(emergency_or_number):
 @transaction.atomic
 def transition(
     user: User,
+    *,
     number: str,
     action: str,
     note: str = "",
@@ -262,7 +264,7 @@ def transition(
 
 
 @transaction.atomic
-def add_note(user: User, number: str, note: str, at: dt.datetime | None = None) -> EmergencyEvent:
+def add_note(user: User, *, number: str, note: str, at: dt.datetime | None = None) -> EmergencyEvent:
     _require(user, "emergency.note")
     emergency = _locked(number)
     if emergency.status not in (Status.REPORTED, Status.DISPATCHED, Status.ARRIVED, Status.ENGAGED, Status.RECOVERED):
@@ -274,7 +276,7 @@ def add_note(user: User, number: str, note: str, at: dt.datetime | None = None) 
 
 
 @transaction.atomic
-def record_check(user: User, check_id: int, result: str, note: str = "", at: dt.datetime | None = None) -> CareCheck:
+def record_check(user: User, *, check_id: int, result: str, note: str = "", at: dt.datetime | None = None) -> CareCheck:
     """A grid worker ticks off a special-care resident: safe, needs help, unreachable."""
     _require(user, "emergency.check", _("只有本网格的网格员或指挥中心可以核查。"))
     check = (
@@ -307,7 +309,7 @@ def record_check(user: User, check_id: int, result: str, note: str = "", at: dt.
 
 @transaction.atomic
 def emergency_from_case(
-    user: User, case_number: str, kind: str, level: str = Level.IV, at: dt.datetime | None = None
+    user: User, *, case_number: str, kind: str, level: str = Level.IV, at: dt.datetime | None = None
 ) -> Emergency:
     """An emergency raised from a case the user can see. The case's text is copied with the
     phones and identity numbers in it masked: the emergency is read by more people than the
@@ -375,6 +377,7 @@ def _check_quantity(quantity):
 @transaction.atomic
 def move_stock(
     user: User,
+    *,
     stock_id: int | None,
     kind: str,
     quantity: int | None,
@@ -408,6 +411,7 @@ def move_stock(
 @transaction.atomic
 def transfer_stock(
     user: User,
+    *,
     stock_id: int | None,
     to_depot_id: int | None,
     quantity: int | None,
@@ -431,7 +435,9 @@ def transfer_stock(
 
 
 @transaction.atomic
-def call_off(user: User, number: str, agreement_id: int | None, goods: str, at: dt.datetime | None = None) -> CallOff:
+def call_off(
+    user: User, *, number: str, agreement_id: int | None, goods: str, at: dt.datetime | None = None
+) -> CallOff:
     """Call on a supply agreement during an emergency (协议调用); recorded on the timeline."""
     _require(user, "emergency.call_off")
     emergency = _locked(number)
@@ -457,7 +463,7 @@ def call_off(user: User, number: str, agreement_id: int | None, goods: str, at: 
 
 
 @transaction.atomic
-def mark_delivered(user: User, call_id: int, at: dt.datetime | None = None) -> CallOff:
+def mark_delivered(user: User, *, call_id: int, at: dt.datetime | None = None) -> CallOff:
     _require(user, "emergency.delivered")
     call = CallOff.objects.select_for_update().filter(pk=call_id).first()
     if call is None:
@@ -485,7 +491,7 @@ def plan_drill(user: User, *, title: str, kind: str, community_id: int, planned_
 
 
 @transaction.atomic
-def complete_drill(user: User, drill_id: int, *, held_on: dt.date, participants: int, findings: str = "") -> Drill:
+def complete_drill(user: User, *, drill_id: int, held_on: dt.date, participants: int, findings: str = "") -> Drill:
     """A planned drill was held: when, how many took part, what it found."""
     _require(user, "emergency.drill")
     drill = Drill.objects.select_for_update().filter(pk=drill_id).first()
@@ -500,7 +506,7 @@ def complete_drill(user: User, drill_id: int, *, held_on: dt.date, participants:
 
 
 @transaction.atomic
-def record_training(user: User, trainee: User, year: int, passed: bool) -> Training:
+def record_training(user: User, *, trainee: User, year: int, passed: bool) -> Training:
     _require(user, "emergency.training")
     record, _created = Training.objects.update_or_create(user=trainee, year=year, defaults={"passed": passed})
     return record
@@ -557,9 +563,9 @@ def register_device(
 
 def raise_alert(
     subject: str,
+    *,
     level: str,
     message: str,
-    *,
     source: str = Alert.Source.RULE,
     device: Device | None = None,
     rule: Rule | None = None,
@@ -590,37 +596,95 @@ def raise_alert(
     return alert
 
 
+# The longest text each field of a reading may hold (the columns' lengths).
+READING_TEXT = {"device": 30, "token": 100, "metric": 20, "event": 30}
+
+
+def _reading_fields(raw, where, errors):
+    """One reading as sent (a JSON object) in the shape the checks below read, each field of
+    the wrong type named — so a malformed reading does not hide the faults of the others."""
+    if not isinstance(raw, dict):
+        errors.add(where, _("每条读数应是一个对象（含 device、token、at 等字段）。"))
+        return None
+    item = {}
+    for field, longest in READING_TEXT.items():
+        value = raw.get(field)
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            errors.add(f"{where}.{field}", _("应为文字。"))
+            value = ""
+        elif len(value) > longest:
+            errors.add(f"{where}.{field}", _("最多%(n)d个字符。") % {"n": longest})
+        elif not value and field in ("device", "token"):
+            errors.add(f"{where}.{field}", _("必填。"))
+        item[field] = value
+    at = raw.get("at")
+    if isinstance(at, str):
+        try:
+            at = parse_datetime(at.strip())
+        except ValueError:
+            at = None
+    if not isinstance(at, dt.datetime):
+        errors.add(f"{where}.at", _("应为带时区的时间，例如 2026-12-07T08:30:00+08:00。"))
+        at = None
+    item["at"] = at
+    value = raw.get("value")
+    if isinstance(value, str) and value.strip():
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        errors.add(f"{where}.value", _("应为数字。"))
+        value = None
+    item["value"] = None if value is None else float(value)
+    return item
+
+
 def _parse_batch(items, now):
-    """Checks the whole batch; raises ValidationFailed naming every bad reading."""
+    """Checks the whole batch; raises ValidationFailed naming every bad reading. Returns the
+    devices by code and the readings in the shape ``ingest`` stores."""
     errors = FieldErrors()
     if not items:
         errors.add("readings", _("没有读数。"))
     elif len(items) > MAX_BATCH:
         errors.add("readings", _("一批最多%(max)d条读数。") % {"max": MAX_BATCH})
     errors.raise_if_any()
-    codes = {item["device"] for item in items}
+    faults = [FieldErrors() for _raw in items]  # each reading's, so the answer lists them in order
+    cleaned = [_reading_fields(raw, f"readings.{index}", faults[index]) for index, raw in enumerate(items)]
+    codes = {item["device"] for item in cleaned if item}
     devices = {d.code: d for d in Device.objects.filter(code__in=codes, active=True)}
     verified = set()
-    for index, item in enumerate(items):
+    for index, item in enumerate(cleaned):
+        # Every reading is checked to the end, whatever was wrong before it or in it: the
+        # answer names each fault of each reading, so that one resend can fix them all.
         where = f"readings.{index}"
-        device = devices.get(item["device"])
-        if device is None:
-            errors.add(f"{where}.device", _("设备“%(code)s”未登记或已停用。") % {"code": item["device"]})
+        errors = faults[index]
+        if item is None:
             continue
-        key = (device.code, item["token"])
-        if key not in verified:
-            if not secrets.compare_digest(hash_token(item["token"] or ""), device.token_hash):
+
+        def named(field, errors=errors, where=where):
+            return any(error["field"] == f"{where}.{field}" for error in errors.errors)
+
+        device = devices.get(item["device"])
+        if named("device"):
+            pass  # not text, too long or missing: said above
+        elif device is None:
+            errors.add(f"{where}.device", _("设备“%(code)s”未登记或已停用。") % {"code": item["device"]})
+        elif not named("token") and (device.code, item["token"]) not in verified:
+            if secrets.compare_digest(hash_token(item["token"] or ""), device.token_hash):
+                verified.add((device.code, item["token"]))
+            else:
                 errors.add(f"{where}.token", _("设备“%(code)s”的令牌不正确。") % {"code": device.code})
-                continue
-            verified.add(key)
         at = item["at"]
-        if timezone.is_naive(at):
+        if at is not None and timezone.is_naive(at):
             at = timezone.make_aware(at)
             item["at"] = at
-        if at > now + FUTURE_SLACK or at < now - MAX_AGE:
+        if at is not None and (at > now + FUTURE_SLACK or at < now - MAX_AGE):
             errors.add(f"{where}.at", _("时间 %(at)s 超出允许范围（7天内且不晚于当前时间）。") % {"at": at.isoformat()})
         value, metric, event = item.get("value"), item.get("metric") or "", item.get("event") or ""
-        if value is None and not event:
+        if value is None and not event and not named("value"):
             errors.add(f"{where}.value", _("读数应有数值（value）或事件（event）。"))
         elif value is not None:
             if not metric:
@@ -635,8 +699,10 @@ def _parse_batch(items, now):
                         _("%(metric)s 的数值 %(value)s 超出合理范围 %(low)s–%(high)s。")
                         % {"metric": metric, "value": value, "low": low_high[0], "high": low_high[1]},
                     )
-    errors.raise_if_any()
-    return devices
+    every_fault = [error for reading_faults in faults for error in reading_faults.errors]
+    if every_fault:
+        raise ValidationFailed(errors=every_fault)
+    return devices, cleaned
 
 
 def _rules_by_kind():
@@ -730,14 +796,14 @@ def _save_devices(devices):
 
 
 @transaction.atomic
-def ingest(items: list[dict[str, Any]], now: dt.datetime | None = None) -> dict[str, int]:
-    """Store a batch of readings (dicts: device, token, at, metric, value, event) and
+def ingest(items: list[Any], *, now: dt.datetime | None = None) -> dict[str, int]:
+    """Store a batch of readings (dicts as sent: device, token, at, metric, value, event) and
     evaluate the rules. The batch is accepted whole or rejected whole. A reading already
     stored (same device, time, metric and event: a batch sent again) is counted as a
     duplicate and neither stored nor evaluated again.
     Returns ``{"accepted": n, "duplicates": n, "alerts": n}``."""
     now = _now(now)
-    devices = _parse_batch(items, now)
+    devices, items = _parse_batch(items, now)
     rules = _rules_by_kind()
     open_subjects = set(
         Alert.objects.filter(
@@ -778,8 +844,8 @@ def ingest(items: list[dict[str, Any]], now: dt.datetime | None = None) -> dict[
                 return
             alert = raise_alert(
                 subject,
-                rule.level,
-                message or _fire_message(rule, device, value),
+                level=rule.level,
+                message=message or _fire_message(rule, device, value),
                 device=device,
                 rule=rule,
                 value=value,
@@ -809,8 +875,9 @@ def sweep_sensors(now: dt.datetime | None = None) -> dict[str, int]:
                 minutes = int((now - seen).total_seconds() // 60)
                 if raise_alert(
                     f"device:{device.pk}",
-                    rule.level,
-                    _("%(device)s 已 %(minutes)d 分钟无数据（离线）") % {"device": device.name, "minutes": minutes},
+                    level=rule.level,
+                    message=_("%(device)s 已 %(minutes)d 分钟无数据（离线）")
+                    % {"device": device.name, "minutes": minutes},
                     device=device,
                     rule=rule,
                     at=now,
@@ -821,8 +888,8 @@ def sweep_sensors(now: dt.datetime | None = None) -> dict[str, int]:
             for device in devices:
                 if device.state.get("used_on") != today and raise_alert(
                     f"device:{device.pk}",
-                    rule.level,
-                    _("%(device)s 今日中午前无用电，请上门查看") % {"device": device.name},
+                    level=rule.level,
+                    message=_("%(device)s 今日中午前无用电，请上门查看") % {"device": device.name},
                     device=device,
                     rule=rule,
                     at=now,
@@ -847,11 +914,11 @@ def check_complaint_surge(now: dt.datetime | None = None) -> Alert | None:
     message = _("诉求量激增：近24小时 %(recent)d 件，前7天日均 %(mean).1f 件") % {"recent": recent, "mean": mean}
     if jump is not None:
         message += _("（增幅 %(jump)d%%）") % {"jump": jump}
-    return raise_alert("surge", WarningLevel.YELLOW, message, source=Alert.Source.SURGE, at=now)
+    return raise_alert("surge", level=WarningLevel.YELLOW, message=message, source=Alert.Source.SURGE, at=now)
 
 
 @transaction.atomic
-def decide_alert(user: User, alert_id: int, confirm: bool, note: str = "", at: dt.datetime | None = None) -> Alert:
+def decide_alert(user: User, *, alert_id: int, confirm: bool, note: str = "", at: dt.datetime | None = None) -> Alert:
     """An operator confirms or dismisses an open alert. A confirmed alert becomes what its
     rule says: a case (routed as usual) or an emergency."""
     _require(user, "emergency.alert", _("只有值班人员可以确认或排除预警。"))

@@ -91,6 +91,13 @@ def respond(fmt, root_tag, data, item_tag=None, status=200):
     return HttpResponse(body.encode("utf-8"), status=status, content_type=CONTENT_TYPES[fmt])
 
 
+def format_of(path):
+    """The format a path asks for: ``json`` when its last part ends in ``.json`` (in any case),
+    else ``xml``, the standard's required format."""
+    last = path.rsplit("/", 1)[-1]
+    return "json" if last.lower().endswith(".json") else "xml"
+
+
 def error_response(fmt, error):
     items = [{"code": error.http_status, "description": d} for d in error.descriptions]
     return respond(fmt if fmt in CONTENT_TYPES else "xml", "errors", items, item_tag="error", status=error.http_status)

@@ -5,7 +5,12 @@ Reads without a valid ``api_key`` (and not by signed-in street staff) are limite
 (OPEN311_READ_RATE: 429 in the standard's error list, with Retry-After), and the lists are
 answered from the shared cache for OPEN311_CACHE_SECONDS; a key holder or staff member gets
 fresh data. Lists come in pages (``page``, ``page_size``); a ``Link: <…>; rel="next"`` header
-points to the next one."""
+points to the next one.
+
+Everything under /open311/ but the webhook page answers in the standard's terms: an address
+that is no method, a format that is not .xml or .json, a method an address does not have, and
+what Django refuses before a view runs (the site's error handlers below) are the standard's
+error list, in JSON when the path ends in ``.json`` and in XML otherwise."""
 
 import hashlib
 import re
@@ -18,10 +23,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from jiedao.cases.models import Category, Status
 from jiedao.common.errors import DomainError, NotAllowed, NotFound, ValidationFailed
+from jiedao.common.middleware import RefusedInput
 from jiedao.common.throttle import Limit, Throttled, check, guard, wait_seconds
 from jiedao.org.models import Street, Unit
 from jiedao.org.permissions import permission
@@ -103,6 +110,13 @@ def _domain_error(exc):
     return Open311Error(400, getattr(exc, "message", str(exc)))
 
 
+def _method_not_allowed(fmt, method, allowed):
+    error = Open311Error(405, _("此地址不支持 %(method)s 请求。") % {"method": method})
+    response = formats.error_response(fmt, error)
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
 def _reads_fresh(request, params):
     """A client with a valid api_key, or signed-in street staff: not limited per address and
     never answered from the cache."""
@@ -147,12 +161,9 @@ def open311(*methods, cached=False):
             fmt = fmt.lower()
             try:
                 if fmt not in formats.CONTENT_TYPES:
-                    raise Open311Error(400, _("不支持的格式“%(fmt)s”，请用 .xml 或 .json。") % {"fmt": fmt})
+                    raise Open311Error(400, _("不支持的格式“%(fmt)s”，请用 .xml 或 .json。") % {"fmt": fmt[:20]})
                 if request.method not in methods:
-                    error = Open311Error(405, _("此地址不支持 %(method)s 请求。") % {"method": request.method})
-                    response = formats.error_response(fmt, error)
-                    response["Allow"] = ", ".join(methods)
-                    return response
+                    return _method_not_allowed(fmt, request.method, methods)
                 query = request.POST if request.method == "POST" else request.GET
                 params = _params(query)
                 shared = request.method == "GET" and not _reads_fresh(request, params)
@@ -219,7 +230,8 @@ def discovery(request, fmt, params, query):
         "endpoints": [
             {
                 "specification": SPECIFICATION,
-                "url": request.build_absolute_uri(reverse("open311:root")),
+                # Without the trailing slash: clients append "/services.xml" to it.
+                "url": request.build_absolute_uri(reverse("open311:root")).rstrip("/"),
                 "changeset": CHANGESET,
                 "type": "production",
                 "formats": list(formats.CONTENT_TYPES_PLAIN),
@@ -229,13 +241,56 @@ def discovery(request, fmt, params, query):
     return formats.respond(fmt, "discovery", data)
 
 
+@csrf_exempt
 def root(request):
-    """/open311/v2/ itself: where the methods are."""
+    """/open311/v2 itself (with or without slashes after it): where the methods are."""
+    if request.method not in ("GET", "HEAD"):
+        return _method_not_allowed("xml", request.method, ("GET", "HEAD"))
     return HttpResponse(
-        "Open311 GeoReport v2: discovery at ../discovery.xml; services.xml, services/{code}.xml, requests.xml, "
-        "requests/{id}.xml, tokens/{token}.xml, servicerequestupdates.xml (and .json).\n",
+        "Open311 GeoReport v2: discovery at /open311/discovery.xml; below this address: services.xml, "
+        "services/{code}.xml, requests.xml, requests/{id}.xml, tokens/{token}.xml, servicerequestupdates.xml "
+        "(and .json).\n",
         content_type="text/plain; charset=utf-8",
     )
+
+
+def _no_such_method():
+    return _("没有这个 Open311 方法；各方法的地址见发现文档 /open311/discovery.xml（或 .json）。")
+
+
+@csrf_exempt
+def no_such_method(request):
+    """Any other address under /open311/: 404 in the standard's error list, in JSON when the
+    path ends in ``.json`` and in XML otherwise."""
+    return formats.error_response(formats.format_of(request.path), Open311Error(404, _no_such_method()))
+
+
+def answers_in_open311(path):
+    """Whether an answer to ``path`` is the standard's: everything under /open311/ but the staff
+    page of webhook deliveries."""
+    return path.startswith("/open311/") and path.rstrip("/") != "/open311/webhooks"
+
+
+def _site_error(status, default, message):
+    """The site's handler for ``status``: under /open311/ the standard's error list, elsewhere
+    the site's own page (``default``)."""
+
+    def handler(request, exception=None):
+        if answers_in_open311(request.path):
+            said = str(exception) if isinstance(exception, RefusedInput) else message()
+            return formats.error_response(formats.format_of(request.path), Open311Error(status, said))
+        return default(request) if exception is None else default(request, exception)
+
+    return handler
+
+
+# The site's error handlers (jiedao.urls): what Django refuses before a view runs or while it
+# reads the request for one (a Host header we do not serve, a body it cannot read or with too
+# many fields), and a server error, still answer an Open311 client in the standard's words.
+bad_request = _site_error(400, defaults.bad_request, lambda: _("请求无效（请求头或请求内容无法读取）。"))
+permission_denied = _site_error(403, defaults.permission_denied, lambda: _("没有权限。"))
+page_not_found = _site_error(404, defaults.page_not_found, _no_such_method)
+server_error = _site_error(500, defaults.server_error, lambda: _("服务器内部错误，请稍后再试。"))
 
 
 def _within_rate(request, key):
@@ -261,7 +316,7 @@ def service_definition(request, fmt, params, query, code):
 def request_list(request, fmt, params, query):
     if request.method == "POST":
         key = _within_rate(request, services.authenticate(params.get("api_key")))
-        case, extra = services.submit_request(key, params, _attributes(query))
+        case, extra = services.submit_request(key, params=params, attributes=_attributes(query))
         item = {
             "service_request_id": case.number,
             "token": extra.token,
@@ -311,7 +366,7 @@ def token_detail(request, fmt, params, query, token):
 def request_updates(request, fmt, params, query):
     if request.method == "POST":
         key = _within_rate(request, services.authenticate(params.get("api_key")))
-        event = services.post_update(key, params)
+        event = services.post_update(key, params=params)
         return formats.respond(
             fmt, "service_request_updates", [{"update_id": str(event.pk)}], item_tag="request_update"
         )
@@ -340,7 +395,7 @@ def export_page(request):
     fmt = request.GET.get("download", "")
     if fmt:
         try:
-            filename, content_type, data = services.export_cases(request.user, fmt, **values)
+            filename, content_type, data = services.export_cases(request.user, fmt=fmt, **values)
         except (ValidationFailed, NotAllowed) as exc:
             error = exc
         else:

@@ -16,7 +16,19 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 # Roles whose holders can unmask personal data somewhere (cases, registry).
 ROLES = frozenset({"operator", "dispatcher", "handler", "grid", "admin"})
 # Paths an unverified staff member may still open: the two steps themselves, signing out, files.
-OPEN_PREFIXES = ("/login/", "/logout/", "/static/", "/i18n/", "/healthz", "/metrics", "/elderly/")
+# The Open311 standard's methods are machine answers that show no personal data: a client
+# never meets a sign-in step there (its staff pages, such as the webhook deliveries, are kept).
+OPEN_PREFIXES = (
+    "/login/",
+    "/logout/",
+    "/static/",
+    "/i18n/",
+    "/healthz",
+    "/metrics",
+    "/elderly/",
+    "/open311/v2",
+    "/open311/discovery",
+)
 
 
 def enabled() -> bool:
