@@ -4,6 +4,7 @@ import datetime as dt
 import hashlib
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 
@@ -86,6 +87,25 @@ def test_expired_token_is_refused(street, api):
     client = api(street.users.leader)
     assert client.get("/me").status_code == 200
     ApiToken.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert client.get("/me").status_code == 401
+
+
+def test_a_token_sees_the_users_roles_and_unit_as_they_are_now(street, api):
+    """The token, its user and the user's roles are read afresh by every request: a role taken
+    away, a role given, a move to another unit, a revoked token take effect at the next call."""
+    dispatcher = street.users.dispatcher
+    client = api(dispatcher)
+    assert client.get("/me").json()["roles"] == ["dispatcher"]
+    assert client.post("/cases/JD0/actions/classify", {"category": "010101"}).status_code == 404  # may, no such case
+    dispatcher.groups.add(Group.objects.get(name="leader"))
+    assert client.get("/me").json()["roles"] == ["dispatcher", "leader"]
+    dispatcher.groups.remove(Group.objects.get(name="dispatcher"))
+    assert client.get("/me").json()["roles"] == ["leader"]
+    assert client.post("/cases/JD0/actions/classify", {"category": "010101"}).status_code == 403
+    dispatcher.unit = street.units.committee1
+    dispatcher.save()
+    assert client.get("/me").json()["unit"]["code"] == "JWH01"
+    ApiToken.objects.filter(user=dispatcher).delete()
     assert client.get("/me").status_code == 401
 
 

@@ -33,11 +33,12 @@ from jiedao.common import idempotency
 from jiedao.common.crypto import blind_index
 from jiedao.common.errors import FieldErrors, NotAllowed, ValidationFailed
 from jiedao.common.lifecycle import assign_status
+from jiedao.common.rows import insert
 from jiedao.org import permissions
 from jiedao.org.models import Community, Grid
 
 from . import dispatching, hooks, numbering, selectors, validation
-from .models import OPEN_STATUSES, Case, CaseEvent, CasePhoto, Category, Channel, Status
+from .models import OPEN_STATUSES, Case, CasePhoto, Category, Channel, Status
 from .routing import RouteDecision
 from .states import CASE
 
@@ -394,7 +395,7 @@ def write(user, case: Case, request: Request, decision, proposal, now, idempoten
     other inserts (SQLite locks the whole database for the transaction anyway: numbered at once)."""
     number_last = numbering.connection_locks_rows()
     case.number = numbering.provisional_number() if number_last else numbering.next_number(now)
-    case.save(force_insert=True)
+    insert([case])
     photos = save_photos(case, request.photos)
     first_events(user, case, request, decision, proposal, now)
     if proposal is not None:
@@ -471,7 +472,7 @@ def first_events(user, case: Case, request: Request, decision, proposal, now) ->
                 data={"master": request.master.number, "by_reporter": True},
             )
         )
-    CaseEvent.objects.bulk_create(rows)
+    insert(rows)
     for row in rows:
         hooks.event_recorded(row)
     return rows

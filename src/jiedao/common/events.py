@@ -12,12 +12,14 @@ record's lock, so two events never get one number). It is written in the caller'
 from django.db import models
 from django.db.models import Max
 
+from .rows import insert
+
 
 def append(model, record, **event):
     """Write one event of ``record`` into the log ``model`` (the arguments of ``build``); returns
     the saved row."""
     row = build(model, record, **event)
-    row.save(force_insert=True)
+    insert([row])
     return row
 
 

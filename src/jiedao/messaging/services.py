@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiedao.common.errors import ValidationFailed
+from jiedao.common.rows import insert
 from jiedao.org import permissions
 from jiedao.org.models import Unit, User
 
@@ -49,7 +50,7 @@ def notify(
         rows.append(
             Notification(user=person, **fields) if isinstance(person, User) else Notification(user_id=person, **fields)
         )
-    return Notification.objects.bulk_create(rows) if rows else []
+    return insert(rows)
 
 
 def mark_read(user: User, *, ids: Iterable[str | int]) -> int:

@@ -133,7 +133,11 @@ class User(AbstractUser):
     def role_codes(self) -> frozenset:
         if not self.is_authenticated:
             return frozenset()
-        codes = frozenset(name for name in self.groups.values_list("name", flat=True) if name in ROLE_LABELS)
+        return self.roles_of(self.groups.values_list("name", flat=True))
+
+    def roles_of(self, group_names) -> frozenset:
+        """The roles the user's groups ``group_names`` give (and ``admin`` to a superuser)."""
+        codes = frozenset(name for name in group_names if name in ROLE_LABELS)
         if self.is_superuser:
             codes = codes | {"admin"}
         return codes
