@@ -52,7 +52,7 @@ def trained(street):
     """An active model trained on a generated labelled set of the test street's categories."""
     texts, labels = labelled()
     version = services.ModelVersion.objects.create(source="generated", requested_at=services.timezone.now())
-    return services.train_version(version.pk, texts, labels)
+    return services.train_version(version.pk, texts=texts, labels=labels)
 
 
 @pytest.fixture
@@ -65,10 +65,12 @@ def login():
     return _login
 
 
-def set_threshold(value):
+def set_auto(enabled, precision=0.98):
+    """Automatic dispatch on or off, and its target precision."""
     from jiedao.intelligence.models import Tuning
 
     row = Tuning.objects.first() or Tuning()
-    row.auto_dispatch_confidence = value
+    row.auto_dispatch = enabled
+    row.auto_dispatch_precision = precision
     row.save()
     selectors.forget()

@@ -86,8 +86,8 @@ def _resolved(street, result):
         category_code="010102",
         dispatch=True,
     )
-    case_services.respond(street.users.handler, case.number)
-    return case_services.resolve(street.users.handler, case.number, result)
+    case_services.respond(street.users.handler, number=case.number)
+    return case_services.resolve(street.users.handler, number=case.number, result=result)
 
 
 def test_a_vague_reply_is_flagged_and_the_handler_can_keep_it(street, login):
@@ -124,7 +124,7 @@ def test_the_handler_is_warned_right_after_submitting_a_vague_reply(street, logi
         category_code="010102",
         dispatch=True,
     )
-    case_services.respond(street.users.handler, case.number)
+    case_services.respond(street.users.handler, number=case.number)
     client = login(street.users.handler)
     response = client.post(
         reverse("cases:action", args=[case.number, "resolve"]), {"result": "收到，会关注。"}, follow=True

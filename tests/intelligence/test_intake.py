@@ -13,7 +13,7 @@ from jiedao.intelligence import measures
 from jiedao.intelligence.models import Proposal
 from tests.api.conftest import ApiClient
 
-from .conftest import set_threshold
+from .conftest import set_auto
 
 TEXT = "东湖小区3号楼门口垃圾堆积没人清运，已经好几天了"
 
@@ -31,7 +31,7 @@ def submit(street, text=TEXT, grid=0, **kwargs):
 
 
 def test_above_the_threshold_the_case_is_classified_and_dispatched_automatically(street, trained):
-    set_threshold(0.5)
+    set_auto(True)
     case = submit(street)
     assert case.status == Status.DISPATCHED and case.category.code == "010101"
     assert case.unit.code == "JWH01"  # 东湖社区环境卫生 → 居委会
@@ -41,7 +41,7 @@ def test_above_the_threshold_the_case_is_classified_and_dispatched_automatically
 
 
 def test_below_the_threshold_the_operator_or_dispatcher_confirms(street, trained):
-    set_threshold(1.0)
+    set_auto(False)
     case = submit(street)
     assert case.status == Status.NEW and case.category is None
     proposal = Proposal.objects.get(case=case)
@@ -50,13 +50,15 @@ def test_below_the_threshold_the_operator_or_dispatcher_confirms(street, trained
 
 
 def test_routing_accuracy_counts_the_proposals_that_were_kept(street, trained):
-    set_threshold(1.0)
+    set_auto(False)
     start = timezone.now() - dt.timedelta(hours=1)
     kept = submit(street)
     changed = submit(street, text="幸福里路灯不亮，晚上很黑")
     assert measures.routing_accuracy(start, timezone.now() + dt.timedelta(hours=1)) is None  # nothing decided yet
-    case_services.classify(street.users.dispatcher, kept.number, "010101")
-    case_services.classify(street.users.dispatcher, changed.number, "010201")  # the dispatcher changed it
+    case_services.classify(street.users.dispatcher, number=kept.number, category_code="010101")
+    case_services.classify(
+        street.users.dispatcher, number=changed.number, category_code="010201"
+    )  # the dispatcher changed it
     end = timezone.now() + dt.timedelta(hours=1)
     assert measures.routing_accuracy(start, end) == 0.5
     assert measures.auto_dispatch_share(start, end) == 0.0
@@ -121,7 +123,7 @@ def operator_api(street):
     from jiedao.org import services as org_services
     from tests.factories import PASSWORD
 
-    plain, _token = org_services.create_token(street.users.operator.username, PASSWORD)
+    plain, _token = org_services.create_token(street.users.operator.username, password=PASSWORD)
     return ApiClient(plain)
 
 
@@ -169,12 +171,12 @@ def test_classify_api_without_a_model(street, operator_api):
 
 
 def test_the_dispatcher_sees_the_proposal_of_a_case_waiting_for_confirmation(street, trained, login):
-    set_threshold(1.0)
+    set_auto(False)
     case = submit(street)
     html = login(street.users.dispatcher).get(reverse("cases:case", args=[case.number])).content.decode()
     assert 'data-proposed="010101"' in html
-    case_services.classify(street.users.dispatcher, case.number, "010101")
-    case_services.dispatch(street.users.dispatcher, case.number)
+    case_services.classify(street.users.dispatcher, number=case.number, category_code="010101")
+    case_services.dispatch(street.users.dispatcher, number=case.number)
     html = login(street.users.dispatcher).get(reverse("cases:case", args=[case.number])).content.decode()
     assert "data-proposed" not in html
 

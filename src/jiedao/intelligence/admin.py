@@ -6,7 +6,13 @@ from .models import ModelVersion, Proposal, ReplyCheck, Tuning
 
 @admin.register(Tuning)
 class TuningAdmin(admin.ModelAdmin):
-    list_display = ("auto_dispatch_confidence", "duplicate_radius_m", "duplicate_days", "reply_min_similarity")
+    list_display = (
+        "auto_dispatch",
+        "auto_dispatch_precision",
+        "duplicate_radius_m",
+        "duplicate_days",
+        "reply_min_similarity",
+    )
 
     def has_add_permission(self, request):
         return not Tuning.objects.exists()

@@ -1,6 +1,6 @@
 """API of 智能分拨: classify a text, and look for duplicates before registering a case."""
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from jiedao.common.schemas import ErrorsOut
 from jiedao.org.models import Grid
@@ -34,7 +34,7 @@ class SuggestionOut(Schema):
 
 class ClassifyOut(Schema):
     version: int | None
-    threshold: float
+    threshold: float | None
     items: list[SuggestionOut]
 
 
@@ -44,6 +44,7 @@ class DuplicatesIn(Schema):
     lng: float | None = None
     grid: str = ""
     category: str = ""
+    address: str = Field("", max_length=200)
 
 
 class DuplicatesOut(Schema):
@@ -62,11 +63,11 @@ def classify_text(request, payload: ClassifyTextIn):
 
     grid = Grid.objects.select_related("community").filter(code=payload.grid).first() if payload.grid else None
     community = grid.community if grid else None
-    items = selectors.suggest(payload.text, community=community, grid=grid, with_units=_staff(request.user))
     version = selectors.active_version()
+    items = selectors.suggest(payload.text, community=community, grid=grid, with_units=_staff(request.user))
     return {
         "version": version.pk if version else None,
-        "threshold": selectors.tuning().auto_dispatch_confidence,
+        "threshold": selectors.auto_threshold(version),
         "items": [
             {
                 "label": s.label,
@@ -86,5 +87,7 @@ def duplicates(request, payload: DuplicatesIn):
     """Open or recently closed cases near the place and similar in text, best first. Residents
     and other callers outside the street see no descriptions. Register the case with
     ``attach_to`` set to a candidate's number to follow it instead of opening a new one."""
-    found = selectors.find_duplicates(payload.description, payload.lat, payload.lng, payload.grid, payload.category)
+    found = selectors.find_duplicates(
+        payload.description, payload.lat, payload.lng, payload.grid, payload.category, address=payload.address
+    )
     return {"items": [candidate_out(c, _staff(request.user)) for c in found]}

@@ -16,5 +16,7 @@ class IntelligenceConfig(AppConfig):
     def ready(self):
         from . import services  # noqa: PLC0415 (once the app registry is ready: the services read the models)
 
-        hooks.intake_classifier.plug(services.intake_proposal)
-        hooks.reply_checker.plug(services.check_reply)
+        hooks.intake_classifier.plug(
+            lambda description, category: services.intake_proposal(description, category=category)
+        )
+        hooks.reply_checker.plug(lambda case, result, at=None: services.check_reply(case, result=result, at=at))

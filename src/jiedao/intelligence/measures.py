@@ -1,7 +1,8 @@
 """Measures of 智能分拨 for the indicator library. Rates are 0..1, or None without data.
 
 - routing_accuracy (分拨准确率): of the cases that got a proposal and have a category now,
-  the share whose category is still the proposed one (the operator or dispatcher kept it).
+  the share whose category is still the proposed one (the operator or dispatcher kept it), or
+  for the starter model's top-level proposals lies under it.
 - auto_dispatch_share (自动派单占比): of the cases registered, the share dispatched automatically.
 - reply_flag_rate (答复质量提示率): of the results submitted, the share flagged and not overridden.
 ``unit`` filters by the case's unit (the checked reply's unit for replies)."""
@@ -21,7 +22,12 @@ def routing_accuracy(start, end, unit=None):
     rows = Proposal.objects.filter(created_at__gte=start, created_at__lt=end, case__category__isnull=False)
     if unit is not None:
         rows = rows.filter(case__unit=unit)
-    counts = rows.aggregate(shown=Count("id"), kept=Count("id", filter=Q(case__category_id=F("category_id"))))
+    # A proposal of the starter model names a top-level category: kept when the case's
+    # category lies under it (category codes extend their parent's).
+    kept = Q(case__category_id=F("category_id")) | Q(
+        version__level=1, case__category__code__startswith=F("category__code")
+    )
+    counts = rows.aggregate(shown=Count("id"), kept=Count("id", filter=kept))
     return _rate(counts["kept"], counts["shown"])
 
 

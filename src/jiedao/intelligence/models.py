@@ -10,12 +10,19 @@ from jiedao.org.models import Unit
 
 
 class Tuning(models.Model):
-    """One row: thresholds a street may change in the admin (自动派单置信度, 重复件范围)."""
+    """One row: thresholds a street may change in the admin (自动派单目标准确率, 重复件范围).
 
-    auto_dispatch_confidence = models.FloatField(
-        _("自动派单置信度"),
-        default=0.9,
-        help_text=_("分类模型对首选分类的概率达到此值时，新工单自动分类并派单；低于此值由人工确认。"),
+    The automatic-dispatch threshold is not typed: it is the lowest confidence from which the
+    active model's held-out predictions were right at least ``auto_dispatch_precision`` of the
+    time (``selectors.auto_threshold``)."""
+
+    auto_dispatch = models.BooleanField(
+        _("自动派单"), default=True, help_text=_("关闭后，所有新工单由派单员确认分类。")
+    )
+    auto_dispatch_precision = models.FloatField(
+        _("自动派单目标准确率"),
+        default=0.98,
+        help_text=_("模型在留出数据上达到此准确率的置信度，即为自动派单的门槛；低于门槛的工单由人工确认。"),
     )
     duplicate_radius_m = models.PositiveIntegerField(_("重复件距离(米)"), default=200)
     duplicate_days = models.PositiveSmallIntegerField(_("重复件时间窗(天)"), default=14)
@@ -52,6 +59,10 @@ class ModelVersion(models.Model):
     size_bytes = models.PositiveIntegerField(_("文件大小"), default=0)
     train_seconds = models.FloatField(_("训练用时(秒)"), default=0)
     scores = models.JSONField(_("评估结果"), default=dict, blank=True)
+    # [[threshold, precision, share, count]] of the out-of-fold predictions (classifier.precision_curve).
+    curve = models.JSONField(_("准确率曲线"), default=list, blank=True)
+    # 0: the categories are leaves (a street's own cases); 1: top-level categories (the starter model).
+    level = models.PositiveSmallIntegerField(_("分类层级"), default=0)
     active = models.BooleanField(_("启用中"), default=False)
     error = models.TextField(_("错误"), blank=True)
 

@@ -6,23 +6,24 @@ import math
 import re
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiedao.cases.models import OPEN_STATUSES, Case, Category, Status
+from jiedao.cases.models import OPEN_STATUSES, Case, CaseEvent, Category, Status
 from jiedao.cases.routing import route_decision
 from jiedao.cases.selectors import grid_at, routing_data, visible_cases
 from jiedao.common.masking import mask_personal_text
 from jiedao.org.models import Grid
 
-from .classifier import top_k
-from .models import ModelVersion, ReplyCheck, Tuning
+from .classifier import threshold_for, top_k
+from .models import ModelVersion, Proposal, ReplyCheck, Tuning
+from .places import place_keys, without_places
 from .rules import flag_label
 from .text import bigrams, cosine, distance_m, key_phrase, normalise
 
@@ -74,6 +75,19 @@ def active_model():
     return version, pipeline
 
 
+def auto_threshold(version=None):
+    """The confidence from which a proposal of the model dispatches a case by itself: the lowest
+    at which its held-out predictions were right at least the target share of the time
+    (``Tuning.auto_dispatch_precision``). None — never — when automatic dispatch is off, the
+    model proposes top-level categories only (the starter model), or no confidence reaches the
+    target."""
+    version = version if version is not None else active_version()
+    row = tuning()
+    if version is None or not row.auto_dispatch or version.level != 0:
+        return None
+    return threshold_for(version.curve, row.auto_dispatch_precision)
+
+
 def _category_index():
     """Active leaf categories by code, and by name where the name is unique (files may use names)."""
     data = routing_data()
@@ -86,7 +100,13 @@ def _category_index():
     return by_code, by_name
 
 
-def category_for_label(label):
+def category_for_label(label, level=0):
+    """The category a model's label names: a leaf by code or unique name, or for a model of
+    top-level categories (``level`` 1, the starter model) the active top-level category of that
+    name or code."""
+    if level == 1:
+        tops = [c for c in routing_data().categories.values() if c.active and c.parent_id is None]
+        return next((c for c in tops if label in (c.name, c.code)), None)
     by_code, by_name = _category_index()
     return by_code.get(label) or by_name.get(label)
 
@@ -104,12 +124,12 @@ def suggest(text, community=None, grid=None, k=3, with_units=True):
     """Top-``k`` categories for the text with probabilities and, when ``with_units``, the
     unit each would be routed to at this place. Empty when no model is active."""
     text = (text or "").strip()
-    _version, pipeline = active_model()
+    version, pipeline = active_model()
     if pipeline is None or not text:
         return []
     out = []
     for label, probability in top_k(pipeline, text, k):
-        item = Suggestion(label, probability, category_for_label(label))
+        item = Suggestion(label, probability, category_for_label(label, version.level))
         if with_units and item.category is not None:
             probe = Case(category=item.category, community=community, grid=grid)
             decision = route_decision(probe)
@@ -128,37 +148,133 @@ class Candidate:
     similarity: float
     distance_m: float | None
     same_grid: bool
+    # How the place matched: "building" (the same registry building or address), "near" (a point
+    # within ``NEAR_M``), "radius" (within the configured radius) or "grid" (the same grid).
+    place: str = ""
 
 
 # Metres per degree of latitude; longitude shrinks with cos(latitude).
 _M_PER_DEG = 111_320.0
 MAX_ROWS = 400
-RECENCY_BONUS = 0.15
+# A report that gives only an address no registry building matches is compared with this many
+# of the street's most recent reports in the window, by their addresses.
+MAX_ADDRESS_ROWS = 1000
+NEAR_M = 50.0
+# Weights of the duplicate score: text similarity (character bigrams of the texts without their
+# places) + place + category family + recency (measured in bench/duplicates.py --pairs).
+PLACE_WEIGHT = {"building": 0.4, "near": 0.3, "radius": 0.1, "grid": 0.0}
+SAME_FAMILY, OTHER_FAMILY = 0.1, -0.3
+RECENCY_BONUS = 0.05
+MIN_SCORE = 0.35
+# However near, a report whose text shares less than this with the request is not suggested.
+MIN_SIMILARITY = 0.15
+
+
+# Characters that say nothing about the matter, left out of the duplicate comparison.
+_FILLER = frozenset("的了在是我有和就不人都一上也很到说要去你会着没看好这那们请吗呢吧啊把被让给对从个还又已经")
+
+
+def _matter(text) -> str:
+    """The text without its places and filler: what the report is about."""
+    return "".join(ch for ch in normalise(without_places(text)) if ch.isalnum() and ch not in _FILLER)
+
+
+def _grams(chars):
+    """Characters and character pairs (a paraphrase shares more single characters than pairs)."""
+    grams = Counter(chars)
+    grams.update(chars[i : i + 2] for i in range(len(chars) - 1))
+    return grams
+
+
+# A run of this many characters or more that both texts share names a spot ("楼下超市",
+# "地下车库"); two reports that share it are compared on the rest of what they say, so that
+# another matter at the same spot is not taken for the same one.
+SPOT_RUN = 4
+
+
+def _longest_common_run(a, b):
+    best, end = 0, 0
+    previous = [0] * (len(b) + 1)
+    for i in range(1, len(a) + 1):
+        current = [0] * (len(b) + 1)
+        for j in range(1, len(b) + 1):
+            if a[i - 1] == b[j - 1]:
+                current[j] = previous[j - 1] + 1
+                if current[j] > best:
+                    best, end = current[j], i
+        previous = current
+    return a[end - best : end]
+
+
+def _similarity(a, b, grams_a=None):
+    """Similarity of two reports' matters (texts from ``_matter``), 0..1."""
+    sim = cosine(grams_a if grams_a is not None else _grams(a), _grams(b))
+    run = _longest_common_run(a, b) if sim > 0.2 else ""
+    if len(run) >= SPOT_RUN and run not in (a, b):
+        sim = (sim + cosine(_grams(a.replace(run, "")), _grams(b.replace(run, "")))) / 2
+    return sim
+
+
+def _family(category):
+    """The top-level category (the family) of a category, through the cached tree."""
+    if category is None:
+        return None
+    categories = routing_data().categories
+    node = categories.get(category.pk, category)
+    while node.parent_id is not None and node.parent_id in categories:
+        node = categories[node.parent_id]
+    return node.pk
 
 
 def duplicate_candidates(
-    *, text, lat=None, lng=None, grid=None, category=None, now=None, exclude_id=None, limit=5, min_score=0.35
+    *,
+    text,
+    lat=None,
+    lng=None,
+    grid=None,
+    category=None,
+    now=None,
+    exclude_id=None,
+    limit=5,
+    min_score=None,
+    address="",
 ):
-    """Open or recently closed cases near the place (same grid, or within the configured
-    radius) and recent (within the configured window), ranked by text similarity with a bonus
-    for the same category. Indexed filters only: the grid (foreign-key index) or a bounding box,
-    and ``created_at`` for the window; at most ``MAX_ROWS`` recent rows are compared."""
+    """Open or recently closed cases (within the configured window) at the same place, ranked
+    by the likelihood that they are the same matter, best first.
+
+    The place: the registry buildings the address or the text names (by name or address, however
+    written), the normalised address, the point (given, or the named building's), the grid.
+    Rows are read by indexed filters — the grid or a bounding box around the point, and
+    ``created_at`` — at most ``MAX_ROWS``; a report with only an address that names no registry
+    building is compared by address with the street's most recent ``MAX_ADDRESS_ROWS``. A
+    candidate must share the place (the same building or address, within the radius, or the same
+    grid); its score is the similarity of the two texts without their places (character
+    bigrams), plus a bonus for the place (the same building most), plus or minus for the same or
+    another category family (top-level category), plus a little for recency."""
     text = (text or "").strip()
-    if not text or (grid is None and lat is None):
+    if not text:
+        return []
+    min_score = MIN_SCORE if min_score is None else min_score
+    keys, spots = place_keys(address, text)
+    if lat is None and spots and spots[0].lat is not None:
+        lat, lng = spots[0].lat, spots[0].lng
+    if grid is None and spots and spots[0].grid_id is not None:
+        grid = Grid.objects.filter(pk=spots[0].grid_id).first()
+    if grid is None and lat is None and not keys:
         return []
     settings_row = tuning()
     now = now or timezone.now()
     since = now - dt.timedelta(days=settings_row.duplicate_days)
+    radius = settings_row.duplicate_radius_m
     place = Q(pk__in=[])
     if grid is not None:
         place |= Q(grid=grid)
-    radius = settings_row.duplicate_radius_m
     if lat is not None and lng is not None:
         dlat = radius / _M_PER_DEG
         dlng = radius / (_M_PER_DEG * max(0.1, math.cos(math.radians(lat))))
         place |= Q(lat__range=(lat - dlat, lat + dlat), lng__range=(lng - dlng, lng + dlng))
-    rows = (
-        Case.objects.filter(place, created_at__gte=since, created_at__lte=now)
+    recent = (
+        Case.objects.filter(created_at__gte=since, created_at__lte=now)
         .filter(Q(status__in=OPEN_STATUSES) | Q(status=Status.CLOSED, closed_at__gte=since))
         .select_related("category")
         .order_by("-created_at")
@@ -167,6 +283,7 @@ def duplicate_candidates(
             "number",
             "status",
             "description",
+            "address",
             "lat",
             "lng",
             "grid_id",
@@ -178,33 +295,48 @@ def duplicate_candidates(
         )
     )
     if exclude_id:
-        rows = rows.exclude(pk=exclude_id)
-    grams = bigrams(text)
-    category_id = category.pk if category is not None else None
-    category_parent = category.parent_id if category is not None else None
+        recent = recent.exclude(pk=exclude_id)
+    if grid is None and lat is None:
+        rows = list(recent[:MAX_ADDRESS_ROWS])
+    else:
+        rows = list(recent.filter(place)[:MAX_ROWS])
+    matter = _matter(text)
+    grams = _grams(matter)
+    family = _family(category)
     found = []
-    for case in rows[:MAX_ROWS]:
+    for case in rows:
         distance = None
         if lat is not None and lng is not None and case.lat is not None and case.lng is not None:
             distance = distance_m(lat, lng, case.lat, case.lng)
         same_grid = grid is not None and case.grid_id == grid.pk
-        if not same_grid and (distance is None or distance > radius):
+        if keys and keys & place_keys(case.address, case.description)[0]:
+            where = "building"
+        elif distance is not None and distance <= NEAR_M:
+            where = "near"
+        elif distance is not None and distance <= radius:
+            where = "radius"
+        elif same_grid:
+            where = "grid"
+        else:
             continue
-        sim = cosine(grams, bigrams(case.description))
-        score = sim
-        if category_id is not None and case.category_id is not None:
-            if case.category_id == category_id:
-                score += 0.25
-            elif case.category is not None and case.category.parent_id == category_parent:
-                score += 0.1
-            else:
-                score -= 0.2
-        # Recent reports are likelier to be the same matter: up to +0.15, halving every two days.
+        sim = _similarity(matter, _matter(case.description), grams)
+        if sim < MIN_SIMILARITY:
+            continue
+        score = sim + PLACE_WEIGHT[where]
+        other = _family(case.category) if case.category_id else None
+        if family is not None and other is not None:
+            score += SAME_FAMILY if other == family else OTHER_FAMILY
+        # Recent reports are likelier to be the same matter: up to +0.05, halving every two days.
         score += RECENCY_BONUS * 0.5 ** ((now - case.created_at).total_seconds() / (2 * 86400))
         if score >= min_score:
             found.append(
                 Candidate(
-                    case, round(score, 3), round(sim, 3), round(distance) if distance is not None else None, same_grid
+                    case,
+                    round(score, 3),
+                    round(sim, 3),
+                    round(distance) if distance is not None else None,
+                    same_grid,
+                    where,
                 )
             )
     found.sort(key=lambda c: (-c.score, -c.case.created_at.timestamp()))
@@ -437,6 +569,60 @@ def versions(limit=50):
     return list(ModelVersion.objects.select_related("requested_by")[:limit])
 
 
+@dataclass
+class DispatchRecord:
+    """What followed a model's proposals: how many cases it proposed for, how many it dispatched
+    by itself, and of those how many kept the category without being returned (kept), were
+    returned by the unit (returned) or got another category (reclassified)."""
+
+    version: ModelVersion | None
+    proposed: int = 0
+    auto: int = 0
+    kept: int = 0
+    returned: int = 0
+    reclassified: int = 0
+
+    @property
+    def auto_share(self):
+        """Share of the proposed cases that were dispatched automatically (None without any)."""
+        return self.auto / self.proposed if self.proposed else None
+
+    @property
+    def precision(self):
+        """Share of the automatic dispatches that were kept (None without any)."""
+        return self.kept / self.auto if self.auto else None
+
+
+def dispatch_record(version=None, start=None, end=None):
+    """``DispatchRecord`` of a model version (the active one by default), over the proposals made
+    from ``start`` to ``end`` (all when not given). An automatic dispatch counts as re-classified
+    when the case's category is no longer the proposed one, else as returned when the unit sent
+    the case back (a ``return`` event) after it, else as kept."""
+    version = version if version is not None else active_version()
+    if version is None:
+        return DispatchRecord(None)
+    rows = Proposal.objects.filter(version=version)
+    if start is not None:
+        rows = rows.filter(created_at__gte=start)
+    if end is not None:
+        rows = rows.filter(created_at__lt=end)
+    auto = rows.filter(auto=True).annotate(
+        returned=Exists(CaseEvent.objects.filter(case_id=OuterRef("case_id"), action="return"))
+    )
+    record = DispatchRecord(version, proposed=rows.count())
+    for same_category, returned in auto.annotate(
+        same=ExpressionWrapper(Q(case__category_id=F("category_id")), output_field=BooleanField())
+    ).values_list("same", "returned"):
+        record.auto += 1
+        if not same_category:
+            record.reclassified += 1
+        elif returned:
+            record.returned += 1
+        else:
+            record.kept += 1
+    return record
+
+
 def reply_checks_for(case):
     return list(ReplyCheck.objects.filter(case=case).order_by("-checked_at"))
 
@@ -451,11 +637,17 @@ def reply_warning(case):
     }
 
 
-def find_duplicates(description, lat=None, lng=None, grid_code="", category_code="", limit=5):
-    """Possible duplicates of a request being typed, from its text, place (a grid code or a
-    position) and category code, best first."""
+def find_duplicates(description, lat=None, lng=None, grid_code="", category_code="", limit=5, address="", now=None):
+    """Possible duplicates of a request being typed, from its text, place (a grid code, a
+    position, an address) and category code (a leaf, or any category of the family), best first."""
     grid = Grid.objects.filter(code=grid_code).first() if grid_code else None
     if grid is None and lat is not None and lng is not None:
         grid = grid_at(lat, lng)
-    category = category_for_label(category_code) if category_code else None
-    return duplicate_candidates(text=description, lat=lat, lng=lng, grid=grid, category=category, limit=limit)
+    category = None
+    if category_code:
+        category = category_for_label(category_code) or next(
+            (c for c in routing_data().categories.values() if c.code == category_code), None
+        )
+    return duplicate_candidates(
+        text=description, lat=lat, lng=lng, grid=grid, category=category, limit=limit, address=address, now=now
+    )

@@ -45,10 +45,10 @@ def model_dir() -> Path:
 # --- training and versions ---------------------------------------------------------
 
 
-def request_training(user: User | None, source: str = "cases") -> ModelVersion:
+def request_training(user: User | None) -> ModelVersion:
     """Record a version in training and queue the work for the worker."""
     _require(user, MODEL_ROLES)
-    version = ModelVersion.objects.create(source=_("已结案工单"), requested_by=user, requested_at=timezone.now())
+    version = new_version(user, source=_("已结案工单"))
     from .tasks import train_model_task  # noqa: PLC0415 (the task module imports this one: it runs the training)
 
     transaction.on_commit(lambda: train_model_task.enqueue(version.pk))
@@ -70,11 +70,23 @@ def closed_case_data(limit: int = MAX_TRAINING_CASES) -> tuple[list[str], list[s
     return [r[0] for r in rows], [r[1] for r in rows]
 
 
+def new_version(user: User | None, *, source: str) -> ModelVersion:
+    """Record a version about to be trained (state 训练中)."""
+    return ModelVersion.objects.create(source=source[:200], requested_by=user, requested_at=timezone.now())
+
+
 def train_version(
-    version_id: int, texts: list[str] | None = None, labels: list[str] | None = None, activate: bool = True
+    version_id: int,
+    *,
+    texts: list[str] | None = None,
+    labels: list[str] | None = None,
+    activate: bool = True,
+    level: int = 0,
 ) -> ModelVersion:
-    """Train the version's model (from closed cases unless texts and labels are given): score it
-    on a 20 % stratified hold-out, fit on everything, save the file, and activate it."""
+    """Train the version's model (from closed cases unless texts and labels are given): the
+    model's out-of-fold scores (5-fold cross-validation inside the data) calibrate its
+    probabilities and give its figures and precision curve; then the file is saved and the
+    version activated. ``level`` 1 marks a model of top-level categories (the starter model)."""
     version = ModelVersion.objects.get(pk=version_id)
     try:
         if texts is None:
@@ -82,21 +94,13 @@ def train_version(
         labels = cast(list[str], labels)  # given with ``texts``
         if len(set(labels)) < 2:
             raise ValueError(_("至少需要两个分类、每类至少%(n)d件已结案工单才能训练。") % {"n": MIN_PER_CLASS})
-        result = (
-            classifier.evaluate(texts, labels, holdout=0.2)
-            if min(labels.count(x) for x in set(labels)) >= 2 and len(texts) >= 20
-            else {}
-        )
         trained = classifier.train(texts, labels)
         import joblib  # noqa: PLC0415 (imports NumPy; only training and loading a model need it)
 
         path = model_dir() / f"classifier-v{version.pk}.joblib"
         joblib.dump({"pipeline": trained.pipeline, "labels": trained.labels}, path, compress=3)
     except Exception as exc:  # the version records why it failed; nothing else changes
-        assign_status(version, ModelVersion.State.FAILED, "state")
-        version.error = str(exc)[:2000]
-        version.save(update_fields=["state", "error"])
-        return version
+        return _failed(version, exc)
     assign_status(version, ModelVersion.State.READY, "state")
     version.trained_at = timezone.now()
     version.samples = len(texts)
@@ -104,19 +108,61 @@ def train_version(
     version.file = str(path)
     version.size_bytes = path.stat().st_size
     version.train_seconds = round(trained.seconds, 2)
-    version.scores = {k: v for k, v in result.items() if k != "confusion"}
+    version.scores = {k: v for k, v in trained.cv.items() if k != "confusion"}
+    version.curve = trained.curve
+    version.level = level
     version.save()
     if activate:
         _activate(version)
     return version
 
 
+def _failed(version: ModelVersion, error: Exception) -> ModelVersion:
+    assign_status(version, ModelVersion.State.FAILED, "state")
+    version.error = str(error)[:2000]
+    version.save(update_fields=["state", "error"])
+    return version
+
+
 def train_from_file(
-    path: str | Path, text_column: str, label_column: str, user: User | None = None, activate: bool = True
+    user: User | None, *, path: str | Path, text_column: str, label_column: str, activate: bool = True
 ) -> ModelVersion:
+    """Train a version from a CSV or Excel file; a file that cannot be used (no such column, one
+    label, unknown encoding …) raises ``classifier.DataError`` before any version is recorded."""
     texts, labels = classifier.read_table(path, text_column, label_column)
-    version = ModelVersion.objects.create(source=Path(path).name[:200], requested_by=user, requested_at=timezone.now())
-    return train_version(version.pk, texts, labels, activate=activate)
+    version = new_version(user, source=Path(path).name)
+    return train_version(version.pk, texts=texts, labels=labels, activate=activate)
+
+
+STARTER_SOURCE = "起步模型：2020 泰迪杯 C题 群众留言（一级分类）"
+
+
+def train_starter(user: User | None = None, *, activate: bool = True) -> ModelVersion:
+    """Train the starter model from the messages shipped with the package (top-level
+    categories): what a street uses until its own closed cases train a better one."""
+    _require(user, MODEL_ROLES)
+    version = new_version(user, source=STARTER_SOURCE)
+    return train_starter_version(version.pk, activate=activate)
+
+
+def request_starter(user: User | None) -> ModelVersion:
+    """Record the starter model's version in training and queue its training for the worker."""
+    _require(user, MODEL_ROLES)
+    version = new_version(user, source=STARTER_SOURCE)
+    from .tasks import train_starter_task  # noqa: PLC0415 (the task module imports this one: it runs the training)
+
+    transaction.on_commit(lambda: train_starter_task.enqueue(version.pk))
+    return version
+
+
+def train_starter_version(version_id: int, *, activate: bool = True) -> ModelVersion:
+    """Train a recorded version as the starter model (also the worker's task); without the
+    shipped messages (an installation may remove them) the version records why it failed."""
+    try:
+        texts, labels = classifier.starter_data()
+    except classifier.DataError as exc:
+        return _failed(ModelVersion.objects.get(pk=version_id), exc)
+    return train_version(version_id, texts=texts, labels=labels, activate=activate, level=1)
 
 
 @transaction.atomic
@@ -127,7 +173,7 @@ def _activate(version):
     selectors.forget()
 
 
-def activate(user: User | None, version_id: int) -> ModelVersion:
+def activate(user: User | None, *, version_id: int) -> ModelVersion:
     """Make the version the one used at intake (switching back to an older one is the same act)."""
     _require(user, MODEL_ROLES)
     version = ModelVersion.objects.filter(pk=version_id).first()
@@ -149,20 +195,29 @@ MAX_DUPLICATE_RADIUS_M = 10_000
 MAX_DUPLICATE_DAYS = 365
 
 
+MIN_TARGET_PRECISION = 0.5
+
+
 def save_tuning(
-    user: User | None, *, auto_dispatch_confidence: float, duplicate_radius_m: int, duplicate_days: int
+    user: User | None,
+    *,
+    auto_dispatch: bool,
+    auto_dispatch_precision: float,
+    duplicate_radius_m: int,
+    duplicate_days: int,
 ) -> Tuning:
     _require(user, MODEL_ROLES)
-    if not 0.0 < auto_dispatch_confidence <= 1.0:
-        raise ValidationFailed("auto_dispatch_confidence", _("置信度应在0到1之间（1表示从不自动派单）。"))
     errors = FieldErrors()
+    if not MIN_TARGET_PRECISION <= auto_dispatch_precision <= 1.0:
+        errors.add("auto_dispatch_precision", _("目标准确率应在 0.5 到 1 之间。"))
     if not 1 <= duplicate_radius_m <= MAX_DUPLICATE_RADIUS_M:
         errors.add("duplicate_radius_m", _("重复件距离应在 1 到 %(max)d 米之间。") % {"max": MAX_DUPLICATE_RADIUS_M})
     if not 1 <= duplicate_days <= MAX_DUPLICATE_DAYS:
         errors.add("duplicate_days", _("重复件时间窗应在 1 到 %(max)d 天之间。") % {"max": MAX_DUPLICATE_DAYS})
     errors.raise_if_any()
     row = Tuning.objects.order_by("pk").first() or Tuning()
-    row.auto_dispatch_confidence = auto_dispatch_confidence
+    row.auto_dispatch = auto_dispatch
+    row.auto_dispatch_precision = auto_dispatch_precision
     row.duplicate_radius_m = duplicate_radius_m
     row.duplicate_days = duplicate_days
     row.save()
@@ -206,19 +261,22 @@ class IntakeProposal:
         )
 
 
-def intake_proposal(description: str, category: Category | None = None) -> IntakeProposal | None:
+def intake_proposal(description: str, *, category: Category | None = None) -> IntakeProposal | None:
     """The active model's proposal for a new case's text (None without a model). ``auto`` when
-    no category was given and the first category's probability reaches the threshold. Plugged
-    into the intake as ``cases.hooks.intake_classifier`` (``apps.py``)."""
+    no category was given and the first category's probability reaches the threshold chosen
+    from the target precision (``selectors.auto_threshold``; never for the starter model, whose
+    categories are top-level ones). Plugged into the intake as ``cases.hooks.intake_classifier``
+    (``apps.py``)."""
     version, pipeline = selectors.active_model()
     if pipeline is None:
         return None
     top = classifier.top_k(pipeline, description, 3)
-    best = selectors.category_for_label(top[0][0])
+    best = selectors.category_for_label(top[0][0], version.level)
     if best is None:
         return None
     confidence = top[0][1]
-    auto = category is None and confidence >= selectors.tuning().auto_dispatch_confidence
+    threshold = selectors.auto_threshold(version)
+    auto = category is None and threshold is not None and confidence >= threshold
     return IntakeProposal(version, best, round(confidence, 4), [[label, round(p, 4)] for label, p in top], auto)
 
 
@@ -238,7 +296,7 @@ TEMPLATE_DAYS = 90
 
 
 def reply_flags(
-    request: str, result: str, repeats: int = 0, min_similarity: float | None = None
+    request: str, *, result: str, repeats: int = 0, min_similarity: float | None = None
 ) -> tuple[float, list[str]]:
     """Flags for a reply to a request: low similarity, no concrete action, no date, template."""
     min_similarity = selectors.tuning().reply_min_similarity if min_similarity is None else min_similarity
@@ -259,7 +317,7 @@ def fingerprint(result: str) -> str:
     return hashlib.sha1(normalise(result).encode()).hexdigest()
 
 
-def check_reply(case: Case, result: str, at: dt.datetime | None = None) -> ReplyCheck:
+def check_reply(case: Case, *, result: str, at: dt.datetime | None = None) -> ReplyCheck:
     """Check a unit's result as it is submitted (the caller holds the transaction). Plugged
     into the case loop as ``cases.hooks.reply_checker`` (``apps.py``)."""
     at = at or timezone.now()
@@ -269,7 +327,7 @@ def check_reply(case: Case, result: str, at: dt.datetime | None = None) -> Reply
         fingerprint=fp,
         checked_at__gte=at - dt.timedelta(days=TEMPLATE_DAYS),
     ).count()
-    sim, flags = reply_flags(case.description, result, repeats)
+    sim, flags = reply_flags(case.description, result=result, repeats=repeats)
     return ReplyCheck.objects.create(
         case=case,
         unit_id=case.unit_id,
@@ -282,7 +340,7 @@ def check_reply(case: Case, result: str, at: dt.datetime | None = None) -> Reply
 
 
 @transaction.atomic
-def override_reply(user: User, check_id: int, note: str) -> ReplyCheck:
+def override_reply(user: User, *, check_id: int, note: str) -> ReplyCheck:
     """The handler (or a leader) keeps a flagged reply: it no longer counts as flagged."""
     permissions.require(user, "intelligence.reply_override", _("只有承办单位或街道可以确认此答复。"))
     check = ReplyCheck.objects.select_for_update(of=("self",)).select_related("case").filter(pk=check_id).first()

@@ -66,8 +66,9 @@ def suggest(request):
     community, grid, lat, lng = _place(get)
     suggestions = selectors.suggest(text, community=community, grid=grid) if len(text) >= 4 else []
     category = _picked_category(get) or (suggestions[0].category if suggestions else None)
+    address = (get.get("address") or "").strip()[:200]
     duplicates = (
-        selectors.duplicate_candidates(text=text, lat=lat, lng=lng, grid=grid, category=category)
+        selectors.duplicate_candidates(text=text, lat=lat, lng=lng, grid=grid, category=category, address=address)
         if len(text) >= 4
         else []
     )
@@ -77,7 +78,7 @@ def suggest(request):
         {
             "suggestions": suggestions,
             "duplicates": duplicates,
-            "threshold": selectors.tuning().auto_dispatch_confidence,
+            "threshold": selectors.auto_threshold(),
             "staff": True,
             "attach_to": get.get("attach_to", ""),
         },
@@ -90,8 +91,11 @@ def portal_suggest(request):
     get = request.GET
     text = (get.get("description") or "").strip()
     _community, grid, lat, lng = _place(get)
+    address = (get.get("address") or "").strip()[:200]
     duplicates = (
-        selectors.duplicate_candidates(text=text, lat=lat, lng=lng, grid=grid, limit=3) if len(text) >= 4 else []
+        selectors.duplicate_candidates(text=text, lat=lat, lng=lng, grid=grid, limit=3, address=address)
+        if len(text) >= 4
+        else []
     )
     return render(
         request,
@@ -107,10 +111,13 @@ def portal_suggest(request):
 def models_page(request):
     now = timezone.now()
     start = now - dt.timedelta(days=30)
+    active = selectors.active_version()
     context = {
         "versions": selectors.versions(),
         "tuning": selectors.tuning(),
-        "active": selectors.active_version(),
+        "active": active,
+        "threshold": selectors.auto_threshold(active),
+        "record": selectors.dispatch_record(active),
         "may_manage": request.user.has_role(*services.MODEL_ROLES),
         "routing_accuracy": measures.routing_accuracy(start, now),
         "auto_share": measures.auto_dispatch_share(start, now),
@@ -129,8 +136,11 @@ def models_action(request):
         if action == "train":
             version = services.request_training(request.user)
             messages.success(request, _("已开始训练 v%(v)d，由后台任务完成，稍后刷新查看。") % {"v": version.pk})
+        elif action == "starter":
+            version = services.request_starter(request.user)
+            messages.success(request, _("已开始训练 v%(v)d，由后台任务完成，稍后刷新查看。") % {"v": version.pk})
         elif action == "activate":
-            version = services.activate(request.user, int(request.POST.get("version") or 0))
+            version = services.activate(request.user, version_id=int(request.POST.get("version") or 0))
             messages.success(request, _("已启用 v%(v)d。") % {"v": version.pk})
         elif action == "deactivate":
             services.deactivate(request.user)
@@ -138,7 +148,8 @@ def models_action(request):
         elif action == "tuning":
             services.save_tuning(
                 request.user,
-                auto_dispatch_confidence=_float(request.POST.get("auto_dispatch_confidence")) or 0.0,
+                auto_dispatch=request.POST.get("auto_dispatch") == "on",
+                auto_dispatch_precision=_float(request.POST.get("auto_dispatch_precision")) or 0.0,
                 duplicate_radius_m=int(_float(request.POST.get("duplicate_radius_m")) or 200),
                 duplicate_days=int(_float(request.POST.get("duplicate_days")) or 14),
             )
@@ -178,7 +189,7 @@ def reply_override(request, check_id):
     if number is None:
         raise Http404
     try:
-        services.override_reply(request.user, check_id, request.POST.get("note", ""))
+        services.override_reply(request.user, check_id=check_id, note=request.POST.get("note", ""))
         messages.success(request, _("已确认保留此答复。"))
     except DomainError as exc:
         messages.error(request, exc.message)
