@@ -124,7 +124,9 @@ def windows_median(finish_times, start, seconds):
     return statistics.median(rates), rates
 
 
-def django_env(data_dir, database_url):
+def django_env(data_dir, database_url, *, staff_second_factor=True):
+    """The server's environment: production settings on ``data_dir``. Staff give a second factor
+    as in production unless ``staff_second_factor`` is off (a script signing many people in)."""
     env = dict(os.environ)
     env.update(
         {
@@ -138,6 +140,8 @@ def django_env(data_dir, database_url):
     )
     env.pop("JIEDAO_DEBUG", None)
     env.pop("JIEDAO_STAFF_2FA", None)  # the production default: staff give a second factor
+    if not staff_second_factor:
+        env["JIEDAO_STAFF_2FA"] = "0"
     if database_url:
         env["DATABASE_URL"] = database_url
     else:
