@@ -43,7 +43,11 @@ def test_the_answer_to_an_intake_is_what_a_later_look_up_shows(street, operator,
     assert created.status_code == 201
     shown = operator.get(f"/cases/{created.json()['number']}")
     assert shown.status_code == 200
+    # The answer is rendered without django-ninja checking it again: it must be what the
+    # look-up (checked against CaseDetail) shows, to the byte and the header.
     assert created.json() == shown.json()
+    assert created.content == shown.content
+    assert created["Content-Type"] == shown["Content-Type"] == "application/json; charset=utf-8"
 
 
 def test_a_resident_sees_their_new_case_as_stored(street, api):
