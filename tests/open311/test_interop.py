@@ -128,6 +128,14 @@ def test_every_refusal_under_open311_is_the_standard_error_list(csrf_client, str
     assert code == status and description
 
 
+def test_a_refusal_does_not_echo_a_huge_parameter_whole(client, street):
+    response = client.get(f"{BASE}/services.json", {"jurisdiction_id": "9" * 5000})
+    assert response.status_code == 404
+    [(code, description)] = errors_of(response, "json")
+    assert code == 404 and "jurisdiction_id" in description
+    assert len(description) <= 300 and description.endswith("…")
+
+
 def test_the_refusals_follow_the_language_asked_for(client, street):
     english = client.get("/open311/v2/nothing.json", HTTP_ACCEPT_LANGUAGE="en")
     assert english.json()[0]["description"].startswith("There is no such Open311 method")

@@ -25,14 +25,23 @@ XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+# The longest description an error gives: one that echoes what the client sent (a code, an
+# identifier) is cut there, so that a parameter of thousands of characters does not come back whole.
+MAX_DESCRIPTION = 300
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
+
+
 class Open311Error(Exception):
     """An answer in the standard's error list: ``http_status`` is the HTTP code, each
-    description one ``<error>``."""
+    description one ``<error>`` (at most ``MAX_DESCRIPTION`` characters)."""
 
     def __init__(self, http_status, *descriptions):
-        super().__init__("; ".join(str(d) for d in descriptions))
+        self.descriptions = [_cut(str(d)) for d in descriptions]
+        super().__init__("; ".join(self.descriptions))
         self.http_status = http_status
-        self.descriptions = [str(d) for d in descriptions]
 
 
 def iso(value):
