@@ -34,8 +34,6 @@ removed afterwards. See bench/README.md for how to read the output.
 """
 
 import argparse
-import hashlib
-import hmac
 import http.client
 import json
 import multiprocessing as mp
@@ -46,12 +44,13 @@ import signal
 import socket
 import sqlite3
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from django_otp.oath import TOTP
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = REPO / ".venv" / "bin"
@@ -209,13 +208,9 @@ class Server:
         self.log_file.close()
 
 
-def totp_now(hex_key, step=30, digits=6):
-    """The code an authenticator app shows now for ``hex_key`` (RFC 6238, SHA-1)."""
-    counter = struct.pack(">Q", int(time.time()) // step)
-    digest = hmac.new(bytes.fromhex(hex_key), counter, hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    code = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**digits
-    return f"{code:0{digits}d}"
+def totp_now(hex_key):
+    """The code the operator's authenticator app shows now (django-otp's own TOTP)."""
+    return f"{TOTP(bytes.fromhex(hex_key)).token():06d}"
 
 
 # --- the framework floor ----------------------------------------------------------------
