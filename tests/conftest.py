@@ -1,6 +1,8 @@
 import pytest
 
 from jiedao.cases import services
+from jiedao.common.models import SearchTerm
+from jiedao.common.vocabulary import load_shipped
 from tests.browsing import browser  # noqa: F401  (the headless Chromium fixture, for every test)
 from tests.factories import PASSWORD, build_street
 
@@ -96,3 +98,10 @@ def make_case(street):
         return case
 
     return _make
+
+
+@pytest.fixture
+def vocabulary(db):
+    """The search vocabulary as shipped (a test that empties the tables between tests removes
+    the rows the migration wrote)."""
+    load_shipped(SearchTerm)

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "jiedao.evaluation",
     "jiedao.participation",
     "jiedao.intelligence",
+    "jiedao.knowledge",
     "jiedao.ops",
     "axes",
     "django_otp",
@@ -289,6 +290,17 @@ JIEDAO = {
     "OFFICE_HOURS": [("09:00", "12:00"), ("13:30", "18:00")],
     # How long after dispatch a unit may still return a case (退单), in hours.
     "RETURN_WINDOW_HOURS": 24,
+    # 三事分流: whether calls settled at the desk count in the street-wide 三率 (no unit handled
+    # them, so a unit's own rates never count them). Counted, a call answered (直接答复) or
+    # advised (私事告知) is responded on time and resolved; void calls never count.
+    "DESK_OUTCOMES_IN_RATES": {
+        "answered": os.environ.get("JIEDAO_ANSWERED_IN_RATES", "0") == "1",
+        "advised": os.environ.get("JIEDAO_ADVISED_IN_RATES", "0") == "1",
+    },
+    # 回访: a callback that did not reach the resident is tried again after this many hours;
+    # after this many attempts the case is shown as unreachable (the dispatcher may close it).
+    "CALLBACK_RETRY_HOURS": float(os.environ.get("JIEDAO_CALLBACK_RETRY_HOURS", "2")),
+    "CALLBACK_ATTEMPTS": int(os.environ.get("JIEDAO_CALLBACK_ATTEMPTS", "3")),
     # Weights of the composite of the 三率 (response, resolution, satisfaction).
     "THREE_RATE_WEIGHTS": {"response": 0.10, "resolution": 0.50, "satisfaction": 0.40},
     # Share of the allowed time left below which a case turns yellow.
@@ -299,8 +311,11 @@ JIEDAO = {
     # Days after a case is closed or merged before the worker erases the reporter's
     # contact data (name, phone, address) from it.
     "ANONYMISE_AFTER_DAYS": int(os.environ.get("JIEDAO_ANONYMISE_AFTER_DAYS", "365")),
-    # Base-map tiles for the map page, e.g. "https://tiles.example/{z}/{x}/{y}.png" (an
-    # offline tile server); empty: polygons and points on a plain background.
+    # Base-map tiles for every map (the map page, the cockpit), e.g.
+    # "https://tiles.example/{z}/{x}/{y}.png" (an offline tile server; its origin joins the
+    # CSP's img-src above), with the attribution its licence asks for. Empty: the street's own
+    # base map (geo.basemap: communities, roads with their names, notable places), served by
+    # this site and drawn under the grids.
     "MAP_TILE_URL": os.environ.get("JIEDAO_MAP_TILE_URL", ""),
     "MAP_TILE_ATTRIBUTION": os.environ.get("JIEDAO_MAP_TILE_ATTRIBUTION", ""),
     # Overlap allowed between neighbouring grids (communities, streets) on import, as a

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("jiedao.emergency.urls")),
     path("", include("jiedao.participation.urls")),
     path("", include("jiedao.intelligence.urls")),
+    path("", include("jiedao.knowledge.urls")),
     path("", include("jiedao.evaluation.urls")),
     path("", include("jiedao.common.urls")),
     path("", include("jiedao.ops.urls")),

@@ -442,6 +442,10 @@ ALLOWED = {
     "close": {"dispatcher", "leader"},
     "merge": {"dispatcher", "leader"},
     "supervise": {"dispatcher", "leader"},
+    "unreached": {"operator", "dispatcher"},
+    "answer": {"operator", "dispatcher"},
+    "advise": {"operator", "dispatcher"},
+    "void": {"operator", "dispatcher"},
 }
 
 
@@ -465,13 +469,13 @@ def actor(street, case, name):
 def setup_for(street, action):
     """A case in which ``action`` is possible, and the call that takes it."""
     u = street.users
-    if action in ("classify", "dispatch"):
+    if action in ("classify", "dispatch", "answer", "advise", "void"):
         case = drive(street, "new")
     elif action in ("return", "respond"):
         case = drive(street, "dispatched")
     elif action in ("verify_pass", "verify_fail"):
         case = drive(street, "verifying", category=LAMPS)
-    elif action in ("rate", "close"):
+    elif action in ("rate", "close", "unreached"):
         case = drive(street, "rating")
     else:
         case = drive(street, "in_progress")
@@ -509,6 +513,10 @@ def setup_for(street, action):
         "close": lambda user: services.close(user, number=n, note="回访未接通"),
         "merge": lambda user: services.merge(user, number=n, master_number=master.number),
         "supervise": lambda user: services.supervise(user, number=n, note="请加快"),
+        "unreached": lambda user: services.callback_unreached(user, number=n),
+        "answer": lambda user: services.settle(user, number=n, outcome="answered", answer="每周三上午办理。"),
+        "advise": lambda user: services.settle(user, number=n, outcome="advised", answer="建议协商解决。"),
+        "void": lambda user: services.settle(user, number=n, outcome="voided", void_reason="prank"),
     }
     return Case.objects.get(pk=case.pk), calls[action]
 

@@ -142,6 +142,13 @@ def take(step, u, case, master, at):
         )
     if action == "supervise":
         return services.supervise(user, number=n, note=note, at=at)
+    if action == "unreached":
+        return services.callback_unreached(user, number=n, note=note, at=at)
+    if action in ("answer", "advise"):
+        outcome = "answered" if action == "answer" else "advised"
+        return services.settle(user, number=n, outcome=outcome, answer=note, at=at)
+    if action == "void":
+        return services.settle(user, number=n, outcome="voided", void_reason="silent", answer=note, at=at)
     raise AssertionError(action)
 
 

@@ -88,5 +88,7 @@ def test_resident_sees_only_own_cases(street, login, make_case):
     client = login(street.users.resident)
     portal = client.get(reverse("web:portal")).content.decode()
     assert mine.number in portal and theirs.number not in portal
-    assert client.get(reverse("cases:case", args=[mine.number])).status_code == 200
+    # Their own case opens on the tracking page (never the staff page).
+    own = client.get(reverse("cases:case", args=[mine.number]), follow=True)
+    assert own.status_code == 200 and own.context["case"] == mine and own.context["own"]
     assert client.get(reverse("cases:case", args=[theirs.number])).status_code == 404

@@ -21,6 +21,7 @@ from .models import Channel
 from .schemas import (
     PERSONAL_FIELDS,
     URGENCIES,
+    AnswerIn,
     CaseDetail,
     CaseIn,
     CasePage,
@@ -38,6 +39,7 @@ from .schemas import (
     ReportIn,
     ResolveIn,
     ThreeRatesOut,
+    VoidIn,
     WhistleIn,
     case_detail,
     decode_photos,
@@ -136,6 +138,8 @@ def create_case(request, payload: CaseIn, idempotency_key: str | None = Header(N
         "idempotency_key": key,
         "attach_to": payload.attach_to,
     }
+    if payload.outcome:
+        values.update(outcome=payload.outcome, answer=payload.answer, void_reason=payload.void_reason)
     try:
         registered = intake.register(request.user, **values)
     except IntegrityError:
@@ -247,6 +251,13 @@ ACTIONS = {
     "close": (NoteIn, lambda u, n, p: services.close(u, number=n, note=p.note)),
     "merge": (MergeIn, lambda u, n, p: services.merge(u, number=n, master_number=p.master, note=p.note)),
     "supervise": (NoteIn, lambda u, n, p: services.supervise(u, number=n, note=p.note)),
+    "unreached": (NoteIn, lambda u, n, p: services.callback_unreached(u, number=n, note=p.note)),
+    "answer": (AnswerIn, lambda u, n, p: services.settle(u, number=n, outcome="answered", answer=p.answer)),
+    "advise": (AnswerIn, lambda u, n, p: services.settle(u, number=n, outcome="advised", answer=p.answer)),
+    "void": (
+        VoidIn,
+        lambda u, n, p: services.settle(u, number=n, outcome="voided", void_reason=p.reason, answer=p.note),
+    ),
 }
 assert set(ACTIONS) == set(states.TRANSITIONS), "every transition needs an API action"
 

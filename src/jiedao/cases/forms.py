@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from jiedao.common.forms import LocationMixin
 from jiedao.org.models import Community, Grid, Unit
 
-from .models import Channel, Rating, Status, Urgency
+from .models import VOID_REASONS, Channel, Outcome, Rating, Status, Urgency
 
 INTAKE_CHANNELS = [
     (c.value, c.label)
@@ -115,6 +115,32 @@ class IntakeForm(CategoryPickMixin, LocationMixin):
         label=_("立即派单"), required=False, help_text=_("按派单规则直接派给承办单位（需先选分类）。")
     )
     attach_to = forms.CharField(required=False, max_length=20)
+    # 三事分流: how the call is settled.
+    outcome = forms.ChoiceField(
+        label=_("处理方式"),
+        required=False,
+        initial="",
+        widget=forms.RadioSelect,
+        choices=[
+            ("", _("派单办理")),
+            (Outcome.ANSWERED, _("直接答复（咨询，当场答复并办结）")),
+            (Outcome.ADVISED, _("私事告知（个人私事，给出建议并办结）")),
+            (Outcome.VOIDED, _("无效来电")),
+        ],
+    )
+    answer = forms.CharField(
+        label=_("答复内容或建议"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("直接答复、私事告知时填写；可点知识库里的“用此答复”带入。"),
+    )
+    void_reason = forms.ChoiceField(
+        label=_("无效原因"),
+        required=False,
+        choices=[("", _("（无效来电时选择）")), *VOID_REASONS.items()],
+        help_text=_("重复来电不选无效：在来电人历史或“可能是同一问题”里选中原工单后提交，本次来电并入原工单。"),
+    )
+    article = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 
     def __init__(self, *args, street=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -139,6 +165,9 @@ class IntakeForm(CategoryPickMixin, LocationMixin):
             "dispatch": data["dispatch"],
             "attach_to": data["attach_to"],
             "propose": True,
+            "outcome": data["outcome"],
+            "answer": data["answer"],
+            "void_reason": data["void_reason"],
             **self.location_kwargs(),
         }
 
@@ -210,6 +239,21 @@ class PublicRateForm(RateFields):
 
 class NoteForm(forms.Form):
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AnswerForm(forms.Form):
+    """直接答复 or 私事告知 of a case waiting in the queue: the answer or advice given."""
+
+    answer = forms.CharField(label=_("答复内容或建议"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class VoidForm(forms.Form):
+    """无效来电: why the call is void."""
+
+    void_reason = forms.ChoiceField(
+        label=_("无效原因"), required=False, choices=[("", _("请选择")), *VOID_REASONS.items()]
+    )
+    note = forms.CharField(label=_("说明（可不填）"), required=False, max_length=200)
 
 
 class ClassifyForm(CategoryPickMixin, forms.Form):
@@ -284,10 +328,14 @@ ACTION_FORMS = {
     "close": NoteForm,
     "merge": MergeForm,
     "supervise": NoteForm,
+    "unreached": NoteForm,
+    "answer": AnswerForm,
+    "advise": AnswerForm,
+    "void": VoidForm,
 }
 
 # Actions whose form is a single confirm button (with an optional note).
-OPTIONAL_NOTE_ACTIONS = {"respond", "approve_extension", "verify_pass"}
+OPTIONAL_NOTE_ACTIONS = {"respond", "approve_extension", "verify_pass", "unreached"}
 
 
 STREET_FORMS = ("dispatch", "whistle")
@@ -318,3 +366,40 @@ class WorkbenchFilterForm(forms.Form):
         ]
         self.fields["urgency"].choices = [("", _("全部")), *list(Urgency.choices)]
         self.fields["category"].choices = [("", _("全部分类"))] + [(c["code"], c["name"]) for c in categories]
+
+
+# --- the operator's desk (话务台) ---------------------------------------------------------
+
+
+class DeskSearchForm(forms.Form):
+    """工单查询 at the desk: any of the conditions, all applying."""
+
+    number = forms.CharField(label=_("工单编号"), required=False, max_length=20)
+    phone = forms.CharField(
+        label=_("来电号码"), required=False, max_length=30, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    words = forms.CharField(label=_("诉求内容"), required=False, max_length=100)
+    address = forms.CharField(label=_("地址"), required=False, max_length=100)
+    start = forms.DateField(label=_("受理日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("到"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("结束日期不能早于开始日期。"))
+        return data
+
+    @property
+    def asked(self) -> bool:
+        return self.is_bound and any((self.data.get(name) or "").strip() for name in self.fields)
+
+    def search_kwargs(self):
+        return dict(self.cleaned_data)
+
+
+class CallbackForm(RateFields):
+    """One callback (回访) in the queue: the resident's verdict, or that they were not reached."""
+
+    number = forms.CharField(widget=forms.HiddenInput, max_length=20)
+    note = forms.CharField(label=_("未接通说明（可不填）"), required=False, max_length=200)

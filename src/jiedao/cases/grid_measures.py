@@ -27,7 +27,7 @@ from jiedao.common.errors import ValidationFailed
 from jiedao.org.models import Community, Unit
 
 from .measures import current_month, month_bounds
-from .models import Case, CaseEvent, Channel, Status
+from .models import NOT_MATTERS, Case, CaseEvent, Channel, Status
 
 __all__ = [
     "Ratio",
@@ -73,7 +73,7 @@ def active_discovery(month, community=None) -> Ratio:
     """主动发现率: grid-channel cases / all cases received in the month."""
     start, end = month_bounds(month)
     qs = _scoped(Case.objects.filter(created_at__gte=start, created_at__lt=end), _community(community))
-    qs = qs.exclude(status=Status.MERGED)
+    qs = qs.exclude(status__in=NOT_MATTERS)
     return Ratio(numerator=qs.filter(channel=Channel.GRID).count(), denominator=qs.count())
 
 

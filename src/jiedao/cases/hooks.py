@@ -9,7 +9,11 @@ Ports, each filled by at most one app in its ``AppConfig.ready()``:
   dispatch event records of it) and ``save_for(case)`` (keep it with the case, in the
   intake's transaction) — or None when there is no model;
 - ``reply_checker`` (智能分拨): given a case, the unit's result and the moment, checks the reply's
-  quality in the resolving transaction (答复质量);
+  quality in the resolving transaction (答复质量); with ``keep=False`` it only answers the
+  check (an object with ``flags``) without keeping it, for the resolve form while one types;
+- ``category_suggester`` (智能分拨): given words typed in a search and ``k``, the model's ``k``
+  likeliest categories as ``(code, probability)`` pairs, ranked with the other matches of the
+  category search; None when there is no model;
 - ``address_locator``: given an address as typed, the position ``(lat, lng)`` of the place it
   names, or None (一户一档 knows its buildings' positions: ``jiedao.registry``).
 
@@ -62,6 +66,7 @@ class Port:
 
 intake_classifier = Port("intake classifier")
 reply_checker = Port("reply checker")
+category_suggester = Port("category suggester")
 address_locator = Port("address locator")
 
 

@@ -38,9 +38,9 @@ from jiedao.org import permissions
 from jiedao.org.models import Community, Grid
 
 from . import dispatching, hooks, numbering, selectors, validation
-from .models import OPEN_STATUSES, Case, CasePhoto, Category, Channel, Status
+from .models import OPEN_STATUSES, VOID_REASONS, Case, CasePhoto, Category, Channel, Outcome, Status
 from .routing import RouteDecision
-from .states import CASE
+from .states import CASE, NOTES
 
 # Who may register a case through a channel: a row of the permission table per kind of channel.
 CHANNEL_ACTIONS = {
@@ -78,6 +78,11 @@ class Request:
     dispatch: bool
     master: Case | None
     street_id: int | None = None
+    # 三事分流: settled by the desk (``Outcome``), with the answer or advice given, or the reason
+    # a call is void.
+    outcome: str = ""
+    answer: str = ""
+    void_reason: str = ""
 
 
 @dataclass
@@ -116,6 +121,9 @@ def register(
     at: dt.datetime | None = None,
     attach_to: str = "",
     propose: bool = False,
+    outcome: str = "",
+    answer: str = "",
+    void_reason: str = "",
 ) -> Registered:
     """Register a new case from any door; answers what was written: the case, whether it is
     new (not a replay of the same ``idempotency_key``), its photos and whether a co-handling
@@ -124,7 +132,12 @@ def register(
     ``attach_to``: the number of an open case reporting the same matter: the new case is merged
     into it at once (并案). ``dispatch``: routed at once (needs a category). The classifier's
     proposal is made and kept when no category is given, or with ``propose`` (the intake page
-    showed it to the operator, so whether they kept it is measured)."""
+    showed it to the operator, so whether they kept it is measured).
+
+    ``outcome`` (三事分流): a call the desk settles instead of dispatching — ``answered`` (a
+    consultation answered, ``answer`` the answer given), ``advised`` (a private matter, ``answer``
+    the advice), ``voided`` (``void_reason`` one of ``VOID_REASONS``; a repeat of an open case is
+    attached to it with ``attach_to`` instead). The case is closed at once, its log saying how."""
     previous = replayed(user, idempotency_key)
     if previous is not None:
         return Registered(previous, created=False)
@@ -143,6 +156,9 @@ def register(
         photos=photos,
         dispatch=dispatch,
         attach_to=attach_to,
+        outcome=outcome,
+        answer=answer,
+        void_reason=void_reason,
     )
     locate(user, request)
     now = at or timezone.now()
@@ -184,9 +200,15 @@ def check_input(
     photos,
     dispatch,
     attach_to,
+    outcome="",
+    answer="",
+    void_reason="",
 ) -> Request:
     """Every field checked, every broken rule reported at once (``ValidationFailed``)."""
     errors = FieldErrors()
+    outcome, answer, void_reason = check_outcome(
+        errors, user, outcome=outcome, answer=answer, void_reason=void_reason, dispatch=dispatch, attach_to=attach_to
+    )
     check_channel(errors, user, channel)
     description = validation.check_description(errors, "description", description)
     reporter_name, reporter_phone = check_reporter(errors, user, reporter_name, reporter_phone)
@@ -215,7 +237,44 @@ def check_input(
         photos=photos,
         dispatch=dispatch,
         master=master,
+        outcome=outcome,
+        answer=answer,
+        void_reason=void_reason,
     )
+
+
+OUTCOME_ACTIONS: dict[str, str] = {Outcome.ANSWERED: "answer", Outcome.ADVISED: "advise", Outcome.VOIDED: "void"}
+MAX_ANSWER = 2000
+
+
+def check_outcome(errors: FieldErrors, user, *, outcome, answer, void_reason, dispatch, attach_to) -> tuple:
+    """三事分流: the outcome one of ``Outcome``, taken by a role allowed to settle calls, with its
+    answer (answered, advised) or its reason (void); never together with dispatching or attaching."""
+    outcome = (outcome or "").strip()
+    answer = (answer or "").strip()
+    void_reason = (void_reason or "").strip()
+    if not outcome:
+        return "", "", ""
+    if outcome not in OUTCOME_ACTIONS:
+        errors.add("outcome", _("处理方式“%(value)s”无效。") % {"value": outcome[:20]})
+        return "", "", ""
+    action = OUTCOME_ACTIONS[outcome]
+    permissions.require(user, f"case.{action}")
+    if outcome == Outcome.VOIDED:
+        if void_reason not in VOID_REASONS:
+            errors.add("void_reason", _("请选择无效原因。重复来电请选中原工单并入，不要记为无效。"))
+        answer = answer[:MAX_ANSWER]
+    else:
+        _field, message = NOTES[action]
+        if not answer:
+            errors.add("answer", message)
+        elif len(answer) > MAX_ANSWER:
+            errors.add("answer", _("答复内容不能超过 %(max)d 个字。") % {"max": MAX_ANSWER})
+    if dispatch:
+        errors.add("dispatch", _("已当场处理的来电不再派单：请取消“立即派单”，或选择“派单办理”。"))
+    if (attach_to or "").strip():
+        errors.add("attach_to", _("关联已有工单时不能同时选择其他处理方式。"))
+    return outcome, answer, void_reason
 
 
 def check_channel(errors: FieldErrors, user, channel) -> None:
@@ -306,7 +365,7 @@ def locate(user, request: Request) -> None:
 def propose_category(request: Request, propose: bool):
     """The classifier's proposal for a case that is not attached to another, when no category
     was chosen or the page asks (``propose``); an automatic one classifies the case."""
-    if request.master is not None or not (request.category is None or propose):
+    if request.master is not None or request.outcome or not (request.category is None or propose):
         return None
     proposal = hooks.intake_classifier(request.description, request.category)
     if proposal is not None and proposal.auto:
@@ -338,6 +397,8 @@ def new_case(user, request: Request, now) -> Case:
         grid=request.grid,
         created_by=user if signed_in else None,
         created_at=now,
+        outcome=request.outcome,
+        closed_at=now if request.outcome else None,
     )
 
 
@@ -346,6 +407,8 @@ def first_status(request: Request) -> str:
     once moves it on before it is saved, ``plan_dispatch``)."""
     if request.master is not None:
         return CASE.next_status(CASE.transitions["merge"], Status.NEW)
+    if request.outcome:
+        return CASE.next_status(CASE.transitions[OUTCOME_ACTIONS[request.outcome]], Status.NEW)
     return Status.NEW
 
 
@@ -356,7 +419,7 @@ def plan_dispatch(case: Case, request: Request, proposal, now) -> RouteDecision 
     """Route a case dispatched at once (asked, or the classifier is sure) and set its unit,
     deadlines and status, before anything is written: an unroutable case asked to be
     dispatched is refused (422); one the classifier was sure of waits for the dispatcher."""
-    if request.master is not None:
+    if request.master is not None or request.outcome:
         return None
     auto = proposal is not None and proposal.auto
     if not (request.dispatch or auto):
@@ -470,6 +533,22 @@ def first_events(user, case: Case, request: Request, decision, proposal, now) ->
                 seq=2,
                 note=_("诉求人确认与已有工单为同一问题"),
                 data={"master": request.master.number, "by_reporter": True},
+            )
+        )
+    if request.outcome:
+        reason = request.void_reason
+        rows.append(
+            CASE.unsaved(
+                case,
+                OUTCOME_ACTIONS[request.outcome],
+                user,
+                before=Status.NEW,
+                after=case.status,
+                at=now,
+                seq=2,
+                unit=None,
+                note=request.answer,
+                data={"reason": reason, "reason_label": str(VOID_REASONS[reason])} if reason else None,
             )
         )
     insert(rows)

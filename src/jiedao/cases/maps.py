@@ -19,7 +19,7 @@ from jiedao.geo.selectors import collection, feature, require_map_user
 from jiedao.org.selectors import in_streets
 from jiedao.workcal.calendar import SHANGHAI, start_of_day
 
-from .models import OPEN_STATUSES, CaseEvent, Channel, Status
+from .models import NOT_MATTERS, OPEN_STATUSES, CaseEvent, Channel, Status
 from .selectors import visible_cases
 
 MAX_CASE_POINTS = 5000
@@ -119,7 +119,7 @@ def heat_layer(user, days=HEAT_DAYS, now=None):
     else:
         live_from = first
     for lat_cell, lng_cell, n in cell_counts(
-        visible_cases(user).filter(created_at__gte=start_of_day(live_from)).exclude(status=Status.MERGED)
+        visible_cases(user).filter(created_at__gte=start_of_day(live_from)).exclude(status__in=NOT_MATTERS)
     ):
         totals[(lat_cell, lng_cell)] += n
     points = [

@@ -17,6 +17,11 @@ exports and tests all call these. Definitions (also in docs/measures.md):
   unresolved past it / dispatched cases.
 - return rate = returns by the unit in the month / dispatches to the unit in the month.
 - rework rate = ratings that reopened the case / ratings.
+- calls settled at the desk (三事分流: 直接答复, 私事告知, 无效来电) are counted apart
+  (``desk_outcomes``). No unit handled them, so no unit's rates count them; the street-wide
+  response and resolution rates count the answered and advised ones as responded on time and
+  resolved only where the setting ``DESK_OUTCOMES_IN_RATES`` says so (default: not counted).
+  Void calls never count.
 
 Rates are ``None`` when their denominator is zero ("no data"), never 0 or 100 %.
 """
@@ -32,7 +37,7 @@ from jiedao.common.errors import ValidationFailed
 from jiedao.org.models import Unit
 from jiedao.workcal.calendar import SHANGHAI, start_of_day, workdays_between
 
-from .models import Case, CaseEvent, Rating
+from .models import Case, CaseEvent, Outcome, Rating
 
 
 def month_bounds(month: str):
@@ -65,7 +70,32 @@ def response_rate(month, unit=None, now=None, street=None):
         qs = qs.filter(street_id=street)
     due = qs.filter(Q(responded_at__isnull=False) | Q(response_due__lt=now))
     agg = due.aggregate(total=Count("id"), on_time=Count("id", filter=Q(responded_at__lte=F_("response_due"))))
-    return _ratio(agg["on_time"], agg["total"])
+    desk = 0 if unit else desk_counted(month, street)
+    return _ratio(agg["on_time"] + desk, agg["total"] + desk)
+
+
+def desk_outcomes(month, street=None) -> dict[str, int]:
+    """Calls settled at the desk in the month (三事分流), by outcome: answered, advised, voided."""
+    start, end = month_bounds(month)
+    qs = Case.objects.filter(closed_at__gte=start, closed_at__lt=end).exclude(outcome="")
+    if street:
+        qs = qs.filter(street_id=street)
+    counts = dict(qs.values_list("outcome").annotate(n=Count("id")).order_by())
+    return {outcome: counts.get(outcome, 0) for outcome in Outcome.values}
+
+
+def desk_counted_outcomes() -> list[str]:
+    """The desk outcomes the street-wide 三率 count, by the setting."""
+    return [outcome for outcome, counted in settings.JIEDAO["DESK_OUTCOMES_IN_RATES"].items() if counted]
+
+
+def desk_counted(month, street=None) -> int:
+    """Calls settled at the desk in the month that the street-wide 三率 count (setting)."""
+    counted = desk_counted_outcomes()
+    if not counted:
+        return 0
+    outcomes = desk_outcomes(month, street)
+    return sum(outcomes[o] for o in counted)
 
 
 def F_(name):
@@ -98,7 +128,8 @@ def rating_counts(month, unit=None, street=None):
 
 def resolution_rate(month, unit=None, street=None):
     c = rating_counts(month, unit, street)
-    return _ratio(c["resolved"], c["total"])
+    desk = 0 if unit else desk_counted(month, street)
+    return _ratio(c["resolved"] + desk, c["total"] + desk)
 
 
 def satisfaction_rate(month, unit=None, street=None):

@@ -99,11 +99,33 @@ class Status(models.TextChoices):
     RATING = "rating", _("待回访")
     CLOSED = "closed", _("已结案")
     MERGED = "merged", _("已并案")
+    VOIDED = "voided", _("无效来电")
 
 
 OPEN_STATUSES = (Status.NEW, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS, Status.VERIFYING, Status.RATING)
+# Cases that are no matter of their own: merged into the case they repeat, or void calls (无效来电).
+# Counts of cases received leave them out.
+NOT_MATTERS = (Status.MERGED, Status.VOIDED)
 # States in which the unit still owes work (the deadline clock runs).
 WORKING_STATUSES = (Status.DISPATCHED, Status.IN_PROGRESS)
+
+
+class Outcome(models.TextChoices):
+    """三事分流: how a call was settled at intake when it was not dispatched (blank: dispatched
+    or waiting for the dispatcher, as every case before)."""
+
+    ANSWERED = "answered", _("直接答复")
+    ADVISED = "advised", _("私事告知")
+    VOIDED = "voided", _("无效来电")
+
+
+# Why a call is void (无效来电); a repeat of an open case is attached to it instead (并案).
+VOID_REASONS = {
+    "prank": _("恶意骚扰"),
+    "wrong_number": _("打错电话或无具体诉求"),
+    "outside": _("不属于本街道辖区"),
+    "silent": _("无声电话或中途挂断"),
+}
 
 
 class Urgency(models.TextChoices):
@@ -159,6 +181,9 @@ class Case(models.Model):
     responded_at = models.DateTimeField(_("响应时间"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+    outcome = models.CharField(
+        _("三事分流"), max_length=10, choices=Outcome.choices, blank=True, default="", db_default=""
+    )
     urgency = models.CharField(_("时限状态"), max_length=6, choices=Urgency.choices, default=Urgency.GREEN)
     supervised = models.BooleanField(_("督办中"), default=False)
     return_count = models.PositiveSmallIntegerField(_("退单次数"), default=0)

@@ -48,6 +48,11 @@ class CaseIn(Schema):
     # not created (409 with the candidates); ``attach_to`` merges the new case into that case.
     check_duplicates: bool = False
     attach_to: str = ""
+    # 三事分流: a call settled at the desk — ``answered`` or ``advised`` with ``answer``, or
+    # ``voided`` with ``void_reason`` (prank, wrong_number, outside, silent).
+    outcome: str = ""
+    answer: str = ""
+    void_reason: str = ""
 
 
 class ClassifyIn(Schema):
@@ -95,6 +100,19 @@ class RateIn(Schema):
     resolved: bool
     satisfaction: str
     comment: str = ""
+
+
+class AnswerIn(Schema):
+    """The answer given (直接答复) or the advice (私事告知)."""
+
+    answer: str = ""
+
+
+class VoidIn(Schema):
+    """Why the call is void: prank, wrong_number, outside, silent (a repeat is merged instead)."""
+
+    reason: str = ""
+    note: str = ""
 
 
 class MergeIn(Schema):

@@ -1,25 +1,33 @@
 """Reads of cases. Every selector takes the user and returns only what that user may see."""
 
+import datetime as dt
 import hmac
 import time
 from dataclasses import dataclass
+from typing import cast
 
-from django.db.models import F, Q
+from django.conf import settings
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiedao.common import params
+from jiedao.common import search as search_engine
+from jiedao.common import selectors as common_selectors
 from jiedao.common.crypto import blind_index
 from jiedao.common.errors import NotFound, ValidationFailed
 from jiedao.common.masking import mask_name, mask_personal_text
 from jiedao.common.params import AwareDatetime, Cursor, RowId
+from jiedao.duties import selectors as duty_selectors
 from jiedao.geo.locate import grid_id_at
 from jiedao.org.models import Community, Grid, Street
 from jiedao.org.selectors import in_streets
 from jiedao.workcal.calendar import SHANGHAI, start_of_day
 
+from . import hooks
 from .models import (
+    NOT_MATTERS,
     OPEN_STATUSES,
     WORKING_STATUSES,
     Case,
@@ -27,12 +35,15 @@ from .models import (
     CasePhoto,
     Category,
     Extension,
+    Rating,
     RoutingRule,
     Status,
+    Urgency,
     WhistleSummons,
 )
+from .rules import urgency_at
 from .states import CASE
-from .validation import normalise_phone
+from .validation import LANDLINE, MOBILE, normalise_phone
 
 
 def visible_cases(user):
@@ -70,7 +81,7 @@ def received_cases(start_day, end_day):
     out, each annotated with its ``day``: what the rollups count (not scoped to a user)."""
     return (
         Case.objects.filter(created_at__gte=start_of_day(start_day), created_at__lt=start_of_day(end_day))
-        .exclude(status=Status.MERGED)
+        .exclude(status__in=NOT_MATTERS)
         .annotate(day=TruncDate("created_at", tzinfo=SHANGHAI))
         .order_by()
     )
@@ -157,6 +168,14 @@ def case_list(
 ):
     """A page of cases the user may see, newest first (``order='created'``) or by
     deadline (``order='due'``). Returns ``(cases, next_cursor)``; a fixed number of queries."""
+    qs = _listed(user, status=status, unit=unit, category=category, q=q)
+    if urgency:
+        qs = qs.filter(urgency=urgency)
+    return _page(user, qs, q=q, cursor=cursor, limit=limit, order=order)
+
+
+def _listed(user, *, status, unit, category, q):
+    """The user's visible cases with the list filters every case list shares."""
     qs = visible_cases(user).select_related(*LIST_FIELDS)
     if status:
         statuses = [s for s in status.split(",") if s]
@@ -173,11 +192,16 @@ def case_list(
         if node is None:
             raise ValidationFailed("category", _("分类代码“%(code)s”不存在。") % {"code": category})
         qs = qs.filter(Q(category=node) | Q(category__parent=node) | Q(category__parent__parent=node))
-    if urgency:
-        qs = qs.filter(urgency=urgency)
     if q:
         q = params.search_text(q)
         qs = qs.filter(Q(number__icontains=q) | Q(description__icontains=q))
+    return qs
+
+
+def _page(user, qs, *, q, cursor, limit, order):
+    """One page of ``qs`` after ``cursor``, newest first or by deadline: ``(cases, next_cursor)``."""
+    if q:
+        q = params.search_text(q)
     limit = max(1, min(int(limit), 200))
     if order == "due":
         # Deadline first; cases without a deadline last, then by id.
@@ -262,6 +286,68 @@ def category_tree():
     return by_parent.get(None, [])
 
 
+# --- the category search (one search: names, vocabulary, duty list, model) ---------------
+
+
+@dataclass
+class CategoryMatch:
+    """A category found for words typed at intake or classification, with why it was found."""
+
+    code: str
+    label: str
+    score: float
+    why: str = ""
+
+
+def _category_docs(tree) -> list[search_engine.Doc]:
+    """Every category a case can be filed under (leaves, and middle levels without children),
+    with its path and the names and phrasings of the duties routed by it."""
+    duties: dict[int, list] = {}
+    for version in duty_selectors.in_force_now():
+        for category in version.categories.all():
+            duties.setdefault(category.pk, []).append(version)
+    docs = []
+    for top in tree:
+        for mid in top["children"]:
+            for leaf in mid["children"] or [mid]:
+                path = [top["name"], mid["name"]] + ([leaf["name"]] if leaf is not mid else [])
+                own = "" if leaf["name"] == "其他" else leaf["name"]
+                fields = [(own, 1.0), (mid["name"], 0.5), (top["name"], 0.3), (leaf["code"], 1.0)]
+                for version in duties.get(leaf["id"], []):
+                    fields += [(version.name, 0.8), (version.keywords, 0.8)]
+                docs.append(search_engine.doc(leaf["code"], fields, " / ".join(path)))
+    return docs
+
+
+def find_categories(q: str, *, tree=None, limit: int = 20) -> list[CategoryMatch]:
+    """Categories for words as people type them (垃圾, 暖气不热, 楼道里电动车充电), best first:
+    their names and paths, the search vocabulary an administrator keeps, the phrasings of the
+    responsibility list, and the model's suggestions (智能分拨), ranked together."""
+    tree = category_tree() if tree is None else tree
+    vocabulary = common_selectors.vocabulary()
+    query = search_engine.parse(q, vocabulary)
+    if query.empty:
+        return []
+    docs = _category_docs(tree)
+    scores: dict[str, float] = {}
+    for score, d in search_engine.rank(query, docs):
+        scores[d.key] = score
+    by_code = {d.key: d for d in docs}
+    suggested = set()
+    for code, probability in hooks.category_suggester(query.text, 5) or []:
+        for key in by_code:
+            if key == code:
+                scores[key] = scores.get(key, 0.0) + probability
+                suggested.add(key)
+            elif key.startswith(code) and key in scores:
+                scores[key] += 0.3 * probability
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return [
+        CategoryMatch(key, by_code[key].payload, score, _("智能分拨建议") if key in suggested else "")
+        for key, score in ranked
+    ]
+
+
 # --- added for the pages ------------------------------------------------------
 
 
@@ -315,6 +401,115 @@ def attention_cases(user, limit=50):
     """Open cases that are overdue (red) or under supervision (督办), deadline first."""
     qs = visible_cases(user).filter(status__in=OPEN_STATUSES).filter(Q(urgency="red") | Q(supervised=True))
     return list(qs.select_related(*LIST_FIELDS).order_by(F_nulls_last("completion_due"), "id")[:limit])
+
+
+# --- the unit's workbench ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitCounts:
+    """The figures at the top of a unit's workbench (单位工作台), of the cases its unit holds.
+    临期 and 超期 are the case page's badge: ``rules.urgency_at``, computed at ``now``."""
+
+    dispatched: int  # 待响应: dispatched to the unit, not yet responded to
+    in_progress: int  # 办理中: responded to, not yet resolved
+    due_soon: int  # 临期: yellow, less than JIEDAO["YELLOW_SHARE"] of the time left
+    overdue: int  # 超期: red, past the response limit (still unanswered) or the completion limit
+    to_report: int  # 待报到: the unit's summonses (吹哨, 协办) not reported while the case is handled
+
+
+def _owed(user, *, now: dt.datetime) -> list[tuple[int, str, str]]:
+    """``(id, status, level)`` of each case the user's unit holds and still owes work on
+    (待响应, 办理中), the level green / yellow / red by ``rules.urgency_at``. One query."""
+    if user is None or not user.is_authenticated or not user.unit_id:
+        return []
+    # The rating that reopened a case restarts its clock: read with the case, not once per case.
+    reopened = Rating.objects.filter(case_id=OuterRef("pk")).order_by("-rated_at").values("rated_at")[:1]
+    cases = (
+        visible_cases(user)
+        .filter(unit_id=user.unit_id, status__in=WORKING_STATUSES)
+        .only("id", "status", "dispatched_at", "response_due", "completion_due", "rework_count")
+        .annotate(reopened_at=Subquery(reopened))
+        .order_by()
+    )
+    return [(case.pk, case.status, urgency_at(case, now=now, reopened_at=case.reopened_at)) for case in cases]
+
+
+def _waiting_summonses(user):
+    """The unit's summonses not yet reported, on cases still being handled (报到 is possible)."""
+    return WhistleSummons.objects.filter(
+        unit_id=user.unit_id, reported_at__isnull=True, whistle__case__status__in=WORKING_STATUSES
+    )
+
+
+def unit_counts(user, *, now: dt.datetime | None = None) -> UnitCounts:
+    """待响应, 办理中, 临期, 超期 and 待报到 of the user's unit (all zero without a unit)."""
+    now = now or timezone.now()
+    owed = _owed(user, now=now)
+    has_unit = user is not None and user.is_authenticated and bool(user.unit_id)
+    return UnitCounts(
+        dispatched=sum(1 for _pk, status, _level in owed if status == Status.DISPATCHED),
+        in_progress=sum(1 for _pk, status, _level in owed if status == Status.IN_PROGRESS),
+        due_soon=sum(1 for _pk, _status, level in owed if level == Urgency.YELLOW),
+        overdue=sum(1 for _pk, _status, level in owed if level == Urgency.RED),
+        to_report=_waiting_summonses(user).count() if has_unit else 0,
+    )
+
+
+def unit_cases(
+    user,
+    *,
+    status: str | None = None,
+    level: str | None = None,
+    category: str | None = None,
+    q: str | None = None,
+    cursor: str | None = None,
+    limit: int = 30,
+    now: dt.datetime | None = None,
+) -> tuple[list[Case], str | None]:
+    """A page of the cases the user's unit holds (open ones unless ``status`` says otherwise),
+    earliest completion limit first: ``(cases, next_cursor)``. ``level`` (green / yellow / red)
+    is the deadline rule of the case page at ``now`` (``rules.urgency_at``), as ``unit_counts``
+    counts it, not the level the last deadline sweep stored."""
+    if user is None or not user.is_authenticated or not user.unit_id:
+        return [], None
+    qs = _listed(user, status=status or "open", unit=None, category=category, q=q).filter(unit_id=user.unit_id)
+    if level:
+        if level not in Urgency.values:
+            raise ValidationFailed("urgency", _("时限状态“%(value)s”无效。") % {"value": level})
+        owed = _owed(user, now=now or timezone.now())
+        if level == Urgency.GREEN:
+            qs = qs.exclude(pk__in=[pk for pk, _status, found in owed if found != Urgency.GREEN])
+        else:
+            qs = qs.filter(pk__in=[pk for pk, _status, found in owed if found == level])
+    return _page(user, qs, q=q, cursor=cursor, limit=limit, order="due")
+
+
+@dataclass(frozen=True)
+class UnitWhistles:
+    """The unit's part in whistles and co-handling tasks (吹哨报到, 协办) on open cases."""
+
+    waiting: list  # WhistleSummons to report to, the earliest report limit first
+    finished: list  # the others (reported, or the case no longer handled), the latest whistle first
+    finished_count: int  # all of the others (``finished`` holds at most ``limit``)
+
+
+def unit_whistles(user, *, limit: int = 50) -> UnitWhistles:
+    """待报到 summonses of the user's unit, and the finished ones (at most ``limit``, with their count)."""
+    if user is None or not user.is_authenticated or not user.unit_id:
+        return UnitWhistles([], [], 0)
+    related = ("whistle", "whistle__case", "whistle__case__unit")
+    waiting = list(_waiting_summonses(user).select_related(*related).order_by("whistle__report_due", "id")[:100])
+    finished = (
+        WhistleSummons.objects.filter(unit_id=user.unit_id, whistle__case__status__in=OPEN_STATUSES)
+        .exclude(reported_at__isnull=True, whistle__case__status__in=WORKING_STATUSES)
+        .select_related(*related)
+    )
+    return UnitWhistles(
+        waiting=waiting,
+        finished=list(finished.order_by("-whistle__blown_at", "-id")[:limit]),
+        finished_count=finished.count(),
+    )
 
 
 def open_case_count() -> int:
@@ -454,3 +649,119 @@ def grid_at(lat, lng):
     if grid is None:  # a grid drawn in another process since the cache was read
         grid = Grid.objects.select_related("community").defer("boundary").get(pk=grid_id)
     return grid
+
+
+# --- the operator's desk (话务台): caller look-up, case search, callbacks ------------------------
+
+DESK_LIMIT = 50
+# An address is stored encrypted: searching it decrypts the newest cases of the range, at most this many.
+ADDRESS_SCAN = 5000
+
+
+def caller_history(user, *, phone: str, limit: int = 10) -> list[Case]:
+    """The caller's earlier cases the user may see, newest first, found by the phone number as
+    typed (+86 and spaces allowed); nothing until the number is a whole mainland mobile or
+    landline number."""
+    digits = normalise_phone(phone)
+    if not (MOBILE.match(digits) or LANDLINE.match(digits)):
+        return []
+    qs = visible_cases(user).filter(reporter_phone_index=blind_index(digits)).select_related(*LIST_FIELDS)
+    return list(qs.order_by("-created_at", "-id")[:limit])
+
+
+@dataclass
+class DeskSearch:
+    """The cases a desk search found, and whether the address scan stopped at its limit."""
+
+    cases: list
+    address_cut: bool = False
+
+
+def desk_search(
+    user,
+    *,
+    number: str = "",
+    phone: str = "",
+    words: str = "",
+    address: str = "",
+    start=None,
+    end=None,
+    limit: int = DESK_LIMIT,
+) -> DeskSearch:
+    """A case search for the desk: by number (or part of it), the caller's phone, words of the
+    request, the address, and the day it was received (Beijing dates, both ends included), every
+    given condition applying; newest first."""
+    qs = visible_cases(user).select_related(*LIST_FIELDS)
+    number = params.search_text(number, "number").upper()
+    if number:
+        qs = qs.filter(number__icontains=number)
+    if (phone or "").strip():
+        digits = normalise_phone(phone)
+        if not (MOBILE.match(digits) or LANDLINE.match(digits)):
+            raise ValidationFailed("phone", _("请填写完整的手机号或固定电话号码。"))
+        qs = qs.filter(reporter_phone_index=blind_index(digits))
+    words = params.search_text(words, "words")
+    if words:
+        qs = qs.filter(description__icontains=words)
+    if start or end:
+        first = params.parse_date(start, "start") if start else None
+        last = params.parse_date(end, "end") if end else None
+        if first and last and last < first:
+            raise ValidationFailed("end", _("结束日期不能早于开始日期。"))
+        if first:
+            qs = qs.filter(created_at__gte=start_of_day(first))
+        if last:
+            qs = qs.filter(created_at__lt=start_of_day(last + dt.timedelta(days=1)))
+    qs = qs.order_by("-created_at", "-id")
+    address = params.search_text(address, "address")
+    if not address:
+        return DeskSearch(list(qs[:limit]))
+    rows = list(qs.exclude(address="")[: ADDRESS_SCAN + 1])
+    found = [case for case in rows[:ADDRESS_SCAN] if address in case.address]
+    return DeskSearch(found[:limit], address_cut=len(rows) > ADDRESS_SCAN)
+
+
+@dataclass
+class Callback:
+    """A case waiting for its callback (回访): the unit's reply and the attempts that did not
+    reach the resident since that reply."""
+
+    case: Case
+    reply: str
+    replied_at: dt.datetime | None
+    attempts: int = 0
+    last_attempt: dt.datetime | None = None
+    retry_at: dt.datetime | None = None
+    unreachable: bool = False
+
+    @property
+    def due(self) -> bool:
+        return not self.unreachable and self.retry_at is None
+
+
+def callback_queue(user, *, now: dt.datetime | None = None) -> list[Callback]:
+    """The callbacks waiting for the desk: first those to call now (oldest reply first), then
+    those to try again later (their retry time), then those not reached after
+    ``CALLBACK_ATTEMPTS`` tries (the dispatcher may close them)."""
+    now = now or timezone.now()
+    retry = dt.timedelta(hours=cast(float, settings.JIEDAO["CALLBACK_RETRY_HOURS"]))
+    attempts_allowed = cast(int, settings.JIEDAO["CALLBACK_ATTEMPTS"])
+    cases = list(
+        visible_cases(user).filter(status=Status.RATING).select_related(*LIST_FIELDS).order_by("resolved_at", "id")
+    )
+    log: dict[int, Callback] = {case.pk: Callback(case, reply="", replied_at=None) for case in cases}
+    events = CaseEvent.objects.filter(case_id__in=list(log), action__in=("resolve", "unreached")).order_by("seq")
+    for case_id, action, note, at in events.values_list("case_id", "action", "note", "at"):
+        item = log[case_id]
+        if action == "resolve":
+            item.reply, item.replied_at, item.attempts, item.last_attempt = note, at, 0, None
+        else:
+            item.attempts, item.last_attempt = item.attempts + 1, at
+    for item in log.values():
+        item.unreachable = item.attempts >= attempts_allowed
+        if item.last_attempt is not None and not item.unreachable and item.last_attempt + retry > now:
+            item.retry_at = item.last_attempt + retry
+    items = list(log.values())
+    due = [i for i in items if i.due]
+    later = sorted((i for i in items if i.retry_at is not None), key=lambda i: (i.retry_at or now))
+    return due + later + [i for i in items if i.unreachable]

@@ -36,8 +36,20 @@ from jiedao.workcal.calendar import SHANGHAI, add_workdays
 from . import dispatching, hooks, intake, validation
 from .dispatching import DISPATCH_FIELDS, case_page
 from .dispatching import iso as _iso
-from .models import Case, CasePhoto, Extension, Rating, Status, Urgency, Whistle, WhistleSummons
+from .models import (
+    VOID_REASONS,
+    Case,
+    CaseEvent,
+    CasePhoto,
+    Extension,
+    Rating,
+    Status,
+    Urgency,
+    Whistle,
+    WhistleSummons,
+)
 from .routing import deadlines_for, route, route_decision
+from .rules import urgency_at
 from .states import CASE, NOTES
 
 if TYPE_CHECKING:
@@ -48,6 +60,7 @@ __all__ = [
     "add_note",
     "anonymise_closed_cases",
     "blow_whistle",
+    "callback_unreached",
     "case_page",
     "classify",
     "close",
@@ -62,6 +75,7 @@ __all__ = [
     "return_case",
     "route",
     "route_decision",
+    "settle",
     "submit_case",
     "supervise",
     "sweep_deadlines",
@@ -512,6 +526,56 @@ def close(user: User, *, number: str, note: str, at: dt.datetime | None = None) 
 
 
 @transaction.atomic
+def callback_unreached(user: User, *, number: str, note: str = "", at: dt.datetime | None = None) -> Case:
+    """回访未接通: the callback did not reach the resident; the attempt is counted and the case
+    comes back to the callback queue after ``CALLBACK_RETRY_HOURS``."""
+    permissions.require(user, "case.unreached")
+    case = _locked(number)
+    checked = _check(user, case, "unreached")
+    attempt = CaseEvent.objects.filter(case=case, action="unreached", seq__gt=_last_resolve_seq(case)).count() + 1
+    _take(user, case, "unreached", checked=checked, at=_now(at), note=(note or "").strip(), data={"attempt": attempt})
+    return case
+
+
+def _last_resolve_seq(case: Case) -> int:
+    """The log position of the unit's latest result: callbacks count from there."""
+    seq = CaseEvent.objects.filter(case=case, action="resolve").order_by("-seq").values_list("seq", flat=True).first()
+    return seq or 0
+
+
+@transaction.atomic
+def settle(
+    user: User,
+    *,
+    number: str,
+    outcome: str,
+    answer: str = "",
+    void_reason: str = "",
+    at: dt.datetime | None = None,
+) -> Case:
+    """三事分流 for a case waiting to be dispatched: a consultation answered (``answered``), a
+    private matter advised (``advised``) or an invalid call voided (``voided``, with one of
+    ``VOID_REASONS``); closed at once, as at the intake (``intake.register``). The lifecycle's
+    order of checks: the outcome named, the role (403), the state (409), the person, the answer."""
+    outcome = (outcome or "").strip()
+    if outcome not in intake.OUTCOME_ACTIONS:
+        raise ValidationFailed("outcome", _("请选择处理方式：直接答复、私事告知或无效来电。"))
+    action = intake.OUTCOME_ACTIONS[outcome]
+    permissions.require(user, f"case.{action}")
+    case = _locked(number)
+    checked = _check(user, case, action, note=(answer or "").strip())
+    errors = FieldErrors()
+    outcome, answer, void_reason = intake.check_outcome(
+        errors, user, outcome=outcome, answer=answer, void_reason=void_reason, dispatch=False, attach_to=""
+    )
+    errors.raise_if_any()
+    case.outcome = outcome
+    data = {"reason": void_reason, "reason_label": str(VOID_REASONS[void_reason])} if void_reason else None
+    _take(user, case, action, checked=checked, at=_now(at), changed=("outcome",), note=answer, data=data)
+    return case
+
+
+@transaction.atomic
 def supervise(user: User, *, number: str, note: str, at: dt.datetime | None = None) -> Case:
     """督办: the case is marked supervised and the unit is told what is required."""
     permissions.require(user, "case.supervise")
@@ -532,36 +596,6 @@ def supervise(user: User, *, number: str, note: str, at: dt.datetime | None = No
 
 
 # --- deadlines sweep (worker) -----------------------------------------------
-
-
-def urgency_at(case: Case, *, now: dt.datetime, reopened_at: dt.datetime | None = None) -> str:
-    """green / yellow (< 20 % of the time left) / red (overdue) for a case the unit still owes.
-
-    ``reopened_at``: when the last reopening rating was given, if the caller knows it
-    (otherwise it is read from the ratings)."""
-    if case.status not in (Status.DISPATCHED, Status.IN_PROGRESS) or case.dispatched_at is None:
-        return Urgency.GREEN
-    due = case.completion_due
-    if case.status == Status.DISPATCHED and case.response_due is not None and now > case.response_due:
-        return Urgency.RED
-    if due is None:
-        return Urgency.GREEN
-    if now > due:
-        return Urgency.RED
-    # The share of time left is of the current allowance: after a reopening (重办) the
-    # clock restarted at the rating that reopened the case, not at the first dispatch.
-    start = case.dispatched_at
-    if case.rework_count:
-        if reopened_at is None:
-            reopened_at = (
-                Rating.objects.filter(case_id=case.pk).order_by("-rated_at").values_list("rated_at", flat=True).first()
-            )
-        start = max(start, reopened_at) if reopened_at else start
-    total = (due - start).total_seconds()
-    left = (due - now).total_seconds()
-    if total > 0 and left / total < cast(float, settings.JIEDAO["YELLOW_SHARE"]):
-        return Urgency.YELLOW
-    return Urgency.GREEN
 
 
 def sweep_deadlines(now: dt.datetime | None = None) -> dict[str, int]:
@@ -620,9 +654,9 @@ def anonymise_closed_cases(now: dt.datetime | None = None, *, batch_size: int = 
     now = _now(now)
     days = int(cast(int, settings.JIEDAO.get("ANONYMISE_AFTER_DAYS", 365)))
     cutoff = now - dt.timedelta(days=days)
-    due = Q(status__in=(Status.CLOSED, Status.MERGED), closed_at__lt=cutoff, anonymised_at__isnull=True) & (
-        ~Q(reporter_name="") | ~Q(reporter_phone="") | ~Q(reporter_phone_index="") | ~Q(address="")
-    )
+    due = Q(
+        status__in=(Status.CLOSED, Status.MERGED, Status.VOIDED), closed_at__lt=cutoff, anonymised_at__isnull=True
+    ) & (~Q(reporter_name="") | ~Q(reporter_phone="") | ~Q(reporter_phone_index="") | ~Q(address=""))
     anonymised = 0
     last = 0
     while True:

@@ -132,6 +132,35 @@ TRANSITIONS = {
             (("dispatcher", ANY), ("leader", ANY)),
             stamps=("closed_at",),
         ),
+        # A callback (回访) that did not reach the resident: counted, retried later.
+        T("unreached", _("回访未接通"), (S.RATING,), None, (("operator", ANY), ("dispatcher", ANY))),
+        # 三事分流 at intake: a call settled by the desk instead of being dispatched.
+        T(
+            "answer",
+            _("直接答复"),
+            (S.NEW,),
+            S.CLOSED,
+            (("operator", ANY), ("dispatcher", ANY)),
+            needs_note=True,
+            stamps=("closed_at",),
+        ),
+        T(
+            "advise",
+            _("私事告知"),
+            (S.NEW,),
+            S.CLOSED,
+            (("operator", ANY), ("dispatcher", ANY)),
+            needs_note=True,
+            stamps=("closed_at",),
+        ),
+        T(
+            "void",
+            _("无效来电"),
+            (S.NEW,),
+            S.VOIDED,
+            (("operator", ANY), ("dispatcher", ANY)),
+            stamps=("closed_at",),
+        ),
         T(
             "supervise",
             _("督办"),
@@ -164,6 +193,8 @@ NOTES = {
     "verify_fail": ("note", _("核查不通过时请写明原因。")),
     "close": ("note", _("未经评价直接结案时请写明原因（如多次回访未接通）。")),
     "supervise": ("note", _("督办请写明要求。")),
+    "answer": ("answer", _("直接答复时请填写答复内容。")),
+    "advise": ("answer", _("私事告知时请填写给诉求人的建议。")),
 }
 
 _HOLDING_UNIT = object()

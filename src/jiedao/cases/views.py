@@ -1,14 +1,16 @@
 """Pages of the case loop for street staff. Views stay thin: they parse a form, call a
 selector or a service, and turn domain errors into form errors or HTTP codes."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -20,24 +22,31 @@ from jiedao.common.forms import apply_errors
 from jiedao.common.masking import mask_address, mask_name, mask_phone
 from jiedao.common.throttle import Limit, limited
 from jiedao.duties import selectors as duty_selectors
+from jiedao.intelligence.rules import flag_label
 from jiedao.intelligence.selectors import reply_warning
+from jiedao.knowledge import services as knowledge_services
 from jiedao.org.permissions import permission
+from jiedao.org.roles import RESIDENT
 from jiedao.web.access import role_required
 from jiedao.web.charts import rates_chart
 
-from . import measures, selectors, services, states
+from . import hooks, measures, selectors, services, states
 from .forms import (
     ACTION_FORMS,
     OPTIONAL_NOTE_ACTIONS,
+    CallbackForm,
+    DeskSearchForm,
     GridReportForm,
     IntakeForm,
     WorkbenchFilterForm,
     action_form,
 )
-from .models import Channel, Extension
+from .models import Channel, Extension, Outcome, Status
 from .templatetags.case_tags import picker_state
 
 WORKBENCH_PAGE = 30
+# The reply-quality check while typing reads at most this much of the result.
+REPLY_CHECK_CHARS = 5000
 INTAKE_ROLES = ("operator", "dispatcher", "admin", "leader")
 DISPATCH_ROLES = ("dispatcher", "leader", "admin")
 # Actions whose form is shown unfolded on the case page: the next step of the loop.
@@ -75,16 +84,34 @@ def intake(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                case, _created = services.submit_case(request.user, **form.service_kwargs())
+                with transaction.atomic():
+                    case, _created = services.submit_case(request.user, **form.service_kwargs())
+                    article = form.cleaned_data["article"]
+                    if article and case.outcome == Outcome.ANSWERED:
+                        knowledge_services.record_use(request.user, article_id=article, case=case)
             except DomainError as exc:
                 apply_errors(form, exc)
             else:
-                messages.success(request, _("已受理，工单编号 %(number)s。") % {"number": case.number})
+                messages.success(
+                    request,
+                    INTAKE_DONE.get(case.outcome or case.status, INTAKE_DONE[Status.NEW]) % {"number": case.number},
+                )
                 request.session["last_case"] = case.number
                 return redirect("cases:intake")
         status = 422
     last = request.session.get("last_case")
     return render(request, "cases/intake.html", {"form": form, "last_case": last}, status=status)
+
+
+# What the desk is told once a call is registered, by how it was settled.
+INTAKE_DONE = {
+    Outcome.ANSWERED: gettext_lazy("已直接答复并办结，工单编号 %(number)s。"),
+    Outcome.ADVISED: gettext_lazy("已告知建议并办结，工单编号 %(number)s。"),
+    Outcome.VOIDED: gettext_lazy("已记为无效来电，编号 %(number)s。"),
+    Status.MERGED: gettext_lazy("已并入原工单，本次来电编号 %(number)s。"),
+    Status.NEW: gettext_lazy("已受理，工单编号 %(number)s。"),
+    Status.DISPATCHED: gettext_lazy("已受理并派单，工单编号 %(number)s。"),
+}
 
 
 @role_required("grid")
@@ -118,15 +145,93 @@ def category_picker(request):
     """Re-renders the 3-level category picker after a choice or a search (htmx)."""
     get = request.GET
     pick = get.get("catpick", "")
+    tree = selectors.category_tree()
+    query, errors, matches = "" if pick else get.get("catq", ""), [], []
+    try:
+        matches = selectors.find_categories(params.search_text(query, "catq"), tree=tree)
+    except ValidationFailed as error:
+        errors = [error.message]
     state = picker_state(
-        selectors.category_tree(),
-        get.get("cat1", ""),
-        get.get("cat2", ""),
-        get.get("cat3", ""),
-        pick=pick,
-        query="" if pick else get.get("catq", ""),
+        tree, get.get("cat1", ""), get.get("cat2", ""), get.get("cat3", ""), pick=pick, query=query, matches=matches
     )
-    return render(request, "cases/_category_picker_inner.html", {**state, "errors": []})
+    return render(request, "cases/_category_picker_inner.html", {**state, "errors": errors})
+
+
+# --- the operator's desk (话务台) ---------------------------------------------------------
+
+DESK_TABS = (("callbacks", gettext_lazy("待回访")), ("search", gettext_lazy("工单查询")))
+
+
+def _callback_rows(user, queue):
+    """The queue's cases with the caller's name and phone to call: unmasked for whoever may
+    see them (each view logged), masked for anyone else."""
+    rows = []
+    for item in queue:
+        rows.append({"item": item, "reporter": _reporter_view(user, item.case, purpose="callback")})
+    return rows
+
+
+@role_required(*INTAKE_ROLES)
+def desk(request):
+    """话务台: the callbacks waiting (回访), and the case search."""
+    tab = request.GET.get("tab") if request.GET.get("tab") in dict(DESK_TABS) else "callbacks"
+    context = {"tabs": DESK_TABS, "tab": tab}
+    status = 200
+    if tab == "search":
+        form = DeskSearchForm(request.GET or None)
+        found = None
+        if form.asked and form.is_valid():
+            try:
+                found = selectors.desk_search(request.user, **form.search_kwargs())
+            except ValidationFailed as exc:
+                apply_errors(form, exc)
+                status = 422
+        elif form.asked:
+            status = 422
+        context.update(form=form, found=found)
+    else:
+        queue = selectors.callback_queue(request.user)
+        context.update(
+            callbacks=_callback_rows(request.user, queue),
+            waiting=sum(1 for i in queue if i.due),
+            attempts=settings.JIEDAO["CALLBACK_ATTEMPTS"],
+            may_close=request.user.has_role(*DISPATCH_ROLES),
+        )
+    return render(request, "cases/desk.html", context, status=status)
+
+
+@login_required
+@require_POST
+@permission("case.rate", "case.unreached")
+def desk_callback(request):
+    """One callback from the queue: the resident's verdict entered, or not reached (the
+    services say who may do which, as on the case page)."""
+    form = CallbackForm(request.POST)
+    number = request.POST.get("number", "")
+    unreached = "unreached" in request.POST
+    try:
+        if not form.is_valid():
+            raise ValidationFailed("number", _("请从待回访列表提交。"))
+        if unreached:
+            services.callback_unreached(request.user, number=number, note=form.cleaned_data["note"])
+            messages.info(request, _("已记录工单 %(number)s 回访未接通，稍后再拨。") % {"number": number})
+        else:
+            services.rate(request.user, number=number, **form.rate_kwargs())
+            messages.success(request, _("工单 %(number)s 的回访评价已记录。") % {"number": number})
+    except DomainError as exc:
+        messages.error(request, _("工单 %(number)s：%(error)s") % {"number": number, "error": exc.message})
+    if not request.user.has_role(*INTAKE_ROLES):
+        return redirect("web:home")
+    return redirect(f"{reverse('cases:desk')}?tab=callbacks")
+
+
+@role_required(*INTAKE_ROLES)
+@limited(Limit("SEARCH_RATE"))
+def desk_caller(request):
+    """来电人: the caller's earlier cases as soon as the phone number is whole (htmx, intake)."""
+    phone = request.GET.get("reporter_phone", "") or request.GET.get("phone", "")
+    cases = selectors.caller_history(request.user, phone=phone)
+    return render(request, "cases/_caller.html", {"cases": cases, "phone_given": bool(phone.strip())})
 
 
 # --- dispatcher -----------------------------------------------------------------
@@ -181,25 +286,37 @@ def _category_filter_choices():
     return choices
 
 
+# The figures at the top of the workbench: (key, label, the list's filter or the whistles below).
+WORKBENCH_COUNTS = (
+    ("dispatched", gettext_lazy("待响应"), {"status": "dispatched"}),
+    ("in_progress", gettext_lazy("办理中"), {"status": "in_progress"}),
+    ("due_soon", gettext_lazy("临期"), {"urgency": "yellow"}),
+    ("overdue", gettext_lazy("超期"), {"urgency": "red"}),
+    ("to_report", gettext_lazy("待报到"), None),
+)
+
+
 @role_required("handler")
 def workbench(request):
+    """The unit's first screen: its counts (each a filter of the list), its own cases by
+    deadline, the whistles it must report to, and the finished whistles folded away."""
     user = request.user
     if user.unit_id is None:
         raise PermissionDenied
+    now = timezone.now()
     form = WorkbenchFilterForm(request.GET or None, categories=_category_filter_choices())
     filters = form.cleaned_data if form.is_valid() else {}
     rows, next_cursor = [], None
     try:
-        rows, next_cursor = selectors.case_list(
+        rows, next_cursor = selectors.unit_cases(
             user,
-            status=filters.get("status") or "open",
-            unit=user.unit.code,
+            status=filters.get("status") or None,
+            level=filters.get("urgency") or None,
             category=filters.get("category") or None,
-            urgency=filters.get("urgency") or None,
             q=(filters.get("q") or "").strip() or None,
             cursor=request.GET.get("cursor") or None,
             limit=WORKBENCH_PAGE,
-            order="due",
+            now=now,
         )
     except ValidationFailed as exc:
         for error in exc.errors:
@@ -214,16 +331,50 @@ def workbench(request):
         params = request.GET.copy()
         params.pop("cursor")
         first_url = "?" + params.urlencode()
+    counts = selectors.unit_counts(user, now=now)
+    # A figure is marked while the list shows exactly its cases.
+    shown = {key: filters[key] for key in ("status", "urgency", "category", "q") if filters.get(key)}
+    tiles = []
+    for key, label, shows in WORKBENCH_COUNTS:
+        active = shows is not None and shown == shows
+        tiles.append(
+            {
+                "key": key,
+                "label": label,
+                "value": getattr(counts, key),
+                "url": "?" + urlencode(shows) if shows is not None else "#whistles",
+                "active": active,
+            }
+        )
     context = {
         "form": form,
         "rows": rows,
         "next_url": next_url,
         "first_url": first_url,
-        "summonses": selectors.summoned_cases(user),
-        "now": timezone.now(),
+        "tiles": tiles,
+        "filtered": bool(shown),
+        "whistles": selectors.unit_whistles(user),
+        "now": now,
         "unit": user.unit,
     }
     return render(request, "cases/workbench.html", context)
+
+
+@role_required("handler")
+@require_POST
+@permission("case.resolve")
+@limited(Limit("SEARCH_RATE"))
+def reply_check(request, number):
+    """答复质量 while the handler types the result of a case (htmx, posted: a result is longer
+    than an address line may be): the checker the resolve service runs on submit
+    (``hooks.reply_checker``), asked without keeping its answer. Nothing is written."""
+    case = _case_or_404(request.user, number)
+    if not any(t.action == "resolve" for t in selectors.allowed_actions(request.user, case)):
+        raise PermissionDenied
+    result = (request.POST.get("result") or "").strip()[:REPLY_CHECK_CHARS]
+    check = hooks.reply_checker(case, result, keep=False) if result else None
+    labels = [flag_label(flag) for flag in check.flags] if check is not None else []
+    return render(request, "cases/_reply_check.html", {"checked": check is not None, "labels": labels})
 
 
 # --- leader overview ---------------------------------------------------------------
@@ -255,6 +406,8 @@ def overview(request):
         "extensions": selectors.pending_extensions(request.user),
         "attention": selectors.attention_cases(request.user),
         "now": timezone.now(),
+        "desk": measures.desk_outcomes(month, street.pk if street is not None else None),
+        "desk_counted": [Outcome(o).label for o in measures.desk_counted_outcomes()],
     }
     return render(request, "cases/overview.html", context)
 
@@ -262,7 +415,7 @@ def overview(request):
 # --- the case page and its actions ----------------------------------------------------
 
 
-def _reporter_view(user, case):
+def _reporter_view(user, case, purpose="case page"):
     """The reporter's data, unmasked only for those who may see it (and then logged)."""
     see = selectors.may_see_reporter(user, case)
     values = {"name": case.reporter_name, "phone": case.reporter_phone, "address": case.address}
@@ -277,7 +430,7 @@ def _reporter_view(user, case):
             if value
         ]
         if shown:
-            log_unmasked_view(user, case, shown, purpose="case page")
+            log_unmasked_view(user, case, shown, purpose=purpose)
         return {**values, "masked": False}
     return {
         "name": mask_name(values["name"]),
@@ -343,6 +496,14 @@ def _case_context(request, case, bound=None):
 
 @login_required
 def case_detail(request, number):
+    """The staff case page. A resident (no staff role) is taken to the tracking page of their
+    own case instead — no staff names, internal events or routing basis — and gets the same
+    not-found answer as anyone for a case that is not theirs."""
+    if request.user.role_codes <= {RESIDENT}:
+        case = _case_or_404(request.user, number)
+        if case.reporter_id != request.user.pk:
+            raise Http404(_("工单 %(number)s 不存在或您无权查看。") % {"number": number})
+        return redirect(f"{reverse('web:track')}?{urlencode({'number': case.number})}")
     case = _case_or_404(request.user, number)
     return render(request, "cases/case.html", _case_context(request, case))
 
@@ -391,6 +552,19 @@ def _run(action, user, number, form):
         )
     if action == "supervise":
         return services.supervise(user, number=number, note=data.get("note", ""))
+    if action == "unreached":
+        return services.callback_unreached(user, number=number, note=data.get("note", ""))
+    if action in ("answer", "advise"):
+        outcome = Outcome.ANSWERED if action == "answer" else Outcome.ADVISED
+        return services.settle(user, number=number, outcome=outcome, answer=data.get("answer", ""))
+    if action == "void":
+        return services.settle(
+            user,
+            number=number,
+            outcome=Outcome.VOIDED,
+            void_reason=data.get("void_reason", ""),
+            answer=data.get("note", ""),
+        )
     raise Http404
 
 

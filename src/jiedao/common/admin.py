@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import AccessLog
+from .models import AccessLog, SearchTerm
 
 admin.site.site_header = _("街道 Jiedao 管理后台")
 admin.site.site_title = _("街道 Jiedao 管理后台")
@@ -50,3 +50,15 @@ class AccessLogAdmin(ReadOnlyAdmin):
     list_select_related = ("user",)
     date_hierarchy = "at"
     show_full_result_count = False
+
+
+@admin.register(SearchTerm)
+class SearchTermAdmin(admin.ModelAdmin):
+    """The search vocabulary: an administrator adds the words residents and staff use and
+    what they stand for; every search (categories, the hall's catalogue, the responsibility
+    list) uses it at once."""
+
+    list_display = ("word", "terms", "active", "updated_at")
+    list_filter = ("active",)
+    search_fields = ("word", "terms")
+    list_editable = ("terms", "active")

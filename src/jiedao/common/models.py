@@ -1,4 +1,7 @@
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -55,3 +58,43 @@ class IdempotencyKey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "scope", "key"], name="uniq_idempotency_key"),
         ]
+
+
+class SearchTerm(models.Model):
+    """A word people type and the formal terms it stands for (搜索同义词): 垃圾 → 环境卫生 固体污染.
+    Used by every search of categories, the service hall's catalogue and the responsibility list."""
+
+    word = models.CharField("常用说法", max_length=30, unique=True, help_text="群众或工作人员常说的词，如：暖气")
+    terms = models.CharField(
+        "对应的正式说法",
+        max_length=300,
+        help_text="分类、事项或职责中使用的正式说法，多个用空格或顿号分隔，如：冬季采暖 供暖",
+    )
+    active = models.BooleanField("启用", default=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "搜索同义词"
+        verbose_name_plural = "搜索同义词"
+        ordering = ["word"]
+
+    def __str__(self):
+        return f"{self.word} → {self.terms}"
+
+    def clean(self):
+        self.word = (self.word or "").strip()
+        errors = {}
+        if not self.word or re.search(r"[\s,，、;；]", self.word):
+            errors["word"] = "常用说法须是一个词，不能为空，也不能含空格或标点。"
+        terms = [t for t in self.term_list if t != self.word]
+        if not terms:
+            errors["terms"] = "请至少填写一个与常用说法不同的正式说法。"
+        elif any(len(t) > 30 for t in terms):
+            errors["terms"] = "每个正式说法不能超过 30 个字，多个说法用空格或顿号分隔。"
+        if errors:
+            raise ValidationError(errors)
+        self.terms = " ".join(terms)
+
+    @property
+    def term_list(self) -> list[str]:
+        return [t for t in re.split(r"[\s,，、;；]+", self.terms or "") if t]

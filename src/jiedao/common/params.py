@@ -58,6 +58,10 @@ LABELS = {
     "due": gettext_lazy("完成时限"),
     "milestones": gettext_lazy("节点日期"),
     "q": gettext_lazy("搜索"),
+    "catq": gettext_lazy("分类搜索"),
+    "number": gettext_lazy("工单编号"),
+    "words": gettext_lazy("诉求内容"),
+    "address": gettext_lazy("地址"),
 }
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from . import crypto
 from .errors import NotAllowed
-from .models import AccessLog
+from .models import AccessLog, SearchTerm
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -236,3 +236,12 @@ def _field_label(model, name):
         return str(model._meta.get_field(name).verbose_name)
     except Exception:  # a field renamed since the row was written
         return name
+
+
+# --- the search vocabulary -------------------------------------------------------------
+
+
+def vocabulary() -> dict[str, list[str]]:
+    """Everyday word → the formal terms it stands for, for every search (words switched off
+    by an administrator left out)."""
+    return {t.word: t.term_list for t in SearchTerm.objects.filter(active=True)}

@@ -10,13 +10,16 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
+from shapely.geometry import shape
 
 from jiedao.cases.models import Category
 from jiedao.cases.taxonomy import load_taxonomy
 from jiedao.duties.demo import DISTRICT_UNITS, build_duty_list
 from jiedao.geo import locate
-from jiedao.geo.models import GridMember
+from jiedao.geo import services as geo_services
+from jiedao.geo.models import GridMember, MapFeature
 from jiedao.hall.demo import build_hall
+from jiedao.knowledge.demo import build_knowledge
 from jiedao.org.models import Community, District, Grid, Street, Unit, User
 from jiedao.org.roles import (
     ADMIN,
@@ -223,8 +226,10 @@ def build(password=DEMO_PASSWORD) -> DemoStreet:
     users = _make_users(street, communities, grids, units, groups, password)
     build_duty_list(users["admin"], street)
     build_grid_teams(grids, users)
+    build_base_map(street)
     build_registry(street, grids, timezone.now())
     build_hall(street, units, users, timezone.now())
+    build_knowledge(street, users, timezone.now())
     return DemoStreet(street=street, communities=communities, grids=grids, units=units, users=users)
 
 
@@ -301,6 +306,33 @@ def build_grid_teams(grids, users, seed=7):
                 )
             )
     GridMember.objects.bulk_create(members)
+
+
+def build_base_map(street):
+    """The street's base map (底图): the roads of its communities with their names, the main
+    roads, the residents' committees, the street office and the service hall, laid out over
+    the communities' grids (``places.base_map_geojson``) and imported like any street's
+    base-map file. Replaces what the street had."""
+    extents = []
+    for community in street.communities.order_by("code"):
+        bounds = [shape(b).bounds for b in community.grids.exclude(boundary=None).values_list("boundary", flat=True)]
+        if bounds:
+            extent = (
+                min(b[0] for b in bounds),
+                min(b[1] for b in bounds),
+                max(b[2] for b in bounds),
+                max(b[3] for b in bounds),
+            )
+            extents.append((community.name, extent))
+    data = places.base_map_geojson(street.code, street.name, extents)
+    if data["features"]:
+        geo_services.import_geojson(None, data=data, level="basemap")
+
+
+def ensure_base_map(street):
+    """Draws the base map of a demo street built before there was one."""
+    if not MapFeature.objects.filter(street=street).exists():
+        build_base_map(street)
 
 
 def demo_street():

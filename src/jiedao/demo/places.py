@@ -80,3 +80,67 @@ def polygon(west, south, east, north):
             ]
         ],
     }
+
+
+# The demo street's base map (底图, drawn under the grids when no tile server is set): each
+# community's two roads (COMMUNITIES) run through it, the first east–west and the second
+# north–south, at these shares of its extent (from the south and from the west); the
+# residents' committee sits at COMMITTEE_AT. The street's two main roads follow the community
+# borders nearest its middle, and the street office and the service hall stand just north-east
+# of their crossing (offsets in degrees of longitude and latitude).
+ROAD_SHARES = (0.30, 0.285)
+COMMITTEE_AT = (0.60, 0.70)
+MAIN_ROADS = ("朝阳北路", "东大桥路")  # east–west, north–south
+OFFICES = [("office", "{street}办事处", (0.0006, 0.0007)), ("hall", "{street}便民服务中心", (0.0006, 0.0017))]
+
+
+def _inner_edge(edges, low, high):
+    """The community border (of ``edges``) strictly inside ``low``–``high`` nearest its middle."""
+    middle = (low + high) / 2
+    inside = sorted({round(e, 6) for e in edges if low < e < high}, key=lambda e: (abs(e - middle), e))
+    return inside[0] if inside else None
+
+
+def base_map_geojson(street_code, street_name, extents):
+    """The demo base map as a file of ``jiedao geo import --level basemap``. ``extents``:
+    ``[(community name, (west, south, east, north))]``; the roads of the communities named in
+    COMMUNITIES are laid out over their extents, so the same layout fits any street whose
+    communities bear those names (the tests' small street too)."""
+    roads = {name: community_roads for _suffix, name, _estates, community_roads in COMMUNITIES}
+    features = []
+
+    def add(kind, name, geometry):
+        features.append(
+            {"type": "Feature", "properties": {"kind": kind, "name": name, "street": street_code}, "geometry": geometry}
+        )
+
+    def line(*points):
+        return {"type": "LineString", "coordinates": [[round(x, 6), round(y, 6)] for x, y in points]}
+
+    for name, (west, south, east, north) in extents:
+        if name not in roads:
+            continue
+        across, along = roads[name]
+        y = south + (north - south) * ROAD_SHARES[0]
+        x = west + (east - west) * ROAD_SHARES[1]
+        add("road", across, line((west, y), (east, y)))
+        add("road", along, line((x, south), (x, north)))
+        committee = (west + (east - west) * COMMITTEE_AT[0], south + (north - south) * COMMITTEE_AT[1])
+        add("committee", f"{name}居委会", {"type": "Point", "coordinates": [round(v, 6) for v in committee]})
+    if not extents:
+        return {"type": "FeatureCollection", "features": features}
+    west = min(e[1][0] for e in extents)
+    south = min(e[1][1] for e in extents)
+    east = max(e[1][2] for e in extents)
+    north = max(e[1][3] for e in extents)
+    lat = _inner_edge([e[1][1] for e in extents] + [e[1][3] for e in extents], south, north)
+    lng = _inner_edge([e[1][0] for e in extents] + [e[1][2] for e in extents], west, east)
+    if lat is not None:
+        add("main_road", MAIN_ROADS[0], line((west, lat), (east, lat)))
+    if lng is not None:
+        add("main_road", MAIN_ROADS[1], line((lng, south), (lng, north)))
+    cross = (lng if lng is not None else (west + east) / 2, lat if lat is not None else (south + north) / 2)
+    for kind, name, (dx, dy) in OFFICES:
+        spot = [round(cross[0] + dx, 6), round(cross[1] + dy, 6)]
+        add(kind, name.format(street=street_name), {"type": "Point", "coordinates": spot})
+    return {"type": "FeatureCollection", "features": features}

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiedao.common import search as search_engine
 from jiedao.common.errors import NotFound
+from jiedao.common.selectors import vocabulary
 from jiedao.org.models import Unit
 
 from .models import DutyItem, DutyStatus, DutyVersion, Level, ListType
@@ -118,13 +119,6 @@ def item_with_versions(code: str) -> tuple[DutyItem, list[DutyVersion]]:
 # --- search (一键查询职能归属) ---------------------------------------------------
 
 
-def _bigrams(text):
-    text = "".join(ch for ch in (text or "") if not ch.isspace())
-    if len(text) == 1:
-        return {text}
-    return {text[i : i + 2] for i in range(len(text) - 1)}
-
-
 def search(
     q: str = "",
     category: str | None = None,
@@ -135,11 +129,9 @@ def search(
 ) -> list[DutyVersion]:
     """Items in force matching a free-text problem description, best first.
 
-    Chinese has no spaces, so a query is split into character pairs (bigrams); an item
-    scores by the share of the query's informative pairs (weighted by how rare they are
-    across the list) found in its text, with a bonus for its name and common phrasings
-    and for an exact phrase. Works the same on SQLite and PostgreSQL.
-    """
+    The product's one search (``common.search``) with the search vocabulary: an item is found
+    by its name and common phrasings first, then by the rest of its text (basis, categories,
+    units), and by the formal terms of the everyday words typed (暖气 → 冬季采暖)."""
     versions = in_force_now(today)
     if not include_negative:
         versions = [v for v in versions if v.list_type != ListType.NEGATIVE]
@@ -154,29 +146,22 @@ def search(
             if (v.responsible_unit and v.responsible_unit.code == unit)
             or any(u.code == unit for u in v.collaborating_units.all())
         ]
-    q = (q or "").strip()
-    if not q:
+    query = search_engine.parse(q, vocabulary())
+    if query.empty:
         ranked = sorted(versions, key=lambda v: v.item.code)
         return ranked[:limit] if limit else ranked
-    terms = [t for t in q.replace("，", " ").replace(",", " ").split() if t]
-    grams = set().union(*(_bigrams(t) for t in terms))
-    # Pairs that appear in no item ("口有", "有人") say nothing; rarer pairs say more (IDF).
-    texts = [(v, v.search_text, v.name + v.keywords) for v in versions]
-    frequency = {g: sum(1 for _, text, _n in texts if g in text) for g in grams}
-    weight = {g: math.log(1 + len(texts) / f) for g, f in frequency.items() if f}
-    total = sum(weight.values())
-    scored = []
-    for version, text, name in texts:
-        if not total:
-            break
-        score = sum(w for g, w in weight.items() if g in text) / total
-        score += 0.3 * sum(w for g, w in weight.items() if g in name) / total
-        score += sum(0.5 for t in terms if t in text)
-        if score >= 0.3:
-            scored.append((score, version))
-    scored.sort(key=lambda pair: (-pair[0], pair[1].item.code))
-    ranked = [v for _, v in scored]
+    versions.sort(key=lambda v: v.item.code)
+    ranked = [d.payload for _score, d in search_engine.rank(query, [duty_doc(v) for v in versions])]
     return ranked[:limit] if limit else ranked
+
+
+def duty_doc(version: DutyVersion) -> search_engine.Doc:
+    """A duty as the search sees it: its name and phrasings weigh most, its other text less."""
+    return search_engine.doc(
+        version.item.code,
+        [(version.name, 1.0), (version.keywords, 1.0), (version.item.code, 1.0), (version.search_text, 0.5)],
+        version,
+    )
 
 
 # --- routing from the list -----------------------------------------------------

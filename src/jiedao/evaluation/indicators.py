@@ -21,7 +21,7 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.cases.grid_measures import settled_at_grid_level
-from jiedao.cases.models import Case, CaseEvent, Category, Channel, Rating, Status
+from jiedao.cases.models import NOT_MATTERS, Case, CaseEvent, Category, Channel, Rating, Status
 from jiedao.duties.selectors import list_started_on, reduction
 from jiedao.emergency import selectors as emergency_selectors
 from jiedao.emergency.models import Alert, Emergency, Stock
@@ -288,7 +288,7 @@ def dispute_resolution(period, scope, run):
 
 def cases_received(period, scope, run):
 
-    rows = _grouped(_cases(period, "created_at").exclude(status=Status.MERGED), CASE_GROUP[scope], n=Count("id"))
+    rows = _grouped(_cases(period, "created_at").exclude(status__in=NOT_MATTERS), CASE_GROUP[scope], n=Count("id"))
     return {c: Value(r["n"], r["n"], None) for c, r in rows.items()}
 
 
@@ -297,7 +297,7 @@ def cases_received(period, scope, run):
 
 def active_discovery(period, scope, run):
 
-    qs = _cases(period, "created_at").exclude(status=Status.MERGED)
+    qs = _cases(period, "created_at").exclude(status__in=NOT_MATTERS)
     rows = _grouped(qs, CASE_GROUP[scope], n=Count("id"), k=Count("id", filter=Q(channel=Channel.GRID)))
     return {c: _rate(r["k"], r["n"]) for c, r in rows.items()}
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from jiedao.cases.models import OPEN_STATUSES, Case, Category, Status
+from jiedao.cases.models import NOT_MATTERS, OPEN_STATUSES, Case, Category
 from jiedao.cases.selectors import LIST_FIELDS, visible_cases
 from jiedao.common import params
 from jiedao.common.errors import NotAllowed, NotFound, ValidationFailed
@@ -456,7 +456,7 @@ def cockpit_live(user, now=None, street=None):
     local = now.astimezone(SHANGHAI)
     midnight = start_of_day(local.date())
     cases = Case.objects.filter(street=street)
-    today = cases.filter(created_at__gte=midnight).exclude(status=Status.MERGED).count()
+    today = cases.filter(created_at__gte=midnight).exclude(status__in=NOT_MATTERS).count()
     # One pass over the open cases for both counters, naming only columns of the partial index
     # case_street_open so that the index alone answers (a range on completion_due would walk
     # nearly every case ever dispatched; counting ids would visit each open case's row).

@@ -1,11 +1,12 @@
-"""Admin of the grid team, patrol check-ins and the boundaries of streets and communities."""
+"""Admin of the grid team, patrol check-ins, the boundaries of streets and communities and the
+base map's roads and places."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.common.masking import mask_phone
 
-from .models import CommunityArea, GridMember, PatrolCheckIn, StreetArea
+from .models import CommunityArea, GridMember, MapFeature, PatrolCheckIn, StreetArea
 
 
 @admin.register(GridMember)
@@ -62,3 +63,19 @@ class StreetAreaAdmin(admin.ModelAdmin):
     list_display = ("street", "updated_at")
     list_select_related = ("street",)
     readonly_fields = ("updated_at",)
+
+
+@admin.register(MapFeature)
+class MapFeatureAdmin(admin.ModelAdmin):
+    """The base map's roads and places: their positions come from a base-map file (see the
+    grids documentation); here a name can be corrected or a row removed."""
+
+    list_display = ("name", "kind", "street", "updated_at")
+    list_filter = ("kind", "street")
+    list_select_related = ("street",)
+    search_fields = ("name",)
+    fields = ("street", "kind", "name", "geometry", "updated_at")
+    readonly_fields = ("street", "kind", "geometry", "updated_at")
+
+    def has_add_permission(self, request):
+        return False

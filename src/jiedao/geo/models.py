@@ -157,3 +157,33 @@ class HeatCell(models.Model):
 
     def __str__(self):
         return f"{self.day} ({self.lat_cell / HEAT_CELL_SCALE}, {self.lng_cell / HEAT_CELL_SCALE}) {self.received}"
+
+
+class MapFeature(models.Model):
+    """One thing drawn on a street's own base map (底图), under the grids when no tile server
+    is set: a road with its name (a line) or a notable place (a point). Written by the import
+    of a base-map GeoJSON (``geo.services.import_geojson`` with level ``basemap``) and by the
+    demo builder; read by ``geo.basemap``."""
+
+    class Kind(models.TextChoices):
+        MAIN_ROAD = "main_road", _("主干道")
+        ROAD = "road", _("道路")
+        OFFICE = "office", _("街道办事处")
+        HALL = "hall", _("便民服务中心")
+        COMMITTEE = "committee", _("社区居委会")
+        PLACE = "place", _("其他地点")
+
+    street = models.ForeignKey(Street, on_delete=models.CASCADE, related_name="map_features", verbose_name=_("街道"))
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    name = models.CharField(_("名称"), max_length=50)
+    # GeoJSON geometry (WGS-84 lng/lat): LineString or MultiLineString for roads, Point for places.
+    geometry = models.JSONField(_("位置 (GeoJSON)"))
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("底图要素")
+        verbose_name_plural = _("底图要素")
+        ordering = ["street", "kind", "name", "id"]
+
+    def __str__(self):
+        return f"{self.name}（{self.get_kind_display()}）"

@@ -1,5 +1,6 @@
-"""Every write of the geo app: importing boundaries from GeoJSON and patrol check-ins. (The
-heat-map rollup is written by ``evaluation.compute``, which reads the cases.)"""
+"""Every write of the geo app: importing boundaries and the base map (底图) from GeoJSON and
+patrol check-ins. (The heat-map rollup is written by ``evaluation.compute``, which reads the
+cases.)"""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from jiedao.common.errors import FieldErrors, InvalidTransition, ValidationFaile
 from jiedao.org import permissions
 from jiedao.org.models import Community, District, Grid, Street
 
+from . import basemap, validation
 from . import locate as locator
-from . import validation
-from .models import CommunityArea, PatrolCheckIn, StreetArea
+from .models import CommunityArea, MapFeature, PatrolCheckIn, StreetArea
 from .selectors import open_patrol_start
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ class ImportResult:
     level: str
     created: list = field(default_factory=list)
     updated: list = field(default_factory=list)
+    replaced: int = 0  # base map: the rows the file took the place of
 
     @property
     def total(self) -> int:
@@ -46,12 +48,16 @@ def _may_import(user):
 
 
 def import_geojson(user: User | None, *, data: bytes | str | dict[str, Any], level: str) -> ImportResult:
-    """Import a GeoJSON FeatureCollection of one level (street | community | grid).
+    """Import a GeoJSON FeatureCollection of one level (street | community | grid | basemap).
 
     All or nothing: every feature is checked first (geometry, code rule, parent,
     duplicates, overlaps); one error refuses the whole file and nothing is written.
-    Features whose code exists already update that row (name, parent, boundary)."""
+    Features whose code exists already update that row (name, parent, boundary).
+    A base-map file (roads and places, ``geo.basemap.check``) replaces the whole base map of
+    each street it names."""
     _may_import(user)
+    if level == basemap.LEVEL:
+        return _import_base_map(data)
     features, errors = validation.check(data, level)
     if errors:
         raise ValidationFailed(errors=errors)
@@ -93,6 +99,21 @@ def _write_street(feature):
 
 
 _WRITERS = {"grid": _write_grid, "community": _write_community, "street": _write_street}
+
+
+def _import_base_map(data):
+    rows, errors = basemap.check(data)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    result = ImportResult(level=basemap.LEVEL)
+    with transaction.atomic():
+        streets = {row.street.pk for row in rows}
+        result.replaced, _kinds = MapFeature.objects.filter(street__in=streets).delete()
+        MapFeature.objects.bulk_create(
+            [MapFeature(street=row.street, kind=row.kind, name=row.name, geometry=row.geometry) for row in rows]
+        )
+        result.created = [row.name for row in rows]
+    return result
 
 
 # --- patrol (巡查打卡) ---------------------------------------------------------

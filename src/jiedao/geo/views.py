@@ -1,15 +1,16 @@
-"""Pages of the geo app: the map (一图统览), the grids and their teams, the grid
-measures, and the grid worker's phone pages (我的网格, 巡查打卡). Thin: selectors read,
-services write, domain errors become form errors."""
+"""Pages of the geo app: the map (一图统览) and its base map (底图), the grids and their teams,
+the grid measures, and the grid worker's phone pages (我的网格, 巡查打卡). Thin: selectors
+read, services write, domain errors become form errors."""
 
 import json
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from jiedao.cases import grid_measures as measures
@@ -21,9 +22,11 @@ from jiedao.common.forms import apply_errors
 from jiedao.org.models import Community
 from jiedao.org.permissions import permission
 from jiedao.org.roles import STAFF_ROLES
+from jiedao.org.selectors import in_streets
+from jiedao.registry.models import Building
 from jiedao.web.access import role_required
 
-from . import selectors, services
+from . import basemap, selectors, services
 from .forms import MonthForm, PatrolForm
 from .models import PatrolCheckIn
 
@@ -40,7 +43,6 @@ def map_view(request):
         "heat": reverse("api:geo_heat"),
         "care": reverse("api:geo_care") if care else None,
         "tiles": settings.JIEDAO.get("MAP_TILE_URL", ""),
-        "attribution": settings.JIEDAO.get("MAP_TILE_ATTRIBUTION", ""),
         "labels": {
             "grids": _("网格边界"),
             "cases": _("未结工单"),
@@ -65,6 +67,31 @@ def map_view(request):
             "tiles": bool(config["tiles"]),
         },
     )
+
+
+# How long a browser keeps the base map before asking again (it changes only by an import).
+BASE_MAP_MAX_AGE = 300
+
+
+@role_required(*STAFF)
+def base_map(request):
+    """The base map (底图) of the user's streets as GeoJSON (``application/geo+json``): what
+    every map draws under its layers when no tile server is set (``geo.basemap``). The roads
+    the street has no row for are drawn through the registry's buildings named on them."""
+    user = request.user
+    buildings = (
+        Building.objects.filter(in_streets(user, "community__street"))
+        .exclude(lat=None)
+        .exclude(lng=None)
+        .values_list("community__street_id", "address", "lat", "lng")
+    )
+    response = JsonResponse(
+        basemap.base_map(user, buildings=buildings.iterator()),
+        content_type="application/geo+json",
+        json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},
+    )
+    patch_cache_control(response, private=True, max_age=BASE_MAP_MAX_AGE)
+    return response
 
 
 @role_required(*STAFF)

@@ -14,9 +14,18 @@ class IntelligenceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import services  # noqa: PLC0415 (once the app registry is ready: the services read the models)
+        from . import selectors, services  # noqa: PLC0415 (once the app registry is ready: the services read the models)
 
         hooks.intake_classifier.plug(
             lambda description, category: services.intake_proposal(description, category=category)
         )
-        hooks.reply_checker.plug(lambda case, result, at=None: services.check_reply(case, result=result, at=at))
+        hooks.category_suggester.plug(
+            lambda text, k: [
+                (s.category.code, s.probability)
+                for s in selectors.suggest(text, k=k, with_units=False)
+                if s.category is not None
+            ]
+        )
+        hooks.reply_checker.plug(
+            lambda case, result, at=None, keep=True: services.check_reply(case, result=result, at=at, keep=keep)
+        )

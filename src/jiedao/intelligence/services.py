@@ -317,9 +317,10 @@ def fingerprint(result: str) -> str:
     return hashlib.sha1(normalise(result).encode()).hexdigest()
 
 
-def check_reply(case: Case, *, result: str, at: dt.datetime | None = None) -> ReplyCheck:
+def check_reply(case: Case, *, result: str, at: dt.datetime | None = None, keep: bool = True) -> ReplyCheck:
     """Check a unit's result as it is submitted (the caller holds the transaction). Plugged
-    into the case loop as ``cases.hooks.reply_checker`` (``apps.py``)."""
+    into the case loop as ``cases.hooks.reply_checker`` (``apps.py``). With ``keep=False``
+    the check is only answered, not kept: the resolve form asks it while the handler types."""
     at = at or timezone.now()
     fp = fingerprint(result)
     repeats = ReplyCheck.objects.filter(
@@ -328,7 +329,7 @@ def check_reply(case: Case, *, result: str, at: dt.datetime | None = None) -> Re
         checked_at__gte=at - dt.timedelta(days=TEMPLATE_DAYS),
     ).count()
     sim, flags = reply_flags(case.description, result=result, repeats=repeats)
-    return ReplyCheck.objects.create(
+    check = ReplyCheck(
         case=case,
         unit_id=case.unit_id,
         checked_at=at,
@@ -337,6 +338,9 @@ def check_reply(case: Case, *, result: str, at: dt.datetime | None = None) -> Re
         flagged=bool(flags),
         fingerprint=fp,
     )
+    if keep:
+        check.save(force_insert=True)
+    return check
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ The table is documented in docs/open311.md; keep both in step.
 | ``rating``       | 待回访  | open    | fixed               |
 | ``closed``       | 已结案  | closed  | closed              |
 | ``merged``       | 已并案  | closed  | duplicate           |
+| ``voided``       | 无效来电 | closed  | no_further_action   |
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +34,7 @@ EXTENDED = {
     Status.RATING: "fixed",
     Status.CLOSED: "closed",
     Status.MERGED: "duplicate",
+    Status.VOIDED: "no_further_action",
 }
 assert set(EXTENDED) == set(Status.values), "every status needs an extended Open311 status"
 

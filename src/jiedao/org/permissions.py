@@ -100,6 +100,10 @@ ACTIONS = {
     "case.close": A("结案", D, L),
     "case.merge": A("并案", D, L),
     "case.supervise": A("督办", L, D),
+    "case.unreached": A("回访未接通", O, D),
+    "case.answer": A("直接答复", O, D),
+    "case.advise": A("私事告知", O, D),
+    "case.void": A("无效来电", O, D),
     # --- what anyone may do who proves something (a phone, a signed link, a key, a device
     # token) or stands at the hall's kiosk: the account, if any, does not matter ----------------
     "public.rate_case": A("凭工单编号和手机号评价", *EVERYONE),
@@ -147,6 +151,10 @@ ACTIONS = {
     "intelligence.models": A("管理分类模型和参数", AD),
     # A handler keeps a flagged reply of their unit; the street may too.
     "intelligence.reply_override": A("确认答复", H, L, D, AD),
+    # --- 知识库: the desk's answers. Read (and quoted in an answer) by the street's intake and
+    # command roles; kept by the desk itself and the administrators ----------------------------
+    "knowledge.view": A("查看知识库", O, D, L, AD),
+    "knowledge.edit": A("维护知识库", O, D, AD),
     # --- 应急管理 ---------------------------------------------------------------------------------
     "emergency.report": A("报告突发事件", O, *COMMAND),
     "emergency.from_case": A("把工单转为突发事件", *COMMAND),

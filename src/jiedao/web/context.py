@@ -5,6 +5,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.messaging.selectors import unread_notification_count
+from jiedao.org.permissions import signed_in_roles
 
 # (url name, label, roles that see it; None = everyone signed out or resident)
 STAFF_LINKS = (
@@ -15,6 +16,8 @@ STAFF_LINKS = (
     ("evaluation:warnings", _("整改指令"), ("handler",)),
     ("cases:dispatch", _("派单台"), ("dispatcher", "leader", "admin")),
     ("cases:intake", _("受理登记"), ("operator", "dispatcher", "admin")),
+    ("cases:desk", _("话务台"), ("operator", "dispatcher", "admin")),
+    ("knowledge:list", _("知识库"), tuple(sorted(signed_in_roles("knowledge.view")))),
     ("cases:workbench", _("单位工作台"), ("handler",)),
     ("geo:my_grid", _("我的网格"), ("grid",)),
     ("cases:grid_report", _("网格上报"), ("grid",)),

@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from jiedao.cases import selectors, services, states, tracking
+from jiedao.cases import selectors, services, tracking
 from jiedao.cases.forms import PortalForm, PublicRateForm, TrackForm
 from jiedao.cases.models import Channel, Status
-from jiedao.common.errors import DomainError, NotFound, ValidationFailed
+from jiedao.common.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from jiedao.common.forms import apply_errors
 from jiedao.common.throttle import Limit, Throttled, client_address, limited, wait_seconds
 from jiedao.org import selectors as org_selectors
@@ -201,34 +201,52 @@ def portal_done(request):
     return render(request, "web/portal_done.html", {"number": number})
 
 
-def _public_timeline(case):
-    """What a resident sees of the log: the steps and when, without staff names or internal notes."""
-    shown = []
-    for event in selectors.events_of(case):
-        if event.action in ("sla", "note", "absorb"):
-            continue
-        shown.append(
-            {
-                "label": states.action_label(event.action),
-                "at": event.at,
-                "status": Status(event.to_status).label if event.to_status in Status.values else "",
-            }
-        )
-    return shown
+def _rate_form(data=None, *, initial=None, signed_in=False):
+    form = PublicRateForm(data, initial=initial)
+    # The reporter signed in needs no phone: the account proves who they are.
+    form.fields["phone"].required = not signed_in
+    return form
+
+
+def _rate(request, case, form, *, own):
+    """Take the rating from the tracking page; the refusal's message and the page's status, or
+    ("", 200) when it is taken."""
+    if not form.is_valid():
+        return "", 422
+    try:
+        if own:
+            services.rate(request.user, number=case.number, **form.rate_kwargs())
+        else:
+            services.rate(request.user, number=case.number, phone=form.cleaned_data["phone"], **form.rate_kwargs())
+    except InvalidTransition as exc:
+        # Before the unit's reply (or once rated) the case cannot be rated: said in plain words.
+        if case.status in (Status.CLOSED, Status.MERGED, Status.VOIDED):
+            return _("这件工单已经结束，不能再评价。"), exc.http_status
+        if case.status == Status.VERIFYING:
+            return _("办理结果正在现场核实，核实后才能评价。"), exc.http_status
+        return _("办理单位还没有答复，答复后才能评价。"), exc.http_status
+    except DomainError as exc:
+        apply_errors(form, exc)
+        return "", exc.http_status
+    return "", 200
 
 
 @limited(Limit("PUBLIC_PAGE_RATE"))
-@permission("public.rate_case")
+@permission("public.rate_case", "case.rate")
 def track(request):
-    """查询进度: case number + phone; rate the result when the case waits for it. Look-ups
-    are limited (cases.tracking, shared with the API); a refused one says so in the form."""
-    find_form = TrackForm(
-        request.POST if request.POST.get("step") == "find" else None, initial={"number": request.GET.get("number", "")}
-    )
-    case = rate_form = None
+    """查询进度: case number + phone, or the signed-in reporter's own case by its number; the
+    request, the steps in plain words and the unit's reply; the rating once the reply is there.
+    Look-ups by phone are limited (cases.tracking, shared with the API); a refused one says so
+    in the form."""
+    step = request.POST.get("step") if request.method == "POST" else None
+    number = (request.POST.get("number") if step == "rate" else request.GET.get("number")) or ""
+    find_form = TrackForm(request.POST if step == "find" else None, initial={"number": number})
+    own = tracking.own_case(request.user, number) if step != "find" else None
+    case = own
+    rate_form = None
     status, retry_after = 200, None
-    phone = ""
-    if request.method == "POST" and request.POST.get("step") == "find":
+    phone, refusal = "", ""
+    if step == "find":
         if find_form.is_valid():
             phone = find_form.cleaned_data["phone"]
             try:
@@ -238,37 +256,35 @@ def track(request):
                 status, retry_after = exc.http_status, getattr(exc, "wait", None)
         else:
             status = 422
-    elif request.method == "POST" and request.POST.get("step") == "rate":
-        rate_form = PublicRateForm(request.POST)
-        number, phone = request.POST.get("number", ""), request.POST.get("phone", "")
-        try:
-            case = tracking.find(request, number, phone)
-        except (NotFound, Throttled) as exc:
-            find_form = TrackForm({"number": number, "phone": phone})
-            find_form.is_valid()
-            find_form.add_error(None, exc.message)
-            rate_form, status, retry_after = None, exc.http_status, getattr(exc, "wait", None)
-        else:
-            find_form = TrackForm(initial={"number": number})
-            if rate_form.is_valid():
-                try:
-                    services.rate(request.user, number=case.number, phone=phone, **rate_form.rate_kwargs())
-                except DomainError as exc:
-                    apply_errors(rate_form, exc)
-                    status = exc.http_status
-                else:
-                    messages.success(request, _("感谢您的评价！"))
-                    case = selectors.public_case(number, phone)
-                    rate_form = None
-            else:
-                status = 422
-    if case is not None and case.status == Status.RATING and rate_form is None:
-        rate_form = PublicRateForm(initial={"number": case.number, "phone": phone})
+    elif step == "rate":
+        rate_form = _rate_form(request.POST, signed_in=own is not None)
+        phone = request.POST.get("phone", "")
+        if own is None:
+            try:
+                case = tracking.find(request, number, phone)
+            except (NotFound, Throttled) as exc:
+                find_form = TrackForm({"number": number, "phone": phone})
+                find_form.is_valid()
+                find_form.add_error(None, exc.message)
+                rate_form, status, retry_after = None, exc.http_status, getattr(exc, "wait", None)
+        if case is not None and rate_form is not None:
+            refusal, status = _rate(request, case, rate_form, own=own is not None)
+            if status == 200:
+                messages.success(request, _("感谢您的评价！"))
+                rate_form = None
+            case = tracking.own_case(request.user, number) if own is not None else selectors.public_case(number, phone)
+    view = tracking.resident_view(case) if case is not None else None
+    if view is None or not view.can_rate:
+        rate_form = None
+    elif rate_form is None:
+        rate_form = _rate_form(initial={"number": case.number, "phone": phone}, signed_in=own is not None)
     context = {
         "find_form": find_form,
         "case": case,
+        "own": own is not None,
+        "view": view,
         "rate_form": rate_form,
-        "timeline": _public_timeline(case) if case is not None else [],
+        "rate_refusal": refusal,
     }
     response = render(request, "web/track.html", context, status=status)
     if retry_after is not None:

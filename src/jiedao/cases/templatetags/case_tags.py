@@ -93,8 +93,9 @@ def _children(nodes, code):
     return []
 
 
-def picker_state(tree, cat1="", cat2="", cat3="", pick="", query=""):
-    """Selected chain and the options of each level; a search pick or a deeper choice wins."""
+def picker_state(tree, cat1="", cat2="", cat3="", pick="", query="", matches=()):
+    """Selected chain and the options of each level; a search pick or a deeper choice wins.
+    ``matches`` are what the category search found for ``query``, best first."""
     path = _find_path(tree, pick) if pick else []
     if not path and cat3:
         path = _find_path(tree, cat3)
@@ -109,17 +110,7 @@ def picker_state(tree, cat1="", cat2="", cat3="", pick="", query=""):
     codes = [node["code"] for node in path] + ["", "", ""]
     level2 = _children(tree, codes[0]) if codes[0] else []
     level3 = _children(level2, codes[1]) if codes[1] else []
-    matches = []
     query = (query or "").strip()
-    if query:
-        for top in tree:
-            for mid in top["children"]:
-                leaves = mid["children"] or [mid]
-                for leaf in leaves:
-                    label = f"{top['name']} / {mid['name']}" + (f" / {leaf['name']}" if leaf is not mid else "")
-                    if query in label or query == leaf["code"]:
-                        matches.append({"code": leaf["code"], "label": label})
-        matches = matches[:40]
     chosen = codes[2] or codes[1] or codes[0]
     return {
         "level1": tree,
@@ -131,7 +122,7 @@ def picker_state(tree, cat1="", cat2="", cat3="", pick="", query=""):
         "chosen": chosen,
         "chosen_path": " / ".join(node["name"] for node in path),
         "query": query,
-        "matches": matches,
+        "matches": list(matches),
         "complete": bool(path) and not path[-1]["children"],
     }
 

@@ -85,6 +85,8 @@ class Command(BaseCommand):
                 "正在建立示范街道：8个社区、40个网格、承办单位、网格队伍、分类、权责清单（含历史版本）、约3000户一户一档、便民服务中心办事事项与一年办件、演示账号……"
             )
             builder.build()
+        else:
+            builder.ensure_base_map(demo.street)  # a demo database from before the base map
         if Case.objects.exists():
             self.stdout.write(f"沿用已有演示数据库（{Case.objects.count():,} 件工单）。需要重建请加 --reset。")
             return

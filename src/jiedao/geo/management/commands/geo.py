@@ -1,7 +1,7 @@
 """``jiedao geo``: boundaries in and out, and where a point is.
 
-    jiedao geo import FILE.geojson --level grid|community|street
-    jiedao geo export --level grid|community|street [OUT]      (standard output without OUT)
+    jiedao geo import FILE.geojson --level grid|community|street|basemap
+    jiedao geo export --level grid|community|street|basemap [OUT]      (standard output without OUT)
     jiedao geo locate LAT LNG
 
 Exit status: 0 done; 1 the file was refused (every error is listed, nothing written)
@@ -15,8 +15,11 @@ from django.utils.translation import gettext as _
 
 from jiedao.common.errors import ValidationFailed
 
-from ... import selectors, services
+from ... import basemap, selectors, services
 from ...codes import LEVELS
+
+# The boundaries' levels, and the base map (底图: roads and places) of a street.
+IMPORT_LEVELS = (*LEVELS, basemap.LEVEL)
 
 
 def bad_input(message):
@@ -47,10 +50,10 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         imp = sub.add_parser("import", help=_("导入 GeoJSON（整个文件全部通过检查才写入）"))
         imp.add_argument("file")
-        imp.add_argument("--level", required=True, choices=LEVELS)
+        imp.add_argument("--level", required=True, choices=IMPORT_LEVELS)
         exp = sub.add_parser("export", help=_("导出为 GeoJSON"))
         exp.add_argument("out", nargs="?", default=None)
-        exp.add_argument("--level", required=True, choices=LEVELS)
+        exp.add_argument("--level", required=True, choices=IMPORT_LEVELS)
         loc = sub.add_parser("locate", help=_("查询坐标所在的网格、社区、街道"))
         loc.add_argument("lat", metavar="LAT")
         loc.add_argument("lng", metavar="LNG")
@@ -72,13 +75,20 @@ class Command(BaseCommand):
             for error in exc.errors:
                 self.stderr.write(error["message"])
             raise CommandError(_("导入失败：共 %(n)d 处错误，未写入任何数据。") % {"n": len(exc.errors)}) from None
+        if level == basemap.LEVEL:
+            self.stdout.write(
+                _("底图导入完成：%(n)d 条道路和地点（替换原有的 %(old)d 条）。")
+                % {"n": len(result.created), "old": result.replaced}
+            )
+            return
         self.stdout.write(
             _("导入完成（%(level)s）：新增 %(created)d，更新 %(updated)d。")
             % {"level": level, "created": len(result.created), "updated": len(result.updated)}
         )
 
     def do_export(self, level, out=None, **options):
-        data = json.dumps(selectors.export_geojson(level), ensure_ascii=False, indent=1)
+        exported = basemap.export() if level == basemap.LEVEL else selectors.export_geojson(level)
+        data = json.dumps(exported, ensure_ascii=False, indent=1)
         if out in (None, "-"):
             self.stdout.write(data)
             return

@@ -1,5 +1,6 @@
 /* 一图统览: grid boundaries, open cases, the 30-day heat layer and (for authorised
-   roles) the special-care layer, all read from the geo API with the page's session. */
+   roles) the special-care layer, all read from the geo API with the page's session, over
+   the base map of geo/basemap.js. */
 (function () {
   "use strict";
 
@@ -22,11 +23,9 @@
     var config = JSON.parse(box.dataset.mapConfig);
     var labels = config.labels;
     var status = document.querySelector("[data-map-status]");
+    // The tiles, or the street's own base map, come from geo/basemap.js (the box's data-base-map).
     var map = L.map(box, { zoomControl: true, preferCanvas: true, attributionControl: !!config.tiles });
     map.setView([39.92, 116.45], 14);
-    if (config.tiles) {
-      L.tileLayer(config.tiles, { maxZoom: 19, attribution: config.attribution || "" }).addTo(map);
-    }
     // Points above the heat layer (which lives in the overlay pane), so that their colour stays true.
     map.createPane("points").style.zIndex = 450;
     var overlays = {};

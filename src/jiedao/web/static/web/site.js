@@ -35,6 +35,33 @@
       if (select && select.value) { e.preventDefault(); window.location.href = select.value; }
     }
   });
+  // Enter in a search box inside a form searches; it never submits the form around it (the
+  // intake form would otherwise be registered half-filled).
+  document.addEventListener("keydown", function (e) {
+    var box = e.target;
+    if (e.key === "Enter" && box.matches && box.matches("input.catsearch")) {
+      e.preventDefault();
+      box.dispatchEvent(new Event("search", { bubbles: true }));
+    }
+  });
+  // 知识库 on the intake screen: "用此答复" takes the article's answer into the form and marks the
+  // call as answered at the desk (直接答复); the operator can still edit the text.
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("[data-use-answer]");
+    if (!button) { return; }
+    var form = button.closest("form");
+    var item = button.closest("[data-article]");
+    if (!form || !item) { return; }
+    var source = item.querySelector("template.kb-answer");
+    var text = source ? source.content.textContent : (button.dataset.answer || "");
+    var answer = form.querySelector("[name=answer]");
+    var article = form.querySelector("[name=article]");
+    var answered = form.querySelector("[name=outcome][value=answered]");
+    if (answer) { answer.value = text.trim(); }
+    if (article) { article.value = item.dataset.article; }
+    if (answered) { answered.checked = true; }
+    if (answer) { answer.focus(); }
+  });
   document.addEventListener("DOMContentLoaded", function () { setup(document); });
   document.addEventListener("htmx:load", function (e) { setup(e.target); });
 })();
