@@ -316,6 +316,17 @@ def run(browser, shots, base):
     matches.select_option(noise)
     expect(operator.locator(".picked")).to_contain_text("噪音污染")
     shots.save(operator, "operator-intake")
+    # A consultation answered from the knowledge base (直接答复), not submitted …
+    operator.goto(f"{base}/cases/intake/")
+    operator.fill("#id_reporter_phone", "13911113333")
+    operator.fill("#id_description", "我妈想办个老年证，要带什么材料")
+    operator.locator("li.kb-item button.kb-use").first.click()
+    expect(operator.locator("input[name=outcome][value=answered]")).to_be_checked()
+    operator.locator("[data-outcome]").scroll_into_view_if_needed()
+    shots.save(operator, "operator-answer")
+    # … and the desk: the callbacks waiting (回访) with the unit's reply.
+    operator.goto(f"{base}/cases/desk/")
+    shots.save(operator, "operator-desk")
 
     # 3. 派单员: classify the resident's case, then dispatch it by the suggestion.
     say("派单员 dispatcher")
@@ -439,6 +450,11 @@ def run(browser, shots, base):
     grid.goto(f"{base}/cases/{number}/")
     verify = grid.locator("#action-verify_pass")
     verify.scroll_into_view_if_needed()
+    # On site: a photo and the phone's position (where the resident reported it).
+    photo = {"name": "北门.jpg", "mimeType": "image/jpeg", "buffer": sample_photo()}
+    grid.set_input_files("#id_verify_pass_photos", files=[photo])
+    verify.locator("[data-locate]").click()
+    expect(verify.locator("[data-locate-status]")).to_contain_text("已定位")
     grid.fill("#id_verify_pass_note", "现场查看，北门人行道已畅通")
     shots.save(grid, "grid-verify")
     grid.click("[data-action=verify_pass]")

@@ -17,7 +17,7 @@ from jiedao.messaging.services import notify
 pytestmark = pytest.mark.django_db
 
 
-def test_notifications_count_and_mark_read(street, login, make_case):
+def test_notifications_count_and_mark_read(street, login, make_case, in_chinese):
     make_case()  # dispatch notifies the committee
     client = login(street.users.handler_committee)
     page = client.get(reverse("messaging:notifications"))

@@ -136,7 +136,8 @@ def test_while_the_database_is_away_pages_and_api_answer_503_with_a_plain_messag
     def gone(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(case_selectors, "case_list", gone)
+    monkeypatch.setattr(case_selectors, "case_list", gone)  # the API's list
+    monkeypatch.setattr(case_selectors, "unit_cases", gone)  # the workbench's
     monkeypatch.setattr(connection, "is_usable", lambda: False)  # the connection is gone too
     monkeypatch.setattr(connection, "close", lambda: None)  # (the test's own transaction stays)
     api = client.get("/api/v1/cases")

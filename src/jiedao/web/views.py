@@ -15,6 +15,7 @@ from django_otp import login as otp_login
 from jiedao.cases import selectors, services, tracking
 from jiedao.cases.forms import PortalForm, PublicRateForm, TrackForm
 from jiedao.cases.models import Channel, Status
+from jiedao.common.audit import log_unmasked_view
 from jiedao.common.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from jiedao.common.forms import apply_errors
 from jiedao.common.throttle import Limit, Throttled, client_address, limited, wait_seconds
@@ -278,9 +279,17 @@ def track(request):
         rate_form = None
     elif rate_form is None:
         rate_form = _rate_form(initial={"number": case.number, "phone": phone}, signed_in=own is not None)
+    contact = None
+    if own is not None and case is not None:
+        # The reporter signed in sees the contact they left, as it is (a view of personal data: logged).
+        contact = {"phone": case.reporter_phone, "address": case.address}
+        shown = [field for field, value in (("reporter_phone", case.reporter_phone), ("address", case.address)) if value]
+        if shown:
+            log_unmasked_view(request.user, case, shown, purpose="own case")
     context = {
         "find_form": find_form,
         "case": case,
+        "contact": contact,
         "own": own is not None,
         "view": view,
         "rate_form": rate_form,
