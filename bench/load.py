@@ -196,7 +196,8 @@ def client(index, port, tokens, handlers, stop_at, stats, kill_windows, ledger, 
                     raise Broken(f"{action} of {number} was refused")
             api.call("read", "GET", f"/api/v1/cases/{number}/events", tokens["dispatcher"])
             state = api.call("read", "GET", f"/api/v1/cases/{number}", tokens["operator"])[1]["status"]
-            if state == "verifying" and not _act(api, tokens["grid"], number, "verify_pass", {"note": "现场核查属实"}):
+            verified = {"note": "现场核查属实", "reason": "已电话联系居民核实"}
+            if state == "verifying" and not _act(api, tokens["grid"], number, "verify_pass", verified):
                 continue
             if _act(api, tokens["operator"], number, "rate", {"resolved": True, "satisfaction": "satisfied"}):
                 ledger.rated(number)

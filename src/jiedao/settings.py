@@ -301,6 +301,9 @@ JIEDAO = {
     # after this many attempts the case is shown as unreachable (the dispatcher may close it).
     "CALLBACK_RETRY_HOURS": float(os.environ.get("JIEDAO_CALLBACK_RETRY_HOURS", "2")),
     "CALLBACK_ATTEMPTS": int(os.environ.get("JIEDAO_CALLBACK_ATTEMPTS", "3")),
+    # 核查: the grid worker's phone must be within this many metres of the case's position (with
+    # a photo) for an on-site check; farther, without a position or a photo, a reason is needed.
+    "VERIFY_DISTANCE_M": int(os.environ.get("JIEDAO_VERIFY_DISTANCE_M", "200")),
     # Weights of the composite of the 三率 (response, resolution, satisfaction).
     "THREE_RATE_WEIGHTS": {"response": 0.10, "resolution": 0.50, "satisfaction": 0.40},
     # Share of the allowed time left below which a case turns yellow.

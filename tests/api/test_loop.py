@@ -1,12 +1,14 @@
 """The whole 接诉即办 loop through the API, with return, whistle, extension,
 verification, an unsatisfied rating that reopens the case, and merging."""
 
+import base64
 import datetime as dt
 
 import pytest
 
 from jiedao.cases.models import Case
 from jiedao.messaging.models import Notification
+from tests.uploads import png_bytes
 
 from .conftest import dispatched, fields_of, submit
 
@@ -76,10 +78,13 @@ def test_full_loop_through_the_api(street, api):
     # 办结 → 核查: the first verification fails, the second passes.
     case = handler.post(f"/cases/{number}/actions/resolve", {"result": "已更换灯泡"}).json()
     assert case["status"] == "verifying"
-    failed = grid.post(f"/cases/{number}/actions/verify_fail", {"note": "现场仍不亮"}).json()
+    failed = grid.post(f"/cases/{number}/actions/verify_fail", {"note": "现场仍不亮", "reason": "夜间电话核实"}).json()
     assert failed["status"] == "in_progress"
     handler.post(f"/cases/{number}/actions/resolve", {"result": "已更换线路和灯泡"})
-    case = grid.post(f"/cases/{number}/actions/verify_pass").json()
+    # On site: a photo and the phone's position next to the case.
+    photo = base64.b64encode(png_bytes()).decode()
+    on_site = {"lat": 39.9051, "lng": 116.4051, "photos": [photo]}
+    case = grid.post(f"/cases/{number}/actions/verify_pass", on_site).json()
     assert case["status"] == "rating"
     assert "rate" in codes(resident.get(f"/cases/{number}").json())
 
@@ -91,7 +96,7 @@ def test_full_loop_through_the_api(street, api):
     assert Notification.objects.filter(link=f"/cases/{number}/", kind="rework", unit=street.units.enforcement).exists()
 
     handler.post(f"/cases/{number}/actions/resolve", {"result": "更换整套灯具"})
-    grid.post(f"/cases/{number}/actions/verify_pass")
+    grid.post(f"/cases/{number}/actions/verify_pass", on_site)
     case = resident.post(f"/cases/{number}/actions/rate", {"resolved": True, "satisfaction": "satisfied"}).json()
     assert case["status"] == "closed" and case["closed_at"]
     assert [(r["round"], r["satisfaction"], r["source"]) for r in case["ratings"]] == [

@@ -59,10 +59,10 @@ def test_a_bulk_written_case_is_the_case_the_services_write_from_the_same_input(
     )
     services.respond(users.handler, number=served.number, at=WEDNESDAY + HOUR)
     services.resolve(users.handler, number=served.number, result="路灯已修复", at=WEDNESDAY + 3 * HOUR)
-    services.verify(users.grid, number=served.number, passed=True, at=WEDNESDAY + 4 * HOUR)
+    services.verify(users.grid, number=served.number, passed=True, reason="电话核实", at=WEDNESDAY + 4 * HOUR)
     services.rate(users.operator, number=served.number, resolved=False, satisfaction="basic", at=WEDNESDAY + 5 * HOUR)
     services.resolve(users.handler, number=served.number, result="已彻底修好", at=WEDNESDAY + 26 * HOUR)
-    services.verify(users.grid, number=served.number, passed=True, at=WEDNESDAY + 27 * HOUR)
+    services.verify(users.grid, number=served.number, passed=True, reason="电话核实", at=WEDNESDAY + 27 * HOUR)
     services.rate(
         users.operator, number=served.number, resolved=True, satisfaction="satisfied", at=WEDNESDAY + 28 * HOUR
     )
@@ -71,11 +71,11 @@ def test_a_bulk_written_case_is_the_case_the_services_write_from_the_same_input(
     draft.dispatch(Routes().decision(draft), at=WEDNESDAY, actor=users.operator)
     draft.respond(at=WEDNESDAY + HOUR, actor=users.handler)
     draft.resolve(at=WEDNESDAY + 3 * HOUR, actor=users.handler, result="路灯已修复")
-    draft.verify(passed=True, at=WEDNESDAY + 4 * HOUR, actor=users.grid)
+    draft.verify(passed=True, at=WEDNESDAY + 4 * HOUR, actor=users.grid, reason="电话核实")
     callback = Rating.Source.CALLBACK
     draft.rate(at=WEDNESDAY + 5 * HOUR, actor=users.operator, resolved=False, satisfaction="basic", source=callback)
     draft.resolve(at=WEDNESDAY + 26 * HOUR, actor=users.handler, result="已彻底修好")
-    draft.verify(passed=True, at=WEDNESDAY + 27 * HOUR, actor=users.grid)
+    draft.verify(passed=True, at=WEDNESDAY + 27 * HOUR, actor=users.grid, reason="电话核实")
     draft.rate(at=WEDNESDAY + 28 * HOUR, actor=users.operator, resolved=True, satisfaction="satisfied", source=callback)
     write_cases([draft])
 

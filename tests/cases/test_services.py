@@ -13,6 +13,7 @@ from jiedao.messaging.models import Notification
 from jiedao.workcal.calendar import SHANGHAI
 from tests.cases.lifecycle import HOUR, LAMPS, SANITATION, attempt, drive, handler_for, new_case, snapshot
 from tests.factories import WEDNESDAY
+from tests.uploads import png_bytes, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -248,8 +249,8 @@ def test_verification_pass_by_the_grid_worker_of_the_grid(street):
     u = street.users
     case = drive(street, "verifying", category=LAMPS)
     with pytest.raises(NotAllowed):
-        services.verify(u.grid_other, number=case.number, passed=True)
-    case = services.verify(u.grid, number=case.number, passed=True, note="现场路灯已亮")
+        services.verify(u.grid_other, number=case.number, passed=True, reason="电话核实")
+    case = services.verify(u.grid, number=case.number, passed=True, note="现场路灯已亮", reason="已电话联系居民核实")
     assert case.status == Status.RATING
 
 
@@ -258,10 +259,10 @@ def test_verification_fail_sends_the_case_back_to_the_unit(street):
     case = drive(street, "verifying", category=LAMPS)
     before = snapshot(case.number)
     with pytest.raises(ValidationFailed) as error:
-        services.verify(u.grid, number=case.number, passed=False, note="")
+        services.verify(u.grid, number=case.number, passed=False, note="", reason="夜间电话核实")
     assert field_of(error.value) == ["note"]
     assert snapshot(case.number) == before
-    case = services.verify(u.grid, number=case.number, passed=False, note="路灯仍然不亮")
+    case = services.verify(u.grid, number=case.number, passed=False, note="路灯仍然不亮", reason="夜间电话核实")
     assert case.status == Status.IN_PROGRESS and case.resolved_at is None
     assert Notification.objects.filter(
         unit=street.units.enforcement, link=f"/cases/{case.number}/", kind="verify"
@@ -269,7 +270,8 @@ def test_verification_fail_sends_the_case_back_to_the_unit(street):
     # The unit resolves again and the check passes this time.
     handler = handler_for(street, case)
     services.resolve(handler, number=case.number, result="更换了灯泡和线路")
-    assert services.verify(u.dispatcher, number=case.number, passed=True).status == Status.RATING
+    passed = services.verify(u.dispatcher, number=case.number, passed=True, reason="电话回访居民，确认已修好")
+    assert passed.status == Status.RATING
 
 
 # --- 回访评价 rating and 重办 rework -------------------------------------------------------------------
@@ -446,6 +448,7 @@ ALLOWED = {
     "answer": {"operator", "dispatcher"},
     "advise": {"operator", "dispatcher"},
     "void": {"operator", "dispatcher"},
+    "self_resolve": {"grid"},
 }
 
 
@@ -469,7 +472,7 @@ def actor(street, case, name):
 def setup_for(street, action):
     """A case in which ``action`` is possible, and the call that takes it."""
     u = street.users
-    if action in ("classify", "dispatch", "answer", "advise", "void"):
+    if action in ("classify", "dispatch", "answer", "advise", "void", "self_resolve"):
         case = drive(street, "new")
     elif action in ("return", "respond"):
         case = drive(street, "dispatched")
@@ -507,8 +510,8 @@ def setup_for(street, action):
         ),
         "report": lambda user: services.report_to_whistle(user, number=n, part="负责执法"),
         "resolve": lambda user: services.resolve(user, number=n, result="已处理"),
-        "verify_pass": lambda user: services.verify(user, number=n, passed=True),
-        "verify_fail": lambda user: services.verify(user, number=n, passed=False, note="仍未修好"),
+        "verify_pass": lambda user: services.verify(user, number=n, passed=True, reason="电话核实"),
+        "verify_fail": lambda user: services.verify(user, number=n, passed=False, note="仍未修好", reason="电话核实"),
         "rate": lambda user: services.rate(user, number=n, resolved=True, satisfaction="satisfied"),
         "close": lambda user: services.close(user, number=n, note="回访未接通"),
         "merge": lambda user: services.merge(user, number=n, master_number=master.number),
@@ -517,6 +520,9 @@ def setup_for(street, action):
         "answer": lambda user: services.settle(user, number=n, outcome="answered", answer="每周三上午办理。"),
         "advise": lambda user: services.settle(user, number=n, outcome="advised", answer="建议协商解决。"),
         "void": lambda user: services.settle(user, number=n, outcome="voided", void_reason="prank"),
+        "self_resolve": lambda user: services.self_resolve(
+            user, number=n, result="已清运", photos=[upload(png_bytes(), "done.png")]
+        ),
     }
     return Case.objects.get(pk=case.pk), calls[action]
 

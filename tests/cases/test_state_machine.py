@@ -27,6 +27,7 @@ from jiedao.org import permissions
 from tests.cases.lifecycle import LAMPS, SANITATION, snapshot
 from tests.factories import WEDNESDAY
 from tests.lifecycle_checks import check_log, check_step
+from tests.uploads import png_bytes, upload
 
 CASE = states.CASE
 
@@ -129,7 +130,8 @@ def take(step, u, case, master, at):
     if action == "resolve":
         return services.resolve(user, number=n, result=note, at=at)
     if action in ("verify_pass", "verify_fail"):
-        return services.verify(user, number=n, passed=action == "verify_pass", note=note, at=at)
+        # Not on site (no photo, no position): the note stands as the reason, when there is one.
+        return services.verify(user, number=n, passed=action == "verify_pass", note=note, reason=note, at=at)
     if action == "rate":
         return services.rate(
             user, number=n, resolved=step["resolved"], satisfaction=step["satisfaction"], phone=step["phone"], at=at
@@ -149,6 +151,8 @@ def take(step, u, case, master, at):
         return services.settle(user, number=n, outcome=outcome, answer=note, at=at)
     if action == "void":
         return services.settle(user, number=n, outcome="voided", void_reason="silent", answer=note, at=at)
+    if action == "self_resolve":
+        return services.self_resolve(user, number=n, result=note, photos=[upload(png_bytes(), "done.png")], at=at)
     raise AssertionError(action)
 
 

@@ -11,6 +11,7 @@ from jiedao.common.errors import InvalidTransition, NotAllowed, ValidationFailed
 from jiedao.common.models import AccessLog
 from jiedao.geo import selectors, services
 from jiedao.geo.models import GridMember, PatrolCheckIn
+from tests.uploads import png_bytes, upload
 
 IN_G11 = {"lat": "39.905", "lng": "116.405"}
 
@@ -42,13 +43,16 @@ def test_a_patrol_left_open_overnight_does_not_block_the_next_day(street):
     services.check_in(worker, kind="start", lat=39.905, lng=116.405, at=today)
 
 
-def test_without_a_position_the_worker_says_where_they_are(street):
-    worker = street.users.grid_other  # one grid: it is taken as the patrol's grid
-    with pytest.raises(ValidationFailed) as exc:
-        services.check_in(worker, kind="start")
-    assert exc.value.errors[0]["field"] == "note"
-    checkin = services.check_in(worker, kind="start", note="西园新村5号楼，手机没有信号")
-    assert checkin.grid.code == "1101050010201" and checkin.inside is None and checkin.lat is None
+def test_without_a_position_there_is_no_check_in(street):
+    worker = street.users.grid_other
+    for kwargs in ({}, {"note": "西园新村5号楼，手机没有信号"}, {"grid_code": "1101050010201"}):
+        with pytest.raises(ValidationFailed) as exc:
+            services.check_in(worker, kind="start", **kwargs)
+        assert [e["field"] for e in exc.value.errors] == ["position"]
+        assert "没有获取到手机定位" in exc.value.errors[0]["message"]
+    assert not PatrolCheckIn.objects.exists()
+    checkin = services.check_in(worker, kind="start", lat=39.915, lng=116.405)
+    assert checkin.grid.code == "1101050010201" and checkin.inside is True
 
 
 def test_a_position_outside_the_workers_grid_is_recorded_as_outside(street):
@@ -77,7 +81,7 @@ def test_patrol_page_starts_and_ends_a_patrol(street, login):
     client.post(reverse("geo:patrol"), {"kind": "end", **IN_G11})
     assert PatrolCheckIn.objects.filter(user=street.users.grid).count() == 2
     empty = client.post(reverse("geo:patrol"), {"kind": "start"})
-    assert empty.status_code == 422 and "没有定位时，请写明您所在的位置" in empty.content.decode()
+    assert empty.status_code == 422 and "没有获取到手机定位，不能打卡" in empty.content.decode()
 
 
 def _case_to_verify(street, lat=39.905, lng=116.415):
@@ -101,7 +105,13 @@ def test_my_grid_lists_cases_to_verify_and_passes_one_from_the_list(street, logi
     assert f'data-case="{case.number}"' in page and "已更换灯泡" in page
     assert other.number not in page
 
-    response = client.post(reverse("cases:action", args=[case.number, "verify_pass"]), {"next": reverse("geo:my_grid")})
+    on_site = {
+        "next": reverse("geo:my_grid"),
+        "lat": "39.9051",
+        "lng": "116.4151",
+        "photos": upload(png_bytes(), "a.png"),
+    }
+    response = client.post(reverse("cases:action", args=[case.number, "verify_pass"]), on_site)
     assert response.status_code == 302 and response["Location"] == reverse("geo:my_grid")
     case.refresh_from_db()
     assert case.status == "rating"
@@ -114,7 +124,7 @@ def test_a_case_sent_back_from_the_list_needs_a_reason(street, login):
     url = reverse("cases:action", args=[case.number, "verify_fail"])
     missing = client.post(url, {"next": reverse("geo:my_grid"), "note": ""})
     assert missing.status_code == 422 and "核查不通过时请写明原因" in missing.content.decode()
-    client.post(url, {"next": reverse("geo:my_grid"), "note": "灯还是不亮"})
+    client.post(url, {"next": reverse("geo:my_grid"), "note": "灯还是不亮", "reason": "晚上电话联系居民核实"})
     case.refresh_from_db()
     assert case.status == "in_progress"
 

@@ -51,8 +51,9 @@ def test_case_points_are_scoped_to_what_each_user_may_see(street, login, two_uni
 
 def test_case_points_carry_urgency_colour_and_the_case_page(street, login, two_units):
     case = two_units["enforcement"]
-    case.urgency = "red"
-    case.save(update_fields=["urgency"])
+    # Past its completion limit: red by the case page's rule, whatever the last sweep stored.
+    case.completion_due = case.dispatched_at - dt.timedelta(hours=1)
+    case.save(update_fields=["completion_due"])
     data = login(street.users.handler).get("/api/v1/geo/cases").json()
     point = data["features"][0]
     assert point["geometry"] == {"type": "Point", "coordinates": [116.405, 39.915]}

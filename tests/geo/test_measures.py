@@ -33,7 +33,7 @@ def handle(case, handler, at, resolver=None):
 def close(street, case, at):
     case.refresh_from_db()
     if case.status == "verifying":
-        cs.verify(street.users.grid, number=case.number, passed=True, at=at - dt.timedelta(hours=1))
+        cs.verify(street.users.grid, number=case.number, passed=True, reason="电话核实", at=at - dt.timedelta(hours=1))
     cs.rate(street.users.operator, number=case.number, resolved=True, satisfaction="satisfied", at=at)
 
 

@@ -251,7 +251,7 @@ def test_case_page_renders_every_action_form_along_the_loop(street, login, make_
     assert {"verify_pass", "verify_fail"} <= {f["action"] for f in page.context["action_forms"]}
     response = login(u.grid).post(reverse("cases:action", args=[case.number, "verify_fail"]), {"note": ""})
     assert response.status_code == 422 and "核查不通过时请写明原因" in response.content.decode()
-    login(u.grid).post(reverse("cases:action", args=[case.number, "verify_pass"]), {})
+    login(u.grid).post(reverse("cases:action", args=[case.number, "verify_pass"]), {"reason": "已电话核实"})
     page = login(u.operator).get(reverse("cases:case", args=[case.number]))
     assert "rate" in {f["action"] for f in page.context["action_forms"]}
     login(u.operator).post(

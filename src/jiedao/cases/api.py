@@ -3,6 +3,7 @@ resident's public lookup and rating. Thin: services write, selectors read and sc
 
 from django.db import IntegrityError
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Header, Router, Status
 from ninja.renderers import JSONRenderer
@@ -16,7 +17,7 @@ from jiedao.intelligence.selectors import find_duplicates
 from jiedao.org import selectors as org_selectors
 from jiedao.org.permissions import permission
 
-from . import intake, measures, selectors, services, states, tracking
+from . import intake, measures, rules, selectors, services, states, tracking
 from .models import Channel
 from .schemas import (
     PERSONAL_FIELDS,
@@ -38,7 +39,9 @@ from .schemas import (
     ReasonIn,
     ReportIn,
     ResolveIn,
+    SelfResolveIn,
     ThreeRatesOut,
+    VerifyIn,
     VoidIn,
     WhistleIn,
     case_detail,
@@ -69,6 +72,8 @@ def _answer(request, case, *, log=True, loaded=None):
     """The case as the user may see it. Showing the reporter unmasked is written to the access
     log — unless the answer merely echoes what the caller has just submitted (``log=False``)."""
     unmasked = selectors.may_see_reporter(request.user, case)
+    # The deadline level as the case page shows it now, not the one the last sweep stored.
+    case.urgency = rules.urgency_at(case, now=timezone.now())
     shown = [name for name in PERSONAL_FIELDS if getattr(case, name)]
     if unmasked and shown and log:
         log_unmasked_view(request.user, case, shown, purpose="api")
@@ -181,7 +186,10 @@ def list_cases(
 ):
     """Cases the user may see, newest first (``order=created``) or deadline first
     (``order=due``), by key: pass ``next_cursor`` as ``cursor`` for the next page.
-    ``status`` takes several codes separated by commas, or ``open``. Reporters are masked."""
+    ``status`` takes several codes separated by commas, or ``open``. ``urgency`` (green,
+    yellow, red) and each case's ``urgency`` are the deadline levels of the case page at the
+    time of the request (red 超期: past the response limit while waiting for the response, or
+    past the completion limit). Reporters are masked."""
     if urgency and urgency not in URGENCIES:
         raise ValidationFailed(
             "urgency", _("时限状态“%(value)s”无效，应为 green、yellow 或 red。") % {"value": urgency}
@@ -222,6 +230,26 @@ def _resolve(user, number, p):
     return services.resolve(user, number=number, result=p.result, photos=decode_photos(p.photos))
 
 
+def _verify(passed):
+    def call(user, number, p):
+        return services.verify(
+            user,
+            number=number,
+            passed=passed,
+            note=p.note,
+            reason=p.reason,
+            lat=p.lat,
+            lng=p.lng,
+            photos=decode_photos(p.photos),
+        )
+
+    return call
+
+
+def _self_resolve(user, number, p):
+    return services.self_resolve(user, number=number, result=p.result, photos=decode_photos(p.photos))
+
+
 ACTIONS = {
     "classify": (ClassifyIn, lambda u, n, p: services.classify(u, number=n, category_code=p.category)),
     "dispatch": (DispatchIn, lambda u, n, p: services.dispatch(u, number=n, unit_code=p.unit or None, note=p.note)),
@@ -242,8 +270,8 @@ ACTIONS = {
     ),
     "report": (ReportIn, lambda u, n, p: services.report_to_whistle(u, number=n, part=p.part)),
     "resolve": (ResolveIn, _resolve),
-    "verify_pass": (NoteIn, lambda u, n, p: services.verify(u, number=n, passed=True, note=p.note)),
-    "verify_fail": (NoteIn, lambda u, n, p: services.verify(u, number=n, passed=False, note=p.note)),
+    "verify_pass": (VerifyIn, _verify(True)),
+    "verify_fail": (VerifyIn, _verify(False)),
     "rate": (
         RateIn,
         lambda u, n, p: services.rate(u, number=n, resolved=p.resolved, satisfaction=p.satisfaction, comment=p.comment),
@@ -258,6 +286,7 @@ ACTIONS = {
         VoidIn,
         lambda u, n, p: services.settle(u, number=n, outcome="voided", void_reason=p.reason, answer=p.note),
     ),
+    "self_resolve": (SelfResolveIn, _self_resolve),
 }
 assert set(ACTIONS) == set(states.TRANSITIONS), "every transition needs an API action"
 

@@ -23,7 +23,8 @@ class CasesConfig(AppConfig):
         ("jiedao_cases_open", "Cases not yet closed or merged", "jiedao.cases.selectors.open_case_count"),
         (
             "jiedao_cases_overdue",
-            "Cases with the unit past their completion limit",
+            "Cases overdue now (the case page's 超期: past the response limit while waiting for the response, "
+            "or past the completion limit)",
             "jiedao.cases.selectors.overdue_case_count",
         ),
     )

@@ -4,7 +4,9 @@
 - ``route_for_dispatch``: where the case goes — the routing decision (``routing``), or the unit
   the dispatcher names, checked against the case's street and the negative list; it reads only
   and refuses with ``ValidationFailed``, so a case that cannot go anywhere is refused with
-  nothing written;
+  nothing written. A returned case never goes back by itself to a unit that returned it: the
+  routing passes over those units (``next_route``: the routing's next choice, or none), and
+  only the dispatcher naming such a unit sends the case there again;
 - ``apply_dispatch``: what dispatching sets on the case row (unit, reason, deadlines), unsaved;
   the status is the lifecycle's (``states.CASE``);
 - ``dispatch_data``: what the dispatch event records, enough to replay the case;
@@ -19,7 +21,7 @@ from jiedao.common.errors import ValidationFailed
 from jiedao.messaging.services import notify
 from jiedao.org.models import Unit
 
-from .models import Urgency, Whistle, WhistleSummons
+from .models import CaseEvent, Urgency, Whistle, WhistleSummons
 from .routing import RouteDecision, deadlines_for, named_unit, route_decision
 
 # What dispatching changes on the case row.
@@ -46,12 +48,33 @@ def iso(value):
     return value.isoformat() if value else None
 
 
+def refusing_unit_ids(case) -> list[int]:
+    """The units that returned the case (退单), the latest first; none for a case never returned."""
+    if not case.return_count:
+        return []
+    ids = (
+        CaseEvent.objects.filter(case=case, action="return", actor_unit__isnull=False)
+        .order_by("-seq")
+        .values_list("actor_unit_id", flat=True)
+    )
+    return list(dict.fromkeys(ids))
+
+
+def next_route(case, refused=None) -> RouteDecision:
+    """The routing decision passing over the units that returned the case (``refused``: their
+    ids, read from the case's log when not given): the routing's next choice, or no unit."""
+    avoid = frozenset(refusing_unit_ids(case) if refused is None else refused)
+    return route_decision(case, avoid=avoid)
+
+
 def route_for_dispatch(case, unit_code=None) -> RouteDecision:
-    """Where the case goes: the routing decision, or the dispatcher's ``unit_code``
-    (checked against the negative list). Reads only; raises ``ValidationFailed``."""
+    """Where the case goes: the routing decision (never a unit that returned the case), or the
+    dispatcher's ``unit_code`` (checked against the negative list). Reads only; raises
+    ``ValidationFailed``."""
     if case.category_id is None:
         raise ValidationFailed("category", _("派单前请先选择分类。"))
-    decision = route_decision(case)
+    refused = refusing_unit_ids(case)
+    decision = next_route(case, refused)
     if unit_code:
         unit = Unit.objects.filter(code=unit_code, active=True).first()
         if unit is None:
@@ -64,6 +87,8 @@ def route_for_dispatch(case, unit_code=None) -> RouteDecision:
     if decision.unit is None:
         if decision.negative is not None:
             raise ValidationFailed("unit", decision.reason)
+        if refused:
+            raise ValidationFailed("unit", _("派单规则给出的单位已退回此工单，请手动选择承办单位。"))
         raise ValidationFailed("unit", _("没有派单规则匹配此工单，请手动选择承办单位。"))
     return decision
 

@@ -2,10 +2,13 @@
 whose field errors come back onto the form (``common.forms.apply_errors``) with the typed
 input kept."""
 
+import re
+
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from jiedao.common.forms import LocationMixin
+from jiedao.common.forms import LocationMixin, optional_float
 from jiedao.org.models import Community, Grid, Unit
 
 from .models import VOID_REASONS, Channel, Outcome, Rating, Status, Urgency
@@ -176,6 +179,23 @@ class GridReportForm(LocationMixin):
     description = forms.CharField(label=_("发现的问题"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
     grid = forms.ChoiceField(label=_("网格"), required=False)
     photos = PhotosField(label=_("现场照片"))
+    # 小事不出网格: a small matter the worker fixed there and then is closed at once (已自行处置).
+    outcome = forms.ChoiceField(
+        label=_("处理情况"),
+        required=False,
+        initial="",
+        widget=forms.RadioSelect,
+        choices=[
+            ("", _("上报，等待派单办理")),
+            (Outcome.SELF_RESOLVED, _("当场已处置（小事当场办结，需填写处置结果并上传处置后的照片）")),
+        ],
+    )
+    answer = forms.CharField(
+        label=_("处置结果"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("如：已将倒伏的共享单车扶正并移到停放区。")}),
+        help_text=_("选择“当场已处置”时必填。"),
+    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -192,6 +212,8 @@ class GridReportForm(LocationMixin):
             "description": data["description"],
             "grid_code": data["grid"],
             "photos": data["photos"],
+            "outcome": data["outcome"],
+            "answer": data["answer"] if data["outcome"] else "",
             **self.location_kwargs(),
         }
 
@@ -301,6 +323,58 @@ class ResolveForm(forms.Form):
     photos = PhotosField(label=_("办结照片"))
 
 
+class DevicePositionMixin(forms.Form):
+    """The phone's position, filled in by the page's position button (``data-locate``), never
+    typed; the service checks it."""
+
+    lat = forms.CharField(required=False, widget=forms.HiddenInput)
+    lng = forms.CharField(required=False, widget=forms.HiddenInput)
+    locates = True  # the page shows the position button with these fields
+
+    def position_kwargs(self):
+        data = self.cleaned_data
+        return {"lat": optional_float(data.get("lat")), "lng": optional_float(data.get("lng"))}
+
+
+class VerifyForm(DevicePositionMixin):
+    """核查 on site: the photo and the phone's position, or the reason why not."""
+
+    photos = PhotosField(label=_("核查照片"))
+    note = forms.CharField(label=_("核查说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("未能现场拍照定位的理由"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("如：已电话联系居民，确认路灯已修好。")}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].help_text = _(
+            "在现场拍了核查照片、并已定位在工单位置 %(limit)d 米内时不用填写；否则请写明理由。"
+        ) % {"limit": settings.JIEDAO["VERIFY_DISTANCE_M"]}
+
+    def verify_kwargs(self):
+        data = self.cleaned_data
+        return {
+            "note": data.get("note", ""),
+            "reason": data.get("reason", ""),
+            "photos": data.get("photos", []),
+            **self.position_kwargs(),
+        }
+
+
+class VerifyFailForm(VerifyForm):
+    note = forms.CharField(label=_("不通过的原因"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SelfResolveForm(forms.Form):
+    """已自行处置 of a small matter waiting for dispatch in the grid worker's own grid."""
+
+    result = forms.CharField(label=_("处置结果"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    photos = PhotosField(label=_("处置后的照片"))
+
+
 class MergeForm(forms.Form):
     master = forms.CharField(label=_("并入的主工单编号"), required=False, max_length=20)
     note = forms.CharField(label=_("说明"), required=False)
@@ -322,8 +396,8 @@ ACTION_FORMS = {
     "whistle": WhistleForm,
     "report": ReportForm,
     "resolve": ResolveForm,
-    "verify_pass": NoteForm,
-    "verify_fail": NoteForm,
+    "verify_pass": VerifyForm,
+    "verify_fail": VerifyFailForm,
     "rate": RateForm,
     "close": NoteForm,
     "merge": MergeForm,
@@ -332,10 +406,11 @@ ACTION_FORMS = {
     "answer": AnswerForm,
     "advise": AnswerForm,
     "void": VoidForm,
+    "self_resolve": SelfResolveForm,
 }
 
 # Actions whose form is a single confirm button (with an optional note).
-OPTIONAL_NOTE_ACTIONS = {"respond", "approve_extension", "verify_pass", "unreached"}
+OPTIONAL_NOTE_ACTIONS = {"respond", "approve_extension", "unreached"}
 
 
 STREET_FORMS = ("dispatch", "whistle")
@@ -403,3 +478,72 @@ class CallbackForm(RateFields):
 
     number = forms.CharField(widget=forms.HiddenInput, max_length=20)
     note = forms.CharField(label=_("未接通说明（可不填）"), required=False, max_length=200)
+
+
+# --- the dispatcher's queue (派单台): its filters, and the checked cases handled at once --------
+
+QUEUE_WAIT_CHOICES = [("", _("不限")), ("2h", _("超过2小时")), ("24h", _("超过24小时"))]
+QUEUE_SORT_CHOICES = [
+    ("oldest", _("最早受理")),
+    ("newest", _("最新受理")),
+    ("waiting", _("最久等待")),
+    ("returns", _("退单次数")),
+]
+# At most this many cases are handled at once (a page of the queue is 20).
+BULK_MAX = 100
+# What a case number may look like (the numbers the queue shows).
+CASE_NUMBER = re.compile(r"[A-Za-z0-9-]{1,20}", re.ASCII)
+
+
+class DispatchQueueFilterForm(forms.Form):
+    """The queue's filters and order, as a GET form that keeps its state in the address."""
+
+    tab = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20)
+    channel = forms.ChoiceField(label=_("渠道"), required=False)
+    community = forms.ChoiceField(label=_("社区"), required=False)
+    category = forms.ChoiceField(label=_("分类"), required=False)
+    waited = forms.ChoiceField(label=_("等待时长"), required=False, choices=QUEUE_WAIT_CHOICES)
+    sort = forms.ChoiceField(label=_("排序"), required=False, choices=QUEUE_SORT_CHOICES)
+
+    def __init__(self, *args, communities=(), categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = [("", _("全部渠道")), *Channel.choices]
+        self.fields["community"].choices = [("", _("全部社区"))] + [(c.code, c.name) for c in communities]
+        self.fields["category"].choices = [("", _("全部分类"))] + [(c["code"], c["name"]) for c in categories]
+
+    def filters(self) -> dict:
+        """The chosen filters and order (the selector's keywords); none of a filter left empty."""
+        data = self.cleaned_data
+        chosen = {name: data.get(name) or "" for name in ("channel", "community", "category", "waited")}
+        return {**chosen, "sort": data.get("sort") or "oldest"}
+
+
+class BulkCasesForm(forms.Form):
+    """Cases checked in the queue (``numbers``), at least one and at most ``BULK_MAX``."""
+
+    def clean(self):
+        cleaned = super().clean()
+        numbers = [str(n).strip() for n in self.data.getlist("numbers") if str(n).strip()]
+        if not numbers:
+            raise forms.ValidationError(_("请先勾选要处理的工单。"))
+        if len(numbers) > BULK_MAX:
+            raise forms.ValidationError(_("一次最多处理 %(max)d 张工单，请分批勾选。") % {"max": BULK_MAX})
+        bad = [n for n in numbers if not CASE_NUMBER.fullmatch(n)]
+        if bad:
+            raise forms.ValidationError(_("工单编号“%(value)s”无效。") % {"value": bad[0][:20]})
+        cleaned["numbers"] = list(dict.fromkeys(numbers))
+        return cleaned
+
+
+class BulkClassifyForm(CategoryPickMixin, BulkCasesForm):
+    """批量分类: one category for every checked case."""
+
+
+class BulkDispatchForm(BulkCasesForm):
+    """批量派单: each checked case by its routing, or all to one chosen unit."""
+
+    unit = forms.ChoiceField(label=_("承办单位"), required=False)
+
+    def __init__(self, *args, street=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = unit_choices(blank=_("按各自的派单规则"), street=street)

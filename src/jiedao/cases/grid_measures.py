@@ -6,9 +6,10 @@
   into another (并案, duplicates of one matter) are left out of both counts.
 - 小事不出网格 (settled at grid level) = cases closed (结案) in the month that were
   settled at grid level / all cases closed in the month. A case is settled at grid
-  level when the unit holding it at closing is the residents' committee (居委会) of the
-  community where the case lies, or when its last 办结 (resolve) was recorded by a
-  grid worker of the case's own grid.
+  level when the grid worker closed it on the spot (已自行处置: ``outcome`` ``self_resolved``,
+  reported so or taken from the queue), when the unit holding it at closing is the residents'
+  committee (居委会) of the community where the case lies, or when its last 办结 (resolve)
+  was recorded by a grid worker of the case's own grid.
 - 网格事件办结率 (grid event completion rate) = grid-channel cases resolved (办结反馈)
   by their completion limit / grid-channel cases whose completion limit falls in the
   month and has passed or that were resolved already (cases not yet due are not counted).
@@ -27,7 +28,7 @@ from jiedao.common.errors import ValidationFailed
 from jiedao.org.models import Community, Unit
 
 from .measures import current_month, month_bounds
-from .models import NOT_MATTERS, Case, CaseEvent, Channel, Status
+from .models import NOT_MATTERS, Case, CaseEvent, Channel, Outcome, Status
 
 __all__ = [
     "Ratio",
@@ -94,7 +95,8 @@ def settled_at_grid_level():
             actor__groups__name="grid",
         )
     )
-    return committee_of_place | (Q(grid_id__isnull=False) & resolved_by_grid_worker)
+    fixed_on_the_spot = Q(outcome=Outcome.SELF_RESOLVED)
+    return fixed_on_the_spot | committee_of_place | (Q(grid_id__isnull=False) & resolved_by_grid_worker)
 
 
 def grid_level_share(month, community=None) -> Ratio:

@@ -28,6 +28,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from jiedao.common import idempotency
 from jiedao.common.crypto import blind_index
@@ -137,7 +138,9 @@ def register(
     ``outcome`` (三事分流): a call the desk settles instead of dispatching — ``answered`` (a
     consultation answered, ``answer`` the answer given), ``advised`` (a private matter, ``answer``
     the advice), ``voided`` (``void_reason`` one of ``VOID_REASONS``; a repeat of an open case is
-    attached to it with ``attach_to`` instead). The case is closed at once, its log saying how."""
+    attached to it with ``attach_to`` instead); or a grid worker's small matter fixed on the spot,
+    ``self_resolved`` (已自行处置: ``answer`` what was done, at least one photo, in one of the
+    worker's own grids). The case is closed at once, its log saying how."""
     previous = replayed(user, idempotency_key)
     if previous is not None:
         return Registered(previous, created=False)
@@ -219,6 +222,8 @@ def check_input(
     grid, community = check_place(errors, grid_code, community_code)
     category = category_by_code(errors, category_code)
     photos = validation.check_photos(errors, "photos", photos)
+    if outcome == Outcome.SELF_RESOLVED and not photos and "photos" not in {e["field"] for e in errors.errors}:
+        errors.add("photos", SELF_RESOLVED_PHOTO_MESSAGE)
     if dispatch and not category_code:
         errors.add("category", _("立即派单需要先选择分类。"))
     master = check_master(errors, attach_to)
@@ -244,21 +249,26 @@ def check_input(
 
 
 OUTCOME_ACTIONS: dict[str, str] = {Outcome.ANSWERED: "answer", Outcome.ADVISED: "advise", Outcome.VOIDED: "void"}
+# Besides the desk's outcomes, a grid worker's report may close a small matter fixed on the spot
+# (已自行处置): ``answer`` says what was done, with at least one photo (kept as 办结照片).
+SETTLE_ACTIONS: dict[str, str] = {**OUTCOME_ACTIONS, Outcome.SELF_RESOLVED: "self_resolve"}
 MAX_ANSWER = 2000
+SELF_RESOLVED_PHOTO_MESSAGE = _lazy("当场已处置的小事请至少上传一张处置后的现场照片。")
 
 
 def check_outcome(errors: FieldErrors, user, *, outcome, answer, void_reason, dispatch, attach_to) -> tuple:
     """三事分流: the outcome one of ``Outcome``, taken by a role allowed to settle calls, with its
-    answer (answered, advised) or its reason (void); never together with dispatching or attaching."""
+    answer (answered, advised; what was done when self-resolved) or its reason (void); never
+    together with dispatching or attaching."""
     outcome = (outcome or "").strip()
     answer = (answer or "").strip()
     void_reason = (void_reason or "").strip()
     if not outcome:
         return "", "", ""
-    if outcome not in OUTCOME_ACTIONS:
+    if outcome not in SETTLE_ACTIONS:
         errors.add("outcome", _("处理方式“%(value)s”无效。") % {"value": outcome[:20]})
         return "", "", ""
-    action = OUTCOME_ACTIONS[outcome]
+    action = SETTLE_ACTIONS[outcome]
     permissions.require(user, f"case.{action}")
     if outcome == Outcome.VOIDED:
         if void_reason not in VOID_REASONS:
@@ -357,6 +367,21 @@ def locate(user, request: Request) -> None:
         request.street_id = selectors.intake_street_id(user, request.community)
     if request.street_id is None:
         raise ValidationFailed("community", _("本系统有多个街道：请填写社区、网格或位置，以确定由哪个街道受理。"))
+    if request.outcome == Outcome.SELF_RESOLVED:
+        check_own_grid(user, request)
+
+
+def check_own_grid(user, request: Request) -> None:
+    """A small matter closed on the spot (已自行处置) lies in one of the grid worker's own grids:
+    the row's scope (``own_grid``), told at intake as a rule of the report (422 on ``grid``)."""
+    if request.grid is None:
+        raise ValidationFailed("grid", _("当场已处置的小事需要定位或选择网格，以确认在您负责的网格内。"))
+    if not user.grids.filter(pk=request.grid.pk).exists():
+        raise ValidationFailed(
+            "grid",
+            _("位置在%(grid)s，不是您负责的网格，不能记为当场已处置；请按普通上报。")
+            % {"grid": f"{request.grid.community.name} {request.grid.name}"},
+        )
 
 
 # --- 4. the classifier's proposal ---------------------------------------------------------------
@@ -408,7 +433,7 @@ def first_status(request: Request) -> str:
     if request.master is not None:
         return CASE.next_status(CASE.transitions["merge"], Status.NEW)
     if request.outcome:
-        return CASE.next_status(CASE.transitions[OUTCOME_ACTIONS[request.outcome]], Status.NEW)
+        return CASE.next_status(CASE.transitions[SETTLE_ACTIONS[request.outcome]], Status.NEW)
     return Status.NEW
 
 
@@ -459,7 +484,7 @@ def write(user, case: Case, request: Request, decision, proposal, now, idempoten
     number_last = numbering.connection_locks_rows()
     case.number = numbering.provisional_number() if number_last else numbering.next_number(now)
     insert([case])
-    photos = save_photos(case, request.photos)
+    photos = save_photos(case, request.photos, kind=photo_kind(request))
     first_events(user, case, request, decision, proposal, now)
     if proposal is not None:
         proposal.save_for(case)
@@ -474,9 +499,14 @@ def write(user, case: Case, request: Request, decision, proposal, now, idempoten
     return Registered(case, created=True, photos=photos, cohandled=cohandled)
 
 
-def save_photos(case: Case, uploads) -> list:
+def save_photos(case: Case, uploads, kind: str = CasePhoto.Kind.INTAKE) -> list:
     """The reporter's photos, stored with the case."""
-    return [CasePhoto.objects.create(case=case, kind=CasePhoto.Kind.INTAKE, image=upload) for upload in uploads]
+    return [CasePhoto.objects.create(case=case, kind=kind, image=upload) for upload in uploads]
+
+
+def photo_kind(request: Request) -> str:
+    """A matter fixed on the spot shows its result (办结照片); any other report the matter."""
+    return CasePhoto.Kind.RESULT if request.outcome == Outcome.SELF_RESOLVED else CasePhoto.Kind.INTAKE
 
 
 def first_events(user, case: Case, request: Request, decision, proposal, now) -> list:
@@ -537,10 +567,13 @@ def first_events(user, case: Case, request: Request, decision, proposal, now) ->
         )
     if request.outcome:
         reason = request.void_reason
+        data = {"reason": reason, "reason_label": str(VOID_REASONS[reason])} if reason else None
+        if request.outcome == Outcome.SELF_RESOLVED:
+            data = {"photos": len(request.photos)}
         rows.append(
             CASE.unsaved(
                 case,
-                OUTCOME_ACTIONS[request.outcome],
+                SETTLE_ACTIONS[request.outcome],
                 user,
                 before=Status.NEW,
                 after=case.status,
@@ -548,7 +581,7 @@ def first_events(user, case: Case, request: Request, decision, proposal, now) ->
                 seq=2,
                 unit=None,
                 note=request.answer,
-                data={"reason": reason, "reason_label": str(VOID_REASONS[reason])} if reason else None,
+                data=data,
             )
         )
     insert(rows)

@@ -19,8 +19,9 @@ from jiedao.geo.selectors import collection, feature, require_map_user
 from jiedao.org.selectors import in_streets
 from jiedao.workcal.calendar import SHANGHAI, start_of_day
 
-from .models import NOT_MATTERS, OPEN_STATUSES, CaseEvent, Channel, Status
-from .selectors import visible_cases
+from .models import NOT_MATTERS, OPEN_STATUSES, CaseEvent, Channel, Status, Urgency
+from .rules import overdue_q
+from .selectors import visible_cases, with_live_urgency
 
 MAX_CASE_POINTS = 5000
 MAX_HEAT_POINTS = 20000  # map cells, the busiest first
@@ -52,17 +53,20 @@ def grid_list(user):
     return places.grid_list(user, open_cases_by_grid(user))
 
 
-def case_layer(user):
-    """Open cases with a position, as points coloured by urgency (green / yellow / red)."""
+def case_layer(user, *, now: dt.datetime | None = None):
+    """Open cases with a position, as points coloured by their deadline level at ``now``
+    (green / yellow / red): the case page's rule (``rules.urgency_at``, here in SQL), not the
+    level the last deadline sweep stored."""
     require_map_user(user)
+    visible = visible_cases(user).filter(status__in=OPEN_STATUSES, lat__isnull=False, lng__isnull=False)
     rows = (
-        visible_cases(user)
-        .filter(status__in=OPEN_STATUSES, lat__isnull=False, lng__isnull=False)
+        with_live_urgency(visible, now=now or timezone.now())
         .select_related("category")
         .order_by("-created_at", "-id")[:MAX_CASE_POINTS]
     )
     features = []
     for case in rows:
+        level = Urgency(case.live_urgency)
         features.append(
             feature(
                 {"type": "Point", "coordinates": [case.lng, case.lat]},
@@ -70,9 +74,9 @@ def case_layer(user):
                     "number": case.number,
                     "status": case.status,
                     "status_label": str(case.get_status_display()),
-                    "urgency": case.urgency,
-                    "urgency_label": str(case.get_urgency_display()),
-                    "colour": URGENCY_COLOURS.get(case.urgency, URGENCY_COLOURS["green"]),
+                    "urgency": level.value,
+                    "urgency_label": str(level.label),
+                    "colour": URGENCY_COLOURS[level.value],
                     "category": case.category.name if case.category_id else "",
                     "summary": mask_personal_text(case.description)[:40],
                     "url": reverse("cases:case", args=[case.number]),
@@ -140,12 +144,14 @@ def heat_scale_top(weights):
     return ordered[max(0, math.ceil(HEAT_TOP_SHARE * len(ordered)) - 1)]
 
 
-def grid_case_counts(user, grid):
+def grid_case_counts(user, grid, *, now: dt.datetime | None = None):
+    """The grid's open cases, those waiting for verification, and the overdue ones (超期 at
+    ``now``, the case page's rule) that the user may see."""
     qs = visible_cases(user).filter(grid=grid)
     return qs.aggregate(
         open=Count("id", filter=Q(status__in=OPEN_STATUSES), distinct=True),
         verifying=Count("id", filter=Q(status=Status.VERIFYING), distinct=True),
-        red=Count("id", filter=Q(status__in=OPEN_STATUSES, urgency="red"), distinct=True),
+        red=Count("id", filter=overdue_q(now or timezone.now()), distinct=True),
     )
 
 

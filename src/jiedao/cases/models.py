@@ -111,12 +111,18 @@ WORKING_STATUSES = (Status.DISPATCHED, Status.IN_PROGRESS)
 
 
 class Outcome(models.TextChoices):
-    """三事分流: how a call was settled at intake when it was not dispatched (blank: dispatched
-    or waiting for the dispatcher, as every case before)."""
+    """How a case was settled at once instead of being dispatched (blank: dispatched or waiting
+    for the dispatcher, as every case before): 三事分流 at the desk (answered, advised, voided),
+    or a small matter the grid worker fixed on the spot (已自行处置, ``self_resolved``)."""
 
     ANSWERED = "answered", _("直接答复")
     ADVISED = "advised", _("私事告知")
     VOIDED = "voided", _("无效来电")
+    SELF_RESOLVED = "self_resolved", _("已自行处置")
+
+
+# The outcomes of the desk (三事分流): the calls the operators settle themselves.
+DESK_OUTCOMES = (Outcome.ANSWERED, Outcome.ADVISED, Outcome.VOIDED)
 
 
 # Why a call is void (无效来电); a repeat of an open case is attached to it instead (并案).
@@ -182,7 +188,7 @@ class Case(models.Model):
     resolved_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
     outcome = models.CharField(
-        _("三事分流"), max_length=10, choices=Outcome.choices, blank=True, default="", db_default=""
+        _("三事分流"), max_length=16, choices=Outcome.choices, blank=True, default="", db_default=""
     )
     urgency = models.CharField(_("时限状态"), max_length=6, choices=Urgency.choices, default=Urgency.GREEN)
     supervised = models.BooleanField(_("督办中"), default=False)
@@ -204,6 +210,12 @@ class Case(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     # When the worker erased the reporter's contact data, a set time after closing.
     anonymised_at = models.DateTimeField(_("匿名化时间"), null=True, blank=True)
+    # A machine alert's case (感知设备): the device and the kind of alert that raised it
+    # ("device:<id>:rule:<id>"). While it is open, the same device's alerts of the same kind are
+    # counted on it (``alerts.submit_alert``) instead of opening new cases.
+    alert_source = models.CharField(_("告警来源"), max_length=60, blank=True, default="", db_default="")
+    alert_count = models.PositiveIntegerField(_("告警次数"), default=0, db_default=0)
+    last_alert_at = models.DateTimeField(_("最近告警时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("工单")
@@ -221,6 +233,12 @@ class Case(models.Model):
                 fields=["street", "grid", "completion_due"],
                 condition=models.Q(status__in=OPEN_STATUSES),
                 name="case_street_open",
+            ),
+            # The open case of a device and a kind of alert, found when the next alert comes in.
+            models.Index(
+                fields=["alert_source"],
+                condition=models.Q(status__in=OPEN_STATUSES) & ~models.Q(alert_source=""),
+                name="case_open_alert_source",
             ),
         ]
 

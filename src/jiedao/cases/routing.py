@@ -62,13 +62,16 @@ def _same_street(unit, case) -> bool:
     return case.street_id is None or unit.street_id == case.street_id
 
 
-def route_decision(case, duty_route=route_for) -> RouteDecision:
+def route_decision(case, duty_route=route_for, avoid=frozenset()) -> RouteDecision:
     """Routing, in order: an explicit override rule (first by priority) → the in-force
     responsibility list (主办 and 协办, or a negative-list block) → the street's default unit.
-    ``duty_route(category, community_id)``: what the list says (a bulk write remembers it)."""
+    ``duty_route(category, community_id)``: what the list says (a bulk write remembers it).
+    ``avoid``: ids of units passed over (the units that returned the case): the next choice."""
     chain = _category_chain(case.category) if case.category_id else []
     for rule in selectors.routing_rules():
         if rule.category_id is not None and rule.category_id not in chain:
+            continue
+        if rule.unit_id in avoid:
             continue
         if rule.community_id is not None and rule.community_id != case.community_id:
             continue
@@ -80,10 +83,10 @@ def route_decision(case, duty_route=route_for) -> RouteDecision:
     duty = duty_route(case.category, case.community_id)
     if duty.blocked:
         return RouteDecision(None, duty.reason, duty_version=duty.version, negative=duty.negative)
-    if duty.unit is not None and _same_street(duty.unit, case):
+    if duty.unit is not None and duty.unit.pk not in avoid and _same_street(duty.unit, case):
         return RouteDecision(duty.unit, duty.reason, duty_version=duty.version, collaborators=duty.collaborators)
     default_unit = selectors.street_default_unit(case.community_id, case.street_id)
-    if default_unit is not None and default_unit.active:
+    if default_unit is not None and default_unit.active and default_unit.pk not in avoid:
         if duty.version is not None:
             # The duty belongs to "the community committee where it happens", but the case has no community.
             return RouteDecision(

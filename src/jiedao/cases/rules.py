@@ -19,16 +19,27 @@ unit still owes is green, yellow (临期: less than ``JIEDAO["YELLOW_SHARE"]`` o
 left) or red (超期: past its response limit while waiting for the response, or past its
 completion limit). The case page's badge, the deadline sweep and the unit's workbench
 counts all ask it, so 临期 and 超期 mean the same on every one of them.
+
+Its twins in SQL, for figures over many cases: ``overdue_q(now)`` keeps exactly the cases
+``urgency_at`` calls red, and ``urgency_expression(now)`` gives every case the level
+``urgency_at`` would give it. Every live count and colour (the overview, the cockpit, the map,
+``/metrics``, the API's filter) reads one of the three, never the ``urgency`` column the
+deadline sweep stores (which is only as fresh as the last sweep); docs/measures.md
+("超期 and 临期, live") has the definition.
 """
 
 import datetime as dt
 from typing import cast
 
 from django.conf import settings
+from django.db.models import Case as Choose
+from django.db.models import F, FloatField, Func, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, Greatest
+from django.db.models.lookups import GreaterThan, LessThan
 
 from jiedao.common.lifecycle import Context, ScopeCheck
 
-from .models import Case, Rating, Status, Urgency, WhistleSummons
+from .models import WORKING_STATUSES, Case, Rating, Status, Urgency, WhistleSummons
 
 OWN_UNIT = "own_unit"
 SUMMONED = "summoned_unit"
@@ -67,17 +78,21 @@ SCOPES: dict[str, ScopeCheck] = {
 def urgency_at(case: Case, *, now: dt.datetime, reopened_at: dt.datetime | None = None) -> str:
     """green / yellow (< 20 % of the time left) / red (overdue) for a case the unit still owes.
 
+    Red (超期) is read from the limits alone: waiting for the response (待响应) past the response
+    limit, or past the completion limit. Yellow needs the dispatch time too (the share of the
+    time left is of the time from the dispatch).
+
     ``reopened_at``: when the last reopening rating was given, if the caller knows it
     (otherwise it is read from the ratings)."""
-    if case.status not in (Status.DISPATCHED, Status.IN_PROGRESS) or case.dispatched_at is None:
+    if case.status not in WORKING_STATUSES:
         return Urgency.GREEN
     due = case.completion_due
     if case.status == Status.DISPATCHED and case.response_due is not None and now > case.response_due:
         return Urgency.RED
-    if due is None:
-        return Urgency.GREEN
-    if now > due:
+    if due is not None and now > due:
         return Urgency.RED
+    if due is None or case.dispatched_at is None:
+        return Urgency.GREEN
     # The share of time left is of the current allowance: after a reopening (重办) the
     # clock restarted at the rating that reopened the case, not at the first dispatch.
     start = case.dispatched_at
@@ -92,3 +107,73 @@ def urgency_at(case: Case, *, now: dt.datetime, reopened_at: dt.datetime | None 
     if total > 0 and left / total < cast(float, settings.JIEDAO["YELLOW_SHARE"]):
         return Urgency.YELLOW
     return Urgency.GREEN
+
+
+# --- the same rule in SQL ----------------------------------------------------------------
+
+
+class Seconds(Func):
+    """A stored time as seconds since 1970-01-01 UTC, on SQLite and PostgreSQL alike."""
+
+    output_field = FloatField()
+    arity = 1
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite keeps times as UTC text; julianday() reads it, to the millisecond and better.
+        template = "((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        template = "EXTRACT(EPOCH FROM %(expressions)s)::double precision"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    """The cases ``urgency_at`` calls red (超期) at ``now``: held by a unit that still owes work
+    (待响应 or 办理中), and either still waiting for the response (待响应) past the response
+    limit, or past the completion limit. It names only columns of the case row, so a count
+    needs no join."""
+    return Q(status__in=WORKING_STATUSES) & (
+        Q(status=Status.DISPATCHED, response_due__lt=now) | Q(completion_due__lt=now)
+    )
+
+
+def reopened_at_subquery() -> Subquery:
+    """When the case was last rated (the rating that reopened it, for a case being handled
+    again), for ``OuterRef("pk")``."""
+    return Subquery(Rating.objects.filter(case_id=OuterRef("pk")).order_by("-rated_at").values("rated_at")[:1])
+
+
+def due_soon_q(now: dt.datetime) -> Q:
+    """The cases ``urgency_at`` calls yellow (临期) at ``now``: owing work, not overdue, with less
+    than ``YELLOW_SHARE`` of the time from the dispatch (or from the rating that reopened the
+    case) to the completion limit left."""
+    share = cast(float, settings.JIEDAO["YELLOW_SHARE"])
+    due = Seconds(F("completion_due"))
+    dispatched = Seconds(F("dispatched_at"))
+    # After a reopening (重办) the clock restarted at the rating that reopened the case.
+    reopened = Coalesce(Seconds(reopened_at_subquery()), dispatched)
+    start = Choose(
+        When(rework_count__gt=0, then=Greatest(dispatched, reopened, output_field=FloatField())),
+        default=dispatched,
+        output_field=FloatField(),
+    )
+    return (
+        Q(status__in=WORKING_STATUSES, dispatched_at__isnull=False, completion_due__isnull=False)
+        & ~overdue_q(now)
+        # left / total < share, with total > 0: due − now < share × (due − start)
+        & Q(
+            GreaterThan(due, start),
+            LessThan(due - Value(now.timestamp()), Value(share) * (due - start)),
+        )
+    )
+
+
+def urgency_expression(now: dt.datetime) -> Choose:
+    """The level ``urgency_at`` gives each case at ``now``, as an SQL expression: "red", "yellow"
+    or "green"."""
+    return Choose(
+        When(overdue_q(now), then=Value(Urgency.RED)),
+        When(due_soon_q(now), then=Value(Urgency.YELLOW)),
+        default=Value(Urgency.GREEN),
+    )

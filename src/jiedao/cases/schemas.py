@@ -49,7 +49,8 @@ class CaseIn(Schema):
     check_duplicates: bool = False
     attach_to: str = ""
     # 三事分流: a call settled at the desk — ``answered`` or ``advised`` with ``answer``, or
-    # ``voided`` with ``void_reason`` (prank, wrong_number, outside, silent).
+    # ``voided`` with ``void_reason`` (prank, wrong_number, outside, silent); or, by a grid
+    # worker in their own grid, ``self_resolved`` (已自行处置) with ``answer`` and a photo.
     outcome: str = ""
     answer: str = ""
     void_reason: str = ""
@@ -92,6 +93,24 @@ class ReportIn(Schema):
 
 
 class ResolveIn(Schema):
+    result: str = ""
+    photos: list[str] = []
+
+
+class VerifyIn(Schema):
+    """核查: ``note`` (required when failing); on site, ``photos`` (base64 strings or data URLs)
+    and the phone's ``lat``/``lng`` within the set distance of the case; otherwise ``reason``."""
+
+    note: str = ""
+    reason: str = ""
+    lat: float | None = None
+    lng: float | None = None
+    photos: list[str] = []
+
+
+class SelfResolveIn(Schema):
+    """已自行处置: what the grid worker did on the spot, and at least one photo."""
+
     result: str = ""
     photos: list[str] = []
 
@@ -611,8 +630,9 @@ PUBLIC_ACTIONS = {
     "close",
     "merge",
     "approve_extension",
+    "self_resolve",
 }
-PUBLIC_NOTES = {"resolve", "close", "rate"}
+PUBLIC_NOTES = {"resolve", "close", "rate", "self_resolve"}
 
 
 def public_case_out(case, events):

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import cast
 
 from django.conf import settings
-from django.db.models import F, OuterRef, Q, Subquery
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +22,7 @@ from jiedao.common.params import AwareDatetime, Cursor, RowId
 from jiedao.duties import selectors as duty_selectors
 from jiedao.geo.locate import grid_id_at
 from jiedao.org.models import Community, Grid, Street
-from jiedao.org.selectors import in_streets
+from jiedao.org.selectors import in_streets, street_records
 from jiedao.workcal.calendar import SHANGHAI, start_of_day
 
 from . import hooks
@@ -41,7 +41,7 @@ from .models import (
     Urgency,
     WhistleSummons,
 )
-from .rules import urgency_at
+from .rules import overdue_q, urgency_at, urgency_expression
 from .states import CASE
 from .validation import LANDLINE, MOBILE, normalise_phone
 
@@ -167,11 +167,18 @@ def case_list(
     user, *, status=None, unit=None, category=None, urgency=None, q=None, cursor=None, limit=50, order="created"
 ):
     """A page of cases the user may see, newest first (``order='created'``) or by
-    deadline (``order='due'``). Returns ``(cases, next_cursor)``; a fixed number of queries."""
+    deadline (``order='due'``). Returns ``(cases, next_cursor)``; a fixed number of queries.
+    ``urgency`` (green / yellow / red) and each row's ``urgency`` are the case page's deadline
+    rule now (``rules.urgency_at``), not the level the last deadline sweep stored."""
+    now = timezone.now()
     qs = _listed(user, status=status, unit=unit, category=category, q=q)
     if urgency:
-        qs = qs.filter(urgency=urgency)
-    return _page(user, qs, q=q, cursor=cursor, limit=limit, order=order)
+        qs = cases_at_level(qs, urgency, now=now)
+    rows, next_cursor = _page(user, with_live_urgency(qs, now=now), q=q, cursor=cursor, limit=limit, order=order)
+    for case in rows:
+        # The level shown with each row is the one the filter used, not the last sweep's.
+        case.urgency = case.live_urgency
+    return rows, next_cursor
 
 
 def _listed(user, *, status, unit, category, q):
@@ -397,9 +404,73 @@ def summoned_cases(user, limit=50):
     )
 
 
-def attention_cases(user, limit=50):
-    """Open cases that are overdue (red) or under supervision (督办), deadline first."""
-    qs = visible_cases(user).filter(status__in=OPEN_STATUSES).filter(Q(urgency="red") | Q(supervised=True))
+# --- 超期 and 临期, live: one rule for every figure -----------------------------------------
+#
+# A case is overdue (超期) or due soon (临期) by ``rules.urgency_at`` at the moment of reading:
+# per case for the case page and the workbench, in SQL (``rules.overdue_q``,
+# ``rules.urgency_expression``) for the lists and counts below. The ``urgency`` column that the
+# deadline sweep stores is only as fresh as the last sweep: nothing counted or coloured reads it.
+
+
+def overdue_cases(qs, *, now: dt.datetime):
+    """The cases of ``qs`` overdue (超期) at ``now`` (``rules.overdue_q``)."""
+    return qs.filter(overdue_q(now))
+
+
+def with_live_urgency(qs, *, now: dt.datetime):
+    """``qs`` with ``live_urgency``: green / yellow / red by the case page's rule at ``now``."""
+    return qs.annotate(live_urgency=urgency_expression(now))
+
+
+def cases_at_level(qs, level: str, *, now: dt.datetime):
+    """The cases of ``qs`` at the deadline level ``level`` (green / yellow / red) at ``now``."""
+    if level not in Urgency.values:
+        raise ValidationFailed("urgency", _("时限状态“%(value)s”无效。") % {"value": level})
+    if level == Urgency.RED:
+        return overdue_cases(qs, now=now)
+    return with_live_urgency(qs, now=now).filter(live_urgency=level)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """A street's open cases and, of them, the overdue ones (超期, ``overdue_cases``), at a time."""
+
+    open: int
+    overdue: int
+
+
+def street_backlog(street_id: int, *, now: dt.datetime) -> Backlog:
+    """The open and the overdue cases of one street at ``now`` (the cockpit's live counters).
+
+    ``overdue`` is the number of ``overdue_cases`` of the street, counted in parts so that
+    PostgreSQL answers the bulk — the cases past their completion limit — from the partial index
+    case_street_open alone, without visiting a case row (the index holds the street and the
+    completion limit of the open cases, not their status or response limit):
+
+    - the open cases past the completion limit (with the open cases, one index-only count);
+    - less those of them that no unit is handling (待派单, 已退单, 待核查, 待回访);
+    - plus those waiting for the response (待响应) past the response limit and not past the
+      completion limit.
+
+    The last two read the rows of a street's cases in those states (through case_street_status),
+    few beside the cases being handled (bench/README.md, ``overdue.py``)."""
+    cases = Case.objects.filter(street_id=street_id).order_by()
+    late = Q(completion_due__lt=now)
+    # Naming only columns of case_street_open (and its condition): the index alone answers.
+    counted = cases.filter(status__in=OPEN_STATUSES).aggregate(n=Count("*"), late=Count("completion_due", filter=late))
+    not_handled = [status for status in OPEN_STATUSES if status not in WORKING_STATUSES]
+    parts = cases.filter(status__in=[*not_handled, Status.DISPATCHED]).aggregate(
+        not_handled_late=Count("id", filter=late & Q(status__in=not_handled)),
+        waiting_late=Count("id", filter=Q(status=Status.DISPATCHED, response_due__lt=now) & ~late),
+    )
+    return Backlog(open=counted["n"], overdue=counted["late"] - parts["not_handled_late"] + parts["waiting_late"])
+
+
+def attention_cases(user, limit: int = 50, *, now: dt.datetime | None = None) -> list[Case]:
+    """Open cases that are overdue (超期, the case page's rule at ``now``) or under supervision
+    (督办), deadline first."""
+    now = now or timezone.now()
+    qs = visible_cases(user).filter(status__in=OPEN_STATUSES).filter(overdue_q(now) | Q(supervised=True))
     return list(qs.select_related(*LIST_FIELDS).order_by(F_nulls_last("completion_due"), "id")[:limit])
 
 
@@ -517,9 +588,9 @@ def open_case_count() -> int:
     return Case.objects.filter(status__in=OPEN_STATUSES).count()
 
 
-def overdue_case_count(now=None) -> int:
-    """Cases of the whole installation with the unit past their completion limit (/metrics)."""
-    return Case.objects.filter(status__in=WORKING_STATUSES, completion_due__lt=now or timezone.now()).count()
+def overdue_case_count(now: dt.datetime | None = None) -> int:
+    """Cases of the whole installation overdue (超期) now, by the case page's rule (/metrics)."""
+    return overdue_cases(Case.objects.all(), now=now or timezone.now()).count()
 
 
 # --- categories and routing rules, cached per process ------------------------
@@ -763,5 +834,138 @@ def callback_queue(user, *, now: dt.datetime | None = None) -> list[Callback]:
             item.retry_at = item.last_attempt + retry
     items = list(log.values())
     due = [i for i in items if i.due]
-    later = sorted((i for i in items if i.retry_at is not None), key=lambda i: (i.retry_at or now))
+    later = sorted((i for i in items if i.retry_at is not None), key=lambda i: i.retry_at or now)
     return due + later + [i for i in items if i.unreachable]
+
+
+# --- the dispatcher's queue (派单台) -----------------------------------------------------------
+
+# The queue's tabs and the cases each holds: classified and waiting, not classified yet, returned.
+QUEUE_TABS = {
+    "new": Q(status=Status.NEW, category__isnull=False),
+    "unclassified": Q(status=Status.NEW, category__isnull=True),
+    "returned": Q(status=Status.RETURNED),
+}
+# 等待时长: how long a case has waited in the queue — since it came in, or since it was last returned.
+QUEUE_WAITS = {"2h": dt.timedelta(hours=2), "24h": dt.timedelta(hours=24)}
+# The orders of a tab: 最早受理, 最新受理, 最久等待, 退单次数 (most returns first).
+QUEUE_SORTS = {
+    "oldest": ("created_at", "id"),
+    "newest": ("-created_at", "-id"),
+    "waiting": ("waiting_since", "id"),
+    "returns": ("-return_count", "waiting_since", "id"),
+}
+QUEUE_PAGE = 20
+
+
+@dataclass
+class Refusal:
+    """A return (退单): the unit that gave the case back, its reason and when."""
+
+    unit: object
+    reason: str
+    at: dt.datetime
+
+
+@dataclass
+class QueueItem:
+    """A case of the queue, with when it began to wait and its returns (the latest first)."""
+
+    case: Case
+    waiting_since: dt.datetime
+    refusals: list[Refusal]
+
+    @property
+    def last_return(self) -> Refusal | None:
+        return self.refusals[0] if self.refusals else None
+
+    @property
+    def refused_unit_ids(self) -> list[int]:
+        """The units that returned the case, the latest first (``dispatching.next_route``)."""
+        return list(dict.fromkeys(r.unit.pk for r in self.refusals if r.unit is not None))  # type: ignore[attr-defined]
+
+
+@dataclass
+class DispatchQueue:
+    """One page of a tab of the queue, and the count of every tab under the same filters."""
+
+    tab: str
+    counts: dict[str, int]
+    items: list[QueueItem]
+    page: int
+    pages: int
+
+    @property
+    def total(self) -> int:
+        return self.counts[self.tab]
+
+
+def queue_communities(user) -> list[Community]:
+    """The communities whose cases the user's queue may hold (the filter's choices)."""
+    return list(street_records(user, Community.objects.order_by("code")))
+
+
+def dispatch_queue(
+    user,
+    *,
+    tab: str = "",
+    channel: str = "",
+    community: str = "",
+    category: str = "",
+    waited: str = "",
+    sort: str = "oldest",
+    page: int = 1,
+    page_size: int = QUEUE_PAGE,
+    now: dt.datetime | None = None,
+) -> DispatchQueue:
+    """The dispatcher's queue: the cases waiting for a category or a unit, by tab (``QUEUE_TABS``;
+    none given: the first that holds cases), filtered by channel, community (code), top-level
+    category (code) and time waited (``QUEUE_WAITS``), in one of ``QUEUE_SORTS``, a page at a time;
+    every tab's count under the same filters, in one query. Each case of the page comes with its
+    returns (the unit, the reason, the time)."""
+    now = now or timezone.now()
+    errors = []
+    if tab and tab not in QUEUE_TABS:
+        errors.append(("tab", _("队列“%(value)s”无效。") % {"value": tab[:20]}))
+    if waited and waited not in QUEUE_WAITS:
+        errors.append(("waited", _("等待时长“%(value)s”无效。") % {"value": waited[:20]}))
+    if sort not in QUEUE_SORTS:
+        errors.append(("sort", _("排序方式“%(value)s”无效。") % {"value": sort[:20]}))
+    if errors:
+        raise ValidationFailed(errors=[{"field": field, "message": message} for field, message in errors])
+    last_return = CaseEvent.objects.filter(case=OuterRef("pk"), action="return").order_by("-seq").values("at")[:1]
+    qs = (
+        visible_cases(user)
+        .filter(status__in=(Status.NEW, Status.RETURNED))
+        .annotate(waiting_since=Coalesce(Subquery(last_return), F("created_at")))
+    )
+    if channel:
+        qs = qs.filter(channel=channel)
+    if community:
+        qs = qs.filter(community__code=community)
+    if category:
+        qs = qs.filter(
+            Q(category__code=category) | Q(category__parent__code=category) | Q(category__parent__parent__code=category)
+        )
+    if waited:
+        qs = qs.filter(waiting_since__lte=now - QUEUE_WAITS[waited])
+    counts = qs.aggregate(**{key: Count("pk", filter=holds) for key, holds in QUEUE_TABS.items()})
+    if not tab:
+        tab = next((key for key in QUEUE_TABS if counts[key]), "new")
+    page_size = max(1, page_size)
+    pages = max(1, -(-counts[tab] // page_size))
+    page = min(max(1, page), pages)
+    start = (page - 1) * page_size
+    cases = list(
+        qs.filter(QUEUE_TABS[tab]).select_related(*LIST_FIELDS).order_by(*QUEUE_SORTS[sort])[start : start + page_size]
+    )
+    refusals: dict[int, list[Refusal]] = {}
+    returns = (
+        CaseEvent.objects.filter(case_id__in=[c.pk for c in cases], action="return")
+        .select_related("actor_unit")
+        .order_by("-seq")
+    )
+    for event in returns:
+        refusals.setdefault(event.case_id, []).append(Refusal(event.actor_unit, event.note, event.at))
+    items = [QueueItem(c, c.waiting_since, refusals.get(c.pk, [])) for c in cases]
+    return DispatchQueue(tab=tab, counts=counts, items=items, page=page, pages=pages)

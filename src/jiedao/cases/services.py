@@ -42,6 +42,7 @@ from .models import (
     CaseEvent,
     CasePhoto,
     Extension,
+    Outcome,
     Rating,
     Status,
     Urgency,
@@ -75,6 +76,7 @@ __all__ = [
     "return_case",
     "route",
     "route_decision",
+    "self_resolve",
     "settle",
     "submit_case",
     "supervise",
@@ -408,20 +410,78 @@ def resolve(
     return case
 
 
+MAX_REASON = 500
+
+
 @transaction.atomic
-def verify(user: User, *, number: str, passed: bool, note: str = "", at: dt.datetime | None = None) -> Case:
-    """核查: on site, the result holds (to the rating) or not (back to the unit, with the reason)."""
+def verify(
+    user: User,
+    *,
+    number: str,
+    passed: bool,
+    note: str = "",
+    reason: str = "",
+    lat: float | str | None = None,
+    lng: float | str | None = None,
+    photos: Sequence[File] = (),
+    at: dt.datetime | None = None,
+) -> Case:
+    """核查: on site, the result holds (to the rating) or not (back to the unit, with the reason).
+
+    A check on site shows it: a photo (核查照片) and the phone's position within
+    ``JIEDAO["VERIFY_DISTANCE_M"]`` metres of the case's. Without either — no photo, no position,
+    too far, a case without a position, a dispatcher checking from the office — a written
+    ``reason`` is required. The event records the position, the distance, the photos and the
+    reason; the photos are kept with the case."""
     action = "verify_pass" if passed else "verify_fail"
     permissions.require(user, f"case.{action}")
     case = _locked(number)
-    if not passed:
-        note = (note or "").strip()
-    checked = _check(user, case, action, note=note)
+    errors = FieldErrors()
+    note = (note or "").strip()
+    checked = _check(user, case, action, note=note, errors=errors)
+    reason = (reason or "").strip()
+    if len(reason) > MAX_REASON:
+        errors.add("reason", _("理由不能超过%(max)d个字。") % {"max": MAX_REASON})
+    position_errors, photo_errors = FieldErrors(), FieldErrors()
+    at_lat, at_lng = validation.check_location(position_errors, lat, lng)
+    photos = validation.check_photos(photo_errors, "photos", photos)
+    bad_position, bad_photos = bool(position_errors), bool(photo_errors)
+    if bad_position:
+        at_lat = at_lng = None
+    errors.errors += position_errors.errors + photo_errors.errors
+    limit = cast(int, settings.JIEDAO["VERIFY_DISTANCE_M"])
+    distance = None
+    if at_lat is not None and at_lng is not None and case.lat is not None and case.lng is not None:
+        distance = validation.distance_m(case.lat, case.lng, at_lat, at_lng)
+    # What the check lacks to prove it was made on site (a broken field is its own error).
+    gaps = []
+    if not photos and not bad_photos:
+        gaps.append(_("没有核查照片"))
+    if at_lat is None or at_lng is None:
+        if not bad_position:
+            gaps.append(_("没有手机定位"))
+    elif case.lat is None or case.lng is None:
+        gaps.append(_("工单没有位置，无法核对距离"))
+    elif distance is not None and distance > limit:
+        gaps.append(
+            _("当前位置距工单位置约 %(distance)d 米，超过 %(limit)d 米") % {"distance": round(distance), "limit": limit}
+        )
+    if gaps and not reason:
+        errors.add(
+            "reason",
+            _("%(gaps)s：不是在现场拍照定位核查的，请写明理由（如已电话联系居民核实）。") % {"gaps": "，".join(gaps)},
+        )
+    errors.raise_if_any()
     changed: tuple[str, ...] = ()
     if not passed:
         case.resolved_at = None
         changed = ("resolved_at",)
-    _take(user, case, action, checked=checked, at=_now(at), changed=changed, note=note)
+    data = validation.verification_data(
+        photos=len(photos), lat=at_lat, lng=at_lng, distance=distance, on_site=not gaps, reason=reason
+    )
+    _take(user, case, action, checked=checked, at=_now(at), changed=changed, note=note, data=data)
+    for upload in photos:
+        CasePhoto.objects.create(case=case, kind=CasePhoto.Kind.VERIFY, image=upload)
     if not passed and case.unit_id:
         notify(
             unit=case.unit,
@@ -429,6 +489,40 @@ def verify(user: User, *, number: str, passed: bool, note: str = "", at: dt.date
             kind="verify",
             message=_("工单 %(number)s 现场核查未通过，已退回继续办理。") % {"number": case.number},
         )
+    return case
+
+
+@transaction.atomic
+def self_resolve(
+    user: User, *, number: str, result: str, photos: Sequence[File] = (), at: dt.datetime | None = None
+) -> Case:
+    """已自行处置: a small matter waiting for dispatch in the grid worker's own grid, fixed by
+    them on the spot — closed at once with the result and at least one photo, and counted as
+    settled at grid level (小事不出网格, ``grid_measures``)."""
+    permissions.require(user, "case.self_resolve")
+    case = _locked(number)
+    errors = FieldErrors()
+    result = (result or "").strip()
+    checked = _check(user, case, "self_resolve", note=result, errors=errors)
+    if len(result) > intake.MAX_ANSWER:
+        errors.add("result", _("处置结果不能超过 %(max)d 个字。") % {"max": intake.MAX_ANSWER})
+    photos = validation.check_photos(errors, "photos", photos)
+    if not photos and not any(e["field"] == "photos" for e in errors.errors):
+        errors.add("photos", intake.SELF_RESOLVED_PHOTO_MESSAGE)
+    errors.raise_if_any()
+    case.outcome = Outcome.SELF_RESOLVED
+    _take(
+        user,
+        case,
+        "self_resolve",
+        checked=checked,
+        at=_now(at),
+        changed=("outcome",),
+        note=result,
+        data={"photos": len(photos)},
+    )
+    for upload in photos:
+        CasePhoto.objects.create(case=case, kind=CasePhoto.Kind.RESULT, image=upload)
     return case
 
 

@@ -98,6 +98,8 @@ TRANSITIONS = {
             needs_note=True,
             stamps=("resolved_at",),
         ),
+        # On site: a photo and the phone's position near the case, or a written reason
+        # (services.verify); the dispatcher checks from the office, with a reason.
         T("verify_pass", _("核查通过"), (S.VERIFYING,), S.RATING, (("grid", OWN_GRID), ("dispatcher", ANY))),
         T(
             "verify_fail",
@@ -161,6 +163,17 @@ TRANSITIONS = {
             (("operator", ANY), ("dispatcher", ANY)),
             stamps=("closed_at",),
         ),
+        # 小事不出网格: a small matter of their own grid the grid worker fixed on the spot, with
+        # the result and a photo; closed at once (also when reported so: intake's outcome).
+        T(
+            "self_resolve",
+            _("已自行处置"),
+            (S.NEW, S.RETURNED),
+            S.CLOSED,
+            (("grid", OWN_GRID),),
+            needs_note=True,
+            stamps=("closed_at",),
+        ),
         T(
             "supervise",
             _("督办"),
@@ -178,6 +191,8 @@ SYSTEM_ACTIONS = {
     "sla": _("时限预警"),
     "inform": _("告知诉求人"),
     "absorb": _("并入重复工单"),
+    # A machine alert of the same device and kind while its case is open (``alerts.submit_alert``).
+    "realert": _("同一设备再次告警"),
     "anonymise": _("诉求人信息匿名化"),
 }
 
@@ -195,6 +210,7 @@ NOTES = {
     "supervise": ("note", _("督办请写明要求。")),
     "answer": ("answer", _("直接答复时请填写答复内容。")),
     "advise": ("answer", _("私事告知时请填写给诉求人的建议。")),
+    "self_resolve": ("result", _("请填写当场处置的结果。")),
 }
 
 _HOLDING_UNIT = object()

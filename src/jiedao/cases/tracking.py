@@ -85,7 +85,7 @@ class ResidentView:
 
 
 # The events whose note is an answer to the resident.
-REPLIES = ("resolve", "answer", "advise")
+REPLIES = ("resolve", "answer", "advise", "self_resolve")
 
 
 def _unit_name(event: CaseEvent) -> str:
@@ -111,6 +111,8 @@ def _step(event: CaseEvent, case: Case) -> Step | None:
         return Step(_("已答复"), at, _("工作人员已直接答复您，答复见下方。"))
     if action == "advise":
         return Step(_("已答复"), at, _("这是个人事务，工作人员已告诉您可以怎么办，见下方。"))
+    if action == "self_resolve":
+        return Step(_("已现场处置"), at, _("网格员已到现场处理好，处理结果见下方。"))
     if action == "verify_pass":
         return Step(_("已现场核实"), at, _("办理结果已到现场核实。"))
     if action == "verify_fail":

@@ -1,5 +1,6 @@
 """Input rules for cases, each producing a message that names the field and the rule."""
 
+import math
 import re
 
 from django.utils.translation import gettext as _
@@ -68,3 +69,29 @@ def check_photos(errors, field, files):
         errors.add(field, _("最多上传%(max)d张照片。") % {"max": MAX_PHOTOS})
         return []
     return accept_photos(errors, field, files)
+
+
+EARTH_RADIUS_M = 6_371_000.0
+
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """The great-circle distance in metres between two WGS-84 points (haversine)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    half_lat = (phi2 - phi1) / 2
+    half_lng = math.radians(lng2 - lng1) / 2
+    a = math.sin(half_lat) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(half_lng) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def verification_data(*, photos: int, lat=None, lng=None, distance=None, on_site=False, reason="") -> dict:
+    """What a verification's event records: the photos taken, the phone's position and its
+    distance from the case (metres), whether that proves the check on site, and the reason
+    given when it does not."""
+    return {
+        "photos": photos,
+        "lat": lat,
+        "lng": lng,
+        "distance_m": round(distance) if distance is not None else None,
+        "on_site": on_site,
+        "reason": reason,
+    }

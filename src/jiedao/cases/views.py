@@ -17,30 +17,35 @@ from django.views.decorators.http import require_POST
 
 from jiedao.common import params
 from jiedao.common.audit import log_unmasked_view
-from jiedao.common.errors import DomainError, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from jiedao.common.errors import DomainError, FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from jiedao.common.forms import apply_errors
 from jiedao.common.masking import mask_address, mask_name, mask_phone
 from jiedao.common.throttle import Limit, limited
 from jiedao.duties import selectors as duty_selectors
 from jiedao.intelligence.rules import flag_label
-from jiedao.intelligence.selectors import reply_warning
+from jiedao.intelligence.selectors import reply_warning, suggest
 from jiedao.knowledge import services as knowledge_services
-from jiedao.org.permissions import permission
+from jiedao.org.models import Unit
+from jiedao.org.permissions import allows, permission
 from jiedao.org.roles import RESIDENT
 from jiedao.web.access import role_required
 from jiedao.web.charts import rates_chart
 
-from . import hooks, measures, selectors, services, states
+from . import dispatching, hooks, measures, selectors, services, states
 from .forms import (
     ACTION_FORMS,
     OPTIONAL_NOTE_ACTIONS,
+    BulkClassifyForm,
+    BulkDispatchForm,
     CallbackForm,
     DeskSearchForm,
+    DispatchQueueFilterForm,
     GridReportForm,
     IntakeForm,
     WorkbenchFilterForm,
     action_form,
 )
+from .intake import category_by_code
 from .models import Channel, Extension, Outcome, Status
 from .templatetags.case_tags import picker_state
 
@@ -126,7 +131,12 @@ def grid_report(request):
             except DomainError as exc:
                 apply_errors(form, exc)
             else:
-                messages.success(request, _("已上报，工单编号 %(number)s。") % {"number": case.number})
+                done = (
+                    _("已记为当场处置并办结，工单编号 %(number)s。")
+                    if case.outcome == Outcome.SELF_RESOLVED
+                    else _("已上报，工单编号 %(number)s。")
+                )
+                messages.success(request, done % {"number": case.number})
                 request.session["last_case"] = case.number
                 return redirect("cases:grid_report")
         status = 422
@@ -243,35 +253,207 @@ QUEUE_TABS = (
 )
 
 
+def _queue_url(request, **changes):
+    """The queue's address with ``changes`` (None drops a parameter): filters, order and tab
+    stay in the address, so a reload, a tab or a page keeps them."""
+    query = request.GET.copy()
+    for key, value in changes.items():
+        query.pop(key, None)
+        if value is not None:
+            query[key] = value
+    encoded = query.urlencode()
+    return reverse("cases:dispatch") + (f"?{encoded}" if encoded else "")
+
+
+def _model_suggestion(case):
+    """The classifier's first choice for an unclassified case: the category (with whether it can
+    be taken as it is: a leaf), its probability and the unit it would be routed to."""
+    found = suggest(case.description, community=case.community, grid=case.grid, k=1)
+    if not found or found[0].category is None:
+        return None
+    top = found[0]
+    return {
+        "category": top.category,
+        "percent": round(top.probability * 100),
+        "unit": top.unit,
+        "takes": top.category.pk not in selectors.routing_data().parents,
+    }
+
+
+def _unit_options(choices, refused, preselect):
+    """The reassign list: every unit of the street, the units that returned the case marked (the
+    latest "刚退回", earlier ones "曾退回"), and only the routing's next choice preselected."""
+    refused_codes = {unit.code: index for index, unit in enumerate(refused)}
+    options = []
+    for value, label in choices:
+        if not value:
+            continue
+        mark = ""
+        if value in refused_codes:
+            mark = _("（刚退回）") if refused_codes[value] == 0 else _("（曾退回）")
+        options.append(
+            {"code": value, "label": f"{label}{mark}", "selected": value == preselect, "refused": bool(mark)}
+        )
+    return options
+
+
 @role_required(*DISPATCH_ROLES)
 def dispatch_queue(request):
-    queue = selectors.dispatcher_queue(request.user)
-    tab = request.GET.get("tab") or ("new" if queue["new"] or not queue["unclassified"] else "unclassified")
-    if tab not in queue:
-        tab = "new"
+    """派单台: the cases waiting for a category or a unit, by tab, filtered and ordered by a GET
+    form that keeps its state in the address. Each card shows why it was returned (if it was),
+    the routing's choice — never a unit that returned it — and, unclassified, the classifier's;
+    cards are checked for 批量分类 / 批量派单. Every figure comes from ``selectors.dispatch_queue``."""
+    user = request.user
+    now = timezone.now()
+    street = None if user.covers_all_streets else user.street_id
+    form = DispatchQueueFilterForm(
+        request.GET,
+        communities=selectors.queue_communities(user),
+        categories=[{"code": top["code"], "name": top["name"]} for top in selectors.category_tree()],
+    )
+    filters = form.filters() if form.is_valid() else {}  # a bad choice is said by its field
+    tab = request.GET.get("tab") or ""
+    if tab not in dict(QUEUE_TABS):
+        tab = ""
+    try:
+        page = int(request.GET.get("page") or 1)
+    except ValueError:
+        page = 1
+    queue = selectors.dispatch_queue(user, tab=tab, page=min(max(page, 1), 10_000), now=now, **filters)
+    dispatch_form = action_form("dispatch", street=street)
+    unit_choices = list(dispatch_form.fields["unit"].choices)
+    units = {u.pk: u for u in Unit.objects.filter(pk__in={pk for i in queue.items for pk in i.refused_unit_ids})}
     rows = []
-    for case in queue[tab]:
-        decision = services.route_decision(case) if case.category_id else None
+    for index, item in enumerate(queue.items):
+        case = item.case
+        refused = [units[pk] for pk in item.refused_unit_ids if pk in units]
+        decision = dispatching.next_route(case, [u.pk for u in refused]) if case.category_id else None
+        unit = decision.unit if decision else None
+        # The classifier for the first page's unclassified cards (its model is loaded once per process).
+        model = _model_suggestion(case) if not case.category_id and queue.page == 1 and index < 20 else None
         rows.append(
             {
                 "case": case,
-                "unit": decision.unit if decision else None,
+                "item": item,
+                "unit": unit,
                 "reason": decision.reason if decision else "",
                 # A negative-list item forbids street units: the case can only go up to the district.
-                "negative": decision.negative if decision and decision.unit is None else None,
+                "negative": decision.negative if decision and unit is None else None,
+                "refused": refused,
+                "options": _unit_options(unit_choices, refused, unit.code if unit is not None else None),
+                "model": model,
             }
         )
-    tabs = [{"key": key, "label": label, "count": len(queue[key]), "active": key == tab} for key, label in QUEUE_TABS]
+    tabs = [
+        {
+            "key": key,
+            "label": label,
+            "count": queue.counts[key],
+            "active": key == queue.tab,
+            "url": _queue_url(request, tab=key, page=None, select=None),
+        }
+        for key, label in QUEUE_TABS
+    ]
+    bulk_form = BulkDispatchForm(street=street)
     context = {
-        "tab": tab,
+        "tab": queue.tab,
         "tabs": tabs,
         "rows": rows,
-        "dispatch_form": action_form(
-            "dispatch", street=None if request.user.covers_all_streets else request.user.street_id
+        "queue": queue,
+        "form": form,
+        "filtered": any(filters.get(name) for name in ("channel", "community", "category", "waited")),
+        "clear_url": _queue_url(
+            request, channel=None, community=None, category=None, waited=None, page=None, select=None
         ),
+        "select_all": request.GET.get("select") == "page",
+        "select_url": _queue_url(request, select="page"),
+        "unselect_url": _queue_url(request, select=None),
+        "prev_url": _queue_url(request, page=str(queue.page - 1), select=None) if queue.page > 1 else None,
+        "next_url": _queue_url(request, page=str(queue.page + 1), select=None) if queue.page < queue.pages else None,
+        "here": _queue_url(request, select=None),
+        "bulk_units": [(value, label) for value, label in bulk_form.fields["unit"].choices],
         "district_units": duty_selectors.district_units() if any(r["negative"] for r in rows) else [],
+        "may_classify": allows(user, "case.classify"),
+        "may_dispatch": allows(user, "case.dispatch"),
+        "now": now,
     }
     return render(request, "cases/dispatch.html", context)
+
+
+# What a bulk action tells the dispatcher: all done, and done with some left (the reasons named).
+BULK_DONE = {
+    "classify": (gettext_lazy("已分类 %(done)d 张。"), gettext_lazy("已分类 %(done)d 张，%(left)d 张未分类：%(why)s")),
+    "dispatch": (gettext_lazy("已派 %(done)d 张。"), gettext_lazy("已派 %(done)d 张，%(left)d 张未派：%(why)s")),
+}
+
+
+def _bulk(request, action, form, run):
+    """Each checked case through the action's service on its own (one transaction each): those
+    refused are named with the reason, the others done. Bad input changes nothing."""
+    back = _safe_next(request, reverse("cases:dispatch"))
+    if not form.is_valid():
+        for error in form.non_field_errors():
+            messages.error(request, error)
+        for field, errors in form.errors.items():
+            if field in form.fields:
+                for error in errors:
+                    messages.error(request, f"{form.fields[field].label}：{error}")
+        return redirect(back)
+    numbers = form.cleaned_data["numbers"]
+    visible = set(selectors.visible_cases(request.user).filter(number__in=numbers).values_list("number", flat=True))
+    done, refused = 0, []
+    for number in numbers:
+        if number not in visible:
+            refused.append((number, _("工单不存在或您无权查看。")))
+            continue
+        try:
+            run(number)
+        except DomainError as exc:
+            refused.append((number, str(getattr(exc, "message", "") or exc)))
+        else:
+            done += 1
+    all_done, some_left = BULK_DONE[action]
+    if not refused:
+        messages.success(request, all_done % {"done": done})
+    else:
+        why = "；".join(_("%(number)s %(reason)s") % {"number": n, "reason": r} for n, r in refused)
+        messages.warning(request, some_left % {"done": done, "left": len(refused), "why": why})
+    return redirect(back)
+
+
+@login_required
+@require_POST
+@permission("case.classify")
+def dispatch_bulk_classify(request):
+    """批量分类: one category for every checked case (each through ``services.classify``)."""
+    form = BulkClassifyForm(request.POST)
+    if form.is_valid():
+        errors = FieldErrors()
+        category = category_by_code(errors, form.cleaned_data["category"])
+        if category is None and not errors.errors:
+            errors.add("category", _("请选择分类。"))
+        for error in errors.errors:
+            form.add_error(None, _("分类：%(message)s") % {"message": error["message"]})
+
+    def run(number):
+        services.classify(request.user, number=number, category_code=form.cleaned_data["category"])
+
+    return _bulk(request, "classify", form, run)
+
+
+@login_required
+@require_POST
+@permission("case.dispatch")
+def dispatch_bulk_dispatch(request):
+    """批量派单: each checked case by its routing (never back to a unit that returned it), or all
+    to the one unit chosen (each through ``services.dispatch``)."""
+    street = None if request.user.covers_all_streets else request.user.street_id
+    form = BulkDispatchForm(request.POST, street=street)
+
+    def run(number):
+        services.dispatch(request.user, number=number, unit_code=form.cleaned_data.get("unit") or None)
+
+    return _bulk(request, "dispatch", form, run)
 
 
 # --- unit workbench --------------------------------------------------------------
@@ -394,18 +576,23 @@ def overview(request):
         month = measures.current_month()
     # A city installation: the leader's own street (one street: the whole installation).
     street = None if request.user.covers_all_streets else request.user.street
-    rows = measures.three_rates_by_unit(month, street=street)
-    total = measures.three_rates(month, street=street)
+    # Every figure is computed now, from the cases as they are: the month's rates up to this
+    # moment (the current month) or for the whole month (an earlier one); the overdue list by
+    # the case page's rule. The page says which, with the time.
+    now = timezone.now()
+    rows = measures.three_rates_by_unit(month, now=now, street=street)
+    total = measures.three_rates(month, now=now, street=street)
     context = {
         "month": month,
+        "current": month == measures.current_month(now),
         "prev_month": _shift_month(month, -1),
         "next_month": _shift_month(month, 1),
         "rows": rows,
         "total": total,
         "chart": rates_chart(rows),
         "extensions": selectors.pending_extensions(request.user),
-        "attention": selectors.attention_cases(request.user),
-        "now": timezone.now(),
+        "attention": selectors.attention_cases(request.user, now=now),
+        "now": now,
         "desk": measures.desk_outcomes(month, street.pk if street is not None else None),
         "desk_counted": [Outcome(o).label for o in measures.desk_counted_outcomes()],
     }
@@ -473,7 +660,7 @@ def _case_context(request, case, bound=None):
         )
     suggestion = None
     if any(f["action"] == "dispatch" for f in action_forms) and case.category_id:
-        suggestion = services.route_decision(case)
+        suggestion = dispatching.next_route(case)  # never a unit that returned the case
         if suggestion.negative is not None and suggestion.unit is None:
             _offer_district(next(f for f in action_forms if f["action"] == "dispatch"), suggestion.negative)
     failed = [(action, form) for action, form in bound.items() if action not in {f["action"] for f in action_forms}]
@@ -541,7 +728,9 @@ def _run(action, user, number, form):
     if action == "resolve":
         return services.resolve(user, number=number, result=data.get("result", ""), photos=data.get("photos", []))
     if action in ("verify_pass", "verify_fail"):
-        return services.verify(user, number=number, passed=action == "verify_pass", note=data.get("note", ""))
+        return services.verify(user, number=number, passed=action == "verify_pass", **form.verify_kwargs())
+    if action == "self_resolve":
+        return services.self_resolve(user, number=number, result=data.get("result", ""), photos=data.get("photos", []))
     if action == "rate":
         return services.rate(user, number=number, **form.rate_kwargs())
     if action == "close":
@@ -568,6 +757,10 @@ def _run(action, user, number, form):
     raise Http404
 
 
+# What the case page says after an action whose label does not read after "已" (e.g. 已自行处置).
+ACTION_DONE = {"self_resolve": gettext_lazy("工单 %(number)s：已当场处置并结案。")}
+
+
 @login_required
 @require_POST
 @permission("case.{action}")
@@ -584,10 +777,8 @@ def case_action(request, number, action):
             apply_errors(form, exc)
             status = exc.http_status
         else:
-            messages.success(
-                request,
-                _("工单 %(number)s：已%(action)s。") % {"number": case.number, "action": states.action_label(action)},
-            )
+            done = ACTION_DONE.get(action) or _("工单 %(number)s：已%(action)s。")
+            messages.success(request, done % {"number": case.number, "action": states.action_label(action)})
             if action == "resolve":
                 warning = reply_warning(case)
                 if warning:

@@ -10,6 +10,7 @@ import datetime as dt
 import random
 
 from django.utils import timezone
+from shapely.geometry import Point, shape
 
 from jiedao.registry.models import Person
 
@@ -51,6 +52,25 @@ def _centre(grid):
     lngs = [p[0] for p in ring[:-1]]
     lats = [p[1] for p in ring[:-1]]
     return sum(lats) / len(lats), sum(lngs) / len(lngs)
+
+
+def _inside(grid, rng):
+    """A point well inside the grid (lat, lng): the demo's grids are narrow strips, and a device
+    placed around its grid's middle with a fixed spread fell into the next grid, so that its
+    alerts named one grid (its address) and were filed under another (its position)."""
+    if not grid.boundary:
+        return None, None
+    area = shape(grid.boundary)
+    west, south, east, north = area.bounds
+    core = area.buffer(-min(east - west, north - south) * 0.15)  # off the edges
+    if core.is_empty:
+        core = area
+    for _attempt in range(50):
+        point = Point(rng.uniform(west, east), rng.uniform(south, north))
+        if core.contains(point):
+            return point.y, point.x
+    point = area.representative_point()
+    return point.y, point.x
 
 
 def build_emergency(street, grids, units, users, now, out=None):
@@ -177,11 +197,9 @@ def _devices(grids, units, rng):
     for kind, prefix, label, count, owner in plan:
         for index in range(count):
             grid = grids[rng.randrange(len(grids))]
-            lat, lng = _centre(grid)
+            lat, lng = _inside(grid, rng)
             if lat is None:
                 continue
-            lat += rng.uniform(-0.001, 0.001)
-            lng += rng.uniform(-0.001, 0.001)
             add(
                 f"{prefix}-{index + 1:03d}",
                 f"{grid.community.name}{label}{index + 1}号",

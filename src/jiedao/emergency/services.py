@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from jiedao.cases import alerts as case_alerts
 from jiedao.cases import services as case_services
 from jiedao.cases.models import Case
 from jiedao.cases.selectors import visible_cases
@@ -920,9 +921,16 @@ def check_complaint_surge(now: dt.datetime | None = None) -> Alert | None:
 @transaction.atomic
 def decide_alert(user: User, *, alert_id: int, confirm: bool, note: str = "", at: dt.datetime | None = None) -> Alert:
     """An operator confirms or dismisses an open alert. A confirmed alert becomes what its
-    rule says: a case (routed as usual) or an emergency."""
+    rule says: a case (routed as usual) or an emergency. While the case of an earlier alert of
+    the same device and rule is open, the alert is counted on that case instead of opening
+    another (``cases.alerts.submit_alert``)."""
     _require(user, "emergency.alert", _("只有值班人员可以确认或排除预警。"))
-    alert = Alert.objects.select_for_update(of=("self",)).select_related("device", "rule").filter(pk=alert_id).first()
+    alert = (
+        Alert.objects.select_for_update(of=("self",))
+        .select_related("device", "device__grid", "rule")
+        .filter(pk=alert_id)
+        .first()
+    )
     if alert is None:
         raise NotFound(_("预警不存在。"))
     action = "confirm" if confirm else "dismiss"
@@ -935,17 +943,37 @@ def decide_alert(user: User, *, alert_id: int, confirm: bool, note: str = "", at
             "message": alert.message,
             "place": (device.address if device else "") or "—",
         }
-        case, _created = case_services.submit_case(
-            user,
-            channel="sensor",
-            description=description,
-            lat=device.lat if device else None,
-            lng=device.lng if device else None,
-            address=device.address if device else "",
-            category_code=rule.category_code,
-            dispatch=bool(rule.category_code),
-            at=now,
-        )
+        lat, lng = (device.lat, device.lng) if device is not None else (None, None)
+        address = device.address if device is not None else ""
+        # Filed under the device's own grid (its position's, or as an administrator set it).
+        grid_code = device.grid.code if device is not None and device.grid is not None else ""
+        if device is not None:
+            case, _created = case_alerts.submit_alert(
+                user,
+                source=case_alerts.alert_source(device.pk, rule.pk),
+                message=alert.message,
+                alerted_at=alert.raised_at,
+                at=now,
+                description=description,
+                lat=lat,
+                lng=lng,
+                address=address,
+                grid_code=grid_code,
+                category_code=rule.category_code,
+                dispatch=bool(rule.category_code),
+            )
+        else:
+            case, _created = case_services.submit_case(
+                user,
+                channel="sensor",
+                description=description,
+                lat=lat,
+                lng=lng,
+                address=address,
+                category_code=rule.category_code,
+                dispatch=bool(rule.category_code),
+                at=now,
+            )
         alert.case = case
     elif confirm and rule is not None and rule.outcome == Rule.Outcome.EMERGENCY:
         alert.emergency = report_emergency(

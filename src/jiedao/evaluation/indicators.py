@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.utils.translation import gettext_lazy as _
 
+from jiedao.cases import measures as case_measures
 from jiedao.cases.grid_measures import settled_at_grid_level
 from jiedao.cases.models import NOT_MATTERS, Case, CaseEvent, Category, Channel, Rating, Status
 from jiedao.duties.selectors import list_started_on, reduction
@@ -138,10 +139,31 @@ def _hours(delta):
 # --- 接诉即办 ------------------------------------------------------------------------------------
 
 
+def _desk_counted(period, scope, run) -> dict:
+    """Calls settled at the desk in the period that the 三率 count by the setting
+    ``DESK_OUTCOMES_IN_RATES`` (as responded on time and resolved), per place; never for a unit:
+    no unit handled them (the same rule as ``cases.measures``)."""
+    counted = case_measures.desk_counted_outcomes()
+    if scope == "unit" or not counted:
+        return {}
+
+    def count():
+        qs = _cases(period, "closed_at").filter(outcome__in=counted)
+        return {code: r["n"] for code, r in _grouped(qs, CASE_GROUP[scope], n=Count("id")).items()}
+
+    return run.once(("desk", period.key, scope), count)
+
+
 def response_rate(period, scope, run):
     qs = _cases(period).filter(Q(responded_at__isnull=False) | Q(response_due__lt=run.now))
     rows = _grouped(qs, CASE_GROUP[scope], n=Count("id"), k=Count("id", filter=Q(responded_at__lte=F("response_due"))))
-    return {code: _rate(r["k"], r["n"]) for code, r in rows.items()}
+    desk = _desk_counted(period, scope, run)
+    return {
+        code: _rate(
+            rows.get(code, {}).get("k", 0) + desk.get(code, 0), rows.get(code, {}).get("n", 0) + desk.get(code, 0)
+        )
+        for code in set(rows) | set(desk)
+    }
 
 
 def _rating_counts(period, scope, run):
@@ -161,7 +183,11 @@ def _rating_counts(period, scope, run):
 
 
 def resolution_rate(period, scope, run):
-    return {c: _rate(r["resolved_n"], r["n"]) for c, r in _rating_counts(period, scope, run).items()}
+    rows, desk = _rating_counts(period, scope, run), _desk_counted(period, scope, run)
+    return {
+        c: _rate(rows.get(c, {}).get("resolved_n", 0) + desk.get(c, 0), rows.get(c, {}).get("n", 0) + desk.get(c, 0))
+        for c in set(rows) | set(desk)
+    }
 
 
 def satisfaction_rate(period, scope, run):
@@ -716,7 +742,7 @@ INDICATORS = [
         "grid_level_share",
         _("小事不出网格率"),
         F_GRID,
-        _("本期结案工单中在网格层级办结的比例。"),
+        _("本期结案工单中在网格层级办结的比例：网格员当场自行处置的，或由事发社区居委会、本网格网格员办结的。"),
         SELF,
         "%",
         HIGHER,

@@ -5,14 +5,14 @@ so a figure is the same wherever it is shown. Pages read results and rollups, no
 import datetime as dt
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from jiedao.cases.models import NOT_MATTERS, OPEN_STATUSES, Case, Category
-from jiedao.cases.selectors import LIST_FIELDS, visible_cases
+from jiedao.cases.selectors import LIST_FIELDS, overdue_cases, street_backlog, visible_cases
 from jiedao.common import params
 from jiedao.common.errors import NotAllowed, NotFound, ValidationFailed
 from jiedao.intelligence import selectors as intelligence
@@ -145,6 +145,7 @@ def indicator_list(user, period=None, street=None):
         row["display"] = display(indicator, row["latest"]) if row["computable"] else row["status_label"]
         row["display_target"] = display(indicator, row["target"])
         row["display_baseline"] = display(indicator, row["baseline"])
+        row["scope_labels"] = " / ".join(str(label) for kind, label in ScopeKind.choices if kind in indicator.scopes)
         rows.append(row)
     return rows
 
@@ -449,7 +450,9 @@ def records_url(**params):
 
 
 def cockpit_live(user, now=None, street=None):
-    """Live counters: today's cases, open, overdue (three indexed counts) and the 三率 this month (results)."""
+    """The cockpit's first row. Live, at ``now``: today's cases, the open cases and the overdue
+    ones (超期, the case page's rule: ``cases.selectors.overdue_cases``). For the period: the
+    三率 of this month as the worker last computed them (``computed_at``)."""
 
     street = _chosen(user, street)
     now = now or timezone.now()
@@ -457,32 +460,27 @@ def cockpit_live(user, now=None, street=None):
     midnight = start_of_day(local.date())
     cases = Case.objects.filter(street=street)
     today = cases.filter(created_at__gte=midnight).exclude(status__in=NOT_MATTERS).count()
-    # One pass over the open cases for both counters, naming only columns of the partial index
-    # case_street_open so that the index alone answers (a range on completion_due would walk
-    # nearly every case ever dispatched; counting ids would visit each open case's row).
-    open_counts = cases.filter(status__in=OPEN_STATUSES).aggregate(
-        n=Count("*"), late=Count("completion_due", filter=Q(completion_due__lt=now))
-    )
+    # The open cases and the overdue ones (超期, the case page's rule), the bulk of both counted
+    # from the partial index case_street_open alone (cases.selectors.street_backlog).
+    backlog = street_backlog(street.pk, now=now)
     month = periods.of("month", now)
-    rates = dict(
+    rows = list(
         Result.objects.filter(
             period_kind="month",
             period_key=month.key,
             scope_kind="street",
             scope_code=street.code,
             indicator__in=["response_rate", "resolution_rate", "satisfaction_rate"],
-        ).values_list("indicator", "value")
+        ).values_list("indicator", "value", "computed_at")
     )
-    computed = (
-        Result.objects.filter(period_kind="month", period_key=month.key)
-        .order_by("-computed_at")
-        .values_list("computed_at", flat=True)
-        .first()
-    )
+    rates = {indicator: value for indicator, value, _at in rows}
+    computed = max((at for _indicator, _value, at in rows), default=None)
     return {
         "now": now,
+        "as_of": _("实时 · 截至 %(time)s") % {"time": f"{local:%H:%M}"},
         "month": month.key,
         "computed_at": computed,
+        "period_label": period_label(month, computed, now),
         "street": street.code,
         "street_name": street.name,
         "counters": [
@@ -492,11 +490,11 @@ def cockpit_live(user, now=None, street=None):
                 "value": today,
                 "url": records_url(since=local.date().isoformat()),
             },
-            {"key": "open", "label": _("在办工单"), "value": open_counts["n"], "url": records_url(status="open")},
+            {"key": "open", "label": _("在办工单"), "value": backlog.open, "url": records_url(status="open")},
             {
                 "key": "overdue",
-                "label": _("超期未办结"),
-                "value": open_counts["late"],
+                "label": _("超期工单"),
+                "value": backlog.overdue,
                 "url": records_url(status="open", overdue="1"),
             },
         ],
@@ -511,6 +509,20 @@ def cockpit_live(user, now=None, street=None):
             for code in ("response_rate", "resolution_rate", "satisfaction_rate")
         ],
     }
+
+
+def period_label(period, computed_at=None, now=None):
+    """What a figure of ``period`` says of itself: "本月 2026-12 · 统计于 12-07 10:15" (the
+    worker's results, as of their computation), or the period's key ("2026-11")."""
+    now_key = periods.of(period.kind, now).key
+    if period.kind == "month" and period.key == now_key:
+        text = _("本月 %(period)s") % {"period": period.key}
+    else:
+        text = period.key
+    if computed_at is not None:
+        local = computed_at.astimezone(SHANGHAI)
+        text += " · " + _("统计于 %(time)s") % {"time": f"{local:%m-%d %H:%M}"}
+    return text
 
 
 def category_breakdown(user, period=None, top=10, street=None):
@@ -625,6 +637,46 @@ def top_problems(period, top=10, street=None):
     return [{"category": categories[pk].path_name, "count": n} for pk, n in rows]
 
 
+def records_filters(
+    *,
+    street: str | None = None,
+    status: str | None = None,
+    overdue: bool = False,
+    community: str | None = None,
+    category: str | None = None,
+    unit: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> list[str]:
+    """The filters of the records page in plain words ("在办", "超期", "社区：东湖社区" …),
+    places and categories by their names."""
+    words = []
+    if street:
+        words.append(_("街道：%(name)s") % {"name": _name_of(Street, street)})
+    if status == "open":
+        words.append(_("在办"))
+    if overdue:
+        words.append(_("超期（待响应过了响应时限，或过了办结时限还未办结）"))
+    if community:
+        words.append(_("社区：%(name)s") % {"name": _name_of(Community, community)})
+    if unit:
+        words.append(_("承办单位：%(name)s") % {"name": _name_of(Unit, unit)})
+    if category:
+        words.append(_("分类：%(name)s") % {"name": _name_of(Category, category)})
+    if since and until and since == until:
+        words.append(_("受理日期：%(day)s") % {"day": since})
+    else:
+        if since:
+            words.append(_("受理日期从 %(day)s 起") % {"day": since})
+        if until:
+            words.append(_("受理日期到 %(day)s 止") % {"day": until})
+    return words
+
+
+def _name_of(model, code):
+    return model.objects.filter(code=code).values_list("name", flat=True).first() or code
+
+
 def records(
     user,
     *,
@@ -649,7 +701,7 @@ def records(
     if status == "open":
         qs = qs.filter(status__in=OPEN_STATUSES)
     if overdue:
-        qs = qs.filter(completion_due__lt=now or timezone.now())
+        qs = overdue_cases(qs, now=now or timezone.now())
     if community:
         qs = qs.filter(community__code=community)
     if unit:

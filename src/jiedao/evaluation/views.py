@@ -346,7 +346,13 @@ def _cockpit_config(request, screen, street):
                 "noWarnings": _("暂无预警"),
                 "score": _("得分"),
                 "error": _("数据加载失败，稍后自动重试。"),
-                "updated": _("更新于"),
+                "updated": _("页面数据更新于"),
+                # What each panel's figures are: live, or of which period.
+                "months": _("近12个月：%(first)s 至 %(last)s，每月统计结果"),
+                "days": _("近30天：%(first)s 至 %(last)s"),
+                "thisMonth": _("本月 %(period)s"),
+                "heat": _("近%(days)s天，今日实时"),
+                "hotWindow": _("近7天 · 统计于 %(time)s"),
             },
         },
         ensure_ascii=False,
@@ -397,9 +403,15 @@ def records(request):
         params = get.copy()
         params["cursor"] = next_cursor
         next_url = "?" + params.urlencode()
-    filters = [
-        (k, get[k])
-        for k in ("street", "status", "overdue", "community", "category", "unit", "since", "until")
-        if get.get(k)
-    ]
+    # The filters in plain words, places and categories by name.
+    filters = selectors.records_filters(
+        street=get.get("street") or None,
+        status=get.get("status") or None,
+        overdue=get.get("overdue") == "1",
+        community=get.get("community") or None,
+        category=get.get("category") or None,
+        unit=get.get("unit") or None,
+        since=get.get("since") or None,
+        until=get.get("until") or None,
+    )
     return render(request, "evaluation/records.html", {"rows": rows, "next_url": next_url, "filters": filters})

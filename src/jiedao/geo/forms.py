@@ -1,17 +1,19 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from jiedao.common.forms import LocationMixin
 
+class PatrolForm(forms.Form):
+    """A patrol check-in: the position comes from the phone (hidden fields the position button
+    fills, never typed); the service refuses a check-in without one."""
 
-class PatrolForm(LocationMixin):
-    address = None  # the note says where the worker is when there is no position
+    lat = forms.CharField(required=False, widget=forms.HiddenInput)
+    lng = forms.CharField(required=False, widget=forms.HiddenInput)
     grid = forms.ChoiceField(label=_("网格"), required=False)
     note = forms.CharField(
-        label=_("说明"),
+        label=_("说明（可不填）"),
         required=False,
         max_length=200,
-        widget=forms.TextInput(attrs={"placeholder": _("没有定位时请写明所在位置，如“东湖小区3号楼”")}),
+        widget=forms.TextInput(attrs={"placeholder": _("如“东湖小区3号楼，发现占道经营”")}),
     )
 
     def __init__(self, *args, user=None, **kwargs):

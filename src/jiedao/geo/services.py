@@ -130,8 +130,9 @@ def check_in(
     at: dt.datetime | None = None,
 ) -> PatrolCheckIn:
     """Record a patrol check-in: ``start`` (开始巡查), ``point`` (途中打卡) or ``end``
-    (结束巡查). The position comes from the phone; without it (no signal, refused),
-    the worker names the grid and says where they are in the note."""
+    (结束巡查) at the phone's position, which is required (a check-in is a point of the patrol:
+    without a position — no signal, permission refused — it is refused on ``position``). The
+    grid is the one named, else the worker's grid at the position (or their only grid)."""
     permissions.require(user, "geo.patrol", _("只有网格员可以巡查打卡。"))
     if kind not in PatrolCheckIn.Kind.values:
         raise ValidationFailed("kind", _("打卡类型“%(kind)s”无效。") % {"kind": kind})
@@ -142,6 +143,9 @@ def check_in(
         errors.add("note", _("说明不能超过%(max)d个字。") % {"max": MAX_NOTE})
     if lat in ("", None) and lng in ("", None):
         lat = lng = None
+    elif lat in ("", None) or lng in ("", None):
+        errors.add("lat" if lat in ("", None) else "lng", _("经纬度需同时提供。"))
+        lat = lng = None
     else:
         try:
             lat, lng = float(lat), float(lng)
@@ -149,8 +153,11 @@ def check_in(
             errors.add("lat", _("经纬度必须是数字。"))
             lat = lng = None
         else:
+            if not -90 <= lat <= 90:
+                errors.add("lat", _("纬度必须在 -90 到 90 之间。"))
+            if not -180 <= lng <= 180:
+                errors.add("lng", _("经度必须在 -180 到 180 之间。"))
             if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-                errors.add("lat", _("经纬度超出范围：纬度在 -90 到 90 之间，经度在 -180 到 180 之间。"))
                 lat = lng = None
     my_grids = {g.code: g for g in user.grids.all()}
     grid = None
@@ -158,8 +165,11 @@ def check_in(
         grid = my_grids.get(grid_code)
         if grid is None:
             errors.add("grid", _("网格“%(code)s”不是您负责的网格。") % {"code": grid_code})
-    if lat is None and not errors and not note:
-        errors.add("note", _("没有定位时，请写明您所在的位置（如“东湖小区3号楼”）。"))
+    if lat is None and not any(e["field"] in ("lat", "lng") for e in errors.errors):
+        errors.add(
+            "position",
+            _("没有获取到手机定位，不能打卡。请打开手机定位并允许本网站使用位置，然后点“重新定位”。"),
+        )
     errors.raise_if_any()
 
     located = locator.locate(lat, lng) if lat is not None else None

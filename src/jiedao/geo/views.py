@@ -146,7 +146,8 @@ def measures_view(request):
 @role_required("grid")
 def my_grid(request):
     day = maps.grid_worker_day(request.user)
-    return render(request, "geo/my_grid.html", {**day, "now": timezone.now()})
+    context = {**day, "now": timezone.now(), "verify_distance": settings.JIEDAO["VERIFY_DISTANCE_M"]}
+    return render(request, "geo/my_grid.html", context)
 
 
 @role_required("grid")

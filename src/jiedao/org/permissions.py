@@ -104,6 +104,8 @@ ACTIONS = {
     "case.answer": A("直接答复", O, D),
     "case.advise": A("私事告知", O, D),
     "case.void": A("无效来电", O, D),
+    # A small matter of their own grid fixed on the spot (已自行处置): the grid worker alone.
+    "case.self_resolve": A("记录已自行处置", G),
     # --- what anyone may do who proves something (a phone, a signed link, a key, a device
     # token) or stands at the hall's kiosk: the account, if any, does not matter ----------------
     "public.rate_case": A("凭工单编号和手机号评价", *EVERYONE),

@@ -24,6 +24,7 @@ from .. import states
 from ..dispatching import collaborators_of, dispatch_data
 from ..models import Extension, Rating, Status, Urgency, Whistle, WhistleSummons
 from ..routing import RouteDecision, deadlines_for, route_decision
+from ..validation import verification_data
 
 UTC = dt.UTC
 # The action of the event that sets a state an imported history states but does not reach.
@@ -429,12 +430,16 @@ class CaseDraft:
         on_time = self.completion_due is None or at <= self.completion_due
         self._append("resolve", before, after, at, actor, note=result, data={"on_time": on_time, "photos": 0})
 
-    def verify(self, *, passed, at, actor, note=""):
+    def verify(self, *, passed, at, actor, note="", reason=""):
+        """核查 as a history states it. With the reason the history gives, the event says what the
+        service's would of a check without photo or position; a history that says nothing of how
+        the check was made records nothing of it."""
         action = "verify_pass" if passed else "verify_fail"
         before, after = self._check(action)
         if not passed:
             self.resolved_at = None
-        self._append(action, before, after, at, actor, note=note)
+        data = verification_data(photos=0, reason=reason) if reason else None
+        self._append(action, before, after, at, actor, note=note, data=data)
 
     # --- rating and closing -------------------------------------------------------------------
 

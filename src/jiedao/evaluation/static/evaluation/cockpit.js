@@ -29,6 +29,15 @@
 
   function pct(v) { return v == null ? "—" : (v * 100).toFixed(1) + "%"; }
 
+  // "%(first)s 至 %(last)s" with its values: the labels come translated from the page.
+  function fill(text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (m, key) { return values[key] == null ? "" : values[key]; });
+  }
+
+  function hhmm(iso) {
+    return new Date(iso).toLocaleTimeString("zh-CN", { hour12: false, hour: "2-digit", minute: "2-digit" });
+  }
+
   function start() {
     var root = document.getElementById("cockpit");
     if (!root) { return; }
@@ -38,6 +47,11 @@
     var dark = config.screen;
     var status = root.querySelector("[data-status]");
     var charts = {};
+
+    // Every figure says whether it is live (实时, as of a time) or of a period (本月, 2026-12 …).
+    function note(name, text) {
+      root.querySelectorAll('[data-note="' + name + '"]').forEach(function (n) { n.textContent = text; });
+    }
 
     function chart(name) {
       if (!window.echarts) { return null; }
@@ -55,6 +69,8 @@
 
     function live() {
       return getJSON(config.live).then(function (data) {
+        note("live", data.as_of);
+        note("month", data.period_label);
         data.counters.forEach(function (c) {
           var a = root.querySelector('[data-counter="' + c.key + '"]');
           if (a) { a.querySelector(".counter-value").textContent = c.value; a.href = withStreet(c.url); }
@@ -73,6 +89,7 @@
         return getJSON(config.values.replace("CODE", code) + "?scope=street&period=month&last=12");
       })).then(function (all) {
         var periods = all[0].periods;
+        note("rates", fill(labels.months, { first: periods[0], last: periods[periods.length - 1] }));
         var c = chart("rates");
         if (!c) { return; }
         c.setOption({
@@ -93,6 +110,7 @@
 
     function daily() {
       return getJSON(config.trend + "?days=30").then(function (rows) {
+        if (rows.length) { note("daily", fill(labels.days, { first: rows[0].day, last: rows[rows.length - 1].day })); }
         var c = chart("daily");
         if (!c) { return; }
         c.setOption({
@@ -107,6 +125,7 @@
     function ranking() {
       return getJSON(config.rankings + "?scope=community&scheme=" + encodeURIComponent(config.scheme)).then(function (data) {
         var rows = data.rows.slice().reverse();
+        note("ranking", fill(labels.thisMonth, { period: data.period }));
         var c = chart("ranking");
         if (!c) { return; }
         c.setOption({
@@ -122,6 +141,7 @@
 
     function categories() {
       return getJSON(config.categories).then(function (data) {
+        note("categories", fill(labels.thisMonth, { period: data.period }));
         var c = chart("categories");
         if (!c) { return; }
         c.setOption({
@@ -138,6 +158,7 @@
       var warn = root.querySelector('[data-list="warnings"]');
       return Promise.all([getJSON(config.hot), getJSON(config.warnings)]).then(function (res) {
         hot.textContent = "";
+        if (res[0].computed_at) { note("hot", fill(labels.hotWindow, { time: hhmm(res[0].computed_at) })); }
         if (!res[0].issues.length) { hot.appendChild(el("li", res[0].available ? labels.noHot : labels.hotMissing, { "class": "empty" })); }
         res[0].issues.forEach(function (i) {
           var li = el("li"); var a = el("a", i.title, { href: i.url });
@@ -173,6 +194,7 @@
         });
       }
       return getJSON(config.heat).then(function (data) {
+        note("heat", fill(labels.heat, { days: data.days }));
         if (heatLayer) { box._map.removeLayer(heatLayer); }
         if (L.heatLayer) { heatLayer = L.heatLayer(data.points, { radius: 18, blur: 15, minOpacity: 0.3, max: Math.max(1, data.max || 1) }).addTo(box._map); }
       });
