@@ -283,7 +283,9 @@ def track(request):
     if own is not None and case is not None:
         # The reporter signed in sees the contact they left, as it is (a view of personal data: logged).
         contact = {"phone": case.reporter_phone, "address": case.address}
-        shown = [field for field, value in (("reporter_phone", case.reporter_phone), ("address", case.address)) if value]
+        shown = [
+            field for field, value in (("reporter_phone", case.reporter_phone), ("address", case.address)) if value
+        ]
         if shown:
             log_unmasked_view(request.user, case, shown, purpose="own case")
     context = {
