@@ -17,7 +17,11 @@ from jiedao.cases.rules import overdue_q, urgency_at
 from jiedao.cases.selectors import cases_at_level, street_backlog, with_live_urgency
 from jiedao.evaluation import compute, periods
 from jiedao.evaluation import selectors as evaluation
-from tests.evaluation.conftest import MONTH_END, november  # noqa: F401  (the November street, a fixture)
+from tests.evaluation.conftest import (  # noqa: F401  (the November street, and the shipped schemes after a flush)
+    MONTH_END,
+    _builtin_schemes,
+    november,
+)
 
 pytestmark = pytest.mark.django_db
 

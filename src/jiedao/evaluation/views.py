@@ -383,19 +383,19 @@ def screen(request):
 def records(request):
     get = request.GET
     rows, next_cursor = [], None
+    # The filters as chosen in the address, for the list and for saying them in words.
+    chosen = {
+        "street": get.get("street") or None,
+        "status": get.get("status") or None,
+        "overdue": get.get("overdue") == "1",
+        "community": get.get("community") or None,
+        "category": get.get("category") or None,
+        "unit": get.get("unit") or None,
+        "since": get.get("since") or None,
+        "until": get.get("until") or None,
+    }
     try:
-        rows, next_cursor = selectors.records(
-            request.user,
-            status=get.get("status") or None,
-            overdue=get.get("overdue") == "1",
-            community=get.get("community") or None,
-            category=get.get("category") or None,
-            unit=get.get("unit") or None,
-            since=get.get("since") or None,
-            until=get.get("until") or None,
-            cursor=get.get("cursor") or None,
-            street=get.get("street") or None,
-        )
+        rows, next_cursor = selectors.records(request.user, cursor=get.get("cursor") or None, **chosen)
     except ValidationFailed as exc:
         _errors(request, exc)
     next_url = None
@@ -404,14 +404,5 @@ def records(request):
         params["cursor"] = next_cursor
         next_url = "?" + params.urlencode()
     # The filters in plain words, places and categories by name.
-    filters = selectors.records_filters(
-        street=get.get("street") or None,
-        status=get.get("status") or None,
-        overdue=get.get("overdue") == "1",
-        community=get.get("community") or None,
-        category=get.get("category") or None,
-        unit=get.get("unit") or None,
-        since=get.get("since") or None,
-        until=get.get("until") or None,
-    )
+    filters = selectors.records_filters(**chosen)
     return render(request, "evaluation/records.html", {"rows": rows, "next_url": next_url, "filters": filters})
