@@ -22,14 +22,17 @@ def _fresh_process_caches():
     """Tests roll their rows back, so ids are reused: forget what the previous test cached."""
     from jiedao.cases.selectors import forget_routing
     from jiedao.duties.selectors import forget_cached_list
+    from jiedao.messaging.outbox import forget_rules
     from jiedao.workcal.calendar import invalidate
 
     forget_cached_list()
     forget_routing()
+    forget_rules()
     invalidate()
     yield
     forget_cached_list()
     forget_routing()
+    forget_rules()
     invalidate()
 
 

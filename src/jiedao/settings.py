@@ -363,4 +363,64 @@ JIEDAO = {
     # the disk holding the data directory needs this much free space.
     "WORKER_LATE_SECONDS": 180,
     "DISK_MIN_FREE_BYTES": int(os.environ.get("JIEDAO_DISK_MIN_FREE_BYTES", str(1 << 30))),
+    # The outbox (messaging.outbox): attempts per message before it fails, the first wait after a
+    # failure (doubled each time, at most OUTBOX_BACKOFF_MAX_SECONDS), and how long a message
+    # may stay "sending" before a worker that died is presumed and it is sent again.
+    "OUTBOX_ATTEMPTS": int(os.environ.get("JIEDAO_OUTBOX_ATTEMPTS", "8")),
+    "OUTBOX_BACKOFF_SECONDS": float(os.environ.get("JIEDAO_OUTBOX_BACKOFF_SECONDS", "60")),
+    "OUTBOX_BACKOFF_MAX_SECONDS": float(os.environ.get("JIEDAO_OUTBOX_BACKOFF_MAX_SECONDS", "3600")),
+    "OUTBOX_LEASE_SECONDS": float(os.environ.get("JIEDAO_OUTBOX_LEASE_SECONDS", "300")),
+    # The site's address as recipients reach it (https://jiedao.example.gov.cn): a message's link
+    # to a page is sent as this address plus the page's path; empty: the path alone.
+    "OUTBOX_SITE_URL": os.environ.get("JIEDAO_SITE_URL", "").rstrip("/"),
+}
+
+# --- E-mail (the outbox's e-mail channel, messaging/channels/email.py) -----
+# Without JIEDAO_EMAIL_HOST no e-mail is sent: the channel reports the missing server.
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = os.environ.get("JIEDAO_EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("JIEDAO_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("JIEDAO_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("JIEDAO_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("JIEDAO_EMAIL_USE_TLS", "0") == "1"
+EMAIL_USE_SSL = os.environ.get("JIEDAO_EMAIL_USE_SSL", "0") == "1"
+EMAIL_TIMEOUT = float(os.environ.get("JIEDAO_EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("JIEDAO_EMAIL_FROM", "jiedao@localhost")
+
+# --- Group robots and SMS (messaging/channels; docs/messaging.md, "渠道 Channels") ---------
+# Robots by name: JIEDAO_WECOM_ROBOTS="综合执法队=KEY1;城管=KEY2" (the webhook's key=…);
+# JIEDAO_DINGTALK_ROBOTS="街道群=TOKEN" or "街道群=TOKEN,SECRET" for signed mode (加签).
+WECOM = {
+    "BASE_URL": os.environ.get("JIEDAO_WECOM_BASE_URL", "https://qyapi.weixin.qq.com"),
+    "ROBOTS": os.environ.get("JIEDAO_WECOM_ROBOTS", ""),
+    "TIMEOUT": float(os.environ.get("JIEDAO_WECOM_TIMEOUT", "10")),
+}
+DINGTALK = {
+    "BASE_URL": os.environ.get("JIEDAO_DINGTALK_BASE_URL", "https://oapi.dingtalk.com"),
+    "ROBOTS": os.environ.get("JIEDAO_DINGTALK_ROBOTS", ""),
+    "TIMEOUT": float(os.environ.get("JIEDAO_DINGTALK_TIMEOUT", "10")),
+}
+# A generic HTTP SMS gateway: body with {phone} {text} {key} {secret}, "form" or "json", and the
+# success rule on its JSON answer ("code=0"); RETRY_CODES: its codes that mean "try later".
+SMS_HTTP = {
+    "URL": os.environ.get("JIEDAO_SMS_HTTP_URL", ""),
+    "METHOD": os.environ.get("JIEDAO_SMS_HTTP_METHOD", "POST"),
+    "BODY": os.environ.get("JIEDAO_SMS_HTTP_BODY", ""),
+    "CONTENT_TYPE": os.environ.get("JIEDAO_SMS_HTTP_CONTENT_TYPE", "form"),
+    "SUCCESS": os.environ.get("JIEDAO_SMS_HTTP_SUCCESS", "code=0"),
+    "ID_FIELD": os.environ.get("JIEDAO_SMS_HTTP_ID_FIELD", ""),
+    "MESSAGE_FIELD": os.environ.get("JIEDAO_SMS_HTTP_MESSAGE_FIELD", ""),
+    "RETRY_CODES": os.environ.get("JIEDAO_SMS_HTTP_RETRY_CODES", ""),
+    "SECRET": os.environ.get("JIEDAO_SMS_HTTP_SECRET", ""),
+    "TIMEOUT": float(os.environ.get("JIEDAO_SMS_HTTP_TIMEOUT", "10")),
+}
+# Tencent Cloud SMS (SendSms 2021-01-11): API key, application (SdkAppId), approved signature.
+SMS_TENCENT = {
+    "SECRET_ID": os.environ.get("JIEDAO_SMS_TENCENT_SECRET_ID", ""),
+    "SECRET_KEY": os.environ.get("JIEDAO_SMS_TENCENT_SECRET_KEY", ""),
+    "APP_ID": os.environ.get("JIEDAO_SMS_TENCENT_APP_ID", ""),
+    "SIGN_NAME": os.environ.get("JIEDAO_SMS_TENCENT_SIGN_NAME", ""),
+    "REGION": os.environ.get("JIEDAO_SMS_TENCENT_REGION", "ap-guangzhou"),
+    "ENDPOINT": os.environ.get("JIEDAO_SMS_TENCENT_ENDPOINT", "https://sms.tencentcloudapi.com"),
+    "TIMEOUT": float(os.environ.get("JIEDAO_SMS_TENCENT_TIMEOUT", "10")),
 }

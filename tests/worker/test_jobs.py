@@ -81,7 +81,7 @@ def test_the_first_sweep_queues_the_work_every_app_declares():
         "jiedao.emergency.tasks.sweep_sensors_task",
         "jiedao.evaluation.tasks.evaluation_task",
         "jiedao.participation.tasks.remind_overdue_actions_task",
-    }  # no backup (scheduled backups are off) and no webhook round (no webhook)
+    }  # no backup (scheduled backups are off), no webhook round (no webhook), no sending round (no message)
     # The next sweep queues nothing new: each task waits, or is not due for its period.
     run_loop(registered_jobs(), rounds=1)
     assert DBTaskResult.objects.count() == len(queued)
@@ -92,6 +92,7 @@ def test_the_schedule_is_what_the_apps_declare():
     assert schedule == {
         "cases.sweep_deadlines": SWEEP,
         "cases.anonymise": DAILY,
+        "messaging.send_outbox": ROUND,
         "open311.deliver_webhooks": ROUND,
         "hall.remind_materials": dt.timedelta(hours=1),
         "emergency.sweep_sensors": SWEEP,

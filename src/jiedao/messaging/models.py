@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiedao.common.models import AppendOnly
 from jiedao.org.models import Unit
 
 
@@ -28,3 +29,132 @@ class Notification(models.Model):
         verbose_name = _("消息")
         verbose_name_plural = _("消息")
         ordering = ["-created_at"]
+
+
+# --- the outbox: messages that leave the site -------------------------------------------------
+# Channel codes and their Chinese names; the classes are in ``channels`` (one per protocol).
+CHANNEL_CHOICES = [
+    ("email", _("电子邮件")),
+    ("wecom", _("企业微信群机器人")),
+    ("dingtalk", _("钉钉群机器人")),
+    ("sms_http", _("短信（短信网关）")),
+    ("sms_tencent", _("短信（腾讯云）")),
+]
+
+
+class OutboxMessage(models.Model):
+    """One message to one address of one channel, written by ``notify`` in the transaction of the
+    notification, and sent by the worker (``outbox.send_due``) with retries. ``key`` is the
+    message's own id, the same on every attempt: an e-mail's Message-ID, a provider's dedup id.
+
+    ``next_attempt_at``: when a queued message is due; while a worker sends it ("sending"), the
+    end of that worker's lease — a message still sending after it is taken up again."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("待发送")
+        SENDING = "sending", _("发送中")
+        SENT = "sent", _("已发送")
+        DELIVERED = "delivered", _("已送达")
+        FAILED = "failed", _("发送失败")
+
+    channel = models.CharField(_("渠道"), max_length=20, choices=CHANNEL_CHOICES)
+    address = models.CharField(_("地址"), max_length=254)
+    subject = models.CharField(_("标题"), max_length=200, blank=True)
+    text = models.TextField(_("内容"))
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    mentions = models.JSONField(_("提醒的手机号"), default=list, blank=True)
+    template = models.CharField(_("短信模板"), max_length=60, blank=True)
+    params = models.JSONField(_("模板参数"), default=list, blank=True)
+    key = models.CharField(_("消息编号"), max_length=32, unique=True)
+    notification = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="outbox", verbose_name=_("消息")
+    )
+    kind = models.CharField(_("消息类型"), max_length=20)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("已尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), null=True, blank=True)
+    last_code = models.CharField(_("最近返回码"), max_length=40, blank=True)
+    last_answer = models.CharField(_("最近答复"), max_length=500, blank=True)
+    provider_id = models.CharField(_("服务商编号"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("失败时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("待发消息")
+        verbose_name_plural = _("待发消息")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="messaging_outbox_due"),
+            models.Index(fields=["sent_at"], name="messaging_outbox_sent"),
+            models.Index(fields=["failed_at"], name="messaging_outbox_failed"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} → {self.address}"
+
+
+class OutboxAttempt(AppendOnly, models.Model):
+    """One attempt to send a message, or an administrator's 重新发送 (``action`` "resend", with
+    who): history, never changed."""
+
+    class Action(models.TextChoices):
+        SEND = "send", _("发送")
+        RESEND = "resend", _("重新发送")
+
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="attempt_log")
+    action = models.CharField(_("操作"), max_length=10, choices=Action.choices, default=Action.SEND)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    ok = models.BooleanField(_("成功"), default=False)
+    code = models.CharField(_("返回码"), max_length=40, blank=True)
+    answer = models.CharField(_("答复"), max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField(_("用时（毫秒）"), default=0)
+
+    class Meta:
+        verbose_name = _("发送记录")
+        verbose_name_plural = _("发送记录")
+        ordering = ["id"]
+
+
+class DeliveryRule(models.Model):
+    """Who is told how: a notification of ``kind`` also goes out through ``channel`` — to each
+    member of the unit it names (``to_members``) and to the person it names (``to_person``)."""
+
+    kind = models.CharField(_("消息类型"), max_length=20, help_text=_("如 dispatch（派单）、sla_red（超期）。"))
+    channel = models.CharField(_("渠道"), max_length=20, choices=CHANNEL_CHOICES)
+    to_members = models.BooleanField(
+        _("发给单位"), default=True, help_text=_("消息发给单位时，发给单位成员或单位的群。")
+    )
+    to_person = models.BooleanField(_("发给个人"), default=True)
+    enabled = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("发送规则")
+        verbose_name_plural = _("发送规则")
+        ordering = ["kind", "channel"]
+        constraints = [models.UniqueConstraint(fields=["kind", "channel"], name="uniq_messaging_rule")]
+
+    def __str__(self):
+        return f"{self.kind} → {self.get_channel_display()}"
+
+
+class UnitChannel(models.Model):
+    """A unit's group on a group-robot channel: messages to the unit go to the robot named
+    ``robot`` in the channel's settings."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="channels", verbose_name=_("承办单位"))
+    channel = models.CharField(_("渠道"), max_length=20, choices=CHANNEL_CHOICES)
+    robot = models.CharField(_("机器人名称"), max_length=60)
+    enabled = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("单位消息群")
+        verbose_name_plural = _("单位消息群")
+        ordering = ["unit", "channel"]
+        constraints = [models.UniqueConstraint(fields=["unit", "channel"], name="uniq_messaging_unit_channel")]
+
+    def __str__(self):
+        return f"{self.unit} · {self.get_channel_display()}"

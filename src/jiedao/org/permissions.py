@@ -151,6 +151,8 @@ ACTIONS = {
     "geo.import": A("导入网格边界", AD),
     "geo.patrol": A("巡查打卡", G),
     "intelligence.models": A("管理分类模型和参数", AD),
+    # 消息发送: putting a failed outgoing message back in the queue.
+    "messaging.resend": A("重新发送消息", AD),
     # A handler keeps a flagged reply of their unit; the street may too.
     "intelligence.reply_override": A("确认答复", H, L, D, AD),
     # --- 知识库: the desk's answers. Read (and quoted in an answer) by the street's intake and

@@ -28,6 +28,7 @@ STAFF_LINKS = (
     ("hall:window", _("综合窗口"), ("operator", "admin")),
     ("hall:approvals", _("审批队列"), ("handler", "leader")),
     ("common:access_log", _("访问审计"), ("admin",)),
+    ("messaging:outbox", _("消息发送"), ("admin",)),
     ("intelligence:hot", _("热点问题"), ("leader", "dispatcher", "admin")),
     ("geo:map", _("一图统览"), ("leader", "dispatcher", "operator", "handler", "grid", "admin")),
 )

@@ -1,0 +1,314 @@
+"""The outbox: messages that leave the site, written with the notification and sent by the
+worker.
+
+- ``messages_for`` turns notifications into outbox rows by the delivery rules (``DeliveryRule``):
+  e-mail to a person's address, SMS to a person's mobile, a unit's group robot (``UnitChannel``);
+  ``services.notify`` inserts them in the caller's transaction, so a change that is rolled back
+  sends nothing. Nothing is sent inside the request.
+- ``send_due`` (the worker's job ``messaging.send_outbox``) claims the due messages — on
+  PostgreSQL with ``SELECT … FOR UPDATE SKIP LOCKED``, so several workers share the queue; on
+  SQLite the claim's transaction holds the database's one write lock — marks them "sending" for
+  a lease, sends each through its channel outside any transaction, and records the attempt
+  (``OutboxAttempt``, append-only) with the message's new state in one transaction.
+- A failure the provider says may pass is tried again after 1, 2, 4, 8 … minutes
+  (``OUTBOX_BACKOFF_SECONDS`` doubled, at most ``OUTBOX_BACKOFF_MAX_SECONDS``), up to
+  ``OUTBOX_ATTEMPTS`` attempts; one it says will not pass fails at once.
+- A message still "sending" when its lease (``OUTBOX_LEASE_SECONDS``) ends was left by a worker
+  that died: it is claimed again. Its key is the provider's dedup id (an e-mail's Message-ID),
+  so a provider that keeps them drops the second copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from collections.abc import Iterable
+from typing import cast
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiedao.common.lifecycle import update_status
+from jiedao.org.models import User
+
+from .channels import Outgoing, Sent, UnknownChannel, channel
+from .models import DeliveryRule, Notification, OutboxAttempt, OutboxMessage, UnitChannel
+
+logger = logging.getLogger("jiedao.worker")
+
+State = OutboxMessage.State
+ROBOTS = ("wecom", "dingtalk")
+SMS = ("sms_http", "sms_tencent")
+SUBJECT_LENGTH = 60
+
+
+def _setting(name: str, default: float) -> float:
+    return cast(float, settings.JIEDAO.get(name, default))
+
+
+def max_attempts() -> int:
+    return int(_setting("OUTBOX_ATTEMPTS", 8))
+
+
+def lease() -> dt.timedelta:
+    return dt.timedelta(seconds=_setting("OUTBOX_LEASE_SECONDS", 300))
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """The wait after the ``attempts``-th failed attempt: base, 2×base, 4×base …, capped."""
+    base = _setting("OUTBOX_BACKOFF_SECONDS", 60)
+    cap = _setting("OUTBOX_BACKOFF_MAX_SECONDS", 3600)
+    return dt.timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), cap))
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+# --- writing: notifications → outbox rows ---------------------------------------------------------
+
+# The enabled rules by kind, read once per process and again after RULES_TTL (another process's
+# change) or at once after a save or delete in this one (``forget_rules``, connected in the
+# app's ``ready``): ``notify`` runs on every intake, which should not read the table each time.
+RULES_TTL = 10.0
+_rules: dict[str, object] = {}
+
+
+def forget_rules(**kwargs) -> None:
+    _rules.clear()
+
+
+def rules_for(kind: str) -> list[tuple[str, bool, bool]]:
+    """(channel, to_members, to_person) of the enabled rules of ``kind``."""
+    loaded_at = cast(float, _rules.get("at", 0.0))
+    if "by_kind" not in _rules or time.monotonic() - loaded_at >= RULES_TTL:
+        by_kind: dict[str, list[tuple[str, bool, bool]]] = {}
+        for rule_kind, code, members, person in DeliveryRule.objects.filter(enabled=True).values_list(
+            "kind", "channel", "to_members", "to_person"
+        ):
+            by_kind.setdefault(rule_kind, []).append((code, members, person))
+        _rules.update(by_kind=by_kind, at=time.monotonic())
+    return cast(dict[str, list[tuple[str, bool, bool]]], _rules["by_kind"]).get(kind, [])
+
+
+def ready_channels(codes: Iterable[str]) -> set[str]:
+    """The codes among ``codes`` whose channel loads and is configured."""
+    ready = set()
+    for code in set(codes):
+        try:
+            if not channel(code).check():
+                ready.add(code)
+        except UnknownChannel:
+            continue
+    return ready
+
+
+def _link(path: str) -> str:
+    if not path:
+        return ""
+    base = cast(str, settings.JIEDAO.get("OUTBOX_SITE_URL", ""))
+    return base + path if path.startswith("/") else path
+
+
+def _address(code: str, person: User) -> str:
+    if code == "email":
+        return (person.email or "").strip()
+    if code in SMS:
+        return (person.phone or "").strip()
+    return ""
+
+
+def messages_for(notifications: list[Notification], *, users: dict[int, User] | None = None) -> list[OutboxMessage]:
+    """The outbox rows the delivery rules ask for these notifications (all of one ``kind``), not
+    yet saved. ``users``: the persons already loaded, by id."""
+    if not notifications:
+        return []
+    kind = notifications[0].kind
+    rules = rules_for(kind)
+    if not rules:
+        return []
+    ready = ready_channels(code for code, _m, _p in rules)
+    to_members = [code for code, members, _p in rules if members and code in ready]
+    to_person = [code for code, _m, person in rules if person and code in ready]
+    if not (to_members or to_person):
+        return []
+    known = dict(users or {})
+    person_ids = {n.user_id for n in notifications if n.user_id is not None} if to_person else set()
+    unit_ids = {n.unit_id for n in notifications if n.unit_id is not None} if to_members else set()
+    missing = person_ids - set(known)
+    if missing:
+        known.update({u.pk: u for u in User.objects.filter(pk__in=missing, is_active=True)})
+    members: dict[int, list[User]] = {}
+    if unit_ids and any(code not in ROBOTS for code in to_members):
+        for member in User.objects.filter(unit_id__in=unit_ids, is_active=True).order_by("pk"):
+            members.setdefault(cast(int, member.unit_id), []).append(member)
+    groups: dict[tuple[int, str], str] = {}
+    robot_codes = {code for code in to_members + to_person if code in ROBOTS}
+    if robot_codes:
+        wanted_units = unit_ids | {cast(int, known[p].unit_id) for p in person_ids if p in known and known[p].unit_id}
+        for unit_id, code, robot in UnitChannel.objects.filter(
+            unit_id__in=wanted_units, channel__in=robot_codes, enabled=True
+        ).values_list("unit_id", "channel", "robot"):
+            groups[(unit_id, code)] = robot
+
+    rows: list[OutboxMessage] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(note: Notification, code: str, address: str, mentions: tuple[str, ...] = ()):
+        if not address or (code, address) in seen:
+            return
+        seen.add((code, address))
+        text = note.message
+        rows.append(
+            OutboxMessage(
+                channel=code,
+                address=address[:254],
+                subject=text[:SUBJECT_LENGTH],
+                text=text,
+                link=_link(note.link),
+                mentions=list(mentions),
+                key=new_key(),
+                notification=note,
+                kind=kind,
+                state=State.QUEUED,
+                next_attempt_at=note.created_at,
+                created_at=note.created_at,
+            )
+        )
+
+    for note in notifications:
+        if note.unit_id is not None:
+            for code in to_members:
+                if code in ROBOTS:
+                    add(note, code, groups.get((note.unit_id, code), ""))
+                else:
+                    for member in members.get(note.unit_id, ()):
+                        add(note, code, _address(code, member))
+        if note.user_id is not None and note.user_id in known:
+            person = known[note.user_id]
+            for code in to_person:
+                if code in ROBOTS:
+                    phone = (person.phone or "").strip()
+                    add(note, code, groups.get((cast(int, person.unit_id), code), ""), (phone,) if phone else ())
+                else:
+                    add(note, code, _address(code, person))
+    return rows
+
+
+# --- sending --------------------------------------------------------------------------------------
+
+
+def claim(*, now: dt.datetime, limit: int = 20) -> list[OutboxMessage]:
+    """Mark up to ``limit`` due messages "sending" under a lease ending ``now`` + the lease and
+    return them: queued messages whose time has come, and messages whose sender's lease ran out.
+    Two workers never claim the same message."""
+    lease_until = now + lease()
+    with transaction.atomic():
+        due = OutboxMessage.objects.filter(state__in=(State.QUEUED, State.SENDING), next_attempt_at__lte=now)
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit])
+        if ids:
+            update_status(OutboxMessage.objects.filter(pk__in=ids), State.SENDING, "state", next_attempt_at=lease_until)
+    return list(
+        OutboxMessage.objects.filter(pk__in=ids, state=State.SENDING, next_attempt_at=lease_until).order_by("id")
+    )
+
+
+def _outgoing(message: OutboxMessage) -> Outgoing:
+    return Outgoing(
+        key=message.key,
+        address=message.address,
+        text=message.text,
+        subject=message.subject,
+        link=message.link,
+        mentions=tuple(str(m) for m in message.mentions or ()),
+        template=message.template,
+        params=tuple(str(p) for p in message.params or ()),
+    )
+
+
+def _send(message: OutboxMessage) -> Sent:
+    try:
+        way = channel(message.channel)
+    except UnknownChannel:
+        return Sent(ok=False, code="channel", answer=_("该发送渠道未安装。"), retry=False)
+    problems = way.check()
+    if problems:
+        return Sent(ok=False, code="config", answer=" ".join(str(p) for p in problems)[:500], retry=False)
+    try:
+        return way.send(_outgoing(message))
+    except Exception as error:  # a channel's own fault: tried again, and shown with its words
+        logger.exception("outbox channel %s", message.channel)
+        return Sent(ok=False, code="error", answer=f"{error.__class__.__name__}: {error}"[:500], retry=True)
+
+
+def send_one(message: OutboxMessage, *, now: dt.datetime | None = None) -> str:
+    """Send one claimed message and record the attempt; "sent", "retry" or "failed"."""
+    lease_until = message.next_attempt_at
+    started = time.monotonic()
+    result = _send(message)
+    duration_ms = int((time.monotonic() - started) * 1000)
+    at = now or timezone.now()
+    attempts = message.attempts + 1
+    fields: dict = {
+        "attempts": F("attempts") + 1,
+        "last_code": str(result.code or "")[:40],
+        "last_answer": str(result.answer or "")[:500],
+    }
+    if result.ok:
+        outcome = "sent"
+        state = State.DELIVERED if result.extra.get("delivered") else State.SENT
+        fields.update(sent_at=at, next_attempt_at=None, provider_id=str(result.provider_id or "")[:200])
+    elif not result.retry or attempts >= max_attempts():
+        outcome, state = "failed", State.FAILED
+        fields.update(failed_at=at, next_attempt_at=None)
+    else:
+        outcome, state = "retry", State.QUEUED
+        fields.update(next_attempt_at=at + backoff(attempts))
+    with transaction.atomic():
+        OutboxAttempt.objects.create(
+            message=message,
+            at=at,
+            ok=result.ok,
+            code=fields["last_code"],
+            answer=fields["last_answer"],
+            duration_ms=duration_ms,
+        )
+        # Only while this sender's lease holds: a message taken up again by another worker is theirs.
+        update_status(
+            OutboxMessage.objects.filter(pk=message.pk, state=State.SENDING, next_attempt_at=lease_until),
+            state,
+            "state",
+            **fields,
+        )
+    return outcome
+
+
+def send_due(*, now: dt.datetime | None = None, limit: int = 200, budget_seconds: float = 20.0) -> dict[str, int]:
+    """Send the messages that are due, oldest first, within a time budget. Returns counts of
+    "sent", "retry" and "failed". ``now``: the clock of this round (the tests pass one)."""
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    started = time.monotonic()
+    done = 0
+    while done < limit and time.monotonic() - started < budget_seconds:
+        batch = claim(now=now or timezone.now(), limit=min(20, limit - done))
+        if not batch:
+            break
+        for message in batch:
+            counts[send_one(message, now=now)] += 1
+            done += 1
+    return counts
+
+
+def describe(counts: dict) -> str:
+    return _("消息发送：已发送 %(sent)d，待重试 %(retry)d，失败 %(failed)d。") % {
+        "sent": counts.get("sent", 0),
+        "retry": counts.get("retry", 0),
+        "failed": counts.get("failed", 0),
+    }
