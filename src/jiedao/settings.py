@@ -308,6 +308,9 @@ JIEDAO = {
     "THREE_RATE_WEIGHTS": {"response": 0.10, "resolution": 0.50, "satisfaction": 0.40},
     # Share of the allowed time left below which a case turns yellow.
     "YELLOW_SHARE": 0.20,
+    # Reminders (cases.reminders): minutes before a case's response limit, and before a whistle's report deadline.
+    "REMIND_BEFORE_RESPONSE_MINUTES": int(os.environ.get("JIEDAO_REMIND_BEFORE_RESPONSE_MINUTES", "30")),
+    "REMIND_BEFORE_REPORT_MINUTES": int(os.environ.get("JIEDAO_REMIND_BEFORE_REPORT_MINUTES", "60")),
     # Case number prefix: JD + yyyymmdd + 5-digit sequence of the day.
     "CASE_NUMBER_PREFIX": "JD",
     "MAX_PHOTO_BYTES": 10 * 1024 * 1024,
@@ -370,6 +373,7 @@ JIEDAO = {
     "OUTBOX_BACKOFF_SECONDS": float(os.environ.get("JIEDAO_OUTBOX_BACKOFF_SECONDS", "60")),
     "OUTBOX_BACKOFF_MAX_SECONDS": float(os.environ.get("JIEDAO_OUTBOX_BACKOFF_MAX_SECONDS", "3600")),
     "OUTBOX_LEASE_SECONDS": float(os.environ.get("JIEDAO_OUTBOX_LEASE_SECONDS", "300")),
+    "OUTBOX_CONCURRENCY": int(os.environ.get("JIEDAO_OUTBOX_CONCURRENCY", "16")),  # sends in flight at once
     # The site's address as recipients reach it (https://jiedao.example.gov.cn): a message's link
     # to a page is sent as this address plus the page's path; empty: the path alone.
     "OUTBOX_SITE_URL": os.environ.get("JIEDAO_SITE_URL", "").rstrip("/"),

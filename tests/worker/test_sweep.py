@@ -45,6 +45,11 @@ def dispatched_case(street, at=WEDNESDAY, respond=True):
     return Case.objects.get(pk=case.pk)
 
 
+def colours(counts):
+    """The sweep's counts of the colours (its reminders are tested in tests/cases/test_reminders.py)."""
+    return {key: counts[key] for key in ("checked", "yellow", "red")}
+
+
 def sla_trail(case):
     events = CaseEvent.objects.filter(case=case, action="sla").order_by("seq")
     notes = Notification.objects.filter(link=f"/cases/{case.number}/", kind__startswith="sla").order_by("id")
@@ -57,31 +62,30 @@ def test_yellow_then_red_once_each(street):
     # Allowed time: 18 Nov 09:30 → 23 Nov 23:59:59, about 134.5 h; 20 % is about 26.9 h,
     # so it turns yellow from about 22 Nov 21:06.
     counts = services.sweep_deadlines(bj("2026-11-22 20:00"))
-    assert counts == {"checked": 1, "yellow": 0, "red": 0}
+    assert colours(counts) == {"checked": 1, "yellow": 0, "red": 0}
     assert Case.objects.get(pk=case.pk).urgency == Urgency.GREEN
     assert sla_trail(case) == ([], [])
 
     counts = services.sweep_deadlines(bj("2026-11-23 08:00"))
-    assert counts == {"checked": 1, "yellow": 1, "red": 0}
+    assert colours(counts) == {"checked": 1, "yellow": 1, "red": 0}
     assert Case.objects.get(pk=case.pk).urgency == Urgency.YELLOW
     assert sla_trail(case) == ([("green", "yellow")], [("JWH01", "sla_yellow")])
 
     # The same sweep again changes nothing.
-    assert services.sweep_deadlines(bj("2026-11-23 09:00")) == {"checked": 1, "yellow": 0, "red": 0}
+    assert colours(services.sweep_deadlines(bj("2026-11-23 09:00"))) == {"checked": 1, "yellow": 0, "red": 0}
     assert sla_trail(case) == ([("green", "yellow")], [("JWH01", "sla_yellow")])
 
     counts = services.sweep_deadlines(bj("2026-11-24 00:30"))
-    assert counts == {"checked": 1, "yellow": 0, "red": 1}
+    assert colours(counts) == {"checked": 1, "yellow": 0, "red": 1}
+    assert counts["overdue"] == 1  # the unit and the dispatchers are chased once
     case = Case.objects.get(pk=case.pk)
     assert case.urgency == Urgency.RED
-    assert sla_trail(case) == (
-        [("green", "yellow"), ("yellow", "red")],
-        [("JWH01", "sla_yellow"), ("JWH01", "sla_red")],
-    )
-    red = Notification.objects.get(link=f"/cases/{case.number}/", kind="sla_red")
-    assert case.number in red.message and "超期" in red.message
+    assert sla_trail(case) == ([("green", "yellow"), ("yellow", "red")], [("JWH01", "sla_yellow")])
+    # Turning red, the unit is told once, by the overdue reminder (with the limit passed).
+    red = Notification.objects.get(link=f"/cases/{case.number}/", kind="overdue", unit__isnull=False)
+    assert red.unit.code == "JWH01" and case.number in red.message and "超过办结时限" in red.message
 
-    assert services.sweep_deadlines(bj("2026-11-25 10:00")) == {"checked": 1, "yellow": 0, "red": 0}
+    assert colours(services.sweep_deadlines(bj("2026-11-25 10:00"))) == {"checked": 1, "yellow": 0, "red": 0}
     assert len(sla_trail(case)[0]) == 2
     # The red case now stands out for the leader.
     from jiedao.cases.selectors import attention_cases
@@ -119,7 +123,7 @@ def test_approved_extension_turns_a_red_case_green_again(street):
     )
     case = services.decide_extension(u.leader, number=case.number, approve=True, at=bj("2026-11-24 10:00"))
     assert case.urgency == Urgency.GREEN
-    assert services.sweep_deadlines(bj("2026-11-24 11:00")) == {"checked": 1, "yellow": 0, "red": 0}
+    assert colours(services.sweep_deadlines(bj("2026-11-24 11:00"))) == {"checked": 1, "yellow": 0, "red": 0}
 
 
 # --- the task and the queue ------------------------------------------------------------
@@ -193,7 +197,7 @@ def test_a_reopened_case_counts_its_share_of_time_from_the_reopening(street):
     # New limit: 3 working days after Friday 20 November → Wednesday 25 November, end of day.
     assert case.completion_due.astimezone(SHANGHAI) == bj("2026-11-25 23:59:59")
     # On Saturday morning about 4.5 of the 5.6 days are left: still green.
-    assert services.sweep_deadlines(bj("2026-11-21 10:00")) == {"checked": 1, "yellow": 0, "red": 0}
+    assert colours(services.sweep_deadlines(bj("2026-11-21 10:00"))) == {"checked": 1, "yellow": 0, "red": 0}
     assert Case.objects.get(pk=case.pk).urgency == Urgency.GREEN
     # Less than a fifth is left from Wednesday morning on.
     assert services.sweep_deadlines(bj("2026-11-25 08:00"))["yellow"] == 1

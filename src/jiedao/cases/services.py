@@ -33,7 +33,7 @@ from jiedao.org import permissions
 from jiedao.org.models import Unit, User
 from jiedao.workcal.calendar import SHANGHAI, add_workdays
 
-from . import dispatching, hooks, intake, validation
+from . import dispatching, hooks, intake, reminders, validation
 from .dispatching import DISPATCH_FIELDS, case_page
 from .dispatching import iso as _iso
 from .models import (
@@ -693,7 +693,8 @@ def supervise(user: User, *, number: str, note: str, at: dt.datetime | None = No
 
 
 def sweep_deadlines(now: dt.datetime | None = None) -> dict[str, int]:
-    """Mark open cases yellow or red, record the change and notify the unit. Returns counts."""
+    """Mark open cases yellow or red, record the change and notify the unit; then send the
+    reminders that are due (``reminders.send_reminders``). Returns counts."""
     now = _now(now)
     counts = {"checked": 0, "yellow": 0, "red": 0}
     candidates = Case.objects.filter(status__in=(Status.DISPATCHED, Status.IN_PROGRESS)).only(
@@ -723,12 +724,12 @@ def sweep_deadlines(now: dt.datetime | None = None) -> dict[str, int]:
             CASE.record(case, "sla", None, at=now, data={"from": before, "urgency": level})
             if level in (Urgency.YELLOW, Urgency.RED) and case.unit_id:
                 counts[level] += 1
-                message = (
-                    _("工单 %(number)s 已超期，请尽快办理。")
-                    if level == Urgency.RED
-                    else _("工单 %(number)s 即将到期（剩余不足20%%时间）。")
-                ) % {"number": case.number}
-                notify(unit=case.unit, link=case_page(case), kind=f"sla_{level}", message=message)
+                # Turning red is told by the overdue reminder below (the unit and the dispatchers,
+                # with the deadline passed), never twice.
+                if level == Urgency.YELLOW:
+                    message = _("工单 %(number)s 即将到期（剩余不足20%%时间）。") % {"number": case.number}
+                    notify(unit=case.unit, link=case_page(case), kind=f"sla_{level}", message=message)
+    counts.update(reminders.send_reminders(now=now))
     return counts
 
 

@@ -194,6 +194,9 @@ SYSTEM_ACTIONS = {
     # A machine alert of the same device and kind while its case is open (``alerts.submit_alert``).
     "realert": _("同一设备再次告警"),
     "anonymise": _("诉求人信息匿名化"),
+    # The deadline sweep's reminders (``reminders.py``): one event per reminder sent, so none is sent twice.
+    "remind": _("催办提醒"),
+    "report_missed": _("吹哨未按时报到，已报街道领导"),
 }
 
 # The note a row requires: the field a person fills in and what they are told when it is empty.

@@ -1,4 +1,4 @@
-"""Reads of the shared tables: the state of the field keys, and the access log."""
+"""Reads of the shared tables: the state of the field keys, the access log, and the search vocabulary."""
 
 from __future__ import annotations
 
