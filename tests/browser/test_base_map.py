@@ -66,11 +66,23 @@ def test_the_maps_draw_the_street_roads_and_names_without_the_internet(live_serv
     assert int(z[0]) < int(z[1])
 
     # The names: every road's, each on its road, upright for the roads running south–north.
-    road_boxes = [roads.nth(i).bounding_box() for i in range(ROADS)]
-    for name in ("东湖路", "光华东街", "西园路", "景明街", "朝阳北路"):
-        label = page.locator(".basemap-road-label", has_text=name).locator("span")
+    names = ("东湖路", "光华东街", "西园路", "景明街", "朝阳北路")
+    labels = {name: page.locator(".basemap-road-label", has_text=name).locator("span") for name in names}
+    for label in labels.values():
         expect(label).to_be_visible()
-        assert on_a_road(centre(label.bounding_box()), road_boxes), name
+
+    def off_their_road():
+        # Measured together, once the map has stopped moving (a busy machine may still be
+        # finishing the map's zoom to the street when the names first show).
+        road_boxes = [roads.nth(i).bounding_box() for i in range(ROADS)]
+        return [name for name, label in labels.items() if not on_a_road(centre(label.bounding_box()), road_boxes)]
+
+    for _attempt in range(20):
+        off = off_their_road()
+        if not off:
+            break
+        page.wait_for_timeout(250)
+    assert off == []
     upright = page.locator(".basemap-road-label", has_text="光华东街").locator("span")
     assert upright.evaluate("e => getComputedStyle(e).writingMode") == "vertical-rl"
     expect(page.locator(".basemap-community-label", has_text="东湖社区").locator("span")).to_be_visible()
