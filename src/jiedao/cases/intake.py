@@ -287,6 +287,11 @@ def check_outcome(errors: FieldErrors, user, *, outcome, answer, void_reason, di
     return outcome, answer, void_reason
 
 
+def outcome_data(void_reason: str) -> dict | None:
+    """What a desk outcome's event records: a void call's reason, as code and as said."""
+    return {"reason": void_reason, "reason_label": str(VOID_REASONS[void_reason])} if void_reason else None
+
+
 def check_channel(errors: FieldErrors, user, channel) -> None:
     """A known channel (422), and one this person may use (403 at once)."""
     if channel not in Channel.values:
@@ -567,7 +572,7 @@ def first_events(user, case: Case, request: Request, decision, proposal, now) ->
         )
     if request.outcome:
         reason = request.void_reason
-        data = {"reason": reason, "reason_label": str(VOID_REASONS[reason])} if reason else None
+        data = outcome_data(reason)
         if request.outcome == Outcome.SELF_RESOLVED:
             data = {"photos": len(request.photos)}
         rows.append(

@@ -37,7 +37,6 @@ from . import dispatching, hooks, intake, reminders, validation
 from .dispatching import DISPATCH_FIELDS, case_page
 from .dispatching import iso as _iso
 from .models import (
-    VOID_REASONS,
     Case,
     CaseEvent,
     CasePhoto,
@@ -664,7 +663,7 @@ def settle(
     )
     errors.raise_if_any()
     case.outcome = outcome
-    data = {"reason": void_reason, "reason_label": str(VOID_REASONS[void_reason])} if void_reason else None
+    data = intake.outcome_data(void_reason)
     _take(user, case, action, checked=checked, at=_now(at), changed=("outcome",), note=answer, data=data)
     return case
 
