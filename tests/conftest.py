@@ -39,8 +39,10 @@ def _fresh_process_caches():
 @pytest.fixture(autouse=True)
 def _password_only_sign_in(settings):
     """Tests of other features sign staff in with the password alone; tests/org/test_two_factor.py
-    switches two-factor sign-in on."""
-    settings.JIEDAO = dict(settings.JIEDAO, STAFF_TWO_FACTOR=False)
+    switches two-factor sign-in on. The outbox's quiet hours and digests are off (a test run's
+    clock is any hour, and tests send many messages to one person): tests/messaging/test_templates.py
+    switches them on."""
+    settings.JIEDAO = dict(settings.JIEDAO, STAFF_TWO_FACTOR=False, QUIET_HOURS="", DIGEST_AFTER=0)
 
 
 @pytest.fixture(autouse=True)

@@ -304,13 +304,29 @@ JIEDAO = {
     # 核查: the grid worker's phone must be within this many metres of the case's position (with
     # a photo) for an on-site check; farther, without a position or a photo, a reason is needed.
     "VERIFY_DISTANCE_M": int(os.environ.get("JIEDAO_VERIFY_DISTANCE_M", "200")),
+    # 重复投诉: a case repeats a closed case when it comes within this many days of its closing,
+    # from the same reporter (phone or account), or of the same category within this many metres.
+    "REPEAT_DAYS": int(os.environ.get("JIEDAO_REPEAT_DAYS", "30")),
+    "REPEAT_METERS": int(os.environ.get("JIEDAO_REPEAT_METERS", "100")),
     # Weights of the composite of the 三率 (response, resolution, satisfaction).
     "THREE_RATE_WEIGHTS": {"response": 0.10, "resolution": 0.50, "satisfaction": 0.40},
+    # 满意率: how much a 基本满意 rating counts against a 满意 one (1) in the evaluation's 满意率.
+    "BASIC_SATISFIED_WEIGHT": float(os.environ.get("JIEDAO_BASIC_SATISFIED_WEIGHT", "0.9")),
     # Share of the allowed time left below which a case turns yellow.
     "YELLOW_SHARE": 0.20,
     # Reminders (cases.reminders): minutes before a case's response limit, and before a whistle's report deadline.
     "REMIND_BEFORE_RESPONSE_MINUTES": int(os.environ.get("JIEDAO_REMIND_BEFORE_RESPONSE_MINUTES", "30")),
     "REMIND_BEFORE_REPORT_MINUTES": int(os.environ.get("JIEDAO_REMIND_BEFORE_REPORT_MINUTES", "60")),
+    # Minutes the person told of an emergency has to acknowledge it before the next on the
+    # duty roster (and after the last, the leaders) is told (emergency.services).
+    "EMERGENCY_ACK_MINUTES": int(os.environ.get("JIEDAO_EMERGENCY_ACK_MINUTES", "5")),
+    # 督办: the reply deadline may be set at most this many days ahead.
+    "SUPERVISE_MAX_DAYS": int(os.environ.get("JIEDAO_SUPERVISE_MAX_DAYS", "30")),
+    # 自动督办 by the deadline sweep: a case overdue by more than this many working days, or reworked
+    # this many times, is supervised by the system, its reply due this many hours later.
+    "SUPERVISE_AUTO_OVERDUE_WORKDAYS": int(os.environ.get("JIEDAO_SUPERVISE_AUTO_OVERDUE_WORKDAYS", "1")),
+    "SUPERVISE_AUTO_REWORKS": int(os.environ.get("JIEDAO_SUPERVISE_AUTO_REWORKS", "2")),
+    "SUPERVISE_AUTO_REPLY_HOURS": int(os.environ.get("JIEDAO_SUPERVISE_AUTO_REPLY_HOURS", "24")),
     # Case number prefix: JD + yyyymmdd + 5-digit sequence of the day.
     "CASE_NUMBER_PREFIX": "JD",
     "MAX_PHOTO_BYTES": 10 * 1024 * 1024,
@@ -377,6 +393,17 @@ JIEDAO = {
     # The site's address as recipients reach it (https://jiedao.example.gov.cn): a message's link
     # to a page is sent as this address plus the page's path; empty: the path alone.
     "OUTBOX_SITE_URL": os.environ.get("JIEDAO_SITE_URL", "").rstrip("/"),
+    # Quiet hours (免打扰, local time "22:00-07:00"; empty: none): a message that is not urgent
+    # (messaging.wording, the template's 紧急) waits for their end. A person who would get more than
+    # DIGEST_AFTER messages of one channel within DIGEST_MINUTES gets the rest as one digest.
+    "QUIET_HOURS": os.environ.get("JIEDAO_QUIET_HOURS", "22:00-07:00"),
+    "DIGEST_AFTER": int(os.environ.get("JIEDAO_DIGEST_AFTER", "3")),
+    "DIGEST_MINUTES": int(os.environ.get("JIEDAO_DIGEST_MINUTES", "10")),
+    # The secret part of the address SMS providers post their delivery reports to
+    # (/messaging/receipts/<channel>/<token>/); empty: reports are not taken.
+    "SMS_RECEIPT_TOKEN": os.environ.get("JIEDAO_SMS_RECEIPT_TOKEN", ""),
+    # The SMS signature the provider adds (【街道】), counted in a template's SMS length.
+    "SMS_SIGNATURE": os.environ.get("JIEDAO_SMS_SIGNATURE", os.environ.get("JIEDAO_SMS_TENCENT_SIGN_NAME", "街道")),
 }
 
 # --- E-mail (the outbox's e-mail channel, messaging/channels/email.py) -----

@@ -151,7 +151,8 @@ def test_refused_extension_and_supervision_and_callback_closing(street, api):
     assert no_note.status_code == 422 and fields_of(no_note) == {"note"}
     body = leader.post(f"/cases/{case.number}/actions/refuse_extension", {"note": "时限内可完成"}).json()
     assert body["pending_extension"] is None and body["extension_count"] == 0
-    body = leader.post(f"/cases/{case.number}/actions/supervise", {"note": "请加快办理"}).json()
+    due = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat()
+    body = leader.post(f"/cases/{case.number}/actions/supervise", {"note": "请加快办理", "due": due}).json()
     assert body["supervised"] is True
     handler.post(f"/cases/{case.number}/actions/respond")
     handler.post(f"/cases/{case.number}/actions/resolve", {"result": "已清运"})

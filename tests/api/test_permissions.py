@@ -1,5 +1,7 @@
 """Who sees which case and who may act on it; masking of the reporter and the access log."""
 
+import datetime as dt
+
 import pytest
 
 from jiedao.cases import services
@@ -184,7 +186,8 @@ def test_each_unmasked_view_is_one_log_row(street, api, reported):
     dispatcher = api(street.users.dispatcher)
     dispatcher.get(f"/cases/{reported.number}")
     dispatcher.get(f"/cases/{reported.number}")
-    dispatcher.post(f"/cases/{reported.number}/actions/supervise", {"note": "加快"})
+    due = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
+    dispatcher.post(f"/cases/{reported.number}/actions/supervise", {"note": "加快", "due": due})
     assert AccessLog.objects.filter(user=street.users.dispatcher).count() == 3
 
 

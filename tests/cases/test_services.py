@@ -394,8 +394,10 @@ def test_supervise_marks_the_case_and_tells_the_unit(street):
     u = street.users
     case = drive(street, "in_progress")
     with pytest.raises(ValidationFailed):
-        services.supervise(u.leader, number=case.number, note="")
-    case = services.supervise(u.leader, number=case.number, note="请今日内办结并回复")
+        services.supervise(u.leader, number=case.number, note="", due=dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
+    case = services.supervise(
+        u.leader, number=case.number, note="请今日内办结并回复", due=dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    )
     assert case.supervised is True
     assert case in selectors.attention_cases(u.leader)
     assert Notification.objects.filter(
@@ -406,7 +408,9 @@ def test_supervise_marks_the_case_and_tells_the_unit(street):
 def test_a_new_case_cannot_be_supervised(street):
     case = drive(street, "new")
     with pytest.raises(InvalidTransition):
-        services.supervise(street.users.leader, number=case.number, note="请尽快")
+        services.supervise(
+            street.users.leader, number=case.number, note="请尽快", due=dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+        )
 
 
 # --- who may do what: every role × every action -------------------------------------------------------
@@ -444,7 +448,13 @@ ALLOWED = {
     "close": {"dispatcher", "leader"},
     "merge": {"dispatcher", "leader"},
     "supervise": {"dispatcher", "leader"},
+    "supervise_reply": {"own_handler"},
+    # Issued by the dispatcher in ``setup_for``: a leader or that dispatcher decides.
+    "supervise_accept": {"dispatcher", "leader"},
+    "supervise_return": {"dispatcher", "leader"},
     "unreached": {"operator", "dispatcher"},
+    "inform": {"operator", "dispatcher"},
+    "flag": {"dispatcher", "leader"},
     "answer": {"operator", "dispatcher"},
     "advise": {"operator", "dispatcher"},
     "void": {"operator", "dispatcher"},
@@ -478,7 +488,7 @@ def setup_for(street, action):
         case = drive(street, "dispatched")
     elif action in ("verify_pass", "verify_fail"):
         case = drive(street, "verifying", category=LAMPS)
-    elif action in ("rate", "close", "unreached"):
+    elif action in ("rate", "close", "unreached", "inform"):
         case = drive(street, "rating")
     else:
         case = drive(street, "in_progress")
@@ -486,6 +496,11 @@ def setup_for(street, action):
         services.request_extension(handler_for(street, case), number=case.number, extra_workdays=2, reason="等配件")
     if action == "report":
         services.blow_whistle(u.dispatcher, number=case.number, unit_codes=["ZHZF"], report_hours=4, reason="联合处置")
+    if action == "supervise_reply":
+        services.supervise(u.leader, number=case.number, note="请说明进度", due=dt.datetime.now(dt.UTC) + HOUR)
+    if action in ("supervise_accept", "supervise_return"):
+        services.supervise(u.dispatcher, number=case.number, note="请说明进度", due=dt.datetime.now(dt.UTC) + HOUR)
+        services.reply_to_supervision(handler_for(street, case), number=case.number, reply="明日完成")
     master = None
     if action == "merge":
         master, _ = services.submit_case(
@@ -515,8 +530,15 @@ def setup_for(street, action):
         "rate": lambda user: services.rate(user, number=n, resolved=True, satisfaction="satisfied"),
         "close": lambda user: services.close(user, number=n, note="回访未接通"),
         "merge": lambda user: services.merge(user, number=n, master_number=master.number),
-        "supervise": lambda user: services.supervise(user, number=n, note="请加快"),
+        "supervise": lambda user: services.supervise(user, number=n, note="请加快", due=dt.datetime.now(dt.UTC) + HOUR),
+        "supervise_reply": lambda user: services.reply_to_supervision(user, number=n, reply="已安排人员处理"),
+        "supervise_accept": lambda user: services.decide_supervision(user, number=n, accept=True),
+        "supervise_return": lambda user: services.decide_supervision(
+            user, number=n, accept=False, reason="请写明时间", due=dt.datetime.now(dt.UTC) + 2 * HOUR
+        ),
         "unreached": lambda user: services.callback_unreached(user, number=n),
+        "inform": lambda user: services.inform(user, number=n, note="已电话告知办理结果"),
+        "flag": lambda user: services.flag(user, number=n, kind="opinion", note="网上有帖子"),
         "answer": lambda user: services.settle(user, number=n, outcome="answered", answer="每周三上午办理。"),
         "advise": lambda user: services.settle(user, number=n, outcome="advised", answer="建议协商解决。"),
         "void": lambda user: services.settle(user, number=n, outcome="voided", void_reason="prank"),

@@ -61,6 +61,7 @@ DETAILS = st.fixed_dictionaries(
         "satisfaction": st.sampled_from(["satisfied", "basic", "unsatisfied", "great"]),
         "phone": st.sampled_from([None, None, "13800138000", "13900000000"]),
         "master": st.sampled_from(["other", "self"]),
+        "kind": st.sampled_from(["opinion", "mass", "", "riot"]),
     }
 )
 
@@ -143,9 +144,20 @@ def take(step, u, case, master, at):
             user, number=n, master_number=master.number if step["master"] == "other" else n, note=note, at=at
         )
     if action == "supervise":
-        return services.supervise(user, number=n, note=note, at=at)
+        return services.supervise(user, number=n, note=note, due=at + dt.timedelta(days=1), at=at)
+    if action == "supervise_reply":
+        return services.reply_to_supervision(user, number=n, reply=note, at=at)
+    if action in ("supervise_accept", "supervise_return"):
+        accept = action == "supervise_accept"
+        return services.decide_supervision(
+            user, number=n, accept=accept, reason=note, due=at + dt.timedelta(hours=1), at=at
+        )
     if action == "unreached":
         return services.callback_unreached(user, number=n, note=note, at=at)
+    if action == "inform":
+        return services.inform(user, number=n, note=note, at=at)
+    if action == "flag":
+        return services.flag(user, number=n, kind=step["kind"], note=note, at=at)
     if action in ("answer", "advise"):
         outcome = "answered" if action == "answer" else "advised"
         return services.settle(user, number=n, outcome=outcome, answer=note, at=at)
@@ -217,6 +229,8 @@ def replay(case):
     status, unit, due = Status.NEW, None, None
     returns = reworks = extensions = 0
     supervised = False
+    supervisions = replies = 0
+    sensitive = ""
     for event in events:
         assert event.from_status == (status if event.seq > 1 else "")
         status = event.to_status
@@ -234,9 +248,18 @@ def replay(case):
             due = event.data["completion_due"]
         elif event.action == "supervise":
             supervised = True
+            supervisions += 1
+        elif event.action == "supervise_reply":
+            replies += 1
+        elif event.action == "supervise_return":
+            replies -= 1  # the returned reply is cleared from its 督办, kept in the event
+        elif event.action == "flag":
+            assert event.data["from"] == sensitive
+            sensitive = event.data["to"]
         # Every event names the unit holding the case after it.
         assert (event.unit.code if event.unit_id else None) == unit, event.action
     assert status == case.status
+    assert sensitive == case.sensitive
     assert unit == (case.unit.code if case.unit_id else None)
     assert due == (case.completion_due.isoformat() if case.completion_due else None)
     assert (returns, reworks, extensions, supervised) == (
@@ -244,6 +267,11 @@ def replay(case):
         case.rework_count,
         case.extension_count,
         case.supervised,
+    )
+    # Each 督办 and each answer to one is a row of its own and an event.
+    assert (supervisions, replies) == (
+        case.supervisions.count(),
+        case.supervisions.filter(replied_at__isnull=False).count(),
     )
 
 

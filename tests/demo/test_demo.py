@@ -21,6 +21,7 @@ from jiedao.cases.models import (
     Extension,
     Rating,
     Status,
+    Supervision,
     Urgency,
     Whistle,
     WhistleSummons,
@@ -204,7 +205,7 @@ def _history_as_read():
 def test_the_same_seed_gives_the_same_history(history):
     first = _history_as_read()
     Case.objects.update(master=None)
-    for model in (WhistleSummons, Whistle, Extension, Rating, CaseEvent, Case, CaseNumberCounter):
+    for model in (WhistleSummons, Whistle, Extension, Supervision, Rating, CaseEvent, Case, CaseNumberCounter):
         model.objects.all().delete()
     simulate.simulate(cases=300, days=60, now=NOW, out=io.StringIO())
     assert _history_as_read() == first

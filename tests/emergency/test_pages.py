@@ -98,7 +98,7 @@ def test_drills_and_devices_pages(street, devices, login):
     assert "WL-01" in page and "离线" in page
     services.ingest([reading(devices["WL-01"], dt.datetime.now(dt.UTC) - minutes(1), 0.1, "level")])
     page = client.get("/emergency/devices/").content.decode()
-    assert page.count("离线") == 3  # the three devices still silent
+    assert page.count('<span class="warn warn-blue">离线</span>') == 3  # the three devices still silent
 
 
 def test_map_layer(street, devices, login):

@@ -25,6 +25,8 @@ PUBLIC = {
     "web:portal",
     "web:portal_done",
     "web:track",
+    "web:service_worker",
+    "web:manifest",
     "ops:healthz",
     "ops:metrics",
     "duties:public",
@@ -60,10 +62,13 @@ PUBLIC = {
     "intelligence:portal_suggest",
     "cases:category_picker",
     "media",
+    "messaging:unsubscribe",
+    "messaging:delivery_report",
 }
 # Pages for signed-in residents as well (their own records).
 RESIDENT = {
     "messaging:notifications",
+    "messaging:channel_settings",
     "hall:mine",
     "cases:case",
     "cases:action",

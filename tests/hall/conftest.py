@@ -2,7 +2,7 @@ import pytest
 
 from jiedao.common.crypto import blind_index
 from jiedao.hall.models import Bundle, Material, ServiceItem
-from jiedao.registry.models import Person
+from jiedao.registry.models import Building, House, Household, Person
 from tests.factories import WEDNESDAY
 
 
@@ -57,10 +57,26 @@ def hall(street):
     return {"elderly": elderly, "pledge": pledge, "work": work, "bundle": bundle, "street": street}
 
 
+def household(street, number="HH-0001"):
+    """A household (户) of the registry in the street's first community."""
+    building = Building.objects.create(
+        code=f"B-{number}", name="1号楼", address="东湖小区1号楼", community=street.communities[0]
+    )
+    house = House.objects.create(building=building, unit="1", room="101")
+    return Household.objects.create(number=number, house=house)
+
+
 @pytest.fixture
 def registered(street):
-    """A resident in the registry (户籍记录), found by identity number."""
-    return Person.objects.create(name="王秀英", id_number=REGISTERED_ID, id_index=blind_index(REGISTERED_ID))
+    """A resident in the registry (户籍记录) with their household, found by identity number."""
+    return Person.objects.create(
+        name="王秀英",
+        id_number=REGISTERED_ID,
+        id_index=blind_index(REGISTERED_ID),
+        household=household(street),
+        relation="head",
+        sources={"household": {"source": "公安人口库", "at": "2026-01-05T09:00:00+08:00"}},
+    )
 
 
 def materials(item, **by_name):

@@ -282,6 +282,7 @@ def test_read_only_roles_take_no_action_beyond_their_own_account():
         "account.sign_out",
         "account.two_factor",
         "account.notifications",
+        "account.message_settings",
         "account.tokens",
         "site.preferences",
         "hall.cancel_booking",

@@ -1,5 +1,6 @@
 """The resident portal: submit without an account, track with number + phone, rate."""
 
+import datetime as dt
 import io
 import re
 
@@ -135,7 +136,7 @@ def test_tracking_shows_the_request_the_steps_in_plain_words_and_the_reply(clien
     services.dispatch(u.dispatcher, number=case.number, unit_code="JWH01")
     services.respond(u.handler_committee, number=case.number)
     services.add_note(u.handler_committee, number=case.number, note="内部：电工老刘明天去")
-    services.supervise(u.leader, number=case.number, note="请加快办理")
+    services.supervise(u.leader, number=case.number, note="请加快办理", due=timezone.now() + dt.timedelta(days=1))
     services.resolve(u.handler_committee, number=case.number, result="已清运完毕，并增加清运次数")
     case.refresh_from_db()
     response = _track(client, case)

@@ -224,7 +224,9 @@ def test_overview_month_picker_and_bad_month(street, login):
 def test_overdue_and_supervised_cases_are_marked_red(street, login, make_case):
     case = make_case()
     Case.objects.filter(pk=case.pk).update(completion_due=timezone.now() - dt.timedelta(hours=1), urgency="red")
-    services.supervise(street.users.leader, number=case.number, note="请今天内办结")
+    services.supervise(
+        street.users.leader, number=case.number, note="请今天内办结", due=timezone.now() + dt.timedelta(hours=4)
+    )
     page = login(street.users.leader).get(reverse("cases:overview")).content.decode()
     assert case.number in page and "badge-supervise" in page and "badge-red" in page
     workbench = login(street.users.handler_committee).get(reverse("cases:workbench")).content.decode()

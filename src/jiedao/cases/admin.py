@@ -21,6 +21,7 @@ from .models import (
     Extension,
     Rating,
     RoutingRule,
+    Supervision,
     Whistle,
     WhistleSummons,
 )
@@ -60,11 +61,19 @@ class CategoryAdmin(admin.ModelAdmin):
         "completion_workdays",
         "office_hours_only",
         "needs_verification",
+        "is_dispute",
         "active",
     )
     list_display_links = ("code", "tree_name")
-    list_editable = ("response_hours", "completion_workdays", "office_hours_only", "needs_verification", "active")
-    list_filter = ("level", "active", "needs_verification", "office_hours_only")
+    list_editable = (
+        "response_hours",
+        "completion_workdays",
+        "office_hours_only",
+        "needs_verification",
+        "is_dispute",
+        "active",
+    )
+    list_filter = ("level", "active", "needs_verification", "office_hours_only", "is_dispute")
     list_select_related = ("parent__parent",)
     search_fields = ("code", "name")
     ordering = ("code",)
@@ -119,7 +128,7 @@ class CaseAdmin(ReadOnlyAdmin):
         "created_at",
         "completion_due",
     )
-    list_filter = ("status", "urgency", "channel", "supervised", "unit")
+    list_filter = ("status", "urgency", "channel", "supervised", "sensitive", "unit")
     list_select_related = ("category__parent__parent", "unit")
     search_fields = ("number",)
     ordering = ("-created_at",)
@@ -182,6 +191,15 @@ class ExtensionAdmin(ReadOnlyAdmin):
     list_select_related = ("case", "requested_by", "decided_by")
     search_fields = ("case__number",)
     ordering = ("-requested_at",)
+
+
+@admin.register(Supervision)
+class SupervisionAdmin(ReadOnlyAdmin):
+    list_display = ("case", "unit", "issued_by", "issued_at", "due", "replied_at", "escalated_at")
+    list_filter = ("unit",)
+    list_select_related = ("case", "unit", "issued_by")
+    search_fields = ("case__number",)
+    ordering = ("-issued_at",)
 
 
 class WhistleSummonsInline(ReadOnlyInline):

@@ -263,6 +263,55 @@ class NoteForm(forms.Form):
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class SuperviseForm(forms.Form):
+    """督办: what the unit must reply and by when (checked by the service)."""
+
+    due = forms.CharField(
+        label=_("答复时限"),
+        required=False,
+        max_length=40,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    note = forms.CharField(label=_("督办要求"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SuperviseReplyForm(forms.Form):
+    """答复督办: the unit's reply."""
+
+    reply = forms.CharField(label=_("答复内容"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SuperviseAcceptForm(forms.Form):
+    """认可答复: the leader accepts the unit's reply to a 督办 (a remark may be added)."""
+
+    reason = forms.CharField(label=_("意见（可不填）"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SuperviseReturnForm(forms.Form):
+    """退回重答: why the reply is returned and the new reply deadline (checked by the service)."""
+
+    reason = forms.CharField(label=_("退回理由"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    due = forms.CharField(
+        label=_("新的答复时限"),
+        required=False,
+        max_length=40,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+class FlagForm(forms.Form):
+    """标记舆情/群体事件: the flag (or taking it off) and why."""
+
+    kind = forms.ChoiceField(
+        label=_("标记为"),
+        required=False,
+        choices=[("opinion", _("舆情")), ("mass", _("群体事件")), ("", _("取消标记"))],
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("请选择“舆情”或“群体事件”，或选择取消标记。")},
+    )
+    note = forms.CharField(label=_("理由"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class AnswerForm(forms.Form):
     """直接答复 or 私事告知 of a case waiting in the queue: the answer or advice given."""
 
@@ -401,8 +450,13 @@ ACTION_FORMS = {
     "rate": RateForm,
     "close": NoteForm,
     "merge": MergeForm,
-    "supervise": NoteForm,
+    "supervise": SuperviseForm,
+    "supervise_reply": SuperviseReplyForm,
+    "supervise_accept": SuperviseAcceptForm,
+    "supervise_return": SuperviseReturnForm,
     "unreached": NoteForm,
+    "inform": NoteForm,
+    "flag": FlagForm,
     "answer": AnswerForm,
     "advise": AnswerForm,
     "void": VoidForm,

@@ -27,6 +27,11 @@ a change that was rolled back), with ``sender`` the ``Case`` model:
 - ``case_event_recorded(case_id, event)``: one event of a case's log was written (every
   action, the system's included).
 
+One signal is sent at once, inside the transaction that writes the event, for a receiver whose
+own rows must commit or roll back with it (an outbox row):
+
+- ``case_event_written(case_id, event)``: as ``case_event_recorded``, before the commit.
+
 This module imports no model, so that an app's ``apps.py`` may import it at the top.
 """
 
@@ -39,6 +44,7 @@ from django.dispatch import Signal
 case_created = Signal()
 case_resolved = Signal()
 case_event_recorded = Signal()
+case_event_written = Signal()
 
 
 class Port:
@@ -78,5 +84,8 @@ def send_on_commit(signal: Signal, sender, **kwargs) -> None:
 
 
 def event_recorded(event) -> None:
-    """Tell the subscribers of ``case_event_recorded`` about ``event`` after the commit."""
+    """Tell the subscribers of ``case_event_written`` about ``event`` now, and those of
+    ``case_event_recorded`` after the commit."""
+    if case_event_written.has_listeners(type(event.case)):
+        case_event_written.send(sender=type(event.case), case_id=event.case_id, event=event)
     send_on_commit(case_event_recorded, type(event.case), case_id=event.case_id, event=event)

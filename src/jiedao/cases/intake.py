@@ -38,7 +38,7 @@ from jiedao.common.rows import insert
 from jiedao.org import permissions
 from jiedao.org.models import Community, Grid
 
-from . import dispatching, hooks, numbering, selectors, validation
+from . import dispatching, hooks, numbering, selectors, telling, validation
 from .models import OPEN_STATUSES, VOID_REASONS, Case, CasePhoto, Category, Channel, Outcome, Status
 from .routing import RouteDecision
 from .states import CASE, NOTES
@@ -501,6 +501,8 @@ def write(user, case: Case, request: Request, decision, proposal, now, idempoten
         master = Case.objects.select_for_update().get(pk=request.master.pk)  # its log gets the next event
         CASE.record(master, "absorb", user, at=now, data={"duplicate": case.number})
     cohandled = decision is not None and dispatching.send_notices(user, case, decision, now)
+    if request.master is None and not request.outcome:
+        telling.receipt(case, phone=request.reporter_phone, at=now)
     return Registered(case, created=True, photos=photos, cohandled=cohandled)
 
 

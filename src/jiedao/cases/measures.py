@@ -7,7 +7,7 @@ exports and tests all call these. Definitions (also in docs/measures.md):
   is due (responded, or the response limit has passed).
 - 解决率 resolution rate = ratings with "resolved" / ratings, for ratings given in
   the month to the unit that handled that round.
-- 满意率 satisfaction rate = (满意 + 0.9 × 基本满意) / ratings.
+- 满意率 satisfaction rate = (满意 + w × 基本满意) / ratings, w the setting BASIC_SATISFIED_WEIGHT (0.9).
 - composite = weighted sum of the three (weights in settings, default 10/50/40).
 - average response hours = mean of (responded − dispatched) over responded cases
   dispatched in the month.
@@ -38,6 +38,7 @@ from jiedao.org.models import Unit
 from jiedao.workcal.calendar import SHANGHAI, start_of_day, workdays_between
 
 from .models import DESK_OUTCOMES, Case, CaseEvent, Rating
+from .rules import basic_satisfied_weight
 
 
 def month_bounds(month: str):
@@ -136,7 +137,7 @@ def resolution_rate(month, unit=None, street=None):
 
 def satisfaction_rate(month, unit=None, street=None):
     c = rating_counts(month, unit, street)
-    return _ratio(c["satisfied"] + 0.9 * c["basic"], c["total"])
+    return _ratio(c["satisfied"] + basic_satisfied_weight() * c["basic"], c["total"])
 
 
 def rework_rate(month, unit=None, street=None):
@@ -345,7 +346,7 @@ def three_rates_by_unit(month, now=None, street=None):
         r = rated.get(unit_id, {"n": 0, "resolved_n": 0, "satisfied_n": 0, "basic_n": 0, "reopened_n": 0})
         response = _ratio(c["on_time"], c["due"])
         resolution = _ratio(r["resolved_n"], r["n"])
-        satisfaction = _ratio(r["satisfied_n"] + 0.9 * r["basic_n"], r["n"])
+        satisfaction = _ratio(r["satisfied_n"] + basic_satisfied_weight() * r["basic_n"], r["n"])
         rows.append(
             UnitMonth(
                 unit_code=code,

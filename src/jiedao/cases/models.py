@@ -1,12 +1,14 @@
 """接诉即办: cases (工单), their append-only event log, and what hangs off a case."""
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.common.crypto import EncryptedTextField
 from jiedao.common.images import PhotoPath
 from jiedao.common.models import EventLog
+from jiedao.duties.selectors import override_refusal
 from jiedao.org.models import Community, Grid, Street, Unit
 
 
@@ -27,6 +29,12 @@ class Category(models.Model):
         help_text=_("勾选后，响应时限只在工作日的办公时间内计时；否则全天候计时。"),
     )
     needs_verification = models.BooleanField(_("办结后需网格员现场核查"), default=False)
+    # 矛盾纠纷类: the cases of this category and of its children count in 矛盾纠纷化解率.
+    is_dispute = models.BooleanField(
+        _("矛盾纠纷类"),
+        default=False,
+        help_text=_("勾选后，本分类及其下级分类的工单计入“矛盾纠纷化解率”。"),
+    )
     active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
@@ -75,6 +83,19 @@ class RoutingRule(models.Model):
 
     def __str__(self):
         return self.name or f"#{self.pk} → {self.unit}"
+
+    def clean_fields(self, exclude=None):
+        """The negative list outranks the rules: an active rule may not hand a negative-list item
+        to a street or community unit (the check is the duty list's)."""
+        super().clean_fields(exclude=exclude)
+        if self.active:
+            refusal = override_refusal(
+                category=self.category if self.category_id else None, unit=self.unit if self.unit_id else None
+            )
+            if refusal:
+                # A form without the category field (the admin's list) shows it above the form.
+                field = NON_FIELD_ERRORS if exclude and "category" in exclude else "category"
+                raise ValidationError({field: refusal})
 
 
 class Channel(models.TextChoices):
@@ -132,6 +153,14 @@ VOID_REASONS = {
     "outside": _("不属于本街道辖区"),
     "silent": _("无声电话或中途挂断"),
 }
+
+
+class Sensitive(models.TextChoices):
+    """What staff flagged a case as (blank: nothing): 舆情 or 群体事件 turn the cockpit's warning red."""
+
+    NONE = "", _("无")
+    OPINION = "opinion", _("舆情")
+    MASS = "mass", _("群体事件")
 
 
 class Urgency(models.TextChoices):
@@ -192,6 +221,10 @@ class Case(models.Model):
     )
     urgency = models.CharField(_("时限状态"), max_length=6, choices=Urgency.choices, default=Urgency.GREEN)
     supervised = models.BooleanField(_("督办中"), default=False)
+    # 舆情 / 群体事件, set by the lifecycle action "flag" (its events say who and when).
+    sensitive = models.CharField(
+        _("舆情标记"), max_length=8, choices=Sensitive.choices, blank=True, default="", db_default=""
+    )
     return_count = models.PositiveSmallIntegerField(_("退单次数"), default=0)
     rework_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
     extension_count = models.PositiveSmallIntegerField(_("延期次数"), default=0)
@@ -234,6 +267,19 @@ class Case(models.Model):
                 condition=models.Q(status__in=OPEN_STATUSES),
                 name="case_street_open",
             ),
+            # 重复投诉: the cases closed lately by the same reporter (phone or account), or of the
+            # same category (then near the same place), found when a case is shown or counted.
+            models.Index(
+                fields=["reporter_phone_index", "closed_at"],
+                condition=~models.Q(reporter_phone_index=""),
+                name="case_phone_closed",
+            ),
+            models.Index(
+                fields=["reporter", "closed_at"],
+                condition=models.Q(reporter__isnull=False),
+                name="case_reporter_closed",
+            ),
+            models.Index(fields=["category", "closed_at"], name="case_category_closed"),
             # The open case of a device and a kind of alert, found when the next alert comes in.
             models.Index(
                 fields=["alert_source"],
@@ -388,6 +434,56 @@ class WhistleSummons(models.Model):
         verbose_name = _("吹哨报到单位")
         verbose_name_plural = _("吹哨报到单位")
         constraints = [models.UniqueConstraint(fields=["whistle", "unit"], name="uniq_whistle_unit")]
+
+
+class Supervision(models.Model):
+    """督办: a leader's (or dispatcher's) demand on the unit holding a case — what is required
+    and by when the unit must reply. Answered by the unit (答复督办); left unanswered past its
+    deadline it is raised to the street's leaders by the deadline sweep (``escalated_at``)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="supervisions")
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("被督办单位")
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(_("督办时间"))
+    due = models.DateTimeField(_("答复时限"))
+    requirement = models.TextField(_("督办要求"))
+    replied_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reply = models.TextField(_("答复内容"), blank=True, default="")
+    # When the sweep raised it to the leaders, unanswered past ``due`` (自动升级).
+    escalated_at = models.DateTimeField(_("升级时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("督办")
+        verbose_name_plural = _("督办")
+        indexes = [
+            models.Index(fields=["issued_at"], name="supervision_issued"),
+            models.Index(
+                fields=["due"],
+                condition=models.Q(replied_at__isnull=True, escalated_at__isnull=True),
+                name="supervision_waiting",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.case_id} {self.issued_at:%Y-%m-%d %H:%M}"
+
+    def state_at(self, now) -> str:
+        """待答复 (``waiting``), 已答复 (``answered``) or 已超期 (``overdue``: unanswered past the deadline)."""
+        if self.replied_at is not None:
+            return "answered"
+        return "overdue" if self.due < now else "waiting"
+
+    @property
+    def late(self) -> bool:
+        """Answered after its deadline."""
+        return self.replied_at is not None and self.replied_at > self.due
 
 
 class CaseNumberCounter(models.Model):

@@ -2,13 +2,22 @@
 
 - 30 minutes (``REMIND_BEFORE_RESPONSE_MINUTES``) before the response limit of a case still
   waiting for its response (待响应): the unit, kind ``response_soon``;
-- when a case turns overdue (超期, the rule of ``rules.overdue_q``): the unit and the street's
-  dispatchers, kind ``overdue``, once per case and limit (a new limit after an extension is
-  chased again);
+- when a case turns overdue (超期, the rule of ``rules.overdue_q``): the unit, its head (负责人)
+  when it has one, and the street's dispatchers, kind ``overdue``, once per case and limit (a
+  new limit after an extension is chased again);
 - 60 minutes (``REMIND_BEFORE_REPORT_MINUTES``) before the report deadline of a whistle
   (吹哨) a summoned unit has not reported to: that unit, kind ``report_soon``;
 - a report deadline passed with units not reported (未报到): the street's leaders, kind
-  ``report_missed``, and the ``report_missed`` event in the case's timeline.
+  ``report_missed``, and the ``report_missed`` event in the case's timeline;
+- a 督办 not answered by its deadline (自动升级): the street's leaders, kind
+  ``supervise_overdue``, and the ``supervise_overdue`` event in the case's timeline, once per
+  督办 (its ``escalated_at``). Not bounded by ``CATCH_UP``: a 督办 is raised however late.
+- 督办 raised by a rule (自动督办), issued by the system (no issuer; the ``supervise`` event
+  without actor, its data naming the rule): an open case overdue by more than
+  ``SUPERVISE_AUTO_OVERDUE_WORKDAYS`` working days (rule ``overdue``, default 1), or reworked
+  ``SUPERVISE_AUTO_REWORKS`` times (rule ``rework``, default 2); the reply is due
+  ``SUPERVISE_AUTO_REPLY_HOURS`` later (default 24); the unit and its head are told, kind
+  ``supervise``. Once per case and rule, and never while a 督办 of the case waits for its reply.
 
 Each reminder is remembered by an event of the case (``remind``, with the kind and the
 limit; ``report_missed`` for the escalation), written in the transaction of its
@@ -24,21 +33,21 @@ from typing import cast
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiedao.messaging.services import notify
 from jiedao.org.models import User
 from jiedao.org.roles import DISPATCHER, LEADER
-from jiedao.workcal.calendar import SHANGHAI
+from jiedao.workcal.calendar import SHANGHAI, add_workdays
 
 from .dispatching import case_page
-from .models import OPEN_STATUSES, WORKING_STATUSES, Case, CaseEvent, Status, Whistle, WhistleSummons
+from .models import OPEN_STATUSES, WORKING_STATUSES, Case, CaseEvent, Status, Supervision, Whistle, WhistleSummons
 from .states import CASE
 
 CATCH_UP = dt.timedelta(days=1)
-KINDS = ("response_soon", "overdue", "report_soon", "report_missed")
+KINDS = ("response_soon", "overdue", "report_soon", "report_missed", "supervise_overdue")
 
 
 def _minutes(name: str, default: int) -> dt.timedelta:
@@ -146,9 +155,13 @@ def _overdue(now: dt.datetime) -> int:
                 if case.status == Status.DISPATCHED and limit == case.response_due
                 else _("工单 %(number)s 已超过办结时限 %(due)s（北京时间），请督促办理。")
             )
+            people = _staff(case, DISPATCHER)
+            head = case.unit.head if case.unit is not None else None
+            if head is not None and head.is_active and head not in people:
+                people.append(head)
             notify(
                 unit=case.unit,
-                users=_staff(case, DISPATCHER),
+                users=people,
                 link=case_page(case),
                 kind="overdue",
                 at=now,
@@ -238,6 +251,124 @@ def _report_missed(now: dt.datetime) -> int:
     return sent
 
 
+def _supervise_overdue(now: dt.datetime) -> int:
+    """Raise each 督办 of an open case left unanswered past its deadline to the leaders, once."""
+    waiting = Supervision.objects.filter(
+        replied_at__isnull=True, escalated_at__isnull=True, due__lt=now, case__status__in=OPEN_STATUSES
+    )
+    sent = 0
+    for pk, case_id in list(waiting.order_by("due", "pk").values_list("pk", "case_id")):
+        with transaction.atomic():
+            case = _locked(case_id)
+            supervision = (
+                Supervision.objects.select_for_update(of=("self",))
+                .filter(pk=pk, replied_at__isnull=True, escalated_at__isnull=True)
+                .select_related("unit")
+                .first()
+            )
+            if supervision is None:
+                continue
+            supervision.escalated_at = now
+            supervision.save(update_fields=["escalated_at"])
+            unit = supervision.unit or case.unit
+            data = {"supervision": supervision.pk, "due": _iso(supervision.due), "unit": unit.code if unit else None}
+            CASE.record(case, "supervise_overdue", None, at=now, data=data)
+            notify(
+                users=_staff(case, LEADER),
+                link=case_page(case),
+                kind="supervise_overdue",
+                at=now,
+                message=_(
+                    "工单 %(number)s 的督办已过答复时限 %(due)s（北京时间），%(unit)s尚未答复，已自动升级。督办要求：%(requirement)s"
+                )
+                % {
+                    "number": case.number,
+                    "due": beijing(supervision.due),
+                    "unit": unit.name if unit else "",
+                    "requirement": supervision.requirement,
+                },
+            )
+            sent += 1
+    return sent
+
+
+def _setting(name: str, default: int) -> int:
+    return int(cast(int, settings.JIEDAO.get(name, default)))
+
+
+def _overdue_by(case: Case, workdays: int, now: dt.datetime) -> bool:
+    """Whether the case's completion limit passed more than ``workdays`` working days ago: the
+    same time of day, that many working days after the limit's day, is behind ``now``."""
+    if case.completion_due is None:
+        return False
+    local = timezone.localtime(case.completion_due, SHANGHAI)
+    later = dt.datetime.combine(add_workdays(local.date(), workdays), local.time(), SHANGHAI)
+    return later < now
+
+
+def _auto_requirement(rule: str, *, workdays: int, reworks: int) -> str:
+    if rule == "overdue":
+        return _("超期超过%(days)d个工作日，系统自动督办：请说明原因和办结时间。") % {"days": workdays}
+    return _("已重办%(times)d次，系统自动督办：请说明原因和整改措施。") % {"times": reworks}
+
+
+def _auto_supervise(now: dt.datetime) -> int:
+    """Issue the 督办 of the rules (自动督办) to the cases that meet one, once per case and rule."""
+    workdays = _setting("SUPERVISE_AUTO_OVERDUE_WORKDAYS", 1)
+    reworks = _setting("SUPERVISE_AUTO_REWORKS", 2)
+    hours = _setting("SUPERVISE_AUTO_REPLY_HOURS", 24)
+    sources = CASE.get("supervise").sources
+    waiting = Supervision.objects.filter(case_id=OuterRef("pk"), replied_at__isnull=True)
+    candidates = {
+        # N working days are at least N calendar days: the rest is checked by the calendar.
+        "overdue": Case.objects.filter(
+            status__in=WORKING_STATUSES, completion_due__lt=now - dt.timedelta(days=workdays)
+        ),
+        "rework": Case.objects.filter(status__in=sources, rework_count__gte=max(reworks, 1)),
+    }
+    sent = 0
+    for rule, cases in candidates.items():
+        raised = CaseEvent.objects.filter(case_id=OuterRef("pk"), action="supervise", data__rule=rule)
+        pending = cases.exclude(Exists(raised)).exclude(Exists(waiting)).order_by("pk")
+        for candidate in list(pending.only("pk", "completion_due")):
+            if rule == "overdue" and not _overdue_by(candidate, workdays, now):
+                continue
+            with transaction.atomic():
+                case = _locked(candidate.pk)
+                if (
+                    case.status not in sources
+                    or Supervision.objects.filter(case=case, replied_at__isnull=True).exists()
+                ):
+                    continue
+                if CaseEvent.objects.filter(case=case, action="supervise", data__rule=rule).exists():
+                    continue
+                _issue(case, rule, _auto_requirement(rule, workdays=workdays, reworks=reworks), now, hours)
+                sent += 1
+    return sent
+
+
+def _issue(case: Case, rule: str, requirement: str, now: dt.datetime, hours: int) -> None:
+    due = now + dt.timedelta(hours=hours)
+    supervision = Supervision.objects.create(
+        case=case, unit=case.unit, issued_by=None, issued_at=now, due=due, requirement=requirement
+    )
+    case.supervised = True
+    case.save(update_fields=["supervised", "updated_at"])
+    data = {"supervision": supervision.pk, "due": _iso(due), "rule": rule}
+    CASE.record(case, "supervise", None, note=requirement, at=now, data=data)
+    if case.unit is not None:
+        head = case.unit.head
+        notify(
+            unit=case.unit,
+            users=[head] if head is not None and head.is_active else [],
+            link=case_page(case),
+            kind="supervise",
+            at=now,
+            message=_("工单 %(number)s 已被督办，请于 %(due)s（北京时间）前答复。督办要求：%(note)s")
+            % {"number": case.number, "due": beijing(due), "note": requirement},
+        )
+
+
 def send_reminders(*, now: dt.datetime) -> dict[str, int]:
     """Send the reminders due at ``now``; returns how many of each kind were sent."""
     return {
@@ -245,4 +376,6 @@ def send_reminders(*, now: dt.datetime) -> dict[str, int]:
         "overdue": _overdue(now),
         "report_soon": _report_soon(now),
         "report_missed": _report_missed(now),
+        "supervise_auto": _auto_supervise(now),
+        "supervise_overdue": _supervise_overdue(now),
     }

@@ -4,7 +4,8 @@ A case is routed, in order, to:
 
 1. the first active routing rule by priority (an explicit override kept by the
    administrators) that matches its category or a category above it, its community
-   and its grid;
+   and its grid — unless it would send a negative-list item to a street unit (the list
+   changed after the rule was saved): such a rule is skipped, and said so in the basis;
 2. else the responsibility list item in force for its category (主办, with the 协办
    units it names), or nowhere when the task is on the negative list (负面清单);
 3. else the default unit of the case's street.
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from jiedao.duties.selectors import route_for
+from jiedao.duties.selectors import route_for, rule_overruled
 from jiedao.org.models import Unit
 from jiedao.workcal.calendar import add_hours, workday_deadline
 
@@ -68,6 +69,8 @@ def route_decision(case, duty_route=route_for, avoid=frozenset()) -> RouteDecisi
     ``duty_route(category, community_id)``: what the list says (a bulk write remembers it).
     ``avoid``: ids of units passed over (the units that returned the case): the next choice."""
     chain = _category_chain(case.category) if case.category_id else []
+    overruled = ""  # rules the negative list set aside, told in the routing basis
+    duty = None  # what the list says, read at most once
     for rule in selectors.routing_rules():
         if rule.category_id is not None and rule.category_id not in chain:
             continue
@@ -79,10 +82,17 @@ def route_decision(case, duty_route=route_for, avoid=frozenset()) -> RouteDecisi
             continue
         if not _same_street(rule.unit, case):
             continue
+        if duty is None:
+            duty = duty_route(case.category, case.community_id)  # once, for the rules and below
+        why = rule_overruled(duty, unit=rule.unit)
+        if why:
+            overruled += _("未采用派单规则 #%(id)s（%(why)s）；") % {"id": rule.pk, "why": why}
+            continue
         return RouteDecision(rule.unit, _("派单规则 #%(id)s %(name)s") % {"id": rule.pk, "name": rule.name}, rule=rule)
-    duty = duty_route(case.category, case.community_id)
+    if duty is None:
+        duty = duty_route(case.category, case.community_id)
     if duty.blocked:
-        return RouteDecision(None, duty.reason, duty_version=duty.version, negative=duty.negative)
+        return RouteDecision(None, overruled + duty.reason, duty_version=duty.version, negative=duty.negative)
     if duty.unit is not None and duty.unit.pk not in avoid and _same_street(duty.unit, case):
         return RouteDecision(duty.unit, duty.reason, duty_version=duty.version, collaborators=duty.collaborators)
     default_unit = selectors.street_default_unit(case.community_id, case.street_id)

@@ -33,13 +33,14 @@ from typing import cast
 
 from django.conf import settings
 from django.db.models import Case as Choose
-from django.db.models import F, FloatField, Func, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce, Greatest
-from django.db.models.lookups import GreaterThan, LessThan
+from django.db.models import DateTimeField, ExpressionWrapper, F, FloatField, Func, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import ASin, Coalesce, Cos, Greatest, Power, Radians, Sin, Sqrt
+from django.db.models.lookups import GreaterThan, LessThan, LessThanOrEqual
 
 from jiedao.common.lifecycle import Context, ScopeCheck
 
 from .models import WORKING_STATUSES, Case, Rating, Status, Urgency, WhistleSummons
+from .validation import EARTH_RADIUS_M, distance_m
 
 OWN_UNIT = "own_unit"
 SUMMONED = "summoned_unit"
@@ -177,3 +178,102 @@ def urgency_expression(now: dt.datetime) -> Choose:
         When(due_soon_q(now), then=Value(Urgency.YELLOW)),
         default=Value(Urgency.GREEN),
     )
+
+
+# --- 重复投诉 (a case that repeats a case closed lately) ----------------------------------------
+#
+# A case repeats an earlier case when the earlier one was closed (结案) within
+# ``JIEDAO["REPEAT_DAYS"]`` days before this one was received, and either came from the same
+# reporter (the same phone, by its blind index, or the same account), or was of the same
+# category and lay within ``JIEDAO["REPEAT_METERS"]`` metres. ``repeat_reason`` decides it for
+# two cases in hand; ``repeat_branches`` is its twin in SQL, for finding the earlier case and for
+# counting repeats over many cases (``repeats.py``). docs/measures.md ("重复投诉率") has the
+# definition.
+
+REPEAT_REPORTER = "reporter"
+REPEAT_PLACE = "place"
+
+
+def repeat_days() -> int:
+    return int(settings.JIEDAO.get("REPEAT_DAYS", 30))
+
+
+def repeat_meters() -> int:
+    return int(settings.JIEDAO.get("REPEAT_METERS", 100))
+
+
+def repeat_reason(case: Case, earlier: Case, *, days: int, meters: float) -> str | None:
+    """Why ``case`` repeats ``earlier`` ("reporter" or "place"), or None when it does not."""
+    if earlier.pk == case.pk or earlier.status != Status.CLOSED or earlier.closed_at is None:
+        return None
+    if not (case.created_at - dt.timedelta(days=days) <= earlier.closed_at <= case.created_at):
+        return None
+    same_phone = bool(case.reporter_phone_index) and case.reporter_phone_index == earlier.reporter_phone_index
+    same_account = case.reporter_id is not None and case.reporter_id == earlier.reporter_id
+    if same_phone or same_account:
+        return REPEAT_REPORTER
+    if (
+        case.category_id is not None
+        and case.category_id == earlier.category_id
+        and None not in (case.lat, case.lng, earlier.lat, earlier.lng)
+        and distance_m(cast(float, case.lat), cast(float, case.lng), cast(float, earlier.lat), cast(float, earlier.lng))
+        <= meters
+    ):
+        return REPEAT_PLACE
+    return None
+
+
+def _distance_sql(lat, lng) -> Func:
+    """``validation.distance_m`` between a case row (``lat``, ``lng``) and the point given, in SQL."""
+    half_lat = Radians(F("lat") - lat) / 2
+    half_lng = Radians(F("lng") - lng) / 2
+    a = Power(Sin(half_lat), 2) + Cos(Radians(lat)) * Cos(Radians(F("lat"))) * Power(Sin(half_lng), 2)
+    return ASin(Sqrt(a)) * (2 * EARTH_RADIUS_M)
+
+
+def repeat_branches(ref, *, days: int, meters: float) -> list[Q]:
+    """The earlier cases a case repeats, as filters on the earlier cases, one per way of
+    repeating (same phone, same account, same category near): ``ref(field)`` gives the later
+    case's ``field`` (``OuterRef`` in a subquery, or a ``Value`` of a case in hand). Each filter
+    reads its own index — (phone index, closed at), (reporter, closed at), (category, closed
+    at) — so callers query them apart (or OR three ``Exists``), never one OR over all three.
+    Closed is said as "has a closing time and is neither merged nor void": the cases with a
+    closing time are the closed, merged and void ones, and a status equality would lead the
+    database to the status index instead."""
+    created = ref("created_at")
+    window = Q(
+        closed_at__lte=created,
+        closed_at__gte=ExpressionWrapper(created - dt.timedelta(days=days), output_field=DateTimeField()),
+    ) & ~Q(status__in=(Status.MERGED, Status.VOIDED))
+    # A degree of latitude is at least 110.5 km long, so this band holds every point within
+    # ``meters`` north or south; the band and the category narrow the rows the distance is computed on.
+    degrees = meters / 110_000
+    same_phone = Q(reporter_phone_index=ref("reporter_phone_index")) & ~Q(reporter_phone_index="")
+    same_account = Q(reporter=ref("reporter"), reporter__isnull=False)
+    same_place = Q(
+        category=ref("category"),
+        lat__gte=ref("lat") - degrees,
+        lat__lte=ref("lat") + degrees,
+        lng__isnull=False,
+    ) & Q(LessThanOrEqual(_distance_sql(ref("lat"), ref("lng")), meters))
+    return [window & same_phone, window & same_account, window & same_place]
+
+
+# --- 矛盾纠纷类 -----------------------------------------------------------------------------------
+
+# The shipped categories marked 矛盾纠纷类 when the tree is loaded (the data migration marks the
+# same): 邻里纠纷, 司法调解 and every name with 纠纷 or 矛盾 in it. Administrators change the
+# mark in the admin.
+DISPUTE_NAMES = ("邻里纠纷", "司法调解")
+DISPUTE_WORDS = ("纠纷", "矛盾")
+
+
+def is_dispute_name(name: str) -> bool:
+    return name in DISPUTE_NAMES or any(word in name for word in DISPUTE_WORDS)
+
+
+def basic_satisfied_weight() -> float:
+    """How much a 基本满意 rating counts in 满意率 (a 满意 counts 1): the setting
+    ``BASIC_SATISFIED_WEIGHT`` (environment ``JIEDAO_BASIC_SATISFIED_WEIGHT``, 0.9 by default).
+    The leader's overview and the evaluation's indicator read it here."""
+    return float(cast(float, settings.JIEDAO.get("BASIC_SATISFIED_WEIGHT", 0.9)))

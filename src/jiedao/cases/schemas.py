@@ -72,9 +72,39 @@ class ReasonIn(Schema):
 
 
 class NoteIn(Schema):
-    """A note; required for note, refuse_extension, verify_fail, close and supervise."""
+    """A note; required for note, refuse_extension, verify_fail, close and inform."""
 
     note: str = ""
+
+
+class FlagIn(Schema):
+    """标记舆情/群体事件: ``kind`` "opinion" (舆情), "mass" (群体事件) or "" (take the flag off);
+    ``note``, why (required)."""
+
+    kind: str = ""
+    note: str = ""
+
+
+class SuperviseIn(Schema):
+    """督办: ``note``, what the unit must reply; ``due``, the reply deadline (ISO 8601 date and
+    time, Beijing time when no offset is given: in the future, at most the set days ahead)."""
+
+    note: str = ""
+    due: str = ""
+
+
+class SuperviseReplyIn(Schema):
+    """答复督办: the unit's reply to the 督办 waiting for it."""
+
+    reply: str = ""
+
+
+class SuperviseDecisionIn(Schema):
+    """认可答复 / 退回重答 of the unit's reply to a 督办: ``reason``, required to return (a remark
+    when accepting); ``due``, the new reply deadline when returning (as ``SuperviseIn``)."""
+
+    reason: str = ""
+    due: str = ""
 
 
 class ExtensionIn(Schema):

@@ -26,6 +26,7 @@ from jiedao.org.selectors import in_streets, street_records
 from jiedao.workcal.calendar import SHANGHAI, start_of_day
 
 from . import hooks
+from . import supervision as supervision_rules
 from .models import (
     NOT_MATTERS,
     OPEN_STATUSES,
@@ -38,6 +39,7 @@ from .models import (
     Rating,
     RoutingRule,
     Status,
+    Supervision,
     Urgency,
     WhistleSummons,
 )
@@ -149,8 +151,20 @@ def _masked_data(value):
 
 def allowed_actions(user, case):
     """The actions this user may take on the case now (its state, the user's role and scope),
-    in table order: the rows the services would let through, as the lifecycle decides."""
-    return [t for t in CASE.available(case.status) if CASE.may(user, case, t)]
+    in table order: the rows the services would let through, as the lifecycle decides. 答复督办
+    is offered while a 督办 waits for its reply, and a new 督办 only when none does."""
+    allowed = [t for t in CASE.available(case.status) if CASE.may(user, case, t)]
+    if any(t.action in ("supervise", "supervise_reply") for t in allowed):
+        waiting = case.supervisions.filter(replied_at__isnull=True).exists()
+        hidden = "supervise" if waiting else "supervise_reply"
+        allowed = [t for t in allowed if t.action != hidden]
+    if any(t.action in supervision_rules.DECISIONS for t in allowed):
+        # 认可答复 / 退回重答 while a reply waits for the decision, for a leader or its issuer.
+        item = supervision_rules.awaiting_decision(case.pk).first()
+        deciding = item is not None and (user.has_role("leader") or item.issued_by_id == user.pk)
+        if not deciding:
+            allowed = [t for t in allowed if t.action not in supervision_rules.DECISIONS]
+    return allowed
 
 
 # --- lists with keyset pagination ---------------------------------------------
@@ -468,10 +482,138 @@ def street_backlog(street_id: int, *, now: dt.datetime) -> Backlog:
 
 def attention_cases(user, limit: int = 50, *, now: dt.datetime | None = None) -> list[Case]:
     """Open cases that are overdue (超期, the case page's rule at ``now``) or under supervision
-    (督办), deadline first."""
+    (督办), deadline first. Each carries ``supervision_due``: the reply deadline of the 督办
+    waiting for the unit's reply (None when none waits) — past ``now``, the 督办 is overdue."""
     now = now or timezone.now()
     qs = visible_cases(user).filter(status__in=OPEN_STATUSES).filter(overdue_q(now) | Q(supervised=True))
+    waiting = Supervision.objects.filter(case_id=OuterRef("pk"), replied_at__isnull=True).order_by("due")
+    qs = qs.annotate(supervision_due=Subquery(waiting.values("due")[:1]))
     return list(qs.select_related(*LIST_FIELDS).order_by(F_nulls_last("completion_due"), "id")[:limit])
+
+
+# --- 督办 (supervision) -------------------------------------------------------------
+
+
+SUPERVISION_STATES = supervision_rules.STATES
+
+
+def supervisions_of(case: Case, *, now: dt.datetime) -> list[dict]:
+    """The case's 督办, oldest first, each ``{"item", "state", "label", "returns"}`` with its
+    state at ``now`` (``supervision.STATES``): 待答复 (waiting), 已超期 (overdue: unanswered past
+    the deadline), 待认可 (answered, no decision yet) or 已认可 (accepted); ``returns``: how
+    many times its reply was returned (退回重答)."""
+    rows = list(case.supervisions.select_related("issued_by", "replied_by", "unit").order_by("issued_at", "pk"))
+    decided = supervision_rules.decisions([case.pk])
+    return [_supervision_row(s, now, decided) for s in rows]
+
+
+def _supervision_row(item: Supervision, now: dt.datetime, decided: dict) -> dict:
+    found = decided.get(item.pk, supervision_rules.Decisions())
+    state = supervision_rules.state_of(item, now=now, accepted=found.accepted)
+    return {"item": item, "state": state, "label": SUPERVISION_STATES[state], "returns": found.returns}
+
+
+def _visible_supervisions(user):
+    return Supervision.objects.filter(case__in=visible_cases(user).values("pk"))
+
+
+def supervision_list(
+    user, *, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None, limit: int = 50
+) -> list[dict]:
+    """The 督办 for the leaders' list: those issued in ``[start, end)`` and any of an open case
+    still waiting for a reply, unanswered first (the earliest deadline first), then the latest
+    answers. Each row as ``supervisions_of``."""
+    now = now or timezone.now()
+    waiting = Q(replied_at__isnull=True, case__status__in=OPEN_STATUSES)
+    rows = (
+        _visible_supervisions(user)
+        .filter(Q(issued_at__gte=start, issued_at__lt=end) | waiting)
+        .select_related("case", "unit", "issued_by", "replied_by")
+        .order_by(F("replied_at").desc(nulls_first=True), "due", "pk")[:limit]
+    )
+    rows = list(rows)
+    decided = supervision_rules.decisions({s.case_id for s in rows})
+    return [_supervision_row(s, now, decided) for s in rows]
+
+
+@dataclass(frozen=True)
+class SupervisionCounts:
+    """督办 issued in a period and how they were answered, as at ``now``."""
+
+    issued: int  # 督办 issued in the period
+    on_time: int  # answered by the deadline
+    late: int  # answered after the deadline
+    overdue: int  # not answered, the deadline passed (已超期)
+    waiting: int  # not answered, the deadline still ahead (待答复)
+
+
+def supervision_counts(
+    user, *, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None
+) -> SupervisionCounts:
+    """The figures of the 督办 issued in ``[start, end)`` on the cases the user may see: issued,
+    answered on time, answered late, unanswered and overdue at ``now``, unanswered and waiting."""
+    now = now or timezone.now()
+    unanswered = Q(replied_at__isnull=True)
+    figures = (
+        _visible_supervisions(user)
+        .filter(issued_at__gte=start, issued_at__lt=end)
+        .aggregate(
+            issued=Count("id"),
+            on_time=Count("id", filter=Q(replied_at__isnull=False, replied_at__lte=F("due"))),
+            late=Count("id", filter=Q(replied_at__isnull=False, replied_at__gt=F("due"))),
+            overdue=Count("id", filter=unanswered & Q(due__lt=now)),
+            waiting=Count("id", filter=unanswered & Q(due__gte=now)),
+        )
+    )
+    return SupervisionCounts(**figures)
+
+
+@dataclass
+class UnitSupervision:
+    """The 督办 one unit received in a period (督办 by unit), as at ``now``."""
+
+    unit_id: int | None
+    unit_name: str
+    received: int = 0  # 督办 issued to the unit in the period
+    on_time: int = 0  # replied (the reply standing now) by the deadline standing now
+    late: int = 0  # replied after that deadline
+    unanswered: int = 0  # no reply and the deadline passed (已超期)
+    returned: int = 0  # its reply returned (退回重答) at least once
+    accepted: int = 0  # its reply accepted (已认可)
+
+
+def supervision_by_unit(
+    user, *, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None
+) -> list[UnitSupervision]:
+    """Per unit, the 督办 issued to it in ``[start, end)`` on the cases the user may see:
+    received, replied on time, replied late, unanswered past the deadline, returned at least
+    once, accepted — most received first, then by unit name. A return clears the reply and
+    sets a new deadline, so on time and late compare the reply standing now with the
+    deadline standing now. 督办 of no unit are left out."""
+    now = now or timezone.now()
+    rows = list(
+        _visible_supervisions(user)
+        .filter(issued_at__gte=start, issued_at__lt=end, unit__isnull=False)
+        .select_related("unit")
+        .only("pk", "case_id", "unit", "unit__name", "due", "replied_at")
+    )
+    decided = supervision_rules.decisions({s.case_id for s in rows})
+    units: dict[int | None, UnitSupervision] = {}
+    for item in rows:
+        unit = item.unit
+        entry = units.setdefault(item.unit_id, UnitSupervision(item.unit_id, unit.name if unit else ""))
+        found = decided.get(item.pk, supervision_rules.Decisions())
+        entry.received += 1
+        if item.replied_at is not None:
+            if item.replied_at <= item.due:
+                entry.on_time += 1
+            else:
+                entry.late += 1
+        elif item.due < now:
+            entry.unanswered += 1
+        entry.returned += 1 if found.returns else 0
+        entry.accepted += 1 if found.accepted else 0
+    return sorted(units.values(), key=lambda row: (-row.received, row.unit_name))
 
 
 # --- the unit's workbench ----------------------------------------------------------

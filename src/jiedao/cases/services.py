@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiedao.common import idempotency
 from jiedao.common.crypto import blind_index
 from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from jiedao.common.lifecycle import Context, Transition
@@ -33,7 +34,7 @@ from jiedao.org import permissions
 from jiedao.org.models import Unit, User
 from jiedao.workcal.calendar import SHANGHAI, add_workdays
 
-from . import dispatching, hooks, intake, reminders, validation
+from . import dispatching, hooks, intake, reminders, supervision, telling, validation
 from .dispatching import DISPATCH_FIELDS, case_page
 from .dispatching import iso as _iso
 from .models import (
@@ -43,7 +44,9 @@ from .models import (
     Extension,
     Outcome,
     Rating,
+    Sensitive,
     Status,
+    Supervision,
     Urgency,
     Whistle,
     WhistleSummons,
@@ -65,9 +68,13 @@ __all__ = [
     "classify",
     "close",
     "decide_extension",
+    "decide_supervision",
     "dispatch",
+    "flag",
+    "inform",
     "merge",
     "rate",
+    "reply_to_supervision",
     "report_to_whistle",
     "request_extension",
     "resolve",
@@ -118,6 +125,9 @@ def _take(user, case: Case, action: str, *, checked: Transition, at, changed=(),
     """Move the case by the checked row and write its event; ``changed``: the other fields the
     service set on the case."""
     CASE.take(user, case, action, at=at, checked=checked, save_fields=(*changed, "updated_at"), **event)
+    if case.status == Status.RATING and action in ("resolve", "verify_pass"):
+        # The reply reached the resident's rating: they are told it, with the rating link.
+        telling.result(case, at=at, reply=event.get("note") if action == "resolve" else None)
 
 
 def _now(at=None) -> dt.datetime:
@@ -153,12 +163,43 @@ def dispatch(
     case = _locked(number)
     checked = _check(user, case, "dispatch")
     decision = dispatching.route_for_dispatch(case, unit_code)
+    note = (note or "").strip()
+    returned_by = _returning_unit(case)
+    refused = returned_by is not None and decision.unit == returned_by
     now = _now(at)
     dispatching.apply_dispatch(case, decision, now)
     data = dispatching.dispatch_data(case, decision, manual=bool(unit_code))
+    if returned_by is not None:
+        data["return_accepted"] = not refused
     _take(user, case, "dispatch", checked=checked, at=now, changed=DISPATCH_FIELDS, note=note, data=data)
     dispatching.send_notices(user, case, decision, now)
+    if returned_by is not None:
+        _tell_return_decided(case, returned_by, accepted=not refused, note=note)
     return case
+
+
+def _returning_unit(case: Case) -> Unit | None:
+    """The unit whose return (退单) a dispatch of this case decides: the latest returning unit
+    while the case waits as returned, else none."""
+    if case.status != Status.RETURNED:
+        return None
+    event = CaseEvent.objects.filter(case=case, action="return").select_related("actor_unit").order_by("-seq").first()
+    return event.actor_unit if event is not None else None
+
+
+def _tell_return_decided(case: Case, unit: Unit, *, accepted: bool, note: str) -> None:
+    """The returning unit learns whether its return was accepted (the case sent elsewhere) or
+    refused (the case sent back to it), with the dispatcher's reason (派单说明) when given."""
+    if accepted:
+        message = _("工单 %(number)s 的退单已接受，已改派至%(unit)s。") % {
+            "number": case.number,
+            "unit": case.unit.name if case.unit else "",
+        }
+    else:
+        message = _("工单 %(number)s 的退单未被接受，已重新派回本单位，请按时办理。") % {"number": case.number}
+    if note:
+        message += _("理由：%(note)s") % {"note": note}
+    notify(unit=unit, link=case_page(case), kind="return_decided", message=message)
 
 
 @transaction.atomic
@@ -296,13 +337,16 @@ def decide_extension(user: User, *, number: str, approve: bool, note: str = "", 
         data.update({"completion_due_before": _iso(old_due), "completion_due": _iso(case.completion_due)})
     CASE.record(case, action, user, note=note, at=now, data=data)
     if case.unit_id:
-        notify(
-            unit=case.unit,
-            link=case_page(case),
-            kind="extension",
-            message=(_("工单 %(number)s 的延期申请已批准。") if approve else _("工单 %(number)s 的延期申请被驳回。"))
-            % {"number": case.number},
-        )
+        if approve:
+            message = _("工单 %(number)s 的延期申请已批准，办结时限延至 %(due)s（北京时间）。") % {
+                "number": case.number,
+                "due": reminders.beijing(cast(dt.datetime, case.completion_due)),
+            }
+            if note:
+                message += _("说明：%(note)s") % {"note": note}
+        else:
+            message = _("工单 %(number)s 的延期申请被驳回，理由：%(note)s") % {"number": case.number, "note": note}
+        notify(unit=case.unit, link=case_page(case), kind="extension", message=message)
     return case
 
 
@@ -424,6 +468,7 @@ def verify(
     lng: float | str | None = None,
     photos: Sequence[File] = (),
     at: dt.datetime | None = None,
+    idempotency_key: str | None = None,
 ) -> Case:
     """核查: on site, the result holds (to the rating) or not (back to the unit, with the reason).
 
@@ -431,10 +476,16 @@ def verify(
     ``JIEDAO["VERIFY_DISTANCE_M"]`` metres of the case's. Without either — no photo, no position,
     too far, a case without a position, a dispatcher checking from the office — a written
     ``reason`` is required. The event records the position, the distance, the photos and the
-    reason; the photos are kept with the case."""
+    reason; the photos are kept with the case. A check sent again under the same
+    ``idempotency_key`` (the phone's queue of checks made offline) answers the case unchanged."""
     action = "verify_pass" if passed else "verify_fail"
     permissions.require(user, f"case.{action}")
     case = _locked(number)
+    done = idempotency.previous(user, "case-verify", idempotency_key)
+    if done == str(case.pk):
+        return case
+    if done is not None:
+        raise ValidationFailed("Idempotency-Key", _("这个 Idempotency-Key 已用于另一张工单的核查。"))
     errors = FieldErrors()
     note = (note or "").strip()
     checked = _check(user, case, action, note=note, errors=errors)
@@ -481,6 +532,7 @@ def verify(
     _take(user, case, action, checked=checked, at=_now(at), changed=changed, note=note, data=data)
     for upload in photos:
         CasePhoto.objects.create(case=case, kind=CasePhoto.Kind.VERIFY, image=upload)
+    idempotency.remember(user, "case-verify", idempotency_key, case.pk)
     if not passed and case.unit_id:
         notify(
             unit=case.unit,
@@ -630,6 +682,49 @@ def callback_unreached(user: User, *, number: str, note: str = "", at: dt.dateti
     return case
 
 
+@transaction.atomic
+def inform(user: User, *, number: str, note: str, at: dt.datetime | None = None) -> Case:
+    """告知诉求人: the operator or dispatcher told the reporter the result before the callback
+    (回访); the note says how and what. The case stays waiting for its rating."""
+    permissions.require(user, "case.inform")
+    case = _locked(number)
+    note = (note or "").strip()
+    checked = _check(user, case, "inform", note=note)
+    _take(user, case, "inform", checked=checked, at=_now(at), note=note)
+    return case
+
+
+MAX_FLAG_NOTE = 500
+
+
+@transaction.atomic
+def flag(user: User, *, number: str, kind: str, note: str, at: dt.datetime | None = None) -> Case:
+    """标记舆情/群体事件: the dispatcher or a leader flags the case as 舆情 (``opinion``) or
+    群体事件 (``mass``), or takes the flag off (``kind`` blank), saying why. The flag turns the
+    evaluation's warning red (``flags.flagged_cases``)."""
+    permissions.require(user, "case.flag")
+    case = _locked(number)
+    note = (note or "").strip()
+    kind = (kind or "").strip() if isinstance(kind, str) else ""
+    errors = FieldErrors()
+    checked = _check(user, case, "flag", note=note, errors=errors)
+    if len(note) > MAX_FLAG_NOTE:
+        errors.add("note", _("标记理由不能超过 %(max)d 个字。") % {"max": MAX_FLAG_NOTE})
+    if kind not in Sensitive.values:
+        errors.add("kind", _("请选择“舆情”或“群体事件”，或选择取消标记。"))
+    elif kind == case.sensitive:
+        if kind:
+            errors.add("kind", _("本工单已标记为“%(kind)s”，无需重复标记。") % {"kind": Sensitive(kind).label})
+        else:
+            errors.add("kind", _("本工单没有舆情或群体事件标记，无需取消。"))
+    errors.raise_if_any()
+    before = case.sensitive
+    case.sensitive = kind
+    data = {"from": before, "to": kind}
+    _take(user, case, "flag", checked=checked, at=_now(at), changed=("sensitive",), note=note, data=data)
+    return case
+
+
 def _last_resolve_seq(case: Case) -> int:
     """The log position of the unit's latest result: callbacks count from there."""
     seq = CaseEvent.objects.filter(case=case, action="resolve").order_by("-seq").values_list("seq", flat=True).first()
@@ -668,22 +763,182 @@ def settle(
     return case
 
 
+# The longest 督办 requirement and reply, in characters.
+MAX_SUPERVISION_TEXT = 1000
+
+
+def _supervision_due(errors: FieldErrors, value: dt.datetime | str | None, now: dt.datetime) -> dt.datetime | None:
+    """The 督办's reply deadline: required, a date and time (Beijing time when no offset is
+    given), in the future and at most ``JIEDAO["SUPERVISE_MAX_DAYS"]`` days ahead."""
+    days = int(cast(int, settings.JIEDAO.get("SUPERVISE_MAX_DAYS", 30)))
+    if value is None or (isinstance(value, str) and not value.strip()):
+        errors.add("due", _("请填写答复时限（日期和时间）。"))
+        return None
+    if isinstance(value, dt.datetime):
+        due = value
+    else:
+        try:
+            due = dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            errors.add("due", _("答复时限格式应为日期和时间，例如 2026-11-18 17:00。"))
+            return None
+    if due.tzinfo is None:
+        due = due.replace(tzinfo=SHANGHAI)
+    if due <= now:
+        errors.add("due", _("答复时限必须晚于现在。"))
+        return None
+    if due > now + dt.timedelta(days=days):
+        errors.add("due", _("答复时限最多为 %(days)d 天之后。") % {"days": days})
+        return None
+    return due.astimezone(dt.UTC)
+
+
 @transaction.atomic
-def supervise(user: User, *, number: str, note: str, at: dt.datetime | None = None) -> Case:
-    """督办: the case is marked supervised and the unit is told what is required."""
+def supervise(
+    user: User, *, number: str, note: str, due: dt.datetime | str | None, at: dt.datetime | None = None
+) -> Case:
+    """督办: what the unit holding the case must reply (``note``, the requirement) and by when
+    (``due``). The case is marked supervised; the unit and its head (负责人) are told both. One
+    督办 waits for its reply at a time."""
     permissions.require(user, "case.supervise")
     case = _locked(number)
     note = (note or "").strip()
-    _check(user, case, "supervise", note=note)
+    now = _now(at)
+    errors = FieldErrors()
+    _check(user, case, "supervise", note=note, errors=errors)
+    if len(note) > MAX_SUPERVISION_TEXT:
+        errors.add("note", _("督办要求不能超过 %(max)d 个字。") % {"max": MAX_SUPERVISION_TEXT})
+    deadline = _supervision_due(errors, due, now)
+    errors.raise_if_any()
+    deadline = cast(dt.datetime, deadline)
+    waiting = case.supervisions.filter(replied_at__isnull=True).order_by("issued_at").first()
+    if waiting is not None:
+        raise InvalidTransition(
+            _("本工单已有一项督办在等待答复（答复时限 %(due)s），请等承办单位答复后再督办。")
+            % {"due": reminders.beijing(waiting.due)}
+        )
+    supervision = Supervision.objects.create(
+        case=case, unit=case.unit, issued_by=user, issued_at=now, due=deadline, requirement=note
+    )
     case.supervised = True
     case.save(update_fields=["supervised", "updated_at"])
-    CASE.record(case, "supervise", user, note=note, at=at)
-    if case.unit_id:
+    data = {"supervision": supervision.pk, "due": _iso(deadline)}
+    CASE.record(case, "supervise", user, note=note, at=now, data=data)
+    if case.unit is not None:
+        head = case.unit.head
         notify(
             unit=case.unit,
+            users=[head] if head is not None and head.is_active else [],
             link=case_page(case),
             kind="supervise",
-            message=_("工单 %(number)s 已被督办：%(note)s") % {"number": case.number, "note": note},
+            at=now,
+            message=_("工单 %(number)s 已被督办，请于 %(due)s（北京时间）前答复。督办要求：%(note)s")
+            % {"number": case.number, "due": reminders.beijing(deadline), "note": note},
+        )
+    return case
+
+
+@transaction.atomic
+def reply_to_supervision(user: User, *, number: str, reply: str, at: dt.datetime | None = None) -> Case:
+    """答复督办: the unit holding the case answers the 督办 waiting for its reply; the one who
+    issued it is told."""
+    permissions.require(user, "case.supervise_reply")
+    case = _locked(number)
+    reply = (reply or "").strip()
+    errors = FieldErrors()
+    _check(user, case, "supervise_reply", note=reply, errors=errors)
+    if len(reply) > MAX_SUPERVISION_TEXT:
+        errors.add("reply", _("答复内容不能超过 %(max)d 个字。") % {"max": MAX_SUPERVISION_TEXT})
+    errors.raise_if_any()
+    supervision = (
+        Supervision.objects.select_for_update(of=("self",))
+        .filter(case=case, replied_at__isnull=True)
+        .select_related("issued_by")
+        .order_by("issued_at")
+        .first()
+    )
+    if supervision is None:
+        raise InvalidTransition(_("本工单没有等待答复的督办。"))
+    now = _now(at)
+    supervision.replied_at = now
+    supervision.replied_by = user
+    supervision.reply = reply
+    supervision.save(update_fields=["replied_at", "replied_by", "reply"])
+    on_time = now <= supervision.due
+    data = {"supervision": supervision.pk, "due": _iso(supervision.due), "on_time": on_time}
+    CASE.record(case, "supervise_reply", user, note=reply, at=now, data=data)
+    issuer = supervision.issued_by
+    if issuer is not None and issuer.is_active:
+        notify(
+            user=issuer,
+            link=case_page(case),
+            kind="supervise_reply",
+            at=now,
+            message=_("工单 %(number)s 的督办已答复（%(unit)s）：%(reply)s")
+            % {"number": case.number, "unit": case.unit.name if case.unit else "", "reply": reply},
+        )
+    return case
+
+
+@transaction.atomic
+def decide_supervision(
+    user: User,
+    *,
+    number: str,
+    accept: bool,
+    reason: str = "",
+    due: dt.datetime | str | None = None,
+    at: dt.datetime | None = None,
+) -> Case:
+    """认可答复 (``accept``) or 退回重答 the unit's reply to a 督办 — a leader, or the dispatcher
+    who issued it. Accepting closes the 督办 (the ``supervise_accept`` event; ``reason`` an
+    optional remark). Returning needs the reason and a new reply deadline: the returned reply
+    is kept in the ``supervise_return`` event's data, the 督办 waits for a reply again, and the
+    unit and its head are told why and by when."""
+    action = "supervise_accept" if accept else "supervise_return"
+    permissions.require(user, f"case.{action}")
+    case = _locked(number)
+    reason = (reason or "").strip()
+    now = _now(at)
+    errors = FieldErrors()
+    _check(user, case, action, note=reason, errors=errors)
+    if len(reason) > MAX_SUPERVISION_TEXT:
+        errors.add("reason", _("理由不能超过 %(max)d 个字。") % {"max": MAX_SUPERVISION_TEXT})
+    deadline = None if accept else _supervision_due(errors, due, now)
+    item = supervision.awaiting_decision(case.pk).select_for_update(of=("self",)).select_related("replied_by").first()
+    if item is None:
+        raise InvalidTransition(_("本工单没有等待认可的督办答复。"))
+    if not accept and Supervision.objects.filter(case=case, replied_at__isnull=True).exists():
+        raise InvalidTransition(_("本工单已有一项督办在等待答复，请等承办单位答复后再退回。"))
+    if not user.has_role("leader") and item.issued_by_id != user.pk:
+        raise NotAllowed(_("只有街道领导或发出该督办的人可以认可或退回答复。"))
+    errors.raise_if_any()
+    data = {
+        "supervision": item.pk,
+        "due": _iso(item.due),
+        "reply": item.reply,
+        "replied_at": _iso(cast(dt.datetime, item.replied_at)),
+        "replied_by": item.replied_by_id,
+        "on_time": cast(dt.datetime, item.replied_at) <= item.due,
+    }
+    if accept:
+        CASE.record(case, action, user, note=reason, at=now, data=data)
+        return case
+    deadline = cast(dt.datetime, deadline)
+    item.reply, item.replied_at, item.replied_by, item.due, item.escalated_at = "", None, None, deadline, None
+    item.save(update_fields=["reply", "replied_at", "replied_by", "due", "escalated_at"])
+    CASE.record(case, action, user, note=reason, at=now, data={**data, "new_due": _iso(deadline)})
+    unit = item.unit or case.unit
+    if unit is not None:
+        head = unit.head
+        notify(
+            unit=unit,
+            users=[head] if head is not None and head.is_active else [],
+            link=case_page(case),
+            kind="supervise",
+            at=now,
+            message=_("工单 %(number)s 的督办答复被退回，请于 %(due)s（北京时间）前重新答复。退回理由：%(reason)s")
+            % {"number": case.number, "due": reminders.beijing(deadline), "reason": reason},
         )
     return case
 

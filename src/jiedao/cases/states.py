@@ -136,6 +136,25 @@ TRANSITIONS = {
         ),
         # A callback (回访) that did not reach the resident: counted, retried later.
         T("unreached", _("回访未接通"), (S.RATING,), None, (("operator", ANY), ("dispatcher", ANY))),
+        # 告知诉求人: the reporter was told the result before the callback (how and what, in the note).
+        T(
+            "inform",
+            _("告知诉求人"),
+            (S.RATING,),
+            None,
+            (("operator", ANY), ("dispatcher", ANY)),
+            needs_note=True,
+        ),
+        # 舆情 / 群体事件: staff flag an open case (or take the flag off), saying why; the cockpit's
+        # warning turns red.
+        T(
+            "flag",
+            _("标记舆情/群体事件"),
+            (S.NEW, S.DISPATCHED, S.RETURNED, S.IN_PROGRESS, S.VERIFYING, S.RATING),
+            None,
+            (("dispatcher", ANY), ("leader", ANY)),
+            needs_note=True,
+        ),
         # 三事分流 at intake: a call settled by the desk instead of being dispatched.
         T(
             "answer",
@@ -182,6 +201,32 @@ TRANSITIONS = {
             (("leader", ANY), ("dispatcher", ANY)),
             needs_note=True,
         ),
+        # The unit's answer to the 督办 waiting for it (services.reply_to_supervision).
+        T(
+            "supervise_reply",
+            _("答复督办"),
+            (S.DISPATCHED, S.IN_PROGRESS, S.VERIFYING, S.RATING),
+            None,
+            (("handler", OWN_UNIT),),
+            needs_note=True,
+        ),
+        # The decision on the unit's reply (services.decide_supervision): a leader, or the
+        # dispatcher who issued the 督办 (the service checks that it was they).
+        T(
+            "supervise_accept",
+            _("认可答复"),
+            (S.DISPATCHED, S.IN_PROGRESS, S.VERIFYING, S.RATING),
+            None,
+            (("leader", ANY), ("dispatcher", ANY)),
+        ),
+        T(
+            "supervise_return",
+            _("退回重答"),
+            (S.DISPATCHED, S.IN_PROGRESS, S.VERIFYING, S.RATING),
+            None,
+            (("leader", ANY), ("dispatcher", ANY)),
+            needs_note=True,
+        ),
     ]
 }
 
@@ -189,7 +234,6 @@ TRANSITIONS = {
 SYSTEM_ACTIONS = {
     "create": _("受理"),
     "sla": _("时限预警"),
-    "inform": _("告知诉求人"),
     "absorb": _("并入重复工单"),
     # A machine alert of the same device and kind while its case is open (``alerts.submit_alert``).
     "realert": _("同一设备再次告警"),
@@ -197,6 +241,8 @@ SYSTEM_ACTIONS = {
     # The deadline sweep's reminders (``reminders.py``): one event per reminder sent, so none is sent twice.
     "remind": _("催办提醒"),
     "report_missed": _("吹哨未按时报到，已报街道领导"),
+    # A 督办 not answered by its deadline, raised to the street's leaders (``reminders.py``).
+    "supervise_overdue": _("督办超期未答复，已自动升级至街道领导"),
 }
 
 # The note a row requires: the field a person fills in and what they are told when it is empty.
@@ -211,6 +257,10 @@ NOTES = {
     "verify_fail": ("note", _("核查不通过时请写明原因。")),
     "close": ("note", _("未经评价直接结案时请写明原因（如多次回访未接通）。")),
     "supervise": ("note", _("督办请写明要求。")),
+    "supervise_reply": ("reply", _("答复督办请填写答复内容。")),
+    "inform": ("note", _("请写明告知诉求人的方式和内容。")),
+    "flag": ("note", _("标记或取消舆情、群体事件时请写明理由。")),
+    "supervise_return": ("reason", _("退回重答必须填写理由。")),
     "answer": ("answer", _("直接答复时请填写答复内容。")),
     "advise": ("answer", _("私事告知时请填写给诉求人的建议。")),
     "self_resolve": ("result", _("请填写当场处置的结果。")),

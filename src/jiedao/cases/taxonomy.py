@@ -2,7 +2,9 @@
 
 The default tree is the real complaint taxonomy shipped in ``fixtures/`` (15 top
 categories, 517 leaves). Codes are two digits per level: 01, 0103, 010307.
-Loading is idempotent: existing categories (by path) are kept with their settings.
+Loading is idempotent: existing categories (by path) are kept with their settings. A new
+category whose name is a dispute's (``rules.is_dispute_name``: 邻里纠纷, 司法调解, names with
+纠纷 or 矛盾) is marked 矛盾纠纷类.
 """
 
 import csv
@@ -11,6 +13,7 @@ from pathlib import Path
 from django.db import transaction
 
 from .models import Category
+from .rules import is_dispute_name
 
 DEFAULT_TAXONOMY = Path(__file__).parent / "fixtures" / "complaint_taxonomy.csv"
 
@@ -33,7 +36,9 @@ def load_taxonomy(path=DEFAULT_TAXONOMY) -> int:
             return existing[key]
         children_count[key[0]] = children_count.get(key[0], 0) + 1
         code = (parent.code if parent else "") + f"{children_count[key[0]]:02d}"
-        cat = Category.objects.create(parent=parent, name=name, level=level, code=code)
+        cat = Category.objects.create(
+            parent=parent, name=name, level=level, code=code, is_dispute=is_dispute_name(name)
+        )
         existing[key] = cat
         created += 1
         return cat

@@ -24,7 +24,7 @@ from jiedao.common.errors import NotFound
 from jiedao.common.masking import mask_address, mask_personal_text
 from jiedao.common.throttle import Limit, guard
 
-from . import selectors
+from . import selectors, telling
 from .models import Case, CaseEvent, Status
 from .validation import normalise_phone
 
@@ -44,6 +44,15 @@ def find(request, number, phone):
     limits (``Throttled`` when one is reached)."""
     with guard(request, *LIMITS, message=REFUSED, number=(number or "").strip(), phone=normalise_phone(phone)):
         return selectors.public_case(number, phone)
+
+
+def linked_case(token: str) -> Case | None:
+    """The case the signed link of the resident's SMS names (``telling.case_link``), or None
+    when the link is damaged, forged or expired."""
+    number = telling.number_from_link(token)
+    if number is None:
+        return None
+    return Case.objects.select_related("category", "unit", "master").filter(number=number).first()
 
 
 def own_case(user, number: str) -> Case | None:
@@ -117,6 +126,8 @@ def _step(event: CaseEvent, case: Case) -> Step | None:
         return Step(_("已现场核实"), at, _("办理结果已到现场核实。"))
     if action == "verify_fail":
         return Step(_("继续办理"), at, _("现场核实发现还没有办好，已退回继续办理。"))
+    if action == "inform":
+        return Step(_("已告知办理结果"), at, _("工作人员已把办理结果告诉您。"))
     if action == "rate":
         if event.data.get("reopen"):
             return Step(_("重新办理"), at, _("您的评价是未解决或不满意，已请办理单位重新办理。"))

@@ -5,8 +5,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.http import Http404
+from django.db import IntegrityError, transaction
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from jiedao.common import params
+from jiedao.common import idempotency, params
 from jiedao.common.audit import log_unmasked_view
 from jiedao.common.errors import DomainError, FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
-from jiedao.common.forms import apply_errors
+from jiedao.common.forms import apply_errors, form_errors_text
 from jiedao.common.masking import mask_address, mask_name, mask_phone
 from jiedao.common.throttle import Limit, limited
 from jiedao.duties import selectors as duty_selectors
@@ -31,7 +31,7 @@ from jiedao.org.roles import RESIDENT
 from jiedao.web.access import role_required
 from jiedao.web.charts import rates_chart
 
-from . import dispatching, hooks, measures, selectors, services, states
+from . import dispatching, hooks, measures, repeats, rules, selectors, services, states
 from .forms import (
     ACTION_FORMS,
     OPTIONAL_NOTE_ACTIONS,
@@ -55,7 +55,7 @@ REPLY_CHECK_CHARS = 5000
 INTAKE_ROLES = ("operator", "dispatcher", "admin", "leader")
 DISPATCH_ROLES = ("dispatcher", "leader", "admin")
 # Actions whose form is shown unfolded on the case page: the next step of the loop.
-MAIN_ACTIONS = {"classify", "dispatch", "respond", "resolve", "verify_pass", "rate", "report"}
+MAIN_ACTIONS = {"classify", "dispatch", "respond", "resolve", "verify_pass", "rate", "report", "supervise_reply"}
 
 
 def _safe_next(request, fallback):
@@ -122,12 +122,30 @@ INTAKE_DONE = {
 @role_required("grid")
 @permission("intake.grid")
 def grid_report(request):
+    """网格上报. A report made without network is kept on the phone and sent later (web/app/
+    offline.js) with its own key (``Idempotency-Key``): sent twice, it makes one case, and the
+    second answer names the same case. The phone's queue reads a short JSON answer."""
     form = GridReportForm(request.POST or None, request.FILES or None, user=request.user)
     status = 200
+    queued = bool(request.headers.get("X-Offline-Queue"))
     if request.method == "POST":
         if form.is_valid():
             try:
-                case, _created = services.submit_case(request.user, channel=Channel.GRID, **form.service_kwargs())
+                key = idempotency.clean_key(
+                    request.headers.get("Idempotency-Key") or request.POST.get("idempotency_key")
+                )
+                try:
+                    case, _created = services.submit_case(
+                        request.user, channel=Channel.GRID, idempotency_key=key, **form.service_kwargs()
+                    )
+                except IntegrityError:
+                    if key is None:
+                        raise
+                    # The same key arrived twice at once (the page and the phone's background
+                    # sending): the other request wrote the case, which this one now answers.
+                    case, _created = services.submit_case(
+                        request.user, channel=Channel.GRID, idempotency_key=key, **form.service_kwargs()
+                    )
             except DomainError as exc:
                 apply_errors(form, exc)
             else:
@@ -136,10 +154,14 @@ def grid_report(request):
                     if case.outcome == Outcome.SELF_RESOLVED
                     else _("已上报，工单编号 %(number)s。")
                 )
+                if queued:
+                    return JsonResponse({"ok": True, "message": done % {"number": case.number}, "case": case.number})
                 messages.success(request, done % {"number": case.number})
                 request.session["last_case"] = case.number
                 return redirect("cases:grid_report")
         status = 422
+        if queued:
+            return JsonResponse({"ok": False, "message": form_errors_text(form)}, status=status)
     recent, _cursor = selectors.case_list(request.user, limit=10)
     return render(
         request,
@@ -582,6 +604,7 @@ def overview(request):
     now = timezone.now()
     rows = measures.three_rates_by_unit(month, now=now, street=street)
     total = measures.three_rates(month, now=now, street=street)
+    start, end = measures.month_bounds(month)
     context = {
         "month": month,
         "current": month == measures.current_month(now),
@@ -592,9 +615,13 @@ def overview(request):
         "chart": rates_chart(rows),
         "extensions": selectors.pending_extensions(request.user),
         "attention": selectors.attention_cases(request.user, now=now),
+        "supervisions": selectors.supervision_list(request.user, start=start, end=end, now=now),
+        "supervision_counts": selectors.supervision_counts(request.user, start=start, end=end, now=now),
+        "supervision_units": selectors.supervision_by_unit(request.user, start=start, end=end, now=now),
         "now": now,
         "desk": measures.desk_outcomes(month, street.pk if street is not None else None),
         "desk_counted": [Outcome(o).label for o in measures.desk_counted_outcomes()],
+        "basic_weight": f"{rules.basic_satisfied_weight():g}",
     }
     return render(request, "cases/overview.html", context)
 
@@ -640,6 +667,19 @@ def _offer_district(dispatch, negative):
         form.initial["unit"] = negative.responsible_unit.code
 
 
+def _repeat_view(user, case):
+    """The 重复投诉 marker: the closed case this one repeats, linked when the user may open it."""
+    found = repeats.repeated_case(case)
+    if found is None:
+        return None
+    earlier = found.case
+    return {
+        "case": earlier,
+        "reason": found.reason,
+        "linked": selectors.visible_cases(user).filter(pk=earlier.pk).exists(),
+    }
+
+
 def _case_context(request, case, bound=None):
     user = request.user
     bound = bound or {}
@@ -647,6 +687,9 @@ def _case_context(request, case, bound=None):
     for transition in selectors.allowed_actions(user, case):
         action = transition.action
         form = bound.get(action) or action_form(action, street=case.street_id)
+        if action == "flag" and not case.sensitive:
+            # Nothing to take off: only the two flags are offered.
+            form.fields["kind"].choices = [choice for choice in form.fields["kind"].choices if choice[0]]
         action_forms.append(
             {
                 "action": action,
@@ -673,6 +716,8 @@ def _case_context(request, case, bound=None):
         "whistles": whistles,
         "extensions": list(case.extensions.select_related("requested_by", "decided_by").order_by("requested_at")),
         "pending_extension": next((e for e in case.extensions.all() if e.decision == Extension.Decision.PENDING), None),
+        "supervisions": selectors.supervisions_of(case, now=timezone.now()),
+        "repeat": _repeat_view(user, case),
         "ratings": list(case.ratings.order_by("round")),
         "action_forms": action_forms,
         "failed": failed,
@@ -695,7 +740,7 @@ def case_detail(request, number):
     return render(request, "cases/case.html", _case_context(request, case))
 
 
-def _run(action, user, number, form):
+def _run(action, user, number, form, key=None):
     data = form.cleaned_data
     if action == "classify":
         return services.classify(user, number=number, category_code=data.get("category", ""))
@@ -728,7 +773,9 @@ def _run(action, user, number, form):
     if action == "resolve":
         return services.resolve(user, number=number, result=data.get("result", ""), photos=data.get("photos", []))
     if action in ("verify_pass", "verify_fail"):
-        return services.verify(user, number=number, passed=action == "verify_pass", **form.verify_kwargs())
+        return services.verify(
+            user, number=number, passed=action == "verify_pass", idempotency_key=key, **form.verify_kwargs()
+        )
     if action == "self_resolve":
         return services.self_resolve(user, number=number, result=data.get("result", ""), photos=data.get("photos", []))
     if action == "rate":
@@ -740,9 +787,23 @@ def _run(action, user, number, form):
             user, number=number, master_number=(data.get("master") or "").strip(), note=data.get("note", "")
         )
     if action == "supervise":
-        return services.supervise(user, number=number, note=data.get("note", ""))
+        return services.supervise(user, number=number, note=data.get("note", ""), due=data.get("due", ""))
+    if action == "supervise_reply":
+        return services.reply_to_supervision(user, number=number, reply=data.get("reply", ""))
+    if action in ("supervise_accept", "supervise_return"):
+        return services.decide_supervision(
+            user,
+            number=number,
+            accept=action == "supervise_accept",
+            reason=data.get("reason", ""),
+            due=data.get("due", ""),
+        )
     if action == "unreached":
         return services.callback_unreached(user, number=number, note=data.get("note", ""))
+    if action == "inform":
+        return services.inform(user, number=number, note=data.get("note", ""))
+    if action == "flag":
+        return services.flag(user, number=number, kind=data.get("kind", ""), note=data.get("note", ""))
     if action in ("answer", "advise"):
         outcome = Outcome.ANSWERED if action == "answer" else Outcome.ADVISED
         return services.settle(user, number=number, outcome=outcome, answer=data.get("answer", ""))
@@ -758,7 +819,10 @@ def _run(action, user, number, form):
 
 
 # What the case page says after an action whose label does not read after "已" (e.g. 已自行处置).
-ACTION_DONE = {"self_resolve": gettext_lazy("工单 %(number)s：已当场处置并结案。")}
+ACTION_DONE = {
+    "self_resolve": gettext_lazy("工单 %(number)s：已当场处置并结案。"),
+    "flag": gettext_lazy("工单 %(number)s：舆情/群体事件标记已更新。"),
+}
 
 
 @login_required
@@ -770,14 +834,25 @@ def case_action(request, number, action):
     case = _case_or_404(request.user, number)
     form = action_form(action, request.POST, request.FILES, street=case.street_id)
     status = 422
+    # A check (核查) made without network is sent later by the phone's queue (web/app/offline.js)
+    # with its own key: sent twice, it is taken once; the queue reads a short JSON answer.
+    queued = bool(request.headers.get("X-Offline-Queue")) and action in ("verify_pass", "verify_fail")
     if form.is_valid():
         try:
-            _run(action, request.user, case.number, form)
+            key = None
+            if action in ("verify_pass", "verify_fail"):
+                key = idempotency.clean_key(
+                    request.headers.get("Idempotency-Key") or request.POST.get("idempotency_key")
+                )
+            _run(action, request.user, case.number, form, key=key)
         except (ValidationFailed, InvalidTransition, NotAllowed) as exc:
             apply_errors(form, exc)
             status = exc.http_status
         else:
             done = ACTION_DONE.get(action) or _("工单 %(number)s：已%(action)s。")
+            if queued:
+                text = done % {"number": case.number, "action": states.action_label(action)}
+                return JsonResponse({"ok": True, "message": text, "case": case.number})
             messages.success(request, done % {"number": case.number, "action": states.action_label(action)})
             if action == "resolve":
                 warning = reply_warning(case)
@@ -787,5 +862,10 @@ def case_action(request, number, action):
             if not selectors.visible_cases(request.user).filter(pk=case.pk).exists():
                 fallback = reverse("web:home")
             return redirect(_safe_next(request, fallback))
+    if queued:
+        text = form_errors_text(form)
+        return JsonResponse(
+            {"ok": False, "message": _("工单 %(number)s：") % {"number": case.number} + text}, status=status
+        )
     case = _case_or_404(request.user, number)
     return render(request, "cases/case.html", _case_context(request, case, bound={action: form}), status=status)

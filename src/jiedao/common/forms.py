@@ -25,6 +25,17 @@ def apply_errors(form, exc):
         form.add_error(None, getattr(exc, "message", str(exc)))
 
 
+def form_errors_text(form):
+    """A form's errors in one line, each field's named (“描述：请填写…”), for an answer read
+    by a script rather than shown as the page (the phone's queue of offline submissions)."""
+    parts = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        label = str(field.label) if field is not None and field.label else ""
+        parts += [f"{label}：{e}" if label else str(e) for e in errors]
+    return "；".join(parts)
+
+
 def optional_float(value):
     """An optional number as typed: None when empty, else the value for the service to check."""
     value = (value or "").strip() if isinstance(value, str) else value

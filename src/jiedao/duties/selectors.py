@@ -246,6 +246,69 @@ def route_for(category: Model | None, community_id: int | None = None, today: dt
     )
 
 
+# --- the negative list against the routing rules (派单规则) ------------------------------------
+#
+# An override rule runs before the list, so it must not undo the negative list: a rule that would
+# hand a negative-list item to a street or community unit is refused when it is saved, and skipped
+# at routing if the list changed after it was saved. A rule to a district department (上报区级部门)
+# is what the negative list asks for, and stands.
+
+
+def blocking_negative(category_id: int, today: dt.date | None = None) -> DutyVersion | None:
+    """The negative-list item that keeps cases of this category from the street — in force for
+    it with no street or community-assist duty beside it, as routing blocks — or None."""
+    matching = in_force_for_category(category_id, today)
+    if not matching or any(v.list_type != ListType.NEGATIVE for v in matching):
+        return None
+    return matching[0]
+
+
+def _is_street_unit(unit: Unit) -> bool:
+    return unit.kind != Unit.Kind.DISTRICT
+
+
+def _with_descendants(category: Any) -> list[Any]:
+    """The category and every category below it (a rule matches them all)."""
+    model = type(category)
+    found, frontier = [category], [category.pk]
+    while frontier:
+        children = list(model._default_manager.filter(parent_id__in=frontier).order_by("pk"))
+        found.extend(children)
+        frontier = [c.pk for c in children]
+    return found
+
+
+def override_refusal(*, category: Model | None, unit: Unit | None, today: dt.date | None = None) -> str:
+    """Why a routing rule for ``category`` (and the categories below it) may not send cases to
+    ``unit``: one of them is a negative-list item and the unit is a street or community one.
+    "" when it may. A rule for every category is not refused; routing skips it for the
+    negative-list items (``rule_overruled``)."""
+    if category is None or unit is None or not _is_street_unit(unit):
+        return ""
+    for node in _with_descendants(category):
+        version = blocking_negative(node.pk, today)
+        if version is not None:
+            return _(
+                "分类“%(category)s”在负面清单上（%(code)s “%(name)s”），不得由派单规则派给街道或社区单位"
+                "“%(unit)s”；请改选分类，或把承办单位改为区级部门%(district)s。"
+            ) % {
+                "category": node.name,
+                "code": version.item.code,
+                "name": version.name,
+                "unit": unit.name,
+                "district": f"（{version.responsible_unit.name}）" if version.responsible_unit else "",
+            }
+    return ""
+
+
+def rule_overruled(route: DutyRoute, *, unit: Unit) -> str:
+    """Why the negative list overrules a routing rule that would send this case to ``unit``
+    (``route``: what the list says about the case), or "" when the rule stands."""
+    if route.blocked and route.negative is not None and _is_street_unit(unit):
+        return _("负面清单事项 %(code)s 不得派给街道或社区") % {"code": route.negative.item.code}
+    return ""
+
+
 def district_units() -> list[Unit]:
     """District departments a case blocked by the negative list can be sent up to (上报区级部门)."""
     return list(Unit.objects.filter(kind=Unit.Kind.DISTRICT, active=True).order_by("code"))

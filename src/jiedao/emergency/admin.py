@@ -11,6 +11,7 @@ from .models import (
     Depot,
     Device,
     Drill,
+    DutyShift,
     Emergency,
     EmergencyEvent,
     Movement,
@@ -137,3 +138,16 @@ admin.site.register(CallOff)
 admin.site.register(Drill)
 admin.site.register(Training)
 admin.site.register(CareCheck)
+
+
+@admin.register(DutyShift)
+class DutyShiftAdmin(admin.ModelAdmin):
+    """值班表. The roster page (应急管理 → 值班表) checks overlaps and who may be on duty; here
+    the administrators correct a shift."""
+
+    list_display = ("person", "position", "starts_at", "ends_at", "note")
+    list_filter = ("position",)
+    search_fields = ("person__username", "person__display_name", "note")
+    date_hierarchy = "starts_at"
+    autocomplete_fields = ("person",)
+    readonly_fields = ("created_by",)

@@ -1,6 +1,7 @@
 """应急管理 on the demo street: the three-level network, rules, devices around the street
 with a simulated day of readings (including anomalies), two past emergencies with full
-timelines, depots with stock, supply agreements, drills and training.
+timelines (each acknowledged), the duty roster (值班表) for a week around now, depots with
+stock, supply agreements, drills and training.
 
 ``build_emergency(street, grids, units, users, now)``: ``units`` and ``users`` are dicts
 by code and username as the demo builder makes them. Everything goes through the
@@ -120,6 +121,7 @@ def build_emergency(street, grids, units, users, now, out=None):
             emergency_kind=ekind,
         )
 
+    _duty_roster(users, admin, now)
     devices = _devices(grids, units, rng)
     readings = _simulated_day(devices, now, rng)
     # The day in four-hour windows: the operator decides the alerts of each window before the next,
@@ -274,8 +276,29 @@ def _decide_some(operator, now, keep_open=3):
         )
 
 
+def _duty_roster(users, admin, now):
+    """值班表 for a week around ``now``: day shifts 08:00–20:00 (派单员 first, 承办人 second) and
+    night shifts 20:00–08:00 (话务员 first, 网格员 second), Beijing time."""
+    day_team = [users[name] for name in ("dispatcher", "handler") if name in users]
+    night_team = [users[name] for name in ("operator", "grid") if name in users]
+    today = timezone.localdate(now)
+    for offset in range(-3, 4):
+        morning = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=offset), dt.time(8)))
+        evening = morning + dt.timedelta(hours=12)
+        for team, start in ((day_team, morning), (night_team, evening)):
+            for position, person in enumerate(team, start=1):
+                services.add_shift(
+                    admin,
+                    person_id=person.pk,
+                    starts_at=start,
+                    ends_at=start + dt.timedelta(hours=12),
+                    position=position,
+                    note="白班" if start == morning else "夜班",
+                )
+
+
 def _past_emergencies(grids, units, dispatcher, handler, leader, now):
-    minute = dt.timedelta(minutes=1)
+    minute, second = dt.timedelta(minutes=1), dt.timedelta(seconds=1)
     g = grids[0]
     lat, lng = _centre(g)
     t0 = now - dt.timedelta(days=12, hours=3)
@@ -290,6 +313,8 @@ def _past_emergencies(grids, units, dispatcher, handler, leader, now):
         lead_unit_code="ZHZF" if "ZHZF" in units else "",
         at=t0,
     )
+    # Before the roster was kept the leaders were told at once; one of them acknowledged.
+    services.acknowledge(leader, number=flood.number, at=t0 + 2 * minute + 10 * second)
     services.transition(
         dispatcher, number=flood.number, action="dispatch", note="通知综合执法队和社区应急服务站", at=t0 + 3 * minute
     )
@@ -328,6 +353,7 @@ def _past_emergencies(grids, units, dispatcher, handler, leader, now):
         lng=lng,
         at=t1,
     )
+    services.acknowledge(dispatcher, number=gas.number, at=t1 + minute + 35 * second)
     services.transition(dispatcher, number=gas.number, action="dispatch", at=t1 + 2 * minute)
     services.transition(handler, number=gas.number, action="arrive", note="到场疏散居民", at=t1 + 19 * minute)
     services.transition(

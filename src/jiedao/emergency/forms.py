@@ -5,7 +5,10 @@ come back onto the form or as messages on the page.
 Numbers are read as the pages always read them: a whole number (full-width digits too) or a
 decimal that cannot be read is left empty, and the service says what it expects."""
 
+import datetime as dt
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.common import params
@@ -135,3 +138,63 @@ class StockMovementForm(forms.Form):
     to_depot = WholeNumberField(label=_("调往（调拨时）"))
     emergency = forms.CharField(label=_("事件编号（可选）"), required=False)
     note = forms.CharField(label=_("说明"), required=False, strip=False)
+
+
+class LocalDateTimeField(forms.Field):
+    """A Beijing time as the page's date-time picker sends it (``2026-11-18T08:00``, or with a
+    space), within the supported years; empty is None, for the service to ask for."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        text = str(value or "").strip().replace(" ", "T")
+        if not text:
+            return None
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise forms.ValidationError(_("请按“年-月-日 时:分”填写，例如 2026-11-18 08:00。")) from None
+        if not params.FIRST_YEAR <= moment.year <= params.LAST_YEAR:
+            raise forms.ValidationError(
+                _("年份应在 %(first)s 年至 %(last)s 年之间。") % {"first": params.FIRST_YEAR, "last": params.LAST_YEAR}
+            )
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment.replace(second=0, microsecond=0))
+        return moment
+
+
+class PersonField(forms.Field):
+    """A staff member picked from the list (their id); anything else is None."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.Select)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return params.row_id(value)
+
+
+class DutyShiftForm(forms.Form):
+    """添加值班 on the roster page: who, from when to when, their place in the chain."""
+
+    person = PersonField(label=_("值班人员"))
+    starts_at = LocalDateTimeField(label=_("开始时间"))
+    ends_at = LocalDateTimeField(label=_("结束时间"))
+    position = WholeNumberField(
+        label=_("值班顺位"), initial=1, help_text=_("1 为第一值班人，2 为第二值班人，依此类推。")
+    )
+    note = forms.CharField(
+        label=_("备注"), required=False, strip=False, widget=forms.TextInput(attrs={"maxlength": 100})
+    )
+
+    def __init__(self, *args, people=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].widget.choices = [
+            ("", _("请选择")),
+            *((p.pk, p.display_name or p.username) for p in people),
+        ]

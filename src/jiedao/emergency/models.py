@@ -7,7 +7,7 @@ never negative, one open alert per subject)."""
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -516,3 +516,34 @@ class Alert(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["subject"], condition=Q(status="open"), name="one_open_alert_per_subject")
         ]
+
+
+# --- the duty roster -------------------------------------------------------------------------
+
+
+class DutyShift(models.Model):
+    """值班表: who is on duty from ``starts_at`` to ``ends_at``, and their place in the chain an
+    emergency goes down when nobody acknowledges it (第一值班人, 第二值班人 …, then the leaders)."""
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("值班人员")
+    )
+    starts_at = models.DateTimeField(_("开始时间"), db_index=True)
+    ends_at = models.DateTimeField(_("结束时间"), db_index=True)
+    position = models.PositiveSmallIntegerField(_("值班顺位"), default=1)
+    note = models.CharField(_("备注"), max_length=100, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("值班安排")
+        verbose_name_plural = _("值班表")
+        ordering = ["starts_at", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="duty_shift_ends_after_start"),
+            models.CheckConstraint(condition=Q(position__gte=1), name="duty_shift_position_from_one"),
+        ]
+
+    def __str__(self):
+        return f"{self.person} {self.starts_at:%Y-%m-%d %H:%M}"

@@ -3,6 +3,8 @@ their targets, 储备达标率, drill coverage, training 合格率 and 预警准
 comes from one function here, used by pages, API and tests alike."""
 
 import datetime as dt
+import math
+import statistics
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
@@ -11,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from jiedao.common.errors import NotAllowed, NotFound
 from jiedao.common.masking import mask_phone
-from jiedao.org.models import Community, Grid
+from jiedao.org.models import Community, Grid, User
 from jiedao.org.selectors import street_records
 
 from . import states
@@ -23,7 +25,9 @@ from .models import (
     Depot,
     Device,
     Drill,
+    DutyShift,
     Emergency,
+    EmergencyEvent,
     Movement,
     Post,
     Status,
@@ -375,3 +379,195 @@ def map_features(user):
 
 def open_status_values():
     return [s.value for s in Status if s in OPEN_STATUSES]
+
+
+# --- the duty roster and acknowledgements ---------------------------------------------------------
+
+# The entries of the timeline that tell someone of an emergency (the report, telling the first on
+# duty or the leaders; each escalation), with whom in ``data["told"]``, and the acknowledgement.
+TOLD_ACTIONS = ("report", "escalate")
+ACK_ACTION = "ack"
+
+
+def tellings(emergency: Emergency) -> list[EmergencyEvent]:
+    """The entries of the emergency's timeline that told someone, in order."""
+    return list(emergency.events.filter(action__in=TOLD_ACTIONS, data__has_key="told").order_by("at", "id"))
+
+
+def _for_street(street_id: int | None) -> Q:
+    """The people answering for a street: those of the street and those of every street."""
+    if street_id is None:
+        return Q()
+    return Q(person__street_id=street_id) | Q(person__street__isnull=True)
+
+
+def on_duty(*, at: dt.datetime, street_id: int | None = None) -> list[DutyShift]:
+    """The shifts of the roster covering the moment ``at``, in the order of the chain (第一值班人
+    first), one per person (their first place if listed twice), active people only."""
+    shifts = (
+        DutyShift.objects.filter(_for_street(street_id), starts_at__lte=at, ends_at__gt=at, person__is_active=True)
+        .select_related("person")
+        .order_by("position", "starts_at", "id")
+    )
+    chain, seen = [], set()
+    for shift in shifts:
+        if shift.person_id not in seen:
+            seen.add(shift.person_id)
+            chain.append(shift)
+    return chain
+
+
+def week_start(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def roster_week(user: User, *, monday: dt.date) -> list[dict]:
+    """The week from ``monday`` day by day: each day's shifts (those overlapping the day, in
+    Beijing time), in the order of the chain."""
+    require_read(user)
+    zone = timezone.get_current_timezone()
+    first = dt.datetime.combine(monday, dt.time.min, tzinfo=zone)
+    last = first + dt.timedelta(days=7)
+    shifts = list(
+        street_records(user, DutyShift.objects.all(), "person__street")
+        .filter(starts_at__lt=last, ends_at__gt=first)
+        .select_related("person")
+        .order_by("position", "starts_at", "id")
+    )
+    days = []
+    for offset in range(7):
+        start = first + dt.timedelta(days=offset)
+        end = start + dt.timedelta(days=1)
+        days.append({"date": start.date(), "shifts": [s for s in shifts if s.starts_at < end and s.ends_at > start]})
+    return days
+
+
+def told_users(emergency: Emergency) -> set[int]:
+    """Everyone the emergency was sent to (the people on duty, the leaders)."""
+    told: set[int] = set()
+    for event in tellings(emergency):
+        told.update(event.data["told"].get("users", []))
+    return told
+
+
+def acknowledgement(emergency: Emergency) -> EmergencyEvent | None:
+    return emergency.events.filter(action=ACK_ACTION).select_related("actor").order_by("at", "id").first()
+
+
+def duration_text(seconds: float | None) -> str:
+    """A duration as people say it: 45秒, 2分10秒, 1小时5分."""
+    if seconds is None:
+        return _("无数据")
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return _("%(h)d小时%(m)d分") % {"h": hours, "m": minutes}
+    if minutes:
+        return _("%(m)d分%(s)d秒") % {"m": minutes, "s": secs}
+    return _("%(s)d秒") % {"s": secs}
+
+
+def nearest_rank(values: list[float], share: float) -> float | None:
+    """The nearest-rank percentile: the smallest value with at least ``share`` of the values at
+    or below it (p90 of ten values is the ninth smallest)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(math.ceil(share * len(ordered)), 1) - 1]
+
+
+@dataclass
+class AckTimes:
+    """接警确认用时: from the report of an emergency to its acknowledgement, over a period."""
+
+    told: int
+    count: int
+    median_seconds: float | None
+    p90_seconds: float | None
+    unacknowledged: int
+
+    @property
+    def median_text(self) -> str:
+        return duration_text(self.median_seconds)
+
+    @property
+    def p90_text(self) -> str:
+        return duration_text(self.p90_seconds)
+
+
+def ack_times(user: User, *, since: dt.datetime, until: dt.datetime) -> AckTimes:
+    """Among the emergencies reported in [since, until) that were sent to someone on duty (or the
+    leaders): how many were acknowledged, the median and the p90 (nearest rank) of the time from
+    report to acknowledgement, and how many are still unacknowledged."""
+    require_read(user)
+    return _ack_times(street_records(user, Emergency.objects.all(), "community__street"), since=since, until=until)
+
+
+def _ack_times(emergencies, *, since: dt.datetime, until: dt.datetime) -> AckTimes:
+    told = emergencies.filter(reported_at__gte=since, reported_at__lt=until, events__data__has_key="told").distinct()
+    reported = dict(told.values_list("pk", "reported_at"))
+    acks: dict[int, dt.datetime] = {}
+    for emergency_id, at in (
+        EmergencyEvent.objects.filter(emergency_id__in=reported, action=ACK_ACTION)
+        .order_by("at", "id")
+        .values_list("emergency_id", "at")
+    ):
+        acks.setdefault(emergency_id, at)
+    seconds = [max((at - reported[pk]).total_seconds(), 0.0) for pk, at in acks.items()]
+    return AckTimes(
+        told=len(reported),
+        count=len(seconds),
+        median_seconds=statistics.median(seconds) if seconds else None,
+        p90_seconds=nearest_rank(seconds, 0.9),
+        unacknowledged=len(reported) - len(seconds),
+    )
+
+
+ACK_WINDOW = dt.timedelta(days=30)
+
+
+def ack_figures(user: User) -> list[tuple[str, str]]:
+    """The operations page's line (消息发送): the acknowledgement times of the last 30 days."""
+    now = timezone.now()
+    times = ack_times(user, since=now - ACK_WINDOW, until=now)
+    if not times.told:
+        return [(_("突发事件接警确认（近30天）"), _("近30天没有需要确认的突发事件。"))]
+    text = _("已确认 %(n)d 起，中位 %(median)s，90%% 在 %(p90)s 内；未确认 %(open)d 起。") % {
+        "n": times.count,
+        "median": duration_text(times.median_seconds),
+        "p90": duration_text(times.p90_seconds),
+        "open": times.unacknowledged,
+    }
+    return [(_("突发事件接警确认（近30天）"), text)]
+
+
+def ack_median_seconds() -> float:
+    """/metrics: the median acknowledgement time of the last 30 days, all streets (-1: none)."""
+    now = timezone.now()
+    times = _ack_times(Emergency.objects.all(), since=now - ACK_WINDOW, until=now)
+    return -1.0 if times.median_seconds is None else float(times.median_seconds)
+
+
+def unacknowledged_count() -> float:
+    """/metrics: emergencies of the last 30 days told to someone on duty and not acknowledged."""
+    now = timezone.now()
+    return float(_ack_times(Emergency.objects.all(), since=now - ACK_WINDOW, until=now).unacknowledged)
+
+
+def ack_states(emergencies: list[Emergency]) -> dict[int, dict]:
+    """For the board, by emergency: ``ack`` (the time the acknowledgement took) once acknowledged;
+    else ``waiting`` while someone was told, with ``leaders`` once the leaders were."""
+    reported = {e.pk: e.reported_at for e in emergencies}
+    found: dict[int, dict] = {}
+    rows = EmergencyEvent.objects.filter(emergency_id__in=reported).filter(
+        Q(action=ACK_ACTION) | Q(action__in=TOLD_ACTIONS, data__has_key="told")
+    )
+    for event in rows.order_by("at", "id").only("emergency_id", "action", "at", "data"):
+        entry = found.setdefault(event.emergency_id, {"waiting": True, "leaders": False})
+        if event.action == ACK_ACTION:
+            seconds = max((event.at - reported[event.emergency_id]).total_seconds(), 0.0)
+            entry.update(waiting=False, ack=duration_text(seconds))
+        elif event.data["told"].get("leaders"):
+            entry["leaders"] = True
+    return found

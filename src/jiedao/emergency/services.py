@@ -11,8 +11,10 @@ import secrets
 from collections.abc import Collection
 from typing import Any, cast
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -27,11 +29,14 @@ from jiedao.geo.locate import grid_id_at
 from jiedao.messaging.services import notify
 from jiedao.org import permissions
 from jiedao.org.models import Grid, Unit, User
+from jiedao.org.roles import LEADER
+from jiedao.org.selectors import street_records
 from jiedao.registry.models import Person
 from jiedao.registry.selectors import CARED_STATUSES
 
-from . import rules, states
+from . import rules, selectors, states
 from .models import (
+    OPEN_STATUSES,
     Agreement,
     Alert,
     CallOff,
@@ -40,6 +45,7 @@ from .models import (
     Device,
     DeviceKind,
     Drill,
+    DutyShift,
     Emergency,
     EmergencyCounter,
     EmergencyEvent,
@@ -171,6 +177,7 @@ def report_emergency(
         reported_at=now,
         reported_by=user if user is not None and user.is_authenticated else None,
     )
+    told = _tell_on_duty(emergency, now=now)
     EMERGENCIES.record(
         emergency,
         "report",
@@ -178,7 +185,7 @@ def report_emergency(
         before="",
         note=description,
         at=now,
-        data={"level": level, "kind": kind, "source": source},
+        data={"level": level, "kind": kind, "source": source, "told": told},
     )
     _list_care_checks(emergency)
     if level in (Level.I, Level.II):
@@ -332,6 +339,268 @@ def emergency_from_case(
         source=Source.CASE,
         case=case,
         at=at,
+    )
+
+
+# --- the duty roster, telling the people on duty, acknowledgements --------------------------------
+
+MAX_POSITION = 9
+MAX_SHIFT = dt.timedelta(days=7)
+NOTE_LENGTH = 100
+# Who may be on the roster: the staff who open the emergency pages.
+ROSTER_ROLES = selectors.READ_ROLES
+# Unacknowledged emergencies older than this are no longer chased (a worker stopped for a day
+# does not wake everyone up at once); the board shows them unacknowledged.
+CATCH_UP = dt.timedelta(days=1)
+
+
+def ack_limit() -> dt.timedelta:
+    """How long the person told has to acknowledge before the next on the roster is told."""
+    return dt.timedelta(minutes=int(cast(int, settings.JIEDAO.get("EMERGENCY_ACK_MINUTES", 5))))
+
+
+def _beijing(moment):
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _name(person):
+    return person.display_name or person.username
+
+
+@transaction.atomic
+def add_shift(
+    user: User,
+    *,
+    person_id: int | None,
+    starts_at: dt.datetime | None,
+    ends_at: dt.datetime | None,
+    position: int | None = 1,
+    note: str = "",
+) -> DutyShift:
+    """Put a staff member on the roster (值班表) from ``starts_at`` to ``ends_at`` at ``position``
+    in the chain (1 = 第一值班人). Every fault is named by its field."""
+    _require(user, "emergency.duty", _("只有指挥中心可以编排值班表。"))
+    errors = FieldErrors()
+    person = None
+    if person_id is None:
+        errors.add("person", _("请选择值班人员。"))
+    else:
+        person = User.objects.select_for_update().filter(pk=person_id, is_active=True).first()
+        streets = user.street_ids
+        if (
+            person is None
+            or not person.has_role(*ROSTER_ROLES)
+            or (streets is not None and person.street_id is not None and person.street_id not in streets)
+        ):
+            errors.add("person", _("值班人员必须是本街道的工作人员。"))
+            person = None
+    if starts_at is None:
+        errors.add("starts_at", _("请填写开始时间（如 2026-11-18 08:00）。"))
+    if ends_at is None:
+        errors.add("ends_at", _("请填写结束时间（如 2026-11-18 20:00）。"))
+    if starts_at is not None and ends_at is not None:
+        if ends_at <= starts_at:
+            errors.add("ends_at", _("结束时间必须晚于开始时间。"))
+        elif ends_at - starts_at > MAX_SHIFT:
+            errors.add("ends_at", _("一个班次不能超过7天。"))
+        elif person is not None:
+            clash = (
+                DutyShift.objects.filter(person=person, starts_at__lt=ends_at, ends_at__gt=starts_at)
+                .order_by("starts_at")
+                .first()
+            )
+            if clash is not None:
+                errors.add(
+                    "starts_at",
+                    _("%(name)s 在 %(start)s 至 %(end)s 已有值班安排，同一人的班次不能重叠。")
+                    % {"name": _name(person), "start": _beijing(clash.starts_at), "end": _beijing(clash.ends_at)},
+                )
+    if not isinstance(position, int) or isinstance(position, bool) or not 1 <= position <= MAX_POSITION:
+        errors.add("position", _("值班顺位应为 1 到 %(max)d 之间的整数。") % {"max": MAX_POSITION})
+    note = (note or "").strip()
+    if len(note) > NOTE_LENGTH:
+        errors.add("note", _("备注不能超过%(max)d个字。") % {"max": NOTE_LENGTH})
+    errors.raise_if_any()
+    return DutyShift.objects.create(  # none of them None past the checks above
+        person=cast(User, person),
+        starts_at=cast(dt.datetime, starts_at),
+        ends_at=cast(dt.datetime, ends_at),
+        position=cast(int, position),
+        note=note,
+        created_by=user,
+    )
+
+
+@transaction.atomic
+def remove_shift(user: User, *, shift_id: int, now: dt.datetime | None = None) -> None:
+    """Take a shift off the roster; a shift that has ended stays as the record of who was on duty."""
+    _require(user, "emergency.duty", _("只有指挥中心可以编排值班表。"))
+    shift = (
+        street_records(user, DutyShift.objects.select_for_update(of=("self",)), "person__street")
+        .filter(pk=shift_id)
+        .first()
+    )
+    if shift is None:
+        raise NotFound(_("值班安排不存在。"))
+    if shift.ends_at <= _now(now):
+        raise InvalidTransition(_("已结束的班次是值班记录，不能删除。"))
+    shift.delete()
+
+
+def ack_page(emergency: Emergency) -> str:
+    return reverse("emergency:ack", args=[emergency.number])
+
+
+def _street_id(emergency):
+    return emergency.community.street_id if emergency.community_id else None
+
+
+def _leaders(street_id):
+    """The active leaders answering for the street (or for every street)."""
+    where = Q(street__isnull=True) if street_id is None else Q(street_id=street_id) | Q(street__isnull=True)
+    return list(User.objects.filter(where, groups__name=LEADER, is_active=True).distinct().order_by("pk"))
+
+
+def _describe(emergency):
+    place = emergency.address
+    if not place and emergency.grid_id:
+        place = f"{emergency.grid.community.name}{emergency.grid.name}"
+    return _("突发事件 %(number)s：%(title)s，地点：%(place)s，等级：%(level)s。") % {
+        "number": emergency.number,
+        "title": emergency.title,
+        "place": place or _("未注明"),
+        "level": emergency.get_level_display(),
+    }
+
+
+def _tell_person(emergency, person, *, step, now, chain=None):
+    """Tell the ``step``-th person of the chain; what to write in the event's ``data["told"]``."""
+    if step == 1:
+        ask = _("您是当前第一值班人，请立即打开链接确认接警（收到）。")
+    else:
+        ask = _("前一位值班人员%(minutes)d分钟内未确认接警，您是第%(step)d值班人，请立即打开链接确认接警（收到）。") % {
+            "minutes": ack_limit().total_seconds() // 60,
+            "step": step,
+        }
+    notify(kind="emergency_duty", user=person, link=ack_page(emergency), at=now, message=_describe(emergency) + ask)
+    told = {"step": step, "users": [person.pk], "leaders": False}
+    if chain is not None:
+        told["chain"] = chain
+    return told
+
+
+def _tell_leaders(emergency, *, step, reason, now, chain=None):
+    leaders = _leaders(_street_id(emergency))
+    if reason == "no_roster":
+        ask = _("值班表上此刻无人值班，请立即安排处置并确认接警。")
+    else:
+        ask = _("值班人员%(minutes)d分钟内均未确认接警，请立即督促处置并确认接警。") % {
+            "minutes": ack_limit().total_seconds() // 60
+        }
+    notify(
+        kind="emergency_escalate",
+        users=leaders,
+        link=ack_page(emergency),
+        at=now,
+        message=_describe(emergency) + ask,
+    )
+    told = {"step": step, "users": [u.pk for u in leaders], "leaders": True, "reason": reason}
+    if chain is not None:
+        told["chain"] = chain
+    return told, leaders
+
+
+def _tell_on_duty(emergency, *, now):
+    """Tell the first on duty at ``now`` (or the leaders when nobody is): the ``told`` entry of
+    the report, with the chain to go down if nobody acknowledges."""
+    chain = [shift.person for shift in selectors.on_duty(at=now, street_id=_street_id(emergency))]
+    if chain:
+        return _tell_person(emergency, chain[0], step=1, now=now, chain=[p.pk for p in chain])
+    told, _leaders_told = _tell_leaders(emergency, step=1, reason="no_roster", now=now, chain=[])
+    return told
+
+
+def escalate_unacknowledged(*, now: dt.datetime | None = None) -> int:
+    """The worker's job, every minute: an open emergency told to someone who has not acknowledged
+    it within ``EMERGENCY_ACK_MINUTES`` goes to the next on the roster, after the last to the
+    street's leaders. Each step is an ``escalate`` event written under the emergency's lock, so
+    it happens once however many workers run. Returns the number of steps taken."""
+    now = _now(now)
+    limit = ack_limit()
+    candidates = list(
+        Emergency.objects.filter(
+            status__in=OPEN_STATUSES, reported_at__gte=now - CATCH_UP, events__data__has_key="told"
+        )
+        .exclude(events__action=selectors.ACK_ACTION)
+        .distinct()
+        .order_by("reported_at")
+        .values_list("pk", flat=True)
+    )
+    steps = 0
+    for pk in candidates:
+        with transaction.atomic():
+            emergency = (
+                Emergency.objects.select_for_update(of=("self",))
+                .select_related("community", "grid__community")
+                .filter(pk=pk)
+                .first()
+            )
+            if emergency is None or emergency.status not in OPEN_STATUSES:
+                continue
+            if emergency.events.filter(action=selectors.ACK_ACTION).exists():
+                continue
+            told = selectors.tellings(emergency)
+            last = told[-1].data["told"]
+            if last.get("leaders") or now < told[-1].at + limit:
+                continue
+            chain = told[0].data["told"].get("chain", [])
+            step = len(told) + 1
+            person = None
+            if len(told) < len(chain):
+                person = User.objects.filter(pk=chain[len(told)], is_active=True).first()
+            if person is not None:
+                entry = _tell_person(emergency, person, step=step, now=now)
+                note = _("%(minutes)d分钟内未确认接警，已通知第%(step)d值班人 %(name)s。") % {
+                    "minutes": limit.total_seconds() // 60,
+                    "step": step,
+                    "name": _name(person),
+                }
+            else:
+                entry, leaders = _tell_leaders(emergency, step=step, reason="unanswered", now=now)
+                note = _("%(minutes)d分钟内未确认接警，已通知街道领导 %(names)s。") % {
+                    "minutes": limit.total_seconds() // 60,
+                    "names": "、".join(_name(u) for u in leaders) or _("（无）"),
+                }
+            EMERGENCIES.record(emergency, "escalate", None, at=now, note=note, data={"told": entry})
+            steps += 1
+    return steps
+
+
+@transaction.atomic
+def acknowledge(user: User, *, number: str, at: dt.datetime | None = None) -> EmergencyEvent:
+    """收到 (确认接警): the person told, or anyone of the command centre, acknowledges the
+    emergency. Written once, as the ``ack`` event with the seconds since the report."""
+    _require(user, "emergency.ack", _("只有街道工作人员可以确认接警。"))
+    emergency = _locked(number)
+    if emergency.status not in OPEN_STATUSES:
+        raise InvalidTransition(_("事件已结束，无需确认接警。"))
+    done = selectors.acknowledgement(emergency)
+    if done is not None:
+        raise InvalidTransition(
+            _("%(name)s 已于 %(at)s 确认接警。")
+            % {"name": _name(done.actor) if done.actor else _("系统"), "at": _beijing(done.at)}
+        )
+    if user.pk not in selectors.told_users(emergency) and not rules.may_command(user):
+        raise NotAllowed(_("只有被通知的值班人员或指挥中心可以确认接警。"))
+    now = _now(at)
+    seconds = max(round((now - emergency.reported_at).total_seconds()), 0)
+    return EMERGENCIES.record(
+        emergency,
+        selectors.ACK_ACTION,
+        user,
+        at=now,
+        note=_("接警用时 %(time)s") % {"time": selectors.duration_text(seconds)},
+        data={"seconds": seconds},
     )
 
 

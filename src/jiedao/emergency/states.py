@@ -79,6 +79,8 @@ EMERGENCIES = Lifecycle(
         "calloff": _("调用协议物资"),
         "supply": _("物资出库"),
         "check": _("关怀核查"),
+        "escalate": _("接警升级"),
+        "ack": _("确认接警"),
     },
     event_model=EmergencyEvent,
     permission_prefix="emergency.step",

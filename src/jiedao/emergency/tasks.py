@@ -1,5 +1,6 @@
 """Background work of 应急管理, run by ``jiedao worker``: the sensor sweep (silent devices,
-meters without use by noon, complaint surges) at every deadline sweep."""
+meters without use by noon, complaint surges) and the escalation of unacknowledged emergencies
+to the next on the duty roster, both at every deadline sweep (every minute)."""
 
 import datetime as dt
 import logging
@@ -41,3 +42,24 @@ def enqueue_sensor_sweep_if_idle(now=None, stale_after=STALE_AFTER):
     ).exists():
         return None
     return sweep_sensors_task.enqueue()
+
+
+@task()
+def escalate_unacknowledged_task():
+    steps = services.escalate_unacknowledged()
+    if steps:
+        logger.info(_("接警升级：%(steps)d 起突发事件已通知下一位值班人员或街道领导。") % {"steps": steps})
+    return steps
+
+
+def enqueue_escalation_if_idle(now=None, stale_after=STALE_AFTER):
+    """Queue one escalation round unless one is already waiting or running. Returns the result or None."""
+
+    now = now or timezone.now()
+    waiting = DBTaskResult.objects.filter(task_path=escalate_unacknowledged_task.module_path)
+    if (
+        waiting.filter(status=TaskResultStatus.READY)
+        | waiting.filter(status=TaskResultStatus.RUNNING, started_at__gte=now - stale_after)
+    ).exists():
+        return None
+    return escalate_unacknowledged_task.enqueue()

@@ -15,8 +15,10 @@ from django.views.decorators.http import require_POST
 
 from jiedao.common import params
 from jiedao.common.errors import DomainError, NotFound, ValidationFailed
-from jiedao.org.models import Unit
+from jiedao.common.forms import apply_errors
+from jiedao.org.models import Unit, User
 from jiedao.org.permissions import permission
+from jiedao.org.selectors import street_records
 from jiedao.web.access import role_required
 
 from . import selectors, services, states
@@ -26,17 +28,25 @@ from .forms import (
     AlertDecisionForm,
     CallOffForm,
     CheckForm,
+    DutyShiftForm,
     NoteForm,
     ReportForm,
     StepForm,
     StockMovementForm,
 )
-from .models import Agreement, Depot
+from .models import OPEN_STATUSES, Agreement, Depot
 
 READ = selectors.READ_ROLES
 # A POST to the emergency's page takes one step of its lifecycle.
 STEP_ACTIONS = tuple(f"emergency.step.{action}" for action in states.EMERGENCIES.transitions)
 LIVE_SECONDS = 10
+# The period of the acknowledgement times on the board and the roster page.
+ACK_PERIOD = dt.timedelta(days=30)
+
+
+def _street_of(user):
+    """The street whose roster the user works with (None: one installation-wide roster)."""
+    return user.street_id
 
 
 def _tabs(active):
@@ -45,6 +55,7 @@ def _tabs(active):
         ("supplies", _("应急物资")),
         ("drills", _("演练与培训")),
         ("devices", _("感知设备")),
+        ("roster", _("值班表")),
     ]
     return [{"url": reverse(f"emergency:{name}"), "label": label, "active": name == active} for name, label in tabs]
 
@@ -84,9 +95,13 @@ def board(request):
             messages.success(request, _("已报告突发事件 %(number)s。") % {"number": emergency.number})
             return redirect("emergency:detail", number=emergency.number)
     year = timezone.localdate().year
+    open_emergencies = selectors.emergencies(user, open_only=True)
+    ack_states = selectors.ack_states(open_emergencies)
+    for emergency in open_emergencies:
+        emergency.ack_state = ack_states.get(emergency.pk)
     context = {
         "tabs": _tabs("board"),
-        "open_emergencies": selectors.emergencies(user, open_only=True),
+        "open_emergencies": open_emergencies,
         "recent": selectors.emergencies(user, limit=10),
         "alerts": selectors.alerts(user, open_only=True, limit=50),
         "warnings": selectors.warning_counts(),
@@ -94,6 +109,8 @@ def board(request):
         "disposal": selectors.disposal_summary(user),
         "coverage": selectors.drill_coverage(year),
         "training": selectors.training_pass_rate(year),
+        "ack": selectors.ack_times(user, since=timezone.now() - ACK_PERIOD, until=timezone.now()),
+        "nobody_on_duty": not selectors.on_duty(at=timezone.now(), street_id=_street_of(user)),
         "may_report": user.has_role(*services.COMMAND_ROLES, "operator"),
         "may_decide": user.has_role(*services.ALERT_ROLES),
         "map_url": reverse("emergency:map_data"),
@@ -317,3 +334,130 @@ def devices(request):
     return render(
         request, "emergency/devices.html", {"tabs": _tabs("devices"), "devices": rows, "posts": selectors.posts()}
     )
+
+
+# --- the duty roster and acknowledgements -------------------------------------------------------
+
+
+def _roster_people(user):
+    """The staff who may be put on the roster, for the form's list."""
+    people = User.objects.filter(is_active=True, groups__name__in=services.ROSTER_ROLES).distinct()
+    return list(street_records(user, people, "street").order_by("display_name", "username"))
+
+
+@role_required(*READ)
+@permission("emergency.duty")
+def roster(request):
+    """值班表: the week day by day, who is on duty now, and the form to add a shift."""
+    user = request.user
+    today = timezone.localdate()
+    try:
+        day = params.parse_date(request.GET["week"], "week") if request.GET.get("week") else today
+    except ValidationFailed as exc:
+        _error(request, exc)
+        day = today
+    monday = selectors.week_start(day)
+    people = _roster_people(user)
+    form = DutyShiftForm(request.POST if request.method == "POST" else None, people=people)
+    status = 200
+    if request.method == "POST":
+        try:
+            data = _read(form)
+            shift = services.add_shift(
+                user,
+                person_id=data["person"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                position=data["position"],
+                note=data["note"],
+            )
+        except DomainError as exc:
+            if form.is_valid():
+                apply_errors(form, exc)
+            status = exc.http_status
+        else:
+            messages.success(request, _("已添加值班安排。"))
+            week = selectors.week_start(timezone.localdate(shift.starts_at))
+            return redirect(reverse("emergency:roster") + f"?week={week.isoformat()}")
+    now = timezone.now()
+    week = selectors.roster_week(user, monday=monday)
+    positions = sorted({s.position for d in week for s in d["shifts"]}) or [1]
+    for d in week:
+        d["columns"] = [[s for s in d["shifts"] if s.position == p] for p in positions]
+        d["today"] = d["date"] == today
+    context = {
+        "tabs": _tabs("roster"),
+        "week": week,
+        "positions": positions,
+        "monday": monday,
+        "sunday": monday + dt.timedelta(days=6),
+        "previous": monday - dt.timedelta(days=7),
+        "next": monday + dt.timedelta(days=7),
+        "now_on_duty": selectors.on_duty(at=now, street_id=_street_of(user)),
+        "ack": selectors.ack_times(user, since=now - ACK_PERIOD, until=now),
+        "ack_minutes": int(services.ack_limit().total_seconds() // 60),
+        "may_edit": selectors.may_command(user),
+        "form": form,
+        "now": now,
+    }
+    return render(request, "emergency/roster.html", context, status=status)
+
+
+@require_POST
+@role_required(*READ)
+@permission("emergency.duty")
+def remove_shift(request, shift_id):
+    try:
+        services.remove_shift(request.user, shift_id=shift_id)
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, _("已删除值班安排。"))
+    week = request.POST.get("week", "")
+    return redirect(reverse("emergency:roster") + (f"?week={week}" if _is_day(week) else ""))
+
+
+def _is_day(text):
+    try:
+        params.parse_date(text, "week")
+    except ValidationFailed:
+        return False
+    return True
+
+
+@role_required(*READ)
+@permission("emergency.ack")
+def ack(request, number):
+    """The page the people told of an emergency open: one big button 收到 (确认接警)."""
+    user = request.user
+    try:
+        emergency = selectors.emergency_for(user, number)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    told = selectors.told_users(emergency)
+    may_ack = user.pk in told or selectors.may_command(user)
+    status = 200
+    if request.method == "POST":
+        try:
+            event = services.acknowledge(user, number=number)
+        except DomainError as exc:
+            _error(request, exc)
+            status = exc.http_status
+        else:
+            messages.success(
+                request,
+                _("已确认接警，用时 %(time)s。") % {"time": selectors.duration_text(event.data["seconds"])},
+            )
+            return redirect("emergency:ack", number=number)
+    done = selectors.acknowledgement(emergency)
+    context = {
+        "tabs": _tabs("board"),
+        "e": emergency,
+        "done": done,
+        "took": selectors.duration_text((done.at - emergency.reported_at).total_seconds()) if done else "",
+        "may_ack": may_ack and emergency.status in OPEN_STATUSES,
+        "told_me": user.pk in told,
+    }
+    return render(request, "emergency/ack.html", context, status=status)

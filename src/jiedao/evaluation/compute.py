@@ -19,6 +19,8 @@ from . import indicators as lib
 from . import periods
 from .models import DailyCount, Result
 
+PERSON_ROLES = ("grid", "handler", "operator")
+
 
 def scope_names(kind):
     """{code: display name} of every scope of ``kind``."""
@@ -32,7 +34,8 @@ def scope_names(kind):
     if kind == "unit":
         return dict(Unit.objects.filter(active=True).order_by("code").values_list("code", "name"))
     if kind == "person":
-        users = get_user_model().objects.filter(groups__name="grid").order_by("username")
+        # Grid workers, handlers (seconded staff among them) and window clerks.
+        users = get_user_model().objects.filter(groups__name__in=PERSON_ROLES).distinct().order_by("username")
         return {u.username: str(u) for u in users}
     return {}
 

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.cases import measures as case_measures
+from jiedao.cases import rules as case_rules
 from jiedao.cases.grid_measures import settled_at_grid_level
 from jiedao.cases.models import NOT_MATTERS, Case, CaseEvent, Category, Channel, Rating, Status
 from jiedao.duties.selectors import list_started_on, reduction
@@ -33,6 +35,7 @@ from jiedao.registry.models import Person, Visit
 from jiedao.registry.selectors import cared
 from jiedao.workcal.calendar import SHANGHAI, workdays_between
 
+from . import accountability, person_measures
 from .models import EvidenceScore
 from .periods import months_in
 
@@ -190,9 +193,22 @@ def resolution_rate(period, scope, run):
     }
 
 
+def basic_satisfied_weight() -> float:
+    """How much a 基本满意 rating counts in 满意率: the cases' one setting (``cases.rules``)."""
+    return case_rules.basic_satisfied_weight()
+
+
 def satisfaction_rate(period, scope, run):
+    weight = basic_satisfied_weight()
     return {
-        c: _rate(r["satisfied_n"] + 0.9 * r["basic_n"], r["n"]) for c, r in _rating_counts(period, scope, run).items()
+        c: _rate(r["satisfied_n"] + weight * r["basic_n"], r["n"])
+        for c, r in _rating_counts(period, scope, run).items()
+    }
+
+
+def _satisfaction_definition() -> str:
+    return _("（满意 + %(weight)s × 基本满意）/ 本期全部回访评价。基本满意按 %(weight)s 计，是系统设定值。") % {
+        "weight": f"{basic_satisfied_weight():g}"
     }
 
 
@@ -299,11 +315,72 @@ def return_rate(period, scope, run):
     return {c: _rate(back.get(c, {"n": 0})["n"], r["n"]) for c, r in sent.items()}
 
 
+ROUTING_ACTIONS = ("dispatch", "return", "classify")
+
+
+def _dispatch_unit(event) -> str | None:
+    return (event["data"] or {}).get("unit") or event["unit__code"]
+
+
+def _kept(dispatch, later) -> bool:
+    """Whether the unit a dispatch sent the case to kept it, by what the case's log says
+    after it: no dispatch to another unit since (an accepted return, or any re-dispatch), no
+    change of category since, and no return by that unit still waiting (the case not sent back
+    to it)."""
+    unit = _dispatch_unit(dispatch)
+    waiting_return = False
+    for event in later:
+        data = event["data"] or {}
+        if event["action"] == "dispatch":
+            if _dispatch_unit(event) != unit:
+                return False
+            waiting_return = False  # sent back to the same unit: its return was refused
+        elif event["action"] == "classify" and data.get("category") != data.get("from"):
+            return False
+        elif event["action"] == "return" and (data.get("unit") or event["actor_unit__code"]) == unit:
+            waiting_return = True
+    return not waiting_return
+
+
+def routing_accuracy(period, scope, run):
+    """分拨准确率: of the dispatches in the period, automatic and manual alike, the share the unit
+    kept (``_kept``), judged by the case's log up to the moment of the computation."""
+
+    def judged():
+        dispatched = CaseEvent.objects.filter(action="dispatch", at__gte=period.start, at__lt=period.end)
+        events = (
+            CaseEvent.objects.filter(
+                case_id__in=dispatched.values("case_id"), action__in=ROUTING_ACTIONS, at__lt=run.now
+            )
+            .order_by("case_id", "seq")
+            .values("case_id", "seq", "at", "action", "data", "unit__code", "actor_unit__code", "case__street__code")
+        )
+        by_case: dict = {}
+        for event in events.iterator():
+            by_case.setdefault(event["case_id"], []).append(event)
+        rows = []
+        for log in by_case.values():
+            for i, event in enumerate(log):
+                if event["action"] == "dispatch" and period.start <= event["at"] < period.end:
+                    rows.append((event["case__street__code"], _dispatch_unit(event), _kept(event, log[i + 1 :])))
+        return rows
+
+    index = {"street": 0, "unit": 1}[scope]
+    counts: dict = {}
+    for row in run.once(("routing", period.key), judged):
+        code = row[index]
+        if code:
+            n, k = counts.get(code, (0, 0))
+            counts[code] = (n + 1, k + int(row[2]))
+    return {c: _rate(k, n) for c, (n, k) in counts.items()}
+
+
 def dispute_resolution(period, scope, run):
-    """矛盾纠纷化解率: 解决率 over the cases of categories named 纠纷 or 矛盾 (and their children)."""
+    """矛盾纠纷化解率: 解决率 over the cases of the categories an administrator marked 矛盾纠纷类
+    (``Category.is_dispute``) and their children."""
 
     ids = set()
-    for category in Category.objects.filter(Q(name__contains="纠纷") | Q(name__contains="矛盾")):
+    for category in Category.objects.filter(is_dispute=True):
         ids |= {category.pk} | set(
             Category.objects.filter(Q(parent=category) | Q(parent__parent=category)).values_list("pk", flat=True)
         )
@@ -361,10 +438,18 @@ def grid_reports(period, scope, run):
 # --- 一户一档 --------------------------------------------------------------------------------
 
 
-def visits_per_week(period, scope, run):
-    """探访频次: visits to special-care persons in the period / special-care persons / weeks."""
+def elapsed_weeks(period, now) -> float:
+    """The weeks of ``period`` gone by at ``now``: the whole period once it is over, up to
+    ``now`` while it runs, and never less than one day (so a period just begun divides by a day)."""
+    end = min(period.end, max(now, period.start))
+    return max(end - period.start, dt.timedelta(days=1)).total_seconds() / (7 * 86400)
 
-    weeks = (period.end - period.start).total_seconds() / (7 * 86400)
+
+def visits_per_week(period, scope, run):
+    """探访频次: visits to special-care persons in the period / special-care persons / weeks
+    elapsed of the period (a period not over yet counts up to now, at least one day)."""
+
+    weeks = elapsed_weeks(period, run.now)
     place = {
         "street": None,
         "community": "household__house__building__community__code",
@@ -517,6 +602,24 @@ def _wrap(result):
     return Value(None if result is None else float(result))
 
 
+def _pair_rates(fn):
+    """An indicator of ``accountability`` (``{scope code: (counted, out of)}``) as rates."""
+
+    def compute(period, scope, run):
+        return {c: _rate(k, n) for c, (k, n) in fn(period, scope, run).items()}
+
+    return compute
+
+
+def _person_counts(fn):
+    """A count of ``person_measures`` (``{user name: (count, None)}``) as values."""
+
+    def compute(period, scope, run):
+        return {c: Value(n, n, None) for c, (n, _none) in fn(period, scope, run).items()}
+
+    return compute
+
+
 # --- the library -------------------------------------------------------------------------------
 
 C = "jiedao.cases.measures"
@@ -578,7 +681,7 @@ INDICATORS = [
         "satisfaction_rate",
         _("满意率"),
         F_CASES,
-        _("（满意 + 0.9 × 基本满意）/ 本期全部回访评价。"),
+        lazy(_satisfaction_definition, str)(),
         SELF,
         "%",
         HIGHER,
@@ -701,7 +804,7 @@ INDICATORS = [
         "dispute_resolution_rate",
         _("矛盾纠纷化解率"),
         F_CASES,
-        _("名称含“纠纷”“矛盾”的分类（及其下级）工单的解决率。"),
+        _("管理员标记为“矛盾纠纷类”的分类（及其下级）工单的解决率。"),
         SELF,
         "%",
         HIGHER,
@@ -783,7 +886,7 @@ INDICATORS = [
         "visits_per_week",
         _("探访频次"),
         F_REGISTRY,
-        _("本期对特殊关爱人员的探访次数 / 特殊关爱人数 / 周数。"),
+        _("本期对特殊关爱人员的探访次数 / 特殊关爱人数 / 本期已过的周数（本期未结束时只算到当前，至少按一天计）。"),
         SELF,
         _("次/人/周"),
         HIGHER,
@@ -1157,14 +1260,17 @@ INDICATORS = [
         "routing_accuracy",
         _("分拨准确率"),
         F_INTEL,
-        _("智能分拨建议被派单员采纳的比例。"),
-        f"{INTEL}.routing_accuracy",
+        _(
+            "本期派单（自动派单与人工派单一样计算）中承办单位留下工单的比例：派单后该单位没有退单"
+            "（或退单未被接受、工单又派回该单位），没有改为其他分类，也没有改派其他单位。"
+        ),
+        SELF,
         "%",
         HIGHER,
         0.80,
         0.95,
         ("street", "unit"),
-        _external(f"{INTEL}.routing_accuracy", "unit"),
+        routing_accuracy,
     ),
     _i(
         "auto_dispatch_share",
@@ -1191,6 +1297,164 @@ INDICATORS = [
         0.05,
         ("street", "unit"),
         _external(f"{INTEL}.reply_flag_rate", "unit"),
+    ),
+    _i(
+        "report_rate",
+        _("报到率"),
+        F_CASES,
+        _(
+            "吹哨或协办召集的单位中，报到时限在本期且已到（或已报到）的 / 其中在报到时限内报到的比例；"
+            "时限未到且尚未报到的不计入。"
+        ),
+        "jiedao.evaluation.accountability.report_rate",
+        "%",
+        HIGHER,
+        0.90,
+        1.0,
+        ALL_CASE_SCOPES,
+        _pair_rates(accountability.report_rate),
+    ),
+    _i(
+        "cohandle_completion_rate",
+        _("协同完成率"),
+        F_CASES,
+        _(
+            "有吹哨或协办的工单中，办结时限在本期且已到（或已办结）的 / 其中在办结时限内办结的比例；"
+            "按单位统计时，工单计入每个被召集的单位（每个单位一次）。"
+        ),
+        "jiedao.evaluation.accountability.cohandle_completion",
+        "%",
+        HIGHER,
+        0.90,
+        0.98,
+        ALL_CASE_SCOPES,
+        _pair_rates(accountability.cohandle_completion),
+    ),
+    _i(
+        "repeat_complaint_rate",
+        _("重复投诉率"),
+        F_CASES,
+        _(
+            "本期受理的工单（不含并案和无效来电）中，重复此前已结案工单的比例：同一诉求人（同一电话或账号），"
+            "或同一分类且位置相近，在前案结案后规定天数内再次反映。越低越好。"
+        ),
+        "jiedao.evaluation.accountability.repeat_complaints",
+        "%",
+        LOWER,
+        0.10,
+        0.05,
+        ALL_CASE_SCOPES,
+        _pair_rates(accountability.repeat_complaints),
+    ),
+    _i(
+        "person_cases_resolved",
+        _("办结工单数"),
+        F_CASES,
+        _("本期由本人给出办结反馈（以工单最后一次办结反馈为准）的工单数。"),
+        "jiedao.evaluation.person_measures.cases_resolved",
+        _("件"),
+        HIGHER,
+        None,
+        None,
+        ("person",),
+        _person_counts(person_measures.cases_resolved),
+        kind="count",
+    ),
+    _i(
+        "person_on_time_rate",
+        _("个人按期办结率"),
+        F_CASES,
+        _("本期由本人办结且有办结时限的工单中，在办结时限内办结的比例。"),
+        "jiedao.evaluation.person_measures.on_time",
+        "%",
+        HIGHER,
+        0.90,
+        0.98,
+        ("person",),
+        _pair_rates(person_measures.on_time),
+    ),
+    _i(
+        "person_satisfaction_rate",
+        _("个人办件满意率"),
+        F_CASES,
+        _("本期回访评价中，评价前最后一次办结反馈由本人给出的：（满意 + 基本满意按系统设定值计）/ 评价数。"),
+        "jiedao.evaluation.person_measures.case_satisfaction",
+        "%",
+        HIGHER,
+        0.85,
+        0.95,
+        ("person",),
+        _pair_rates(person_measures.case_satisfaction),
+        resident=True,
+    ),
+    _i(
+        "person_applications_accepted",
+        _("受理办件数"),
+        F_HALL,
+        _("本期由本人受理的办件数。"),
+        "jiedao.evaluation.person_measures.applications_accepted",
+        _("件"),
+        HIGHER,
+        None,
+        None,
+        ("person",),
+        _person_counts(person_measures.applications_accepted),
+        kind="count",
+    ),
+    _i(
+        "person_applications_on_time",
+        _("窗口按时办结率"),
+        F_HALL,
+        _("本人受理、本期出件且有承诺期限的办件中，在承诺期限内出件的比例。"),
+        "jiedao.evaluation.person_measures.applications_on_time",
+        "%",
+        HIGHER,
+        0.95,
+        1.0,
+        ("person",),
+        _pair_rates(person_measures.applications_on_time),
+    ),
+    _i(
+        "person_hall_satisfaction",
+        _("窗口好差评满意率"),
+        F_HALL,
+        _("本期对本人受理的办件的好差评中，基本满意及以上的比例（申诉成立的评价不计）。"),
+        "jiedao.evaluation.person_measures.hall_satisfaction",
+        "%",
+        HIGHER,
+        0.90,
+        0.98,
+        ("person",),
+        _pair_rates(person_measures.hall_satisfaction),
+        resident=True,
+    ),
+    _i(
+        "person_grid_self_resolved",
+        _("网格自行处置数"),
+        F_GRID,
+        _("本期结案的、由本人上报并在网格内处置的工单数。"),
+        "jiedao.evaluation.person_measures.grid_self_resolved",
+        _("件"),
+        HIGHER,
+        None,
+        None,
+        ("person",),
+        _person_counts(person_measures.grid_self_resolved),
+        kind="count",
+    ),
+    _i(
+        "person_grid_satisfaction",
+        _("网格群众满意率"),
+        F_GRID,
+        _("本期回访评价中，工单位于本人负责网格的：（满意 + 基本满意按系统设定值计）/ 评价数。"),
+        "jiedao.evaluation.person_measures.grid_satisfaction",
+        "%",
+        HIGHER,
+        0.85,
+        0.95,
+        ("person",),
+        _pair_rates(person_measures.grid_satisfaction),
+        resident=True,
     ),
 ]
 

@@ -153,17 +153,23 @@ class EvidenceScore(AppendOnly, models.Model):
 
 
 class Warning(models.Model):
-    """A warning (预警) on a scope: an indicator below its baseline for weeks on end, a
-    complaint surge in a community, or a fast-growing hot issue."""
+    """A warning (预警) on a scope: an indicator below its baseline for weeks on end (yellow, then
+    red), a surge of a category's cases in a community or of a service item's applications
+    (yellow), a fast-growing hot issue (yellow), or a fault of the installation (blue, 系统故障:
+    failed message sends, a stalled worker, a failed or old backup, a full disk, silent sensors)."""
 
     class Kind(models.TextChoices):
         INDICATOR = "indicator", _("指标低于基线")
-        SURGE = "surge", _("投诉激增")
+        SURGE = "surge", _("数量激增")
         HOT = "hot", _("热点快速增长")
+        SYSTEM = "system", _("系统故障")
+        SENSITIVE = "sensitive", _("舆情/群体事件")
+        HOT_LARGE = "hot_large", _("热点超过阈值")
 
     class Level(models.TextChoices):
         YELLOW = "yellow", _("黄色")
         RED = "red", _("红色")
+        BLUE = "blue", _("蓝色")
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("预警中")
@@ -261,3 +267,33 @@ class Snapshot(models.Model):
     class Meta:
         verbose_name = _("驾驶舱快照")
         verbose_name_plural = _("驾驶舱快照")
+
+
+class Assessment(models.Model):
+    """考核建议: the street's assessment opinion of a seconded person (派驻人员) for a period,
+    recorded by a leader and exported for the person's department. One per person and period;
+    recording it again replaces the opinion (who and when are those of the last entry)."""
+
+    class Grade(models.TextChoices):
+        EXCELLENT = "excellent", _("优秀")
+        COMPETENT = "competent", _("称职")
+        BASIC = "basic", _("基本称职")
+        INCOMPETENT = "incompetent", _("不称职")
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("派驻人员")
+    )
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("派驻部门"))
+    period = models.CharField(_("考核期"), max_length=10)
+    grade = models.CharField(_("考核等次"), max_length=12, choices=Grade.choices)
+    opinion = models.TextField(_("考核建议"))
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("录入人")
+    )
+    entered_at = models.DateTimeField(_("录入时间"))
+
+    class Meta:
+        verbose_name = _("考核建议")
+        verbose_name_plural = _("考核建议")
+        ordering = ["unit", "period", "person"]
+        constraints = [models.UniqueConstraint(fields=["person", "period"], name="uniq_assessment_person_period")]

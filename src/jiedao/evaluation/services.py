@@ -9,22 +9,32 @@ A warning recovers by the worker's rule, never by a person (``assign_status``)."
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from jiedao.cases.models import Category
 from jiedao.common.errors import NotAllowed, NotFound, ValidationFailed
 from jiedao.common.lifecycle import assign_status
+from jiedao.emergency.models import Alert, Rule
 from jiedao.geo.models import HEAT_DAYS
+from jiedao.hall.models import Application, ServiceItem
 from jiedao.intelligence import selectors as intelligence
+from jiedao.messaging import selectors as messaging
 from jiedao.messaging.services import notify
+from jiedao.ops import selectors as ops
+from jiedao.ops.tasks import backup_task
 from jiedao.org import permissions
 from jiedao.org.models import Community, Grid, Street, Unit, User
 from jiedao.workcal.calendar import SHANGHAI, add_workdays
@@ -32,6 +42,7 @@ from jiedao.workcal.calendar import SHANGHAI, add_workdays
 from . import compute, periods
 from . import indicators as lib
 from .models import DailyCount, EvidenceScore, Rectification, Result, Scheme, SchemeItem, Snapshot, Warning
+from .red import red_warnings
 from .scoring import MIN_WEIGHT_SHARE, resident_share, settings_of
 from .selectors import hot_issue_rows, hot_snapshot_key
 from .states import CLOSED, RECTIFICATIONS
@@ -312,6 +323,7 @@ def check_surges(now: dt.datetime | None = None) -> dict[str, int]:
         else:
             warning.value, warning.detail, warning.last_seen_at = count, detail, now
             warning.save(update_fields=["value", "detail", "last_seen_at"])
+    hall_opened = _hall_surges(now, active, seen, recent_from=recent_from, minimum=minimum, ratio=ratio)
     for key, warning in active.items():
         if key not in seen:
             assign_status(warning, Warning.Status.RECOVERED)
@@ -319,7 +331,252 @@ def check_surges(now: dt.datetime | None = None) -> dict[str, int]:
             warning.save(update_fields=["status", "recovered_at"])
             recovered += 1
     hot = _hot_issue_warnings(now)
-    return {"surges": opened, "surges_recovered": recovered, **hot}
+    system = _system_warnings(now)
+    red = red_warnings(now)
+    return {"surges": opened + hall_opened, "surges_recovered": recovered, **hot, **system, **red}
+
+
+HALL_SURGE_PREFIX = "hall:"
+
+
+def _hall_surges(now, active, seen, *, recent_from, minimum, ratio):
+    """The same rule for the service hall: a service item's applications (window and online,
+    by the day they were submitted) over the last 7 days at least ``SURGE_MIN_CASES`` and
+    ``SURGE_RATIO`` times the weekly average of the 4 weeks before raise a yellow warning on
+    the street of the item's unit, and the unit is told once, when it opens. Adds the keys
+    still surging to ``seen``; returns how many were opened."""
+    base_from = recent_from - dt.timedelta(days=28)
+    since = dt.datetime.combine(base_from, dt.time(0, 0), tzinfo=SHANGHAI)
+    recent: dict[int, int] = {}
+    base: dict[int, int] = {}
+    rows = Application.objects.filter(item__isnull=False, submitted_at__gte=since, submitted_at__lte=now)
+    for item_id, submitted_at in rows.values_list("item_id", "submitted_at").iterator():
+        bucket = recent if submitted_at.astimezone(SHANGHAI).date() >= recent_from else base
+        bucket[item_id] = bucket.get(item_id, 0) + 1
+    surging = {}
+    for item_id, count in recent.items():
+        weekly = base.get(item_id, 0) / 4
+        if count >= minimum and count >= ratio * weekly:
+            surging[item_id] = (count, weekly)
+    opened = 0
+    for item in ServiceItem.objects.filter(pk__in=surging).select_related("unit__street"):
+        count, weekly = surging[item.pk]
+        key = f"{HALL_SURGE_PREFIX}{item.code}"[:160]
+        seen.add(key)
+        detail = _("近7天 %(count)d 件申请，前4周平均每周 %(weekly).1f 件") % {"count": count, "weekly": weekly}
+        warning = active.get(key)
+        if warning is not None:
+            warning.value, warning.detail, warning.last_seen_at = count, detail, now
+            warning.save(update_fields=["value", "detail", "last_seen_at"])
+            continue
+        street = item.unit.street
+        title = _("一窗受理“%(item)s”申请激增") % {"item": item.name}
+        url = reverse("hall:item", args=[item.code])
+        Warning.objects.create(
+            kind=Warning.Kind.SURGE,
+            key=key,
+            scope_kind="street",
+            scope_code=street.code,
+            scope_name=street.name,
+            level=Warning.Level.YELLOW,
+            value=count,
+            baseline=weekly,
+            title=title[:200],
+            detail=detail,
+            opened_at=now,
+            last_seen_at=now,
+            url=url,
+        )
+        notify(
+            unit=item.unit,
+            kind="surge",
+            message=_("%(title)s：%(detail)s。请安排窗口人手、预约号源，必要时调整办理指引。")
+            % {"title": title, "detail": detail},
+            link=url,
+            at=now,
+        )
+        opened += 1
+    return opened
+
+
+def _admins() -> list[int]:
+    """The administrators (the group, and the superusers) who are told of a system fault."""
+    found = User.objects.filter(is_active=True).filter(Q(groups__name="admin") | Q(is_superuser=True))
+    return list(found.values_list("pk", flat=True).distinct())
+
+
+@dataclass(frozen=True)
+class BlueCheck:
+    """One blue warning (系统故障): its key, its title, what the administrators are asked to do,
+    the page where it is seen to, and ``check(now)``, which answers ``(value, detail)`` while the
+    fault lasts and None when all is well."""
+
+    key: str
+    title: Any
+    advice: Any
+    page: str
+    check: Callable[[dt.datetime], tuple[float, str] | None]
+
+
+def _failed_sends(now):
+    failed = messaging.unresolved_failures(now=now)
+    if not failed:
+        return None
+    return failed, _("近7天有 %(n)d 条消息多次重试仍发送失败，收件人没有收到。") % {"n": failed}
+
+
+def _stalled_worker(now):
+    """The worker's heartbeat older than ``WORKER_LATE_SECONDS`` (as /healthz judges it). A worker
+    never seen is not stalled: ``jiedao check`` reports an installation whose worker never ran."""
+    seen = ops.worker_seen_seconds(now)
+    limit = float(_config("WORKER_LATE_SECONDS", 180))
+    if seen is None or seen <= limit:
+        return None
+    return round(seen / 60, 1), _("后台任务已 %(minutes)d 分钟没有心跳（超过 %(limit)d 秒即视为停滞）。") % {
+        "minutes": int(seen // 60),
+        "limit": int(limit),
+    }
+
+
+def _backup_trouble(now):
+    """With scheduled backups on (``BACKUP_EVERY_HOURS`` > 0): the latest scheduled backup failed,
+    or the newest backup is missing or older than a day (or than two intervals, when backups
+    are scheduled less often than every 12 hours)."""
+    every = float(_config("BACKUP_EVERY_HOURS", 0) or 0)
+    if every <= 0:
+        return None
+    last = (
+        DBTaskResult.objects.filter(task_path=backup_task.module_path)
+        .exclude(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
+        .order_by("-enqueued_at")
+        .values_list("status", flat=True)
+        .first()
+    )
+    if last == TaskResultStatus.FAILED:
+        return 0.0, _("最近一次自动备份失败。")
+    age = ops.newest_backup_age_hours(now)
+    allowed = max(24.0, 2 * every)
+    if age is None:
+        return 0.0, _("还没有任何备份。")
+    if age > allowed:
+        return round(age, 1), _("最近一次备份是 %(hours)d 小时前（超过 %(allowed)d 小时）。") % {
+            "hours": round(age),
+            "allowed": int(allowed),
+        }
+    return None
+
+
+def _full_disk(now):
+    """The disk holding the data directory below ``DISK_MIN_FREE_BYTES`` free (as /healthz judges it)."""
+    disk = ops.health(now)["checks"]["disk"]
+    if disk["ok"]:
+        return None
+    free = disk["free_bytes"] / (1 << 30)
+    return round(free, 2), _("数据所在磁盘只剩 %(free).2f GB 可用（至少需要 %(minimum).2f GB）。") % {
+        "free": free,
+        "minimum": disk["min_free_bytes"] / (1 << 30),
+    }
+
+
+def _silent_devices(now):
+    """The sensors whose silence the emergency app's rules (判断方式“离线”) raised an alert for,
+    still open and still silent: nothing received from the device since the alert."""
+    alerts = Alert.objects.filter(
+        status=Alert.Status.OPEN, rule__trigger=Rule.Trigger.SILENCE, device__isnull=False
+    ).filter(Q(device__last_seen_at__isnull=True) | Q(device__last_seen_at__lte=F("raised_at")))
+    names = list(alerts.order_by("device__name").values_list("device__name", flat=True).distinct())
+    if not names:
+        return None
+    shown = "、".join(names[:5]) + ("…" if len(names) > 5 else "")
+    return len(names), _("%(n)d 台感知设备离线：%(names)s。") % {"n": len(names), "names": shown}
+
+
+BLUE_CHECKS = (
+    BlueCheck(
+        "system:outbox",
+        gettext_lazy("系统故障：消息发送失败"),
+        gettext_lazy("请到“消息发送”页查看服务商的答复并重新发送。"),
+        "messaging:outbox",
+        _failed_sends,
+    ),
+    BlueCheck(
+        "system:worker",
+        gettext_lazy("系统故障：后台任务停滞"),
+        gettext_lazy("时限巡检、通知和备份都在等它：请检查服务器上的后台任务是否在运行。"),
+        "evaluation:warnings",
+        _stalled_worker,
+    ),
+    BlueCheck(
+        "system:backup",
+        gettext_lazy("系统故障：备份失败或过期"),
+        gettext_lazy("请检查备份目录和自动备份的日志，并手动备份一次。"),
+        "evaluation:warnings",
+        _backup_trouble,
+    ),
+    BlueCheck(
+        "system:disk",
+        gettext_lazy("系统故障：磁盘空间不足"),
+        gettext_lazy("请清理或扩充数据所在的磁盘，空间不足时新的照片、备份都写不进去。"),
+        "evaluation:warnings",
+        _full_disk,
+    ),
+    BlueCheck(
+        "system:devices",
+        gettext_lazy("系统故障：感知设备离线"),
+        gettext_lazy("请到“感知设备”页查看离线设备，安排上门检查供电和网络。"),
+        "emergency:devices",
+        _silent_devices,
+    ),
+)
+
+
+def _system_warnings(now):
+    """The blue warnings (系统故障), one per check of ``BLUE_CHECKS``: opened once when its check
+    finds a fault (the administrators are told, once per opening), kept up to date while the fault
+    lasts, recovered when it is gone. No rectification task: the administrators see to it."""
+    active = {
+        w.key: w
+        for w in Warning.objects.select_for_update().filter(kind=Warning.Kind.SYSTEM, status=Warning.Status.ACTIVE)
+    }
+    counts = {"system": 0, "system_recovered": 0}
+    for blue in BLUE_CHECKS:
+        found = blue.check(now)
+        warning = active.get(blue.key)
+        if found is None:
+            if warning is not None:
+                assign_status(warning, Warning.Status.RECOVERED)
+                warning.recovered_at = now
+                warning.save(update_fields=["status", "recovered_at"])
+                counts["system_recovered"] += 1
+            continue
+        value, detail = found
+        if warning is not None:
+            warning.value, warning.detail, warning.last_seen_at = value, detail[:300], now
+            warning.save(update_fields=["value", "detail", "last_seen_at"])
+            continue
+        url = reverse(blue.page)
+        Warning.objects.create(
+            kind=Warning.Kind.SYSTEM,
+            key=blue.key,
+            scope_kind="street",
+            level=Warning.Level.BLUE,
+            value=value,
+            title=str(blue.title),
+            detail=detail[:300],
+            url=url,
+            opened_at=now,
+            last_seen_at=now,
+        )
+        notify(
+            kind="system",
+            users=_admins(),
+            message=_("%(title)s。%(detail)s%(advice)s")
+            % {"title": blue.title, "detail": detail, "advice": blue.advice},
+            link=url,
+            at=now,
+        )
+        counts["system"] += 1
+    return {k: v for k, v in counts.items() if v}
 
 
 def _hot_issue_warnings(now):

@@ -19,8 +19,8 @@ logger = logging.getLogger("jiedao.worker")
 def describe(counts):
     return _(
         "效能评价：写入指标结果 %(results)d 条；新预警 %(opened)d 个，升级 %(escalated)d 个，恢复 %(recovered)d 个；"
-        "投诉激增 %(surges)d 个。"
-    ) % {k: counts.get(k, 0) for k in ("results", "opened", "escalated", "recovered", "surges")}
+        "数量激增 %(surges)d 个；系统故障 %(system)d 个。"
+    ) % {k: counts.get(k, 0) for k in ("results", "opened", "escalated", "recovered", "surges", "system")}
 
 
 @task()

@@ -13,6 +13,7 @@ urlpatterns = [
     path("evaluation/innovation/", views.evidence, name="evidence"),
     path("evaluation/report/", views.report_view, name="report"),
     path("evaluation/records/", views.records, name="records"),
+    path("evaluation/assessments/", views.assessments, name="assessments"),
     path("cockpit/", views.cockpit, name="cockpit"),
     path("cockpit/screen/", views.screen, name="screen"),
 ]

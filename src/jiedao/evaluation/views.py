@@ -19,8 +19,8 @@ from jiedao.org.permissions import permission
 from jiedao.org.selectors import in_streets
 from jiedao.web.access import role_required
 
-from . import periods, report, selectors, services
-from .models import ScopeKind
+from . import periods, report, selectors, services, staff
+from .models import Assessment, ScopeKind
 from .states import RECTIFICATIONS
 
 VIEW_ROLES = selectors.VIEW_ROLES
@@ -406,3 +406,52 @@ def records(request):
     # The filters in plain words, places and categories by name.
     filters = selectors.records_filters(**chosen)
     return render(request, "evaluation/records.html", {"rows": rows, "next_url": next_url, "filters": filters})
+
+
+@role_required(*VIEW_ROLES)
+@permission("evaluation.assess")
+def assessments(request):
+    """考核建议 of seconded staff: leaders record them; everybody who reads evaluation sees them
+    and exports them per department (``?format=csv`` or ``xlsx``)."""
+    user = request.user
+    unit = (request.GET.get("unit") or "").strip()[:30]
+    period = (request.GET.get("period") or "").strip()[:10]
+    form = {}
+    if request.method == "POST":
+        form = {k: request.POST.get(k, "") for k in ("person", "period", "grade", "opinion")}
+        try:
+            staff.record_assessment(user, **form)
+        except NotAllowed:
+            raise PermissionDenied from None
+        except DomainError as exc:
+            _errors(request, exc)
+        else:
+            messages.success(request, _("考核建议已保存。"))
+            return redirect(reverse("evaluation:assessments") + f"?period={form['period'].strip()}")
+    rows = staff.assessments(user, unit=unit, period=period)
+    fmt = request.GET.get("format")
+    if fmt in ("csv", "xlsx"):
+        if fmt == "csv":
+            body, kind = staff.as_csv(rows), "text/csv; charset=utf-8"
+        else:
+            body, kind = staff.as_xlsx(rows), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        response = HttpResponse(body, content_type=kind)
+        name = "%E8%80%83%E6%A0%B8%E5%BB%BA%E8%AE%AE"  # 考核建议
+        suffix = "".join(c for c in f"-{unit}-{period}" if c.isalnum() or c == "-").strip("-")
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}{'-' + suffix if suffix else ''}.{fmt}"
+        return response
+    return render(
+        request,
+        "evaluation/assessments.html",
+        {
+            "rows": rows,
+            "unit": unit,
+            "period": period,
+            "form": form,
+            "people": staff.seconded_staff(user),
+            "departments": staff.departments(user),
+            "grades": Assessment.Grade.choices,
+            "default_period": periods.of("quarter").previous().key,
+            "may_enter": user.has_role("leader", "admin"),
+        },
+    )

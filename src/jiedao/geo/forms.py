@@ -1,5 +1,13 @@
+import datetime as dt
+
 from django import forms
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
+
+# A check-in taken without network is sent later with the time it was taken: at most this old.
+OFFLINE_DAYS = 3
+CLOCK_SLACK = dt.timedelta(minutes=10)  # the phone's clock may run a little ahead
 
 
 class PatrolForm(forms.Form):
@@ -16,6 +24,9 @@ class PatrolForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": _("如“东湖小区3号楼，发现占道经营”")}),
     )
 
+    # Filled by the phone's queue only (web/app/offline.js): when the check-in was taken offline.
+    taken_at = forms.CharField(label=_("打卡时间"), required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         grids = list(user.grids.select_related("community").order_by("code")) if user is not None else []
@@ -25,6 +36,25 @@ class PatrolForm(forms.Form):
         if len(grids) == 1:
             self.fields["grid"].initial = grids[0].code
 
+    def clean_taken_at(self):
+        value = (self.cleaned_data.get("taken_at") or "").strip()
+        if not value:
+            return None
+        try:
+            at = parse_datetime(value)
+        except ValueError:
+            at = None
+        if at is None or timezone.is_naive(at):
+            raise forms.ValidationError(_("打卡时间格式无效。"))
+        now = timezone.now()
+        if at > now + CLOCK_SLACK:
+            raise forms.ValidationError(_("打卡时间晚于现在，请检查手机的时间设置。"))
+        if at < now - dt.timedelta(days=OFFLINE_DAYS):
+            raise forms.ValidationError(
+                _("这条打卡是%(days)d天前在手机上保存的，已不能补录。") % {"days": (now - at).days}
+            )
+        return at
+
     def service_kwargs(self):
         data = self.cleaned_data
         return {
@@ -32,6 +62,7 @@ class PatrolForm(forms.Form):
             "lng": data.get("lng") or None,
             "grid_code": data.get("grid", ""),
             "note": data.get("note", ""),
+            "at": data.get("taken_at"),
         }
 
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiedao.common import idempotency
 from jiedao.common.errors import FieldErrors, InvalidTransition, ValidationFailed
 from jiedao.org import permissions
 from jiedao.org.models import Community, District, Grid, Street
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from jiedao.org.models import User
 
 MAX_NOTE = 200
+PATROL_SCOPE = "patrol-check-in"  # the idempotency keys of check-ins
 
 
 @dataclass
@@ -128,12 +130,19 @@ def check_in(
     grid_code: str = "",
     note: str = "",
     at: dt.datetime | None = None,
+    idempotency_key: str | None = None,
 ) -> PatrolCheckIn:
     """Record a patrol check-in: ``start`` (开始巡查), ``point`` (途中打卡) or ``end``
     (结束巡查) at the phone's position, which is required (a check-in is a point of the patrol:
     without a position — no signal, permission refused — it is refused on ``position``). The
-    grid is the one named, else the worker's grid at the position (or their only grid)."""
+    grid is the one named, else the worker's grid at the position (or their only grid).
+
+    ``idempotency_key``: the phone's own key for a check-in taken without network and sent
+    later; the same key sent again answers the check-in made the first time."""
     permissions.require(user, "geo.patrol", _("只有网格员可以巡查打卡。"))
+    done = idempotency.previous(user, PATROL_SCOPE, idempotency_key)
+    if done is not None:
+        return PatrolCheckIn.objects.get(pk=done)
     if kind not in PatrolCheckIn.Kind.values:
         raise ValidationFailed("kind", _("打卡类型“%(kind)s”无效。") % {"kind": kind})
     now = at or timezone.now()
@@ -183,6 +192,9 @@ def check_in(
     with transaction.atomic():
         # Serialise one worker's check-ins so that two taps cannot both start a patrol.
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        done = idempotency.previous(user, PATROL_SCOPE, idempotency_key)  # sent twice at once
+        if done is not None:
+            return PatrolCheckIn.objects.get(pk=done)
         started = open_patrol_start(user, now)
         if kind == PatrolCheckIn.Kind.START and started is not None:
             raise InvalidTransition(
@@ -193,6 +205,8 @@ def check_in(
             raise InvalidTransition(_("还没有开始巡查，请先点“开始巡查”。"))
         if kind != PatrolCheckIn.Kind.START and grid is None:
             grid = cast(PatrolCheckIn, started).grid  # a patrol is open: checked above
-        return PatrolCheckIn.objects.create(
+        checkin = PatrolCheckIn.objects.create(
             user=user, grid=grid, kind=kind, at=now, lat=lat, lng=lng, inside=inside, note=note
         )
+        idempotency.remember(user, PATROL_SCOPE, idempotency_key, checkin.pk)
+        return checkin

@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 from jiedao.cases import grid_measures as measures
 from jiedao.cases import maps
 from jiedao.cases.measures import month_bounds
+from jiedao.common import idempotency
 from jiedao.common.audit import log_unmasked_view
 from jiedao.common.errors import DomainError, NotFound, ValidationFailed
-from jiedao.common.forms import apply_errors
+from jiedao.common.forms import apply_errors, form_errors_text
 from jiedao.org.models import Community
 from jiedao.org.permissions import permission
 from jiedao.org.roles import STAFF_ROLES
@@ -153,16 +154,24 @@ def my_grid(request):
 @role_required("grid")
 @permission("geo.patrol")
 def patrol(request):
+    """巡查打卡. A check-in taken without network is kept on the phone and sent later (web/app/
+    offline.js) with its own key (``Idempotency-Key``) and the time it was taken: sent twice, it
+    is recorded once; the phone's queue reads a short JSON answer."""
     user = request.user
     form = PatrolForm(request.POST or None, user=user)
     status = 200
+    queued = bool(request.headers.get("X-Offline-Queue"))
     if request.method == "POST":
         kind = request.POST.get("kind", "")
         if form.is_valid():
             try:
-                checkin = services.check_in(user, kind=kind, **form.service_kwargs())
+                key = idempotency.clean_key(
+                    request.headers.get("Idempotency-Key") or request.POST.get("idempotency_key")
+                )
+                checkin = services.check_in(user, kind=kind, idempotency_key=key, **form.service_kwargs())
             except DomainError as exc:
                 apply_errors(form, exc)
+                status = exc.http_status
             else:
                 text = {
                     PatrolCheckIn.Kind.START: _("已开始巡查（%(time)s）。"),
@@ -171,7 +180,12 @@ def patrol(request):
                 }[checkin.kind] % {"time": timezone.localtime(checkin.at).strftime("%H:%M")}
                 if checkin.inside is False:
                     text += " " + _("注意：当前位置不在您负责的网格内。")
+                if queued:
+                    return JsonResponse({"ok": True, "message": text})
                 messages.success(request, text)
                 return redirect("geo:patrol")
+        status = 422 if status == 200 else status
+        if queued:
+            return JsonResponse({"ok": False, "message": form_errors_text(form)}, status=status)
         status = 422
     return render(request, "geo/patrol.html", {"form": form, "patrol": selectors.patrol_status(user)}, status=status)

@@ -125,6 +125,8 @@ class ApplicationMaterialOut(Schema):
     core: bool
     status: str
     status_label: str
+    # 免提交: the registry field that supplied the material, e.g. "一户一档·户籍"; "" otherwise.
+    source: str = ""
     due_at: dt.datetime | None
     overdue: bool
 

@@ -40,6 +40,11 @@ def rating_token(app) -> str:
     return signing.dumps(app.number, salt=RATING_SALT)
 
 
+def rating_link(app) -> str:
+    """The application's page with its rating token: the link of the 好差评 SMS."""
+    return f"/hall/applications/{app.number}/?t={rating_token(app)}"
+
+
 def _signed_number(token, max_age=None):
     return signing.loads(token, salt=RATING_SALT, max_age=max_age)
 

@@ -89,6 +89,25 @@ class MaterialSource(models.TextChoices):
     HALL = "hall", _("窗口领取（表格）")
 
 
+# 免提交: a material the catalogue marks as shareable (``Material.shared``) is not asked for only
+# when the applicant's registry record (一户一档) holds the field that stands in for it
+# (``rules.exemption_source``). Matched on the material's name, first match wins: (words in the
+# name, the registry person's field, its label). A material not named here is always submitted.
+REGISTRY_FIELDS = (
+    ("户口", "household", _("户籍")),
+    ("居民身份证", "id_number", _("身份证号")),
+    ("亲属关系证明", "relation", _("与户主关系")),
+)
+
+
+def registry_field(material_name: str):
+    """``(field, label)`` of the registry field that stands in for the material, or None."""
+    for word, field, label in REGISTRY_FIELDS:
+        if word in material_name:
+            return field, label
+    return None
+
+
 class Material(models.Model):
     item = models.ForeignKey(ServiceItem, on_delete=models.CASCADE, related_name="materials")
     order = models.PositiveSmallIntegerField(_("序号"), default=1)
@@ -113,6 +132,11 @@ class Material(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def exemptible(self) -> bool:
+        """May be spared (免提交) at all: shareable, and a registry field stands in for it."""
+        return self.shared and registry_field(self.name) is not None
 
 
 class Bundle(models.Model):
@@ -243,6 +267,8 @@ class Application(models.Model):
     delivery = models.CharField(_("出件方式"), max_length=12, choices=Delivery.choices, blank=True)
     visits = models.PositiveSmallIntegerField(_("跑动次数"), default=0)
     result_note = models.TextField(_("审批意见"), blank=True)
+    # Set when the applicant's personal data was erased, a year after the application finished.
+    anonymised_at = models.DateTimeField(_("匿名化时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("办件")
@@ -271,6 +297,8 @@ class ApplicationMaterial(models.Model):
     due_at = models.DateTimeField(_("补正期限"), null=True, blank=True)
     supplied_at = models.DateTimeField(_("补正时间"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("提醒时间"), null=True, blank=True)
+    # For a material not to be submitted (免提交): the registry field that supplied it, e.g. "一户一档·户籍".
+    source = models.CharField(_("免提交数据来源"), max_length=120, blank=True, default="")
 
     class Meta:
         verbose_name = _("办件材料")

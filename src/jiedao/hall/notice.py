@@ -53,7 +53,7 @@ def notice_pdf(item, street_name="") -> bytes:
             _("%(n)d份") % {"n": m.copies},
             m.get_source_display(),
         ]
-        if m.shared:
+        if m.exemptible:
             tags.append(_("本街道有户籍记录的免提交"))
         line(f"{index}. {m.name}（{'；'.join(str(t) for t in tags)}）", 10, 1)
     pdf.ln(2)

@@ -11,17 +11,20 @@ record's own rows.
   ``public`` scope, whoever holds it and whether or not they are signed in.
 
 And the hall's half-hour slots with the booking limits (settings), which the booking service
-applies and the free-slot list shows.
+applies and the free-slot list shows; and when a material need not be submitted (免提交):
+only when the applicant's registry record holds the field the material proves.
 """
 
 import datetime as dt
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from jiedao.common.lifecycle import Context
 from jiedao.workcal.calendar import SHANGHAI, is_workday
 
 from . import links
+from .models import registry_field
 
 OWN_UNIT, APPLICANT, OWN = "own_unit", "applicant", "own"
 
@@ -83,3 +86,31 @@ def slots_of(day):
             result.append(current)
             current += dt.timedelta(minutes=SLOT_MINUTES)
     return result
+
+
+# --- 免提交: only where the registry holds the field the material needs -----------------------
+
+
+def _filled(person, field) -> bool:
+    if field == "household":
+        return person.household_id is not None
+    if field == "relation":
+        return person.household_id is not None and bool(person.relation)
+    return bool(getattr(person, field, ""))
+
+
+def exemption_source(material, person) -> str:
+    """Where a material not to be submitted (免提交) comes from — "一户一档·户籍", with the
+    source that recorded the field when the registry knows it — or "" when the applicant
+    must bring it: the material is not shareable, the applicant has no registry record, no
+    registry field stands in for the material, or the record leaves that field empty."""
+    if not material.shared or person is None:
+        return ""
+    found = registry_field(material.name)
+    if found is None or not _filled(person, found[0]):
+        return ""
+    field, label = found
+    origin = ((person.sources or {}).get(field) or {}).get("source", "")
+    if origin:
+        return _("一户一档·%(field)s（%(source)s）") % {"field": label, "source": origin}
+    return _("一户一档·%(field)s") % {"field": label}

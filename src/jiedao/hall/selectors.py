@@ -147,6 +147,7 @@ def application_out(app, now=None):
         "mode": app.mode,
         "mode_label": app.get_mode_display(),
         "unit": app.unit.name if app.unit_id else None,
+        "anonymised": app.anonymised_at is not None,
         "applicant_name": mask_name(app.applicant_name),
         "applicant_id": mask_id_number(app.applicant_id),
         "applicant_phone": mask_phone(app.applicant_phone),
@@ -183,6 +184,7 @@ def material_out(row, now=None):
         "core": row.material.core,
         "status": row.status,
         "status_label": row.get_status_display(),
+        "source": row.source,
         "due_at": row.due_at,
         "overdue": bool(row.status == MaterialStatus.MISSING and row.due_at and now > row.due_at),
     }

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +22,7 @@ from jiedao.common import locks, params
 from jiedao.common.crypto import blind_index
 from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from jiedao.common.lifecycle import assign_status
+from jiedao.messaging.services import tell_resident
 from jiedao.org import permissions
 from jiedao.org.models import Unit, User
 from jiedao.registry.models import Person
@@ -126,12 +127,14 @@ def _check_applicant(applicant, errors):
 
 def _material_plan(items, choices, person, pledge_signed, errors):
     """Decides each material's status. ``choices`` maps material id to provided,
-    missing or pledged; materials the registry can supply are shared (免提交)."""
+    missing or pledged; a material is shared (免提交) only when the applicant's registry record
+    holds the field it needs (``rules.exemption_source``), and the plan keeps that source."""
     plan = []
     for item in items:
         for material in item.materials.all():
             choice = choices.get(material.pk) or choices.get(str(material.pk)) or ""
-            if material.shared and person is not None:
+            source = rules.exemption_source(material, person)
+            if source:
                 status = MaterialStatus.SHARED
             elif choice == MaterialStatus.PROVIDED:
                 status = MaterialStatus.PROVIDED
@@ -150,12 +153,12 @@ def _material_plan(items, choices, person, pledge_signed, errors):
                 continue
             else:
                 status = MaterialStatus.MISSING
-            plan.append((item, material, status))
+            plan.append((item, material, status, source if status == MaterialStatus.SHARED else ""))
     return plan
 
 
 def _mode(plan):
-    statuses = {status for _i, _m, status in plan}
+    statuses = {status for _i, _m, status, _s in plan}
     if MaterialStatus.PLEDGED in statuses:
         return Mode.PLEDGE
     if MaterialStatus.MISSING in statuses:
@@ -176,9 +179,9 @@ def _start_clock(app, at):
 
 
 def _write_materials(app, plan, item=None):
-    for plan_item, material, status in plan:
+    for plan_item, material, status, source in plan:
         if item is None or plan_item.pk == item.pk:
-            ApplicationMaterial.objects.create(application=app, material=material, status=status)
+            ApplicationMaterial.objects.create(application=app, material=material, status=status, source=source)
 
 
 def _items_of(item_code, bundle_code):
@@ -406,6 +409,7 @@ def reject(user: User, *, number: str, note: str, now: dt.datetime | None = None
     app.result_note = note
     APPLICATIONS.take(user, app, "reject", note=note, at=at, checked=checked, save_fields=("result_note",))
     _complete_parent(app, at)
+    _invite_rating(app, at)
     return app
 
 
@@ -438,7 +442,27 @@ def issue(user: User, *, number: str, delivery: str = Delivery.WINDOW, now: dt.d
         data={"delivery": delivery},
     )
     _complete_parent(app, at)
+    _invite_rating(app, at)
     return app
+
+
+def _invite_rating(app: Application, at: dt.datetime) -> None:
+    """好差评短信: the applicant of a finished application (or of the 一件事 it completed) gets the
+    signed rating link by SMS (nothing when SMS is not configured or they opted out)."""
+    if app.parent_id:
+        app = Application.objects.select_related("item").get(pk=app.parent_id)
+        if app.status not in DONE_STATUSES:
+            return
+    if not app.applicant_phone:
+        return
+    what = app.item or app.bundle
+    tell_resident(
+        kind="hall_rating",
+        phone=app.applicant_phone,
+        values={"编号": app.number, "事项": what.name if what is not None else ""},
+        link=links.rating_link(app),
+        at=at,
+    )
 
 
 def _complete_parent(app, at):
@@ -624,6 +648,55 @@ def remind_missing_materials(now: dt.datetime | None = None) -> int:
         )
         count += 1
     return count
+
+
+# --- anonymisation of finished applications (worker) ----------------------------------------
+
+# The applicant's personal data copied onto an application: name, identity number (and its blind
+# index), phone, the person who applied on their behalf and why, and the link to the registry.
+ANONYMISED_FIELDS = ("applicant_name", "applicant_id", "applicant_phone", "assistant_name", "assisted_reason")
+
+
+def anonymise_finished_applications(now: dt.datetime | None = None, *, batch_size: int = 200) -> dict[str, int]:
+    """Erase the applicant's personal data — name, identity number (and its blind index), phone,
+    the assistant's name and reason, the link to the registry record — from applications that
+    finished (issued, rejected or refused) more than ``JIEDAO["ANONYMISE_AFTER_DAYS"]`` days ago
+    (default 365, the cases' own), writing one ``anonymise`` event per application in the same
+    transaction. An application is done once: a second run finds nothing.
+
+    The resident's own account stays linked (their list of applications); item, unit, dates,
+    visits, materials and ratings stay, and so the measures do not change.
+    Returns ``{"anonymised": n}``."""
+    at = _now(now)
+    days = int(cast(int, settings.JIEDAO.get("ANONYMISE_AFTER_DAYS", 365)))
+    cutoff = at - dt.timedelta(days=days)
+    # Finished when the application moved into a final state: its last such event.
+    finished = (
+        Application.objects.filter(status__in=DONE_STATUSES, anonymised_at__isnull=True)
+        .annotate(finished_at=Max("events__at", filter=Q(events__to_status__in=DONE_STATUSES)))
+        .filter(finished_at__lt=cutoff)
+    )
+    anonymised = 0
+    last = 0
+    while True:
+        ids = list(finished.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            break
+        last = ids[-1]
+        with transaction.atomic():
+            for app in Application.objects.select_for_update().filter(pk__in=ids, anonymised_at__isnull=True):
+                erased = [name for name in ANONYMISED_FIELDS if getattr(app, name)]
+                if app.person_id is not None:
+                    erased.append("person")
+                for name in ANONYMISED_FIELDS:
+                    setattr(app, name, "")
+                app.applicant_id_index = ""
+                app.person = None
+                app.anonymised_at = at
+                app.save(update_fields=[*ANONYMISED_FIELDS, "applicant_id_index", "person", "anonymised_at"])
+                APPLICATIONS.record(app, "anonymise", None, at=at, data={"fields": erased, "after_days": days})
+                anonymised += 1
+    return {"anonymised": anonymised}
 
 
 # --- the queue ----------------------------------------------------------------------------

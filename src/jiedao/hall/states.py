@@ -68,6 +68,7 @@ APPLICATIONS = Lifecycle(
         "callback": _("整改回访"),
         "appeal": _("差评申诉"),
         "review": _("申诉复核"),
+        "anonymise": _("申请人信息匿名化"),
     },
     event_model=ApplicationEvent,
     permission_prefix="hall.application",

@@ -19,6 +19,11 @@ class MessagingConfig(AppConfig):
             "jiedao.messaging.selectors.outbox_failed_count",
         ),
         (
+            "jiedao_outbox_failed_by_channel",
+            "Outgoing messages failed after their last attempt in the last 24 hours, per channel",
+            "jiedao.messaging.selectors.outbox_failed_by_channel",
+        ),
+        (
             "jiedao_outbox_queued",
             "Outgoing messages waiting to be sent or being sent",
             "jiedao.messaging.selectors.outbox_queued_count",
@@ -37,8 +42,10 @@ class MessagingConfig(AppConfig):
 
     def ready(self):
         from . import outbox  # noqa: PLC0415 (once the app registry is ready: the module reads the models)
-        from .models import DeliveryRule  # noqa: PLC0415 (as above)
+        from .models import DeliveryRule, MessageTemplate  # noqa: PLC0415 (as above)
 
         # A rule saved or deleted in this process counts at once (other processes: within seconds).
         post_save.connect(outbox.forget_rules, sender=DeliveryRule, dispatch_uid="messaging_rules_save")
         post_delete.connect(outbox.forget_rules, sender=DeliveryRule, dispatch_uid="messaging_rules_delete")
+        post_save.connect(outbox.forget_rules, sender=MessageTemplate, dispatch_uid="messaging_templates_save")
+        post_delete.connect(outbox.forget_rules, sender=MessageTemplate, dispatch_uid="messaging_templates_delete")

@@ -39,6 +39,7 @@ CHANNEL_CHOICES = [
     ("dingtalk", _("钉钉群机器人")),
     ("sms_http", _("短信（短信网关）")),
     ("sms_tencent", _("短信（腾讯云）")),
+    ("open311", _("市/区平台（Open311）")),
 ]
 
 
@@ -78,6 +79,13 @@ class OutboxMessage(models.Model):
     provider_id = models.CharField(_("服务商编号"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now, db_index=True)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    # Held for a digest: sent with the other held messages of the address as one (``merged_into``
+    # the one that carried them).
+    held = models.BooleanField(_("等待汇总"), default=False)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("并入")
+    )
     failed_at = models.DateTimeField(_("失败时间"), null=True, blank=True)
 
     class Meta:
@@ -95,12 +103,13 @@ class OutboxMessage(models.Model):
 
 
 class OutboxAttempt(AppendOnly, models.Model):
-    """One attempt to send a message, or an administrator's 重新发送 (``action`` "resend", with
-    who): history, never changed."""
+    """One attempt to send a message, an administrator's 重新发送 (``action`` "resend", with
+    who), or the provider's delivery report (``action`` "receipt"): history, never changed."""
 
     class Action(models.TextChoices):
         SEND = "send", _("发送")
         RESEND = "resend", _("重新发送")
+        RECEIPT = "receipt", _("送达回执")
 
     message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="attempt_log")
     action = models.CharField(_("操作"), max_length=10, choices=Action.choices, default=Action.SEND)
@@ -158,3 +167,54 @@ class UnitChannel(models.Model):
 
     def __str__(self):
         return f"{self.unit} · {self.get_channel_display()}"
+
+
+class MessageTemplate(models.Model):
+    """What a kind of message says when it leaves the site (``wording``: its variables and the
+    text it has until changed here). ``sms_template_id``: the template approved by an SMS provider
+    that needs one (腾讯云), its parameters the variables in order of appearance."""
+
+    kind = models.CharField(_("消息类型"), max_length=30, unique=True)
+    text = models.TextField(_("内容模板"))
+    sms_template_id = models.CharField(_("短信模板编号"), max_length=40, blank=True)
+    urgent = models.BooleanField(_("紧急"), default=False, help_text=_("紧急消息在免打扰时段也立即发送，不汇总。"))
+    updated_at = models.DateTimeField(_("修改时间"), default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("消息模板")
+        verbose_name_plural = _("消息模板")
+        ordering = ["kind"]
+
+    def __str__(self):
+        return self.kind
+
+
+class ChannelPreference(models.Model):
+    """A person's choice of channel: with ``enabled`` off, nothing is sent to them through it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channel_preferences")
+    channel = models.CharField(_("渠道"), max_length=20, choices=CHANNEL_CHOICES)
+    enabled = models.BooleanField(_("接收"), default=True)
+
+    class Meta:
+        verbose_name = _("接收方式")
+        verbose_name_plural = _("接收方式")
+        constraints = [models.UniqueConstraint(fields=["user", "channel"], name="uniq_messaging_preference")]
+
+
+class ResidentContact(models.Model):
+    """A resident's mobile as the outbox knows it: by its blind index only (never the number),
+    with the short code of their 退订 link and when they opted out."""
+
+    phone_index = models.CharField(max_length=64, unique=True)
+    code = models.CharField(_("退订码"), max_length=16, unique=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    opted_out_at = models.DateTimeField(_("退订时间"), null=True, blank=True)
+    opted_in_at = models.DateTimeField(_("恢复时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("居民短信联系")
+        verbose_name_plural = _("居民短信联系")

@@ -1,4 +1,5 @@
-"""Admin for Open311 keys, service attributes, webhooks and their delivery history.
+"""Admin for Open311 keys, service attributes, webhooks and their delivery history, and the
+upstream platforms (市/区 12345) this street pulls its cases from.
 
 A key is issued when it is added here: the plain key is shown once in the message at
 the top of the page and only its hash is kept. Deliveries are records of what was
@@ -12,8 +13,17 @@ from django.utils.translation import gettext_lazy as _
 
 from jiedao.common.admin import ReadOnlyAdmin
 
-from . import services
-from .models import ApiKey, Delivery, ExternalUpdate, Open311Request, ServiceAttribute, Webhook
+from . import services, upstreams
+from .models import (
+    ApiKey,
+    Delivery,
+    ExternalUpdate,
+    Open311Request,
+    ServiceAttribute,
+    Upstream,
+    UpstreamCase,
+    Webhook,
+)
 
 
 @admin.register(ApiKey)
@@ -155,3 +165,87 @@ class DeliveryAdmin(ReadOnlyAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+
+class UpstreamForm(forms.ModelForm):
+    base_url = forms.URLField(
+        label=_("接口地址"),
+        max_length=300,
+        assume_scheme="https",
+        help_text=_("对方 Open311 GeoReport v2 的地址，例如 https://12345.example.gov.cn/open311/v2"),
+    )
+    api_key = forms.CharField(
+        label=_("接口密钥"),
+        required=False,
+        max_length=200,
+        help_text=_("对方发给本街道的 api_key，加密保存。修改时留空表示不变。"),
+        widget=forms.PasswordInput(render_value=False),
+    )
+    interval_minutes = forms.IntegerField(
+        label=_("同步间隔（分钟）"),
+        min_value=1,
+        max_value=1440,
+        initial=5,
+        help_text=_("后台任务每隔这么多分钟拉取一次新工单（1～1440）。"),
+        error_messages={
+            "min_value": _("同步间隔至少为1分钟。"),
+            "max_value": _("同步间隔最多为1440分钟（一天）。"),
+            "invalid": _("同步间隔请填写整数分钟。"),
+        },
+    )
+
+    class Meta:
+        model = Upstream
+        fields = ("name", "base_url", "api_key", "jurisdiction_id", "enabled", "auto_dispatch", "interval_minutes")
+
+    def clean_api_key(self):
+        value = self.cleaned_data.get("api_key", "").strip()
+        if not value and self.instance.pk:
+            return self.instance.api_key
+        if not value:
+            raise forms.ValidationError(_("请填写接口密钥。"))
+        return value
+
+
+@admin.register(Upstream)
+class UpstreamAdmin(admin.ModelAdmin):
+    form = UpstreamForm
+    list_display = (
+        "name",
+        "base_url",
+        "jurisdiction_id",
+        "enabled",
+        "interval_minutes",
+        "last_run_at",
+        "last_ok",
+        "status_page",
+    )
+    list_filter = ("enabled",)
+    search_fields = ("name", "base_url")
+    readonly_fields = ("user", "last_synced_at", "last_run_at", "last_ok", "last_result", "created_at")
+    actions = ["sync_now"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # pulled cases keep pointing at their platform: disable it instead
+
+    def save_model(self, request, obj, form, change):
+        upstreams.save_upstream(obj)  # the form has checked what the service would refuse
+
+    @admin.display(description=_("同步情况"))
+    def status_page(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("open311:upstreams"), _("查看"))
+
+    @admin.action(description=_("立即同步所选平台"))
+    def sync_now(self, request, queryset):
+        for upstream in queryset.select_related("user"):
+            result = upstreams.sync(upstream)
+            level = messages.ERROR if result.failed else messages.SUCCESS
+            messages.add_message(request, level, f"{upstream.name}：{result.summary()}")
+
+
+@admin.register(UpstreamCase)
+class UpstreamCaseAdmin(ReadOnlyAdmin):
+    list_display = ("request_id", "upstream", "case", "created_at")
+    list_filter = ("upstream",)
+    search_fields = ("request_id", "case__number")
+    list_select_related = ("upstream", "case")

@@ -197,3 +197,73 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.event} → {self.webhook}"
+
+
+class Upstream(models.Model):
+    """A district or city platform this street works for: an Open311 GeoReport v2 server whose
+    requests for our jurisdiction are pulled as cases (``upstreams.sync``), and to which the
+    steps taken on them are posted back as updates through the outbox (channel ``open311``)."""
+
+    name = models.CharField(_("平台名称"), max_length=80, unique=True)
+    base_url = models.URLField(
+        _("接口地址"),
+        max_length=300,
+        help_text=_("对方 Open311 GeoReport v2 的地址，例如 https://12345.example.gov.cn/open311/v2"),
+    )
+    api_key = EncryptedTextField(
+        _("接口密钥"), blank=True, default="", help_text=_("对方发给本街道的 api_key，加密保存。修改时留空表示不变。")
+    )
+    jurisdiction_id = models.CharField(
+        _("辖区代码"),
+        max_length=40,
+        blank=True,
+        help_text=_("对方平台上本街道的 jurisdiction_id；对方只有一个辖区时可不填。"),
+    )
+    enabled = models.BooleanField(_("启用"), default=True)
+    auto_dispatch = models.BooleanField(
+        _("拉取后自动派单"), default=False, help_text=_("勾选后，拉取的工单按派单规则和权责清单立即派单。")
+    )
+    interval_minutes = models.PositiveSmallIntegerField(
+        _("同步间隔（分钟）"), default=5, help_text=_("后台任务每隔这么多分钟拉取一次新工单。")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        editable=False,
+        verbose_name=_("服务账号"),
+    )
+    # The end of the last window read in full: the next pull asks from here (less a margin).
+    last_synced_at = models.DateTimeField(_("已同步至"), null=True, blank=True, editable=False)
+    last_run_at = models.DateTimeField(_("最近同步"), null=True, blank=True, editable=False)
+    last_ok = models.BooleanField(_("最近同步成功"), null=True, editable=False)
+    last_result = models.TextField(_("最近同步结果"), blank=True, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("上级平台")
+        verbose_name_plural = _("上级平台（市/区 12345）")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class UpstreamCase(models.Model):
+    """A case pulled from an upstream platform, under the platform's own request id."""
+
+    upstream = models.ForeignKey(Upstream, on_delete=models.PROTECT, related_name="cases", verbose_name=_("上级平台"))
+    request_id = models.CharField(_("上级平台工单号"), max_length=100)
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="upstream_link", verbose_name=_("工单"))
+    created_at = models.DateTimeField(_("拉取时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("上级平台工单")
+        verbose_name_plural = _("上级平台工单")
+        constraints = [
+            models.UniqueConstraint(fields=["upstream", "request_id"], name="uniq_open311_upstream_case"),
+        ]
+
+    def __str__(self):
+        return f"{self.upstream} {self.request_id}"

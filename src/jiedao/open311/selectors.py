@@ -15,11 +15,12 @@ from django.utils.translation import gettext as _
 from jiedao.cases import states
 from jiedao.cases.models import Case, CaseEvent, Category, Rating
 from jiedao.common.masking import mask_address, mask_personal_text
+from jiedao.messaging.models import OutboxMessage
 from jiedao.org.models import Street
 
 from . import statuses
 from .formats import Open311Error
-from .models import ApiKey, Delivery, Open311Request, ServiceAttribute, Webhook
+from .models import ApiKey, Delivery, Open311Request, ServiceAttribute, Upstream, Webhook
 
 # GeoReport v2: without dates the list covers the last 90 days; at most 1000 ids are looked up
 # at once. The standard has no paging: lists come in pages with the common extension
@@ -319,3 +320,30 @@ def webhook_overview(limit: int = 50) -> tuple[list[Webhook], list[Delivery]]:
     )
     latest = list(Delivery.objects.select_related("webhook").order_by("-id")[:limit])
     return hooks, latest
+
+
+# --- upstream platforms (市/区 12345) ----------------------------------------------------------
+
+UPSTREAM_CHANNEL = "open311"
+
+
+def upstream_overview(limit: int = 30) -> tuple[list[dict[str, Any]], list[OutboxMessage]]:
+    """Every upstream platform with its last pull, the cases pulled from it and the updates
+    sent back (queued, sent, failed); and the latest updates, newest first."""
+    rows = []
+    queued_states = (OutboxMessage.State.QUEUED, OutboxMessage.State.SENDING)
+    sent_states = (OutboxMessage.State.SENT, OutboxMessage.State.DELIVERED)
+    for upstream in Upstream.objects.annotate(n_cases=Count("cases")).order_by("name", "pk"):
+        updates = OutboxMessage.objects.filter(channel=UPSTREAM_CHANNEL, address__startswith=f"{upstream.pk}:")
+        counts = {row["state"]: row["n"] for row in updates.order_by().values("state").annotate(n=Count("id"))}
+        rows.append(
+            {
+                "upstream": upstream,
+                "result_lines": upstream.last_result.splitlines(),
+                "queued": sum(counts.get(s, 0) for s in queued_states),
+                "sent": sum(counts.get(s, 0) for s in sent_states),
+                "failed": counts.get(OutboxMessage.State.FAILED, 0),
+            }
+        )
+    latest = list(OutboxMessage.objects.filter(channel=UPSTREAM_CHANNEL).order_by("-id")[:limit])
+    return rows, latest

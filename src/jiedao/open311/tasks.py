@@ -1,4 +1,5 @@
-"""Webhook deliveries, sent by ``jiedao worker`` through Django's tasks API."""
+"""Webhook deliveries and the pulls of the upstream platforms, run by ``jiedao worker`` through
+Django's tasks API."""
 
 import datetime as dt
 import logging
@@ -9,7 +10,7 @@ from django.utils.translation import gettext as _
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
-from . import services
+from . import services, upstreams
 from .models import Delivery
 
 logger = logging.getLogger("jiedao.worker")
@@ -58,4 +59,43 @@ def enqueue_deliveries_if_due(now=None, stale_after=STALE_AFTER):
         return deliver_webhooks_task.enqueue()
     except OperationalError as error:  # the database is busy: the next round asks again
         logger.warning(_("Webhook 推送排队失败，稍后重试：%(error)s") % {"error": error})
+        return None
+
+
+# --- pulling the district or city platform's requests (upstreams) ------------------------------
+
+
+def describe_sync(counts: dict) -> str:
+    return _("上级平台同步：%(upstreams)d 个平台，新建工单 %(created)d 件，失败 %(failed)d 个。") % {
+        "upstreams": counts.get("upstreams", 0),
+        "created": counts.get("created", 0),
+        "failed": counts.get("failed", 0),
+    }
+
+
+@task()
+def sync_upstreams_task():
+    """Pull the new requests of every upstream platform that is due."""
+    counts = upstreams.sync_due()
+    if any(counts.values()):
+        logger.info(describe_sync(counts))
+    return counts
+
+
+def enqueue_sync_if_due(now=None, stale_after=STALE_AFTER):
+    """Queue one pull round when an enabled platform's interval has passed and no round is
+    waiting or running. The worker asks at every sweep."""
+    now = now or timezone.now()
+    try:
+        if not upstreams.due_upstreams(now):
+            return None
+        rounds = DBTaskResult.objects.filter(task_path=sync_upstreams_task.module_path)
+        busy = rounds.filter(status=TaskResultStatus.READY) | rounds.filter(
+            status=TaskResultStatus.RUNNING, started_at__gte=now - stale_after
+        )
+        if busy.exists():
+            return None
+        return sync_upstreams_task.enqueue()
+    except OperationalError as error:  # the database is busy: the next sweep asks again
+        logger.warning(_("上级平台同步排队失败，稍后重试：%(error)s") % {"error": error})
         return None

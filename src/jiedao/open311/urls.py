@@ -21,7 +21,8 @@ urlpatterns = [
     re_path(V2 + r"servicerequestupdates" + FMT, views.request_updates, name="updates"),
     path("exports/cases/", views.export_page, name="export"),
     path("open311/webhooks/", views.webhook_page, name="webhooks"),
-    # Everything else under /open311/ (but the staff page above, with or without its slash)
+    path("open311/upstreams/", views.upstream_page, name="upstreams"),
+    # Everything else under /open311/ (but the staff pages above, with or without their slash)
     # is an unknown method, answered in the standard's error list.
-    re_path(r"^open311/(?!webhooks/?$)", views.no_such_method),
+    re_path(r"^open311/(?!(?:webhooks|upstreams)/?$)", views.no_such_method),
 ]

@@ -418,3 +418,10 @@ def webhook_page(request):
     return render(
         request, "open311/webhooks.html", {"hooks": hooks, "latest": latest, "event_labels": services.EVENT_LABELS}
     )
+
+
+@role_required("admin")
+def upstream_page(request):
+    """与市/区平台对接: each platform's last pull in Chinese, and the updates sent back."""
+    rows, latest = selectors.upstream_overview()
+    return render(request, "open311/upstreams.html", {"rows": rows, "latest": latest})

@@ -92,6 +92,13 @@ class DatabaseCollector:
 
 
 def _gauge(name, documentation, value):
+    """A gauge of one value, or of several labelled ones (a list of (labels, value))."""
+    if isinstance(value, list):
+        names = sorted({key for labels, _value in value for key in labels})
+        family = GaugeMetricFamily(name, documentation, labels=names)
+        for labels, one in value:
+            family.add_metric([str(labels.get(key, "")) for key in names], one)
+        return family
     family = GaugeMetricFamily(name, documentation)
     family.add_metric([], value)
     return family

@@ -93,15 +93,24 @@ class GridAdmin(admin.ModelAdmin):
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "kind", "community", "active", "member_count")
+    list_display = ("code", "name", "kind", "community", "head", "active", "member_count")
     list_filter = ("kind", "active", "street")
     list_editable = ("active",)
-    list_select_related = ("community",)
+    list_select_related = ("community", "head")
     search_fields = ("code", "name")
     autocomplete_fields = ("community",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_member_count=Count("members"))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # 负责人: chosen among the people of the unit being edited (none before it is saved).
+        if db_field.name == "head":
+            object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            unit_id = int(object_id) if str(object_id or "").isdigit() else None
+            people = User.objects.filter(unit_id=unit_id, is_active=True) if unit_id else User.objects.none()
+            kwargs["queryset"] = people.order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description=_("人员数"), ordering="_member_count")
     def member_count(self, obj):

@@ -2,7 +2,9 @@
 
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -97,6 +99,16 @@ class Unit(models.Model):
         verbose_name=_("所属社区"),
     )
     active = models.BooleanField(_("启用"), default=True)
+    # 负责人: a person of the unit, told of each 督办 and of the unit's overdue cases.
+    head = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("负责人"),
+        help_text=_("本单位的人员；督办和超期提醒会同时通知负责人。"),
+    )
 
     class Meta:
         verbose_name = _("承办单位")
@@ -105,6 +117,11 @@ class Unit(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        if self.head_id is not None and (self.pk is None or self.head.unit_id != self.pk):
+            raise ValidationError({"head": _("负责人必须是本单位的人员。")})
 
 
 class User(AbstractUser):

@@ -65,6 +65,7 @@ ACTIONS = {
     "account.sign_out": A("退出登录", *EVERYONE),
     "account.two_factor": A("设置两步验证", *SIGNED_IN),
     "account.notifications": A("处理消息", *SIGNED_IN),
+    "account.message_settings": A("设置消息接收方式", *SIGNED_IN),
     # Every signed-in user lists and revokes their own API tokens.
     "account.tokens": A("管理接口令牌", *SIGNED_IN),
     # 长辈模式 and the interface language are kept in this browser.
@@ -100,7 +101,14 @@ ACTIONS = {
     "case.close": A("结案", D, L),
     "case.merge": A("并案", D, L),
     "case.supervise": A("督办", L, D),
+    "case.supervise_reply": A("答复督办", H),
+    # The decision on a unit's reply to a 督办: the leaders, or the dispatcher who issued it.
+    "case.supervise_accept": A("认可督办答复", L, D),
+    "case.supervise_return": A("退回督办答复", L, D),
     "case.unreached": A("回访未接通", O, D),
+    "case.inform": A("告知诉求人", O, D),
+    # 舆情 / 群体事件 flags: the street's command (dispatchers, leaders).
+    "case.flag": A("标记舆情/群体事件", D, L),
     "case.answer": A("直接答复", O, D),
     "case.advise": A("私事告知", O, D),
     "case.void": A("无效来电", O, D),
@@ -111,6 +119,9 @@ ACTIONS = {
     "public.rate_case": A("凭工单编号和手机号评价", *EVERYONE),
     "public.rate_application": A("凭短信链接评价", *EVERYONE),
     "public.ticket": A("取号", *EVERYONE),
+    "public.unsubscribe": A("退订短信通知", *EVERYONE),
+    # An SMS provider's delivery reports, at an address with a secret of its own.
+    "public.delivery_report": A("报告短信送达", *EVERYONE),
     # Open311 clients send their api_key; the key's account (an operator) registers the case
     # through the API channel, checked as ``intake.api``.
     "public.open311": A("以接口密钥提交 Open311 请求", *EVERYONE),
@@ -153,6 +164,8 @@ ACTIONS = {
     "intelligence.models": A("管理分类模型和参数", AD),
     # 消息发送: putting a failed outgoing message back in the queue.
     "messaging.resend": A("重新发送消息", AD),
+    "messaging.templates": A("修改消息模板", AD),
+    "messaging.opt_out": A("登记居民退订短信", AD),
     # A handler keeps a flagged reply of their unit; the street may too.
     "intelligence.reply_override": A("确认答复", H, L, D, AD),
     # --- 知识库: the desk's answers. Read (and quoted in an answer) by the street's intake and
@@ -179,6 +192,10 @@ ACTIONS = {
     "emergency.training": A("登记培训考核", AD, L),
     "emergency.device": A("登记感知设备", AD),
     "emergency.alert": A("确认或排除预警", O, D, L, AD),
+    # The duty roster (值班表) is kept by the command centre; whoever is told of an emergency
+    # acknowledges it (确认接警): the staff who read the emergency pages.
+    "emergency.duty": A("编排值班表", *COMMAND),
+    "emergency.ack": A("确认接警", O, *COMMAND, H, G),
     # --- 效能评价 ---------------------------------------------------------------------------------
     "evaluation.rectification.issue": A("下达整改指令", E, L, AD),
     # The rectification lifecycle: the same roles as evaluation/states.py. Signing for and
@@ -189,6 +206,8 @@ ACTIONS = {
     "evaluation.rectification.reject": A("验收整改指令", E, L, AD),
     "evaluation.score": A("录入创新指数评分", E, AD),
     "evaluation.scheme": A("定义考核方案", E, AD),
+    # 考核建议: the street's opinion of seconded staff (派驻人员), for their department.
+    "evaluation.assess": A("录入考核建议", L, AD),
     # --- 多元共治 ---------------------------------------------------------------------------------
     # Residents take part for themselves (membership of the community is checked by the
     # service); committees (handlers of a committee unit), leaders and administrators run it.

@@ -14,4 +14,6 @@ urlpatterns = [
     path("portal/", views.portal, name="portal"),
     path("portal/submitted/", views.portal_done, name="portal_done"),
     path("portal/track/", views.track, name="track"),
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("manifest.webmanifest", views.manifest, name="manifest"),
 ]

@@ -1,14 +1,23 @@
 """Pages for everyone: landing, sign-in, one's own API tokens (我的接口令牌), the resident
 portal (submit, track, rate) and the 长辈模式 switch."""
 
+import functools
+import hashlib
+from pathlib import Path
+
 import segno
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
@@ -209,16 +218,17 @@ def _rate_form(data=None, *, initial=None, signed_in=False):
     return form
 
 
-def _rate(request, case, form, *, own):
+def _rate(request, case, form, *, own, phone=None):
     """Take the rating from the tracking page; the refusal's message and the page's status, or
-    ("", 200) when it is taken."""
+    ("", 200) when it is taken. ``phone``: the case's own, when its signed link proved who rates."""
     if not form.is_valid():
         return "", 422
     try:
         if own:
             services.rate(request.user, number=case.number, **form.rate_kwargs())
         else:
-            services.rate(request.user, number=case.number, phone=form.cleaned_data["phone"], **form.rate_kwargs())
+            phone = phone or form.cleaned_data["phone"]
+            services.rate(request.user, number=case.number, phone=phone, **form.rate_kwargs())
     except InvalidTransition as exc:
         # Before the unit's reply (or once rated) the case cannot be rated: said in plain words.
         if case.status in (Status.CLOSED, Status.MERGED, Status.VOIDED):
@@ -247,7 +257,23 @@ def track(request):
     rate_form = None
     status, retry_after = 200, None
     phone, refusal = "", ""
-    if step == "find":
+    # The signed link of the resident's SMS opens their case without the phone.
+    token = ((request.POST.get("t") if step == "rate" else request.GET.get("t")) or "") if step != "find" else ""
+    linked = tracking.linked_case(token) if token and own is None else None
+    link_refusal = ""
+    if token and own is None and linked is None:
+        link_refusal = _("这个链接已失效（超过有效期或不完整）。请输入工单编号和手机号查询。")
+        status = 410
+    if linked is not None:
+        case = linked
+        if step == "rate":
+            rate_form = _rate_form(request.POST, signed_in=True)
+            refusal, status = _rate(request, case, rate_form, own=False, phone=case.reporter_phone)
+            if status == 200:
+                messages.success(request, _("感谢您的评价！"))
+                rate_form = None
+            case = tracking.linked_case(token)
+    elif step == "find":
         if find_form.is_valid():
             phone = find_form.cleaned_data["phone"]
             try:
@@ -278,7 +304,9 @@ def track(request):
     if view is None or not view.can_rate:
         rate_form = None
     elif rate_form is None:
-        rate_form = _rate_form(initial={"number": case.number, "phone": phone}, signed_in=own is not None)
+        rate_form = _rate_form(
+            initial={"number": case.number, "phone": phone}, signed_in=own is not None or linked is not None
+        )
     contact = None
     if own is not None and case is not None:
         # The reporter signed in sees the contact they left, as it is (a view of personal data: logged).
@@ -296,8 +324,89 @@ def track(request):
         "view": view,
         "rate_form": rate_form,
         "rate_refusal": refusal,
+        "link_token": token if linked is not None else "",
+        "link_refusal": link_refusal,
     }
     response = render(request, "web/track.html", context, status=status)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
+    return response
+
+
+# --- 街道通, the staff phone app (docs/mobile.md) ----------------------------------------------
+
+# What the phone keeps so that the app opens without network: the shell's static files, and the
+# grid worker's pages and the handler's case list (each kept only for whoever may open it).
+APP_SHELL = (
+    "web/site.css",
+    "web/site.js",
+    "web/htmx.min.js",
+    "web/app/queue.js",
+    "web/app/offline.js",
+    "web/app/icon-192.png",
+    "geo/geo.css",
+    "geo/patrol.js",
+)
+APP_PAGES = (
+    ("geo:my_grid", gettext_lazy("我的网格")),
+    ("geo:patrol", gettext_lazy("巡查打卡")),
+    ("cases:grid_report", gettext_lazy("网格上报")),
+    ("cases:workbench", gettext_lazy("单位工作台")),
+)
+APP_ICONS = (("web/app/icon-192.png", "192x192", "any"), ("web/app/icon-512.png", "512x512", "any"))
+APP_MASKABLE_ICON = ("web/app/icon-512-maskable.png", "512x512", "maskable")
+
+
+@functools.cache
+def _shell_version():
+    """Changes whenever a file of the shell changes, so that phones fetch the new one."""
+    digest = hashlib.sha256()
+    for name in (*APP_SHELL, "web/app/sw.js"):
+        found = finders.find(name) or str(Path(__file__).parent / "templates" / name)
+        digest.update(Path(found).read_bytes() if Path(found).exists() else name.encode())
+    return digest.hexdigest()[:12]
+
+
+def manifest(request):
+    """The web app manifest: the staff pages installed on a phone's home screen as 街道通."""
+    icons = [
+        {"src": static(src), "sizes": sizes, "type": "image/png", "purpose": purpose}
+        for src, sizes, purpose in (*APP_ICONS, APP_MASKABLE_ICON)
+    ]
+    data = {
+        "name": _("街道通"),
+        "short_name": _("街道通"),
+        "description": _("街道工作人员的手机应用：网格巡查、上报、核查，没有网络时也能先保存。"),
+        "lang": "zh-CN",
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "orientation": "portrait",
+        "background_color": "#ffffff",
+        "theme_color": "#b91c1c",
+        "icons": icons,
+    }
+    response = JsonResponse(data, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False})
+    patch_cache_control(response, public=True, max_age=3600)
+    return response
+
+
+def service_worker(request):
+    """The service worker of 街道通, at the site's root so that its scope is the whole site."""
+    context = {
+        "version": _shell_version(),
+        "queue_script": static("web/app/queue.js"),
+        "stylesheet": static("web/site.css"),
+        "shell_files": [static(name) for name in APP_SHELL],
+        "pages": [reverse(name) for name, _label in APP_PAGES],
+        "links": [{"url": reverse(name), "label": label} for name, label in APP_PAGES],
+        "token_page": reverse("geo:patrol"),
+        "offline_title": _("现在没有网络"),
+        "offline_text": _(
+            "这个页面没有保存在手机上。下面的页面可以离线打开，在上面做的上报、打卡和核查会先保存在手机上，联网后自动发送："
+        ),
+    }
+    response = render(request, "web/app/sw.js", context, content_type="text/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/"
+    patch_cache_control(response, no_cache=True)
     return response

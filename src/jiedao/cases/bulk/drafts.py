@@ -22,7 +22,7 @@ from jiedao.workcal.calendar import SHANGHAI, add_workdays
 
 from .. import states
 from ..dispatching import collaborators_of, dispatch_data
-from ..models import Extension, Rating, Status, Urgency, Whistle, WhistleSummons
+from ..models import Extension, Rating, Status, Supervision, Urgency, Whistle, WhistleSummons
 from ..routing import RouteDecision, deadlines_for, route_decision
 from ..validation import verification_data
 
@@ -114,6 +114,7 @@ class CaseDraft:
         "status",
         "street_id",
         "supervised",
+        "supervisions",
         "unit",
         "urgency",
         "whistles",
@@ -161,6 +162,7 @@ class CaseDraft:
         self.supervised = False
         self.return_count = self.rework_count = self.extension_count = 0
         self.events, self.ratings, self.extensions, self.whistles = [], [], [], []
+        self.supervisions: list[Supervision] = []
         self.mark = mark
         self.last_at = created_at
         assign_status(self, "")
@@ -413,10 +415,31 @@ class CaseDraft:
         """The units' summonses of one of the draft's whistles or co-handling tasks."""
         return next(summonses for w, summonses in self.whistles if w is whistle)
 
-    def supervise(self, *, at, actor, note):
+    # A 督办's reply deadline when a history does not state one.
+    SUPERVISION_DAYS = 1
+
+    def supervise(self, *, at, actor, note, due=None) -> Supervision:
+        """督办 with its reply deadline (``due``, a day after when not given), as the service."""
         before, after = self._check("supervise")
+        if any(s.replied_at is None for s in self.supervisions):
+            raise StepRefused(f"{self.number}: a supervision is still waiting for its reply")
+        due = due or at + dt.timedelta(days=self.SUPERVISION_DAYS)
+        supervision = Supervision(unit=self.unit, issued_by=actor, issued_at=at, due=due, requirement=note)
+        self.supervisions.append(supervision)
         self.supervised = True
-        self._append("supervise", before, after, at, actor, note=note)
+        data = {"supervision": supervision, "due": _iso(due)}
+        self._append("supervise", before, after, at, actor, note=note, data=data, refs=True)
+        return supervision
+
+    def reply_to_supervision(self, *, at, actor, reply):
+        """答复督办: the unit answers the 督办 waiting for its reply."""
+        before, after = self._check("supervise_reply")
+        supervision = next((s for s in self.supervisions if s.replied_at is None), None)
+        if supervision is None:
+            raise StepRefused(f"{self.number}: no supervision is waiting for a reply")
+        supervision.replied_at, supervision.replied_by, supervision.reply = at, actor, reply
+        data = {"supervision": supervision, "due": _iso(supervision.due), "on_time": at <= supervision.due}
+        self._append("supervise_reply", before, after, at, actor, note=reply, data=data, refs=True)
 
     def resolve(self, *, at, actor, result, outcome=None):
         """办结反馈: on to verification when the category asks for it, else to the rating

@@ -26,7 +26,7 @@ from jiedao.common import crypto
 from jiedao.common.crypto import EncryptedTextField, blind_index
 from jiedao.workcal.calendar import SHANGHAI
 
-from ..models import Case, CaseEvent, CaseNumberCounter, Extension, Rating, Whistle, WhistleSummons
+from ..models import Case, CaseEvent, CaseNumberCounter, Extension, Rating, Supervision, Whistle, WhistleSummons
 from .drafts import CaseDraft
 
 UTC = dt.UTC
@@ -143,7 +143,7 @@ def _resolved(value):
     """A reference in an event's data as it is stored: a draft's number, a row's id."""
     if isinstance(value, CaseDraft):
         return value.number
-    if isinstance(value, (Extension, Whistle)):
+    if isinstance(value, (Extension, Whistle, Supervision)):
         return value.pk
     return value
 
@@ -195,16 +195,20 @@ class CaseBatch:
                     f"UPDATE {quote(Case._meta.db_table)} SET {quote('master_id')} = %s WHERE {quote('id')} = %s",
                     merged,
                 )
-        extensions, whistles = [], []
+        extensions, whistles, supervisions = [], [], []
         for draft in drafts:
             for extension in draft.extensions:
                 extension.case_id = draft.id
                 extensions.append(extension)
+            for supervision in draft.supervisions:
+                supervision.case_id = draft.id
+                supervisions.append(supervision)
             for whistle, _summonses in draft.whistles:
                 whistle.case_id = draft.id
                 whistles.append(whistle)
         Extension.objects.bulk_create(extensions, batch_size=500)
         Whistle.objects.bulk_create(whistles, batch_size=500)
+        Supervision.objects.bulk_create(supervisions, batch_size=500)
         summonses = []
         for draft in drafts:
             for whistle, members in draft.whistles:

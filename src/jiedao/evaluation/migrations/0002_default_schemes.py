@@ -5,11 +5,11 @@ from django.db import migrations
 SCHEMES = [
     {
         "code": "mass-satisfaction", "order": 10, "name": "群众满意度考核（40/30/30）",
-        "description": "群众满意度 40%（满意率）、事件处置率 30%（居民回访确认已解决的比例）、创新指数 30%"
+        "description": "群众满意度 40%（满意率）、问题解决率 30%（居民回访确认已解决的比例）、创新指数 30%"
                        "（考核评估员按佐证材料评分）。群众评价合计 70%。",
         "normalisation": "target",
         "items": [("satisfaction_rate", 40, "群众满意度", "群众满意度"),
-                  ("resolution_rate", 30, "事件处置", "事件处置率"),
+                  ("resolution_rate", 30, "问题解决", "问题解决率"),
                   ("innovation_index", 30, "创新", "创新指数")],
     },
     {

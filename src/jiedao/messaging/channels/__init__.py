@@ -18,6 +18,7 @@ CHANNELS = {
     "dingtalk": "jiedao.messaging.channels.dingtalk:DingTalkChannel",
     "sms_http": "jiedao.messaging.channels.sms_http:HttpSmsChannel",
     "sms_tencent": "jiedao.messaging.channels.sms_tencent:TencentSmsChannel",
+    "open311": "jiedao.messaging.channels.open311:Open311Channel",
 }
 
 

@@ -1,0 +1,189 @@
+"""Red warnings (红色预警) the evaluation sweep raises beside the others:
+
+- a case staff flagged 舆情 or 群体事件 (``jiedao.cases.flags``), while it is open and carries
+  the flag: one warning per case (kind ``sensitive``), the street's leaders told once when it
+  opens; it recovers when the flag is taken off or the case is closed;
+- a hot issue (the intelligence app's groups of similar requests from one place in the last
+  week, the same the cockpit shows) with at least ``JIEDAO["HOT_RED_THRESHOLD"]`` cases (default
+  20): one warning per issue (kind ``hot_large``), leaders told once; it recovers when the issue
+  falls below the threshold or is no longer hot.
+
+Both are called by ``services.check_surges``, in its transaction."""
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from jiedao.cases.flags import flagged_cases
+from jiedao.cases.models import OPEN_STATUSES, Case, CaseEvent, Sensitive
+from jiedao.common.lifecycle import assign_status
+from jiedao.intelligence import selectors as intelligence
+from jiedao.messaging.services import notify
+from jiedao.org.models import Street, User
+from jiedao.org.roles import LEADER
+
+from .models import Warning
+
+# How far back the sweep looks for flags; a warning already open is followed whatever its age.
+FLAG_LOOKBACK = dt.timedelta(days=90)
+HOT_RED_THRESHOLD = 20
+
+
+def hot_red_threshold() -> int:
+    value: Any = settings.JIEDAO.get("HOT_RED_THRESHOLD", HOT_RED_THRESHOLD)
+    return int(value)
+
+
+def _leaders(street_id: int | None) -> list[int]:
+    """The active leaders answering for the street (or for every street)."""
+    where = Q(street__isnull=True) if street_id is None else Q(street_id=street_id) | Q(street__isnull=True)
+    found = User.objects.filter(where, groups__name=LEADER, is_active=True)
+    return list(found.values_list("pk", flat=True).distinct().order_by("pk"))
+
+
+def _recover(warning: Warning, now: dt.datetime) -> None:
+    assign_status(warning, Warning.Status.RECOVERED)
+    warning.recovered_at = now
+    warning.save(update_fields=["status", "recovered_at"])
+
+
+def _flag_note(case: Case) -> str:
+    event = CaseEvent.objects.filter(case=case, action="flag").order_by("-seq").first()
+    return (event.note if event is not None else "")[:200]
+
+
+def sensitive_warnings(now: dt.datetime) -> dict[str, int]:
+    """One red warning per open case flagged 舆情 or 群体事件; recovered when the flag is off or
+    the case closed."""
+    active = {
+        w.key: w
+        for w in Warning.objects.select_for_update().filter(kind=Warning.Kind.SENSITIVE, status=Warning.Status.ACTIVE)
+    }
+    flagged = {
+        case.number: case
+        for case in flagged_cases(now - FLAG_LOOKBACK)
+        .filter(status__in=OPEN_STATUSES)
+        .select_related("community", "category")
+    }
+    followed = [key.removeprefix("sensitive:") for key in active if key.removeprefix("sensitive:") not in flagged]
+    for case in (
+        Case.objects.filter(number__in=followed, status__in=OPEN_STATUSES)
+        .exclude(sensitive="")
+        .select_related("community", "category")
+    ):
+        flagged[case.number] = case
+    counts = {"sensitive": 0, "sensitive_recovered": 0}
+    for number, case in flagged.items():
+        key = f"sensitive:{number}"
+        label = Sensitive(case.sensitive).label
+        warning = active.get(key)
+        if warning is not None:
+            title = _("%(flag)s：工单 %(number)s") % {"flag": label, "number": number}
+            if warning.title != title:  # 舆情 changed to 群体事件 or back
+                warning.title = title
+            warning.last_seen_at = now
+            warning.save(update_fields=["title", "last_seen_at"])
+            continue
+        url = reverse("cases:case", args=[number])
+        title = _("%(flag)s：工单 %(number)s") % {"flag": label, "number": number}
+        detail = _flag_note(case)
+        community = case.community
+        Warning.objects.create(
+            kind=Warning.Kind.SENSITIVE,
+            key=key,
+            scope_kind="community" if community else "street",
+            scope_code=community.code if community else "",
+            scope_name=community.name if community else "",
+            level=Warning.Level.RED,
+            title=title,
+            detail=detail,
+            community=community,
+            category=case.category,
+            url=url,
+            opened_at=now,
+            last_seen_at=now,
+        )
+        notify(
+            kind="sensitive",
+            users=_leaders(case.street_id),
+            message=_("红色预警：工单 %(number)s 被标记为“%(flag)s”，请关注处置。%(note)s")
+            % {"number": number, "flag": label, "note": detail},
+            link=url,
+            at=now,
+        )
+        counts["sensitive"] += 1
+    for key, warning in active.items():
+        if key.removeprefix("sensitive:") not in flagged:
+            _recover(warning, now)
+            counts["sensitive_recovered"] += 1
+    return {k: v for k, v in counts.items() if v}
+
+
+def hot_issue_red_warnings(now: dt.datetime) -> dict[str, int]:
+    """A red warning per hot issue with at least ``hot_red_threshold()`` cases."""
+    threshold = hot_red_threshold()
+    active = {
+        w.key: w
+        for w in Warning.objects.select_for_update().filter(kind=Warning.Kind.HOT_LARGE, status=Warning.Status.ACTIVE)
+    }
+    streets = {street.pk: street for street in Street.objects.all()}
+    counts = {"hot_red": 0, "hot_red_recovered": 0}
+    seen = set()
+    for street_id, issues in intelligence.hot_issues_by_street(now=now, limit=None).items():
+        for issue in issues:
+            if issue.count < threshold:
+                continue
+            key = f"hot_large:{issue.key}"[:160]
+            seen.add(key)
+            detail = _("%(count)d 件，%(reporters)d 位诉求人，达到红色预警阈值 %(threshold)d 件") % {
+                "count": issue.count,
+                "reporters": issue.reporters,
+                "threshold": threshold,
+            }
+            warning = active.get(key)
+            if warning is not None:
+                warning.value, warning.detail, warning.last_seen_at = issue.count, detail, now
+                warning.save(update_fields=["value", "detail", "last_seen_at"])
+                continue
+            community = getattr(issue, "community", None)
+            street = streets.get(street_id)
+            Warning.objects.create(
+                kind=Warning.Kind.HOT_LARGE,
+                key=key,
+                scope_kind="community" if community else "street",
+                scope_code=community.code if community else (street.code if street else ""),
+                scope_name=community.name if community else (street.name if street else ""),
+                level=Warning.Level.RED,
+                value=issue.count,
+                baseline=threshold,
+                title=_("热点问题超过阈值：%(title)s") % {"title": issue.title},
+                detail=detail,
+                community=community,
+                category=getattr(issue, "category", None),
+                url=issue.url or "",
+                opened_at=now,
+                last_seen_at=now,
+            )
+            notify(
+                kind="sensitive",
+                users=_leaders(street_id),
+                message=_("红色预警：热点问题“%(title)s”已有 %(count)d 件，请关注处置。")
+                % {"title": issue.title, "count": issue.count},
+                link=issue.url or "",
+                at=now,
+            )
+            counts["hot_red"] += 1
+    for key, warning in active.items():
+        if key not in seen:
+            _recover(warning, now)
+            counts["hot_red_recovered"] += 1
+    return {k: v for k, v in counts.items() if v}
+
+
+def red_warnings(now: dt.datetime) -> dict[str, int]:
+    """Both kinds of red warning; called by the sweep."""
+    return {**sensitive_warnings(now), **hot_issue_red_warnings(now)}
