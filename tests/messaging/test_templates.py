@@ -5,6 +5,7 @@ through a real HTTP gateway on 127.0.0.1."""
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from django.utils import timezone
@@ -272,5 +273,7 @@ def test_operations_page_and_metrics_show_figures_per_channel(person, street, se
     failed_message(person, settings, now)
     page = login(street.users.admin).get("/ops/messages/").content.decode()
     assert 'data-channel="sms_http"' in page
+    assert re.search(r"<title>消息发送[^<]*</title>", page)  # the page's own title, nothing else in it
+    assert page.count('id="opt-out"') == 1
     metrics = client.get("/metrics").content.decode()
     assert 'jiedao_outbox_failed_by_channel{channel="sms_http"} 1.0' in metrics
