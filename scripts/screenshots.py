@@ -26,6 +26,7 @@ database; ``--rebuild`` starts again from a fresh demo street.
 """
 
 import argparse
+import datetime as dt
 import io
 import os
 import signal
@@ -311,7 +312,7 @@ def run(browser, shots, base):
     # The category search offers matches as one types; pick one of them.
     operator.fill("input[name=catq]", "噪音")
     matches = operator.locator("select[name=catpick]")
-    expect(matches).to_be_visible()
+    expect(matches).to_be_visible(timeout=30000)  # the first search of a fresh server loads the model
     noise = matches.locator("option", has_text="噪音污染").first.get_attribute("value")
     matches.select_option(noise)
     expect(operator.locator(".picked")).to_contain_text("噪音污染")
@@ -397,6 +398,8 @@ def run(browser, shots, base):
     leader.goto(f"{base}/cases/{number}/")
     open_action(leader, "supervise")
     leader.fill("#id_supervise_note", "群众反映强烈，请本周内办结并回复居民")
+    reply_by = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(hour=17, minute=0, second=0, microsecond=0) + dt.timedelta(days=2)
+    leader.fill("#id_supervise_due", reply_by.strftime("%Y-%m-%dT%H:%M"))
     leader.click("[data-action=supervise]")
     expect(leader.locator("[data-supervised]")).to_be_visible()
     leader.goto(f"{base}/cases/overview/")
