@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,8 +36,13 @@ def in_force_now(today: dt.date | None = None) -> list[DutyVersion]:
 
     Cached per process and keyed by the newest version (id and time): every change to
     the list writes a version, so one cheap query tells whether the cache is still
-    right. ``forget_cached_list`` empties it at once in the writing process."""
+    right — asked at most every ``LIST_CHECK_SECONDS``, so that a busy intake does not ask
+    it for every case: another process's change counts within that time.
+    ``forget_cached_list`` empties it at once in the writing process."""
     today = today or timezone.localdate()
+    checked_at = _cache.get("checked_at")
+    if _cache.get("today") == today and checked_at is not None and time.monotonic() - checked_at < LIST_CHECK_SECONDS:
+        return list(_cache["versions"])
     newest = DutyVersion.objects.order_by("-id").values_list("id", "changed_at").first()
     key = (today, newest)
     if _cache.get("key") != key:
@@ -48,6 +54,7 @@ def in_force_now(today: dt.date | None = None) -> list[DutyVersion]:
             for category in version.categories.all():
                 by_category.setdefault(category.pk, []).append(version)
         _cache.update(key=key, versions=in_force, by_category=by_category)
+    _cache.update(today=today, checked_at=time.monotonic())
     return list(_cache["versions"])
 
 
@@ -57,6 +64,8 @@ def in_force_for_category(category_id: int, today: dt.date | None = None) -> lis
 
 
 _cache: dict[str, Any] = {}
+# How long the list read by this process is used before asking whether it changed.
+LIST_CHECK_SECONDS = 2.0
 
 
 def forget_cached_list() -> None:

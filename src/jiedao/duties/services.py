@@ -273,6 +273,9 @@ def _write_version(item, values, user, reason, approval_doc, at):
     version.save(update_fields=["search_text"], _allow_update=True)
     item.current = version
     item.save(update_fields=["current"])
+    # At once (this transaction routes by the new list) and again after the commit (a read in
+    # between may have cached the list as it was).
+    forget_cached_list()
     transaction.on_commit(forget_cached_list)
     return version
 
