@@ -398,7 +398,9 @@ def run(browser, shots, base):
     leader.goto(f"{base}/cases/{number}/")
     open_action(leader, "supervise")
     leader.fill("#id_supervise_note", "群众反映强烈，请本周内办结并回复居民")
-    reply_by = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(hour=17, minute=0, second=0, microsecond=0) + dt.timedelta(days=2)
+    reply_by = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(
+        hour=17, minute=0, second=0, microsecond=0
+    ) + dt.timedelta(days=2)
     leader.fill("#id_supervise_due", reply_by.strftime("%Y-%m-%dT%H:%M"))
     leader.click("[data-action=supervise]")
     expect(leader.locator("[data-supervised]")).to_be_visible()
