@@ -1,15 +1,21 @@
 """A generic HTTP SMS gateway on 127.0.0.1 for the tests: it answers as such gateways do
-(``{"code": 0, "msgid": …}``) and keeps every message it accepted (phone, text, the message id)."""
+(``{"code": 0, "msgid": "G-…"}``) after ``delay`` seconds per call, and keeps every message it
+accepted (``received``: phone, text, the message id; ``accepted``: the ids in order) and the most
+calls it had in hand at once."""
 
 import json
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Gateway:
-    def __init__(self):
+    def __init__(self, delay: float = 0.0):
         self.received: list[dict] = []
+        self.accepted: list[str] = []
+        self.busy = 0
+        self.most_at_once = 0
         self.lock = threading.Lock()
         gateway = self
 
@@ -18,7 +24,13 @@ class Gateway:
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
                 fields = dict(urllib.parse.parse_qsl(body))
                 with gateway.lock:
+                    gateway.busy += 1
+                    gateway.most_at_once = max(gateway.most_at_once, gateway.busy)
+                time.sleep(delay)
+                with gateway.lock:
+                    gateway.busy -= 1
                     gateway.received.append(fields)
+                    gateway.accepted.append(fields["msgid"])
                 answer = json.dumps({"code": 0, "msgid": "G-" + fields["msgid"]}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

@@ -6,12 +6,8 @@ worker that dies between claiming and sending loses nothing."""
 
 import datetime as dt
 import email
-import json
 import socket
 import threading
-import time
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -24,6 +20,8 @@ from jiedao.messaging import outbox, selectors, services, tasks
 from jiedao.messaging.channels import channel
 from jiedao.messaging.models import DeliveryRule, OutboxAttempt, OutboxMessage
 from jiedao.messaging.services import notify
+
+from .gateway import Gateway
 
 pytestmark = pytest.mark.django_db
 
@@ -295,59 +293,10 @@ def test_resend_refuses_what_is_not_a_failed_message(street):
         services.resend(street.users.admin, message_id=999)
 
 
-class SlowGateway:
-    """A generic HTTP SMS gateway on 127.0.0.1 that takes ``delay`` seconds per call and keeps
-    the message ids (``msgid``) it accepted, in order, and the most calls it had in hand at once."""
-
-    def __init__(self, delay: float):
-        self.accepted: list[str] = []
-        self.lock = threading.Lock()
-        self.busy = 0
-        self.most_at_once = 0
-        gateway = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                fields = dict(urllib.parse.parse_qsl(self.rfile.read(int(self.headers["Content-Length"])).decode()))
-                with gateway.lock:
-                    gateway.busy += 1
-                    gateway.most_at_once = max(gateway.most_at_once, gateway.busy)
-                time.sleep(delay)
-                with gateway.lock:
-                    gateway.busy -= 1
-                    gateway.accepted.append(fields["msgid"])
-                body = json.dumps({"code": 0, "msgid": "G-" + fields["msgid"]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sms"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_the_pool_sends_many_messages_at_once_each_exactly_once(street, handler, settings):
-    gateway = SlowGateway(delay=0.05)
+    gateway = Gateway(delay=0.05)
     try:
-        settings.SMS_HTTP = {
-            "URL": gateway.url,
-            "METHOD": "POST",
-            "BODY": "mobile={phone}&content={text}&msgid={key}",
-            "CONTENT_TYPE": "form",
-            "SUCCESS": "code=0",
-            "ID_FIELD": "msgid",
-        }
+        settings.SMS_HTTP = gateway.settings()
         settings.JIEDAO = {**settings.JIEDAO, "OUTBOX_CONCURRENCY": 8}
         DeliveryRule.objects.update_or_create(
             kind="supervise", channel="sms_http", defaults={"to_person": True, "to_members": False, "enabled": True}
