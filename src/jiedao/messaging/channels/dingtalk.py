@@ -22,7 +22,7 @@ from django.conf import settings
 from django.utils.translation import gettext, gettext_lazy
 
 from .base import Outgoing, Sent
-from .transport import call, http_retry, mainland_mobile, mask, named_pairs, scrub, valid_url
+from .transport import call, mainland_mobile, mask, named_pairs, robot_reply, valid_url
 
 #: errcodes that mean "later": -1 system busy, 130101 too many messages (20 a minute a robot).
 RETRY_CODES = {-1, 130101}
@@ -114,27 +114,12 @@ class DingTalkChannel:
             return Sent(ok=False, code="configuration", answer=gettext("钉钉群机器人的地址配置有误。"))
         body = json.dumps(self.payload(message), ensure_ascii=False).encode("utf-8")
         reply = call(self.url(robot), body=body, content_type="application/json; charset=utf-8", timeout=self.timeout)
-        secrets = (robot.token, robot.secret)
-        extra = {"robot": message.address, "token": mask(robot.token), "signed": bool(robot.secret)}
-        if not reply.answered:
-            words = gettext("钉钉无法连接：%(error)s") % {"error": scrub(reply.error, *secrets)}
-            return Sent(ok=False, code="network", answer=words, retry=True, extra=extra)
-        data = reply.json()
-        if reply.status != 200 or data is None:
-            words = gettext("钉钉答复 HTTP %(status)s：%(body)s") % {
-                "status": reply.status,
-                "body": scrub(reply.excerpt(), *secrets),
-            }
-            return Sent(
-                ok=False, code=f"http_{reply.status}", answer=words, retry=http_retry(reply.status), extra=extra
-            )
-        try:
-            errcode = int(data.get("errcode", -2))
-        except (TypeError, ValueError):
-            errcode = -2
-        errmsg = scrub(str(data.get("errmsg", "")), *secrets)
-        if errcode == 0:
-            return Sent(ok=True, code="0", answer=errmsg, extra=extra)
-        known = KNOWN_CODES.get(errcode)
-        words = f"{known}（{errcode} {errmsg}）" if known else f"{errcode} {errmsg}"
-        return Sent(ok=False, code=str(errcode), answer=words, retry=errcode in RETRY_CODES, extra=extra)
+        return robot_reply(
+            reply,
+            unreachable=gettext("钉钉无法连接：%(error)s"),
+            refused=gettext("钉钉答复 HTTP %(status)s：%(body)s"),
+            secrets=(robot.token, robot.secret),
+            known=KNOWN_CODES,
+            retry_codes=RETRY_CODES,
+            extra={"robot": message.address, "token": mask(robot.token), "signed": bool(robot.secret)},
+        )

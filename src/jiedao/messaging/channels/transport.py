@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext
 
+from .base import Sent
+
 #: A mainland mobile number: 11 digits from 13… to 19…, with +86 or 86 in front allowed.
 MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
 _SEPARATORS = re.compile(r"[\s\-()]")
@@ -125,3 +127,37 @@ def call(url: str, *, method: str = "POST", body: bytes | None = None, content_t
 def http_retry(status: int) -> bool:
     """Whether an HTTP failure may heal: no answer, too many requests, or the server's own error."""
     return status == 0 or status == 429 or status >= 500
+
+
+def robot_reply(
+    reply: Reply,
+    *,
+    unreachable: str,
+    refused: str,
+    secrets: tuple[str, ...],
+    known: Mapping[int, object],
+    retry_codes: set[int],
+    extra: dict,
+) -> Sent:
+    """What a group robot's answer means (企业微信 and 钉钉 answer alike: HTTP 200 with
+    ``{"errcode": 0, "errmsg": "ok"}``). ``unreachable`` and ``refused``: the provider's own words
+    for no answer (``%(error)s``) and an HTTP failure (``%(status)s``, ``%(body)s``); ``known``:
+    its error codes in plain words; ``retry_codes``: those that may heal. The secrets are
+    scrubbed from every word kept."""
+    if not reply.answered:
+        words = unreachable % {"error": scrub(reply.error, *secrets)}
+        return Sent(ok=False, code="network", answer=words, retry=True, extra=extra)
+    data = reply.json()
+    if reply.status != 200 or data is None:
+        words = refused % {"status": reply.status, "body": scrub(reply.excerpt(), *secrets)}
+        return Sent(ok=False, code=f"http_{reply.status}", answer=words, retry=http_retry(reply.status), extra=extra)
+    try:
+        errcode = int(data.get("errcode", -2))
+    except (TypeError, ValueError):
+        errcode = -2
+    errmsg = scrub(str(data.get("errmsg", "")), *secrets)
+    if errcode == 0:
+        return Sent(ok=True, code="0", answer=errmsg, extra=extra)
+    plain = known.get(errcode)
+    words = f"{plain}（{errcode} {errmsg}）" if plain else f"{errcode} {errmsg}"
+    return Sent(ok=False, code=str(errcode), answer=words, retry=errcode in retry_codes, extra=extra)

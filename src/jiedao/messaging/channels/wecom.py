@@ -16,7 +16,7 @@ from django.conf import settings
 from django.utils.translation import gettext, gettext_lazy
 
 from .base import Outgoing, Sent
-from .transport import call, http_retry, mainland_mobile, mask, named_pairs, scrub, valid_url
+from .transport import call, mainland_mobile, mask, named_pairs, robot_reply, valid_url
 
 #: errcodes that mean "later": -1 system busy, 45009 too many calls, 45033 too many at once.
 RETRY_CODES = {-1, 45009, 45033}
@@ -91,26 +91,12 @@ class WeComChannel:
         body = json.dumps(self.payload(message), ensure_ascii=False).encode("utf-8")
         url = f"{self.base_url}/cgi-bin/webhook/send?key={quote(key, safe='')}"
         reply = call(url, body=body, content_type="application/json; charset=utf-8", timeout=self.timeout)
-        extra = {"robot": message.address, "key": mask(key)}
-        if not reply.answered:
-            words = gettext("企业微信无法连接：%(error)s") % {"error": scrub(reply.error, key)}
-            return Sent(ok=False, code="network", answer=words, retry=True, extra=extra)
-        data = reply.json()
-        if reply.status != 200 or data is None:
-            words = gettext("企业微信答复 HTTP %(status)s：%(body)s") % {
-                "status": reply.status,
-                "body": scrub(reply.excerpt(), key),
-            }
-            return Sent(
-                ok=False, code=f"http_{reply.status}", answer=words, retry=http_retry(reply.status), extra=extra
-            )
-        try:
-            errcode = int(data.get("errcode", -2))
-        except (TypeError, ValueError):
-            errcode = -2
-        errmsg = scrub(str(data.get("errmsg", "")), key)
-        if errcode == 0:
-            return Sent(ok=True, code="0", answer=errmsg, extra=extra)
-        known = KNOWN_CODES.get(errcode)
-        words = f"{known}（{errcode} {errmsg}）" if known else f"{errcode} {errmsg}"
-        return Sent(ok=False, code=str(errcode), answer=words, retry=errcode in RETRY_CODES, extra=extra)
+        return robot_reply(
+            reply,
+            unreachable=gettext("企业微信无法连接：%(error)s"),
+            refused=gettext("企业微信答复 HTTP %(status)s：%(body)s"),
+            secrets=(key,),
+            known=KNOWN_CODES,
+            retry_codes=RETRY_CODES,
+            extra={"robot": message.address, "key": mask(key)},
+        )
