@@ -6,10 +6,10 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tasks import TaskResultStatus, task
-from django_tasks_db.models import DBTaskResult
+from django_tasks import task
 
 from jiedao.common.tasks import enqueue_unless_queued_within
+from jiedao.ops.selectors import pending_rounds
 
 from . import services
 
@@ -45,11 +45,7 @@ def sweep_now() -> str:
 def pending_sweeps(now=None, stale_after=STALE_AFTER):
     """Sweeps waiting in the queue or being run now (those running for too long are ignored)."""
 
-    now = now or timezone.now()
-    waiting = DBTaskResult.objects.filter(task_path=sweep_deadlines_task.module_path)
-    return waiting.filter(status=TaskResultStatus.READY) | waiting.filter(
-        status=TaskResultStatus.RUNNING, started_at__gte=now - stale_after
-    )
+    return pending_rounds(sweep_deadlines_task, now=now or timezone.now(), stale_after=stale_after)
 
 
 def enqueue_sweep_if_idle(now=None, stale_after=STALE_AFTER):

@@ -7,8 +7,9 @@ import logging
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tasks import TaskResultStatus, task
-from django_tasks_db.models import DBTaskResult
+from django_tasks import task
+
+from jiedao.ops.selectors import pending_rounds
 
 from . import services
 
@@ -34,12 +35,7 @@ def sweep_sensors_task():
 def enqueue_sensor_sweep_if_idle(now=None, stale_after=STALE_AFTER):
     """Queue one sensor sweep unless one is already waiting or running. Returns the result or None."""
 
-    now = now or timezone.now()
-    waiting = DBTaskResult.objects.filter(task_path=sweep_sensors_task.module_path)
-    if (
-        waiting.filter(status=TaskResultStatus.READY)
-        | waiting.filter(status=TaskResultStatus.RUNNING, started_at__gte=now - stale_after)
-    ).exists():
+    if pending_rounds(sweep_sensors_task, now=now or timezone.now(), stale_after=stale_after).exists():
         return None
     return sweep_sensors_task.enqueue()
 
@@ -55,11 +51,6 @@ def escalate_unacknowledged_task():
 def enqueue_escalation_if_idle(now=None, stale_after=STALE_AFTER):
     """Queue one escalation round unless one is already waiting or running. Returns the result or None."""
 
-    now = now or timezone.now()
-    waiting = DBTaskResult.objects.filter(task_path=escalate_unacknowledged_task.module_path)
-    if (
-        waiting.filter(status=TaskResultStatus.READY)
-        | waiting.filter(status=TaskResultStatus.RUNNING, started_at__gte=now - stale_after)
-    ).exists():
+    if pending_rounds(escalate_unacknowledged_task, now=now or timezone.now(), stale_after=stale_after).exists():
         return None
     return escalate_unacknowledged_task.enqueue()

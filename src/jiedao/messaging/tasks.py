@@ -7,8 +7,9 @@ from django.db import OperationalError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tasks import TaskResultStatus, task
-from django_tasks_db.models import DBTaskResult
+from django_tasks import task
+
+from jiedao.ops.selectors import pending_rounds
 
 from . import outbox
 from .models import OutboxMessage
@@ -42,11 +43,7 @@ def enqueue_outbox_if_due(now=None, stale_after=STALE_AFTER):
     try:
         if not messages_due(now).exists():
             return None
-        rounds = DBTaskResult.objects.filter(task_path=send_outbox_task.module_path)
-        busy = rounds.filter(status=TaskResultStatus.READY) | rounds.filter(
-            status=TaskResultStatus.RUNNING, started_at__gte=now - stale_after
-        )
-        if busy.exists():
+        if pending_rounds(send_outbox_task, now=now, stale_after=stale_after).exists():
             return None
         return send_outbox_task.enqueue()
     except OperationalError as error:  # the database is busy: the next round asks again

@@ -7,8 +7,9 @@ import logging
 from django.db import OperationalError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tasks import TaskResultStatus, task
-from django_tasks_db.models import DBTaskResult
+from django_tasks import task
+
+from jiedao.ops.selectors import pending_rounds
 
 from . import services, upstreams
 from .models import Delivery
@@ -50,11 +51,7 @@ def enqueue_deliveries_if_due(now=None, stale_after=STALE_AFTER):
     try:
         if not (deliveries_due(now).exists() or services.new_events_waiting()):
             return None
-        waiting = DBTaskResult.objects.filter(task_path=deliver_webhooks_task.module_path)
-        busy = waiting.filter(status=TaskResultStatus.READY) | waiting.filter(
-            status=TaskResultStatus.RUNNING, started_at__gte=now - stale_after
-        )
-        if busy.exists():
+        if pending_rounds(deliver_webhooks_task, now=now, stale_after=stale_after).exists():
             return None
         return deliver_webhooks_task.enqueue()
     except OperationalError as error:  # the database is busy: the next round asks again
@@ -89,11 +86,7 @@ def enqueue_sync_if_due(now=None, stale_after=STALE_AFTER):
     try:
         if not upstreams.due_upstreams(now):
             return None
-        rounds = DBTaskResult.objects.filter(task_path=sync_upstreams_task.module_path)
-        busy = rounds.filter(status=TaskResultStatus.READY) | rounds.filter(
-            status=TaskResultStatus.RUNNING, started_at__gte=now - stale_after
-        )
-        if busy.exists():
+        if pending_rounds(sync_upstreams_task, now=now, stale_after=stale_after).exists():
             return None
         return sync_upstreams_task.enqueue()
     except OperationalError as error:  # the database is busy: the next sweep asks again

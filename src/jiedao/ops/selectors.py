@@ -75,3 +75,13 @@ def queue_depth() -> dict:
     for status in rows.values_list("status", flat=True):
         counts[status] = counts.get(status, 0) + 1
     return {"waiting": counts["READY"], "running": counts["RUNNING"]}
+
+
+def pending_rounds(task, *, now: dt.datetime, stale_after: dt.timedelta):
+    """The rounds of ``task`` waiting in the queue or being run now — a round still running after
+    ``stale_after`` was left by a worker that died and does not count. The apps' worker jobs
+    (``enqueue_*_if_*``) queue a round only when there is none."""
+    rounds = DBTaskResult.objects.filter(task_path=task.module_path)
+    return rounds.filter(status=TaskResultStatus.READY) | rounds.filter(
+        status=TaskResultStatus.RUNNING, started_at__gte=now - stale_after
+    )
