@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core.signals import setting_changed
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
@@ -48,4 +49,6 @@ class MessagingConfig(AppConfig):
         post_save.connect(outbox.forget_rules, sender=DeliveryRule, dispatch_uid="messaging_rules_save")
         post_delete.connect(outbox.forget_rules, sender=DeliveryRule, dispatch_uid="messaging_rules_delete")
         post_save.connect(outbox.forget_rules, sender=MessageTemplate, dispatch_uid="messaging_templates_save")
+        # Which channels are configured is remembered with the rules: a changed setting counts at once.
+        setting_changed.connect(outbox.forget_rules, dispatch_uid="messaging_settings_changed")
         post_delete.connect(outbox.forget_rules, sender=MessageTemplate, dispatch_uid="messaging_templates_delete")

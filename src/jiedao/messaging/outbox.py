@@ -118,6 +118,7 @@ def _load() -> None:
             "kind", "text", "sms_template_id", "urgent"
         )
     }
+    _rules.clear()
     _rules.update(by_kind=by_kind, templates=templates, at=time.monotonic())
 
 
@@ -227,15 +228,18 @@ def muted(user_ids: Iterable[int]) -> set[tuple[int, str]]:
 
 
 def ready_channels(codes: Iterable[str]) -> set[str]:
-    """The codes among ``codes`` whose channel loads and is configured."""
-    ready = set()
-    for code in set(codes):
+    """The codes among ``codes`` whose channel loads and is configured — remembered with the
+    rules (``notify`` asks on every intake): a changed setting counts after ``forget_rules``
+    (connected to Django's ``setting_changed``) or a restart."""
+    _load()
+    known = cast(dict[str, bool], _rules.setdefault("ready", {}))
+    wanted = set(codes)
+    for code in wanted - set(known):
         try:
-            if not channel(code).check():
-                ready.add(code)
+            known[code] = not channel(code).check()
         except UnknownChannel:
-            continue
-    return ready
+            known[code] = False
+    return {code for code in wanted if known[code]}
 
 
 def _link(path: str) -> str:
