@@ -10,6 +10,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.core import signing
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from jiedao.common.errors import DomainError
@@ -41,8 +42,9 @@ def rating_token(app) -> str:
 
 
 def rating_link(app) -> str:
-    """The application's page with its rating token: the link of the 好差评 SMS."""
-    return f"/hall/applications/{app.number}/?t={rating_token(app)}"
+    """The application's page with its rating token: the link of the 好差评 SMS, and the one the
+    clerk sees on the application's page."""
+    return reverse("hall:application", args=[app.number]) + "?t=" + rating_token(app)
 
 
 def _signed_number(token, max_age=None):

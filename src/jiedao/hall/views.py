@@ -299,7 +299,7 @@ def application(request, number):
             "deliveries": Delivery.choices,
             "missing": [m for m in out["materials"] if m["status"] == MaterialStatus.MISSING],
             "rating": getattr(app, "rating", None),
-            "rating_link": (reverse("hall:application", args=[number]) + "?t=" + services.rating_token(app))
+            "rating_link": links.rating_link(app)
             if request.user.is_authenticated and request.user.has_role("operator", "admin")
             else "",
         },
