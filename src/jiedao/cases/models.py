@@ -474,12 +474,6 @@ class Supervision(models.Model):
     def __str__(self):
         return f"{self.case_id} {self.issued_at:%Y-%m-%d %H:%M}"
 
-    def state_at(self, now) -> str:
-        """待答复 (``waiting``), 已答复 (``answered``) or 已超期 (``overdue``: unanswered past the deadline)."""
-        if self.replied_at is not None:
-            return "answered"
-        return "overdue" if self.due < now else "waiting"
-
     @property
     def late(self) -> bool:
         """Answered after its deadline."""
