@@ -381,6 +381,9 @@ JIEDAO = {
     # /healthz and jiedao check: the worker is late after this many seconds without a heartbeat;
     # the disk holding the data directory needs this much free space.
     "WORKER_LATE_SECONDS": 180,
+    # The unit (its code) that answers for the installation: blue warnings' rectification tasks go
+    # to it; empty: the street's default unit.
+    "SYSTEM_UNIT": os.environ.get("JIEDAO_SYSTEM_UNIT", ""),
     "DISK_MIN_FREE_BYTES": int(os.environ.get("JIEDAO_DISK_MIN_FREE_BYTES", str(1 << 30))),
     # The outbox (messaging.outbox): attempts per message before it fails, the first wait after a
     # failure (doubled each time, at most OUTBOX_BACKOFF_MAX_SECONDS), and how long a message

@@ -32,7 +32,7 @@ def _chinese(in_chinese):
 
 @pytest.fixture(autouse=True)
 def _builtin_schemes(request):
-    """The two schemes a migration ships. Tests that run in transactions flush the database
+    """The schemes the migrations ship. Tests that run in transactions flush the database
     afterwards (browser tests elsewhere in the suite), taking migration data with them."""
     if (
         "db" not in request.fixturenames
@@ -46,6 +46,7 @@ def _builtin_schemes(request):
     from django.apps import apps
 
     importlib.import_module("jiedao.evaluation.migrations.0002_default_schemes").create(apps, None)
+    importlib.import_module("jiedao.evaluation.migrations.0009_scheme_person_role").create(apps, None)
 
 
 @pytest.fixture

@@ -18,11 +18,13 @@ from jiedao.evaluation import compute, periods
 from jiedao.evaluation import indicators as lib
 from jiedao.evaluation.models import Result
 from jiedao.hall import services as hall_services
+from jiedao.hall.models import Rectification as HallRectification
 from tests.cases.lifecycle import HOUR, LAMPS, drive
 from tests.cases.test_grid_worker import CASE_AT, photo
 from tests.factories import make_user
 from tests.hall.conftest import NOW, hall, materials  # noqa: F401 (the fixture)
 from tests.hall.test_ratings_queue_measures import APPLICANT, issued
+from tests.registry.conftest import registry  # noqa: F401 (the fixture)
 
 from .conftest import MONTH_END, bj
 
@@ -112,3 +114,46 @@ def test_a_window_clerks_applications_time_and_ratings(street, hall):  # noqa: F
     assert person("person_applications_accepted") == {"operator": (3, 3, None)}
     assert person("person_applications_on_time") == {"operator": (pytest.approx(2 / 3), 2, 3)}
     assert person("person_hall_satisfaction") == {"operator": (0.5, 1, 2)}
+    # The 不满意 on b is put right by the unit and the applicant, called back, accepts the fix.
+    assert person("person_hall_rectified") == {}
+    rect = HallRectification.objects.get(rating__application=b)
+    hall_services.fix(handler, rect_id=rect.pk, note="已调整窗口引导", now=NOW + 2 * HOUR)
+    hall_services.callback(clerk, rect_id=rect.pk, satisfied=True, note="认可", now=NOW + 3 * HOUR)
+    assert person("person_hall_rectified") == {"operator": (1.0, 1, 1)}
+
+
+def test_a_grid_workers_resolution_patrols_and_visits(november, street, registry):  # noqa: F811
+    """Resolution: A and B in the worker's grid were rated "resolved"; a third case there is
+    rated 问题未解决: 2 of 3. Patrols: two started in November (a point and an end not counted),
+    one started in October. Visits: two by the worker in November (a home visit and a call), one
+    in October, one by the other worker."""
+    from jiedao.geo import services as geo_services
+    from jiedao.registry.models import Visit
+
+    u = street.users
+    c = drive(street, "in_progress", at=bj("2026-11-10 09:00"))
+    services.resolve(u.handler_committee, number=c.number, result="已处理", at=bj("2026-11-10 12:00"))
+    services.rate(u.resident, number=c.number, resolved=False, satisfaction="unsatisfied", at=bj("2026-11-10 13:00"))
+    assert values("person_grid_resolution") == {"grid": (pytest.approx(2 / 3), 2, 3)}
+
+    lat, lng = CASE_AT
+    for kind, at in (
+        ("start", "10-30 09:00"),
+        ("end", "10-30 10:00"),
+        ("start", "11-07 09:00"),
+        ("point", "11-07 09:30"),
+        ("end", "11-07 10:00"),
+        ("start", "11-20 09:00"),
+    ):
+        geo_services.check_in(u.grid, kind=kind, lat=lat, lng=lng, at=bj(f"2026-{at}"))
+    assert values("person_grid_patrols") == {"grid": (2, 2, None)}
+
+    person = registry.people["张桂兰"]
+    for worker, kind, at in (
+        (u.grid, Visit.Kind.HOME, "2026-11-08 10:00"),
+        (u.grid, Visit.Kind.PHONE, "2026-11-22 10:00"),
+        (u.grid, Visit.Kind.HOME, "2026-10-28 10:00"),
+        (u.grid_other, Visit.Kind.HOME, "2026-11-09 10:00"),
+    ):
+        Visit.objects.create(person=person, worker=worker, kind=kind, at=bj(at))
+    assert values("visits_done") == {"grid": (2, 2, None), "grid2": (1, 1, None)}

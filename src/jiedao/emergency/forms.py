@@ -103,6 +103,13 @@ class NoteForm(forms.Form):
     note = forms.CharField(label=_("处置进展"), required=False, strip=False)
 
 
+class FlagForm(forms.Form):
+    """标记舆情/群体事件 (or take the flag off: blank)."""
+
+    kind = forms.CharField(label=_("标记"), required=False)
+    note = forms.CharField(label=_("标记理由"), required=False, strip=False)
+
+
 class CallOffForm(forms.Form):
     """调用协议物资."""
 

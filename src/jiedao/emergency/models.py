@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiedao.cases.models import Sensitive
 from jiedao.common.models import EventLog
 from jiedao.org.models import Community, Grid, Unit
 
@@ -114,6 +115,8 @@ class Emergency(models.Model):
         Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("牵头单位")
     )
     units = models.ManyToManyField(Unit, blank=True, related_name="+", verbose_name=_("参与单位"))
+    # 舆情 or 群体事件 as staff flagged it (``services.flag``): turns the evaluation's warning red.
+    sensitive = models.CharField(_("舆情/群体事件"), max_length=8, choices=Sensitive.choices, blank=True, default="")
     arrival_target_minutes = models.PositiveSmallIntegerField(_("预案到场时限（分钟）"), default=15)
     disposal_target_minutes = models.PositiveSmallIntegerField(_("处置时限（分钟）"), default=60)
     reported_at = models.DateTimeField(_("报告时间"), default=timezone.now, db_index=True)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from jiedao.cases import alerts as case_alerts
 from jiedao.cases import services as case_services
-from jiedao.cases.models import Case
+from jiedao.cases.models import Case, Sensitive
 from jiedao.cases.selectors import visible_cases
 from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from jiedao.common.masking import mask_personal_text
@@ -281,6 +281,41 @@ def add_note(user: User, *, number: str, note: str, at: dt.datetime | None = Non
     if not note:
         raise ValidationFailed("note", _("请填写进展情况。"))
     return EMERGENCIES.record(emergency, "note", user, note=note, at=at)
+
+
+MAX_FLAG_NOTE = 500
+
+
+@transaction.atomic
+def flag(user: User, *, number: str, kind: str, note: str, at: dt.datetime | None = None) -> Emergency:
+    """标记舆情/群体事件: the dispatcher or a leader flags an emergency as 舆情 (``opinion``) or
+    群体事件 (``mass``), or takes the flag off (``kind`` blank), saying why; an event of the
+    timeline with the flag before and after. While the emergency is open the flag turns the
+    evaluation's warning red (``evaluation.red``)."""
+    _require(user, "emergency.flag", _("只有调度员或街道领导可以标记舆情或群体事件。"))
+    emergency = _locked(number)
+    note = (note or "").strip()
+    kind = (kind or "").strip() if isinstance(kind, str) else ""
+    errors = FieldErrors()
+    if kind not in Sensitive.values:
+        errors.add("kind", _("请选择“舆情”或“群体事件”，或选择取消标记。"))
+    elif kind == emergency.sensitive:
+        if kind:
+            errors.add("kind", _("本事件已标记为“%(kind)s”，无需重复标记。") % {"kind": Sensitive(kind).label})
+        else:
+            errors.add("kind", _("本事件没有舆情或群体事件标记，无需取消。"))
+    elif kind and emergency.status not in OPEN_STATUSES:
+        errors.add("kind", _("事件已结束，不能再标记舆情或群体事件。"))
+    if not note:
+        errors.add("note", _("请填写标记理由。"))
+    elif len(note) > MAX_FLAG_NOTE:
+        errors.add("note", _("标记理由不能超过 %(max)d 个字。") % {"max": MAX_FLAG_NOTE})
+    errors.raise_if_any()
+    before = emergency.sensitive
+    emergency.sensitive = kind
+    emergency.save(update_fields=["sensitive"])
+    EMERGENCIES.record(emergency, "flag", user, note=note, at=at, data={"from": before, "to": kind})
+    return emergency
 
 
 @transaction.atomic

@@ -81,6 +81,7 @@ EMERGENCIES = Lifecycle(
         "check": _("关怀核查"),
         "escalate": _("接警升级"),
         "ack": _("确认接警"),
+        "flag": _("标记舆情/群体事件"),
     },
     event_model=EmergencyEvent,
     permission_prefix="emergency.step",

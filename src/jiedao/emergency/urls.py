@@ -19,6 +19,7 @@ urlpatterns = [
     path("emergency/<str:number>/ack/", views.ack, name="ack"),
     path("emergency/<str:number>/act/", views.act, name="act"),
     path("emergency/<str:number>/note/", views.note, name="note"),
+    path("emergency/<str:number>/flag/", views.flag, name="flag"),
     path("emergency/<str:number>/calloff/", views.calloff, name="calloff"),
     path("emergency/<str:number>/checks/", views.checks, name="checks"),
 ]

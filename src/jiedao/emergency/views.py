@@ -13,11 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from jiedao.cases.models import Sensitive
 from jiedao.common import params
 from jiedao.common.errors import DomainError, NotFound, ValidationFailed
 from jiedao.common.forms import apply_errors
 from jiedao.org.models import Unit, User
-from jiedao.org.permissions import permission
+from jiedao.org.permissions import allows, permission
 from jiedao.org.selectors import street_records
 from jiedao.web.access import role_required
 
@@ -29,6 +30,7 @@ from .forms import (
     CallOffForm,
     CheckForm,
     DutyShiftForm,
+    FlagForm,
     NoteForm,
     ReportForm,
     StepForm,
@@ -151,6 +153,8 @@ def detail(request, number):
     context["agreements"] = Agreement.objects.order_by("supplier")
     context["all_units"] = Unit.objects.filter(active=True).order_by("code")
     context["may_command"] = selectors.may_command(request.user)
+    context["may_flag"] = allows(request.user, "emergency.flag")
+    context["flags"] = Sensitive.choices[1:]
     return render(request, "emergency/detail.html", context)
 
 
@@ -182,6 +186,25 @@ def note(request, number):
         services.add_note(request.user, number=number, note=_read(NoteForm(request.POST))["note"])
     except DomainError as exc:
         _error(request, exc)
+    return redirect("emergency:detail", number=number)
+
+
+@require_POST
+@role_required(*READ)
+@permission("emergency.flag")
+def flag(request, number):
+    try:
+        data = _read(FlagForm(request.POST))
+        emergency = services.flag(request.user, number=number, kind=data["kind"], note=data["note"])
+    except DomainError as exc:
+        _error(request, exc)
+    else:
+        if emergency.sensitive:
+            messages.success(
+                request, _("已标记为“%(kind)s”，街道领导将收到红色预警。") % {"kind": emergency.get_sensitive_display()}
+            )
+        else:
+            messages.success(request, _("已取消舆情或群体事件标记。"))
     return redirect("emergency:detail", number=number)
 
 

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 
 from . import indicators as lib
 from .models import (
+    Assessment,
     EvidenceScore,
     IndicatorSetting,
     Rectification,
@@ -33,6 +34,13 @@ class SchemeItemFormSet(forms.BaseInlineFormSet):
             raise ValidationError("方案至少要有一个指标。")
         if resident_share(items) < MIN_WEIGHT_SHARE:
             raise ValidationError("群众评价（满意率、解决率、好差评）的权重合计应不少于一半。")
+        person = bool(getattr(self.instance, "person_role", ""))
+        for code, _weight in items:
+            scopes = set(lib.get(code).scopes)
+            fits = "person" in scopes if person else bool(scopes - {"person"})
+            if not fits:
+                rule = "个人考核方案只能选用适用于个人的指标。" if person else "请选用适用于社区、网格或单位的指标。"
+                raise ValidationError(f"指标“{lib.get(code).name}”不适用于本方案的考核对象：{rule}")
 
 
 class SchemeItemInline(admin.TabularInline):
@@ -43,7 +51,7 @@ class SchemeItemInline(admin.TabularInline):
 
 @admin.register(Scheme)
 class SchemeAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "normalisation", "excellent_from", "pass_from", "active", "builtin")
+    list_display = ("name", "code", "person_role", "normalisation", "excellent_from", "pass_from", "active", "builtin")
     inlines = [SchemeItemInline]
 
 
@@ -84,3 +92,12 @@ class RectificationAdmin(ReadOnly):
 
 admin.site.register(RectificationEvent, ReadOnly)
 admin.site.register(EvidenceScore, ReadOnly)
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(ReadOnly):
+    """考核建议 are recorded on the page 考核建议 (/evaluation/assessments/), where its rules apply."""
+
+    list_display = ("unit", "person", "period", "grade", "entered_by", "entered_at")
+    list_filter = ("grade", "period")
+    search_fields = ("person__username", "person__display_name")

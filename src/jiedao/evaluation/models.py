@@ -98,6 +98,14 @@ class Scheme(models.Model):
         TARGET = "target", _("对照目标值")
         BEST_WORST = "best_worst", _("对照最好/最差单位")
 
+    class PersonRole(models.TextChoices):
+        """Whom a scheme scores: the scopes (blank), or the people of one role (个人考核)."""
+
+        NONE = "", _("社区、网格和单位")
+        GRID = "grid", _("网格员")
+        WINDOW = "operator", _("窗口人员")
+        HANDLER = "handler", _("承办人（含派驻人员）")
+
     code = models.SlugField(_("方案代码"), max_length=40, unique=True)
     name = models.CharField(_("方案名称"), max_length=80)
     description = models.TextField(_("说明"), blank=True)
@@ -109,6 +117,9 @@ class Scheme(models.Model):
     active = models.BooleanField(_("启用"), default=True)
     builtin = models.BooleanField(_("内置方案"), default=False, editable=False)
     order = models.PositiveSmallIntegerField(_("排序"), default=100)
+    person_role = models.CharField(
+        _("考核对象"), max_length=10, choices=PersonRole.choices, blank=True, default=PersonRole.NONE
+    )
 
     class Meta:
         verbose_name = _("考核方案")

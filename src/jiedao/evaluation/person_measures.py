@@ -19,6 +19,11 @@ and counts ``{user name: (count, None)}``; ``indicators.py`` registers them.
   the grid worker looks after, as 满意率: (满意 + weight × 基本满意) / ratings.
 - 网格自行处置数 ``grid_self_resolved``: cases closed in the period that the grid worker
   reported (网格上报) and settled at grid level (``cases.grid_measures``).
+- 网格问题解决率 ``grid_resolution``: the callback ratings of the period of cases in the grids
+  the grid worker looks after, the share where the resident said the problem was solved.
+- 巡查次数 ``grid_patrols``: the patrols the grid worker started (开始巡查) in the period.
+- 差评整改认可率 ``hall_rectified``: the 差评 on applications the window clerk accepted whose
+  rectification was called back in the period: the share where the applicant accepted the fix.
 """
 
 from django.db.models import Count, F, OuterRef, Q, Subquery
@@ -26,8 +31,10 @@ from django.db.models import Count, F, OuterRef, Q, Subquery
 from jiedao.cases.grid_measures import settled_at_grid_level
 from jiedao.cases.models import Case, CaseEvent, Channel, Rating, Status
 from jiedao.cases.rules import basic_satisfied_weight
+from jiedao.geo.models import PatrolCheckIn
 from jiedao.hall.models import Application, Level
 from jiedao.hall.models import Rating as HallRating
+from jiedao.hall.models import Rectification as HallRectification
 from jiedao.hall.models import Status as HallStatus
 
 Pairs = dict[str, tuple[float, float | None]]
@@ -130,19 +137,58 @@ def grid_self_resolved(period, scope, run) -> Pairs:
     return {r["created_by__username"]: (r["n"], None) for r in rows if r["created_by__username"]}
 
 
-def grid_satisfaction(period, scope, run) -> Pairs:
-    weight = basic_satisfied_weight()
-    workers = "case__grid__workers__username"
-    rows = (
+GRID_WORKERS = "case__grid__workers__username"
+
+
+def _grid_ratings(period):
+    """The period's callback ratings grouped by the grid workers of the cases' grids."""
+    return (
         Rating.objects.filter(
             rated_at__gte=period.start, rated_at__lt=period.end, case__grid__workers__groups__name="grid"
         )
         .order_by()
-        .values(workers)
-        .annotate(
-            n=Count("id", distinct=True),
-            satisfied=Count("id", filter=Q(satisfaction=Rating.Satisfaction.SATISFIED), distinct=True),
-            basic=Count("id", filter=Q(satisfaction=Rating.Satisfaction.BASIC), distinct=True),
-        )
+        .values(GRID_WORKERS)
     )
-    return {r[workers]: (r["satisfied"] + weight * r["basic"], r["n"]) for r in rows if r[workers]}
+
+
+def grid_satisfaction(period, scope, run) -> Pairs:
+    weight = basic_satisfied_weight()
+    rows = _grid_ratings(period).annotate(
+        n=Count("id", distinct=True),
+        satisfied=Count("id", filter=Q(satisfaction=Rating.Satisfaction.SATISFIED), distinct=True),
+        basic=Count("id", filter=Q(satisfaction=Rating.Satisfaction.BASIC), distinct=True),
+    )
+    return {r[GRID_WORKERS]: (r["satisfied"] + weight * r["basic"], r["n"]) for r in rows if r[GRID_WORKERS]}
+
+
+def grid_resolution(period, scope, run) -> Pairs:
+    rows = _grid_ratings(period).annotate(
+        n=Count("id", distinct=True), k=Count("id", filter=Q(resolved=True), distinct=True)
+    )
+    return {r[GRID_WORKERS]: (r["k"], r["n"]) for r in rows if r[GRID_WORKERS]}
+
+
+def grid_patrols(period, scope, run) -> Pairs:
+    rows = (
+        PatrolCheckIn.objects.filter(kind=PatrolCheckIn.Kind.START, at__gte=period.start, at__lt=period.end)
+        .order_by()
+        .values("user__username")
+        .annotate(n=Count("id"))
+    )
+    return {r["user__username"]: (r["n"], None) for r in rows}
+
+
+def hall_rectified(period, scope, run) -> Pairs:
+    clerk = "rating__application__accepted_by__username"
+    rows = (
+        HallRectification.objects.filter(
+            callback_at__gte=period.start,
+            callback_at__lt=period.end,
+            callback_satisfied__isnull=False,
+            rating__application__accepted_by__isnull=False,
+        )
+        .order_by()
+        .values(clerk)
+        .annotate(n=Count("id"), k=Count("id", filter=Q(callback_satisfied=True)))
+    )
+    return {r[clerk]: (r["k"], r["n"]) for r in rows}

@@ -3,6 +3,9 @@
 - a case staff flagged 舆情 or 群体事件 (``jiedao.cases.flags``), while it is open and carries
   the flag: one warning per case (kind ``sensitive``), the street's leaders told once when it
   opens; it recovers when the flag is taken off or the case is closed;
+- an emergency flagged the same way (``emergency.services.flag``), while it is open: one warning
+  per emergency (kind ``sensitive``, key ``EMERGENCY_KEY`` + number), leaders told once; it
+  recovers when the flag is taken off or the emergency is over (closed or cancelled);
 - a hot issue (the intelligence app's groups of similar requests from one place in the last
   week, the same the cockpit shows) with at least ``JIEDAO["HOT_RED_THRESHOLD"]`` cases (default
   20): one warning per issue (kind ``hot_large``), leaders told once; it recovers when the issue
@@ -21,6 +24,8 @@ from django.utils.translation import gettext as _
 from jiedao.cases.flags import flagged_cases
 from jiedao.cases.models import OPEN_STATUSES, Case, CaseEvent, Sensitive
 from jiedao.common.lifecycle import assign_status
+from jiedao.emergency.models import OPEN_STATUSES as EMERGENCY_OPEN
+from jiedao.emergency.models import Emergency
 from jiedao.intelligence import selectors as intelligence
 from jiedao.messaging.services import notify
 from jiedao.org.models import Street, User
@@ -31,6 +36,7 @@ from .models import Warning
 # How far back the sweep looks for flags; a warning already open is followed whatever its age.
 FLAG_LOOKBACK = dt.timedelta(days=90)
 HOT_RED_THRESHOLD = 20
+EMERGENCY_KEY = "sensitive-emergency:"
 
 
 def hot_red_threshold() -> int:
@@ -61,7 +67,9 @@ def sensitive_warnings(now: dt.datetime) -> dict[str, int]:
     the case closed."""
     active = {
         w.key: w
-        for w in Warning.objects.select_for_update().filter(kind=Warning.Kind.SENSITIVE, status=Warning.Status.ACTIVE)
+        for w in Warning.objects.select_for_update()
+        .filter(kind=Warning.Kind.SENSITIVE, status=Warning.Status.ACTIVE)
+        .exclude(key__startswith=EMERGENCY_KEY)
     }
     flagged = {
         case.number: case
@@ -120,6 +128,66 @@ def sensitive_warnings(now: dt.datetime) -> dict[str, int]:
         if key.removeprefix("sensitive:") not in flagged:
             _recover(warning, now)
             counts["sensitive_recovered"] += 1
+    return {k: v for k, v in counts.items() if v}
+
+
+def emergency_sensitive_warnings(now: dt.datetime) -> dict[str, int]:
+    """One red warning per open emergency flagged 舆情 or 群体事件; recovered when the flag is
+    off or the emergency is over."""
+    active = {
+        w.key: w
+        for w in Warning.objects.select_for_update().filter(
+            kind=Warning.Kind.SENSITIVE, status=Warning.Status.ACTIVE, key__startswith=EMERGENCY_KEY
+        )
+    }
+    flagged = {
+        f"{EMERGENCY_KEY}{e.number}": e
+        for e in Emergency.objects.filter(status__in=EMERGENCY_OPEN).exclude(sensitive="").select_related("community")
+    }
+    counts = {"sensitive_emergency": 0, "sensitive_emergency_recovered": 0}
+    for key, emergency in flagged.items():
+        label = Sensitive(emergency.sensitive).label
+        title = _("%(flag)s：突发事件 %(number)s %(title)s") % {
+            "flag": label,
+            "number": emergency.number,
+            "title": emergency.title,
+        }
+        warning = active.get(key)
+        if warning is not None:
+            warning.title, warning.last_seen_at = title[:200], now
+            warning.save(update_fields=["title", "last_seen_at"])
+            continue
+        event = emergency.events.filter(action="flag").order_by("-at", "-id").first()
+        detail = (event.note if event is not None else "")[:200]
+        url = reverse("emergency:detail", args=[emergency.number])
+        community = emergency.community
+        Warning.objects.create(
+            kind=Warning.Kind.SENSITIVE,
+            key=key,
+            scope_kind="community" if community else "street",
+            scope_code=community.code if community else "",
+            scope_name=community.name if community else "",
+            level=Warning.Level.RED,
+            title=title[:200],
+            detail=detail,
+            community=community,
+            url=url,
+            opened_at=now,
+            last_seen_at=now,
+        )
+        notify(
+            kind="sensitive",
+            users=_leaders(community.street_id if community else None),
+            message=_("红色预警：突发事件 %(number)s “%(title)s”被标记为“%(flag)s”，请关注处置。%(note)s")
+            % {"number": emergency.number, "title": emergency.title, "flag": label, "note": detail},
+            link=url,
+            at=now,
+        )
+        counts["sensitive_emergency"] += 1
+    for key, warning in active.items():
+        if key not in flagged:
+            _recover(warning, now)
+            counts["sensitive_emergency_recovered"] += 1
     return {k: v for k, v in counts.items() if v}
 
 
@@ -185,5 +253,5 @@ def hot_issue_red_warnings(now: dt.datetime) -> dict[str, int]:
 
 
 def red_warnings(now: dt.datetime) -> dict[str, int]:
-    """Both kinds of red warning; called by the sweep."""
-    return {**sensitive_warnings(now), **hot_issue_red_warnings(now)}
+    """Every kind of red warning; called by the sweep."""
+    return {**sensitive_warnings(now), **emergency_sensitive_warnings(now), **hot_issue_red_warnings(now)}

@@ -237,14 +237,25 @@ def scheme_for(code=None):
 
 def rankings(user, scheme=None, period=None, scope="community", street=None):
     """A scheme's ranking of the communities, units or grids of the viewer's street; ``street``
-    scope ranks the streets a district user sees (街道排名)."""
+    scope ranks the streets a district user sees (街道排名). A staff scheme (``person_role``) ranks
+    the active people of that role in the street (``person``), whatever scope was asked."""
     require_view(user)
-    if scope not in ("community", "unit", "grid", "street"):
-        raise ValidationFailed("scope", _("排名范围应为 community、unit、grid 或 street。"))
     scheme = scheme if isinstance(scheme, Scheme) else scheme_for(scheme)
+    if scheme.person_role:
+        scope = "person"
+    elif scope not in ("community", "unit", "grid", "street"):
+        raise ValidationFailed("scope", _("排名对象应为社区、承办单位、网格或街道。"))
     period = periods.parse(period) if isinstance(period, str) and period else (period or periods.of("month"))
     if scope == "street":
         codes = {s.code for s in streets_of(user)}
+    elif scope == "person":
+        chosen = _chosen(user, street)
+        # A person of the street: by their own street, or (none recorded) their unit's or grids'.
+        of_street = Q(street=chosen) | Q(street__isnull=True) & (
+            Q(unit__street=chosen) | Q(grids__community__street=chosen)
+        )
+        people = get_user_model().objects.filter(of_street, groups__name=scheme.person_role, is_active=True)
+        codes = set(people.values_list("username", flat=True))
     else:
         codes = scope_codes(_chosen(user, street), scope)
     rows = scoring.ranking(scheme, period, scope, codes=codes)
@@ -255,6 +266,8 @@ def rankings(user, scheme=None, period=None, scope="community", street=None):
             "normalisation": scheme.normalisation,
             "excellent_from": scheme.excellent_from,
             "pass_from": scheme.pass_from,
+            "person_role": scheme.person_role,
+            "person_role_label": str(scheme.get_person_role_display()) if scheme.person_role else "",
             "items": [
                 {
                     "indicator": i.indicator,

@@ -24,10 +24,10 @@ from django.utils.translation import gettext_lazy
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from jiedao.cases.models import Category
+from jiedao.cases.models import Case, Category
 from jiedao.common.errors import NotAllowed, NotFound, ValidationFailed
 from jiedao.common.lifecycle import assign_status
-from jiedao.emergency.models import Alert, Rule
+from jiedao.emergency.models import Alert, Emergency, Rule
 from jiedao.geo.models import HEAT_DAYS
 from jiedao.hall.models import Application, ServiceItem
 from jiedao.intelligence import selectors as intelligence
@@ -42,7 +42,7 @@ from jiedao.workcal.calendar import SHANGHAI, add_workdays
 from . import compute, periods
 from . import indicators as lib
 from .models import DailyCount, EvidenceScore, Rectification, Result, Scheme, SchemeItem, Snapshot, Warning
-from .red import red_warnings
+from .red import EMERGENCY_KEY, red_warnings
 from .scoring import MIN_WEIGHT_SHARE, resident_share, settings_of
 from .selectors import hot_issue_rows, hot_snapshot_key
 from .states import CLOSED, RECTIFICATIONS
@@ -130,7 +130,7 @@ def _responsible_unit(scope_kind, scope_code):
             return committee
     # Otherwise the default unit of the scope's street.
     streets = Street.objects.select_related("default_unit")
-    if scope_kind == "street":
+    if scope_kind == "street" and scope_code:
         street = streets.filter(code=scope_code).first()
     elif community is not None:
         street = streets.filter(pk=community.street_id).first()
@@ -333,7 +333,8 @@ def check_surges(now: dt.datetime | None = None) -> dict[str, int]:
     hot = _hot_issue_warnings(now)
     system = _system_warnings(now)
     red = red_warnings(now)
-    return {"surges": opened + hall_opened, "surges_recovered": recovered, **hot, **system, **red}
+    tasks = warning_rectifications(now)
+    return {"surges": opened + hall_opened, "surges_recovered": recovered, **hot, **system, **red, **tasks}
 
 
 HALL_SURGE_PREFIX = "hall:"
@@ -532,8 +533,9 @@ BLUE_CHECKS = (
 
 def _system_warnings(now):
     """The blue warnings (系统故障), one per check of ``BLUE_CHECKS``: opened once when its check
-    finds a fault (the administrators are told, once per opening), kept up to date while the fault
-    lasts, recovered when it is gone. No rectification task: the administrators see to it."""
+        finds a fault (the administrators are told, once per opening), kept up to date while the fault
+        lasts, recovered when it is gone. Its rectification task goes to the unit answering for the
+    installation (``warning_rectifications``)."""
     active = {
         w.key: w
         for w in Warning.objects.select_for_update().filter(kind=Warning.Kind.SYSTEM, status=Warning.Status.ACTIVE)
@@ -615,6 +617,100 @@ def _hot_issue_warnings(now):
 
 
 # --- rectification tasks (整改指令) ------------------------------------------------------------
+
+
+def _system_unit(warning):
+    """Who answers for the installation: the unit ``JIEDAO["SYSTEM_UNIT"]`` names (its code),
+    else the street's default unit."""
+    code = str(_config("SYSTEM_UNIT", "") or "")
+    unit = Unit.objects.filter(code=code, active=True).first() if code else None
+    return unit or _responsible_unit("street", warning.scope_code)
+
+
+def _sensitive_unit(warning):
+    """A flagged case: its unit (the street's default unit before it is dispatched); a flagged
+    emergency: its lead unit, else the community's committee or the street's default unit."""
+    if warning.key.startswith(EMERGENCY_KEY):
+        emergency = Emergency.objects.filter(number=warning.key.removeprefix(EMERGENCY_KEY)).first()
+        if emergency is not None and emergency.lead_unit_id:
+            return emergency.lead_unit
+    else:
+        case = Case.objects.filter(number=warning.key.removeprefix("sensitive:")).select_related("unit").first()
+        if case is not None and case.unit_id:
+            return case.unit
+    return _responsible_unit(warning.scope_kind, warning.scope_code)
+
+
+def _surge_unit(warning):
+    """A service item's surge: the item's unit; a category's surge in a community: its committee."""
+    if warning.key.startswith(HALL_SURGE_PREFIX):
+        item = (
+            ServiceItem.objects.filter(code=warning.key.removeprefix(HALL_SURGE_PREFIX)).select_related("unit").first()
+        )
+        return item.unit if item is not None else None
+    return _responsible_unit(warning.scope_kind, warning.scope_code)
+
+
+def _scope_unit(warning):
+    return _responsible_unit(warning.scope_kind, warning.scope_code)
+
+
+@dataclass(frozen=True)
+class WarningTask:
+    """What a warning of one kind opens (整改指令): to whom, and what is asked of them."""
+
+    unit: Callable[[Warning], Unit | None]
+    requirement: Any
+
+
+# The indicator warnings open their task themselves, with the indicator and its baseline.
+WARNING_TASKS = {
+    Warning.Kind.SURGE: WarningTask(
+        _surge_unit, gettext_lazy("请排查数量激增的原因，采取措施（排查源头、调配人手、发布提示）并提交佐证材料。")
+    ),
+    Warning.Kind.HOT: WarningTask(
+        _scope_unit, gettext_lazy("请研判这一热点问题，组织相关单位联合处置，并提交处置情况和佐证材料。")
+    ),
+    Warning.Kind.HOT_LARGE: WarningTask(
+        _scope_unit, gettext_lazy("热点问题已达红色预警：请制定处置方案，主要负责人跟进，并提交处置报告。")
+    ),
+    Warning.Kind.SENSITIVE: WarningTask(
+        _sensitive_unit, gettext_lazy("请做好舆情或群体事件的处置和信息报送，稳控事态，并提交处置报告。")
+    ),
+    Warning.Kind.SYSTEM: WarningTask(
+        _system_unit, gettext_lazy("请排除系统故障、恢复正常运行，说明原因和防范措施，并提交佐证材料。")
+    ),
+}
+
+
+def warning_rectifications(now: dt.datetime) -> dict[str, int]:
+    """Every active warning of a kind in ``WARNING_TASKS`` without a task gets one (issued to the
+    kind's unit, which is told); a task whose warning has recovered gets a "recover" step on its
+    timeline, once (the unit still submits its evidence and the evaluator closes it)."""
+    opened = recovered = 0
+    waiting = Warning.objects.filter(
+        status=Warning.Status.ACTIVE, kind__in=list(WARNING_TASKS), rectifications__isnull=True
+    ).order_by("opened_at", "pk")
+    for warning in waiting:
+        rule = WARNING_TASKS[Warning.Kind(warning.kind)]
+        unit = rule.unit(warning)
+        if unit is None:
+            continue
+        issue_rectification(
+            None, warning=warning, unit=unit, title=warning.title, requirement=str(rule.requirement), now=now
+        )
+        opened += 1
+    over = (
+        Rectification.objects.filter(warning__status=Warning.Status.RECOVERED, warning__kind__in=list(WARNING_TASKS))
+        .exclude(status=CLOSED)
+        .exclude(events__action="recover")
+        .select_related("warning")
+    )
+    for task in over:
+        title = task.warning.title if task.warning is not None else task.title
+        RECTIFICATIONS.record(task, "recover", None, note=_("预警已解除：%(title)s") % {"title": title}, at=now)
+        recovered += 1
+    return {k: v for k, v in {"tasks": opened, "tasks_recovered": recovered}.items() if v}
 
 
 def _next_number(now):

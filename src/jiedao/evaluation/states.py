@@ -38,7 +38,7 @@ RECTIFICATIONS = Lifecycle(
     system_actions={
         "issue": _("下达"),
         "escalate": _("预警升级为红色"),
-        "recover": _("指标已恢复"),
+        "recover": _("预警已解除"),
     },
     event_model=RectificationEvent,
     permission_prefix="evaluation.rectification",

@@ -19,7 +19,7 @@ from jiedao.org.permissions import permission
 from jiedao.org.selectors import in_streets
 from jiedao.web.access import role_required
 
-from . import periods, report, selectors, services, staff
+from . import examples, periods, report, selectors, services, staff
 from .models import Assessment, ScopeKind
 from .states import RECTIFICATIONS
 
@@ -125,6 +125,7 @@ def indicator(request, code):
             "previous": period.previous(),
             "next": period.next(),
             "rows": rows,
+            "worked": examples.worked(code),
             "config": json.dumps(config, ensure_ascii=False),
             **_street_choice(request, street),
         },

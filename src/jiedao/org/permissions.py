@@ -183,6 +183,7 @@ ACTIONS = {
     "emergency.step.close": A("结束突发事件", *COMMAND),
     "emergency.step.cancel": A("撤销突发事件", *COMMAND),
     "emergency.note": A("记录处置进展", *COMMAND, H, G),
+    "emergency.flag": A("标记舆情/群体事件", D, L),
     # Care checks: grid workers for their own grids, the command centre for all.
     "emergency.check": A("关怀核查", *COMMAND, G),
     "emergency.stock": A("应急物资出入库", AD, L, D, H),
