@@ -61,7 +61,7 @@ def test_routing_accuracy_counts_the_proposals_that_were_kept(street, trained):
     )  # the dispatcher changed it
     end = timezone.now() + dt.timedelta(hours=1)
     assert measures.routing_accuracy(start, end) == 0.5
-    assert measures.auto_dispatch_share(start, end) == 0.0
+    assert measures.auto_dispatch_share(start, end) is None  # classified, none dispatched yet
 
 
 def test_without_a_model_intake_is_unchanged(street):
@@ -209,3 +209,20 @@ def test_a_proposal_is_kept_for_the_intake_page_but_not_for_an_api_call_with_a_c
     proposal = Proposal.objects.get()
     assert proposal.category.code == "010101" and not proposal.auto
     assert measures.routing_accuracy(start, timezone.now() + dt.timedelta(hours=1)) == 1.0
+
+
+def test_the_auto_dispatch_share_counts_only_cases_that_were_dispatched(street, trained):
+    """Four calls in the hour: one dispatched automatically, one dispatched by the dispatcher,
+    one void call and one waiting to be dispatched. Only the two dispatched count: 1 ÷ 2."""
+    start = timezone.now() - dt.timedelta(hours=1)
+    set_auto(True)
+    submit(street)
+    set_auto(False)
+    manual = submit(street, text="幸福里路灯不亮，晚上很黑")
+    case_services.classify(street.users.dispatcher, number=manual.number, category_code="010201")
+    case_services.dispatch(street.users.dispatcher, number=manual.number)
+    void = submit(street, text="打错了")
+    case_services.settle(street.users.operator, number=void.number, outcome="voided", void_reason="wrong_number")
+    submit(street, text="东湖小区路面坑洼")
+    end = timezone.now() + dt.timedelta(hours=1)
+    assert measures.auto_dispatch_share(start, end) == 0.5

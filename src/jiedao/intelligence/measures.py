@@ -3,13 +3,15 @@
 - routing_accuracy (分拨准确率): of the cases that got a proposal and have a category now,
   the share whose category is still the proposed one (the operator or dispatcher kept it), or
   for the starter model's top-level proposals lies under it.
-- auto_dispatch_share (自动派单占比): of the cases registered, the share dispatched automatically.
+- auto_dispatch_share (自动派单占比): of the cases registered in the period and dispatched (calls
+  settled at the desk, void calls and merged duplicates are never dispatched and are left out),
+  the share dispatched automatically.
 - reply_flag_rate (答复质量提示率): of the results submitted, the share flagged and not overridden.
 ``unit`` filters by the case's unit (the checked reply's unit for replies)."""
 
 from django.db.models import Count, F, Q
 
-from jiedao.cases.models import Case
+from jiedao.cases.models import NOT_MATTERS, Case
 
 from .models import Proposal, ReplyCheck
 
@@ -32,12 +34,13 @@ def routing_accuracy(start, end, unit=None):
 
 
 def auto_dispatch_share(start, end, unit=None):
-    cases = Case.objects.filter(created_at__gte=start, created_at__lt=end)
-    proposals = Proposal.objects.filter(created_at__gte=start, created_at__lt=end, auto=True)
+    cases = Case.objects.filter(created_at__gte=start, created_at__lt=end, dispatched_at__isnull=False).exclude(
+        status__in=NOT_MATTERS
+    )
     if unit is not None:
         cases = cases.filter(unit=unit)
-        proposals = proposals.filter(case__unit=unit)
-    return _rate(proposals.count(), cases.count())
+    counts = cases.aggregate(dispatched=Count("id"), auto=Count("id", filter=Q(proposal__auto=True)))
+    return _rate(counts["auto"], counts["dispatched"])
 
 
 def reply_flag_rate(start, end, unit=None):
