@@ -23,6 +23,8 @@ from django.db.models import Count, F, Q, QuerySet
 from jiedao.cases.models import NOT_MATTERS, Case, Whistle, WhistleSummons
 from jiedao.cases.repeats import with_repeat
 
+from .grouping import by_scope
+
 Pairs = dict[str, tuple[int, int]]
 
 CASE_GROUP = {"street": "street__code", "community": "community__code", "grid": "grid__code", "unit": "unit__code"}
@@ -70,8 +72,5 @@ def repeat_complaints(period, scope, run) -> Pairs:
     received = Case.objects.filter(created_at__gte=period.start, created_at__lt=period.end).exclude(
         status__in=NOT_MATTERS
     )
-    group = CASE_GROUP[scope]
-    totals = {row[group]: row["n"] for row in received.order_by().values(group).annotate(n=Count("id")) if row[group]}
-    repeats = with_repeat(received).filter(repeats=True).order_by().values(group).annotate(n=Count("id"))
-    found = {row[group]: row["n"] for row in repeats if row[group]}
-    return {code: (found.get(code, 0), n) for code, n in totals.items()}
+    rows = by_scope(run, with_repeat(received), scope, n=Count("id"), k=Count("id", filter=Q(repeats=True)))
+    return {code: (r["k"], r["n"]) for code, r in rows.items()}

@@ -17,7 +17,7 @@ import importlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +36,7 @@ from jiedao.registry.selectors import cared
 from jiedao.workcal.calendar import SHANGHAI, workdays_between
 
 from . import accountability, person_measures
+from .grouping import by_scope
 from .models import EvidenceScore
 from .periods import months_in
 
@@ -152,14 +153,14 @@ def _desk_counted(period, scope, run) -> dict:
 
     def count():
         qs = _cases(period, "closed_at").filter(outcome__in=counted)
-        return {code: r["n"] for code, r in _grouped(qs, CASE_GROUP[scope], n=Count("id")).items()}
+        return {code: r["n"] for code, r in by_scope(run, qs, scope, n=Count("id")).items()}
 
     return run.once(("desk", period.key, scope), count)
 
 
 def response_rate(period, scope, run):
     qs = _cases(period).filter(Q(responded_at__isnull=False) | Q(response_due__lt=run.now))
-    rows = _grouped(qs, CASE_GROUP[scope], n=Count("id"), k=Count("id", filter=Q(responded_at__lte=F("response_due"))))
+    rows = by_scope(run, qs, scope, n=Count("id"), k=Count("id", filter=Q(responded_at__lte=F("response_due"))))
     desk = _desk_counted(period, scope, run)
     return {
         code: _rate(
@@ -172,9 +173,11 @@ def response_rate(period, scope, run):
 def _rating_counts(period, scope, run):
 
     def count():
-        return _grouped(
+        return by_scope(
+            run,
             _ratings(period),
-            RATING_GROUP[scope],
+            scope,
+            ratings=True,
             n=Count("id"),
             resolved_n=Count("id", filter=Q(resolved=True)),
             satisfied_n=Count("id", filter=Q(satisfaction=Rating.Satisfaction.SATISFIED)),
@@ -235,19 +238,22 @@ def composite(period, scope, run):
     return result
 
 
-def _mean_hours(qs, scope, start_field, end_field):
+def _mean_hours(run, qs, scope, start_field, end_field):
     span = ExpressionWrapper(F(end_field) - F(start_field), output_field=DurationField())
-    rows = _grouped(qs, CASE_GROUP[scope], n=Count("id"), mean=Avg(span))
-    return {c: Value(_hours(r["mean"]) if r["n"] else None, None, r["n"]) for c, r in rows.items()}
+    rows = by_scope(run, qs, scope, n=Count("id"), total=Sum(span))
+    return {
+        c: Value(_hours(r["total"] / r["n"]) if r["n"] and r["total"] is not None else None, None, r["n"])
+        for c, r in rows.items()
+    }
 
 
 def average_response_hours(period, scope, run):
-    return _mean_hours(_cases(period).filter(responded_at__isnull=False), scope, "dispatched_at", "responded_at")
+    return _mean_hours(run, _cases(period).filter(responded_at__isnull=False), scope, "dispatched_at", "responded_at")
 
 
 def average_handling_hours(period, scope, run):
     qs = _cases(period, "resolved_at").filter(dispatched_at__isnull=False)
-    return _mean_hours(qs, scope, "dispatched_at", "resolved_at")
+    return _mean_hours(run, qs, scope, "dispatched_at", "resolved_at")
 
 
 def _handling_days(period, run):
@@ -280,9 +286,10 @@ def average_handling_workdays(period, scope, run):
 
 def overdue_rate(period, scope, run):
     qs = _cases(period).filter(completion_due__isnull=False)
-    rows = _grouped(
+    rows = by_scope(
+        run,
         qs,
-        CASE_GROUP[scope],
+        scope,
         n=Count("id"),
         k=Count(
             "id",
@@ -298,7 +305,7 @@ def disposal_rate(period, scope, run):
         .filter(completion_due__isnull=False)
         .filter(Q(resolved_at__isnull=False) | Q(completion_due__lt=run.now))
     )
-    rows = _grouped(qs, CASE_GROUP[scope], n=Count("id"), k=Count("id", filter=Q(resolved_at__lte=F("completion_due"))))
+    rows = by_scope(run, qs, scope, n=Count("id"), k=Count("id", filter=Q(resolved_at__lte=F("completion_due"))))
     return {c: _rate(r["k"], r["n"]) for c, r in rows.items()}
 
 
@@ -385,13 +392,13 @@ def dispute_resolution(period, scope, run):
             Category.objects.filter(Q(parent=category) | Q(parent__parent=category)).values_list("pk", flat=True)
         )
     qs = _ratings(period).filter(case__category_id__in=ids)
-    rows = _grouped(qs, RATING_GROUP[scope], n=Count("id"), k=Count("id", filter=Q(resolved=True)))
+    rows = by_scope(run, qs, scope, ratings=True, n=Count("id"), k=Count("id", filter=Q(resolved=True)))
     return {c: _rate(r["k"], r["n"]) for c, r in rows.items()}
 
 
 def cases_received(period, scope, run):
 
-    rows = _grouped(_cases(period, "created_at").exclude(status__in=NOT_MATTERS), CASE_GROUP[scope], n=Count("id"))
+    rows = by_scope(run, _cases(period, "created_at").exclude(status__in=NOT_MATTERS), scope, n=Count("id"))
     return {c: Value(r["n"], r["n"], None) for c, r in rows.items()}
 
 
@@ -401,14 +408,14 @@ def cases_received(period, scope, run):
 def active_discovery(period, scope, run):
 
     qs = _cases(period, "created_at").exclude(status__in=NOT_MATTERS)
-    rows = _grouped(qs, CASE_GROUP[scope], n=Count("id"), k=Count("id", filter=Q(channel=Channel.GRID)))
+    rows = by_scope(run, qs, scope, n=Count("id"), k=Count("id", filter=Q(channel=Channel.GRID)))
     return {c: _rate(r["k"], r["n"]) for c, r in rows.items()}
 
 
 def grid_level_share(period, scope, run):
 
     qs = _cases(period, "closed_at").filter(status=Status.CLOSED)
-    rows = _grouped(qs, CASE_GROUP[scope], n=Count("id"), k=Count("id", filter=settled_at_grid_level()))
+    rows = by_scope(run, qs, scope, n=Count("id"), k=Count("id", filter=settled_at_grid_level()))
     return {c: _rate(r["k"], r["n"]) for c, r in rows.items()}
 
 
@@ -419,9 +426,10 @@ def grid_completion(period, scope, run):
         .filter(channel=Channel.GRID)
         .filter(Q(completion_due__lt=run.now) | Q(resolved_at__isnull=False))
     )
-    rows = _grouped(
+    rows = by_scope(
+        run,
         qs,
-        CASE_GROUP[scope],
+        scope,
         n=Count("id"),
         k=Count("id", filter=Q(resolved_at__isnull=False, resolved_at__lte=F("completion_due"))),
     )
