@@ -34,7 +34,7 @@ from jiedao.org import permissions
 from jiedao.org.models import Unit, User
 from jiedao.workcal.calendar import SHANGHAI, add_workdays
 
-from . import dispatching, hooks, intake, reminders, supervision, telling, validation
+from . import dispatching, flags, hooks, intake, reminders, supervision, telling, validation
 from .dispatching import DISPATCH_FIELDS, case_page
 from .dispatching import iso as _iso
 from .models import (
@@ -44,7 +44,6 @@ from .models import (
     Extension,
     Outcome,
     Rating,
-    Sensitive,
     Status,
     Supervision,
     Urgency,
@@ -694,9 +693,6 @@ def inform(user: User, *, number: str, note: str, at: dt.datetime | None = None)
     return case
 
 
-MAX_FLAG_NOTE = 500
-
-
 @transaction.atomic
 def flag(user: User, *, number: str, kind: str, note: str, at: dt.datetime | None = None) -> Case:
     """标记舆情/群体事件: the dispatcher or a leader flags the case as 舆情 (``opinion``) or
@@ -708,15 +704,7 @@ def flag(user: User, *, number: str, kind: str, note: str, at: dt.datetime | Non
     kind = (kind or "").strip() if isinstance(kind, str) else ""
     errors = FieldErrors()
     checked = _check(user, case, "flag", note=note, errors=errors)
-    if len(note) > MAX_FLAG_NOTE:
-        errors.add("note", _("标记理由不能超过 %(max)d 个字。") % {"max": MAX_FLAG_NOTE})
-    if kind not in Sensitive.values:
-        errors.add("kind", _("请选择“舆情”或“群体事件”，或选择取消标记。"))
-    elif kind == case.sensitive:
-        if kind:
-            errors.add("kind", _("本工单已标记为“%(kind)s”，无需重复标记。") % {"kind": Sensitive(kind).label})
-        else:
-            errors.add("kind", _("本工单没有舆情或群体事件标记，无需取消。"))
+    flags.check_flag(errors, current=case.sensitive, kind=kind, note=note, noun=_("本工单"))
     errors.raise_if_any()
     before = case.sensitive
     case.sensitive = kind

@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 
 from jiedao.cases import alerts as case_alerts
 from jiedao.cases import services as case_services
-from jiedao.cases.models import Case, Sensitive
+from jiedao.cases.flags import check_flag
+from jiedao.cases.models import Case
 from jiedao.cases.selectors import visible_cases
 from jiedao.common.errors import FieldErrors, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from jiedao.common.masking import mask_personal_text
@@ -283,9 +284,6 @@ def add_note(user: User, *, number: str, note: str, at: dt.datetime | None = Non
     return EMERGENCIES.record(emergency, "note", user, note=note, at=at)
 
 
-MAX_FLAG_NOTE = 500
-
-
 @transaction.atomic
 def flag(user: User, *, number: str, kind: str, note: str, at: dt.datetime | None = None) -> Emergency:
     """标记舆情/群体事件: the dispatcher or a leader flags an emergency as 舆情 (``opinion``) or
@@ -297,19 +295,11 @@ def flag(user: User, *, number: str, kind: str, note: str, at: dt.datetime | Non
     note = (note or "").strip()
     kind = (kind or "").strip() if isinstance(kind, str) else ""
     errors = FieldErrors()
-    if kind not in Sensitive.values:
-        errors.add("kind", _("请选择“舆情”或“群体事件”，或选择取消标记。"))
-    elif kind == emergency.sensitive:
-        if kind:
-            errors.add("kind", _("本事件已标记为“%(kind)s”，无需重复标记。") % {"kind": Sensitive(kind).label})
-        else:
-            errors.add("kind", _("本事件没有舆情或群体事件标记，无需取消。"))
-    elif kind and emergency.status not in OPEN_STATUSES:
+    check_flag(errors, current=emergency.sensitive, kind=kind, note=note, noun=_("本事件"))
+    if kind and kind != emergency.sensitive and emergency.status not in OPEN_STATUSES:
         errors.add("kind", _("事件已结束，不能再标记舆情或群体事件。"))
     if not note:
         errors.add("note", _("请填写标记理由。"))
-    elif len(note) > MAX_FLAG_NOTE:
-        errors.add("note", _("标记理由不能超过 %(max)d 个字。") % {"max": MAX_FLAG_NOTE})
     errors.raise_if_any()
     before = emergency.sensitive
     emergency.sensitive = kind

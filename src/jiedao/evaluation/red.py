@@ -57,6 +57,26 @@ def _recover(warning: Warning, now: dt.datetime) -> None:
     warning.save(update_fields=["status", "recovered_at"])
 
 
+def _open(*, kind, key, title, detail, community, url, now, message, street_id, street=None, **fields) -> None:
+    """Open a red warning on the community (else the street) and tell the street's leaders once."""
+    Warning.objects.create(
+        kind=kind,
+        key=key,
+        scope_kind="community" if community else "street",
+        scope_code=community.code if community else (street.code if street else ""),
+        scope_name=community.name if community else (street.name if street else ""),
+        level=Warning.Level.RED,
+        title=title[:200],
+        detail=detail,
+        community=community,
+        url=url,
+        opened_at=now,
+        last_seen_at=now,
+        **fields,
+    )
+    notify(kind="sensitive", users=_leaders(street_id), message=message, link=url, at=now)
+
+
 def _flag_note(case: Case) -> str:
     event = CaseEvent.objects.filter(case=case, action="flag").order_by("-seq").first()
     return (event.note if event is not None else "")[:200]
@@ -99,29 +119,18 @@ def sensitive_warnings(now: dt.datetime) -> dict[str, int]:
         url = reverse("cases:case", args=[number])
         title = _("%(flag)s：工单 %(number)s") % {"flag": label, "number": number}
         detail = _flag_note(case)
-        community = case.community
-        Warning.objects.create(
+        _open(
             kind=Warning.Kind.SENSITIVE,
             key=key,
-            scope_kind="community" if community else "street",
-            scope_code=community.code if community else "",
-            scope_name=community.name if community else "",
-            level=Warning.Level.RED,
             title=title,
             detail=detail,
-            community=community,
+            community=case.community,
             category=case.category,
             url=url,
-            opened_at=now,
-            last_seen_at=now,
-        )
-        notify(
-            kind="sensitive",
-            users=_leaders(case.street_id),
+            now=now,
+            street_id=case.street_id,
             message=_("红色预警：工单 %(number)s 被标记为“%(flag)s”，请关注处置。%(note)s")
             % {"number": number, "flag": label, "note": detail},
-            link=url,
-            at=now,
         )
         counts["sensitive"] += 1
     for key, warning in active.items():
@@ -161,27 +170,17 @@ def emergency_sensitive_warnings(now: dt.datetime) -> dict[str, int]:
         detail = (event.note if event is not None else "")[:200]
         url = reverse("emergency:detail", args=[emergency.number])
         community = emergency.community
-        Warning.objects.create(
+        _open(
             kind=Warning.Kind.SENSITIVE,
             key=key,
-            scope_kind="community" if community else "street",
-            scope_code=community.code if community else "",
-            scope_name=community.name if community else "",
-            level=Warning.Level.RED,
-            title=title[:200],
+            title=title,
             detail=detail,
             community=community,
             url=url,
-            opened_at=now,
-            last_seen_at=now,
-        )
-        notify(
-            kind="sensitive",
-            users=_leaders(community.street_id if community else None),
+            now=now,
+            street_id=community.street_id if community else None,
             message=_("红色预警：突发事件 %(number)s “%(title)s”被标记为“%(flag)s”，请关注处置。%(note)s")
             % {"number": emergency.number, "title": emergency.title, "flag": label, "note": detail},
-            link=url,
-            at=now,
         )
         counts["sensitive_emergency"] += 1
     for key, warning in active.items():
@@ -219,30 +218,21 @@ def hot_issue_red_warnings(now: dt.datetime) -> dict[str, int]:
                 continue
             community = getattr(issue, "community", None)
             street = streets.get(street_id)
-            Warning.objects.create(
+            _open(
                 kind=Warning.Kind.HOT_LARGE,
                 key=key,
-                scope_kind="community" if community else "street",
-                scope_code=community.code if community else (street.code if street else ""),
-                scope_name=community.name if community else (street.name if street else ""),
-                level=Warning.Level.RED,
-                value=issue.count,
-                baseline=threshold,
                 title=_("热点问题超过阈值：%(title)s") % {"title": issue.title},
                 detail=detail,
                 community=community,
+                street=street,
                 category=getattr(issue, "category", None),
+                value=issue.count,
+                baseline=threshold,
                 url=issue.url or "",
-                opened_at=now,
-                last_seen_at=now,
-            )
-            notify(
-                kind="sensitive",
-                users=_leaders(street_id),
+                now=now,
+                street_id=street_id,
                 message=_("红色预警：热点问题“%(title)s”已有 %(count)d 件，请关注处置。")
                 % {"title": issue.title, "count": issue.count},
-                link=issue.url or "",
-                at=now,
             )
             counts["hot_red"] += 1
     for key, warning in active.items():
