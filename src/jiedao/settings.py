@@ -96,7 +96,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "jiedao.web.middleware.ElderlyModeMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "jiedao.common.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, the policy built once
     # Last: it turns a locked-out sign-in into the lock-out answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -142,6 +142,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # sleeps up to 100 ms at a time and made the slowest answers: jiedao.common.sqlite.
     DATABASES["default"]["ENGINE"] = "jiedao.common.sqlite"
     DATABASES["default"]["CONN_MAX_AGE"] = 0 if DEBUG else DATABASES["default"]["CONN_MAX_AGE"]
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, with a health check of kept connections that looks at the socket
+    # instead of sending SELECT 1 before every request: jiedao.common.postgresql.
+    DATABASES["default"]["ENGINE"] = "jiedao.common.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "org.User"

@@ -11,6 +11,7 @@ from jiedao.cases import selectors, services
 from jiedao.cases.models import CaseEvent, Status
 from jiedao.common.errors import ValidationFailed
 from jiedao.common.models import AccessLog
+from jiedao.workcal.calendar import SHANGHAI
 
 PHONE = "13712345678"
 
@@ -65,7 +66,7 @@ def test_the_case_search_combines_number_phone_words_address_and_dates(street, m
     assert numbers(phone="137 1234 5678") == [a.number]
     assert numbers(words="垃圾") == [b.number]
     assert numbers(address="3号楼") == [a.number]
-    today = a.created_at.date()
+    today = a.created_at.astimezone(SHANGHAI).date()  # the search's dates are Beijing days
     assert numbers(start=today, end=today) == [b.number, a.number]
     assert numbers(start=today + dt.timedelta(days=1)) == []
     with pytest.raises(ValidationFailed) as raised:

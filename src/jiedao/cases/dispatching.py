@@ -14,7 +14,7 @@
   each collaborating unit the responsibility list names.
 """
 
-from django.urls import reverse
+from django.urls import get_resolver, get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext as _
 
 from jiedao.common.errors import ValidationFailed
@@ -40,8 +40,22 @@ DISPATCH_FIELDS = (
 
 
 def case_page(case) -> str:
-    """The case's page: where a message about the case leads."""
-    return reverse("cases:case", args=[case.number])
+    """The case's page: where a message about the case leads. The path around the number is
+    looked up once per URL configuration and script prefix (every dispatch and most actions
+    write a message with it)."""
+    number = case.number
+    if not number.isalnum():  # a number that would need quoting (never one the site gives)
+        return reverse("cases:case", args=[number])
+    resolver, prefix = get_resolver(get_urlconf()), get_script_prefix()
+    held = _case_paths.get(prefix)
+    if held is None or held[0] is not resolver:
+        head, _sep, tail = reverse("cases:case", args=[_PLACEHOLDER]).partition(_PLACEHOLDER)
+        held = _case_paths[prefix] = (resolver, head, tail)
+    return f"{held[1]}{number}{held[2]}"
+
+
+_PLACEHOLDER = "JIEDAOCASENUMBER"
+_case_paths: dict[str, tuple] = {}
 
 
 def iso(value):

@@ -495,8 +495,7 @@ def write(user, case: Case, request: Request, decision, proposal, now, idempoten
         proposal.save_for(case)
     idempotency.remember(user, "case", idempotency_key, case.pk)
     if number_last:
-        case.number = numbering.next_number(now)
-        Case.objects.filter(pk=case.pk).update(number=case.number)
+        case.number = numbering.renumber(case, now)
     if request.master is not None:
         master = Case.objects.select_for_update().get(pk=request.master.pk)  # its log gets the next event
         CASE.record(master, "absorb", user, at=now, data={"duplicate": case.number})

@@ -12,6 +12,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.core import signing
+from django.utils.functional import lazy
 
 from jiedao.messaging.services import tell_resident
 
@@ -35,6 +36,11 @@ def case_link(case: Case) -> str:
     return f"{TRACK_PAGE}?t={link_token(case)}"
 
 
+# The link as the message needs it: signed only when a message is written (most installations
+# send no SMS, and signing is a good part of what telling costs an intake).
+_link_when_used = lazy(case_link, str)
+
+
 def number_from_link(token: str) -> str | None:
     """The case number a valid, unexpired link token names, else None."""
     if not token or len(token) > 200:
@@ -54,7 +60,7 @@ def receipt(case: Case, *, phone: str, at: dt.datetime) -> None:
         kind="resident_receipt",
         phone=phone,
         values={"编号": case.number, "分类": case.category.name if case.category_id else ""},
-        link=case_link(case),
+        link=_link_when_used(case),
         at=at,
     )
 

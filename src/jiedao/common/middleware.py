@@ -9,8 +9,18 @@ failing deep in a write. Uploaded files are not looked at.
 ``NoStoreMiddleware`` — answers that may hold personal data are never kept by a browser or a
 proxy: everything answered to a signed-in user (session or API token), every API answer, and
 the answer to every form post (the tracking form shows a case to whoever knows its number and
-phone) carry ``Cache-Control: no-store, private``, unless the view chose its own caching."""
+phone) carry ``Cache-Control: no-store, private``, unless the view chose its own caching.
 
+``ContentSecurityPolicyMiddleware`` — django-csp's ``CSPMiddleware``, the same headers, with the
+site's policy built once per process instead of for every answer (building it cost more than
+half of all the other middleware together). An answer whose view changes the policy
+(``csp.decorators``) or a page that asked for a nonce is built by django-csp as before; the
+policy is built again when the settings are replaced."""
+
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware
+from csp.utils import build_policy
+from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control
@@ -75,4 +85,45 @@ class NoStoreMiddleware:
             or (user is not None and user.is_authenticated)
         ):
             patch_cache_control(response, no_store=True, private=True)
+        return response
+
+
+# What a view sets on its answer to change the policy (django-csp's decorators).
+_OWN_POLICY = ("_csp_config", "_csp_update", "_csp_replace", "_csp_config_ro", "_csp_update_ro", "_csp_replace_ro")
+_DEBUG_PAGES = (404, 500)  # django-csp leaves Django's debug pages alone
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        # (the policy setting, the report-only setting, their headers), for the settings in force
+        self._built: tuple = (None, None, "", "")
+
+    def _site_policies(self) -> tuple[str, str]:
+        policy = getattr(settings, "CONTENT_SECURITY_POLICY", None)
+        report_only = getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
+        built = self._built
+        if built[0] is not policy or built[1] is not report_only:
+            built = self._built = (policy, report_only, build_policy(), build_policy(report_only=True))
+        return built[2], built[3]
+
+    def process_response(self, request, response):
+        if getattr(request, "_csp_nonce", None) is not None or any(
+            getattr(response, name, None) is not None for name in _OWN_POLICY
+        ):
+            return super().process_response(request, response)
+        if response.status_code in _DEBUG_PAGES and settings.DEBUG:
+            return response
+        csp, csp_ro = self._site_policies()
+        for header, value, exempt, setting in (
+            (HEADER, csp, "_csp_exempt", "CONTENT_SECURITY_POLICY"),
+            (HEADER_REPORT_ONLY, csp_ro, "_csp_exempt_ro", "CONTENT_SECURITY_POLICY_REPORT_ONLY"),
+        ):
+            if not value or header in response or getattr(response, exempt, False) is not False:
+                continue
+            prefixes = (getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES", None) or ()
+            if not request.path_info.startswith(tuple(prefixes)):
+                response[header] = value
+        # As django-csp: a nonce asked for after the header was written is an error.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
         return response

@@ -103,6 +103,7 @@ def invalidate(**kwargs: Any) -> None:
     """Forget the cached entered days (connected to saves and deletes of the notice tables)."""
     _generation[0] += 1
     _cache.clear()
+    _workday_sets.clear()
 
 
 def year_is_known(year: int) -> bool:
@@ -125,12 +126,42 @@ def unknown_years(years: Iterable[int]) -> list[int]:
 
 
 def is_workday(day: dt.date) -> bool:
-    entered = _entered_days(day.year)
-    if day in entered:
-        return entered[day][0] == "workday"
-    if _package_knows(day.year):
-        return chinese_calendar.is_workday(day)
-    return day.weekday() < 5
+    return day in _workdays(day.year)
+
+
+# A deadline asks about several days, and the package answers one day in about 25 µs: the
+# working days of a year are kept as one set, the package's (or Monday–Friday) made once per
+# process, with the entered days laid over them again whenever the entered days are read again
+# (the set belongs to one copy of them, so it is exactly as fresh).
+_workday_sets: dict[int, tuple[dict, frozenset[dt.date]]] = {}
+
+
+@cache
+def _package_workdays(year: int) -> frozenset[dt.date]:
+    """The year's working days by the package, or Monday–Friday for a year it does not know."""
+    day, days = dt.date(year, 1, 1), []
+    while day.year == year:
+        days.append(day)
+        if day == dt.date.max:
+            break
+        day += dt.timedelta(days=1)
+    if _package_knows(year):
+        return frozenset(d for d in days if chinese_calendar.is_workday(d))
+    return frozenset(d for d in days if d.weekday() < 5)
+
+
+def _workdays(year: int) -> frozenset[dt.date]:
+    entered = _entered_days(year)
+    held = _workday_sets.get(year)
+    if held is None or held[0] is not entered:
+        workdays = set(_package_workdays(year))
+        for day, (kind, _name) in entered.items():
+            if kind == "workday":
+                workdays.add(day)
+            else:
+                workdays.discard(day)
+        held = _workday_sets[year] = (entered, frozenset(workdays))
+    return held[1]
 
 
 # Names of the package's holidays in Chinese.
