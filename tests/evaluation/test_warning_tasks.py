@@ -96,6 +96,7 @@ def test_flagging_an_emergency_is_checked_field_by_field(street, client):
     assert answer.status_code == 200 and "已标记为“舆情”" in text
     emergency.refresh_from_db()
     assert emergency.sensitive == "opinion"
+    assert "data-flag>舆情</span>" in client.get(f"/emergency/{emergency.number}/").content.decode()
     client.login(username=u.handler.username, password=PASSWORD)
     assert 'id="flag"' not in client.get(f"/emergency/{emergency.number}/").content.decode()
 

@@ -533,8 +533,8 @@ BLUE_CHECKS = (
 
 def _system_warnings(now):
     """The blue warnings (系统故障), one per check of ``BLUE_CHECKS``: opened once when its check
-        finds a fault (the administrators are told, once per opening), kept up to date while the fault
-        lasts, recovered when it is gone. Its rectification task goes to the unit answering for the
+    finds a fault (the administrators are told, once per opening), kept up to date while the fault
+    lasts, recovered when it is gone. Its rectification task goes to the unit answering for the
     installation (``warning_rectifications``)."""
     active = {
         w.key: w
