@@ -257,7 +257,7 @@ def test_the_cockpits_monthly_rates_are_the_overviews_for_the_same_month_and_mom
     for code, rate in (("response_rate", "response"), ("satisfaction_rate", "satisfaction")):
         shown = re.search(rf'data-rate="{rate}">([\d.]+)%<', page).group(1)
         row = re.search(rf'data-indicator="{code}".*?</tr>', library, re.S).group(0)
-        listed = re.search(r'<td class="value">([\d.]+)%</td>', row).group(1)
+        listed = re.search(r'<td class="value"><a class="figure"[^>]*>([\d.]+)%</a></td>', row).group(1)
         assert float(shown) == float(listed), (code, shown, listed)
 
 
