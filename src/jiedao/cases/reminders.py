@@ -342,20 +342,26 @@ def _auto_supervise(now: dt.datetime) -> int:
                     continue
                 if CaseEvent.objects.filter(case=case, action="supervise", data__rule=rule).exists():
                     continue
-                _issue(case, rule, _auto_requirement(rule, workdays=workdays, reworks=reworks), now, hours)
+                requirement = _auto_requirement(rule, workdays=workdays, reworks=reworks)
+                issue_supervision(
+                    case, by=None, requirement=requirement, due=now + dt.timedelta(hours=hours), now=now, rule=rule
+                )
                 sent += 1
     return sent
 
 
-def _issue(case: Case, rule: str, requirement: str, now: dt.datetime, hours: int) -> None:
-    due = now + dt.timedelta(hours=hours)
+def issue_supervision(
+    case: Case, *, by: User | None, requirement: str, due: dt.datetime, now: dt.datetime, rule: str = ""
+) -> Supervision:
+    """Write a 督办 of ``case`` (by a leader, or by the system's ``rule`` when ``by`` is None): the
+    row, the case's marker, the timeline event, and the notice to the unit and its head."""
     supervision = Supervision.objects.create(
-        case=case, unit=case.unit, issued_by=None, issued_at=now, due=due, requirement=requirement
+        case=case, unit=case.unit, issued_by=by, issued_at=now, due=due, requirement=requirement
     )
     case.supervised = True
     case.save(update_fields=["supervised", "updated_at"])
-    data = {"supervision": supervision.pk, "due": _iso(due), "rule": rule}
-    CASE.record(case, "supervise", None, note=requirement, at=now, data=data)
+    data = {"supervision": supervision.pk, "due": _iso(due), **({"rule": rule} if rule else {})}
+    CASE.record(case, "supervise", by, note=requirement, at=now, data=data)
     if case.unit is not None:
         head = case.unit.head
         notify(
@@ -367,6 +373,7 @@ def _issue(case: Case, rule: str, requirement: str, now: dt.datetime, hours: int
             message=_("工单 %(number)s 已被督办，请于 %(due)s（北京时间）前答复。督办要求：%(note)s")
             % {"number": case.number, "due": beijing(due), "note": requirement},
         )
+    return supervision
 
 
 def send_reminders(*, now: dt.datetime) -> dict[str, int]:

@@ -805,24 +805,7 @@ def supervise(
             _("本工单已有一项督办在等待答复（答复时限 %(due)s），请等承办单位答复后再督办。")
             % {"due": reminders.beijing(waiting.due)}
         )
-    supervision = Supervision.objects.create(
-        case=case, unit=case.unit, issued_by=user, issued_at=now, due=deadline, requirement=note
-    )
-    case.supervised = True
-    case.save(update_fields=["supervised", "updated_at"])
-    data = {"supervision": supervision.pk, "due": _iso(deadline)}
-    CASE.record(case, "supervise", user, note=note, at=now, data=data)
-    if case.unit is not None:
-        head = case.unit.head
-        notify(
-            unit=case.unit,
-            users=[head] if head is not None and head.is_active else [],
-            link=case_page(case),
-            kind="supervise",
-            at=now,
-            message=_("工单 %(number)s 已被督办，请于 %(due)s（北京时间）前答复。督办要求：%(note)s")
-            % {"number": case.number, "due": reminders.beijing(deadline), "note": note},
-        )
+    reminders.issue_supervision(case, by=user, requirement=note, due=deadline, now=now)
     return case
 
 
