@@ -69,3 +69,12 @@ def duties(street):
         reason=REASON,
     )
     return street
+
+
+@pytest.fixture
+def district(duties):
+    """The district department the negative-list item JD-003 (招商引资) belongs to."""
+    unit = Unit.objects.get(code="QFGW")
+    unit.kind = Unit.Kind.DISTRICT
+    unit.save()
+    return unit

@@ -10,7 +10,6 @@ from jiedao.cases import services
 from jiedao.cases.models import Category, RoutingRule
 from jiedao.common.errors import ValidationFailed
 from jiedao.duties import services as duty_services
-from jiedao.org.models import Unit
 from tests.factories import WEDNESDAY
 
 from .conftest import item
@@ -24,15 +23,6 @@ def admin_client(client, duties):
     admin.save()
     client.force_login(admin)
     return client
-
-
-@pytest.fixture
-def district(duties):
-    """The district department the negative-list item JD-003 (招商引资) belongs to."""
-    unit = Unit.objects.get(code="QFGW")
-    unit.kind = Unit.Kind.DISTRICT
-    unit.save()
-    return unit
 
 
 def new_case(street, category_code):

@@ -20,7 +20,6 @@ from jiedao.cases.models import RoutingRule
 from jiedao.duties import excel, selectors, services
 from jiedao.duties.demo import KEYWORDS
 from jiedao.duties.models import DutyItem, DutyVersion
-from jiedao.org.models import Unit
 from tests.factories import WEDNESDAY
 
 from .conftest import REASON, item
@@ -305,14 +304,6 @@ def test_only_administrators_import(client, duties):
 
 
 # --- the dispatcher and the case page ---------------------------------------------------
-
-
-@pytest.fixture
-def district(duties):
-    unit = Unit.objects.get(code="QFGW")
-    unit.kind = Unit.Kind.DISTRICT
-    unit.save()
-    return unit
 
 
 def new_case(street, category):
