@@ -16,7 +16,6 @@ import uuid
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
@@ -36,6 +35,7 @@ from jiedao.org.models import User
 from jiedao.workcal.calendar import SHANGHAI
 
 from . import exports, selectors, statuses
+from .accounts import service_account
 from .formats import Open311Error, iso
 from .models import ApiKey, Delivery, ExternalUpdate, Open311Request, Webhook
 
@@ -59,14 +59,7 @@ def _new_key():
 
 
 def _service_account(name):
-    user = User(
-        username=f"open311-{secrets.token_hex(6)}", display_name=(_("接口客户端：%(name)s") % {"name": name})[:50]
-    )
-    user.set_unusable_password()
-    user.save()
-    group, _created = Group.objects.get_or_create(name=CLIENT_ROLE)
-    user.groups.add(group)
-    return user
+    return service_account(_("接口客户端：%(name)s") % {"name": name}, prefix="open311", role=CLIENT_ROLE)
 
 
 def _check_key_name(name, exclude_pk=None):

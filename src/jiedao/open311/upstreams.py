@@ -18,13 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import secrets
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -40,6 +38,7 @@ from jiedao.messaging.outbox import new_key
 from jiedao.org.models import User
 
 from . import statuses
+from .accounts import service_account
 from .formats import iso
 from .models import Upstream, UpstreamCase
 
@@ -69,14 +68,7 @@ PUSHED_ACTIONS = ("respond", "note", "resolve", "self_resolve", "return", "close
 
 
 def _service_account(name: str) -> User:
-    user = User(
-        username=f"upstream-{secrets.token_hex(6)}", display_name=(_("上级平台：%(name)s") % {"name": name})[:50]
-    )
-    user.set_unusable_password()
-    user.save()
-    group, _created = Group.objects.get_or_create(name=INTAKE_ROLE)
-    user.groups.add(group)
-    return user
+    return service_account(_("上级平台：%(name)s") % {"name": name}, prefix="upstream", role=INTAKE_ROLE)
 
 
 @transaction.atomic
