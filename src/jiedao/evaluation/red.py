@@ -51,7 +51,8 @@ def _leaders(street_id: int | None) -> list[int]:
     return list(found.values_list("pk", flat=True).distinct().order_by("pk"))
 
 
-def _recover(warning: Warning, now: dt.datetime) -> None:
+def recover(warning: Warning, now: dt.datetime) -> None:
+    """The warning is over (its cause is gone) at ``now``."""
     assign_status(warning, Warning.Status.RECOVERED)
     warning.recovered_at = now
     warning.save(update_fields=["status", "recovered_at"])
@@ -135,7 +136,7 @@ def sensitive_warnings(now: dt.datetime) -> dict[str, int]:
         counts["sensitive"] += 1
     for key, warning in active.items():
         if key.removeprefix("sensitive:") not in flagged:
-            _recover(warning, now)
+            recover(warning, now)
             counts["sensitive_recovered"] += 1
     return {k: v for k, v in counts.items() if v}
 
@@ -185,7 +186,7 @@ def emergency_sensitive_warnings(now: dt.datetime) -> dict[str, int]:
         counts["sensitive_emergency"] += 1
     for key, warning in active.items():
         if key not in flagged:
-            _recover(warning, now)
+            recover(warning, now)
             counts["sensitive_emergency_recovered"] += 1
     return {k: v for k, v in counts.items() if v}
 
@@ -237,7 +238,7 @@ def hot_issue_red_warnings(now: dt.datetime) -> dict[str, int]:
             counts["hot_red"] += 1
     for key, warning in active.items():
         if key not in seen:
-            _recover(warning, now)
+            recover(warning, now)
             counts["hot_red_recovered"] += 1
     return {k: v for k, v in counts.items() if v}
 

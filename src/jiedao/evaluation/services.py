@@ -42,7 +42,7 @@ from jiedao.workcal.calendar import SHANGHAI, add_workdays
 from . import compute, periods
 from . import indicators as lib
 from .models import DailyCount, EvidenceScore, Rectification, Result, Scheme, SchemeItem, Snapshot, Warning
-from .red import EMERGENCY_KEY, red_warnings
+from .red import EMERGENCY_KEY, recover, red_warnings
 from .scoring import MIN_WEIGHT_SHARE, resident_share, settings_of
 from .selectors import hot_issue_rows, hot_snapshot_key
 from .states import CLOSED, RECTIFICATIONS
@@ -326,9 +326,7 @@ def check_surges(now: dt.datetime | None = None) -> dict[str, int]:
     hall_opened = _hall_surges(now, active, seen, recent_from=recent_from, minimum=minimum, ratio=ratio)
     for key, warning in active.items():
         if key not in seen:
-            assign_status(warning, Warning.Status.RECOVERED)
-            warning.recovered_at = now
-            warning.save(update_fields=["status", "recovered_at"])
+            recover(warning, now)
             recovered += 1
     hot = _hot_issue_warnings(now)
     system = _system_warnings(now)
@@ -546,9 +544,7 @@ def _system_warnings(now):
         warning = active.get(blue.key)
         if found is None:
             if warning is not None:
-                assign_status(warning, Warning.Status.RECOVERED)
-                warning.recovered_at = now
-                warning.save(update_fields=["status", "recovered_at"])
+                recover(warning, now)
                 counts["system_recovered"] += 1
             continue
         value, detail = found
@@ -610,9 +606,7 @@ def _hot_issue_warnings(now):
         opened += 1
     for key, warning in active.items():
         if key not in seen:
-            assign_status(warning, Warning.Status.RECOVERED)
-            warning.recovered_at = now
-            warning.save(update_fields=["status", "recovered_at"])
+            recover(warning, now)
     return {"hot": opened}
 
 
