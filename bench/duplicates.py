@@ -13,7 +13,8 @@ among its own cases. Each first report is registered at a registry building of t
 before the second; the second is looked up as it would be at intake, its place given by turns
 as a point 5–40 m away, as the building's address only (a phone call), or as the building's
 name only, and its category the active model's first proposal. Every same-matter text is also
-looked up at a building at least 600 m away (a different place: a negative). The top
+looked up at a building at least 600 m away, its places naming that building (a different
+place: a negative). The top
 suggestion is right when it is the first report of a same-matter pair; precision = right top
 suggestions / lookups with a suggestion, recall = right top suggestions / same-matter pairs.
 Everything is written in a transaction that is rolled back.
@@ -240,7 +241,8 @@ def pairs(args):
                 lookups.append((first, second, building, mode, same))
                 if same:
                     far = [b for b in buildings if selectors.distance_m(b.lat, b.lng, building.lat, building.lng) > 600]
-                    lookups.append((first, _fill(row["second"], building), rng.choice(far), "point", False))
+                    elsewhere = rng.choice(far)
+                    lookups.append((first, _fill(row["second"], elsewhere), elsewhere, "point", False))
             for first, text, building, mode, same in lookups:
                 place = {"description": text, "lat": None, "lng": None, "address": ""}
                 if mode == "point":

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from jiedao.cases import services as case_services
 from jiedao.intelligence import places, selectors
+from jiedao.intelligence.selectors import OTHER_FAMILY, SAME_FAMILY
 from jiedao.registry.models import Building
 
 TEXT = "东湖小区3号楼有住户扩建阳台，占用了楼下的公共绿地"
@@ -25,12 +26,13 @@ def building(street):
     places.forget()
 
 
-def first_report(street, building, **place):
+def first_report(street, building, category_code="", **place):
     case, _ = case_services.submit_case(
         street.users.operator,
         channel="12345",
         description=TEXT,
         reporter_phone="13812345678",
+        category_code=category_code,
         **(place or {"lat": building.lat, "lng": building.lng}),
     )
     return case
@@ -86,3 +88,27 @@ def test_address_keys_are_normalised(building):
     assert keys == {f"b{building.pk}"} and spots[0].lat == building.lat
     assert places.place_keys("光明街8号")[0] == {"a光明街8号"}
     assert places.without_places("我们东湖小区3号楼楼下绿地") == "我们楼下绿地"
+
+
+def test_a_report_of_another_category_family_ranks_lower(street, building):
+    """The family is the top-level category: a report filed under 环境卫生 (城乡建设 › 城市建设和
+    市政管理 › 环境卫生) is of the family 城乡建设 that a call classified only at the first level
+    names, and not of 民政's."""
+    existing = first_report(street, building, category_code="010101")
+    same = selectors.find_duplicates("东湖小区3号楼楼下绿地被扩建的阳台占了", address="东湖路57号", category_code="01")
+    other = selectors.find_duplicates("东湖小区3号楼楼下绿地被扩建的阳台占了", address="东湖路57号", category_code="02")
+    leaf = selectors.find_duplicates("东湖小区3号楼楼下绿地被扩建的阳台占了", address="东湖路57号", category_code="010102")
+    assert same[0].case.pk == existing.pk == leaf[0].case.pk
+    assert same[0].score == leaf[0].score
+    assert other and other[0].score == pytest.approx(same[0].score - SAME_FAMILY + OTHER_FAMILY, abs=0.002)
+
+
+def test_another_matter_at_the_same_facility_is_not_taken_for_the_same(street, building):
+    case_services.submit_case(
+        street.users.operator, channel="12345", description="东湖小区3号楼社区卫生服务站门口乱停车，救护车进不来",
+        reporter_phone="13812345679", lat=building.lat, lng=building.lng,
+    )  # fmt: skip
+    found = selectors.find_duplicates("东湖小区3号楼社区卫生服务站经常不开门", address="东湖路57号")
+    assert found == []
+    again = selectors.find_duplicates("东湖小区3号楼卫生服务站门口车停得乱七八糟，救护车都进不来", address="东湖路57号")
+    assert again and again[0].place == "building"

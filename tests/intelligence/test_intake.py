@@ -131,7 +131,7 @@ def test_api_refuses_a_likely_duplicate_when_asked_to_check_then_attaches(street
     existing = submit(street)
     body = {
         "channel": "phone",
-        "description": "3号楼门口垃圾堆积多日无人清运",
+        "description": "3号楼门口垃圾堆积好几天了，一直没人清运",
         "reporter_phone": "13912345678",
         "grid": street.grids[0].code,
         "check_duplicates": True,

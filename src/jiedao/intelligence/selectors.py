@@ -162,10 +162,10 @@ MAX_ADDRESS_ROWS = 1000
 NEAR_M = 50.0
 # Weights of the duplicate score: text similarity (character bigrams of the texts without their
 # places) + place + category family + recency (measured in bench/duplicates.py --pairs).
-PLACE_WEIGHT = {"building": 0.4, "near": 0.3, "radius": 0.1, "grid": 0.0}
-SAME_FAMILY, OTHER_FAMILY = 0.1, -0.3
+PLACE_WEIGHT = {"building": 0.5, "near": 0.35, "radius": 0.05, "grid": 0.0}
+SAME_FAMILY, OTHER_FAMILY = 0.0, -0.1
 RECENCY_BONUS = 0.05
-MIN_SCORE = 0.35
+MIN_SCORE = 0.58
 # However near, a report whose text shares less than this with the request is not suggested.
 MIN_SIMILARITY = 0.15
 
@@ -174,9 +174,26 @@ MIN_SIMILARITY = 0.15
 _FILLER = frozenset("的了在是我有和就不人都一上也很到说要去你会着没看好这那们请吗呢吧啊把被让给对从个还又已经")
 
 
+# Words that say where within a place a matter is (方位词) or at which facility, not what it is:
+# "楼道墙皮脱落" and "楼道灯不亮" are two matters at one spot. Left out of the comparison unless
+# nothing else is said.
+_SPOT_WORDS = (
+    "楼道 楼下 楼上 楼前 楼后 楼顶 顶楼 屋顶 门口 大门 地下室 地下车库 车库 院内 院里 小区里 小区内 小区 "
+    "单元 附近 旁边 边上 路口 路边 一楼 一层 底商 周边 对面 社区 里面 外面 公共区域 幼儿园 学校 小学 中学 "
+    "菜市场 市场 公园 公共厕所 公厕 卫生服务站 服务站 活动室 活动中心 图书室 公交站 天桥 超市 商铺 饭店 "
+    "餐馆 工地 河道 绿地"
+).split()
+# … and numbered spots ("3号楼", "2单元", "501室"; digits are 0 after ``normalise``).
+_SPOTS = re.compile(
+    "0+(?:号楼|号院|号|栋|幢|单元|层|楼|室)|"
+    + "|".join(re.escape(word) for word in sorted(_SPOT_WORDS, key=len, reverse=True))
+)
+
+
 def _matter(text) -> str:
-    """The text without its places and filler: what the report is about."""
-    return "".join(ch for ch in normalise(without_places(text)) if ch.isalnum() and ch not in _FILLER)
+    """The text without its places, the spots within them and filler: what the report is about."""
+    chars = "".join(ch for ch in normalise(without_places(text)) if ch.isalnum() and ch not in _FILLER)
+    return _SPOTS.sub("", chars) or chars
 
 
 def _grams(chars):
@@ -219,7 +236,7 @@ def _family(category):
     """The top-level category (the family) of a category, through the cached tree."""
     if category is None:
         return None
-    categories = routing_data().categories
+    categories = routing_data().categories_by_id
     node = categories.get(category.pk, category)
     while node.parent_id is not None and node.parent_id in categories:
         node = categories[node.parent_id]
