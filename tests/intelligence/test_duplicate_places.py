@@ -97,7 +97,9 @@ def test_a_report_of_another_category_family_ranks_lower(street, building):
     existing = first_report(street, building, category_code="010101")
     same = selectors.find_duplicates("东湖小区3号楼楼下绿地被扩建的阳台占了", address="东湖路57号", category_code="01")
     other = selectors.find_duplicates("东湖小区3号楼楼下绿地被扩建的阳台占了", address="东湖路57号", category_code="02")
-    leaf = selectors.find_duplicates("东湖小区3号楼楼下绿地被扩建的阳台占了", address="东湖路57号", category_code="010102")
+    leaf = selectors.find_duplicates(
+        "东湖小区3号楼楼下绿地被扩建的阳台占了", address="东湖路57号", category_code="010102"
+    )
     assert same[0].case.pk == existing.pk == leaf[0].case.pk
     assert same[0].score == leaf[0].score
     assert other and other[0].score == pytest.approx(same[0].score - SAME_FAMILY + OTHER_FAMILY, abs=0.002)

@@ -177,23 +177,22 @@ _FILLER = frozenset("的了在是我有和就不人都一上也很到说要去�
 # Words that say where within a place a matter is (方位词) or at which facility, not what it is:
 # "楼道墙皮脱落" and "楼道灯不亮" are two matters at one spot. Left out of the comparison unless
 # nothing else is said.
-_SPOT_WORDS = (
-    "楼道 楼下 楼上 楼前 楼后 楼顶 顶楼 屋顶 门口 大门 地下室 地下车库 车库 院内 院里 小区里 小区内 小区 "
-    "单元 附近 旁边 边上 路口 路边 一楼 一层 底商 周边 对面 社区 里面 外面 公共区域 幼儿园 学校 小学 中学 "
-    "菜市场 市场 公园 公共厕所 公厕 卫生服务站 服务站 活动室 活动中心 图书室 公交站 天桥 超市 商铺 饭店 "
-    "餐馆 工地 河道 绿地"
-).split()
-# … and numbered spots ("3号楼", "2单元", "501室"; digits are 0 after ``normalise``).
+# (An alternation: where two words begin alike, the longer comes first.)
 _SPOTS = re.compile(
-    "0+(?:号楼|号院|号|栋|幢|单元|层|楼|室)|"
-    + "|".join(re.escape(word) for word in sorted(_SPOT_WORDS, key=len, reverse=True))
+    "楼道|楼下|楼上|楼前|楼后|楼顶|顶楼|屋顶|门口|大门|地下车库|地下室|车库|院内|院里|小区里|小区内|小区|单元|"
+    "附近|旁边|边上|路口|路边|一楼|一层|底商|周边|对面|社区|里面|外面|公共区域|公共厕所|公厕|幼儿园|学校|小学|"
+    "中学|菜市场|市场|公园|卫生服务站|服务站|活动室|活动中心|图书室|公交站|天桥|超市|商铺|饭店|餐馆|工地|河道|绿地|"
+    # … and numbered spots ("3号楼", "2单元", "501室"; digits are 0 after ``normalise``).
+    "0+(?:号楼|号院|号|栋|幢|单元|层|楼|室)"
 )
 
 
 def _matter(text) -> str:
     """The text without its places, the spots within them and filler: what the report is about."""
-    chars = "".join(ch for ch in normalise(without_places(text)) if ch.isalnum() and ch not in _FILLER)
-    return _SPOTS.sub("", chars) or chars
+    chars = "".join(ch for ch in normalise(without_places(text)) if ch.isalnum())
+    return "".join(ch for ch in _SPOTS.sub("", chars) if ch not in _FILLER) or "".join(
+        ch for ch in chars if ch not in _FILLER
+    )
 
 
 def _grams(chars):
