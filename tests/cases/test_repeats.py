@@ -147,6 +147,8 @@ def test_repeat_rate_counts_the_cases_received_that_repeat_a_closed_case(street)
         call(street, "13700000001", at=start + 2 * DAY, where=NEAR, category=LAMPS),  # 50 m: a repeat
         call(street, "13700000002", at=start + 3 * DAY, where=FAR, category=LAMPS),  # 150 m: not
         call(street, "13700000003", at=start + 4 * DAY),  # the sanitation case's place and matter: a repeat
+        call(street, "13511112222", at=start + 6 * DAY, where=(None, None)),  # same phone, no position: a repeat
+        call(street, "13700000004", at=start + 7 * DAY, where=(None, None)),  # no position, another phone: not
     ]
     # A void call by the first caller: neither received nor a repeat.
     void = call(street, "13511112222", at=start + 5 * DAY)
@@ -155,11 +157,12 @@ def test_repeat_rate_counts_the_cases_received_that_repeat_a_closed_case(street)
     call(street, "13511112222", at=end + HOUR)
 
     rate = repeats.repeat_rate(start=start, end=end)
-    # Hand count: received 4 (the void call left out); repeats: the 1st (phone), the 2nd (50 m
-    # from the lamp case) and the 4th (at the sanitation case's place) = 3.
-    assert (rate.repeats, rate.received) == (3, 4)
-    assert rate.rate == 0.75
-    assert repeats.repeat_rate(start=start, end=end, street=street.street).received == 4
+    # Hand count: received 6 (the void call left out); repeats: the 1st (phone), the 2nd (50 m
+    # from the lamp case), the 4th (at the sanitation case's place) and the 5th (phone, though it
+    # gives no position) = 4.
+    assert (rate.repeats, rate.received) == (4, 6)
+    assert rate.rate == pytest.approx(4 / 6)
+    assert repeats.repeat_rate(start=start, end=end, street=street.street).received == 6
 
     marked = {c.number: c.repeats for c in repeats.with_repeat(Case.objects.filter(pk__in=[c.pk for c in received]))}
     assert marked == {
@@ -167,6 +170,8 @@ def test_repeat_rate_counts_the_cases_received_that_repeat_a_closed_case(street)
         received[1].number: True,
         received[2].number: False,
         received[3].number: True,
+        received[4].number: True,
+        received[5].number: False,
     }
     assert {repeats.repeated_case(c).case for c in (received[0], received[3])} == {by_phone}
     assert repeats.repeated_case(received[1]).case == at_place
