@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from jiedao.cases import services as case_services
 from jiedao.intelligence import places, selectors
-from jiedao.intelligence.selectors import OTHER_FAMILY, SAME_FAMILY
 from jiedao.registry.models import Building
 
 TEXT = "东湖小区3号楼有住户扩建阳台，占用了楼下的公共绿地"
@@ -102,7 +101,9 @@ def test_a_report_of_another_category_family_ranks_lower(street, building):
     )
     assert same[0].case.pk == existing.pk == leaf[0].case.pk
     assert same[0].score == leaf[0].score
-    assert other and other[0].score == pytest.approx(same[0].score - SAME_FAMILY + OTHER_FAMILY, abs=0.002)
+    assert other and other[0].score == pytest.approx(
+        same[0].score - selectors.SAME_FAMILY + selectors.OTHER_FAMILY, abs=0.002
+    )
 
 
 def test_another_matter_at_the_same_facility_is_not_taken_for_the_same(street, building):

@@ -251,6 +251,8 @@ def repeat_branches(ref, *, days: int, meters: float) -> list[Q]:
     # What the later case lacks (no phone, no position) is also said of the later case itself, so
     # that the database skips that way of repeating at once instead of reading every closing of
     # the window to find that none fits.
+    # (The earlier case's phone is said to be present too, though it follows: SQLite's planner
+    # reads the phone index only with it.)
     same_phone = (
         Q(reporter_phone_index=ref("reporter_phone_index"))
         & ~Q(reporter_phone_index="")

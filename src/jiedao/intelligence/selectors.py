@@ -187,12 +187,14 @@ _SPOTS = re.compile(
 )
 
 
+def _without_filler(chars) -> str:
+    return "".join(ch for ch in chars if ch not in _FILLER)
+
+
 def _matter(text) -> str:
     """The text without its places, the spots within them and filler: what the report is about."""
     chars = "".join(ch for ch in normalise(without_places(text)) if ch.isalnum())
-    return "".join(ch for ch in _SPOTS.sub("", chars) if ch not in _FILLER) or "".join(
-        ch for ch in chars if ch not in _FILLER
-    )
+    return _without_filler(_SPOTS.sub("", chars)) or _without_filler(chars)
 
 
 def _grams(chars):
