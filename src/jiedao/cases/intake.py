@@ -12,9 +12,11 @@ portal, the API, Open311, a sensor), in small steps:
 6. ``plan_dispatch``: where it goes when it is dispatched at once — routed and given its
    deadlines before anything is written, so a case that cannot be routed is refused with
    nothing written; ``attach``: merged at once into an open case the reporter chose (并案);
-7. in one transaction: the number (``numbering``), the row, the photos, the first events
-   (create, then dispatch or merge: one insert), the proposal, the idempotency key, the master's
-   ``absorb`` event, the unit's notices.
+7. ``prepare``: the case row and its first events (create, then dispatch or merge) made ready
+   to insert, encrypted and encoded, before the transaction — on SQLite a write transaction
+   holds the whole database, so it should only run statements;
+8. in one transaction: the number (``numbering``), the row, the photos, the first events (one
+   insert), the proposal, the idempotency key, the master's ``absorb`` event, the unit's notices.
 
 The new case's status is the lifecycle's: the table's target of "dispatch" or "merge" when
 the case is dispatched or merged at once, otherwise its first state. ``hooks.case_created``
@@ -30,11 +32,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from jiedao.common import idempotency
+from jiedao.common import idempotency, rows
 from jiedao.common.crypto import blind_index
 from jiedao.common.errors import FieldErrors, NotAllowed, ValidationFailed
 from jiedao.common.lifecycle import assign_status
-from jiedao.common.rows import insert
+from jiedao.common.rows import Prepared
 from jiedao.org import permissions
 from jiedao.org.models import Community, Grid
 
@@ -169,8 +171,9 @@ def register(
     case = new_case(user, request, now)
     decision = plan_dispatch(case, request, proposal, now)
     attach(case, request, now)
+    ready = prepare(user, case, request, decision, proposal, now)
     with transaction.atomic():
-        registered = write(user, case, request, decision, proposal, now, idempotency_key)
+        registered = write(user, case, request, decision, proposal, now, idempotency_key, ready)
     hooks.send_on_commit(hooks.case_created, Case, case=case)
     return registered
 
@@ -478,19 +481,38 @@ def attach(case: Case, request: Request, now) -> None:
     case.category = request.category or request.master.category
 
 
-# --- 7. writing ---------------------------------------------------------------------------------------
+# --- 7. made ready ------------------------------------------------------------------------------
 
 
-def write(user, case: Case, request: Request, decision, proposal, now, idempotency_key) -> Registered:
+@dataclass
+class Ready:
+    """The case row and its first events, their values prepared; the case's number and the
+    events' key to it are filled in when they are inserted."""
+
+    case: Prepared
+    events: Prepared
+
+
+def prepare(user, case: Case, request: Request, decision, proposal, now) -> Ready:
+    """The rows ``write`` inserts first, made ready outside the transaction."""
+    events = first_events(user, case, request, decision, proposal, now)
+    return Ready(case=rows.prepare([case], late=("number",)), events=rows.prepare(events, late=("case_id",)))
+
+
+# --- 8. writing ---------------------------------------------------------------------------------------
+
+
+def write(user, case: Case, request: Request, decision, proposal, now, idempotency_key, ready: Ready) -> Registered:
     """Everything the intake writes, in the caller's transaction. Where the database locks rows,
     every intake queues on the day's counter row from the moment it takes a number until it
     commits: the case is inserted under a provisional number and takes the real one after the
     other inserts (SQLite locks the whole database for the transaction anyway: numbered at once)."""
     number_last = numbering.connection_locks_rows()
     case.number = numbering.provisional_number() if number_last else numbering.next_number(now)
-    insert([case])
+    rows.insert_prepared(ready.case)
     photos = save_photos(case, request.photos, kind=photo_kind(request))
-    first_events(user, case, request, decision, proposal, now)
+    for event in rows.insert_prepared(ready.events):
+        hooks.event_recorded(event)
     if proposal is not None:
         proposal.save_for(case)
     idempotency.remember(user, "case", idempotency_key, case.pk)
@@ -516,11 +538,11 @@ def photo_kind(request: Request) -> str:
 
 
 def first_events(user, case: Case, request: Request, decision, proposal, now) -> list:
-    """The log's first events in one insert: ``create``, then ``dispatch`` (with the classifier's
-    note when it dispatched) or ``merge``."""
+    """The log's first events, not yet saved: ``create``, then ``dispatch`` (with the classifier's
+    note when it dispatched) or ``merge``, or the desk's outcome."""
     # The category as given (a case attached to another without one has taken that case's).
     category, grid, community = request.category, case.grid, case.community
-    rows = [
+    events = [
         CASE.unsaved(
             case,
             "create",
@@ -544,7 +566,7 @@ def first_events(user, case: Case, request: Request, decision, proposal, now) ->
         data = dispatching.dispatch_data(case, decision, manual=False)
         if auto:
             data.update(proposal.event_data())
-        rows.append(
+        events.append(
             CASE.unsaved(
                 case,
                 "dispatch",
@@ -558,7 +580,7 @@ def first_events(user, case: Case, request: Request, decision, proposal, now) ->
             )
         )
     if request.master is not None:
-        rows.append(
+        events.append(
             CASE.unsaved(
                 case,
                 "merge",
@@ -576,7 +598,7 @@ def first_events(user, case: Case, request: Request, decision, proposal, now) ->
         data = outcome_data(reason)
         if request.outcome == Outcome.SELF_RESOLVED:
             data = {"photos": len(request.photos)}
-        rows.append(
+        events.append(
             CASE.unsaved(
                 case,
                 SETTLE_ACTIONS[request.outcome],
@@ -590,7 +612,4 @@ def first_events(user, case: Case, request: Request, decision, proposal, now) ->
                 data=data,
             )
         )
-    insert(rows)
-    for row in rows:
-        hooks.event_recorded(row)
-    return rows
+    return events

@@ -7,10 +7,14 @@ statement made once per model instead of on every call.
 The paths every request takes (intake, the events of every lifecycle, notifications) spent more
 time building their INSERT than the database spent running it. No ``pre_save``/``post_save``
 signals are sent, as with ``bulk_create``; none of the models written this way has receivers.
+
+``prepare`` does that preparing ahead, before the transaction, and ``insert_prepared`` only
+runs the statement: on SQLite a write transaction holds the whole database, so what it does
+between its statements makes every other writer wait.
 """
 
 from types import NoneType
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from django.db import connection, models
 from django.db.models import Model
@@ -57,15 +61,39 @@ class _Insert:
         self.one = "({})".format(", ".join(["%s"] * len(self.fields)))
         self.returning = f" RETURNING {quote(meta.pk.column)}" if meta.auto_field is not None else ""
 
-    def __call__(self, objs: list[M]) -> None:
+    def values(self, objs: list[M], late: tuple[str, ...] = ()) -> list:
+        """The statement's parameters; those of the ``late`` fields are left out (``None``)."""
+        # The related rows' keys are taken now, but for the late fields' (not saved yet).
+        checked = {f for f in self.fields if f.is_relation and f.attname not in late} if late else None
         params = []
         for obj in objs:
-            obj._prepare_related_fields_for_save(operation_name="save")
+            if checked is None or checked:
+                obj._prepare_related_fields_for_save(operation_name="save", fields=checked)
             for field, attname, as_is in self.plain:
+                if attname in late:
+                    params.append(None)
+                    continue
                 value = getattr(obj, attname)
                 if type(value) not in as_is:
                     value = field.get_db_prep_save(field.pre_save(obj, True), connection)
                 params.append(value)
+        return params
+
+    def fill(self, objs: list[M], params: list, late: tuple[str, ...]) -> None:
+        """The ``late`` fields' parameters, read from the rows now."""
+        fields = [(i, f, a, as_is) for i, (f, a, as_is) in enumerate(self.plain) if a in late]
+        related = [f for _i, f, _a, _t in fields if f.is_relation]
+        width = len(self.plain)
+        for row, obj in enumerate(objs):
+            if related:
+                obj._prepare_related_fields_for_save(operation_name="save", fields=related)
+            for index, field, attname, as_is in fields:
+                value = getattr(obj, attname)
+                if type(value) not in as_is:
+                    value = field.get_db_prep_save(field.pre_save(obj, True), connection)
+                params[row * width + index] = value
+
+    def run(self, objs: list[M], params: list) -> None:
         sql = self.head + ", ".join([self.one] * len(objs)) + self.returning
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -76,15 +104,53 @@ class _Insert:
             obj._state.adding = False
             obj._state.db = connection.alias
 
+    def __call__(self, objs: list[M]) -> None:
+        self.run(objs, self.values(objs))
+
+
+def _statement(model: type[Model]) -> _Insert:
+    key = (connection.vendor, model)
+    statement = _statements.get(key)
+    if statement is None:
+        statement = _statements[key] = _Insert(model)
+    return statement
+
 
 def insert(objs: list[M]) -> list[M]:
     """Insert the unsaved instances ``objs`` (all of one model) in one statement, in the caller's
     transaction; returns them with their primary keys."""
-    if not objs:
-        return objs
-    key = (connection.vendor, type(objs[0]))
-    statement = _statements.get(key)
-    if statement is None:
-        statement = _statements[key] = _Insert(type(objs[0]))
-    statement(objs)
+    if objs:
+        _statement(type(objs[0]))(objs)
+    return objs
+
+
+class Prepared(Generic[M]):
+    """Unsaved rows of one model whose values are ready (``prepare``), to be inserted later
+    (``insert_prepared``); the values of the ``late`` fields are read only then."""
+
+    def __init__(self, objs: list[M], late: tuple[str, ...]):
+        self.objs = objs
+        self.late = late
+        self.params = _statement(type(objs[0])).values(objs, late) if objs else []
+
+
+def prepare(objs: list[M], *, late: tuple[str, ...] = ()) -> Prepared[M]:
+    """The rows ``objs`` (all of one model) made ready to insert before the transaction: every
+    value prepared as ``insert`` prepares it (encryption, JSON, times) except those of the
+    ``late`` fields (attribute names, e.g. a number or the key of a row inserted first), read
+    when ``insert_prepared`` inserts them. A transaction that holds the database (SQLite) is
+    held only for the statements."""
+    return Prepared(objs, tuple(late))
+
+
+def insert_prepared(prepared: Prepared[M]) -> list[M]:
+    """Insert rows made ready by ``prepare`` in one statement, in the caller's transaction;
+    returns them with their primary keys."""
+    objs = prepared.objs
+    if objs:
+        statement = _statement(type(objs[0]))
+        params = list(prepared.params)
+        if prepared.late:
+            statement.fill(objs, params, prepared.late)
+        statement.run(objs, params)
     return objs
