@@ -172,8 +172,12 @@ class Urgency(models.TextChoices):
 class Case(models.Model):
     number = models.CharField(_("工单编号"), max_length=20, unique=True)
     channel = models.CharField(_("来源渠道"), max_length=10, choices=Channel.choices)
-    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.NEW, db_index=True)
-    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("分类"))
+    # No index of their own where one of the Meta's indexes begins with the column (status, category,
+    # reporter, street, unit): it answers the same look-ups, and every index is written at every intake.
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.NEW)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, db_index=False, verbose_name=_("分类")
+    )
     description = models.TextField(_("诉求内容"))
     reporter_name = EncryptedTextField(_("诉求人姓名"), blank=True, default="")
     reporter_phone = EncryptedTextField(_("联系电话"), blank=True, default="")
@@ -183,6 +187,7 @@ class Case(models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        db_index=False,
         related_name="reported_cases",
         verbose_name=_("诉求人账号"),
     )
@@ -192,13 +197,25 @@ class Case(models.Model):
     # The street office answering for the case (受理街道): the street of its community,
     # else of the person who took it in. Street staff see their street's cases only.
     street = models.ForeignKey(
-        Street, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("受理街道")
+        Street,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="cases",
+        verbose_name=_("受理街道"),
     )
     community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("社区"))
     grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("网格"))
 
     unit = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("承办单位")
+        Unit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="cases",
+        verbose_name=_("承办单位"),
     )
     routed_by = models.CharField(_("派单依据"), max_length=200, blank=True)
     # The version of the responsibility list item that routed the case (kept after the list changes).
@@ -302,7 +319,8 @@ class CaseEvent(EventLog, models.Model):
 
     subject = "case"
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    # Found by the unique (case, seq) index.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, db_index=False, related_name="events")
     seq = models.PositiveIntegerField()
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
