@@ -13,10 +13,11 @@ runs the statement: on SQLite a write transaction holds the whole database, so w
 between its statements makes every other writer wait.
 """
 
+import datetime as dt
 from types import NoneType
 from typing import Generic, TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import Model
 
 M = TypeVar("M", bound=Model)
@@ -49,11 +50,28 @@ def _as_is(field) -> tuple[type, ...]:
     return _AS_IS.get(type(field), ())
 
 
+def _is_time(field) -> bool:
+    """A plain time column: an aware ``datetime`` goes to the database as the backend adapts it,
+    without the field's checks for naive times and strings (``get_prep_value``)."""
+    return type(field) is models.DateTimeField and not (field.auto_now or field.auto_now_add)
+
+
+def _value(obj, field, attname, as_is, time, db):
+    value = getattr(obj, attname)
+    if type(value) in as_is:
+        return value
+    if time and type(value) is dt.datetime and value.tzinfo is not None:
+        return db.ops.adapt_datetimefield_value(value)
+    return field.get_db_prep_save(field.pre_save(obj, True), db)
+
+
 class _Insert:
     def __init__(self, model: type[Model]):
         meta = model._meta
         self.fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
-        self.plain = [(f, f.attname, _as_is(f)) for f in self.fields]
+        self.plain = [(f, f.attname, _as_is(f), _is_time(f)) for f in self.fields]
+        self.relations = [f for f in self.fields if f.is_relation]
+        self._checked: dict[tuple[str, ...], frozenset] = {}
         quote = connection.ops.quote_name
         self.head = "INSERT INTO {} ({}) VALUES ".format(
             quote(meta.db_table), ", ".join(quote(f.column) for f in self.fields)
@@ -61,48 +79,54 @@ class _Insert:
         self.one = "({})".format(", ".join(["%s"] * len(self.fields)))
         self.returning = f" RETURNING {quote(meta.pk.column)}" if meta.auto_field is not None else ""
 
+    def checked(self, late: tuple[str, ...]) -> frozenset | None:
+        """The related fields whose keys are taken when the values are prepared: all (None), or
+        all but the late ones (not saved yet)."""
+        if not late:
+            return None
+        found = self._checked.get(late)
+        if found is None:
+            found = self._checked[late] = frozenset(f for f in self.relations if f.attname not in late)
+        return found
+
     def values(self, objs: list[M], late: tuple[str, ...] = ()) -> list:
         """The statement's parameters; those of the ``late`` fields are left out (``None``)."""
-        # The related rows' keys are taken now, but for the late fields' (not saved yet).
-        checked = {f for f in self.fields if f.is_relation and f.attname not in late} if late else None
+        db = connections[DEFAULT_DB_ALIAS]
+        checked = self.checked(late)
         params = []
         for obj in objs:
             if checked is None or checked:
                 obj._prepare_related_fields_for_save(operation_name="save", fields=checked)
-            for field, attname, as_is in self.plain:
+            for field, attname, as_is, time in self.plain:
                 if attname in late:
                     params.append(None)
-                    continue
-                value = getattr(obj, attname)
-                if type(value) not in as_is:
-                    value = field.get_db_prep_save(field.pre_save(obj, True), connection)
-                params.append(value)
+                else:
+                    params.append(_value(obj, field, attname, as_is, time, db))
         return params
 
     def fill(self, objs: list[M], params: list, late: tuple[str, ...]) -> None:
         """The ``late`` fields' parameters, read from the rows now."""
-        fields = [(i, f, a, as_is) for i, (f, a, as_is) in enumerate(self.plain) if a in late]
-        related = [f for _i, f, _a, _t in fields if f.is_relation]
+        db = connections[DEFAULT_DB_ALIAS]
+        fields = [(i, spec) for i, spec in enumerate(self.plain) if spec[1] in late]
+        related = frozenset(spec[0] for _i, spec in fields if spec[0].is_relation)
         width = len(self.plain)
         for row, obj in enumerate(objs):
             if related:
                 obj._prepare_related_fields_for_save(operation_name="save", fields=related)
-            for index, field, attname, as_is in fields:
-                value = getattr(obj, attname)
-                if type(value) not in as_is:
-                    value = field.get_db_prep_save(field.pre_save(obj, True), connection)
-                params[row * width + index] = value
+            for index, spec in fields:
+                params[row * width + index] = _value(obj, *spec, db)
 
     def run(self, objs: list[M], params: list) -> None:
+        db = connections[DEFAULT_DB_ALIAS]
         sql = self.head + ", ".join([self.one] * len(objs)) + self.returning
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.execute(sql, params)
             keys = cursor.fetchall() if self.returning else []
         for index, obj in enumerate(objs):
             if keys:
                 obj.pk = keys[index][0]
             obj._state.adding = False
-            obj._state.db = connection.alias
+            obj._state.db = db.alias
 
     def __call__(self, objs: list[M]) -> None:
         self.run(objs, self.values(objs))
