@@ -2,6 +2,8 @@
 (``rows.insert_prepared``): the same row as ``insert`` writes, with the late fields read when
 inserted and everything else as it was when prepared."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection, transaction
 
@@ -79,3 +81,23 @@ def test_an_unsaved_related_row_is_refused_unless_its_key_is_late(street):
     ready = rows.prepare([event(case, "create", 1)], late=("case_id",))
     with pytest.raises(ValueError, match="unsaved related object 'case'"):
         rows.insert_prepared(ready)  # the case was never inserted
+
+
+def test_times_are_stored_as_django_stores_them(street):
+    """An aware time of any zone goes to the database as ``Model.save`` sends it (on SQLite the
+    text of the UTC time), so look-ups by time find rows written either way."""
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    at = dt.datetime(2026, 11, 18, 9, 30, 15, 123456, tzinfo=beijing)
+    written, saved = new_case(street), new_case(street)
+    written.number, saved.number = "JD2026111800005", "JD2026111800006"
+    written.created_at = saved.created_at = written.dispatched_at = saved.dispatched_at = at
+    rows.insert([written])
+    saved.save()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT created_at, dispatched_at FROM cases_case WHERE id IN (%s, %s) ORDER BY number",
+            [written.pk, saved.pk],
+        )
+        first, second = cursor.fetchall()
+    assert first == second
+    assert Case.objects.filter(created_at=at).count() == 2
