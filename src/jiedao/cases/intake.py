@@ -36,7 +36,6 @@ from jiedao.common import idempotency, rows
 from jiedao.common.crypto import blind_index
 from jiedao.common.errors import FieldErrors, NotAllowed, ValidationFailed
 from jiedao.common.lifecycle import assign_status
-from jiedao.common.rows import Prepared
 from jiedao.org import permissions
 from jiedao.org.models import Community, Grid
 
@@ -489,8 +488,8 @@ class Ready:
     """The case row and its first events, their values prepared; the case's number and the
     events' key to it are filled in when they are inserted."""
 
-    case: Prepared
-    events: Prepared
+    case: rows.Prepared
+    events: rows.Prepared
 
 
 def prepare(user, case: Case, request: Request, decision, proposal, now) -> Ready:

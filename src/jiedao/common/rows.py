@@ -70,8 +70,7 @@ class _Insert:
         meta = model._meta
         self.fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
         self.plain = [(f, f.attname, _as_is(f), _is_time(f)) for f in self.fields]
-        self.relations = [f for f in self.fields if f.is_relation]
-        self._checked: dict[tuple[str, ...], frozenset] = {}
+        self._late: dict[tuple[str, ...], tuple] = {}
         quote = connection.ops.quote_name
         self.head = "INSERT INTO {} ({}) VALUES ".format(
             quote(meta.db_table), ", ".join(quote(f.column) for f in self.fields)
@@ -79,20 +78,24 @@ class _Insert:
         self.one = "({})".format(", ".join(["%s"] * len(self.fields)))
         self.returning = f" RETURNING {quote(meta.pk.column)}" if meta.auto_field is not None else ""
 
-    def checked(self, late: tuple[str, ...]) -> frozenset | None:
-        """The related fields whose keys are taken when the values are prepared: all (None), or
-        all but the late ones (not saved yet)."""
-        if not late:
-            return None
-        found = self._checked.get(late)
+    def late_fields(self, late: tuple[str, ...]) -> tuple[frozenset, list, frozenset]:
+        """For the ``late`` fields, kept per statement: the related fields whose keys are taken
+        when the values are prepared (all others: the late ones are not saved yet), the late
+        fields' positions and specs, and those of them that are related fields."""
+        found = self._late.get(late)
         if found is None:
-            found = self._checked[late] = frozenset(f for f in self.relations if f.attname not in late)
+            specs = [(i, spec) for i, spec in enumerate(self.plain) if spec[1] in late]
+            found = self._late[late] = (
+                frozenset(f for f in self.fields if f.is_relation and f.attname not in late),
+                specs,
+                frozenset(spec[0] for _i, spec in specs if spec[0].is_relation),
+            )
         return found
 
     def values(self, objs: list[M], late: tuple[str, ...] = ()) -> list:
         """The statement's parameters; those of the ``late`` fields are left out (``None``)."""
         db = connections[DEFAULT_DB_ALIAS]
-        checked = self.checked(late)
+        checked = self.late_fields(late)[0] if late else None
         params = []
         for obj in objs:
             if checked is None or checked:
@@ -107,13 +110,12 @@ class _Insert:
     def fill(self, objs: list[M], params: list, late: tuple[str, ...]) -> None:
         """The ``late`` fields' parameters, read from the rows now."""
         db = connections[DEFAULT_DB_ALIAS]
-        fields = [(i, spec) for i, spec in enumerate(self.plain) if spec[1] in late]
-        related = frozenset(spec[0] for _i, spec in fields if spec[0].is_relation)
+        _checked, specs, related = self.late_fields(late)
         width = len(self.plain)
         for row, obj in enumerate(objs):
             if related:
                 obj._prepare_related_fields_for_save(operation_name="save", fields=related)
-            for index, spec in fields:
+            for index, spec in specs:
                 params[row * width + index] = _value(obj, *spec, db)
 
     def run(self, objs: list[M], params: list) -> None:

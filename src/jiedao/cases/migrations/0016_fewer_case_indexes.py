@@ -5,18 +5,16 @@ from django.db import migrations, models
 # Single-column indexes that an index of the model's Meta begins with: that index answers the same
 # look-ups. Dropped by name as the database reports them (on PostgreSQL the text column has a
 # second one for LIKE), without rebuilding the table as an AlterField would on SQLite.
-COLUMNS = {
-    "cases_case": ("status", "category_id", "reporter_id", "street_id", "unit_id"),
-    "cases_caseevent": ("case_id",),
-}
 FIELDS = {"case": ("status", "category", "reporter", "street", "unit"), "caseevent": ("case",)}
 
 
 def drop_indexes(apps, schema_editor):
     connection = schema_editor.connection
     with connection.cursor() as cursor:
-        for table, columns in COLUMNS.items():
-            for name, info in connection.introspection.get_constraints(cursor, table).items():
+        for model_name, names in FIELDS.items():
+            meta = apps.get_model("cases", model_name)._meta
+            columns = {meta.get_field(name).column for name in names}
+            for name, info in connection.introspection.get_constraints(cursor, meta.db_table).items():
                 single = info["index"] and not info["unique"] and not info["primary_key"]
                 if single and len(info["columns"]) == 1 and info["columns"][0] in columns:
                     schema_editor.execute(f"DROP INDEX {schema_editor.quote_name(name)}")
